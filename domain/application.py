@@ -1,0 +1,189 @@
+"""LiaisonOffice: the eventsourcing application, one method per use case (load, one call, save)."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from typing import Any, ClassVar, cast
+from uuid import UUID, uuid5
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import BaseAggregate
+from eventsourcing.persistence import IntegrityError, Mapper
+from eventsourcing.utils import Environment
+
+from domain import commands as cmd
+from domain.errors import Conflict, Duplicate, FutureDate, UnknownMember
+from domain.liaison import Liaison
+from domain.member import Member
+from domain.organisation import OrganisationTree
+from domain.persistence import PydanticMapper
+from domain.policy import Policy, policy_in_force
+from domain.registry import (
+    ORGANISATION_ID,
+    REGULATION_BOOK_ID,
+    CommandReceipt,
+    Organisation,
+    RegulationBook,
+    receipt_id_for,
+)
+from domain.roles import Action, authorise
+from domain.stamp import Stamp
+
+MAX_EVENTS_PER_SAVE = 100
+"""A single save of about 1 MB over a Unix socket hangs PostgreSQL writers; stay far below."""
+
+Handler = Callable[[date], tuple[list[BaseAggregate[UUID]], dict[str, str]]]
+
+
+def derived_id(command_id: UUID, purpose: str) -> UUID:
+    """An id that a command creates, derived from the command id so a retry creates the same."""
+    return uuid5(command_id, purpose)
+
+
+class OfficeBase(Application[UUID]):
+    """Persistence, receipts, scope and policy plumbing shared by every use case."""
+
+    env: ClassVar[dict[str, str]] = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+
+    def __init__(self, env: Mapping[str, str], clock: Callable[[], datetime]) -> None:
+        self.clock = clock
+        self._organisation: Organisation | None = None
+        self._book: RegulationBook | None = None
+        self._reference_lock = threading.Lock()
+        super().__init__(env=dict(env))
+
+    def construct_env(self, name: str, env: Mapping[str, str] | None = None) -> Environment:
+        """Configuration comes only from the caller, never from the process environment."""
+        settings = dict(type(self).env)
+        settings.update(env or {})
+        return Environment(name, settings)
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return self.factory.mapper(
+            transcoder=self.construct_transcoder(), mapper_class=PydanticMapper
+        )
+
+    # Reference data, cached and fast-forwarded from the store.
+
+    def _fresh(self, aggregate_id: UUID, cached: Any, start: Callable[[], Any]) -> Any:
+        with self._reference_lock:
+            return self._fast_forward(aggregate_id, cached, start)
+
+    def _fast_forward(self, aggregate_id: UUID, cached: Any, start: Callable[[], Any]) -> Any:
+        if cached is None:
+            try:
+                cached = self.repository.get(aggregate_id)
+            except AggregateNotFoundError:
+                return start()
+        for event in self.events.get(aggregate_id, gt=cached.version):
+            cast(Any, event).mutate(cached)
+        return cached
+
+    def organisation(self) -> Organisation:
+        """The organisation aggregate as the store holds it now (a shared, read-only copy)."""
+        self._organisation = self._fresh(ORGANISATION_ID, self._organisation, Organisation.start)
+        return self._organisation
+
+    def regulation_book(self) -> RegulationBook:
+        """The policy overrides as the store holds them now (a shared, read-only copy)."""
+        self._book = self._fresh(REGULATION_BOOK_ID, self._book, RegulationBook.start)
+        return self._book
+
+    def tree(self) -> OrganisationTree:
+        """The organisation tree with every unit and its periods."""
+        return self.organisation().tree
+
+    def policy(self, on: date, unit_id: str | None = None) -> Policy:
+        """The policy in force on that date for the province of the unit (defaults without one)."""
+        if unit_id is None:
+            return policy_in_force(on)
+        province = self.tree().province_of(unit_id, on)
+        return policy_in_force(on, self.regulation_book().for_province(province.id))
+
+    def _stamp(self, command: cmd.Command, policy: Policy) -> Stamp:
+        return Stamp(
+            actor=command.actor,
+            command_id=command.command_id,
+            effective_date=command.effective_date,
+            regulation=policy.regulation,
+            comment=command.comment,
+        )
+
+    def _authorise(self, command: cmd.Command, action: Action, today: date, *unit_ids: str) -> None:
+        self.tree().in_force(command.actor.unit_id, today)
+        authorise(command.actor, action, unit_ids, self.tree(), today)
+
+    def _get(self, kind: type[Any], aggregate_id: UUID, what: str) -> Any:
+        try:
+            aggregate: Any = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            aggregate = None
+        if not isinstance(aggregate, kind):
+            raise UnknownMember(
+                f"No {what} {aggregate_id}.", f"Không tìm thấy {what} {aggregate_id}."
+            )
+        return aggregate
+
+    def liaison(self, liaison_id: UUID) -> Liaison:
+        """Load a liaison, refusing an unknown id."""
+        aggregate: Liaison = self._get(Liaison, liaison_id, "liaison")
+        return aggregate
+
+    def member_aggregate(self, member_id: UUID) -> Member:
+        """Load a member, refusing an unknown id."""
+        aggregate: Member = self._get(Member, member_id, "member")
+        return aggregate
+
+    # Receipts: the same command id twice records once and returns the first result.
+
+    def _receipt(self, command_id: UUID) -> CommandReceipt | None:
+        try:
+            receipt: Any = self.repository.get(receipt_id_for(command_id))
+        except AggregateNotFoundError:
+            return None
+        assert isinstance(receipt, CommandReceipt)
+        return receipt
+
+    @staticmethod
+    def _fingerprint(command: cmd.Command) -> str:
+        body = command.model_dump_json(exclude={"command_id"}).encode()
+        return hashlib.sha256(body).hexdigest()
+
+    @staticmethod
+    def _earlier_result(receipt: CommandReceipt, fingerprint: str) -> dict[str, str]:
+        if receipt.fingerprint != fingerprint:
+            raise Duplicate(
+                "This command id was already used for a different command.",
+                "Mã lệnh này đã được dùng cho một lệnh khác.",
+            )
+        return dict(receipt.result)
+
+    def _execute(self, command: cmd.Command, handler: Handler) -> dict[str, str]:
+        fingerprint = self._fingerprint(command)
+        earlier = self._receipt(command.command_id)
+        if earlier is not None:
+            return self._earlier_result(earlier, fingerprint)
+        today = self.clock().date()
+        if command.effective_date > today:
+            raise FutureDate(
+                f"{command.effective_date} is in the future (today is {today}).",
+                f"Ngày {command.effective_date} ở tương lai (hôm nay là {today}).",
+            )
+        aggregates, result = handler(today)
+        receipt = CommandReceipt.issue(
+            command.command_id, type(command).__name__, fingerprint, result
+        )
+        try:
+            self.save(*aggregates, receipt)
+        except IntegrityError:
+            earlier = self._receipt(command.command_id)
+            if earlier is not None:
+                return self._earlier_result(earlier, fingerprint)
+            raise Conflict(
+                "Someone changed this record at the same moment; nothing was saved. Try again.",
+                "Hồ sơ vừa được người khác thay đổi; chưa lưu gì. Vui lòng thử lại.",
+            ) from None
+        return result

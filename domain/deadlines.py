@@ -1,0 +1,158 @@
+"""Deadlines of a liaison under a policy on a date: the one statement of when something is due."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, timedelta
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from domain.policy import Policy
+from domain.roles import Action
+from domain.state import MOVES, LiaisonState, Stage
+
+
+class DeadlineKind(StrEnum):
+    """Each thing a liaison can be waiting for."""
+
+    RECEIPT = "receipt"
+    MEETING = "meeting"
+    ANNUAL_ASSESSMENT = "annual_assessment"
+    REPORT_BACK = "report_back"
+    ON_DEMAND_ASSESSMENT = "on_demand_assessment"
+    REREFERRAL = "rereferral"
+
+
+class Deadline(BaseModel):
+    """Something awaited: from when it is expected, when it falls due, who must act, on what."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: DeadlineKind
+    subject: str
+    opens_on: date
+    due_on: date
+    awaited: Action
+    unit_id: str
+
+    def is_overdue(self, on: date) -> bool:
+        """True when the date is past the due date."""
+        return on > self.due_on
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later, clamped to the month's end."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _on(year: int, month_day: tuple[int, int]) -> date:
+    return date(year, month_day[0], month_day[1])
+
+
+def open_deadlines(state: LiaisonState, policy: Policy, on: date) -> list[Deadline]:
+    """What the liaison is waiting for on that date, under that policy (opened deadlines only)."""
+    rules = policy.deadlines
+    found: list[Deadline] = []
+    commune, cell = state.residence_commune_id, state.cell_id or state.residence_commune_id
+    if state.stage is Stage.CLOSED:
+        if state.closed_reason in MOVES and state.successor_id is None and state.closed_on:
+            found.append(
+                Deadline(
+                    kind=DeadlineKind.REREFERRAL,
+                    subject=str(state.liaison_id),
+                    opens_on=state.closed_on,
+                    due_on=state.closed_on + timedelta(days=rules.rereferral_days),
+                    awaited=Action.REFER,
+                    unit_id=state.workplace_unit_id,
+                )
+            )
+        return [d for d in found if d.opens_on <= on]
+    if state.stage in (Stage.REFERRED, Stage.RECEIVED_BY_COMMUNE):
+        awaited = (
+            Action.RECEIVE_AT_COMMUNE if state.stage is Stage.REFERRED else (Action.RECEIVE_AT_CELL)
+        )
+        found.append(
+            Deadline(
+                kind=DeadlineKind.RECEIPT,
+                subject=str(state.liaison_id),
+                opens_on=state.referred_on,
+                due_on=state.referred_on + timedelta(days=rules.receipt_days),
+                awaited=awaited,
+                unit_id=commune if state.stage is Stage.REFERRED else cell,
+            )
+        )
+    for request in state.requests:
+        if request.provided_on is None:
+            found.append(
+                Deadline(
+                    kind=DeadlineKind.ON_DEMAND_ASSESSMENT,
+                    subject=str(request.request_id),
+                    opens_on=request.requested_on,
+                    due_on=request.requested_on + timedelta(days=rules.on_demand_days),
+                    awaited=Action.PROVIDE_ASSESSMENT,
+                    unit_id=cell,
+                )
+            )
+    found.extend(_reports_due(state, policy))
+    if state.cell_received_on is not None and not state.is_exempt_from_activities:
+        found.extend(_cycle_deadlines(state, policy))
+    return [d for d in found if d.opens_on <= on]
+
+
+def _reports_due(state: LiaisonState, policy: Policy) -> list[Deadline]:
+    rules = policy.deadlines
+    return [
+        Deadline(
+            kind=DeadlineKind.REPORT_BACK,
+            subject=str(a.year),
+            opens_on=a.assessed_on,
+            due_on=min(
+                a.assessed_on + timedelta(days=rules.report_back_days),
+                max(_on(a.year, rules.report_back_by), a.assessed_on),
+            ),
+            awaited=Action.REPORT_BACK,
+            unit_id=state.residence_commune_id,
+        )
+        for a in state.assessments
+        if a.reported_on is None
+    ]
+
+
+def _cycle_deadlines(state: LiaisonState, policy: Policy) -> list[Deadline]:
+    rules = policy.deadlines
+    assert state.cell_received_on is not None
+    assert state.cycle_year is not None
+    cell = state.cell_id or state.residence_commune_id
+    last = max(filter(None, (state.last_meeting_on, state.cell_received_on, state.exempt_since)))
+    found = [
+        Deadline(
+            kind=DeadlineKind.MEETING,
+            subject=last.isoformat(),
+            opens_on=last,
+            due_on=add_months(last, rules.meeting_interval_months),
+            awaited=Action.RECORD_MEETING,
+            unit_id=cell,
+        )
+    ]
+    year = state.cycle_year
+    window_opens = _on(year, rules.assessment_window_opens)
+    if state.assessment(year) is None and state.cell_received_on < window_opens:
+        found.append(
+            Deadline(
+                kind=DeadlineKind.ANNUAL_ASSESSMENT,
+                subject=str(year),
+                opens_on=window_opens,
+                due_on=_on(year, rules.assessment_due),
+                awaited=Action.ASSESS,
+                unit_id=cell,
+            )
+        )
+    return found
+
+
+def stage_of(state: LiaisonState) -> Stage:
+    """The lifecycle stage of a liaison (a function, for callers that hold only the state)."""
+    return state.stage

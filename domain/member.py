@@ -1,0 +1,162 @@
+"""The Member aggregate: who the member is, any exemption from introduction, their open liaison."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import BaseAggregate
+
+from domain.errors import Duplicate, WrongState
+from domain.events import Creation, Recorded
+from domain.policy import Policy
+from domain.stamp import Stamp
+
+MEMBER_NAMESPACE = UUID("6f1c9f0e-2d4b-4a53-9a51-8d1f3f1e2a01")
+
+
+def member_id_for(party_card_number: str) -> UUID:
+    """Members are identified by their party card number, so registering twice is harmless."""
+    return uuid5(MEMBER_NAMESPACE, party_card_number.strip().upper())
+
+
+class MemberRegistered(Recorded, Creation):
+    """A working member was entered in Liaison by their workplace committee."""
+
+    name: str
+    birth_date: date
+    party_card_number: str
+    citizen_id: str | None = None
+    workplace_unit_id: str
+
+    def apply(self, aggregate: Any) -> None:
+        aggregate.name = self.name
+        aggregate.birth_date = self.birth_date
+        aggregate.party_card_number = self.party_card_number
+        aggregate.workplace_unit_id = self.workplace_unit_id
+        aggregate.exemption = None
+        aggregate.open_liaison_id = None
+        aggregate.liaison_ids = []
+
+
+class ExemptedFromIntroduction(Recorded):
+    """Miễn giới thiệu: no liaison is opened while this stands."""
+
+    reason: str
+
+    def apply(self, aggregate: Any) -> None:
+        aggregate.exemption = self.reason
+
+
+class IntroductionExemptionLifted(Recorded):
+    """The exemption from introduction ended; the member can be referred."""
+
+    def apply(self, aggregate: Any) -> None:
+        aggregate.exemption = None
+
+
+class LiaisonOpened(Recorded):
+    """The member was referred; names the liaison and the referring workplace."""
+
+    liaison_id: UUID
+    workplace_unit_id: str
+
+    def apply(self, aggregate: Any) -> None:
+        aggregate.open_liaison_id = self.liaison_id
+        aggregate.workplace_unit_id = self.workplace_unit_id
+        aggregate.liaison_ids = [*aggregate.liaison_ids, self.liaison_id]
+
+
+class LiaisonEnded(Recorded):
+    """The open liaison closed."""
+
+    liaison_id: UUID
+
+    def apply(self, aggregate: Any) -> None:
+        aggregate.open_liaison_id = None
+
+
+class Member(BaseAggregate[UUID]):
+    """Đảng viên đang công tác: a member who works at an agency or enterprise."""
+
+    name: str
+    birth_date: date
+    party_card_number: str
+    workplace_unit_id: str
+    exemption: str | None
+    open_liaison_id: UUID | None
+    liaison_ids: list[UUID]
+
+    def __init__(self) -> None:
+        """State comes from the events (see their `apply`)."""
+
+    @classmethod
+    def register(
+        cls,
+        stamp: Stamp,
+        *,
+        name: str,
+        birth_date: date,
+        party_card_number: str,
+        citizen_id: str | None,
+        workplace_unit_id: str,
+    ) -> Member:
+        """Enter a member, identified by their party card number."""
+        return cls._create(
+            MemberRegistered,
+            id=member_id_for(party_card_number),
+            name=name,
+            birth_date=birth_date,
+            party_card_number=party_card_number,
+            citizen_id=citizen_id,
+            workplace_unit_id=workplace_unit_id,
+            **stamp.fields(),
+        )
+
+    def exempt_from_introduction(self, stamp: Stamp, reason: str, policy: Policy) -> None:
+        """Decide not to introduce the member to their residence."""
+        if self.exemption is not None:
+            raise Duplicate(
+                f"{self.name} is already exempt from introduction.",
+                f"{self.name} đã được miễn giới thiệu.",
+            )
+        if self.open_liaison_id is not None:
+            raise WrongState(
+                f"{self.name} has already been referred.",
+                f"{self.name} đã được giới thiệu về nơi cư trú.",
+            )
+        policy.exemption(reason, from_activities=False)
+        self.trigger_event(ExemptedFromIntroduction, reason=reason, **stamp.fields())
+
+    def lift_introduction_exemption(self, stamp: Stamp) -> None:
+        """End the exemption from introduction."""
+        if self.exemption is None:
+            raise WrongState(
+                f"{self.name} is not exempt from introduction.",
+                f"{self.name} không được miễn giới thiệu.",
+            )
+        self.trigger_event(IntroductionExemptionLifted, **stamp.fields())
+
+    def open_liaison(self, stamp: Stamp, liaison_id: UUID, workplace_unit_id: str) -> None:
+        """Note a new referral; a member has at most one open liaison."""
+        if self.exemption is not None:
+            raise WrongState(
+                f"{self.name} is exempt from introduction.", f"{self.name} được miễn giới thiệu."
+            )
+        if self.open_liaison_id is not None:
+            raise Duplicate(
+                f"{self.name} already has an open liaison.",
+                f"{self.name} đang có quan hệ sinh hoạt nơi cư trú.",
+            )
+        self.trigger_event(
+            LiaisonOpened,
+            liaison_id=liaison_id,
+            workplace_unit_id=workplace_unit_id,
+            **stamp.fields(),
+        )
+
+    def end_liaison(self, stamp: Stamp, liaison_id: UUID) -> None:
+        """Note that the open liaison closed."""
+        if self.open_liaison_id == liaison_id:
+            self.trigger_event(LiaisonEnded, liaison_id=liaison_id, **stamp.fields())

@@ -1,0 +1,428 @@
+"""LiaisonOffice: every use case of residence liaison, each one load, one decision, one save."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import BaseAggregate
+
+from domain import commands as cmd
+from domain.application import MAX_EVENTS_PER_SAVE, derived_id
+from domain.errors import Malformed, UnknownMember
+from domain.liaison import Liaison
+from domain.meeting import Meeting
+from domain.member import Member, member_id_for
+from domain.organisation import WORKPLACE_KINDS, UnitKind
+from domain.policy import PolicyOverride, policy_in_force
+from domain.queries import Queries
+from domain.registry import ORGANISATION_ID, REGULATION_BOOK_ID, Organisation, RegulationBook
+from domain.roles import Action
+from domain.state import MOVES
+
+Saved = tuple[list[BaseAggregate[UUID]], dict[str, str]]
+
+
+class LiaisonOffice(Queries):
+    """The residence-liaison office: commands in, events out, refusals named."""
+
+    # Organisation and policy (administrators).
+
+    def establish_unit(self, command: cmd.EstablishUnit) -> str:
+        """Enter an organisation unit in the tree."""
+
+        def decide(today: date) -> Saved:
+            organisation = self._writable(ORGANISATION_ID, Organisation.start)
+            self._authorise_admin(command, today, organisation)
+            organisation.establish(self._stamp(command, policy_in_force(today)), command.unit)
+            return [organisation], {"unit_id": command.unit.id}
+
+        return self._execute(command, decide)["unit_id"]
+
+    def succeed_units(self, command: cmd.SucceedUnits) -> str:
+        """Merge or rename units from a date: the predecessors end, the successor begins."""
+
+        def decide(today: date) -> Saved:
+            organisation = self._writable(ORGANISATION_ID, Organisation.start)
+            self._authorise_admin(command, today, organisation)
+            organisation.succeed(
+                self._stamp(command, policy_in_force(today)),
+                command.predecessor_ids,
+                command.successor,
+            )
+            return [organisation], {"unit_id": command.successor.id}
+
+        return self._execute(command, decide)["unit_id"]
+
+    def override_policy(self, command: cmd.OverridePolicy) -> None:
+        """Record a province's change to a default deadline, from the command's date."""
+
+        def decide(today: date) -> Saved:
+            self._authorise(command, Action.OVERRIDE_POLICY, today, command.province_id)
+            book = self._writable(REGULATION_BOOK_ID, RegulationBook.start)
+            override = PolicyOverride(
+                province_id=command.province_id,
+                setting=command.setting,
+                value=command.value,
+                effective_from=command.effective_date,
+            )
+            book.override(self._stamp(command, policy_in_force(command.effective_date)), override)
+            return [book], {}
+
+        self._execute(command, decide)
+
+    # Members (workplace committees).
+
+    def register_member(self, command: cmd.RegisterMember) -> UUID:
+        """Enter a working member; the party card number identifies them."""
+
+        def decide(today: date) -> Saved:
+            unit = self.tree().in_force(command.workplace_unit_id, command.effective_date)
+            self._require_kind(unit.id, unit.kind in WORKPLACE_KINDS, "workplace unit")
+            self._authorise(command, Action.REGISTER_MEMBER, today, unit.id)
+            if self._exists(member_id_for(command.party_card_number)):
+                raise cmd_duplicate(command.party_card_number)
+            member = Member.register(
+                self._stamp(command, self.policy(command.effective_date, unit.id)),
+                name=command.name,
+                birth_date=command.birth_date,
+                party_card_number=command.party_card_number,
+                citizen_id=command.citizen_id,
+                workplace_unit_id=unit.id,
+            )
+            return [member], {"member_id": str(member.id)}
+
+        return UUID(self._execute(command, decide)["member_id"])
+
+    def exempt_from_introduction(self, command: cmd.ExemptFromIntroduction) -> None:
+        """Decide that a member is not introduced to their residence (miễn giới thiệu)."""
+
+        def decide(today: date) -> Saved:
+            member = self.member_aggregate(command.member_id)
+            self._authorise(
+                command, Action.EXEMPT_FROM_INTRODUCTION, today, member.workplace_unit_id
+            )
+            policy = self.policy(command.effective_date, member.workplace_unit_id)
+            member.exempt_from_introduction(self._stamp(command, policy), command.reason, policy)
+            return [member], {}
+
+        self._execute(command, decide)
+
+    def lift_introduction_exemption(self, command: cmd.LiftIntroductionExemption) -> None:
+        """End a member's exemption from introduction."""
+
+        def decide(today: date) -> Saved:
+            member = self.member_aggregate(command.member_id)
+            self._authorise(
+                command, Action.EXEMPT_FROM_INTRODUCTION, today, member.workplace_unit_id
+            )
+            policy = self.policy(command.effective_date, member.workplace_unit_id)
+            member.lift_introduction_exemption(self._stamp(command, policy))
+            return [member], {}
+
+        self._execute(command, decide)
+
+    # The lifecycle.
+
+    def refer(self, command: cmd.Refer) -> UUID:
+        """Refer a member to the commune/ward committee of their residence."""
+
+        def decide(today: date) -> Saved:
+            member = self.member_aggregate(command.member_id)
+            liaison_id = derived_id(command.command_id, "liaison")
+            aggregates = self._referral(
+                command, today, member, command.referral, liaison_id, command.predecessor_id
+            )
+            return aggregates, {"liaison_id": str(liaison_id)}
+
+        return UUID(self._execute(command, decide)["liaison_id"])
+
+    def _referral(
+        self,
+        command: cmd.Command,
+        today: date,
+        member: Member,
+        referral: cmd.Referral,
+        liaison_id: UUID,
+        predecessor_id: UUID | None,
+    ) -> list[BaseAggregate[UUID]]:
+        day = command.effective_date
+        workplace = self.tree().in_force(
+            referral.workplace_unit_id or member.workplace_unit_id, day
+        )
+        self._require_kind(workplace.id, workplace.kind in WORKPLACE_KINDS, "workplace unit")
+        commune = self.tree().in_force(referral.residence_commune_id, day)
+        self._require_kind(
+            commune.id, commune.kind is UnitKind.COMMUNE_COMMITTEE, "commune/ward committee"
+        )
+        self._authorise(command, Action.REFER, today, workplace.id)
+        policy = self.policy(day, workplace.id)
+        stamp = self._stamp(command, policy)
+        aggregates: list[BaseAggregate[UUID]] = []
+        if predecessor_id is not None:
+            predecessor = self.liaison(predecessor_id)
+            if predecessor.state.member_id != member.id:
+                raise Malformed(
+                    "The earlier liaison belongs to another member.",
+                    "Quan hệ trước thuộc về đảng viên khác.",
+                )
+            predecessor.link_successor(stamp, liaison_id)
+            aggregates.append(predecessor)
+        member.open_liaison(stamp, liaison_id, workplace.id)
+        liaison = Liaison.refer(
+            liaison_id,
+            stamp,
+            member_id=member.id,
+            member_name=member.name,
+            workplace_unit_id=workplace.id,
+            residence_commune_id=commune.id,
+            residence_kind=referral.residence_kind,
+            predecessor_id=predecessor_id,
+        )
+        return [*aggregates, member, liaison]
+
+    def receive_at_commune(self, command: cmd.ReceiveAtCommune) -> None:
+        """The commune/ward committee receives the referral and assigns the member to a cell."""
+        self._on_liaison(
+            command,
+            Action.RECEIVE_AT_COMMUNE,
+            "commune",
+            lambda liaison, stamp, _: liaison.receive_at_commune(
+                stamp, command.cell_id, self.tree()
+            ),
+        )
+
+    def receive_at_cell(self, command: cmd.ReceiveAtCell) -> None:
+        """The residence cell receives the member and enters them in its book."""
+        self._on_liaison(
+            command,
+            Action.RECEIVE_AT_CELL,
+            "cell",
+            lambda liaison, stamp, _: liaison.receive_at_cell(stamp),
+        )
+
+    def assess(self, command: cmd.Assess) -> None:
+        """The cell's annual assessment of a member, on the scale of the regulation in force."""
+        self._on_liaison(
+            command,
+            Action.ASSESS,
+            "cell",
+            lambda liaison, stamp, policy: liaison.assess(
+                stamp, command.year, command.grade, policy, command.front_committee_representative
+            ),
+        )
+
+    def confirm_assessment(self, command: cmd.ConfirmAssessment) -> None:
+        """The commune/ward committee confirms the cell's assessment."""
+        self._on_liaison(
+            command,
+            Action.CONFIRM_ASSESSMENT,
+            "commune",
+            lambda liaison, stamp, _: liaison.confirm_assessment(stamp, command.year),
+        )
+
+    def report_back(self, command: cmd.ReportBack) -> None:
+        """Send the year's confirmed assessment back to the workplace committee."""
+        self._on_liaison(
+            command,
+            Action.REPORT_BACK,
+            "residence",
+            lambda liaison, stamp, _: liaison.report_back(stamp, command.year),
+        )
+
+    def open_cycle(self, command: cmd.OpenCycle) -> None:
+        """Open the next annual cycle (the workflow does this each January)."""
+        self._on_liaison(
+            command,
+            Action.OPEN_CYCLE,
+            "any",
+            lambda liaison, stamp, _: liaison.open_cycle(stamp, command.year),
+        )
+
+    def request_assessment(self, command: cmd.RequestAssessment) -> UUID:
+        """The workplace asks the residence for an assessment, for a purpose."""
+        request_id = derived_id(command.command_id, "request")
+        self._on_liaison(
+            command,
+            Action.REQUEST_ASSESSMENT,
+            "workplace",
+            lambda liaison, stamp, _: liaison.request_assessment(
+                stamp, request_id, command.purpose.value
+            ),
+            result={"request_id": str(request_id)},
+        )
+        return request_id
+
+    def provide_assessment(self, command: cmd.ProvideAssessment) -> None:
+        """The residence answers an on-demand request."""
+        self._on_liaison(
+            command,
+            Action.PROVIDE_ASSESSMENT,
+            "cell",
+            lambda liaison, stamp, policy: liaison.provide_assessment(
+                stamp, command.request_id, command.grade, policy
+            ),
+        )
+
+    def exempt_from_activities(self, command: cmd.ExemptFromActivities) -> None:
+        """Exempt a referred member from residence activities (miễn sinh hoạt)."""
+        self._on_liaison(
+            command,
+            Action.EXEMPT_FROM_ACTIVITIES,
+            "workplace",
+            lambda liaison, stamp, policy: liaison.exempt_from_activities(
+                stamp, command.reason, policy
+            ),
+        )
+
+    def lift_activities_exemption(self, command: cmd.LiftActivitiesExemption) -> None:
+        """End an exemption from activities."""
+        self._on_liaison(
+            command,
+            Action.EXEMPT_FROM_ACTIVITIES,
+            "workplace",
+            lambda liaison, stamp, _: liaison.lift_activities_exemption(stamp),
+        )
+
+    def propose(self, command: cmd.Propose) -> None:
+        """The residence cell proposes commendation or discipline, with grounds."""
+        self._on_liaison(
+            command,
+            Action.PROPOSE,
+            "cell",
+            lambda liaison, stamp, _: liaison.propose(
+                stamp, discipline=command.kind == "discipline"
+            ),
+        )
+
+    def close_liaison(self, command: cmd.Close) -> UUID | None:
+        """End a liaison; a move may at once refer the member to their new residence."""
+
+        def decide(today: date) -> Saved:
+            liaison = self.liaison(command.liaison_id)
+            state = liaison.state
+            self._authorise(command, Action.CLOSE, today, state.workplace_unit_id)
+            policy = self.policy(command.effective_date, state.workplace_unit_id)
+            stamp = self._stamp(command, policy)
+            member = self.member_aggregate(state.member_id)
+            if command.successor is not None and command.reason not in MOVES:
+                raise Malformed(
+                    "Only a move has a successor referral.",
+                    "Chỉ khi chuyển đi mới có giới thiệu tiếp theo.",
+                )
+            successor_id = (
+                derived_id(command.command_id, "successor") if (command.successor) else None
+            )
+            liaison.close(stamp, command.reason, successor_id)
+            member.end_liaison(stamp, liaison.id)
+            aggregates: list[BaseAggregate[UUID]] = [liaison, member]
+            if command.successor is not None and successor_id is not None:
+                referral = self._referral(
+                    command, today, member, command.successor, successor_id, None
+                )
+                aggregates = [liaison, *referral]
+            return aggregates, {"successor_id": str(successor_id or "")}
+
+        successor = self._execute(command, decide)["successor_id"]
+        return UUID(successor) if successor else None
+
+    def record_meeting(self, command: cmd.RecordMeeting) -> UUID:
+        """A cell's meeting: recorded once, then delivered to each member's liaison in batches."""
+        meeting_id = derived_id(command.command_id, "meeting")
+
+        def decide(today: date) -> Saved:
+            self._authorise(command, Action.RECORD_MEETING, today, command.cell_id)
+            day = command.effective_date
+            policy = self.policy(day, command.cell_id)
+            stamp = self._stamp(command, policy)
+            meeting = self._existing_meeting(meeting_id) or Meeting.hold(
+                meeting_id, stamp, command.cell_id, command.ad_hoc, command.attendance
+            )
+            liaisons = []
+            for entry in command.attendance:
+                liaison = self.liaison(entry.liaison_id)
+                liaison.record_attendance(
+                    stamp, meeting_id, command.cell_id, entry.attendance, self.tree()
+                )
+                liaisons.append(liaison)
+            pending = [a for a in liaisons if a.pending_events]
+            # Deliver all but the last batch now; the last goes with the receipt, atomically.
+            cut = MAX_EVENTS_PER_SAVE - 2
+            if meeting.pending_events or len(pending) > cut:
+                self.save(meeting)
+            while len(pending) > cut:
+                self.save(*pending[:cut])
+                pending = pending[cut:]
+            return list(pending), {"meeting_id": str(meeting_id)}
+
+        return UUID(self._execute(command, decide)["meeting_id"])
+
+    # Helpers.
+
+    def _on_liaison(
+        self,
+        command: Any,
+        action: Action,
+        side: str,
+        decide_on: Any,
+        result: dict[str, str] | None = None,
+    ) -> None:
+        def decide(today: date) -> Saved:
+            liaison = self.liaison(command.liaison_id)
+            state = liaison.state
+            units = {
+                "workplace": (state.workplace_unit_id,),
+                "commune": (state.residence_commune_id,),
+                "cell": (state.cell_id or state.residence_commune_id,),
+                "residence": (state.cell_id or state.residence_commune_id,),
+                "any": (state.workplace_unit_id, state.residence_commune_id),
+            }[side]
+            self._authorise(command, action, today, *units)
+            policy = self.policy(command.effective_date, state.residence_commune_id)
+            decide_on(liaison, self._stamp(command, policy), policy)
+            return [liaison], dict(result or {})
+
+        self._execute(command, decide)
+
+    def _existing_meeting(self, meeting_id: UUID) -> Meeting | None:
+        try:
+            meeting: Any = self.repository.get(meeting_id)
+        except AggregateNotFoundError:
+            return None
+        return meeting if isinstance(meeting, Meeting) else None
+
+    def _exists(self, aggregate_id: UUID) -> bool:
+        return aggregate_id in self.repository
+
+    def _writable(self, aggregate_id: UUID, start: Any) -> Any:
+        try:
+            return self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return start()
+
+    def _authorise_admin(
+        self, command: cmd.Command, today: date, organisation: Organisation
+    ) -> None:
+        if len(organisation.tree) == 0 and command.actor.role.value == "administrator":
+            return  # the first unit of an empty store is the administrator's own province
+        self._authorise(command, Action.MANAGE_ORGANISATION, today, command.actor.unit_id)
+
+    @staticmethod
+    def _require_kind(unit_id: str, ok: bool, expected: str) -> None:
+        if not ok:
+            raise Malformed(f"{unit_id} is not a {expected}.", f"{unit_id} không phải {expected}.")
+
+
+def cmd_duplicate(party_card_number: str) -> Exception:
+    """The refusal for registering a party card number twice."""
+    from domain.errors import Duplicate
+
+    return Duplicate(
+        f"Party card {party_card_number} is already registered.",
+        f"Thẻ đảng viên {party_card_number} đã được đăng ký.",
+    )
+
+
+__all__ = ["LiaisonOffice", "UnknownMember"]

@@ -1,0 +1,126 @@
+"""The organisation tree: units with effective periods, parents and successors (merges, renames)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import date
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from domain.errors import Malformed, UnknownUnit
+
+
+class UnitKind(StrEnum):
+    """Kinds of party organisation that take part in residence liaison."""
+
+    PROVINCIAL_COMMITTEE = "provincial_committee"
+    DISTRICT_COMMITTEE = "district_committee"  # abolished on 1 July 2025
+    COMMUNE_COMMITTEE = "commune_committee"
+    RESIDENCE_CELL = "residence_cell"
+    WORKPLACE_COMMITTEE = "workplace_committee"
+    WORKPLACE_CELL = "workplace_cell"
+
+
+WORKPLACE_KINDS = frozenset({UnitKind.WORKPLACE_COMMITTEE, UnitKind.WORKPLACE_CELL})
+
+
+class Unit(BaseModel):
+    """One organisation unit as it stood during its effective period [valid_from, valid_until)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    name: str
+    kind: UnitKind
+    parent_id: str | None = None
+    valid_from: date
+    valid_until: date | None = None
+    successor_id: str | None = None
+
+    def in_force_on(self, on: date) -> bool:
+        """True when the unit existed on that date."""
+        return self.valid_from <= on and (self.valid_until is None or on < self.valid_until)
+
+
+class OrganisationTree:
+    """An immutable view of all units, answering scope questions for any date."""
+
+    def __init__(self, units: Iterable[Unit] = ()) -> None:
+        self._units: dict[str, Unit] = {unit.id: unit for unit in units}
+
+    def __contains__(self, unit_id: object) -> bool:
+        return unit_id in self._units
+
+    def __iter__(self) -> Iterator[Unit]:
+        return iter(self._units.values())
+
+    def __len__(self) -> int:
+        return len(self._units)
+
+    def unit(self, unit_id: str) -> Unit:
+        """The unit with that id, whatever its period; refuses an unknown id."""
+        try:
+            return self._units[unit_id]
+        except KeyError:
+            raise UnknownUnit(
+                f"Unknown organisation unit {unit_id!r}.",
+                f"Không có đơn vị tổ chức {unit_id!r}.",
+            ) from None
+
+    def in_force(self, unit_id: str, on: date) -> Unit:
+        """The unit that carries `unit_id`'s responsibilities on that date, following successors."""
+        unit = self.unit(unit_id)
+        seen = {unit.id}
+        while unit.valid_until is not None and on >= unit.valid_until:
+            if unit.successor_id is None:
+                break
+            unit = self.unit(unit.successor_id)
+            if unit.id in seen:
+                raise Malformed("Successor cycle in the tree.", "Cây tổ chức có vòng kế thừa.")
+            seen.add(unit.id)
+        if not unit.in_force_on(on):
+            raise UnknownUnit(
+                f"Unit {unit_id!r} is not in force on {on.isoformat()}.",
+                f"Đơn vị {unit_id!r} không tồn tại vào ngày {on.isoformat()}.",
+            )
+        return unit
+
+    def ancestors(self, unit_id: str, on: date) -> list[Unit]:
+        """The unit in force on that date, then its parent, up to the root."""
+        chain = [self.in_force(unit_id, on)]
+        while chain[-1].parent_id is not None:
+            chain.append(self.in_force(chain[-1].parent_id, on))
+            if len(chain) > 64:
+                raise Malformed("Parent cycle in the tree.", "Cây tổ chức có vòng cấp trên.")
+        return chain
+
+    def is_within(self, unit_id: str, root_id: str, on: date) -> bool:
+        """Is unit X within the subtree of Y on date D (both followed to their units in force)?"""
+        try:
+            root = self.in_force(root_id, on)
+            return any(unit.id == root.id for unit in self.ancestors(unit_id, on))
+        except UnknownUnit:
+            return False
+
+    def nearest(self, unit_id: str, kind: UnitKind, on: date) -> Unit | None:
+        """The closest unit of that kind among the unit and its ancestors on that date."""
+        return next((u for u in self.ancestors(unit_id, on) if u.kind == kind), None)
+
+    def province_of(self, unit_id: str, on: date) -> Unit:
+        """The root of the unit's tree on that date."""
+        return self.ancestors(unit_id, on)[-1]
+
+    def children(self, unit_id: str, on: date) -> list[Unit]:
+        """Units whose parent is this unit on that date."""
+        return [
+            u
+            for u in self._units.values()
+            if u.in_force_on(on)
+            and u.parent_id is not None
+            and self.in_force(u.parent_id, on).id == unit_id
+        ]
+
+    def with_unit(self, unit: Unit) -> OrganisationTree:
+        """A new tree with this unit added or replaced."""
+        return OrganisationTree([*self._units.values(), unit])

@@ -1,0 +1,197 @@
+"""Regulation policies as data, chosen by effective date, with per-province overrides."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from domain.errors import GradeNotInScale, Malformed
+
+
+class Grade(BaseModel):
+    """One step of an assessment scale, with its labels."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    vi: str
+    en: str
+
+
+class ExemptionReason(BaseModel):
+    """A category of exemption that a workplace committee may decide."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    vi: str
+    en: str
+
+
+class DayCount(StrEnum):
+    """How a deadline's days are counted."""
+
+    CALENDAR = "calendar"
+    WORKING = "working"
+
+
+class Deadlines(BaseModel):
+    """The default deadlines of DOMAIN.md; every one is a setting a province may override."""
+
+    model_config = ConfigDict(frozen=True)
+
+    receipt_days: int = 30
+    meeting_interval_months: int = 6
+    assessment_window_opens: tuple[int, int] = (11, 1)  # (month, day)
+    assessment_due: tuple[int, int] = (12, 15)
+    report_back_days: int = 10
+    report_back_by: tuple[int, int] = (12, 31)
+    on_demand_days: int = 15
+    rereferral_days: int = 30
+    closing_slip_days: int = 30
+    closing_slip_counting: DayCount = DayCount.WORKING
+    counting: DayCount = DayCount.CALENDAR
+
+
+class Policy(BaseModel):
+    """The rules of one regulation version as they apply from `effective_from`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    regulation: str
+    title: str
+    effective_from: date
+    grades: tuple[Grade, ...]
+    front_committee_joins: bool
+    introduction_exemptions: tuple[ExemptionReason, ...]
+    activities_exemptions: tuple[ExemptionReason, ...]
+    deadlines: Deadlines = Deadlines()
+
+    def grade(self, code: str) -> Grade:
+        """The grade with that code, or a refusal naming the scale in force."""
+        for grade in self.grades:
+            if grade.code == code:
+                return grade
+        scale = ", ".join(g.code for g in self.grades)
+        raise GradeNotInScale(
+            f"Grade {code!r} is not on the scale of Regulation {self.regulation} ({scale}).",
+            f"Xếp loại {code!r} không thuộc thang của Quy định {self.regulation} ({scale}).",
+        )
+
+    def exemption(self, code: str, *, from_activities: bool) -> ExemptionReason:
+        """The exemption category with that code, or a malformed-command refusal."""
+        reasons = self.activities_exemptions if from_activities else self.introduction_exemptions
+        for reason in reasons:
+            if reason.code == code:
+                return reason
+        allowed = ", ".join(r.code for r in reasons)
+        raise Malformed(
+            f"Exemption reason {code!r} is not a category of Regulation {self.regulation} "
+            f"({allowed}).",
+            f"Lý do miễn {code!r} không thuộc Quy định {self.regulation} ({allowed}).",
+        )
+
+
+_INTRODUCTION_EXEMPTIONS = (
+    ExemptionReason(code="secret_mission", vi="Làm nhiệm vụ bí mật", en="On a secret mission"),
+    ExemptionReason(
+        code="combat_readiness", vi="Trực sẵn sàng chiến đấu", en="On standing combat readiness"
+    ),
+    ExemptionReason(code="other", vi="Lý do khác", en="Other reason"),
+)
+
+_ACTIVITIES_EXEMPTIONS = (
+    ExemptionReason(
+        code="barracks_or_official_housing",
+        vi="Ở trong doanh trại, nhà công vụ",
+        en="Lives in barracks or official housing",
+    ),
+    ExemptionReason(
+        code="travelling", vi="Thường xuyên đi công tác", en="Travels most of the time"
+    ),
+    ExemptionReason(
+        code="full_time_study", vi="Đi học tập trung từ 12 tháng", en="Full-time study of 12 months"
+    ),
+    ExemptionReason(code="student_away", vi="Sinh viên xa nhà", en="Student away from home"),
+    ExemptionReason(code="other", vi="Lý do khác", en="Other reason"),
+)
+
+REGULATION_76 = Policy(
+    regulation="76",
+    title="Quy định 76-QĐ/TW",
+    effective_from=date(2000, 6, 15),
+    grades=(
+        Grade(code="good", vi="Tốt", en="Good"),
+        Grade(code="fair", vi="Khá", en="Fair"),
+        Grade(code="average", vi="Trung bình", en="Average"),
+        Grade(code="poor", vi="Chưa tốt", en="Not good"),
+    ),
+    front_committee_joins=False,
+    introduction_exemptions=_INTRODUCTION_EXEMPTIONS,
+    activities_exemptions=_ACTIVITIES_EXEMPTIONS,
+)
+
+REGULATION_213 = Policy(
+    regulation="213",
+    title="Quy định 213-QĐ/TW",
+    effective_from=date(2020, 1, 2),
+    grades=(
+        Grade(code="fulfilled_well", vi="Thực hiện tốt", en="Fulfilled well"),
+        Grade(code="not_fulfilled_well", vi="Thực hiện chưa tốt", en="Not fulfilled well"),
+    ),
+    front_committee_joins=True,
+    introduction_exemptions=_INTRODUCTION_EXEMPTIONS,
+    activities_exemptions=_ACTIVITIES_EXEMPTIONS,
+)
+
+REGULATIONS: tuple[Policy, ...] = (REGULATION_76, REGULATION_213)
+
+
+class PolicyOverride(BaseModel):
+    """A province's recorded change to one default deadline, from a date."""
+
+    model_config = ConfigDict(frozen=True)
+
+    province_id: str
+    setting: str
+    value: int | tuple[int, int] | DayCount
+    effective_from: date
+
+
+def policy_in_force(on: date, overrides: Iterable[PolicyOverride] = ()) -> Policy:
+    """The regulation governing that date, with the overrides in force on it applied in order."""
+    candidates = [p for p in REGULATIONS if p.effective_from <= on]
+    if not candidates:
+        raise Malformed(
+            f"No regulation was in force on {on.isoformat()} (the first began 2000-06-15).",
+            f"Chưa có quy định nào có hiệu lực vào ngày {on.isoformat()} (sớm nhất 15/06/2000).",
+        )
+    policy = max(candidates, key=lambda p: p.effective_from)
+    changes: dict[str, object] = {}
+    for override in sorted(overrides, key=lambda o: o.effective_from):
+        if override.effective_from <= on:
+            changes[override.setting] = override.value
+    if not changes:
+        return policy
+    deadlines = Deadlines.model_validate({**policy.deadlines.model_dump(), **changes})
+    return policy.model_copy(update={"deadlines": deadlines})
+
+
+def validate_override(setting: str, value: object) -> None:
+    """Refuse an override of a setting that does not exist or a value of the wrong shape."""
+    if setting not in Deadlines.model_fields:
+        allowed = ", ".join(Deadlines.model_fields)
+        raise Malformed(
+            f"No deadline setting {setting!r} ({allowed}).",
+            f"Không có thiết lập thời hạn {setting!r} ({allowed}).",
+        )
+    try:
+        Deadlines.model_validate({setting: value})
+    except ValueError as error:
+        raise Malformed(
+            f"Value {value!r} does not fit setting {setting!r}: {error}",
+            f"Giá trị {value!r} không hợp với thiết lập {setting!r}.",
+        ) from None

@@ -1,0 +1,170 @@
+"""Aggregates for reference data: the organisation tree, policy overrides, command receipts."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import BaseAggregate
+
+from domain.errors import Duplicate, Malformed, UnknownUnit
+from domain.events import Creation, Recorded
+from domain.organisation import OrganisationTree, Unit
+from domain.policy import PolicyOverride, validate_override
+from domain.stamp import Stamp
+
+REGISTRY_NAMESPACE = UUID("0b7e3c55-4f6e-4c1d-8f0a-5a3e9d2c7b10")
+ORGANISATION_ID = uuid5(REGISTRY_NAMESPACE, "organisation")
+REGULATION_BOOK_ID = uuid5(REGISTRY_NAMESPACE, "regulation-book")
+
+
+def receipt_id_for(command_id: UUID) -> UUID:
+    """The receipt of a command lives at an id derived from the command id."""
+    return uuid5(REGISTRY_NAMESPACE, f"receipt:{command_id}")
+
+
+class Started(Creation):
+    """A reference-data aggregate came into being (empty)."""
+
+    def apply(self, aggregate: Any) -> None:
+        aggregate.tree = OrganisationTree()
+        aggregate.overrides = ()
+
+
+class UnitEstablished(Recorded):
+    """A unit was entered in the tree, with its effective period and parent."""
+
+    unit: Unit
+
+    def apply(self, aggregate: Any) -> None:
+        aggregate.tree = aggregate.tree.with_unit(self.unit)
+
+
+class UnitsSucceeded(Recorded):
+    """Units ended on a date and a successor took over (a merge, or a rename of one unit)."""
+
+    predecessor_ids: tuple[str, ...]
+    successor: Unit
+
+    def apply(self, aggregate: Any) -> None:
+        tree: OrganisationTree = aggregate.tree.with_unit(self.successor)
+        for unit_id in self.predecessor_ids:
+            ended = tree.unit(unit_id).model_copy(
+                update={"valid_until": self.successor.valid_from, "successor_id": self.successor.id}
+            )
+            tree = tree.with_unit(ended)
+        aggregate.tree = tree
+
+
+class Organisation(BaseAggregate[UUID]):
+    """The whole organisation tree of the store, as one versioned record."""
+
+    tree: OrganisationTree
+
+    def __init__(self) -> None:
+        """State comes from the events (see their `apply`)."""
+
+    @classmethod
+    def start(cls) -> Organisation:
+        """The empty tree."""
+        return cls._create(Started, id=ORGANISATION_ID)
+
+    def establish(self, stamp: Stamp, unit: Unit) -> None:
+        """Enter a unit; its parent must exist when it begins."""
+        if unit.id in self.tree:
+            raise Duplicate(f"Unit {unit.id} already exists.", f"Đơn vị {unit.id} đã có.")
+        if unit.parent_id is not None:
+            self.tree.in_force(unit.parent_id, unit.valid_from)
+        self.trigger_event(UnitEstablished, unit=unit, **stamp.fields())
+
+    def succeed(self, stamp: Stamp, predecessor_ids: tuple[str, ...], successor: Unit) -> None:
+        """Merge or rename: the predecessors end where the successor begins."""
+        if not predecessor_ids:
+            raise Malformed("Name the units that end.", "Cần nêu các đơn vị kết thúc.")
+        for unit_id in predecessor_ids:
+            unit = self.tree.unit(unit_id)
+            if unit.valid_until is not None or not unit.in_force_on(successor.valid_from):
+                raise UnknownUnit(
+                    f"{unit_id} is not in force on {successor.valid_from}.",
+                    f"{unit_id} không còn hiệu lực ngày {successor.valid_from}.",
+                )
+        if successor.id in self.tree:
+            raise Duplicate(f"Unit {successor.id} already exists.", f"Đơn vị {successor.id} đã có.")
+        if successor.parent_id is not None:
+            self.tree.in_force(successor.parent_id, successor.valid_from)
+        self.trigger_event(
+            UnitsSucceeded, predecessor_ids=predecessor_ids, successor=successor, **stamp.fields()
+        )
+
+
+class PolicyOverridden(Recorded):
+    """A province changed one default setting from a date."""
+
+    override: PolicyOverride
+
+    def apply(self, aggregate: Any) -> None:
+        aggregate.overrides = (*aggregate.overrides, self.override)
+
+
+class RegulationBook(BaseAggregate[UUID]):
+    """The recorded overrides of policy defaults, by province."""
+
+    overrides: tuple[PolicyOverride, ...]
+
+    def __init__(self) -> None:
+        """State comes from the events (see their `apply`)."""
+
+    @classmethod
+    def start(cls) -> RegulationBook:
+        """The book with no overrides."""
+        return cls._create(Started, id=REGULATION_BOOK_ID)
+
+    def override(self, stamp: Stamp, override: PolicyOverride) -> None:
+        """Record a province's override."""
+        validate_override(override.setting, override.value)
+        self.trigger_event(PolicyOverridden, override=override, **stamp.fields())
+
+    def for_province(self, province_id: str) -> tuple[PolicyOverride, ...]:
+        """The overrides recorded for that province."""
+        return tuple(o for o in self.overrides if o.province_id == province_id)
+
+
+class ReceiptRecorded(Creation):
+    """A command was carried out; its result is kept so a retry returns the same."""
+
+    command_id: UUID
+    kind: str
+    fingerprint: str
+    result: dict[str, str]
+    effective_date: date | None = None
+
+    def apply(self, aggregate: Any) -> None:
+        aggregate.kind = self.kind
+        aggregate.fingerprint = self.fingerprint
+        aggregate.result = self.result
+
+
+class CommandReceipt(BaseAggregate[UUID]):
+    """Idempotency: one receipt per command id, written in the same save as the command's events."""
+
+    kind: str
+    fingerprint: str
+    result: dict[str, str]
+
+    def __init__(self) -> None:
+        """State comes from the events (see their `apply`)."""
+
+    @classmethod
+    def issue(
+        cls, command_id: UUID, kind: str, fingerprint: str, result: dict[str, str]
+    ) -> CommandReceipt:
+        """A receipt for a command that was just carried out."""
+        return cls._create(
+            ReceiptRecorded,
+            id=receipt_id_for(command_id),
+            command_id=command_id,
+            kind=kind,
+            fingerprint=fingerprint,
+            result=result,
+        )

@@ -1,0 +1,118 @@
+"""Roles and permissions as pure functions: who may do what, within which organisation subtree."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from domain.errors import OutOfScope
+from domain.organisation import OrganisationTree
+
+
+class Role(StrEnum):
+    """The roles of the people who use Liaison."""
+
+    WORKPLACE_CLERK = "workplace_clerk"
+    COMMUNE_CLERK = "commune_clerk"
+    CELL_SECRETARY = "cell_secretary"
+    COMMITTEE_MEMBER = "committee_member"
+    SUPERVISOR = "supervisor"
+    INSPECTOR = "inspector"
+    ADMINISTRATOR = "administrator"
+
+
+class Action(StrEnum):
+    """Everything a command can ask to do; each is checked against the actor's role and scope."""
+
+    MANAGE_ORGANISATION = "manage_organisation"
+    OVERRIDE_POLICY = "override_policy"
+    REGISTER_MEMBER = "register_member"
+    EXEMPT_FROM_INTRODUCTION = "exempt_from_introduction"
+    REFER = "refer"
+    RECEIVE_AT_COMMUNE = "receive_at_commune"
+    RECEIVE_AT_CELL = "receive_at_cell"
+    RECORD_MEETING = "record_meeting"
+    ASSESS = "assess"
+    CONFIRM_ASSESSMENT = "confirm_assessment"
+    REPORT_BACK = "report_back"
+    OPEN_CYCLE = "open_cycle"
+    REQUEST_ASSESSMENT = "request_assessment"
+    PROVIDE_ASSESSMENT = "provide_assessment"
+    EXEMPT_FROM_ACTIVITIES = "exempt_from_activities"
+    PROPOSE = "propose"
+    CLOSE = "close"
+    READ = "read"
+
+
+class Actor(BaseModel):
+    """Who issues a command: a person, their role, and the unit whose subtree they act for."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    role: Role
+    unit_id: str
+
+
+_WORKPLACE_SIDE = frozenset(
+    {
+        Action.REGISTER_MEMBER,
+        Action.EXEMPT_FROM_INTRODUCTION,
+        Action.REFER,
+        Action.REQUEST_ASSESSMENT,
+        Action.EXEMPT_FROM_ACTIVITIES,
+        Action.CLOSE,
+    }
+)
+_COMMUNE_SIDE = frozenset(
+    {Action.RECEIVE_AT_COMMUNE, Action.CONFIRM_ASSESSMENT, Action.REPORT_BACK}
+)
+_CELL_SIDE = frozenset(
+    {
+        Action.RECEIVE_AT_CELL,
+        Action.RECORD_MEETING,
+        Action.ASSESS,
+        Action.PROVIDE_ASSESSMENT,
+        Action.PROPOSE,
+        Action.REPORT_BACK,
+    }
+)
+
+ALLOWED: dict[Role, frozenset[Action]] = {
+    Role.WORKPLACE_CLERK: _WORKPLACE_SIDE | {Action.READ},
+    Role.COMMUNE_CLERK: _COMMUNE_SIDE | {Action.READ},
+    Role.CELL_SECRETARY: _CELL_SIDE | {Action.READ},
+    Role.COMMITTEE_MEMBER: _WORKPLACE_SIDE | _COMMUNE_SIDE | _CELL_SIDE | {Action.READ},
+    Role.SUPERVISOR: frozenset(
+        _WORKPLACE_SIDE | _COMMUNE_SIDE | _CELL_SIDE | {Action.OPEN_CYCLE, Action.READ}
+    ),
+    Role.INSPECTOR: frozenset({Action.READ}),
+    Role.ADMINISTRATOR: frozenset(
+        {Action.MANAGE_ORGANISATION, Action.OVERRIDE_POLICY, Action.OPEN_CYCLE, Action.READ}
+    ),
+}
+
+
+def may(actor: Actor, action: Action, unit_id: str, tree: OrganisationTree, on: date) -> bool:
+    """True when the actor's role allows the action and the unit lies in the actor's subtree."""
+    return action in ALLOWED[actor.role] and tree.is_within(unit_id, actor.unit_id, on)
+
+
+def authorise(
+    actor: Actor, action: Action, unit_ids: tuple[str, ...], tree: OrganisationTree, on: date
+) -> None:
+    """Refuse unless the actor may do the action on at least one of the units concerned."""
+    if action not in ALLOWED[actor.role]:
+        raise OutOfScope(
+            f"A {actor.role.value} may not {action.value.replace('_', ' ')}.",
+            f"Vai trò {actor.role.value} không được phép thực hiện {action.value}.",
+        )
+    if not any(may(actor, action, unit_id, tree, on) for unit_id in unit_ids):
+        raise OutOfScope(
+            f"{action.value.replace('_', ' ').capitalize()} concerns units "
+            f"{', '.join(unit_ids)}, outside {actor.unit_id} where {actor.id} acts.",
+            f"Việc {action.value} thuộc đơn vị {', '.join(unit_ids)}, ngoài phạm vi "
+            f"{actor.unit_id} của {actor.id}.",
+        )

@@ -1,0 +1,33 @@
+"""The metadata every recorded event carries, assembled once per command."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict
+
+from domain.roles import Actor
+
+
+class Stamp(BaseModel):
+    """Who, which command, when it takes effect, under which regulation, and why."""
+
+    model_config = ConfigDict(frozen=True)
+
+    actor: Actor
+    command_id: UUID
+    effective_date: date
+    regulation: str
+    comment: str | None = None
+
+    def fields(self) -> dict[str, Any]:
+        """The stamp as keyword arguments for an event."""
+        return {
+            "actor": self.actor,
+            "command_id": self.command_id,
+            "effective_date": self.effective_date,
+            "regulation": self.regulation,
+            "comment": self.comment,
+        }

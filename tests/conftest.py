@@ -1,0 +1,115 @@
+"""Shared fixtures: a real PostgreSQL for the session and an isolated schema per test.
+
+The server is `LIAISON_TEST_DATABASE_URL` when set (scripts/test sets it when the machine's server
+answers), otherwise a throwaway `pgserver`. With neither, PostgreSQL tests are skipped, except under
+`CI=true`, where they fail.
+"""
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import NoReturn
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from workers.bootstrap import persistence_env
+
+POSTGRES_FIXTURES = {
+    "pg_server_url",
+    "embedded_pg_server_url",
+    "pg_url",
+    "embedded_pg_url",
+    "pg_env",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that uses a PostgreSQL fixture with `postgres`."""
+    for item in items:
+        if POSTGRES_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.postgres)
+
+
+def _unavailable(reason: str) -> NoReturn:
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"PostgreSQL is required under CI: {reason}", pytrace=False)
+    pytest.skip(f"no PostgreSQL for tests: {reason}")
+
+
+def _check_connects(url: str) -> None:
+    with psycopg.connect(url, connect_timeout=5) as conn:
+        conn.execute("SELECT 1")
+
+
+@pytest.fixture(scope="session")
+def embedded_pg_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL (Unix socket) of a throwaway pgserver PostgreSQL, deleted after the session."""
+    from pgserver.postgres_server import get_server
+
+    try:
+        server = get_server(tmp_path_factory.mktemp("pg") / "data", cleanup_mode="delete")
+        url = server.get_uri()
+        _check_connects(url)
+    except Exception as error:  # any failure to start means "no embedded PostgreSQL here"
+        _unavailable(f"pgserver did not start: {error!r}")
+    yield url
+    server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def pg_server_url(request: pytest.FixtureRequest) -> str:
+    """URL of the session's PostgreSQL: LIAISON_TEST_DATABASE_URL, else a throwaway pgserver."""
+    url = os.environ.get("LIAISON_TEST_DATABASE_URL")
+    if not url:
+        return str(request.getfixturevalue("embedded_pg_server_url"))
+    try:
+        _check_connects(url)
+    except psycopg.Error as error:
+        # Set explicitly, so a dead server is a misconfiguration, not a reason to skip.
+        pytest.fail(f"LIAISON_TEST_DATABASE_URL does not answer: {error}", pytrace=False)
+    return url
+
+
+@contextmanager
+def isolated_schema(server_url: str) -> Iterator[str]:
+    """Create a uniquely named schema, yield a URL whose search_path is it, then drop it."""
+    schema = f"test_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+    try:
+        yield with_search_path(server_url, schema)
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+
+
+def with_search_path(url: str, schema: str) -> str:
+    """`url` with `options=-csearch_path=<schema>` in its query, replacing any options there."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "options"]
+    query.append(("options", f"-csearch_path={schema}"))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+@pytest.fixture
+def pg_url(pg_server_url: str) -> Iterator[str]:
+    """URL of a fresh schema on the session's PostgreSQL, dropped after the test."""
+    with isolated_schema(pg_server_url) as url:
+        yield url
+
+
+@pytest.fixture
+def embedded_pg_url(embedded_pg_server_url: str) -> Iterator[str]:
+    """URL (Unix socket) of a fresh schema on the throwaway pgserver, dropped after the test."""
+    with isolated_schema(embedded_pg_server_url) as url:
+        yield url
+
+
+@pytest.fixture
+def pg_env(pg_url: str) -> dict[str, str]:
+    """The `eventsourcing` environment for `pg_url`'s fresh schema."""
+    return persistence_env(pg_url)

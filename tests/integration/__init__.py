@@ -1,0 +1,1 @@
+"""Tests against real PostgreSQL and Temporal; no mocks stand in for either."""

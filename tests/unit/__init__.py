@@ -1,0 +1,1 @@
+"""Pure, fast tests of the domain and helpers: no I/O."""

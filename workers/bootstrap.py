@@ -1,0 +1,68 @@
+"""Composition root: builds Liaison's parts from one validated `Settings`."""
+
+import getpass
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from psycopg.conninfo import conninfo_to_dict
+
+from workers.embedded import database_url
+from workers.settings import Settings
+
+if TYPE_CHECKING:
+    from domain.application import LiaisonOffice
+
+_SEARCH_PATH = re.compile(r"(?:-c\s*|--)search_path\s*=\s*([^\s,]+)")
+
+
+def persistence_env(url: str, schema: str | None = None) -> dict[str, str]:
+    """Map a PostgreSQL URL to the `eventsourcing` library's environment for its postgres module.
+
+    Accepts TCP URLs (`postgresql://user:pw@host:5432/db`) and Unix-socket ones, where the host is a
+    directory (`postgresql://user:@/db?host=/run/pg`, as `pgserver` gives); psycopg takes a
+    directory as host. The schema is `schema`, else the URL's `options=-csearch_path=X`, else
+    public (the schema must exist; the library creates only its tables).
+    """
+    params = conninfo_to_dict(url)
+    options = str(params.pop("options", "") or "")
+    schema = schema or _schema_from_options(options)
+    unsupported = sorted(set(params) - {"host", "port", "dbname", "user", "password"})
+    if unsupported:
+        # The library passes only these to psycopg; libpq still reads PGSSLMODE and the like.
+        msg = (
+            f"database URL parameters {', '.join(unsupported)} are not passed on; "
+            "set them as libpq environment variables instead (for example PGSSLMODE)"
+        )
+        raise ValueError(msg)
+    host = str(params.get("host") or "")
+    if not host or "," in host:
+        msg = "database URL must name exactly one host (or socket directory as ?host=/path)"
+        raise ValueError(msg)
+    user = str(params.get("user") or getpass.getuser())
+    env = {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": str(params.get("dbname") or user),
+        "POSTGRES_HOST": host,
+        "POSTGRES_PORT": str(params.get("port") or "5432"),
+        "POSTGRES_USER": user,
+        "POSTGRES_PASSWORD": str(params.get("password") or ""),
+        "CREATE_TABLE": "y",
+    }
+    if schema:
+        env["POSTGRES_SCHEMA"] = schema
+    return env
+
+
+def _schema_from_options(options: str) -> str | None:
+    match = _SEARCH_PATH.search(options)
+    return match.group(1) if match else None
+
+
+def build_office(settings: Settings) -> "LiaisonOffice":
+    """The domain application on the configured (or embedded) PostgreSQL, with the real clock."""
+    from domain.application import LiaisonOffice
+
+    env: Mapping[str, str] = persistence_env(database_url(settings))
+    return LiaisonOffice(env=env, clock=lambda: datetime.now(UTC))

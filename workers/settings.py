@@ -1,0 +1,67 @@
+"""Liaison's configuration: the one place that reads the environment."""
+
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+def _default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("liaison"))
+
+
+class Settings(BaseSettings):
+    """Validated settings; unset external services mean "use the embedded stack"."""
+
+    model_config = SettingsConfigDict(
+        env_ignore_empty=True, extra="ignore", populate_by_name=True, frozen=True
+    )
+
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("database_url", "DATABASE_URL")
+    )
+    data_dir: Path = Field(
+        default_factory=_default_data_dir,
+        validation_alias=AliasChoices("data_dir", "LIAISON_DATA_DIR"),
+    )
+    language: Literal["vi", "en"] = Field(
+        default="vi", validation_alias=AliasChoices("language", "LIAISON_LANG")
+    )
+    temporal_address: str | None = Field(
+        default=None, validation_alias=AliasChoices("temporal_address", "TEMPORAL_ADDRESS")
+    )
+    temporal_namespace: str = Field(
+        default="default",
+        min_length=1,
+        validation_alias=AliasChoices("temporal_namespace", "TEMPORAL_NAMESPACE"),
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _is_postgres_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(_POSTGRES_SCHEMES):
+            msg = "DATABASE_URL must start with postgresql:// or postgres://"
+            raise ValueError(msg)
+        return value
+
+    @field_validator("temporal_address")
+    @classmethod
+    def _is_host_and_port(cls, value: str | None) -> str | None:
+        if value is not None and not value.rpartition(":")[2].isdigit():
+            msg = "TEMPORAL_ADDRESS must be host:port, for example temporal.example.org:7233"
+            raise ValueError(msg)
+        return value
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+
+def load_settings() -> Settings:
+    """Read and validate the settings from the environment; raise on invalid values."""
+    return Settings()
