@@ -66,7 +66,7 @@ class TimelineEntry(BaseModel):
 
 
 class Queries(OfficeBase):
-    """Queries over the event store for the CLI, workflows and tests (dashboards use projections)."""
+    """Queries over the event store for the CLI, workflows and tests; dashboards use projections."""
 
     def history(
         self, liaison_id: UUID, *, as_of_version: int | None = None, as_of_date: date | None = None

@@ -1,0 +1,103 @@
+"""The `liaison` command: start the embedded stack, record liaison work, print timelines."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import time
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from domain.labels import EVENTS, STAGES, label
+from domain.office import LiaisonOffice
+from workers import bootstrap, cli_commands, embedded, walkthrough
+from workers.cli_support import app, console, office, run, settings, today
+
+
+def print_timeline(liaison_office: LiaisonOffice, card: str) -> None:
+    """Print one member's timeline: every event, who did it, and the stage after it."""
+    lang = settings().language
+    member = run(lambda: liaison_office.member_by_card(card))
+    vi = lang == "vi"
+    table = Table(title=f"{member.name} — {member.party_card_number}", show_lines=False)
+    table.add_column("Hiệu lực" if vi else "Effective", no_wrap=True)
+    for heading in (
+        ("Sự kiện", "Event"),
+        ("Người làm", "By"),
+        ("Vai trò", "Role"),
+        ("QĐ", "Reg."),
+        ("Giai đoạn sau", "Stage after"),
+        ("Chi tiết", "Details"),
+    ):
+        table.add_column(heading[0] if vi else heading[1])
+    for entry in liaison_office.timeline(member.member_id):
+        details = ", ".join(
+            f"{k}={v}"
+            for k, v in entry.details.items()
+            if v not in (None, "") and not k.endswith("_id")
+        )
+        if entry.comment:
+            details = f"{details} «{entry.comment}»".strip(", ")
+        table.add_row(
+            entry.effective_date.isoformat(),
+            label(EVENTS, entry.event, lang),
+            entry.actor_id,
+            entry.role,
+            entry.regulation,
+            label(STAGES, entry.stage_after.value, lang),
+            details,
+        )
+    console.print(table)
+
+
+@app.command()
+def up(once: Annotated[bool, typer.Option(help="Set up, show, and exit at once.")] = False) -> None:
+    """Start Liaison on the embedded defaults and show it working; Ctrl-C stops it."""
+    config = settings()
+    url = embedded.database_url(config)
+    where = "DATABASE_URL" if config.database_url else f"embedded PostgreSQL in {config.data_dir}"
+    console.print(f"[bold]Liaison[/] · PostgreSQL: {where}")
+    liaison_office = bootstrap.build_office(config)
+    walkthrough.record_sample_year(liaison_office, today())
+    console.print(
+        f"Event store ready: {liaison_office.recorder.max_notification_id() or 0} events"
+        f" (schema in {url.split('?')[0]})."
+    )
+    print_timeline(liaison_office, walkthrough.SAMPLE_CARD)
+    console.print(
+        "Try in another terminal: [cyan].venv/bin/liaison timeline "
+        f"{walkthrough.SAMPLE_CARD}[/], [cyan].venv/bin/liaison --help[/]"
+    )
+    if once:
+        return
+    console.print("Running. Press Ctrl-C to stop.")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        console.print("Stopped; data kept for the next start.")
+
+
+@app.command()
+def sample() -> None:
+    """Record the sample province and one member's full year (idempotent), then its timeline."""
+    liaison_office = office()
+    walkthrough.record_sample_year(liaison_office, today())
+    print_timeline(liaison_office, walkthrough.SAMPLE_CARD)
+
+
+@app.command()
+def timeline(card: Annotated[str, typer.Argument(help="Party card number")]) -> None:
+    """Print a member's timeline."""
+    print_timeline(office(), card)
+
+
+__all__ = ["app", "cli_commands"]
+
+
+def main() -> None:
+    """Entry point of the `liaison` console script."""
+    app()
