@@ -1,10 +1,14 @@
 """The embedded PostgreSQL of `liaison up`: a real PostgreSQL 16 (`pgserver`) in the data folder."""
 
+import warnings
 from pathlib import Path
 
 from pgserver.postgres_server import PostgresServer, get_server
 
 from workers.settings import Settings
+
+# pgserver asks platformdirs for a runtime folder; its fallback to /tmp is fine and not news.
+warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR", category=UserWarning)
 
 # Held for the life of the process: pgserver stops the server when its last handle is cleaned up.
 _servers: dict[Path, PostgresServer] = {}
