@@ -172,18 +172,21 @@ class OfficeBase(Application[UUID]):
                 f"{command.effective_date} is in the future (today is {today}).",
                 f"Ngày {command.effective_date} ở tương lai (hôm nay là {today}).",
             )
-        aggregates, result = handler(today)
-        receipt = CommandReceipt.issue(
-            command.command_id, type(command).__name__, fingerprint, result
-        )
         try:
+            aggregates, result = handler(today)
+            receipt = CommandReceipt.issue(
+                command.command_id, type(command).__name__, fingerprint, result
+            )
             self.save(*aggregates, receipt)
         except IntegrityError:
+            # A save inside the handler (a large meeting's batches) or the final one lost a race.
             earlier = self._receipt(command.command_id)
             if earlier is not None:
                 return self._earlier_result(earlier, fingerprint)
             raise Conflict(
-                "Someone changed this record at the same moment; nothing was saved. Try again.",
-                "Hồ sơ vừa được người khác thay đổi; chưa lưu gì. Vui lòng thử lại.",
+                "Someone changed this record at the same moment. Send the same command again: "
+                "its command id makes the retry safe.",
+                "Hồ sơ vừa được người khác thay đổi cùng lúc. Hãy gửi lại đúng lệnh này: "
+                "mã lệnh bảo đảm không ghi trùng.",
             ) from None
         return result

@@ -1,0 +1,133 @@
+"""A tiny province built through `LiaisonOffice` commands, for tests on any persistence.
+
+The tree is one province P with a workplace committee W and a commune committee X whose residence
+cell is C1. `received_member` registers a member at W, refers them to X and has X and C1 receive
+them, so the liaison is ATTENDING and ready for meetings, assessments and requests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from domain import commands as c
+from domain.office import LiaisonOffice
+from domain.organisation import Unit, UnitKind
+from domain.roles import Actor, Role
+
+NOW = datetime(2026, 11, 22, tzinfo=UTC)
+TODAY = NOW.date()
+YEAR = 2026
+
+PROVINCE = "P"
+WORKPLACE = "W"
+COMMUNE = "X"
+CELL = "C1"
+
+ADMIN = Actor(id="admin", role=Role.ADMINISTRATOR, unit_id=PROVINCE)
+CLERK = Actor(id="clerk", role=Role.WORKPLACE_CLERK, unit_id=WORKPLACE)
+COMMUNE_CLERK = Actor(id="commune-clerk", role=Role.COMMUNE_CLERK, unit_id=COMMUNE)
+SECRETARY = Actor(id="secretary", role=Role.CELL_SECRETARY, unit_id=CELL)
+
+REGISTERED_ON = date(2026, 1, 5)
+REFERRED_ON = date(2026, 1, 10)
+COMMUNE_RECEIVED_ON = date(2026, 1, 20)
+CELL_RECEIVED_ON = date(2026, 1, 25)
+
+
+def clock() -> datetime:
+    """The tests' fixed clock: 22 November 2026, UTC."""
+    return NOW
+
+
+def by(actor: Actor, day: date, **fields: Any) -> dict[str, Any]:
+    """Common command fields with a fresh command id."""
+    return {"command_id": uuid4(), "actor": actor, "effective_date": day, **fields}
+
+
+def build_province(office: LiaisonOffice) -> None:
+    """Enter P, W, X and C1 (all in force since 2000)."""
+    for unit_id, kind, parent in (
+        (PROVINCE, UnitKind.PROVINCIAL_COMMITTEE, None),
+        (WORKPLACE, UnitKind.WORKPLACE_COMMITTEE, PROVINCE),
+        (COMMUNE, UnitKind.COMMUNE_COMMITTEE, PROVINCE),
+        (CELL, UnitKind.RESIDENCE_CELL, COMMUNE),
+    ):
+        unit = Unit(
+            id=unit_id, name=unit_id, kind=kind, parent_id=parent, valid_from=date(2000, 1, 1)
+        )
+        office.establish_unit(c.EstablishUnit(**by(ADMIN, date(2026, 1, 1)), unit=unit))
+
+
+def party_card(n: int) -> str:
+    """A valid, distinct party card number for member number `n`."""
+    return f"{n:08d}"
+
+
+def register(office: LiaisonOffice, n: int, name: str | None = None) -> UUID:
+    """Register member number `n` at the workplace committee."""
+    return office.register_member(
+        c.RegisterMember(
+            **by(CLERK, REGISTERED_ON),
+            name=name or f"Đảng viên {n}",
+            birth_date=date(1980, 1, 1),
+            party_card_number=party_card(n),
+            workplace_unit_id=WORKPLACE,
+        )
+    )
+
+
+def refer_command(member_id: UUID) -> c.Refer:
+    """The referral of a member to commune X (a fresh command id each call)."""
+    return c.Refer(
+        **by(CLERK, REFERRED_ON),
+        member_id=member_id,
+        referral=c.Referral(residence_commune_id=COMMUNE),
+    )
+
+
+def receive(office: LiaisonOffice, liaison_id: UUID) -> None:
+    """Commune X receives the liaison into cell C1, then C1 receives the member."""
+    office.receive_at_commune(
+        c.ReceiveAtCommune(
+            **by(COMMUNE_CLERK, COMMUNE_RECEIVED_ON), liaison_id=liaison_id, cell_id=CELL
+        )
+    )
+    office.receive_at_cell(
+        c.ReceiveAtCell(**by(SECRETARY, CELL_RECEIVED_ON), liaison_id=liaison_id)
+    )
+
+
+@dataclass(frozen=True)
+class Enrolled:
+    """A registered member and their liaison."""
+
+    member_id: UUID
+    liaison_id: UUID
+
+
+def received_member(
+    office: LiaisonOffice, n: int, *, name: str | None = None, received: bool = True
+) -> Enrolled:
+    """Member number `n`, registered, referred to X and (unless `received=False`) received at C1."""
+    member_id = register(office, n, name)
+    liaison_id = office.refer(refer_command(member_id))
+    if received:
+        receive(office, liaison_id)
+    return Enrolled(member_id=member_id, liaison_id=liaison_id)
+
+
+def event_count(office: LiaisonOffice) -> int:
+    """How many events the store holds.
+
+    Counted, not read off the highest notification id: on PostgreSQL a refused insert (the loser
+    of a race) still consumes sequence values, so ids have gaps.
+    """
+    return len(office.recorder.select_notifications(start=None, limit=1_000_000))
+
+
+def last_notification_id(office: LiaisonOffice) -> int:
+    """The store's highest notification id (0 when empty)."""
+    return office.recorder.max_notification_id() or 0
