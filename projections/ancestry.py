@@ -1,0 +1,43 @@
+"""Pure: the organisation tree flattened to (unit, ancestor, depth, period) rows for roll-ups."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from domain.errors import UnknownUnit
+from domain.organisation import OrganisationTree
+
+AncestryRow = tuple[str, str, int, date, date | None]
+
+
+def ancestry_rows(tree: OrganisationTree) -> list[AncestryRow]:
+    """For every unit id ever recorded: the chain `tree.ancestors(id, d)` over each period it holds.
+
+    A row (u, a, depth, from, until) says that on any date in [from, until) a fact recorded
+    against unit id u rolls up into a (depth 0 is the unit in force that carries u).
+    """
+    bounds = sorted(
+        {u.valid_from for u in tree} | {u.valid_until for u in tree if u.valid_until is not None}
+    )
+    rows: list[AncestryRow] = []
+    for unit in tree:
+        current: tuple[str, ...] | None = None
+        since: date | None = None
+        for i, start in enumerate(bounds):
+            try:
+                chain = tuple(u.id for u in tree.ancestors(unit.id, start))
+            except UnknownUnit:
+                chain = None
+            if chain != current:
+                if current is not None and since is not None:
+                    rows.extend(_chain_rows(unit.id, current, since, start))
+                current, since = chain, start
+            if i == len(bounds) - 1 and current is not None and since is not None:
+                rows.extend(_chain_rows(unit.id, current, since, None))
+    return rows
+
+
+def _chain_rows(
+    unit_id: str, chain: tuple[str, ...], since: date, until: date | None
+) -> list[AncestryRow]:
+    return [(unit_id, ancestor, depth, since, until) for depth, ancestor in enumerate(chain)]

@@ -1,0 +1,121 @@
+"""Audit trail: every event as a row — when, who, what, to whom, why, and which command."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from domain.events import Recorded
+from domain.liaison_events import LiaisonEvent, ReceivedByCommune, Referred
+from domain.meeting import MeetingHeld
+from domain.member import MemberRegistered
+from domain.registry import UnitEstablished, UnitsSucceeded
+from projections.log import Entry, event_name
+from projections.model import Cursor, ReadModel, copy_rows
+
+_COMMON = frozenset(
+    {"originator_id", "originator_version", "timestamp", "originator_topic", "actor"}
+    | {"command_id", "effective_date", "regulation", "comment"}
+)
+COLUMNS = (
+    "notification_id", "originator_id", "version", "event", "effective_date", "recorded_at",
+    "actor_id", "role", "actor_unit_id", "command_id", "regulation", "comment", "member_id",
+    "units", "details",
+)  # fmt: skip
+
+
+class Audit(ReadModel):
+    """`audit_event` (one row per event) and `audit_subject` (whose record each aggregate is)."""
+
+    name: ClassVar[str] = "audit"
+    tables: ClassVar[tuple[str, ...]] = ("audit_event", "audit_subject")
+
+    def ddl(self) -> list[str]:
+        e, s = self.t("audit_event"), self.t("audit_subject")
+        return [
+            f"CREATE TABLE IF NOT EXISTS {e} (notification_id bigint PRIMARY KEY,"
+            " originator_id uuid NOT NULL, version int NOT NULL, event text NOT NULL,"
+            " effective_date date, recorded_at timestamptz NOT NULL, actor_id text, role text,"
+            " actor_unit_id text, command_id uuid, regulation text, comment text, member_id uuid,"
+            " units text[] NOT NULL, details jsonb NOT NULL)",
+            f"CREATE INDEX IF NOT EXISTS {e}_member ON {e} (member_id, notification_id)",
+            f"CREATE INDEX IF NOT EXISTS {e}_actor ON {e} (actor_id, notification_id)",
+            f"CREATE INDEX IF NOT EXISTS {e}_units ON {e} USING gin (units)",
+            f"CREATE INDEX IF NOT EXISTS {e}_recorded ON {e} (recorded_at)",
+            f"CREATE TABLE IF NOT EXISTS {s} (originator_id uuid PRIMARY KEY, member_id uuid,"
+            " units text[] NOT NULL)",
+        ]
+
+    def apply(self, cur: Cursor, entries: Sequence[Entry]) -> None:
+        ids = list({e.row.originator_id for e in entries})
+        cur.execute(
+            f"SELECT originator_id, member_id, units FROM {self.t('audit_subject')}"
+            " WHERE originator_id = ANY(%s)",
+            (ids,),
+        )
+        subjects: dict[Any, tuple[Any, list[str]]] = {
+            r["originator_id"]: (r["member_id"], list(r["units"])) for r in cur.fetchall()
+        }
+        known = set(subjects)
+        rows = []
+        for entry in entries:
+            event = entry.event
+            member, units = _subject(event, subjects.get(entry.row.originator_id))
+            subjects[entry.row.originator_id] = (member, units)
+            rows.append(_row(entry, member, units))
+        copy_rows(cur, self.t("audit_event"), COLUMNS, rows)
+        cur.execute(
+            f"DELETE FROM {self.t('audit_subject')} WHERE originator_id = ANY(%s)", (list(known),)
+        )
+        copy_rows(
+            cur,
+            self.t("audit_subject"),
+            ("originator_id", "member_id", "units"),
+            ((k, m, u) for k, (m, u) in subjects.items() if m is not None or u),
+        )
+
+
+def _subject(event: Any, known: tuple[Any, list[str]] | None) -> tuple[Any, list[str]]:
+    """The member an aggregate belongs to and the units it concerns, after this event."""
+    member, units = known or (None, [])
+    if isinstance(event, MemberRegistered):
+        return event.originator_id, [event.workplace_unit_id]
+    if isinstance(event, Referred):
+        return event.member_id, [event.workplace_unit_id, event.residence_commune_id]
+    if isinstance(event, ReceivedByCommune):
+        return member, [*units, event.cell_id]
+    if isinstance(event, MeetingHeld):
+        return None, [event.cell_id]
+    if isinstance(event, UnitEstablished):
+        return None, [event.unit.id]
+    if isinstance(event, UnitsSucceeded):
+        return None, [event.successor.id, *event.predecessor_ids]
+    return member, units
+
+
+def _row(entry: Entry, member: Any, units: list[str]) -> tuple[Any, ...]:
+    event = entry.event
+    data = event.model_dump(mode="json")
+    details = {k: v for k, v in data.items() if k not in _COMMON}
+    recorded = isinstance(event, Recorded)
+    actor = event.actor if recorded else None
+    if isinstance(event, LiaisonEvent | MemberRegistered) or member is not None:
+        details.setdefault("member_id", str(member) if member else None)
+    return (
+        entry.row.notification_id,
+        entry.row.originator_id,
+        entry.row.originator_version,
+        event_name(entry),
+        event.effective_date if recorded else getattr(event, "effective_date", None),
+        event.timestamp,
+        actor.id if actor else None,
+        actor.role.value if actor else None,
+        actor.unit_id if actor else None,
+        event.command_id if recorded else getattr(event, "command_id", None),
+        event.regulation if recorded else None,
+        event.comment if recorded else None,
+        member,
+        sorted({*units, *([actor.unit_id] if actor else [])}),
+        json.dumps(details, ensure_ascii=False, sort_keys=True),
+    )

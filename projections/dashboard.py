@@ -1,0 +1,158 @@
+"""Branch dashboard for a unit's subtree, any year, as of any date and known-at time (asyncpg)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from domain.errors import UnknownUnit
+from domain.policy import REGULATIONS, policy_in_force
+from domain.state import Attendance
+from projections.figures import COUNTS, SCOPE
+
+FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Period:
+    """What a board asks: the unit, the year, the as-of date, and what was known at a time."""
+
+    unit_id: str
+    as_of: date
+    known_at: datetime | None = None
+    year: int | None = None
+
+    @property
+    def the_year(self) -> int:
+        """The year reported (the as-of date's year unless given)."""
+        return self.year or self.as_of.year
+
+    @property
+    def end(self) -> date:
+        """The last day counted: the as-of date, within the year."""
+        return min(self.as_of, date(self.the_year, 12, 31))
+
+    @property
+    def start(self) -> date:
+        """The first day of the year."""
+        return date(self.the_year, 1, 1)
+
+    def previous_year(self) -> Period:
+        """The same period of the year before."""
+        end = self.end
+        day = end.replace(year=end.year - 1, day=min(end.day, 28 if end.month == 2 else end.day))
+        return Period(self.unit_id, day, self.known_at, self.the_year - 1)
+
+    def args(self, units: list[str]) -> tuple[Any, ...]:
+        """The SQL parameters $1..$5 of `projections.figures`."""
+        return (units, self.start, self.end, self.known_at or FAR_FUTURE, self.the_year)
+
+
+@dataclass
+class Figures:
+    """The numbers of one period; `counts[figure][code]` is the count behind each number."""
+
+    period: Period
+    units: list[str]
+    counts: dict[str, dict[str | None, int]] = field(default_factory=dict)
+
+    def total(self, figure: str) -> int:
+        """The count of a figure over all codes."""
+        return sum(self.counts.get(figure, {}).values())
+
+    def by_code(self, figure: str) -> dict[str, int]:
+        """A figure broken down by code (reason, grade, attendance)."""
+        return {str(k): v for k, v in sorted(self.counts.get(figure, {}).items(), key=str)}
+
+    def summary(self) -> dict[str, Any]:
+        """The board's figures as plain values (what the CLI prints and evidence keeps)."""
+        attendance = self.by_code("attendance")
+        marked = sum(attendance.values())
+        present = attendance.get(Attendance.PRESENT.value, 0)
+        interval = policy_in_force(self.period.end).deadlines.meeting_interval_months
+        months = (
+            12
+            if self.period.end.month == 12 and self.period.end.day == 31
+            else self.period.end.month
+        )
+        grades = self.by_code("assessments_returned")
+        returned = sum(grades.values())
+        return {
+            "unit_id": self.period.unit_id,
+            "year": self.period.the_year,
+            "as_of": self.period.end.isoformat(),
+            "known_at": self.period.known_at.isoformat() if self.period.known_at else None,
+            "members_in_scope": self.total("members_in_scope"),
+            "referred": self.total("referred"),
+            "received_commune": self.total("received_commune"),
+            "received_cell": self.total("received_cell"),
+            "exempt_from_introduction": self.by_code("exempt_from_introduction"),
+            "exempt_from_activities": self.by_code("exempt_from_activities"),
+            "meetings_held": self.total("meetings_held"),
+            "meetings_expected": self.total("cells_attending") * max(1, months // interval),
+            "attendance": attendance,
+            "attendance_rate": round(present / marked, 4) if marked else None,
+            "assessments_due": self.total("assessments_due"),
+            "assessments_returned": returned,
+            "assessments_overdue": self.total("assessments_overdue"),
+            "grades": {
+                code: {
+                    "label": _grade_label(code),
+                    "count": n,
+                    "percent": round(100 * n / returned, 2),
+                }
+                for code, n in grades.items()
+            },
+            "reported_back": self.total("reported_back"),
+            "requests_open": self.total("requests_open"),
+            "requests_overdue": self.total("requests_overdue"),
+            "escalations_open": None,  # no escalation events in the domain yet (issue 3)
+        }
+
+
+def _grade_label(code: str) -> str:
+    for policy in REGULATIONS:
+        for grade in policy.grades:
+            if grade.code == code:
+                return grade.vi
+    return code
+
+
+async def scope(conn: Any, unit_id: str, on: date) -> list[str]:
+    """The unit ids rolling into `unit_id` as in force on that date; refuses an unknown unit."""
+    units = [r["unit_id"] for r in await conn.fetch(SCOPE, unit_id, on)]
+    if not units:
+        raise UnknownUnit(
+            f"Unit {unit_id!r} is not in force on {on.isoformat()}.",
+            f"Đơn vị {unit_id!r} không tồn tại vào ngày {on.isoformat()}.",
+        )
+    return units
+
+
+async def figures(conn: Any, period: Period) -> Figures:
+    """Every figure of the period for the unit's subtree, in one query."""
+    units = await scope(conn, period.unit_id, period.end)
+    result = Figures(period, units)
+    for r in await conn.fetch(COUNTS, *period.args(units)):
+        result.counts.setdefault(r["figure"], {})[r["code"]] = int(r["n"])
+    return result
+
+
+async def dashboard(conn: Any, period: Period) -> dict[str, Any]:
+    """The period's figures beside the same period of the previous year."""
+    now = (await figures(conn, period)).summary()
+    try:
+        before: dict[str, Any] | None = (await figures(conn, period.previous_year())).summary()
+    except UnknownUnit:
+        before = None
+    return {"current": now, "previous_year": before}
+
+
+def difference(later: dict[str, Any], earlier: dict[str, Any]) -> dict[str, Any]:
+    """Numeric figures of `later` minus those of `earlier` (for comparing two dates)."""
+    return {
+        k: v - earlier[k]
+        for k, v in later.items()
+        if isinstance(v, int) and isinstance(earlier.get(k), int) and not isinstance(v, bool)
+    }

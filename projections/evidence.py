@@ -1,0 +1,77 @@
+"""Inspection evidence: figures, lists, audit rows and the seal head, checkable later."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any
+
+from projections import reads
+from projections.dashboard import Period, dashboard, scope
+from projections.figures import FIGURES
+from projections.lists import ListQuery, members_behind
+
+FORMAT = "liaison-evidence/1"
+
+
+async def _seal_head(conn: Any, known_at: datetime | None) -> tuple[int, str, datetime]:
+    row = await conn.fetchrow(
+        "SELECT s.notification_id, s.link, a.recorded_at FROM seal_link s"
+        " JOIN audit_event a USING (notification_id)"
+        " WHERE ($1::timestamptz IS NULL OR a.recorded_at <= $1)"
+        " ORDER BY s.notification_id DESC LIMIT 1",
+        known_at,
+    )
+    if row is None:
+        raise ValueError("nothing is sealed yet at that time; run the projector first")
+    return int(row["notification_id"]), bytes(row["link"]).hex(), row["recorded_at"]
+
+
+async def _body(conn: Any, period: Period, position: int) -> dict[str, Any]:
+    lists = {
+        figure: await members_behind(conn, period, ListQuery(figure, page_size=1_000_000))
+        for figure in FIGURES
+    }
+    units = await scope(conn, period.unit_id, period.end)
+    trail = await reads.audit(conn, units=units, upto=position, limit=1_000_000)
+    body: dict[str, Any] = json.loads(
+        json.dumps(
+            {"dashboard": await dashboard(conn, period), "lists": lists, "audit": trail},
+            default=str,
+            sort_keys=True,
+        )
+    )
+    return body
+
+
+async def export(conn: Any, unit_id: str, as_of: date, known_at: datetime | None) -> dict[str, Any]:
+    """The evidence for a unit and date, fixed to what the records held at the seal head."""
+    position, link, recorded_at = await _seal_head(conn, known_at)
+    period = Period(unit_id, as_of, known_at or recorded_at)
+    return {
+        "format": FORMAT,
+        "unit_id": unit_id,
+        "as_of": as_of.isoformat(),
+        "known_at": period.known_at.isoformat() if period.known_at else None,
+        "seal": {"position": position, "link": link},
+        **await _body(conn, period, position),
+    }
+
+
+async def mismatches(conn: Any, evidence: dict[str, Any]) -> list[str]:
+    """What in the file differs from the store now (empty when the file matches)."""
+    if evidence.get("format") != FORMAT:
+        return [f"not a {FORMAT} file"]
+    position = int(evidence["seal"]["position"])
+    link = await conn.fetchval("SELECT link FROM seal_link WHERE notification_id = $1", position)
+    problems = []
+    if link is None or bytes(link).hex() != evidence["seal"]["link"]:
+        problems.append(f"seal link at position {position} differs from the file")
+    period = Period(
+        evidence["unit_id"],
+        date.fromisoformat(evidence["as_of"]),
+        datetime.fromisoformat(evidence["known_at"]),
+    )
+    now = await _body(conn, period, position)
+    problems += [f"{part} differs from the file" for part in now if now[part] != evidence.get(part)]
+    return problems

@@ -1,0 +1,239 @@
+"""Dashboard facts: one row per countable fact, with its units, effective and recorded times."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any, ClassVar
+
+from domain import liaison_events as ev
+from domain.deadlines import DeadlineKind, open_deadlines
+from domain.liaison_events import LiaisonEvent
+from domain.meeting import MeetingHeld
+from domain.member import (
+    ExemptedFromIntroduction,
+    IntroductionExemptionLifted,
+    LiaisonOpened,
+    MemberRegistered,
+)
+from domain.state import LiaisonState
+from domain.text import fold
+from projections.log import Entry
+from projections.model import Cursor, ReadModel, copy_rows
+from projections.reference import Reference
+from projections.states import StateBook
+
+FACT_COLUMNS = (
+    "notification_id", "seq", "kind", "member_id", "liaison_id", "unit_id", "workplace_id",
+    "effective_date", "recorded_at", "year", "code", "due_on",
+)  # fmt: skip
+
+_KIND = {
+    ev.Referred: "referred", ev.ReceivedByCommune: "received_commune",
+    ev.ReceivedByCell: "received_cell", ev.MeetingAttendanceRecorded: "attendance",
+    ev.Assessed: "assessed", ev.AssessmentConfirmed: "confirmed", ev.ReportedBack: "reported",
+    ev.AssessmentRequested: "requested", ev.AssessmentProvided: "provided",
+    ev.ExemptedFromActivities: "exempt_act", ev.ActivitiesExemptionLifted: "exempt_act_lifted",
+    ev.Closed: "closed",
+}  # fmt: skip
+
+
+def _code(event: Any) -> str | None:
+    for field in ("request_id", "attendance", "grade", "reason"):
+        value = getattr(event, field, None)
+        if value is not None:
+            return str(getattr(value, "value", value))
+    return None
+
+
+def _fact(
+    nid: int,
+    kind: str,
+    event: Any,
+    member: Any,
+    *,
+    unit: str | None = None,
+    workplace: str | None = None,
+    code: str | None = None,
+) -> tuple[Any, ...]:
+    """A fact row of an event that belongs to no liaison."""
+    return (nid, 0, kind, member, None, unit, workplace, event.effective_date, event.timestamp,
+            None, code, None)  # fmt: skip
+
+
+class Facts(ReadModel):
+    """`fact` rows feed every dashboard figure; `member` and `liaison` name who is behind them."""
+
+    name: ClassVar[str] = "facts"
+    tables: ClassVar[tuple[str, ...]] = ("fact", "member", "liaison", "facts_state")
+
+    def __init__(self, suffix: str = "") -> None:
+        super().__init__(suffix)
+        self.book = StateBook(self.t("facts_state"))
+        self.reference = Reference()
+
+    def reset(self) -> None:
+        self.reference = Reference()
+
+    def ddl(self) -> list[str]:
+        f, m, li = self.t("fact"), self.t("member"), self.t("liaison")
+        return [
+            f"CREATE TABLE IF NOT EXISTS {f} (notification_id bigint NOT NULL, seq int NOT NULL,"
+            " kind text NOT NULL, member_id uuid, liaison_id uuid, unit_id text,"
+            " workplace_id text, effective_date date NOT NULL, recorded_at timestamptz NOT NULL,"
+            " year int, code text, due_on date, PRIMARY KEY (notification_id, seq))",
+            f"CREATE INDEX IF NOT EXISTS {f}_kind ON {f} (kind, effective_date)",
+            f"CREATE INDEX IF NOT EXISTS {f}_liaison ON {f} (liaison_id, kind)",
+            f"CREATE TABLE IF NOT EXISTS {m} (member_id uuid PRIMARY KEY, name text NOT NULL,"
+            " name_folded text NOT NULL, party_card_number text NOT NULL,"
+            " workplace_unit_id text NOT NULL)",
+            f"CREATE TABLE IF NOT EXISTS {li} (liaison_id uuid PRIMARY KEY,"
+            " member_id uuid NOT NULL, workplace_unit_id text NOT NULL,"
+            " commune_id text NOT NULL, cell_id text,"
+            " due_years int[] NOT NULL DEFAULT '{}')",
+            self.book.ddl(),
+        ]
+
+    def order_keys(self, table: str) -> str:
+        return "1, 2" if table == "fact" else "1"
+
+    def apply(self, cur: Cursor, entries: Sequence[Entry]) -> None:
+        self.reference.ensure(cur, entries[0].row.notification_id - 1)
+        liaison_ids = {e.row.originator_id for e in entries if isinstance(e.event, LiaisonEvent)}
+        self.book.load(cur, liaison_ids)
+        cur.execute(
+            f"SELECT liaison_id, due_years FROM {self.t('liaison')} WHERE liaison_id = ANY(%s)",
+            (list(liaison_ids),),
+        )
+        due_years = {r["liaison_id"]: set(r["due_years"]) for r in cur.fetchall()}
+        members = self._members(cur, entries)
+        facts: list[tuple[Any, ...]] = []
+        for entry in entries:
+            event = entry.event
+            self.reference.observe(event)
+            if isinstance(event, LiaisonEvent):
+                state = self.book.evolve(event)
+                facts.extend(
+                    self._liaison_facts(entry, state, due_years.setdefault(state.liaison_id, set()))
+                )
+            else:
+                facts.extend(self._other_facts(cur, entry, members))
+        copy_rows(cur, self.t("fact"), FACT_COLUMNS, facts)
+        self._save_liaisons(cur, due_years)
+        self.book.save(cur)
+
+    def _members(self, cur: Cursor, entries: Sequence[Entry]) -> dict[Any, str]:
+        ids = [
+            e.row.originator_id
+            for e in entries
+            if isinstance(e.event, ExemptedFromIntroduction | IntroductionExemptionLifted)
+        ]
+        cur.execute(
+            f"SELECT member_id, workplace_unit_id FROM {self.t('member')}"
+            " WHERE member_id = ANY(%s)",
+            (ids,),
+        )
+        return {r["member_id"]: r["workplace_unit_id"] for r in cur.fetchall()}
+
+    def _other_facts(
+        self, cur: Cursor, entry: Entry, members: dict[Any, str]
+    ) -> list[tuple[Any, ...]]:
+        event, nid = entry.event, entry.row.notification_id
+        if isinstance(event, MemberRegistered):
+            members[event.originator_id] = event.workplace_unit_id
+            cur.execute(
+                f"INSERT INTO {self.t('member')} VALUES (%s, %s, %s, %s, %s)",
+                (event.originator_id, event.name, fold(event.name), event.party_card_number,
+                 event.workplace_unit_id),
+            )  # fmt: skip
+            return [
+                _fact(
+                    nid, "registered", event, event.originator_id, workplace=event.workplace_unit_id
+                )
+            ]
+        if isinstance(event, LiaisonOpened):
+            members[event.originator_id] = event.workplace_unit_id
+            cur.execute(
+                f"UPDATE {self.t('member')} SET workplace_unit_id = %s WHERE member_id = %s",
+                (event.workplace_unit_id, event.originator_id),
+            )
+        if isinstance(event, ExemptedFromIntroduction | IntroductionExemptionLifted):
+            lifted = isinstance(event, IntroductionExemptionLifted)
+            kind = "exempt_intro_lifted" if lifted else "exempt_intro"
+            workplace = members.get(event.originator_id)
+            return [
+                _fact(nid, kind, event, event.originator_id, workplace=workplace, code=_code(event))
+            ]
+        if isinstance(event, MeetingHeld):
+            code = "ad_hoc" if event.ad_hoc else "regular"
+            return [_fact(nid, "meeting", event, None, unit=event.cell_id, code=code)]
+        return []
+
+    def _liaison_facts(
+        self, entry: Entry, state: LiaisonState, due_years: set[int]
+    ) -> list[tuple[Any, ...]]:
+        event: LiaisonEvent = entry.event
+        nid, day = entry.row.notification_id, event.effective_date
+        unit = state.cell_id or state.residence_commune_id
+        common = (
+            state.member_id,
+            state.liaison_id,
+            unit,
+            state.workplace_unit_id,
+            day,
+            event.timestamp,
+        )
+        out: list[tuple[Any, ...]] = []
+        kind = _KIND.get(type(event))
+        if kind is not None:
+            year = getattr(event, "year", None)
+            due = self._due(
+                state, day, DeadlineKind.ON_DEMAND_ASSESSMENT, str(getattr(event, "request_id", ""))
+            )
+            out.append(
+                (nid, 0, kind, *common, year, _code(event), due if kind == "requested" else None)
+            )
+        year = state.cycle_year
+        if year is not None and year not in due_years and state.closed_reason is None:
+            due_on = self._due(
+                state, date(year, 12, 31), DeadlineKind.ANNUAL_ASSESSMENT, str(year), day
+            )
+            if due_on is not None:
+                due_years.add(year)
+                out.append((nid, 1, "assessment_due", *common, year, None, due_on))
+        return out
+
+    def _due(
+        self,
+        state: LiaisonState,
+        on: date,
+        kind: DeadlineKind,
+        subject: str,
+        policy_day: date | None = None,
+    ) -> date | None:
+        """The due date of one deadline, from the domain's one statement of deadlines."""
+        policy = self.reference.policy(policy_day or on, state.residence_commune_id)
+        for deadline in open_deadlines(state, policy, on):
+            if deadline.kind is kind and deadline.subject == subject:
+                return deadline.due_on
+        return None
+
+    def _save_liaisons(self, cur: Cursor, due_years: dict[Any, set[int]]) -> None:
+        rows = [
+            (
+                s.liaison_id,
+                s.member_id,
+                s.workplace_unit_id,
+                s.residence_commune_id,
+                s.cell_id,
+                sorted(due_years.get(i, ())),
+            )
+            for i, s in ((i, self.book.states[i]) for i in sorted(self.book.changed))
+        ]
+        cur.executemany(
+            f"INSERT INTO {self.t('liaison')} AS l VALUES (%s, %s, %s, %s, %s, %s)"
+            " ON CONFLICT (liaison_id) DO UPDATE SET"
+            " workplace_unit_id = excluded.workplace_unit_id, commune_id = excluded.commune_id,"
+            " cell_id = excluded.cell_id, due_years = excluded.due_years",
+            rows,
+        )

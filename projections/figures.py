@@ -1,0 +1,118 @@
+"""The SQL behind every dashboard number: each figure selects the rows (member, liaison, unit, code)
+that make it up, so a count and the list behind it are the same query.
+
+Parameters: $1 unit ids rolling into the board's unit (text[]), $2 period start, $3 period end
+(the as-of date, within the year), $4 known-at time (recorded_at bound), $5 the year.
+"""
+
+from __future__ import annotations
+
+_SEEN = "f.recorded_at <= $4 AND f.effective_date <= $3"
+_IN = "(f.unit_id = ANY($1) OR f.workplace_id = ANY($1))"
+_PERIOD = "f.effective_date >= $2"
+_ROW = "f.member_id, f.liaison_id, coalesce(f.unit_id, f.workplace_id) AS unit_id"
+
+
+def _closed_by(day: str) -> str:
+    return (
+        "EXISTS (SELECT 1 FROM fact c WHERE c.liaison_id = f.liaison_id AND c.kind = 'closed'"
+        f" AND c.effective_date <= {day} AND c.recorded_at <= $4)"
+    )
+
+
+def _exempt_on(day: str) -> str:
+    return (
+        "coalesce((SELECT x.kind = 'exempt_act' FROM fact x WHERE x.liaison_id = f.liaison_id"
+        " AND x.kind IN ('exempt_act', 'exempt_act_lifted') AND x.effective_date <= "
+        f"{day} AND x.recorded_at <= $4 ORDER BY x.effective_date DESC, x.notification_id DESC"
+        " LIMIT 1), false)"
+    )
+
+
+def _events(kind: str, *, period: bool = True, year: bool = False, code: str = "f.code") -> str:
+    where = [f"f.kind = '{kind}'", _SEEN, _IN]
+    if period:
+        where.append(_PERIOD)
+    if year:
+        where.append("f.year = $5")
+    return f"SELECT {_ROW}, {code} AS code FROM fact f WHERE {' AND '.join(where)}"
+
+
+_DUE = (
+    f"SELECT {_ROW}, NULL::text AS code, f.due_on FROM fact f WHERE f.kind = 'assessment_due'"
+    f" AND f.year = $5 AND {_SEEN} AND {_IN}"
+    f" AND NOT {_closed_by('least($3, f.due_on)')} AND NOT {_exempt_on('least($3, f.due_on)')}"
+)
+_ASSESSED_BY_END = (
+    "EXISTS (SELECT 1 FROM fact a WHERE a.liaison_id = d.liaison_id AND a.kind = 'assessed'"
+    " AND a.year = $5 AND a.effective_date <= $3 AND a.recorded_at <= $4)"
+)
+_OPEN_REQUESTS = (
+    f"SELECT {_ROW}, f.code, f.due_on FROM fact f WHERE f.kind = 'requested' AND {_SEEN}"
+    f" AND {_IN} AND NOT {_closed_by('$3')} AND NOT EXISTS (SELECT 1 FROM fact p"
+    " WHERE p.liaison_id = f.liaison_id AND p.kind = 'provided' AND p.code = f.code"
+    " AND p.effective_date <= $3 AND p.recorded_at <= $4)"
+)
+_LATEST = (
+    "SELECT DISTINCT ON ({key}) {row}, f.code, f.kind FROM fact f WHERE f.kind IN ({kinds})"
+    f" AND {_SEEN} AND {_IN} ORDER BY {{key}}, f.effective_date DESC, f.notification_id DESC"
+)
+
+FIGURES: dict[str, str] = {
+    "members_in_scope": (
+        "SELECT DISTINCT ON (member_id) member_id, liaison_id, unit_id, NULL::text AS code FROM ("
+        f"SELECT f.member_id, NULL::uuid AS liaison_id, f.workplace_id AS unit_id FROM fact f"
+        f" WHERE f.kind = 'registered' AND {_SEEN} AND f.workplace_id = ANY($1)"
+        f" UNION ALL SELECT f.member_id, f.liaison_id, f.unit_id FROM fact f"
+        " WHERE f.kind IN ('referred', 'received_commune', 'received_cell')"
+        f" AND {_SEEN} AND f.unit_id = ANY($1) AND NOT {_closed_by('$3')}) s"
+        " ORDER BY member_id, liaison_id NULLS LAST"
+    ),
+    "referred": _events("referred"),
+    "received_commune": _events("received_commune"),
+    "received_cell": _events("received_cell"),
+    "exempt_from_introduction": (
+        "SELECT member_id, liaison_id, unit_id, code FROM ("
+        + _LATEST.format(key="f.member_id", row=_ROW, kinds="'exempt_intro', 'exempt_intro_lifted'")
+        + ") e WHERE e.kind = 'exempt_intro'"
+    ),
+    "exempt_from_activities": (
+        "SELECT member_id, liaison_id, unit_id, code FROM ("
+        + _LATEST.format(key="f.liaison_id", row=_ROW, kinds="'exempt_act', 'exempt_act_lifted'")
+        + " ) e WHERE e.kind = 'exempt_act' AND NOT EXISTS (SELECT 1 FROM fact c"
+        " WHERE c.liaison_id = e.liaison_id AND c.kind = 'closed' AND c.effective_date <= $3"
+        " AND c.recorded_at <= $4)"
+    ),
+    "meetings_held": _events("meeting"),
+    "attendance": _events("attendance"),
+    "assessments_due": f"SELECT member_id, liaison_id, unit_id, code FROM ({_DUE}) d",
+    "assessments_returned": _events("assessed", period=False, year=True),
+    "assessments_overdue": (
+        f"SELECT member_id, liaison_id, unit_id, code FROM ({_DUE}) d"
+        f" WHERE d.due_on < $3 AND NOT {_ASSESSED_BY_END}"
+    ),
+    "reported_back": _events("reported", period=False, year=True),
+    "requests_open": f"SELECT member_id, liaison_id, unit_id, code FROM ({_OPEN_REQUESTS}) r",
+    "requests_overdue": (
+        f"SELECT member_id, liaison_id, unit_id, code FROM ({_OPEN_REQUESTS}) r WHERE r.due_on < $3"
+    ),
+    "cells_attending": (
+        "SELECT DISTINCT ON (f.unit_id) NULL::uuid AS member_id, NULL::uuid AS liaison_id,"
+        f" f.unit_id, NULL::text AS code FROM fact f WHERE f.kind = 'received_cell' AND {_SEEN}"
+        f" AND f.unit_id = ANY($1) AND NOT {_closed_by('$3')} AND NOT {_exempt_on('$3')}"
+    ),
+}
+
+COUNTS = " UNION ALL ".join(
+    f"SELECT '{name}' AS figure, code, count(*) AS n FROM ({query}) q{i} GROUP BY code"
+    for i, (name, query) in enumerate(FIGURES.items())
+)
+"""Every figure counted by code in one round trip."""
+
+SCOPE = (
+    "SELECT DISTINCT a.unit_id FROM unit_ancestry a WHERE a.ancestor_id = ("
+    " SELECT r.ancestor_id FROM unit_ancestry r WHERE r.unit_id = $1 AND r.depth = 0"
+    " AND r.valid_from <= $2 AND (r.valid_until IS NULL OR $2 < r.valid_until))"
+    " AND a.valid_from <= $2 AND (a.valid_until IS NULL OR $2 < a.valid_until)"
+)
+"""The unit ids (as recorded, old or new) that roll up into the unit in force on a date."""

@@ -1,0 +1,66 @@
+"""The members behind each number: by unit, stage, overdue and grade; paged; searchable."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from domain.text import fold
+from projections.dashboard import Period, scope
+from projections.figures import FIGURES
+
+_OVERDUE = (
+    "(r.liaison_id IN (SELECT liaison_id FROM ({a}) o1) OR r.liaison_id IN"
+    " (SELECT liaison_id FROM ({b}) o2))"
+).format(a=FIGURES["assessments_overdue"], b=FIGURES["requests_overdue"])
+
+_STAGE = (
+    "(SELECT t.stage_after FROM timeline t WHERE t.liaison_id = r.liaison_id"
+    " AND t.effective_date <= $3 AND t.recorded_at <= $4 ORDER BY t.version DESC LIMIT 1)"
+)
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """Which list, narrowed how, and which page."""
+
+    figure: str
+    sub_unit: str | None = None
+    stage: str | None = None
+    overdue: bool | None = None
+    code: str | None = None
+    name: str | None = None
+    page: int = 1
+    page_size: int = 50
+
+
+async def members_behind(conn: Any, period: Period, query: ListQuery) -> list[dict[str, Any]]:
+    """One page of the rows behind a figure, with each member's name, card and stage then."""
+    if query.figure not in FIGURES:
+        raise ValueError(f"unknown figure {query.figure!r}; one of {', '.join(FIGURES)}")
+    units = await scope(conn, period.unit_id, period.end)
+    narrow = await scope(conn, query.sub_unit, period.end) if query.sub_unit else units
+    sql = (
+        f"SELECT * FROM (SELECT r.member_id, r.liaison_id, r.unit_id, r.code, m.name,"
+        f" m.party_card_number, m.name_folded, {_STAGE} AS stage, {_OVERDUE} AS overdue"
+        f" FROM ({FIGURES[query.figure]}) r LEFT JOIN member m ON m.member_id = r.member_id"
+        " WHERE r.unit_id = ANY($6)) x"
+        " WHERE ($7::text IS NULL OR x.stage = $7) AND ($8::bool IS NULL OR x.overdue = $8)"
+        " AND ($9::text IS NULL OR x.code = $9)"
+        " AND ($10::text IS NULL OR x.name_folded LIKE '%' || $10 || '%')"
+        " AND $2::date IS NOT NULL AND $5::int IS NOT NULL"  # every parameter typed
+        " ORDER BY x.name_folded NULLS LAST, x.member_id, x.liaison_id, x.unit_id"
+        " LIMIT $11 OFFSET $12"
+    )
+    rows = await conn.fetch(
+        sql,
+        *period.args(units),
+        narrow,
+        query.stage,
+        query.overdue,
+        query.code,
+        fold(query.name) if query.name else None,
+        query.page_size,
+        (query.page - 1) * query.page_size,
+    )
+    return [{k: v for k, v in dict(r).items() if k != "name_folded"} for r in rows]

@@ -1,0 +1,59 @@
+"""The shape of a read model: its tables, how a batch of events changes them, how to reset it."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from typing import Any, ClassVar
+
+from projections.log import Entry
+
+Cursor = Any
+"""A psycopg cursor inside the batch's one transaction (the library's datastore hands it out)."""
+
+
+class ReadModel(ABC):
+    """One read model: `ddl` creates its tables; `apply` folds a batch in, in one transaction."""
+
+    name: ClassVar[str]
+    tables: ClassVar[tuple[str, ...]]
+
+    def __init__(self, suffix: str = "") -> None:
+        self.suffix = suffix
+
+    @property
+    def tracking_name(self) -> str:
+        """The name under which the runner tracks this model's position."""
+        return self.name + self.suffix
+
+    def t(self, table: str) -> str:
+        """The physical name of one of the model's tables (a shadow build adds a suffix)."""
+        return table + self.suffix
+
+    @abstractmethod
+    def ddl(self) -> list[str]:
+        """CREATE statements for the model's tables and indexes (idempotent)."""
+
+    @abstractmethod
+    def apply(self, cur: Cursor, entries: Sequence[Entry]) -> None:
+        """Fold these events, in notification order, into the model's tables."""
+
+    def reset(self) -> None:  # noqa: B027 - most models keep no cache
+        """Forget any in-memory cache (called after a rolled-back batch)."""
+
+    def drop(self) -> list[str]:
+        """DROP statements for the model's tables."""
+        return [f"DROP TABLE IF EXISTS {self.t(table)} CASCADE" for table in self.tables]
+
+    def order_keys(self, table: str) -> str:
+        """Columns that order a table's full contents for comparison (default: the first)."""
+        return "1"
+
+
+def copy_rows(
+    cur: Cursor, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """Append rows with COPY (the fastest insert PostgreSQL offers), in the caller's transaction."""
+    with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)

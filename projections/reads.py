@@ -1,0 +1,85 @@
+"""Audit trail and timeline queries (asyncpg), and the read connection for a store's schema."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from uuid import UUID
+
+import asyncpg
+
+AUDIT_COLUMNS = (
+    "notification_id, originator_id, version, event, effective_date, recorded_at, actor_id, role,"
+    " actor_unit_id, command_id, regulation, comment, member_id, units, details::text AS details"
+)
+
+
+async def connect(url: str, schema: str | None = None) -> Any:
+    """An asyncpg connection whose search path is the store's schema (from the URL's options)."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query)
+    options = dict(query).get("options", "")
+    found = schema or next(
+        (o.split("=", 1)[1] for o in options.replace("-c ", "-c").split() if "search_path=" in o),
+        None,
+    )
+    rest = urlencode([(k, v) for k, v in query if k != "options"])
+    dsn = urlunsplit(parts._replace(query=rest))
+    settings = {"search_path": found} if found else {}
+    return await asyncpg.connect(dsn, server_settings=settings)
+
+
+async def audit(
+    conn: Any,
+    *,
+    member_id: UUID | None = None,
+    actor_id: str | None = None,
+    units: list[str] | None = None,
+    recorded_from: datetime | None = None,
+    recorded_to: datetime | None = None,
+    upto: int | None = None,
+    limit: int = 1000,
+) -> list[dict[str, Any]]:
+    """Audit rows by member, actor, unit subtree (unit ids) and recorded period, in log order."""
+    rows = await conn.fetch(
+        f"SELECT {AUDIT_COLUMNS} FROM audit_event WHERE ($1::uuid IS NULL OR member_id = $1)"
+        " AND ($2::text IS NULL OR actor_id = $2) AND ($3::text[] IS NULL OR units && $3)"
+        " AND ($4::timestamptz IS NULL OR recorded_at >= $4)"
+        " AND ($5::timestamptz IS NULL OR recorded_at <= $5)"
+        " AND ($6::bigint IS NULL OR notification_id <= $6)"
+        " ORDER BY notification_id LIMIT $7",
+        member_id,
+        actor_id,
+        units,
+        recorded_from,
+        recorded_to,
+        upto,
+        limit,
+    )
+    return [dict(r) for r in rows]
+
+
+async def timeline(conn: Any, member_id: UUID) -> list[dict[str, Any]]:
+    """One member's liaisons and their events in order, with the stage after each."""
+    rows = await conn.fetch(
+        "SELECT * FROM timeline WHERE member_id = $1 ORDER BY notification_id", member_id
+    )
+    return [dict(r) for r in rows]
+
+
+async def positions(conn: Any) -> list[dict[str, Any]]:
+    """Each projection's position and its lag behind the store's head."""
+    head = await conn.fetchval("SELECT coalesce(max(notification_id), 0) FROM liaisonoffice_events")
+    rows = await conn.fetch(
+        "SELECT application_name, notification_id FROM projections_tracking"
+        " WHERE application_name <> '__migration__' ORDER BY application_name"
+    )
+    return [
+        {
+            "name": r["application_name"],
+            "position": r["notification_id"],
+            "lag": head - r["notification_id"],
+        }
+        for r in rows
+    ]

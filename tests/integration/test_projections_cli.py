@@ -1,0 +1,62 @@
+"""The read-side `liaison` subcommands against a real PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from domain.office import LiaisonOffice
+from projections.log import EVENTS_TABLE
+from projections.runner import Projector
+from tests.integration import province as pv
+from workers import cli_read, cli_support
+
+
+@pytest.fixture
+def cli(
+    pg_url: str, pg_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[CliRunner]:
+    monkeypatch.setenv("DATABASE_URL", pg_url)
+    cli_support.settings.cache_clear()
+    monkeypatch.setattr(cli_support.console, "width", 200)
+    office = LiaisonOffice(env=pg_env, clock=pv.clock)
+    pv.build_province(office)
+    pv.received_member(office, 1, name="Nguyễn Văn An")
+    yield CliRunner()
+    cli_support.settings.cache_clear()
+
+
+def test_rebuild_inspect_audit_export_and_verify(
+    cli: CliRunner, pg_env: dict[str, str], tmp_path: Path
+) -> None:
+    app = cli_read.app
+    assert cli.invoke(app, ["rebuild"]).exit_code == 0
+    shadow = cli.invoke(app, ["rebuild", "facts", "--shadow"])
+    assert "switched" in shadow.output, shadow.output
+    listing = cli.invoke(app, ["projections"])
+    assert "facts" in listing.output
+    assert "seal" in listing.output
+    board = cli.invoke(app, ["inspect", "--unit", "P", "--as-of", "2026-11-22"])
+    assert board.exit_code == 0, board.output
+    assert "received_cell" in board.output
+    trail = cli.invoke(app, ["audit", "--member", pv.party_card(1)])
+    assert "ReceivedByCell" in trail.output, trail.output
+    evidence = tmp_path / "evidence.json"
+    assert (
+        cli.invoke(
+            app, ["export-evidence", "--unit", "X", "--as-of", "2026-11-22", str(evidence)]
+        ).exit_code
+        == 0
+    )
+    assert cli.invoke(app, ["verify", "--evidence", str(evidence)]).exit_code == 0
+    with Projector(pg_env, []).transaction() as cur:
+        cur.execute(
+            f"DELETE FROM {EVENTS_TABLE} WHERE notification_id ="
+            f" (SELECT max(notification_id) FROM {EVENTS_TABLE})"
+        )
+    broken = cli.invoke(app, ["verify", "--evidence", str(evidence)])
+    assert broken.exit_code == 1, broken.output
+    assert "deleted" in broken.output

@@ -1,0 +1,303 @@
+"""Dashboard figures against hand-computed expectations, 2019 to 2025 (213, the merger)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from domain import commands as c
+from domain.meeting import AttendanceEntry
+from domain.office import LiaisonOffice
+from domain.organisation import Unit, UnitKind
+from domain.roles import Actor, Role
+from domain.state import Attendance, ClosingReason
+from projections import reads
+from projections.catalog import all_models
+from projections.dashboard import Period, dashboard, figures
+from projections.lists import ListQuery, members_behind
+from projections.log import EVENTS_TABLE
+from projections.runner import Projector
+from tests.conftest import isolated_schema
+from tests.integration import province as pv
+from workers.bootstrap import persistence_env
+
+ADMIN = Actor(id="admin", role=Role.ADMINISTRATOR, unit_id="P")
+BOARD = Actor(id="board", role=Role.SUPERVISOR, unit_id="P")
+FRONT = "Trần Thị Bình (Ban công tác Mặt trận)"
+
+
+def _unit(uid: str, kind: UnitKind, parent: str | None, since: date = date(2000, 1, 1)) -> Unit:
+    return Unit(id=uid, name=uid, kind=kind, parent_id=parent, valid_from=since)
+
+
+class Scenario:
+    """Four members at workplace W, residence in district D's communes X1/X2, merged into XN."""
+
+    def __init__(self, office: LiaisonOffice) -> None:
+        self.o = office
+        for unit in (
+            _unit("P", UnitKind.PROVINCIAL_COMMITTEE, None),
+            _unit("W", UnitKind.WORKPLACE_COMMITTEE, "P"),
+            _unit("D", UnitKind.DISTRICT_COMMITTEE, "P"),
+            _unit("X1", UnitKind.COMMUNE_COMMITTEE, "D"),
+            _unit("X2", UnitKind.COMMUNE_COMMITTEE, "D"),
+            _unit("C1", UnitKind.RESIDENCE_CELL, "X1"),
+            _unit("C2", UnitKind.RESIDENCE_CELL, "X2"),
+        ):
+            office.establish_unit(c.EstablishUnit(**pv.by(ADMIN, date(2019, 1, 1)), unit=unit))
+        self.members = {
+            n: office.register_member(
+                c.RegisterMember(
+                    **pv.by(BOARD, date(2019, 1, 5)),
+                    name=name,
+                    birth_date=date(1980, 1, 1),
+                    party_card_number=pv.party_card(n),
+                    workplace_unit_id="W",
+                )
+            )
+            for n, name in (
+                (1, "Nguyễn Văn An"),
+                (2, "Lê Thị Bình"),
+                (3, "Đỗ Văn Cường"),
+                (4, "Phạm Dũng"),
+            )
+        }
+
+    def refer(self, n: int, commune: str, cell: str) -> UUID:
+        liaison = self.o.refer(
+            c.Refer(
+                **pv.by(BOARD, date(2019, 1, 10)),
+                member_id=self.members[n],
+                referral=c.Referral(residence_commune_id=commune),
+            )
+        )
+        self.receive(liaison, cell, date(2019, 1, 20), date(2019, 1, 25))
+        return liaison
+
+    def receive(self, liaison: UUID, cell: str, commune_day: date, cell_day: date) -> None:
+        self.o.receive_at_commune(
+            c.ReceiveAtCommune(**pv.by(BOARD, commune_day), liaison_id=liaison, cell_id=cell)
+        )
+        self.o.receive_at_cell(c.ReceiveAtCell(**pv.by(BOARD, cell_day), liaison_id=liaison))
+
+    def meeting(self, cell: str, day: date, *lines: tuple[UUID, Attendance]) -> None:
+        entries = tuple(AttendanceEntry(liaison_id=li, attendance=a) for li, a in lines)
+        self.o.record_meeting(
+            c.RecordMeeting(**pv.by(BOARD, day), cell_id=cell, attendance=entries)
+        )
+
+    def assess(self, liaison: UUID, year: int, grade: str, day: date, report: bool = False) -> None:
+        front = FRONT if year >= 2020 else None
+        self.o.assess(
+            c.Assess(**pv.by(BOARD, day), liaison_id=liaison, year=year, grade=grade,
+                     front_committee_representative=front)
+        )  # fmt: skip
+        if report:
+            self.o.confirm_assessment(
+                c.ConfirmAssessment(**pv.by(BOARD, day), liaison_id=liaison, year=year)
+            )
+            self.o.report_back(c.ReportBack(**pv.by(BOARD, day), liaison_id=liaison, year=year))
+
+    def open_cycle(self, liaison: UUID, year: int) -> None:
+        self.o.open_cycle(
+            c.OpenCycle(**pv.by(BOARD, date(year, 1, 2)), liaison_id=liaison, year=year)
+        )
+
+
+def record(office: LiaisonOffice) -> dict[str, Any]:
+    """Record the scenario; return the liaisons and the recording time before M1's 2019 grade."""
+    s = Scenario(office)
+    o = office
+    l1, l2, l4 = s.refer(1, "X1", "C1"), s.refer(2, "X1", "C1"), s.refer(4, "X2", "C2")
+    o.exempt_from_introduction(
+        c.ExemptFromIntroduction(
+            **pv.by(BOARD, date(2019, 2, 1)), member_id=s.members[3], reason="secret_mission"
+        )
+    )
+    o.exempt_from_activities(
+        c.ExemptFromActivities(**pv.by(BOARD, date(2019, 6, 1)), liaison_id=l4, reason="travelling")
+    )
+    s.meeting("C1", date(2019, 3, 1), (l1, Attendance.PRESENT), (l2, Attendance.RELATIVE_SENT))
+    s.meeting("C1", date(2019, 9, 1), (l1, Attendance.PRESENT), (l2, Attendance.PRESENT))
+    r1 = o.request_assessment(
+        c.RequestAssessment(
+            **pv.by(BOARD, date(2019, 10, 1)), liaison_id=l1, purpose=c.RequestPurpose.PLANNING
+        )
+    )
+    o.provide_assessment(
+        c.ProvideAssessment(
+            **pv.by(BOARD, date(2019, 10, 10)), liaison_id=l1, request_id=r1, grade="good"
+        )
+    )
+    o.request_assessment(
+        c.RequestAssessment(
+            **pv.by(BOARD, date(2019, 11, 1)), liaison_id=l2, purpose=c.RequestPurpose.APPOINTMENT
+        )
+    )
+    before_grade = datetime.now(pv.NOW.tzinfo)
+    s.assess(l1, 2019, "good", date(2019, 11, 10), report=True)  # M2's 2019 assessment never comes
+    for li in (l1, l2):
+        s.open_cycle(li, 2020)
+    s.meeting(
+        "C1", date(2020, 3, 1), (l1, Attendance.PRESENT), (l2, Attendance.ABSENT_WITHOUT_REASON)
+    )
+    s.assess(l1, 2020, "fulfilled_well", date(2020, 11, 10))
+    s.assess(l2, 2020, "not_fulfilled_well", date(2020, 11, 12))
+    for li in (l1, l2):
+        s.open_cycle(li, 2025)
+    l2b = o.close_liaison(
+        c.Close(**pv.by(BOARD, date(2025, 3, 1)), liaison_id=l2,
+                reason=ClosingReason.MOVED_RESIDENCE,
+                successor=c.Referral(residence_commune_id="X2"))
+    )  # fmt: skip
+    assert l2b is not None
+    s.receive(l2b, "C2", date(2025, 3, 10), date(2025, 3, 15))
+    o.succeed_units(
+        c.SucceedUnits(**pv.by(ADMIN, date(2025, 7, 1)), predecessor_ids=("X1", "X2"),
+                       successor=_unit("XN", UnitKind.COMMUNE_COMMITTEE, "P", date(2025, 7, 1)))
+    )  # fmt: skip
+    s.meeting("C1", date(2025, 9, 1), (l1, Attendance.PRESENT))
+    s.meeting("C2", date(2025, 9, 2), (l2b, Attendance.RELATIVE_SENT))
+    s.assess(l1, 2025, "fulfilled_well", date(2025, 11, 10))
+    return {"before_grade": before_grade, "l2b": l2b}
+
+
+@pytest.fixture
+def store(pg_env: dict[str, str], pg_url: str) -> tuple[str, dict[str, Any]]:
+    office = LiaisonOffice(env=pg_env, clock=pv.clock)
+    facts = record(office)
+    projector = Projector(pg_env, all_models())
+    projector.catch_up()
+    projector.close()
+    return pg_url, facts
+
+
+async def _figures(url: str, period: Period) -> dict[str, Any]:
+    conn = await reads.connect(url)
+    try:
+        return (await figures(conn, period)).summary()
+    finally:
+        await conn.close()
+
+
+YEAR_END_2019_D = {
+    "members_in_scope": 3, "referred": 3, "received_commune": 3, "received_cell": 3,
+    "exempt_from_introduction": {}, "exempt_from_activities": {"travelling": 1},
+    "meetings_held": 2, "meetings_expected": 2, "attendance": {"present": 3, "relative_sent": 1},
+    "attendance_rate": 0.75, "assessments_due": 2, "assessments_returned": 1,
+    "assessments_overdue": 1, "reported_back": 1, "requests_open": 1, "requests_overdue": 1,
+}  # fmt: skip
+
+
+async def test_2019_rolls_up_into_the_2019_district(store: tuple[str, dict[str, Any]]) -> None:
+    url, _ = store
+    got = await _figures(url, Period("D", date(2019, 12, 31)))
+    assert {k: got[k] for k in YEAR_END_2019_D} == YEAR_END_2019_D
+    assert got["grades"] == {"good": {"label": "Tốt", "count": 1, "percent": 100.0}}
+    province = await _figures(url, Period("P", date(2019, 12, 31)))
+    assert province["members_in_scope"] == 4  # all four registered at W
+    assert province["exempt_from_introduction"] == {"secret_mission": 1}
+
+
+async def test_2020_under_regulation_213_beside_2019(store: tuple[str, dict[str, Any]]) -> None:
+    url, _ = store
+    conn = await reads.connect(url)
+    board = await dashboard(conn, Period("X1", date(2020, 12, 31)))
+    await conn.close()
+    now = board["current"]
+    assert (now["referred"], now["meetings_held"], now["attendance_rate"]) == (0, 1, 0.5)
+    assert now["attendance"] == {"absent_without_reason": 1, "present": 1}
+    assert (now["assessments_due"], now["assessments_returned"], now["assessments_overdue"]) == (
+        2,
+        2,
+        0,
+    )
+    assert {k: v["percent"] for k, v in now["grades"].items()} == {
+        "fulfilled_well": 50.0,
+        "not_fulfilled_well": 50.0,
+    }
+    assert (now["requests_open"], now["requests_overdue"]) == (1, 1)
+    before = board["previous_year"]
+    assert (before["referred"], before["assessments_overdue"], before["members_in_scope"]) == (
+        2,
+        1,
+        2,
+    )
+
+
+async def test_2025_after_the_merger_and_the_move(store: tuple[str, dict[str, Any]]) -> None:
+    url, _ = store
+    conn = await reads.connect(url)
+    board = await dashboard(conn, Period("XN", date(2025, 12, 31)))
+    got = board["current"]
+    assert board["previous_year"] is None  # XN did not exist in 2024
+    assert (got["members_in_scope"], got["referred"], got["received_cell"]) == (3, 1, 1)
+    assert got["exempt_from_activities"] == {"travelling": 1}
+    assert (got["meetings_held"], got["meetings_expected"], got["attendance_rate"]) == (2, 4, 0.5)
+    assert (got["assessments_due"], got["assessments_returned"], got["assessments_overdue"]) == (
+        2,
+        1,
+        1,
+    )
+    assert (got["requests_open"], got["reported_back"]) == (0, 0)  # the open request closed with L2
+    district = (await figures(conn, Period("D", date(2025, 12, 31)))).summary()
+    assert (district["members_in_scope"], district["referred"]) == (0, 0)
+    overdue = await members_behind(
+        conn, Period("XN", date(2025, 12, 31)), ListQuery("assessments_overdue")
+    )
+    assert [(r["name"], r["stage"]) for r in overdue] == [("Lê Thị Bình", "attending")]
+    found = await members_behind(
+        conn, Period("P", date(2025, 12, 31)), ListQuery("members_in_scope", name="le thi binh")
+    )
+    assert [r["party_card_number"] for r in found] == [pv.party_card(2)]
+    dd = await members_behind(
+        conn, Period("P", date(2019, 12, 31)), ListQuery("exempt_from_introduction", name="do van")
+    )
+    assert [r["name"] for r in dd] == ["Đỗ Văn Cường"]
+    await conn.close()
+
+
+async def test_what_the_board_knew_before_the_grade_was_recorded(
+    store: tuple[str, dict[str, Any]],
+) -> None:
+    url, facts = store
+    then = await _figures(url, Period("D", date(2019, 12, 31), known_at=facts["before_grade"]))
+    assert (then["assessments_returned"], then["assessments_overdue"], then["reported_back"]) == (
+        0,
+        2,
+        0,
+    )
+
+
+async def test_as_of_equals_a_projection_of_only_the_events_known_then(
+    store: tuple[str, dict[str, Any]], pg_server_url: str
+) -> None:
+    url, facts = store
+    period = Period("D", date(2019, 12, 31), known_at=facts["before_grade"])
+    expected = await _figures(url, period)
+    conn = await reads.connect(url)
+    source = await conn.fetchval("SELECT current_schema()")
+    cut = await conn.fetchval(
+        "SELECT coalesce(max(notification_id), 0) FROM audit_event WHERE recorded_at <= $1",
+        facts["before_grade"],
+    )
+    await conn.close()
+    with isolated_schema(pg_server_url) as other_url:
+        env = persistence_env(other_url)
+        LiaisonOffice(env=env, clock=pv.clock)  # creates the empty events table
+        copy = Projector(env, all_models())
+        with copy.transaction() as cur:
+            cur.execute(
+                f"INSERT INTO {EVENTS_TABLE} SELECT * FROM {source}.{EVENTS_TABLE}"
+                " WHERE notification_id <= %s",
+                (cut,),
+            )
+        copy.catch_up()
+        copy.close()
+        rebuilt = await _figures(other_url, Period("D", date(2019, 12, 31)))
+    assert {k: v for k, v in rebuilt.items() if k != "known_at"} == {
+        k: v for k, v in expected.items() if k != "known_at"
+    }

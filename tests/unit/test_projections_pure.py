@@ -1,0 +1,84 @@
+"""Pure parts of the read side: name folding, the flattened tree, the seal's link."""
+
+from __future__ import annotations
+
+from datetime import date
+from uuid import UUID
+
+from domain.organisation import OrganisationTree, Unit, UnitKind
+from domain.text import fold
+from projections.ancestry import ancestry_rows
+from projections.log import StoredRow
+from projections.seal import GENESIS, link
+
+
+def test_fold_finds_names_without_diacritics() -> None:
+    assert fold("Nguyễn Văn An") == "nguyen van an"
+    assert fold("  ĐẶNG  Thị Đào ") == "dang thi dao"
+
+
+def _tree() -> OrganisationTree:
+    old = date(2000, 1, 1)
+    merged = date(2025, 7, 1)
+    return OrganisationTree(
+        [
+            Unit(id="P", name="P", kind=UnitKind.PROVINCIAL_COMMITTEE, valid_from=old),
+            Unit(id="D", name="D", kind=UnitKind.DISTRICT_COMMITTEE, parent_id="P", valid_from=old),
+            Unit(
+                id="X1",
+                name="X1",
+                kind=UnitKind.COMMUNE_COMMITTEE,
+                parent_id="D",
+                valid_from=old,
+                valid_until=merged,
+                successor_id="XN",
+            ),
+            Unit(
+                id="XN",
+                name="XN",
+                kind=UnitKind.COMMUNE_COMMITTEE,
+                parent_id="P",
+                valid_from=merged,
+            ),
+            Unit(id="C1", name="C1", kind=UnitKind.RESIDENCE_CELL, parent_id="X1", valid_from=old),
+        ]
+    )
+
+
+def _rolls_into(
+    rows: list[tuple[str, str, int, date, date | None]], unit: str, on: date
+) -> list[str]:
+    chain = [
+        (depth, ancestor)
+        for u, ancestor, depth, since, until in rows
+        if u == unit and since <= on and (until is None or on < until)
+    ]
+    return [ancestor for _, ancestor in sorted(chain)]
+
+
+def test_ancestry_follows_the_tree_of_each_date() -> None:
+    tree = _tree()
+    rows = ancestry_rows(tree)
+    for unit in ("C1", "X1", "XN", "D"):
+        for on in (date(2019, 5, 1), date(2025, 6, 30), date(2025, 7, 1), date(2026, 1, 1)):
+            try:
+                expected = [u.id for u in tree.ancestors(unit, on)]
+            except Exception:
+                expected = []
+            assert _rolls_into(rows, unit, on) == expected, (unit, on)
+    assert _rolls_into(rows, "C1", date(2019, 5, 1)) == ["C1", "X1", "D", "P"]
+    assert _rolls_into(rows, "C1", date(2026, 1, 1)) == ["C1", "XN", "P"]
+
+
+def test_every_stored_byte_changes_the_link() -> None:
+    row = StoredRow(7, UUID(int=1), 3, "domain.liaison_events:Referred", b'{"a":1}')
+    base = link(GENESIS, row)
+    variants = [
+        StoredRow(8, row.originator_id, 3, row.topic, row.state),
+        StoredRow(7, UUID(int=2), 3, row.topic, row.state),
+        StoredRow(7, row.originator_id, 4, row.topic, row.state),
+        StoredRow(7, row.originator_id, 3, "domain.liaison_events:Closed", row.state),
+        StoredRow(7, row.originator_id, 3, row.topic, b'{"a":2}'),
+    ]
+    assert all(link(GENESIS, v) != base for v in variants)
+    assert link(base, row) != base

@@ -1,0 +1,27 @@
+"""The projector process: follows the store's notification log into the read models."""
+
+from __future__ import annotations
+
+import threading
+
+from projections.catalog import all_models
+from projections.runner import Projector
+from workers import bootstrap
+from workers.embedded import database_url
+from workers.settings import Settings
+
+
+def build_projector(settings: Settings) -> Projector:
+    """A projector over every read model on the configured (or embedded) PostgreSQL."""
+    bootstrap.build_office(settings)  # creates the events table on a fresh store
+    env = bootstrap.persistence_env(database_url(settings))
+    return Projector(env, all_models())
+
+
+def run_projector(settings: Settings, stop_event: threading.Event) -> None:
+    """Catch up, then follow the log in batches until `stop_event` is set."""
+    projector = build_projector(settings)
+    try:
+        projector.follow(stop_event)
+    finally:
+        projector.close()
