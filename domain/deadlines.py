@@ -8,7 +8,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
-from domain.policy import Policy
+from domain.calendar import add_working_days
+from domain.policy import DayCount, Policy
 from domain.roles import Action
 from domain.state import MOVES, LiaisonState, Stage
 
@@ -48,6 +49,13 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+def after_days(start: date, days: int, counting: DayCount) -> date:
+    """The due date `days` after `start`, counted in calendar or working days."""
+    if counting is DayCount.WORKING:
+        return add_working_days(start, days)
+    return start + timedelta(days=days)
+
+
 def _on(year: int, month_day: tuple[int, int]) -> date:
     return date(year, month_day[0], month_day[1])
 
@@ -64,7 +72,7 @@ def open_deadlines(state: LiaisonState, policy: Policy, on: date) -> list[Deadli
                     kind=DeadlineKind.REREFERRAL,
                     subject=str(state.liaison_id),
                     opens_on=state.closed_on,
-                    due_on=state.closed_on + timedelta(days=rules.rereferral_days),
+                    due_on=after_days(state.closed_on, rules.rereferral_days, rules.counting),
                     awaited=Action.REFER,
                     unit_id=state.workplace_unit_id,
                 )
@@ -79,7 +87,7 @@ def open_deadlines(state: LiaisonState, policy: Policy, on: date) -> list[Deadli
                 kind=DeadlineKind.RECEIPT,
                 subject=str(state.liaison_id),
                 opens_on=state.referred_on,
-                due_on=state.referred_on + timedelta(days=rules.receipt_days),
+                due_on=after_days(state.referred_on, rules.receipt_days, rules.counting),
                 awaited=awaited,
                 unit_id=commune if state.stage is Stage.REFERRED else cell,
             )
@@ -91,7 +99,7 @@ def open_deadlines(state: LiaisonState, policy: Policy, on: date) -> list[Deadli
                     kind=DeadlineKind.ON_DEMAND_ASSESSMENT,
                     subject=str(request.request_id),
                     opens_on=request.requested_on,
-                    due_on=request.requested_on + timedelta(days=rules.on_demand_days),
+                    due_on=after_days(request.requested_on, rules.on_demand_days, rules.counting),
                     awaited=Action.PROVIDE_ASSESSMENT,
                     unit_id=cell,
                 )
@@ -110,7 +118,7 @@ def _reports_due(state: LiaisonState, policy: Policy) -> list[Deadline]:
             subject=str(a.year),
             opens_on=a.assessed_on,
             due_on=min(
-                a.assessed_on + timedelta(days=rules.report_back_days),
+                after_days(a.assessed_on, rules.report_back_days, rules.counting),
                 max(_on(a.year, rules.report_back_by), a.assessed_on),
             ),
             awaited=Action.REPORT_BACK,

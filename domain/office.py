@@ -16,8 +16,8 @@ from domain.liaison import Liaison
 from domain.meeting import Meeting
 from domain.member import Member, member_id_for
 from domain.organisation import WORKPLACE_KINDS, UnitKind
-from domain.policy import PolicyOverride, policy_in_force
-from domain.queries import Queries
+from domain.policy import PolicyOverride, policy_in_force, validate_override
+from domain.escalation_office import EscalationDesk
 from domain.registry import ORGANISATION_ID, REGULATION_BOOK_ID, Organisation, RegulationBook
 from domain.roles import Action
 from domain.state import MOVES
@@ -25,7 +25,7 @@ from domain.state import MOVES
 Saved = tuple[list[BaseAggregate[UUID]], dict[str, str]]
 
 
-class LiaisonOffice(Queries):
+class LiaisonOffice(EscalationDesk):
     """The residence-liaison office: commands in, events out, refusals named."""
 
     # Organisation and policy (administrators).
@@ -62,6 +62,7 @@ class LiaisonOffice(Queries):
         def decide(today: date) -> Saved:
             self._authorise(command, Action.OVERRIDE_POLICY, today, command.province_id)
             book = self._writable(REGULATION_BOOK_ID, RegulationBook.start)
+            validate_override(command.setting, command.value)  # before PolicyOverride coerces it
             override = PolicyOverride(
                 province_id=command.province_id,
                 setting=command.setting,
@@ -147,6 +148,8 @@ class LiaisonOffice(Queries):
         referral: cmd.Referral,
         liaison_id: UUID,
         predecessor_id: UUID | None,
+        *,
+        link_predecessor: bool = True,
     ) -> list[BaseAggregate[UUID]]:
         day = command.effective_date
         workplace = self.tree().in_force(
@@ -161,7 +164,7 @@ class LiaisonOffice(Queries):
         policy = self.policy(day, workplace.id)
         stamp = self._stamp(command, policy)
         aggregates: list[BaseAggregate[UUID]] = []
-        if predecessor_id is not None:
+        if predecessor_id is not None and link_predecessor:
             predecessor = self.liaison(predecessor_id)
             if predecessor.state.member_id != member.id:
                 raise Malformed(
@@ -319,8 +322,15 @@ class LiaisonOffice(Queries):
             member.end_liaison(stamp, liaison.id)
             aggregates: list[BaseAggregate[UUID]] = [liaison, member]
             if command.successor is not None and successor_id is not None:
+                # The closed liaison names its successor in Closed; the new one names it back.
                 referral = self._referral(
-                    command, today, member, command.successor, successor_id, None
+                    command,
+                    today,
+                    member,
+                    command.successor,
+                    successor_id,
+                    liaison.id,
+                    link_predecessor=False,
                 )
                 aggregates = [liaison, *referral]
             return aggregates, {"successor_id": str(successor_id or "")}

@@ -54,6 +54,8 @@ class Deadlines(BaseModel):
     closing_slip_days: int = 30
     closing_slip_counting: DayCount = DayCount.WORKING
     counting: DayCount = DayCount.CALENDAR
+    reminder_lead_days: int = 3  # the reminder goes this many days before the due date
+    escalation_grace_days: int = 7  # the superior committee is told this many days after it
 
 
 class Policy(BaseModel):

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from domain.labels import EVENTS, STAGES, label
 from domain.office import LiaisonOffice
-from workers import bootstrap, cli_commands, embedded, walkthrough
+from workers import bootstrap, cli_commands, cli_read, embedded, walkthrough
 from workers.cli_support import app, console, office, run, settings, today
 
 
@@ -72,13 +72,22 @@ def up(once: Annotated[bool, typer.Option(help="Set up, show, and exit at once."
     )
     if once:
         return
-    console.print("Running. Press Ctrl-C to stop.")
+    from workers.stack import start_stack
+
+    stack = start_stack(config, url)
+    ui = stack.ui_url or f"the UI of {stack.temporal_address} (TEMPORAL_ADDRESS)"
+    console.print(f"Temporal: {stack.temporal_address} · UI: [cyan]{ui}[/]")
+    console.print("Running worker and dispatcher. Press Ctrl-C to stop.")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        console.print("Stopped; data kept for the next start.")
+        while not stack.failed():
+            time.sleep(1)
+        console.print(f"[red]Stopped: a process exited ({', '.join(stack.failed())}).[/]")
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        stack.stop()
+    console.print("Stopped; data kept for the next start.")
 
 
 @app.command()
@@ -95,7 +104,7 @@ def timeline(card: Annotated[str, typer.Argument(help="Party card number")]) -> 
     print_timeline(office(), card)
 
 
-__all__ = ["app", "cli_commands"]
+__all__ = ["app", "cli_commands", "cli_read"]
 
 
 def main() -> None:

@@ -39,6 +39,19 @@ class Settings(BaseSettings):
         min_length=1,
         validation_alias=AliasChoices("temporal_namespace", "TEMPORAL_NAMESPACE"),
     )
+    smtp_host: str | None = Field(
+        default=None, validation_alias=AliasChoices("smtp_host", "LIAISON_SMTP_HOST")
+    )
+    smtp_port: int = Field(
+        default=25, ge=1, le=65535, validation_alias=AliasChoices("smtp_port", "LIAISON_SMTP_PORT")
+    )
+    smtp_sender: str = Field(
+        default="liaison@localhost",
+        validation_alias=AliasChoices("smtp_sender", "LIAISON_SMTP_SENDER"),
+    )
+    smtp_recipient: str | None = Field(
+        default=None, validation_alias=AliasChoices("smtp_recipient", "LIAISON_SMTP_RECIPIENT")
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -1,0 +1,35 @@
+"""A worker that hangs right after recording an escalation, to be killed mid-activity.
+
+`python -m tests.integration.pausing_worker QUEUE MARKER` (DATABASE_URL, TEMPORAL_ADDRESS set).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+from temporalio import activity
+
+from workers.settings import load_settings
+from workers.worker import run_worker
+from workflows.activities import LiaisonActivities
+from workflows.messages import TakeStepInput, TakeStepResult
+
+MARKER = Path(sys.argv[2]) if len(sys.argv) > 2 else Path("/nonexistent")
+
+
+class PausingActivities(LiaisonActivities):
+    """Records the escalation, says so in the marker file, then hangs until killed."""
+
+    @activity.defn(name="take_step")
+    async def take_step(self, request: TakeStepInput) -> TakeStepResult:
+        result = await super().take_step(request)
+        if request.step == "escalated":
+            MARKER.write_text("recorded")
+            await asyncio.sleep(3600)
+        return result
+
+
+if __name__ == "__main__":
+    asyncio.run(run_worker(load_settings(), asyncio.Event(), sys.argv[1], PausingActivities))

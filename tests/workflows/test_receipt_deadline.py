@@ -1,0 +1,90 @@
+"""Receipt after referral: reminder, missed and escalation fire on their days, or not at all."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from domain.deadlines import DeadlineKind
+from domain.policy import DayCount
+from tests.workflows.province import Province, advance_to, pinned, running
+
+REFERRED = date(2027, 1, 5)
+CASES = [
+    ("76", DayCount.CALENDAR, date(2027, 2, 4)),
+    ("213", DayCount.CALENDAR, date(2027, 2, 4)),
+    # 30 working days from Tue 5 Jan 2027: without Tết 16 Feb; Tết takes Fri 5 Feb (the eve),
+    # Mon 8–Tue 9 Feb, and Wed 10–Thu 11 Feb make up for Tết's Saturday and Sunday: 23 Feb.
+    ("76", DayCount.WORKING, date(2027, 2, 23)),
+    ("213", DayCount.WORKING, date(2027, 2, 23)),
+]
+
+
+@pytest.mark.parametrize(("regulation", "counting", "due"), CASES)
+async def test_unreceived_referral_escalates_on_its_days(
+    time_env: WorkflowEnvironment, task_queue: str, regulation: str, counting: DayCount, due: date
+) -> None:
+    province = Province(pinned(regulation, counting))
+    await advance_to(time_env, REFERRED)
+    liaison = province.refer(REFERRED)
+    async with running(time_env, province, task_queue):
+        await province.forward_new(time_env.client, liaison, task_queue)
+        await advance_to(time_env, due + timedelta(days=10))
+
+    assert province.steps(liaison, DeadlineKind.RECEIPT, str(liaison)) == [
+        ("EscalationOpened", due - timedelta(days=3)),
+        ("ReminderSent", due - timedelta(days=3)),
+        ("DeadlineMissed", due + timedelta(days=1)),
+        ("Escalated", due + timedelta(days=7)),
+    ]
+    escalation = province.escalation(liaison, DeadlineKind.RECEIPT, str(liaison))
+    assert (escalation.superior_unit_id, escalation.is_open) == ("P", True)
+    assert sorted(n.step for n in province.outbox.rows.values()) == [
+        "escalated",
+        "missed",
+        "reminder",
+    ]
+    assert {n.unit_id for n in province.outbox.rows.values()} == {"X", "P"}
+
+
+@pytest.mark.parametrize(("regulation", "counting", "due"), CASES[1:3])
+async def test_receipt_in_time_raises_nothing(
+    time_env: WorkflowEnvironment, task_queue: str, regulation: str, counting: DayCount, due: date
+) -> None:
+    province = Province(pinned(regulation, counting))
+    await advance_to(time_env, REFERRED)
+    liaison = province.refer(REFERRED)
+    async with running(time_env, province, task_queue):
+        await province.forward_new(time_env.client, liaison, task_queue)
+        received = due - timedelta(days=4)  # the day before the reminder
+        await advance_to(time_env, received)
+        province.receive(liaison, received)
+        await province.forward_new(time_env.client, liaison, task_queue)
+        await advance_to(time_env, due + timedelta(days=10))
+
+    assert province.steps(liaison, DeadlineKind.RECEIPT, str(liaison)) == []
+    assert province.outbox.rows == {}
+
+
+async def test_receipt_after_the_reminder_resolves_the_escalation(
+    time_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    province = Province(pinned("213"))
+    due = date(2027, 2, 4)
+    await advance_to(time_env, REFERRED)
+    liaison = province.refer(REFERRED)
+    async with running(time_env, province, task_queue):
+        await province.forward_new(time_env.client, liaison, task_queue)
+        await advance_to(time_env, due)
+        province.receive(liaison, due)
+        await province.forward_new(time_env.client, liaison, task_queue)
+        await advance_to(time_env, due + timedelta(days=10))
+
+    assert province.steps(liaison, DeadlineKind.RECEIPT, str(liaison)) == [
+        ("EscalationOpened", due - timedelta(days=3)),
+        ("ReminderSent", due - timedelta(days=3)),
+        ("EscalationResolved", due),
+    ]
+    assert not province.escalation(liaison, DeadlineKind.RECEIPT, str(liaison)).is_open

@@ -1,0 +1,162 @@
+"""Activities: thin adapters from the liaison workflow to the domain application and the outbox.
+
+Each records through the office with a command id derived from what it does, so a retry after a
+crash finds the receipt and records nothing twice; a domain refusal is returned, not retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import date
+from typing import TypeVar
+from uuid import UUID, uuid5
+
+from temporalio import activity
+
+from domain import commands as cmd
+from domain.deadlines import Deadline, DeadlineKind
+from domain.errors import Refused
+from domain.escalation import ResolveEscalation, Step, TakeStep, escalation_id, step_command_id
+from domain.escalation_office import EscalationDesk
+from domain.liaison_events import replay
+from domain.office import LiaisonOffice
+from workflows.messages import (
+    LoadLiaisonInput,
+    LoadLiaisonResult,
+    OpenCycleInput,
+    OpenCycleResult,
+    ResolveInput,
+    ResolveResult,
+    TakeStepInput,
+    TakeStepResult,
+    to_message,
+)
+from workflows.outbox import Notification, Outbox
+
+T = TypeVar("T")
+
+
+class WorkflowOffice(LiaisonOffice, EscalationDesk):
+    """The office with the escalation desk (the same store: the application name is kept)."""
+
+    name = "LiaisonOffice"
+
+
+class LiaisonActivities:
+    """The activities of the liaison workflow, over one office and one outbox."""
+
+    def __init__(self, office: WorkflowOffice, outbox: Outbox) -> None:
+        self.office = office
+        self.outbox = outbox
+
+    async def _call(self, work: Callable[[], T]) -> T:
+        # The eventsourcing application is synchronous (its PostgreSQL recorder pools connections).
+        return await asyncio.to_thread(work)
+
+    @activity.defn(name="load_liaison")
+    async def load_liaison(self, request: LoadLiaisonInput) -> LoadLiaisonResult:
+        """The liaison's events after a version, and the policy in force for its residence."""
+
+        def read() -> LoadLiaisonResult:
+            liaison_id, on = UUID(request.liaison_id), date.fromisoformat(request.on)
+            events = self.office.history(liaison_id)
+            state = replay(events)
+            policy = self.office.policy(on, state.residence_commune_id)
+            newer = [to_message(e) for e in events if e.originator_version > request.after_version]
+            return LoadLiaisonResult(events=newer, policy_json=policy.model_dump_json())
+
+        return await self._call(read)
+
+    @activity.defn(name="take_step")
+    async def take_step(self, request: TakeStepInput) -> TakeStepResult:
+        """Record a rung of a deadline's ladder, then queue its notification."""
+        liaison_id, on = UUID(request.liaison_id), date.fromisoformat(request.on)
+        deadline = Deadline.model_validate_json(request.deadline_json)
+        step = Step(request.step)
+        escalation = escalation_id(liaison_id, deadline.kind, deadline.subject)
+
+        def record() -> str:
+            return self.office.take_step(
+                TakeStep(
+                    command_id=step_command_id(escalation, step.value),
+                    actor=self.office.system_actor_for(liaison_id, on),
+                    effective_date=on,
+                    liaison_id=liaison_id,
+                    deadline=deadline,
+                    step=step,
+                )
+            )
+
+        try:
+            unit_id = await self._call(record)
+        except Refused as refusal:
+            activity.logger.info("Step %s of %s refused: %s", step, escalation, refusal.en)
+            return TakeStepResult(recorded=False, refusal=refusal.code)
+        state = await self._call(lambda: self.office.state_of(liaison_id))
+        await self.outbox.write(
+            Notification.of_step(
+                uuid5(escalation, f"notify:{step.value}"), state, deadline, step, unit_id, on
+            )
+        )
+        return TakeStepResult(recorded=True, unit_id=unit_id)
+
+    @activity.defn(name="resolve_escalation")
+    async def resolve_escalation(self, request: ResolveInput) -> ResolveResult:
+        """Close an open escalation because the awaited event arrived (or no longer applies)."""
+        liaison_id, on = UUID(request.liaison_id), date.fromisoformat(request.on)
+        escalation = escalation_id(liaison_id, DeadlineKind(request.kind), request.subject)
+
+        def record() -> bool:
+            return self.office.resolve_escalation(
+                ResolveEscalation(
+                    command_id=step_command_id(escalation, "resolved"),
+                    actor=self.office.system_actor_for(liaison_id, on),
+                    effective_date=on,
+                    liaison_id=liaison_id,
+                    kind=DeadlineKind(request.kind),
+                    subject=request.subject,
+                    resolution=request.resolution,
+                    liaison_version=request.liaison_version,
+                )
+            )
+
+        try:
+            return ResolveResult(resolved=await self._call(record))
+        except Refused as refusal:
+            activity.logger.info("Resolving %s refused: %s", escalation, refusal.en)
+            return ResolveResult(resolved=False)
+
+    @activity.defn(name="open_cycle")
+    async def open_cycle(self, request: OpenCycleInput) -> OpenCycleResult:
+        """Open the year's annual cycle; return the events since and the year's policy."""
+        liaison_id, on = UUID(request.liaison_id), date.fromisoformat(request.on)
+
+        def record() -> str | None:
+            try:
+                self.office.open_cycle(
+                    cmd.OpenCycle(
+                        command_id=uuid5(liaison_id, f"open-cycle:{request.year}"),
+                        actor=self.office.system_actor_for(liaison_id, on),
+                        effective_date=on,
+                        liaison_id=liaison_id,
+                        year=request.year,
+                    )
+                )
+            except Refused as refusal:
+                return refusal.code
+            return None
+
+        refusal = await self._call(record)
+        loaded = await self.load_liaison(
+            LoadLiaisonInput(
+                liaison_id=request.liaison_id, after_version=request.after_version, on=request.on
+            )
+        )
+        return OpenCycleResult(
+            events=loaded.events, policy_json=loaded.policy_json, refusal=refusal
+        )
+
+    def all(self) -> list[Callable[..., object]]:
+        """Every activity, for the worker."""
+        return [self.load_liaison, self.take_step, self.resolve_escalation, self.open_cycle]

@@ -1,0 +1,103 @@
+"""The dispatcher: follows the notification log and signals-with-start each liaison's workflow.
+
+It is an `eventsourcing` projection whose "view" is only its tracking position: for each liaison
+event it signals the workflow (starting it if need be), then records the position. A crash between
+the two forwards the event again on restart; the workflow ignores versions it has seen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from eventsourcing.persistence import Tracking, TrackingRecorder
+from eventsourcing.projection import Projection
+from eventsourcing.utils import get_topic
+from temporalio.client import Client
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from domain.liaison_events import LIAISON_EVENTS, LiaisonEvent
+from domain.office import LiaisonOffice
+from workflows.liaison import LiaisonWorkflow
+from workflows.messages import LiaisonWorkflowInput, to_message, workflow_id
+
+LIAISON_TOPICS = tuple(get_topic(cls) for cls in LIAISON_EVENTS.values())
+log = logging.getLogger(__name__)
+
+
+async def forward(client: Client, event: LiaisonEvent, task_queue: str) -> bool:
+    """Signal a liaison event to its workflow, starting it if need be; False if it has ended."""
+    message = to_message(event)
+    try:
+        await client.start_workflow(
+            LiaisonWorkflow.run,
+            LiaisonWorkflowInput(liaison_id=message.liaison_id),
+            id=workflow_id(message.liaison_id),
+            task_queue=task_queue,
+            start_signal="event",
+            start_signal_args=[message],
+            # A liaison whose workflow completed is closed for good; a failed one may restart.
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+        )
+    except WorkflowAlreadyStartedError:
+        log.info(
+            "Liaison %s has ended; event v%s not forwarded",
+            message.liaison_id,
+            event.originator_version,
+        )
+        return False
+    return True
+
+
+class LogReader(LiaisonOffice):
+    """The office as the projection runner builds it: read-only, from the environment alone."""
+
+    name = "LiaisonOffice"
+
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        super().__init__(env or {}, clock=lambda: datetime.now(UTC))
+
+
+class LiaisonDispatch(Projection[TrackingRecorder]):
+    """Forwards each liaison event, then records its position (at least once, applied once)."""
+
+    name = "liaison_dispatcher"
+    topics = LIAISON_TOPICS
+
+    def __init__(self, view: TrackingRecorder, send: Callable[[LiaisonEvent], None]) -> None:
+        super().__init__(view)
+        self.send = send
+
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        """Forward the event and record the position."""
+        if isinstance(domain_event, LiaisonEvent):
+            self.send(domain_event)
+        self.view.insert_tracking(tracking)
+
+
+def bridge(
+    client: Client, task_queue: str, loop: asyncio.AbstractEventLoop, stopping: Callable[[], bool]
+) -> Callable[[LiaisonEvent], None]:
+    """A synchronous `send` for the runner's thread, retrying on the loop until Temporal answers."""
+
+    async def send_until_done(event: LiaisonEvent) -> None:
+        delay = 0.5
+        while True:
+            try:
+                await forward(client, event, task_queue)
+                return
+            except Exception as error:  # Temporal down or busy: the log waits, nothing is lost
+                if stopping():
+                    raise
+                log.warning("Forwarding failed (%s); retrying in %.1fs", error, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+
+    def send(event: LiaisonEvent) -> None:
+        asyncio.run_coroutine_threadsafe(send_until_done(event), loop).result()
+
+    return send

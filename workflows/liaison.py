@@ -1,0 +1,175 @@
+"""The liaison workflow: one per liaison, driven by its events, owning its deadlines' timers."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import date, timedelta
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from domain.deadlines import Deadline
+    from domain.escalation import Step
+    from domain.policy import Policy
+    from workflows.messages import (
+        LiaisonEventMessage,
+        LiaisonSnapshot,
+        LiaisonWorkflowInput,
+        LiaisonWorkflowResult,
+        LoadLiaisonInput,
+        LoadLiaisonResult,
+        OpenCycleInput,
+        OpenCycleResult,
+        ResolveInput,
+        ResolveResult,
+        TakeStepInput,
+        TakeStepResult,
+    )
+    from workflows.process import LiaisonProcess, business_date, wake_moment
+
+ACTIVITY_TIMEOUT = timedelta(seconds=20)  # a dead worker's activity is retried after this
+
+
+@workflow.defn(name="Liaison")
+class LiaisonWorkflow:
+    """Giữ mối liên hệ: applies the liaison's events, fires reminders and escalations on time."""
+
+    def __init__(self) -> None:
+        self._process = LiaisonProcess()
+        self._next_wake: date | None = None
+        self._refused_cycles: set[int] = set()
+
+    @workflow.signal(name="event")
+    def event(self, message: LiaisonEventMessage) -> None:
+        """A stored event of this liaison (the dispatcher may repeat one: seen versions drop)."""
+        self._process.offer(message)
+
+    @workflow.query(name="snapshot")
+    def snapshot(self) -> LiaisonSnapshot:
+        """The state, the rungs taken and the open escalations."""
+        state = self._process.state
+        return LiaisonSnapshot(
+            state_json=state.model_dump_json() if state else "",
+            taken=sorted(self._process.taken),
+            open_escalations=sorted(self._process.open_escalations),
+            runs=self._process.runs,
+            next_wake=self._next_wake.isoformat() if self._next_wake else None,
+        )
+
+    @workflow.run
+    async def run(self, start: LiaisonWorkflowInput) -> LiaisonWorkflowResult:
+        """Wait for events and due dates until the liaison is closed and awaits nothing."""
+        process = self._process
+        if start.carried is not None:
+            process.restore(start.carried)
+        else:
+            loaded = await self._load(start.liaison_id, 0)
+            process.policy = Policy.model_validate_json(loaded.policy_json)
+            process.apply_fetched(loaded.events)
+        while True:
+            await self._catch_up(start.liaison_id)
+            today = self._today()
+            year, opened = process.cycle_due(today), False
+            if year is not None and year not in self._refused_cycles:
+                await self._open_cycle(start.liaison_id, year, today)
+                await self._catch_up(start.liaison_id)
+                opened = process.cycle_due(today) != year
+                if not opened:  # refused (the domain said why): try again next year, not now
+                    self._refused_cycles.add(year)
+            for deadline, rung in process.due(today):
+                await self._take(start.liaison_id, deadline, rung.step, today)
+            if process.finished:
+                break
+            if opened or workflow.info().is_continue_as_new_suggested():
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                workflow.continue_as_new(
+                    LiaisonWorkflowInput(liaison_id=start.liaison_id, carried=process.carry())
+                )
+            self._next_wake = process.next_wake(today)
+            timeout = None
+            if self._next_wake is not None:
+                timeout = max(wake_moment(self._next_wake) - workflow.now(), timedelta(seconds=1))
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(lambda: process.has_pending, timeout=timeout)
+        state = process.state
+        assert state is not None
+        return LiaisonWorkflowResult(
+            liaison_id=start.liaison_id,
+            version=state.version,
+            closed_reason=state.closed_reason.value if state.closed_reason else None,
+        )
+
+    def _today(self) -> date:
+        return business_date(workflow.now())
+
+    async def _load(self, liaison_id: str, after: int) -> LoadLiaisonResult:
+        result: LoadLiaisonResult = await workflow.execute_activity(
+            "load_liaison",
+            LoadLiaisonInput(
+                liaison_id=liaison_id, after_version=after, on=self._today().isoformat()
+            ),
+            result_type=LoadLiaisonResult,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+        )
+        return result
+
+    async def _catch_up(self, liaison_id: str) -> None:
+        """Apply pending events in order, fetch any gap, then close what they resolved."""
+        process = self._process
+        applied = process.apply_ready()
+        if process.has_gap:
+            applied += process.apply_fetched((await self._load(liaison_id, process.version)).events)
+            if process.has_gap:  # not in the store (yet): a later event's gap fetch reads them
+                workflow.logger.warning("Dropping unordered events of liaison %s", liaison_id)
+                process.pending.clear()
+        if not applied:
+            return
+        last = applied[-1]
+        for kind, subject in process.to_resolve():
+            resolution = (
+                f"{type(last).__name__} v{last.originator_version} "
+                f"effective {last.effective_date.isoformat()}"
+            )
+            await workflow.execute_activity(
+                "resolve_escalation",
+                ResolveInput(
+                    liaison_id=liaison_id,
+                    kind=kind,
+                    subject=subject,
+                    resolution=resolution,
+                    liaison_version=process.version,
+                    on=self._today().isoformat(),
+                ),
+                result_type=ResolveResult,
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+            )
+            process.mark_resolved(kind, subject)
+
+    async def _open_cycle(self, liaison_id: str, year: int, today: date) -> None:
+        result = await workflow.execute_activity(
+            "open_cycle",
+            OpenCycleInput(
+                liaison_id=liaison_id,
+                year=year,
+                on=today.isoformat(),
+                after_version=self._process.version,
+            ),
+            result_type=OpenCycleResult,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+        )
+        self._process.policy = Policy.model_validate_json(result.policy_json)
+        self._process.apply_fetched(result.events)
+
+    async def _take(self, liaison_id: str, deadline: Deadline, step: Step, today: date) -> None:
+        await workflow.execute_activity(
+            "take_step",
+            TakeStepInput(
+                liaison_id=liaison_id,
+                deadline_json=deadline.model_dump_json(),
+                step=step.value,
+                on=today.isoformat(),
+            ),
+            result_type=TakeStepResult,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+        )
+        self._process.mark_taken(deadline, step)

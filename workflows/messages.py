@@ -1,0 +1,158 @@
+"""The dataclasses that cross the Temporal boundary: one per workflow, signal, query and activity.
+
+Dates travel as ISO strings and domain values as their JSON, so that the default data converter
+suffices and fields can be added compatibly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from domain.liaison_events import LIAISON_EVENTS, LiaisonEvent
+
+WORKFLOW_ID_PREFIX = "liaison-"
+TASK_QUEUE = "liaison"
+
+
+def workflow_id(liaison_id: str) -> str:
+    """The workflow id of a liaison."""
+    return f"{WORKFLOW_ID_PREFIX}{liaison_id}"
+
+
+@dataclass
+class LiaisonEventMessage:
+    """One stored liaison event as forwarded to its workflow: type name, version and JSON."""
+
+    liaison_id: str
+    version: int
+    event_type: str
+    event_json: str
+
+
+def to_message(event: LiaisonEvent) -> LiaisonEventMessage:
+    """The message that carries a stored liaison event."""
+    return LiaisonEventMessage(
+        liaison_id=str(event.originator_id),
+        version=event.originator_version,
+        event_type=type(event).__name__,
+        event_json=event.model_dump_json(),
+    )
+
+
+def from_message(message: LiaisonEventMessage) -> LiaisonEvent:
+    """The liaison event a message carries."""
+    return LIAISON_EVENTS[message.event_type].model_validate_json(message.event_json)
+
+
+@dataclass
+class CarriedState:
+    """Everything a run hands to the next one through continue-as-new."""
+
+    state_json: str
+    policy_json: str
+    taken: list[str] = field(default_factory=list)
+    open_escalations: list[str] = field(default_factory=list)
+    pending: list[LiaisonEventMessage] = field(default_factory=list)
+    runs: int = 1
+
+
+@dataclass
+class LiaisonWorkflowInput:
+    """Start a liaison's workflow: fresh (it loads its snapshot) or carried over."""
+
+    liaison_id: str
+    carried: CarriedState | None = None
+
+
+@dataclass
+class LiaisonWorkflowResult:
+    """How a liaison's workflow ended."""
+
+    liaison_id: str
+    version: int
+    closed_reason: str | None
+
+
+@dataclass
+class LiaisonSnapshot:
+    """What the workflow holds now (a query, for tests and operators)."""
+
+    state_json: str
+    taken: list[str]
+    open_escalations: list[str]
+    runs: int
+    next_wake: str | None
+
+
+@dataclass
+class LoadLiaisonInput:
+    """Read a liaison's events after a version, and the policy in force on a date."""
+
+    liaison_id: str
+    after_version: int
+    on: str
+
+
+@dataclass
+class LoadLiaisonResult:
+    """The events after the version asked for, and the policy as JSON."""
+
+    events: list[LiaisonEventMessage]
+    policy_json: str
+
+
+@dataclass
+class TakeStepInput:
+    """Record one rung of a deadline's ladder on a date."""
+
+    liaison_id: str
+    deadline_json: str
+    step: str
+    on: str
+
+
+@dataclass
+class TakeStepResult:
+    """Whether the rung was recorded, which unit was told, or why the domain refused."""
+
+    recorded: bool
+    unit_id: str | None = None
+    refusal: str | None = None
+
+
+@dataclass
+class ResolveInput:
+    """Close an open escalation because of what the liaison's state now shows."""
+
+    liaison_id: str
+    kind: str
+    subject: str
+    resolution: str
+    liaison_version: int
+    on: str
+
+
+@dataclass
+class ResolveResult:
+    """Whether an open escalation was closed."""
+
+    resolved: bool
+
+
+@dataclass
+class OpenCycleInput:
+    """Open the annual cycle of a year; returns the liaison's events after `after_version`."""
+
+    liaison_id: str
+    year: int
+    on: str
+    after_version: int
+
+
+@dataclass
+class OpenCycleResult:
+    """The events recorded since, and the policy of the new cycle."""
+
+    events: list[LiaisonEventMessage]
+    policy_json: str
+    refusal: str | None = None
