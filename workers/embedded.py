@@ -3,12 +3,11 @@
 import warnings
 from pathlib import Path
 
-from pgserver.postgres_server import PostgresServer, get_server
-
 from workers.settings import Settings
 
 # pgserver asks platformdirs for a runtime folder; its fallback to /tmp is fine and not news.
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR", category=UserWarning)
+from pgserver.postgres_server import PostgresServer, get_server  # noqa: E402
 
 # Held for the life of the process: pgserver stops the server when its last handle is cleaned up.
 _servers: dict[Path, PostgresServer] = {}

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+import signal
 import threading
 
 from projections.catalog import all_models
 from projections.runner import Projector
 from workers import bootstrap
 from workers.embedded import database_url
-from workers.settings import Settings
+from workers.settings import Settings, load_settings
 
 
 def build_projector(settings: Settings) -> Projector:
@@ -25,3 +27,18 @@ def run_projector(settings: Settings, stop_event: threading.Event) -> None:
         projector.follow(stop_event)
     finally:
         projector.close()
+
+
+def main() -> None:
+    """Entry point: follow the log until SIGINT or SIGTERM."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s projector %(levelname)s %(message)s"
+    )
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    run_projector(load_settings(), stop)
+
+
+if __name__ == "__main__":
+    main()
