@@ -17,6 +17,7 @@ from domain.meeting import Meeting
 from domain.member import Member, member_id_for
 from domain.organisation import WORKPLACE_KINDS, UnitKind
 from domain.policy import PolicyOverride, policy_in_force, validate_override
+from domain.access_office import AccessDesk
 from domain.escalation_office import EscalationDesk
 from domain.registry import ORGANISATION_ID, REGULATION_BOOK_ID, Organisation, RegulationBook
 from domain.roles import Action
@@ -25,7 +26,7 @@ from domain.state import MOVES
 Saved = tuple[list[BaseAggregate[UUID]], dict[str, str]]
 
 
-class LiaisonOffice(EscalationDesk):
+class LiaisonOffice(EscalationDesk, AccessDesk):
     """The residence-liaison office: commands in, events out, refusals named."""
 
     # Organisation and policy (administrators).

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from domain.labels import EVENTS, STAGES, label
 from domain.office import LiaisonOffice
-from workers import bootstrap, cli_commands, cli_read, embedded, walkthrough
+from workers import bootstrap, cli_commands, cli_read, cli_users, embedded, walkthrough
 from workers.cli_support import app, console, office, run, settings, today
 
 
@@ -104,7 +104,7 @@ def timeline(card: Annotated[str, typer.Argument(help="Party card number")]) -> 
     print_timeline(office(), card)
 
 
-__all__ = ["app", "cli_commands", "cli_read"]
+__all__ = ["app", "cli_commands", "cli_read", "cli_users"]
 
 
 def main() -> None:

@@ -39,6 +39,12 @@ class Settings(BaseSettings):
         min_length=1,
         validation_alias=AliasChoices("temporal_namespace", "TEMPORAL_NAMESPACE"),
     )
+    web_host: str = Field(
+        default="127.0.0.1", validation_alias=AliasChoices("web_host", "LIAISON_WEB_HOST")
+    )
+    web_port: int = Field(
+        default=8000, ge=1, le=65535, validation_alias=AliasChoices("web_port", "LIAISON_WEB_PORT")
+    )
     smtp_host: str | None = Field(
         default=None, validation_alias=AliasChoices("smtp_host", "LIAISON_SMTP_HOST")
     )

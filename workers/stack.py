@@ -1,4 +1,4 @@
-"""The embedded stack of `liaison up`: Temporal dev server, projector, worker and dispatcher.
+"""The stack of `liaison up`: Temporal dev server, projector, worker, dispatcher and web board.
 
 The dev server keeps its state in `<data_dir>/temporal.sqlite` (WAL, synchronous=normal: about
 1.5× the throughput of the default journal) so workflows and their timers survive a restart. With
@@ -105,7 +105,7 @@ def start_stack(settings: Settings, database_url: str) -> Stack:
             "DATABASE_URL": database_url,
             "TEMPORAL_ADDRESS": stack.temporal_address,
         }
-        for module in ("workers.projector", "workers.worker", "workers.dispatcher"):
+        for module in ("workers.projector", "workers.worker", "workers.dispatcher", "workers.web"):
             stack.processes.append(subprocess.Popen([sys.executable, "-m", module], env=env))
     except BaseException:
         stack.stop()

@@ -1,0 +1,49 @@
+"""The FastAPI application: the HTTP API, the board's pages, error mapping, static assets."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+from api import errors, routes_auth, routes_commands, routes_queries
+from api.config import BoardConfig
+from api.office import Office
+from api.reads import BoardReads
+from api.users import UserStore
+from api.web import pages_auth, pages_board, pages_work, pages_year
+from api.web.render import page
+
+
+def _render_error(request: Request, status: int, message: str) -> HTMLResponse:
+    return page(request, "error.html", None, status, code=status, text=message)
+
+
+def create_app(office: Office, reads: BoardReads, users: UserStore, config: BoardConfig) -> FastAPI:
+    """The web application over an office, a read port and a user store."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await users.setup()
+        yield
+
+    app = FastAPI(
+        title="Liaison",
+        summary="Residence liaison of working Party members (Regulation 213-QĐ/TW)",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.office, app.state.reads, app.state.users = office, reads, users
+    app.state.config, app.state.render_error = config, _render_error
+    errors.install(app)
+    for router in (routes_auth.router, routes_commands.router, routes_queries.router):
+        app.include_router(router)
+    for pages in (pages_auth.router, pages_board.router, pages_work.router, pages_year.router):
+        app.include_router(pages)
+    static = Path(__file__).parent / "static"
+    app.mount("/static", StaticFiles(directory=static), name="static")
+    return app

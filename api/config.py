@@ -1,0 +1,21 @@
+"""What the board needs from the composition root: the settings that shape sign-in and pages."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class BoardConfig(BaseModel):
+    """Passed in by `workers.web`; the board never reads the environment itself."""
+
+    model_config = ConfigDict(frozen=True)
+
+    database_url: str
+    language: Literal["vi", "en"] = "vi"
+    secure_cookies: bool = True
+    session_hours: int = Field(default=12, ge=1, le=24 * 30)
+    token_days: int = Field(default=90, ge=1, le=3650)
+    login_window_seconds: int = Field(default=300, ge=10)
+    login_max_failures: int = Field(default=5, ge=1)

@@ -1,0 +1,141 @@
+"""Dependencies as `Annotated` aliases: office, reads, users, the signed-in user, the desk."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Annotated, TypeVar
+from uuid import uuid4
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
+
+from api.config import BoardConfig
+from api.errors import BoardError
+from api.i18n import language_of
+from api.office import Office
+from api.reads import BoardReads
+from api.users import Session, UserPublic, UserStore
+from domain.errors import Language, OutOfScope
+from domain.roles import Action, authorise, may
+
+SESSION_COOKIE = "liaison_session"
+UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+R = TypeVar("R")
+
+
+def _office(request: Request) -> Office:
+    office: Office = request.app.state.office
+    return office
+
+
+def _reads(request: Request) -> BoardReads:
+    reads: BoardReads = request.app.state.reads
+    return reads
+
+
+def _users(request: Request) -> UserStore:
+    users: UserStore = request.app.state.users
+    return users
+
+
+def _config(request: Request) -> BoardConfig:
+    config: BoardConfig = request.app.state.config
+    return config
+
+
+OfficeDep = Annotated[Office, Depends(_office)]
+ReadsDep = Annotated[BoardReads, Depends(_reads)]
+UsersDep = Annotated[UserStore, Depends(_users)]
+ConfigDep = Annotated[BoardConfig, Depends(_config)]
+Lang = Annotated[Language, Depends(language_of)]
+bearer = HTTPBearer(auto_error=False, description="A token from POST /api/auth/token")
+
+
+def address_of(request: Request) -> str:
+    """The caller's address, for the access trail and the sign-in rate limit."""
+    return request.client.host if request.client else "unknown"
+
+
+def not_signed_in() -> BoardError:
+    """The refusal for a request without a valid session or token."""
+    return BoardError(401, "not_signed_in", "Please sign in.", "Vui lòng đăng nhập.")
+
+
+async def current_session(
+    request: Request,
+    users: UsersDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Session:
+    """The bearer token's session, else the web session cookie's (CSRF-checked when unsafe)."""
+    if credentials is not None:
+        session = await users.session(credentials.credentials, "bearer")
+        if session is None:
+            raise not_signed_in()
+        return session
+    cookie = request.cookies.get(SESSION_COOKIE)
+    session = await users.session(cookie, "web") if cookie else None
+    if session is None:
+        raise not_signed_in()
+    unsafe = request.method in UNSAFE and request.url.path.startswith("/api/")
+    if unsafe and request.headers.get("x-csrf-token") != session.csrf:
+        raise BoardError(403, "csrf", "Missing or wrong CSRF token.", "Thiếu mã chống giả mạo.")
+    return session
+
+
+CurrentSession = Annotated[Session, Depends(current_session)]
+
+
+async def current_user(session: CurrentSession) -> UserPublic:
+    """The signed-in user."""
+    return session.user
+
+
+CurrentUser = Annotated[UserPublic, Depends(current_user)]
+
+
+class Desk:
+    """Runs a signed-in user's commands and reads, putting permission refusals in the trail."""
+
+    def __init__(self, office: Office, user: UserPublic, address: str) -> None:
+        self.office, self.user, self.address = office, user, address
+
+    def today(self) -> date:
+        """The business date today, by the office's clock."""
+        return self.office.clock().date()
+
+    async def run(self, call: Callable[[], R], action: str, target: str) -> R:
+        """Run a synchronous office call off the event loop; record it if refused for scope."""
+        try:
+            return await run_in_threadpool(call)
+        except OutOfScope as refusal:
+            await self.refused(action, target, refusal.code)
+            raise
+
+    async def may_read(self, *unit_ids: str, on: date | None = None) -> None:
+        """Refuse (and record) unless one of the units lies in the user's subtree."""
+        day = on or self.today()
+        tree = self.office.tree()
+
+        def check() -> None:
+            for when in (day, self.today()):  # a unit merged since is still readable as it was
+                if any(may(self.user.actor, Action.READ, u, tree, when) for u in unit_ids):
+                    return
+            authorise(self.user.actor, Action.READ, unit_ids, tree, day)
+
+        await self.run(check, "read", ",".join(unit_ids))
+
+    async def refused(self, action: str, target: str, code: str) -> None:
+        """Record a permission refusal in the access trail."""
+        await run_in_threadpool(
+            self.office.record_permission_refusal,
+            uuid4(), self.user.actor, self.today(), action, target, code,
+        )  # fmt: skip
+
+
+async def _desk(office: OfficeDep, user: CurrentUser, request: Request) -> Desk:
+    return Desk(office, user, address_of(request))
+
+
+DeskDep = Annotated[Desk, Depends(_desk)]

@@ -1,0 +1,134 @@
+"""Read endpoints: the signed-in user, dashboard figures and their lists, members, liaisons."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from api.deps import CurrentUser, Desk, DeskDep, ReadsDep
+from api.errors import ERROR_RESPONSES
+from api.reads import EscalationRow, Figures, MeetingRow, Metric, Row, Scope
+from api.users import UserPublic
+from domain.deadlines import Deadline
+from domain.queries import MemberView, TimelineEntry
+from domain.state import LiaisonState
+
+router = APIRouter(prefix="/api", tags=["queries"], responses=ERROR_RESPONSES)
+
+Year = Annotated[int | None, Query(ge=2000, le=2100, description="Default: the year of `on`")]
+On = Annotated[date | None, Query(description="Business date the board is seen on; default today")]
+RecordedBy = Annotated[
+    datetime | None, Query(description="Only what had been recorded by then (inspections)")
+]
+
+
+class FiguresPublic(BaseModel):
+    """The dashboard of a unit: this period and the same period a year earlier."""
+
+    current: Figures
+    previous: Figures
+
+
+class LiaisonPublic(BaseModel):
+    """A liaison's state and what it awaits today."""
+
+    state: LiaisonState
+    stage: str
+    deadlines: list[Deadline]
+
+
+async def scope_of(
+    desk: Desk, unit_id: str, year: int | None, on: date | None, recorded_by: datetime | None
+) -> Scope:
+    """The scope asked for, once the user may read the unit on that date."""
+    day = min(on or desk.today(), desk.today())
+    await desk.may_read(unit_id, on=day)
+    return Scope(unit_id=unit_id, year=year or day.year, on=day, recorded_by=recorded_by)
+
+
+@router.get("/me")
+async def me(user: CurrentUser) -> UserPublic:
+    """The signed-in user: name, role and the unit whose subtree they act for."""
+    return user
+
+
+@router.get("/units/{unit_id}/figures")
+async def unit_figures(
+    unit_id: str, desk: DeskDep, reads: ReadsDep, year: Year = None, on: On = None,
+    recorded_by: RecordedBy = None,
+) -> FiguresPublic:  # fmt: skip
+    """The dashboard figures of the unit's subtree, beside the same period last year."""
+    scope = await scope_of(desk, unit_id, year, on, recorded_by)
+    return FiguresPublic(
+        current=await reads.figures(scope), previous=await reads.figures(scope.previous())
+    )
+
+
+@router.get("/units/{unit_id}/lists/{metric}")
+async def unit_list(
+    unit_id: str, metric: Metric, desk: DeskDep, reads: ReadsDep, year: Year = None,
+    on: On = None, recorded_by: RecordedBy = None,
+) -> list[Row]:  # fmt: skip
+    """The members behind one dashboard figure."""
+    return await reads.rows(await scope_of(desk, unit_id, year, on, recorded_by), metric)
+
+
+@router.get("/units/{unit_id}/liaisons")
+async def unit_liaisons(unit_id: str, desk: DeskDep, reads: ReadsDep, on: On = None) -> list[Row]:
+    """Every open liaison in the unit's subtree."""
+    return await reads.liaisons(await scope_of(desk, unit_id, None, on, None))
+
+
+@router.get("/units/{unit_id}/meetings")
+async def unit_meetings(
+    unit_id: str, desk: DeskDep, reads: ReadsDep, year: Year = None, on: On = None
+) -> list[MeetingRow]:
+    """Meetings held in the unit's subtree in the year, up to the date."""
+    return await reads.meetings(await scope_of(desk, unit_id, year, on, None))
+
+
+@router.get("/units/{unit_id}/escalations")
+async def unit_escalations(unit_id: str, desk: DeskDep, reads: ReadsDep) -> list[EscalationRow]:
+    """Open escalations addressed to the unit's subtree."""
+    return await reads.escalations(await scope_of(desk, unit_id, None, None, None))
+
+
+async def readable_member(desk: Desk, member_id: UUID) -> MemberView:
+    """The member, once the user may read one of the units the member's record concerns."""
+    member = await desk.run(lambda: desk.office.member(member_id), "read", str(member_id))
+    units = [member.workplace_unit_id]
+    for liaison_id in member.liaison_ids:
+        state = desk.office.liaison(liaison_id).state
+        units += [state.residence_commune_id, *([state.cell_id] if state.cell_id else [])]
+    await desk.may_read(*units)
+    return member
+
+
+@router.get("/members/{member_id}")
+async def member(member_id: UUID, desk: DeskDep) -> MemberView:
+    """A member's record."""
+    return await readable_member(desk, member_id)
+
+
+@router.get("/members/{member_id}/timeline")
+async def member_timeline(member_id: UUID, desk: DeskDep) -> list[TimelineEntry]:
+    """Every event of the member's liaisons, with who did it, when, and the stage after it."""
+    await readable_member(desk, member_id)
+    return await desk.run(lambda: desk.office.timeline(member_id), "read", str(member_id))
+
+
+@router.get("/liaisons/{liaison_id}")
+async def liaison(liaison_id: UUID, desk: DeskDep, on: On = None) -> LiaisonPublic:
+    """A liaison's state and open deadlines on a date (default today)."""
+    day = min(on or desk.today(), desk.today())
+    state = await desk.run(
+        lambda: desk.office.state_of(liaison_id, as_of_date=day), "read", str(liaison_id)
+    )
+    units = [state.workplace_unit_id, state.residence_commune_id, state.cell_id or ""]
+    await desk.may_read(*[u for u in units if u])
+    deadlines = await desk.run(lambda: desk.office.deadlines(liaison_id, day), "read", "")
+    return LiaisonPublic(state=state, stage=state.stage.value, deadlines=deadlines)

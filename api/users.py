@@ -1,0 +1,188 @@
+"""Users, sessions, bearer tokens and failed sign-ins, kept in PostgreSQL beside the event store."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import UTC, datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from psycopg import AsyncConnection
+from psycopg.rows import DictRow, dict_row
+from pydantic import BaseModel, ConfigDict
+
+from domain.roles import Actor, Role
+
+_HASHER = PasswordHasher()
+
+_DDL = (
+    "CREATE TABLE IF NOT EXISTS board_user (username text PRIMARY KEY, password_hash text NOT NULL,"
+    " role text NOT NULL, unit_id text NOT NULL, must_change boolean NOT NULL DEFAULT false,"
+    " created_at timestamptz NOT NULL DEFAULT now())",
+    "CREATE TABLE IF NOT EXISTS board_session (token_hash text PRIMARY KEY,"
+    " username text NOT NULL REFERENCES board_user ON DELETE CASCADE, kind text NOT NULL,"
+    " csrf text NOT NULL, expires_at timestamptz NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS board_login_failure (username text NOT NULL,"
+    " address text NOT NULL, at timestamptz NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS board_login_failure_at ON board_login_failure (username, at)",
+)
+
+
+class UserPublic(BaseModel):
+    """A board user as the API shows them: never the password hash."""
+
+    model_config = ConfigDict(frozen=True)
+
+    username: str
+    role: Role
+    unit_id: str
+    must_change: bool = False
+
+    @property
+    def actor(self) -> Actor:
+        """The user as the domain's actor: the user name is their id."""
+        return Actor(id=self.username, role=self.role, unit_id=self.unit_id)
+
+
+class Session(BaseModel):
+    """A signed-in session or bearer token: whose it is and its CSRF token."""
+
+    model_config = ConfigDict(frozen=True)
+
+    user: UserPublic
+    kind: str
+    csrf: str
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def one_time_password() -> str:
+    """A random password to hand out once."""
+    return secrets.token_urlsafe(12)
+
+
+class UserStore:
+    """Reads and writes the board's user tables; each call its own short connection."""
+
+    def __init__(self, database_url: str, hasher: PasswordHasher | None = None) -> None:
+        self.url = database_url
+        self.hasher = hasher or _HASHER
+        self._dummy = self.hasher.hash("no such user")  # unknown names take as long to refuse
+
+    async def _connect(self) -> AsyncConnection[DictRow]:
+        return await AsyncConnection.connect(self.url, row_factory=dict_row, autocommit=True)
+
+    async def setup(self) -> None:
+        """Create the tables if they are missing."""
+        async with await self._connect() as conn:
+            for statement in _DDL:
+                await conn.execute(statement)
+
+    async def add(
+        self, username: str, password: str, role: Role, unit_id: str, *, must_change: bool = False
+    ) -> UserPublic:
+        """Create a user (or replace their password, role and unit)."""
+        async with await self._connect() as conn:
+            await conn.execute(
+                "INSERT INTO board_user (username, password_hash, role, unit_id, must_change)"
+                " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (username) DO UPDATE SET"
+                " password_hash = excluded.password_hash, role = excluded.role,"
+                " unit_id = excluded.unit_id, must_change = excluded.must_change",
+                (username, self.hasher.hash(password), role.value, unit_id, must_change),
+            )
+        return UserPublic(username=username, role=role, unit_id=unit_id, must_change=must_change)
+
+    async def count(self) -> int:
+        """How many users exist."""
+        async with await self._connect() as conn:
+            row = await (await conn.execute("SELECT count(*) AS n FROM board_user")).fetchone()
+        return int(str(row["n"])) if row else 0
+
+    async def first_administrator(self, unit_id: str) -> str | None:
+        """On first start, create `admin` with a one-time password and return it (else None)."""
+        if await self.count() > 0:
+            return None
+        password = one_time_password()
+        await self.add("admin", password, Role.ADMINISTRATOR, unit_id, must_change=True)
+        return password
+
+    async def verify(self, username: str, password: str) -> UserPublic | None:
+        """The user when the password matches, else None (in about the same time either way)."""
+        async with await self._connect() as conn:
+            cur = await conn.execute(
+                "SELECT username, password_hash, role, unit_id, must_change FROM board_user"
+                " WHERE username = %s",
+                (username,),
+            )
+            row = await cur.fetchone()
+        try:
+            self.hasher.verify(str(row["password_hash"]) if row else self._dummy, password)
+        except (VerificationError, InvalidHashError):
+            return None
+        return UserPublic.model_validate(row) if row else None
+
+    async def change_password(self, username: str, password: str) -> None:
+        """Set a new password and clear the must-change flag."""
+        async with await self._connect() as conn:
+            await conn.execute(
+                "UPDATE board_user SET password_hash = %s, must_change = false WHERE username = %s",
+                (self.hasher.hash(password), username),
+            )
+
+    async def open_session(self, user: UserPublic, kind: str, lifetime: timedelta) -> str:
+        """A new secret token for the user; only its digest is stored."""
+        token = secrets.token_urlsafe(32)
+        async with await self._connect() as conn:
+            await conn.execute(
+                "INSERT INTO board_session (token_hash, username, kind, csrf, expires_at)"
+                " VALUES (%s, %s, %s, %s, %s)",
+                (
+                    _digest(token),
+                    user.username,
+                    kind,
+                    secrets.token_urlsafe(24),
+                    datetime.now(UTC) + lifetime,
+                ),
+            )
+        return token
+
+    async def session(self, token: str, kind: str) -> Session | None:
+        """The live session or token of that kind, or None."""
+        async with await self._connect() as conn:
+            cur = await conn.execute(
+                "SELECT u.username, u.role, u.unit_id, u.must_change, s.kind, s.csrf"
+                " FROM board_session s JOIN board_user u USING (username)"
+                " WHERE s.token_hash = %s AND s.kind = %s AND s.expires_at > now()",
+                (_digest(token), kind),
+            )
+            row = await cur.fetchone()
+        if row is None:
+            return None
+        return Session(user=UserPublic.model_validate(row), kind=kind, csrf=str(row["csrf"]))
+
+    async def close_session(self, token: str) -> None:
+        """End a session or revoke a token."""
+        async with await self._connect() as conn:
+            await conn.execute("DELETE FROM board_session WHERE token_hash = %s", (_digest(token),))
+
+    async def note_failure(self, username: str, address: str) -> None:
+        """Remember a failed sign-in for the rate limit."""
+        async with await self._connect() as conn:
+            await conn.execute(
+                "INSERT INTO board_login_failure (username, address, at) VALUES (%s, %s, now())",
+                (username, address),
+            )
+
+    async def recent_failures(self, username: str, address: str, window: timedelta) -> int:
+        """Failed sign-ins for this user name or from this address within the window."""
+        async with await self._connect() as conn:
+            cur = await conn.execute(
+                "SELECT count(*) AS n FROM board_login_failure"
+                " WHERE (username = %s OR address = %s) AND at > now() - %s",
+                (username, address, window),
+            )
+            row = await cur.fetchone()
+        return int(str(row["n"])) if row else 0

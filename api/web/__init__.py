@@ -1,0 +1,1 @@
+"""The server-rendered board: sign-in, dashboard, daily-work forms, member and inspection pages."""

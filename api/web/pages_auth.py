@@ -1,0 +1,106 @@
+"""Sign-in and sign-out pages, the first password change, and the language switch."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from api.deps import SESSION_COOKIE, ConfigDep, OfficeDep, UsersDep
+from api.errors import BoardError
+from api.i18n import language_of, word
+from api.signin import sign_in
+from api.web.render import CheckedForm, WebSession, page
+
+router = APIRouter(include_in_schema=False)
+YEAR = 365 * 24 * 3600
+
+
+def same_origin(request: Request) -> None:
+    """Refuse a form posted from another site (the browser names the origin)."""
+    origin = request.headers.get("origin")
+    if origin and origin != "null" and urlsplit(origin).netloc != request.url.netloc:
+        raise BoardError(403, "csrf", "Form from another site.", "Biểu mẫu từ trang khác.")
+
+
+@router.get("/login")
+async def login_form(request: Request) -> HTMLResponse:
+    """The sign-in form."""
+    return page(request, "login.html", None)
+
+
+@router.post("/login", response_model=None)
+async def login(
+    request: Request,
+    office: OfficeDep,
+    users: UsersDep,
+    config: ConfigDep,
+    username: Annotated[str, Form(max_length=100)],
+    password: Annotated[str, Form(max_length=200)],
+) -> Response:
+    """Check the password, open a server-side session and set its cookie."""
+    same_origin(request)
+    try:
+        user = await sign_in(request, office, users, config, username, password, "password")
+    except BoardError as refusal:
+        key = "too_many" if refusal.status == 429 else "bad_login"
+        text = word(key, language_of(request))
+        return page(request, "login.html", None, refusal.status, error=text, username=username)
+    token = await users.open_session(user, "web", timedelta(hours=config.session_hours))
+    response = RedirectResponse("/password" if user.must_change else "/", status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=config.session_hours * 3600,
+        httponly=True,
+        secure=config.secure_cookies,
+        samesite="lax",
+    )
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request, form: CheckedForm, users: UsersDep) -> RedirectResponse:
+    """End the session."""
+    await users.close_session(request.cookies.get(SESSION_COOKIE, ""))
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.post("/lang")
+async def switch_language(
+    request: Request, config: ConfigDep, to: Annotated[str, Form()] = "vi"
+) -> RedirectResponse:
+    """Switch the board's language (a cookie; Vietnamese unless English is chosen)."""
+    back = request.headers.get("referer") or "/"
+    path = urlsplit(back)
+    target = (path.path or "/") + (f"?{path.query}" if path.query else "")
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        "lang", "en" if to == "en" else "vi", max_age=YEAR, secure=config.secure_cookies,
+        samesite="lax",
+    )  # fmt: skip
+    return response
+
+
+@router.get("/password")
+async def password_form(request: Request, session: WebSession) -> HTMLResponse:
+    """The form to set a new password (required after a one-time password)."""
+    return page(request, "password.html", session)
+
+
+@router.post("/password", response_model=None)
+async def change_password(
+    request: Request, session: WebSession, form: CheckedForm, users: UsersDep
+) -> Response:
+    """Set the new password."""
+    password = str(form.get("password") or "")
+    if len(password) < 10:
+        text = word("new_password", language_of(request))
+        return page(request, "password.html", session, 422, error=text)
+    await users.change_password(session.user.username, password)
+    return RedirectResponse("/", status_code=303)

@@ -1,0 +1,199 @@
+"""The board's reading pages: home dashboard, lists behind figures, member timeline, inspection."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Annotated, Any, TypeVar
+from urllib.parse import urlencode
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from api.deps import ReadsDep
+from api.errors import BoardError
+from api.i18n import language_of
+from api.reads import Figures, Metric, Scope
+from api.routes_queries import readable_member, scope_of
+from api.web.charts import Bar, bars
+from api.web.render import WebDesk, WebSession, page
+from domain.labels import STAGES, label
+
+router = APIRouter(include_in_schema=False)
+Day = Annotated[date | None, Query()]
+Moment = Annotated[datetime | None, Query()]
+YearQ = Annotated[int | None, Query(ge=2000, le=2100)]
+Text = Annotated[str | None, Query(max_length=40)]
+T = TypeVar("T", date, datetime)
+
+
+def _parsed(raw: str | None, kind: type[T]) -> T | None:
+    """An optional date or time from a form field that may be left empty."""
+    if not raw:
+        return None
+    try:
+        return kind.fromisoformat(raw)
+    except ValueError:
+        raise BoardError(422, "malformed", f"Not a date: {raw}", f"Sai ngày: {raw}") from None
+
+
+def list_link(scope: Scope, metric: str) -> str:
+    """The address of the list behind one figure of the scope."""
+    query = {"unit": scope.unit_id, "year": scope.year, "on": scope.on.isoformat()}
+    if scope.recorded_by is not None:
+        query["recorded_by"] = scope.recorded_by.isoformat()
+    return f"/list/{metric}?{urlencode(query)}"
+
+
+def grade_names(desk: WebDesk, scope: Scope, language: str) -> dict[str, str]:
+    """Each grade code's label, from the scales of both regulations' policies seen by the scope."""
+    names: dict[str, str] = {}
+    for day in (scope.previous().on, scope.on):
+        for grade in desk.office.policy(day, scope.unit_id).grades:
+            names[grade.code] = grade.vi if language == "vi" else grade.en
+    return names
+
+
+def charts(
+    request: Request, now: Figures, before: Figures, names: dict[str, str]
+) -> dict[str, Any]:
+    """The four charts of the dashboard, with last year's values where they compare."""
+    language = language_of(request)
+    vi = language == "vi"
+    funnel = [
+        Bar(label(STAGES, stage, language), count, previous=before.stages.get(stage))
+        for stage, count in now.stages.items()
+    ]
+    total = sum(now.grades.values()) or 1
+    policy_grades = [
+        Bar(
+            names.get(grade, grade),
+            n,
+            list_link(now.scope, "assessed"),
+            note=f" ({100 * n / total:.0f}%)",
+        )
+        for grade, n in now.grades.items()
+    ]
+    meetings = [
+        Bar("Đã họp" if vi else "Held", now.meetings_held, previous=before.meetings_held),
+        Bar("Phải họp" if vi else "Expected", now.meetings_expected,
+            previous=before.meetings_expected),
+    ]  # fmt: skip
+    overdue = [
+        Bar(unit, n, list_link(now.scope.model_copy(update={"unit_id": unit}), "overdue"))
+        for unit, n in now.overdue_by_unit.items()
+    ]
+    return {
+        "funnel": bars("Giai đoạn" if vi else "Stage funnel", funnel),
+        "grades": bars("Xếp loại" if vi else "Grade distribution", policy_grades),
+        "meetings": bars("Sinh hoạt" if vi else "Meetings held vs expected", meetings),
+        "overdue": bars("Quá hạn theo đơn vị" if vi else "Overdue by unit", overdue),
+    }
+
+
+@router.get("/")
+async def home(
+    request: Request, session: WebSession, desk: WebDesk, reads: ReadsDep,
+    unit: str | None = None, year: YearQ = None, on: Day = None, recorded_by: Moment = None,
+) -> HTMLResponse:  # fmt: skip
+    """The dashboard of the user's unit (or a unit of their subtree), beside last year."""
+    scope = await scope_of(desk, unit or session.user.unit_id, year, on, recorded_by)
+    now, before = await reads.figures(scope), await reads.figures(scope.previous())
+    children = desk.office.tree().children(scope.unit_id, scope.on)
+    names = grade_names(desk, scope, language_of(request))
+    return page(
+        request, "home.html", session, now=now, before=before, metrics=list(Metric),
+        link=list_link, charts=charts(request, now, before, names), children=children,
+        grade_names=names,
+        unit=desk.office.tree().unit(scope.unit_id),
+    )  # fmt: skip
+
+
+@router.get("/list/{metric}")
+async def metric_list(
+    request: Request, metric: Metric, session: WebSession, desk: WebDesk, reads: ReadsDep,
+    unit: str | None = None, year: YearQ = None, on: Day = None, recorded_by: Moment = None,
+) -> HTMLResponse:  # fmt: skip
+    """The members behind one figure."""
+    scope = await scope_of(desk, unit or session.user.unit_id, year, on, recorded_by)
+    rows = await reads.rows(scope, metric)
+    return page(request, "list.html", session, metric=metric, scope=scope, rows=rows)
+
+
+@router.get("/members/{member_id}")
+async def member_page(
+    request: Request, member_id: UUID, session: WebSession, desk: WebDesk
+) -> HTMLResponse:
+    """A member's record, open deadlines and the timeline of who did what and when."""
+    member = await readable_member(desk, member_id)
+    timeline = desk.office.timeline(member_id)
+    deadlines = (
+        desk.office.deadlines(member.open_liaison_id, desk.today())
+        if member.open_liaison_id
+        else []
+    )
+    return page(
+        request, "member.html", session, member=member, timeline=timeline, deadlines=deadlines
+    )
+
+
+@router.get("/escalations")
+async def escalations(
+    request: Request, session: WebSession, desk: WebDesk, reads: ReadsDep
+) -> HTMLResponse:
+    """Open escalations addressed to the user's subtree."""
+    scope = await scope_of(desk, session.user.unit_id, None, None, None)
+    rows = await reads.escalations(scope)
+    return page(request, "escalations.html", session, rows=rows)
+
+
+@router.get("/notifications")
+async def notifications(request: Request, session: WebSession) -> HTMLResponse:
+    """Notifications come from the workflow's outbox, which does not exist yet: said plainly."""
+    return page(request, "notifications.html", session)
+
+
+@router.get("/inspect")
+async def inspect(
+    request: Request, session: WebSession, desk: WebDesk, reads: ReadsDep,
+    unit: str | None = None, on: Day = None, recorded: Text = None, compare_on: Text = None,
+) -> HTMLResponse:  # fmt: skip
+    """The board of a unit as it was on a date (and as recorded by a time), beside another date."""
+    recorded_by, compare = _parsed(recorded, datetime), _parsed(compare_on, date)
+    if on is None:
+        return page(request, "inspect.html", session, now=None, today=desk.today())
+    scope = await scope_of(desk, unit or session.user.unit_id, None, on, recorded_by)
+    now = await reads.figures(scope)
+    other = None
+    if compare is not None:
+        other = await reads.figures(await scope_of(desk, scope.unit_id, None, compare, None))
+    return page(
+        request, "inspect.html", session, now=now, other=other, metrics=list(Metric),
+        grade_names=grade_names(desk, scope, language_of(request)),
+        link=list_link, today=desk.today(), evidence=list_link(scope, "x").replace(
+            "/list/x", "/inspect/evidence"),
+    )  # fmt: skip
+
+
+@router.get("/inspect/evidence")
+async def evidence(
+    session: WebSession, desk: WebDesk, reads: ReadsDep, unit: str | None = None,
+    year: YearQ = None, on: Day = None, recorded_by: Moment = None,
+) -> Response:  # fmt: skip
+    """The inspection's evidence as a JSON download: the figures and every list behind them."""
+    scope = await scope_of(desk, unit or session.user.unit_id, year, on, recorded_by)
+    body = {
+        "inspected_by": session.user.username,
+        "figures": (await reads.figures(scope)).model_dump(mode="json"),
+        "lists": {
+            m.value: [r.model_dump(mode="json") for r in await reads.rows(scope, m)] for m in Metric
+        },
+        "seal": None,
+    }
+    name = f"liaison-evidence-{scope.unit_id}-{scope.on.isoformat()}.json"
+    return Response(
+        json.dumps(body, ensure_ascii=False, indent=1),
+        media_type="application/json",
+        headers={"content-disposition": f'attachment; filename="{name}"'},
+    )

@@ -1,0 +1,89 @@
+"""Access records: sign-ins, failed sign-ins and permission refusals, each one small aggregate."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import BaseAggregate
+
+from domain.events import Creation, Recorded
+from domain.stamp import Stamp
+
+
+class SignedIn(Recorded, Creation):
+    """Đăng nhập: a user signed in to the board (by password) or used a token for the first time."""
+
+    method: str
+    address: str
+
+    def apply(self, aggregate: Any) -> None:
+        aggregate.kind = "signed_in"
+
+
+class SignInFailed(Creation):
+    """A sign-in was refused; no actor is known, so the attempted user name is kept instead."""
+
+    username: str
+    address: str
+    reason: str
+    effective_date: date
+    command_id: UUID
+
+    def apply(self, aggregate: Any) -> None:
+        aggregate.kind = "sign_in_failed"
+
+
+class PermissionRefused(Recorded, Creation):
+    """Từ chối quyền: a signed-in user asked for something outside their role or subtree."""
+
+    action: str
+    target: str
+    code: str
+
+    def apply(self, aggregate: Any) -> None:
+        aggregate.kind = "permission_refused"
+
+
+class AccessRecord(BaseAggregate[UUID]):
+    """One entry of the access trail; an aggregate of its own so that records never contend."""
+
+    kind: str
+
+    def __init__(self) -> None:
+        """State comes from the events (see their `apply`)."""
+
+    @classmethod
+    def signed_in(cls, record_id: UUID, stamp: Stamp, method: str, address: str) -> AccessRecord:
+        """Record a successful sign-in."""
+        return cls._create(SignedIn, id=record_id, method=method, address=address, **stamp.fields())
+
+    @classmethod
+    def sign_in_failed(
+        cls, record_id: UUID, username: str, address: str, reason: str, on: date
+    ) -> AccessRecord:
+        """Record a refused sign-in (wrong password, unknown user, too many attempts)."""
+        return cls._create(
+            SignInFailed,
+            id=record_id,
+            username=username,
+            address=address,
+            reason=reason,
+            effective_date=on,
+            command_id=record_id,
+        )
+
+    @classmethod
+    def permission_refused(
+        cls, record_id: UUID, stamp: Stamp, action: str, target: str, code: str
+    ) -> AccessRecord:
+        """Record that a request was refused for lack of permission."""
+        return cls._create(
+            PermissionRefused,
+            id=record_id,
+            action=action,
+            target=target,
+            code=code,
+            **stamp.fields(),
+        )

@@ -1,0 +1,114 @@
+"""The board on a real PostgreSQL: the tiny province, two more branches, a user for every role."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import date
+from typing import Any
+from uuid import uuid4
+
+import httpx
+import pytest
+from argon2 import PasswordHasher
+from fastapi import FastAPI
+
+from api.app import create_app
+from api.config import BoardConfig
+from api.office import Office
+from api.reads_store import StoreReads
+from api.users import UserStore
+from domain import commands as c
+from domain.organisation import Unit, UnitKind
+from domain.roles import Role
+from tests.integration import province as p
+
+PASSWORD = "correct horse battery"
+FAST = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+# username: (role, unit). "2" users belong to a second workplace / commune / cell of the province.
+USERS: dict[str, tuple[Role, str]] = {
+    "clerk": (Role.WORKPLACE_CLERK, p.WORKPLACE),
+    "commune": (Role.COMMUNE_CLERK, p.COMMUNE),
+    "secretary": (Role.CELL_SECRETARY, p.CELL),
+    "committee": (Role.COMMITTEE_MEMBER, p.COMMUNE),
+    "supervisor": (Role.SUPERVISOR, p.PROVINCE),
+    "inspector": (Role.INSPECTOR, p.PROVINCE),
+    "admin": (Role.ADMINISTRATOR, p.PROVINCE),
+    "clerk2": (Role.WORKPLACE_CLERK, "W2"),
+    "commune2": (Role.COMMUNE_CLERK, "X2"),
+    "secretary2": (Role.CELL_SECRETARY, "C2"),
+    "committee2": (Role.COMMITTEE_MEMBER, "X2"),
+    "inspector2": (Role.INSPECTOR, "X2"),
+}
+
+
+def second_branch(office: Office) -> None:
+    """W2, X2 and its cell C2 beside W, X and C1."""
+    for unit_id, kind, parent in (
+        ("W2", UnitKind.WORKPLACE_COMMITTEE, p.PROVINCE),
+        ("X2", UnitKind.COMMUNE_COMMITTEE, p.PROVINCE),
+        ("C2", UnitKind.RESIDENCE_CELL, "X2"),
+    ):
+        unit = Unit(
+            id=unit_id, name=unit_id, kind=kind, parent_id=parent, valid_from=date(2000, 1, 1)
+        )
+        office.establish_unit(c.EstablishUnit(**p.by(p.ADMIN, date(2026, 1, 1)), unit=unit))
+
+
+@pytest.fixture
+def office(pg_env: dict[str, str]) -> Office:
+    """The office on a fresh schema, with the tiny province and the second branch."""
+    office = Office(env=pg_env, clock=p.clock)
+    p.build_province(office)
+    second_branch(office)
+    return office
+
+
+@pytest.fixture
+async def users(pg_url: str) -> UserStore:
+    """The user store with a user for every role (all with the same password)."""
+    store = UserStore(pg_url, hasher=FAST)
+    await store.setup()
+    for name, (role, unit) in USERS.items():
+        await store.add(name, PASSWORD, role, unit)
+    return store
+
+
+@pytest.fixture
+def app(office: Office, users: UserStore, pg_url: str) -> FastAPI:
+    """The board application."""
+    config = BoardConfig(database_url=pg_url, secure_cookies=False)
+    return create_app(office, StoreReads(office), users, config)
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to the app in process."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://board.test") as client:
+        yield client
+
+
+Auth = Callable[[str], Awaitable[dict[str, str]]]
+
+
+@pytest.fixture
+def auth(client: httpx.AsyncClient) -> Auth:
+    """Bearer headers for a user (one token per user per test)."""
+    tokens: dict[str, dict[str, str]] = {}
+
+    async def headers(username: str) -> dict[str, str]:
+        if username not in tokens:
+            response = await client.post(
+                "/api/auth/token", json={"username": username, "password": PASSWORD}
+            )
+            assert response.status_code == 200, response.text
+            tokens[username] = {"Authorization": f"Bearer {response.json()['access_token']}"}
+        return tokens[username]
+
+    return headers
+
+
+def body(day: date = p.TODAY, **fields: Any) -> dict[str, Any]:
+    """A command body with a fresh command id."""
+    return {"command_id": str(uuid4()), "effective_date": day.isoformat(), **fields}

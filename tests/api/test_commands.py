@@ -1,0 +1,247 @@
+"""Every command endpoint records once per command id; refusals are named and write nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import uuid4
+
+import httpx
+
+from api.office import Office
+from tests.api.conftest import Auth, body
+from tests.integration import province as p
+
+
+async def post(client: httpx.AsyncClient, headers: dict[str, str], verb: str, **fields: Any) -> Any:
+    """POST a command and return the response."""
+    return await client.post(f"/api/commands/{verb}", json=fields, headers=headers)
+
+
+async def referred(client: httpx.AsyncClient, auth: Auth, n: int = 1) -> tuple[str, str]:
+    """Register and refer member `n` through the API; return (member id, liaison id)."""
+    clerk = await auth("clerk")
+    registered = await post(
+        client,
+        clerk,
+        "register-member",
+        **body(
+            p.REGISTERED_ON,
+            name=f"Đảng viên {n}",
+            birth_date="1980-01-01",
+            party_card_number=p.party_card(n),
+            workplace_unit_id=p.WORKPLACE,
+        ),
+    )
+    assert registered.status_code == 200, registered.text
+    member_id = registered.json()["member_id"]
+    response = await post(
+        client,
+        clerk,
+        "refer",
+        **body(p.REFERRED_ON, member_id=member_id, referral={"residence_commune_id": p.COMMUNE}),
+    )
+    assert response.status_code == 200, response.text
+    return member_id, response.json()["liaison_id"]
+
+
+async def attending(client: httpx.AsyncClient, auth: Auth, n: int = 1) -> tuple[str, str]:
+    """Member `n` referred and received at X and C1."""
+    member_id, liaison_id = await referred(client, auth, n)
+    r1 = await post(
+        client,
+        await auth("commune"),
+        "receive-at-commune",
+        **body(p.COMMUNE_RECEIVED_ON, liaison_id=liaison_id, cell_id=p.CELL),
+    )
+    r2 = await post(
+        client,
+        await auth("secretary"),
+        "receive-at-cell",
+        **body(p.CELL_RECEIVED_ON, liaison_id=liaison_id),
+    )
+    assert (r1.status_code, r2.status_code) == (200, 200), (r1.text, r2.text)
+    return member_id, liaison_id
+
+
+async def test_the_whole_year_through_the_api(client: httpx.AsyncClient, auth: Auth) -> None:
+    member_id, liaison_id = await attending(client, auth)
+    secretary, commune, clerk = await auth("secretary"), await auth("commune"), await auth("clerk")
+    steps: list[tuple[dict[str, str], str, dict[str, Any]]] = [
+        (
+            secretary,
+            "record-meeting",
+            body(cell_id=p.CELL, attendance=[{"liaison_id": liaison_id, "attendance": "present"}]),
+        ),
+        (
+            secretary,
+            "assess",
+            body(
+                liaison_id=liaison_id,
+                year=p.YEAR,
+                grade="fulfilled_well",
+                front_committee_representative="Trần Thị Bình",
+            ),
+        ),
+        (commune, "confirm-assessment", body(liaison_id=liaison_id, year=p.YEAR)),
+        (commune, "report-back", body(liaison_id=liaison_id, year=p.YEAR)),
+        (
+            secretary,
+            "propose",
+            body(liaison_id=liaison_id, kind="commendation", comment="Gương mẫu"),
+        ),
+        (clerk, "exempt-from-activities", body(liaison_id=liaison_id, reason="travelling")),
+        (clerk, "lift-activities-exemption", body(liaison_id=liaison_id)),
+    ]
+    for headers, verb, fields in steps:
+        response = await post(client, headers, verb, **fields)
+        assert response.status_code == 200, (verb, response.text)
+        assert response.json()["command_id"] == fields["command_id"]
+    asked = await post(
+        client, clerk, "request-assessment", **body(liaison_id=liaison_id, purpose="planning")
+    )
+    request_id = asked.json()["request_id"]
+    answered = await post(
+        client,
+        secretary,
+        "provide-assessment",
+        **body(liaison_id=liaison_id, request_id=request_id, grade="fulfilled_well"),
+    )
+    assert answered.status_code == 200, answered.text
+    closed = await post(
+        client,
+        clerk,
+        "close",
+        **body(
+            liaison_id=liaison_id,
+            reason="moved_residence",
+            successor={"residence_commune_id": "X2"},
+        ),
+    )
+    assert closed.status_code == 200, closed.text
+    assert closed.json()["successor_id"]
+    timeline = await client.get(f"/api/members/{member_id}/timeline", headers=clerk)
+    events = [e["event"] for e in timeline.json()]
+    assert events[:4] == [
+        "Referred",
+        "ReceivedByCommune",
+        "ReceivedByCell",
+        "MeetingAttendanceRecorded",
+    ]
+    assert "ReportedBack" in events
+    assert "Closed" in events
+
+
+async def test_member_exemption_from_introduction(client: httpx.AsyncClient, auth: Auth) -> None:
+    clerk = await auth("clerk")
+    member = await post(
+        client,
+        clerk,
+        "register-member",
+        **body(
+            name="Lê Văn Cường",
+            birth_date="1985-05-05",
+            party_card_number="77770001",
+            workplace_unit_id=p.WORKPLACE,
+        ),
+    )
+    member_id = member.json()["member_id"]
+    exempt = await post(
+        client,
+        clerk,
+        "exempt-from-introduction",
+        **body(member_id=member_id, reason="secret_mission"),
+    )
+    lifted = await post(client, clerk, "lift-introduction-exemption", **body(member_id=member_id))
+    assert (exempt.status_code, lifted.status_code) == (200, 200), (exempt.text, lifted.text)
+
+
+async def test_open_cycle_by_the_supervisor(client: httpx.AsyncClient, auth: Auth) -> None:
+    _, liaison_id = await attending(client, auth)
+    response = await post(
+        client, await auth("supervisor"), "open-cycle", **body(liaison_id=liaison_id, year=p.YEAR)
+    )
+    assert response.status_code == 409
+    assert response.json()["code"] == "duplicate"
+
+
+async def test_a_retry_records_once(client: httpx.AsyncClient, auth: Auth, office: Office) -> None:
+    _, liaison_id = await attending(client, auth)
+    secretary = await auth("secretary")
+    meeting = body(cell_id=p.CELL, attendance=[{"liaison_id": liaison_id, "attendance": "present"}])
+    first = await post(client, secretary, "record-meeting", **meeting)
+    before = p.event_count(office)
+    again = await post(client, secretary, "record-meeting", **meeting)
+    assert again.status_code == 200
+    assert again.json() == first.json()
+    assert p.event_count(office) == before
+
+
+async def test_refusals_are_named_in_the_callers_language_and_write_nothing(
+    client: httpx.AsyncClient, auth: Auth, office: Office
+) -> None:
+    _, liaison_id = await referred(client, auth)
+    secretary, commune = await auth("secretary"), await auth("commune")
+    before = p.event_count(office)
+    fields = body(
+        liaison_id=liaison_id,
+        year=p.YEAR,
+        grade="fulfilled_well",
+        front_committee_representative="B",
+    )
+    vi = await client.post(
+        "/api/commands/assess", json=fields, headers={**secretary, "Accept-Language": "vi"}
+    )
+    en = await client.post(
+        "/api/commands/assess",
+        json=fields,
+        headers={**secretary, "Accept-Language": "en-GB,en;q=0.8"},
+    )
+    assert vi.status_code == en.status_code == 403  # C1 has not received the member yet
+    assert vi.json()["code"] == en.json()["code"] == "out_of_scope"
+    assert vi.json()["message"] != en.json()["message"]
+    wrong_cell = await post(
+        client, commune, "receive-at-commune", **body(liaison_id=liaison_id, cell_id="W")
+    )
+    assert wrong_cell.status_code == 422
+    assert wrong_cell.json()["code"] == "malformed"
+    unknown = await post(client, secretary, "receive-at-cell", **body(liaison_id=str(uuid4())))
+    assert unknown.status_code == 404
+    assert unknown.json()["code"] == "unknown_member"
+    future = await post(
+        client,
+        commune,
+        "receive-at-commune",
+        **body(p.TODAY.replace(year=p.YEAR + 1), liaison_id=liaison_id, cell_id=p.CELL),
+    )
+    assert future.json()["code"] == "future_date"
+    # The access records of the two out-of-scope refusals are the only events written.
+    assert p.event_count(office) == before + 2
+
+
+async def test_malformed_input_names_the_field(client: httpx.AsyncClient, auth: Auth) -> None:
+    response = await post(
+        client,
+        await auth("secretary"),
+        "assess",
+        **body(liaison_id="not-a-uuid", year=p.YEAR, grade="x"),
+    )
+    assert response.status_code == 422
+    assert response.json()["code"] == "malformed"
+    assert response.json()["field"] == "liaison_id"
+    missing = await client.post("/api/commands/refer", json={}, headers=await auth("clerk"))
+    assert missing.status_code == 422
+    assert missing.json()["field"]
+
+
+async def test_grade_off_the_scale(client: httpx.AsyncClient, auth: Auth) -> None:
+    _, liaison_id = await attending(client, auth)
+    response = await post(
+        client,
+        await auth("secretary"),
+        "assess",
+        **body(
+            liaison_id=liaison_id, year=p.YEAR, grade="good", front_committee_representative="B"
+        ),
+    )
+    assert response.status_code == 422
+    assert response.json()["code"] == "grade_not_in_scale"

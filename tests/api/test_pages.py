@@ -1,0 +1,73 @@
+"""The board's pages render for every role, in Vietnamese and English, and refuse other subtrees."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.api.conftest import USERS, Auth
+from tests.api.test_commands import attending
+from tests.api.test_signin import web_sign_in
+from tests.integration import province as p
+
+PAGES = [
+    "/",
+    "/forms/refer",
+    "/forms/receive",
+    "/forms/meeting",
+    "/forms/assess",
+    "/forms/report",
+    "/forms/requests",
+    "/escalations",
+    "/notifications",
+    "/inspect",
+    f"/inspect?unit={p.PROVINCE}&on=2025-12-31&compare_on=2026-11-01&recorded=",
+    f"/list/in_scope?unit={p.PROVINCE}",
+]
+
+
+@pytest.mark.parametrize("username", ["clerk", "commune", "secretary", "supervisor", "inspector"])
+async def test_every_page_renders(client: httpx.AsyncClient, auth: Auth, username: str) -> None:
+    member_id, _ = await attending(client, auth)
+    await web_sign_in(client, username)
+    own = USERS[username][1]
+    for page in PAGES:
+        path = page.replace(f"unit={p.PROVINCE}", f"unit={own}")
+        response = await client.get(path)
+        assert response.status_code == 200, (path, response.text[:500])
+        assert '<html lang="vi">' in response.text
+    member = await client.get(f"/members/{member_id}")
+    assert member.status_code == 200
+    assert "Chi bộ tiếp nhận" in member.text
+
+
+async def test_the_language_switch(client: httpx.AsyncClient) -> None:
+    await web_sign_in(client, "clerk")
+    switched = await client.post("/lang", data={"to": "en"}, headers={"referer": "/forms/refer"})
+    assert switched.headers["location"] == "/forms/refer"
+    page = await client.get("/forms/refer")
+    assert '<html lang="en">' in page.text
+    assert "Refer a member" in page.text
+
+
+async def test_other_subtrees_are_refused_on_pages(client: httpx.AsyncClient, auth: Auth) -> None:
+    member_id, _ = await attending(client, auth)
+    await web_sign_in(client, "clerk2")
+    for path in (f"/members/{member_id}", f"/?unit={p.WORKPLACE}", f"/list/overdue?unit={p.CELL}"):
+        response = await client.get(path)
+        assert response.status_code == 403, path
+        assert 'role="alert"' in response.text
+
+
+async def test_the_dashboard_figures_match_the_store(client: httpx.AsyncClient, auth: Auth) -> None:
+    await attending(client, auth, 1)
+    await attending(client, auth, 2)
+    figures = await client.get(f"/api/units/{p.PROVINCE}/figures", headers=await auth("inspector"))
+    current = figures.json()["current"]
+    assert current["counts"]["in_scope"] == 2
+    assert current["counts"]["received"] == 2
+    assert current["counts"]["not_assessed"] == 2
+    assert current["meetings_expected"] == 2
+    assert figures.json()["previous"]["counts"]["in_scope"] == 0
+    rows = await client.get(f"/api/units/{p.CELL}/lists/in_scope", headers=await auth("secretary"))
+    assert sorted(r["name"] for r in rows.json()) == ["Đảng viên 1", "Đảng viên 2"]

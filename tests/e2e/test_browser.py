@@ -1,0 +1,219 @@
+"""The board in headless Chromium (Debian's package, driven by Playwright; no browser download).
+
+A cell secretary records a meeting and the year's assessments, the commune confirms and reports
+back, the workplace clerk sees the results, and an inspector views the board as of last year.
+The dashboard screenshot for the README is saved to docs/dashboard.png.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from api.app import create_app
+from api.config import BoardConfig
+from api.office import Office
+from api.reads_store import StoreReads
+from api.users import UserStore
+from domain import commands as c
+from domain.meeting import AttendanceEntry
+from domain.roles import Role
+from domain.state import Attendance
+from tests.integration import province as p
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PASSWORD = "correct horse battery"
+SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "dashboard.png"
+LAST_YEAR = p.YEAR - 1
+
+
+def _require_chromium() -> None:
+    if Path(CHROMIUM).exists() and shutil.which("chromium"):
+        return
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{CHROMIUM} is required under CI (apt-get install chromium)", pytrace=False)
+    pytest.skip(f"{CHROMIUM} is not installed")
+
+
+def last_year_cycle(office: Office) -> None:
+    """Member 90 went through last year's whole cycle; this year's cycle opened in January."""
+    on = lambda month, day: date(LAST_YEAR, month, day)  # noqa: E731
+    member_id = office.register_member(
+        c.RegisterMember(
+            **p.by(p.CLERK, on(1, 5)),
+            name="Nguyễn Văn An",
+            birth_date=date(1980, 3, 14),
+            party_card_number=p.party_card(90),
+            workplace_unit_id=p.WORKPLACE,
+        )
+    )
+    liaison_id = office.refer(
+        c.Refer(
+            **p.by(p.CLERK, on(1, 10)),
+            member_id=member_id,
+            referral=c.Referral(residence_commune_id=p.COMMUNE),
+        )
+    )
+    office.receive_at_commune(
+        c.ReceiveAtCommune(
+            **p.by(p.COMMUNE_CLERK, on(1, 20)), liaison_id=liaison_id, cell_id=p.CELL
+        )
+    )
+    office.receive_at_cell(c.ReceiveAtCell(**p.by(p.SECRETARY, on(1, 25)), liaison_id=liaison_id))
+    office.record_meeting(
+        c.RecordMeeting(
+            **p.by(p.SECRETARY, on(3, 2)),
+            cell_id=p.CELL,
+            attendance=(AttendanceEntry(liaison_id=liaison_id, attendance=Attendance.PRESENT),),
+        )
+    )
+    office.assess(
+        c.Assess(
+            **p.by(p.SECRETARY, on(11, 10)),
+            liaison_id=liaison_id,
+            year=LAST_YEAR,
+            grade="fulfilled_well",
+            front_committee_representative="Trần Thị Bình",
+        )
+    )
+    office.confirm_assessment(
+        c.ConfirmAssessment(
+            **p.by(p.COMMUNE_CLERK, on(11, 14)), liaison_id=liaison_id, year=LAST_YEAR
+        )
+    )
+    office.report_back(
+        c.ReportBack(**p.by(p.COMMUNE_CLERK, on(11, 20)), liaison_id=liaison_id, year=LAST_YEAR)
+    )
+    office.open_cycle(
+        c.OpenCycle(**p.by(p.ADMIN, date(p.YEAR, 1, 1)), liaison_id=liaison_id, year=p.YEAR)
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def board(pg_env: dict[str, str], pg_url: str) -> Iterator[str]:
+    """The board served by uvicorn on a free local port, over the seeded province."""
+    _require_chromium()
+    office = Office(env=pg_env, clock=p.clock)
+    p.build_province(office)
+    last_year_cycle(office)
+    p.received_member(office, 1, name="Trần Văn Bảo")
+    p.received_member(office, 2, name="Phạm Thị Cúc")
+    users = UserStore(pg_url)
+
+    async def accounts() -> None:
+        await users.setup()
+        for name, role, unit in (
+            ("bithu", Role.CELL_SECRETARY, p.CELL),
+            ("phuong", Role.COMMUNE_CLERK, p.COMMUNE),
+            ("vanphong", Role.WORKPLACE_CLERK, p.WORKPLACE),
+            ("kiemtra", Role.INSPECTOR, p.PROVINCE),
+        ):
+            await users.add(name, PASSWORD, role, unit)
+
+    asyncio.run(accounts())
+    config = BoardConfig(database_url=pg_url, secure_cookies=False)
+    app = create_app(office, StoreReads(office), users, config)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_a_year_on_the_board(board: str) -> None:
+    from playwright.sync_api import Page, expect, sync_playwright
+
+    def sign_in(page: Page, username: str) -> None:
+        page.context.clear_cookies()
+        page.goto(f"{board}/login")
+        page.get_by_label("Tên đăng nhập").fill(username)
+        page.get_by_label("Mật khẩu").fill(PASSWORD)
+        page.get_by_role("button", name="Đăng nhập").click()
+        expect(page.locator("header .who")).to_contain_text(username)
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+
+        sign_in(page, "bithu")
+        page.get_by_role("link", name="Ghi biên bản sinh hoạt").click()
+        expect(page.get_by_role("heading", name="Ghi biên bản sinh hoạt")).to_be_visible()
+        page.locator("input[name^='att_'][value='absent_without_reason']").first.check()
+        page.get_by_role("button", name="Ghi nhận").click()
+        expect(page.get_by_role("status")).to_contain_text("Đã ghi nhận")
+
+        page.get_by_role("link", name="Nhận xét, đánh giá").click()
+        page.get_by_label("Đại diện Ban công tác Mặt trận").fill("Trần Thị Bình")
+        for select in page.locator("select[name^='grade_']").all():
+            select.select_option("fulfilled_well")
+        page.get_by_role("button", name="Ghi nhận").click()
+        expect(page.get_by_role("status")).to_contain_text("(3)")
+
+        sign_in(page, "phuong")
+        page.get_by_role("link", name="Thông báo kết quả").click()
+        for _ in range(3):
+            page.get_by_role("button", name="Xác nhận").first.click()
+            expect(page.get_by_role("status")).to_be_visible()
+        for _ in range(3):
+            page.locator("td.reported button").first.click()
+            expect(page.get_by_role("status")).to_be_visible()
+        expect(page.locator("td.reported button")).to_have_count(0)
+
+        sign_in(page, "vanphong")
+        page.get_by_role("link", name="Thông báo kết quả").click()
+        row = page.locator("tr[data-member='Trần Văn Bảo'] td.reported")
+        expect(row).to_have_text(p.TODAY.isoformat())
+        page.get_by_role("link", name="Tổng quan").click()
+        expect(page.locator("a[data-metric='reported']")).to_have_text("3")
+        expect(page.locator("a[data-previous='reported']")).to_have_text("1")
+
+        sign_in(page, "kiemtra")
+        page.goto(f"{board}/inspect")
+        page.get_by_label("Tính đến ngày").fill(f"{LAST_YEAR}-12-31")
+        page.get_by_label("So sánh với ngày").fill(p.TODAY.isoformat())
+        page.get_by_role("button", name="Xem").click()
+        expect(page.locator("a[data-metric='in_scope']")).to_have_text("1")
+        expect(page.locator("a[data-metric='assessed']")).to_have_text("1")
+        expect(page.locator("td[data-metric='meetings']")).to_have_text("1 / 2")
+        with page.expect_download() as download:
+            page.get_by_role("link", name="Tải hồ sơ chứng cứ (JSON)").click()
+        assert download.value.suggested_filename.endswith(f"{LAST_YEAR}-12-31.json")
+        assert page.get_by_role("link", name="Ghi biên bản sinh hoạt").count() == 0
+
+        page.goto(f"{board}/")
+        expect(page.locator("a[data-metric='in_scope']")).to_have_text("3")
+        expect(page.locator("a[data-metric='assessed']")).to_have_text("3")
+        SCREENSHOT.parent.mkdir(exist_ok=True)
+        page.screenshot(path=str(SCREENSHOT), full_page=True)
+        browser.close()

@@ -1,0 +1,39 @@
+"""`liaison users add`: an administrator creates a board user with a role and a unit."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+
+from api.users import UserStore, one_time_password
+from domain.roles import Role
+from workers.cli_support import app, console, settings
+from workers.embedded import database_url
+
+users_app = typer.Typer(help="Board users: sign-in names, roles and units.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+
+@users_app.command("add")
+def add(
+    username: Annotated[str, typer.Argument(help="Sign-in name, e.g. bithu.tdp1")],
+    role: Annotated[Role, typer.Option(help="The user's role")],
+    unit: Annotated[str, typer.Option(help="The unit whose subtree the user acts for")],
+    password: Annotated[
+        str | None, typer.Option(help="Leave out to generate a one-time password")
+    ] = None,
+) -> None:
+    """Create a user (or reset one); without --password a one-time password is printed."""
+    chosen = password or one_time_password()
+
+    async def create() -> None:
+        store = UserStore(database_url(settings()))
+        await store.setup()
+        await store.add(username, chosen, role, unit, must_change=password is None)
+
+    asyncio.run(create())
+    console.print(f"✓ {username} ({role.value}, {unit})")
+    if password is None:
+        console.print(f"  one-time password: [cyan]{chosen}[/] (to change at first sign-in)")

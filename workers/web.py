@@ -1,0 +1,68 @@
+"""The web process: the board and HTTP API under uvicorn, on the configured PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+from datetime import UTC, datetime
+
+import uvicorn
+from rich.console import Console
+
+from api.app import create_app
+from api.config import BoardConfig
+from api.office import Office
+from api.reads_store import StoreReads
+from api.users import UserStore
+from workers.bootstrap import persistence_env
+from workers.embedded import database_url
+from workers.settings import Settings, load_settings
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def build_board(settings: Settings, host: str) -> tuple[Office, UserStore, BoardConfig]:
+    """The office, user store and board settings for this process."""
+    url = database_url(settings)
+    office = Office(env=persistence_env(url), clock=lambda: datetime.now(UTC))
+    # Plain http is only acceptable on the machine itself; anywhere else TLS fronts the board.
+    config = BoardConfig(
+        database_url=url, language=settings.language, secure_cookies=not _loopback(host)
+    )
+    return office, UserStore(url), config
+
+
+async def _first_administrator(office: Office, users: UserStore) -> str | None:
+    await users.setup()
+    roots = [u.id for u in office.tree() if u.parent_id is None]
+    return await users.first_administrator(roots[0] if roots else "ROOT")
+
+
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Serve the board until interrupted; on first start print the administrator's password."""
+    office, users, config = build_board(settings, host)
+    console = Console()
+    password = asyncio.run(_first_administrator(office, users))
+    if password is not None:
+        console.print(
+            f"[bold]Administrator created[/]: user [cyan]admin[/], one-time password "
+            f"[cyan]{password}[/] (change it at first sign-in)"
+        )
+    console.print(f"Board: [link]http://{host}:{port}/[/link]  API docs: http://{host}:{port}/docs")
+    app = create_app(office, StoreReads(office), users, config)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def main() -> None:
+    """Entry point of the web process: serve on the configured address."""
+    settings = load_settings()
+    serve(settings, settings.web_host, settings.web_port)
+
+
+if __name__ == "__main__":
+    main()
