@@ -298,6 +298,14 @@ class Liaison(BaseAggregate[UUID]):
                 "Only a liaison closed by a move awaits a new referral",
                 "Chỉ quan hệ kết thúc do chuyển đi mới chờ giới thiệu lại",
             )
+        assert state.closed_on is not None
+        if stamp.effective_date < state.closed_on:
+            raise Malformed(
+                f"The new referral of {stamp.effective_date} is before the move of "
+                f"{state.closed_on}.",
+                f"Ngày giới thiệu lại {stamp.effective_date} trước ngày chuyển đi "
+                f"{state.closed_on}.",
+            )
         self.trigger_event(ev.SuccessorReferred, successor_id=successor_id, **stamp.fields())
 
 

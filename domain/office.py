@@ -10,15 +10,15 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import BaseAggregate
 
 from domain import commands as cmd
+from domain.access_office import AccessDesk
 from domain.application import MAX_EVENTS_PER_SAVE, derived_id
 from domain.errors import Malformed, UnknownMember
+from domain.escalation_office import EscalationDesk
 from domain.liaison import Liaison
 from domain.meeting import Meeting
 from domain.member import Member, member_id_for
 from domain.organisation import WORKPLACE_KINDS, UnitKind
 from domain.policy import PolicyOverride, policy_in_force, validate_override
-from domain.access_office import AccessDesk
-from domain.escalation_office import EscalationDesk
 from domain.registry import ORGANISATION_ID, REGULATION_BOOK_ID, Organisation, RegulationBook
 from domain.roles import Action
 from domain.state import MOVES

@@ -1,0 +1,236 @@
+"""A cell's meeting reaches each listed member's liaison, in bounded saves, exactly once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from domain import commands as cmd
+from domain.application import MAX_EVENTS_PER_SAVE
+from domain.errors import Malformed, WrongState
+from domain.meeting import AttendanceEntry
+from domain.office import LiaisonOffice
+from domain.state import Attendance, Stage
+from tests.unit.conftest import SEC_C1, World, event_count, k, refused
+
+HELD = date(2026, 3, 1)
+
+
+@pytest.fixture
+def saves(office: LiaisonOffice) -> Iterator[list[int]]:
+    """The number of new events in each save the office makes."""
+    sizes: list[int] = []
+    original = office.save
+
+    def save(*objs: Any, **kwargs: Any) -> Any:
+        sizes.append(sum(len(getattr(o, "pending_events", ())) for o in objs if o is not None))
+        return original(*objs, **kwargs)
+
+    office.save = save  # type: ignore[method-assign]
+    yield sizes
+    office.save = original  # type: ignore[method-assign]
+
+
+def members_of(world: World, cell: str, count: int, on: date = date(2026, 1, 10)) -> list[UUID]:
+    return [world.received(cell=cell, referred_on=on)[1] for _ in range(count)]
+
+
+def test_one_meeting_reaches_every_listed_member(world: World) -> None:
+    a, b, c, d = members_of(world, "C1", 4)
+    before = event_count(world.office)
+    meeting_id = world.meeting(
+        "C1",
+        [
+            (a, Attendance.PRESENT),
+            (b, Attendance.ABSENT_WITH_REASON),
+            (c, Attendance.ABSENT_WITHOUT_REASON),
+            (d, Attendance.RELATIVE_SENT),
+        ],
+        on=HELD,
+    )
+    # One MeetingHeld, one MeetingAttendanceRecorded per member, one receipt.
+    assert event_count(world.office) == before + 1 + 4 + 1
+    expected = {
+        a: Attendance.PRESENT,
+        b: Attendance.ABSENT_WITH_REASON,
+        c: Attendance.ABSENT_WITHOUT_REASON,
+        d: Attendance.RELATIVE_SENT,
+    }
+    for liaison_id, attendance in expected.items():
+        [record] = world.office.state_of(liaison_id).meetings
+        assert (record.meeting_id, record.held_on, record.attendance) == (
+            meeting_id,
+            HELD,
+            attendance,
+        )
+        last = world.office.history(liaison_id)[-1]
+        assert type(last).__name__ == "MeetingAttendanceRecorded"
+    meeting: Any = world.office.repository.get(meeting_id)
+    assert meeting.cell_id == "C1"
+    assert [e.liaison_id for e in meeting.attendance] == [a, b, c, d]
+    assert meeting.attendance[1].absence_reason == "ốm"
+
+
+def test_a_relative_sent_is_not_presence(world: World) -> None:
+    [liaison_id] = members_of(world, "C1", 1)
+    world.meeting("C1", [(liaison_id, Attendance.RELATIVE_SENT)], on=HELD)
+    [record] = world.office.state_of(liaison_id).meetings
+    assert record.attendance is Attendance.RELATIVE_SENT
+    assert record.attendance is not Attendance.PRESENT
+    assert record.attendance.value == "relative_sent"
+    timeline = world.office.timeline(world.office.state_of(liaison_id).member_id)
+    assert timeline[-1].details["attendance"] == "relative_sent"
+
+
+def test_ad_hoc_meetings_are_recorded_too(world: World) -> None:
+    [liaison_id] = members_of(world, "C1", 1)
+    first = world.meeting("C1", [(liaison_id, Attendance.PRESENT)], on=HELD)
+    second = world.meeting("C1", [(liaison_id, Attendance.PRESENT)], on=HELD, ad_hoc=True)
+    assert first != second
+    state = world.office.state_of(liaison_id)
+    assert [m.meeting_id for m in state.meetings] == [first, second]
+    [held] = world.office.events.get(second)
+    assert held.ad_hoc is True  # type: ignore[attr-defined]
+    [held] = world.office.events.get(first)
+    assert held.ad_hoc is False  # type: ignore[attr-defined]
+
+
+def test_meeting_of_the_merged_ward_reaches_cells_by_their_own_id(world: World) -> None:
+    """A cell under X1 meets after the merger; its members' liaisons were referred to X1."""
+    _, liaison_id = world.received(cell="C1", referred_on=date(2025, 3, 1))
+    world.meeting("C1", [(liaison_id, Attendance.PRESENT)], on=HELD)
+    assert len(world.office.state_of(liaison_id).meetings) == 1
+
+
+def test_a_member_of_another_cell_is_refused_and_nothing_is_written(world: World) -> None:
+    [ours] = members_of(world, "C1", 1)
+    [theirs] = members_of(world, "C2", 1)
+    refused(
+        world.office,
+        Malformed,
+        lambda: world.meeting(
+            "C1", [(ours, Attendance.PRESENT), (theirs, Attendance.PRESENT)], on=HELD
+        ),
+    )
+    assert world.office.state_of(ours).meetings == ()
+
+
+def test_an_exempt_member_cannot_be_listed(world: World) -> None:
+    a, b = members_of(world, "C1", 2)
+    world.exempt(b, on=date(2026, 2, 1))
+    refused(
+        world.office,
+        WrongState,
+        lambda: world.meeting("C1", [(a, Attendance.PRESENT), (b, Attendance.PRESENT)], on=HELD),
+        match="exempt",
+    )
+    assert world.office.state_of(a).meetings == ()
+    world.lift(b, on=date(2026, 2, 20))
+    world.meeting("C1", [(a, Attendance.PRESENT), (b, Attendance.PRESENT)], on=HELD)
+    assert len(world.office.state_of(b).meetings) == 1
+
+
+def test_a_member_not_yet_received_by_the_cell(world: World) -> None:
+    member_id = world.register(on=date(2026, 1, 10))
+    liaison_id = world.refer(member_id, commune="XN", on=date(2026, 1, 10))
+    world.receive_commune(liaison_id, cell="C1", on=date(2026, 1, 12))
+    refused(
+        world.office,
+        WrongState,
+        lambda: world.meeting("C1", [(liaison_id, Attendance.PRESENT)], on=HELD),
+    )
+
+
+def test_same_meeting_command_twice_records_once(world: World) -> None:
+    a, b = members_of(world, "C1", 2)
+    command = cmd.RecordMeeting(
+        **k(SEC_C1, HELD),
+        cell_id="C1",
+        attendance=(
+            AttendanceEntry(liaison_id=a, attendance=Attendance.PRESENT),
+            AttendanceEntry(liaison_id=b, attendance=Attendance.RELATIVE_SENT),
+        ),
+    )
+    meeting_id = world.office.record_meeting(command)
+    count = event_count(world.office)
+    assert world.office.record_meeting(command) == meeting_id
+    assert event_count(world.office) == count
+    assert len(world.office.state_of(a).meetings) == 1
+
+
+@pytest.mark.parametrize("size", [150, MAX_EVENTS_PER_SAVE - 2, MAX_EVENTS_PER_SAVE - 1])
+def test_large_meetings_stay_within_the_save_limit(
+    world: World, saves: list[int], size: int
+) -> None:
+    liaisons = members_of(world, "C1", size)
+    office = world.office
+    sizes = saves
+    sizes.clear()
+    command = cmd.RecordMeeting(
+        **k(SEC_C1, HELD),
+        cell_id="C1",
+        attendance=tuple(
+            AttendanceEntry(
+                liaison_id=liaison_id,
+                attendance=Attendance.RELATIVE_SENT if i % 10 == 0 else Attendance.PRESENT,
+            )
+            for i, liaison_id in enumerate(liaisons)
+        ),
+    )
+    before = event_count(office)
+    meeting_id = office.record_meeting(command)
+    assert sizes, "nothing was saved"
+    assert max(sizes) <= MAX_EVENTS_PER_SAVE
+    assert sum(sizes) == size + 2  # the meeting, each member, the receipt
+    assert event_count(office) == before + size + 2
+    if size > MAX_EVENTS_PER_SAVE:
+        assert len(sizes) > 1
+    for i, liaison_id in enumerate(liaisons):
+        [record] = office.state_of(liaison_id).meetings
+        assert record.meeting_id == meeting_id
+        expected = Attendance.RELATIVE_SENT if i % 10 == 0 else Attendance.PRESENT
+        assert record.attendance is expected
+        assert office.stage(liaison_id) is Stage.ATTENDING
+
+    sizes.clear()
+    assert office.record_meeting(command) == meeting_id
+    assert event_count(office) == before + size + 2
+    assert sum(sizes) == 0
+
+
+def test_a_partly_delivered_meeting_is_completed_by_the_retry(world: World) -> None:
+    """If a batch was saved but the final save never happened, the retry delivers the rest once."""
+    liaisons = members_of(world, "C1", 120)
+    office = world.office
+    command = cmd.RecordMeeting(
+        **k(SEC_C1, HELD),
+        cell_id="C1",
+        attendance=tuple(
+            AttendanceEntry(liaison_id=i, attendance=Attendance.PRESENT) for i in liaisons
+        ),
+    )
+    original = office.save
+    calls = {"n": 0}
+
+    def failing_last_save(*objs: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        if any(type(o).__name__ == "CommandReceipt" for o in objs):
+            raise ConnectionError("the connection dropped")
+        return original(*objs, **kwargs)
+
+    office.save = failing_last_save  # type: ignore[method-assign]
+    with pytest.raises(ConnectionError):
+        office.record_meeting(command)
+    office.save = original  # type: ignore[method-assign]
+    delivered = sum(1 for i in liaisons if office.state_of(i).meetings)
+    assert 0 < delivered < len(liaisons)
+
+    before = event_count(office)
+    assert office.record_meeting(command) == office.record_meeting(command)
+    assert event_count(office) == before + (len(liaisons) - delivered) + 1
+    for liaison_id in liaisons:
+        assert len(office.state_of(liaison_id).meetings) == 1

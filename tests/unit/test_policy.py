@@ -1,0 +1,267 @@
+"""Which regulation governs a date, its grades and rules, and a province's recorded overrides."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from domain import commands as cmd
+from domain.deadlines import DeadlineKind, open_deadlines
+from domain.errors import GradeNotInScale, Malformed, OutOfScope
+from domain.policy import (
+    REGULATION_76,
+    REGULATION_213,
+    DayCount,
+    PolicyOverride,
+    policy_in_force,
+    validate_override,
+)
+from domain.roles import Role
+from domain.state import Stage
+from tests.unit.conftest import (
+    ADMIN,
+    CLERK_W,
+    SUPERVISOR,
+    World,
+    actor,
+    check_refusal,
+    event_count,
+    k,
+    refused,
+    stored_topics,
+)
+
+
+def test_policy_before_and_after_the_2020_boundary() -> None:
+    old = policy_in_force(date(2020, 1, 1))
+    new = policy_in_force(date(2020, 1, 2))
+    assert old.regulation == "76"
+    assert [g.code for g in old.grades] == ["good", "fair", "average", "poor"]
+    assert not old.front_committee_joins
+    assert new.regulation == "213"
+    assert [g.code for g in new.grades] == ["fulfilled_well", "not_fulfilled_well"]
+    assert new.front_committee_joins
+    assert policy_in_force(date(2000, 6, 15)) == REGULATION_76
+    assert policy_in_force(date(2026, 11, 22)) == REGULATION_213
+
+
+def test_no_regulation_before_76() -> None:
+    with pytest.raises(Malformed) as info:
+        policy_in_force(date(2000, 6, 14))
+    check_refusal(info.value)
+
+
+def test_grades_and_labels() -> None:
+    assert REGULATION_76.grade("good").vi == "Tốt"
+    assert REGULATION_213.grade("fulfilled_well").en == "Fulfilled well"
+    with pytest.raises(GradeNotInScale) as info:
+        REGULATION_213.grade("good")
+    check_refusal(info.value)
+    with pytest.raises(GradeNotInScale):
+        REGULATION_76.grade("fulfilled_well")
+
+
+def test_a_2019_assessment_under_76_and_a_2021_one_under_213(world: World) -> None:
+    _, liaison_id = world.received(referred_on=date(2019, 1, 10), received_on=date(2019, 1, 20))
+    # 2019: four grades, no Front committee needed.
+    world.assess(liaison_id, 2019, "good", on=date(2019, 11, 10), front=None)
+    record = world.office.state_of(liaison_id).assessment(2019)
+    assert record is not None
+    assert (record.grade, record.regulation) == ("good", "76")
+    assert world.office.state_of(liaison_id).regulation_at_referral == "76"
+
+    world.open_cycle(liaison_id, 2020, on=date(2020, 1, 1))
+    world.open_cycle(liaison_id, 2021, on=date(2021, 1, 1))
+    refused(
+        world.office,
+        GradeNotInScale,
+        lambda: world.assess(liaison_id, 2021, "good", on=date(2021, 11, 10)),
+    )
+    refused(
+        world.office,
+        Malformed,
+        lambda: world.assess(liaison_id, 2021, "fulfilled_well", on=date(2021, 11, 10), front=None),
+        match="Front",
+    )
+    world.assess(liaison_id, 2021, "fulfilled_well", on=date(2021, 11, 10))
+    record = world.office.state_of(liaison_id).assessment(2021)
+    assert record is not None
+    assert (record.grade, record.regulation) == ("fulfilled_well", "213")
+    assert world.office.stage(liaison_id) is Stage.ASSESSED
+
+
+@pytest.mark.parametrize(
+    ("on", "accepted", "refused_grade"),
+    [
+        (date(2020, 1, 1), "good", "fulfilled_well"),
+        (date(2020, 1, 2), "fulfilled_well", "good"),
+    ],
+)
+def test_the_scale_follows_the_date_of_the_assessment(
+    world: World, on: date, accepted: str, refused_grade: str
+) -> None:
+    _, liaison_id = world.received(referred_on=date(2019, 3, 1))
+    refused(
+        world.office,
+        GradeNotInScale,
+        lambda: world.assess(liaison_id, 2019, refused_grade, on=on),
+    )
+    world.assess(liaison_id, 2019, accepted, on=on)
+    record = world.office.state_of(liaison_id).assessment(2019)
+    assert record is not None
+    assert record.regulation == ("76" if on < date(2020, 1, 2) else "213")
+
+
+def test_under_76_a_front_representative_may_still_be_named(world: World) -> None:
+    _, liaison_id = world.received(referred_on=date(2019, 3, 1))
+    world.assess(liaison_id, 2019, "fair", on=date(2019, 11, 5), front="Lê Văn C")
+    event = world.office.history(liaison_id)[-1]
+    assert event.front_committee_representative == "Lê Văn C"  # type: ignore[attr-defined]
+
+
+def test_events_carry_the_regulation_of_their_date(world: World) -> None:
+    _, liaison_id = world.received(referred_on=date(2019, 12, 31), received_on=date(2020, 1, 2))
+    assert [e.regulation for e in world.office.history(liaison_id)] == ["76", "213", "213"]
+
+
+# Overrides.
+
+
+def test_province_override_changes_the_receipt_deadline_and_is_recorded(world: World) -> None:
+    member_id = world.register(on=date(2026, 3, 1))
+    liaison_id = world.refer(member_id, commune="XN", on=date(2026, 3, 1))
+    [before] = world.office.deadlines(liaison_id, date(2026, 3, 2))
+    assert before.kind is DeadlineKind.RECEIPT
+    assert before.due_on == date(2026, 3, 31)
+
+    count = event_count(world.office)
+    world.office.override_policy(
+        cmd.OverridePolicy(
+            **k(ADMIN, date(2026, 3, 5)), province_id="P", setting="receipt_days", value=20
+        )
+    )
+    # One PolicyOverridden (plus the regulation book's start) and one receipt.
+    new_topics = stored_topics(world.office)[count:]
+    assert any(t.endswith(":PolicyOverridden") for t in new_topics)
+    assert any(t.endswith(":ReceiptRecorded") for t in new_topics)
+    [override] = world.office.regulation_book().for_province("P")
+    assert (override.setting, override.value, override.effective_from) == (
+        "receipt_days",
+        20,
+        date(2026, 3, 5),
+    )
+
+    assert world.office.policy(date(2026, 3, 5), "C1").deadlines.receipt_days == 20
+    assert world.office.policy(date(2026, 3, 4), "C1").deadlines.receipt_days == 30
+    [after] = world.office.deadlines(liaison_id, date(2026, 3, 6))
+    assert after.due_on == date(2026, 3, 21)
+    # Before the override took effect, the deadline was the default.
+    [earlier] = world.office.deadlines(liaison_id, date(2026, 3, 4))
+    assert earlier.due_on == date(2026, 3, 31)
+    state = world.office.state_of(liaison_id)
+    assert open_deadlines(state, world.office.policy(date(2026, 4, 1), "XN"), date(2026, 4, 1))[
+        0
+    ].is_overdue(date(2026, 4, 1))
+
+
+def test_override_does_not_reach_another_province(world: World) -> None:
+    world.office.override_policy(
+        cmd.OverridePolicy(
+            **k(ADMIN, date(2026, 1, 1)), province_id="P", setting="on_demand_days", value=7
+        )
+    )
+    assert world.office.policy(date(2026, 2, 1), "C3").deadlines.on_demand_days == 7
+    assert world.office.policy(date(2026, 2, 1), "Y1").deadlines.on_demand_days == 15
+    assert world.office.policy(date(2026, 2, 1)).deadlines.on_demand_days == 15
+
+
+def test_later_override_wins_from_its_date(world: World) -> None:
+    for on, value in [(date(2026, 1, 1), 3), (date(2026, 6, 1), 9)]:
+        world.office.override_policy(
+            cmd.OverridePolicy(
+                **k(ADMIN, on), province_id="P", setting="meeting_interval_months", value=value
+            )
+        )
+    policy = world.office.policy
+    assert policy(date(2025, 12, 31), "C1").deadlines.meeting_interval_months == 6
+    assert policy(date(2026, 3, 1), "C1").deadlines.meeting_interval_months == 3
+    assert policy(date(2026, 6, 1), "C1").deadlines.meeting_interval_months == 9
+    # The regulation itself is untouched by an override.
+    assert policy(date(2026, 6, 1), "C1").grades == REGULATION_213.grades
+
+
+def test_override_of_a_pair_and_a_day_count(world: World) -> None:
+    for setting, value in [("assessment_due", (12, 1)), ("counting", "working")]:
+        world.office.override_policy(
+            cmd.OverridePolicy(
+                **k(ADMIN, date(2026, 1, 1)), province_id="P", setting=setting, value=value
+            )
+        )
+    deadlines = world.office.policy(date(2026, 2, 1), "C1").deadlines
+    assert deadlines.assessment_due == (12, 1)
+    assert deadlines.counting is DayCount.WORKING
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [("no_such_setting", 3), ("receipt_days", "soon"), ("assessment_due", 12)],
+)
+def test_override_of_an_unknown_setting_or_bad_value(
+    world: World, setting: str, value: int | str
+) -> None:
+    refused(
+        world.office,
+        Malformed,
+        lambda: world.office.override_policy(
+            cmd.OverridePolicy(
+                **k(ADMIN, date(2026, 1, 1)), province_id="P", setting=setting, value=value
+            )
+        ),
+    )
+    assert world.office.regulation_book().for_province("P") == ()
+
+
+def test_validate_override_directly() -> None:
+    validate_override("rereferral_days", 45)
+    with pytest.raises(Malformed):
+        validate_override("grades", 2)
+
+
+@pytest.mark.parametrize("who", [CLERK_W, SUPERVISOR, actor(Role.INSPECTOR, "P")])
+def test_only_an_administrator_overrides(world: World, who: object) -> None:
+    refused(
+        world.office,
+        OutOfScope,
+        lambda: world.office.override_policy(
+            cmd.OverridePolicy(
+                **k(who, date(2026, 1, 1)),  # type: ignore[arg-type]
+                province_id="P",
+                setting="receipt_days",
+                value=20,
+            )
+        ),
+    )
+
+
+def test_administrator_of_one_province_cannot_override_another(world: World) -> None:
+    refused(
+        world.office,
+        OutOfScope,
+        lambda: world.office.override_policy(
+            cmd.OverridePolicy(
+                **k(ADMIN, date(2026, 1, 1)), province_id="P2", setting="receipt_days", value=20
+            )
+        ),
+    )
+
+
+def test_policy_override_model_in_order() -> None:
+    overrides = [
+        PolicyOverride(province_id="P", setting="receipt_days", value=10, effective_from=d)
+        for d in (date(2026, 5, 1), date(2026, 1, 1))
+    ]
+    overrides[1] = overrides[1].model_copy(update={"value": 40})
+    assert policy_in_force(date(2026, 2, 1), overrides).deadlines.receipt_days == 40
+    assert policy_in_force(date(2026, 5, 1), overrides).deadlines.receipt_days == 10
+    assert policy_in_force(date(2026, 5, 1) - timedelta(days=1), overrides).regulation == "213"

@@ -1,0 +1,702 @@
+"""Random command sequences never break the invariants (hypothesis stateful testing).
+
+Each step issues one command with a random actor, date and target, or re-sends an earlier one.
+Whatever happens: a refusal is a named, bilingual `Refused` that wrote nothing; anything else that
+is raised is a bug; a success wrote something; a re-sent command returns its first result and
+writes nothing; and after every step the store still satisfies the invariants below.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID, uuid4
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from domain import commands as cmd
+from domain.deadlines import DeadlineKind, open_deadlines
+from domain.errors import Duplicate, Refused, UnknownMember
+from domain.meeting import AttendanceEntry
+from domain.policy import REGULATION_76, REGULATION_213
+from domain.roles import Actor
+from domain.state import Attendance, ClosingReason, Stage
+from tests.unit.conftest import (
+    ADMIN,
+    ALL_ACTORS,
+    CELL_COMMUNE,
+    CLERK_W,
+    CLERK_W2,
+    CLERK_XN,
+    SEC_C1,
+    SEC_C2,
+    SEC_C3,
+    SECRETARIES,
+    SUPERVISOR,
+    TODAY,
+    WORKPLACE_CLERKS,
+    build_world,
+    check_refusal,
+    event_count,
+)
+
+DATES = (
+    date(2019, 3, 1),
+    date(2019, 11, 10),
+    date(2020, 1, 1),
+    date(2020, 1, 2),
+    date(2021, 11, 10),
+    date(2025, 6, 30),
+    date(2025, 7, 1),
+    date(2026, 1, 1),
+    date(2026, 1, 10),
+    date(2026, 3, 1),
+    date(2026, 11, 10),
+    date(2026, 11, 22),
+    date(2026, 11, 23),  # tomorrow: always refused
+)
+CHECK_ON = (date(2019, 12, 1), date(2021, 11, 20), date(2026, 6, 1), date(2026, 11, 22))
+CARDS = ("PC-1", "PC-2", "PC-3", "PC-4", "pc-1")
+WORKPLACES = ("W", "WC", "W2", "XN")
+COMMUNES = ("X1", "X2", "XN", "Y", "C1")
+CELLS = ("C1", "C2", "C3", "Y1")
+GRADES = (*(g.code for g in (*REGULATION_76.grades, *REGULATION_213.grades)), "bogus")
+YEARS = (2019, 2020, 2021, 2025, 2026, 2027)
+ACTIVITY_REASONS = ("travelling", "student_away", "secret_mission")
+INTRO_REASONS = ("secret_mission", "other", "travelling")
+LIKELY = (CLERK_W, CLERK_XN, SEC_C1, SEC_C2, SEC_C3, SUPERVISOR)
+
+# None stands for the actor who should act, or the machine's current business date.
+actors = st.one_of(st.none(), st.none(), st.sampled_from(LIKELY), st.sampled_from(ALL_ACTORS))
+dates = st.one_of(st.none(), st.none(), st.none(), st.sampled_from(DATES))
+picks = st.integers(min_value=0, max_value=10_000)
+maybe_comment = st.sampled_from((None, "Căn cứ biên bản"))
+
+
+def stamp(who: Actor, on: date, comment: str | None = None) -> dict[str, Any]:
+    return {"command_id": uuid4(), "actor": who, "effective_date": on, "comment": comment}
+
+
+class LiaisonMachine(RuleBasedStateMachine):
+    """Drives one in-memory office with random commands."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.world = build_world()
+        self.office = self.world.office
+        self.members: list[UUID] = []
+        self.liaisons: list[UUID] = []
+        self.requests: list[tuple[UUID, UUID]] = []
+        self.done: list[tuple[str, cmd.Command, Any]] = []
+        self.count = event_count(self.office)
+        self.day_index = 0
+
+    @property
+    def day(self) -> date:
+        return DATES[self.day_index]
+
+    def on(self, day: date | None) -> date:
+        return self.day if day is None else day
+
+    def workplace_actor(self, who: Actor | None, workplace: str) -> Actor:
+        return who or WORKPLACE_CLERKS.get(workplace, CLERK_W)
+
+    def side_actor(self, who: Actor | None, liaison_id: UUID, side: str) -> Actor:
+        if who is not None:
+            return who
+        state = self.office.state_of(liaison_id)
+        if side == "workplace":
+            return WORKPLACE_CLERKS.get(state.workplace_unit_id, CLERK_W)
+        if side == "commune":
+            return self.world.commune_clerk(liaison_id)
+        return self.world.secretary(liaison_id)
+
+    # Running a command.
+
+    def run(self, method: str, command: cmd.Command) -> Any:
+        before = event_count(self.office)
+        assert before == self.count, "events appeared or vanished between steps"
+        refusal: Refused | None = None
+        try:
+            result = getattr(self.office, method)(command)
+        except Refused as error:
+            refusal = error
+        if refusal is not None:
+            check_refusal(refusal)
+            assert event_count(self.office) == before, f"{type(refusal).__name__} wrote events"
+            return None
+        after = event_count(self.office)
+        assert after > before, f"{method} succeeded without writing anything"
+        self.count = after
+        self.done.append((method, command, result))
+        return result
+
+    def pick(self, items: list[Any], index: int) -> Any:
+        return items[index % len(items)]
+
+    def liaison(self, index: int) -> UUID:
+        return self.pick(self.liaisons, index)  # type: ignore[no-any-return]
+
+    # Rules.
+
+    @rule(steps=st.integers(min_value=1, max_value=3))
+    def advance(self, steps: int) -> None:
+        """Business time moves on (the last date is tomorrow, where everything is refused)."""
+        self.day_index = min(self.day_index + steps, len(DATES) - 1)
+
+    @rule(
+        cell=st.sampled_from(CELLS),
+        workplace=st.sampled_from(("W", "WC", "W2")),
+        exempt=st.booleans(),
+    )
+    def onboard(self, cell: str, workplace: str, exempt: bool) -> None:
+        """The usual path, each step checked: register, refer, receive at commune and cell."""
+        day = self.day
+        card = f"OB-{len(self.done)}-{self.day_index}"
+        member_id = self.run(
+            "register_member",
+            cmd.RegisterMember(
+                **stamp(WORKPLACE_CLERKS[workplace], day),
+                name="Đảng viên mới",
+                birth_date=date(1990, 5, 5),
+                party_card_number=card,
+                workplace_unit_id=workplace,
+            ),
+        )
+        if member_id is None:
+            assert day > TODAY
+            return
+        self.members.append(member_id)
+        liaison_id = self.run(
+            "refer",
+            cmd.Refer(
+                **stamp(WORKPLACE_CLERKS[workplace], day),
+                member_id=member_id,
+                referral=cmd.Referral(residence_commune_id=CELL_COMMUNE[cell]),
+            ),
+        )
+        assert liaison_id is not None
+        self.liaisons.append(liaison_id)
+        self.run(
+            "receive_at_commune",
+            cmd.ReceiveAtCommune(
+                **stamp(self.world.commune_clerk(liaison_id), day),
+                liaison_id=liaison_id,
+                cell_id=cell,
+            ),
+        )
+        self.run(
+            "receive_at_cell",
+            cmd.ReceiveAtCell(
+                **stamp(self.world.secretary(liaison_id), day), liaison_id=liaison_id
+            ),
+        )
+        assert self.office.stage(liaison_id) is Stage.ATTENDING
+        if exempt:
+            self.run(
+                "exempt_from_activities",
+                cmd.ExemptFromActivities(
+                    **stamp(WORKPLACE_CLERKS[workplace], day),
+                    liaison_id=liaison_id,
+                    reason="travelling",
+                ),
+            )
+            assert self.office.state_of(liaison_id).is_exempt_from_activities
+
+    @rule(
+        card=st.sampled_from(CARDS),
+        workplace=st.sampled_from(WORKPLACES),
+        who=actors,
+        on=dates,
+    )
+    def register(self, card: str, workplace: str, who: Actor | None, on: date | None) -> None:
+        member_id = self.run(
+            "register_member",
+            cmd.RegisterMember(
+                **stamp(self.workplace_actor(who, workplace), self.on(on)),
+                name="Đảng viên",
+                birth_date=date(1980, 1, 1),
+                party_card_number=card,
+                workplace_unit_id=workplace,
+            ),
+        )
+        if member_id is not None:
+            assert member_id not in self.members
+            self.members.append(member_id)
+
+    @precondition(lambda self: self.members)
+    @rule(
+        index=picks,
+        commune=st.sampled_from(COMMUNES),
+        who=actors,
+        on=dates,
+        predecessor=st.one_of(st.none(), picks),
+    )
+    def refer(
+        self,
+        index: int,
+        commune: str,
+        who: Actor | None,
+        on: date | None,
+        predecessor: int | None,
+    ) -> None:
+        member_id = self.pick(self.members, index)
+        predecessor_id = (
+            self.liaison(predecessor) if predecessor is not None and self.liaisons else None
+        )
+        workplace = self.office.member(member_id).workplace_unit_id
+        liaison_id = self.run(
+            "refer",
+            cmd.Refer(
+                **stamp(self.workplace_actor(who, workplace), self.on(on)),
+                member_id=member_id,
+                referral=cmd.Referral(residence_commune_id=commune),
+                predecessor_id=predecessor_id,
+            ),
+        )
+        if liaison_id is not None:
+            self.liaisons.append(liaison_id)
+            assert self.office.stage(liaison_id) is Stage.REFERRED
+            if predecessor_id is not None:
+                assert self.office.state_of(predecessor_id).successor_id == liaison_id
+                assert self.office.state_of(liaison_id).predecessor_id == predecessor_id
+
+    @precondition(lambda self: self.liaisons)
+    @rule(index=picks, cell=st.sampled_from(CELLS), who=actors, on=dates)
+    def receive_at_commune(self, index: int, cell: str, who: Actor | None, on: date | None) -> None:
+        liaison_id = self.liaison(index)
+        command = cmd.ReceiveAtCommune(
+            **stamp(self.side_actor(who, liaison_id, "commune"), self.on(on)),
+            liaison_id=liaison_id,
+            cell_id=cell,
+        )
+        if self.run("receive_at_commune", command) is not None:
+            assert self.office.stage(liaison_id) is Stage.RECEIVED_BY_COMMUNE
+
+    @precondition(lambda self: self.liaisons)
+    @rule(index=picks, who=actors, on=dates)
+    def receive_at_cell(self, index: int, who: Actor | None, on: date | None) -> None:
+        liaison_id = self.liaison(index)
+        before = self.office.state_of(liaison_id)
+        command = cmd.ReceiveAtCell(
+            **stamp(self.side_actor(who, liaison_id, "cell"), self.on(on)), liaison_id=liaison_id
+        )
+        self.run("receive_at_cell", command)
+        after = self.office.state_of(liaison_id)
+        if after.version != before.version:
+            assert before.stage is Stage.RECEIVED_BY_COMMUNE
+            assert after.stage is Stage.ATTENDING
+            assert after.cycle_year == command.effective_date.year
+
+    @precondition(lambda self: self.liaisons)
+    @rule(
+        index=picks,
+        others=st.lists(picks, max_size=3),
+        kinds=st.lists(st.sampled_from(list(Attendance)), min_size=4, max_size=4),
+        give_reason=st.booleans(),
+        who=actors,
+        on=dates,
+    )
+    def record_meeting(
+        self,
+        index: int,
+        others: list[int],
+        kinds: list[Attendance],
+        give_reason: bool,
+        who: Actor | None,
+        on: date | None,
+    ) -> None:
+        first = self.liaison(index)
+        cell = self.office.state_of(first).cell_id or "C1"
+        entries = tuple(
+            AttendanceEntry(
+                liaison_id=self.liaison(i),
+                attendance=kinds[n],
+                absence_reason="bận" if give_reason else None,
+            )
+            for n, i in enumerate([index, *others])
+        )
+        listed = {e.liaison_id for e in entries}
+        before = {i: len(self.office.state_of(i).meetings) for i in listed}
+        meeting_id = self.run(
+            "record_meeting",
+            cmd.RecordMeeting(
+                **stamp(who or SECRETARIES.get(cell, SEC_C1), self.on(on)),
+                cell_id=cell,
+                attendance=entries,
+            ),
+        )
+        if meeting_id is None:
+            for liaison_id, n in before.items():
+                assert len(self.office.state_of(liaison_id).meetings) == n
+            return
+        assert len(listed) == len(entries)
+        for entry in entries:
+            state = self.office.state_of(entry.liaison_id)
+            assert len(state.meetings) == before[entry.liaison_id] + 1
+            assert state.meetings[-1].meeting_id == meeting_id
+            assert state.meetings[-1].attendance is entry.attendance
+            assert not state.is_exempt_from_activities
+
+    @precondition(lambda self: self.liaisons)
+    @rule(
+        index=picks,
+        year=st.one_of(st.none(), st.sampled_from(YEARS)),
+        grade=st.one_of(st.none(), st.sampled_from(GRADES)),
+        front=st.sampled_from(("Trần Thị B", "Trần Thị B", None)),
+        who=actors,
+        on=dates,
+    )
+    def assess(
+        self,
+        index: int,
+        year: int | None,
+        grade: str | None,
+        front: str | None,
+        who: Actor | None,
+        on: date | None,
+    ) -> None:
+        liaison_id = self.liaison(index)
+        day = self.on(on)
+        scale = REGULATION_76 if day < REGULATION_213.effective_from else REGULATION_213
+        year = year or self.office.state_of(liaison_id).cycle_year or day.year
+        grade = grade or scale.grades[0].code
+        command = cmd.Assess(
+            **stamp(self.side_actor(who, liaison_id, "cell"), day),
+            liaison_id=liaison_id,
+            year=year,
+            grade=grade,
+            front_committee_representative=front,
+        )
+        if self.run("assess", command) is None:
+            return
+        record = self.office.state_of(liaison_id).assessment(year)
+        assert record is not None
+        assert grade in {g.code for g in scale.grades}
+        assert record.regulation == scale.regulation
+        assert front or not scale.front_committee_joins
+
+    @precondition(lambda self: self.liaisons)
+    @rule(index=picks)
+    def year_end(self, index: int) -> None:
+        """The usual year end on the current date: assess, confirm, report back (each checked)."""
+        liaison_id = self.liaison(index)
+        state = self.office.state_of(liaison_id)
+        day = self.day
+        scale = REGULATION_76 if day < REGULATION_213.effective_from else REGULATION_213
+        year = state.cycle_year or day.year
+        steps: list[tuple[str, cmd.Command]] = [
+            (
+                "assess",
+                cmd.Assess(
+                    **stamp(self.side_actor(None, liaison_id, "cell"), day),
+                    liaison_id=liaison_id,
+                    year=year,
+                    grade=scale.grades[-1].code,
+                    front_committee_representative="Trần Thị B",
+                ),
+            ),
+            (
+                "confirm_assessment",
+                cmd.ConfirmAssessment(
+                    **stamp(self.side_actor(None, liaison_id, "commune"), day),
+                    liaison_id=liaison_id,
+                    year=year,
+                ),
+            ),
+            (
+                "report_back",
+                cmd.ReportBack(
+                    **stamp(self.side_actor(None, liaison_id, "commune"), day),
+                    liaison_id=liaison_id,
+                    year=year,
+                ),
+            ),
+        ]
+        for method, command in steps:
+            self.run(method, command)
+        after = self.office.state_of(liaison_id)
+        record = after.assessment(year)
+        if after.stage is not Stage.CLOSED and after.cycle_year == year and record is not None:
+            assert after.stage is (Stage.REPORTED_BACK if record.reported_on else Stage.ASSESSED)
+
+    def assessed_year(self, liaison_id: UUID, year: int | None) -> int:
+        state = self.office.state_of(liaison_id)
+        if year is not None or not state.assessments:
+            return year or 2026
+        return state.assessments[-1].year
+
+    @precondition(lambda self: self.liaisons)
+    @rule(index=picks, year=st.one_of(st.none(), st.sampled_from(YEARS)), who=actors, on=dates)
+    def confirm(self, index: int, year: int | None, who: Actor | None, on: date | None) -> None:
+        liaison_id = self.liaison(index)
+        self.run(
+            "confirm_assessment",
+            cmd.ConfirmAssessment(
+                **stamp(self.side_actor(who, liaison_id, "commune"), self.on(on)),
+                liaison_id=liaison_id,
+                year=self.assessed_year(liaison_id, year),
+            ),
+        )
+
+    @precondition(lambda self: self.liaisons)
+    @rule(index=picks, year=st.one_of(st.none(), st.sampled_from(YEARS)), who=actors, on=dates)
+    def report_back(self, index: int, year: int | None, who: Actor | None, on: date | None) -> None:
+        liaison_id = self.liaison(index)
+        self.run(
+            "report_back",
+            cmd.ReportBack(
+                **stamp(self.side_actor(who, liaison_id, "commune"), self.on(on)),
+                liaison_id=liaison_id,
+                year=self.assessed_year(liaison_id, year),
+            ),
+        )
+
+    @precondition(lambda self: self.liaisons)
+    @rule(
+        index=picks,
+        year=st.one_of(st.none(), st.sampled_from(YEARS)),
+        who=st.sampled_from((SUPERVISOR, SUPERVISOR, ADMIN, CLERK_W)),
+        on=dates,
+    )
+    def open_cycle(self, index: int, year: int | None, who: Actor, on: date | None) -> None:
+        day = self.on(on)
+        self.run(
+            "open_cycle",
+            cmd.OpenCycle(**stamp(who, day), liaison_id=self.liaison(index), year=year or day.year),
+        )
+
+    @precondition(lambda self: self.liaisons)
+    @rule(index=picks, purpose=st.sampled_from(list(cmd.RequestPurpose)), who=actors, on=dates)
+    def request(
+        self, index: int, purpose: cmd.RequestPurpose, who: Actor | None, on: date | None
+    ) -> None:
+        liaison_id = self.liaison(index)
+        request_id = self.run(
+            "request_assessment",
+            cmd.RequestAssessment(
+                **stamp(self.side_actor(who, liaison_id, "workplace"), self.on(on)),
+                liaison_id=liaison_id,
+                purpose=purpose,
+            ),
+        )
+        if request_id is not None:
+            self.requests.append((liaison_id, request_id))
+
+    @precondition(lambda self: self.requests)
+    @rule(
+        index=picks,
+        grade=st.one_of(st.none(), st.sampled_from(GRADES)),
+        who=actors,
+        on=dates,
+    )
+    def provide(self, index: int, grade: str | None, who: Actor | None, on: date | None) -> None:
+        liaison_id, request_id = self.pick(self.requests, index)
+        self.run(
+            "provide_assessment",
+            cmd.ProvideAssessment(
+                **stamp(self.side_actor(who, liaison_id, "cell"), self.on(on)),
+                liaison_id=liaison_id,
+                request_id=request_id,
+                grade=grade,
+            ),
+        )
+
+    @precondition(lambda self: self.liaisons)
+    @rule(index=picks, reason=st.sampled_from(ACTIVITY_REASONS), who=actors, on=dates)
+    def exempt(self, index: int, reason: str, who: Actor | None, on: date | None) -> None:
+        liaison_id = self.liaison(index)
+        self.run(
+            "exempt_from_activities",
+            cmd.ExemptFromActivities(
+                **stamp(self.side_actor(who, liaison_id, "workplace"), self.on(on)),
+                liaison_id=liaison_id,
+                reason=reason,
+            ),
+        )
+
+    @precondition(lambda self: self.liaisons)
+    @rule(index=picks, who=actors, on=dates)
+    def lift(self, index: int, who: Actor | None, on: date | None) -> None:
+        liaison_id = self.liaison(index)
+        self.run(
+            "lift_activities_exemption",
+            cmd.LiftActivitiesExemption(
+                **stamp(self.side_actor(who, liaison_id, "workplace"), self.on(on)),
+                liaison_id=liaison_id,
+            ),
+        )
+
+    @precondition(lambda self: self.members)
+    @rule(index=picks, reason=st.sampled_from(INTRO_REASONS), who=actors, on=dates)
+    def exempt_introduction(
+        self, index: int, reason: str, who: Actor | None, on: date | None
+    ) -> None:
+        member_id = self.pick(self.members, index)
+        workplace = self.office.member(member_id).workplace_unit_id
+        self.run(
+            "exempt_from_introduction",
+            cmd.ExemptFromIntroduction(
+                **stamp(self.workplace_actor(who, workplace), self.on(on)),
+                member_id=member_id,
+                reason=reason,
+            ),
+        )
+
+    @precondition(lambda self: self.members)
+    @rule(index=picks, who=actors, on=dates)
+    def lift_introduction(self, index: int, who: Actor | None, on: date | None) -> None:
+        member_id = self.pick(self.members, index)
+        workplace = self.office.member(member_id).workplace_unit_id
+        self.run(
+            "lift_introduction_exemption",
+            cmd.LiftIntroductionExemption(
+                **stamp(self.workplace_actor(who, workplace), self.on(on)), member_id=member_id
+            ),
+        )
+
+    @precondition(lambda self: self.liaisons)
+    @rule(
+        index=picks,
+        kind=st.sampled_from(("commendation", "discipline")),
+        comment=maybe_comment,
+        who=actors,
+        on=dates,
+    )
+    def propose(
+        self, index: int, kind: str, comment: str | None, who: Actor | None, on: date | None
+    ) -> None:
+        liaison_id = self.liaison(index)
+        self.run(
+            "propose",
+            cmd.Propose(
+                **stamp(self.side_actor(who, liaison_id, "cell"), self.on(on), comment),
+                liaison_id=liaison_id,
+                kind=kind,  # type: ignore[arg-type]
+            ),
+        )
+
+    @precondition(lambda self: self.liaisons)
+    @rule(
+        index=picks,
+        reason=st.sampled_from(list(ClosingReason)),
+        successor=st.one_of(st.none(), st.sampled_from(COMMUNES)),
+        who=st.one_of(st.none(), st.just(CLERK_W2), actors),
+        on=dates,
+    )
+    def close(
+        self,
+        index: int,
+        reason: ClosingReason,
+        successor: str | None,
+        who: Actor | None,
+        on: date | None,
+    ) -> None:
+        liaison_id = self.liaison(index)
+        referral = cmd.Referral(residence_commune_id=successor) if successor else None
+        before = event_count(self.office)
+        result = self.run(
+            "close_liaison",
+            cmd.Close(
+                **stamp(self.side_actor(who, liaison_id, "workplace"), self.on(on)),
+                liaison_id=liaison_id,
+                reason=reason,
+                successor=referral,
+            ),
+        )
+        if event_count(self.office) == before:
+            return
+        state = self.office.state_of(liaison_id)
+        assert state.stage is Stage.CLOSED
+        assert state.closed_reason is reason
+        assert state.successor_id == result
+        if result is not None:
+            self.liaisons.append(result)
+            assert self.office.stage(result) is Stage.REFERRED
+
+    @precondition(lambda self: self.done)
+    @rule(index=picks)
+    def resend(self, index: int) -> None:
+        """The same command id and content: the first result, and nothing written."""
+        method, command, result = self.pick(self.done, index)
+        before = event_count(self.office)
+        assert getattr(self.office, method)(command) == result
+        assert event_count(self.office) == before
+
+    @precondition(lambda self: self.done)
+    @rule(index=picks, comment=st.text(min_size=1, max_size=5).filter(str.strip))
+    def reuse_id(self, index: int, comment: str) -> None:
+        """The same command id with other content is a Duplicate that writes nothing."""
+        method, command, _ = self.pick(self.done, index)
+        if (command.comment or "") == comment.strip():
+            comment = comment + "!"
+        other = command.model_copy(update={"comment": comment.strip()})
+        before = event_count(self.office)
+        try:
+            getattr(self.office, method)(other)
+        except Duplicate as error:
+            check_refusal(error)
+        else:
+            raise AssertionError("a reused command id was accepted")
+        assert event_count(self.office) == before
+
+    # Invariants.
+
+    @invariant()
+    def liaisons_are_consistent(self) -> None:
+        for liaison_id in self.liaisons:
+            state = self.office.state_of(liaison_id)
+            assert state.stage in set(Stage)
+            assert state == self.office.liaison(liaison_id).state
+            assert state.version == len(self.office.history(liaison_id))
+            assert state.cycle_year is None or state.cell_received_on is not None
+            if state.stage is not Stage.CLOSED:
+                assert self.office.member(state.member_id).open_liaison_id == liaison_id
+            if state.successor_id is not None:
+                successor = self.office.state_of(state.successor_id)
+                assert successor.member_id == state.member_id
+                assert successor.predecessor_id == liaison_id
+                assert state.closed_reason in {
+                    ClosingReason.MOVED_RESIDENCE,
+                    ClosingReason.TRANSFERRED_WORKPLACE,
+                }
+            for record in state.meetings:
+                assert state.cell_received_on is not None
+                assert record.held_on >= state.cell_received_on
+            assert len({m.meeting_id for m in state.meetings}) == len(state.meetings)
+            assert len({a.year for a in state.assessments}) == len(state.assessments)
+
+    @invariant()
+    def members_have_at_most_one_open_liaison(self) -> None:
+        for member_id in self.members:
+            member = self.office.member(member_id)
+            open_ones = [i for i in member.liaison_ids if self.office.stage(i) is not Stage.CLOSED]
+            assert open_ones == ([member.open_liaison_id] if member.open_liaison_id else [])
+            if member.exempt_from_introduction is not None:
+                assert member.open_liaison_id is None
+
+    @invariant()
+    def exemptions_are_respected(self) -> None:
+        for liaison_id in self.liaisons:
+            for on in CHECK_ON:
+                try:
+                    state = self.office.state_of(liaison_id, as_of_date=on)
+                except UnknownMember:
+                    continue  # not referred yet on that date
+                policy = self.office.policy(on, state.residence_commune_id)
+                kinds = {d.kind for d in open_deadlines(state, policy, on)}
+                if state.is_exempt_from_activities or state.stage is Stage.CLOSED:
+                    assert not kinds & {DeadlineKind.MEETING, DeadlineKind.ANNUAL_ASSESSMENT}
+                if state.stage is Stage.CLOSED:
+                    assert kinds <= {DeadlineKind.REREFERRAL}
+
+
+LiaisonMachine.TestCase.settings = settings(
+    max_examples=100,
+    stateful_step_count=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+TestLiaisonMachine = LiaisonMachine.TestCase
