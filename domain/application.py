@@ -20,7 +20,7 @@ from domain.liaison import Liaison
 from domain.member import Member
 from domain.organisation import OrganisationTree
 from domain.persistence import PydanticMapper
-from domain.policy import Policy, policy_in_force
+from domain.policy import Policy, policy_for, policy_in_force
 from domain.registry import (
     ORGANISATION_ID,
     REGULATION_BOOK_ID,
@@ -96,12 +96,14 @@ class OfficeBase(Application[UUID]):
         """The organisation tree with every unit and its periods."""
         return self.organisation().tree
 
-    def policy(self, on: date, unit_id: str | None = None) -> Policy:
+    def policy(
+        self, on: date, unit_id: str | None = None, *, province_on: date | None = None
+    ) -> Policy:
         """The policy in force on that date for the province of the unit (defaults without one)."""
         if unit_id is None:
             return policy_in_force(on)
-        province = self.tree().province_of(unit_id, on)
-        return policy_in_force(on, self.regulation_book().for_province(province.id))
+        book = self.regulation_book()
+        return policy_for(self.tree(), book.overrides, on, unit_id, province_on)
 
     def _stamp(self, command: cmd.Command, policy: Policy) -> Stamp:
         return Stamp(

@@ -134,7 +134,9 @@ def _cycle_deadlines(state: LiaisonState, policy: Policy) -> list[Deadline]:
     assert state.cell_received_on is not None
     assert state.cycle_year is not None
     cell = state.cell_id or state.residence_commune_id
-    last = max(filter(None, (state.last_meeting_on, state.cell_received_on, state.exempt_since)))
+    # Meetings are counted from the last one, the receipt, or the end of an exemption.
+    starts = (state.last_meeting_on, state.cell_received_on, state.activities_resumed_on)
+    last = max(filter(None, starts))
     found = [
         Deadline(
             kind=DeadlineKind.MEETING,

@@ -74,6 +74,13 @@ class Liaison(BaseAggregate[UUID]):
             raise _wrong_state(
                 state, "The cell has not received the member yet", "Chi bộ chưa tiếp nhận đảng viên"
             )
+        if state.cell_received_on is not None and stamp.effective_date < state.cell_received_on:
+            raise Malformed(
+                f"{stamp.effective_date} is before the cell received the member "
+                f"({state.cell_received_on}).",
+                f"Ngày {stamp.effective_date} trước ngày chi bộ tiếp nhận "
+                f"({state.cell_received_on}).",
+            )
         return state
 
     def _active(self, stamp: Stamp) -> LiaisonState:

@@ -185,7 +185,9 @@ class ActivitiesExemptionLifted(LiaisonEvent):
     """The exemption from activities ended; meetings and assessment are expected again."""
 
     def evolve(self, state: LiaisonState) -> LiaisonState:
-        return self._next(state, exempt_reason=None, exempt_since=None)
+        return self._next(
+            state, exempt_reason=None, exempt_since=None, activities_resumed_on=self.effective_date
+        )
 
 
 class CommendationProposed(LiaisonEvent):

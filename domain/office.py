@@ -10,121 +10,19 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import BaseAggregate
 
 from domain import commands as cmd
-from domain.access_office import AccessDesk
 from domain.application import MAX_EVENTS_PER_SAVE, derived_id
-from domain.errors import Malformed, UnknownMember
-from domain.escalation_office import EscalationDesk
+from domain.errors import Malformed
 from domain.liaison import Liaison
 from domain.meeting import Meeting
-from domain.member import Member, member_id_for
+from domain.member import Member
 from domain.organisation import WORKPLACE_KINDS, UnitKind
-from domain.policy import PolicyOverride, policy_in_force, validate_override
-from domain.registry import ORGANISATION_ID, REGULATION_BOOK_ID, Organisation, RegulationBook
+from domain.registration import Registration, Saved
 from domain.roles import Action
 from domain.state import MOVES
 
-Saved = tuple[list[BaseAggregate[UUID]], dict[str, str]]
 
-
-class LiaisonOffice(EscalationDesk, AccessDesk):
+class LiaisonOffice(Registration):
     """The residence-liaison office: commands in, events out, refusals named."""
-
-    # Organisation and policy (administrators).
-
-    def establish_unit(self, command: cmd.EstablishUnit) -> str:
-        """Enter an organisation unit in the tree."""
-
-        def decide(today: date) -> Saved:
-            organisation = self._writable(ORGANISATION_ID, Organisation.start)
-            self._authorise_admin(command, today, organisation)
-            organisation.establish(self._stamp(command, policy_in_force(today)), command.unit)
-            return [organisation], {"unit_id": command.unit.id}
-
-        return self._execute(command, decide)["unit_id"]
-
-    def succeed_units(self, command: cmd.SucceedUnits) -> str:
-        """Merge or rename units from a date: the predecessors end, the successor begins."""
-
-        def decide(today: date) -> Saved:
-            organisation = self._writable(ORGANISATION_ID, Organisation.start)
-            self._authorise_admin(command, today, organisation)
-            organisation.succeed(
-                self._stamp(command, policy_in_force(today)),
-                command.predecessor_ids,
-                command.successor,
-            )
-            return [organisation], {"unit_id": command.successor.id}
-
-        return self._execute(command, decide)["unit_id"]
-
-    def override_policy(self, command: cmd.OverridePolicy) -> None:
-        """Record a province's change to a default deadline, from the command's date."""
-
-        def decide(today: date) -> Saved:
-            self._authorise(command, Action.OVERRIDE_POLICY, today, command.province_id)
-            book = self._writable(REGULATION_BOOK_ID, RegulationBook.start)
-            validate_override(command.setting, command.value)  # before PolicyOverride coerces it
-            override = PolicyOverride(
-                province_id=command.province_id,
-                setting=command.setting,
-                value=command.value,
-                effective_from=command.effective_date,
-            )
-            book.override(self._stamp(command, policy_in_force(command.effective_date)), override)
-            return [book], {}
-
-        self._execute(command, decide)
-
-    # Members (workplace committees).
-
-    def register_member(self, command: cmd.RegisterMember) -> UUID:
-        """Enter a working member; the party card number identifies them."""
-
-        def decide(today: date) -> Saved:
-            unit = self.tree().in_force(command.workplace_unit_id, command.effective_date)
-            self._require_kind(unit.id, unit.kind in WORKPLACE_KINDS, "workplace unit")
-            self._authorise(command, Action.REGISTER_MEMBER, today, unit.id)
-            if self._exists(member_id_for(command.party_card_number)):
-                raise cmd_duplicate(command.party_card_number)
-            member = Member.register(
-                self._stamp(command, self.policy(command.effective_date, unit.id)),
-                name=command.name,
-                birth_date=command.birth_date,
-                party_card_number=command.party_card_number,
-                citizen_id=command.citizen_id,
-                workplace_unit_id=unit.id,
-            )
-            return [member], {"member_id": str(member.id)}
-
-        return UUID(self._execute(command, decide)["member_id"])
-
-    def exempt_from_introduction(self, command: cmd.ExemptFromIntroduction) -> None:
-        """Decide that a member is not introduced to their residence (miễn giới thiệu)."""
-
-        def decide(today: date) -> Saved:
-            member = self.member_aggregate(command.member_id)
-            self._authorise(
-                command, Action.EXEMPT_FROM_INTRODUCTION, today, member.workplace_unit_id
-            )
-            policy = self.policy(command.effective_date, member.workplace_unit_id)
-            member.exempt_from_introduction(self._stamp(command, policy), command.reason, policy)
-            return [member], {}
-
-        self._execute(command, decide)
-
-    def lift_introduction_exemption(self, command: cmd.LiftIntroductionExemption) -> None:
-        """End a member's exemption from introduction."""
-
-        def decide(today: date) -> Saved:
-            member = self.member_aggregate(command.member_id)
-            self._authorise(
-                command, Action.EXEMPT_FROM_INTRODUCTION, today, member.workplace_unit_id
-            )
-            policy = self.policy(command.effective_date, member.workplace_unit_id)
-            member.lift_introduction_exemption(self._stamp(command, policy))
-            return [member], {}
-
-        self._execute(command, decide)
 
     # The lifecycle.
 
@@ -216,6 +114,8 @@ class LiaisonOffice(EscalationDesk, AccessDesk):
             lambda liaison, stamp, policy: liaison.assess(
                 stamp, command.year, command.grade, policy, command.front_committee_representative
             ),
+            # A late assessment of 2019 made in 2020 is on the scale that governed 2019.
+            policy_on=min(command.effective_date, date(command.year, 12, 31)),
         )
 
     def confirm_assessment(self, command: cmd.ConfirmAssessment) -> None:
@@ -379,6 +279,7 @@ class LiaisonOffice(EscalationDesk, AccessDesk):
         side: str,
         decide_on: Any,
         result: dict[str, str] | None = None,
+        policy_on: date | None = None,
     ) -> None:
         def decide(today: date) -> Saved:
             liaison = self.liaison(command.liaison_id)
@@ -391,7 +292,11 @@ class LiaisonOffice(EscalationDesk, AccessDesk):
                 "any": (state.workplace_unit_id, state.residence_commune_id),
             }[side]
             self._authorise(command, action, today, *units)
-            policy = self.policy(command.effective_date, state.residence_commune_id)
+            policy = self.policy(
+                policy_on or command.effective_date,
+                state.residence_commune_id,
+                province_on=command.effective_date,
+            )
             decide_on(liaison, self._stamp(command, policy), policy)
             return [liaison], dict(result or {})
 
@@ -404,36 +309,5 @@ class LiaisonOffice(EscalationDesk, AccessDesk):
             return None
         return meeting if isinstance(meeting, Meeting) else None
 
-    def _exists(self, aggregate_id: UUID) -> bool:
-        return aggregate_id in self.repository
 
-    def _writable(self, aggregate_id: UUID, start: Any) -> Any:
-        try:
-            return self.repository.get(aggregate_id)
-        except AggregateNotFoundError:
-            return start()
-
-    def _authorise_admin(
-        self, command: cmd.Command, today: date, organisation: Organisation
-    ) -> None:
-        if len(organisation.tree) == 0 and command.actor.role.value == "administrator":
-            return  # the first unit of an empty store is the administrator's own province
-        self._authorise(command, Action.MANAGE_ORGANISATION, today, command.actor.unit_id)
-
-    @staticmethod
-    def _require_kind(unit_id: str, ok: bool, expected: str) -> None:
-        if not ok:
-            raise Malformed(f"{unit_id} is not a {expected}.", f"{unit_id} không phải {expected}.")
-
-
-def cmd_duplicate(party_card_number: str) -> Exception:
-    """The refusal for registering a party card number twice."""
-    from domain.errors import Duplicate
-
-    return Duplicate(
-        f"Party card {party_card_number} is already registered.",
-        f"Thẻ đảng viên {party_card_number} đã được đăng ký.",
-    )
-
-
-__all__ = ["LiaisonOffice", "UnknownMember"]
+__all__ = ["LiaisonOffice"]

@@ -9,6 +9,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict
 
 from domain.errors import GradeNotInScale, Malformed
+from domain.organisation import OrganisationTree
 
 
 class Grade(BaseModel):
@@ -197,3 +198,15 @@ def validate_override(setting: str, value: object) -> None:
             f"Value {value!r} does not fit setting {setting!r}: {error}",
             f"Giá trị {value!r} không hợp với thiết lập {setting!r}.",
         ) from None
+
+
+def policy_for(
+    tree: OrganisationTree,
+    overrides: Iterable[PolicyOverride],
+    on: date,
+    unit_id: str,
+    province_on: date | None = None,
+) -> Policy:
+    """The policy governing `on` for the province of the unit as it stood on `province_on`."""
+    province = tree.province_of(unit_id, province_on or on)
+    return policy_in_force(on, [o for o in overrides if o.province_id == province.id])

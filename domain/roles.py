@@ -43,6 +43,7 @@ class Action(StrEnum):
     EXEMPT_FROM_ACTIVITIES = "exempt_from_activities"
     PROPOSE = "propose"
     CLOSE = "close"
+    RESOLVE_ESCALATION = "resolve_escalation"
     READ = "read"
 
 
@@ -84,9 +85,15 @@ ALLOWED: dict[Role, frozenset[Action]] = {
     Role.WORKPLACE_CLERK: _WORKPLACE_SIDE | {Action.READ},
     Role.COMMUNE_CLERK: _COMMUNE_SIDE | {Action.READ},
     Role.CELL_SECRETARY: _CELL_SIDE | {Action.READ},
-    Role.COMMITTEE_MEMBER: _WORKPLACE_SIDE | _COMMUNE_SIDE | _CELL_SIDE | {Action.READ},
+    Role.COMMITTEE_MEMBER: _WORKPLACE_SIDE
+    | _COMMUNE_SIDE
+    | _CELL_SIDE
+    | {Action.RESOLVE_ESCALATION, Action.READ},
     Role.SUPERVISOR: frozenset(
-        _WORKPLACE_SIDE | _COMMUNE_SIDE | _CELL_SIDE | {Action.OPEN_CYCLE, Action.READ}
+        _WORKPLACE_SIDE
+        | _COMMUNE_SIDE
+        | _CELL_SIDE
+        | {Action.OPEN_CYCLE, Action.RESOLVE_ESCALATION, Action.READ}
     ),
     Role.INSPECTOR: frozenset({Action.READ}),
     Role.ADMINISTRATOR: frozenset(
@@ -100,15 +107,20 @@ def may(actor: Actor, action: Action, unit_id: str, tree: OrganisationTree, on: 
     return action in ALLOWED[actor.role] and tree.is_within(unit_id, actor.unit_id, on)
 
 
-def authorise(
-    actor: Actor, action: Action, unit_ids: tuple[str, ...], tree: OrganisationTree, on: date
-) -> None:
-    """Refuse unless the actor may do the action on at least one of the units concerned."""
+def require_role(actor: Actor, action: Action) -> None:
+    """Refuse when the actor's role never allows the action, wherever it acts."""
     if action not in ALLOWED[actor.role]:
         raise OutOfScope(
             f"A {actor.role.value} may not {action.value.replace('_', ' ')}.",
             f"Vai trò {actor.role.value} không được phép thực hiện {action.value}.",
         )
+
+
+def authorise(
+    actor: Actor, action: Action, unit_ids: tuple[str, ...], tree: OrganisationTree, on: date
+) -> None:
+    """Refuse unless the actor may do the action on at least one of the units concerned."""
+    require_role(actor, action)
     if not any(may(actor, action, unit_id, tree, on) for unit_id in unit_ids):
         raise OutOfScope(
             f"{action.value.replace('_', ' ').capitalize()} concerns units "

@@ -103,6 +103,7 @@ class LiaisonState(BaseModel):
     requests: tuple[RequestRecord, ...] = ()
     exempt_reason: str | None = None
     exempt_since: date | None = None
+    activities_resumed_on: date | None = None
     proposals: tuple[tuple[str, date], ...] = ()
     closed_reason: ClosingReason | None = None
     closed_on: date | None = None

@@ -47,6 +47,7 @@ def actor(role: Role, unit_id: str, name: str | None = None) -> Actor:
 
 
 ADMIN = actor(Role.ADMINISTRATOR, "P", "admin")
+ADMIN_P2 = actor(Role.ADMINISTRATOR, "P2", "admin-p2")
 SUPERVISOR = actor(Role.SUPERVISOR, "P", "supervisor")
 INSPECTOR = actor(Role.INSPECTOR, "P", "inspector")
 COMMITTEE_W = actor(Role.COMMITTEE_MEMBER, "W", "committee-w")
@@ -118,7 +119,7 @@ def check_refusal(error: Refused) -> None:
 
 
 def refused(
-    office: LiaisonOffice, kind: type[Refused], call: Callable[[], object], match: str = ""
+    office: LiaisonOffice, kind: type[Refused], call: Callable[[], object], match: str | None = None
 ) -> Refused:
     """Run `call`, expect the refusal `kind`, and check that nothing at all was written."""
     before = event_count(office)
@@ -415,7 +416,8 @@ def build_world(today: date = TODAY) -> World:
         unit("Y1", UnitKind.RESIDENCE_CELL, "Y"),
     ]
     for u in units:
-        office.establish_unit(cmd.EstablishUnit(**k(ADMIN, EPOCH), unit=u))
+        admin = ADMIN_P2 if u.parent_id in {"P2", "Y"} else ADMIN
+        office.establish_unit(cmd.EstablishUnit(**k(admin, EPOCH), unit=u))
     office.succeed_units(
         cmd.SucceedUnits(
             **k(ADMIN, min(MERGER, today)),

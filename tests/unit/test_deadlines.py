@@ -153,6 +153,14 @@ def test_lifting_the_exemption_brings_the_cycle_back(world: World) -> None:
     world.exempt(liaison_id, on=date(2026, 2, 1))
     world.lift(liaison_id, on=date(2026, 10, 1))
     assert kinds(world, liaison_id, date(2026, 11, 2)) == CYCLE_KINDS
+    # Meetings are counted again from the day the exemption ended, not from before it.
+    [meeting] = [
+        d
+        for d in world.office.deadlines(liaison_id, date(2026, 11, 2))
+        if d.kind is DeadlineKind.MEETING
+    ]
+    assert meeting.due_on == date(2027, 4, 1)
+    assert not meeting.is_overdue(date(2026, 11, 2))
 
 
 def test_exemption_before_receipt_keeps_the_receipt_deadline(world: World) -> None:

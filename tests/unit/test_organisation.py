@@ -13,6 +13,7 @@ from domain.organisation import OrganisationTree, Unit, UnitKind
 from domain.state import Stage
 from tests.unit.conftest import (
     ADMIN,
+    ADMIN_P2,
     CLERK_W,
     CLERK_X1,
     CLERK_X2,
@@ -305,9 +306,33 @@ def test_first_unit_of_an_empty_store_needs_an_administrator() -> None:
     empty = LiaisonOffice(env={}, clock=build_world().office.clock)
     refused(
         empty,
-        UnknownUnit,
+        OutOfScope,
         lambda: empty.establish_unit(
             cmd.EstablishUnit(**k(CLERK_W, TODAY), unit=unit("P", UnitKind.PROVINCIAL_COMMITTEE))
         ),
     )
     assert len(empty.tree()) == 0
+
+
+def test_an_administrator_changes_only_their_own_subtree(world: World) -> None:
+    def establish(u: Unit, who: object) -> None:
+        world.office.establish_unit(cmd.EstablishUnit(**k(who, date(2026, 1, 1)), unit=u))  # type: ignore[arg-type]
+
+    refused(
+        world.office,
+        OutOfScope,
+        lambda: establish(unit("Y9", UnitKind.RESIDENCE_CELL, "Y"), ADMIN),
+    )
+    establish(unit("Y9", UnitKind.RESIDENCE_CELL, "Y"), ADMIN_P2)
+    assert world.office.tree().is_within("Y9", "P2", date(2026, 1, 1))
+    refused(
+        world.office,
+        OutOfScope,
+        lambda: world.office.succeed_units(
+            cmd.SucceedUnits(
+                **k(ADMIN, date(2026, 1, 1)),
+                predecessor_ids=("Y9",),
+                successor=unit("Y10", UnitKind.RESIDENCE_CELL, "Y", valid_from=date(2026, 1, 1)),
+            )
+        ),
+    )

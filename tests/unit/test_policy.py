@@ -91,26 +91,19 @@ def test_a_2019_assessment_under_76_and_a_2021_one_under_213(world: World) -> No
     assert world.office.stage(liaison_id) is Stage.ASSESSED
 
 
-@pytest.mark.parametrize(
-    ("on", "accepted", "refused_grade"),
-    [
-        (date(2020, 1, 1), "good", "fulfilled_well"),
-        (date(2020, 1, 2), "fulfilled_well", "good"),
-    ],
-)
-def test_the_scale_follows_the_date_of_the_assessment(
-    world: World, on: date, accepted: str, refused_grade: str
-) -> None:
+@pytest.mark.parametrize("on", [date(2019, 12, 20), date(2020, 1, 2), date(2020, 2, 1)])
+def test_the_scale_follows_the_year_assessed(world: World, on: date) -> None:
+    """2019 was governed by Regulation 76, even when its assessment is entered in 2020."""
     _, liaison_id = world.received(referred_on=date(2019, 3, 1))
     refused(
         world.office,
         GradeNotInScale,
-        lambda: world.assess(liaison_id, 2019, refused_grade, on=on),
+        lambda: world.assess(liaison_id, 2019, "fulfilled_well", on=on),
     )
-    world.assess(liaison_id, 2019, accepted, on=on)
+    world.assess(liaison_id, 2019, "good", on=on)
     record = world.office.state_of(liaison_id).assessment(2019)
     assert record is not None
-    assert record.regulation == ("76" if on < date(2020, 1, 2) else "213")
+    assert record.regulation == "76"
 
 
 def test_under_76_a_front_representative_may_still_be_named(world: World) -> None:
@@ -265,3 +258,16 @@ def test_policy_override_model_in_order() -> None:
     assert policy_in_force(date(2026, 2, 1), overrides).deadlines.receipt_days == 40
     assert policy_in_force(date(2026, 5, 1), overrides).deadlines.receipt_days == 10
     assert policy_in_force(date(2026, 5, 1) - timedelta(days=1), overrides).regulation == "213"
+
+
+def test_an_override_names_a_province_not_any_unit(world: World) -> None:
+    refused(
+        world.office,
+        Malformed,
+        lambda: world.office.override_policy(
+            cmd.OverridePolicy(
+                **k(ADMIN, date(2026, 1, 1)), province_id="XN", setting="receipt_days", value=20
+            )
+        ),
+    )
+    assert world.office.regulation_book().for_province("XN") == ()

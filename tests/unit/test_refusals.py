@@ -833,3 +833,13 @@ def test_a_refused_command_can_be_retried_with_the_same_id(world: World) -> None
     record = world.office.state_of(liaison_id).assessment(2026)
     assert record is not None
     assert record.confirmed_on == date(2026, 11, 12)
+
+
+def test_nothing_is_dated_before_the_cell_received_the_member(world: World) -> None:
+    _, liaison_id = world.received(referred_on=date(2026, 1, 10), received_on=date(2026, 2, 1))
+    refused(
+        world.office,
+        Malformed,
+        lambda: world.assess(liaison_id, 2026, "fulfilled_well", on=date(2026, 1, 20)),
+    )
+    refused(world.office, Malformed, lambda: world.request(liaison_id, on=date(2026, 1, 31)))

@@ -51,7 +51,9 @@ class PinnedOffice(WorkflowOffice):
 
     pinned_policy: Policy = REGULATION_213
 
-    def policy(self, on: date, unit_id: str | None = None) -> Policy:
+    def policy(
+        self, on: date, unit_id: str | None = None, *, province_on: date | None = None
+    ) -> Policy:
         return self.pinned_policy
 
 
