@@ -15,7 +15,7 @@ from api.config import BoardConfig
 from api.office import Office
 from api.reads import BoardReads
 from api.users import UserStore
-from api.web import pages_auth, pages_board, pages_work, pages_year
+from api.web import pages_auth, pages_board, pages_inbox, pages_work, pages_year
 from api.web.render import page
 
 
@@ -30,6 +30,7 @@ def create_app(office: Office, reads: BoardReads, users: UserStore, config: Boar
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await users.setup()
         yield
+        await reads.close()
 
     app = FastAPI(
         title="Liaison",
@@ -42,8 +43,8 @@ def create_app(office: Office, reads: BoardReads, users: UserStore, config: Boar
     errors.install(app)
     for router in (routes_auth.router, routes_commands.router, routes_queries.router):
         app.include_router(router)
-    for pages in (pages_auth.router, pages_board.router, pages_work.router, pages_year.router):
-        app.include_router(pages)
+    for pages in (pages_auth, pages_board, pages_inbox, pages_work, pages_year):
+        app.include_router(pages.router)
     static = Path(__file__).parent / "static"
     app.mount("/static", StaticFiles(directory=static), name="static")
     return app

@@ -93,9 +93,9 @@ WORDS: dict[str, tuple[str, str]] = {
         "Mô hình dữ liệu đọc cho trang này chưa có; chưa hiển thị số liệu.",
         "The read model for this page does not exist yet; no figures are shown.",
     ),
-    "direct": (
-        "Số liệu tính trực tiếp từ kho sự kiện.",
-        "Figures computed directly from the event store.",
+    "projected": (
+        "Số liệu từ các bảng tổng hợp, cập nhật theo sổ sự kiện.",
+        "Figures from the read models, which follow the event log.",
     ),
     "language": ("English", "Tiếng Việt"),
     "read_only": ("Chỉ xem: vai trò này không được ghi.", "Read only: this role may not record."),
@@ -112,14 +112,19 @@ def word(key: str, language: Language) -> str:
 METRICS: dict[str, tuple[str, str]] = {
     "in_scope": ("Đảng viên đang liên hệ nơi cư trú", "Members in liaison"),
     "referred": ("Giới thiệu trong năm", "Referred this year"),
+    "received_commune": ("Đảng ủy xã/phường tiếp nhận trong năm", "Received by communes this year"),
     "received": ("Chi bộ tiếp nhận trong năm", "Received by cells this year"),
     "awaiting_receipt": ("Đang chờ tiếp nhận", "Awaiting receipt"),
     "exempt_introduction": ("Miễn giới thiệu", "Exempt from introduction"),
     "exempt_activities": ("Miễn sinh hoạt", "Exempt from activities"),
+    "assessments_due": ("Phải nhận xét, đánh giá trong năm", "Assessments due this year"),
     "assessed": ("Đã nhận xét, đánh giá", "Assessed"),
-    "reported": ("Đã thông báo kết quả về nơi công tác", "Reported back to the workplace"),
     "not_assessed": ("Chưa được đánh giá", "Not yet assessed"),
-    "overdue": ("Quá hạn", "Overdue"),
+    "overdue": ("Quá hạn nhận xét, đánh giá", "Assessments overdue"),
+    "reported": ("Đã thông báo kết quả về nơi công tác", "Reported back to the workplace"),
+    "requests_open": ("Yêu cầu nhận xét đang chờ", "On-demand requests open"),
+    "requests_overdue": ("Yêu cầu nhận xét quá hạn", "On-demand requests overdue"),
+    "escalations_open": ("Cảnh báo đang mở", "Open escalations"),
 }
 
 ROLES: dict[str, tuple[str, str]] = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
@@ -17,14 +17,19 @@ class Metric(StrEnum):
 
     IN_SCOPE = "in_scope"
     REFERRED = "referred"
+    RECEIVED_COMMUNE = "received_commune"
     RECEIVED = "received"
     AWAITING_RECEIPT = "awaiting_receipt"
     EXEMPT_INTRODUCTION = "exempt_introduction"
     EXEMPT_ACTIVITIES = "exempt_activities"
+    ASSESSMENTS_DUE = "assessments_due"
     ASSESSED = "assessed"
-    REPORTED = "reported"
     NOT_ASSESSED = "not_assessed"
     OVERDUE = "overdue"
+    REPORTED = "reported"
+    REQUESTS_OPEN = "requests_open"
+    REQUESTS_OVERDUE = "requests_overdue"
+    ESCALATIONS_OPEN = "escalations_open"
 
 
 class Scope(BaseModel):
@@ -94,15 +99,66 @@ class EscalationRow(BaseModel):
 
     escalation_id: UUID
     liaison_id: UUID
+    member_id: UUID | None = None
     kind: str
+    subject: str
+    awaited: str
     due_on: date
+    opened_on: date
     unit_id: str
     superior_unit_id: str | None
     steps: list[str]
 
 
+class NotificationRow(BaseModel):
+    """A notice the workflows queued for a unit: a reminder, a missed deadline, an escalation."""
+
+    id: UUID
+    liaison_id: UUID
+    step: str
+    deadline_kind: str
+    subject: str
+    unit_id: str
+    due_on: date
+    effective_date: date
+    title: str
+    body: str
+    created_at: datetime
+    sent_at: datetime | None = None
+
+
+class AuditRow(BaseModel):
+    """One event of the audit trail: when, who, what, to whom, why, and which command."""
+
+    notification_id: int
+    event: str
+    effective_date: date | None
+    recorded_at: datetime
+    actor_id: str | None
+    role: str | None
+    actor_unit_id: str | None
+    command_id: UUID | None
+    regulation: str | None
+    comment: str | None
+    member_id: UUID | None
+    units: list[str]
+    details: dict[str, Any]
+
+
+class SealStatus(BaseModel):
+    """The seal's head beside the store's, and a verification's outcome when one was asked for."""
+
+    position: int
+    link: str | None
+    store_head: int
+    verified: bool | None = None
+    checked: int | None = None
+    broken_at: int | None = None
+    problem: str | None = None
+
+
 class BoardReads(Protocol):
-    """What the board reads; answered by projections once they exist, else by the store itself."""
+    """What the board reads, answered by the read models (`api.reads_projections`)."""
 
     async def figures(self, scope: Scope) -> Figures:
         """The dashboard figures of the scope."""
@@ -117,7 +173,7 @@ class BoardReads(Protocol):
         ...
 
     async def states(self, scope: Scope) -> list[LiaisonState]:
-        """The full state of every liaison in the scope as of its date, open or closed."""
+        """The latest state of every liaison of the scope begun by its date, open or closed."""
         ...
 
     async def meetings(self, scope: Scope) -> list[MeetingRow]:
@@ -126,4 +182,20 @@ class BoardReads(Protocol):
 
     async def escalations(self, scope: Scope) -> list[EscalationRow]:
         """Open escalations that concern the scope's units."""
+        ...
+
+    async def notifications(self, scope: Scope) -> list[NotificationRow]:
+        """The newest notices the workflows addressed to the scope's units."""
+        ...
+
+    async def audit(self, scope: Scope, member_id: UUID | None = None) -> list[AuditRow]:
+        """The audit trail of the scope's subtree, or of one member, in log order."""
+        ...
+
+    async def seal(self, verify: bool = False) -> SealStatus:
+        """The seal's head; with `verify`, the chain recomputed from the stored events."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections (the app's shutdown)."""
         ...

@@ -29,8 +29,10 @@ from api.schemas import (
     RegisterMemberBody,
     ReportBackBody,
     RequestAssessmentBody,
+    ResolveEscalationBody,
 )
 from domain import commands as cmd
+from domain.escalation import ResolveEscalation
 
 router = APIRouter(prefix="/api/commands", tags=["commands"], responses=ERROR_RESPONSES)
 C = TypeVar("C", bound=cmd.Command)
@@ -171,3 +173,28 @@ async def close(body: CloseBody, desk: DeskDep) -> Accepted:
     return Accepted(
         command_id=body.command_id, liaison_id=body.liaison_id, successor_id=successor_id
     )
+
+
+def resolution(desk: Desk, body: ResolveEscalationBody) -> bool:
+    """Resolve the escalation named by the body, as the signed-in user (run off the loop)."""
+    found = desk.office.escalation(body.escalation_id)
+    return desk.office.resolve_escalation(
+        ResolveEscalation(
+            command_id=body.command_id,
+            actor=desk.user.actor,
+            effective_date=body.effective_date,
+            comment=body.comment,
+            liaison_id=found.liaison_id,
+            kind=found.kind,
+            subject=found.subject,
+            resolution="resolved by the board",
+            liaison_version=desk.office.liaison(found.liaison_id).version,
+        )
+    )
+
+
+@router.post("/resolve-escalation")
+async def resolve_escalation(body: ResolveEscalationBody, desk: DeskDep) -> Accepted:
+    """Close an open escalation of one's subtree (supervisor or committee member), saying how."""
+    await desk.run(lambda: resolution(desk, body), "ResolveEscalation", str(body.escalation_id))
+    return Accepted(command_id=body.command_id, escalation_id=body.escalation_id)

@@ -111,6 +111,13 @@ class CloseBody(OnLiaison):
     successor: Referral | None = None
 
 
+class ResolveEscalationBody(CommandBody):
+    """A supervisor or committee member closes an escalation of their subtree, saying how."""
+
+    escalation_id: UUID
+    comment: str = Field(min_length=1, max_length=2000)
+
+
 class Accepted(BaseModel):
     """A command was recorded (or had been, under the same command id): the ids it made."""
 
@@ -120,6 +127,7 @@ class Accepted(BaseModel):
     meeting_id: UUID | None = None
     request_id: UUID | None = None
     successor_id: UUID | None = None
+    escalation_id: UUID | None = None
 
 
 class TokenCreate(BaseModel):

@@ -1,4 +1,4 @@
-"""EscalationDesk: the use cases the liaison workflow calls to record its escalation ladder."""
+"""EscalationDesk: the workflow records the escalation ladder; a superior board may resolve it."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 
 from domain import commands as cmd
-from domain.errors import OutOfScope, UnknownMember
+from domain.errors import Malformed, OutOfScope, UnknownMember, WrongState
 from domain.escalation import (
     SYSTEM_ACTOR_ID,
     Escalation,
@@ -53,13 +53,16 @@ class EscalationDesk(Queries):
         return self._execute(command, decide)["unit_id"]
 
     def resolve_escalation(self, command: ResolveEscalation) -> bool:
-        """Close an open escalation; False when there was none to close."""
+        """Close an open escalation (the workflow; or a superior board, with a comment)."""
 
         def decide(today: date) -> tuple[list[Any], dict[str, str]]:
-            state = self._for_system(command, today)
             escalation = self._escalation(command.liaison_id, command.kind, command.subject)
-            if escalation is None or not escalation.is_open:
-                return [], {"resolved": ""}
+            if command.actor.id == SYSTEM_ACTOR_ID:
+                state = self._for_system(command, today)
+                if escalation is None or not escalation.is_open:
+                    return [], {"resolved": ""}  # False: the workflow found none to close
+            else:
+                state, escalation = self._for_person(command, today, escalation)
             policy = self.policy(command.effective_date, state.residence_commune_id)
             escalation.resolve(
                 self._stamp(command, policy), command.resolution, command.liaison_version
@@ -79,6 +82,24 @@ class EscalationDesk(Queries):
         except AggregateNotFoundError:
             return None
         return found if isinstance(found, Escalation) else None
+
+    def _for_person(
+        self, command: ResolveEscalation, today: date, escalation: Escalation | None
+    ) -> tuple[LiaisonState, Escalation]:
+        """A supervisor or committee member of the subtree closes an open escalation, saying how."""
+        if escalation is None:
+            raise UnknownMember("No such escalation.", "Không có cảnh báo này.")
+        self._authorise(command, Action.RESOLVE_ESCALATION, today, escalation.unit_id)
+        if not escalation.is_open:
+            raise WrongState(
+                "The escalation is already resolved.", "Cảnh báo này đã được giải quyết."
+            )
+        if not (command.comment or "").strip():
+            raise Malformed(
+                "Say how the escalation was resolved (a comment).",
+                "Hãy ghi rõ cảnh báo đã được giải quyết thế nào (ý kiến).",
+            )
+        return self.liaison(command.liaison_id).state, escalation
 
     def _for_system(self, command: cmd.Command, today: date) -> LiaisonState:
         if command.actor.id != SYSTEM_ACTOR_ID:

@@ -87,6 +87,7 @@ class Figures:
             "referred": self.total("referred"),
             "received_commune": self.total("received_commune"),
             "received_cell": self.total("received_cell"),
+            "awaiting_receipt": self.total("awaiting_receipt"),
             "exempt_from_introduction": self.by_code("exempt_from_introduction"),
             "exempt_from_activities": self.by_code("exempt_from_activities"),
             "meetings_held": self.total("meetings_held"),
@@ -96,6 +97,7 @@ class Figures:
             "assessments_due": self.total("assessments_due"),
             "assessments_returned": returned,
             "assessments_overdue": self.total("assessments_overdue"),
+            "assessments_outstanding": self.total("assessments_outstanding"),
             "grades": {
                 code: {
                     "label": _grade_label(code),
@@ -107,7 +109,7 @@ class Figures:
             "reported_back": self.total("reported_back"),
             "requests_open": self.total("requests_open"),
             "requests_overdue": self.total("requests_overdue"),
-            "escalations_open": None,  # no escalation events in the domain yet (issue 3)
+            "escalations_open": self.total("escalations_open"),
         }
 
 

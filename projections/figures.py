@@ -7,6 +7,8 @@ Parameters: $1 unit ids rolling into the board's unit (text[]), $2 period start,
 
 from __future__ import annotations
 
+from projections.escalations import open_on
+
 _SEEN = "f.recorded_at <= $4 AND f.effective_date <= $3"
 _IN = "(f.unit_id = ANY($1) OR f.workplace_id = ANY($1))"
 _PERIOD = "f.effective_date >= $2"
@@ -58,6 +60,18 @@ _LATEST = (
     f" AND {_SEEN} AND {_IN} ORDER BY {{key}}, f.effective_date DESC, f.notification_id DESC"
 )
 
+_AWAITING = (
+    f"SELECT {_ROW}, NULL::text AS code FROM fact f WHERE f.kind = 'referred' AND {_SEEN} AND {_IN}"
+    f" AND NOT {_closed_by('$3')} AND NOT EXISTS (SELECT 1 FROM fact r"
+    " WHERE r.liaison_id = f.liaison_id AND r.kind = 'received_cell' AND r.effective_date <= $3"
+    " AND r.recorded_at <= $4)"
+)
+_ESCALATIONS = (
+    "SELECT l.member_id, e.liaison_id, e.unit_id, e.kind AS code FROM escalation e"
+    f" LEFT JOIN liaison l ON l.liaison_id = e.liaison_id WHERE e.unit_id = ANY($1)"
+    f" AND {open_on('$3', '$4')}"
+)
+
 FIGURES: dict[str, str] = {
     "members_in_scope": (
         "SELECT DISTINCT ON (member_id) member_id, liaison_id, unit_id, NULL::text AS code FROM ("
@@ -71,6 +85,7 @@ FIGURES: dict[str, str] = {
     "referred": _events("referred"),
     "received_commune": _events("received_commune"),
     "received_cell": _events("received_cell"),
+    "awaiting_receipt": _AWAITING,
     "exempt_from_introduction": (
         "SELECT member_id, liaison_id, unit_id, code FROM ("
         + _LATEST.format(key="f.member_id", row=_ROW, kinds="'exempt_intro', 'exempt_intro_lifted'")
@@ -91,11 +106,15 @@ FIGURES: dict[str, str] = {
         f"SELECT member_id, liaison_id, unit_id, code FROM ({_DUE}) d"
         f" WHERE d.due_on < $3 AND NOT {_ASSESSED_BY_END}"
     ),
+    "assessments_outstanding": (
+        f"SELECT member_id, liaison_id, unit_id, code FROM ({_DUE}) d WHERE NOT {_ASSESSED_BY_END}"
+    ),
     "reported_back": _events("reported", period=False, year=True),
     "requests_open": f"SELECT member_id, liaison_id, unit_id, code FROM ({_OPEN_REQUESTS}) r",
     "requests_overdue": (
         f"SELECT member_id, liaison_id, unit_id, code FROM ({_OPEN_REQUESTS}) r WHERE r.due_on < $3"
     ),
+    "escalations_open": _ESCALATIONS,
     "cells_attending": (
         "SELECT DISTINCT ON (f.unit_id) NULL::uuid AS member_id, NULL::uuid AS liaison_id,"
         f" f.unit_id, NULL::text AS code FROM fact f WHERE f.kind = 'received_cell' AND {_SEEN}"

@@ -34,21 +34,29 @@ class ListQuery:
     page_size: int = 50
 
 
+def _behind(figure: str) -> str:
+    """The rows behind a figure with each member's name, card, places and stage then ($1..$6)."""
+    if figure not in FIGURES:
+        raise ValueError(f"unknown figure {figure!r}; one of {', '.join(FIGURES)}")
+    return (
+        "SELECT r.member_id, r.liaison_id, r.unit_id, r.code, m.name, m.party_card_number,"
+        " coalesce(l.workplace_unit_id, m.workplace_unit_id) AS workplace_unit_id,"
+        f" l.commune_id, l.cell_id, m.name_folded, {_STAGE} AS stage, {_OVERDUE} AS overdue"
+        f" FROM ({FIGURES[figure]}) r LEFT JOIN member m ON m.member_id = r.member_id"
+        " LEFT JOIN liaison l ON l.liaison_id = r.liaison_id WHERE r.unit_id = ANY($6)"
+        " AND $2::date IS NOT NULL AND $5::int IS NOT NULL"  # every parameter typed
+    )
+
+
 async def members_behind(conn: Any, period: Period, query: ListQuery) -> list[dict[str, Any]]:
     """One page of the rows behind a figure, with each member's name, card and stage then."""
-    if query.figure not in FIGURES:
-        raise ValueError(f"unknown figure {query.figure!r}; one of {', '.join(FIGURES)}")
     units = await scope(conn, period.unit_id, period.end)
     narrow = await scope(conn, query.sub_unit, period.end) if query.sub_unit else units
     sql = (
-        f"SELECT * FROM (SELECT r.member_id, r.liaison_id, r.unit_id, r.code, m.name,"
-        f" m.party_card_number, m.name_folded, {_STAGE} AS stage, {_OVERDUE} AS overdue"
-        f" FROM ({FIGURES[query.figure]}) r LEFT JOIN member m ON m.member_id = r.member_id"
-        " WHERE r.unit_id = ANY($6)) x"
+        f"SELECT * FROM ({_behind(query.figure)}) x"
         " WHERE ($7::text IS NULL OR x.stage = $7) AND ($8::bool IS NULL OR x.overdue = $8)"
         " AND ($9::text IS NULL OR x.code = $9)"
         " AND ($10::text IS NULL OR x.name_folded LIKE '%' || $10 || '%')"
-        " AND $2::date IS NOT NULL AND $5::int IS NOT NULL"  # every parameter typed
         " ORDER BY x.name_folded NULLS LAST, x.member_id, x.liaison_id, x.unit_id"
         " LIMIT $11 OFFSET $12"
     )
@@ -64,3 +72,17 @@ async def members_behind(conn: Any, period: Period, query: ListQuery) -> list[di
         (query.page - 1) * query.page_size,
     )
     return [{k: v for k, v in dict(r).items() if k != "name_folded"} for r in rows]
+
+
+async def breakdown(conn: Any, period: Period, figure: str, by: str) -> dict[str, int]:
+    """How many rows behind a figure fall on each stage (`by="stage"`) or unit (`"unit_id"`)."""
+    if by not in ("stage", "unit_id"):
+        raise ValueError(f"cannot break a figure down by {by!r}")
+    units = await scope(conn, period.unit_id, period.end)
+    rows = await conn.fetch(
+        f"SELECT x.{by} AS key, count(*) AS n FROM ({_behind(figure)}) x"
+        f" WHERE x.{by} IS NOT NULL GROUP BY x.{by} ORDER BY x.{by}",
+        *period.args(units),
+        units,
+    )
+    return {str(r["key"]): int(r["n"]) for r in rows}

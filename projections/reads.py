@@ -15,8 +15,8 @@ AUDIT_COLUMNS = (
 )
 
 
-async def connect(url: str, schema: str | None = None) -> Any:
-    """An asyncpg connection whose search path is the store's schema (from the URL's options)."""
+def _dsn(url: str, schema: str | None) -> tuple[str, dict[str, str]]:
+    """The DSN without `options`, and the server settings that set the store's search path."""
     parts = urlsplit(url)
     query = parse_qsl(parts.query)
     options = dict(query).get("options", "")
@@ -26,8 +26,19 @@ async def connect(url: str, schema: str | None = None) -> Any:
     )
     rest = urlencode([(k, v) for k, v in query if k != "options"])
     dsn = urlunsplit(parts._replace(query=rest))
-    settings = {"search_path": found} if found else {}
+    return dsn, ({"search_path": found} if found else {})
+
+
+async def connect(url: str, schema: str | None = None) -> Any:
+    """An asyncpg connection whose search path is the store's schema (from the URL's options)."""
+    dsn, settings = _dsn(url, schema)
     return await asyncpg.connect(dsn, server_settings=settings)
+
+
+async def pool(url: str, size: int = 4) -> Any:
+    """A small asyncpg pool on the store's schema, for a process that reads many times."""
+    dsn, settings = _dsn(url, None)
+    return await asyncpg.create_pool(dsn, min_size=1, max_size=size, server_settings=settings)
 
 
 async def audit(

@@ -7,6 +7,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import psycopg
+from psycopg.rows import dict_row
+
 from projections.log import EVENTS_TABLE, Entry, StoredRow, rows_from
 from projections.model import Cursor, ReadModel, copy_rows
 
@@ -125,3 +128,22 @@ def link_at(cur: Cursor, position: int) -> str | None:
     cur.execute("SELECT link FROM seal_link WHERE notification_id = %s", (position,))
     found = cur.fetchone()
     return bytes(found["link"]).hex() if found else None
+
+
+async def head(conn: Any) -> dict[str, Any]:
+    """The seal's head (position and link, hex) beside the store's head position (asyncpg)."""
+    row = await conn.fetchrow(
+        "SELECT notification_id, link FROM seal_link ORDER BY notification_id DESC LIMIT 1"
+    )
+    store = await conn.fetchval(f"SELECT coalesce(max(notification_id), 0) FROM {EVENTS_TABLE}")
+    return {
+        "position": int(row["notification_id"]) if row else 0,
+        "link": bytes(row["link"]).hex() if row else None,
+        "store_head": int(store),
+    }
+
+
+def verify_url(url: str) -> Verdict:
+    """`verify` on its own connection to the store's database (the URL carries the schema)."""
+    with psycopg.connect(url, row_factory=dict_row) as conn, conn.cursor() as cur:
+        return verify(cur)

@@ -12,7 +12,7 @@ from rich.console import Console
 from api.app import create_app
 from api.config import BoardConfig
 from api.office import Office
-from api.reads_store import StoreReads
+from api.reads_projections import ProjectionReads
 from api.users import UserStore
 from workers.bootstrap import persistence_env
 from workers.embedded import database_url
@@ -54,7 +54,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None
             f"[cyan]{password}[/] (change it at first sign-in)"
         )
     console.print(f"Board: [link]http://{host}:{port}/[/link]  API docs: http://{host}:{port}/docs")
-    app = create_app(office, StoreReads(office), users, config)
+    app = create_app(office, ProjectionReads(config.database_url), users, config)
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 

@@ -138,31 +138,17 @@ async def member_page(
     )
 
 
-@router.get("/escalations")
-async def escalations(
-    request: Request, session: WebSession, desk: WebDesk, reads: ReadsDep
-) -> HTMLResponse:
-    """Open escalations addressed to the user's subtree."""
-    scope = await scope_of(desk, session.user.unit_id, None, None, None)
-    rows = await reads.escalations(scope)
-    return page(request, "escalations.html", session, rows=rows)
-
-
-@router.get("/notifications")
-async def notifications(request: Request, session: WebSession) -> HTMLResponse:
-    """Notifications come from the workflow's outbox, which does not exist yet: said plainly."""
-    return page(request, "notifications.html", session)
-
-
 @router.get("/inspect")
 async def inspect(
     request: Request, session: WebSession, desk: WebDesk, reads: ReadsDep,
     unit: str | None = None, on: Day = None, recorded: Text = None, compare_on: Text = None,
+    verify: bool = False,
 ) -> HTMLResponse:  # fmt: skip
     """The board of a unit as it was on a date (and as recorded by a time), beside another date."""
     recorded_by, compare = _parsed(recorded, datetime), _parsed(compare_on, date)
+    seal = await reads.seal(verify)
     if on is None:
-        return page(request, "inspect.html", session, now=None, today=desk.today())
+        return page(request, "inspect.html", session, now=None, today=desk.today(), seal=seal)
     scope = await scope_of(desk, unit or session.user.unit_id, None, on, recorded_by)
     now = await reads.figures(scope)
     other = None
@@ -172,7 +158,7 @@ async def inspect(
         request, "inspect.html", session, now=now, other=other, metrics=list(Metric),
         grade_names=grade_names(desk, scope, language_of(request)),
         link=list_link, today=desk.today(), evidence=list_link(scope, "x").replace(
-            "/list/x", "/inspect/evidence"),
+            "/list/x", "/inspect/evidence"), seal=seal,
     )  # fmt: skip
 
 

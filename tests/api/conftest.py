@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import date
 from typing import Any
 from uuid import uuid4
@@ -11,15 +12,18 @@ import httpx
 import pytest
 from argon2 import PasswordHasher
 from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
 
 from api.app import create_app
 from api.config import BoardConfig
 from api.office import Office
-from api.reads_store import StoreReads
+from api.reads_projections import ProjectionReads
 from api.users import UserStore
 from domain import commands as c
 from domain.organisation import Unit, UnitKind
 from domain.roles import Role
+from projections.catalog import all_models
+from projections.runner import Projector
 from tests.integration import province as p
 
 PASSWORD = "correct horse battery"
@@ -75,10 +79,37 @@ async def users(pg_url: str) -> UserStore:
 
 
 @pytest.fixture
-def app(office: Office, users: UserStore, pg_url: str) -> FastAPI:
+def projector(office: Office, pg_env: dict[str, str]) -> Iterator[Projector]:
+    """Every read model on the test's schema (the board reads them)."""
+    projector = Projector(pg_env, all_models())
+    yield projector
+    projector.close()
+
+
+def catching_up(projector: Projector) -> Callable[[], Awaitable[int]]:
+    """A `fresh` hook for the board's reads: catch the projector up, one caller at a time."""
+    lock = threading.Lock()
+
+    def catch_up() -> int:
+        with lock:
+            return projector.catch_up()
+
+    return lambda: run_in_threadpool(catch_up)
+
+
+@pytest.fixture
+async def reads(projector: Projector, pg_url: str) -> AsyncIterator[ProjectionReads]:
+    """The board's reads, catching the projector up before each read (read-your-writes)."""
+    reads = ProjectionReads(pg_url, fresh=catching_up(projector))
+    yield reads
+    await reads.close()
+
+
+@pytest.fixture
+def app(office: Office, users: UserStore, reads: ProjectionReads, pg_url: str) -> FastAPI:
     """The board application."""
     config = BoardConfig(database_url=pg_url, secure_cookies=False)
-    return create_app(office, StoreReads(office), users, config)
+    return create_app(office, reads, users, config)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from tests.api.conftest import USERS, Auth
-from tests.api.test_commands import attending
+from tests.api.test_commands import attending, referred
 from tests.api.test_signin import web_sign_in
 from tests.integration import province as p
 
@@ -59,15 +59,24 @@ async def test_other_subtrees_are_refused_on_pages(client: httpx.AsyncClient, au
         assert 'role="alert"' in response.text
 
 
-async def test_the_dashboard_figures_match_the_store(client: httpx.AsyncClient, auth: Auth) -> None:
+async def test_the_dashboard_figures_follow_the_read_models(
+    client: httpx.AsyncClient, auth: Auth
+) -> None:
     await attending(client, auth, 1)
     await attending(client, auth, 2)
+    await referred(client, auth, 3)
     figures = await client.get(f"/api/units/{p.PROVINCE}/figures", headers=await auth("inspector"))
     current = figures.json()["current"]
-    assert current["counts"]["in_scope"] == 2
+    assert current["counts"]["in_scope"] == 3
+    assert current["counts"]["referred"] == 3
     assert current["counts"]["received"] == 2
+    assert current["counts"]["awaiting_receipt"] == 1
     assert current["counts"]["not_assessed"] == 2
-    assert current["meetings_expected"] == 2
+    assert current["counts"]["escalations_open"] == 0
+    assert current["stages"]["attending"] == 2
+    assert current["stages"]["referred"] == 1
+    # Expected meetings are those due by the date seen (22 November: one six-monthly meeting).
+    assert current["meetings_expected"] == 1
     assert figures.json()["previous"]["counts"]["in_scope"] == 0
     rows = await client.get(f"/api/units/{p.CELL}/lists/in_scope", headers=await auth("secretary"))
     assert sorted(r["name"] for r in rows.json()) == ["Đảng viên 1", "Đảng viên 2"]

@@ -23,12 +23,15 @@ import uvicorn
 from api.app import create_app
 from api.config import BoardConfig
 from api.office import Office
-from api.reads_store import StoreReads
+from api.reads_projections import ProjectionReads
 from api.users import UserStore
 from domain import commands as c
 from domain.meeting import AttendanceEntry
 from domain.roles import Role
 from domain.state import Attendance
+from projections.catalog import all_models
+from projections.runner import Projector
+from tests.api.conftest import catching_up
 from tests.integration import province as p
 
 CHROMIUM = "/usr/bin/chromium"
@@ -138,7 +141,8 @@ def board(pg_env: dict[str, str], pg_url: str) -> Iterator[str]:
 
     asyncio.run(accounts())
     config = BoardConfig(database_url=pg_url, secure_cookies=False)
-    app = create_app(office, StoreReads(office), users, config)
+    projector = Projector(pg_env, all_models())
+    app = create_app(office, ProjectionReads(pg_url, catching_up(projector)), users, config)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -149,6 +153,7 @@ def board(pg_env: dict[str, str], pg_url: str) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+    projector.close()
 
 
 def test_a_year_on_the_board(board: str) -> None:

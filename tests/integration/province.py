@@ -13,6 +13,8 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from domain import commands as c
+from domain.deadlines import Deadline
+from domain.escalation import ResolveEscalation, Step, TakeStep
 from domain.office import LiaisonOffice
 from domain.organisation import Unit, UnitKind
 from domain.roles import Actor, Role
@@ -131,3 +133,46 @@ def event_count(office: LiaisonOffice) -> int:
 def last_notification_id(office: LiaisonOffice) -> int:
     """The store's highest notification id (0 when empty)."""
     return office.recorder.max_notification_id() or 0
+
+
+def escalate(
+    office: LiaisonOffice, liaison_id: UUID, on: date, steps: tuple[Step, ...] = tuple(Step)
+) -> Deadline:
+    """Take ladder steps on the liaison's first open deadline on `on`, as the workflow would."""
+    deadline = office.deadlines(liaison_id, on)[0]
+    for step in steps:
+        office.take_step(
+            TakeStep(
+                command_id=uuid4(),
+                actor=office.system_actor_for(liaison_id, on),
+                effective_date=on,
+                liaison_id=liaison_id,
+                deadline=deadline,
+                step=step,
+            )
+        )
+    return deadline
+
+
+def resolve(
+    office: LiaisonOffice,
+    liaison_id: UUID,
+    deadline: Deadline,
+    on: date,
+    actor: Actor | None = None,
+    comment: str | None = None,
+) -> bool:
+    """Resolve the escalation of a deadline (by the workflow unless an actor is named)."""
+    return office.resolve_escalation(
+        ResolveEscalation(
+            command_id=uuid4(),
+            actor=actor or office.system_actor_for(liaison_id, on),
+            effective_date=on,
+            comment=comment,
+            liaison_id=liaison_id,
+            kind=deadline.kind,
+            subject=deadline.subject,
+            resolution="resolved by hand" if actor else "awaited event recorded",
+            liaison_version=office.liaison(liaison_id).version,
+        )
+    )

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from domain import commands as c
+from domain.escalation import Step
 from domain.meeting import AttendanceEntry
 from domain.office import LiaisonOffice
 from domain.state import Attendance
@@ -24,6 +25,10 @@ def _store(pg_env: dict[str, str], members: int = 4) -> LiaisonOffice:
     office = LiaisonOffice(env=pg_env, clock=pv.clock)
     pv.build_province(office)
     enrolled = [pv.received_member(office, n) for n in range(1, members + 1)]
+    late = pv.received_member(office, 90, received=False)
+    pv.escalate(office, late.liaison_id, date(2026, 3, 1))  # receipt overdue: the whole ladder
+    reminded = pv.escalate(office, enrolled[0].liaison_id, date(2026, 3, 1), (Step.REMINDER,))
+    pv.resolve(office, enrolled[0].liaison_id, reminded, date(2026, 3, 2))
     office.record_meeting(
         c.RecordMeeting(
             **pv.by(pv.SECRETARY, date(2026, 3, 1)),

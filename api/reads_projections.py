@@ -1,0 +1,197 @@
+"""`BoardReads` answered by the read models in projections/ (asyncpg), as the projector keeps."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+from uuid import UUID
+
+from starlette.concurrency import run_in_threadpool
+
+from api.reads import (
+    AuditRow,
+    EscalationRow,
+    Figures,
+    MeetingRow,
+    Metric,
+    NotificationRow,
+    Row,
+    Scope,
+    SealStatus,
+)
+from domain.errors import UnknownUnit
+from domain.state import LiaisonState, Stage
+from projections import dashboard, escalations, liaisons, lists, outbox, reads, seal
+from projections.dashboard import FAR_FUTURE, Period
+
+FIGURE_OF: dict[Metric, str] = {
+    Metric.IN_SCOPE: "members_in_scope",
+    Metric.REFERRED: "referred",
+    Metric.RECEIVED_COMMUNE: "received_commune",
+    Metric.RECEIVED: "received_cell",
+    Metric.AWAITING_RECEIPT: "awaiting_receipt",
+    Metric.EXEMPT_INTRODUCTION: "exempt_from_introduction",
+    Metric.EXEMPT_ACTIVITIES: "exempt_from_activities",
+    Metric.ASSESSMENTS_DUE: "assessments_due",
+    Metric.ASSESSED: "assessments_returned",
+    Metric.NOT_ASSESSED: "assessments_outstanding",
+    Metric.OVERDUE: "assessments_overdue",
+    Metric.REPORTED: "reported_back",
+    Metric.REQUESTS_OPEN: "requests_open",
+    Metric.REQUESTS_OVERDUE: "requests_overdue",
+    Metric.ESCALATIONS_OPEN: "escalations_open",
+}
+"""Each board figure and the read-side figure (projections.figures) that defines it."""
+
+FUNNEL = (
+    Stage.REFERRED,
+    Stage.RECEIVED_BY_COMMUNE,
+    Stage.ATTENDING,
+    Stage.ASSESSED,
+    Stage.REPORTED_BACK,
+)
+EVERYTHING = 1_000_000
+SOURCE = "projected"
+
+Fresh = Callable[[], Awaitable[Any]]
+
+
+def period_of(scope: Scope) -> Period:
+    """The read side's period for the board's scope."""
+    return Period(scope.unit_id, scope.on, scope.recorded_by, scope.year)
+
+
+def row_of(state: LiaisonState) -> Row:
+    """A list row for a liaison's state."""
+    return Row(
+        member_id=state.member_id,
+        name=state.member_name,
+        liaison_id=state.liaison_id,
+        workplace_unit_id=state.workplace_unit_id,
+        residence_commune_id=state.residence_commune_id,
+        cell_id=state.cell_id,
+        stage=state.stage.value,
+    )
+
+
+class ProjectionReads:
+    """Reads the projector's tables; `fresh`, if given, is awaited first (tests catch up there)."""
+
+    def __init__(self, database_url: str, fresh: Fresh | None = None) -> None:
+        self.url, self.fresh = database_url, fresh
+        self._pool: Any = None
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[Any]:
+        """A pooled connection on the store's schema, after catching up when asked to."""
+        if self.fresh is not None:
+            await self.fresh()
+        if self._pool is None:
+            self._pool = await reads.pool(self.url)
+        async with self._pool.acquire() as conn:
+            yield conn
+
+    async def close(self) -> None:
+        """Close the pool (the app's shutdown)."""
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+    async def figures(self, scope: Scope) -> Figures:
+        """The dashboard figures of the scope (zero where the unit did not exist yet)."""
+        period = period_of(scope)
+        async with self.connection() as conn:
+            try:
+                found = await dashboard.figures(conn, period)
+                stages = await liaisons.stages(conn, period)
+                overdue = await lists.breakdown(conn, period, "assessments_overdue", "unit_id")
+                late = await lists.breakdown(conn, period, "requests_overdue", "unit_id")
+            except UnknownUnit:
+                found, stages, overdue, late = dashboard.Figures(period, []), {}, {}, {}
+        summary = found.summary()
+        attendance: dict[str, int] = summary["attendance"]
+        for unit, n in late.items():
+            overdue[unit] = overdue.get(unit, 0) + n
+        return Figures(
+            scope=scope,
+            counts={m: found.total(f) for m, f in FIGURE_OF.items()},
+            stages={s.value: stages.get(s.value, 0) for s in FUNNEL},
+            grades=found.by_code("assessments_returned"),
+            meetings_held=summary["meetings_held"],
+            meetings_expected=summary["meetings_expected"],
+            attendance_present=attendance.get("present", 0),
+            attendance_entries=sum(attendance.values()),
+            overdue_by_unit=dict(sorted(overdue.items())),
+            source=SOURCE,
+        )
+
+    async def rows(self, scope: Scope, metric: Metric) -> list[Row]:
+        """The list of members behind one figure."""
+        query = lists.ListQuery(FIGURE_OF[metric], page_size=EVERYTHING)
+        async with self.connection() as conn:
+            found = await lists.members_behind(conn, period_of(scope), query)
+        return [
+            Row(
+                member_id=r["member_id"], name=r["name"] or "", liaison_id=r["liaison_id"],
+                workplace_unit_id=r["workplace_unit_id"] or r["unit_id"],
+                residence_commune_id=r["commune_id"], cell_id=r["cell_id"], stage=r["stage"],
+                detail=r["code"],
+            )
+            for r in found
+            if r["member_id"] is not None
+        ]  # fmt: skip
+
+    async def states(self, scope: Scope) -> list[LiaisonState]:
+        """The latest state of every liaison of the scope begun by its date."""
+        async with self.connection() as conn:
+            return await liaisons.latest_states(conn, period_of(scope))
+
+    async def liaisons(self, scope: Scope) -> list[Row]:
+        """Every open liaison in the scope, by name."""
+        states = await self.states(scope)
+        rows = [row_of(s) for s in states if s.stage is not Stage.CLOSED]
+        return sorted(rows, key=lambda r: r.name)
+
+    async def meetings(self, scope: Scope) -> list[MeetingRow]:
+        """The meetings held in the scope's year up to its date."""
+        async with self.connection() as conn:
+            found = await liaisons.meetings(conn, period_of(scope))
+        return [MeetingRow.model_validate(m) for m in found]
+
+    async def escalations(self, scope: Scope) -> list[EscalationRow]:
+        """Open escalations that concern the scope's units."""
+        async with self.connection() as conn:
+            units = await dashboard.scope(conn, scope.unit_id, scope.on)
+            found = await escalations.open_escalations(
+                conn, units, scope.on, scope.recorded_by or FAR_FUTURE
+            )
+        return [EscalationRow.model_validate(r) for r in found]
+
+    async def notifications(self, scope: Scope) -> list[NotificationRow]:
+        """The newest notices the workflows addressed to the scope's units."""
+        async with self.connection() as conn:
+            units = await dashboard.scope(conn, scope.unit_id, scope.on)
+            found = await outbox.notifications(conn, units)
+        return [NotificationRow.model_validate(n) for n in found]
+
+    async def audit(self, scope: Scope, member_id: UUID | None = None) -> list[AuditRow]:
+        """The audit trail of the scope's subtree (or of one member), as recorded by its time."""
+        async with self.connection() as conn:
+            units = None if member_id else await dashboard.scope(conn, scope.unit_id, scope.on)
+            found = await reads.audit(
+                conn, member_id=member_id, units=units, recorded_to=scope.recorded_by
+            )
+        return [AuditRow.model_validate({**r, "details": json.loads(r["details"])}) for r in found]
+
+    async def seal(self, verify: bool = False) -> SealStatus:
+        """The seal's head; with `verify`, the whole chain recomputed (seconds on a big store)."""
+        async with self.connection() as conn:
+            status = SealStatus.model_validate(await seal.head(conn))
+        if verify:
+            verdict = await run_in_threadpool(seal.verify_url, self.url)
+            status.verified, status.checked = verdict.ok, verdict.checked
+            if verdict.broken is not None:
+                status.broken_at, status.problem = verdict.broken.position, verdict.broken.problem
+        return status

@@ -1,0 +1,91 @@
+"""The inbox pages: open escalations (resolving one), the workflows' notices, the audit trail."""
+
+from __future__ import annotations
+
+from uuid import UUID, uuid4
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from pydantic import ValidationError
+
+from api.deps import ReadsDep
+from api.i18n import language_of, word
+from api.reads import Scope
+from api.routes_commands import resolution
+from api.routes_queries import readable_member, scope_of
+from api.schemas import ResolveEscalationBody
+from api.web.forms import command_id, form_day, may_do
+from api.web.render import CheckedForm, WebDesk, WebSession, page
+from domain.errors import Refused
+from domain.roles import Action
+
+router = APIRouter(include_in_schema=False)
+
+
+async def _inbox(
+    request: Request, session: WebSession, desk: WebDesk, reads: ReadsDep, status: int = 200,
+    message: str | None = None, error: str | None = None,
+) -> HTMLResponse:  # fmt: skip
+    scope = await scope_of(desk, session.user.unit_id, None, None, None)
+    return page(
+        request, "escalations.html", session, status, rows=await reads.escalations(scope),
+        may_resolve=may_do(session, Action.RESOLVE_ESCALATION), new_id=uuid4(),
+        today=desk.today(), message=message, error=error,
+    )  # fmt: skip
+
+
+@router.get("/escalations")
+async def escalations(
+    request: Request, session: WebSession, desk: WebDesk, reads: ReadsDep
+) -> HTMLResponse:
+    """Open escalations addressed to the user's subtree; a superior board may resolve them."""
+    return await _inbox(request, session, desk, reads)
+
+
+@router.post("/escalations/resolve")
+async def resolve(
+    request: Request, session: WebSession, desk: WebDesk, reads: ReadsDep, form: CheckedForm
+) -> HTMLResponse:
+    """Resolve one escalation with the comment given; the inbox again, with the outcome."""
+    language = language_of(request)
+    try:
+        body = ResolveEscalationBody(
+            command_id=command_id(form), effective_date=form_day(form, desk),
+            escalation_id=UUID(str(form.get("escalation_id"))),
+            comment=str(form.get("comment") or ""),
+        )  # fmt: skip
+    except (ValueError, ValidationError):
+        text = "Hãy ghi rõ cách giải quyết." if language == "vi" else "Say how it was resolved."
+        return await _inbox(request, session, desk, reads, 422, error=text)
+    try:
+        await desk.run(lambda: resolution(desk, body), "ResolveEscalation", str(body.escalation_id))
+    except Refused as refusal:
+        return await _inbox(request, session, desk, reads, 409, error=refusal.message(language))
+    return await _inbox(request, session, desk, reads, message=word("saved", language))
+
+
+@router.get("/notifications")
+async def notifications(
+    request: Request, session: WebSession, desk: WebDesk, reads: ReadsDep
+) -> HTMLResponse:
+    """The newest notices the workflows queued for the user's subtree (from their outbox)."""
+    scope = await scope_of(desk, session.user.unit_id, None, None, None)
+    rows = await reads.notifications(scope)
+    return page(request, "notifications.html", session, rows=rows)
+
+
+@router.get("/audit")
+async def audit(
+    request: Request, session: WebSession, desk: WebDesk, reads: ReadsDep,
+    unit: str | None = None, member: UUID | None = None,
+) -> HTMLResponse:  # fmt: skip
+    """The audit trail of a unit's subtree (default: the user's) or of one member."""
+    today = desk.today()
+    if member is not None:
+        view = await readable_member(desk, member)
+        scope = Scope(unit_id=view.workplace_unit_id, year=today.year, on=today)
+        rows = await reads.audit(scope, member)
+    else:
+        scope = await scope_of(desk, unit or session.user.unit_id, None, None, None)
+        rows = await reads.audit(scope)
+    return page(request, "audit.html", session, rows=rows, scope=scope, member=member)

@@ -1,0 +1,104 @@
+"""Escalations: one row per missed deadline's ladder: when it opened, rose and was resolved."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any, ClassVar
+
+from domain.escalation import Escalated, EscalationOpened, EscalationResolved, StepTaken
+from projections.log import Entry, event_name
+from projections.model import Cursor, ReadModel, copy_rows
+
+COLUMNS = (
+    "escalation_id", "liaison_id", "kind", "subject", "awaited", "due_on", "unit_id",
+    "superior_unit_id", "steps", "opened_on", "opened_at", "escalated_on", "resolved_on",
+    "resolved_at", "resolution", "resolved_by",
+)  # fmt: skip
+
+
+def open_on(day: str, known_at: str) -> str:
+    """SQL: escalation `e` was open on the date `day` as the records stood at `known_at`."""
+    return (
+        f"e.opened_on <= {day} AND e.opened_at <= {known_at} AND NOT (e.resolved_on IS NOT NULL"
+        f" AND e.resolved_on <= {day} AND e.resolved_at <= {known_at})"
+    )
+
+
+class Escalations(ReadModel):
+    """`escalation`: each ladder's latest row; the open ones are the board's escalations inbox."""
+
+    name: ClassVar[str] = "escalations"
+    tables: ClassVar[tuple[str, ...]] = ("escalation",)
+
+    def ddl(self) -> list[str]:
+        e = self.t("escalation")
+        return [
+            f"CREATE TABLE IF NOT EXISTS {e} (escalation_id uuid PRIMARY KEY,"
+            " liaison_id uuid NOT NULL, kind text NOT NULL, subject text NOT NULL,"
+            " awaited text NOT NULL, due_on date NOT NULL, unit_id text NOT NULL,"
+            " superior_unit_id text, steps text[] NOT NULL, opened_on date NOT NULL,"
+            " opened_at timestamptz NOT NULL, escalated_on date, resolved_on date,"
+            " resolved_at timestamptz, resolution text, resolved_by text)",
+            f"CREATE INDEX IF NOT EXISTS {e}_unit ON {e} (unit_id, opened_on)",
+        ]
+
+    def apply(self, cur: Cursor, entries: Sequence[Entry]) -> None:
+        kinds = EscalationOpened | StepTaken | EscalationResolved
+        mine = [e for e in entries if isinstance(e.event, kinds)]
+        if not mine:
+            return
+        ids = list({e.row.originator_id for e in mine})
+        cur.execute(
+            f"SELECT {', '.join(COLUMNS)} FROM {self.t('escalation')}"
+            " WHERE escalation_id = ANY(%s)",
+            (ids,),
+        )
+        rows: dict[Any, dict[str, Any]] = {r["escalation_id"]: dict(r) for r in cur.fetchall()}
+        for entry in mine:
+            _fold(rows, entry)
+        cur.execute(f"DELETE FROM {self.t('escalation')} WHERE escalation_id = ANY(%s)", (ids,))
+        copy_rows(
+            cur,
+            self.t("escalation"),
+            COLUMNS,
+            ([row[c] for c in COLUMNS] for row in rows.values()),
+        )
+
+
+def _fold(rows: dict[Any, dict[str, Any]], entry: Entry) -> None:
+    """One escalation event folded into its row."""
+    event = entry.event
+    day: date = event.effective_date
+    at: datetime = event.timestamp
+    if isinstance(event, EscalationOpened):
+        rows[event.originator_id] = {
+            "escalation_id": event.originator_id, "liaison_id": event.liaison_id,
+            "kind": event.kind.value, "subject": event.subject, "awaited": event.awaited,
+            "due_on": event.due_on, "unit_id": event.unit_id, "superior_unit_id": None,
+            "steps": [], "opened_on": day, "opened_at": at, "escalated_on": None,
+            "resolved_on": None, "resolved_at": None, "resolution": None, "resolved_by": None,
+        }  # fmt: skip
+        return
+    row = rows.get(event.originator_id)
+    if row is None:  # a step without its opening cannot happen in a sound store
+        return
+    if isinstance(event, StepTaken):
+        row["steps"] = [*row["steps"], event_name(entry)]
+        if isinstance(event, Escalated):
+            row["superior_unit_id"], row["escalated_on"] = event.superior_unit_id, day
+    elif isinstance(event, EscalationResolved):
+        row["resolved_on"], row["resolved_at"] = day, at
+        row["resolution"], row["resolved_by"] = event.resolution, event.actor.id
+
+
+async def open_escalations(conn: Any, units: list[str], on: date, known_at: datetime) -> list[Any]:
+    """The escalations open on a date (as known at a time) whose unit lies among `units`."""
+    rows = await conn.fetch(
+        "SELECT e.*, l.member_id FROM escalation e LEFT JOIN liaison l USING (liaison_id)"
+        f" WHERE e.unit_id = ANY($1) AND {open_on('$2', '$3')} ORDER BY e.due_on, e.escalation_id",
+        units,
+        on,
+        known_at,
+    )
+    return [dict(r) for r in rows]

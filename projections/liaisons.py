@@ -1,0 +1,79 @@
+"""The board's work lists: the liaisons touching a subtree, their stages then, the meetings held."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import date, datetime
+from typing import Any
+
+from domain.state import LiaisonState
+from projections.dashboard import FAR_FUTURE, Period, scope
+
+_TOUCHING = (
+    "(l.workplace_unit_id = ANY($1) OR l.commune_id = ANY($1) OR l.cell_id = ANY($1))"
+    " AND EXISTS (SELECT 1 FROM timeline t WHERE t.liaison_id = l.liaison_id"
+    " AND t.effective_date <= $2 AND t.recorded_at <= $3)"
+)
+"""Liaison `l` concerns one of the units $1 and had begun by the date $2 as known at $3."""
+
+_STAGE_THEN = (
+    "(SELECT t.stage_after FROM timeline t WHERE t.liaison_id = l.liaison_id"
+    " AND t.effective_date <= $2 AND t.recorded_at <= $3 ORDER BY t.version DESC LIMIT 1)"
+)
+
+
+def _bounds(period: Period) -> tuple[date, datetime]:
+    return period.as_of, period.known_at or FAR_FUTURE
+
+
+async def stages(conn: Any, period: Period) -> dict[str, int]:
+    """How many liaisons of the subtree stood at each stage on the period's date."""
+    units = await scope(conn, period.unit_id, period.end)
+    rows = await conn.fetch(
+        f"SELECT x.stage, count(*) AS n FROM (SELECT {_STAGE_THEN} AS stage FROM liaison l"
+        f" WHERE {_TOUCHING}) x GROUP BY x.stage",
+        units,
+        *_bounds(period),
+    )
+    return {str(r["stage"]): int(r["n"]) for r in rows}
+
+
+async def latest_states(conn: Any, period: Period) -> list[LiaisonState]:
+    """The latest recorded state of every liaison of the subtree that had begun by the date."""
+    units = await scope(conn, period.unit_id, period.as_of)
+    rows = await conn.fetch(
+        "SELECT s.state::text AS state FROM liaison l JOIN facts_state s USING (liaison_id)"
+        f" WHERE {_TOUCHING} ORDER BY l.liaison_id",
+        units,
+        *_bounds(period),
+    )
+    return [LiaisonState.model_validate_json(r["state"]) for r in rows]
+
+
+async def meetings(conn: Any, period: Period) -> list[dict[str, Any]]:
+    """The meetings held by the subtree's cells in the period, with attendance counted by kind."""
+    units = await scope(conn, period.unit_id, period.end)
+    rows = await conn.fetch(
+        "SELECT originator_id, effective_date, details::text AS details FROM audit_event"
+        " WHERE event = 'MeetingHeld' AND details->>'cell_id' = ANY($1)"
+        " AND effective_date BETWEEN $2 AND $3 AND recorded_at <= $4"
+        " ORDER BY effective_date, notification_id",
+        units,
+        period.start,
+        period.end,
+        period.known_at or FAR_FUTURE,
+    )
+    out = []
+    for r in rows:
+        details = json.loads(r["details"])
+        out.append(
+            {
+                "meeting_id": r["originator_id"],
+                "cell_id": details["cell_id"],
+                "held_on": r["effective_date"],
+                "ad_hoc": bool(details.get("ad_hoc")),
+                "attendance": dict(Counter(a["attendance"] for a in details["attendance"])),
+            }
+        )
+    return out

@@ -1,0 +1,213 @@
+"""Escalations inbox and resolving, the workflows' notices, the audit trail and the seal."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+import httpx
+import psycopg
+import pytest
+
+from api.office import Office
+from tests.api.conftest import Auth, body
+from tests.api.test_commands import post, referred
+from tests.api.test_signin import web_sign_in
+from tests.integration import province as p
+
+LATE = date(2026, 3, 1)  # the receipt at X was due on 9 February
+
+
+async def escalated(client: httpx.AsyncClient, auth: Auth, office: Office) -> tuple[str, str]:
+    """A referral X never received, escalated to P by the workflow; (member id, escalation id)."""
+    member_id, liaison_id = await referred(client, auth)
+    p.escalate(office, UUID(liaison_id), LATE)
+    rows = await client.get(
+        f"/api/units/{p.PROVINCE}/escalations", headers=await auth("supervisor")
+    )
+    assert rows.status_code == 200, rows.text
+    (row,) = rows.json()
+    return member_id, row["escalation_id"]
+
+
+async def test_the_inbox_lists_the_open_escalation_and_its_figure(
+    client: httpx.AsyncClient, auth: Auth, office: Office
+) -> None:
+    member_id, _ = await escalated(client, auth, office)
+    committee = await auth("committee")
+    (row,) = (await client.get(f"/api/units/{p.COMMUNE}/escalations", headers=committee)).json()
+    assert row["steps"] == ["ReminderSent", "DeadlineMissed", "Escalated"]
+    assert (row["unit_id"], row["superior_unit_id"]) == (p.COMMUNE, p.PROVINCE)
+    assert row["member_id"] == member_id
+    other = await client.get("/api/units/X2/escalations", headers=await auth("committee2"))
+    assert other.json() == []
+    figures = await client.get(f"/api/units/{p.PROVINCE}/figures", headers=committee)
+    assert figures.status_code == 403  # the committee member's subtree is X, not P
+    inspector = await auth("inspector")
+    figures = await client.get(f"/api/units/{p.PROVINCE}/figures", headers=inspector)
+    assert figures.json()["current"]["counts"]["escalations_open"] == 1
+    earlier = await client.get(f"/api/units/{p.PROVINCE}/figures?on=2026-02-28", headers=inspector)
+    assert earlier.json()["current"]["counts"]["escalations_open"] == 0
+    listed = await client.get(f"/api/units/{p.PROVINCE}/lists/escalations_open", headers=inspector)
+    assert [(r["member_id"], r["detail"]) for r in listed.json()] == [(member_id, "receipt")]
+
+
+@pytest.mark.parametrize("username", ["supervisor", "committee"])
+async def test_a_superior_board_resolves_an_escalation_with_a_comment(
+    client: httpx.AsyncClient, auth: Auth, office: Office, username: str
+) -> None:
+    _, escalation_id = await escalated(client, auth, office)
+    headers = await auth(username)
+    fields = body(escalation_id=escalation_id, comment="Đã nhắc xã tiếp nhận")
+    resolved = await post(client, headers, "resolve-escalation", **fields)
+    assert resolved.status_code == 200, resolved.text
+    assert resolved.json()["escalation_id"] == escalation_id
+    again = await post(client, headers, "resolve-escalation", **fields)  # a retry records once
+    assert again.status_code == 200
+    assert (await client.get(f"/api/units/{p.COMMUNE}/escalations", headers=headers)).json() == []
+    twice = await post(
+        client, headers, "resolve-escalation", **body(escalation_id=escalation_id, comment="x")
+    )
+    assert (twice.status_code, twice.json()["code"]) == (409, "wrong_state")
+
+
+@pytest.mark.parametrize(
+    ("username", "status", "code"),
+    [
+        ("secretary", 403, "out_of_scope"),
+        ("commune", 403, "out_of_scope"),
+        ("inspector", 403, "out_of_scope"),
+        ("committee2", 403, "out_of_scope"),
+    ],
+)
+async def test_others_may_not_resolve(
+    client: httpx.AsyncClient, auth: Auth, office: Office, username: str, status: int, code: str
+) -> None:
+    _, escalation_id = await escalated(client, auth, office)
+    headers = await auth(username)  # signing in is itself recorded
+    before = p.event_count(office)
+    response = await post(
+        client, headers, "resolve-escalation",
+        **body(escalation_id=escalation_id, comment="xong"),
+    )  # fmt: skip
+    assert (response.status_code, response.json()["code"]) == (status, code), response.text
+    assert p.event_count(office) == before + 1  # only the refusal's access record
+    supervisor = await auth("supervisor")
+    assert (
+        len((await client.get(f"/api/units/{p.PROVINCE}/escalations", headers=supervisor)).json())
+        == 1
+    )
+
+
+async def test_resolving_needs_a_comment_and_a_known_escalation(
+    client: httpx.AsyncClient, auth: Auth, office: Office
+) -> None:
+    _, escalation_id = await escalated(client, auth, office)
+    supervisor = await auth("supervisor")
+    blank = await post(
+        client, supervisor, "resolve-escalation", **body(escalation_id=escalation_id)
+    )
+    assert (blank.status_code, blank.json()["field"]) == (422, "comment")
+    unknown = await post(
+        client, supervisor, "resolve-escalation",
+        **body(escalation_id="00000000-0000-4000-8000-000000000000", comment="x"),
+    )  # fmt: skip
+    assert unknown.status_code == 404
+
+
+async def test_the_inbox_button_resolves(
+    client: httpx.AsyncClient, auth: Auth, office: Office
+) -> None:
+    _, escalation_id = await escalated(client, auth, office)
+    csrf = await web_sign_in(client, "committee")
+    inbox = await client.get("/escalations")
+    assert f'data-escalation="{escalation_id}"' in inbox.text
+    assert 'action="/escalations/resolve"' in inbox.text
+    form = {"csrf": csrf, "command_id": "0d7e1c64-6d8e-4a55-9a86-1f6a39b0e2c1",
+            "escalation_id": escalation_id, "comment": "Xã đã tiếp nhận"}  # fmt: skip
+    done = await client.post("/escalations/resolve", data=form)
+    assert done.status_code == 200, done.text
+    assert f'data-escalation="{escalation_id}"' not in done.text
+    await web_sign_in(client, "secretary")
+    assert 'action="/escalations/resolve"' not in (await client.get("/escalations")).text
+
+
+def _outbox(pg_url: str, rows: list[dict[str, Any]]) -> None:
+    """The workflows' outbox table as workflows/outbox.py creates it, with these notices."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(
+            "CREATE TABLE liaison_notifications (id uuid PRIMARY KEY, liaison_id uuid NOT NULL,"
+            " step text NOT NULL, deadline_kind text NOT NULL, subject text NOT NULL,"
+            " unit_id text NOT NULL, due_on date NOT NULL, effective_date date NOT NULL,"
+            " title text NOT NULL, body text NOT NULL, created_at timestamptz NOT NULL"
+            " DEFAULT now(), sent_at timestamptz, attempts integer NOT NULL DEFAULT 0,"
+            " last_error text)"
+        )
+        for row in rows:
+            conn.execute(
+                "INSERT INTO liaison_notifications (id, liaison_id, step, deadline_kind, subject,"
+                " unit_id, due_on, effective_date, title, body) VALUES (%(id)s, %(liaison_id)s,"
+                " %(step)s, 'receipt', 's', %(unit_id)s, '2026-02-09', '2026-03-01',"
+                " %(title)s, 'body')",
+                row,
+            )
+
+
+async def test_notifications_come_from_the_outbox(
+    client: httpx.AsyncClient, auth: Auth, pg_url: str
+) -> None:
+    committee = await auth("committee")
+    empty = await client.get(f"/api/units/{p.COMMUNE}/notifications", headers=committee)
+    assert (empty.status_code, empty.json()) == (200, [])  # no workflows have run: no table
+    liaison = "5b0c3f9e-0d5a-4b8e-8f7c-3d2a1b0c9e8f"
+    _outbox(pg_url, [
+        {"id": "11111111-1111-4111-8111-111111111111", "liaison_id": liaison, "step": "reminder",
+         "unit_id": p.COMMUNE, "title": "Nhắc hạn tiếp nhận"},
+        {"id": "22222222-2222-4222-8222-222222222222", "liaison_id": liaison, "step": "reminder",
+         "unit_id": "X2", "title": "Nơi khác"},
+    ])  # fmt: skip
+    found = await client.get(f"/api/units/{p.COMMUNE}/notifications", headers=committee)
+    assert [n["title"] for n in found.json()] == ["Nhắc hạn tiếp nhận"]
+    await web_sign_in(client, "committee")
+    page = await client.get("/notifications")
+    assert "Nhắc hạn tiếp nhận" in page.text
+    assert "Nơi khác" not in page.text
+    refused = await client.get(
+        f"/api/units/{p.COMMUNE}/notifications", headers=await auth("commune2")
+    )
+    assert refused.status_code == 403
+
+
+async def test_the_audit_trail_by_unit_and_member(client: httpx.AsyncClient, auth: Auth) -> None:
+    member_id, _ = await referred(client, auth)
+    clerk = await auth("clerk")
+    trail = await client.get(f"/api/members/{member_id}/audit", headers=clerk)
+    assert trail.status_code == 200, trail.text
+    assert [r["event"] for r in trail.json()] == ["MemberRegistered", "LiaisonOpened", "Referred"]
+    assert {r["actor_id"] for r in trail.json()} == {"clerk"}
+    unit = await client.get(f"/api/units/{p.WORKPLACE}/audit", headers=clerk)
+    assert {"MemberRegistered", "Referred"} <= {r["event"] for r in unit.json()}
+    outsider = await auth("clerk2")
+    assert (
+        await client.get(f"/api/members/{member_id}/audit", headers=outsider)
+    ).status_code == 403
+    assert (
+        await client.get(f"/api/units/{p.WORKPLACE}/audit", headers=outsider)
+    ).status_code == 403
+    await web_sign_in(client, "clerk")
+    page = await client.get(f"/audit?member={member_id}")
+    assert page.status_code == 200
+    assert "Referred" in page.text
+
+
+async def test_the_seal_on_the_inspection_page(client: httpx.AsyncClient, auth: Auth) -> None:
+    await referred(client, auth)
+    status = await client.get("/api/seal?verify=true", headers=await auth("inspector"))
+    assert status.status_code == 200, status.text
+    seal = status.json()
+    assert seal["verified"] is True
+    assert seal["position"] == seal["store_head"] == seal["checked"] > 0
+    await web_sign_in(client, "inspector")
+    page = await client.get(f"/inspect?unit={p.PROVINCE}&on=2026-11-01&verify=true")
+    assert 'data-seal="ok"' in page.text
