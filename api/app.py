@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from api import errors, routes_auth, routes_commands, routes_queries
+from api import errors, routes_audit, routes_auth, routes_commands, routes_queries
 from api.config import BoardConfig
 from api.office import Office
 from api.reads import BoardReads
@@ -41,7 +41,12 @@ def create_app(office: Office, reads: BoardReads, users: UserStore, config: Boar
     app.state.office, app.state.reads, app.state.users = office, reads, users
     app.state.config, app.state.render_error = config, _render_error
     errors.install(app)
-    for router in (routes_auth.router, routes_commands.router, routes_queries.router):
+    for router in (
+        routes_auth.router,
+        routes_commands.router,
+        routes_queries.router,
+        routes_audit.router,
+    ):
         app.include_router(router)
     for pages in (pages_auth, pages_board, pages_inbox, pages_work, pages_year):
         app.include_router(pages.router)

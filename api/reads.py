@@ -145,6 +145,26 @@ class AuditRow(BaseModel):
     details: dict[str, Any]
 
 
+class AuditQuery(BaseModel):
+    """Which audit rows: whose record, whose doing, recorded when, and which page (keyset)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    member_id: UUID | None = None
+    actor_id: str | None = None
+    recorded_from: datetime | None = None
+    recorded_to: datetime | None = None
+    after: int | None = None
+    limit: int = 100
+
+
+class AuditPage(BaseModel):
+    """One page of the audit trail; `next_after` asks for the next page (None on the last)."""
+
+    rows: list[AuditRow]
+    next_after: int | None = None
+
+
 class SealStatus(BaseModel):
     """The seal's head beside the store's, and a verification's outcome when one was asked for."""
 
@@ -153,6 +173,7 @@ class SealStatus(BaseModel):
     store_head: int
     verified: bool | None = None
     checked: int | None = None
+    recomputed: int | None = None
     broken_at: int | None = None
     problem: str | None = None
 
@@ -188,12 +209,16 @@ class BoardReads(Protocol):
         """The newest notices the workflows addressed to the scope's units."""
         ...
 
-    async def audit(self, scope: Scope, member_id: UUID | None = None) -> list[AuditRow]:
-        """The audit trail of the scope's subtree, or of one member, in log order."""
+    async def audit(self, scope: Scope, query: AuditQuery) -> AuditPage:
+        """A page of the audit trail of the scope's subtree, or of one member, in log order."""
+        ...
+
+    async def evidence(self, scope: Scope) -> dict[str, Any]:
+        """The inspection evidence of the scope, as `liaison export-evidence` writes it."""
         ...
 
     async def seal(self, verify: bool = False) -> SealStatus:
-        """The seal's head; with `verify`, the chain recomputed from the stored events."""
+        """The seal's head; with `verify`, the chain checked against the stored events."""
         ...
 
     async def close(self) -> None:

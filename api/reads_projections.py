@@ -6,11 +6,11 @@ import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
-from uuid import UUID
 
-from starlette.concurrency import run_in_threadpool
-
+from api.errors import BoardError
 from api.reads import (
+    AuditPage,
+    AuditQuery,
     AuditRow,
     EscalationRow,
     Figures,
@@ -21,9 +21,10 @@ from api.reads import (
     Scope,
     SealStatus,
 )
+from api.reads_seal import SealVerifier
 from domain.errors import UnknownUnit
 from domain.state import LiaisonState, Stage
-from projections import dashboard, escalations, liaisons, lists, outbox, reads, seal
+from projections import dashboard, escalations, evidence, liaisons, lists, outbox, reads, seal
 from projections.dashboard import FAR_FUTURE, Period
 
 FIGURE_OF: dict[Metric, str] = {
@@ -81,6 +82,7 @@ class ProjectionReads:
 
     def __init__(self, database_url: str, fresh: Fresh | None = None) -> None:
         self.url, self.fresh = database_url, fresh
+        self.verifier = SealVerifier(database_url)
         self._pool: Any = None
 
     @asynccontextmanager
@@ -176,22 +178,44 @@ class ProjectionReads:
             found = await outbox.notifications(conn, units)
         return [NotificationRow.model_validate(n) for n in found]
 
-    async def audit(self, scope: Scope, member_id: UUID | None = None) -> list[AuditRow]:
-        """The audit trail of the scope's subtree (or of one member), as recorded by its time."""
+    async def audit(self, scope: Scope, query: AuditQuery) -> AuditPage:
+        """A page of the audit trail of the scope's subtree (or of one member), by keyset."""
         async with self.connection() as conn:
-            units = None if member_id else await dashboard.scope(conn, scope.unit_id, scope.on)
-            found = await reads.audit(
-                conn, member_id=member_id, units=units, recorded_to=scope.recorded_by
+            units = (
+                None if query.member_id else await dashboard.scope(conn, scope.unit_id, scope.on)
             )
-        return [AuditRow.model_validate({**r, "details": json.loads(r["details"])}) for r in found]
+            found = await reads.audit(
+                conn, member_id=query.member_id, actor_id=query.actor_id, units=units,
+                recorded_from=query.recorded_from,
+                recorded_to=query.recorded_to or scope.recorded_by,
+                after=query.after, limit=query.limit + 1,
+            )  # fmt: skip
+        rows = [AuditRow.model_validate({**r, "details": json.loads(r["details"])}) for r in found]
+        more = len(rows) > query.limit
+        rows = rows[: query.limit]
+        return AuditPage(rows=rows, next_after=rows[-1].notification_id if more else None)
+
+    async def evidence(self, scope: Scope) -> dict[str, Any]:
+        """The evidence file of `liaison export-evidence`, fixed at the seal's head by then."""
+        async with self.connection() as conn:
+            try:
+                return await evidence.export(conn, scope.unit_id, scope.on, scope.recorded_by)
+            except ValueError:
+                raise BoardError(
+                    409,
+                    "not_sealed",
+                    "Nothing was sealed by then.",
+                    "Khi đó chưa có gì niêm phong.",
+                ) from None
 
     async def seal(self, verify: bool = False) -> SealStatus:
-        """The seal's head; with `verify`, the whole chain recomputed (seconds on a big store)."""
+        """The seal's head; with `verify`, the chain checked (incrementally, one at a time)."""
         async with self.connection() as conn:
             status = SealStatus.model_validate(await seal.head(conn))
         if verify:
-            verdict = await run_in_threadpool(seal.verify_url, self.url)
+            verdict = await self.verifier.verdict()
             status.verified, status.checked = verdict.ok, verdict.checked
+            status.recomputed = verdict.recomputed
             if verdict.broken is not None:
                 status.broken_at, status.problem = verdict.broken.position, verdict.broken.problem
         return status

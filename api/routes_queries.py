@@ -12,7 +12,6 @@ from pydantic import BaseModel
 from api.deps import CurrentUser, Desk, DeskDep, ReadsDep
 from api.errors import ERROR_RESPONSES
 from api.reads import (
-    AuditRow,
     EscalationRow,
     Figures,
     MeetingRow,
@@ -20,7 +19,6 @@ from api.reads import (
     NotificationRow,
     Row,
     Scope,
-    SealStatus,
 )
 from api.users import UserPublic
 from domain.deadlines import Deadline
@@ -113,22 +111,6 @@ async def unit_notifications(unit_id: str, desk: DeskDep, reads: ReadsDep) -> li
     return await reads.notifications(await scope_of(desk, unit_id, None, None, None))
 
 
-@router.get("/units/{unit_id}/audit")
-async def unit_audit(
-    unit_id: str, desk: DeskDep, reads: ReadsDep, recorded_by: RecordedBy = None
-) -> list[AuditRow]:
-    """The audit trail of the unit's subtree: every event, who did it, when, and why."""
-    return await reads.audit(await scope_of(desk, unit_id, None, None, recorded_by))
-
-
-@router.get("/seal")
-async def seal_status(
-    reads: ReadsDep, user: CurrentUser, verify: Annotated[bool, Query()] = False
-) -> SealStatus:
-    """The tamper-evident seal's head; `verify=true` recomputes the chain over the whole store."""
-    return await reads.seal(verify)
-
-
 async def readable_member(desk: Desk, member_id: UUID) -> MemberView:
     """The member, once the user may read one of the units the member's record concerns."""
     member = await desk.run(lambda: desk.office.member(member_id), "read", str(member_id))
@@ -151,15 +133,6 @@ async def member_timeline(member_id: UUID, desk: DeskDep) -> list[TimelineEntry]
     """Every event of the member's liaisons, with who did it, when, and the stage after it."""
     await readable_member(desk, member_id)
     return await desk.run(lambda: desk.office.timeline(member_id), "read", str(member_id))
-
-
-@router.get("/members/{member_id}/audit")
-async def member_audit(member_id: UUID, desk: DeskDep, reads: ReadsDep) -> list[AuditRow]:
-    """Every event of the member's record, in the order the store recorded them."""
-    member = await readable_member(desk, member_id)
-    today = desk.today()
-    scope = Scope(unit_id=member.workplace_unit_id, year=today.year, on=today)
-    return await reads.audit(scope, member_id)
 
 
 @router.get("/liaisons/{liaison_id}")

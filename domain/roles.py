@@ -128,3 +128,16 @@ def authorise(
             f"Việc {action.value} thuộc đơn vị {', '.join(unit_ids)}, ngoài phạm vi "
             f"{actor.unit_id} của {actor.id}.",
         )
+
+
+SEAL_VERIFIERS = frozenset({Role.SUPERVISOR, Role.INSPECTOR, Role.ADMINISTRATOR})
+"""Who may have the seal recomputed (kiểm tra niêm phong): it reads every stored event."""
+
+
+def require_seal_verifier(actor: Actor) -> None:
+    """Refuse unless the actor's role may have the seal verified."""
+    if actor.role not in SEAL_VERIFIERS:
+        raise OutOfScope(
+            f"A {actor.role.value} may not have the seal verified.",
+            f"Vai trò {actor.role.value} không được phép kiểm tra niêm phong.",
+        )

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import date, datetime
 from typing import Any
 
-from projections import reads
+from projections import reads, seal
 from projections.dashboard import Period, dashboard, scope
 from projections.figures import FIGURES
 from projections.lists import ListQuery, members_behind
@@ -75,3 +76,20 @@ async def mismatches(conn: Any, evidence: dict[str, Any]) -> list[str]:
     now = await _body(conn, period, position)
     problems += [f"{part} differs from the file" for part in now if now[part] != evidence.get(part)]
     return problems
+
+
+def seal_problems(verdict: seal.Verdict) -> list[str]:
+    """The seal's break as a line of `liaison verify`'s report (empty when intact)."""
+    if verdict.broken is None:
+        return []
+    return [f"seal broken at position {verdict.broken.position} ({verdict.broken.problem})"]
+
+
+async def check(url: str, evidence: dict[str, Any]) -> list[str]:
+    """`liaison verify --evidence`: the seal recomputed from the stored events, then the file."""
+    problems = seal_problems(await asyncio.to_thread(seal.verify_url, url))
+    conn = await reads.connect(url)
+    try:
+        return problems + await mismatches(conn, evidence)
+    finally:
+        await conn.close()

@@ -50,15 +50,19 @@ async def audit(
     recorded_from: datetime | None = None,
     recorded_to: datetime | None = None,
     upto: int | None = None,
+    after: int | None = None,
     limit: int = 1000,
 ) -> list[dict[str, Any]]:
-    """Audit rows by member, actor, unit subtree (unit ids) and recorded period, in log order."""
+    """Audit rows by member, actor, unit subtree (unit ids) and recorded period, in log order.
+
+    Pages by keyset: `after` is the last notification id of the previous page."""
     rows = await conn.fetch(
         f"SELECT {AUDIT_COLUMNS} FROM audit_event WHERE ($1::uuid IS NULL OR member_id = $1)"
         " AND ($2::text IS NULL OR actor_id = $2) AND ($3::text[] IS NULL OR units && $3)"
         " AND ($4::timestamptz IS NULL OR recorded_at >= $4)"
         " AND ($5::timestamptz IS NULL OR recorded_at <= $5)"
         " AND ($6::bigint IS NULL OR notification_id <= $6)"
+        " AND ($8::bigint IS NULL OR notification_id > $8)"
         " ORDER BY notification_id LIMIT $7",
         member_id,
         actor_id,
@@ -67,6 +71,7 @@ async def audit(
         recorded_to,
         upto,
         limit,
+        after,
     )
     return [dict(r) for r in rows]
 

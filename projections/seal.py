@@ -70,6 +70,8 @@ class Verdict:
     head_position: int
     head: str
     broken: Break | None
+    recomputed: int = 0
+    """How many links this verification recomputed (fewer than `checked` when incremental)."""
 
     @property
     def ok(self) -> bool:
@@ -77,8 +79,9 @@ class Verdict:
         return self.broken is None
 
 
-def _stream(cur: Cursor, statement: str, batch: int = 5000) -> Iterator[dict[str, Any]]:
-    after = -1
+def _stream(
+    cur: Cursor, statement: str, after: int = -1, batch: int = 5000
+) -> Iterator[dict[str, Any]]:
     while True:
         cur.execute(statement, (after, batch))
         rows = cur.fetchall()
@@ -88,14 +91,20 @@ def _stream(cur: Cursor, statement: str, batch: int = 5000) -> Iterator[dict[str
         after = int(rows[-1]["notification_id"])
 
 
-def verify(cur: Cursor) -> Verdict:
-    """Recompute the chain from the stored events and compare it with every sealed link."""
+def verify(cur: Cursor, since: Verdict | None = None) -> Verdict:
+    """Recompute the chain from the stored events and compare it with every sealed link.
+
+    With `since` (an intact verdict), only the links after its head are recomputed, starting from
+    its head link; the caller vouches that nothing up to there has changed since.
+    """
+    start = since.head_position if since else -1
     events = (
         rows_from([r])[0]
         for r in _stream(
             cur,
             "SELECT notification_id, originator_id, originator_version, topic, state"
             f" FROM {EVENTS_TABLE} WHERE notification_id > %s ORDER BY notification_id LIMIT %s",
+            start,
         )
     )
     # A second cursor, so that the two keyset reads interleave on one connection.
@@ -103,8 +112,11 @@ def verify(cur: Cursor) -> Verdict:
         cur.connection.cursor(row_factory=cur.row_factory),
         "SELECT notification_id, link FROM seal_link WHERE notification_id > %s"
         " ORDER BY notification_id LIMIT %s",
+        start,
     )
-    previous, checked, head_position = GENESIS, 0, 0
+    previous = bytes.fromhex(since.head) if since else GENESIS
+    checked, head_position = (since.checked, since.head_position) if since else (0, 0)
+    begun = checked
     for seal_row in sealed:
         position = int(seal_row["notification_id"])
         row = next(events, None)
@@ -118,9 +130,10 @@ def verify(cur: Cursor) -> Verdict:
             if current != bytes(seal_row["link"]):
                 problem, where = "altered", position
         if problem is not None:
-            return Verdict(checked, head_position, previous.hex(), Break(where, problem))
+            broken = Break(where, problem)
+            return Verdict(checked, head_position, previous.hex(), broken, checked - begun)
         previous, checked, head_position = current, checked + 1, position
-    return Verdict(checked, head_position, previous.hex(), None)
+    return Verdict(checked, head_position, previous.hex(), None, checked - begun)
 
 
 def link_at(cur: Cursor, position: int) -> str | None:
@@ -143,7 +156,9 @@ async def head(conn: Any) -> dict[str, Any]:
     }
 
 
-def verify_url(url: str) -> Verdict:
+def verify_url(url: str, since: Verdict | None = None) -> Verdict:
     """`verify` on its own connection to the store's database (the URL carries the schema)."""
     with psycopg.connect(url, row_factory=dict_row) as conn, conn.cursor() as cur:
-        return verify(cur)
+        if since is not None and link_at(cur, since.head_position) != since.head:
+            since = None  # the sealed links were rebuilt or changed: start from the genesis
+        return verify(cur, since)

@@ -151,11 +151,7 @@ def verify(
             verdict = verify_seal(cur)
     finally:
         projector.close()
-    problems = []
-    if verdict.broken is not None:
-        problems.append(
-            f"seal broken at position {verdict.broken.position} ({verdict.broken.problem})"
-        )
+    problems = evidence.seal_problems(verdict)
     if evidence_file is not None:
         data = json.loads(evidence_file.read_text(encoding="utf-8"))
         problems += _read(lambda conn: evidence.mismatches(conn, data))

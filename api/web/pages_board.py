@@ -15,6 +15,7 @@ from api.deps import ReadsDep
 from api.errors import BoardError
 from api.i18n import language_of
 from api.reads import Figures, Metric, Scope
+from api.routes_audit import may_verify_seal, verifies_seal
 from api.routes_queries import readable_member, scope_of
 from api.web.charts import Bar, bars
 from api.web.render import WebDesk, WebSession, page
@@ -28,7 +29,7 @@ Text = Annotated[str | None, Query(max_length=40)]
 T = TypeVar("T", date, datetime)
 
 
-def _parsed(raw: str | None, kind: type[T]) -> T | None:
+def parsed(raw: str | None, kind: type[T]) -> T | None:
     """An optional date or time from a form field that may be left empty."""
     if not raw:
         return None
@@ -145,10 +146,15 @@ async def inspect(
     verify: bool = False,
 ) -> HTMLResponse:  # fmt: skip
     """The board of a unit as it was on a date (and as recorded by a time), beside another date."""
-    recorded_by, compare = _parsed(recorded, datetime), _parsed(compare_on, date)
-    seal = await reads.seal(verify)
+    recorded_by, compare = parsed(recorded, datetime), parsed(compare_on, date)
+    if verify:
+        await may_verify_seal(desk)
+    seal, may_verify = await reads.seal(verify), verifies_seal(desk)
     if on is None:
-        return page(request, "inspect.html", session, now=None, today=desk.today(), seal=seal)
+        return page(
+            request, "inspect.html", session, now=None, today=desk.today(), seal=seal,
+            may_verify=may_verify,
+        )  # fmt: skip
     scope = await scope_of(desk, unit or session.user.unit_id, None, on, recorded_by)
     now = await reads.figures(scope)
     other = None
@@ -158,7 +164,7 @@ async def inspect(
         request, "inspect.html", session, now=now, other=other, metrics=list(Metric),
         grade_names=grade_names(desk, scope, language_of(request)),
         link=list_link, today=desk.today(), evidence=list_link(scope, "x").replace(
-            "/list/x", "/inspect/evidence"), seal=seal,
+            "/list/x", "/inspect/evidence"), seal=seal, may_verify=may_verify,
     )  # fmt: skip
 
 
@@ -167,19 +173,11 @@ async def evidence(
     session: WebSession, desk: WebDesk, reads: ReadsDep, unit: str | None = None,
     year: YearQ = None, on: Day = None, recorded_by: Moment = None,
 ) -> Response:  # fmt: skip
-    """The inspection's evidence as a JSON download: the figures and every list behind them."""
+    """The inspection's evidence as a JSON download, the file `liaison verify --evidence` checks."""
     scope = await scope_of(desk, unit or session.user.unit_id, year, on, recorded_by)
-    body = {
-        "inspected_by": session.user.username,
-        "figures": (await reads.figures(scope)).model_dump(mode="json"),
-        "lists": {
-            m.value: [r.model_dump(mode="json") for r in await reads.rows(scope, m)] for m in Metric
-        },
-        "seal": None,
-    }
     name = f"liaison-evidence-{scope.unit_id}-{scope.on.isoformat()}.json"
     return Response(
-        json.dumps(body, ensure_ascii=False, indent=1),
+        json.dumps(await reads.evidence(scope), ensure_ascii=False, indent=1),
         media_type="application/json",
         headers={"content-disposition": f'attachment; filename="{name}"'},
     )

@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Annotated
+from urllib.parse import urlencode
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
 from api.deps import ReadsDep
 from api.i18n import language_of, word
-from api.reads import Scope
+from api.reads import AuditQuery
+from api.routes_audit import member_trail
 from api.routes_commands import resolution
-from api.routes_queries import readable_member, scope_of
+from api.routes_queries import scope_of
 from api.schemas import ResolveEscalationBody
 from api.web.forms import command_id, form_day, may_do
+from api.web.pages_board import Text, parsed
 from api.web.render import CheckedForm, WebDesk, WebSession, page
 from domain.errors import Refused
 from domain.roles import Action
 
 router = APIRouter(include_in_schema=False)
+PAGE_SIZE = 100
 
 
 async def _inbox(
@@ -77,15 +83,28 @@ async def notifications(
 @router.get("/audit")
 async def audit(
     request: Request, session: WebSession, desk: WebDesk, reads: ReadsDep,
-    unit: str | None = None, member: UUID | None = None,
+    unit: str | None = None, member: UUID | None = None, actor: Text = None,
+    recorded_from: Text = None, recorded_to: Text = None,
+    after: Annotated[int | None, Query(ge=0)] = None,
 ) -> HTMLResponse:  # fmt: skip
-    """The audit trail of a unit's subtree (default: the user's) or of one member."""
-    today = desk.today()
+    """A page of the audit trail of a unit's subtree (default: the user's) or of one member."""
+    query = AuditQuery(
+        actor_id=actor or None, recorded_from=parsed(recorded_from, datetime),
+        recorded_to=parsed(recorded_to, datetime), after=after, limit=PAGE_SIZE,
+    )  # fmt: skip
     if member is not None:
-        view = await readable_member(desk, member)
-        scope = Scope(unit_id=view.workplace_unit_id, year=today.year, on=today)
-        rows = await reads.audit(scope, member)
+        scope, query = await member_trail(desk, member, query)
     else:
         scope = await scope_of(desk, unit or session.user.unit_id, None, None, None)
-        rows = await reads.audit(scope)
-    return page(request, "audit.html", session, rows=rows, scope=scope, member=member)
+    found = await reads.audit(scope, query)
+    filters = {
+        "unit": None if member else scope.unit_id, "member": member, "actor": actor,
+        "recorded_from": recorded_from, "recorded_to": recorded_to,
+    }  # fmt: skip
+    kept = {k: str(v) for k, v in filters.items() if v}
+    return page(
+        request, "audit.html", session, rows=found.rows, scope=scope, member=member, filters=kept,
+        first=f"/audit?{urlencode(kept)}" if after is not None else None,
+        next=f"/audit?{urlencode({**kept, 'after': found.next_after})}"
+        if found.next_after is not None else None,
+    )  # fmt: skip

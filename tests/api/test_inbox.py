@@ -184,10 +184,11 @@ async def test_the_audit_trail_by_unit_and_member(client: httpx.AsyncClient, aut
     clerk = await auth("clerk")
     trail = await client.get(f"/api/members/{member_id}/audit", headers=clerk)
     assert trail.status_code == 200, trail.text
-    assert [r["event"] for r in trail.json()] == ["MemberRegistered", "LiaisonOpened", "Referred"]
-    assert {r["actor_id"] for r in trail.json()} == {"clerk"}
+    rows = trail.json()["rows"]
+    assert [r["event"] for r in rows] == ["MemberRegistered", "LiaisonOpened", "Referred"]
+    assert {r["actor_id"] for r in rows} == {"clerk"}
     unit = await client.get(f"/api/units/{p.WORKPLACE}/audit", headers=clerk)
-    assert {"MemberRegistered", "Referred"} <= {r["event"] for r in unit.json()}
+    assert {"MemberRegistered", "Referred"} <= {r["event"] for r in unit.json()["rows"]}
     outsider = await auth("clerk2")
     assert (
         await client.get(f"/api/members/{member_id}/audit", headers=outsider)

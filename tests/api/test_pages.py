@@ -20,6 +20,8 @@ PAGES = [
     "/forms/requests",
     "/escalations",
     "/notifications",
+    "/audit",
+    "/audit?actor=clerk&recorded_from=2026-01-01T00:00&recorded_to=",
     "/inspect",
     f"/inspect?unit={p.PROVINCE}&on=2025-12-31&compare_on=2026-11-01&recorded=",
     f"/list/in_scope?unit={p.PROVINCE}",

@@ -10,6 +10,7 @@ import pytest
 from api.office import Office
 from tests.api.conftest import Auth, body
 from tests.api.test_commands import attending, post
+from tests.api.test_inbox import escalated
 from tests.integration import province as p
 
 # What each role would do on a liaison if it were theirs.
@@ -125,11 +126,56 @@ async def test_reads_outside_the_subtree_are_refused(
         f"/api/units/{p.PROVINCE}/liaisons",
         f"/api/units/{p.COMMUNE}/meetings",
         f"/api/units/{p.PROVINCE}/escalations",
+        f"/api/units/{p.COMMUNE}/escalations",
+        f"/api/units/{p.COMMUNE}/notifications",
+        f"/api/units/{p.PROVINCE}/notifications",
+        f"/api/units/{p.WORKPLACE}/audit",
+        f"/api/units/{p.CELL}/audit?actor=secretary&limit=5",
+        f"/api/members/{member_id}/audit",
+        f"/api/units/{p.PROVINCE}/evidence",
     ):
         response = await client.get(path, headers=headers)
         assert response.status_code == 403, (path, response.text)
         assert response.json()["code"] == "out_of_scope"
-    assert refusals(office) == 8
+    assert refusals(office) == 15
+
+
+SEAL_VERIFIERS = {"supervisor", "inspector", "admin", "inspector2"}
+
+
+@pytest.mark.parametrize("username", READERS_OUTSIDE)
+async def test_seal_verification_from_outside_is_refused_unless_the_role_verifies(
+    client: httpx.AsyncClient, auth: Auth, office: Office, username: str
+) -> None:
+    await attending(client, auth)
+    headers = await auth(username)
+    head = await client.get("/api/seal", headers=headers)
+    assert head.status_code == 200, head.text
+    response = await client.get("/api/seal?verify=true", headers=headers)
+    if username in SEAL_VERIFIERS:  # the seal spans the whole store; the role decides
+        assert response.status_code == 200, response.text
+        assert refusals(office) == 0
+    else:
+        assert response.status_code == 403, response.text
+        assert response.json()["code"] == "out_of_scope"
+        assert refusals(office) == 1
+
+
+@pytest.mark.parametrize("username", READERS_OUTSIDE)
+async def test_resolving_an_escalation_from_outside_is_refused_and_recorded(
+    client: httpx.AsyncClient, auth: Auth, office: Office, username: str
+) -> None:
+    _, escalation_id = await escalated(client, auth, office)
+    headers = await auth(username)
+    response = await post(
+        client, headers, "resolve-escalation", **body(escalation_id=escalation_id, comment="xong")
+    )
+    assert response.status_code == 403, response.text
+    assert response.json()["code"] == "out_of_scope"
+    assert refusals(office) == 1
+    inbox = await client.get(f"/api/units/{p.PROVINCE}/escalations", headers=headers)
+    assert inbox.status_code == 403
+    assert refusals(office) == 2
 
 
 @pytest.mark.parametrize("username", READERS_INSIDE)

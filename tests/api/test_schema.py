@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any, cast
 
 import pytest
 import schemathesis
-from fastapi import FastAPI
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -18,7 +18,15 @@ from starlette.testclient import TestClient
 
 from api.app import create_app
 from api.config import BoardConfig
-from tests.api.conftest import PASSWORD
+from api.office import Office
+from api.reads_projections import ProjectionReads
+from api.users import UserStore
+from projections.catalog import all_models
+from projections.runner import Projector
+from tests.api.conftest import FAST, PASSWORD, USERS, second_branch
+from tests.conftest import isolated_schema
+from tests.integration import province as p
+from workers.bootstrap import persistence_env
 
 CHECKS: Any = [
     schemathesis.checks.not_a_server_error,
@@ -36,14 +44,44 @@ SPEC = create_app(
 schema = schemathesis.openapi.from_dict(SPEC)
 
 
+@pytest.fixture(scope="module")
+def board(pg_server_url: str) -> Iterator[tuple[TestClient, dict[str, str], Projector]]:
+    """One province, app and supervisor token for every operation (building them is most of the
+    cost); reads do not catch the projector up each time: `caught_up` does, once per operation."""
+    with isolated_schema(pg_server_url) as url:
+        office = Office(env=persistence_env(url), clock=p.clock)
+        p.build_province(office)
+        second_branch(office)
+        users = UserStore(url, hasher=FAST)
+
+        async def add_users() -> None:
+            await users.setup()
+            for name, (role, unit) in USERS.items():
+                await users.add(name, PASSWORD, role, unit)
+
+        asyncio.run(add_users())
+        projector = Projector(persistence_env(url), all_models())
+        config = BoardConfig(database_url=url, secure_cookies=False)
+        app = create_app(office, ProjectionReads(url), users, config)
+        try:
+            with TestClient(app, base_url="http://board.test") as client:
+                response = client.post(
+                    "/api/auth/token", json={"username": "supervisor", "password": PASSWORD}
+                )
+                token = {"Authorization": f"Bearer {response.json()['access_token']}"}
+                yield client, token, projector
+        finally:
+            projector.close()
+
+
 @pytest.fixture
-def signed_in(app: FastAPI) -> Iterator[tuple[TestClient, dict[str, str]]]:
-    """A client of the real app and a supervisor's bearer header (requests reach the domain)."""
-    with TestClient(app, base_url="http://board.test") as client:
-        response = client.post(
-            "/api/auth/token", json={"username": "supervisor", "password": PASSWORD}
-        )
-        yield client, {"Authorization": f"Bearer {response.json()['access_token']}"}
+def signed_in(
+    board: tuple[TestClient, dict[str, str], Projector],
+) -> tuple[TestClient, dict[str, str]]:
+    """The client and the supervisor's header, the read models caught up before the examples."""
+    client, headers, projector = board
+    projector.catch_up()
+    return client, headers
 
 
 @schema.parametrize()
