@@ -12,7 +12,16 @@ from rich.table import Table
 
 from domain.labels import EVENTS, STAGES, label
 from domain.office import LiaisonOffice
-from workers import bootstrap, cli_commands, cli_read, cli_users, embedded, walkthrough
+from workers import (
+    bootstrap,
+    cli_commands,
+    cli_read,
+    cli_scale,
+    cli_users,
+    embedded,
+    onboarding,
+    walkthrough,
+)
 from workers.cli_support import app, console, office, run, settings, today
 
 
@@ -53,7 +62,12 @@ def print_timeline(liaison_office: LiaisonOffice, card: str) -> None:
 
 
 @app.command()
-def up(once: Annotated[bool, typer.Option(help="Set up, show, and exit at once.")] = False) -> None:
+def up(
+    once: Annotated[bool, typer.Option(help="Set up, show, and exit at once.")] = False,
+    demo: Annotated[
+        bool, typer.Option(help="Load a seeded 1,000-member demo province first (once).")
+    ] = False,
+) -> None:
     """Start Liaison on the embedded defaults and show it working; Ctrl-C stops it."""
     config = settings()
     url = embedded.database_url(config)
@@ -61,6 +75,8 @@ def up(once: Annotated[bool, typer.Option(help="Set up, show, and exit at once."
     console.print(f"[bold]Liaison[/] · PostgreSQL: {where}")
     liaison_office = bootstrap.build_office(config)
     walkthrough.record_sample_year(liaison_office, today())
+    if demo:
+        load_demo_province(liaison_office)
     console.print(
         f"Event store ready: {liaison_office.recorder.max_notification_id() or 0} events"
         f" (schema in {url.split('?')[0]})."
@@ -77,7 +93,9 @@ def up(once: Annotated[bool, typer.Option(help="Set up, show, and exit at once."
     stack = start_stack(config, url)
     ui = stack.ui_url or f"the UI of {stack.temporal_address} (TEMPORAL_ADDRESS)"
     console.print(f"Temporal: {stack.temporal_address} · UI: [cyan]{ui}[/]")
-    console.print("Running worker and dispatcher. Press Ctrl-C to stop.")
+    console.print("Running the worker, dispatcher, projector and board. Press Ctrl-C to stop.")
+    if demo:
+        onboarding.start_in_background(config, liaison_office, console.print)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         while not stack.failed():
@@ -88,6 +106,21 @@ def up(once: Annotated[bool, typer.Option(help="Set up, show, and exit at once."
     finally:
         stack.stop()
     console.print("Stopped; data kept for the next start.")
+
+
+def load_demo_province(liaison_office: LiaisonOffice) -> None:
+    """Load the demo province into the store unless it is already there."""
+    from workers.province import demo as demo_province
+
+    console.print("Demo province: 1,000 members, 10 years of history (seed 1)…")
+    report = demo_province.ensure(liaison_office)
+    if report is None:
+        console.print("  already loaded.")
+    else:
+        console.print(
+            f"  {report.valid:,} members, {report.events:,} events in {report.seconds:.0f} s"
+            f" ({len(report.problems)} problems)."
+        )
 
 
 @app.command()
@@ -104,7 +137,7 @@ def timeline(card: Annotated[str, typer.Argument(help="Party card number")]) -> 
     print_timeline(office(), card)
 
 
-__all__ = ["app", "cli_commands", "cli_read", "cli_users"]
+__all__ = ["app", "cli_commands", "cli_read", "cli_scale", "cli_users"]
 
 
 def main() -> None:

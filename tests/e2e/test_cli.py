@@ -180,3 +180,12 @@ def test_embedded_postgres_keeps_data_across_restarts(tmp_path: Path):
     timeline = liaison("timeline", "93000001", env=env)
     assert timeline.returncode == 0, timeline.stderr
     assert "Reported back" in timeline.stdout
+
+
+def test_up_with_the_demo_province_loads_it_once(settings_env: dict[str, str]):
+    first = liaison("up", "--once", "--demo", env=settings_env)
+    assert first.returncode == 0, first.stderr
+    assert "1,000 members" in first.stdout, first.stdout
+    again = liaison("up", "--once", "--demo", env=settings_env)
+    assert again.returncode == 0, again.stderr
+    assert "already loaded" in again.stdout

@@ -1,0 +1,129 @@
+"""As-of inspection of a commune and of the whole province at three past dates (target < 1 s).
+
+Each inspection is the board's dashboard as `liaison inspect` prints it (the period's figures and
+the same period of the previous year) for an effective date, and once more as the records stood
+at a past recorded time. Each is run three times and the median reported beside the raw limit
+measured in the same run: a plain `count(*)` over the facts table the figures are read from.
+Projection catch-up itself is `bench/bench_projection.py`'s figure, not measured again here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import partial
+from typing import Any
+
+from bench.common import Figure, office_on, scratch_schema, show
+from projections import reads
+from projections.catalog import MODELS
+from projections.dashboard import Period, dashboard
+from projections.runner import Projector
+from workers.bootstrap import persistence_env
+from workers.province import demo
+from workers.province.demo_tree import PROVINCE
+
+UNTIL = date(2025, 12, 31)
+DATES = (date(2019, 12, 31), date(2024, 6, 30), date(2025, 12, 31))
+"""Before the 2020 regulation change, before the 1 July 2025 merger, and after it."""
+RUNS = 3
+LIMIT_SECONDS = 1.0
+READ_MODELS = ("units", "facts", "escalations")
+"""The read models the dashboard reads (the audit trail, timeline and seal are not needed here)."""
+
+_LARGEST_COMMUNE = (
+    "WITH n AS (SELECT coalesce(unit_id, workplace_id) AS unit_id, count(*) AS n FROM fact"
+    " GROUP BY 1)"
+    " SELECT a.ancestor_id FROM unit_ancestry a JOIN unit u ON u.unit_id = a.ancestor_id"
+    " JOIN n ON n.unit_id = a.unit_id WHERE u.kind = 'commune_committee'"
+    " AND a.valid_from <= $1 AND (a.valid_until IS NULL OR $1 < a.valid_until)"
+    " GROUP BY a.ancestor_id ORDER BY sum(n.n) DESC, a.ancestor_id LIMIT 1"
+)
+"""The commune in force on a date with the most fact rows rolling into it (the worst case)."""
+_MIDDLE_RECORDED = "SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY recorded_at) FROM fact"
+"""A known-at time at which half of the facts had been recorded."""
+
+
+@dataclass(frozen=True)
+class Seconds(Figure):
+    """A time in seconds beside a raw time, with `target` as the most seconds allowed."""
+
+    def line(self) -> str:
+        """The printed line: seconds, raw seconds, how many times the raw, target verdict."""
+        text = f"{self.name}: {self.value:.3f} s"
+        if self.raw_value:
+            times = self.value / self.raw_value
+            text += f" | raw {self.raw_name}: {self.raw_value:.3f} s | {times:.1f}× raw"
+        if self.target is not None:
+            verdict = "met" if self.value < self.target else "MISSED"
+            text += f" | target < {self.target:g} s: {verdict}"
+        return text
+
+
+async def _median(call: Callable[[], Awaitable[Any]], runs: int = RUNS) -> float:
+    """The median wall time of `runs` calls, in seconds."""
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        await call()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+async def _inspect(url: str, schema: str) -> list[Figure]:
+    conn = await reads.connect(url, schema)
+    try:
+        facts = int(await conn.fetchval("SELECT count(*) FROM fact"))
+        raw = await _median(lambda: conn.fetchval("SELECT count(*) FROM fact"))
+        known_at: datetime = await conn.fetchval(_MIDDLE_RECORDED)
+        print(
+            f"as-of: {facts:,} fact rows; known-at {known_at.isoformat()} (half of them recorded)",
+            flush=True,
+        )
+        figures: list[Figure] = []
+        for day in DATES:
+            commune = str(await conn.fetchval(_LARGEST_COMMUNE, day))
+            for label, unit in ((f"commune {commune}", commune), ("province", PROVINCE)):
+                for mode, at in (("effective", None), ("known-at", known_at)):
+                    seconds = await _median(partial(dashboard, conn, Period(unit, day, at)))
+                    figures.append(
+                        Seconds(
+                            f"as-of inspection {label} {day.isoformat()} ({mode})",
+                            seconds,
+                            "s",
+                            "count(*) over fact",
+                            raw,
+                            LIMIT_SECONDS,
+                        )
+                    )
+        return figures
+    finally:
+        await conn.close()
+
+
+def run(url: str, members: int, seed: int = 1) -> list[Figure]:
+    """Import a demo province, catch every read model up, then time the inspections."""
+    province = demo.generate(members, seed, UNTIL)
+    with scratch_schema(url) as schema:
+        office = office_on(url, schema)
+        report = demo.load(office, province)
+        projector = Projector(
+            persistence_env(url, schema), [MODELS[name]() for name in READ_MODELS]
+        )
+        try:
+            started = time.perf_counter()
+            done = projector.catch_up()
+            caught_up = time.perf_counter() - started
+        finally:
+            projector.close()
+        print(
+            f"as-of: {members:,} members, {report.events:,} events imported,"
+            f" {done:,} projected in {caught_up:.1f} s",
+            flush=True,
+        )
+        figures = asyncio.run(_inspect(url, schema))
+    return show(figures)

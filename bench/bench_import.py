@@ -1,0 +1,77 @@
+"""Import of a demo province with ten years of history, against plain batched INSERT and COPY."""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+
+import psycopg
+from eventsourcing.persistence import StoredEvent
+from psycopg import sql
+
+from bench.common import Figure, office_on, scratch_schema, show
+from bench.raw import copy_rate, insert_rate
+from domain.application import MAX_EVENTS_PER_SAVE
+from workers.province import demo
+from workers.province.bulk import BulkWriter
+
+UNTIL = date(2025, 12, 31)
+
+
+def stored_rows(url: str, schema: str, table: str) -> list[StoredEvent]:
+    """Every stored event of the schema, in notification order."""
+    statement = sql.SQL(
+        "SELECT originator_id, originator_version, topic, state FROM {} ORDER BY notification_id"
+    ).format(sql.Identifier(schema, table))
+    with psycopg.connect(url) as conn, conn.cursor(binary=True) as cur:
+        cur.execute(statement)
+        return [
+            StoredEvent(originator_id=r[0], originator_version=r[1], topic=r[2], state=bytes(r[3]))
+            for r in cur.fetchall()
+        ]
+
+
+def run(url: str, members: int, seed: int = 1) -> list[Figure]:
+    """Generate and import end to end; then time the append alone and the raw limits, same rows."""
+    started = time.perf_counter()
+    province = demo.generate(members, seed, UNTIL)
+    generated = time.perf_counter() - started
+    with scratch_schema(url) as schema:
+        office = office_on(url, schema)
+        report = demo.load(office, province)
+        table = office.recorder.events_table_name  # type: ignore[attr-defined]
+        rows = stored_rows(url, schema, table)
+        with scratch_schema(url) as again:
+            writer = BulkWriter(office_on(url, again))
+            t = time.perf_counter()
+            writer.save_all(rows)
+            append = len(rows) / (time.perf_counter() - t)
+        raw_insert = insert_rate(url, schema, rows, MAX_EVENTS_PER_SAVE)
+        raw_copy = copy_rate(url, schema, rows, MAX_EVENTS_PER_SAVE)
+    print(
+        f"import: {members:,} members, {len(rows):,} events ({report.meetings:,} meetings),"
+        f" generated in {generated:.1f} s, imported in {report.seconds:.1f} s,"
+        f" {len(report.problems)} problems",
+        flush=True,
+    )
+    insert = f"executemany INSERT {MAX_EVENTS_PER_SAVE}/tx"
+    return show(
+        [
+            Figure(
+                "import end to end (validate+encode+append)",
+                report.rate,
+                "events/s",
+                insert,
+                raw_insert,
+                0.5,
+            ),
+            Figure("bulk append alone (same rows)", append, "events/s", insert, raw_insert, 0.5),
+            Figure(
+                "bulk append alone vs COPY",
+                append,
+                "events/s",
+                f"COPY {MAX_EVENTS_PER_SAVE}/tx",
+                raw_copy,
+            ),
+        ]
+    )

@@ -1,0 +1,80 @@
+"""What every benchmark shares: a scratch schema on the bench PostgreSQL and one way to print."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import psycopg
+from psycopg import sql
+
+from domain.office import LiaisonOffice
+from workers.bootstrap import persistence_env
+
+DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def bench_url() -> str:
+    """The PostgreSQL to measure: LIAISON_BENCH_DATABASE_URL, else the test server, else local."""
+    return (
+        os.environ.get("LIAISON_BENCH_DATABASE_URL")
+        or os.environ.get("LIAISON_TEST_DATABASE_URL")
+        or DEFAULT_URL
+    )
+
+
+@contextmanager
+def scratch_schema(url: str, prefix: str = "bench") -> Iterator[str]:
+    """A fresh schema, dropped afterwards."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+    try:
+        yield schema
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+
+
+def office_on(url: str, schema: str) -> LiaisonOffice:
+    """The domain application on that schema."""
+    return LiaisonOffice(env=persistence_env(url, schema), clock=lambda: datetime.now(UTC))
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One measured figure beside the raw limit measured in the same run."""
+
+    name: str
+    value: float
+    unit: str
+    raw_name: str = ""
+    raw_value: float = 0.0
+    target: float | None = None  # minimum ratio (or maximum seconds when unit is "s")
+
+    @property
+    def ratio(self) -> float | None:
+        """Figure over raw limit."""
+        return self.value / self.raw_value if self.raw_value else None
+
+    def line(self) -> str:
+        """The printed line: figure, raw limit, ratio, target verdict."""
+        text = f"{self.name}: {self.value:,.1f} {self.unit}"
+        if self.raw_value:
+            text += f" | raw {self.raw_name}: {self.raw_value:,.1f} | ratio {self.ratio:.0%}"
+        if self.target is not None and self.ratio is not None:
+            text += (
+                f" | target ≥ {self.target:.0%}: {'met' if self.ratio >= self.target else 'MISSED'}"
+            )
+        return text
+
+
+def show(figures: list[Figure]) -> list[Figure]:
+    """Print the figures and hand them back."""
+    for f in figures:
+        print(f.line(), flush=True)
+    return figures

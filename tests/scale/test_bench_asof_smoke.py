@@ -1,0 +1,16 @@
+"""The as-of inspection benchmark at a tiny size, so it cannot rot; its times are not judged."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench import bench_asof
+
+
+def test_bench_asof_smoke(pg_server_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    figures = bench_asof.run(pg_server_url, 40)
+    assert len(figures) == 2 * 2 * len(bench_asof.DATES)  # commune and province, both modes
+    assert all(f.value > 0 and f.raw_value > 0 for f in figures)
+    out = capsys.readouterr().out
+    assert "province 2025-12-31 (known-at)" in out
+    assert "target < 1 s" in out

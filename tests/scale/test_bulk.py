@@ -1,0 +1,54 @@
+"""The bulk path keeps every save within the caps that keep PostgreSQL from hanging (DESIGN.md)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from eventsourcing.persistence import StoredEvent
+
+from domain.application import MAX_EVENTS_PER_SAVE
+from domain.office import LiaisonOffice
+from tests.scale.conftest import SUPERVISOR, TODAY
+from workers.province import demo
+from workers.province.bulk import MAX_BYTES_PER_SAVE, BulkWriter, batches
+from workers.province.importer import Source, import_records
+
+
+def _rows(n: int, size: int) -> list[StoredEvent]:
+    oid = uuid.uuid4()
+    return [StoredEvent(oid, i + 1, "t:T", b"x" * size) for i in range(n)]
+
+
+def test_batches_respect_both_caps() -> None:
+    by_count = [len(b) for b in batches(_rows(250, 450), MAX_EVENTS_PER_SAVE, MAX_BYTES_PER_SAVE)]
+    assert by_count == [100, 100, 50]
+    by_size = list(batches(_rows(100, 10_000), MAX_EVENTS_PER_SAVE, MAX_BYTES_PER_SAVE))
+    assert all(sum(len(r.state) for r in b) <= MAX_BYTES_PER_SAVE for b in by_size)
+    assert [len(b) for b in by_size] == [40, 40, 20]
+
+
+def test_an_oversized_save_is_refused(office: LiaisonOffice) -> None:
+    writer = BulkWriter(office)
+    with writer.connection() as conn, pytest.raises(ValueError, match="caps"):
+        writer.save(conn, _rows(MAX_EVENTS_PER_SAVE + 1, 10))
+    assert not office.recorder.max_notification_id()
+
+
+def test_an_import_saves_within_the_caps(with_tree: LiaisonOffice, small: demo.Province) -> None:
+    writer = BulkWriter(with_tree)
+    sizes: list[tuple[int, int]] = []
+    save = writer.save
+
+    def measured(conn: Any, rows: Any) -> None:
+        sizes.append((len(rows), sum(len(r.state) for r in rows)))
+        save(conn, rows)
+
+    writer.save = measured  # type: ignore[method-assign]
+    report = import_records(
+        with_tree, small.records, Source("t", "f" * 64), SUPERVISOR, TODAY, writer=writer
+    )
+    assert sum(n for n, _ in sizes) == report.events
+    assert max(n for n, _ in sizes) == MAX_EVENTS_PER_SAVE
+    assert max(b for _, b in sizes) <= MAX_BYTES_PER_SAVE

@@ -1,0 +1,39 @@
+"""`liaison demo`, `template` and `import` as a board runs them, in a fresh interpreter."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+CLI = "from workers import cli_scale; from workers.cli import main; main()"
+
+
+def liaison(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run `liaison ARGS` with the scale commands registered."""
+    return subprocess.run(
+        [sys.executable, "-c", CLI, *args],
+        env={**os.environ, "COLUMNS": "200", **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_demo_template_and_import_through_the_cli(pg_url: str, tmp_path: Path) -> None:
+    env = {"DATABASE_URL": pg_url, "LIAISON_DATA_DIR": str(tmp_path), "LIAISON_LANG": "en"}
+    made = liaison("demo", "--members", "30", "--until", "2025-12-31", env=env)
+    assert made.returncode == 0, made.stderr
+    assert "30/30 members valid" in made.stdout
+    assert liaison("template", str(tmp_path / "t"), "--lang", "vi", env=env).returncode == 0
+    members, history = tmp_path / "t" / "members.vi.csv", tmp_path / "t" / "history.vi.csv"
+    dry = liaison("import", str(members), str(history), "--dry-run", env=env)
+    assert dry.returncode == 0, dry.stdout + dry.stderr
+    assert "would write" in dry.stdout
+    real = liaison("import", str(members), str(history), "--lang", "vi", env=env)
+    assert real.returncode == 0, real.stdout
+    assert "đã ghi" in real.stdout
+    again = liaison("import", str(members), str(history), env=env)
+    assert "wrote 0 events" in again.stdout

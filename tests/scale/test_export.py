@@ -1,0 +1,82 @@
+"""The generated province's dashboard reproduces the reported proportions; the export equals it."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+from pathlib import Path
+
+from domain.office import LiaisonOffice
+from projections.catalog import all_models
+from projections.dashboard import Period, dashboard
+from projections.reads import connect
+from projections.runner import Projector
+from tests.scale.conftest import SUPERVISOR, TODAY
+from workers.province import demo
+from workers.province.bulk import BulkWriter
+from workers.province.demo_tree import PROVINCE, write_tree
+from workers.province.export import FIGURES, export_list, export_statistics, value
+from workers.province.importer import Source, import_records
+
+N = 1000  # the smallest size with an exemption from introduction (24 in 44,156)
+END = date(2021, 12, 31)  # three years: 2019 under Regulation 76, 2020-2021 under 213
+
+
+def _load(office: LiaisonOffice, pg_env: dict[str, str]) -> demo.Province:
+    province = demo.generate(N, seed=11, until=END, years=3)
+    write_tree(office, province.tree, BulkWriter(office))
+    report = import_records(office, province.records, Source("t", "e" * 64), SUPERVISOR, TODAY)
+    assert report.problems == []
+    projector = Projector(pg_env, all_models())
+    try:
+        projector.catch_up()
+    finally:
+        projector.close()
+    return province
+
+
+def _near(grades: dict[str, dict[str, object]], weights: dict[str, int]) -> None:
+    total = sum(int(str(g["count"])) for g in grades.values())
+    assert total > 0
+    for code, weight in weights.items():
+        expected = total * weight / sum(weights.values())
+        assert abs(int(str(grades.get(code, {}).get("count", 0))) - expected) < 1, code
+
+
+async def test_dashboard_proportions_and_export(
+    office: LiaisonOffice, pg_env: dict[str, str], pg_url: str, tmp_path: Path
+) -> None:
+    _load(office, pg_env)
+    conn = await connect(pg_url)
+    try:
+        board = await dashboard(conn, Period(PROVINCE, END, year=2021))
+        old = await dashboard(conn, Period(PROVINCE, date(2019, 12, 31), year=2019))
+    finally:
+        await conn.close()
+    now, vl = board["current"], demo.VINH_LONG
+    assert now["members_in_scope"] == N
+    assert value(now, "exempt_from_introduction") == round(N * 24 / vl["members"])
+    assert value(now, "exempt_from_activities") == round(N * 71 / vl["members"])
+    _near(now["grades"], demo.CAN_THO_213)
+    _near(old["current"]["grades"], demo.CAN_THO_76)
+
+    path = tmp_path / "statistics.csv"
+    exported = await export_statistics(pg_url, Period(PROVINCE, END, year=2021), path, "en")
+    assert exported == board
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f))
+    by_label = {r[0]: r for r in rows if r}
+    for key, _, label in FIGURES:
+        this, last = value(board["current"], key), value(board["previous_year"], key)
+        assert by_label[label][1:3] == [str(this), str(last)], key
+    for grade in board["current"]["grades"].values():
+        assert by_label[grade["label"]][1] == str(grade["count"])
+
+    listed = await export_list(
+        pg_url,
+        Period(PROVINCE, END, year=2021),
+        "exempt_from_activities",
+        tmp_path / "l.xlsx",
+        "vi",
+    )
+    assert listed == value(now, "exempt_from_activities")

@@ -1,0 +1,180 @@
+"""Import: bad rows reported and not written, re-runs record nothing, an interrupted run resumes."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from domain.member import member_id_for
+from domain.office import LiaisonOffice
+from tests.scale.conftest import SUPERVISOR, TODAY, stored_count
+from workers.province import demo
+from workers.province.bulk import BulkWriter
+from workers.province.importer import Report, Source, import_records
+from workers.province.reader import read
+from workers.province.records import MemberRecord
+from workers.province.writer import write_csv, write_xlsx
+
+
+def _import(office: LiaisonOffice, records: list[MemberRecord], **kw: object) -> Report:
+    return import_records(office, records, Source("test", "d" * 64), SUPERVISOR, TODAY, **kw)  # type: ignore[arg-type]
+
+
+def _files(tmp_path: Path, records: list[MemberRecord], lang: str = "vi") -> tuple[Path, Path]:
+    members, history = tmp_path / "members.csv", tmp_path / "history.csv"
+    write_csv(records, members, history, lang)
+    return members, history
+
+
+def _rows(path: Path) -> list[list[str]]:
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        return list(csv.reader(f))
+
+
+def _save(path: Path, rows: list[list[str]]) -> None:
+    with path.open("w", encoding="utf-8-sig", newline="") as f:
+        csv.writer(f).writerows(rows)
+
+
+def test_demo_import_then_rerun_is_a_no_op(with_tree: LiaisonOffice, small: demo.Province) -> None:
+    first = _import(with_tree, small.records)
+    assert first.problems == []
+    assert first.valid == len(small.records)
+    assert first.events > 1000
+    count = stored_count(with_tree)
+    again = _import(with_tree, small.records)
+    assert again.events == 0
+    assert again.problems == []
+    assert stored_count(with_tree) == count
+    member = with_tree.member_by_card(small.records[0].party_card_number)
+    assert member.name == small.records[0].name
+
+
+def test_interrupted_import_resumes_without_duplicates(
+    with_tree: LiaisonOffice, small: demo.Province
+) -> None:
+    base = stored_count(with_tree)
+    expected = _import(with_tree, small.records, dry_run=True).events + 1  # + the import's receipt
+    assert stored_count(with_tree) == base  # the dry run wrote nothing
+    writer = BulkWriter(with_tree)
+    writer.fail_after_saves = 5
+    with pytest.raises(InterruptedError):
+        _import(with_tree, small.records, writer=writer)
+    assert base < stored_count(with_tree) < base + expected
+    resumed = _import(with_tree, small.records)
+    assert resumed.problems == []
+    assert stored_count(with_tree) == base + expected
+
+
+def test_csv_and_xlsx_round_trip(
+    with_tree: LiaisonOffice, small: demo.Province, tmp_path: Path
+) -> None:
+    members, history = _files(tmp_path, small.records[:40], "en")
+    parsed = read(members, history)
+    assert parsed.problems == []
+    assert len(parsed.records) == 40
+    write_xlsx(small.records[:40], tmp_path / "book.xlsx", "vi")
+    from_book = read(tmp_path / "book.xlsx")
+    assert from_book.problems == []
+    assert len(from_book.records) == 40
+    report = _import(with_tree, from_book.records, problems=from_book.problems)
+    assert report.problems == []
+    assert report.valid == 40
+
+
+def _problems_of(
+    office: LiaisonOffice, members: Path, history: Path | None
+) -> tuple[Report, list[tuple[int, str]]]:
+    parsed = read(members, history)
+    report = _import(office, parsed.records, problems=parsed.problems)
+    return report, [(p.where.row, p.where.column) for p in report.problems]
+
+
+def test_bad_rows_are_reported_and_not_written(
+    with_tree: LiaisonOffice, small: demo.Province, tmp_path: Path
+) -> None:
+    records = [r for r in small.records if r.referred_on and r.cell_received_on][:12]
+    members, history = _files(tmp_path, records)
+    m, h = _rows(members), _rows(history)
+    cards = [row[2] for row in m[1:]]
+    m[1][4] = "KHONG-CO"  # unknown workplace unit
+    m[2][9] = "01/01/2030"  # referral in the future
+    m.append(list(m[3]))  # duplicate member (both rows refused)
+    graded = next(
+        i
+        for i, row in enumerate(h)
+        if row[1] == "Đánh giá" and row[3] >= "2021" and row[0] == cards[4]
+    )
+    h[graded][4] = "Khá"  # a Regulation 76 grade in a Regulation 213 year
+    outside = next(i for i, row in enumerate(h) if row[1] == "Đánh giá" and row[0] == cards[5])
+    h[outside][4] = "Xuất sắc"  # on no scale at all
+    _save(members, m)
+    _save(history, h)
+    report, where = _problems_of(with_tree, members, history)
+    assert (2, "workplace_unit") in where
+    assert (3, "referred_on") in where
+    assert (4, "party_card_number") in where
+    assert (len(m), "party_card_number") in where
+    assert (graded + 1, "grade") in where
+    assert (outside + 1, "grade") in where
+    assert len(where) == 6
+    assert all(p.message("vi") != p.message("en") for p in report.problems)
+    for card in (cards[0], cards[1], cards[2], cards[4], cards[5]):
+        assert member_id_for(card) not in with_tree.repository
+    assert report.valid == len(records) - 5
+    assert member_id_for(cards[6]) in with_tree.repository
+
+
+def test_missing_column_writes_nothing(
+    with_tree: LiaisonOffice, small: demo.Province, tmp_path: Path
+) -> None:
+    members, history = _files(tmp_path, small.records[:5])
+    _save(members, [row[:1] + row[2:] for row in _rows(members)])  # no birth date column
+    base = stored_count(with_tree)
+    report, where = _problems_of(with_tree, members, history)
+    assert where == [(1, "birth_date")]
+    assert report.valid == 0
+    assert stored_count(with_tree) == base + 1  # only the (empty) import's receipt
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("members.txt", b"a,b\n", "Only .csv and .xlsx"),
+        ("members.xlsx", b"Name,Birth date\n", "Not an XLSX"),
+        ("members.csv", b"H\xf4 v\xe0 t\xean\nNguy\xean\n", "not UTF-8"),
+        ("members.csv", b"PK\x03\x04binary", "Not a CSV"),
+    ],
+)
+def test_wrong_file_type_or_encoding(
+    tmp_path: Path, name: str, content: bytes, reason: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    parsed = read(path)
+    assert parsed.records == []
+    assert len(parsed.problems) == 1
+    assert reason in parsed.problems[0].en
+    assert parsed.problems[0].vi
+
+
+def test_imported_events_are_marked_as_import(
+    with_tree: LiaisonOffice, small: demo.Province
+) -> None:
+    from domain.imported import imported
+
+    _import(with_tree, small.records[:5])
+    events = list(with_tree.events.get(member_id_for(small.records[0].party_card_number)))
+    assert events
+    assert all(imported(e) for e in events)
+    assert all(e.comment and e.command_id for e in events)
+
+
+def test_demo_loads_once(office: LiaisonOffice) -> None:
+    first = demo.ensure(office, members=20, seed=9, until=date(2025, 6, 30))
+    assert first is not None
+    assert first.problems == []
+    assert demo.ensure(office, members=20, seed=9) is None  # another day, same seed: left alone

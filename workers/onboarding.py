@@ -1,0 +1,124 @@
+"""Onboarding: start the workflows of open liaisons from the store, at the server's pace, resumable.
+
+Imported history is not signalled to workflows (the dispatcher skips events whose actor is an
+import). Instead each liaison still open gets its workflow started without a start signal: the
+workflow loads the liaison's events from the store in one activity, so a decade of history costs
+one load, not a signal per event. Re-running skips the workflows already started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.utils import get_topic
+from psycopg import sql
+from temporalio.client import Client
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from domain.member import LiaisonEnded, LiaisonOpened
+from domain.office import LiaisonOffice
+from workers.settings import Settings
+from workflows.liaison import LiaisonWorkflow
+from workflows.messages import TASK_QUEUE, LiaisonWorkflowInput, workflow_id
+
+
+@dataclass
+class Onboarded:
+    """How many workflows were started now, had been started before, and how fast."""
+
+    started: int = 0
+    already: int = 0
+    seconds: float = 0.0
+
+    @property
+    def rate(self) -> float:
+        """Starts per second."""
+        return self.started / self.seconds if self.seconds else 0.0
+
+
+def open_liaisons(office: LiaisonOffice) -> list[UUID]:
+    """Each member's open liaison, as the members' own events say (one pass over two topics)."""
+    recorder: Any = office.recorder
+    table = sql.Identifier(recorder.datastore.schema, recorder.events_table_name)
+    statement = sql.SQL(
+        "SELECT originator_id, topic, state FROM {} WHERE topic = ANY(%s) ORDER BY notification_id"
+    ).format(table)
+    opened, ended = get_topic(LiaisonOpened), get_topic(LiaisonEnded)
+    current: dict[UUID, str | None] = {}
+    with recorder.datastore.get_connection() as conn, conn.cursor() as cur:
+        cur.execute(statement, ([opened, ended],))
+        for r in cur:
+            liaison = json.loads(bytes(r["state"]))["liaison_id"]
+            if r["topic"] == opened:
+                current[r["originator_id"]] = liaison
+            elif current.get(r["originator_id"]) == liaison:
+                current[r["originator_id"]] = None
+    return sorted(UUID(v) for v in current.values() if v)
+
+
+async def start_workflows(
+    client: Client,
+    liaison_ids: Sequence[UUID],
+    task_queue: str = TASK_QUEUE,
+    concurrency: int = 8,
+    progress: Callable[[int], None] | None = None,
+) -> Onboarded:
+    """Start each liaison's workflow (no start signal: it loads its state); skip started ones."""
+    result = Onboarded()
+    gate = asyncio.Semaphore(concurrency)
+    started = time.perf_counter()
+
+    async def start(liaison_id: UUID) -> None:
+        async with gate:
+            try:
+                await client.start_workflow(
+                    LiaisonWorkflow.run,
+                    LiaisonWorkflowInput(liaison_id=str(liaison_id)),
+                    id=workflow_id(str(liaison_id)),
+                    task_queue=task_queue,
+                    id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+                )
+                result.started += 1
+            except WorkflowAlreadyStartedError:
+                result.already += 1
+            if progress is not None:
+                progress(result.started + result.already)
+
+    await asyncio.gather(*(start(i) for i in liaison_ids))
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def start_in_background(
+    settings: Settings, office: LiaisonOffice, say: Callable[[str], None]
+) -> threading.Thread:
+    """Start the open liaisons' workflows in a daemon thread, saying when it is done."""
+    from workers.worker import connect
+
+    liaisons = open_liaisons(office)
+
+    async def start() -> Onboarded:
+        return await start_workflows(await connect(settings), liaisons)
+
+    def run() -> None:
+        try:
+            done = asyncio.run(start())
+        except Exception as error:  # the stack goes on; a later `liaison onboard` resumes
+            say(f"Onboarding stopped: {error!r}; run `liaison onboard` to resume.")
+            return
+        say(
+            f"Workflows: {done.started} started for {len(liaisons)} open liaisons "
+            f"({done.already} already running, {done.rate:,.1f} starts/s)."
+        )
+
+    thread = threading.Thread(target=run, name="onboarding", daemon=True)
+    thread.start()
+    return thread

@@ -1,0 +1,1 @@
+"""Province scale: file import with dry run, the bulk path into the store, the demo province."""

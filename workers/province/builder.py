@@ -1,0 +1,200 @@
+"""The shared context of a build: tree, actor, policy, stamps and scope checks, decided once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import BaseAggregate
+
+from domain import commands as cmd
+from domain.application import derived_id
+from domain.errors import FutureDate, Malformed, Refused
+from domain.meeting import AttendanceEntry, Meeting
+from domain.member import Member
+from domain.organisation import WORKPLACE_KINDS, OrganisationTree, UnitKind
+from domain.policy import Policy, PolicyOverride, policy_in_force
+from domain.roles import Action, Actor, authorise
+from domain.stamp import Stamp
+from domain.state import Attendance
+from workers.province.records import MEMBERS, MemberRecord, RowError, Where
+
+IMPORT_NAMESPACE = UUID("5d0b8a8e-61f4-4b3e-9f57-1c2a7e4d9b30")
+
+
+def step_id(card: str, step: str) -> UUID:
+    """The command id of one step of a member's imported history: the same on every re-run."""
+    return uuid5(IMPORT_NAMESPACE, f"{card.strip().upper()}:{step}")
+
+
+def meeting_command_id(cell_id: str, day: date) -> UUID:
+    """One meeting per cell and day, whichever member's row names it."""
+    return uuid5(IMPORT_NAMESPACE, f"meeting:{cell_id}:{day.isoformat()}")
+
+
+@dataclass(frozen=True)
+class MeetingNote:
+    """One member's attendance at a cell's meeting, gathered for the meeting's own record."""
+
+    meeting_id: UUID
+    command_id: UUID
+    cell_id: str
+    day: date
+    entry: AttendanceEntry
+
+
+class Context:
+    """What every step needs: the tree, who imports, today, the cause, and the policy in force."""
+
+    def __init__(
+        self,
+        tree: OrganisationTree,
+        actor: Actor,
+        today: date,
+        comment: str,
+        overrides: tuple[PolicyOverride, ...] = (),
+    ) -> None:
+        self.tree = tree
+        self.actor = actor
+        self.today = today
+        self.comment = comment
+        self.overrides = overrides
+        self._policies: dict[tuple[date, str], Policy] = {}
+        self._allowed: set[tuple[Action, tuple[str, ...]]] = set()
+        self._meetings: dict[tuple[str, date], tuple[UUID, UUID]] = {}
+        tree.in_force(actor.unit_id, today)
+
+    def policy(self, day: date, unit_id: str) -> Policy:
+        """The policy in force that day for the unit's province (overrides applied)."""
+        province = self.tree.province_of(unit_id, day).id if self.overrides else ""
+        key = (day, province)
+        if key not in self._policies:
+            mine = tuple(o for o in self.overrides if o.province_id == province)
+            self._policies[key] = policy_in_force(day, mine)
+        return self._policies[key]
+
+    def stamp(self, command_id: UUID, day: date, policy: Policy) -> Stamp:
+        """The stamp of a step, refusing a date after today as the office does."""
+        if day > self.today:
+            raise FutureDate(
+                f"{day} is in the future (today is {self.today}).",
+                f"Ngày {day} ở tương lai (hôm nay là {self.today}).",
+            )
+        return Stamp.model_construct(
+            actor=self.actor,
+            command_id=command_id,
+            effective_date=day,
+            regulation=policy.regulation,
+            comment=self.comment,
+        )
+
+    def authorise(self, action: Action, *unit_ids: str) -> None:
+        """The office's scope check for the importing actor (remembered once it passed)."""
+        key = (action, unit_ids)
+        if key not in self._allowed:
+            authorise(self.actor, action, unit_ids, self.tree, self.today)
+            self._allowed.add(key)
+
+    def require_kind(self, unit_id: str, ok: bool, expected_en: str, expected_vi: str) -> None:
+        """Refuse a unit of the wrong kind, as the office does."""
+        if not ok:
+            raise Malformed(
+                f"{unit_id} is not a {expected_en}.", f"{unit_id} không phải {expected_vi}."
+            )
+
+    def meeting_ids(self, cell_id: str, day: date) -> tuple[UUID, UUID]:
+        """The meeting's command id and meeting id, derived from the cell and day."""
+        key = (cell_id, day)
+        if key not in self._meetings:
+            command_id = meeting_command_id(cell_id, day)
+            self._meetings[key] = (command_id, derived_id(command_id, "meeting"))
+        return self._meetings[key]
+
+    def cell_in_force(self, cell_id: str, day: date) -> str:
+        """The id of the residence cell that carries `cell_id` on that day."""
+        unit = self.tree.in_force(cell_id, day)
+        self.require_kind(
+            unit.id, unit.kind is UnitKind.RESIDENCE_CELL, "residence cell", "chi bộ nơi cư trú"
+        )
+        return unit.id
+
+
+class Meetings:
+    """Attendance gathered from every member's rows, kept compactly, then one record per meeting."""
+
+    def __init__(self) -> None:
+        self.heads: dict[UUID, tuple[UUID, str, date]] = {}
+        self.entries: dict[UUID, list[tuple[UUID, str, str | None]]] = {}
+
+    def add(self, notes: Iterable[tuple[UUID, UUID, str, date, UUID, str, str | None]]) -> None:
+        """Remember these attendances (of members whose rows were all valid)."""
+        for meeting_id, command_id, cell_id, day, liaison_id, attendance, reason in notes:
+            if meeting_id not in self.heads:
+                self.heads[meeting_id] = (command_id, cell_id, day)
+                self.entries[meeting_id] = []
+            self.entries[meeting_id].append((liaison_id, attendance, reason))
+
+    def __len__(self) -> int:
+        return len(self.heads)
+
+    def records(self, ctx: Context) -> Iterator[Meeting]:
+        """Each meeting's record with its whole attendance list, by the meeting's own rules."""
+        for meeting_id, (command_id, cell_id, day) in self.heads.items():
+            entries = tuple(
+                AttendanceEntry(liaison_id=i, attendance=Attendance(a), absence_reason=r)
+                for i, a, r in sorted(self.entries[meeting_id], key=lambda t: str(t[0]))
+            )
+            stamp = ctx.stamp(command_id, day, ctx.policy(day, cell_id))
+            yield Meeting.hold(meeting_id, stamp, cell_id, False, entries)
+
+
+@contextmanager
+def at(where: Where, columns: dict[str, Where] | None = None) -> Iterator[None]:
+    """Turn a domain refusal inside the block into a row error at that cell (or the code's cell)."""
+    try:
+        yield
+    except Refused as refusal:
+        cell = (columns or {}).get(refusal.code, where)
+        raise RowError.refused(cell, refusal) from None
+
+
+Aggregates = list[BaseAggregate[UUID]]
+Step = Callable[[], None]
+
+
+def register(ctx: Context, rec: MemberRecord, day: date) -> Member:
+    """Enter the member as `register_member` does: the command's field rules, then the unit's."""
+    card = rec.party_card_number
+
+    def w(column: str, value: str) -> Where:
+        return Where(MEMBERS, rec.row, column, value)
+
+    with at(w("party_card_number", card)):
+        command = cmd.parse_command(
+            cmd.RegisterMember,
+            {
+                "command_id": step_id(card, "register"),
+                "actor": ctx.actor,
+                "effective_date": day,
+                "name": rec.name,
+                "birth_date": rec.birth_date,
+                "party_card_number": card,
+                "citizen_id": rec.citizen_id,
+                "workplace_unit_id": rec.workplace_unit_id,
+            },
+        )
+    with at(w("workplace_unit", rec.workplace_unit_id)):
+        unit = ctx.tree.in_force(rec.workplace_unit_id, day)
+        ctx.require_kind(unit.id, unit.kind in WORKPLACE_KINDS, "workplace unit", "đơn vị công tác")
+        ctx.authorise(Action.REGISTER_MEMBER, unit.id)
+        return Member.register(
+            ctx.stamp(command.command_id, day, ctx.policy(day, unit.id)),
+            name=command.name,
+            birth_date=command.birth_date,
+            party_card_number=command.party_card_number,
+            citizen_id=command.citizen_id,
+            workplace_unit_id=unit.id,
+        )

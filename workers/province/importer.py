@@ -1,0 +1,155 @@
+"""Import: validate every member's history through the domain, then write the valid ones in bulk."""
+
+from __future__ import annotations
+
+import gc
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import BaseAggregate
+from eventsourcing.persistence import StoredEvent
+
+from domain.imported import as_importer
+from domain.office import LiaisonOffice
+from domain.registry import CommandReceipt
+from domain.roles import Actor
+from workers.province import pool
+from workers.province.builder import IMPORT_NAMESPACE, Context, Meetings
+from workers.province.bulk import BulkWriter, DifferentHistory, Pipeline, fresh, new_events
+from workers.province.records import MEMBERS, MemberRecord, Problem, Where
+
+Progress = Callable[[int, int], None]
+"""Called with (members done, events written or, in a dry run, to be written)."""
+
+CHUNK = 500
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where the rows came from (a file or the demo seed, with a digest): the events' cause."""
+
+    name: str
+    digest: str
+
+    @property
+    def comment(self) -> str:
+        """The comment every imported event carries."""
+        return f"Nhập dữ liệu / import: {self.name} ({self.digest[:12]})"
+
+    @property
+    def command_id(self) -> UUID:
+        """The id of the import itself, under which its receipt is kept."""
+        return uuid5(IMPORT_NAMESPACE, f"import:{self.digest}")
+
+
+@dataclass
+class Report:
+    """What an import found and did."""
+
+    members: int = 0
+    valid: int = 0
+    events: int = 0
+    meetings: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    seconds: float = 0.0
+    dry_run: bool = False
+
+    @property
+    def rate(self) -> float:
+        """Events per second over the whole run."""
+        return self.events / self.seconds if self.seconds else 0.0
+
+
+def import_records(
+    office: LiaisonOffice,
+    records: Sequence[MemberRecord],
+    source: Source,
+    actor: Actor,
+    today: date,
+    *,
+    dry_run: bool = False,
+    problems: Sequence[Problem] = (),
+    progress: Progress | None = None,
+    writer: BulkWriter | None = None,
+    processes: int | None = None,
+) -> Report:
+    """Validate every record; unless a dry run, write the valid members' new events in bulk."""
+    started = time.perf_counter()
+    gc.freeze()  # the input is long-lived: spare it from every full collection during the run
+    report = Report(members=len(records), problems=list(problems), dry_run=dry_run)
+    writer = writer or BulkWriter(office)
+    # Marked as import: the dispatcher does not signal a decade of history to workflows.
+    ctx = Context(
+        office.tree(), as_importer(actor), today, source.comment, office.regulation_book().overrides
+    )
+    meetings = Meetings()
+    pipeline = None if dry_run else Pipeline(writer)
+    try:
+        done = 0
+        for outcomes in pool.outcomes(ctx, records, CHUNK, processes):
+            ok = [o for o in outcomes if o.problem is None]
+            report.problems.extend(o.problem for o in outcomes if o.problem is not None)
+            stored = writer.stored([e.aggregate_id for o in ok for e in o.encoded])
+            for o in ok:
+                try:
+                    rows = fresh(o.encoded, stored)
+                except DifferentHistory:
+                    report.problems.append(_different(o.record))
+                    continue
+                report.valid += 1
+                meetings.add(o.notes)
+                _send(pipeline, rows, report)
+            done += len(outcomes)
+            if progress is not None:
+                progress(done, report.events)
+        report.meetings = len(meetings)
+        _write_all(writer, pipeline, list(meetings.records(ctx)), report)
+        if not dry_run:
+            receipt = CommandReceipt.issue(
+                source.command_id,
+                "Import",
+                source.digest,
+                {"source": source.name, "members": str(report.valid)},
+            )
+            _write_all(writer, pipeline, [receipt], report)
+    finally:
+        gc.unfreeze()
+        if pipeline is not None:
+            pipeline.close()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _send(pipeline: Pipeline | None, rows: list[StoredEvent], report: Report) -> None:
+    report.events += len(rows)
+    if pipeline is not None and rows:
+        pipeline.put(rows)
+
+
+def _write_all(
+    writer: BulkWriter,
+    pipeline: Pipeline | None,
+    aggregates: Sequence[BaseAggregate[UUID]],
+    report: Report,
+) -> None:
+    for start in range(0, len(aggregates), CHUNK):
+        chunk = aggregates[start : start + CHUNK]
+        stored = writer.stored([a.id for a in chunk])
+        for aggregate in chunk:
+            try:
+                rows = new_events([aggregate], stored, writer.mapper)
+            except DifferentHistory:
+                continue  # a meeting already recorded with other attendance stays as it is
+            _send(pipeline, rows, report)
+
+
+def _different(record: MemberRecord) -> Problem:
+    where = Where(MEMBERS, record.row, "party_card_number", record.party_card_number)
+    return Problem(
+        where,
+        "The store already holds a different history for this member; nothing was written.",
+        "Kho dữ liệu đã có lịch sử khác của đảng viên này; không ghi gì.",
+    )

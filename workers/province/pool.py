@@ -1,0 +1,108 @@
+"""Build members' histories on every core: worker processes run the domain's guards and encode."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import JSONTranscoder
+
+from domain.persistence import PydanticMapper
+from workers.province.builder import Context
+from workers.province.bulk import Encoded, encode
+from workers.province.member_build import MemberBuild
+from workers.province.records import MemberRecord, Problem, RowError
+
+Note = tuple[UUID, UUID, str, date, UUID, str, str | None]
+"""meeting id, command id, cell, day, liaison id, attendance, absence reason."""
+
+PARALLEL_FROM = 2000
+"""Below this many members one process is quicker than starting workers."""
+
+_WORKER: dict[str, tuple[Context, Any]] = {}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One member's result: a problem, or their encoded events and meeting attendances."""
+
+    record: MemberRecord
+    problem: Problem | None
+    encoded: list[Encoded]
+    notes: list[Note]
+
+
+def mapper() -> Any:
+    """The store's mapper (pydantic JSON, no cipher or compressor), buildable in any process."""
+    return PydanticMapper(transcoder=JSONTranscoder())
+
+
+def _init(ctx: Context) -> None:
+    _WORKER["here"] = (ctx, mapper())
+
+
+def build_chunk(
+    records: Sequence[MemberRecord], here: tuple[Context, Any] | None = None
+) -> list[Outcome]:
+    """Build and encode each member; a refused row becomes its problem."""
+    ctx, encoder = here or _WORKER["here"]
+    out: list[Outcome] = []
+    for record in records:
+        try:
+            built = MemberBuild(ctx, record).run()
+        except RowError as error:
+            out.append(Outcome(record, error.problem, [], []))
+            continue
+        notes = [
+            (
+                n.meeting_id,
+                n.command_id,
+                n.cell_id,
+                n.day,
+                n.entry.liaison_id,
+                n.entry.attendance.value,
+                n.entry.absence_reason,
+            )
+            for n in built.notes
+        ]
+        out.append(Outcome(record, None, [encode(a, encoder) for a in built.aggregates], notes))
+    return out
+
+
+def outcomes(
+    ctx: Context, records: Sequence[MemberRecord], chunk: int, processes: int | None = None
+) -> Iterator[list[Outcome]]:
+    """Chunks of outcomes in input order; built by `processes` workers (0: in this process).
+
+    By default a large input is built by one worker per core but one, leaving a core to the
+    writer and PostgreSQL; a small one in this process, which is quicker than starting workers.
+    """
+    chunks = [records[i : i + chunk] for i in range(0, len(records), chunk)]
+    workers = (
+        processes
+        if processes is not None
+        else (os.cpu_count() or 1 if len(records) >= PARALLEL_FROM else 1)
+    )
+    if workers <= 1:
+        here = (ctx, mapper())
+        for part in chunks:
+            yield build_chunk(part, here)
+        return
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_init, initargs=(ctx,)
+    ) as pool:
+        pending: deque[Future[list[Outcome]]] = deque()
+        for part in chunks:
+            pending.append(pool.submit(build_chunk, part))
+            if len(pending) > 2 * workers:  # bounded: results wait for the writer, not in memory
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
