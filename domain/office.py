@@ -6,22 +6,21 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import BaseAggregate
 
 from domain import commands as cmd
-from domain.application import MAX_EVENTS_PER_SAVE, derived_id
+from domain.application import derived_id
 from domain.errors import Malformed
 from domain.liaison import Liaison
-from domain.meeting import Meeting
+from domain.meeting_office import MeetingDesk
 from domain.member import Member
 from domain.organisation import WORKPLACE_KINDS, UnitKind
-from domain.registration import Registration, Saved
+from domain.registration import Saved
 from domain.roles import Action
 from domain.state import MOVES
 
 
-class LiaisonOffice(Registration):
+class LiaisonOffice(MeetingDesk):
     """The residence-liaison office: commands in, events out, refusals named."""
 
     # The lifecycle.
@@ -239,37 +238,6 @@ class LiaisonOffice(Registration):
         successor = self._execute(command, decide)["successor_id"]
         return UUID(successor) if successor else None
 
-    def record_meeting(self, command: cmd.RecordMeeting) -> UUID:
-        """A cell's meeting: recorded once, then delivered to each member's liaison in batches."""
-        meeting_id = derived_id(command.command_id, "meeting")
-
-        def decide(today: date) -> Saved:
-            self._authorise(command, Action.RECORD_MEETING, today, command.cell_id)
-            day = command.effective_date
-            policy = self.policy(day, command.cell_id)
-            stamp = self._stamp(command, policy)
-            meeting = self._existing_meeting(meeting_id) or Meeting.hold(
-                meeting_id, stamp, command.cell_id, command.ad_hoc, command.attendance
-            )
-            liaisons = []
-            for entry in command.attendance:
-                liaison = self.liaison(entry.liaison_id)
-                liaison.record_attendance(
-                    stamp, meeting_id, command.cell_id, entry.attendance, self.tree()
-                )
-                liaisons.append(liaison)
-            pending = [a for a in liaisons if a.pending_events]
-            # Deliver all but the last batch now; the last goes with the receipt, atomically.
-            cut = MAX_EVENTS_PER_SAVE - 2
-            if meeting.pending_events or len(pending) > cut:
-                self.save(meeting)
-            while len(pending) > cut:
-                self.save(*pending[:cut])
-                pending = pending[cut:]
-            return list(pending), {"meeting_id": str(meeting_id)}
-
-        return UUID(self._execute(command, decide)["meeting_id"])
-
     # Helpers.
 
     def _on_liaison(
@@ -301,13 +269,6 @@ class LiaisonOffice(Registration):
             return [liaison], dict(result or {})
 
         self._execute(command, decide)
-
-    def _existing_meeting(self, meeting_id: UUID) -> Meeting | None:
-        try:
-            meeting: Any = self.repository.get(meeting_id)
-        except AggregateNotFoundError:
-            return None
-        return meeting if isinstance(meeting, Meeting) else None
 
 
 __all__ = ["LiaisonOffice"]

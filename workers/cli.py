@@ -15,6 +15,7 @@ from domain.office import LiaisonOffice
 from workers import (
     bootstrap,
     cli_commands,
+    cli_cycle,
     cli_read,
     cli_scale,
     cli_users,
@@ -137,7 +138,7 @@ def timeline(card: Annotated[str, typer.Argument(help="Party card number")]) -> 
     print_timeline(office(), card)
 
 
-__all__ = ["app", "cli_commands", "cli_read", "cli_scale", "cli_users"]
+__all__ = ["app", "cli_commands", "cli_cycle", "cli_read", "cli_scale", "cli_users"]
 
 
 def main() -> None:
