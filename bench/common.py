@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
@@ -40,6 +41,38 @@ def scratch_schema(url: str, prefix: str = "bench") -> Iterator[str]:
             conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
 
 
+@contextmanager
+def scratch_database(url: str, prefix: str = "bench") -> Iterator[str]:
+    """A fresh database on the same server (for processes that only take a URL), dropped after."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
+def percentile(values: Sequence[float], share: float) -> float:
+    """The nearest-rank percentile (`share` in 0..1) of the values; 0 when there are none."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))]
+
+
+def rss_mib(pid: int) -> float:
+    """Resident set size of a process from /proc, in MiB."""
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def office_on(url: str, schema: str) -> LiaisonOffice:
     """The domain application on that schema."""
     return LiaisonOffice(env=persistence_env(url, schema), clock=lambda: datetime.now(UTC))
@@ -55,6 +88,7 @@ class Figure:
     raw_name: str = ""
     raw_value: float = 0.0
     target: float | None = None  # minimum ratio (or maximum seconds when unit is "s")
+    ceiling: float | None = None  # maximum value, in the figure's unit (latencies, durations)
 
     @property
     def ratio(self) -> float | None:
@@ -70,6 +104,9 @@ class Figure:
             text += (
                 f" | target ≥ {self.target:.0%}: {'met' if self.ratio >= self.target else 'MISSED'}"
             )
+        if self.ceiling is not None:
+            verdict = "met" if self.value < self.ceiling else "MISSED"
+            text += f" | target < {self.ceiling:,.0f} {self.unit}: {verdict}"
         return text
 
 

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from bench import bench_import, bench_projection, bench_workflows
+from bench import (
+    bench_api,
+    bench_import,
+    bench_memory,
+    bench_projection,
+    bench_storm,
+    bench_workflows,
+)
 
 
 @pytest.mark.parametrize("bench", [bench_import, bench_projection, bench_workflows])
@@ -15,3 +22,18 @@ def test_benchmark_smoke(
     assert figures
     assert all(f.value > 0 for f in figures)
     assert "ratio" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("bench", "size"),
+    [(bench_api, 20), (bench_storm, 10), (bench_memory, 10)],
+    ids=["api", "storm", "memory"],
+)
+def test_service_benchmark_smoke(
+    pg_server_url: str, bench: object, size: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The benchmarks that start the board, projector, worker and dev server as processes."""
+    figures = bench.run(pg_server_url, size)  # type: ignore[attr-defined]
+    assert figures
+    assert figures[-1].value > 0  # memory deltas of a tiny run may be noise; its RSS is not
+    assert "INCOMPLETE" not in capsys.readouterr().out

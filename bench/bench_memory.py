@@ -1,0 +1,173 @@
+"""Memory of the worker and the dev server with many open liaison workflows (RSS from /proc).
+
+Open liaisons referred yesterday (nothing due for weeks: every workflow sleeps on its timer) are
+onboarded into a fresh in-memory dev server while the real worker process
+(`python -m workers.worker`) runs; RSS of both is read before and after, and reported per 1,000
+open workflows. Raw limit, same server, same run: as many `Sleeper` workflows (one timer, no
+state) started first, executed by an in-process worker.
+
+`python -m bench.bench_memory --workflows 100000` for the full figure; `python -m bench` runs a
+small one. Any figure for a size not run is printed as an extrapolation and says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from bench import synthetic
+from bench.common import Figure, bench_url, rss_mib, scratch_database, show
+from bench.trivial import Sleeper
+from domain.office import LiaisonOffice
+from workers.bootstrap import persistence_env
+from workers.onboarding import start_workflows
+from workflows.liaison import LiaisonWorkflow
+from workflows.messages import TASK_QUEUE, workflow_id
+
+SMALL = 1000
+"""Open workflows unless asked for more (the dev server starts ≈ 25–45 workflows/s)."""
+TARGET = 100_000
+EXTRAPOLATE_FROM = 1000
+SAMPLE = 20
+SETTLE_SECONDS = 1.0
+
+
+Ready = Callable[[str], Awaitable[bool]]
+
+
+async def settled(ready: Ready, ids: Sequence[str], seconds: float) -> None:
+    """Wait until each of the last-started workflows answers its query (its first task ran)."""
+    deadline = time.monotonic() + seconds
+    for wid in ids[-SAMPLE:]:
+        while True:
+            try:
+                if await ready(wid):
+                    break
+            except Exception:  # not ready yet (no first workflow task): ask again
+                if time.monotonic() > deadline:
+                    raise
+            await asyncio.sleep(0.2)
+    await asyncio.sleep(SETTLE_SECONDS)
+
+
+async def _sleepers(client: Client, n: int) -> None:
+    queue = f"sleepers-{uuid.uuid4().hex[:8]}"
+    gate = asyncio.Semaphore(8)
+    ids = [f"{queue}-{i}" for i in range(n)]
+
+    async def start(wid: str) -> None:
+        async with gate:
+            await client.start_workflow(Sleeper.run, 30, id=wid, task_queue=queue)
+
+    async def ready(wid: str) -> bool:
+        answer: bool = await client.get_workflow_handle(wid).query(
+            Sleeper.ready, rpc_timeout=timedelta(seconds=5)
+        )
+        return answer
+
+    async with Worker(
+        client, task_queue=queue, workflows=[Sleeper], max_concurrent_workflow_task_polls=20
+    ):
+        await asyncio.gather(*(start(wid) for wid in ids))
+        await settled(ready, ids, 60 + n / 5)
+
+
+async def _measure(
+    db: str, liaisons: list[UUID], server: synthetic.Child, address: str, worker: synthetic.Child
+) -> dict[str, float]:
+    n = len(liaisons)
+    client = await Client.connect(address)
+    await synthetic.polling(client, TASK_QUEUE, worker)
+    await asyncio.sleep(SETTLE_SECONDS)
+    server_0, worker_0 = rss_mib(server.popen.pid), rss_mib(worker.popen.pid)
+    await _sleepers(client, n)
+    server_1 = rss_mib(server.popen.pid)
+    started = time.perf_counter()
+    await start_workflows(client, liaisons, TASK_QUEUE, concurrency=8)
+
+    async def ready(wid: str) -> bool:
+        snapshot = await client.get_workflow_handle(wid).query(
+            LiaisonWorkflow.snapshot, rpc_timeout=timedelta(seconds=5)
+        )
+        return snapshot.next_wake is not None
+
+    await settled(ready, [workflow_id(str(i)) for i in liaisons], 60 + n / 5)
+    seconds = time.perf_counter() - started
+    worker.check("worker")
+    server_2, worker_2 = rss_mib(server.popen.pid), rss_mib(worker.popen.pid)
+    return {
+        "server_0": server_0,
+        "worker_0": worker_0,
+        "server_sleepers": server_1 - server_0,
+        "server_liaisons": server_2 - server_1,
+        "worker_liaisons": worker_2 - worker_0,
+        "server_2": server_2,
+        "worker_2": worker_2,
+        "seconds": seconds,
+    }
+
+
+def run(url: str, members: int, cap: int = SMALL) -> list[Figure]:
+    """Open min(members, cap) liaison workflows; RSS of the worker and the dev server per 1,000."""
+    n = min(members, cap)
+    with scratch_database(url, "bench_memory") as db:
+        office = LiaisonOffice(env=persistence_env(db), clock=lambda: datetime.now(UTC))
+        with synthetic.dev_server() as (server, address):  # both start while the store is written
+            env = {"DATABASE_URL": db, "TEMPORAL_ADDRESS": address}
+            with synthetic.process([sys.executable, "-m", "workers.worker"], env) as worker:
+                liaisons = synthetic.load(office, n, max(1, n // 500), due_today=False)
+                office.close()
+                got = asyncio.run(_measure(db, liaisons, server, address, worker))
+    per = 1000 / n
+    print(
+        f"memory: {n:,} open liaison workflows (all asleep on their timers, {got['seconds']:,.1f} s"
+        f" to open); dev server {got['server_0']:,.0f} → {got['server_2']:,.0f} MiB"
+        f" (+{n:,} sleepers before them), worker {got['worker_0']:,.0f} →"
+        f" {got['worker_2']:,.0f} MiB",
+        flush=True,
+    )
+    server_per, worker_per = got["server_liaisons"] * per, got["worker_liaisons"] * per
+    figures = [
+        Figure(
+            "memory: dev server, per 1,000 open liaison workflows",
+            server_per,
+            "MiB",
+            "the same server per 1,000 idle Sleeper workflows",
+            got["server_sleepers"] * per,
+        ),
+        Figure("memory: worker, per 1,000 open liaison workflows", worker_per, "MiB"),
+        Figure(f"memory: dev server RSS, {n:,} open (+{n:,} sleepers)", got["server_2"], "MiB"),
+        Figure(f"memory: worker RSS, {n:,} open workflows", got["worker_2"], "MiB"),
+    ]
+    if n < EXTRAPOLATE_FROM:
+        print(f"memory: {n:,} workflows are too few to extrapolate to {TARGET:,}", flush=True)
+    elif n < TARGET:
+        print(
+            f"memory: EXTRAPOLATED, not measured: {TARGET:,} open workflows ≈"
+            f" {got['server_0'] + server_per * TARGET / 1000:,.0f} MiB dev server"
+            f" (linear from {n:,}); the worker's cache of workflows is bounded, so its RSS is"
+            " not extrapolated",
+            flush=True,
+        )
+    return show(figures)
+
+
+def main() -> None:
+    """`python -m bench.bench_memory [--workflows N]`."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--workflows", type=int, default=SMALL, help="open workflows")
+    args = parser.parse_args()
+    run(bench_url(), args.workflows, cap=args.workflows)
+
+
+if __name__ == "__main__":
+    main()

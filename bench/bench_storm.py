@@ -1,0 +1,142 @@
+"""Deadline storm: every open liaison's receipt reminder due on one day, through the real worker.
+
+The members are all referred on the day that puts their receipt reminder on today. Their
+workflows are onboarded (`workers/onboarding.py`) while no worker runs, so every one of them is
+due at once; then the real worker process (`python -m workers.worker`, 20 pollers, 8 activities)
+starts and the clock runs until every reminder is recorded in the store (`ReminderSent`).
+Raw limit, same run, same dev server: trivial workflows executed by a worker of the same pollers.
+
+`python -m bench.bench_storm --members 50000` for the full storm; `python -m bench` a small one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+from eventsourcing.utils import get_topic
+from psycopg import sql
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from bench import synthetic
+from bench.common import Figure, bench_url, scratch_database, show
+from bench.trivial import Trivial
+from domain.escalation import ReminderSent
+from domain.office import LiaisonOffice
+from workers.bootstrap import persistence_env
+from workers.onboarding import start_workflows
+from workflows.messages import TASK_QUEUE
+
+SMALL = 1000
+"""Deadlines in the storm unless asked for more (the dev server starts ≈ 25–45 workflows/s)."""
+MEMBERS_PER_COMMUNE = 500
+
+
+async def trivial_rate(client: Client, n: int, concurrency: int = 8) -> float:
+    """Trivial workflows executed per second (start to result) by an in-process worker."""
+    queue = f"trivial-{uuid.uuid4().hex[:8]}"
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(i: int) -> None:
+        async with gate:
+            await client.execute_workflow(Trivial.run, i, id=f"{queue}-{i}", task_queue=queue)
+
+    async with Worker(
+        client, task_queue=queue, workflows=[Trivial], max_concurrent_workflow_task_polls=20
+    ):
+        started = time.perf_counter()
+        await asyncio.gather(*(one(i) for i in range(n)))
+        return n / (time.perf_counter() - started)
+
+
+def reminders(db: str, table: str) -> int:
+    """How many reminders the store holds."""
+    with psycopg.connect(db) as conn:
+        row = conn.execute(
+            sql.SQL("SELECT count(*) FROM {} WHERE topic = %s").format(sql.Identifier(table)),
+            (get_topic(ReminderSent),),
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+async def _storm(
+    db: str, table: str, liaisons: list[Any], server: synthetic.Child, address: str
+) -> dict[str, float]:
+    timeout = 120 + len(liaisons) / 2
+    client = await Client.connect(address)
+    trivial = await trivial_rate(client, min(len(liaisons), 500))
+    onboarded = await start_workflows(client, liaisons, TASK_QUEUE, concurrency=8)
+    env = {"DATABASE_URL": db, "TEMPORAL_ADDRESS": address}
+    started = time.perf_counter()
+    with synthetic.process([sys.executable, "-m", "workers.worker"], env) as worker:
+        await synthetic.polling(client, TASK_QUEUE, worker)
+        boot = time.perf_counter() - started
+        recorded = 0
+        while recorded < len(liaisons) and time.perf_counter() - started < timeout:
+            await asyncio.sleep(0.25)
+            worker.check("worker")
+            server.check("temporal dev server")
+            recorded = reminders(db, table)
+        seconds = time.perf_counter() - started
+    return {
+        "trivial": trivial,
+        "onboard": onboarded.rate,
+        "recorded": recorded,
+        "seconds": seconds,
+        "boot": boot,
+    }
+
+
+def run(url: str, members: int, cap: int = SMALL) -> list[Figure]:
+    """A storm of min(members, cap) receipt reminders due today; time until all are recorded."""
+    n = min(members, cap)
+    with (
+        scratch_database(url, "bench_storm") as db,
+        synthetic.dev_server() as (server, address),  # starts while the store is written
+    ):
+        office = LiaisonOffice(env=persistence_env(db), clock=lambda: datetime.now(UTC))
+        communes = max(1, n // MEMBERS_PER_COMMUNE)
+        liaisons = synthetic.load(office, n, communes, due_today=True)
+        table: str = office.recorder.events_table_name  # type: ignore[attr-defined]
+        office.close()
+        got = asyncio.run(_storm(db, table, liaisons, server, address))
+    recorded, seconds = int(got["recorded"]), got["seconds"]
+    print(
+        f"deadline storm: {recorded:,} of {n:,} reminders recorded in {seconds:,.1f} s"
+        f" from the worker's start (polling after {got['boot']:,.1f} s); workflows onboarded"
+        f" beforehand at {got['onboard']:,.1f}/s with no worker running",
+        flush=True,
+    )
+    if recorded < n:
+        print(f"deadline storm: INCOMPLETE, {n - recorded:,} reminders missing", flush=True)
+    return show(
+        [
+            Figure(
+                "deadline storm: reminders recorded (worker started with all due)",
+                recorded / seconds,
+                "reminders/s",
+                "trivial workflows executed, same dev server",
+                got["trivial"],
+            ),
+            Figure(f"deadline storm: time until all {n:,} reminders recorded", seconds, "s"),
+        ]
+    )
+
+
+def main() -> None:
+    """`python -m bench.bench_storm [--members N]`."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--members", type=int, default=SMALL, help="deadlines due together")
+    args = parser.parse_args()
+    run(bench_url(), args.members, cap=args.members)
+
+
+if __name__ == "__main__":
+    main()
