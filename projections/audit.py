@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -47,16 +48,32 @@ class Audit(ReadModel):
             " units text[] NOT NULL)",
         ]
 
+    def __init__(self, suffix: str = "") -> None:
+        super().__init__(suffix)
+        self.stored: set[Any] | None = None
+        """Every originator `audit_subject` holds, when seen from empty (else unknown)."""
+
+    def reset(self) -> None:
+        self.stored = None
+
+    def prepare(self, position: int) -> None:
+        super().prepare(position)
+        if position == 0 and self.stored is None:
+            self.stored = set()  # at position 0 the tables are empty
+
     def apply(self, cur: Cursor, entries: Sequence[Entry]) -> None:
-        ids = list({e.row.originator_id for e in entries})
-        cur.execute(
-            f"SELECT originator_id, member_id, units FROM {self.t('audit_subject')}"
-            " WHERE originator_id = ANY(%s)",
-            (ids,),
-        )
-        subjects: dict[Any, tuple[Any, list[str]]] = {
-            r["originator_id"]: (r["member_id"], list(r["units"])) for r in cur.fetchall()
-        }
+        stored = self.stored
+        ids = [i for i in {e.row.originator_id for e in entries} if stored is None or i in stored]
+        subjects: dict[Any, tuple[Any, list[str]]] = {}
+        if ids:
+            cur.execute(
+                f"SELECT originator_id, member_id, units FROM {self.t('audit_subject')}"
+                " WHERE originator_id = ANY(%s)",
+                (ids,),
+            )
+            subjects = {
+                r["originator_id"]: (r["member_id"], list(r["units"])) for r in cur.fetchall()
+            }
         known = set(subjects)
         rows = []
         for entry in entries:
@@ -65,15 +82,16 @@ class Audit(ReadModel):
             subjects[entry.row.originator_id] = (member, units)
             rows.append(_row(entry, member, units))
         copy_rows(cur, self.t("audit_event"), COLUMNS, rows)
-        cur.execute(
-            f"DELETE FROM {self.t('audit_subject')} WHERE originator_id = ANY(%s)", (list(known),)
-        )
-        copy_rows(
-            cur,
-            self.t("audit_subject"),
-            ("originator_id", "member_id", "units"),
-            ((k, m, u) for k, (m, u) in subjects.items() if m is not None or u),
-        )
+        if known:
+            cur.execute(
+                f"DELETE FROM {self.t('audit_subject')} WHERE originator_id = ANY(%s)",
+                (list(known),),
+            )
+        kept = [(k, m, u) for k, (m, u) in subjects.items() if m is not None or u]
+        copy_rows(cur, self.t("audit_subject"), ("originator_id", "member_id", "units"), kept)
+        if stored is not None:
+            stored.difference_update(known)
+            stored.update(k for k, _, _ in kept)
 
 
 def _subject(event: Any, known: tuple[Any, list[str]] | None) -> tuple[Any, list[str]]:
@@ -96,12 +114,20 @@ def _subject(event: Any, known: tuple[Any, list[str]] | None) -> tuple[Any, list
 
 def _row(entry: Entry, member: Any, units: list[str]) -> tuple[Any, ...]:
     event = entry.event
-    data = event.model_dump(mode="json")
-    details = {k: v for k, v in data.items() if k not in _COMMON}
+    # Serialised by pydantic straight to JSON (the same values as `model_dump(mode="json")`);
+    # the column is jsonb, so key order and spacing are the database's, not this text's.
+    details: str = event.model_dump_json(exclude=_COMMON)
     recorded = isinstance(event, Recorded)
     actor = event.actor if recorded else None
-    if isinstance(event, LiaisonEvent | MemberRegistered) or member is not None:
-        details.setdefault("member_id", str(member) if member else None)
+    if (
+        isinstance(event, LiaisonEvent | MemberRegistered) or member is not None
+    ) and "member_id" not in type(event).model_fields:
+        subject = json.dumps(str(member) if member else None)
+        details = (
+            f'{{"member_id": {subject}}}'
+            if details == "{}"
+            else (f'{{"member_id": {subject}, {details[1:]}')
+        )
     return (
         entry.row.notification_id,
         entry.row.originator_id,
@@ -116,6 +142,16 @@ def _row(entry: Entry, member: Any, units: list[str]) -> tuple[Any, ...]:
         event.regulation if recorded else None,
         event.comment if recorded else None,
         member,
-        sorted({*units, *([actor.unit_id] if actor else [])}),
-        json.dumps(details, ensure_ascii=False, sort_keys=True),
+        _text_array(sorted({*units, *([actor.unit_id] if actor else [])})),
+        details,
     )
+
+
+_PLAIN = re.compile(r"[A-Za-z0-9_.:-]+\Z")
+
+
+def _text_array(items: list[str]) -> str | list[str]:
+    """A text[] literal for COPY when no element needs quoting (psycopg's dumper otherwise)."""
+    if all(_PLAIN.match(i) and i.upper() != "NULL" for i in items):
+        return "{" + ",".join(items) + "}"
+    return items

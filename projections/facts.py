@@ -19,7 +19,7 @@ from domain.member import (
 from domain.state import LiaisonState
 from domain.text import fold
 from projections.log import Entry
-from projections.model import Cursor, ReadModel, copy_rows
+from projections.model import Cursor, ReadModel, chunks, copy_rows
 from projections.reference import Reference
 from projections.states import StateBook
 
@@ -74,6 +74,12 @@ class Facts(ReadModel):
 
     def reset(self) -> None:
         self.reference = Reference()
+        self.book.forget()
+
+    def prepare(self, position: int) -> None:
+        super().prepare(position)
+        if position == 0:
+            self.book.start_empty()  # `liaison` rows are written with the states: same ids
 
     def ddl(self) -> list[str]:
         f, m, li = self.t("fact"), self.t("member"), self.t("liaison")
@@ -84,6 +90,8 @@ class Facts(ReadModel):
             " year int, code text, due_on date, PRIMARY KEY (notification_id, seq))",
             f"CREATE INDEX IF NOT EXISTS {f}_kind ON {f} (kind, effective_date)",
             f"CREATE INDEX IF NOT EXISTS {f}_liaison ON {f} (liaison_id, kind)",
+            # The year's assessments due, returned and reported back (as-of inspections).
+            f"CREATE INDEX IF NOT EXISTS {f}_year ON {f} (kind, year)",
             f"CREATE TABLE IF NOT EXISTS {m} (member_id uuid PRIMARY KEY, name text NOT NULL,"
             " name_folded text NOT NULL, party_card_number text NOT NULL,"
             " workplace_unit_id text NOT NULL)",
@@ -101,23 +109,28 @@ class Facts(ReadModel):
         self.reference.ensure(cur, entries[0].row.notification_id - 1)
         liaison_ids = {e.row.originator_id for e in entries if isinstance(e.event, LiaisonEvent)}
         self.book.load(cur, liaison_ids)
-        cur.execute(
-            f"SELECT liaison_id, due_years FROM {self.t('liaison')} WHERE liaison_id = ANY(%s)",
-            (list(liaison_ids),),
-        )
-        due_years = {r["liaison_id"]: set(r["due_years"]) for r in cur.fetchall()}
+        stored = [i for i in liaison_ids if self.book.may_hold(i)]
+        due_years: dict[Any, set[int]] = {}
+        if stored:
+            cur.execute(
+                f"SELECT liaison_id, due_years FROM {self.t('liaison')} WHERE liaison_id = ANY(%s)",
+                (stored,),
+            )
+            due_years = {r["liaison_id"]: set(r["due_years"]) for r in cur.fetchall()}
         members = self._members(cur, entries)
+        writes = _MemberWrites()
         facts: list[tuple[Any, ...]] = []
         for entry in entries:
             event = entry.event
             self.reference.observe(event)
             if isinstance(event, LiaisonEvent):
-                state = self.book.evolve(event)
+                state = self.book.evolve(entry)
                 facts.extend(
                     self._liaison_facts(entry, state, due_years.setdefault(state.liaison_id, set()))
                 )
             else:
-                facts.extend(self._other_facts(cur, entry, members))
+                facts.extend(self._other_facts(entry, members, writes))
+        writes.save(cur, self.t("member"))
         copy_rows(cur, self.t("fact"), FACT_COLUMNS, facts)
         self._save_liaisons(cur, due_years)
         self.book.save(cur)
@@ -128,6 +141,8 @@ class Facts(ReadModel):
             for e in entries
             if isinstance(e.event, ExemptedFromIntroduction | IntroductionExemptionLifted)
         ]
+        if not ids:
+            return {}
         cur.execute(
             f"SELECT member_id, workplace_unit_id FROM {self.t('member')}"
             " WHERE member_id = ANY(%s)",
@@ -136,15 +151,14 @@ class Facts(ReadModel):
         return {r["member_id"]: r["workplace_unit_id"] for r in cur.fetchall()}
 
     def _other_facts(
-        self, cur: Cursor, entry: Entry, members: dict[Any, str]
+        self, entry: Entry, members: dict[Any, str], writes: _MemberWrites
     ) -> list[tuple[Any, ...]]:
         event, nid = entry.event, entry.row.notification_id
         if isinstance(event, MemberRegistered):
             members[event.originator_id] = event.workplace_unit_id
-            cur.execute(
-                f"INSERT INTO {self.t('member')} VALUES (%s, %s, %s, %s, %s)",
-                (event.originator_id, event.name, fold(event.name), event.party_card_number,
-                 event.workplace_unit_id),
+            writes.register(
+                [event.originator_id, event.name, fold(event.name), event.party_card_number,
+                 event.workplace_unit_id]
             )  # fmt: skip
             return [
                 _fact(
@@ -153,10 +167,7 @@ class Facts(ReadModel):
             ]
         if isinstance(event, LiaisonOpened):
             members[event.originator_id] = event.workplace_unit_id
-            cur.execute(
-                f"UPDATE {self.t('member')} SET workplace_unit_id = %s WHERE member_id = %s",
-                (event.workplace_unit_id, event.originator_id),
-            )
+            writes.move(event.originator_id, event.workplace_unit_id)
         if isinstance(event, ExemptedFromIntroduction | IntroductionExemptionLifted):
             lifted = isinstance(event, IntroductionExemptionLifted)
             kind = "exempt_intro_lifted" if lifted else "exempt_intro"
@@ -187,12 +198,17 @@ class Facts(ReadModel):
         kind = _KIND.get(type(event))
         if kind is not None:
             year = getattr(event, "year", None)
-            due = self._due(
-                state, day, DeadlineKind.ON_DEMAND_ASSESSMENT, str(getattr(event, "request_id", ""))
+            due = (
+                self._due(
+                    state,
+                    day,
+                    DeadlineKind.ON_DEMAND_ASSESSMENT,
+                    str(getattr(event, "request_id", "")),
+                )
+                if kind == "requested"
+                else None
             )
-            out.append(
-                (nid, 0, kind, *common, year, _code(event), due if kind == "requested" else None)
-            )
+            out.append((nid, 0, kind, *common, year, _code(event), due))
         year = state.cycle_year
         if year is not None and year not in due_years and state.closed_reason is None:
             due_on = self._due(
@@ -230,10 +246,43 @@ class Facts(ReadModel):
             )
             for i, s in ((i, self.book.states[i]) for i in sorted(self.book.changed))
         ]
-        cur.executemany(
-            f"INSERT INTO {self.t('liaison')} AS l VALUES (%s, %s, %s, %s, %s, %s)"
-            " ON CONFLICT (liaison_id) DO UPDATE SET"
-            " workplace_unit_id = excluded.workplace_unit_id, commune_id = excluded.commune_id,"
-            " cell_id = excluded.cell_id, due_years = excluded.due_years",
-            rows,
+        for run in chunks(rows):
+            cur.executemany(
+                f"INSERT INTO {self.t('liaison')} AS l VALUES (%s, %s, %s, %s, %s, %s)"
+                " ON CONFLICT (liaison_id) DO UPDATE SET"
+                " workplace_unit_id = excluded.workplace_unit_id, commune_id = excluded.commune_id,"
+                " cell_id = excluded.cell_id, due_years = excluded.due_years",
+                run,
+            )
+
+
+class _MemberWrites:
+    """A batch's `member` rows: registrations appended with COPY, then moves in one UPDATE."""
+
+    def __init__(self) -> None:
+        self.new: dict[Any, list[Any]] = {}
+        self.moved: dict[Any, str] = {}
+
+    def register(self, row: list[Any]) -> None:
+        self.moved.pop(row[0], None)  # an earlier move of a member not yet registered: no row
+        self.new[row[0]] = row
+
+    def move(self, member_id: Any, workplace_unit_id: str) -> None:
+        if member_id in self.new:
+            self.new[member_id][4] = workplace_unit_id
+        else:
+            self.moved[member_id] = workplace_unit_id
+
+    def save(self, cur: Cursor, table: str) -> None:
+        copy_rows(
+            cur,
+            table,
+            ("member_id", "name", "name_folded", "party_card_number", "workplace_unit_id"),
+            self.new.values(),
         )
+        if self.moved:
+            cur.execute(
+                f"UPDATE {table} m SET workplace_unit_id = v.w"
+                " FROM unnest(%s::uuid[], %s::text[]) AS v(id, w) WHERE m.member_id = v.id",
+                (list(self.moved), list(self.moved.values())),
+            )

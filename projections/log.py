@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
@@ -37,6 +37,8 @@ class Entry:
 
     row: StoredRow
     event: Any
+    memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    """What one model derived from this event for the next to reuse (the batch's lifetime)."""
 
 
 _TOPICS: dict[str, Any] = {}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, ClassVar
 
 from projections.log import Entry
@@ -20,6 +20,20 @@ class ReadModel(ABC):
 
     def __init__(self, suffix: str = "") -> None:
         self.suffix = suffix
+        self._cached_at: int | None = None
+
+    def prepare(self, position: int) -> None:
+        """Before a batch: keep in-memory caches only if they were built up to this position.
+
+        Another process (an in-place rebuild, a shadow switch) moves the tracked position; then
+        whatever this instance remembers about the model's tables is dropped and read again.
+        """
+        if position != self._cached_at:
+            self.reset()
+
+    def committed(self, position: int) -> None:
+        """After a batch committed: the caches now describe the tables at this position."""
+        self._cached_at = position
 
     @property
     def tracking_name(self) -> str:
@@ -39,7 +53,7 @@ class ReadModel(ABC):
         """Fold these events, in notification order, into the model's tables."""
 
     def reset(self) -> None:  # noqa: B027 - most models keep no cache
-        """Forget any in-memory cache (called after a rolled-back batch)."""
+        """Forget any in-memory cache (called after a rolled-back batch or a moved position)."""
 
     def drop(self) -> list[str]:
         """DROP statements for the model's tables."""
@@ -54,6 +68,31 @@ def copy_rows(
     cur: Cursor, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> None:
     """Append rows with COPY (the fastest insert PostgreSQL offers), in the caller's transaction."""
+    rows = iter(rows)
+    first = next(rows, None)
+    if first is None:
+        return  # nothing to append: no round trip
     with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        copy.write_row(first)
         for row in rows:
             copy.write_row(row)
+
+
+def chunks(
+    rows: Sequence[Sequence[Any]], max_bytes: int = 200_000
+) -> Iterator[list[Sequence[Any]]]:
+    """Rows in runs of at most about `max_bytes` of text/bytes values: one bounded statement each.
+
+    Keeps every executemany pipeline well below the ~1 MB at which a Unix-socket write hangs.
+    """
+    run: list[Sequence[Any]] = []
+    size = 0
+    for row in rows:
+        n = 16 * len(row) + sum(len(v) for v in row if isinstance(v, str | bytes))
+        if run and size + n > max_bytes:
+            yield run
+            run, size = [], 0
+        run.append(row)
+        size += n
+    if run:
+        yield run

@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import re
 import select
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.postgres import PostgresFactory, PostgresTrackingRecorder
 from eventsourcing.utils import Environment
 from psycopg import sql
 
-from projections.log import EVENTS_TABLE, SELECT_AFTER, StoredRow, decode, rows_from
+from projections.log import EVENTS_TABLE, SELECT_AFTER, Entry, StoredRow, decode, rows_from
 from projections.model import Cursor, ReadModel
 
-BATCH_EVENTS = 500
+BATCH_EVENTS = 1000
 BATCH_BYTES = 400_000
 """Cap each transaction well below the ~1 MB at which a Unix-socket write hangs (DESIGN.md)."""
 NO_LIMIT = 2**62
+BULK_EVENTS = 50_000
+"""A catch-up of at least this many events into a model at position 0 defers its secondary
+indexes (built once at the end instead of row by row) and commits without waiting for the WAL
+flush (a batch lost to a server crash is lost with its tracking row, and is simply redone)."""
+_INDEX = re.compile(r"CREATE\s+(?:UNIQUE\s+)?INDEX\s+IF\s+NOT\s+EXISTS\s+(\w+)\s", re.IGNORECASE)
 
 Progress = Callable[[int, int], None]
 
@@ -35,6 +42,9 @@ class Projector:
         self.models = list(models)
         self.batch = batch
         self.fail_after_rows: int | None = None  # for tests: raise mid-batch after writing rows
+        self._reader = ThreadPoolExecutor(1, thread_name_prefix="projections-read")
+        self._ahead: tuple[tuple[int, int], Future[list[Entry]]] | None = None
+        self._bulk = False
         with self.transaction() as cur:
             for model in self.models:
                 for statement in model.ddl():
@@ -61,36 +71,90 @@ class Projector:
             return int(cur.fetchone()["h"])
 
     def step(self, stop: int = NO_LIMIT) -> int:
-        """Process one batch after the slowest model's position (up to `stop`); return its size."""
+        """Process one batch after the slowest model's position (up to `stop`); return its size.
+
+        While the batch's rows are written, the next batch is read and decoded on another
+        connection; it is used only if the next step starts where this one ended.
+        """
         try:
             with self.transaction() as cur:
                 positions = self.positions(cur)
                 start = min(positions.values(), default=0)
-                cur.execute(SELECT_AFTER, (start, stop, self.batch))
-                rows: list[StoredRow] = []
-                size = 0
-                for row in rows_from(cur.fetchall()):
-                    size += len(row.state)
-                    if rows and size > BATCH_BYTES:
-                        break
-                    rows.append(row)
-                if not rows:
+                entries = self._prefetched(start, stop) or self._read(cur, start, stop)
+                if not entries:
                     return 0
-                entries = [decode(row) for row in rows]
-                last = rows[-1].notification_id
+                last = entries[-1].row.notification_id
+                if last < stop:
+                    self._ahead = ((last, stop), self._reader.submit(self._read_ahead, last, stop))
+                reached = dict(positions)
                 for model in self.models:
-                    mine = [
-                        e for e in entries if e.row.notification_id > positions[model.tracking_name]
-                    ]
+                    position = positions[model.tracking_name]
+                    model.prepare(position)
+                    mine = (
+                        entries
+                        if position == start
+                        else [e for e in entries if e.row.notification_id > position]
+                    )
                     if mine:
                         model.apply(cur, mine)
                         self._fail_if_asked(len(mine))
-                        self.tracking._insert_tracking(cur, Tracking(model.tracking_name, last))
-                return len(rows)
+                        reached[model.tracking_name] = last
+                self._track(cur, [n for n, p in reached.items() if p != positions[n]], last)
+            for model in self.models:
+                model.committed(reached[model.tracking_name])
+            return len(entries)
         except BaseException:
+            self._ahead = None
             for model in self.models:
                 model.reset()
             raise
+
+    def _track(self, cur: Cursor, names: list[str], position: int) -> None:
+        """Record these models' new position, in one statement (the library's upsert, batched)."""
+        if not self.datastore.single_row_tracking:
+            for name in names:
+                self.tracking._insert_tracking(cur, Tracking(name, position))
+            return
+        cur.execute(
+            sql.SQL(
+                "INSERT INTO {} AS t VALUES {} ON CONFLICT (application_name) DO UPDATE"
+                " SET notification_id = excluded.notification_id"
+                " WHERE t.notification_id < excluded.notification_id RETURNING application_name"
+            ).format(
+                sql.Identifier(self.schema, self.tracking.tracking_table_name),
+                sql.SQL(", ").join(sql.SQL("(%s, %s)") for _ in names),
+            ),
+            [value for name in names for value in (name, position)],
+        )
+        if len(cur.fetchall()) != len(names):
+            msg = f"failed to record tracking at {position} for {', '.join(names)}"
+            raise IntegrityError(msg)
+
+    def _read(self, cur: Cursor, start: int, stop: int) -> list[Entry]:
+        """The decoded events after `start` (up to `stop`), at most `batch` and ≈ BATCH_BYTES."""
+        cur.execute(SELECT_AFTER, (start, stop, self.batch))
+        rows: list[StoredRow] = []
+        size = 0
+        for row in rows_from(cur.fetchall()):
+            size += len(row.state)
+            if rows and size > BATCH_BYTES:
+                break
+            rows.append(row)
+        return [decode(row) for row in rows]
+
+    def _read_ahead(self, start: int, stop: int) -> list[Entry]:
+        with self.transaction() as cur:
+            return self._read(cur, start, stop)
+
+    def _prefetched(self, start: int, stop: int) -> list[Entry]:
+        """The batch read ahead, if it starts at `start` (empty: none, or read it again now)."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is None or ahead[0] != (start, stop):
+            return []
+        try:
+            return ahead[1].result()
+        except Exception:  # the read-ahead failed (e.g. a dropped connection): read it here
+            return []
 
     def _fail_if_asked(self, written: int) -> None:
         if self.fail_after_rows is not None:
@@ -101,12 +165,39 @@ class Projector:
     def catch_up(self, stop: int | None = None, progress: Progress | None = None) -> int:
         """Process batches until the log (or `stop`) is reached; return the events processed."""
         target = stop if stop is not None else self.head()
+        with self.transaction() as cur:
+            positions = self.positions(cur)
+        fresh = [m for m in self.models if positions[m.tracking_name] == 0]
+        bulk = bool(fresh) and target - min(positions.values(), default=0) >= BULK_EVENTS
+        deferred = self._defer_indexes(fresh) if bulk else []
+        self._bulk = bulk
         done = 0
-        while n := self.step(target):
-            done += n
-            if progress is not None:
-                progress(done, target)
+        try:
+            while n := self.step(target):
+                done += n
+                if progress is not None:
+                    progress(done, target)
+        finally:
+            self._bulk = False
+            if deferred:
+                with self.transaction() as cur:
+                    for statement in deferred:
+                        cur.execute(statement)
         return done
+
+    def _defer_indexes(self, models: Sequence[ReadModel]) -> list[str]:
+        """Drop the secondary indexes of these (empty) models; return their CREATE statements.
+
+        Should the process die before they are built again, the next `Projector` builds them:
+        every model's `ddl` creates its indexes if they do not exist.
+        """
+        deferred = [s for m in models for s in m.ddl() if _INDEX.match(s.lstrip())]
+        with self.transaction() as cur:
+            for statement in deferred:
+                name = _INDEX.match(statement.lstrip())
+                assert name is not None
+                cur.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(sql.Identifier(name[1])))
+        return deferred
 
     def follow(self, stop_event: threading.Event, poll_seconds: float = 1.0) -> None:
         """Catch up, then wait for the store's NOTIFY (or a poll) and repeat until stopped."""
@@ -145,7 +236,9 @@ class Projector:
         model.reset()
 
     def close(self) -> None:
-        """Close the connection pool."""
+        """Stop reading ahead and close the connection pool."""
+        self._reader.shutdown(wait=True)
+        self._ahead = None
         self.datastore.close()
 
 
@@ -156,9 +249,15 @@ class _Tx:
     def __enter__(self) -> Cursor:
         self._cm = self._projector.datastore.transaction(commit=True)
         cur = self._cm.__enter__()
-        cur.execute(
-            sql.SQL("SET LOCAL search_path TO {}").format(sql.Identifier(self._projector.schema))
-        )
+        path = sql.Identifier(self._projector.schema).as_string(cur)
+        if self._projector._bulk:  # one round trip for both settings
+            cur.execute(
+                "SELECT set_config('search_path', %s, true),"
+                " set_config('synchronous_commit', 'off', true)",
+                (path,),
+            )
+        else:
+            cur.execute(f"SET LOCAL search_path TO {path}")
         return cur
 
     def __exit__(self, *exc: object) -> None:

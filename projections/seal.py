@@ -43,15 +43,28 @@ class Seal(ReadModel):
             " notification_id bigint PRIMARY KEY, link bytea NOT NULL)"
         ]
 
+    def __init__(self, suffix: str = "") -> None:
+        super().__init__(suffix)
+        self.head: bytes | None = None
+        """The last link written (kept between batches while the position is this model's)."""
+
+    def reset(self) -> None:
+        self.head = None
+
     def apply(self, cur: Cursor, entries: Sequence[Entry]) -> None:
-        cur.execute(f"SELECT link FROM {self.t('seal_link')} ORDER BY notification_id DESC LIMIT 1")
-        found = cur.fetchone()
-        previous = bytes(found["link"]) if found else GENESIS
+        previous = self.head
+        if previous is None:
+            cur.execute(
+                f"SELECT link FROM {self.t('seal_link')} ORDER BY notification_id DESC LIMIT 1"
+            )
+            found = cur.fetchone()
+            previous = bytes(found["link"]) if found else GENESIS
         rows = []
         for entry in entries:
             previous = link(previous, entry.row)
             rows.append((entry.row.notification_id, previous))
         copy_rows(cur, self.t("seal_link"), ("notification_id", "link"), rows)
+        self.head = previous
 
 
 @dataclass(frozen=True)

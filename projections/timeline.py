@@ -26,6 +26,14 @@ class Timeline(ReadModel):
         super().__init__(suffix)
         self.book = StateBook(self.t("timeline_state"))
 
+    def reset(self) -> None:
+        self.book.forget()
+
+    def prepare(self, position: int) -> None:
+        super().prepare(position)
+        if position == 0:
+            self.book.start_empty()
+
     def ddl(self) -> list[str]:
         t = self.t("timeline")
         return [
@@ -49,7 +57,7 @@ class Timeline(ReadModel):
         rows = []
         for entry in mine:
             event: LiaisonEvent = entry.event
-            state = self.book.evolve(event)
+            state = self.book.evolve(entry)
             rows.append(
                 (
                     state.member_id,

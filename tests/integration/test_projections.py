@@ -13,6 +13,7 @@ from domain.escalation import Step
 from domain.meeting import AttendanceEntry
 from domain.office import LiaisonOffice
 from domain.state import Attendance
+from projections import runner
 from projections.catalog import all_models
 from projections.log import EVENTS_TABLE
 from projections.model import ReadModel
@@ -61,6 +62,27 @@ def test_replay_from_zero_reproduces_every_projection(pg_env: dict[str, str]) ->
     live.rebuild()
     assert {m.name: snapshot(live, m) for m in live.models} == before
     live.close()
+
+
+def test_a_bulk_catch_up_defers_indexes_and_builds_the_same_tables(
+    pg_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _store(pg_env)
+    reference = Projector(pg_env, all_models("_ref"), batch=7)
+    reference.catch_up()
+    monkeypatch.setattr(runner, "BULK_EVENTS", 1)  # any catch-up from zero counts as bulk
+    bulk = Projector(pg_env, all_models(), batch=7)
+    with bulk.transaction() as cur:
+        cur.execute("SELECT count(*) AS n FROM pg_indexes WHERE schemaname = current_schema()")
+        indexes = cur.fetchone()["n"]
+    bulk.catch_up()
+    for model in bulk.models:
+        assert snapshot(bulk, model) == snapshot(reference, model, "_ref")
+    with bulk.transaction() as cur:
+        cur.execute("SELECT count(*) AS n FROM pg_indexes WHERE schemaname = current_schema()")
+        assert cur.fetchone()["n"] == indexes  # every deferred index was built again
+    bulk.close()
+    reference.close()
 
 
 def test_a_projection_killed_mid_batch_resumes_with_nothing_lost_or_twice(
