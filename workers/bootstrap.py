@@ -49,6 +49,9 @@ def persistence_env(url: str, schema: str | None = None) -> dict[str, str]:
         "POSTGRES_USER": user,
         "POSTGRES_PASSWORD": str(params.get("password") or ""),
         "CREATE_TABLE": "y",
+        # The library ends a transaction idle for 5 s; on a starved 2-core machine a bulk save or
+        # a projector batch can pause longer than that between statements (DESIGN.md measurements).
+        "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "60",
     }
     if schema:
         env["POSTGRES_SCHEMA"] = schema

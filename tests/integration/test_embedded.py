@@ -36,6 +36,7 @@ def test_tcp_url_maps_to_eventsourcing_env() -> None:
         "POSTGRES_USER": "alice",
         "POSTGRES_PASSWORD": "s@cret",
         "CREATE_TABLE": "y",
+        "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "60",
     }
 
 
