@@ -15,7 +15,8 @@ from eventsourcing.persistence import IntegrityError, Mapper
 from eventsourcing.utils import Environment
 
 from domain import commands as cmd
-from domain.errors import Conflict, Duplicate, FutureDate, UnknownMember
+from domain.errors import Conflict, Duplicate, FutureDate, OutOfScope, UnknownMember
+from domain.imported import IMPORTED_BY
 from domain.liaison import Liaison
 from domain.member import Member
 from domain.organisation import OrganisationTree
@@ -168,6 +169,11 @@ class OfficeBase(Application[UUID]):
         earlier = self._receipt(command.command_id)
         if earlier is not None:
             return self._earlier_result(earlier, fingerprint)
+        if command.actor.id.startswith(IMPORTED_BY):
+            raise OutOfScope(
+                f"Actor ids starting {IMPORTED_BY!r} are reserved for the bulk import.",
+                f"Mã người dùng bắt đầu bằng {IMPORTED_BY!r} chỉ dành cho nhập dữ liệu hàng loạt.",
+            )
         today = self.clock().date()
         if command.effective_date > today:
             raise FutureDate(

@@ -24,7 +24,7 @@ from domain.errors import (
 )
 from domain.meeting import AttendanceEntry
 from domain.organisation import UnitKind
-from domain.roles import Role
+from domain.roles import Actor, Role
 from domain.state import Attendance, ClosingReason, Stage
 from tests.unit.conftest import (
     ADMIN,
@@ -843,3 +843,22 @@ def test_nothing_is_dated_before_the_cell_received_the_member(world: World) -> N
         lambda: world.assess(liaison_id, 2026, "fulfilled_well", on=date(2026, 1, 20)),
     )
     refused(world.office, Malformed, lambda: world.request(liaison_id, on=date(2026, 1, 31)))
+
+
+def test_an_actor_cannot_pose_as_the_bulk_import(world: World) -> None:
+    """Imported history is not signalled to workflows, so no command may carry its mark."""
+    member_id = world.register(on=date(2026, 1, 5))
+    impostor = Actor(id="import:clerk", role=Role.WORKPLACE_CLERK, unit_id="W")
+    refused(
+        world.office,
+        errors.OutOfScope,
+        lambda: world.office.refer(
+            cmd.Refer(
+                command_id=uuid4(),
+                actor=impostor,
+                effective_date=date(2026, 1, 6),
+                member_id=member_id,
+                referral=cmd.Referral(residence_commune_id="XN"),
+            )
+        ),
+    )
