@@ -17,6 +17,7 @@ from api.i18n import language_of
 from api.office import Office
 from api.reads import BoardReads
 from api.users import Session, UserPublic, UserStore
+from domain.calendar import business_date
 from domain.errors import Language, OutOfScope
 from domain.roles import Action, authorise, may
 
@@ -103,7 +104,7 @@ class Desk:
 
     def today(self) -> date:
         """The business date today, by the office's clock."""
-        return self.office.clock().date()
+        return business_date(self.office.clock())
 
     async def run(self, call: Callable[[], R], action: str, target: str) -> R:
         """Run a synchronous office call off the event loop; record it if refused for scope."""

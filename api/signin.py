@@ -13,6 +13,7 @@ from api.deps import address_of
 from api.errors import BoardError
 from api.office import Office
 from api.users import UserPublic, UserStore
+from domain.calendar import business_date
 
 
 async def sign_in(
@@ -26,7 +27,7 @@ async def sign_in(
 ) -> UserPublic:
     """The user when the password is right and the rate limit allows; each outcome is recorded."""
     address = address_of(request)
-    today = office.clock().date()
+    today = business_date(office.clock())
     window = timedelta(seconds=config.login_window_seconds)
 
     async def failed(reason: str) -> None:

@@ -27,6 +27,7 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
+from domain.calendar import business_date
 from domain.deadlines import after_days
 from domain.office import LiaisonOffice
 from domain.organisation import Unit, UnitKind
@@ -36,7 +37,6 @@ from workers.province.bulk import BulkWriter
 from workers.province.demo_tree import FOUNDED, PROVINCE, Tree, write_tree
 from workers.province.importer import Source, import_records
 from workers.province.records import MemberRecord
-from workflows.process import business_date
 
 IMPORTER = Actor(id="bench-import", role=Role.SUPERVISOR, unit_id=PROVINCE)
 

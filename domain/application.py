@@ -15,6 +15,7 @@ from eventsourcing.persistence import IntegrityError, Mapper
 from eventsourcing.utils import Environment
 
 from domain import commands as cmd
+from domain.calendar import business_date
 from domain.errors import Conflict, Duplicate, FutureDate, OutOfScope, UnknownMember
 from domain.imported import IMPORTED_BY
 from domain.liaison import Liaison
@@ -174,7 +175,7 @@ class OfficeBase(Application[UUID]):
                 f"Actor ids starting {IMPORTED_BY!r} are reserved for the bulk import.",
                 f"Mã người dùng bắt đầu bằng {IMPORTED_BY!r} chỉ dành cho nhập dữ liệu hàng loạt.",
             )
-        today = self.clock().date()
+        today = business_date(self.clock())
         if command.effective_date > today:
             raise FutureDate(
                 f"{command.effective_date} is in the future (today is {today}).",

@@ -12,9 +12,18 @@ the solar holidays.
 from __future__ import annotations
 
 import functools
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 MonthDay = tuple[int, int]
+
+VIETNAM = timezone(timedelta(hours=7), "ICT")
+"""Vietnam's time zone (no daylight saving): boards' business dates are dates here."""
+
+
+def business_date(moment: datetime) -> date:
+    """The date in Vietnam at that moment (from 17:00 UTC it is already the next day there)."""
+    return moment.astimezone(VIETNAM).date()
+
 
 # (Tết day 1, Hùng Kings' day) as solar dates, from the `lunardate` package (Chinese calendar,
 # UTC+8) once, pasted as data; Vietnam's calendar (UTC+7) differs in 2007: Tết was 17 Feb there.

@@ -11,6 +11,7 @@ from typing import Annotated, TypeVar
 import typer
 from rich.console import Console
 
+from domain.calendar import business_date
 from domain.errors import Refused
 from domain.office import LiaisonOffice
 from domain.roles import Actor, Role
@@ -50,8 +51,8 @@ def actor(as_: str) -> Actor:
 
 
 def today() -> date:
-    """Today's date in UTC (the CLI's clock; the domain is handed dates, never reads them)."""
-    return datetime.now(UTC).date()
+    """Today's business date in Vietnam (the CLI's clock; the domain is handed dates)."""
+    return business_date(datetime.now(UTC))
 
 
 def run(action: Callable[[], T]) -> T:

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from domain.calendar import business_date
     from domain.deadlines import Deadline
     from domain.escalation import Step
     from domain.policy import Policy
@@ -25,7 +26,7 @@ with workflow.unsafe.imports_passed_through():
         TakeStepInput,
         TakeStepResult,
     )
-    from workflows.process import LiaisonProcess, business_date, wake_moment
+    from workflows.process import LiaisonProcess, wake_moment
 
 ACTIVITY_TIMEOUT = timedelta(seconds=20)  # a dead worker's activity is retried after this
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time
 
+from domain.calendar import VIETNAM
 from domain.deadlines import Deadline, DeadlineKind, open_deadlines
 from domain.escalation import ScheduledStep, Step, ladder
 from domain.liaison_events import LiaisonEvent
@@ -11,14 +12,8 @@ from domain.policy import Policy
 from domain.state import LiaisonState, Stage
 from workflows.messages import CarriedState, LiaisonEventMessage, from_message
 
-VIETNAM = timezone(timedelta(hours=7), "ICT")
 WAKE_AT = time(8, 0)  # steps are taken at the start of office hours, Vietnam time
 ALL_TIME = date(9999, 12, 31)
-
-
-def business_date(moment: datetime) -> date:
-    """The date in Vietnam at that moment."""
-    return moment.astimezone(VIETNAM).date()
 
 
 def wake_moment(day: date) -> datetime:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -576,6 +576,14 @@ def test_units_of_the_wrong_kind(world: World) -> None:
 
 
 # Dates in the future.
+
+
+def test_today_is_vietnams_date_not_utcs(world: World) -> None:
+    """At 20:00 UTC it is 03:00 the next day in Vietnam: that day is today, the one after is not."""
+    world.office.clock = lambda: datetime(2026, 11, 22, 20, 0, tzinfo=UTC)
+    member_id = world.register(on=TOMORROW)
+    assert world.office.member(member_id).member_id == member_id
+    refused(world.office, FutureDate, lambda: world.register(on=date(2026, 11, 24)))
 
 
 def test_future_dates(world: World) -> None:
