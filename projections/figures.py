@@ -10,7 +10,8 @@ from __future__ import annotations
 from projections.escalations import open_on
 
 _SEEN = "f.recorded_at <= $4 AND f.effective_date <= $3"
-_IN = "(f.unit_id = ANY($1) OR f.workplace_id = ANY($1))"
+_UNITS = "(SELECT unit_id FROM board_unit)"
+_IN = f"(f.unit_id IN {_UNITS} OR f.workplace_id IN {_UNITS})"
 _PERIOD = "f.effective_date >= $2"
 _ROW = "f.member_id, f.liaison_id, coalesce(f.unit_id, f.workplace_id) AS unit_id"
 
@@ -23,11 +24,16 @@ def _closed_by(day: str) -> str:
 
 
 def _exempt_on(day: str) -> str:
+    """SQL: the liaison's latest exemption or lift by `day` is an exemption.
+
+    Said as "an exemption with no lift after it" so that PostgreSQL plans it as an anti-join
+    over the few exempt liaisons instead of a sorted look-up per row."""
     return (
-        "coalesce((SELECT x.kind = 'exempt_act' FROM fact x WHERE x.liaison_id = f.liaison_id"
-        " AND x.kind IN ('exempt_act', 'exempt_act_lifted') AND x.effective_date <= "
-        f"{day} AND x.recorded_at <= $4 ORDER BY x.effective_date DESC, x.notification_id DESC"
-        " LIMIT 1), false)"
+        "EXISTS (SELECT 1 FROM fact x WHERE x.liaison_id = f.liaison_id AND x.kind = 'exempt_act'"
+        f" AND x.effective_date <= {day} AND x.recorded_at <= $4 AND NOT EXISTS (SELECT 1"
+        " FROM fact y WHERE y.liaison_id = x.liaison_id AND y.kind = 'exempt_act_lifted'"
+        f" AND y.effective_date <= {day} AND y.recorded_at <= $4"
+        " AND (y.effective_date, y.notification_id) > (x.effective_date, x.notification_id)))"
     )
 
 
@@ -41,20 +47,31 @@ def _events(kind: str, *, period: bool = True, year: bool = False, code: str = "
 
 
 _DUE = (
-    f"SELECT {_ROW}, NULL::text AS code, f.due_on FROM fact f WHERE f.kind = 'assessment_due'"
+    f"SELECT {_ROW}, f.due_on, EXISTS (SELECT 1 FROM fact a WHERE a.liaison_id = f.liaison_id"
+    " AND a.kind = 'assessed' AND a.year = $5 AND a.effective_date <= $3"
+    " AND a.recorded_at <= $4) AS assessed FROM fact f WHERE f.kind = 'assessment_due'"
     f" AND f.year = $5 AND {_SEEN} AND {_IN}"
     f" AND NOT {_closed_by('least($3, f.due_on)')} AND NOT {_exempt_on('least($3, f.due_on)')}"
 )
-_ASSESSED_BY_END = (
-    "EXISTS (SELECT 1 FROM fact a WHERE a.liaison_id = d.liaison_id AND a.kind = 'assessed'"
-    " AND a.year = $5 AND a.effective_date <= $3 AND a.recorded_at <= $4)"
-)
+"""The year's assessments due (not closed or exempt by their due date), each with whether it was
+returned by the end of the period."""
 _OPEN_REQUESTS = (
     f"SELECT {_ROW}, f.code, f.due_on FROM fact f WHERE f.kind = 'requested' AND {_SEEN}"
     f" AND {_IN} AND NOT {_closed_by('$3')} AND NOT EXISTS (SELECT 1 FROM fact p"
     " WHERE p.liaison_id = f.liaison_id AND p.kind = 'provided' AND p.code = f.code"
     " AND p.effective_date <= $3 AND p.recorded_at <= $4)"
 )
+SHARED = (
+    "WITH board_unit AS (SELECT unnest($1::text[]) AS unit_id),"
+    f" due AS ({_DUE}), open_request AS ({_OPEN_REQUESTS})"
+)
+"""Rows that several figures read, named once so that one statement computes them once
+(PostgreSQL materialises a WITH query that is read more than once). Every statement that reads
+`FIGURES` starts with it; a WITH query that no figure reads is never run.
+
+The subtree's units are a table, not `= ANY($1)`: the planner estimates an array comparison
+element by element against the column statistics, which for a province's thousand units took
+longer than running the query."""
 _LATEST = (
     "SELECT DISTINCT ON ({key}) {row}, f.code, f.kind FROM fact f WHERE f.kind IN ({kinds})"
     f" AND {_SEEN} AND {_IN} ORDER BY {{key}}, f.effective_date DESC, f.notification_id DESC"
@@ -68,20 +85,34 @@ _AWAITING = (
 )
 _ESCALATIONS = (
     "SELECT l.member_id, e.liaison_id, e.unit_id, e.kind AS code FROM escalation e"
-    f" LEFT JOIN liaison l ON l.liaison_id = e.liaison_id WHERE e.unit_id = ANY($1)"
+    f" LEFT JOIN liaison l ON l.liaison_id = e.liaison_id WHERE e.unit_id IN {_UNITS}"
     f" AND {open_on('$3', '$4')}"
 )
 
+_IN_SCOPE = (
+    "SELECT f.member_id, NULL::uuid AS liaison_id, f.workplace_id AS unit_id FROM fact f"
+    f" WHERE f.kind = 'registered' AND {_SEEN} AND f.workplace_id IN {_UNITS}"
+    " UNION ALL SELECT f.member_id, f.liaison_id, f.unit_id FROM fact f"
+    " WHERE f.kind IN ('referred', 'received_commune', 'received_cell')"
+    f" AND {_SEEN} AND f.unit_id IN {_UNITS} AND NOT {_closed_by('$3')}"
+)
+"""Rows naming a member in scope: registered at a workplace in the subtree, or with an open
+liaison to a commune or cell in it; each member counts once."""
+_CELLS_ATTENDING = (
+    "SELECT NULL::uuid AS member_id, NULL::uuid AS liaison_id, f.unit_id FROM fact f"
+    f" WHERE f.kind = 'received_cell' AND {_SEEN} AND f.unit_id IN {_UNITS}"
+    f" AND NOT {_closed_by('$3')} AND NOT {_exempt_on('$3')}"
+)
+"""Rows naming a cell with a member attending (received, not closed, not exempt); each cell
+counts once."""
+DISTINCT: dict[str, tuple[str, str, str]] = {
+    "members_in_scope": (_IN_SCOPE, "member_id", "member_id, liaison_id NULLS LAST"),
+    "cells_attending": (_CELLS_ATTENDING, "unit_id", "unit_id"),
+}
+"""Figures that count one row per key: (the rows, the key, the order that picks the row listed)."""
+
 FIGURES: dict[str, str] = {
-    "members_in_scope": (
-        "SELECT DISTINCT ON (member_id) member_id, liaison_id, unit_id, NULL::text AS code FROM ("
-        f"SELECT f.member_id, NULL::uuid AS liaison_id, f.workplace_id AS unit_id FROM fact f"
-        f" WHERE f.kind = 'registered' AND {_SEEN} AND f.workplace_id = ANY($1)"
-        f" UNION ALL SELECT f.member_id, f.liaison_id, f.unit_id FROM fact f"
-        " WHERE f.kind IN ('referred', 'received_commune', 'received_cell')"
-        f" AND {_SEEN} AND f.unit_id = ANY($1) AND NOT {_closed_by('$3')}) s"
-        " ORDER BY member_id, liaison_id NULLS LAST"
-    ),
+    "members_in_scope": "",  # from DISTINCT, below
     "referred": _events("referred"),
     "received_commune": _events("received_commune"),
     "received_cell": _events("received_cell"),
@@ -100,31 +131,43 @@ FIGURES: dict[str, str] = {
     ),
     "meetings_held": _events("meeting"),
     "attendance": _events("attendance"),
-    "assessments_due": f"SELECT member_id, liaison_id, unit_id, code FROM ({_DUE}) d",
+    "assessments_due": "SELECT member_id, liaison_id, unit_id, NULL::text AS code FROM due",
     "assessments_returned": _events("assessed", period=False, year=True),
     "assessments_overdue": (
-        f"SELECT member_id, liaison_id, unit_id, code FROM ({_DUE}) d"
-        f" WHERE d.due_on < $3 AND NOT {_ASSESSED_BY_END}"
+        "SELECT member_id, liaison_id, unit_id, NULL::text AS code FROM due"
+        " WHERE due_on < $3 AND NOT assessed"
     ),
     "assessments_outstanding": (
-        f"SELECT member_id, liaison_id, unit_id, code FROM ({_DUE}) d WHERE NOT {_ASSESSED_BY_END}"
+        "SELECT member_id, liaison_id, unit_id, NULL::text AS code FROM due WHERE NOT assessed"
     ),
     "reported_back": _events("reported", period=False, year=True),
-    "requests_open": f"SELECT member_id, liaison_id, unit_id, code FROM ({_OPEN_REQUESTS}) r",
+    "requests_open": "SELECT member_id, liaison_id, unit_id, code FROM open_request",
     "requests_overdue": (
-        f"SELECT member_id, liaison_id, unit_id, code FROM ({_OPEN_REQUESTS}) r WHERE r.due_on < $3"
+        "SELECT member_id, liaison_id, unit_id, code FROM open_request WHERE due_on < $3"
     ),
     "escalations_open": _ESCALATIONS,
-    "cells_attending": (
-        "SELECT DISTINCT ON (f.unit_id) NULL::uuid AS member_id, NULL::uuid AS liaison_id,"
-        f" f.unit_id, NULL::text AS code FROM fact f WHERE f.kind = 'received_cell' AND {_SEEN}"
-        f" AND f.unit_id = ANY($1) AND NOT {_closed_by('$3')} AND NOT {_exempt_on('$3')}"
-    ),
+    "cells_attending": "",  # from DISTINCT, below
 }
+for _name, (_rows, _key, _order) in DISTINCT.items():
+    FIGURES[_name] = (
+        f"SELECT DISTINCT ON ({_key}) member_id, liaison_id, unit_id, NULL::text AS code"
+        f" FROM ({_rows}) s ORDER BY {_order}"
+    )
 
-COUNTS = " UNION ALL ".join(
-    f"SELECT '{name}' AS figure, code, count(*) AS n FROM ({query}) q{i} GROUP BY code"
-    for i, (name, query) in enumerate(FIGURES.items())
+
+def _count(i: int, name: str, query: str) -> str:
+    """SQL: one figure's count by code; a DISTINCT figure counts its keys (a hash, not a sort)."""
+    if name in DISTINCT:
+        rows, key, _ = DISTINCT[name]
+        return (
+            f"SELECT '{name}' AS figure, NULL::text AS code, count(*) AS n"
+            f" FROM (SELECT {key} FROM ({rows}) s{i} GROUP BY {key}) q{i}"
+        )
+    return f"SELECT '{name}' AS figure, code, count(*) AS n FROM ({query}) q{i} GROUP BY code"
+
+
+COUNTS = f"{SHARED} " + " UNION ALL ".join(
+    _count(i, name, query) for i, (name, query) in enumerate(FIGURES.items())
 )
 """Every figure counted by code in one round trip."""
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from domain.text import fold
 from projections.dashboard import Period, scope
-from projections.figures import FIGURES
+from projections.figures import FIGURES, SHARED
 
 _OVERDUE = (
     "(r.liaison_id IN (SELECT liaison_id FROM ({a}) o1) OR r.liaison_id IN"
@@ -39,7 +39,8 @@ def _behind(figure: str) -> str:
     if figure not in FIGURES:
         raise ValueError(f"unknown figure {figure!r}; one of {', '.join(FIGURES)}")
     return (
-        "SELECT r.member_id, r.liaison_id, r.unit_id, r.code, m.name, m.party_card_number,"
+        f"{SHARED} SELECT r.member_id, r.liaison_id, r.unit_id, r.code, m.name,"
+        " m.party_card_number,"
         " coalesce(l.workplace_unit_id, m.workplace_unit_id) AS workplace_unit_id,"
         f" l.commune_id, l.cell_id, m.name_folded, {_STAGE} AS stage, {_OVERDUE} AS overdue"
         f" FROM ({FIGURES[figure]}) r LEFT JOIN member m ON m.member_id = r.member_id"

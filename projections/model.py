@@ -52,6 +52,10 @@ class ReadModel(ABC):
     def apply(self, cur: Cursor, entries: Sequence[Entry]) -> None:
         """Fold these events, in notification order, into the model's tables."""
 
+    def outdated(self, cur: Cursor) -> bool:
+        """Whether the model's tables exist in an older layout than `ddl` makes (default: no)."""
+        return False
+
     def reset(self) -> None:  # noqa: B027 - most models keep no cache
         """Forget any in-memory cache (called after a rolled-back batch or a moved position)."""
 

@@ -78,11 +78,18 @@ def _switch(cur: Cursor, live: ReadModel, shadow: ReadModel) -> None:
     for statement in live.drop():
         cur.execute(statement)
     for table in live.tables:
+        # A partitioned table's partitions and their indexes carry the suffix too.
         cur.execute(
-            "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()"
-            " AND tablename = %s",
+            "SELECT c.relname FROM pg_class c JOIN pg_inherits i ON i.inhrelid = c.oid"
+            " WHERE i.inhparent = %s::regclass",
             (shadow.t(table),),
         )
-        for index in [r["indexname"] for r in cur.fetchall()]:
-            cur.execute(f"ALTER INDEX {index} RENAME TO {index.replace(SHADOW, '')}")
-        cur.execute(f"ALTER TABLE {shadow.t(table)} RENAME TO {table}")
+        for name in [shadow.t(table), *(r["relname"] for r in cur.fetchall())]:
+            cur.execute(
+                "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()"
+                " AND tablename = %s",
+                (name,),
+            )
+            for index in [r["indexname"] for r in cur.fetchall()]:
+                cur.execute(f"ALTER INDEX {index} RENAME TO {index.replace(SHADOW, '')}")
+            cur.execute(f"ALTER TABLE {name} RENAME TO {name.replace(SHADOW, '')}")

@@ -47,6 +47,10 @@ class Projector:
         self._bulk = False
         with self.transaction() as cur:
             for model in self.models:
+                if model.outdated(cur):  # tables of an older layout: rebuilt from zero
+                    for statement in model.drop():
+                        cur.execute(statement)
+                    self.reset_position(cur, model)
                 for statement in model.ddl():
                     cur.execute(statement)
 
@@ -183,7 +187,27 @@ class Projector:
                 with self.transaction() as cur:
                     for statement in deferred:
                         cur.execute(statement)
+        if bulk:
+            self._vacuum(fresh)
         return done
+
+    def _vacuum(self, models: Sequence[ReadModel]) -> None:
+        """Statistics and the visibility map for tables just filled in bulk.
+
+        Without them the first inspections after a rebuild plan on empty-table estimates and
+        read every heap page behind the covering indexes, until autovacuum comes round.
+        """
+        tables = [
+            sql.Identifier(self.schema, model.t(table))
+            for model in models
+            for table in model.tables
+        ]
+        with self.datastore.get_connection() as conn:
+            conn.autocommit = True  # VACUUM runs outside a transaction
+            try:
+                conn.execute(sql.SQL("VACUUM (ANALYZE) {}").format(sql.SQL(", ").join(tables)))
+            finally:
+                conn.autocommit = False
 
     def _defer_indexes(self, models: Sequence[ReadModel]) -> list[str]:
         """Drop the secondary indexes of these (empty) models; return their CREATE statements.

@@ -15,6 +15,7 @@ from domain.office import LiaisonOffice
 from domain.state import Attendance
 from projections import runner
 from projections.catalog import all_models
+from projections.facts import Facts
 from projections.log import EVENTS_TABLE
 from projections.model import ReadModel
 from projections.runner import Projector
@@ -81,8 +82,32 @@ def test_a_bulk_catch_up_defers_indexes_and_builds_the_same_tables(
     with bulk.transaction() as cur:
         cur.execute("SELECT count(*) AS n FROM pg_indexes WHERE schemaname = current_schema()")
         assert cur.fetchone()["n"] == indexes  # every deferred index was built again
+        cur.execute("SELECT relallvisible FROM pg_class WHERE oid = 'fact_registered'::regclass")
+        assert cur.fetchone()["relallvisible"] > 0  # vacuumed: index-only scans from the start
     bulk.close()
     reference.close()
+
+
+def test_a_fact_table_of_the_layout_before_partitions_is_rebuilt_from_zero(
+    pg_env: dict[str, str],
+) -> None:
+    _store(pg_env)
+    first = Projector(pg_env, [Facts()], batch=7)
+    first.catch_up()
+    before = snapshot(first, first.models[0])
+    with first.transaction() as cur:  # the table as stores made before 2026-12 have it
+        cur.execute("CREATE TABLE fact_flat AS TABLE fact")
+        cur.execute("DROP TABLE fact CASCADE")
+        cur.execute("ALTER TABLE fact_flat RENAME TO fact")
+    first.close()
+    again = Projector(pg_env, [Facts()], batch=7)
+    with again.transaction() as cur:
+        cur.execute("SELECT relkind FROM pg_class WHERE oid = 'fact'::regclass")
+        assert cur.fetchone()["relkind"] == "p"
+        assert again.positions(cur) == {"facts": 0}
+    assert again.catch_up() > 0
+    assert snapshot(again, again.models[0]) == before
+    again.close()
 
 
 def test_a_projection_killed_mid_batch_resumes_with_nothing_lost_or_twice(
