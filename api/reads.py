@@ -43,16 +43,16 @@ class Scope(BaseModel):
     recorded_by: datetime | None = None
 
     def previous(self) -> Scope:
-        """The same scope one year earlier (29 February falls back to the 28th)."""
+        """The same scope one year earlier (29 February falls back to the 28th).
+
+        As the records stood at the same moment: an inspection's year-before column shows what
+        the board knew then about the year before, as `liaison inspect` does."""
         on = self.on.replace(day=min(self.on.day, 28)) if self.on.month == 2 else self.on
-        recorded = self.recorded_by
-        if recorded is not None:
-            recorded = recorded.replace(year=recorded.year - 1, day=min(recorded.day, 28))
         return Scope(
             unit_id=self.unit_id,
             year=self.year - 1,
             on=on.replace(year=on.year - 1),
-            recorded_by=recorded,
+            recorded_by=self.recorded_by,
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime
 from typing import Annotated
 from uuid import UUID
@@ -71,9 +72,8 @@ async def unit_figures(
 ) -> FiguresPublic:  # fmt: skip
     """The dashboard figures of the unit's subtree, beside the same period last year."""
     scope = await scope_of(desk, unit_id, year, on, recorded_by)
-    return FiguresPublic(
-        current=await reads.figures(scope), previous=await reads.figures(scope.previous())
-    )
+    current, previous = await asyncio.gather(reads.figures(scope), reads.figures(scope.previous()))
+    return FiguresPublic(current=current, previous=previous)
 
 
 @router.get("/units/{unit_id}/lists/{metric}")

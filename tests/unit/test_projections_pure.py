@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from uuid import UUID
 
+from api.reads import Scope
 from domain.organisation import OrganisationTree, Unit, UnitKind
 from domain.text import fold
 from projections.ancestry import ancestry_rows
+from projections.dashboard import Period
 from projections.log import StoredRow
 from projections.seal import GENESIS, link
 
@@ -82,3 +84,11 @@ def test_every_stored_byte_changes_the_link() -> None:
     ]
     assert all(link(GENESIS, v) != base for v in variants)
     assert link(base, row) != base
+
+
+def test_the_year_before_is_read_as_the_records_stood_at_the_same_moment() -> None:
+    moment = datetime(2026, 3, 31, 10, 0, tzinfo=UTC)
+    scope = Scope(unit_id="XN", year=2024, on=date(2024, 2, 29), recorded_by=moment)
+    before = scope.previous()
+    assert (before.year, before.on, before.recorded_by) == (2023, date(2023, 2, 28), moment)
+    assert Period("XN", date(2024, 2, 29), moment).previous_year().known_at == moment
