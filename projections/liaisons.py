@@ -10,9 +10,13 @@ from typing import Any
 from domain.state import LiaisonState
 from projections.dashboard import FAR_FUTURE, Period, scope
 
+_UNITS = "(SELECT unnest($1::text[]))"
+_CONCERNS = (
+    f"(l.workplace_unit_id IN {_UNITS} OR l.commune_id IN {_UNITS} OR l.cell_id IN {_UNITS})"
+)
+"""Liaison `l` concerns one of the units $1 (a hashed set: see `projections.figures.SHARED`)."""
 _TOUCHING = (
-    "(l.workplace_unit_id = ANY($1) OR l.commune_id = ANY($1) OR l.cell_id = ANY($1))"
-    " AND EXISTS (SELECT 1 FROM timeline t WHERE t.liaison_id = l.liaison_id"
+    f"{_CONCERNS} AND EXISTS (SELECT 1 FROM timeline t WHERE t.liaison_id = l.liaison_id"
     " AND t.effective_date <= $2 AND t.recorded_at <= $3)"
 )
 """Liaison `l` concerns one of the units $1 and had begun by the date $2 as known at $3."""
@@ -30,9 +34,13 @@ def _bounds(period: Period) -> tuple[date, datetime]:
 async def stages(conn: Any, period: Period) -> dict[str, int]:
     """How many liaisons of the subtree stood at each stage on the period's date."""
     units = await scope(conn, period.unit_id, period.end)
+    # A liaison not begun by then has no stage then: the lateral join drops it, and each
+    # liaison is looked up once (a filter on the scalar stage made PostgreSQL look twice).
     rows = await conn.fetch(
-        f"SELECT x.stage, count(*) AS n FROM (SELECT {_STAGE_THEN} AS stage FROM liaison l"
-        f" WHERE {_TOUCHING}) x GROUP BY x.stage",
+        "SELECT s.stage_after AS stage, count(*) AS n FROM liaison l CROSS JOIN LATERAL"
+        " (SELECT t.stage_after FROM timeline t WHERE t.liaison_id = l.liaison_id"
+        " AND t.effective_date <= $2 AND t.recorded_at <= $3 ORDER BY t.version DESC LIMIT 1) s"
+        f" WHERE {_CONCERNS} GROUP BY s.stage_after",
         units,
         *_bounds(period),
     )

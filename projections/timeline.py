@@ -41,7 +41,9 @@ class Timeline(ReadModel):
             " version int NOT NULL, notification_id bigint NOT NULL, event text NOT NULL,"
             " effective_date date NOT NULL, recorded_at timestamptz NOT NULL, actor_id text,"
             " role text, regulation text, stage_after text NOT NULL, cycle_year int,"
-            " exempt boolean NOT NULL, PRIMARY KEY (liaison_id, version))",
+            " exempt boolean NOT NULL, PRIMARY KEY (liaison_id, version)"
+            # A liaison's stage on a date is read from the key's index alone (board funnels).
+            " INCLUDE (effective_date, recorded_at, stage_after))",
             f"CREATE INDEX IF NOT EXISTS {t}_member ON {t} (member_id, notification_id)",
             self.book.ddl(),
         ]
