@@ -12,10 +12,11 @@ from fastapi.staticfiles import StaticFiles
 
 from api import errors, routes_audit, routes_auth, routes_commands, routes_queries
 from api.config import BoardConfig
+from api.imports import ImportJobs
 from api.office import Office
 from api.reads import BoardReads
 from api.users import UserStore
-from api.web import pages_auth, pages_board, pages_inbox, pages_work, pages_year
+from api.web import pages_auth, pages_board, pages_import, pages_inbox, pages_work, pages_year
 from api.web.render import page
 
 
@@ -23,8 +24,14 @@ def _render_error(request: Request, status: int, message: str) -> HTMLResponse:
     return page(request, "error.html", None, status, code=status, text=message)
 
 
-def create_app(office: Office, reads: BoardReads, users: UserStore, config: BoardConfig) -> FastAPI:
-    """The web application over an office, a read port and a user store."""
+def create_app(
+    office: Office,
+    reads: BoardReads,
+    users: UserStore,
+    config: BoardConfig,
+    imports: ImportJobs | None = None,
+) -> FastAPI:
+    """The web application over an office, a read port, a user store and an import port."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -40,6 +47,7 @@ def create_app(office: Office, reads: BoardReads, users: UserStore, config: Boar
     )
     app.state.office, app.state.reads, app.state.users = office, reads, users
     app.state.config, app.state.render_error = config, _render_error
+    app.state.imports = imports or ImportJobs(None)
     errors.install(app)
     for router in (
         routes_auth.router,
@@ -48,7 +56,7 @@ def create_app(office: Office, reads: BoardReads, users: UserStore, config: Boar
         routes_audit.router,
     ):
         app.include_router(router)
-    for pages in (pages_auth, pages_board, pages_inbox, pages_work, pages_year):
+    for pages in (pages_auth, pages_board, pages_inbox, pages_work, pages_year, pages_import):
         app.include_router(pages.router)
     static = Path(__file__).parent / "static"
     app.mount("/static", StaticFiles(directory=static), name="static")

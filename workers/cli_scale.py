@@ -6,10 +6,11 @@ import asyncio
 import getpass
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast
 
 import typer
 
+from domain.errors import Language
 from domain.organisation import UnitKind
 from domain.roles import Actor, Role
 from projections.dashboard import Period
@@ -17,19 +18,18 @@ from workers.cli_support import actor, app, console, office, run, settings, toda
 from workers.embedded import database_url
 from workers.province import demo as demo_province
 from workers.province import export
-from workers.province.importer import Source, import_records
+from workers.province.board_import import import_parsed, write_templates
 from workers.province.reader import read
 from workers.province.report import print_report, progress_bar
-from workers.province.writer import write_csv, write_xlsx
 
 Lang = Annotated[str | None, typer.Option("--lang", help="vi or en (default: the configured one)")]
 
 
-def _language(lang: str | None) -> str:
+def _language(lang: str | None) -> Language:
     chosen = lang or settings().language
     if chosen not in ("vi", "en"):
         raise typer.BadParameter("--lang takes vi or en")
-    return chosen
+    return cast(Language, chosen)
 
 
 @app.command()
@@ -42,14 +42,14 @@ def demo(
     """Generate the demo province (deterministic by seed) and write it through the import path."""
     language = _language(lang)
     last = date.fromisoformat(until) if until else None
-    with progress_bar(console, members, language) as update:  # type: ignore[arg-type]
+    with progress_bar(console, members, language) as update:
         report = demo_province.ensure(office(), members, seed, last, update)
     if report is None:
         console.print(
             f"Tỉnh mẫu seed {seed} đã có." if language == "vi" else f"Demo seed {seed} is loaded."
         )
         return
-    print_report(console, report, language)  # type: ignore[arg-type]
+    print_report(console, report, language)
 
 
 @app.command("import")
@@ -71,22 +71,11 @@ def import_file(
     parsed = read(members, history)
     liaison_office = office()
     who = actor(as_) if as_ else _province_supervisor(liaison_office.tree())
-    source = Source(members.name, parsed.digest)
-    with progress_bar(console, len(parsed.records), language) as update:  # type: ignore[arg-type]
-        report = import_records(
-            liaison_office,
-            parsed.records,
-            source,
-            who,
-            today(),
-            dry_run=dry_run,
-            problems=parsed.problems,
-            progress=update,
+    with progress_bar(console, len(parsed.records), language) as update:
+        report = import_parsed(
+            liaison_office, parsed, members.name, who, today(), dry_run=dry_run, progress=update
         )
-    report.members += len(
-        {(p.where.table, p.where.row) for p in parsed.problems if p.where.table == "members"}
-    )
-    print_report(console, report, language)  # type: ignore[arg-type]
+    print_report(console, report, language)
     if report.problems:
         raise typer.Exit(1)
 
@@ -97,13 +86,7 @@ def template(
     lang: Lang = None,
 ) -> None:
     """Write the import templates (CSV pair and XLSX) with three example members."""
-    language = _language(lang)
-    folder.mkdir(parents=True, exist_ok=True)
-    sample = demo_province.examples()
-    write_csv(
-        sample, folder / f"members.{language}.csv", folder / f"history.{language}.csv", language
-    )
-    write_xlsx(sample, folder / f"liaison-import.{language}.xlsx", language)
+    write_templates(folder, (_language(lang),))
     console.print(f"[green]✓[/] {folder}")
 
 

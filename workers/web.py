@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import tempfile
 from datetime import UTC, datetime
+from pathlib import Path
 
 import uvicorn
 from rich.console import Console
 
 from api.app import create_app
 from api.config import BoardConfig
+from api.imports import ImportJobs
 from api.office import Office
 from api.reads_projections import ProjectionReads
 from api.users import UserStore
+from domain.calendar import business_date
 from workers.bootstrap import persistence_env
 from workers.embedded import database_url
+from workers.onboarding import start_in_background
+from workers.province.board_import import BoardImporter, write_templates
 from workers.settings import Settings, load_settings
 
 
@@ -54,7 +60,15 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None
             f"[cyan]{password}[/] (change it at first sign-in)"
         )
     console.print(f"Board: [link]http://{host}:{port}/[/link]  API docs: http://{host}:{port}/docs")
-    app = create_app(office, ProjectionReads(config.database_url), users, config)
+    imports = ImportJobs(
+        BoardImporter(
+            office,
+            lambda: business_date(datetime.now(UTC)),
+            lambda: start_in_background(settings, office, console.print),
+        ),
+        templates=write_templates(Path(tempfile.mkdtemp(prefix="liaison-templates-"))),
+    )
+    app = create_app(office, ProjectionReads(config.database_url), users, config, imports)
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 

@@ -107,7 +107,7 @@ def import_records(
                 progress(done, report.events)
         report.meetings = len(meetings)
         _write_all(writer, pipeline, list(meetings.records(ctx)), report)
-        if not dry_run:
+        if not dry_run and report.valid:  # a file of nothing but refused rows writes nothing
             receipt = CommandReceipt.issue(
                 source.command_id,
                 "Import",

@@ -1,0 +1,161 @@
+"""Import from the board: upload a members file (and its history), check it, then import it."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import UploadFile
+
+from api.errors import BoardError
+from api.i18n import language_of
+from api.imports import MAX_BYTES, ImportJob, ImportJobs, UploadRefused, safe_name
+from api.users import Session
+from api.web.forms import may_do
+from api.web.render import CheckedForm, WebSession, page
+from domain.roles import Action
+
+router = APIRouter(prefix="/import", include_in_schema=False)
+
+
+def _jobs(request: Request) -> ImportJobs:
+    jobs: ImportJobs = request.app.state.imports
+    return jobs
+
+
+Jobs = Annotated[ImportJobs, Depends(_jobs)]
+
+
+def _may_import(session: Session) -> None:
+    if not may_do(session, Action.REGISTER_MEMBER):
+        raise BoardError(
+            403,
+            "forbidden",
+            "Your role does not import members.",
+            "Vai trò của bạn không nhập dữ liệu đảng viên.",
+        )
+
+
+async def _upload(value: object, what: str, required: bool) -> tuple[str, bytes] | None:
+    """The uploaded file's safe name and content; refuses a missing, empty or oversized one."""
+    if not isinstance(value, UploadFile) or not value.filename:
+        if required:
+            raise UploadRefused("Choose the members file.", "Hãy chọn tệp đảng viên.")
+        return None
+    name = safe_name(value.filename, what)
+    content = await value.read(MAX_BYTES + 1)
+    if not content:
+        raise UploadRefused(f"{name} is empty.", f"Tệp {name} không có dữ liệu.")
+    if len(content) > MAX_BYTES:
+        raise UploadRefused(
+            f"{name} is larger than {MAX_BYTES // 2**20} MB.",
+            f"Tệp {name} lớn hơn {MAX_BYTES // 2**20} MB.",
+        )
+    return name, content
+
+
+@router.get("")
+async def import_form(request: Request, session: WebSession, jobs: Jobs) -> HTMLResponse:
+    """The upload form, with the templates to start from."""
+    _may_import(session)
+    return page(request, "import.html", session, **_form_context(jobs))
+
+
+def _form_context(jobs: ImportJobs) -> dict[str, Any]:
+    return {"available": jobs.available, "templates": jobs.template_names()}
+
+
+@router.get("/templates/{name}")
+async def template_file(session: WebSession, jobs: Jobs, name: str) -> FileResponse:
+    """A template file to fill in (the names the form lists, nothing else)."""
+    if name not in jobs.template_names() or jobs.templates is None:
+        raise BoardError(404, "not_found", "No such template.", "Không có tệp mẫu này.")
+    return FileResponse(jobs.templates / name, filename=name)
+
+
+@router.post("")
+async def start_import(
+    request: Request, session: WebSession, jobs: Jobs, form: CheckedForm
+) -> Response:
+    """Save the uploads and start a dry run (the default) or the import; show its progress."""
+    _may_import(session)
+    try:
+        members = await _upload(form.get("members"), "members", required=True)
+        history = await _upload(form.get("history"), "history", required=False)
+        assert members is not None
+        if history is not None and history[0] == members[0]:
+            raise UploadRefused(
+                "The history file must not be the members file.",
+                "Tệp lịch sử không được trùng tệp đảng viên.",
+            )
+        folder = jobs.save([members, *([history] if history else [])])
+        job = jobs.start(
+            session.user.username,
+            session.user.actor,
+            folder,
+            members[0],
+            history[0] if history else None,
+            dry_run=form.get("dry_run") is not None,
+        )
+    except UploadRefused as refused:
+        return page(
+            request,
+            "import.html",
+            session,
+            422,
+            error=refused.message(language_of(request)),
+            **_form_context(jobs),
+        )
+    return RedirectResponse(f"/import/{job.job_id}", status_code=303)
+
+
+def _job_or_404(jobs: ImportJobs, job_id: str, session: Session) -> ImportJob:
+    job = jobs.get(job_id, session.user.username)
+    if job is None:
+        raise BoardError(
+            404, "not_found", "No such import (or not yours).", "Không có lượt nhập này."
+        )
+    return job
+
+
+@router.get("/{job_id}")
+async def import_job(
+    request: Request, session: WebSession, jobs: Jobs, job_id: str
+) -> HTMLResponse:
+    """The run's progress (the page refreshes itself until it ends), then its report."""
+    _may_import(session)
+    job = _job_or_404(jobs, job_id, session)
+    context: dict[str, Any] = {"job": job, "outcome": job.outcome}
+    if job.outcome is not None:
+        context["problems"] = job.outcome.problems[:SHOWN]
+    return page(request, "import_job.html", session, **context)
+
+
+SHOWN = 500
+"""Problems listed on the page (the count says how many more)."""
+
+
+@router.post("/{job_id}/run")
+async def run_for_real(
+    request: Request, session: WebSession, jobs: Jobs, job_id: str, form: CheckedForm
+) -> Response:
+    """Import the files a finished dry run checked (its invalid rows are left out)."""
+    _may_import(session)
+    checked = _job_or_404(jobs, job_id, session)
+    if not (checked.dry_run and checked.outcome is not None):
+        raise BoardError(
+            409,
+            "not_checked",
+            "Only a finished dry run can be imported.",
+            "Chỉ nhập được sau khi kiểm tra xong.",
+        )
+    job = jobs.start(
+        session.user.username,
+        session.user.actor,
+        checked.folder,
+        checked.members_name,
+        checked.history_name,
+        dry_run=False,
+    )
+    return RedirectResponse(f"/import/{job.job_id}", status_code=303)
