@@ -36,6 +36,16 @@ def test_rebuild_inspect_audit_export_and_verify(
     assert cli.invoke(app, ["rebuild"]).exit_code == 0
     shadow = cli.invoke(app, ["rebuild", "facts", "--shadow"])
     assert "switched" in shadow.output, shadow.output
+    again = cli.invoke(app, ["rebuild", "facts", "--shadow"])  # the switched partitions' names
+    assert "switched" in again.output, again.output  # are free for the next shadow
+    with Projector(pg_env, []).transaction() as cur:
+        cur.execute(
+            "SELECT c.relname FROM pg_class c JOIN pg_inherits i ON i.inhrelid = c.oid"
+            " WHERE i.inhparent = 'fact'::regclass ORDER BY 1"
+        )
+        partitions = [r["relname"] for r in cur.fetchall()]
+    assert "fact_attendance" in partitions
+    assert not [name for name in partitions if "shadow" in name]
     listing = cli.invoke(app, ["projections"])
     assert "facts" in listing.output
     assert "seal" in listing.output
