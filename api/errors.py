@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from asyncpg.exceptions import UndefinedTableError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -43,7 +44,7 @@ class BoardError(Exception):
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorPublic} for status in (400, 401, 403, 404, 409, 422, 429)
+    status: {"model": ErrorPublic} for status in (400, 401, 403, 404, 409, 422, 429, 503)
 }
 
 
@@ -83,6 +84,18 @@ def install(app: FastAPI) -> None:
         vi = language_of(request) == "vi"
         prefix = f"Trường {field!r} không hợp lệ" if vi else f"Field {field!r} is invalid"
         return _respond(request, 422, "malformed", f"{prefix}: {first.get('msg', '')}", field)
+
+    @app.exception_handler(UndefinedTableError)
+    async def not_built(request: Request, error: UndefinedTableError) -> Response:
+        # The projector creates the read models at its first start: a board started before it
+        # (or pointed at a store it has not reached) says so instead of failing.
+        vi = language_of(request) == "vi"
+        message = (
+            "Dữ liệu tổng hợp chưa được dựng; bộ tổng hợp (projector) đang chạy, thử lại sau."
+            if vi
+            else "The read models are not built yet; the projector is on it, try again shortly."
+        )
+        return _respond(request, 503, "not_built", message)
 
     @app.exception_handler(StarletteHTTPException)
     async def http(request: Request, error: StarletteHTTPException) -> Response:

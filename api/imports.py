@@ -27,19 +27,26 @@ KEPT_JOBS = 20
 
 
 @dataclass(frozen=True)
-class ImportProblem:
-    """One reason a row was not imported: where it is, in both languages."""
+class Words:
+    """A text in both languages."""
 
-    table: str
-    row: int
-    column: str
-    value: str
-    en: str
     vi: str
+    en: str
 
-    def message(self, language: Language) -> str:
-        """The reason in the user's language."""
+    def __call__(self, language: Language) -> str:
+        """The text in the user's language."""
         return self.vi if language == "vi" else self.en
+
+
+@dataclass(frozen=True)
+class ImportProblem:
+    """One reason a row was not imported: the sheet, row, column heading and value, and why."""
+
+    table: Words
+    row: int
+    column: Words
+    value: str
+    reason: Words
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +20,7 @@ from api.users import UserStore
 from domain.errors import UnknownMember
 from domain.roles import Role
 from tests.api.conftest import FAST, PASSWORD
+from tests.api.test_signin import web_sign_in
 from tests.scale.conftest import TODAY
 from workers.province import demo
 from workers.province.board_import import BoardImporter, write_templates
@@ -74,12 +74,7 @@ async def board(
 
 async def sign_in(client: httpx.AsyncClient, username: str) -> str:
     """Sign in through the form; the import page's CSRF token."""
-    response = await client.post("/login", data={"username": username, "password": PASSWORD})
-    assert response.status_code == 303, response.text
-    page = await client.get("/import")
-    match = re.search(r'name="csrf" value="([^"]+)"', page.text)
-    assert match, page.text
-    return match.group(1)
+    return await web_sign_in(client, username, page="/import")
 
 
 def stored(office: Office) -> int:
@@ -230,3 +225,18 @@ async def test_the_templates_can_be_downloaded(board: httpx.AsyncClient) -> None
     assert "Họ và tên" in template.content.decode("utf-8-sig")
     assert (await board.get("/import/templates/..%2Fsecret.csv")).status_code == 404
     assert (await board.get("/import/templates/other.csv")).status_code == 404
+
+
+async def test_a_board_whose_read_models_are_not_built_says_so(board: httpx.AsyncClient) -> None:
+    await sign_in(board, "supervisor")  # this board's store has no read models at all
+    home = await board.get("/")
+    assert home.status_code == 503
+    assert 'role="alert"' in home.text
+    assert "chưa được dựng" in home.text
+    token = await board.post(
+        "/api/auth/token", json={"username": "supervisor", "password": PASSWORD}
+    )
+    headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    figures = await board.get(f"/api/units/{PROVINCE}/figures", headers=headers)
+    assert figures.status_code == 503
+    assert figures.json()["code"] == "not_built"

@@ -19,11 +19,13 @@ def topics(office: Office, name: str) -> int:
     return sum(1 for n in records if n.topic.endswith(f":{name}"))
 
 
-async def web_sign_in(client: httpx.AsyncClient, username: str, password: str = PASSWORD) -> str:
-    """Sign in through the form; return the page's CSRF token."""
+async def web_sign_in(
+    client: httpx.AsyncClient, username: str, password: str = PASSWORD, page: str = "/"
+) -> str:
+    """Sign in through the form; return the CSRF token of the page (the home page by default)."""
     response = await client.post("/login", data={"username": username, "password": password})
     assert response.status_code == 303, response.text
-    home = await client.get("/")
+    home = await client.get(page)
     match = re.search(r'name="csrf" value="([^"]+)"', home.text)
     assert match, home.text
     return match.group(1)

@@ -6,13 +6,15 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from api.imports import ImportOutcome, ImportProblem, Progress
+from api.imports import ImportOutcome, ImportProblem, Progress, Words
 from domain.errors import Language
 from domain.office import LiaisonOffice
 from domain.roles import Actor
 from workers.province import demo
+from workers.province.columns import TABLES, heading
 from workers.province.importer import Report, Source, import_records
 from workers.province.reader import Parsed, read
+from workers.province.records import HISTORY, MEMBERS, Problem
 from workers.province.writer import write_csv, write_xlsx
 
 
@@ -77,10 +79,7 @@ class BoardImporter:
         )
         if not dry_run and report.valid and self.after_import is not None:
             self.after_import()
-        problems = tuple(
-            ImportProblem(p.where.table, p.where.row, p.where.column, p.where.value, p.en, p.vi)
-            for p in report.problems
-        )
+        problems = tuple(_problem(p) for p in report.problems)
         return ImportOutcome(
             report.members,
             report.valid,
@@ -90,6 +89,21 @@ class BoardImporter:
             report.seconds,
             report.dry_run,
         )
+
+
+_SHEETS = {MEMBERS: Words("Đảng viên", "Members"), HISTORY: Words("Lịch sử", "History")}
+
+
+def _problem(problem: Problem) -> ImportProblem:
+    """A problem as the board lists it: the sheet and column as the file's headings name them."""
+    w = problem.where
+    column = (
+        Words(heading(w.table, w.column, "vi"), heading(w.table, w.column, "en"))
+        if w.column in TABLES.get(w.table, {})
+        else Words(w.column, w.column)
+    )
+    sheet = _SHEETS.get(w.table, Words(w.table, w.table))
+    return ImportProblem(sheet, w.row, column, w.value, Words(problem.vi, problem.en))
 
 
 def write_templates(folder: Path, languages: tuple[Language, ...] = ("vi", "en")) -> Path:
