@@ -22,12 +22,26 @@ from psycopg import sql
 from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
 
 from domain.member import LiaisonEnded, LiaisonOpened
 from domain.office import LiaisonOffice
 from workers.settings import Settings
 from workflows.liaison import LiaisonWorkflow
 from workflows.messages import TASK_QUEUE, LiaisonWorkflowInput, workflow_id
+
+ATTEMPTS = 6
+BACKOFF_SECONDS = 0.5
+TRANSIENT = frozenset(
+    {
+        RPCStatusCode.DEADLINE_EXCEEDED,
+        RPCStatusCode.UNAVAILABLE,
+        RPCStatusCode.RESOURCE_EXHAUSTED,
+        RPCStatusCode.CANCELLED,
+    }
+)
+"""A busy server's answers: the start is tried again (about 15 s in all) rather than the whole
+onboarding stopping. A start that timed out but went through is found already started."""
 
 
 @dataclass
@@ -36,6 +50,7 @@ class Onboarded:
 
     started: int = 0
     already: int = 0
+    retried: int = 0
     seconds: float = 0.0
 
     @property
@@ -78,17 +93,25 @@ async def start_workflows(
 
     async def start(liaison_id: UUID) -> None:
         async with gate:
-            try:
-                await client.start_workflow(
-                    LiaisonWorkflow.run,
-                    LiaisonWorkflowInput(liaison_id=str(liaison_id)),
-                    id=workflow_id(str(liaison_id)),
-                    task_queue=task_queue,
-                    id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
-                )
-                result.started += 1
-            except WorkflowAlreadyStartedError:
-                result.already += 1
+            for attempt in range(ATTEMPTS):
+                try:
+                    await client.start_workflow(
+                        LiaisonWorkflow.run,
+                        LiaisonWorkflowInput(liaison_id=str(liaison_id)),
+                        id=workflow_id(str(liaison_id)),
+                        task_queue=task_queue,
+                        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+                    )
+                    result.started += 1
+                    break
+                except WorkflowAlreadyStartedError:  # before, or by a start that timed out
+                    result.already += 1
+                    break
+                except RPCError as error:
+                    if error.status not in TRANSIENT or attempt == ATTEMPTS - 1:
+                        raise
+                    result.retried += 1
+                    await asyncio.sleep(BACKOFF_SECONDS * 2**attempt)
             if progress is not None:
                 progress(result.started + result.already)
 
