@@ -19,6 +19,7 @@ from domain.member import (
 from domain.state import LiaisonState
 from domain.text import fold
 from projections.log import Entry
+from projections.members import MemberWrites
 from projections.model import Cursor, ReadModel, chunks, copy_rows
 from projections.reference import Reference
 from projections.states import StateBook
@@ -145,7 +146,7 @@ class Facts(ReadModel):
             )
             due_years = {r["liaison_id"]: set(r["due_years"]) for r in cur.fetchall()}
         members = self._members(cur, entries)
-        writes = _MemberWrites()
+        writes = MemberWrites()
         facts: list[tuple[Any, ...]] = []
         for entry in entries:
             event = entry.event
@@ -178,7 +179,7 @@ class Facts(ReadModel):
         return {r["member_id"]: r["workplace_unit_id"] for r in cur.fetchall()}
 
     def _other_facts(
-        self, entry: Entry, members: dict[Any, str], writes: _MemberWrites
+        self, entry: Entry, members: dict[Any, str], writes: MemberWrites
     ) -> list[tuple[Any, ...]]:
         event, nid = entry.event, entry.row.notification_id
         if isinstance(event, MemberRegistered):
@@ -280,36 +281,4 @@ class Facts(ReadModel):
                 " workplace_unit_id = excluded.workplace_unit_id, commune_id = excluded.commune_id,"
                 " cell_id = excluded.cell_id, due_years = excluded.due_years",
                 run,
-            )
-
-
-class _MemberWrites:
-    """A batch's `member` rows: registrations appended with COPY, then moves in one UPDATE."""
-
-    def __init__(self) -> None:
-        self.new: dict[Any, list[Any]] = {}
-        self.moved: dict[Any, str] = {}
-
-    def register(self, row: list[Any]) -> None:
-        self.moved.pop(row[0], None)  # an earlier move of a member not yet registered: no row
-        self.new[row[0]] = row
-
-    def move(self, member_id: Any, workplace_unit_id: str) -> None:
-        if member_id in self.new:
-            self.new[member_id][4] = workplace_unit_id
-        else:
-            self.moved[member_id] = workplace_unit_id
-
-    def save(self, cur: Cursor, table: str) -> None:
-        copy_rows(
-            cur,
-            table,
-            ("member_id", "name", "name_folded", "party_card_number", "workplace_unit_id"),
-            self.new.values(),
-        )
-        if self.moved:
-            cur.execute(
-                f"UPDATE {table} m SET workplace_unit_id = v.w"
-                " FROM unnest(%s::uuid[], %s::text[]) AS v(id, w) WHERE m.member_id = v.id",
-                (list(self.moved), list(self.moved.values())),
             )
