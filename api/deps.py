@@ -7,7 +7,7 @@ from datetime import date
 from typing import Annotated, TypeVar
 from uuid import uuid4
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
@@ -23,6 +23,12 @@ from domain.roles import Action, authorise, may
 
 SESSION_COOKIE = "liaison_session"
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+POSITION_HEADER = "X-Liaison-Position"
+"""On a command's answer: where in the event log it was recorded (a read's `after` takes it)."""
+PROJECTED_HEADER = "X-Liaison-Projected"
+"""On a read asked `after` a position: the position the read models had reached."""
+CATCH_UP_SECONDS = 5.0
+"""The longest a read asked `after` a position waits for the projector before answering."""
 R = TypeVar("R")
 
 
@@ -99,8 +105,16 @@ CurrentUser = Annotated[UserPublic, Depends(current_user)]
 class Desk:
     """Runs a signed-in user's commands and reads, putting permission refusals in the trail."""
 
-    def __init__(self, office: Office, user: UserPublic, address: str) -> None:
+    def __init__(
+        self, office: Office, user: UserPublic, address: str, response: Response | None = None
+    ) -> None:
         self.office, self.user, self.address = office, user, address
+        self.response = response
+
+    def recorded(self, position: int | None) -> None:
+        """Tell the caller where its command was recorded (nothing new: no header)."""
+        if position is not None and self.response is not None:
+            self.response.headers[POSITION_HEADER] = str(position)
 
     def today(self) -> date:
         """The business date today, by the office's clock."""
@@ -135,8 +149,26 @@ class Desk:
         )  # fmt: skip
 
 
-async def _desk(office: OfficeDep, user: CurrentUser, request: Request) -> Desk:
-    return Desk(office, user, address_of(request))
+async def _desk(office: OfficeDep, user: CurrentUser, request: Request, response: Response) -> Desk:
+    return Desk(office, user, address_of(request), response)
 
 
 DeskDep = Annotated[Desk, Depends(_desk)]
+
+After = Annotated[
+    int | None,
+    Query(
+        ge=0,
+        description="Read your own writes: wait (up to 5 s) until the read models include this"
+        " log position, the `X-Liaison-Position` a command answered with",
+    ),
+]
+
+
+async def caught_up(
+    user: CurrentUser, reads: ReadsDep, response: Response, after: After = None
+) -> None:
+    """Before a read asked `after` a position: wait for the projector to reach it."""
+    if after is not None:
+        reached = await reads.caught_up(after, CATCH_UP_SECONDS)
+        response.headers[PROJECTED_HEADER] = str(reached)

@@ -221,6 +221,10 @@ class BoardReads(Protocol):
         """The seal's head; with `verify`, the chain checked against the stored events."""
         ...
 
+    async def caught_up(self, position: int, timeout: float) -> int:
+        """Wait until the read models include `position` (at most `timeout` s); where they are."""
+        ...
+
     async def close(self) -> None:
         """Release connections (the app's shutdown)."""
         ...

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -25,6 +27,7 @@ from api.reads_seal import SealVerifier
 from domain.errors import UnknownUnit
 from domain.state import LiaisonState, Stage
 from projections import dashboard, escalations, evidence, liaisons, lists, outbox, reads, seal
+from projections.catalog import MODELS
 from projections.dashboard import FAR_FUTURE, Period
 
 FIGURE_OF: dict[Metric, str] = {
@@ -55,6 +58,8 @@ FUNNEL = (
 )
 EVERYTHING = 1_000_000
 SOURCE = "projected"
+FIRST_PAUSE, LONGEST_PAUSE = 0.005, 0.05
+"""Seconds between looks at the projector's position while a read waits for it (doubling)."""
 
 Fresh = Callable[[], Awaitable[Any]]
 
@@ -94,6 +99,19 @@ class ProjectionReads:
             self._pool = await reads.pool(self.url)
         async with self._pool.acquire() as conn:
             yield conn
+
+    async def caught_up(self, position: int, timeout: float) -> int:
+        """Wait until every read model has processed `position`, or `timeout` seconds; the
+        position they have reached (below `position` only if the wait timed out)."""
+        deadline, pause = time.monotonic() + timeout, FIRST_PAUSE
+        while True:
+            async with self.connection() as conn:
+                reached = await reads.projected(conn, list(MODELS))
+            left = deadline - time.monotonic()
+            if reached >= position or left <= 0:
+                return reached
+            await asyncio.sleep(min(pause, left))
+            pause = min(2 * pause, LONGEST_PAUSE)
 
     async def close(self) -> None:
         """Close the pool (the app's shutdown)."""

@@ -8,13 +8,15 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
 
-from api.deps import Desk, DeskDep, ReadsDep
+from api.deps import Desk, DeskDep, ReadsDep, caught_up
 from api.errors import ERROR_RESPONSES
 from api.reads import AuditPage, AuditQuery, Scope, SealStatus
 from api.routes_queries import On, RecordedBy, readable_member, scope_of
 from domain.roles import SEAL_VERIFIERS, require_seal_verifier
 
-router = APIRouter(prefix="/api", tags=["audit"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api", tags=["audit"], responses=ERROR_RESPONSES, dependencies=[Depends(caught_up)]
+)
 PAGE_MAX = 1000
 
 

@@ -7,10 +7,10 @@ from datetime import date, datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
-from api.deps import CurrentUser, Desk, DeskDep, ReadsDep
+from api.deps import CurrentUser, Desk, DeskDep, ReadsDep, caught_up
 from api.errors import ERROR_RESPONSES
 from api.reads import (
     EscalationRow,
@@ -26,7 +26,9 @@ from domain.deadlines import Deadline
 from domain.queries import MemberView, TimelineEntry
 from domain.state import LiaisonState
 
-router = APIRouter(prefix="/api", tags=["queries"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api", tags=["queries"], responses=ERROR_RESPONSES, dependencies=[Depends(caught_up)]
+)
 
 Year = Annotated[int | None, Query(ge=2000, le=2100, description="Default: the year of `on`")]
 On = Annotated[date | None, Query(description="Business date the board is seen on; default today")]

@@ -11,7 +11,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import BaseAggregate
-from eventsourcing.persistence import IntegrityError, Mapper
+from eventsourcing.persistence import IntegrityError, Mapper, Recording
 from eventsourcing.utils import Environment
 
 from domain import commands as cmd
@@ -55,6 +55,7 @@ class OfficeBase(Application[UUID]):
         self._organisation: Organisation | None = None
         self._book: RegulationBook | None = None
         self._reference_lock = threading.Lock()
+        self._recorded = threading.local()
         super().__init__(env=dict(env))
 
     def construct_env(self, name: str, env: Mapping[str, str] | None = None) -> Environment:
@@ -67,6 +68,22 @@ class OfficeBase(Application[UUID]):
         return self.factory.mapper(
             transcoder=self.construct_transcoder(), mapper_class=PydanticMapper
         )
+
+    # Read-your-writes: where in the log this thread's last command was recorded.
+
+    def _notify(self, recordings: list[Recording[UUID]]) -> None:
+        """After every save: remember, for this thread, the highest notification id written."""
+        if recordings:
+            last = max(r.notification.id for r in recordings)
+            self._recorded.position = max(last, self.last_recorded() or 0)
+
+    def last_recorded(self) -> int | None:
+        """The log position of what this thread's last command wrote (None: it wrote nothing).
+
+        A reader that waits until the read models have processed this position sees the command's
+        effect (the board answers it as `X-Liaison-Position`, and reads accept `after`)."""
+        position: int | None = getattr(self._recorded, "position", None)
+        return position
 
     # Reference data, cached and fast-forwarded from the store.
 
@@ -166,6 +183,7 @@ class OfficeBase(Application[UUID]):
         return dict(receipt.result)
 
     def _execute(self, command: cmd.Command, handler: Handler) -> dict[str, str]:
+        self._recorded.position = None
         fingerprint = self._fingerprint(command)
         earlier = self._receipt(command.command_id)
         if earlier is not None:

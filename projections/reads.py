@@ -104,3 +104,13 @@ async def positions(conn: Any) -> list[dict[str, Any]]:
         }
         for r in rows
     ]
+
+
+async def projected(conn: Any, names: list[str]) -> int:
+    """The log position that every named read model has processed (0 while one has none)."""
+    position: int = await conn.fetchval(
+        "SELECT CASE WHEN count(*) = cardinality($1::text[]) THEN min(notification_id) ELSE 0 END"
+        " FROM projections_tracking WHERE application_name = ANY($1::text[])",
+        names,
+    )
+    return position

@@ -1,0 +1,125 @@
+"""Read your own writes: a command answers with its log position, a read `after` it waits for it.
+
+The board here reads the projector's tables as they stand (no catch-up hook): the projector runs
+only when a test says so, as the real projector process would, later.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from api import deps
+from api.office import Office
+from api.reads_projections import ProjectionReads
+from projections.runner import Projector
+from tests.api.conftest import Auth, body
+from tests.api.test_commands import post, referred
+from tests.integration import province as p
+
+
+@pytest.fixture
+async def reads(projector: Projector, pg_url: str) -> AsyncIterator[ProjectionReads]:
+    """The board's reads with no catch-up of their own: only the projector moves the tables."""
+    reads = ProjectionReads(pg_url)
+    yield reads
+    await reads.close()
+
+
+def head(office: Office) -> int:
+    """The highest notification id in the store."""
+    found: int = office.recorder.max_notification_id() or 0  # type: ignore[attr-defined]
+    return found
+
+
+async def received_at_commune(
+    client: httpx.AsyncClient, headers: dict[str, str], **params: Any
+) -> httpx.Response:
+    """The commune's dashboard figures."""
+    answer = await client.get(f"/api/units/{p.COMMUNE}/figures", headers=headers, params=params)
+    assert answer.status_code == 200, answer.text
+    return answer
+
+
+def count(answer: httpx.Response) -> int:
+    """Liaisons received by the commune this year, as the dashboard counts them."""
+    return int(answer.json()["current"]["counts"]["received_commune"])
+
+
+async def test_a_read_after_a_command_waits_for_the_projector_and_shows_it(
+    client: httpx.AsyncClient, auth: Auth, office: Office, projector: Projector
+) -> None:
+    _, liaison_id = await referred(client, auth)
+    commune = await auth("commune")
+    projector.catch_up()
+    before = count(await received_at_commune(client, commune))
+
+    command = body(p.COMMUNE_RECEIVED_ON, liaison_id=liaison_id, cell_id=p.CELL)
+    answer = await post(client, commune, "receive-at-commune", **command)
+    assert answer.status_code == 200, answer.text
+    position = int(answer.headers[deps.POSITION_HEADER])
+    assert position == head(office)
+    assert count(await received_at_commune(client, commune)) == before  # not projected yet
+
+    later = threading.Timer(0.3, projector.catch_up)  # the projector comes round after the read
+    later.start()
+    try:
+        seen = await received_at_commune(client, commune, after=position)
+    finally:
+        later.join()
+    assert int(seen.headers[deps.PROJECTED_HEADER]) >= position
+    assert count(seen) == before + 1
+
+
+async def test_a_read_whose_projector_is_stopped_says_how_far_it_got(
+    client: httpx.AsyncClient,
+    auth: Auth,
+    projector: Projector,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(deps, "CATCH_UP_SECONDS", 0.2)
+    _, liaison_id = await referred(client, auth)
+    projector.catch_up()
+    reached = projector.head()
+    commune = await auth("commune")
+    command = body(p.COMMUNE_RECEIVED_ON, liaison_id=liaison_id, cell_id=p.CELL)
+    position = int((await post(client, commune, "receive-at-commune", **command)).headers[
+        deps.POSITION_HEADER
+    ])  # fmt: skip
+
+    stale = await received_at_commune(client, commune, after=position)
+    assert int(stale.headers[deps.PROJECTED_HEADER]) == reached < position
+
+
+async def test_a_duplicate_or_refused_command_names_no_position(
+    client: httpx.AsyncClient, auth: Auth, office: Office
+) -> None:
+    _, liaison_id = await referred(client, auth)
+    commune = await auth("commune")
+    command = body(p.COMMUNE_RECEIVED_ON, liaison_id=liaison_id, cell_id=p.CELL)
+    first = await post(client, commune, "receive-at-commune", **command)
+    written = head(office)
+    again = await post(client, commune, "receive-at-commune", **command)
+    refused = await post(
+        client, commune, "receive-at-commune", **body(liaison_id=liaison_id, cell_id=p.CELL)
+    )
+    assert (first.status_code, again.status_code, refused.status_code) == (200, 200, 409)
+    assert deps.POSITION_HEADER in first.headers
+    assert deps.POSITION_HEADER not in again.headers
+    assert deps.POSITION_HEADER not in refused.headers
+    assert head(office) == written
+
+
+async def test_after_must_be_a_position_and_the_reader_signed_in(
+    client: httpx.AsyncClient, auth: Auth
+) -> None:
+    commune = await auth("commune")
+    negative = await client.get(
+        f"/api/units/{p.COMMUNE}/figures", headers=commune, params={"after": -1}
+    )
+    anonymous = await client.get(f"/api/units/{p.COMMUNE}/figures", params={"after": 1})
+    assert (negative.status_code, anonymous.status_code) == (422, 401)
