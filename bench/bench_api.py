@@ -5,7 +5,9 @@ The board (api/ under uvicorn, as `workers/web.py` serves it) and the projector
 province (members referred yesterday, awaiting receipt). Twenty clients, each a commune clerk
 signed in with a bearer token, each receive their commune's referrals one after another:
 acknowledged = POST /api/commands/receive-at-commune answered 200; visible = the commune's
-dashboard (GET /api/units/{commune}/figures) counts it, polled every 20 ms after the answer.
+dashboard (GET /api/units/{commune}/figures) counts it, asked as a board asks after its own
+command: `after` the position the command answered with, so the board answers once the projector
+has folded it in (asked again, after 20 ms, should that wait run out).
 Raw limits, same run, same 20 clients: a trivial endpoint added to the same app and process, and a
 plain one-row INSERT round trip on the same PostgreSQL.
 
@@ -28,6 +30,7 @@ from argon2 import PasswordHasher
 
 from api.app import create_app
 from api.config import BoardConfig
+from api.deps import POSITION_HEADER
 from api.reads_projections import ProjectionReads
 from api.users import UserStore
 from bench import synthetic
@@ -132,8 +135,9 @@ async def clerk(
     headers = {"Authorization": f"Bearer {signed.json()['access_token']}"}
     figures = f"/api/units/{synthetic.commune(c)}/figures"
 
-    async def count() -> int:
-        answer = await http.get(figures, headers=headers)
+    async def count(after: int | None = None) -> int:
+        params = {"after": after} if after is not None else None
+        answer = await http.get(figures, headers=headers, params=params)
         answer.raise_for_status()
         return int(answer.json()["current"]["counts"][RECEIVED])
 
@@ -152,7 +156,8 @@ async def clerk(
         if answer.status_code != 200:
             msg = f"receive-at-commune answered {answer.status_code}: {answer.text[:300]}"
             raise RuntimeError(msg)
-        while await count() < before + k:
+        position = int(answer.headers[POSITION_HEADER])
+        while await count(position) < before + k:
             if time.perf_counter() - started > VISIBLE_TIMEOUT:
                 msg = f"command {k} of clerk{c} not on the dashboard after {VISIBLE_TIMEOUT} s"
                 raise TimeoutError(msg)
