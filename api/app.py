@@ -38,6 +38,7 @@ def create_app(
         await users.setup()
         yield
         await reads.close()
+        await users.close()
 
     app = FastAPI(
         title="Liaison",

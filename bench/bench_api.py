@@ -189,6 +189,7 @@ async def _users(db: str) -> None:
     await users.setup()
     for c in range(CLIENTS):
         await users.add(f"clerk{c}", PASSWORD, Role.COMMUNE_CLERK, synthetic.commune(c))
+    await users.close()
 
 
 def run(url: str, members: int) -> list[Figure]:

@@ -32,6 +32,7 @@ def add(
         store = UserStore(database_url(settings()))
         await store.setup()
         await store.add(username, chosen, role, unit, must_change=password is None)
+        await store.close()
 
     asyncio.run(create())
     console.print(f"✓ {username} ({role.value}, {unit})")

@@ -46,7 +46,10 @@ def build_board(settings: Settings, host: str) -> tuple[Office, UserStore, Board
 async def _first_administrator(office: Office, users: UserStore) -> str | None:
     await users.setup()
     roots = [u.id for u in office.tree() if u.parent_id is None]
-    return await users.first_administrator(roots[0] if roots else "ROOT")
+    try:
+        return await users.first_administrator(roots[0] if roots else "ROOT")
+    finally:
+        await users.close()  # the server's own event loop opens its pool
 
 
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None:

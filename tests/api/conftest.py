@@ -69,13 +69,14 @@ def office(pg_env: dict[str, str]) -> Office:
 
 
 @pytest.fixture
-async def users(pg_url: str) -> UserStore:
+async def users(pg_url: str) -> AsyncIterator[UserStore]:
     """The user store with a user for every role (all with the same password)."""
     store = UserStore(pg_url, hasher=FAST)
     await store.setup()
     for name, (role, unit) in USERS.items():
         await store.add(name, PASSWORD, role, unit)
-    return store
+    yield store
+    await store.close()
 
 
 @pytest.fixture

@@ -70,6 +70,7 @@ async def board(
     async with httpx.AsyncClient(transport=transport, base_url="http://board.test") as client:
         yield client
     await reads.close()
+    await users.close()
 
 
 async def sign_in(client: httpx.AsyncClient, username: str) -> str:

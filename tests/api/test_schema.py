@@ -58,6 +58,7 @@ def board(pg_server_url: str) -> Iterator[tuple[TestClient, dict[str, str], Proj
             await users.setup()
             for name, (role, unit) in USERS.items():
                 await users.add(name, PASSWORD, role, unit)
+            await users.close()  # the test client's event loop opens its own pool
 
         asyncio.run(add_users())
         projector = Projector(persistence_env(url), all_models())

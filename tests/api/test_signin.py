@@ -99,6 +99,7 @@ async def test_the_first_administrator_must_change_the_one_time_password(
 ) -> None:
     empty = UserStore(pg_url + "&application_name=first")
     assert await empty.first_administrator(p.PROVINCE) is None  # users already exist here
+    await empty.close()
     store = UserStore(pg_url)
     await store.add("newadmin", "one-time-pass", Role.ADMINISTRATOR, p.PROVINCE, must_change=True)
     first = await client.post("/login", data={"username": "newadmin", "password": "one-time-pass"})
@@ -113,3 +114,4 @@ async def test_the_first_administrator_must_change_the_one_time_password(
     )
     assert done.status_code == 303
     assert await store.verify("newadmin", "a much longer one") is not None
+    await store.close()

@@ -138,6 +138,7 @@ def board(pg_env: dict[str, str], pg_url: str) -> Iterator[str]:
             ("kiemtra", Role.INSPECTOR, p.PROVINCE),
         ):
             await users.add(name, PASSWORD, role, unit)
+        await users.close()  # the server's own event loop opens its pool
 
     asyncio.run(accounts())
     config = BoardConfig(database_url=pg_url, secure_cookies=False)
