@@ -110,11 +110,26 @@ class Desk:
     ) -> None:
         self.office, self.user, self.address = office, user, address
         self.response = response
+        self.position: int | None = None
+        """Where in the log the last of this request's commands was recorded (None: nowhere)."""
 
-    def recorded(self, position: int | None) -> None:
-        """Tell the caller where its command was recorded (nothing new: no header)."""
-        if position is not None and self.response is not None:
-            self.response.headers[POSITION_HEADER] = str(position)
+    async def command(self, call: Callable[[], R], action: str, target: str) -> R:
+        """Run a command like `run`; remember where it was recorded and tell the caller."""
+
+        def recording() -> tuple[R, int | None]:  # in the worker thread that ran the command
+            return call(), self.office.last_recorded()
+
+        result, position = await self.run(recording, action, target)
+        if position is not None:
+            self.position = max(position, self.position or 0)
+            if self.response is not None:
+                self.response.headers[POSITION_HEADER] = str(self.position)
+        return result
+
+    async def settled(self, reads: BoardReads) -> None:
+        """Wait until the read models show this request's commands (for the page drawn next)."""
+        if self.position is not None:
+            await reads.caught_up(self.position, CATCH_UP_SECONDS)
 
     def today(self) -> date:
         """The business date today, by the office's clock."""

@@ -44,13 +44,7 @@ async def execute(desk: Desk, kind: type[C], body: CommandBody, use_case: Callab
     command = cmd.parse_command(kind, {"actor": desk.user.actor, **body.model_dump()})
     fields = ("liaison_id", "member_id", "cell_id", "workplace_unit_id")
     target = next((str(v) for f in fields if (v := getattr(body, f, None))), "")
-
-    def recorded() -> tuple[R, int | None]:  # in the worker thread that ran the command
-        return use_case(command), desk.office.last_recorded()
-
-    result, position = await desk.run(recorded, kind.__name__, target)
-    desk.recorded(position)
-    return result
+    return await desk.command(lambda: use_case(command), kind.__name__, target)
 
 
 @router.post("/register-member")

@@ -95,7 +95,8 @@ class UserStore:
                     kwargs={"row_factory": dict_row, "autocommit": True},
                     min_size=1,
                     max_size=POOL_SIZE,
-                    check=Pool.check_connection,  # a server restart leaves no dead connection behind
+                    # Checked when taken, so a server restart leaves no dead connection behind.
+                    check=Pool.check_connection,
                     open=False,
                 ),
                 loop,

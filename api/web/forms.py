@@ -47,15 +47,23 @@ def command_id(form: FormData, *parts: str) -> UUID:
     return uuid5(base, "/".join(parts)) if parts else base
 
 
-async def attempt(desk: Desk, language: Language, calls: list[Call]) -> tuple[int, list[str]]:
-    """Run each command; count those recorded and collect refusals in the user's language."""
+async def attempt(
+    desk: Desk, language: Language, calls: list[Call], reads: BoardReads | None = None
+) -> tuple[int, list[str]]:
+    """Run each command; count those recorded and collect refusals in the user's language.
+
+    With `reads`, wait until the read models include what was recorded: the page drawn next
+    from them shows it (the projector runs in its own process), instead of a queue that still
+    offers the member just received."""
     done, errors = 0, []
     for call, action, target in calls:
         try:
-            await desk.run(call, action, target)
+            await desk.command(call, action, target)
             done += 1
         except Refused as refusal:
             errors.append(refusal.message(language))
+    if reads is not None:
+        await desk.settled(reads)
     return done, errors
 
 

@@ -64,9 +64,11 @@ async def resolve(
         text = "Hãy ghi rõ cách giải quyết." if language == "vi" else "Say how it was resolved."
         return await _inbox(request, session, desk, reads, 422, error=text)
     try:
-        await desk.run(lambda: resolution(desk, body), "ResolveEscalation", str(body.escalation_id))
+        target = str(body.escalation_id)
+        await desk.command(lambda: resolution(desk, body), "ResolveEscalation", target)
     except Refused as refusal:
         return await _inbox(request, session, desk, reads, 409, error=refusal.message(language))
+    await desk.settled(reads)  # the inbox drawn next no longer lists it
     return await _inbox(request, session, desk, reads, message=word("saved", language))
 
 

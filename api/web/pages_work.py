@@ -128,7 +128,7 @@ async def receive(
     else:
         command = cmd.parse_command(cmd.ReceiveAtCell, base)
         call = (lambda: desk.office.receive_at_cell(command), "ReceiveAtCell", liaison_id)
-    done, errors = await attempt(desk, language_of(request), [call])
+    done, errors = await attempt(desk, language_of(request), [call], reads)
     context = await _queue(desk, reads, session)
     return outcome(request, "receive.html", session, done, errors, **context)
 
@@ -177,6 +177,6 @@ async def record_meeting(
     def run() -> UUID:
         return desk.office.record_meeting(cmd.parse_command(cmd.RecordMeeting, payload))
 
-    done, errors = await attempt(desk, language_of(request), [(run, "RecordMeeting", "")])
+    done, errors = await attempt(desk, language_of(request), [(run, "RecordMeeting", "")], reads)
     context = await _roster(desk, reads, session)
     return outcome(request, "meeting.html", session, done, errors, **context)

@@ -79,7 +79,7 @@ async def assess(
             lambda p=payload: desk.office.assess(cmd.parse_command(cmd.Assess, p)),  # type: ignore[misc]
             "Assess", liaison_id,
         ))  # fmt: skip
-    done, errors = await attempt(desk, language_of(request), calls)
+    done, errors = await attempt(desk, language_of(request), calls, reads)
     context = await _assessable(desk, reads, session, year)
     return outcome(request, "assess.html", session, done, errors, **context)
 
@@ -125,7 +125,7 @@ async def report(
         kind.__name__,
         str(form.get("liaison_id")),
     )
-    done, errors = await attempt(desk, language_of(request), [call])
+    done, errors = await attempt(desk, language_of(request), [call], reads)
     context = await _reports(desk, reads, session, year)
     return outcome(request, "report.html", session, done, errors, **context)
 
@@ -181,6 +181,6 @@ async def answer_or_ask(
             lambda: desk.office.request_assessment(cmd.parse_command(cmd.RequestAssessment, ask)),
             "RequestAssessment", target,
         )  # fmt: skip
-    done, errors = await attempt(desk, language_of(request), [call])
+    done, errors = await attempt(desk, language_of(request), [call], reads)
     context = await _requests(desk, reads, session)
     return outcome(request, "requests.html", session, done, errors, **context)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import AsyncIterator
 from typing import Any
+from uuid import uuid4
 
 import httpx
 import pytest
@@ -19,6 +20,7 @@ from api.reads_projections import ProjectionReads
 from projections.runner import Projector
 from tests.api.conftest import Auth, body
 from tests.api.test_commands import post, referred
+from tests.api.test_signin import web_sign_in
 from tests.integration import province as p
 
 
@@ -123,3 +125,23 @@ async def test_after_must_be_a_position_and_the_reader_signed_in(
     )
     anonymous = await client.get(f"/api/units/{p.COMMUNE}/figures", params={"after": 1})
     assert (negative.status_code, anonymous.status_code) == (422, 401)
+
+
+async def test_the_receive_form_redrawn_after_a_receipt_no_longer_offers_that_member(
+    client: httpx.AsyncClient, auth: Auth, projector: Projector
+) -> None:
+    _, liaison_id = await referred(client, auth)
+    projector.catch_up()
+    csrf = await web_sign_in(client, "commune", page="/forms/receive")
+    offered = f'id="cell-{liaison_id}"'
+    assert offered in (await client.get("/forms/receive")).text
+
+    later = threading.Timer(0.3, projector.catch_up)  # the projector comes round after the post
+    later.start()
+    try:
+        form = {"csrf": csrf, "command_id": str(uuid4()), "liaison_id": liaison_id}
+        page = await client.post("/forms/receive", data={**form, "cell_id": p.CELL})
+    finally:
+        later.join()
+    assert page.status_code == 200, page.text[:500]
+    assert offered not in page.text
