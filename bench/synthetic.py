@@ -211,12 +211,17 @@ def listening(port: int) -> bool:
 
 
 @contextmanager
-def dev_server() -> Iterator[tuple[Child, str]]:
-    """The Temporal dev server (in memory, no UI) as a child process; its address."""
+def dev_server(db_file: Path | None = None) -> Iterator[tuple[Child, str]]:
+    """The Temporal dev server (no UI) as a child process; its address.
+
+    In memory, unless given a SQLite file: then in WAL mode, as `liaison up` runs it."""
     temporal = shutil.which("temporal") or str(Path(sys.executable).parent / "temporal")
     port = free_port()
     args = [temporal, "server", "start-dev", "--ip", "127.0.0.1", "--port", str(port)]
     args += ["--headless", "--log-level", "error"]
+    if db_file is not None:
+        args += ["--db-filename", str(db_file)]
+        args += ["--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal"]
     with process(args) as child:
 
         def up() -> bool:
