@@ -9,7 +9,7 @@ from typing import Any
 from domain.errors import UnknownUnit
 from domain.policy import REGULATIONS, policy_in_force
 from domain.state import Attendance
-from projections.figures import COUNTS, SCOPE
+from projections.figures import COUNTS, SCOPE, for_subtree
 
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 
@@ -136,7 +136,7 @@ async def figures(conn: Any, period: Period) -> Figures:
     """Every figure of the period for the unit's subtree, in one query."""
     units = await scope(conn, period.unit_id, period.end)
     result = Figures(period, units)
-    for r in await conn.fetch(COUNTS, *period.args(units)):
+    for r in await conn.fetch(for_subtree(COUNTS, units), *period.args(units)):
         result.counts.setdefault(r["figure"], {})[r["code"]] = int(r["n"])
     return result
 

@@ -120,6 +120,9 @@ class Facts(ReadModel):
             " INCLUDE (recorded_at, effective_date, unit_id, workplace_id, member_id, liaison_id,"
             " due_on)",
             f"CREATE INDEX IF NOT EXISTS {f}_liaison ON {f} (liaison_id, kind)",
+            # A commune's or a cell's rows, looked up instead of scanned (figures.for_subtree).
+            f"CREATE INDEX IF NOT EXISTS {f}_unit ON {f} (unit_id)",
+            f"CREATE INDEX IF NOT EXISTS {f}_workplace ON {f} (workplace_id)",
             f"CREATE TABLE IF NOT EXISTS {m} (member_id uuid PRIMARY KEY, name text NOT NULL,"
             " name_folded text NOT NULL, party_card_number text NOT NULL,"
             " workplace_unit_id text NOT NULL)",
@@ -127,6 +130,10 @@ class Facts(ReadModel):
             " member_id uuid NOT NULL, workplace_unit_id text NOT NULL,"
             " commune_id text NOT NULL, cell_id text,"
             " due_years int[] NOT NULL DEFAULT '{}')",
+            *(
+                f"CREATE INDEX IF NOT EXISTS {li}_{column} ON {li} ({column})"
+                for column in ("workplace_unit_id", "commune_id", "cell_id")
+            ),
             self.book.ddl(),
         ]
 

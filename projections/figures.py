@@ -7,6 +7,8 @@ Parameters: $1 unit ids rolling into the board's unit (text[]), $2 period start,
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from projections.escalations import open_on
 
 _SEEN = "f.recorded_at <= $4 AND f.effective_date <= $3"
@@ -170,6 +172,22 @@ COUNTS = f"{SHARED} " + " UNION ALL ".join(
     _count(i, name, query) for i, (name, query) in enumerate(FIGURES.items())
 )
 """Every figure counted by code in one round trip."""
+
+SMALL_SUBTREE = 32
+"""Up to this many units (a commune, a cell, a workplace) a subtree's rows are found through the
+unit indexes; above it (a district, the province) a hashed scan of the kind's partition is the
+quicker (measured at 50,000 members: a commune 25 → 4 ms, the province 115 against 164 ms)."""
+
+
+def for_subtree(query: str, units: Sequence[str], hashed: str = _UNITS) -> str:
+    """The query in the form that suits a subtree of this many units; the rows are the same.
+
+    `IN (a table of the units)` is planned as a hashed set, right for a thousand units; for a
+    few, `= ANY($1)` lets PostgreSQL look each one up in the unit indexes instead."""
+    if len(units) > SMALL_SUBTREE:
+        return query
+    return query.replace(f" IN {hashed}", " = ANY($1::text[])")
+
 
 SCOPE = (
     "SELECT DISTINCT a.unit_id FROM unit_ancestry a WHERE a.ancestor_id = ("

@@ -9,6 +9,7 @@ from typing import Any
 
 from domain.state import LiaisonState
 from projections.dashboard import FAR_FUTURE, Period, scope
+from projections.figures import for_subtree
 
 _UNITS = "(SELECT unnest($1::text[]))"
 _CONCERNS = (
@@ -36,11 +37,14 @@ async def stages(conn: Any, period: Period) -> dict[str, int]:
     units = await scope(conn, period.unit_id, period.end)
     # A liaison not begun by then has no stage then: the lateral join drops it, and each
     # liaison is looked up once (a filter on the scalar stage made PostgreSQL look twice).
-    rows = await conn.fetch(
+    sql = (
         "SELECT s.stage_after AS stage, count(*) AS n FROM liaison l CROSS JOIN LATERAL"
         " (SELECT t.stage_after FROM timeline t WHERE t.liaison_id = l.liaison_id"
         " AND t.effective_date <= $2 AND t.recorded_at <= $3 ORDER BY t.version DESC LIMIT 1) s"
-        f" WHERE {_CONCERNS} GROUP BY s.stage_after",
+        f" WHERE {_CONCERNS} GROUP BY s.stage_after"
+    )
+    rows = await conn.fetch(
+        for_subtree(sql, units, _UNITS),
         units,
         *_bounds(period),
     )
@@ -50,9 +54,12 @@ async def stages(conn: Any, period: Period) -> dict[str, int]:
 async def latest_states(conn: Any, period: Period) -> list[LiaisonState]:
     """The latest recorded state of every liaison of the subtree that had begun by the date."""
     units = await scope(conn, period.unit_id, period.as_of)
-    rows = await conn.fetch(
+    sql = (
         "SELECT s.state::text AS state FROM liaison l JOIN facts_state s USING (liaison_id)"
-        f" WHERE {_TOUCHING} ORDER BY l.liaison_id",
+        f" WHERE {_TOUCHING} ORDER BY l.liaison_id"
+    )
+    rows = await conn.fetch(
+        for_subtree(sql, units, _UNITS),
         units,
         *_bounds(period),
     )

@@ -7,7 +7,7 @@ from typing import Any
 
 from domain.text import fold
 from projections.dashboard import Period, scope
-from projections.figures import FIGURES, SHARED
+from projections.figures import FIGURES, SHARED, for_subtree
 
 _OVERDUE = (
     "(r.liaison_id IN (SELECT liaison_id FROM ({a}) o1) OR r.liaison_id IN"
@@ -62,7 +62,7 @@ async def members_behind(conn: Any, period: Period, query: ListQuery) -> list[di
         " LIMIT $11 OFFSET $12"
     )
     rows = await conn.fetch(
-        sql,
+        for_subtree(sql, units),
         *period.args(units),
         narrow,
         query.stage,
@@ -80,9 +80,12 @@ async def breakdown(conn: Any, period: Period, figure: str, by: str) -> dict[str
     if by not in ("stage", "unit_id"):
         raise ValueError(f"cannot break a figure down by {by!r}")
     units = await scope(conn, period.unit_id, period.end)
-    rows = await conn.fetch(
+    sql = (
         f"SELECT x.{by} AS key, count(*) AS n FROM ({_behind(figure)}) x"
-        f" WHERE x.{by} IS NOT NULL GROUP BY x.{by} ORDER BY x.{by}",
+        f" WHERE x.{by} IS NOT NULL GROUP BY x.{by} ORDER BY x.{by}"
+    )
+    rows = await conn.fetch(
+        for_subtree(sql, units),
         *period.args(units),
         units,
     )

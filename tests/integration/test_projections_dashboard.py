@@ -9,15 +9,17 @@ from uuid import UUID
 import pytest
 
 from domain import commands as c
+from domain.errors import UnknownUnit
 from domain.meeting import AttendanceEntry
 from domain.office import LiaisonOffice
 from domain.organisation import Unit, UnitKind
 from domain.roles import Actor, Role
 from domain.state import Attendance, ClosingReason
-from projections import reads
+from projections import figures as figure_sql
+from projections import liaisons, reads
 from projections.catalog import all_models
 from projections.dashboard import Period, dashboard, figures
-from projections.lists import ListQuery, members_behind
+from projections.lists import ListQuery, breakdown, members_behind
 from projections.log import EVENTS_TABLE
 from projections.runner import Projector
 from tests.conftest import isolated_schema
@@ -301,3 +303,36 @@ async def test_as_of_equals_a_projection_of_only_the_events_known_then(
     assert {k: v for k, v in rebuilt.items() if k != "known_at"} == {
         k: v for k, v in expected.items() if k != "known_at"
     }
+
+
+async def test_small_and_large_subtrees_are_read_alike(
+    store: tuple[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every unit, looked up through the unit indexes and through a hashed scan: the same rows."""
+    url, _ = store
+    conn = await reads.connect(url)
+    try:
+        units = sorted(r["unit_id"] for r in await conn.fetch("SELECT unit_id FROM unit_ancestry"))
+        answers: dict[int, list[Any]] = {}
+        for small in (0, 1_000_000):
+            monkeypatch.setattr(figure_sql, "SMALL_SUBTREE", small)
+            got: list[Any] = answers.setdefault(small, [])
+            for unit in dict.fromkeys(units):
+                for day in (date(2019, 12, 31), date(2025, 12, 31)):
+                    period = Period(unit, day)
+                    try:
+                        summary = (await figures(conn, period)).summary()
+                    except UnknownUnit:
+                        continue
+                    listed = ListQuery("members_in_scope", page_size=1000)
+                    got.append((
+                        unit, day, summary, await liaisons.stages(conn, period),
+                        await liaisons.latest_states(conn, period),
+                        await members_behind(conn, period, listed),
+                        await breakdown(conn, period, "attendance", "unit_id"),
+                    ))  # fmt: skip
+    finally:
+        await conn.close()
+    assert answers[0] == answers[1_000_000]
+    assert sum(a[2]["members_in_scope"] for a in answers[0]) > 0
+    assert len({a[0] for a in answers[0]}) > 3
