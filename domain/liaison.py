@@ -4,29 +4,20 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from eventsourcing.domain import BaseAggregate
-
 from domain import liaison_events as ev
-from domain.errors import Duplicate, Malformed, WrongState
+from domain.errors import Duplicate, Malformed
+from domain.liaison_guards import wrong_state
+from domain.liaison_year import AnnualCycle
 from domain.organisation import OrganisationTree, UnitKind
 from domain.policy import Policy
 from domain.stamp import Stamp
-from domain.state import MOVES, Attendance, ClosingReason, LiaisonState, Stage
-
-RECEIVED_STAGES = frozenset({Stage.ATTENDING, Stage.ASSESSED, Stage.REPORTED_BACK})
+from domain.state import MOVES, Attendance, ClosingReason, Stage
 
 
-def _wrong_state(state: LiaisonState, en: str, vi: str) -> WrongState:
-    return WrongState(
-        f"{en} (liaison of {state.member_name} is {state.stage.value}).",
-        f"{vi} (quan hệ của {state.member_name} đang ở bước {state.stage.value}).",
-    )
+class Liaison(AnnualCycle):
+    """Giữ mối liên hệ: guards every command on one liaison and records its events.
 
-
-class Liaison(BaseAggregate[UUID]):
-    """Giữ mối liên hệ: guards every command on one liaison and records its events."""
-
-    state: LiaisonState
+    The guards it shares are in `liaison_guards`, the yearly round's commands in `liaison_year`."""
 
     def __init__(self) -> None:
         """State comes from the events (see their `apply`)."""
@@ -57,40 +48,6 @@ class Liaison(BaseAggregate[UUID]):
             **stamp.fields(),
         )
 
-    def _open(self, stamp: Stamp) -> LiaisonState:
-        state = self.state
-        if state.stage is Stage.CLOSED:
-            raise _wrong_state(state, "The liaison is closed", "Quan hệ đã kết thúc")
-        if stamp.effective_date < state.referred_on:
-            raise Malformed(
-                f"{stamp.effective_date} is before the referral of {state.referred_on}.",
-                f"Ngày {stamp.effective_date} trước ngày giới thiệu {state.referred_on}.",
-            )
-        return state
-
-    def _received(self, stamp: Stamp) -> LiaisonState:
-        state = self._open(stamp)
-        if state.stage not in RECEIVED_STAGES:
-            raise _wrong_state(
-                state, "The cell has not received the member yet", "Chi bộ chưa tiếp nhận đảng viên"
-            )
-        if state.cell_received_on is not None and stamp.effective_date < state.cell_received_on:
-            raise Malformed(
-                f"{stamp.effective_date} is before the cell received the member "
-                f"({state.cell_received_on}).",
-                f"Ngày {stamp.effective_date} trước ngày chi bộ tiếp nhận "
-                f"({state.cell_received_on}).",
-            )
-        return state
-
-    def _active(self, stamp: Stamp) -> LiaisonState:
-        state = self._received(stamp)
-        if state.is_exempt_from_activities:
-            raise _wrong_state(
-                state, "The member is exempt from activities", "Đảng viên được miễn sinh hoạt"
-            )
-        return state
-
     def receive_at_commune(self, stamp: Stamp, cell_id: str, tree: OrganisationTree) -> None:
         """The commune/ward committee receives the referral and assigns a residence cell."""
         state = self._open(stamp)
@@ -113,7 +70,7 @@ class Liaison(BaseAggregate[UUID]):
         """The residence cell enters the member in its book."""
         state = self._open(stamp)
         if state.stage is Stage.REFERRED:
-            raise _wrong_state(
+            raise wrong_state(
                 state,
                 "The commune has not received the referral yet",
                 "Đảng ủy xã/phường chưa tiếp nhận",
@@ -162,105 +119,6 @@ class Liaison(BaseAggregate[UUID]):
             **stamp.fields(),
         )
 
-    def assess(
-        self,
-        stamp: Stamp,
-        year: int,
-        grade: str,
-        policy: Policy,
-        front_committee_representative: str | None,
-    ) -> None:
-        """The cell's annual assessment of the year, graded on the scale in force."""
-        state = self._active(stamp)
-        assert state.cycle_year is not None
-        if state.assessment(year) is not None:
-            raise Duplicate(f"{year} is already assessed.", f"Năm {year} đã được đánh giá.")
-        if year not in (state.cycle_year, state.cycle_year - 1) or year > stamp.effective_date.year:
-            raise _wrong_state(
-                state,
-                f"{year} is not the open cycle {state.cycle_year}",
-                f"Năm {year} không phải chu kỳ đang mở {state.cycle_year}",
-            )
-        policy.grade(grade)
-        if policy.front_committee_joins and not front_committee_representative:
-            raise Malformed(
-                "Under Regulation 213 the Front work committee joins the assessment: name them.",
-                "Theo Quy định 213, ban công tác Mặt trận cùng nhận xét: ghi tên người tham gia.",
-            )
-        self.trigger_event(
-            ev.Assessed,
-            year=year,
-            grade=grade,
-            front_committee_representative=front_committee_representative,
-            **stamp.fields(),
-        )
-
-    def confirm_assessment(self, stamp: Stamp, year: int) -> None:
-        """The commune/ward committee confirms the cell's assessment."""
-        self._open(stamp)
-        record = self.state.assessment(year)
-        if record is None:
-            raise _wrong_state(
-                self.state, f"{year} has not been assessed", f"Năm {year} chưa được đánh giá"
-            )
-        if record.confirmed_on is not None:
-            raise Duplicate(f"{year} is already confirmed.", f"Năm {year} đã được xác nhận.")
-        self.trigger_event(ev.AssessmentConfirmed, year=year, **stamp.fields())
-
-    def report_back(self, stamp: Stamp, year: int) -> None:
-        """Send the confirmed assessment back to the workplace committee."""
-        self._open(stamp)
-        record = self.state.assessment(year)
-        if record is None or record.confirmed_on is None:
-            raise _wrong_state(
-                self.state,
-                f"{year} has no confirmed assessment",
-                f"Năm {year} chưa có đánh giá được xác nhận",
-            )
-        if record.reported_on is not None:
-            raise Duplicate(
-                f"{year} was already reported back.", f"Kết quả năm {year} đã được thông báo."
-            )
-        self.trigger_event(ev.ReportedBack, year=year, **stamp.fields())
-
-    def open_cycle(self, stamp: Stamp, year: int) -> None:
-        """Begin the annual cycle of `year` (normally on 1 January)."""
-        state = self._received(stamp)
-        assert state.cycle_year is not None
-        if year <= state.cycle_year:
-            raise Duplicate(f"The {year} cycle is already open.", f"Chu kỳ năm {year} đã được mở.")
-        if year > stamp.effective_date.year:
-            raise Malformed(
-                f"The {year} cycle cannot open in {stamp.effective_date.year}.",
-                f"Không thể mở chu kỳ {year} trong năm {stamp.effective_date.year}.",
-            )
-        self.trigger_event(ev.CycleOpened, year=year, **stamp.fields())
-
-    def request_assessment(self, stamp: Stamp, request_id: UUID, purpose: str) -> None:
-        """The workplace asks the residence for an assessment, for a stated purpose."""
-        state = self._received(stamp)
-        if state.request(request_id) is not None:
-            raise Duplicate("This request was already made.", "Yêu cầu này đã được gửi.")
-        self.trigger_event(
-            ev.AssessmentRequested, request_id=request_id, purpose=purpose, **stamp.fields()
-        )
-
-    def provide_assessment(
-        self, stamp: Stamp, request_id: UUID, grade: str | None, policy: Policy
-    ) -> None:
-        """The residence answers an on-demand request."""
-        state = self._received(stamp)
-        request = state.request(request_id)
-        if request is None:
-            raise _wrong_state(state, "No such assessment request", "Không có yêu cầu này")
-        if request.provided_on is not None:
-            raise Duplicate("This request was already answered.", "Yêu cầu này đã được trả lời.")
-        if grade is not None:
-            policy.grade(grade)
-        self.trigger_event(
-            ev.AssessmentProvided, request_id=request_id, grade=grade, **stamp.fields()
-        )
-
     def exempt_from_activities(self, stamp: Stamp, reason: str, policy: Policy) -> None:
         """The workplace committee exempts the member from residence activities."""
         state = self._open(stamp)
@@ -275,7 +133,7 @@ class Liaison(BaseAggregate[UUID]):
         """End an exemption from activities."""
         state = self._open(stamp)
         if not state.is_exempt_from_activities:
-            raise _wrong_state(state, "The member is not exempt", "Đảng viên không được miễn")
+            raise wrong_state(state, "The member is not exempt", "Đảng viên không được miễn")
         self.trigger_event(ev.ActivitiesExemptionLifted, **stamp.fields())
 
     def propose(self, stamp: Stamp, *, discipline: bool) -> None:
@@ -300,7 +158,7 @@ class Liaison(BaseAggregate[UUID]):
         """Name the new referral of a member whose liaison closed by a move."""
         state = self.state
         if state.closed_reason not in MOVES or state.successor_id is not None:
-            raise _wrong_state(
+            raise wrong_state(
                 state,
                 "Only a liaison closed by a move awaits a new referral",
                 "Chỉ quan hệ kết thúc do chuyển đi mới chờ giới thiệu lại",
