@@ -151,6 +151,8 @@ REGULATION_213 = Policy(
 )
 
 REGULATIONS: tuple[Policy, ...] = (REGULATION_76, REGULATION_213)
+EARLIEST_DAY = date(2000, 1, 1)
+"""Liaison's records begin in the year Regulation 76 came into force; no date lies before."""
 
 
 class PolicyOverride(BaseModel):
