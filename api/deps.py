@@ -18,7 +18,7 @@ from api.office import Office
 from api.reads import BoardReads
 from api.users import Session, UserPublic, UserStore
 from domain.calendar import business_date
-from domain.errors import Language, OutOfScope
+from domain.errors import HiddenRecord, Language, Refused
 from domain.roles import Action, authorise, may
 
 SESSION_COOKIE = "liaison_session"
@@ -136,25 +136,35 @@ class Desk:
         return business_date(self.office.clock())
 
     async def run(self, call: Callable[[], R], action: str, target: str) -> R:
-        """Run a synchronous office call off the event loop; record it if refused for scope."""
+        """Run a synchronous office call off the event loop; audit a refusal not yet audited."""
         try:
             return await run_in_threadpool(call)
-        except OutOfScope as refusal:
-            await self.refused(action, target, refusal.code)
+        except Refused as refusal:
+            if not refusal.audited:  # the office audits the commands it refuses itself
+                await self.refused(action, target, refusal.audit_code)
+                refusal.audited = True
             raise
 
-    async def may_read(self, *unit_ids: str, on: date | None = None) -> None:
-        """Refuse (and record) unless one of the units lies in the user's subtree."""
+    async def may_read(
+        self, *unit_ids: str, on: date | None = None, record: str = "", target: str = ""
+    ) -> None:
+        """Refuse (and audit) unless one of the units lies in the user's subtree.
+
+        With `record` (the kind of record the units were read from, and `target` its id as the
+        user sent it), the refusal is worded and audited as for a record that does not exist:
+        "not yours" must not differ from "no such", nor name where another district's member is."""
         day = on or self.today()
-        tree = self.office.tree()
 
         def check() -> None:
+            tree = self.office.tree()
             for when in (day, self.today()):  # a unit merged since is still readable as it was
                 if any(may(self.user.actor, Action.READ, u, tree, when) for u in unit_ids):
                     return
+            if record:
+                raise HiddenRecord(record)
             authorise(self.user.actor, Action.READ, unit_ids, tree, day)
 
-        await self.run(check, "read", ",".join(unit_ids))
+        await self.run(check, "read", target if record else ",".join(unit_ids))
 
     async def refused(self, action: str, target: str, code: str) -> None:
         """Record a permission refusal in the access trail."""
@@ -165,7 +175,9 @@ class Desk:
 
 
 async def _desk(office: OfficeDep, user: CurrentUser, request: Request, response: Response) -> Desk:
-    return Desk(office, user, address_of(request), response)
+    desk = Desk(office, user, address_of(request), response)
+    request.state.desk = desk  # a body refused by validation is audited through it (errors.py)
+    return desk
 
 
 DeskDep = Annotated[Desk, Depends(_desk)]
@@ -174,6 +186,7 @@ After = Annotated[
     int | None,
     Query(
         ge=0,
+        le=2**63 - 1,
         description="Read your own writes: wait (up to 5 s) until the read models include this"
         " log position, the `X-Liaison-Position` a command answered with",
     ),

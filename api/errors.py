@@ -81,6 +81,9 @@ def install(app: FastAPI) -> None:
         first = error.errors()[0] if error.errors() else {"loc": (), "msg": "invalid"}
         loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path")]
         field = ".".join(loc) or None
+        desk: Any = getattr(request.state, "desk", None)
+        if desk is not None and request.method == "POST":  # a signed-in user's refused command
+            await desk.refused(request.url.path.rpartition("/")[2], "", "malformed")
         vi = language_of(request) == "vi"
         prefix = f"Trường {field!r} không hợp lệ" if vi else f"Field {field!r} is invalid"
         return _respond(request, 422, "malformed", f"{prefix}: {first.get('msg', '')}", field)

@@ -27,7 +27,8 @@ async def audit_query(
     recorded_from: Annotated[datetime | None, Query(description="Recorded at or after")] = None,
     recorded_to: Annotated[datetime | None, Query(description="Recorded at or before")] = None,
     after: Annotated[
-        int | None, Query(ge=0, description="The previous page's `next_after` (keyset)")
+        int | None,
+        Query(ge=0, le=2**63 - 1, description="The previous page's `next_after` (keyset)"),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=PAGE_MAX, description="Rows per page")] = 100,
 ) -> AuditQuery:

@@ -30,6 +30,7 @@ from api.schemas import (
     ReportBackBody,
     RequestAssessmentBody,
     ResolveEscalationBody,
+    TransferMemberBody,
 )
 from domain import commands as cmd
 from domain.escalation import ResolveEscalation
@@ -41,10 +42,13 @@ R = TypeVar("R")
 
 async def execute(desk: Desk, kind: type[C], body: CommandBody, use_case: Callable[[C], R]) -> R:
     """Build the domain command from the body and the user, run it, record a scope refusal."""
-    command = cmd.parse_command(kind, {"actor": desk.user.actor, **body.model_dump()})
+    payload = {"actor": desk.user.actor, **body.model_dump()}
     fields = ("liaison_id", "member_id", "cell_id", "workplace_unit_id")
     target = next((str(v) for f in fields if (v := getattr(body, f, None))), "")
-    return await desk.command(lambda: use_case(command), kind.__name__, target)
+    # Parsed inside the call: a command the domain finds malformed is audited like any refusal.
+    return await desk.command(
+        lambda: use_case(cmd.parse_command(kind, payload)), kind.__name__, target
+    )
 
 
 @router.post("/register-member")
@@ -52,6 +56,13 @@ async def register_member(body: RegisterMemberBody, desk: DeskDep) -> Accepted:
     """Enter a working member (the party card number identifies them)."""
     member_id = await execute(desk, cmd.RegisterMember, body, desk.office.register_member)
     return Accepted(command_id=body.command_id, member_id=member_id)
+
+
+@router.post("/transfer-member")
+async def transfer_member(body: TransferMemberBody, desk: DeskDep) -> Accepted:
+    """Chuyển nơi công tác: move a member to another workplace (their common superior decides)."""
+    await execute(desk, cmd.TransferMember, body, desk.office.transfer_member)
+    return Accepted(command_id=body.command_id, member_id=body.member_id)
 
 
 @router.post("/exempt-from-introduction")

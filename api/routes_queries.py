@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from api.deps import CurrentUser, Desk, DeskDep, ReadsDep, caught_up
-from api.errors import ERROR_RESPONSES
+from api.errors import ERROR_RESPONSES, BoardError
 from api.reads import (
     EscalationRow,
     Figures,
@@ -23,6 +23,7 @@ from api.reads import (
 )
 from api.users import UserPublic
 from domain.deadlines import Deadline
+from domain.policy import EARLIEST_DAY
 from domain.queries import MemberView, TimelineEntry
 from domain.state import LiaisonState
 
@@ -31,7 +32,10 @@ router = APIRouter(
 )
 
 Year = Annotated[int | None, Query(ge=2000, le=2100, description="Default: the year of `on`")]
-On = Annotated[date | None, Query(description="Business date the board is seen on; default today")]
+On = Annotated[
+    date | None,
+    Query(ge=EARLIEST_DAY, description="Business date the board is seen on; default today"),
+]
 RecordedBy = Annotated[
     datetime | None, Query(description="Only what had been recorded by then (inspections)")
 ]
@@ -57,6 +61,13 @@ async def scope_of(
 ) -> Scope:
     """The scope asked for, once the user may read the unit on that date."""
     day = min(on or desk.today(), desk.today())
+    if day < EARLIEST_DAY:  # nothing to see, and a year before it may not exist (year 0)
+        raise BoardError(
+            422,
+            "malformed",
+            f"Liaison records begin on {EARLIEST_DAY:%d/%m/%Y}; choose a later date.",
+            f"Hồ sơ liên hệ bắt đầu từ ngày {EARLIEST_DAY:%d/%m/%Y}; hãy chọn ngày sau đó.",
+        )
     await desk.may_read(unit_id, on=day)
     return Scope(unit_id=unit_id, year=year or day.year, on=day, recorded_by=recorded_by)
 
@@ -115,12 +126,17 @@ async def unit_notifications(unit_id: str, desk: DeskDep, reads: ReadsDep) -> li
 
 async def readable_member(desk: Desk, member_id: UUID) -> MemberView:
     """The member, once the user may read one of the units the member's record concerns."""
-    member = await desk.run(lambda: desk.office.member(member_id), "read", str(member_id))
-    units = [member.workplace_unit_id]
-    for liaison_id in member.liaison_ids:
-        state = desk.office.liaison(liaison_id).state
-        units += [state.residence_commune_id, *([state.cell_id] if state.cell_id else [])]
-    await desk.may_read(*units)
+
+    def units_of() -> tuple[MemberView, list[str]]:
+        member = desk.office.member(member_id)
+        units = [member.workplace_unit_id]
+        for liaison_id in member.liaison_ids:
+            state = desk.office.liaison(liaison_id).state
+            units += [state.residence_commune_id, *([state.cell_id] if state.cell_id else [])]
+        return member, units
+
+    member, units = await desk.run(units_of, "read", str(member_id))
+    await desk.may_read(*units, record="member", target=str(member_id))
     return member
 
 
@@ -141,10 +157,11 @@ async def member_timeline(member_id: UUID, desk: DeskDep) -> list[TimelineEntry]
 async def liaison(liaison_id: UUID, desk: DeskDep, on: On = None) -> LiaisonPublic:
     """A liaison's state and open deadlines on a date (default today)."""
     day = min(on or desk.today(), desk.today())
+    now = await desk.run(lambda: desk.office.liaison(liaison_id).state, "read", str(liaison_id))
+    units = [now.workplace_unit_id, now.residence_commune_id, now.cell_id or ""]
+    await desk.may_read(*[u for u in units if u], record="liaison", target=str(liaison_id))
     state = await desk.run(
         lambda: desk.office.state_of(liaison_id, as_of_date=day), "read", str(liaison_id)
     )
-    units = [state.workplace_unit_id, state.residence_commune_id, state.cell_id or ""]
-    await desk.may_read(*[u for u in units if u])
     deadlines = await desk.run(lambda: desk.office.deadlines(liaison_id, day), "read", "")
     return LiaisonPublic(state=state, stage=state.stage.value, deadlines=deadlines)

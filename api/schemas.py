@@ -39,6 +39,11 @@ class RegisterMemberBody(CommandBody):
     workplace_unit_id: str = Field(min_length=1, max_length=100)
 
 
+class TransferMemberBody(CommandBody):
+    member_id: UUID
+    workplace_unit_id: str = Field(min_length=1, max_length=100)
+
+
 class ExemptFromIntroductionBody(CommandBody):
     member_id: UUID
     reason: str = Field(min_length=1, max_length=100)

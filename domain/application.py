@@ -2,36 +2,49 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any, ClassVar, cast
-from uuid import UUID, uuid5
+from uuid import UUID, uuid4, uuid5
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import BaseAggregate
 from eventsourcing.persistence import IntegrityError, Mapper, Recording
-from eventsourcing.utils import Environment
+from eventsourcing.utils import Environment, get_topic
 
 from domain import commands as cmd
+from domain.access import AccessRecord
 from domain.calendar import business_date
-from domain.errors import Conflict, Duplicate, FutureDate, OutOfScope, UnknownMember
+from domain.errors import (
+    Conflict,
+    Duplicate,
+    FutureDate,
+    HiddenRecord,
+    OutOfScope,
+    Refused,
+    no_such,
+)
 from domain.imported import IMPORTED_BY
 from domain.liaison import Liaison
-from domain.member import Member
+from domain.member import Member, MemberRegistered, member_id_for
 from domain.organisation import OrganisationTree
 from domain.persistence import PydanticMapper
 from domain.policy import Policy, policy_for, policy_in_force
 from domain.registry import (
+    INSTALLATION_ID,
+    LEGACY_MEMBER_NAMESPACE,
     ORGANISATION_ID,
     REGULATION_BOOK_ID,
     CommandReceipt,
+    Installation,
     Organisation,
     RegulationBook,
     receipt_id_for,
 )
-from domain.roles import Action, authorise
+from domain.roles import Action, authorise, may, require_role
 from domain.stamp import Stamp
 
 MAX_EVENTS_PER_SAVE = 100
@@ -54,6 +67,7 @@ class OfficeBase(Application[UUID]):
         self.clock = clock
         self._organisation: Organisation | None = None
         self._book: RegulationBook | None = None
+        self._namespace: UUID | None = None
         self._reference_lock = threading.Lock()
         self._recorded = threading.local()
         super().__init__(env=dict(env))
@@ -111,6 +125,54 @@ class OfficeBase(Application[UUID]):
         self._book = self._fresh(REGULATION_BOOK_ID, self._book, RegulationBook.start)
         return self._book
 
+    def id_namespace(self) -> UUID:
+        """The store's secret namespace for ids derived from party cards.
+
+        Recorded at a store's first need (its first registration or card look-up), once."""
+        if self._namespace is None:
+            self._namespace = self._record_namespace(self.proposed_namespace())
+        return self._namespace
+
+    def proposed_namespace(self) -> UUID:
+        """The recorded namespace; else, without writing, the one this store would record.
+
+        A store that already holds members keeps the namespace their ids were derived in; a
+        new one gets a random namespace (a different one at each call until one is adopted)."""
+        if self._namespace is not None:
+            return self._namespace
+        try:
+            return cast(Installation, self.repository.get(INSTALLATION_ID)).namespace
+        except AggregateNotFoundError:
+            pass
+        registered = self.recorder.select_notifications(
+            start=None, limit=1, topics=[get_topic(MemberRegistered)]
+        )
+        return LEGACY_MEMBER_NAMESPACE if registered else uuid4()
+
+    def adopt_namespace(self, namespace: UUID) -> None:
+        """Record `namespace` as the store's unless it has one; refuse if it has another."""
+        if self._record_namespace(namespace) != namespace:
+            raise Conflict(
+                "The store was set up by another process at the same moment; run it again.",
+                "Kho dữ liệu vừa được một tiến trình khác khởi tạo cùng lúc; hãy chạy lại.",
+            )
+        self._namespace = namespace
+
+    def _record_namespace(self, proposal: UUID) -> UUID:
+        """The namespace the store records: its own, else `proposal` (saved now)."""
+        with self._reference_lock:
+            try:
+                return cast(Installation, self.repository.get(INSTALLATION_ID)).namespace
+            except AggregateNotFoundError:
+                pass
+            with contextlib.suppress(IntegrityError):  # another process keyed it just now
+                self.save(Installation.key(proposal))
+            return cast(Installation, self.repository.get(INSTALLATION_ID)).namespace
+
+    def member_id_for(self, party_card_number: str) -> UUID:
+        """The id of the member with that party card in this store (registered or not)."""
+        return member_id_for(self.id_namespace(), party_card_number)
+
     def tree(self) -> OrganisationTree:
         """The organisation tree with every unit and its periods."""
         return self.organisation().tree
@@ -134,8 +196,31 @@ class OfficeBase(Application[UUID]):
         )
 
     def _authorise(self, command: cmd.Command, action: Action, today: date, *unit_ids: str) -> None:
+        """Refuse unless the actor may act on one of these units (which the caller named)."""
         self.tree().in_force(command.actor.unit_id, today)
         authorise(command.actor, action, unit_ids, self.tree(), today)
+
+    def _authorise_record(
+        self,
+        command: cmd.Command,
+        action: Action,
+        today: date,
+        what: str,
+        *unit_ids: str,
+        seen_from: tuple[str | None, ...] = (),
+    ) -> None:
+        """Like `_authorise`, for units read from a stored record.
+
+        A record the actor cannot even read (none of `seen_from`, default `unit_ids`, lies in
+        their subtree) is refused exactly as one that does not exist."""
+        require_role(command.actor, action)
+        try:
+            self._authorise(command, action, today, *unit_ids)
+        except OutOfScope:
+            units = [u for u in seen_from or unit_ids if u]
+            if any(may(command.actor, Action.READ, u, self.tree(), today) for u in units):
+                raise
+            raise HiddenRecord(what) from None
 
     def _get(self, kind: type[Any], aggregate_id: UUID, what: str) -> Any:
         try:
@@ -143,9 +228,7 @@ class OfficeBase(Application[UUID]):
         except AggregateNotFoundError:
             aggregate = None
         if not isinstance(aggregate, kind):
-            raise UnknownMember(
-                f"No {what} {aggregate_id}.", f"Không tìm thấy {what} {aggregate_id}."
-            )
+            raise no_such(what)
         return aggregate
 
     def liaison(self, liaison_id: UUID) -> Liaison:
@@ -183,7 +266,33 @@ class OfficeBase(Application[UUID]):
         return dict(receipt.result)
 
     def _execute(self, command: cmd.Command, handler: Handler) -> dict[str, str]:
+        """Run a command once under its id; a refusal writes nothing but its audit record."""
         self._recorded.position = None
+        try:
+            return self._decide_and_save(command, handler)
+        except Refused as refusal:
+            self._audit_refusal(command, refusal)
+            refusal.audited = True
+            raise
+
+    def _audit_refusal(self, command: cmd.Command, refusal: Refused) -> None:
+        """One audit record per refused command id, whichever surface sent it."""
+        record_id = uuid5(command.command_id, "refused")
+        today = business_date(self.clock())
+        stamp = Stamp(
+            actor=command.actor,
+            command_id=record_id,
+            effective_date=today,
+            regulation=policy_in_force(today).regulation,
+        )
+        record = AccessRecord.permission_refused(
+            record_id, stamp, type(command).__name__, refusal_target(command), refusal.audit_code
+        )
+        with contextlib.suppress(IntegrityError):  # refused before under this id: audited once
+            self.save(record)
+        self._recorded.position = None  # nothing the caller asked for was recorded
+
+    def _decide_and_save(self, command: cmd.Command, handler: Handler) -> dict[str, str]:
         fingerprint = self._fingerprint(command)
         earlier = self._receipt(command.command_id)
         if earlier is not None:
@@ -217,3 +326,24 @@ class OfficeBase(Application[UUID]):
                 "mã lệnh bảo đảm không ghi trùng.",
             ) from None
         return result
+
+
+_TARGETS = (
+    "liaison_id",
+    "member_id",
+    "request_id",
+    "cell_id",
+    "workplace_unit_id",
+    "party_card_number",
+    "province_id",
+)
+
+
+def refusal_target(command: cmd.Command) -> str:
+    """What a refused command was about, in the caller's own words (ids they sent, nothing read)."""
+    for name in _TARGETS:
+        value = getattr(command, name, None)
+        if value:
+            return str(value)[:200]
+    unit = getattr(command, "unit", None) or getattr(command, "successor", None)
+    return str(getattr(unit, "id", "") or "")[:200]

@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from enum import StrEnum
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from domain.errors import Malformed
 from domain.meeting import AttendanceEntry
 from domain.organisation import Unit
+from domain.policy import EARLIEST_DAY
 from domain.roles import Actor
 from domain.state import ClosingReason
+from domain.text import UnsafeText, clean_line, clean_text
 
-NonEmpty = Field(min_length=1, max_length=500)
+EARLIEST_BIRTH = date(1900, 1, 1)
+"""No living working member was born before this; an earlier date is a typing slip."""
+
+Line = Annotated[str, Field(min_length=1, max_length=500), AfterValidator(clean_line)]
+"""One line a person typed: a name, a reason (NFC; no controls, bidi overrides or line breaks)."""
+Text = Annotated[str, Field(max_length=2000), AfterValidator(clean_text)]
+"""Free text: a comment (NFC; line breaks and tabs allowed, other controls refused)."""
+Code = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[\w.\-/:]+$")]
+"""An identifier such as a unit code: letters, digits and . - _ / : only."""
+Grade = Annotated[str, Field(max_length=50)]
+"""A grade's key; the regulation's scale decides which exist (`Policy.grade`)."""
 
 
 class Command(BaseModel):
@@ -25,8 +38,8 @@ class Command(BaseModel):
 
     command_id: UUID
     actor: Actor
-    effective_date: date
-    comment: str | None = Field(default=None, max_length=2000)
+    effective_date: date = Field(ge=EARLIEST_DAY)
+    comment: Text | None = None
 
 
 class RequestPurpose(StrEnum):
@@ -42,32 +55,50 @@ class RequestPurpose(StrEnum):
     DISCIPLINE = "discipline"
 
 
+def _checked_unit(unit: Unit) -> Unit:
+    """A unit as a board enters it: a code for its id and parent, one clean line for its name."""
+    codes = [unit.id, *([unit.parent_id] if unit.parent_id else [])]
+    if any(not _CODE.fullmatch(code) or len(code) > 100 for code in codes):
+        raise ValueError("unit codes take letters, digits and . - _ / : only")
+    return unit.model_copy(update={"name": clean_line(unit.name)})
+
+
+_CODE = re.compile(r"[\w.\-/:]+")
+
+
 class EstablishUnit(Command):
-    unit: Unit
+    unit: Annotated[Unit, AfterValidator(_checked_unit)]
 
 
 class SucceedUnits(Command):
-    predecessor_ids: tuple[str, ...] = Field(min_length=1)
-    successor: Unit
+    predecessor_ids: tuple[Code, ...] = Field(min_length=1)
+    successor: Annotated[Unit, AfterValidator(_checked_unit)]
 
 
 class OverridePolicy(Command):
-    province_id: str
-    setting: str
-    value: int | tuple[int, int] | str
+    province_id: Code
+    setting: Code
+    value: int | tuple[int, int] | Annotated[str, Field(max_length=100), AfterValidator(clean_line)]
 
 
 class RegisterMember(Command):
-    name: str = NonEmpty
-    birth_date: date
+    name: Line
+    birth_date: date = Field(gt=EARLIEST_BIRTH)
     party_card_number: str = Field(min_length=4, max_length=20, pattern=r"^[0-9A-Za-z.\-]+$")
     citizen_id: str | None = Field(default=None, pattern=r"^[0-9]{9,12}$")
-    workplace_unit_id: str
+    workplace_unit_id: Code
+
+
+class TransferMember(Command):
+    """Move a member to another workplace: both workplaces' common superior decides it."""
+
+    member_id: UUID
+    workplace_unit_id: Code
 
 
 class ExemptFromIntroduction(Command):
     member_id: UUID
-    reason: str
+    reason: Line
 
 
 class LiftIntroductionExemption(Command):
@@ -79,9 +110,9 @@ class Referral(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    residence_commune_id: str
+    residence_commune_id: Code
     residence_kind: Literal["permanent", "temporary"] = "permanent"
-    workplace_unit_id: str | None = None
+    workplace_unit_id: Code | None = None
 
 
 class Refer(Command):
@@ -92,7 +123,7 @@ class Refer(Command):
 
 class ReceiveAtCommune(Command):
     liaison_id: UUID
-    cell_id: str
+    cell_id: Code
 
 
 class ReceiveAtCell(Command):
@@ -100,16 +131,29 @@ class ReceiveAtCell(Command):
 
 
 class RecordMeeting(Command):
-    cell_id: str
+    cell_id: Code
     ad_hoc: bool = False
-    attendance: tuple[AttendanceEntry, ...] = Field(min_length=1)
+    attendance: tuple[AttendanceEntry, ...] = Field(min_length=1, max_length=5000)
+
+    @field_validator("attendance")
+    @classmethod
+    def _clean_reasons(cls, entries: tuple[AttendanceEntry, ...]) -> tuple[AttendanceEntry, ...]:
+        cleaned = []
+        for entry in entries:
+            reason = entry.absence_reason
+            if reason is not None:
+                reason = clean_line(reason) or None
+                if reason is not None and len(reason) > 500:
+                    raise ValueError("an absence reason takes at most 500 characters")
+            cleaned.append(entry.model_copy(update={"absence_reason": reason}))
+        return tuple(cleaned)
 
 
 class Assess(Command):
     liaison_id: UUID
     year: int = Field(ge=2000, le=2100)
-    grade: str
-    front_committee_representative: str | None = None
+    grade: Grade
+    front_committee_representative: Line | None = None
 
 
 class ConfirmAssessment(Command):
@@ -135,12 +179,12 @@ class RequestAssessment(Command):
 class ProvideAssessment(Command):
     liaison_id: UUID
     request_id: UUID
-    grade: str | None = None
+    grade: Grade | None = None
 
 
 class ExemptFromActivities(Command):
     liaison_id: UUID
-    reason: str
+    reason: Line
 
 
 class LiftActivitiesExemption(Command):
@@ -168,6 +212,12 @@ def parse_command(kind: type[TCommand], payload: dict[str, Any]) -> TCommand:
     except ValidationError as error:
         first = error.errors()[0]
         field = ".".join(str(part) for part in first["loc"]) or "(command)"
+        unsafe = (first.get("ctx") or {}).get("error")
+        if isinstance(unsafe, UnsafeText):
+            raise Malformed(
+                f"Field {field!r} holds a character that is not allowed ({unsafe}).",
+                f"Trường {field!r} chứa ký tự không được phép ({unsafe}).",
+            ) from None
         raise Malformed(
             f"Field {field!r}: {first['msg']}.",
             f"Trường {field!r} không hợp lệ: {first['msg']}.",

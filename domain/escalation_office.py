@@ -9,7 +9,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 
 from domain import commands as cmd
-from domain.errors import Malformed, OutOfScope, UnknownMember, WrongState
+from domain.errors import Malformed, OutOfScope, UnknownMember, WrongState, no_such
 from domain.escalation import (
     SYSTEM_ACTOR_ID,
     Escalation,
@@ -88,8 +88,10 @@ class EscalationDesk(Queries):
     ) -> tuple[LiaisonState, Escalation]:
         """A supervisor or committee member of the subtree closes an open escalation, saying how."""
         if escalation is None:
-            raise UnknownMember("No such escalation.", "Không có cảnh báo này.")
-        self._authorise(command, Action.RESOLVE_ESCALATION, today, escalation.unit_id)
+            raise no_such("escalation")
+        self._authorise_record(
+            command, Action.RESOLVE_ESCALATION, today, "escalation", escalation.unit_id
+        )
         if not escalation.is_open:
             raise WrongState(
                 "The escalation is already resolved.", "Cảnh báo này đã được giải quyết."

@@ -10,6 +10,8 @@ from eventsourcing.application import AggregateNotFoundError
 
 from domain import commands as cmd
 from domain.application import MAX_EVENTS_PER_SAVE, derived_id
+from domain.errors import HiddenRecord, UnknownUnit
+from domain.liaison import Liaison
 from domain.meeting import Meeting
 from domain.registration import Registration, Saved
 from domain.roles import Action
@@ -30,9 +32,10 @@ class MeetingDesk(Registration):
             meeting = self._existing_meeting(meeting_id) or Meeting.hold(
                 meeting_id, stamp, command.cell_id, command.ad_hoc, command.attendance
             )
+            cell = self.tree().in_force(command.cell_id, day).id
             liaisons = []
             for entry in command.attendance:
-                liaison = self.liaison(entry.liaison_id)
+                liaison = self._listed(entry.liaison_id, cell, day)
                 liaison.record_attendance(
                     stamp, meeting_id, command.cell_id, entry.attendance, self.tree()
                 )
@@ -48,6 +51,17 @@ class MeetingDesk(Registration):
             return list(pending), {"meeting_id": str(meeting_id)}
 
         return UUID(self._execute(command, decide)["meeting_id"])
+
+    def _listed(self, liaison_id: UUID, cell_id: str, day: date) -> Liaison:
+        """A liaison of the meeting's cell; any other is answered as if it did not exist."""
+        liaison = self.liaison(liaison_id)
+        cell = liaison.state.cell_id
+        try:
+            if cell is not None and self.tree().in_force(cell, day).id == cell_id:
+                return liaison
+        except UnknownUnit:
+            pass
+        raise HiddenRecord("liaison")
 
     def _existing_meeting(self, meeting_id: UUID) -> Meeting | None:
         try:

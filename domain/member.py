@@ -8,17 +8,27 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import BaseAggregate
 
-from domain.errors import Duplicate, WrongState
+from domain.errors import Duplicate, Malformed, WrongState
 from domain.events import Creation, Recorded
 from domain.policy import Policy
 from domain.stamp import Stamp
 
-MEMBER_NAMESPACE = UUID("6f1c9f0e-2d4b-4a53-9a51-8d1f3f1e2a01")
+MINIMUM_AGE = 18
+"""Party members are admitted from the age of 18 (Điều lệ Đảng, Article 1)."""
 
 
-def member_id_for(party_card_number: str) -> UUID:
-    """Members are identified by their party card number, so registering twice is harmless."""
-    return uuid5(MEMBER_NAMESPACE, party_card_number.strip().upper())
+def member_id_for(namespace: UUID, party_card_number: str) -> UUID:
+    """A member's id, derived from the party card in the store's own secret namespace.
+
+    Registering the same card twice names the same record; without the namespace (kept in the
+    store, see `Installation`) nobody can compute the id from a card number."""
+    return uuid5(namespace, party_card_number.strip().upper())
+
+
+def old_enough(birth_date: date, on: date) -> bool:
+    """True when someone born on `birth_date` has reached the minimum age by `on`."""
+    years = on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
+    return years >= MINIMUM_AGE
 
 
 class MemberRegistered(Recorded, Creation):
@@ -77,6 +87,15 @@ class LiaisonEnded(Recorded):
         aggregate.open_liaison_id = None
 
 
+class WorkplaceChanged(Recorded):
+    """The member moved to another workplace (chuyển nơi công tác) between liaisons."""
+
+    workplace_unit_id: str
+
+    def apply(self, aggregate: Any) -> None:
+        aggregate.workplace_unit_id = self.workplace_unit_id
+
+
 class Member(BaseAggregate[UUID]):
     """Đảng viên đang công tác: a member who works at an agency or enterprise."""
 
@@ -96,6 +115,7 @@ class Member(BaseAggregate[UUID]):
         cls,
         stamp: Stamp,
         *,
+        member_id: UUID,
         name: str,
         birth_date: date,
         party_card_number: str,
@@ -103,9 +123,14 @@ class Member(BaseAggregate[UUID]):
         workplace_unit_id: str,
     ) -> Member:
         """Enter a member, identified by their party card number."""
+        if not old_enough(birth_date, stamp.effective_date):
+            raise Malformed(
+                f"A member must be at least {MINIMUM_AGE} (born {birth_date.isoformat()}).",
+                f"Đảng viên phải đủ {MINIMUM_AGE} tuổi (ngày sinh {birth_date:%d/%m/%Y}).",
+            )
         return cls._create(
             MemberRegistered,
-            id=member_id_for(party_card_number),
+            id=member_id,
             name=name,
             birth_date=birth_date,
             party_card_number=party_card_number,
@@ -155,6 +180,20 @@ class Member(BaseAggregate[UUID]):
             workplace_unit_id=workplace_unit_id,
             **stamp.fields(),
         )
+
+    def transfer(self, stamp: Stamp, workplace_unit_id: str) -> None:
+        """Move the member to another workplace; an open liaison ends with a move instead."""
+        if workplace_unit_id == self.workplace_unit_id:
+            raise Duplicate(
+                f"{self.name} already works there.", f"{self.name} đã công tác ở đơn vị này."
+            )
+        if self.open_liaison_id is not None:
+            raise WrongState(
+                f"{self.name} has an open liaison: close it as a move to the new workplace.",
+                f"{self.name} đang sinh hoạt nơi cư trú: hãy kết thúc quan hệ với lý do chuyển"
+                " nơi công tác.",
+            )
+        self.trigger_event(WorkplaceChanged, workplace_unit_id=workplace_unit_id, **stamp.fields())
 
     def end_liaison(self, stamp: Stamp, liaison_id: UUID) -> None:
         """Note that the open liaison closed."""

@@ -50,15 +50,18 @@ class LiaisonOffice(MeetingDesk):
         link_predecessor: bool = True,
     ) -> list[BaseAggregate[UUID]]:
         day = command.effective_date
+        # The member's workplace as stored first: naming another workplace moves the member, which
+        # only someone acting for both (their common superior) may do.
+        self._authorise_record(command, Action.REFER, today, "member", member.workplace_unit_id)
         workplace = self.tree().in_force(
             referral.workplace_unit_id or member.workplace_unit_id, day
         )
         self._require_kind(workplace.id, workplace.kind in WORKPLACE_KINDS, "workplace unit")
+        self._authorise(command, Action.REFER, today, workplace.id)
         commune = self.tree().in_force(referral.residence_commune_id, day)
         self._require_kind(
             commune.id, commune.kind is UnitKind.COMMUNE_COMMITTEE, "commune/ward committee"
         )
-        self._authorise(command, Action.REFER, today, workplace.id)
         policy = self.policy(day, workplace.id)
         stamp = self._stamp(command, policy)
         aggregates: list[BaseAggregate[UUID]] = []
@@ -206,7 +209,14 @@ class LiaisonOffice(MeetingDesk):
         def decide(today: date) -> Saved:
             liaison = self.liaison(command.liaison_id)
             state = liaison.state
-            self._authorise(command, Action.CLOSE, today, state.workplace_unit_id)
+            self._authorise_record(
+                command,
+                Action.CLOSE,
+                today,
+                "liaison",
+                state.workplace_unit_id,
+                seen_from=(state.workplace_unit_id, state.residence_commune_id, state.cell_id),
+            )
             policy = self.policy(command.effective_date, state.workplace_unit_id)
             stamp = self._stamp(command, policy)
             member = self.member_aggregate(state.member_id)
@@ -259,7 +269,8 @@ class LiaisonOffice(MeetingDesk):
                 "residence": (state.cell_id or state.residence_commune_id,),
                 "any": (state.workplace_unit_id, state.residence_commune_id),
             }[side]
-            self._authorise(command, action, today, *units)
+            seen_from = (state.workplace_unit_id, state.residence_commune_id, state.cell_id)
+            self._authorise_record(command, action, today, "liaison", *units, seen_from=seen_from)
             policy = self.policy(
                 policy_on or command.effective_date,
                 state.residence_commune_id,

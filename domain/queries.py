@@ -10,9 +10,8 @@ from pydantic import BaseModel, ConfigDict
 
 from domain.application import OfficeBase
 from domain.deadlines import Deadline, open_deadlines
-from domain.errors import UnknownMember
+from domain.errors import no_such
 from domain.liaison_events import LiaisonEvent, replay
-from domain.member import member_id_for
 from domain.state import LiaisonState, Stage
 
 _COMMON = frozenset(
@@ -74,9 +73,7 @@ class Queries(OfficeBase):
         """The liaison's events in order, up to a version and/or effective by a date."""
         events = [cast(LiaisonEvent, e) for e in self.events.get(liaison_id, lte=as_of_version)]
         if not events:
-            raise UnknownMember(
-                f"No liaison {liaison_id}.", f"Không tìm thấy quan hệ {liaison_id}."
-            )
+            raise no_such("liaison")
         if as_of_date is not None:
             events = [e for e in events if e.effective_date <= as_of_date]
         return events
@@ -87,10 +84,7 @@ class Queries(OfficeBase):
         """The liaison's state now, or as it stood at a version or on a date."""
         events = self.history(liaison_id, as_of_version=as_of_version, as_of_date=as_of_date)
         if not events:
-            raise UnknownMember(
-                f"Liaison {liaison_id} did not exist on {as_of_date}.",
-                f"Quan hệ {liaison_id} chưa có vào ngày {as_of_date}.",
-            )
+            raise no_such("liaison")  # it did not exist yet on that date
         return replay(events)
 
     def stage(self, liaison_id: UUID) -> Stage:
@@ -118,7 +112,7 @@ class Queries(OfficeBase):
 
     def member_by_card(self, party_card_number: str) -> MemberView:
         """A member found by party card number."""
-        return self.member(member_id_for(party_card_number))
+        return self.member(self.member_id_for(party_card_number))
 
     def timeline(self, member_id: UUID) -> list[TimelineEntry]:
         """Every event of every liaison of the member, in order, with the stage after each."""

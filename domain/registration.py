@@ -13,7 +13,7 @@ from domain import commands as cmd
 from domain.access_office import AccessDesk
 from domain.errors import Duplicate, Malformed
 from domain.escalation_office import EscalationDesk
-from domain.member import Member, member_id_for
+from domain.member import Member
 from domain.organisation import WORKPLACE_KINDS, Unit, UnitKind
 from domain.policy import PolicyOverride, policy_in_force, validate_override
 from domain.registry import ORGANISATION_ID, REGULATION_BOOK_ID, Organisation, RegulationBook
@@ -84,10 +84,12 @@ class Registration(EscalationDesk, AccessDesk):
             unit = self.tree().in_force(command.workplace_unit_id, command.effective_date)
             self._require_kind(unit.id, unit.kind in WORKPLACE_KINDS, "workplace unit")
             self._authorise(command, Action.REGISTER_MEMBER, today, unit.id)
-            if self._exists(member_id_for(command.party_card_number)):
+            member_id = self.member_id_for(command.party_card_number)
+            if self._exists(member_id):
                 raise cmd_duplicate(command.party_card_number)
             member = Member.register(
                 self._stamp(command, self.policy(command.effective_date, unit.id)),
+                member_id=member_id,
                 name=command.name,
                 birth_date=command.birth_date,
                 party_card_number=command.party_card_number,
@@ -98,13 +100,30 @@ class Registration(EscalationDesk, AccessDesk):
 
         return UUID(self._execute(command, decide)["member_id"])
 
+    def transfer_member(self, command: cmd.TransferMember) -> None:
+        """Move a member between workplaces: who decides must act for both (chuyển nơi công tác)."""
+
+        def decide(today: date) -> Saved:
+            member = self.member_aggregate(command.member_id)
+            self._authorise_record(
+                command, Action.REGISTER_MEMBER, today, "member", member.workplace_unit_id
+            )
+            unit = self.tree().in_force(command.workplace_unit_id, command.effective_date)
+            self._require_kind(unit.id, unit.kind in WORKPLACE_KINDS, "workplace unit")
+            self._authorise(command, Action.REGISTER_MEMBER, today, unit.id)
+            policy = self.policy(command.effective_date, unit.id)
+            member.transfer(self._stamp(command, policy), unit.id)
+            return [member], {}
+
+        self._execute(command, decide)
+
     def exempt_from_introduction(self, command: cmd.ExemptFromIntroduction) -> None:
         """Decide that a member is not introduced to their residence (miễn giới thiệu)."""
 
         def decide(today: date) -> Saved:
             member = self.member_aggregate(command.member_id)
-            self._authorise(
-                command, Action.EXEMPT_FROM_INTRODUCTION, today, member.workplace_unit_id
+            self._authorise_record(
+                command, Action.EXEMPT_FROM_INTRODUCTION, today, "member", member.workplace_unit_id
             )
             policy = self.policy(command.effective_date, member.workplace_unit_id)
             member.exempt_from_introduction(self._stamp(command, policy), command.reason, policy)
@@ -117,8 +136,8 @@ class Registration(EscalationDesk, AccessDesk):
 
         def decide(today: date) -> Saved:
             member = self.member_aggregate(command.member_id)
-            self._authorise(
-                command, Action.EXEMPT_FROM_INTRODUCTION, today, member.workplace_unit_id
+            self._authorise_record(
+                command, Action.EXEMPT_FROM_INTRODUCTION, today, "member", member.workplace_unit_id
             )
             policy = self.policy(command.effective_date, member.workplace_unit_id)
             member.lift_introduction_exemption(self._stamp(command, policy))

@@ -17,6 +17,9 @@ from domain.stamp import Stamp
 REGISTRY_NAMESPACE = UUID("0b7e3c55-4f6e-4c1d-8f0a-5a3e9d2c7b10")
 ORGANISATION_ID = uuid5(REGISTRY_NAMESPACE, "organisation")
 REGULATION_BOOK_ID = uuid5(REGISTRY_NAMESPACE, "regulation-book")
+INSTALLATION_ID = uuid5(REGISTRY_NAMESPACE, "installation")
+LEGACY_MEMBER_NAMESPACE = UUID("6f1c9f0e-2d4b-4a53-9a51-8d1f3f1e2a01")
+"""The public namespace member ids were derived in before December 2026 (kept by older stores)."""
 
 
 def receipt_id_for(command_id: UUID) -> UUID:
@@ -168,3 +171,29 @@ class CommandReceipt(BaseAggregate[UUID]):
             fingerprint=fingerprint,
             result=result,
         )
+
+
+class InstallationKeyed(Creation):
+    """The store's own secret namespace for ids derived from party cards (never shown)."""
+
+    namespace: UUID
+
+    def apply(self, aggregate: Any) -> None:
+        aggregate.namespace = self.namespace
+
+
+class Installation(BaseAggregate[UUID]):
+    """What makes this store's derived ids its own: a namespace nobody outside can guess.
+
+    Member ids are derived from party card numbers so that registering twice is harmless; with a
+    public namespace anyone holding a card number could name the member's record."""
+
+    namespace: UUID
+
+    def __init__(self) -> None:
+        """State comes from the events (see their `apply`)."""
+
+    @classmethod
+    def key(cls, namespace: UUID) -> Installation:
+        """Record the store's namespace (once, when the store first needs it)."""
+        return cls._create(InstallationKeyed, id=INSTALLATION_ID, namespace=namespace)

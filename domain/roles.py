@@ -122,11 +122,10 @@ def authorise(
     """Refuse unless the actor may do the action on at least one of the units concerned."""
     require_role(actor, action)
     if not any(may(actor, action, unit_id, tree, on) for unit_id in unit_ids):
+        # Name nothing the caller asked about: the units may be another district's.
         raise OutOfScope(
-            f"{action.value.replace('_', ' ').capitalize()} concerns units "
-            f"{', '.join(unit_ids)}, outside {actor.unit_id} where {actor.id} acts.",
-            f"Việc {action.value} thuộc đơn vị {', '.join(unit_ids)}, ngoài phạm vi "
-            f"{actor.unit_id} của {actor.id}.",
+            "This lies outside the units you act for.",
+            "Việc này nằm ngoài phạm vi đơn vị của bạn.",
         )
 
 

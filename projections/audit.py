@@ -10,8 +10,8 @@ from typing import Any, ClassVar
 from domain.events import Recorded
 from domain.liaison_events import LiaisonEvent, ReceivedByCommune, Referred
 from domain.meeting import MeetingHeld
-from domain.member import MemberRegistered
-from domain.registry import UnitEstablished, UnitsSucceeded
+from domain.member import MemberRegistered, WorkplaceChanged
+from domain.registry import InstallationKeyed, UnitEstablished, UnitsSucceeded
 from projections.log import Entry, event_name
 from projections.model import Cursor, ReadModel, copy_rows
 
@@ -109,6 +109,8 @@ def _subject(event: Any, known: tuple[Any, list[str]] | None) -> tuple[Any, list
         return None, [event.unit.id]
     if isinstance(event, UnitsSucceeded):
         return None, [event.successor.id, *event.predecessor_ids]
+    if isinstance(event, WorkplaceChanged):  # the new workplace reads the member's past too
+        return member, [*units, event.workplace_unit_id]
     return member, units
 
 
@@ -116,7 +118,7 @@ def _row(entry: Entry, member: Any, units: list[str]) -> tuple[Any, ...]:
     event = entry.event
     # Serialised by pydantic straight to JSON (the same values as `model_dump(mode="json")`);
     # the column is jsonb, so key order and spacing are the database's, not this text's.
-    details: str = event.model_dump_json(exclude=_COMMON)
+    details: str = event.model_dump_json(exclude=_COMMON | _SECRET.get(type(event), set()))
     recorded = isinstance(event, Recorded)
     actor = event.actor if recorded else None
     if (
@@ -146,6 +148,9 @@ def _row(entry: Entry, member: Any, units: list[str]) -> tuple[Any, ...]:
         details,
     )
 
+
+_SECRET: dict[type, set[str]] = {InstallationKeyed: {"namespace"}}
+"""Fields no trail shows: the namespace would let anyone derive member ids from card numbers."""
 
 _PLAIN = re.compile(r"[A-Za-z0-9_.:-]+\Z")
 

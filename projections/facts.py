@@ -15,6 +15,7 @@ from domain.member import (
     IntroductionExemptionLifted,
     LiaisonOpened,
     MemberRegistered,
+    WorkplaceChanged,
 )
 from domain.state import LiaisonState
 from domain.text import fold
@@ -200,7 +201,7 @@ class Facts(ReadModel):
                     nid, "registered", event, event.originator_id, workplace=event.workplace_unit_id
                 )
             ]
-        if isinstance(event, LiaisonOpened):
+        if isinstance(event, LiaisonOpened | WorkplaceChanged):
             members[event.originator_id] = event.workplace_unit_id
             writes.move(event.originator_id, event.workplace_unit_id)
         if isinstance(event, ExemptedFromIntroduction | IntroductionExemptionLifted):

@@ -13,7 +13,6 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
-from domain.member import member_id_for
 from projections import evidence, reads
 from projections.catalog import MODELS
 from projections.dashboard import Period, dashboard, scope
@@ -21,7 +20,7 @@ from projections.rebuild import rebuild as rebuild_model
 from projections.rebuild import shadow_rebuild
 from projections.seal import verify as verify_seal
 from workers import bootstrap
-from workers.cli_support import app, console, run, settings, today
+from workers.cli_support import app, console, office, run, settings, today
 from workers.embedded import database_url
 from workers.projector import build_projector
 
@@ -118,7 +117,7 @@ def audit(
 
     async def query(conn: Any) -> list[dict[str, Any]]:
         units = await scope(conn, unit, today()) if unit else None
-        member_id = member_id_for(member) if member else None
+        member_id = office().member_id_for(member) if member else None
         return await reads.audit(
             conn,
             member_id=member_id,

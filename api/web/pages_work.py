@@ -24,7 +24,6 @@ from api.web.forms import (
 from api.web.render import CheckedForm, WebDesk, WebSession, page
 from domain import commands as cmd
 from domain.errors import UnknownMember
-from domain.member import member_id_for
 from domain.organisation import UnitKind
 from domain.roles import Action
 from domain.state import Attendance, Stage
@@ -55,7 +54,7 @@ async def refer(
     """Record the registration (when new) and the referral, under the form's command id."""
     actor, day = session.user.actor, form_day(form, desk)
     card = str(form.get("party_card_number") or "").strip()
-    member_id = member_id_for(card) if card else uuid4()
+    member_id = desk.office.member_id_for(card) if card else uuid4()
     calls: list[Call] = []
     try:
         desk.office.member(member_id)
@@ -116,18 +115,22 @@ async def receive(
         "command_id": command_id(form), "actor": session.user.actor,
         "effective_date": form_day(form, desk), "liaison_id": liaison_id,
     }  # fmt: skip
+    # Parsed inside the call, so that a malformed form is audited like any refusal.
     if form.get("cell_id"):
-        command: Any = cmd.parse_command(
-            cmd.ReceiveAtCommune, {**base, "cell_id": form.get("cell_id")}
-        )
+        at_commune = {**base, "cell_id": form.get("cell_id")}
         call: Call = (
-            lambda: desk.office.receive_at_commune(command),
+            lambda: desk.office.receive_at_commune(
+                cmd.parse_command(cmd.ReceiveAtCommune, at_commune)
+            ),
             "ReceiveAtCommune",
             liaison_id,
         )
     else:
-        command = cmd.parse_command(cmd.ReceiveAtCell, base)
-        call = (lambda: desk.office.receive_at_cell(command), "ReceiveAtCell", liaison_id)
+        call = (
+            lambda: desk.office.receive_at_cell(cmd.parse_command(cmd.ReceiveAtCell, base)),
+            "ReceiveAtCell",
+            liaison_id,
+        )
     done, errors = await attempt(desk, language_of(request), [call], reads)
     context = await _queue(desk, reads, session)
     return outcome(request, "receive.html", session, done, errors, **context)

@@ -196,8 +196,9 @@ async def test_refusals_are_named_in_the_callers_language_and_write_nothing(
         json=fields,
         headers={**secretary, "Accept-Language": "en-GB,en;q=0.8"},
     )
-    assert vi.status_code == en.status_code == 403  # C1 has not received the member yet
-    assert vi.json()["code"] == en.json()["code"] == "out_of_scope"
+    # C1 has not received the member yet: to its secretary the liaison is as good as unknown.
+    assert vi.status_code == en.status_code == 404
+    assert vi.json()["code"] == en.json()["code"] == "unknown_member"
     assert vi.json()["message"] != en.json()["message"]
     wrong_cell = await post(
         client, commune, "receive-at-commune", **body(liaison_id=liaison_id, cell_id="W")
@@ -214,8 +215,8 @@ async def test_refusals_are_named_in_the_callers_language_and_write_nothing(
         **body(p.TODAY.replace(year=p.YEAR + 1), liaison_id=liaison_id, cell_id=p.CELL),
     )
     assert future.json()["code"] == "future_date"
-    # The access records of the two out-of-scope refusals are the only events written.
-    assert p.event_count(office) == before + 2
+    # One audit record per refused command id (the two assessments share theirs) and nothing else.
+    assert p.event_count(office) == before + 4
 
 
 async def test_malformed_input_names_the_field(client: httpx.AsyncClient, auth: Auth) -> None:

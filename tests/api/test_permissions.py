@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import uuid4
 
 import httpx
 import pytest
@@ -58,6 +59,10 @@ def refusals(office: Office) -> int:
     return sum(1 for n in records if n.topic.endswith(":PermissionRefused"))
 
 
+ROLE_REFUSED = {"inspector", "inspector2", "admin"}
+"""Users whose role never does these things: 403, which tells nothing about the record."""
+
+
 @pytest.mark.parametrize("username", sorted(ATTEMPTS))
 async def test_commands_outside_the_subtree_are_refused_and_recorded(
     client: httpx.AsyncClient, auth: Auth, office: Office, username: str
@@ -67,10 +72,17 @@ async def test_commands_outside_the_subtree_are_refused_and_recorded(
     before = p.event_count(office)
     for verb, fields in ATTEMPTS[username]:
         response = await post(client, headers, verb, **body(liaison_id=liaison_id, **fields))
-        assert response.status_code == 403, (verb, response.text)
-        assert response.json()["code"] == "out_of_scope"
-    assert p.event_count(office) == before + len(ATTEMPTS[username])
-    assert refusals(office) == len(ATTEMPTS[username])
+        if username in ROLE_REFUSED:
+            assert response.status_code == 403, (verb, response.text)
+            assert response.json()["code"] == "out_of_scope"
+            continue
+        # Another subtree's liaison is answered exactly as one that does not exist.
+        unknown = await post(client, headers, verb, **body(liaison_id=str(uuid4()), **fields))
+        assert response.status_code == unknown.status_code == 404, (verb, response.text)
+        assert response.json() == unknown.json()
+    unknowns = 0 if username in ROLE_REFUSED else len(ATTEMPTS[username])
+    assert p.event_count(office) == before + len(ATTEMPTS[username]) + unknowns
+    assert refusals(office) == len(ATTEMPTS[username]) + unknowns
 
 
 async def test_registering_at_another_workplace_is_refused(
@@ -95,7 +107,7 @@ async def test_meetings_of_another_cell_are_refused(client: httpx.AsyncClient, a
     attendance = [{"liaison_id": liaison_id, "attendance": "present"}]
     for username, cell, status in (
         ("secretary2", p.CELL, 403),
-        ("secretary2", "C2", 422),  # their own cell, but the member does not attend there
+        ("secretary2", "C2", 404),  # their own cell, but the member is not theirs to name
         ("inspector", p.CELL, 403),
     ):
         response = await post(
@@ -135,8 +147,12 @@ async def test_reads_outside_the_subtree_are_refused(
         f"/api/units/{p.PROVINCE}/evidence",
     ):
         response = await client.get(path, headers=headers)
-        assert response.status_code == 403, (path, response.text)
-        assert response.json()["code"] == "out_of_scope"
+        if path.startswith("/api/units/"):
+            assert response.status_code == 403, (path, response.text)
+            assert response.json()["code"] == "out_of_scope"
+        else:  # a record: as if it did not exist
+            assert response.status_code == 404, (path, response.text)
+            assert response.json()["code"] == "unknown_member"
     assert refusals(office) == 15
 
 
@@ -170,8 +186,12 @@ async def test_resolving_an_escalation_from_outside_is_refused_and_recorded(
     response = await post(
         client, headers, "resolve-escalation", **body(escalation_id=escalation_id, comment="xong")
     )
-    assert response.status_code == 403, response.text
-    assert response.json()["code"] == "out_of_scope"
+    if username == "committee2":  # may resolve escalations, but this one is not theirs to see
+        assert response.status_code == 404, response.text
+        assert response.json()["code"] == "unknown_member"
+    else:
+        assert response.status_code == 403, response.text
+        assert response.json()["code"] == "out_of_scope"
     assert refusals(office) == 1
     inbox = await client.get(f"/api/units/{p.PROVINCE}/escalations", headers=headers)
     assert inbox.status_code == 403

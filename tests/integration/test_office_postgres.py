@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID, uuid4
 
+import psycopg
 import pytest
 
 from domain import commands as c
@@ -17,9 +18,10 @@ from domain.application import MAX_EVENTS_PER_SAVE
 from domain.liaison_events import MeetingAttendanceRecorded
 from domain.meeting import AttendanceEntry
 from domain.office import LiaisonOffice
-from domain.registry import receipt_id_for
+from domain.registry import INSTALLATION_ID, LEGACY_MEMBER_NAMESPACE, receipt_id_for
 from domain.roles import Actor, Role
 from domain.state import Attendance, Stage
+from projections.log import EVENTS_TABLE
 from tests.integration.province import (
     CELL,
     CLERK,
@@ -34,6 +36,7 @@ from tests.integration.province import (
     clock,
     event_count,
     last_notification_id,
+    party_card,
     received_member,
     refer_command,
     register,
@@ -214,10 +217,10 @@ def test_concurrent_commands_on_one_liaison_one_wins_the_other_conflicts(
         winners["exempt" if exempt_won else "request"] += 1
         won, lost = (exempt, request) if exempt_won else (request, exempt)
 
-        # The winner's liaison event and receipt are stored; the loser wrote nothing.
+        # The winner's liaison event and receipt are stored; the loser only its refusal's audit.
         history = first.history(liaison_id)
         assert len(history) == version + 1
-        assert event_count(first) == stored + 2
+        assert event_count(first) == stored + 3
         assert type(history[-1]).__name__ == (
             "ExemptedFromActivities" if exempt_won else "AssessmentRequested"
         )
@@ -233,7 +236,7 @@ def test_concurrent_commands_on_one_liaison_one_wins_the_other_conflicts(
             retry.exempt_from_activities(exempt)
         history = second.history(liaison_id)
         assert len(history) == version + 2
-        assert event_count(first) == stored + 4
+        assert event_count(first) == stored + 5
         assert {e.command_id for e in history[-2:]} == {exempt.command_id, request.command_id}
         state = second.state_of(liaison_id)
         assert state.is_exempt_from_activities
@@ -290,7 +293,7 @@ def test_the_same_command_id_with_other_content_is_a_duplicate(office: LiaisonOf
     assert refused.value.code == "duplicate"
     assert "command id" in refused.value.message("en")
     assert "Mã lệnh" in refused.value.message("vi")
-    assert event_count(office) == before
+    assert event_count(office) == before + 1  # the refusal's audit record
 
 
 def test_a_meeting_of_250_reaches_every_liaison_within_the_save_cap(
@@ -366,10 +369,12 @@ def test_the_same_meeting_from_two_threads_at_once_records_once(
         assert len(attended) == 1
 
 
-# One refused command of each kind; each must leave the store exactly as it was.
+# One refused command of each kind; each must leave the store as it was, but for its audit record.
 
 Refusal = Callable[[LiaisonOffice, Enrolled], Any]
 OUTSIDER = Actor(id="outsider", role=Role.CELL_SECRETARY, unit_id=CELL)
+NEIGHBOUR = Actor(id="neighbour", role=Role.WORKPLACE_CLERK, unit_id=CELL)
+"""Acts for a unit that does not hold the member's workplace: the member is not theirs to see."""
 
 REFUSALS: dict[type[errors.Refused], Refusal] = {
     errors.WrongState: lambda office, e: office.confirm_assessment(
@@ -380,6 +385,13 @@ REFUSALS: dict[type[errors.Refused], Refusal] = {
             **by(OUTSIDER, TODAY),
             member_id=e.member_id,
             referral=c.Referral(residence_commune_id=COMMUNE),
+        )
+    ),
+    errors.HiddenRecord: lambda office, e: office.refer(
+        c.Refer(
+            **by(NEIGHBOUR, TODAY),
+            member_id=e.member_id,
+            referral=c.Referral(residence_commune_id=COMMUNE, workplace_unit_id=CELL),
         )
     ),
     errors.UnknownMember: lambda office, e: office.receive_at_cell(
@@ -437,6 +449,54 @@ def test_a_refused_command_appends_nothing(
     assert type(refused.value) is kind
     assert refused.value.message("en")
     assert refused.value.message("vi")
-    assert last_notification_id(office) == last
-    assert event_count(office) == before
+    assert last_notification_id(office) == last + 1
+    assert event_count(office) == before + 1
+    [audit] = office.recorder.select_notifications(start=last + 1, limit=10)
+    assert audit.topic.endswith(":PermissionRefused")
+    record = office.repository.get(audit.originator_id)
+    assert record.kind == "permission_refused"
     assert office.liaison(enrolled.liaison_id).version == version
+
+
+# The store's secret namespace for member ids (issue 11).
+
+
+def test_every_process_on_one_store_derives_the_same_member_ids(new_office: Offices) -> None:
+    first = new_office()
+    build_province(first)
+    member_id = register(first, 1)
+    second = new_office()  # another process opening the same store later
+    assert second.id_namespace() == first.id_namespace()
+    assert second.member_id_for(party_card(1)) == member_id
+    assert second.member_by_card(party_card(1)).member_id == member_id
+
+
+def test_offices_keying_a_store_at_once_agree_on_its_namespace(
+    new_office: Offices, pg_url: str
+) -> None:
+    offices = [new_office() for _ in range(4)]  # one after another: the library's CREATE TABLE
+    forget_namespace(pg_url)  # does not race well; the namespace's first record must
+    for office in offices:
+        office._namespace = None
+    with ThreadPoolExecutor(4) as pool:
+        namespaces = set(pool.map(lambda office: office.id_namespace(), offices))
+    assert len(namespaces) == 1
+    assert namespaces == {new_office().id_namespace()}
+
+
+def forget_namespace(pg_url: str) -> None:
+    """Remove the installation record, as in a store written before it existed."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(f"DELETE FROM {EVENTS_TABLE} WHERE originator_id = %s", (INSTALLATION_ID,))
+
+
+def test_a_store_with_members_from_before_keeps_their_namespace(
+    new_office: Offices, pg_url: str
+) -> None:
+    """A store written before the namespace existed (members, no installation record)."""
+    office = new_office()
+    build_province(office)
+    register(office, 1)
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(f"DELETE FROM {EVENTS_TABLE} WHERE originator_id = %s", (INSTALLATION_ID,))
+    assert new_office().id_namespace() == LEGACY_MEMBER_NAMESPACE

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 
 from domain import commands as cmd
 from domain.application import MAX_EVENTS_PER_SAVE
-from domain.errors import Malformed, WrongState
+from domain.errors import UnknownMember, WrongState
 from domain.meeting import AttendanceEntry
 from domain.office import LiaisonOffice
 from domain.state import Attendance, Stage
@@ -109,14 +109,25 @@ def test_meeting_of_the_merged_ward_reaches_cells_by_their_own_id(world: World) 
 def test_a_member_of_another_cell_is_refused_and_nothing_is_written(world: World) -> None:
     [ours] = members_of(world, "C1", 1)
     [theirs] = members_of(world, "C2", 1)
-    refused(
+    refusal = refused(
         world.office,
-        Malformed,
+        UnknownMember,
         lambda: world.meeting(
             "C1", [(ours, Attendance.PRESENT), (theirs, Attendance.PRESENT)], on=HELD
         ),
     )
     assert world.office.state_of(ours).meetings == ()
+    # Worded as for an id that does not exist, naming nobody: the other cell's member is hidden.
+    name = world.office.state_of(theirs).member_name
+    assert name not in refusal.en + refusal.vi
+    unknown = refused(
+        world.office,
+        UnknownMember,
+        lambda: world.meeting(
+            "C1", [(ours, Attendance.PRESENT), (uuid4(), Attendance.PRESENT)], on=HELD
+        ),
+    )
+    assert (unknown.code, unknown.en, unknown.vi) == (refusal.code, refusal.en, refusal.vi)
 
 
 def test_an_exempt_member_cannot_be_listed(world: World) -> None:

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from domain import commands as cmd
-from domain.errors import Duplicate, Malformed, OutOfScope, UnknownUnit
+from domain.errors import Duplicate, HiddenRecord, Malformed, OutOfScope, UnknownUnit
 from domain.office import LiaisonOffice
 from domain.organisation import OrganisationTree, Unit, UnitKind
 from domain.state import Stage
@@ -176,7 +176,7 @@ def test_before_the_merger_only_x1_clerk_receives_x1_referrals(pre_merger_world:
     liaison_id = world.refer(member_id, commune="X1", on=date(2025, 3, 1))
     refused(
         world.office,
-        OutOfScope,
+        HiddenRecord,
         lambda: world.receive_commune(liaison_id, cell="C1", on=date(2025, 3, 5), by=CLERK_X2),
     )
     # The ward does not exist yet: its clerk is no one on 2025-06-01.

@@ -15,6 +15,7 @@ from domain.errors import (
     Duplicate,
     FutureDate,
     GradeNotInScale,
+    HiddenRecord,
     Malformed,
     OutOfScope,
     Refused,
@@ -52,7 +53,9 @@ TOMORROW = date(2026, 11, 23)
 
 def test_every_refusal_class_has_its_own_code() -> None:
     classes = [c for c in vars(errors).values() if isinstance(c, type) and issubclass(c, Refused)]
-    subclasses = [c for c in classes if c is not Refused]
+    # A record outside one's scope answers exactly as an unknown one, code included.
+    assert HiddenRecord.code == UnknownMember.code
+    subclasses = [c for c in classes if c not in (Refused, HiddenRecord)]
     assert len(subclasses) >= 9
     codes = [c.code for c in subclasses]
     assert len(set(codes)) == len(codes)
@@ -91,7 +94,7 @@ def test_receive_at_cell_before_the_commune(world: World) -> None:
     )
     # A secretary cannot act on a liaison not yet assigned to their cell.
     refused(
-        world.office, OutOfScope, lambda: world.receive_cell(liaison_id, on=REFERRED, by=SEC_C1)
+        world.office, HiddenRecord, lambda: world.receive_cell(liaison_id, on=REFERRED, by=SEC_C1)
     )
 
 
@@ -361,7 +364,7 @@ def test_clerk_of_another_workplace_refers_a_member_of_w(world: World) -> None:
     member_id = world.register(on=REFERRED)
     refused(
         world.office,
-        OutOfScope,
+        HiddenRecord,
         lambda: world.refer(member_id, commune="XN", on=REFERRED, by=CLERK_W2),
     )
 
@@ -370,7 +373,7 @@ def test_clerk_of_a_workplace_cell_refers_a_member_of_the_committee(world: World
     member_id = world.register(on=REFERRED)
     refused(
         world.office,
-        OutOfScope,
+        HiddenRecord,
         lambda: world.refer(member_id, commune="XN", on=REFERRED, by=CLERK_WC),
     )
     # ...but the committee's clerk covers the workplace cell below it.
@@ -388,11 +391,11 @@ def test_clerk_of_another_workplace_cannot_register_or_close(world: World) -> No
     _, liaison_id = world.received(referred_on=REFERRED)
     refused(
         world.office,
-        OutOfScope,
+        HiddenRecord,
         lambda: world.close(liaison_id, ClosingReason.RETIRED, on=REFERRED, by=CLERK_W2),
     )
-    refused(world.office, OutOfScope, lambda: world.exempt(liaison_id, on=REFERRED, by=CLERK_W2))
-    refused(world.office, OutOfScope, lambda: world.request(liaison_id, on=REFERRED, by=CLERK_W2))
+    refused(world.office, HiddenRecord, lambda: world.exempt(liaison_id, on=REFERRED, by=CLERK_W2))
+    refused(world.office, HiddenRecord, lambda: world.request(liaison_id, on=REFERRED, by=CLERK_W2))
 
 
 def test_secretary_of_another_cell_records_a_meeting(world: World) -> None:
@@ -417,7 +420,7 @@ def test_secretary_of_another_cell_assesses(world: World) -> None:
     _, liaison_id = world.received(referred_on=REFERRED)
     refused(
         world.office,
-        OutOfScope,
+        HiddenRecord,
         lambda: world.assess(liaison_id, 2026, "fulfilled_well", on=date(2026, 11, 1), by=SEC_C3),
     )
 
@@ -427,7 +430,7 @@ def test_commune_clerk_of_another_province(world: World) -> None:
     liaison_id = world.refer(member_id, commune="XN", on=REFERRED)
     refused(
         world.office,
-        OutOfScope,
+        HiddenRecord,
         lambda: world.receive_commune(liaison_id, on=REFERRED, by=actor(Role.COMMUNE_CLERK, "Y")),
     )
 

@@ -14,20 +14,29 @@ from domain import commands as cmd
 from domain.application import derived_id
 from domain.errors import FutureDate, Malformed, Refused
 from domain.meeting import AttendanceEntry, Meeting
-from domain.member import Member
+from domain.member import Member, member_id_for
 from domain.organisation import WORKPLACE_KINDS, OrganisationTree, UnitKind
 from domain.policy import Policy, PolicyOverride, policy_in_force
+from domain.registry import LEGACY_MEMBER_NAMESPACE
 from domain.roles import Action, Actor, authorise
 from domain.stamp import Stamp
 from domain.state import Attendance
 from workers.province.records import MEMBERS, MemberRecord, RowError, Where
 
 IMPORT_NAMESPACE = UUID("5d0b8a8e-61f4-4b3e-9f57-1c2a7e4d9b30")
+"""Where the import derived its step ids before December 2026 (stores of that time keep it)."""
 
 
-def step_id(card: str, step: str) -> UUID:
+def import_namespace(member_namespace: UUID) -> UUID:
+    """The namespace of the import's step ids: secret with the store's, as member ids are."""
+    if member_namespace == LEGACY_MEMBER_NAMESPACE:
+        return IMPORT_NAMESPACE
+    return uuid5(member_namespace, "import")
+
+
+def step_id(namespace: UUID, card: str, step: str) -> UUID:
     """The command id of one step of a member's imported history: the same on every re-run."""
-    return uuid5(IMPORT_NAMESPACE, f"{card.strip().upper()}:{step}")
+    return uuid5(namespace, f"{card.strip().upper()}:{step}")
 
 
 def meeting_command_id(cell_id: str, day: date) -> UUID:
@@ -56,8 +65,13 @@ class Context:
         today: date,
         comment: str,
         overrides: tuple[PolicyOverride, ...] = (),
+        *,
+        namespace: UUID,
     ) -> None:
         self.tree = tree
+        self.namespace = namespace
+        """The store's member namespace (`LiaisonOffice.id_namespace`)."""
+        self.steps = import_namespace(namespace)
         self.actor = actor
         self.today = today
         self.comment = comment
@@ -176,7 +190,7 @@ def register(ctx: Context, rec: MemberRecord, day: date) -> Member:
         command = cmd.parse_command(
             cmd.RegisterMember,
             {
-                "command_id": step_id(card, "register"),
+                "command_id": step_id(ctx.steps, card, "register"),
                 "actor": ctx.actor,
                 "effective_date": day,
                 "name": rec.name,
@@ -192,6 +206,7 @@ def register(ctx: Context, rec: MemberRecord, day: date) -> Member:
         ctx.authorise(Action.REGISTER_MEMBER, unit.id)
         return Member.register(
             ctx.stamp(command.command_id, day, ctx.policy(day, unit.id)),
+            member_id=member_id_for(ctx.namespace, command.party_card_number),
             name=command.name,
             birth_date=command.birth_date,
             party_card_number=command.party_card_number,

@@ -16,7 +16,6 @@ import random
 from dataclasses import dataclass
 from datetime import date
 
-from domain.member import member_id_for
 from domain.office import LiaisonOffice
 from domain.roles import Actor, Role
 from workers.province.bulk import BulkWriter
@@ -142,7 +141,7 @@ def ensure(
     A province generated on another day differs (its history runs to that day), so a second
     load is refused here rather than reported member by member as a different history.
     """
-    if member_id_for(card(seed, 0)) in office.repository:
+    if office.member_id_for(card(seed, 0)) in office.repository:
         return None
     return load(office, generate(members, seed, until), progress)
 

@@ -6,6 +6,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from domain.member import MINIMUM_AGE
 from workers.province.demo_tree import Tree
 from workers.province.records import Fact, MemberRecord
 
@@ -144,6 +145,7 @@ def plan_member(
     number = card(seed, i)
     name = f"{rng.choice(FAMILY)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}"
     birth = date(1962, 1, 1) + _d(rng.randrange(38 * 365))
+    birth = min(birth, date(start.year - MINIMUM_AGE - 2, 12, 31))  # of age when first recorded
     citizen = f"{rng.randrange(10**11, 10**12)}" if rng.random() < 0.7 else None
     record = MemberRecord(
         row=i + 2,

@@ -83,16 +83,25 @@ def import_records(
     writer = writer or BulkWriter(office)
     # Marked as import: the dispatcher does not signal a decade of history to workflows.
     ctx = Context(
-        office.tree(), as_importer(actor), today, source.comment, office.regulation_book().overrides
+        office.tree(),
+        as_importer(actor),
+        today,
+        source.comment,
+        office.regulation_book().overrides,
+        namespace=office.proposed_namespace(),  # recorded only once something is written
     )
     meetings = Meetings()
     pipeline = None if dry_run else Pipeline(writer)
+    adopted = False
     try:
         done = 0
         for outcomes in pool.outcomes(ctx, records, CHUNK, processes):
             ok = [o for o in outcomes if o.problem is None]
             report.problems.extend(o.problem for o in outcomes if o.problem is not None)
             stored = writer.stored([e.aggregate_id for o in ok for e in o.encoded])
+            if ok and pipeline is not None and not adopted:
+                office.adopt_namespace(ctx.namespace)  # the ids written are derived in it
+                adopted = True
             for o in ok:
                 try:
                     rows = fresh(o.encoded, stored)

@@ -57,7 +57,9 @@ class MemberBuild:
             day = rec.exempt_on or self.member_day
             with at(self.w("exemption_reason", rec.exemption_reason)):
                 policy = self.ctx.policy(day, self.member.workplace_unit_id)
-                stamp = self.ctx.stamp(step_id(self.card, "exempt-introduction"), day, policy)
+                stamp = self.ctx.stamp(
+                    step_id(self.ctx.steps, self.card, "exempt-introduction"), day, policy
+                )
                 self.member.exempt_from_introduction(stamp, rec.exemption_reason or "", policy)
         facts = list(rec.facts)
         if rec.exemption == "activities":
@@ -68,7 +70,7 @@ class MemberBuild:
                 )
             facts.append(Fact(rec.row, "exemption", exempt_on, reason=rec.exemption_reason))
         if rec.referred_on is not None:
-            command_id = step_id(self.card, "refer:0")
+            command_id = step_id(self.ctx.steps, self.card, "refer:0")
             liaison_id = derived_id(command_id, "liaison")
             self._refer(
                 rec.referred_on,
@@ -159,7 +161,7 @@ class MemberBuild:
         self.ctx.authorise(action, *units)
         policy = self.ctx.policy(day, state.residence_commune_id)
         if isinstance(step, str):
-            step = step_id(self.card, f"{step}:{len(self.liaisons) - 1}")
+            step = step_id(self.ctx.steps, self.card, f"{step}:{len(self.liaisons) - 1}")
         return self.ctx.stamp(step, day, policy), policy
 
     def _receive(
