@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import sys
@@ -9,6 +10,7 @@ from datetime import timedelta
 from typing import Annotated, ClassVar
 from uuid import uuid4
 
+import psycopg
 import typer
 
 from api.config import BoardConfig
@@ -136,7 +138,8 @@ def logout() -> None:
     """End the session of `liaison login` (or the `LIAISON_TOKEN` token) and forget the token."""
     token = saved_token()
     if token is not None:
-        with_users(lambda store: store.close_session(token))
+        with contextlib.suppress(psycopg.errors.UndefinedTable):  # no user was ever created
+            with_users(lambda store: store.close_session(token))
     token_file().unlink(missing_ok=True)
     console.print(_word("signed_out" if token else "not_signed_in"))
 
