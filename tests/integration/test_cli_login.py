@@ -168,6 +168,49 @@ def test_a_user_of_another_subtree_is_refused_and_audited(
     ]
 
 
+def test_every_command_and_read_of_the_sibling_subtree_is_refused_and_audited(
+    office: LiaisonOffice, shell: Shell, tmp_path: Path
+) -> None:
+    card, day = p.party_card(1), ("--date", "2026-11-20")
+    (tmp_path / "members.csv").write_text("Name\n", encoding="utf-8")
+    attempts = [
+        ["register", "00000009", "--name", "A", "--birth", "1980-01-01", "--workplace", "W", *day],
+        ["refer", card, "--commune", "X", *day],
+        ["receive-commune", card, "--cell", "C1", *day],
+        ["receive-cell", card, *day],
+        ["meeting", "C1", "--present", card, *day],
+        ASSESS + list(day),
+        ["confirm", card, "--year", "2026", *day],
+        ["report-back", card, "--year", "2026", *day],
+        ["close", card, "died", *day],
+        ["unit-add", "C9", "C9", "residence_cell", "--parent", "X", *day],
+        ["import", str(tmp_path / "members.csv")],
+        ["deadlines", card],
+        ["timeline", card],
+        ["audit", "--member", card],
+        ["audit", "--unit", p.PROVINCE],
+        ["inspect", "--unit", p.CELL],
+        ["export-evidence", "--unit", p.CELL, str(tmp_path / "evidence.json")],
+        ["export", "statistics", p.CELL, str(tmp_path / "s.csv")],
+        ["export", "list", p.CELL, "received_cell", str(tmp_path / "l.csv")],
+    ]
+    assert shell.login("secretary2").exit_code == 0
+    before = p.event_count(office)
+    for args in attempts:
+        refused = shell(*args)
+        assert refused.exit_code == 2, (args, refused.output)
+        assert "(out_of_scope)" in refused.output, (args, refused.output)
+        assert "Nguyễn" not in refused.output
+    assert p.event_count(office) == before + len(attempts)
+    assert len(events(office, PermissionRefused)) == len(attempts)
+    assert not list(tmp_path.glob("*.json"))
+    assert not list(tmp_path.glob("[sl].csv"))
+    listed = shell("units")
+    assert listed.exit_code == 0
+    assert "C2" in listed.output
+    assert "C1" not in listed.output
+
+
 def test_a_user_with_a_one_time_password_cannot_log_in(office: LiaisonOffice, shell: Shell) -> None:
     refused = shell.login("fresh")
     assert refused.exit_code == 2, refused.output
