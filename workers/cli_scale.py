@@ -75,9 +75,7 @@ def import_file(
     """Import members and their history from a board's file, as you; a dry run writes nothing."""
     language = _language(lang)
     desk = signed_in()
-    # The board's import page lets in only the roles that register members.
-    may_import = lambda: require_role(desk.actor, Action.REGISTER_MEMBER)  # noqa: E731
-    run(lambda: desk.run(may_import, "import", members.name))
+    _may_import(desk, members.name)
     parsed = read(members, history)
     with progress_bar(console, len(parsed.records), language) as update:
         report = import_parsed(
@@ -87,6 +85,15 @@ def import_file(
     print_report(console, report, language)
     if report.problems:
         raise typer.Exit(1)
+
+
+def _may_import(desk: Desk, name: str) -> None:
+    """Refuse (and record) unless the user's role registers members, as the board's import page."""
+
+    def check() -> None:
+        require_role(desk.actor, Action.REGISTER_MEMBER)
+
+    run(lambda: desk.run(check, "import", name))
 
 
 @app.command()

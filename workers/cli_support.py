@@ -140,6 +140,10 @@ def operator() -> str:
         return f"uid {os.geteuid()}"
 
 
+# Maintenance on the server runs without a board user and calls `operator_ran` once, at its start:
+# up, sample, demo, rebuild, verify, onboard. `projections` (a status probe), `template` and
+# `bench` (scratch schemas) touch no member data and record nothing; nor do the long-running
+# worker, projector and dispatcher processes.
 def operator_ran(command: str, detail: str = "", on: LiaisonOffice | None = None) -> None:
     """Put "the server operator ran COMMAND" in the audit trail (maintenance without a user)."""
     (on or office()).record_maintenance(uuid4(), operator(), today(), command, detail)
