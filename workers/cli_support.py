@@ -62,8 +62,26 @@ def settings() -> Settings:
 
 
 def office() -> LiaisonOffice:
-    """The domain application on the configured (or embedded) PostgreSQL."""
-    return bootstrap.build_office(settings())
+    """The domain application on the configured (or embedded) PostgreSQL: one per command run."""
+    if not _opened:
+        _opened.append(bootstrap.build_office(settings()))
+    return _opened[0]
+
+
+_opened: list[LiaisonOffice] = []
+"""The office this command run has opened, if any."""
+
+
+@app.callback()
+def _each_run(context: typer.Context) -> None:
+    # The office's connections are closed when the command ends, so that many commands run in
+    # one process (as the tests do) leave no pool behind.
+    context.call_on_close(_close_office)
+
+
+def _close_office() -> None:
+    while _opened:
+        _opened.pop().close()
 
 
 def today() -> date:
