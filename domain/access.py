@@ -1,4 +1,4 @@
-"""Access records: sign-ins, failed sign-ins and permission refusals, each one small aggregate."""
+"""Access records: sign-ins, refusals and operators' maintenance runs, each one small aggregate."""
 
 from __future__ import annotations
 
@@ -46,6 +46,24 @@ class PermissionRefused(Recorded, Creation):
         aggregate.kind = "permission_refused"
 
 
+class MaintenanceRun(Creation):
+    """Bảo trì: a server operator ran a maintenance command on the server, as no board user.
+
+    The operator is the operating-system account that ran it; `units` are the roots of the
+    organisation tree then, so that the trail of the whole installation shows the run.
+    """
+
+    operator: str
+    command: str
+    detail: str
+    units: tuple[str, ...]
+    effective_date: date
+    command_id: UUID
+
+    def apply(self, aggregate: Any) -> None:
+        aggregate.kind = "maintenance_run"
+
+
 class AccessRecord(BaseAggregate[UUID]):
     """One entry of the access trail; an aggregate of its own so that records never contend."""
 
@@ -86,4 +104,26 @@ class AccessRecord(BaseAggregate[UUID]):
             target=target,
             code=code,
             **stamp.fields(),
+        )
+
+    @classmethod
+    def maintenance_run(
+        cls,
+        record_id: UUID,
+        operator: str,
+        command: str,
+        detail: str,
+        units: tuple[str, ...],
+        on: date,
+    ) -> AccessRecord:
+        """Record that a server operator ran a maintenance command."""
+        return cls._create(
+            MaintenanceRun,
+            id=record_id,
+            operator=operator,
+            command=command,
+            detail=detail,
+            units=units,
+            effective_date=on,
+            command_id=record_id,
         )

@@ -1,4 +1,4 @@
-"""AccessDesk: the use cases that put sign-ins and permission refusals in the audit trail."""
+"""AccessDesk: the use cases that put sign-ins, refusals and maintenance runs in the audit trail."""
 
 from __future__ import annotations
 
@@ -37,6 +37,19 @@ class AccessDesk(Queries):
         """A request by this actor was refused for lack of permission on the target."""
         stamp = self._access_stamp(record_id, actor, on)
         self.save(AccessRecord.permission_refused(record_id, stamp, action, target[:500], code))
+
+    def record_maintenance(
+        self, record_id: UUID, operator: str, on: date, command: str, detail: str
+    ) -> None:
+        """A server operator (an operating-system account, no board user) ran a command."""
+        roots = tuple(
+            sorted(u.id for u in self.tree() if u.parent_id is None and u.in_force_on(on))
+        )
+        self.save(
+            AccessRecord.maintenance_run(
+                record_id, operator[:100], command[:100], detail[:500], roots, on
+            )
+        )
 
     @staticmethod
     def _access_stamp(record_id: UUID, actor: Actor, on: date) -> Stamp:

@@ -7,6 +7,7 @@ import re
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
+from domain.access import MaintenanceRun
 from domain.events import Recorded
 from domain.liaison_events import LiaisonEvent, ReceivedByCommune, Referred
 from domain.meeting import MeetingHeld
@@ -24,6 +25,8 @@ COLUMNS = (
     "actor_id", "role", "actor_unit_id", "command_id", "regulation", "comment", "member_id",
     "units", "details",
 )  # fmt: skip
+OPERATOR_ROLE = "server_operator"
+"""The role the trail shows for a maintenance run: an operating-system account, no board user."""
 
 
 class Audit(ReadModel):
@@ -111,6 +114,8 @@ def _subject(event: Any, known: tuple[Any, list[str]] | None) -> tuple[Any, list
         return None, [event.successor.id, *event.predecessor_ids]
     if isinstance(event, WorkplaceChanged):  # the new workplace reads the member's past too
         return member, [*units, event.workplace_unit_id]
+    if isinstance(event, MaintenanceRun):
+        return None, list(event.units)
     return member, units
 
 
@@ -121,6 +126,7 @@ def _row(entry: Entry, member: Any, units: list[str]) -> tuple[Any, ...]:
     details: str = event.model_dump_json(exclude=_COMMON | _SECRET.get(type(event), set()))
     recorded = isinstance(event, Recorded)
     actor = event.actor if recorded else None
+    who = (actor.id, actor.role.value, actor.unit_id) if actor else _operator(event)
     if (
         isinstance(event, LiaisonEvent | MemberRegistered) or member is not None
     ) and "member_id" not in type(event).model_fields:
@@ -137,9 +143,7 @@ def _row(entry: Entry, member: Any, units: list[str]) -> tuple[Any, ...]:
         event_name(entry),
         event.effective_date if recorded else getattr(event, "effective_date", None),
         event.timestamp,
-        actor.id if actor else None,
-        actor.role.value if actor else None,
-        actor.unit_id if actor else None,
+        *who,
         event.command_id if recorded else getattr(event, "command_id", None),
         event.regulation if recorded else None,
         event.comment if recorded else None,
@@ -147,6 +151,13 @@ def _row(entry: Entry, member: Any, units: list[str]) -> tuple[Any, ...]:
         _text_array(sorted({*units, *([actor.unit_id] if actor else [])})),
         details,
     )
+
+
+def _operator(event: Any) -> tuple[str | None, str | None, str | None]:
+    """Who ran a maintenance command (the server operator, shown at the tree's root), else none."""
+    if isinstance(event, MaintenanceRun):
+        return event.operator, OPERATOR_ROLE, event.units[0] if event.units else None
+    return None, None, None
 
 
 _SECRET: dict[type, set[str]] = {InstallationKeyed: {"namespace"}}

@@ -12,10 +12,12 @@ from rich.table import Table
 
 from domain.labels import EVENTS, STAGES, label
 from domain.office import LiaisonOffice
+from domain.queries import MemberView
 from workers import (
     bootstrap,
     cli_commands,
     cli_cycle,
+    cli_login,
     cli_read,
     cli_scale,
     cli_users,
@@ -23,13 +25,12 @@ from workers import (
     onboarding,
     walkthrough,
 )
-from workers.cli_support import app, console, office, run, settings, today
+from workers.cli_support import app, console, office, operator_ran, run, settings, signed_in, today
 
 
-def print_timeline(liaison_office: LiaisonOffice, card: str) -> None:
+def print_timeline(liaison_office: LiaisonOffice, member: MemberView) -> None:
     """Print one member's timeline: every event, who did it, and the stage after it."""
     lang = settings().language
-    member = run(lambda: liaison_office.member_by_card(card))
     vi = lang == "vi"
     table = Table(title=f"{member.name} — {member.party_card_number}", show_lines=False)
     table.add_column("Hiệu lực" if vi else "Effective", no_wrap=True)
@@ -76,13 +77,14 @@ def up(
     console.print(f"[bold]Liaison[/] · PostgreSQL: {where}")
     liaison_office = bootstrap.build_office(config)
     walkthrough.record_sample_year(liaison_office, today())
+    operator_ran("up", "demo" if demo else "", liaison_office)
     if demo:
         load_demo_province(liaison_office)
     console.print(
         f"Event store ready: {liaison_office.recorder.max_notification_id() or 0} events"
         f" (schema in {url.split('?')[0]})."
     )
-    print_timeline(liaison_office, walkthrough.SAMPLE_CARD)
+    print_sample(liaison_office)
     console.print(
         "Try in another terminal: [cyan].venv/bin/liaison timeline "
         f"{walkthrough.SAMPLE_CARD}[/], [cyan].venv/bin/liaison --help[/]"
@@ -124,21 +126,32 @@ def load_demo_province(liaison_office: LiaisonOffice) -> None:
         )
 
 
+def print_sample(liaison_office: LiaisonOffice) -> None:
+    """Print the sample member's timeline (made-up data the operator just recorded)."""
+    print_timeline(
+        liaison_office, run(lambda: liaison_office.member_by_card(walkthrough.SAMPLE_CARD))
+    )
+
+
 @app.command()
 def sample() -> None:
     """Record the sample province and one member's full year (idempotent), then its timeline."""
     liaison_office = office()
     walkthrough.record_sample_year(liaison_office, today())
-    print_timeline(liaison_office, walkthrough.SAMPLE_CARD)
+    operator_ran("sample", "", liaison_office)
+    print_sample(liaison_office)
 
 
 @app.command()
 def timeline(card: Annotated[str, typer.Argument(help="Party card number")]) -> None:
-    """Print a member's timeline."""
-    print_timeline(office(), card)
+    """Print a member's timeline (a member of your subtree)."""
+    desk = signed_in()
+    print_timeline(desk.office, run(lambda: desk.member(card)))
 
 
-__all__ = ["app", "cli_commands", "cli_cycle", "cli_read", "cli_scale", "cli_users"]
+__all__ = [
+    "app", "cli_commands", "cli_cycle", "cli_login", "cli_read", "cli_scale", "cli_users",
+]  # fmt: skip
 
 
 def main() -> None:

@@ -10,8 +10,10 @@ import typer
 from rich.table import Table
 
 from domain import commands as cmd
+from domain.errors import WrongState
 from domain.organisation import Unit, UnitKind
-from workers.cli_support import AsOption, actor, app, console, office, run, today
+from domain.queries import MemberView
+from workers.cli_support import Desk, app, console, run, signed_in
 
 DateOption = Annotated[date | None, typer.Option("--date", help="Effective date (default today)")]
 CommentOption = Annotated[str | None, typer.Option(help="Comment or reason, as on the form")]
@@ -22,23 +24,31 @@ Card = Annotated[str, typer.Argument(help="Party card number")]
 
 
 def command_fields(
-    as_: str, when: date | None, comment: str | None, command_id: UUID | None
+    desk: Desk, when: date | None, comment: str | None, command_id: UUID | None
 ) -> dict[str, object]:
+    """The fields every command shares; the actor is the signed-in user."""
     return {
         "command_id": command_id or uuid4(),
-        "actor": actor(as_),
-        "effective_date": when or today(),
+        "actor": desk.actor,
+        "effective_date": when or desk.today(),
         "comment": comment,
     }
 
 
-def liaison_of(card: str) -> UUID:
-    member = run(lambda: office().member_by_card(card))
-    liaison_id = member.open_liaison_id or (member.liaison_ids[-1] if member.liaison_ids else None)
-    if liaison_id is None:
-        console.print(f"[red]{member.name} has no liaison / chưa được giới thiệu[/]")
-        raise typer.Exit(2)
-    return liaison_id
+def liaison_of(desk: Desk, card: str) -> UUID:
+    """The member's open (else latest) liaison; the command that uses it is authorised on it."""
+    return run(lambda: latest_liaison(desk.office.member_by_card(card)))
+
+
+def latest_liaison(member: MemberView) -> UUID:
+    """The member's open liaison, else their latest; refused when they were never referred."""
+    found = member.open_liaison_id or (member.liaison_ids[-1] if member.liaison_ids else None)
+    if found is None:
+        card = member.party_card_number
+        raise WrongState(
+            f"Member {card} has not been referred.", f"Đảng viên {card} chưa được giới thiệu."
+        )
+    return found
 
 
 def done(message: str) -> None:
@@ -50,29 +60,28 @@ def unit_add(
     unit_id: str,
     name: str,
     kind: UnitKind,
-    as_: AsOption,
     parent: Annotated[str | None, typer.Option()] = None,
     valid_from: Annotated[date, typer.Option("--from")] = date(2000, 1, 1),
     when: DateOption = None,
     command_id: CommandIdOption = None,
 ) -> None:
     """Enter an organisation unit (administrators)."""
+    desk = signed_in()
     unit = Unit(id=unit_id, name=name, kind=kind, parent_id=parent, valid_from=valid_from)
-    run(
-        lambda: office().establish_unit(
-            cmd.EstablishUnit(unit=unit, **command_fields(as_, when, None, command_id))
-        )
-    )
+    command = cmd.EstablishUnit(unit=unit, **command_fields(desk, when, None, command_id))
+    run(lambda: desk.command(desk.office.establish_unit, command))
     done(f"{unit_id} {name}")
 
 
 @app.command()
 def units(on: Annotated[date | None, typer.Option()] = None) -> None:
-    """List the organisation units in force on a date."""
-    day = on or today()
+    """List the organisation units of your subtree in force on a date."""
+    desk = signed_in()
+    day = on or desk.today()
+    tree = desk.office.tree()
     table = Table("id", "name", "kind", "parent", "from", "until", "successor")
-    for unit in sorted(office().tree(), key=lambda u: u.id):
-        if unit.in_force_on(day):
+    for unit in sorted(tree, key=lambda u: u.id):
+        if unit.in_force_on(day) and tree.is_within(unit.id, desk.user.unit_id, day):
             table.add_row(
                 unit.id,
                 unit.name,
@@ -91,17 +100,17 @@ def register(
     name: Annotated[str, typer.Option()],
     birth: Annotated[date, typer.Option()],
     workplace: Annotated[str, typer.Option()],
-    as_: AsOption,
     citizen_id: Annotated[str | None, typer.Option()] = None,
     when: DateOption = None,
     command_id: CommandIdOption = None,
 ) -> None:
     """Register a working member of your workplace."""
+    desk = signed_in()
     command = run(
         lambda: cmd.parse_command(
             cmd.RegisterMember,
             {
-                **command_fields(as_, when, None, command_id),
+                **command_fields(desk, when, None, command_id),
                 "name": name,
                 "birth_date": birth,
                 "party_card_number": card,
@@ -110,7 +119,7 @@ def register(
             },
         )
     )
-    member_id = run(lambda: office().register_member(command))
+    member_id = run(lambda: desk.command(desk.office.register_member, command))
     done(f"{name} ({card}) → {member_id}")
 
 
@@ -118,67 +127,56 @@ def register(
 def refer(
     card: Card,
     commune: Annotated[str, typer.Option()],
-    as_: AsOption,
     temporary: bool = False,
     when: DateOption = None,
     comment: CommentOption = None,
     command_id: CommandIdOption = None,
 ) -> None:
     """Refer a member to the commune/ward committee of their residence."""
-    member = run(lambda: office().member_by_card(card))
+    desk = signed_in()
+    member = run(lambda: desk.office.member_by_card(card))
     referral = cmd.Referral(
         residence_commune_id=commune, residence_kind="temporary" if temporary else "permanent"
     )
-    liaison_id = run(
-        lambda: office().refer(
-            cmd.Refer(
-                member_id=member.member_id,
-                referral=referral,
-                **command_fields(as_, when, comment, command_id),
-            )
-        )
+    command = cmd.Refer(
+        member_id=member.member_id,
+        referral=referral,
+        **command_fields(desk, when, comment, command_id),
     )
-    done(f"{member.name} → {commune}: liaison {liaison_id}")
+    liaison_id = run(lambda: desk.command(desk.office.refer, command))
+    done(f"{card} → {commune}: liaison {liaison_id}")
 
 
 @app.command("receive-commune")
 def receive_commune(
     card: Card,
     cell: Annotated[str, typer.Option()],
-    as_: AsOption,
     when: DateOption = None,
     comment: CommentOption = None,
     command_id: CommandIdOption = None,
 ) -> None:
     """The commune/ward committee receives a referral and assigns the cell."""
-    liaison_id = liaison_of(card)
-    run(
-        lambda: office().receive_at_commune(
-            cmd.ReceiveAtCommune(
-                liaison_id=liaison_id,
-                cell_id=cell,
-                **command_fields(as_, when, comment, command_id),
-            )
-        )
+    desk = signed_in()
+    command = cmd.ReceiveAtCommune(
+        liaison_id=liaison_of(desk, card),
+        cell_id=cell,
+        **command_fields(desk, when, comment, command_id),
     )
+    run(lambda: desk.command(desk.office.receive_at_commune, command))
     done(f"{card} → {cell}")
 
 
 @app.command("receive-cell")
 def receive_cell(
     card: Card,
-    as_: AsOption,
     when: DateOption = None,
     comment: CommentOption = None,
     command_id: CommandIdOption = None,
 ) -> None:
     """The residence cell receives the member into its book."""
-    liaison_id = liaison_of(card)
-    run(
-        lambda: office().receive_at_cell(
-            cmd.ReceiveAtCell(
-                liaison_id=liaison_id, **command_fields(as_, when, comment, command_id)
-            )
-        )
+    desk = signed_in()
+    command = cmd.ReceiveAtCell(
+        liaison_id=liaison_of(desk, card), **command_fields(desk, when, comment, command_id)
     )
+    run(lambda: desk.command(desk.office.receive_at_cell, command))
     done(f"{card} received")

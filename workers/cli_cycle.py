@@ -18,15 +18,15 @@ from workers.cli_commands import (
     DateOption,
     command_fields,
     done,
+    latest_liaison,
     liaison_of,
 )
-from workers.cli_support import AsOption, app, console, office, run, settings, today
+from workers.cli_support import app, console, run, settings, signed_in
 
 
 @app.command()
 def meeting(
     cell: str,
-    as_: AsOption,
     present: Annotated[list[str] | None, typer.Option(help="card")] = None,
     relative: Annotated[list[str] | None, typer.Option(help="card: sent a relative")] = None,
     absent: Annotated[list[str] | None, typer.Option(help="card=reason")] = None,
@@ -37,40 +37,31 @@ def meeting(
     command_id: CommandIdOption = None,
 ) -> None:
     """Record a cell meeting with the attendance of its working members."""
-    entries = [
-        AttendanceEntry(liaison_id=liaison_of(c), attendance=Attendance.PRESENT)
-        for c in present or []
+    desk = signed_in()
+    marks: list[tuple[str, Attendance, str | None]] = [
+        (c, Attendance.PRESENT, None) for c in present or []
     ]
-    entries += [
-        AttendanceEntry(liaison_id=liaison_of(c), attendance=Attendance.RELATIVE_SENT)
-        for c in relative or []
-    ]
-    entries += [
-        AttendanceEntry(liaison_id=liaison_of(c), attendance=Attendance.ABSENT_WITHOUT_REASON)
-        for c in unexcused or []
-    ]
+    marks += [(c, Attendance.RELATIVE_SENT, None) for c in relative or []]
+    marks += [(c, Attendance.ABSENT_WITHOUT_REASON, None) for c in unexcused or []]
     for item in absent or []:
         card, _, reason = item.partition("=")
-        entries.append(
-            AttendanceEntry(
-                liaison_id=liaison_of(card),
-                attendance=Attendance.ABSENT_WITH_REASON,
-                absence_reason=reason or None,
-            )
-        )
-    meeting_id = run(
-        lambda: office().record_meeting(
-            cmd.parse_command(
-                cmd.RecordMeeting,
-                {
-                    **command_fields(as_, when, comment, command_id),
-                    "cell_id": cell,
-                    "ad_hoc": ad_hoc,
-                    "attendance": entries,
-                },
-            )
+        marks.append((card, Attendance.ABSENT_WITH_REASON, reason or None))
+    entries = [
+        AttendanceEntry(liaison_id=liaison_of(desk, card), attendance=mark, absence_reason=why)
+        for card, mark, why in marks
+    ]
+    command = run(
+        lambda: cmd.parse_command(
+            cmd.RecordMeeting,
+            {
+                **command_fields(desk, when, comment, command_id),
+                "cell_id": cell,
+                "ad_hoc": ad_hoc,
+                "attendance": entries,
+            },
         )
     )
+    meeting_id = run(lambda: desk.command(desk.office.record_meeting, command))
     done(f"meeting {meeting_id}: {len(entries)}")
 
 
@@ -79,25 +70,21 @@ def assess(
     card: Card,
     year: Annotated[int, typer.Option()],
     grade: Annotated[str, typer.Option()],
-    as_: AsOption,
     front: Annotated[str | None, typer.Option(help="Front representative")] = None,
     when: DateOption = None,
     comment: CommentOption = None,
     command_id: CommandIdOption = None,
 ) -> None:
     """The cell's annual assessment of a member."""
-    liaison_id = liaison_of(card)
-    run(
-        lambda: office().assess(
-            cmd.Assess(
-                liaison_id=liaison_id,
-                year=year,
-                grade=grade,
-                front_committee_representative=front,
-                **command_fields(as_, when, comment, command_id),
-            )
-        )
+    desk = signed_in()
+    command = cmd.Assess(
+        liaison_id=liaison_of(desk, card),
+        year=year,
+        grade=grade,
+        front_committee_representative=front,
+        **command_fields(desk, when, comment, command_id),
     )
+    run(lambda: desk.command(desk.office.assess, command))
     done(f"{card} {year}: {grade}")
 
 
@@ -105,19 +92,15 @@ def assess(
 def confirm(
     card: Card,
     year: Annotated[int, typer.Option()],
-    as_: AsOption,
     when: DateOption = None,
     command_id: CommandIdOption = None,
 ) -> None:
     """The commune/ward committee confirms the year's assessment."""
-    liaison_id = liaison_of(card)
-    run(
-        lambda: office().confirm_assessment(
-            cmd.ConfirmAssessment(
-                liaison_id=liaison_id, year=year, **command_fields(as_, when, None, command_id)
-            )
-        )
+    desk = signed_in()
+    command = cmd.ConfirmAssessment(
+        liaison_id=liaison_of(desk, card), year=year, **command_fields(desk, when, None, command_id)
     )
+    run(lambda: desk.command(desk.office.confirm_assessment, command))
     done(f"{card} {year} confirmed")
 
 
@@ -125,19 +108,15 @@ def confirm(
 def report_back(
     card: Card,
     year: Annotated[int, typer.Option()],
-    as_: AsOption,
     when: DateOption = None,
     command_id: CommandIdOption = None,
 ) -> None:
     """Send the confirmed assessment back to the workplace committee."""
-    liaison_id = liaison_of(card)
-    run(
-        lambda: office().report_back(
-            cmd.ReportBack(
-                liaison_id=liaison_id, year=year, **command_fields(as_, when, None, command_id)
-            )
-        )
+    desk = signed_in()
+    command = cmd.ReportBack(
+        liaison_id=liaison_of(desk, card), year=year, **command_fields(desk, when, None, command_id)
     )
+    run(lambda: desk.command(desk.office.report_back, command))
     done(f"{card} {year} reported back")
 
 
@@ -145,34 +124,32 @@ def report_back(
 def close(
     card: Card,
     reason: ClosingReason,
-    as_: AsOption,
     when: DateOption = None,
     comment: CommentOption = None,
     command_id: CommandIdOption = None,
 ) -> None:
     """End a member's liaison (move, retirement, expulsion, removal, death)."""
-    liaison_id = liaison_of(card)
-    run(
-        lambda: office().close_liaison(
-            cmd.Close(
-                liaison_id=liaison_id,
-                reason=reason,
-                **command_fields(as_, when, comment, command_id),
-            )
-        )
+    desk = signed_in()
+    command = cmd.Close(
+        liaison_id=liaison_of(desk, card),
+        reason=reason,
+        **command_fields(desk, when, comment, command_id),
     )
+    run(lambda: desk.command(desk.office.close_liaison, command))
     done(f"{card} closed: {reason.value}")
 
 
 @app.command()
 def deadlines(card: Card, on: Annotated[date | None, typer.Option()] = None) -> None:
     """What a member's liaison is waiting for, and since when it is overdue."""
-    day = on or today()
+    desk = signed_in()
+    day = on or desk.today()
+    liaison_id = run(lambda: latest_liaison(desk.member(card)))
     vi = settings().language == "vi"
     table = Table(
         *(("Việc", "Hạn", "Đơn vị", "Quá hạn") if vi else ("Awaited", "Due", "Unit", "Overdue"))
     )
-    for deadline in office().deadlines(liaison_of(card), day):
+    for deadline in run(lambda: desk.office.deadlines(liaison_id, day)):
         table.add_row(
             deadline.kind.value,
             str(deadline.due_on),

@@ -20,7 +20,7 @@ from projections.rebuild import rebuild as rebuild_model
 from projections.rebuild import shadow_rebuild
 from projections.seal import verify as verify_seal
 from workers import bootstrap
-from workers.cli_support import app, console, office, run, settings, today
+from workers.cli_support import Desk, app, console, operator_ran, run, settings, signed_in
 from workers.embedded import database_url
 from workers.projector import build_projector
 
@@ -58,6 +58,7 @@ def rebuild(
     names = [name] if name else list(MODELS)
     if name and name not in MODELS:
         raise typer.BadParameter(f"unknown projection {name!r}; one of {', '.join(MODELS)}")
+    operator_ran("rebuild", " ".join([*names, *(["--shadow"] if shadow else [])]))
     build_projector(settings()).close()
     env = bootstrap.persistence_env(_url())
     columns = (BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
@@ -90,13 +91,20 @@ def projections() -> None:
 @app.command()
 def inspect(unit: Unit, as_of: AsOf = None, known_at: KnownAt = None) -> None:
     """Print a unit's dashboard as of a date (and as the records stood at a time)."""
-    period = Period(unit, as_of or today(), known_at)
+    desk = signed_in()
+    period = Period(unit, as_of or desk.today(), known_at)
+    _may_read(desk, unit, period.as_of)
     board = _read(lambda conn: dashboard(conn, period))
     table = Table("figure", str(period.the_year), str(period.the_year - 1))
     before = board["previous_year"] or {}
     for key, value in board["current"].items():
         table.add_row(key, _show(value), _show(before.get(key)))
     console.print(table)
+
+
+def _may_read(desk: Desk, unit: str, on: date) -> None:
+    """Refuse (and record) unless the user may read the unit on that day (today at the latest)."""
+    run(lambda: desk.may_read(unit, on=min(on, desk.today())))
 
 
 def _show(value: Any) -> str:
@@ -113,11 +121,15 @@ def audit(
     start: Annotated[datetime | None, typer.Option("--from", help="Recorded from")] = None,
     end: Annotated[datetime | None, typer.Option("--to", help="Recorded until")] = None,
 ) -> None:
-    """Print the audit trail by member, actor, unit subtree and recorded period."""
+    """Print the audit trail of a member, or of a unit's subtree (default: yours), filtered."""
+    desk = signed_in()
+    member_id = run(lambda: desk.member(member)).member_id if member else None
+    root = unit or desk.user.unit_id
+    if member_id is None:
+        run(lambda: desk.may_read(root))
 
     async def query(conn: Any) -> list[dict[str, Any]]:
-        units = await scope(conn, unit, today()) if unit else None
-        member_id = office().member_id_for(member) if member else None
+        units = None if member_id else await scope(conn, root, desk.today())
         return await reads.audit(
             conn,
             member_id=member_id,
@@ -144,6 +156,7 @@ def verify(
     ] = None,
 ) -> None:
     """Recompute the seal from the stored events; with --evidence, check the file too."""
+    operator_ran("verify", "--evidence" if evidence_file else "")
     projector = build_projector(settings())
     try:
         with projector.transaction() as cur:
@@ -172,6 +185,9 @@ def export_evidence(
     known_at: KnownAt = None,
 ) -> None:
     """Write a unit's inspection evidence (figures, lists, audit rows, seal head) to a file."""
-    data = _read(lambda conn: evidence.export(conn, unit, as_of or today(), known_at))
+    desk = signed_in()
+    day = as_of or desk.today()
+    _may_read(desk, unit, day)
+    data = _read(lambda conn: evidence.export(conn, unit, day, known_at))
     file.write_text(json.dumps(data, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
     console.print(f"[green]✓[/] {file}: seal position {data['seal']['position']}")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import getpass
 from datetime import date
 from pathlib import Path
 from typing import Annotated, cast
@@ -11,10 +10,18 @@ from typing import Annotated, cast
 import typer
 
 from domain.errors import Language
-from domain.organisation import UnitKind
-from domain.roles import Actor, Role
+from domain.roles import Action, require_role
 from projections.dashboard import Period
-from workers.cli_support import actor, app, console, office, run, settings, today
+from workers.cli_support import (
+    Desk,
+    app,
+    console,
+    office,
+    operator_ran,
+    run,
+    settings,
+    signed_in,
+)
 from workers.embedded import database_url
 from workers.province import demo as demo_province
 from workers.province import export
@@ -42,8 +49,10 @@ def demo(
     """Generate the demo province (deterministic by seed) and write it through the import path."""
     language = _language(lang)
     last = date.fromisoformat(until) if until else None
+    liaison_office = office()
+    operator_ran("demo", f"members={members} seed={seed} until={last or ''}", liaison_office)
     with progress_bar(console, members, language) as update:
-        report = demo_province.ensure(office(), members, seed, last, update)
+        report = demo_province.ensure(liaison_office, members, seed, last, update)
     if report is None:
         console.print(
             f"Tỉnh mẫu seed {seed} đã có." if language == "vi" else f"Demo seed {seed} is loaded."
@@ -61,23 +70,30 @@ def import_file(
         Path | None, typer.Argument(exists=True, dir_okay=False, help="history .csv")
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and report only")] = False,
-    as_: Annotated[
-        str | None, typer.Option("--as", help="ROLE:UNIT (default: supervisor of the province)")
-    ] = None,
     lang: Lang = None,
 ) -> None:
-    """Import members and their history from a board's file; a dry run writes nothing."""
+    """Import members and their history from a board's file, as you; a dry run writes nothing."""
     language = _language(lang)
+    desk = signed_in()
+    _may_import(desk, members.name)
     parsed = read(members, history)
-    liaison_office = office()
-    who = actor(as_) if as_ else _province_supervisor(liaison_office.tree())
     with progress_bar(console, len(parsed.records), language) as update:
         report = import_parsed(
-            liaison_office, parsed, members.name, who, today(), dry_run=dry_run, progress=update
-        )
+            desk.office, parsed, members.name, desk.actor, desk.today(), dry_run=dry_run,
+            progress=update,
+        )  # fmt: skip
     print_report(console, report, language)
     if report.problems:
         raise typer.Exit(1)
+
+
+def _may_import(desk: Desk, name: str) -> None:
+    """Refuse (and record) unless the user's role registers members, as the board's import page."""
+
+    def check() -> None:
+        require_role(desk.actor, Action.REGISTER_MEMBER)
+
+    run(lambda: desk.run(check, "import", name))
 
 
 @app.command()
@@ -96,9 +112,13 @@ YearOption = Annotated[int | None, typer.Option(help="Year reported (default: th
 AsOfOption = Annotated[str | None, typer.Option("--as-of", help="As of date YYYY-MM-DD")]
 
 
-def _period(unit: str, year: int | None, as_of: str | None) -> Period:
-    day = date.fromisoformat(as_of) if as_of else (date(year, 12, 31) if year else today())
-    return Period(unit, min(day, today()), year=year)
+def _period(desk: Desk, unit: str, year: int | None, as_of: str | None) -> Period:
+    """The period asked for, once the user may read the unit then."""
+    now = desk.today()
+    day = date.fromisoformat(as_of) if as_of else (date(year, 12, 31) if year else now)
+    period = Period(unit, min(day, now), year=year)
+    run(lambda: desk.may_read(unit, on=period.as_of))
+    return period
 
 
 @exports.command("statistics")
@@ -111,12 +131,9 @@ def export_statistics_command(
 ) -> None:
     """The dashboard as year-end statistics: this period, same period last year, percentage."""
     language = _language(lang)
+    period = _period(signed_in(), unit, year, as_of)
     url = database_url(settings())
-    run(
-        lambda: asyncio.run(
-            export.export_statistics(url, _period(unit, year, as_of), out, language)
-        )
-    )
+    run(lambda: asyncio.run(export.export_statistics(url, period, out, language)))
     console.print(f"[green]✓[/] {out}")
 
 
@@ -132,8 +149,8 @@ def export_list_command(
 ) -> None:
     """The members behind one figure of the dashboard."""
     language = _language(lang)
+    period = _period(signed_in(), unit, year, as_of)
     url = database_url(settings())
-    period = _period(unit, year, as_of)
     n = run(lambda: asyncio.run(export.export_list(url, period, figure, out, language, code)))
     console.print(f"[green]✓[/] {out} ({n})")
 
@@ -146,7 +163,9 @@ def onboard(
     from workers import onboarding
     from workers.worker import connect
 
-    liaisons = onboarding.open_liaisons(office())
+    liaison_office = office()
+    operator_ran("onboard", f"concurrency={concurrency}", liaison_office)
+    liaisons = onboarding.open_liaisons(liaison_office)
 
     async def start() -> onboarding.Onboarded:
         client = await connect(settings())
@@ -167,10 +186,3 @@ def bench(
     from bench.__main__ import main
 
     main(members)
-
-
-def _province_supervisor(tree: object) -> Actor:
-    roots = [u for u in tree if u.kind is UnitKind.PROVINCIAL_COMMITTEE and u.parent_id is None]  # type: ignore[attr-defined]
-    if len(roots) != 1:
-        raise typer.BadParameter("name the province with --as supervisor:PROVINCE")
-    return Actor(id=getpass.getuser(), role=Role.SUPERVISOR, unit_id=roots[0].id)

@@ -1,21 +1,31 @@
-"""What every `liaison` subcommand shares: the app, settings, the office, the actor, refusals."""
+"""What every `liaison` subcommand shares: the app, settings, the signed-in desk, refusals."""
 
 from __future__ import annotations
 
+import asyncio
 import functools
-import getpass
+import os
+import pwd
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from typing import Annotated, TypeVar
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
+from uuid import uuid4
 
+import platformdirs
+import psycopg
 import typer
 from rich.console import Console
 
+from api.users import UserPublic, UserStore
 from domain.calendar import business_date
-from domain.errors import Refused
+from domain.commands import Command
+from domain.errors import HiddenRecord, Refused
 from domain.office import LiaisonOffice
-from domain.roles import Actor, Role
+from domain.queries import MemberView
+from domain.roles import Action, Actor, authorise, may
 from workers import bootstrap
+from workers.embedded import database_url
 from workers.settings import Settings, load_settings
 
 app = typer.Typer(
@@ -25,8 +35,23 @@ app = typer.Typer(
 )
 console = Console()
 T = TypeVar("T")
+C = TypeVar("C", bound=Command)
+R = TypeVar("R")
 
-AsOption = Annotated[str, typer.Option("--as", help="ROLE:UNIT you act as, e.g. cell_secretary:C1")]
+TARGET_FIELDS = ("liaison_id", "member_id", "cell_id", "workplace_unit_id")
+"""Where a refused command's target is read from, in order: as the API's command endpoints do."""
+
+
+class NotSignedIn(Refused):
+    """No live `liaison login` session (or `LIAISON_TOKEN`): nothing is done."""
+
+    code: ClassVar[str] = "not_signed_in"
+
+
+class MustChangePassword(Refused):
+    """The user still has a one-time password: it is changed on the board before anything else."""
+
+    code: ClassVar[str] = "must_change_password"
 
 
 @functools.cache
@@ -36,18 +61,26 @@ def settings() -> Settings:
 
 
 def office() -> LiaisonOffice:
-    """The domain application on the configured (or embedded) PostgreSQL."""
-    return bootstrap.build_office(settings())
+    """The domain application on the configured (or embedded) PostgreSQL: one per command run."""
+    if not _opened:
+        _opened.append(bootstrap.build_office(settings()))
+    return _opened[0]
 
 
-def actor(as_: str) -> Actor:
-    """Parse `ROLE:UNIT` into the acting person (the login name is their id)."""
-    role, _, unit = as_.partition(":")
-    try:
-        return Actor(id=getpass.getuser(), role=Role(role), unit_id=unit)
-    except ValueError:
-        roles = ", ".join(r.value for r in Role)
-        raise typer.BadParameter(f"--as takes ROLE:UNIT with ROLE one of {roles}") from None
+_opened: list[LiaisonOffice] = []
+"""The office this command run has opened, if any."""
+
+
+@app.callback()
+def _each_run(context: typer.Context) -> None:
+    # The office's connections are closed when the command ends, so that many commands run in
+    # one process (as the tests do) leave no pool behind.
+    context.call_on_close(_close_office)
+
+
+def _close_office() -> None:
+    while _opened:
+        _opened.pop().close()
 
 
 def today() -> date:
@@ -64,3 +97,155 @@ def run(action: Callable[[], T]) -> T:
             f"[red]✗ {refusal.message(settings().language)}[/red] [dim]({refusal.code})[/]"
         )
         raise typer.Exit(2) from None
+
+
+def token_file() -> Path:
+    """Where `liaison login` keeps the user's token (readable by that user only)."""
+    return platformdirs.user_config_path("liaison") / "token"
+
+
+def saved_token() -> str | None:
+    """The token to act with: `LIAISON_TOKEN`, else the one `liaison login` saved, else None."""
+    token = settings().token
+    if token is not None:
+        return token.get_secret_value()
+    try:
+        return token_file().read_text(encoding="utf-8").strip() or None
+    except FileNotFoundError:
+        return None
+
+
+def users() -> UserStore:
+    """The board's user store (the same tables the board signs in with)."""
+    return UserStore(database_url(settings()))
+
+
+def with_users(call: Callable[[UserStore], Any]) -> Any:
+    """Run one async call on a user store opened and closed around it."""
+
+    async def go() -> Any:
+        store = users()
+        try:
+            return await call(store)
+        finally:
+            await store.close()
+
+    return asyncio.run(go())
+
+
+def session_user(token: str | None) -> UserPublic | None:
+    """The user whose live bearer session the token is, else None."""
+    if token is None:
+        return None
+
+    async def find(store: UserStore) -> UserPublic | None:
+        try:
+            session = await store.session(token, "bearer")
+        except psycopg.errors.UndefinedTable:  # no user was ever created here
+            return None
+        return session.user if session is not None else None
+
+    found: UserPublic | None = with_users(find)
+    return found
+
+
+def operator() -> str:
+    """The operating-system account running this process (from the system, not the environment)."""
+    try:
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except KeyError:  # an account without a passwd entry, as in some containers
+        return f"uid {os.geteuid()}"
+
+
+# Maintenance on the server runs without a board user and calls `operator_ran` once, at its start:
+# up, sample, demo, rebuild, verify, onboard. `projections` (a status probe), `template` and
+# `bench` (scratch schemas) touch no member data and record nothing; nor do the long-running
+# worker, projector and dispatcher processes.
+def operator_ran(command: str, detail: str = "", on: LiaisonOffice | None = None) -> None:
+    """Put "the server operator ran COMMAND" in the audit trail (maintenance without a user)."""
+    (on or office()).record_maintenance(uuid4(), operator(), today(), command, detail)
+
+
+class Desk:
+    """A signed-in user's commands and reads from the shell, scope refusals put in the trail.
+
+    The counterpart of the board's `api.deps.Desk`: the same authorisation, the same records.
+    """
+
+    def __init__(self, liaison_office: LiaisonOffice, user: UserPublic) -> None:
+        self.office, self.user = liaison_office, user
+
+    @property
+    def actor(self) -> Actor:
+        """The signed-in user as the domain's actor."""
+        return self.user.actor
+
+    def today(self) -> date:
+        """The business date today, by the office's clock (as the board's desk)."""
+        return business_date(self.office.clock())
+
+    def command(self, use_case: Callable[[C], R], command: C) -> R:
+        """Run a domain command as the board does: a scope refusal is recorded, then raised."""
+        target = next((str(v) for f in TARGET_FIELDS if (v := getattr(command, f, None))), "")
+        return self.run(lambda: use_case(command), type(command).__name__, target)
+
+    def run(self, call: Callable[[], R], action: str, target: str) -> R:
+        """Run a call; audit a refusal the office has not audited itself (as the board does)."""
+        try:
+            return call()
+        except Refused as refusal:
+            if not refusal.audited:
+                self.office.record_permission_refusal(
+                    uuid4(), self.actor, self.today(), action, target, refusal.audit_code
+                )
+                refusal.audited = True
+            raise
+
+    def may_read(
+        self, *unit_ids: str, on: date | None = None, record: str = "", target: str = ""
+    ) -> None:
+        """Refuse (and audit) unless one of the units lies in the user's subtree (see the API's)."""
+        day = on or self.today()
+        tree = self.office.tree()
+
+        def check() -> None:
+            for when in (day, self.today()):  # a unit merged since is still readable as it was
+                if any(may(self.actor, Action.READ, u, tree, when) for u in unit_ids):
+                    return
+            if record:
+                raise HiddenRecord(record)
+            authorise(self.actor, Action.READ, unit_ids, tree, day)
+
+        self.run(check, "read", target if record else ",".join(unit_ids))
+
+    def member(self, card: str) -> MemberView:
+        """The member with that party card, once the user may read a unit their record concerns."""
+        member_id = self.office.member_id_for(card)
+        member = self.run(lambda: self.office.member(member_id), "read", str(member_id))
+        units = [member.workplace_unit_id]
+        for liaison_id in member.liaison_ids:
+            state = self.office.liaison(liaison_id).state
+            units += [state.residence_commune_id, *([state.cell_id] if state.cell_id else [])]
+        self.may_read(*units, record="member", target=str(member_id))
+        return member
+
+
+def signed_in() -> Desk:
+    """The desk of the user signed in with `liaison login` (or `LIAISON_TOKEN`); else exit 2."""
+    return run(_desk)
+
+
+def _desk() -> Desk:
+    user = session_user(saved_token())
+    if user is None:
+        raise NotSignedIn(
+            "Not signed in (or the session has ended): run `liaison login` first.",
+            "Chưa đăng nhập (hoặc phiên đã hết): hãy chạy `liaison login` trước.",
+        )
+    if user.must_change:
+        raise MustChangePassword(
+            "Change your one-time password on the board first, then run `liaison login` again.",
+            "Hãy đổi mật khẩu dùng một lần trên bảng điều hành trước, rồi chạy lại"
+            " `liaison login`.",
+        )
+    return Desk(office(), user)

@@ -4,7 +4,7 @@ from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _POSTGRES_SCHEMES = ("postgresql://", "postgres://")
@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     smtp_recipient: str | None = Field(
         default=None, validation_alias=AliasChoices("smtp_recipient", "LIAISON_SMTP_RECIPIENT")
     )
+
+    token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("token", "LIAISON_TOKEN")
+    )
+    """A `liaison login` token to act with instead of the one saved in the user's config folder."""
 
     @field_validator("database_url")
     @classmethod

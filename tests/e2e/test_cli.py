@@ -8,11 +8,14 @@ from pathlib import Path
 import pytest
 
 
-def liaison(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def liaison(
+    *args: str, env: dict[str, str], stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run `liaison ARGS` in a fresh interpreter with only the given settings."""
     return subprocess.run(
         [sys.executable, "-c", "from workers.cli import main; main()", *args],
         env={**os.environ, "COLUMNS": "200", **env},
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=120,
@@ -23,7 +26,12 @@ def liaison(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
 @pytest.fixture
 def settings_env(pg_url: str, tmp_path: Path) -> dict[str, str]:
     """Settings that point the CLI at this test's own PostgreSQL schema."""
-    return {"DATABASE_URL": pg_url, "LIAISON_DATA_DIR": str(tmp_path), "LIAISON_LANG": "en"}
+    return {
+        "DATABASE_URL": pg_url,
+        "LIAISON_DATA_DIR": str(tmp_path),
+        "LIAISON_LANG": "en",
+        "XDG_CONFIG_HOME": str(tmp_path / "nobody"),
+    }
 
 
 def test_up_once_records_the_sample_year_and_prints_its_timeline(settings_env: dict[str, str]):
@@ -36,96 +44,47 @@ def test_up_once_records_the_sample_year_and_prints_its_timeline(settings_env: d
     assert again.stdout.count("Meeting attendance recorded") == 2  # nothing recorded twice
 
 
-def test_a_full_year_for_a_new_member_through_the_cli(settings_env: dict[str, str]):
+PASSWORD = "correct horse battery"
+PEOPLE = {
+    "clerk.so-tc": ("workplace_clerk", "MAU-SO-TC"),
+    "clerk.phuong-1": ("commune_clerk", "MAU-P1"),
+    "bithu.tdp1": ("cell_secretary", "MAU-P1-TDP1"),
+}
+
+
+def signed_in(name: str, env: dict[str, str], home: Path) -> dict[str, str]:
+    """Create the board user, log in as them in their own config folder; their settings."""
+    role, unit = PEOPLE[name]
+    added = liaison("users", "add", name, "--role", role, "--unit", unit, "--password", PASSWORD,
+                    env=env)  # fmt: skip
+    assert added.returncode == 0, added.stdout + added.stderr
+    theirs = {**env, "XDG_CONFIG_HOME": str(home / name)}
+    login = liaison("login", name, "--password-stdin", env=theirs, stdin=PASSWORD)
+    assert login.returncode == 0, login.stdout + login.stderr
+    return theirs
+
+
+def test_a_full_year_for_a_new_member_through_the_cli(settings_env: dict[str, str], tmp_path: Path):
     assert liaison("sample", env=settings_env).returncode == 0
+    clerk, commune, cell = (signed_in(name, settings_env, tmp_path) for name in PEOPLE)
     year = "2025"
     steps = [
-        (
-            "register",
-            "93000077",
-            "--name",
-            "Lê Thị Hoa",
-            "--birth",
-            "1985-06-01",
-            "--workplace",
-            "MAU-SO-TC",
-            "--as",
-            "workplace_clerk:MAU-SO-TC",
-            "--date",
-            "2025-01-02",
-        ),
-        (
-            "refer",
-            "93000077",
-            "--commune",
-            "MAU-P1",
-            "--as",
-            "workplace_clerk:MAU-SO-TC",
-            "--date",
-            "2025-01-03",
-        ),
-        (
-            "receive-commune",
-            "93000077",
-            "--cell",
-            "MAU-P1-TDP1",
-            "--as",
-            "commune_clerk:MAU-P1",
-            "--date",
-            "2025-01-10",
-        ),
-        ("receive-cell", "93000077", "--as", "cell_secretary:MAU-P1-TDP1", "--date", "2025-01-12"),
-        (
-            "meeting",
-            "MAU-P1-TDP1",
-            "--present",
-            "93000077",
-            "--relative",
-            "93000001",
-            "--as",
-            "cell_secretary:MAU-P1-TDP1",
-            "--date",
-            "2025-06-01",
-        ),
-        (
-            "assess",
-            "93000077",
-            "--year",
-            year,
-            "--grade",
-            "fulfilled_well",
-            "--front",
-            "Trần B",
-            "--as",
-            "cell_secretary:MAU-P1-TDP1",
-            "--date",
-            "2025-11-05",
-        ),
-        (
-            "confirm",
-            "93000077",
-            "--year",
-            year,
-            "--as",
-            "commune_clerk:MAU-P1",
-            "--date",
-            "2025-11-07",
-        ),
-        (
-            "report-back",
-            "93000077",
-            "--year",
-            year,
-            "--as",
-            "commune_clerk:MAU-P1",
-            "--date",
-            "2025-11-09",
-        ),
-    ]
-    for step in steps:
-        result = liaison(*step, env=settings_env)
+        (clerk, "register", "93000077", "--name", "Lê Thị Hoa", "--birth", "1985-06-01",
+         "--workplace", "MAU-SO-TC", "--date", "2025-01-02"),
+        (clerk, "refer", "93000077", "--commune", "MAU-P1", "--date", "2025-01-03"),
+        (commune, "receive-commune", "93000077", "--cell", "MAU-P1-TDP1", "--date", "2025-01-10"),
+        (cell, "receive-cell", "93000077", "--date", "2025-01-12"),
+        (cell, "meeting", "MAU-P1-TDP1", "--present", "93000077", "--relative", "93000001",
+         "--date", "2025-06-01"),
+        (cell, "assess", "93000077", "--year", year, "--grade", "fulfilled_well", "--front",
+         "Trần B", "--date", "2025-11-05"),
+        (commune, "confirm", "93000077", "--year", year, "--date", "2025-11-07"),
+        (commune, "report-back", "93000077", "--year", year, "--date", "2025-11-09"),
+    ]  # fmt: skip
+    for env, *step in steps:
+        result = liaison(*step, env=env)
         assert result.returncode == 0, (step, result.stdout, result.stderr)
-    timeline = liaison("timeline", "93000077", env=settings_env)
+    timeline = liaison("timeline", "93000077", env=clerk)
     assert timeline.returncode == 0
     labels = [
         "Referred to residence",
@@ -138,35 +97,29 @@ def test_a_full_year_for_a_new_member_through_the_cli(settings_env: dict[str, st
     ]
     positions = [timeline.stdout.index(label) for label in labels]
     assert positions == sorted(positions), timeline.stdout
+    assert "clerk.so-tc" in timeline.stdout  # the events name the signed-in users
+    assert "bithu.tdp1" in timeline.stdout
 
 
-def test_refusals_print_the_reason_and_exit_2(settings_env: dict[str, str]):
+def test_refusals_print_the_reason_and_exit_2(settings_env: dict[str, str], tmp_path: Path):
     assert liaison("sample", env=settings_env).returncode == 0
-    wrong_scale = liaison(
-        "assess",
-        "93000001",
-        "--year",
-        "2025",
-        "--grade",
-        "good",
-        "--as",
-        "cell_secretary:MAU-P1-TDP1",
+    anonymous = liaison("refer", "93000001", "--commune", "MAU-P1", env=settings_env)
+    assert anonymous.returncode == 2
+    assert "liaison login" in anonymous.stdout
+    claimed = liaison(
+        "refer", "93000001", "--commune", "MAU-P1", "--as", "workplace_clerk:MAU-SO-TC",
         env=settings_env,
-    )
+    )  # fmt: skip
+    assert claimed.returncode == 2
+    assert "No such option" in claimed.stderr  # nobody acts by claiming a role any more
+    cell = signed_in("bithu.tdp1", settings_env, tmp_path)
+    wrong_scale = liaison("assess", "93000001", "--year", "2025", "--grade", "good", env=cell)
     assert wrong_scale.returncode == 2
     assert "already assessed" in wrong_scale.stdout or "not on the scale" in wrong_scale.stdout
-    outside = liaison(
-        "refer",
-        "93000001",
-        "--commune",
-        "MAU-P1",
-        "--as",
-        "cell_secretary:MAU-P1-TDP1",
-        env=settings_env,
-    )
+    outside = liaison("refer", "93000001", "--commune", "MAU-P1", env=cell)
     assert outside.returncode == 2
     assert "(out_of_scope)" in outside.stdout
-    vietnamese = liaison("timeline", "00000000", env={**settings_env, "LIAISON_LANG": "vi"})
+    vietnamese = liaison("timeline", "00000000", env={**cell, "LIAISON_LANG": "vi"})
     assert vietnamese.returncode == 2
     assert "Không tìm thấy" in vietnamese.stdout
 
@@ -177,7 +130,7 @@ def test_embedded_postgres_keeps_data_across_restarts(tmp_path: Path):
     first = liaison("up", "--once", env=env)
     assert first.returncode == 0, first.stderr
     assert not (tmp_path / "postgres" / "postmaster.pid").exists()  # stopped with its process
-    timeline = liaison("timeline", "93000001", env=env)
+    timeline = liaison("timeline", "93000001", env=signed_in("clerk.so-tc", env, tmp_path))
     assert timeline.returncode == 0, timeline.stderr
     assert "Reported back" in timeline.stdout
 

@@ -2,37 +2,55 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from api.users import UserStore
 from domain.office import LiaisonOffice
+from domain.roles import Role
 from projections.log import EVENTS_TABLE
 from projections.runner import Projector
 from tests.integration import province as pv
-from workers import cli_read, cli_support
+from tests.integration.test_cli_login import FAST, PASSWORD
+from workers import cli_support
+from workers.cli import app
 
 
 @pytest.fixture
 def cli(
-    pg_url: str, pg_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    pg_url: str, pg_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> Iterator[CliRunner]:
+    """The CLI on the tiny province, signed in as an inspector of the province."""
     monkeypatch.setenv("DATABASE_URL", pg_url)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.delenv("LIAISON_TOKEN", raising=False)
     cli_support.settings.cache_clear()
     monkeypatch.setattr(cli_support.console, "width", 200)
     office = LiaisonOffice(env=pg_env, clock=pv.clock)
     pv.build_province(office)
     pv.received_member(office, 1, name="Nguyễn Văn An")
-    yield CliRunner()
+
+    async def add_inspector() -> None:
+        store = UserStore(pg_url, hasher=FAST)
+        await store.setup()
+        await store.add("inspector", PASSWORD, Role.INSPECTOR, pv.PROVINCE)
+        await store.close()
+
+    asyncio.run(add_inspector())
+    runner = CliRunner()
+    login = runner.invoke(app, ["login", "inspector", "--password-stdin"], input=PASSWORD)
+    assert login.exit_code == 0, login.output
+    yield runner
     cli_support.settings.cache_clear()
 
 
 def test_rebuild_inspect_audit_export_and_verify(
     cli: CliRunner, pg_env: dict[str, str], tmp_path: Path
 ) -> None:
-    app = cli_read.app
     assert cli.invoke(app, ["rebuild"]).exit_code == 0
     shadow = cli.invoke(app, ["rebuild", "facts", "--shadow"])
     assert "switched" in shadow.output, shadow.output
@@ -62,10 +80,10 @@ def test_rebuild_inspect_audit_export_and_verify(
         == 0
     )
     assert cli.invoke(app, ["verify", "--evidence", str(evidence)]).exit_code == 0
-    with Projector(pg_env, []).transaction() as cur:
+    with Projector(pg_env, []).transaction() as cur:  # the last sealed event goes
         cur.execute(
             f"DELETE FROM {EVENTS_TABLE} WHERE notification_id ="
-            f" (SELECT max(notification_id) FROM {EVENTS_TABLE})"
+            " (SELECT max(notification_id) FROM seal_link)"
         )
     broken = cli.invoke(app, ["verify", "--evidence", str(evidence)])
     assert broken.exit_code == 1, broken.output

@@ -7,14 +7,19 @@ import subprocess
 import sys
 from pathlib import Path
 
+from workers.province.demo_tree import PROVINCE
+
 CLI = "from workers import cli_scale; from workers.cli import main; main()"
 
 
-def liaison(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def liaison(
+    *args: str, env: dict[str, str], stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run `liaison ARGS` with the scale commands registered."""
     return subprocess.run(
         [sys.executable, "-c", CLI, *args],
         env={**os.environ, "COLUMNS": "200", **env},
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=120,
@@ -23,12 +28,24 @@ def liaison(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
 
 
 def test_demo_template_and_import_through_the_cli(pg_url: str, tmp_path: Path) -> None:
-    env = {"DATABASE_URL": pg_url, "LIAISON_DATA_DIR": str(tmp_path), "LIAISON_LANG": "en"}
+    env = {
+        "DATABASE_URL": pg_url,
+        "LIAISON_DATA_DIR": str(tmp_path),
+        "LIAISON_LANG": "en",
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+    }
     made = liaison("demo", "--members", "30", "--until", "2025-12-31", env=env)
     assert made.returncode == 0, made.stderr
     assert "30/30 members valid" in made.stdout
     assert liaison("template", str(tmp_path / "t"), "--lang", "vi", env=env).returncode == 0
     members, history = tmp_path / "t" / "members.vi.csv", tmp_path / "t" / "history.vi.csv"
+    anonymous = liaison("import", str(members), str(history), env=env)
+    assert anonymous.returncode == 2
+    assert "liaison login" in anonymous.stdout
+    role = ("--role", "supervisor", "--unit", PROVINCE, "--password", "correct horse")
+    assert liaison("users", "add", "importer", *role, env=env).returncode == 0
+    login = liaison("login", "importer", "--password-stdin", env=env, stdin="correct horse")
+    assert login.returncode == 0, login.stdout + login.stderr
     dry = liaison("import", str(members), str(history), "--dry-run", env=env)
     assert dry.returncode == 0, dry.stdout + dry.stderr
     assert "would write" in dry.stdout

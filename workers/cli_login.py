@@ -1,0 +1,162 @@
+"""`liaison login`, `logout` and `whoami`: the shell acts as a board user, with a bearer token."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import sys
+from datetime import timedelta
+from typing import Annotated, ClassVar
+from uuid import uuid4
+
+import psycopg
+import typer
+
+from api.config import BoardConfig
+from api.i18n import ROLES
+from api.users import UserPublic, UserStore
+from domain.errors import Refused, UnknownUnit
+from domain.labels import label
+from domain.office import LiaisonOffice
+from workers.cli_support import (
+    MustChangePassword,
+    app,
+    console,
+    office,
+    operator,
+    run,
+    saved_token,
+    settings,
+    signed_in,
+    today,
+    token_file,
+    with_users,
+)
+
+LIMITS = BoardConfig(database_url="")
+"""The board's defaults for sign-in: the same failure limit and window, its session lifetime."""
+SESSION = timedelta(hours=LIMITS.session_hours)
+WORDS: dict[str, tuple[str, str]] = {
+    "username": ("Tên đăng nhập", "User name"),
+    "password": ("Mật khẩu", "Password"),
+    "signed_in": ("Đã đăng nhập", "Signed in as"),
+    "signed_out": ("Đã đăng xuất.", "Signed out."),
+    "not_signed_in": ("Chưa đăng nhập.", "Not signed in."),
+}
+
+
+class BadCredentials(Refused):
+    """Wrong user name or password (the same answer for both)."""
+
+    code: ClassVar[str] = "bad_credentials"
+
+
+class TooManyAttempts(Refused):
+    """The board's sign-in rate limit was reached."""
+
+    code: ClassVar[str] = "too_many_attempts"
+
+
+def _word(key: str) -> str:
+    return label(WORDS, key, settings().language)
+
+
+def _address() -> str:
+    """Where a shell sign-in comes from, for the access trail and the rate limit."""
+    return f"cli {operator()}@{socket.gethostname()}"
+
+
+@app.command()
+def login(
+    username: Annotated[str | None, typer.Argument(help="Board user name")] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input")
+    ] = False,
+) -> None:
+    """Sign in as a board user; later commands act as that user until `liaison logout`."""
+    name = username or typer.prompt(_word("username"))
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt(_word("password"), hide_input=True)
+    liaison_office = office()
+    user = run(lambda: _sign_in(liaison_office, name, password))
+    _describe(liaison_office, user, _word("signed_in"))
+
+
+def _sign_in(liaison_office: LiaisonOffice, username: str, password: str) -> UserPublic:
+    """Verify, record and open a session as the board's sign-in does; save its token."""
+    address, on = _address(), today()
+
+    def failed(reason: str) -> None:
+        liaison_office.record_sign_in_failure(uuid4(), username, on, address, reason)
+
+    async def sign_in(store: UserStore) -> UserPublic:
+        await store.setup()
+        window = timedelta(seconds=LIMITS.login_window_seconds)
+        if await store.recent_failures(username, address, window) >= LIMITS.login_max_failures:
+            failed("rate_limited")
+            raise TooManyAttempts(
+                "Too many failed sign-ins. Please try again in a few minutes.",
+                "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau ít phút.",
+            )
+        user = await store.verify(username, password)
+        if user is None:
+            await store.note_failure(username, address)
+            failed("bad_credentials")
+            raise BadCredentials("Wrong user name or password.", "Sai tên đăng nhập hoặc mật khẩu.")
+        if user.must_change:
+            failed("must_change")
+            raise MustChangePassword(
+                "Change your one-time password on the board first, then log in again.",
+                "Hãy đổi mật khẩu dùng một lần trên bảng điều hành trước, rồi đăng nhập lại.",
+            )
+        liaison_office.record_sign_in(uuid4(), user.actor, on, "cli", address)
+        earlier = saved_token()
+        if earlier is not None:  # signing in again ends the session signed in before
+            await store.close_session(earlier)
+        _save(await store.open_session(user, "bearer", SESSION))
+        return user
+
+    found: UserPublic = with_users(sign_in)
+    return found
+
+
+def _save(token: str) -> None:
+    """Write the token where only this user can read it."""
+    path = token_file()
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # a file left from before keeps its mode through O_CREAT
+    with os.fdopen(fd, "w", encoding="utf-8") as file:
+        file.write(token)
+
+
+@app.command()
+def logout() -> None:
+    """End the session of `liaison login` (or the `LIAISON_TOKEN` token) and forget the token."""
+    token = saved_token()
+    if token is not None:
+        with contextlib.suppress(psycopg.errors.UndefinedTable):  # no user was ever created
+            with_users(lambda store: store.close_session(token))
+    token_file().unlink(missing_ok=True)
+    console.print(_word("signed_out" if token else "not_signed_in"))
+
+
+@app.command()
+def whoami() -> None:
+    """The signed-in user: name, role and unit."""
+    desk = signed_in()
+    _describe(desk.office, desk.user, "")
+
+
+def _describe(liaison_office: LiaisonOffice, user: UserPublic, lead: str) -> None:
+    language = settings().language
+    try:
+        unit = liaison_office.tree().unit(user.unit_id)
+        where = f"{unit.name} ({unit.id})"
+    except UnknownUnit:
+        where = user.unit_id
+    role = label(ROLES, user.role.value, language)
+    console.print(f"{lead} {user.username} · {role} · {where}".strip())
