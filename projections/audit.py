@@ -12,7 +12,7 @@ from domain.liaison_events import LiaisonEvent, ReceivedByCommune, Referred
 from domain.meeting import MeetingHeld
 from domain.member import MemberRegistered
 from domain.registry import UnitEstablished, UnitsSucceeded
-from projections.log import Entry, event_name
+from projections.log import Entry, Unreadable, event_name
 from projections.model import Cursor, ReadModel, copy_rows
 
 _COMMON = frozenset(
@@ -76,11 +76,18 @@ class Audit(ReadModel):
             }
         known = set(subjects)
         rows = []
+        recorded: Any = None  # the time of the event before, for an unreadable one
         for entry in entries:
             event = entry.event
             member, units = _subject(event, subjects.get(entry.row.originator_id))
             subjects[entry.row.originator_id] = (member, units)
-            rows.append(_row(entry, member, units))
+            if isinstance(event, Unreadable):
+                if recorded is None:
+                    recorded = self._recorded_before(cur, entry.row.notification_id)
+                rows.append(_unreadable_row(entry, event.problem, recorded, member, units))
+            else:
+                rows.append(_row(entry, member, units))
+                recorded = event.timestamp
         copy_rows(cur, self.t("audit_event"), COLUMNS, rows)
         if known:
             cur.execute(
@@ -92,6 +99,20 @@ class Audit(ReadModel):
         if stored is not None:
             stored.difference_update(known)
             stored.update(k for k, _, _ in kept)
+
+    def _recorded_before(self, cur: Cursor, position: int) -> Any:
+        """When the last event before this position was recorded (the epoch when none was)."""
+        cur.execute(
+            f"SELECT coalesce(max(recorded_at), 'epoch'::timestamptz) AS at"
+            f" FROM (SELECT recorded_at FROM {self.t('audit_event')} WHERE notification_id < %s"
+            " ORDER BY notification_id DESC LIMIT 1) last",
+            (position,),
+        )
+        return cur.fetchone()["at"]
+
+    def skip(self, cur: Cursor, entry: Entry, problem: str) -> None:
+        """An event this model could not hold: its row says so, and where it sits in the log."""
+        self.apply(cur, [Entry(row=entry.row, event=Unreadable(problem))])
 
 
 def _subject(event: Any, known: tuple[Any, list[str]] | None) -> tuple[Any, list[str]]:
@@ -145,6 +166,21 @@ def _row(entry: Entry, member: Any, units: list[str]) -> tuple[Any, ...]:
         _text_array(sorted({*units, *([actor.unit_id] if actor else [])})),
         details,
     )
+
+
+def _unreadable_row(
+    entry: Entry, problem: str, recorded: Any, member: Any, units: list[str]
+) -> tuple[Any, ...]:
+    """An event that cannot be shown: its position, topic and problem, recorded no earlier than
+    the event before it (its own time is unknown), under the subject its aggregate had."""
+    details = {"topic": entry.row.topic, "problem": problem}
+    if member is not None:
+        details = {"member_id": str(member), **details}
+    return (
+        entry.row.notification_id, entry.row.originator_id, entry.row.originator_version,
+        "Unreadable", None, recorded, None, None, None, None, None, None, member,
+        _text_array(sorted(units)), json.dumps(details),
+    )  # fmt: skip
 
 
 _PLAIN = re.compile(r"[A-Za-z0-9_.:-]+\Z")
