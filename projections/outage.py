@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import eventsourcing.persistence as es
 import psycopg
 import psycopg_pool
+from eventsourcing.postgres import PostgresDatastore
 
 _GONE = ("08", "53", "57P")
 """SQLSTATE classes of a connection lost or refused: connection exceptions, insufficient resources
@@ -26,6 +29,12 @@ def unavailable(error: BaseException) -> bool:
     return cause.sqlstate is None or cause.sqlstate.startswith(_GONE)
 
 
+def from_database(error: BaseException) -> bool:
+    """Whether PostgreSQL raised the error (an outage, or a clash such as two processes creating
+    the same table at once), as opposed to a mistake in the caller's own configuration."""
+    return _database_error(error) is not None or isinstance(error, es.PersistenceError)
+
+
 def caused_by_content(error: BaseException) -> bool:
     """Whether the error can come from the values of the event being written.
 
@@ -38,6 +47,15 @@ def caused_by_content(error: BaseException) -> bool:
     if cause is None:
         return not isinstance(error, es.PersistenceError)
     return cause.sqlstate is not None and cause.sqlstate.startswith(_CONTENT)
+
+
+def drop_lost_connections(datastore: PostgresDatastore) -> None:
+    """Have the library's pool test its idle connections and replace the dead ones.
+
+    After PostgreSQL restarts every pooled connection is dead; without this, each would fail
+    one more attempt (and double the wait) before the pool dropped it."""
+    with contextlib.suppress(Exception):  # the pool reconnects in the background regardless
+        datastore.pool.check()
 
 
 def summary(error: BaseException) -> str:

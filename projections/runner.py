@@ -18,7 +18,13 @@ from psycopg import sql
 
 from projections.log import EVENTS_TABLE, SELECT_AFTER, Entry, StoredRow, decode, rows_from
 from projections.model import Cursor, ReadModel
-from projections.outage import Backoff, caused_by_content, summary, unavailable
+from projections.outage import (
+    Backoff,
+    caused_by_content,
+    drop_lost_connections,
+    summary,
+    unavailable,
+)
 
 BATCH_EVENTS = 1000
 BATCH_BYTES = 400_000
@@ -294,6 +300,7 @@ class Projector:
                     log.warning(
                         "PostgreSQL unavailable (%s), retrying in %g s", summary(error), delay
                     )
+                    drop_lost_connections(self.datastore)
                 else:
                     log.exception("Projection failed, retrying in %g s", delay)
                 stop_event.wait(delay)

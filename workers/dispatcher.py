@@ -8,13 +8,12 @@ import logging
 import signal
 from collections.abc import Callable, Mapping
 
-from eventsourcing.persistence import InfrastructureFactory
-from eventsourcing.postgres import PostgresTrackingRecorder
+from eventsourcing.postgres import PostgresFactory, PostgresTrackingRecorder
 from eventsourcing.projection import BaseProjectionRunner
 from eventsourcing.utils import Environment
 
 from domain.liaison_events import LiaisonEvent
-from projections.outage import Backoff, summary, unavailable
+from projections.outage import Backoff, drop_lost_connections, summary, unavailable
 from workers.bootstrap import persistence_env
 from workers.embedded import database_url
 from workers.settings import Settings, load_settings
@@ -25,13 +24,11 @@ from workflows.messages import TASK_QUEUE
 log = logging.getLogger(__name__)
 
 
-def _tracking_factory(env: Mapping[str, str]) -> InfrastructureFactory[PostgresTrackingRecorder]:
+def _tracking_factory(env: Mapping[str, str]) -> PostgresFactory:
     """The library's factory for the dispatcher's position, in `liaison_dispatcher_tracking`.
 
     Made once per process: its connection pool outlives the runners made after an outage."""
-    return InfrastructureFactory[PostgresTrackingRecorder].construct(
-        env=Environment(LiaisonDispatch.name, dict(env))
-    )
+    return PostgresFactory(Environment(LiaisonDispatch.name, dict(env)))
 
 
 async def run_dispatcher(
@@ -61,6 +58,7 @@ async def run_dispatcher(
                     log.warning(
                         "PostgreSQL unavailable (%s), retrying in %g s", summary(error), delay
                     )
+                    await asyncio.to_thread(drop_lost_connections, factory.datastore)
                 else:
                     log.exception("Dispatcher failed, retrying in %g s", delay)
                 with contextlib.suppress(TimeoutError):
@@ -70,7 +68,7 @@ async def run_dispatcher(
 
 
 async def _forward_until_stopped(
-    factory: InfrastructureFactory[PostgresTrackingRecorder],
+    factory: PostgresFactory,
     env: Mapping[str, str],
     send: Callable[[LiaisonEvent], None],
     stop: asyncio.Event,
@@ -80,13 +78,14 @@ async def _forward_until_stopped(
 
     def start() -> BaseProjectionRunner[LogReader]:
         view = factory.tracking_recorder(PostgresTrackingRecorder)  # creates its table if need be
-        return BaseProjectionRunner(
+        runner = BaseProjectionRunner(
             projection=LiaisonDispatch(view, send),
             application_class=LogReader,
             tracking_recorder=view,
             topics=LIAISON_TOPICS,
             env=env,
         )
+        return runner.__enter__()  # left by `__exit__` below, as a `with` block would
 
     # Threads, not the loop: the runner connects and joins threads, while `send` needs the loop.
     runner = await asyncio.to_thread(start)
