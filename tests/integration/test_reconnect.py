@@ -8,6 +8,7 @@ afterwards reach every read model and every workflow, none lost and none twice.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import tempfile
@@ -73,7 +74,8 @@ def _kill(pgdata: Path) -> None:
     postmaster = psutil.Process(pid)
     processes = [postmaster, *postmaster.children(recursive=True)]
     for p in processes:
-        p.kill()
+        with contextlib.suppress(psutil.NoSuchProcess):  # a child that saw the postmaster go
+            p.kill()
     psutil.wait_procs(processes, timeout=10)
 
 
