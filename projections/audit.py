@@ -76,18 +76,28 @@ class Audit(ReadModel):
             }
         known = set(subjects)
         rows = []
-        recorded: Any = None  # the time of the event before, for an unreadable one
-        for entry in entries:
+        # For an unreadable event: the time of the event before it, and the tops of the tree.
+        recorded: Any = None
+        roots: set[str] | None = None
+        for i, entry in enumerate(entries):
             event = entry.event
             member, units = _subject(event, subjects.get(entry.row.originator_id))
             subjects[entry.row.originator_id] = (member, units)
             if isinstance(event, Unreadable):
                 if recorded is None:
                     recorded = self._recorded_before(cur, entry.row.notification_id)
-                rows.append(_unreadable_row(entry, event.problem, recorded, member, units))
+                if roots is None:
+                    roots = self._roots_before(cur, entries[0].row.notification_id)
+                    for earlier in entries[:i]:
+                        roots.update(_roots(earlier.event))
+                rows.append(
+                    _unreadable_row(entry, event.problem, recorded, member, units or sorted(roots))
+                )
             else:
                 rows.append(_row(entry, member, units))
                 recorded = event.timestamp
+                if roots is not None:
+                    roots.update(_roots(event))
         copy_rows(cur, self.t("audit_event"), COLUMNS, rows)
         if known:
             cur.execute(
@@ -109,6 +119,21 @@ class Audit(ReadModel):
             (position,),
         )
         return cur.fetchone()["at"]
+
+    def _roots_before(self, cur: Cursor, position: int) -> set[str]:
+        """The units established before this position with no parent: the tops of the tree.
+
+        An unreadable event of an aggregate never seen is filed under them, so that the boards
+        at the top see that something is there (read from this model's rows: a rebuild of
+        this model alone gives the same answer)."""
+        cur.execute(
+            "SELECT DISTINCT coalesce(details->'unit', details->'successor')->>'id' AS id"
+            f" FROM {self.t('audit_event')} WHERE event IN ('UnitEstablished', 'UnitsSucceeded')"
+            " AND notification_id < %s"
+            " AND coalesce(details->'unit', details->'successor')->>'parent_id' IS NULL",
+            (position,),
+        )
+        return {r["id"] for r in cur.fetchall()}
 
     def skip(self, cur: Cursor, entry: Entry, problem: str) -> None:
         """An event this model could not hold: its row says so, and where it sits in the log."""
@@ -166,6 +191,18 @@ def _row(entry: Entry, member: Any, units: list[str]) -> tuple[Any, ...]:
         _text_array(sorted({*units, *([actor.unit_id] if actor else [])})),
         details,
     )
+
+
+def _roots(event: Any) -> list[str]:
+    """The unit this event puts at the top of the tree, if it does."""
+    unit = (
+        event.unit
+        if isinstance(event, UnitEstablished)
+        else event.successor
+        if isinstance(event, UnitsSucceeded)
+        else None
+    )
+    return [unit.id] if unit is not None and unit.parent_id is None else []
 
 
 def _unreadable_row(

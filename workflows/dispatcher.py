@@ -133,7 +133,13 @@ class Refused(Exception):
 
 
 def _refused(error: Exception) -> bool:
-    return isinstance(error, RPCError) and error.status is RPCStatusCode.INVALID_ARGUMENT
+    # Only a payload over the server's size limit is the event's own fault; any other invalid
+    # argument (a task queue, a namespace) is the configuration's, and is retried loudly.
+    return (
+        isinstance(error, RPCError)
+        and error.status is RPCStatusCode.INVALID_ARGUMENT
+        and "size exceeds" in error.message.lower()
+    )
 
 
 def bridge(

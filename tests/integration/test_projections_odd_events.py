@@ -99,7 +99,11 @@ def test_odd_stored_events_stop_no_read_model(
         referral, _ = _copy(
             cur, "Referred", _set(member_id=str(nul), member_name=NUL_NAME, comment="a\u0000b")
         )
-        _copy(cur, "UnitEstablished", _set(**{"unit.id": "Z9", "unit.name": "Tổ\u0000 9"}))
+        _copy(
+            cur,
+            "UnitEstablished",
+            _set(**{"unit.id": "Z9", "unit.name": "Tổ\u0000 9", "unit.parent_id": "X"}),
+        )
         escalation, _ = _copy(cur, "EscalationOpened", _set(awaited="receipt\u0000\ud800"))
         unreadable = {
             _copy(cur, "MemberRegistered", _set(name=42))[1]: "invalid",
@@ -144,13 +148,15 @@ def test_odd_stored_events_stop_no_read_model(
         cur.execute("SELECT count(*) AS n FROM audit_event")
         assert cur.fetchone()["n"] == pv.event_count(office)
         cur.execute(
-            "SELECT notification_id, event, details FROM audit_event"
+            "SELECT notification_id, event, units, details FROM audit_event"
             " WHERE event = 'Unreadable' ORDER BY 1"
         )
         trail = {r["notification_id"]: r for r in cur.fetchall()}
         # The long actor id fits no index of the audit trail: the event is shown as unreadable
         # there, and projected everywhere else.
         assert set(trail) == {*unreadable, tall_at}
+        # Whose they are is unknown: the top of the tree sees them.
+        assert {tuple(r["units"]) for r in trail.values()} == {(pv.PROVINCE,)}
         for nid, problem in unreadable.items():
             assert trail[nid]["details"]["problem"].startswith(problem), trail[nid]
         cur.execute("SELECT details FROM audit_event WHERE originator_id = %s", (nul,))
