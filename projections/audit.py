@@ -13,7 +13,7 @@ from domain.liaison_events import LiaisonEvent, ReceivedByCommune, Referred
 from domain.meeting import MeetingHeld
 from domain.member import MemberRegistered, WorkplaceChanged
 from domain.registry import InstallationKeyed, UnitEstablished, UnitsSucceeded
-from projections.log import Entry, event_name
+from projections.log import Entry, Unreadable, event_name
 from projections.model import Cursor, ReadModel, copy_rows
 
 _COMMON = frozenset(
@@ -79,11 +79,28 @@ class Audit(ReadModel):
             }
         known = set(subjects)
         rows = []
-        for entry in entries:
+        # For an unreadable event: the time of the event before it, and the tops of the tree.
+        recorded: Any = None
+        roots: set[str] | None = None
+        for i, entry in enumerate(entries):
             event = entry.event
             member, units = _subject(event, subjects.get(entry.row.originator_id))
             subjects[entry.row.originator_id] = (member, units)
-            rows.append(_row(entry, member, units))
+            if isinstance(event, Unreadable):
+                if recorded is None:
+                    recorded = self._recorded_before(cur, entry.row.notification_id)
+                if roots is None:
+                    roots = self._roots_before(cur, entries[0].row.notification_id)
+                    for earlier in entries[:i]:
+                        roots.update(_roots(earlier.event))
+                rows.append(
+                    _unreadable_row(entry, event.problem, recorded, member, units or sorted(roots))
+                )
+            else:
+                rows.append(_row(entry, member, units))
+                recorded = event.timestamp
+                if roots is not None:
+                    roots.update(_roots(event))
         copy_rows(cur, self.t("audit_event"), COLUMNS, rows)
         if known:
             cur.execute(
@@ -95,6 +112,35 @@ class Audit(ReadModel):
         if stored is not None:
             stored.difference_update(known)
             stored.update(k for k, _, _ in kept)
+
+    def _recorded_before(self, cur: Cursor, position: int) -> Any:
+        """When the last event before this position was recorded (the epoch when none was)."""
+        cur.execute(
+            f"SELECT coalesce(max(recorded_at), 'epoch'::timestamptz) AS at"
+            f" FROM (SELECT recorded_at FROM {self.t('audit_event')} WHERE notification_id < %s"
+            " ORDER BY notification_id DESC LIMIT 1) last",
+            (position,),
+        )
+        return cur.fetchone()["at"]
+
+    def _roots_before(self, cur: Cursor, position: int) -> set[str]:
+        """The units established before this position with no parent: the tops of the tree.
+
+        An unreadable event of an aggregate never seen is filed under them, so that the boards
+        at the top see that something is there (read from this model's rows: a rebuild of
+        this model alone gives the same answer)."""
+        cur.execute(
+            "SELECT DISTINCT coalesce(details->'unit', details->'successor')->>'id' AS id"
+            f" FROM {self.t('audit_event')} WHERE event IN ('UnitEstablished', 'UnitsSucceeded')"
+            " AND notification_id < %s"
+            " AND coalesce(details->'unit', details->'successor')->>'parent_id' IS NULL",
+            (position,),
+        )
+        return {r["id"] for r in cur.fetchall()}
+
+    def skip(self, cur: Cursor, entry: Entry, problem: str) -> None:
+        """An event this model could not hold: its row says so, and where it sits in the log."""
+        self.apply(cur, [Entry(row=entry.row, event=Unreadable(problem))])
 
 
 def _subject(event: Any, known: tuple[Any, list[str]] | None) -> tuple[Any, list[str]]:
@@ -162,6 +208,34 @@ def _operator(event: Any) -> tuple[str | None, str | None, str | None]:
 
 _SECRET: dict[type, set[str]] = {InstallationKeyed: {"namespace"}}
 """Fields no trail shows: the namespace would let anyone derive member ids from card numbers."""
+
+
+def _roots(event: Any) -> list[str]:
+    """The unit this event puts at the top of the tree, if it does."""
+    unit = (
+        event.unit
+        if isinstance(event, UnitEstablished)
+        else event.successor
+        if isinstance(event, UnitsSucceeded)
+        else None
+    )
+    return [unit.id] if unit is not None and unit.parent_id is None else []
+
+
+def _unreadable_row(
+    entry: Entry, problem: str, recorded: Any, member: Any, units: list[str]
+) -> tuple[Any, ...]:
+    """An event that cannot be shown: its position, topic and problem, recorded no earlier than
+    the event before it (its own time is unknown), under the subject its aggregate had."""
+    details = {"topic": entry.row.topic, "problem": problem}
+    if member is not None:
+        details = {"member_id": str(member), **details}
+    return (
+        entry.row.notification_id, entry.row.originator_id, entry.row.originator_version,
+        "Unreadable", None, recorded, None, None, None, None, None, None, member,
+        _text_array(sorted(units)), json.dumps(details),
+    )  # fmt: skip
+
 
 _PLAIN = re.compile(r"[A-Za-z0-9_.:-]+\Z")
 

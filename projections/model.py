@@ -52,6 +52,9 @@ class ReadModel(ABC):
     def apply(self, cur: Cursor, entries: Sequence[Entry]) -> None:
         """Fold these events, in notification order, into the model's tables."""
 
+    def skip(self, cur: Cursor, entry: Entry, problem: str) -> None:  # noqa: B027
+        """An event `apply` could not fold in (logged by the runner); default: leave it out."""
+
     def outdated(self, cur: Cursor) -> bool:
         """Whether the model's tables exist in an older layout than `ddl` makes (default: no)."""
         return False

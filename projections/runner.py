@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import re
 import select
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
+import psycopg
 from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.postgres import PostgresFactory, PostgresTrackingRecorder
 from eventsourcing.utils import Environment
@@ -15,6 +18,13 @@ from psycopg import sql
 
 from projections.log import EVENTS_TABLE, SELECT_AFTER, Entry, StoredRow, decode, rows_from
 from projections.model import Cursor, ReadModel
+from projections.outage import (
+    Backoff,
+    caused_by_content,
+    drop_lost_connections,
+    summary,
+    unavailable,
+)
 
 BATCH_EVENTS = 1000
 BATCH_BYTES = 400_000
@@ -27,6 +37,11 @@ flush (a batch lost to a server crash is lost with its tracking row, and is simp
 _INDEX = re.compile(r"CREATE\s+(?:UNIQUE\s+)?INDEX\s+IF\s+NOT\s+EXISTS\s+(\w+)\s", re.IGNORECASE)
 
 Progress = Callable[[int, int], None]
+log = logging.getLogger(__name__)
+
+
+class StoppedMidBatch(RuntimeError):
+    """What `fail_after_rows` raises: the process dying mid-batch (tests), never an odd event."""
 
 
 class Projector:
@@ -45,14 +60,18 @@ class Projector:
         self._reader = ThreadPoolExecutor(1, thread_name_prefix="projections-read")
         self._ahead: tuple[tuple[int, int], Future[list[Entry]]] | None = None
         self._bulk = False
-        with self.transaction() as cur:
-            for model in self.models:
-                if model.outdated(cur):  # tables of an older layout: rebuilt from zero
-                    for statement in model.drop():
+        try:
+            with self.transaction() as cur:
+                for model in self.models:
+                    if model.outdated(cur):  # tables of an older layout: rebuilt from zero
+                        for statement in model.drop():
+                            cur.execute(statement)
+                        self.reset_position(cur, model)
+                    for statement in model.ddl():
                         cur.execute(statement)
-                    self.reset_position(cur, model)
-                for statement in model.ddl():
-                    cur.execute(statement)
+        except BaseException:
+            self.close()  # e.g. PostgreSQL away: leave no pool or reader thread behind
+            raise
 
     def transaction(self) -> _Tx:
         """A transaction on the store's database with the search path set to the store's schema."""
@@ -79,7 +98,20 @@ class Projector:
 
         While the batch's rows are written, the next batch is read and decoded on another
         connection; it is used only if the next step starts where this one ended.
+
+        A batch that fails because of what an event holds is done again one event at a time,
+        each model's share of each event in a savepoint of its own: an event a model cannot hold
+        is skipped by that model alone (and logged), so no single event can stop a read model.
         """
+        try:
+            return self._step(stop, careful=False)
+        except Exception as error:
+            if isinstance(error, StoppedMidBatch) or not caused_by_content(error):
+                raise
+            log.warning("A batch failed (%s); projecting it one event at a time", summary(error))
+            return self._step(stop, careful=True)
+
+    def _step(self, stop: int, careful: bool) -> int:
         try:
             with self.transaction() as cur:
                 positions = self.positions(cur)
@@ -88,7 +120,7 @@ class Projector:
                 if not entries:
                     return 0
                 last = entries[-1].row.notification_id
-                if last < stop:
+                if last < stop and not careful:
                     self._ahead = ((last, stop), self._reader.submit(self._read_ahead, last, stop))
                 reached = dict(positions)
                 for model in self.models:
@@ -100,7 +132,10 @@ class Projector:
                         else [e for e in entries if e.row.notification_id > position]
                     )
                     if mine:
-                        model.apply(cur, mine)
+                        if careful:
+                            self._apply_each(cur, model, mine)
+                        else:
+                            model.apply(cur, mine)
                         self._fail_if_asked(len(mine))
                         reached[model.tracking_name] = last
                 self._track(cur, [n for n, p in reached.items() if p != positions[n]], last)
@@ -112,6 +147,32 @@ class Projector:
             for model in self.models:
                 model.reset()
             raise
+
+    def _apply_each(self, cur: Cursor, model: ReadModel, entries: Sequence[Entry]) -> None:
+        """Fold the events in one by one; one the model cannot hold goes to its `skip` instead."""
+        for entry in entries:
+            try:
+                with cur.connection.transaction():  # a savepoint
+                    model.apply(cur, [entry])
+            except Exception as error:
+                if isinstance(error, StoppedMidBatch) or not caused_by_content(error):
+                    raise
+                model.reset()  # its caches may hold what the rolled-back writes said
+                log.error(
+                    "Read model %s cannot hold the event at notification %s (%s): %s",
+                    model.name,
+                    entry.row.notification_id,
+                    entry.row.topic[:200],
+                    summary(error),
+                )
+                try:
+                    with cur.connection.transaction():
+                        model.skip(cur, entry, f"not projected ({type(error).__name__})")
+                except Exception as again:
+                    if not caused_by_content(again):
+                        raise
+                    model.reset()
+                    log.error("Read model %s skipped it: %s", model.name, summary(again))
 
     def _track(self, cur: Cursor, names: list[str], position: int) -> None:
         """Record these models' new position, in one statement (the library's upsert, batched)."""
@@ -164,7 +225,7 @@ class Projector:
         if self.fail_after_rows is not None:
             self.fail_after_rows -= written
             if self.fail_after_rows <= 0:
-                raise RuntimeError("projection stopped mid-batch (test)")
+                raise StoppedMidBatch("projection stopped mid-batch (test)")
 
     def catch_up(self, stop: int | None = None, progress: Progress | None = None) -> int:
         """Process batches until the log (or `stop`) is reached; return the events processed."""
@@ -224,7 +285,27 @@ class Projector:
         return deferred
 
     def follow(self, stop_event: threading.Event, poll_seconds: float = 1.0) -> None:
-        """Catch up, then wait for the store's NOTIFY (or a poll) and repeat until stopped."""
+        """Catch up, then wait for the store's NOTIFY (or a poll) and repeat until stopped.
+
+        Never gives up: while PostgreSQL is away, or batches keep failing, it tries again after
+        growing waits and resumes from the tracked positions (nothing lost, nothing twice).
+        """
+        backoff = Backoff()
+        while not stop_event.is_set():
+            try:
+                self._listen(stop_event, poll_seconds, backoff)
+            except Exception as error:
+                delay = backoff.next()
+                if unavailable(error):
+                    log.warning(
+                        "PostgreSQL unavailable (%s), retrying in %g s", summary(error), delay
+                    )
+                    drop_lost_connections(self.datastore)
+                else:
+                    log.exception("Projection failed, retrying in %g s", delay)
+                stop_event.wait(delay)
+
+    def _listen(self, stop_event: threading.Event, poll_seconds: float, backoff: Backoff) -> None:
         channel = EVENTS_TABLE.replace(".", "_")
         with self.datastore.get_connection() as conn:
             conn.autocommit = True
@@ -233,12 +314,15 @@ class Projector:
                 while not stop_event.is_set():
                     while self.step() and not stop_event.is_set():
                         pass
+                    backoff.reset()  # caught up: PostgreSQL answers again
                     select.select([conn.fileno()], [], [], poll_seconds)
                     for _ in conn.notifies(timeout=0, stop_after=100):
                         pass
             finally:
-                conn.execute(sql.SQL("UNLISTEN {}").format(sql.Identifier(channel)))
-                conn.autocommit = False
+                if not conn.broken:  # a lost connection is discarded by the pool as it is
+                    with contextlib.suppress(psycopg.Error):
+                        conn.execute(sql.SQL("UNLISTEN {}").format(sql.Identifier(channel)))
+                        conn.autocommit = False
 
     def rebuild(self, progress: Progress | None = None) -> int:
         """Drop every model's tables and position, recreate them, and replay from zero."""

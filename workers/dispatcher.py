@@ -6,13 +6,14 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
-from eventsourcing.persistence import InfrastructureFactory, TrackingRecorder
-from eventsourcing.postgres import PostgresTrackingRecorder
+from eventsourcing.postgres import PostgresFactory, PostgresTrackingRecorder
 from eventsourcing.projection import BaseProjectionRunner
 from eventsourcing.utils import Environment
 
+from domain.liaison_events import LiaisonEvent
+from projections.outage import Backoff, drop_lost_connections, summary, unavailable
 from workers.bootstrap import persistence_env
 from workers.embedded import database_url
 from workers.settings import Settings, load_settings
@@ -20,36 +21,84 @@ from workers.worker import connect
 from workflows.dispatcher import LIAISON_TOPICS, LiaisonDispatch, LogReader, bridge
 from workflows.messages import TASK_QUEUE
 
+log = logging.getLogger(__name__)
 
-def tracking_recorder(env: Mapping[str, str]) -> TrackingRecorder:
-    """The dispatcher's position, in table `liaison_dispatcher_tracking` beside the events."""
-    factory = InfrastructureFactory[PostgresTrackingRecorder].construct(
-        env=Environment(LiaisonDispatch.name, dict(env))
-    )
-    return factory.tracking_recorder(PostgresTrackingRecorder)
+
+def _tracking_factory(env: Mapping[str, str]) -> PostgresFactory:
+    """The library's factory for the dispatcher's position, in `liaison_dispatcher_tracking`.
+
+    Made once per process: its connection pool outlives the runners made after an outage."""
+    return PostgresFactory(Environment(LiaisonDispatch.name, dict(env)))
 
 
 async def run_dispatcher(
     settings: Settings, stop: asyncio.Event, task_queue: str = TASK_QUEUE
 ) -> None:
-    """Forward events from the last tracked position until `stop` is set."""
+    """Forward events from the last tracked position until `stop` is set.
+
+    Never gives up on PostgreSQL: when it goes away the library's runner stops with the error
+    (`run_forever` re-raises it); after a growing wait a new runner resumes from the tracked
+    position. An event forwarded but not yet tracked goes again; its workflow drops it.
+    """
     env = persistence_env(database_url(settings))
     client = await connect(settings)
-    view = tracking_recorder(env)
     send = bridge(client, task_queue, asyncio.get_running_loop(), stop.is_set)
-    runner: BaseProjectionRunner[LogReader] = BaseProjectionRunner(
-        projection=LiaisonDispatch(view, send),
-        application_class=LogReader,
-        tracking_recorder=view,
-        topics=LIAISON_TOPICS,
-        env=env,
-    )
-    with runner:
+    factory = _tracking_factory(env)
+    backoff = Backoff()
+    try:
+        while not stop.is_set():
+            try:
+                await _forward_until_stopped(factory, env, send, stop, backoff)
+            except Exception as error:
+                if stop.is_set():  # e.g. a forward cut short by the stop itself
+                    log.info("Dispatcher stopped (%s)", summary(error))
+                    break
+                delay = backoff.next()
+                if unavailable(error):
+                    log.warning(
+                        "PostgreSQL unavailable (%s), retrying in %g s", summary(error), delay
+                    )
+                    await asyncio.to_thread(drop_lost_connections, factory.datastore)
+                else:
+                    log.exception("Dispatcher failed, retrying in %g s", delay)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), delay)
+    finally:
+        factory.close()
+
+
+async def _forward_until_stopped(
+    factory: PostgresFactory,
+    env: Mapping[str, str],
+    send: Callable[[LiaisonEvent], None],
+    stop: asyncio.Event,
+    backoff: Backoff,
+) -> None:
+    """One library runner from the tracked position until `stop` is set or the runner fails."""
+
+    def start() -> BaseProjectionRunner[LogReader]:
+        view = factory.tracking_recorder(PostgresTrackingRecorder)  # creates its table if need be
+        runner = BaseProjectionRunner(
+            projection=LiaisonDispatch(view, send),
+            application_class=LogReader,
+            tracking_recorder=view,
+            topics=LIAISON_TOPICS,
+            env=env,
+        )
+        return runner.__enter__()  # left by `__exit__` below, as a `with` block would
+
+    # Threads, not the loop: the runner connects and joins threads, while `send` needs the loop.
+    runner = await asyncio.to_thread(start)
+    backoff.reset()  # PostgreSQL answered
+    try:
         waiting = asyncio.ensure_future(asyncio.to_thread(runner.run_forever))
         stopping = asyncio.ensure_future(stop.wait())
         await asyncio.wait({waiting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
         runner.stop()
-        await waiting
+        await waiting  # the runner's error, if it stopped by itself
+    finally:
+        await asyncio.to_thread(runner.__exit__, None, None, None)
 
 
 def main() -> None:

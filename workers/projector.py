@@ -7,26 +7,43 @@ import signal
 import threading
 
 from projections.catalog import all_models
+from projections.outage import Backoff, from_database, summary, unavailable
 from projections.runner import Projector
 from workers import bootstrap
 from workers.embedded import database_url
 from workers.settings import Settings, load_settings
 
+log = logging.getLogger(__name__)
+
 
 def build_projector(settings: Settings) -> Projector:
     """A projector over every read model on the configured (or embedded) PostgreSQL."""
-    bootstrap.build_office(settings)  # creates the events table on a fresh store
+    bootstrap.build_office(settings).close()  # creates the events table on a fresh store
     env = bootstrap.persistence_env(database_url(settings))
     return Projector(env, all_models())
 
 
 def run_projector(settings: Settings, stop_event: threading.Event) -> None:
-    """Catch up, then follow the log in batches until `stop_event` is set."""
-    projector = build_projector(settings)
-    try:
-        projector.follow(stop_event)
-    finally:
-        projector.close()
+    """Catch up, then follow the log in batches until `stop_event` is set.
+
+    PostgreSQL may be away at the start too, or busy with another process creating the same
+    tables: the projector is built once it succeeds."""
+    backoff = Backoff()
+    while not stop_event.is_set():
+        try:
+            projector = build_projector(settings)
+        except Exception as error:
+            if not from_database(error):
+                raise
+            delay = backoff.next()
+            problem = "PostgreSQL unavailable" if unavailable(error) else "Read models not ready"
+            log.warning("%s (%s), retrying in %g s", problem, summary(error), delay)
+            stop_event.wait(delay)
+            continue
+        try:
+            projector.follow(stop_event)
+        finally:
+            projector.close()
 
 
 def main() -> None:

@@ -10,19 +10,23 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
-from eventsourcing.persistence import Tracking, TrackingRecorder
+from eventsourcing.persistence import Mapper, StoredEvent, Tracking, TrackingRecorder
 from eventsourcing.projection import Projection
 from eventsourcing.utils import get_topic
 from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
 
 from domain.imported import imported
 from domain.liaison_events import LIAISON_EVENTS, LiaisonEvent
 from domain.office import LiaisonOffice
+from domain.persistence import PydanticMapper
 from workflows.liaison import LiaisonWorkflow
 from workflows.messages import LiaisonWorkflowInput, to_message, workflow_id
 
@@ -54,6 +58,24 @@ async def forward(client: Client, event: LiaisonEvent, task_queue: str) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class Undecodable:
+    """What the dispatcher sees in place of a stored event it cannot decode."""
+
+    topic: str
+    problem: str
+
+
+class TolerantMapper(PydanticMapper):
+    """Decodes stored events as the office does; one that does not decode becomes `Undecodable`."""
+
+    def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        try:
+            return super().to_domain_event(stored_event)
+        except Exception as error:  # bad JSON, a field of the wrong type, an unknown class
+            return Undecodable(stored_event.topic, type(error).__name__)
+
+
 class LogReader(LiaisonOffice):
     """The office as the projection runner builds it: read-only, from the environment alone."""
 
@@ -61,6 +83,13 @@ class LogReader(LiaisonOffice):
 
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
         super().__init__(env or {}, clock=lambda: datetime.now(UTC))
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        # The library's subscription decodes each event before the projection sees it: an
+        # event that raised there would stop the runner, and stop it again at every restart.
+        return self.factory.mapper(
+            transcoder=self.construct_transcoder(), mapper_class=TolerantMapper
+        )
 
 
 class LiaisonDispatch(Projection[TrackingRecorder]):
@@ -74,18 +103,52 @@ class LiaisonDispatch(Projection[TrackingRecorder]):
         self.send = send
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
-        """Forward the event and record the position."""
+        """Forward the event and record the position (an event that cannot go is logged)."""
+        if isinstance(domain_event, Undecodable):
+            log.error(
+                "Event at notification %s (%s) cannot be decoded (%s); not forwarded",
+                tracking.notification_id,
+                domain_event.topic,
+                domain_event.problem,
+            )
         # Imported history is not replayed through signals: onboarding starts those workflows
         # from the store's state instead (DESIGN.md: start from a snapshot).
-        if isinstance(domain_event, LiaisonEvent) and not imported(domain_event):
-            self.send(domain_event)
+        elif isinstance(domain_event, LiaisonEvent) and not imported(domain_event):
+            try:
+                self.send(domain_event)
+            except Refused as refusal:
+                log.error(
+                    "Event at notification %s (liaison %s v%s) was refused by Temporal (%s);"
+                    " not forwarded",
+                    tracking.notification_id,
+                    domain_event.originator_id,
+                    domain_event.originator_version,
+                    refusal,
+                )
         self.view.insert_tracking(tracking)
+
+
+class Refused(Exception):
+    """Temporal refused the event itself (too large, say): sending it again cannot help."""
+
+
+def _refused(error: Exception) -> bool:
+    # Only a payload over the server's size limit is the event's own fault; any other invalid
+    # argument (a task queue, a namespace) is the configuration's, and is retried loudly.
+    return (
+        isinstance(error, RPCError)
+        and error.status is RPCStatusCode.INVALID_ARGUMENT
+        and "size exceeds" in error.message.lower()
+    )
 
 
 def bridge(
     client: Client, task_queue: str, loop: asyncio.AbstractEventLoop, stopping: Callable[[], bool]
 ) -> Callable[[LiaisonEvent], None]:
-    """A synchronous `send` for the runner's thread, retrying on the loop until Temporal answers."""
+    """A synchronous `send` for the runner's thread, retrying on the loop until Temporal answers.
+
+    An event Temporal refuses as such raises `Refused` at once instead of being retried forever.
+    """
 
     async def send_until_done(event: LiaisonEvent) -> None:
         delay = 0.5
@@ -94,6 +157,8 @@ def bridge(
                 await forward(client, event, task_queue)
                 return
             except Exception as error:  # Temporal down or busy: the log waits, nothing is lost
+                if _refused(error):
+                    raise Refused(str(error)) from error
                 if stopping():
                     raise
                 log.warning("Forwarding failed (%s); retrying in %.1fs", error, delay)
