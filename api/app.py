@@ -2,26 +2,55 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from api import errors, routes_audit, routes_auth, routes_commands, routes_queries
 from api.config import BoardConfig
+from api.errors import BoardError
 from api.imports import ImportJobs
 from api.office import Office
+from api.one_time import PASSWORD_PAGE, PasswordChangeRequired
 from api.reads import BoardReads
+from api.signin import TooManyAttempts
 from api.users import UserStore
 from api.web import pages_auth, pages_board, pages_import, pages_inbox, pages_work, pages_year
 from api.web.render import page
 
 
 def _render_error(request: Request, status: int, message: str) -> HTMLResponse:
-    return page(request, "error.html", None, status, code=status, text=message)
+    session = getattr(request.state, "session", None)  # set once the page's session was read
+    return page(request, "error.html", session, status, code=status, text=message)
+
+
+def _install_refusals(app: FastAPI) -> None:
+    """Answers of the sign-in rules that go beyond a plain `BoardError`: a wait, a redirect."""
+    plain = app.exception_handlers[BoardError]
+
+    async def as_board_error(request: Request, error: Exception) -> Response:
+        answer = plain(request, error)
+        response: Response = await answer if inspect.isawaitable(answer) else answer
+        return response
+
+    async def wait(request: Request, error: Exception) -> Response:
+        response = await as_board_error(request, error)
+        if isinstance(error, TooManyAttempts):
+            response.headers["Retry-After"] = str(error.retry_after)
+        return response
+
+    async def change_password_first(request: Request, error: Exception) -> Response:
+        if request.url.path.startswith("/api/"):
+            return await as_board_error(request, error)
+        return RedirectResponse(PASSWORD_PAGE, status_code=303)
+
+    app.add_exception_handler(TooManyAttempts, wait)
+    app.add_exception_handler(PasswordChangeRequired, change_password_first)
 
 
 def create_app(
@@ -50,8 +79,10 @@ def create_app(
     app.state.config, app.state.render_error = config, _render_error
     app.state.imports = imports or ImportJobs(None)
     errors.install(app)
+    _install_refusals(app)
     for router in (
         routes_auth.router,
+        routes_auth.users_router,
         routes_commands.router,
         routes_queries.router,
         routes_audit.router,

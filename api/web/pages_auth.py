@@ -1,4 +1,4 @@
-"""Sign-in and sign-out pages, the first password change, and the language switch."""
+"""Sign-in and sign-out pages, the password change, and the language switch."""
 
 from __future__ import annotations
 
@@ -12,11 +12,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from api.deps import SESSION_COOKIE, ConfigDep, OfficeDep, UsersDep
 from api.errors import BoardError
 from api.i18n import language_of, word
-from api.signin import sign_in
+from api.signin import TooManyAttempts, checked_password, sign_in
 from api.web.render import CheckedForm, WebSession, page
 
 router = APIRouter(include_in_schema=False)
 YEAR = 365 * 24 * 3600
+PASSWORD_MIN_LENGTH = 10
 
 
 def same_origin(request: Request) -> None:
@@ -41,15 +42,23 @@ async def login(
     username: Annotated[str, Form(max_length=100)],
     password: Annotated[str, Form(max_length=200)],
 ) -> Response:
-    """Check the password, open a server-side session and set its cookie."""
+    """Check the password, open a server-side session (ending this browser's previous one)."""
     same_origin(request)
     try:
         user = await sign_in(request, office, users, config, username, password, "password")
     except BoardError as refusal:
         key = "too_many" if refusal.status == 429 else "bad_login"
         text = word(key, language_of(request))
-        return page(request, "login.html", None, refusal.status, error=text, username=username)
-    token = await users.open_session(user, "web", timedelta(hours=config.session_hours))
+        answer = page(request, "login.html", None, refusal.status, error=text, username=username)
+        if isinstance(refusal, TooManyAttempts):
+            answer.headers["Retry-After"] = str(refusal.retry_after)
+        return answer
+    token = await users.open_session(
+        user,
+        "web",
+        timedelta(hours=config.session_hours),
+        replacing=request.cookies.get(SESSION_COOKIE),
+    )
     response = RedirectResponse("/password" if user.must_change else "/", status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
@@ -95,12 +104,33 @@ async def password_form(request: Request, session: WebSession) -> HTMLResponse:
 
 @router.post("/password", response_model=None)
 async def change_password(
-    request: Request, session: WebSession, form: CheckedForm, users: UsersDep
+    request: Request,
+    session: WebSession,
+    form: CheckedForm,
+    office: OfficeDep,
+    users: UsersDep,
+    config: ConfigDep,
 ) -> Response:
-    """Set the new password."""
+    """Set the new password once the current one is confirmed; end every other session."""
+    current = str(form.get("current") or "")
     password = str(form.get("password") or "")
-    if len(password) < 10:
-        text = word("new_password", language_of(request))
-        return page(request, "password.html", session, 422, error=text)
-    await users.change_password(session.user.username, password)
+    language = language_of(request)
+
+    def refuse(status: int, key: str) -> HTMLResponse:
+        return page(request, "password.html", session, status, error=word(key, language))
+
+    if len(password) < PASSWORD_MIN_LENGTH:
+        return refuse(422, "new_password")
+    if password == current:
+        return refuse(422, "same_password")
+    username = session.user.username
+    try:
+        await checked_password(request, office, users, config, username, current)
+    except TooManyAttempts as refusal:
+        answer = refuse(429, "too_many")
+        answer.headers["Retry-After"] = str(refusal.retry_after)
+        return answer
+    except BoardError:
+        return refuse(403, "wrong_current_password")
+    await users.change_password(username, password, keep=request.cookies.get(SESSION_COOKIE))
     return RedirectResponse("/", status_code=303)
