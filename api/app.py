@@ -8,11 +8,18 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.openapi.docs import (
+    get_redoc_html,
+    get_swagger_ui_html,
+    get_swagger_ui_oauth2_redirect_html,
+)
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from api import errors, routes_audit, routes_auth, routes_commands, routes_queries
 from api.config import BoardConfig
+from api.edge import BodyCap, BodyTooLarge, SecurityHeaders, docs_policy, too_large
 from api.errors import BoardError
 from api.imports import ImportJobs
 from api.office import Office
@@ -23,10 +30,52 @@ from api.users import UserStore
 from api.web import pages_auth, pages_board, pages_import, pages_inbox, pages_work, pages_year
 from api.web.render import page
 
+UPLOAD = ("POST", "/import")
+"""The board's upload form, the one request allowed a body beyond `body_max_bytes`."""
+DOCS, REDOC, OAUTH2_REDIRECT = "/docs", "/redoc", "/docs/oauth2-redirect"
+
+
+class Board(FastAPI):
+    """FastAPI with the security headers outermost, on even its last-resort 500 answer."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(super().build_middleware_stack())
+
 
 def _render_error(request: Request, status: int, message: str) -> HTMLResponse:
     session = getattr(request.state, "session", None)  # set once the page's session was read
     return page(request, "error.html", session, status, code=status, text=message)
+
+
+def _documented(page_html: HTMLResponse) -> HTMLResponse:
+    """An API documentation page with the policy that lets its own scripts run."""
+    page_html.headers["Content-Security-Policy"] = docs_policy(bytes(page_html.body).decode())
+    return page_html
+
+
+def _install_docs(app: FastAPI) -> None:
+    """Swagger UI and ReDoc as FastAPI draws them, each with its own Content-Security-Policy."""
+    openapi = app.openapi_url or "/openapi.json"
+
+    @app.get(DOCS, include_in_schema=False)
+    async def swagger(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return _documented(
+            get_swagger_ui_html(
+                openapi_url=root + openapi,
+                title=f"{app.title} - Swagger UI",
+                oauth2_redirect_url=root + OAUTH2_REDIRECT,
+            )
+        )
+
+    @app.get(OAUTH2_REDIRECT, include_in_schema=False)
+    async def swagger_redirect() -> HTMLResponse:
+        return _documented(get_swagger_ui_oauth2_redirect_html())
+
+    @app.get(REDOC, include_in_schema=False)
+    async def redoc(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return _documented(get_redoc_html(openapi_url=root + openapi, title=f"{app.title} - ReDoc"))
 
 
 def _install_refusals(app: FastAPI) -> None:
@@ -49,8 +98,13 @@ def _install_refusals(app: FastAPI) -> None:
             return await as_board_error(request, error)
         return RedirectResponse(PASSWORD_PAGE, status_code=303)
 
+    async def body_too_large(request: Request, error: Exception) -> Response:
+        limit = error.limit if isinstance(error, BodyTooLarge) else 0
+        return too_large(request, limit)
+
     app.add_exception_handler(TooManyAttempts, wait)
     app.add_exception_handler(PasswordChangeRequired, change_password_first)
+    app.add_exception_handler(BodyTooLarge, body_too_large)
 
 
 def create_app(
@@ -69,17 +123,23 @@ def create_app(
         await reads.close()
         await users.close()
 
-    app = FastAPI(
+    app = Board(
         title="Liaison",
         summary="Residence liaison of working Party members (Regulation 213-QĐ/TW)",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.office, app.state.reads, app.state.users = office, reads, users
     app.state.config, app.state.render_error = config, _render_error
     app.state.imports = imports or ImportJobs(None)
+    app.add_middleware(
+        BodyCap, cap=config.body_max_bytes, larger={UPLOAD: config.upload_body_max_bytes}
+    )
     errors.install(app)
     _install_refusals(app)
+    _install_docs(app)
     for router in (
         routes_auth.router,
         routes_auth.users_router,

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+MIB = 1024 * 1024
+
 
 class BoardConfig(BaseModel):
     """Passed in by `workers.web`; the board never reads the environment itself."""
@@ -25,3 +27,8 @@ class BoardConfig(BaseModel):
     """The first wait after `login_max_failures`; it doubles with every further failure."""
     login_max_delay_seconds: int = Field(default=15 * 60, ge=1)
     """The longest wait between two attempts of one pair."""
+    body_max_bytes: int = Field(default=MIB, ge=1024)
+    """The largest request body, checked before anything reads it (and before sign-in)."""
+    upload_body_max_bytes: int = Field(default=2 * 64 * MIB + MIB, ge=1024)
+    """The largest body of the board's upload form (`POST /import`: two files of 64 MiB each,
+    and the multipart framing)."""

@@ -47,6 +47,10 @@ WORDS: dict[str, tuple[str, str]] = {
         "Bạn đang dùng mật khẩu dùng một lần: hãy đổi mật khẩu trước khi tiếp tục.",
         "You signed in with a one-time password: change it before going on.",
     ),
+    "body_too_large": (
+        "Nội dung gửi lên quá lớn (tối đa {limit}).",
+        "The request body is too large (at most {limit}).",
+    ),
     "bad_login": ("Sai tên đăng nhập hoặc mật khẩu.", "Wrong user name or password."),
     "too_many": (
         "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau ít phút.",

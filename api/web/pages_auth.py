@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import secrets
 from datetime import timedelta
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -18,6 +20,9 @@ from api.web.render import CheckedForm, WebSession, page
 router = APIRouter(include_in_schema=False)
 YEAR = 365 * 24 * 3600
 PASSWORD_MIN_LENGTH = 10
+BOARD_PATH = re.compile(r"/(?![/\\])[^\\\x00-\x20\x7f]*")
+"""A path on this board: one leading slash, then no slash or backslash (browsers read `//x` and
+`/\\x` as another host), and no space or control character (browsers drop tabs and newlines)."""
 
 
 def same_origin(request: Request) -> None:
@@ -25,6 +30,33 @@ def same_origin(request: Request) -> None:
     origin = request.headers.get("origin")
     if origin and origin != "null" and urlsplit(origin).netloc != request.url.netloc:
         raise BoardError(403, "csrf", "Form from another site.", "Biểu mẫu từ trang khác.")
+
+
+def posted_here(request: Request) -> None:
+    """Refuse a signed-out form unless the browser says it was posted from this board.
+
+    Browsers send Origin with every form POST and Referer with same-origin requests (the board's
+    Referrer-Policy is same-origin); neither can be set by another site's page. A request naming
+    neither is refused too, since a forged one could strip both.
+    """
+    fetch_site = request.headers.get("sec-fetch-site")
+    origin = request.headers.get("origin") or request.headers.get("referer") or ""
+    if fetch_site not in (None, "same-origin") or urlsplit(origin).netloc != request.url.netloc:
+        raise BoardError(403, "csrf", "Form from another site.", "Biểu mẫu từ trang khác.")
+
+
+def board_path(request: Request, candidate: str | None) -> str | None:
+    """The candidate as a path and query on this board, or None when it leads elsewhere."""
+    if not candidate:
+        return None
+    parts = urlsplit(candidate)
+    if (parts.scheme or parts.netloc) and (
+        parts.scheme not in ("http", "https") or parts.netloc != request.url.netloc
+    ):
+        return None
+    if not BOARD_PATH.fullmatch(parts.path) or re.search(r"[\x00-\x20\x7f]", parts.query):
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 @router.get("/login")
@@ -82,13 +114,28 @@ async def logout(request: Request, form: CheckedForm, users: UsersDep) -> Redire
 
 @router.post("/lang")
 async def switch_language(
-    request: Request, config: ConfigDep, to: Annotated[str, Form()] = "vi"
+    request: Request,
+    config: ConfigDep,
+    users: UsersDep,
+    to: Annotated[str, Form(max_length=2)] = "vi",
+    csrf: Annotated[str, Form(max_length=100)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "",
 ) -> RedirectResponse:
-    """Switch the board's language (a cookie; Vietnamese unless English is chosen)."""
-    back = request.headers.get("referer") or "/"
-    path = urlsplit(back)
-    target = (path.path or "/") + (f"?{path.query}" if path.query else "")
-    response = RedirectResponse(target, status_code=303)
+    """Switch the board's language (a cookie) and go back to the page, if it is the board's.
+
+    A signed-in user's form carries the session's CSRF token; a signed-out one (the sign-in
+    page) must come from this board by its Origin or Referer.
+    """
+    cookie = request.cookies.get(SESSION_COOKIE)
+    session = await users.session(cookie, "web") if cookie else None
+    if session is None:
+        posted_here(request)
+    elif not secrets.compare_digest(csrf.encode(), session.csrf.encode()):
+        raise BoardError(
+            403, "csrf", "The form has expired; please reload.", "Biểu mẫu đã hết hạn; tải lại."
+        )
+    target = board_path(request, next) or board_path(request, request.headers.get("referer"))
+    response = RedirectResponse(target or "/", status_code=303)
     response.set_cookie(
         "lang", "en" if to == "en" else "vi", max_age=YEAR, secure=config.secure_cookies,
         samesite="lax",
