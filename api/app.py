@@ -53,29 +53,33 @@ def _documented(page_html: HTMLResponse) -> HTMLResponse:
     return page_html
 
 
+async def _swagger(request: Request) -> HTMLResponse:
+    root, app = request.scope.get("root_path", ""), request.app
+    return _documented(
+        get_swagger_ui_html(
+            openapi_url=root + app.openapi_url,
+            title=f"{app.title} - Swagger UI",
+            oauth2_redirect_url=root + OAUTH2_REDIRECT,
+        )
+    )
+
+
+async def _swagger_redirect(request: Request) -> HTMLResponse:
+    return _documented(get_swagger_ui_oauth2_redirect_html())
+
+
+async def _redoc(request: Request) -> HTMLResponse:
+    root, app = request.scope.get("root_path", ""), request.app
+    return _documented(
+        get_redoc_html(openapi_url=root + app.openapi_url, title=f"{app.title} - ReDoc")
+    )
+
+
 def _install_docs(app: FastAPI) -> None:
     """Swagger UI and ReDoc as FastAPI draws them, each with its own Content-Security-Policy."""
-    openapi = app.openapi_url or "/openapi.json"
-
-    @app.get(DOCS, include_in_schema=False)
-    async def swagger(request: Request) -> HTMLResponse:
-        root = request.scope.get("root_path", "")
-        return _documented(
-            get_swagger_ui_html(
-                openapi_url=root + openapi,
-                title=f"{app.title} - Swagger UI",
-                oauth2_redirect_url=root + OAUTH2_REDIRECT,
-            )
-        )
-
-    @app.get(OAUTH2_REDIRECT, include_in_schema=False)
-    async def swagger_redirect() -> HTMLResponse:
-        return _documented(get_swagger_ui_oauth2_redirect_html())
-
-    @app.get(REDOC, include_in_schema=False)
-    async def redoc(request: Request) -> HTMLResponse:
-        root = request.scope.get("root_path", "")
-        return _documented(get_redoc_html(openapi_url=root + openapi, title=f"{app.title} - ReDoc"))
+    # Plain Starlette routes, as FastAPI adds its own docs: no endpoint closes over the app.
+    for path, endpoint in ((DOCS, _swagger), (OAUTH2_REDIRECT, _swagger_redirect), (REDOC, _redoc)):
+        app.add_route(path, endpoint, include_in_schema=False)
 
 
 def _install_refusals(app: FastAPI) -> None:
