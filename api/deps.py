@@ -15,6 +15,7 @@ from api.config import BoardConfig
 from api.errors import BoardError
 from api.i18n import language_of
 from api.office import Office
+from api.one_time import require_changed
 from api.reads import BoardReads
 from api.users import Session, UserPublic, UserStore
 from domain.calendar import business_date
@@ -75,11 +76,13 @@ async def current_session(
     users: UsersDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Session:
-    """The bearer token's session, else the web session cookie's (CSRF-checked when unsafe)."""
+    """The bearer token's session, else the web session cookie's (CSRF-checked when unsafe);
+    refused while the user's one-time password is unchanged."""
     if credentials is not None:
         session = await users.session(credentials.credentials, "bearer")
         if session is None:
             raise not_signed_in()
+        require_changed(session)
         return session
     cookie = request.cookies.get(SESSION_COOKIE)
     session = await users.session(cookie, "web") if cookie else None
@@ -88,6 +91,7 @@ async def current_session(
     unsafe = request.method in UNSAFE and request.url.path.startswith("/api/")
     if unsafe and request.headers.get("x-csrf-token") != session.csrf:
         raise BoardError(403, "csrf", "Missing or wrong CSRF token.", "Thiếu mã chống giả mạo.")
+    require_changed(session)
     return session
 
 

@@ -37,6 +37,20 @@ WORDS: dict[str, tuple[str, str]] = {
     "password": ("Mật khẩu", "Password"),
     "new_password": ("Mật khẩu mới (ít nhất 10 ký tự)", "New password (at least 10 characters)"),
     "change_password": ("Đổi mật khẩu", "Change password"),
+    "current_password": ("Mật khẩu hiện tại", "Current password"),
+    "wrong_current_password": ("Mật khẩu hiện tại không đúng.", "The current password is wrong."),
+    "same_password": (
+        "Mật khẩu mới phải khác mật khẩu hiện tại.",
+        "The new password must differ from the current one.",
+    ),
+    "one_time_password": (
+        "Bạn đang dùng mật khẩu dùng một lần: hãy đổi mật khẩu trước khi tiếp tục.",
+        "You signed in with a one-time password: change it before going on.",
+    ),
+    "body_too_large": (
+        "Nội dung gửi lên quá lớn (tối đa {limit}).",
+        "The request body is too large (at most {limit}).",
+    ),
     "bad_login": ("Sai tên đăng nhập hoặc mật khẩu.", "Wrong user name or password."),
     "too_many": (
         "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau ít phút.",

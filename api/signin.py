@@ -1,7 +1,8 @@
-"""Sign-in shared by the web form and the token endpoint: rate limit, verify, access trail."""
+"""Sign-in shared by the web form and the token endpoint: throttle, verify, access trail."""
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 from uuid import uuid4
 
@@ -12,8 +13,82 @@ from api.config import BoardConfig
 from api.deps import address_of
 from api.errors import BoardError
 from api.office import Office
+from api.one_time import PasswordChangeRequired
 from api.users import UserPublic, UserStore
 from domain.calendar import business_date
+
+
+class TooManyAttempts(BoardError):
+    """This user name from this address failed too often: it must wait `retry_after` seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            429,
+            "too_many_attempts",
+            "Too many failed sign-ins. Please try again in a few minutes.",
+            "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau ít phút.",
+        )
+        self.retry_after = retry_after
+
+
+def wait_seconds(config: BoardConfig, failures: int, since_last: float) -> float:
+    """How long a (user name, address) pair must still wait after so many recent failures.
+
+    The first `login_max_failures` cost nothing; then each attempt waits, from the last failure,
+    `login_delay_seconds` doubled for every failure beyond them, up to `login_max_delay_seconds`.
+    """
+    beyond = failures - config.login_max_failures
+    if beyond < 0:
+        return 0.0
+    delay = min(config.login_delay_seconds << min(beyond, 32), config.login_max_delay_seconds)
+    return max(0.0, delay - since_last)
+
+
+def printable(username: str) -> str:
+    """The user name with control characters replaced (no stored name has any; NUL breaks SQL)."""
+    return "".join(c if c.isprintable() else "\ufffd" for c in username)
+
+
+async def checked_password(
+    request: Request,
+    office: Office,
+    users: UserStore,
+    config: BoardConfig,
+    username: str,
+    password: str,
+) -> UserPublic:
+    """The user when the password is right and the pair may try now; each refusal is recorded.
+
+    Failures count per (user name, address) pair only: failures on other names, or from other
+    addresses, never make a user wait.
+    """
+    address = address_of(request)
+    username = printable(username)
+    today = business_date(office.clock())
+
+    async def failed(reason: str) -> None:
+        await run_in_threadpool(
+            office.record_sign_in_failure, uuid4(), username, today, address, reason
+        )
+
+    window = timedelta(seconds=config.login_window_seconds)
+    wait = await users.attempt(
+        username, address, window, lambda n, since: wait_seconds(config, n, since)
+    )
+    if wait > 0:
+        await failed("rate_limited")
+        raise TooManyAttempts(math.ceil(wait))
+    user = await users.verify(username, password)
+    if user is None:
+        await failed("bad_credentials")
+        raise BoardError(
+            401,
+            "bad_credentials",
+            "Wrong user name or password.",
+            "Sai tên đăng nhập hoặc mật khẩu.",
+        )
+    await users.forgive(username, address)
+    return user
 
 
 async def sign_in(
@@ -24,34 +99,18 @@ async def sign_in(
     username: str,
     password: str,
     method: str,
+    *,
+    one_time: bool = True,
 ) -> UserPublic:
-    """The user when the password is right and the rate limit allows; each outcome is recorded."""
-    address = address_of(request)
+    """The signed-in user, recorded; `one_time=False` refuses a one-time password (tokens)."""
+    user = await checked_password(request, office, users, config, username, password)
     today = business_date(office.clock())
-    window = timedelta(seconds=config.login_window_seconds)
-
-    async def failed(reason: str) -> None:
+    address = address_of(request)
+    if user.must_change and not one_time:
         await run_in_threadpool(
-            office.record_sign_in_failure, uuid4(), username, today, address, reason
-        )
-
-    if await users.recent_failures(username, address, window) >= config.login_max_failures:
-        await failed("rate_limited")
-        raise BoardError(
-            429,
-            "too_many_attempts",
-            "Too many failed sign-ins. Please try again in a few minutes.",
-            "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau ít phút.",
-        )
-    user = await users.verify(username, password)
-    if user is None:
-        await users.note_failure(username, address)
-        await failed("bad_credentials")
-        raise BoardError(
-            401,
-            "bad_credentials",
-            "Wrong user name or password.",
-            "Sai tên đăng nhập hoặc mật khẩu.",
-        )
+            office.record_sign_in_failure,
+            uuid4(), user.username, today, address, "password_change_required",
+        )  # fmt: skip
+        raise PasswordChangeRequired()
     await run_in_threadpool(office.record_sign_in, uuid4(), user.actor, today, method, address)
     return user

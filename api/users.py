@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
@@ -30,9 +30,14 @@ _DDL = (
     "CREATE TABLE IF NOT EXISTS board_session (token_hash text PRIMARY KEY,"
     " username text NOT NULL REFERENCES board_user ON DELETE CASCADE, kind text NOT NULL,"
     " csrf text NOT NULL, expires_at timestamptz NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS board_session_user ON board_session (username)",
     "CREATE TABLE IF NOT EXISTS board_login_failure (username text NOT NULL,"
     " address text NOT NULL, at timestamptz NOT NULL)",
-    "CREATE INDEX IF NOT EXISTS board_login_failure_at ON board_login_failure (username, at)",
+    # Failures count per (user name, address) pair now; the old per-name index has no reader.
+    "DROP INDEX IF EXISTS board_login_failure_at",
+    "CREATE INDEX IF NOT EXISTS board_login_failure_pair"
+    " ON board_login_failure (username, address, at)",
+    "CREATE INDEX IF NOT EXISTS board_login_failure_time ON board_login_failure (at)",
 )
 
 
@@ -126,16 +131,28 @@ class UserStore:
     async def add(
         self, username: str, password: str, role: Role, unit_id: str, *, must_change: bool = False
     ) -> UserPublic:
-        """Create a user (or replace their password, role and unit)."""
-        async with self._connect() as conn:
+        """Create a user, or reset one's password, role and unit (ending all their sessions)."""
+        digest = await asyncio.to_thread(self.hasher.hash, password)
+        async with self._connect() as conn, conn.transaction():
             await conn.execute(
                 "INSERT INTO board_user (username, password_hash, role, unit_id, must_change)"
                 " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (username) DO UPDATE SET"
                 " password_hash = excluded.password_hash, role = excluded.role,"
                 " unit_id = excluded.unit_id, must_change = excluded.must_change",
-                (username, self.hasher.hash(password), role.value, unit_id, must_change),
+                (username, digest, role.value, unit_id, must_change),
             )
+            await conn.execute("DELETE FROM board_session WHERE username = %s", (username,))
         return UserPublic(username=username, role=role, unit_id=unit_id, must_change=must_change)
+
+    async def user(self, username: str) -> UserPublic | None:
+        """The user of that name, or None."""
+        async with self._connect() as conn:
+            cur = await conn.execute(
+                "SELECT username, role, unit_id, must_change FROM board_user WHERE username = %s",
+                (username,),
+            )
+            row = await cur.fetchone()
+        return UserPublic.model_validate(row) if row else None
 
     async def count(self) -> int:
         """How many users exist."""
@@ -161,23 +178,44 @@ class UserStore:
             )
             row = await cur.fetchone()
         try:
-            self.hasher.verify(str(row["password_hash"]) if row else self._dummy, password)
+            # argon2 releases the GIL: off the event loop, a guess stalls no other request.
+            await asyncio.to_thread(
+                self.hasher.verify, str(row["password_hash"]) if row else self._dummy, password
+            )
         except (VerificationError, InvalidHashError):
             return None
         return UserPublic.model_validate(row) if row else None
 
-    async def change_password(self, username: str, password: str) -> None:
-        """Set a new password and clear the must-change flag."""
-        async with self._connect() as conn:
+    async def change_password(self, username: str, password: str, keep: str | None) -> None:
+        """Set a new password, clear the must-change flag and end every other session and token.
+
+        `keep` is the token of the session that asked for the change (it stays open).
+        """
+        digest = await asyncio.to_thread(self.hasher.hash, password)
+        async with self._connect() as conn, conn.transaction():
             await conn.execute(
                 "UPDATE board_user SET password_hash = %s, must_change = false WHERE username = %s",
-                (self.hasher.hash(password), username),
+                (digest, username),
+            )
+            await conn.execute(
+                "DELETE FROM board_session WHERE username = %s AND token_hash <> %s",
+                (username, _digest(keep) if keep else ""),
             )
 
-    async def open_session(self, user: UserPublic, kind: str, lifetime: timedelta) -> str:
-        """A new secret token for the user; only its digest is stored."""
+    async def open_session(
+        self, user: UserPublic, kind: str, lifetime: timedelta, *, replacing: str | None = None
+    ) -> str:
+        """A new secret token for the user (only its digest is stored); `replacing` ends first."""
         token = secrets.token_urlsafe(32)
-        async with self._connect() as conn:
+        async with self._connect() as conn, conn.transaction():
+            if replacing:
+                await conn.execute(
+                    "DELETE FROM board_session WHERE token_hash = %s", (_digest(replacing),)
+                )
+            await conn.execute(
+                "DELETE FROM board_session WHERE username = %s AND expires_at <= now()",
+                (user.username,),
+            )
             await conn.execute(
                 "INSERT INTO board_session (token_hash, username, kind, csrf, expires_at)"
                 " VALUES (%s, %s, %s, %s, %s)",
@@ -210,21 +248,47 @@ class UserStore:
         async with self._connect() as conn:
             await conn.execute("DELETE FROM board_session WHERE token_hash = %s", (_digest(token),))
 
-    async def note_failure(self, username: str, address: str) -> None:
-        """Remember a failed sign-in for the rate limit."""
+    async def end_sessions(self, username: str) -> int:
+        """End every session and token of the user; how many there were."""
         async with self._connect() as conn:
+            cur = await conn.execute("DELETE FROM board_session WHERE username = %s", (username,))
+        return cur.rowcount
+
+    async def attempt(
+        self, username: str, address: str, window: timedelta, wait: Callable[[int, float], float]
+    ) -> float:
+        """Seconds this (user name, address) pair must still wait, or 0 to let it try now.
+
+        `wait` turns the pair's failures within the window and the seconds since the last one
+        into a wait. An attempt let through is noted at once as a failure (`forgive` clears it on
+        success) under a lock of the pair, so that concurrent guesses cannot slip past the wait.
+        """
+        key = int.from_bytes(hashlib.sha256(f"{username}\n{address}".encode()).digest()[:8])
+        async with self._connect() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock(%s)", (key - 2**63,))
+            cur = await conn.execute(
+                "SELECT count(*) AS n, extract(epoch FROM now() - max(at)) AS since"
+                " FROM board_login_failure"
+                " WHERE username = %s AND address = %s AND at > now() - %s",
+                (username, address, window),
+            )
+            row = await cur.fetchone()
+            failures = int(row["n"]) if row else 0
+            since = float(row["since"]) if row and row["since"] is not None else 0.0
+            seconds = wait(failures, since)
+            if seconds > 0:
+                return seconds
+            await conn.execute("DELETE FROM board_login_failure WHERE at <= now() - %s", (window,))
             await conn.execute(
                 "INSERT INTO board_login_failure (username, address, at) VALUES (%s, %s, now())",
                 (username, address),
             )
+        return 0.0
 
-    async def recent_failures(self, username: str, address: str, window: timedelta) -> int:
-        """Failed sign-ins for this user name or from this address within the window."""
+    async def forgive(self, username: str, address: str) -> None:
+        """Forget the pair's failures (its password was right)."""
         async with self._connect() as conn:
-            cur = await conn.execute(
-                "SELECT count(*) AS n FROM board_login_failure"
-                " WHERE (username = %s OR address = %s) AND at > now() - %s",
-                (username, address, window),
+            await conn.execute(
+                "DELETE FROM board_login_failure WHERE username = %s AND address = %s",
+                (username, address),
             )
-            row = await cur.fetchone()
-        return int(str(row["n"])) if row else 0

@@ -1,4 +1,4 @@
-"""`liaison users add`: an administrator creates a board user with a role and a unit."""
+"""`liaison users`: an administrator creates board users, or ends all of one's sessions."""
 
 from __future__ import annotations
 
@@ -25,7 +25,8 @@ def add(
         str | None, typer.Option(help="Leave out to generate a one-time password")
     ] = None,
 ) -> None:
-    """Create a user (or reset one); without --password a one-time password is printed."""
+    """Create a user (or reset one, ending their sessions); without --password a one-time
+    password is printed."""
     chosen = password or one_time_password()
 
     async def create() -> None:
@@ -38,3 +39,24 @@ def add(
     console.print(f"✓ {username} ({role.value}, {unit})")
     if password is None:
         console.print(f"  one-time password: [cyan]{chosen}[/] (to change at first sign-in)")
+
+
+@users_app.command("revoke")
+def revoke(username: Annotated[str, typer.Argument(help="Sign-in name")]) -> None:
+    """End every board session and API token of the user (they must sign in again)."""
+
+    async def end() -> int | None:
+        store = UserStore(database_url(settings()))
+        try:
+            await store.setup()
+            if await store.user(username) is None:
+                return None
+            return await store.end_sessions(username)
+        finally:
+            await store.close()
+
+    ended = asyncio.run(end())
+    if ended is None:
+        console.print(f"[red]✗ no user {username}[/red]")
+        raise typer.Exit(1)
+    console.print(f"✓ {username}: {ended} session(s) and token(s) ended")

@@ -1,7 +1,9 @@
-"""Sign-in and sign-out pages, the first password change, and the language switch."""
+"""Sign-in and sign-out pages, the password change, and the language switch."""
 
 from __future__ import annotations
 
+import re
+import secrets
 from datetime import timedelta
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -12,11 +14,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from api.deps import SESSION_COOKIE, ConfigDep, OfficeDep, UsersDep
 from api.errors import BoardError
 from api.i18n import language_of, word
-from api.signin import sign_in
+from api.signin import TooManyAttempts, checked_password, sign_in
 from api.web.render import CheckedForm, WebSession, page
 
 router = APIRouter(include_in_schema=False)
 YEAR = 365 * 24 * 3600
+PASSWORD_MIN_LENGTH = 10
+BOARD_PATH = re.compile(r"/(?![/\\])[^\\\x00-\x20\x7f]*")
+"""A path on this board: one leading slash, then no slash or backslash (browsers read `//x` and
+`/\\x` as another host), and no space or control character (browsers drop tabs and newlines)."""
 
 
 def same_origin(request: Request) -> None:
@@ -24,6 +30,33 @@ def same_origin(request: Request) -> None:
     origin = request.headers.get("origin")
     if origin and origin != "null" and urlsplit(origin).netloc != request.url.netloc:
         raise BoardError(403, "csrf", "Form from another site.", "Biểu mẫu từ trang khác.")
+
+
+def posted_here(request: Request) -> None:
+    """Refuse a signed-out form unless the browser says it was posted from this board.
+
+    Browsers send Origin with every form POST and Referer with same-origin requests (the board's
+    Referrer-Policy is same-origin); neither can be set by another site's page. A request naming
+    neither is refused too, since a forged one could strip both.
+    """
+    fetch_site = request.headers.get("sec-fetch-site")
+    origin = request.headers.get("origin") or request.headers.get("referer") or ""
+    if fetch_site not in (None, "same-origin") or urlsplit(origin).netloc != request.url.netloc:
+        raise BoardError(403, "csrf", "Form from another site.", "Biểu mẫu từ trang khác.")
+
+
+def board_path(request: Request, candidate: str | None) -> str | None:
+    """The candidate as a path and query on this board, or None when it leads elsewhere."""
+    if not candidate:
+        return None
+    parts = urlsplit(candidate)
+    if (parts.scheme or parts.netloc) and (
+        parts.scheme not in ("http", "https") or parts.netloc != request.url.netloc
+    ):
+        return None
+    if not BOARD_PATH.fullmatch(parts.path) or re.search(r"[\x00-\x20\x7f]", parts.query):
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 @router.get("/login")
@@ -41,15 +74,23 @@ async def login(
     username: Annotated[str, Form(max_length=100)],
     password: Annotated[str, Form(max_length=200)],
 ) -> Response:
-    """Check the password, open a server-side session and set its cookie."""
+    """Check the password, open a server-side session (ending this browser's previous one)."""
     same_origin(request)
     try:
         user = await sign_in(request, office, users, config, username, password, "password")
     except BoardError as refusal:
         key = "too_many" if refusal.status == 429 else "bad_login"
         text = word(key, language_of(request))
-        return page(request, "login.html", None, refusal.status, error=text, username=username)
-    token = await users.open_session(user, "web", timedelta(hours=config.session_hours))
+        answer = page(request, "login.html", None, refusal.status, error=text, username=username)
+        if isinstance(refusal, TooManyAttempts):
+            answer.headers["Retry-After"] = str(refusal.retry_after)
+        return answer
+    token = await users.open_session(
+        user,
+        "web",
+        timedelta(hours=config.session_hours),
+        replacing=request.cookies.get(SESSION_COOKIE),
+    )
     response = RedirectResponse("/password" if user.must_change else "/", status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
@@ -73,13 +114,28 @@ async def logout(request: Request, form: CheckedForm, users: UsersDep) -> Redire
 
 @router.post("/lang")
 async def switch_language(
-    request: Request, config: ConfigDep, to: Annotated[str, Form()] = "vi"
+    request: Request,
+    config: ConfigDep,
+    users: UsersDep,
+    to: Annotated[str, Form(max_length=2)] = "vi",
+    csrf: Annotated[str, Form(max_length=100)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "",
 ) -> RedirectResponse:
-    """Switch the board's language (a cookie; Vietnamese unless English is chosen)."""
-    back = request.headers.get("referer") or "/"
-    path = urlsplit(back)
-    target = (path.path or "/") + (f"?{path.query}" if path.query else "")
-    response = RedirectResponse(target, status_code=303)
+    """Switch the board's language (a cookie) and go back to the page, if it is the board's.
+
+    A signed-in user's form carries the session's CSRF token; a signed-out one (the sign-in
+    page) must come from this board by its Origin or Referer.
+    """
+    cookie = request.cookies.get(SESSION_COOKIE)
+    session = await users.session(cookie, "web") if cookie else None
+    if session is None:
+        posted_here(request)
+    elif not secrets.compare_digest(csrf.encode(), session.csrf.encode()):
+        raise BoardError(
+            403, "csrf", "The form has expired; please reload.", "Biểu mẫu đã hết hạn; tải lại."
+        )
+    target = board_path(request, next) or board_path(request, request.headers.get("referer"))
+    response = RedirectResponse(target or "/", status_code=303)
     response.set_cookie(
         "lang", "en" if to == "en" else "vi", max_age=YEAR, secure=config.secure_cookies,
         samesite="lax",
@@ -95,12 +151,33 @@ async def password_form(request: Request, session: WebSession) -> HTMLResponse:
 
 @router.post("/password", response_model=None)
 async def change_password(
-    request: Request, session: WebSession, form: CheckedForm, users: UsersDep
+    request: Request,
+    session: WebSession,
+    form: CheckedForm,
+    office: OfficeDep,
+    users: UsersDep,
+    config: ConfigDep,
 ) -> Response:
-    """Set the new password."""
+    """Set the new password once the current one is confirmed; end every other session."""
+    current = str(form.get("current") or "")
     password = str(form.get("password") or "")
-    if len(password) < 10:
-        text = word("new_password", language_of(request))
-        return page(request, "password.html", session, 422, error=text)
-    await users.change_password(session.user.username, password)
+    language = language_of(request)
+
+    def refuse(status: int, key: str) -> HTMLResponse:
+        return page(request, "password.html", session, status, error=word(key, language))
+
+    if len(password) < PASSWORD_MIN_LENGTH:
+        return refuse(422, "new_password")
+    if password == current:
+        return refuse(422, "same_password")
+    username = session.user.username
+    try:
+        await checked_password(request, office, users, config, username, current)
+    except TooManyAttempts as refusal:
+        answer = refuse(429, "too_many")
+        answer.headers["Retry-After"] = str(refusal.retry_after)
+        return answer
+    except BoardError:
+        return refuse(403, "wrong_current_password")
+    await users.change_password(username, password, keep=request.cookies.get(SESSION_COOKIE))
     return RedirectResponse("/", status_code=303)

@@ -13,6 +13,7 @@ from starlette.datastructures import FormData
 from api.deps import SESSION_COOKIE, Desk, OfficeDep, UsersDep, address_of, not_signed_in
 from api.errors import BoardError
 from api.i18n import ATTENDANCE, METRICS, ROLES, language_of, word
+from api.one_time import require_changed
 from api.users import Session
 from domain.labels import EVENTS, STAGES, label
 
@@ -27,11 +28,14 @@ TABLES = {
 
 
 async def web_session(request: Request, users: UsersDep) -> Session:
-    """The session of the board's cookie; without one the page redirects to sign-in."""
+    """The session of the board's cookie; without one the page redirects to sign-in, and while
+    the one-time password is unchanged every page but its change redirects there."""
     cookie = request.cookies.get(SESSION_COOKIE)
     session = await users.session(cookie, "web") if cookie else None
     if session is None:
         raise not_signed_in()
+    request.state.session = session  # an error page drawn later still knows who is signed in
+    require_changed(session, request.url.path)
     return session
 
 

@@ -44,8 +44,10 @@ async def test_every_page_renders(client: httpx.AsyncClient, auth: Auth, usernam
 
 
 async def test_the_language_switch(client: httpx.AsyncClient) -> None:
-    await web_sign_in(client, "clerk")
-    switched = await client.post("/lang", data={"to": "en"}, headers={"referer": "/forms/refer"})
+    csrf = await web_sign_in(client, "clerk")
+    switched = await client.post(
+        "/lang", data={"to": "en", "csrf": csrf}, headers={"referer": "/forms/refer"}
+    )
     assert switched.headers["location"] == "/forms/refer"
     page = await client.get("/forms/refer")
     assert '<html lang="en">' in page.text
