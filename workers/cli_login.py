@@ -15,6 +15,7 @@ import typer
 
 from api.config import BoardConfig
 from api.i18n import ROLES
+from api.signin import wait_seconds
 from api.users import UserPublic, UserStore
 from domain.errors import Refused, UnknownUnit
 from domain.labels import label
@@ -95,7 +96,11 @@ def _sign_in(liaison_office: LiaisonOffice, username: str, password: str) -> Use
     async def sign_in(store: UserStore) -> UserPublic:
         await store.setup()
         window = timedelta(seconds=LIMITS.login_window_seconds)
-        if await store.recent_failures(username, address, window) >= LIMITS.login_max_failures:
+        # The board's throttle: per (user name, address) pair, with growing waits.
+        wait = await store.attempt(
+            username, address, window, lambda n, since: wait_seconds(LIMITS, n, since)
+        )
+        if wait > 0:
             failed("rate_limited")
             raise TooManyAttempts(
                 "Too many failed sign-ins. Please try again in a few minutes.",
@@ -103,9 +108,9 @@ def _sign_in(liaison_office: LiaisonOffice, username: str, password: str) -> Use
             )
         user = await store.verify(username, password)
         if user is None:
-            await store.note_failure(username, address)
             failed("bad_credentials")
             raise BadCredentials("Wrong user name or password.", "Sai tên đăng nhập hoặc mật khẩu.")
+        await store.forgive(username, address)
         if user.must_change:
             failed("must_change")
             raise MustChangePassword(
