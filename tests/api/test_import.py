@@ -206,6 +206,7 @@ async def test_uploads_that_cannot_be_imported_are_refused_and_write_nothing(
             "members": ("members.csv", b"a\n1\n"),
             "history": ("members.csv", b"a\n1\n"),
         },
+        "a bidi override in the name": {"members": ("members\u202egpj.csv", b"a\n1\n")},
     }
     for case, upload in cases.items():
         data = {"csrf": csrf, "dry_run": "1"}

@@ -134,10 +134,7 @@ def _megabytes(n: int, language: str) -> str:
 
 
 def screen_xlsx(path: Path, limits: Limits = LIMITS) -> None:
-    """Refuse a workbook whose directory declares parts beyond the limits; nothing is inflated.
-
-    Cheap enough for the web process: it reads the zip's central directory only.
-    """
+    """Refuse a workbook whose directory declares parts beyond the limits (nothing inflated)."""
     try:
         with zipfile.ZipFile(path) as book:
             _check_declared(path, book.infolist(), limits)
@@ -173,8 +170,8 @@ def _check_declared(path: Path, parts: Iterable[zipfile.ZipInfo], limits: Limits
 
 
 def _measure_xlsx(path: Path, data: bytes, limits: Limits) -> None:
-    """Check the declared sizes, then inflate every part counting its bytes: none may hold more
-    than its header declares (so the caps checked on the headers bound the real work)."""
+    """Check the declared sizes, then inflate every part, none holding more than it declares."""
+    # So the caps checked on the headers bound the real work of parsing.
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as book:
             parts = book.infolist()
