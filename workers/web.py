@@ -17,11 +17,10 @@ from api.imports import ImportJobs
 from api.office import Office
 from api.reads_projections import ProjectionReads
 from api.users import UserStore
-from domain.calendar import business_date
 from workers.bootstrap import persistence_env
 from workers.embedded import database_url
 from workers.onboarding import start_in_background
-from workers.province.board_import import BoardImporter, write_templates
+from workers.province.board_import import BoardImports, write_templates
 from workers.settings import Settings, load_settings
 
 
@@ -63,13 +62,12 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None
             f"[cyan]{password}[/] (change it at first sign-in)"
         )
     console.print(f"Board: [link]http://{host}:{port}/[/link]  API docs: http://{host}:{port}/docs")
+    # Each run is a child process that builds its own office from the store's settings; the
+    # workflows of the members it imported are started here, by the web process, afterwards.
     imports = ImportJobs(
-        BoardImporter(
-            office,
-            lambda: business_date(datetime.now(UTC)),
-            lambda: start_in_background(settings, office, console.print),
-        ),
+        BoardImports(persistence_env(config.database_url)),
         templates=write_templates(Path(tempfile.mkdtemp(prefix="liaison-templates-"))),
+        after_import=lambda: start_in_background(settings, office, console.print),
     )
     app = create_app(office, ProjectionReads(config.database_url), users, config, imports)
     uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -6,14 +6,17 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from api.deps import Desk
 from api.errors import BoardError
 from api.i18n import language_of
 from api.imports import MAX_BYTES, ImportJob, ImportJobs, UploadRefused, safe_name
 from api.users import Session
 from api.web.forms import may_do
-from api.web.render import CheckedForm, WebSession, page
+from api.web.render import CheckedForm, WebDesk, WebSession, page
+from domain.errors import OutOfScope
 from domain.roles import Action
 
 router = APIRouter(prefix="/import", include_in_schema=False)
@@ -27,8 +30,10 @@ def _jobs(request: Request) -> ImportJobs:
 Jobs = Annotated[ImportJobs, Depends(_jobs)]
 
 
-def _may_import(session: Session) -> None:
+async def _may_import(session: Session, desk: Desk) -> None:
+    """Refuse, and put in the access trail, a role that does not import members."""
     if not may_do(session, Action.REGISTER_MEMBER):
+        await desk.refused("import", "import", OutOfScope.code)
         raise BoardError(
             403,
             "forbidden",
@@ -56,9 +61,11 @@ async def _upload(value: object, what: str, required: bool) -> tuple[str, bytes]
 
 
 @router.get("")
-async def import_form(request: Request, session: WebSession, jobs: Jobs) -> HTMLResponse:
+async def import_form(
+    request: Request, session: WebSession, desk: WebDesk, jobs: Jobs
+) -> HTMLResponse:
     """The upload form, with the templates to start from."""
-    _may_import(session)
+    await _may_import(session, desk)
     return page(request, "import.html", session, **_form_context(jobs))
 
 
@@ -74,13 +81,29 @@ async def template_file(session: WebSession, jobs: Jobs, name: str) -> FileRespo
     return FileResponse(jobs.templates / name, filename=name)
 
 
+def _refused(
+    request: Request, session: Session, jobs: ImportJobs, refused: UploadRefused
+) -> HTMLResponse:
+    """The form again, saying why nothing was started."""
+    return page(
+        request,
+        "import.html",
+        session,
+        refused.status,
+        error=refused.message(language_of(request)),
+        **_form_context(jobs),
+    )
+
+
 @router.post("")
 async def start_import(
-    request: Request, session: WebSession, jobs: Jobs, form: CheckedForm
+    request: Request, session: WebSession, desk: WebDesk, jobs: Jobs, form: CheckedForm
 ) -> Response:
     """Save the uploads and start a dry run (the default) or the import; show its progress."""
-    _may_import(session)
+    await _may_import(session, desk)
+    folder = None
     try:
+        jobs.admit(session.user.username)  # before the uploads are kept (checked again at start)
         members = await _upload(form.get("members"), "members", required=True)
         history = await _upload(form.get("history"), "history", required=False)
         assert members is not None
@@ -89,47 +112,45 @@ async def start_import(
                 "The history file must not be the members file.",
                 "Tệp lịch sử không được trùng tệp đảng viên.",
             )
-        folder = jobs.save([members, *([history] if history else [])])
-        job = jobs.start(
+        # Off the event loop: writing the files and starting the child take a moment.
+        folder = await run_in_threadpool(jobs.save, [members, *([history] if history else [])])
+        job = await run_in_threadpool(
+            jobs.start,
             session.user.username,
             session.user.actor,
             folder,
             members[0],
             history[0] if history else None,
-            dry_run=form.get("dry_run") is not None,
+            form.get("dry_run") is not None,
         )
     except UploadRefused as refused:
-        return page(
-            request,
-            "import.html",
-            session,
-            422,
-            error=refused.message(language_of(request)),
-            **_form_context(jobs),
-        )
+        if folder is not None:
+            jobs.discard(folder)
+        return _refused(request, session, jobs, refused)
     return RedirectResponse(f"/import/{job.job_id}", status_code=303)
 
 
-def _job_or_404(jobs: ImportJobs, job_id: str, session: Session) -> ImportJob:
+async def _job_or_404(jobs: ImportJobs, job_id: str, session: Session, desk: Desk) -> ImportJob:
+    """The user's own job; another's is answered exactly as one that does not exist."""
     job = jobs.get(job_id, session.user.username)
     if job is None:
-        raise BoardError(
-            404, "not_found", "No such import (or not yours).", "Không có lượt nhập này."
-        )
+        if jobs.exists(job_id):  # someone else's: a refusal for the trail, not for the answer
+            await desk.refused("import", f"import job {job_id}", OutOfScope.code)
+        raise BoardError(404, "not_found", "No such import.", "Không có lượt nhập này.")
     return job
 
 
 @router.get("/{job_id}")
 async def import_job(
-    request: Request, session: WebSession, jobs: Jobs, job_id: str
+    request: Request, session: WebSession, desk: WebDesk, jobs: Jobs, job_id: str
 ) -> HTMLResponse:
     """The run's progress (the page refreshes itself until it ends), then its report."""
-    _may_import(session)
-    job = _job_or_404(jobs, job_id, session)
-    context: dict[str, Any] = {"job": job, "outcome": job.outcome}
-    if job.outcome is not None:
-        context["problems"] = job.outcome.problems[:SHOWN]
-    return page(request, "import_job.html", session, **context)
+    await _may_import(session, desk)
+    view = jobs.view(await _job_or_404(jobs, job_id, session, desk))
+    problems = view.outcome.problems[:SHOWN] if view.outcome is not None else ()
+    return page(
+        request, "import_job.html", session, job=view, outcome=view.outcome, problems=problems
+    )
 
 
 SHOWN = 500
@@ -138,11 +159,12 @@ SHOWN = 500
 
 @router.post("/{job_id}/run")
 async def run_for_real(
-    request: Request, session: WebSession, jobs: Jobs, job_id: str, form: CheckedForm
+    request: Request, session: WebSession, desk: WebDesk, jobs: Jobs, job_id: str, form: CheckedForm
 ) -> Response:
     """Import the files a finished dry run checked (its invalid rows are left out)."""
-    _may_import(session)
-    checked = _job_or_404(jobs, job_id, session)
+    await _may_import(session, desk)
+    source = await _job_or_404(jobs, job_id, session, desk)
+    checked = jobs.view(source)
     if not (checked.dry_run and checked.outcome is not None):
         raise BoardError(
             409,
@@ -150,12 +172,16 @@ async def run_for_real(
             "Only a finished dry run can be imported.",
             "Chỉ nhập được sau khi kiểm tra xong.",
         )
-    job = jobs.start(
-        session.user.username,
-        session.user.actor,
-        checked.folder,
-        checked.members_name,
-        checked.history_name,
-        dry_run=False,
-    )
+    try:
+        job = await run_in_threadpool(
+            jobs.start,
+            session.user.username,
+            session.user.actor,
+            source.folder,
+            source.members_name,
+            source.history_name,
+            False,
+        )
+    except UploadRefused as refused:
+        return _refused(request, session, jobs, refused)
     return RedirectResponse(f"/import/{job.job_id}", status_code=303)

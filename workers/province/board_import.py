@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import date
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
 from pathlib import Path
+from uuid import uuid4
 
-from api.imports import ImportOutcome, ImportProblem, Progress, Words
-from domain.errors import Language
+from api.imports import ImportOutcome, ImportProblem, Progress, UploadRefused, Words
+from domain.calendar import business_date
+from domain.errors import Language, OutOfScope
 from domain.office import LiaisonOffice
 from domain.roles import Actor
 from workers.province import demo
 from workers.province.columns import TABLES, heading
 from workers.province.importer import Report, Source, import_records
-from workers.province.reader import Parsed, read
-from workers.province.records import HISTORY, MEMBERS, Problem
+from workers.province.reader import LIMITS, Limits, Parsed, read, screen_xlsx
+from workers.province.records import HISTORY, MEMBERS, Problem, RowError
 from workers.province.writer import write_csv, write_xlsx
+
+AUDITED_ROWS = 20
+"""Row numbers named in the one access record of a run's rows outside the importer's scope."""
 
 
 def import_parsed(
@@ -42,19 +48,50 @@ def import_parsed(
     report.members += len(
         {(p.where.table, p.where.row) for p in parsed.problems if p.where.table == "members"}
     )
+    audit_outside(office, report, name, actor, today)
     return report
 
 
-class BoardImporter:
-    """Reads an uploaded file and imports it; after a real import, starts the new workflows."""
+def audit_outside(office: LiaisonOffice, report: Report, name: str, actor: Actor, on: date) -> None:
+    """One access record for a run's rows outside the actor's scope: how many, and which rows.
 
-    def __init__(
-        self,
-        office: LiaisonOffice,
-        today: Callable[[], date],
-        after_import: Callable[[], object] | None = None,
-    ) -> None:
-        self.office, self.today, self.after_import = office, today, after_import
+    Only the file's name and row numbers: the units behind those rows stay unnamed.
+    """
+    rows = sorted({(p.where.table, p.where.row) for p in report.problems if p.code == _OUTSIDE})
+    if not rows:
+        return
+    named: dict[str, list[str]] = {}
+    for table, row in rows[:AUDITED_ROWS]:
+        named.setdefault(table, []).append(str(row))
+    listed = "; ".join(f"{table} {', '.join(numbers)}" for table, numbers in named.items())
+    more = f" (+{len(rows) - AUDITED_ROWS})" if len(rows) > AUDITED_ROWS else ""
+    target = f"{name}: {len(rows)} rows: {listed}{more}"
+    office.record_permission_refusal(uuid4(), actor, on, "import", target, _OUTSIDE)
+
+
+_OUTSIDE = OutOfScope.code
+
+
+@dataclass(frozen=True)
+class BoardImports:
+    """The board's import port: what a child process needs to build the office and import.
+
+    Plain data, so that the web process can hand it to a child it starts (`api.imports`); the
+    child opens its own connections to the store.
+    """
+
+    env: Mapping[str, str]
+    today: date | None = None
+    """The business date of every run (tests); by default today's, by the clock."""
+    limits: Limits = field(default=LIMITS)
+
+    def screen(self, members: Path, history: Path | None) -> None:
+        """Refuse, in the web process, a workbook whose directory is beyond the limits."""
+        if members.suffix.lower() == ".xlsx":
+            try:
+                screen_xlsx(members, self.limits)
+            except RowError as error:
+                raise UploadRefused(error.problem.en, error.problem.vi) from None
 
     def __call__(
         self,
@@ -65,20 +102,28 @@ class BoardImporter:
         progress: Progress,
     ) -> ImportOutcome:
         """The import's outcome in the board's terms (bad rows are its problems, not errors)."""
-        parsed = read(members, history)
-        total = len(parsed.records)
-        progress(0, total, 0)
-        report = import_parsed(
-            self.office,
-            parsed,
-            members.name,
-            actor,
-            self.today(),
-            dry_run=dry_run,
-            progress=lambda done, events: progress(done, total, events),
+        today = self.today or business_date(datetime.now(UTC))
+        clock: Callable[[], datetime] = (
+            (lambda: datetime.combine(today, time(9), UTC))
+            if self.today
+            else (lambda: datetime.now(UTC))
         )
-        if not dry_run and report.valid and self.after_import is not None:
-            self.after_import()
+        office = LiaisonOffice(env=dict(self.env), clock=clock)
+        try:
+            parsed = read(members, history, self.limits)
+            total = len(parsed.records)
+            progress(0, total, 0)
+            report = import_parsed(
+                office,
+                parsed,
+                members.name,
+                actor,
+                today,
+                dry_run=dry_run,
+                progress=lambda done, events: progress(done, total, events),
+            )
+        finally:
+            office.close()
         problems = tuple(_problem(p) for p in report.problems)
         return ImportOutcome(
             report.members,

@@ -95,19 +95,50 @@ def _grade_rank(code: str) -> int:
     return GRADE_ORDER.index(code) if code in GRADE_ORDER else len(GRADE_ORDER)
 
 
-def write_table(rows: Sequence[Sequence[Cell]], path: Path, title: str) -> None:
-    """Rows to `path`: XLSX (one sheet) or CSV (UTF-8 with BOM, as Excel opens it), by suffix."""
-    if path.suffix.lower() == ".xlsx":
-        import openpyxl  # type: ignore[import-untyped]
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What a spreadsheet may take for the start of a formula in a text cell (OWASP, CSV injection)."""
 
-        book = openpyxl.Workbook(write_only=True)
-        sheet = book.create_sheet(title[:31])
-        for row in rows:
-            sheet.append(list(row))
-        book.save(path)
+
+def inert(value: Cell) -> Cell:
+    """A text cell a spreadsheet will show as text: one starting like a formula gets a quote."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def write_table(rows: Sequence[Sequence[Cell]], path: Path, title: str) -> None:
+    """Rows to `path`: XLSX (one sheet) or CSV (UTF-8 with BOM, as Excel opens it), by suffix.
+
+    No text is ever a formula: names and other data come from users (a member named
+    `=HYPERLINK(…)` stays that text), in CSV by a leading quote, in XLSX as a text cell.
+    """
+    if path.suffix.lower() == ".xlsx":
+        _write_xlsx(rows, path, title)
         return
     with path.open("w", newline="", encoding="utf-8-sig") as out:
-        csv.writer(out).writerows(rows)
+        csv.writer(out).writerows([inert(v) for v in row] for row in rows)
+
+
+def _write_xlsx(rows: Sequence[Sequence[Cell]], path: Path, title: str) -> None:
+    import openpyxl  # type: ignore[import-untyped]
+    from openpyxl.cell import WriteOnlyCell  # type: ignore[import-untyped]
+
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet(title[:31])
+    for row in rows:
+        cells: list[Any] = []
+        for value in row:
+            if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+                # openpyxl stores any string starting with "=" as a formula: force a text cell,
+                # marked as Excel marks a typed leading quote, so editing it keeps it text.
+                cell = WriteOnlyCell(sheet, value)
+                cell.data_type = "s"
+                cell.quotePrefix = True
+                cells.append(cell)
+            else:
+                cells.append(value)
+        sheet.append(cells)
+    book.save(path)
 
 
 async def export_statistics(url: str, period: Period, path: Path, language: str) -> dict[str, Any]:

@@ -3,23 +3,36 @@
 from __future__ import annotations
 
 import gc
+import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import BaseAggregate
 from eventsourcing.persistence import StoredEvent
+from eventsourcing.utils import get_topic
+from psycopg import sql
 
 from domain.imported import as_importer
+from domain.member import LiaisonOpened, MemberRegistered
 from domain.office import LiaisonOffice
 from domain.registry import CommandReceipt
-from domain.roles import Actor
+from domain.roles import Action, Actor, may
 from workers.province import pool
 from workers.province.builder import IMPORT_NAMESPACE, Context, Meetings
-from workers.province.bulk import BulkWriter, DifferentHistory, Pipeline, fresh, new_events
-from workers.province.records import MEMBERS, MemberRecord, Problem, Where
+from workers.province.bulk import (
+    BulkWriter,
+    DifferentHistory,
+    Pipeline,
+    Stored,
+    fresh,
+    new_events,
+)
+from workers.province.pool import Outcome
+from workers.province.records import MEMBERS, MemberRecord, Problem, RowError, Where
 
 Progress = Callable[[int, int], None]
 """Called with (members done, events written or, in a dry run, to be written)."""
@@ -99,6 +112,9 @@ def import_records(
             ok = [o for o in outcomes if o.problem is None]
             report.problems.extend(o.problem for o in outcomes if o.problem is not None)
             stored = writer.stored([e.aggregate_id for o in ok for e in o.encoded])
+            elsewhere = _registered_elsewhere(writer, ctx, ok, stored)
+            report.problems.extend(_outside(o.record) for o in ok if id(o) in elsewhere)
+            ok = [o for o in ok if id(o) not in elsewhere]
             if ok and pipeline is not None and not adopted:
                 office.adopt_namespace(ctx.namespace)  # the ids written are derived in it
                 adopted = True
@@ -153,6 +169,42 @@ def _write_all(
             except DifferentHistory:
                 continue  # a meeting already recorded with other attendance stays as it is
             _send(pipeline, rows, report)
+
+
+_WORKPLACE_TOPICS = [get_topic(MemberRegistered), get_topic(LiaisonOpened)]
+
+
+def _registered_elsewhere(
+    writer: BulkWriter, ctx: Context, outcomes: Sequence[Outcome], stored: dict[UUID, Stored]
+) -> set[int]:
+    """The outcomes (by id) whose member the store holds at a workplace outside the scope."""
+    # The build checked the units the file names; a member already stored is checked where the
+    # store has it, or a file could add steps to another subtree's member by naming its card.
+    # A member's aggregates come first in its outcome (the build's order: member, liaisons).
+    members = {o.encoded[0].aggregate_id: o for o in outcomes if o.encoded}
+    known = [member_id for member_id in members if member_id in stored]
+    if not known:
+        return set()
+    recorder: Any = writer.office.recorder
+    statement = sql.SQL(
+        "SELECT DISTINCT ON (originator_id) originator_id, state FROM {}"
+        " WHERE originator_id = ANY(%s) AND topic = ANY(%s)"
+        " ORDER BY originator_id, originator_version DESC"
+    ).format(sql.Identifier(writer.datastore.schema, recorder.events_table_name))
+    with writer.connection() as conn, conn.cursor() as cur:
+        cur.execute(statement, (known, _WORKPLACE_TOPICS))
+        rows = cur.fetchall()
+    out: set[int] = set()
+    for r in rows:
+        workplace = json.loads(bytes(r["state"]))["workplace_unit_id"]
+        if not may(ctx.actor, Action.REGISTER_MEMBER, workplace, ctx.tree, ctx.today):
+            out.add(id(members[r["originator_id"]]))
+    return out
+
+
+def _outside(record: MemberRecord) -> Problem:
+    where = Where(MEMBERS, record.row, "party_card_number", record.party_card_number)
+    return RowError.out_of_scope(where).problem
 
 
 def _different(record: MemberRecord) -> Problem:

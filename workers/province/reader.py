@@ -1,13 +1,21 @@
-"""Read a board's CSV or XLSX into member records, reporting every cell that cannot be read."""
+"""Read a board's CSV or XLSX into member records, reporting every cell that cannot be read.
+
+A file is read within limits (`Limits`): a workbook's parts are measured before it is parsed (a
+zip bomb is refused by its directory, a part that holds more than it declares by a counted read),
+and every table stops at its row and column caps, so a file costs time and memory in proportion
+to what a real province's file needs.
+"""
 
 from __future__ import annotations
 
+import copy
 import csv
 import hashlib
 import io
 import zipfile
+import zlib
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -19,6 +27,33 @@ from workers.province.cells import Cells, fact, member
 from workers.province.records import HISTORY, MEMBERS, MemberRecord, Problem, RowError, Where
 
 Row = dict[str, str]
+MiB = 2**20
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one import reads at most; beyond any of these the whole file is refused."""
+
+    members_rows: int = 200_000
+    """Rows of the members table, header included (twice a 100,000-member province)."""
+    history_rows: int = 2_000_000
+    """Rows of the history table (a 100,000-member province with ten years has about 1,300,000)."""
+    columns: int = 50
+    """Columns with a value in any row (the template has 15)."""
+    xlsx_bytes: int = 1024 * MiB
+    """A workbook's parts uncompressed, all together: a 100,000-member province with ten years of
+    history is about 900 MB of sheet XML in the template's own layout (and 76 MB zipped)."""
+    ratio: int = 100
+    """Uncompressed to compressed size of any part above `ratio_from` (the template's sheets are
+    9–12:1; a zip bomb's are several hundred)."""
+    ratio_from: int = MiB
+
+    def rows(self, table: str) -> int:
+        """The row cap of a table."""
+        return self.members_rows if table == MEMBERS else self.history_rows
+
+
+LIMITS = Limits()
 
 
 @dataclass
@@ -34,11 +69,11 @@ def _file_problem(path: Path, en: str, vi: str) -> Problem:
     return Problem(Where(MEMBERS, 0, "", path.name), en, vi)
 
 
-def read(members: Path, history: Path | None = None) -> Parsed:
+def read(members: Path, history: Path | None = None, limits: Limits = LIMITS) -> Parsed:
     """Parse an XLSX (two sheets) or CSV members file with an optional CSV history file."""
     parsed = Parsed(digest=_digest(members, history))
     try:
-        tables = _tables(members, history)
+        tables = _tables(members, history, limits)
     except RowError as error:
         parsed.problems.append(error.problem)
         return parsed
@@ -57,27 +92,161 @@ def _digest(*paths: Path | None) -> str:
     return h.hexdigest()
 
 
-def _tables(members: Path, history: Path | None) -> dict[str, list[list[Any]]]:
+def _tables(members: Path, history: Path | None, limits: Limits) -> dict[str, list[list[Any]]]:
     data = members.read_bytes()
     if members.suffix.lower() == ".xlsx":
         if not data.startswith(b"PK"):
             raise RowError(
                 Where(MEMBERS, 0, "", members.name), "Not an XLSX file.", "Không phải tệp XLSX."
             )
-        return _xlsx(members, data)
+        _measure_xlsx(members, data, limits)
+        return _xlsx(members, data, limits)
     if members.suffix.lower() != ".csv":
         raise RowError(
             Where(MEMBERS, 0, "", members.name),
             "Only .csv and .xlsx files can be imported.",
             "Chỉ nhập được tệp .csv và .xlsx.",
         )
-    out = {MEMBERS: _csv(members, data)}
+    out = {MEMBERS: _csv(members, data, MEMBERS, limits)}
     if history is not None:
-        out[HISTORY] = _csv(history, history.read_bytes())
+        out[HISTORY] = _csv(history, history.read_bytes(), HISTORY, limits)
     return out
 
 
-def _csv(path: Path, data: bytes) -> list[list[Any]]:
+def _damaged(path: Path) -> RowError:
+    return RowError(
+        Where(MEMBERS, 0, "", path.name), "The XLSX file is damaged.", "Tệp XLSX bị hỏng."
+    )
+
+
+def _oversized(path: Path, en: str, vi: str) -> RowError:
+    return RowError(Where(MEMBERS, 0, "", path.name), en, vi)
+
+
+def _number(n: int | float, language: str) -> str:
+    """A whole number with thousands grouped as the language writes them (1,024 / 1.024)."""
+    grouped = f"{n:,.0f}"
+    return grouped if language == "en" else grouped.replace(",", ".")
+
+
+def _megabytes(n: int, language: str) -> str:
+    return f"{_number(n / MiB, language)} MB"
+
+
+def screen_xlsx(path: Path, limits: Limits = LIMITS) -> None:
+    """Refuse a workbook whose directory declares parts beyond the limits (nothing inflated)."""
+    try:
+        with zipfile.ZipFile(path) as book:
+            _check_declared(path, book.infolist(), limits)
+    except zipfile.BadZipFile:
+        raise _damaged(path) from None
+
+
+def _check_declared(path: Path, parts: Iterable[zipfile.ZipInfo], limits: Limits) -> None:
+    total = 0
+    for part in parts:
+        total += part.file_size
+        if total > limits.xlsx_bytes:
+            raise _oversized(
+                path,
+                f"The workbook expands to more than {_megabytes(limits.xlsx_bytes, 'en')}"
+                " (the most a province's file needs); it is not read.",
+                f"Tệp XLSX giải nén ra hơn {_megabytes(limits.xlsx_bytes, 'vi')} (mức tối đa"
+                " của tệp một tỉnh); tệp không được đọc.",
+            )
+        if part.file_size > limits.ratio_from and (
+            part.file_size > limits.ratio * max(part.compress_size, 1)
+        ):
+            ratio = part.file_size // max(part.compress_size, 1)
+            raise _oversized(
+                path,
+                f"The part '{part.filename}' of the workbook expands {_number(ratio, 'en')}:1"
+                f" (to {_megabytes(part.file_size, 'en')}), beyond the {limits.ratio}:1 of a"
+                " real spreadsheet; it is not read.",
+                f"Thành phần '{part.filename}' của tệp XLSX giãn nở {_number(ratio, 'vi')}:1"
+                f" (thành {_megabytes(part.file_size, 'vi')}), vượt mức {limits.ratio}:1 của"
+                " bảng tính thật; tệp không được đọc.",
+            )
+
+
+def _measure_xlsx(path: Path, data: bytes, limits: Limits) -> None:
+    """Check the declared sizes, then inflate every part, none holding more than it declares."""
+    # So the caps checked on the headers bound the real work of parsing.
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as book:
+            parts = book.infolist()
+            _check_declared(path, parts, limits)
+            for part in parts:
+                _count(path, book, part)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError, EOFError):
+        raise _damaged(path) from None
+    except zlib.error:
+        raise _damaged(path) from None
+
+
+def _count(path: Path, book: zipfile.ZipFile, part: zipfile.ZipInfo) -> None:
+    """Inflate one part, refusing it as soon as it yields more than its header declares."""
+    # zipfile stops a part at its declared size (then fails its checksum): let it run two chunks
+    # further, so that the excess is seen and named here before the checksum is checked.
+    probe = copy.copy(part)
+    probe.file_size = part.file_size + 2 * MiB + 1
+    held = 0
+    with book.open(probe) as stream:
+        while chunk := stream.read(MiB):
+            held += len(chunk)
+            if held > part.file_size:
+                raise _oversized(
+                    path,
+                    f"The part '{part.filename}' of the workbook holds more than the"
+                    f" {_number(part.file_size, 'en')} bytes it declares; it is not read.",
+                    f"Thành phần '{part.filename}' của tệp XLSX chứa nhiều hơn"
+                    f" {_number(part.file_size, 'vi')} byte như nó khai; tệp không được đọc.",
+                )
+
+
+def _too_many_rows(path: Path, table: str, limits: Limits) -> RowError:
+    cap = limits.rows(table)
+    return RowError(
+        Where(table, cap + 1, "", path.name),
+        f"The {_TABLE_EN[table]} table has more than {_number(cap, 'en')} rows; split the file.",
+        f"Bảng {_TABLE_VI[table]} có hơn {_number(cap, 'vi')} dòng; hãy tách tệp.",
+    )
+
+
+def _too_many_columns(path: Path, table: str, row: int, limits: Limits) -> RowError:
+    return RowError(
+        Where(table, row, "", path.name),
+        f"Row {row} has a value beyond column {limits.columns}; at most {limits.columns} columns"
+        " are read.",
+        f"Dòng {row} có dữ liệu ngoài cột {limits.columns}; chỉ đọc tối đa {limits.columns} cột.",
+    )
+
+
+_TABLE_EN = {MEMBERS: "members", HISTORY: "history"}
+_TABLE_VI = {MEMBERS: "đảng viên", HISTORY: "lịch sử"}
+
+
+def _capped(
+    path: Path, table: str, rows: Iterable[Iterable[Any]], limits: Limits
+) -> list[list[Any]]:
+    """The rows that hold a value, each cut to the column cap; refuse beyond either cap."""
+    out: list[list[Any]] = []
+    cap = limits.rows(table)
+    for n, row in enumerate(rows, start=1):  # empty rows count: they cost reading too
+        if n > cap:
+            raise _too_many_rows(path, table, limits)
+        values = list(row)
+        if len(values) > limits.columns:
+            beyond = values[limits.columns :]
+            if beyond.count(None) + beyond.count("") != len(beyond):  # counted in C: rows are many
+                raise _too_many_columns(path, table, n, limits)
+            del values[limits.columns :]
+        if any(v not in (None, "") and not (isinstance(v, str) and not v.strip()) for v in values):
+            out.append(values)
+    return out
+
+
+def _csv(path: Path, data: bytes, table: str, limits: Limits) -> list[list[Any]]:
     if data.startswith(b"PK") or b"\x00" in data[:4096]:
         raise RowError(
             Where(MEMBERS, 0, "", path.name),
@@ -92,19 +261,30 @@ def _csv(path: Path, data: bytes) -> list[list[Any]]:
             f"The file is not UTF-8 text (byte {error.start}); save it as CSV UTF-8.",
             f"Tệp không phải văn bản UTF-8 (byte {error.start}); hãy lưu dạng CSV UTF-8.",
         ) from None
-    dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t") if text.strip() else csv.excel
-    return [row for row in csv.reader(io.StringIO(text), dialect) if any(v.strip() for v in row)]
+    dialect: type[csv.Dialect] = csv.excel
+    if text.strip():
+        try:
+            dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+        except csv.Error:  # one column, or nothing to tell the delimiter by
+            dialect = csv.excel
+    reader = csv.reader(io.StringIO(text), dialect)
+    try:
+        return _capped(path, table, reader, limits)
+    except csv.Error as error:
+        raise RowError(
+            Where(table, reader.line_num, "", path.name),
+            f"Line {reader.line_num} cannot be read as CSV ({error}).",
+            f"Dòng {reader.line_num} không đọc được dạng CSV.",
+        ) from None
 
 
-def _xlsx(path: Path, data: bytes) -> dict[str, list[list[Any]]]:
+def _xlsx(path: Path, data: bytes, limits: Limits) -> dict[str, list[list[Any]]]:
     import openpyxl  # type: ignore[import-untyped]
 
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError):
-        raise RowError(
-            Where(MEMBERS, 0, "", path.name), "The XLSX file is damaged.", "Tệp XLSX bị hỏng."
-        ) from None
+        raise _damaged(path) from None
     out: dict[str, list[list[Any]]] = {}
     names = {fold(n): n for n in book.sheetnames}
     for table, (vi, en) in c.SHEETS.items():
@@ -114,8 +294,14 @@ def _xlsx(path: Path, data: bytes) -> dict[str, list[list[Any]]]:
             or (book.sheetnames[0] if table == MEMBERS else None)
         )
         if sheet is not None:
+            # Each row as wide as its own last cell, never as the sheet's declared dimension,
+            # which a file may set to 16,384 columns to make every row that wide.
+            book[sheet].reset_dimensions()
             rows = book[sheet].iter_rows(values_only=True)
-            out[table] = [list(r) for r in rows if any(v not in (None, "") for v in r)]
+            try:
+                out[table] = _capped(path, table, rows, limits)
+            except (zipfile.BadZipFile, KeyError, OSError, ValueError, SyntaxError):
+                raise _damaged(path) from None  # SyntaxError: the sheet's XML is malformed
     return out
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from domain.errors import Language, Refused
+from domain.errors import Language, OutOfScope, Refused
 
 MEMBERS, HISTORY = "members", "history"
 """The two tables of an import: one row per member, one row per past fact."""
@@ -23,11 +23,12 @@ class Where:
 
 @dataclass(frozen=True)
 class Problem:
-    """One reason a row cannot be imported, in both languages."""
+    """One reason a row cannot be imported, in both languages, with the refusal's code if any."""
 
     where: Where
     en: str
     vi: str
+    code: str = ""
 
     def message(self, language: Language) -> str:
         """The reason in the user's language."""
@@ -37,14 +38,28 @@ class Problem:
 class RowError(Exception):
     """A row is refused; carries where and why (from a domain refusal or the file itself)."""
 
-    def __init__(self, where: Where, en: str, vi: str) -> None:
+    def __init__(self, where: Where, en: str, vi: str, code: str = "") -> None:
         super().__init__(en)
-        self.problem = Problem(where, en, vi)
+        self.problem = Problem(where, en, vi, code)
 
     @classmethod
     def refused(cls, where: Where, refusal: Refused) -> RowError:
         """Wrap a domain refusal with the cell it came from."""
-        return cls(where, refusal.en, refusal.vi)
+        if isinstance(refusal, OutOfScope):
+            return cls.out_of_scope(where)
+        return cls(where, refusal.en, refusal.vi, refusal.code)
+
+    @classmethod
+    def out_of_scope(cls, where: Where) -> RowError:
+        """A row outside the importer's subtree, said without naming anything the file did not."""
+        # The domain's own message names the units concerned as the tree has them (a successor
+        # after a merger, say); the file's cell is named by `where`, which is all the user wrote.
+        return cls(
+            where,
+            "This row lies outside what your role and organisation cover; nothing was written.",
+            "Dòng này nằm ngoài phạm vi vai trò và đơn vị của bạn; không ghi gì.",
+            OutOfScope.code,
+        )
 
 
 @dataclass(frozen=True)
