@@ -46,6 +46,17 @@ class PermissionRefused(Recorded, Creation):
         aggregate.kind = "permission_refused"
 
 
+class AccountChanged(Recorded, Creation):
+    """Tài khoản: a password was changed or a user's sessions ended, and by whom."""
+
+    username: str
+    change: str
+    """`password_changed` or `sessions_ended`."""
+
+    def apply(self, aggregate: Any) -> None:
+        aggregate.kind = "account_changed"
+
+
 class MaintenanceRun(Creation):
     """Bảo trì: a server operator ran a maintenance command on the server, as no board user.
 
@@ -104,6 +115,15 @@ class AccessRecord(BaseAggregate[UUID]):
             target=target,
             code=code,
             **stamp.fields(),
+        )
+
+    @classmethod
+    def account_changed(
+        cls, record_id: UUID, stamp: Stamp, username: str, change: str
+    ) -> AccessRecord:
+        """Record a change to a user's account (its password, its sessions)."""
+        return cls._create(
+            AccountChanged, id=record_id, username=username, change=change, **stamp.fields()
         )
 
     @classmethod

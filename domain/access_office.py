@@ -38,6 +38,13 @@ class AccessDesk(Queries):
         stamp = self._access_stamp(record_id, actor, on)
         self.save(AccessRecord.permission_refused(record_id, stamp, action, target[:500], code))
 
+    def record_account_change(
+        self, record_id: UUID, actor: Actor, on: date, username: str, change: str
+    ) -> None:
+        """Someone changed a user's account: `password_changed` or `sessions_ended`."""
+        stamp = self._access_stamp(record_id, actor, on)
+        self.save(AccessRecord.account_changed(record_id, stamp, username[:100], change))
+
     def record_maintenance(
         self, record_id: UUID, operator: str, on: date, command: str, detail: str
     ) -> None:

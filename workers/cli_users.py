@@ -9,7 +9,7 @@ import typer
 
 from api.users import UserStore, one_time_password
 from domain.roles import Role
-from workers.cli_support import app, console, settings
+from workers.cli_support import app, console, operator_ran, settings
 from workers.embedded import database_url
 
 users_app = typer.Typer(help="Board users: sign-in names, roles and units.", no_args_is_help=True)
@@ -36,6 +36,7 @@ def add(
         await store.close()
 
     asyncio.run(create())
+    operator_ran("users add", f"{username} {role.value} {unit}")
     console.print(f"✓ {username} ({role.value}, {unit})")
     if password is None:
         console.print(f"  one-time password: [cyan]{chosen}[/] (to change at first sign-in)")
@@ -59,4 +60,5 @@ def revoke(username: Annotated[str, typer.Argument(help="Sign-in name")]) -> Non
     if ended is None:
         console.print(f"[red]✗ no user {username}[/red]")
         raise typer.Exit(1)
+    operator_ran("users revoke", username)
     console.print(f"✓ {username}: {ended} session(s) and token(s) ended")

@@ -7,15 +7,18 @@ import secrets
 from datetime import timedelta
 from typing import Annotated
 from urllib.parse import urlsplit
+from uuid import uuid4
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import SESSION_COOKIE, ConfigDep, OfficeDep, UsersDep
 from api.errors import BoardError
 from api.i18n import language_of, word
 from api.signin import TooManyAttempts, checked_password, sign_in
 from api.web.render import CheckedForm, WebSession, page
+from domain.calendar import business_date
 
 router = APIRouter(include_in_schema=False)
 YEAR = 365 * 24 * 3600
@@ -180,4 +183,8 @@ async def change_password(
     except BoardError:
         return refuse(403, "wrong_current_password")
     await users.change_password(username, password, keep=request.cookies.get(SESSION_COOKIE))
+    await run_in_threadpool(
+        office.record_account_change,
+        uuid4(), session.user.actor, business_date(office.clock()), username, "password_changed",
+    )  # fmt: skip
     return RedirectResponse("/", status_code=303)

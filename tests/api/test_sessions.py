@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from api.office import Office
 from api.users import UserStore
+from domain.access import AccountChanged
 from domain.roles import Role
 from tests.api.conftest import PASSWORD, Auth, body
 from tests.api.test_signin import topics, web_sign_in
@@ -100,7 +101,7 @@ async def test_a_bearer_token_is_refused_while_its_user_must_change_the_password
 
 
 async def test_a_password_change_needs_the_current_password_and_ends_every_other_session(
-    app: FastAPI, client: httpx.AsyncClient, auth: Auth, users: UserStore
+    app: FastAPI, client: httpx.AsyncClient, auth: Auth, users: UserStore, office: Office
 ) -> None:
     token = await auth("clerk")
     transport = httpx.ASGITransport(app=app)
@@ -127,6 +128,23 @@ async def test_a_password_change_needs_the_current_password_and_ends_every_other
         assert (await client.get("/api/me")).status_code == 200  # this session stays
         assert (await other.get("/api/me")).status_code == 401  # the other browser's ended
         assert (await client.get("/api/me", headers=token)).status_code == 401  # and the token
+    # The trail says who changed whose password (once: the refused attempts changed nothing).
+    [change] = account_changes(office)
+    assert (change.actor.id, change.username, change.change) == (
+        "clerk",
+        "clerk",
+        "password_changed",
+    )
+
+
+def account_changes(office: Office) -> list[AccountChanged]:
+    """The account changes the store holds, oldest first."""
+    found = office.recorder.select_notifications(start=None, limit=100_000)
+    return [
+        office.mapper.to_domain_event(n)  # type: ignore[misc]
+        for n in found
+        if n.topic.endswith(":AccountChanged")
+    ]
 
 
 async def test_signing_in_again_ends_the_previous_session_of_that_browser(
@@ -164,8 +182,11 @@ async def test_an_administrator_ends_the_sessions_of_a_user_in_their_subtree_onl
     assert (await client.get("/api/me", headers=clerk)).status_code == 200
     assert (await client.get("/api/me")).status_code == 200
 
+    assert account_changes(office) == []
     ended = await client.post("/api/users/clerk/revoke-sessions", headers=await auth("admin"))
     assert ended.status_code == 204
+    [change] = account_changes(office)
+    assert (change.actor.id, change.username, change.change) == ("admin", "clerk", "sessions_ended")
     assert (await client.get("/api/me", headers=clerk)).status_code == 401
     assert (await client.get("/api/me")).status_code == 401
     assert (await client.get("/api/me", headers=await auth("admin"))).status_code == 200

@@ -1,0 +1,123 @@
+"""Every operation of the API answered for real at least once, in one year's story (issue 11).
+
+The fuzzing in `test_schema.py` mostly meets refusals (an unknown id, a malformed body); this walks
+each operation the schema lists with a request that must succeed, so that no operation is only
+ever tested failing. A new operation fails `test_every_operation_is_walked` until it is added.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, cast
+
+import httpx
+
+from api.app import create_app
+from api.config import BoardConfig
+from api.office import Office
+from tests.api.conftest import PASSWORD, Auth, body
+from tests.integration import province as p
+
+SPEC = create_app(
+    cast(Any, None), cast(Any, None), cast(Any, None), BoardConfig(database_url="postgresql://x")
+).openapi()
+OPERATIONS = {(m.upper(), path) for path, ops in SPEC["paths"].items() for m in ops}
+
+
+async def test_every_operation_is_walked(
+    client: httpx.AsyncClient, auth: Auth, office: Office
+) -> None:
+    walked: set[tuple[str, str]] = set()
+    supervisor, admin = await auth("supervisor"), await auth("admin")
+
+    async def call(
+        method: str, template: str, headers: dict[str, str], json: Any = None, **path: str
+    ) -> Any:
+        response = await client.request(method, template.format(**path), json=json, headers=headers)
+        assert response.status_code in (200, 204), (method, template, response.text)
+        walked.add((method, template))
+        return response.json() if response.status_code == 200 else None
+
+    async def command(verb: str, day: date = p.TODAY, **fields: Any) -> Any:
+        return await call("POST", f"/api/commands/{verb}", supervisor, body(day, **fields))
+
+    def registered(n: int) -> dict[str, Any]:
+        return {
+            "name": f"Đảng viên {n}", "birth_date": "1980-01-01",
+            "party_card_number": p.party_card(n), "workplace_unit_id": p.WORKPLACE,
+        }  # fmt: skip
+
+    # Members: registered, moved, exempted and back, referred and received.
+    moved = (await command("register-member", **registered(1)))["member_id"]
+    await command("transfer-member", member_id=moved, workplace_unit_id="W2")
+    exempt = (await command("register-member", **registered(2)))["member_id"]
+    await command("exempt-from-introduction", member_id=exempt, reason="secret_mission")
+    await command("lift-introduction-exemption", member_id=exempt)
+    member = (await command("register-member", **registered(3)))["member_id"]
+    liaison = (
+        await command("refer", member_id=member, referral={"residence_commune_id": p.COMMUNE})
+    )["liaison_id"]
+    await command("receive-at-commune", liaison_id=liaison, cell_id=p.CELL)
+    await command("receive-at-cell", liaison_id=liaison)
+    # The year: a meeting, the assessment confirmed and reported, a request answered, a proposal.
+    attendance = [{"liaison_id": liaison, "attendance": "present"}]
+    await command("record-meeting", cell_id=p.CELL, attendance=attendance)
+    grade = {"grade": "fulfilled_well", "front_committee_representative": "Lê Văn Hai"}
+    await command("assess", liaison_id=liaison, year=p.YEAR, **grade)
+    await command("confirm-assessment", liaison_id=liaison, year=p.YEAR)
+    await command("report-back", liaison_id=liaison, year=p.YEAR)
+    request = (await command("request-assessment", liaison_id=liaison, purpose="planning"))[
+        "request_id"
+    ]
+    await command(
+        "provide-assessment", liaison_id=liaison, request_id=request, grade="fulfilled_well"
+    )
+    await command("propose", liaison_id=liaison, kind="commendation", comment="Gương mẫu")
+    await command("exempt-from-activities", liaison_id=liaison, reason="travelling")
+    await command("lift-activities-exemption", liaison_id=liaison)
+    # Another member's referral left unreceived: escalated, then resolved by the superior.
+    late = (await command("register-member", **registered(4)))["member_id"]
+    late_liaison = (
+        await command("refer", member_id=late, referral={"residence_commune_id": p.COMMUNE})
+    )["liaison_id"]
+    p.escalate(office, late_liaison, p.TODAY)
+    rows = await call("GET", "/api/units/{unit_id}/escalations", supervisor, unit_id=p.PROVINCE)
+    await command("resolve-escalation", escalation_id=rows[0]["escalation_id"], comment="Đã nhắc")
+    # A member received last year: this year's cycle opened (the workflow's job each January).
+    last_year = date(p.YEAR - 1, 3, 1)
+    older = (await command("register-member", last_year, **registered(5)))["member_id"]
+    referral = {"residence_commune_id": p.COMMUNE}
+    old = (await command("refer", last_year, member_id=older, referral=referral))["liaison_id"]
+    await command("receive-at-commune", last_year, liaison_id=old, cell_id=p.CELL)
+    await command("receive-at-cell", last_year, liaison_id=old)
+    await command("open-cycle", liaison_id=old, year=p.YEAR)
+
+    # Every read, on the records just made.
+    await call("GET", "/api/me", supervisor)
+    for template in (
+        "/api/units/{unit_id}/figures", "/api/units/{unit_id}/liaisons",
+        "/api/units/{unit_id}/meetings", "/api/units/{unit_id}/escalations",
+        "/api/units/{unit_id}/notifications", "/api/units/{unit_id}/audit",
+        "/api/units/{unit_id}/evidence",
+    ):  # fmt: skip
+        await call("GET", template, supervisor, unit_id=p.PROVINCE)
+    await call(
+        "GET", "/api/units/{unit_id}/lists/{metric}", supervisor, unit_id=p.CELL, metric="assessed"
+    )
+    for template in (
+        "/api/members/{member_id}", "/api/members/{member_id}/timeline",
+        "/api/members/{member_id}/audit",
+    ):  # fmt: skip
+        await call("GET", template, supervisor, member_id=member)
+    await call("GET", "/api/liaisons/{liaison_id}", supervisor, liaison_id=liaison)
+    await call("GET", "/api/seal", supervisor)
+    await command("close", liaison_id=liaison, reason="retired")
+    # Sessions: a token signed for, the clerk's ended by the administrator, one revoked by its own.
+    token = await call("POST", "/api/auth/token", {}, {"username": "clerk", "password": PASSWORD})
+    await call("POST", "/api/users/{username}/revoke-sessions", admin, username="clerk")
+    clerk = {"Authorization": f"Bearer {token['access_token']}"}
+    assert (await client.get("/api/me", headers=clerk)).status_code == 401
+    await call("DELETE", "/api/auth/token", supervisor)
+    assert (await client.get("/api/me", headers=supervisor)).status_code == 401
+
+    assert walked == OPERATIONS, sorted(OPERATIONS - walked)
