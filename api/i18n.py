@@ -1,12 +1,66 @@
-"""The caller's language (Vietnamese by default) and the board's own words in both languages."""
+"""Translation at the edge: the caller's language and the gettext catalogues (vi and en).
+
+Catalogues are the `.po` files under `api/locale/<language>/LC_MESSAGES/`, one per domain
+(`labels`: every enum value a person sees, by context; the others: words and messages), read and
+compiled in memory at first use with Babel. Message ids are English; labels are keys with a
+context (`pgettext("role", "workplace_clerk")`), so the English catalogue carries their words too.
+"""
 
 from __future__ import annotations
 
+import functools
+from datetime import date
+from io import BytesIO
+from pathlib import Path
+
+from babel import dates
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
 from starlette.requests import HTTPConnection
 
 from domain.errors import Language
 
 LANGUAGES: tuple[Language, ...] = ("vi", "en")
+LOCALE_DIR = Path(__file__).parent / "locale"
+
+
+def catalogue_files(language: Language) -> list[Path]:
+    """The `.po` files of a language, one per message domain."""
+    return sorted((LOCALE_DIR / language / "LC_MESSAGES").glob("*.po"))
+
+
+@functools.cache
+def translations(language: Language) -> Translations:
+    """Every catalogue of the language, compiled once and merged into one set of translations."""
+    merged = Translations()
+    for path in catalogue_files(language):
+        with path.open("rb") as po:
+            catalog = read_po(po, locale=language, domain=path.stem)
+        compiled = BytesIO()
+        write_mo(compiled, catalog)
+        compiled.seek(0)
+        merged.merge(Translations(compiled, domain=path.stem))
+    return merged
+
+
+def gettext(message: str, language: Language) -> str:
+    """The message in the language (the English message id when it has no translation)."""
+    return translations(language).gettext(message)
+
+
+def label(context: str, key: str, language: Language) -> str:
+    """The label of an enum value (`context` names the enum: role, stage, grade…)."""
+    return str(translations(language).pgettext(context, key))
+
+
+DATE_PATTERNS: dict[Language, str] = {"vi": "dd/MM/yyyy", "en": "d MMM yyyy"}
+"""How people write a date: 02/12/2026 in Vietnamese, 2 Dec 2026 in English (Babel's CLDR)."""
+
+
+def format_date(day: date | None, language: Language) -> str:
+    """A date as people of the language write it ("" for none)."""
+    return "" if day is None else dates.format_date(day, DATE_PATTERNS[language], locale=language)
 
 
 def language_of(request: HTTPConnection) -> Language:
