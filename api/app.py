@@ -22,13 +22,22 @@ from api.config import BoardConfig
 from api.edge import BodyCap, BodyTooLarge, SecurityHeaders, docs_policy, too_large
 from api.errors import BoardError
 from api.imports import ImportJobs
-from api.office import Office
 from api.one_time import PASSWORD_PAGE, PasswordChangeRequired
 from api.reads import BoardReads
 from api.signin import TooManyAttempts
 from api.users import UserStore
-from api.web import pages_auth, pages_board, pages_import, pages_inbox, pages_work, pages_year
+from api.web import (
+    forms,
+    pages_auth,
+    pages_board,
+    pages_import,
+    pages_inbox,
+    pages_member,
+    pages_work,
+    pages_year,
+)
 from api.web.render import page
+from application.office import LiaisonOffice
 
 UPLOAD = ("POST", "/import")
 """The board's upload form, the one request allowed a body beyond `body_max_bytes`."""
@@ -112,7 +121,7 @@ def _install_refusals(app: FastAPI) -> None:
 
 
 def create_app(
-    office: Office,
+    office: LiaisonOffice,
     reads: BoardReads,
     users: UserStore,
     config: BoardConfig,
@@ -152,8 +161,11 @@ def create_app(
         routes_audit.router,
     ):
         app.include_router(router)
-    for pages in (pages_auth, pages_board, pages_inbox, pages_work, pages_year, pages_import):
+    for pages in (pages_auth, pages_board, pages_inbox, pages_import, forms):
         app.include_router(pages.router)
+    app.state.form_pages = forms.pages_by_name(
+        *pages_work.PAGES, *pages_year.PAGES, *pages_member.PAGES, *pages_inbox.PAGES
+    )
     static = Path(__file__).parent / "static"
     app.mount("/static", StaticFiles(directory=static), name="static")
     return app

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import Annotated, TypeVar
-from uuid import uuid4
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -14,13 +13,14 @@ from starlette.concurrency import run_in_threadpool
 from api.config import BoardConfig
 from api.errors import BoardError
 from api.i18n import language_of
-from api.office import Office
 from api.one_time import require_changed
 from api.reads import BoardReads
 from api.users import Session, UserPublic, UserStore
-from domain.calendar import business_date
-from domain.errors import HiddenRecord, Language, Refused
-from domain.roles import Action, authorise, may
+from application.desk import Desk as CoreDesk
+from application.office import LiaisonOffice
+from application.outcome import Outcome
+from domain import commands as cmd
+from domain.errors import Language
 
 SESSION_COOKIE = "liaison_session"
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -33,8 +33,8 @@ CATCH_UP_SECONDS = 5.0
 R = TypeVar("R")
 
 
-def _office(request: Request) -> Office:
-    office: Office = request.app.state.office
+def _office(request: Request) -> LiaisonOffice:
+    office: LiaisonOffice = request.app.state.office
     return office
 
 
@@ -53,7 +53,7 @@ def _config(request: Request) -> BoardConfig:
     return config
 
 
-OfficeDep = Annotated[Office, Depends(_office)]
+OfficeDep = Annotated[LiaisonOffice, Depends(_office)]
 ReadsDep = Annotated[BoardReads, Depends(_reads)]
 UsersDep = Annotated[UserStore, Depends(_users)]
 ConfigDep = Annotated[BoardConfig, Depends(_config)]
@@ -107,15 +107,36 @@ CurrentUser = Annotated[UserPublic, Depends(current_user)]
 
 
 class Desk:
-    """Runs a signed-in user's commands and reads, putting permission refusals in the trail."""
+    """The signed-in user's desk (`application.desk.Desk`), its synchronous work run off the event
+    loop in one place (`call`), and where in the log this request's commands were recorded."""
 
     def __init__(
-        self, office: Office, user: UserPublic, address: str, response: Response | None = None
+        self,
+        office: LiaisonOffice,
+        user: UserPublic,
+        address: str,
+        response: Response | None = None,
     ) -> None:
         self.office, self.user, self.address = office, user, address
+        self.core = CoreDesk(office, user.actor)
         self.response = response
         self.position: int | None = None
         """Where in the log the last of this request's commands was recorded (None: nowhere)."""
+
+    async def call(self, work: Callable[..., R], *args: Any) -> R:
+        """Run synchronous application work in the thread pool: never on the event loop."""
+        return await run_in_threadpool(work, *args)
+
+    async def execute(self, model: type[cmd.Command], fields: dict[str, Any]) -> Outcome:
+        """Build the user's command from what they sent and carry it out; note where it went."""
+
+        def build_and_execute() -> tuple[Outcome, int | None]:  # in one worker thread
+            outcome = self.core.execute(self.core.command(model, fields))
+            return outcome, self.office.last_recorded()
+
+        outcome, position = await self.call(build_and_execute)
+        self._recorded(position)
+        return outcome
 
     async def command(self, call: Callable[[], R], action: str, target: str) -> R:
         """Run a command like `run`; remember where it was recorded and tell the caller."""
@@ -124,11 +145,14 @@ class Desk:
             return call(), self.office.last_recorded()
 
         result, position = await self.run(recording, action, target)
+        self._recorded(position)
+        return result
+
+    def _recorded(self, position: int | None) -> None:
         if position is not None:
             self.position = max(position, self.position or 0)
             if self.response is not None:
                 self.response.headers[POSITION_HEADER] = str(self.position)
-        return result
 
     async def settled(self, reads: BoardReads) -> None:
         """Wait until the read models show this request's commands (for the page drawn next)."""
@@ -137,45 +161,21 @@ class Desk:
 
     def today(self) -> date:
         """The business date today, by the office's clock."""
-        return business_date(self.office.clock())
+        return self.office.today()
 
     async def run(self, call: Callable[[], R], action: str, target: str) -> R:
         """Run a synchronous office call off the event loop; audit a refusal not yet audited."""
-        try:
-            return await run_in_threadpool(call)
-        except Refused as refusal:
-            if not refusal.audited:  # the office audits the commands it refuses itself
-                await self.refused(action, target, refusal.audit_code)
-                refusal.audited = True
-            raise
+        return await self.call(self.core.run, call, action, target)
 
     async def may_read(
         self, *unit_ids: str, on: date | None = None, record: str = "", target: str = ""
     ) -> None:
-        """Refuse (and audit) unless one of the units lies in the user's subtree.
-
-        With `record` (the kind of record the units were read from, and `target` its id as the
-        user sent it), the refusal is worded and audited as for a record that does not exist:
-        "not yours" must not differ from "no such", nor name where another district's member is."""
-        day = on or self.today()
-
-        def check() -> None:
-            tree = self.office.tree()
-            for when in (day, self.today()):  # a unit merged since is still readable as it was
-                if any(may(self.user.actor, Action.READ, u, tree, when) for u in unit_ids):
-                    return
-            if record:
-                raise HiddenRecord(record)
-            authorise(self.user.actor, Action.READ, unit_ids, tree, day)
-
-        await self.run(check, "read", target if record else ",".join(unit_ids))
+        """Refuse (and audit) unless one of the units lies in the user's subtree (see the core)."""
+        await self.call(lambda: self.core.may_read(*unit_ids, on=on, record=record, target=target))
 
     async def refused(self, action: str, target: str, code: str) -> None:
-        """Record a permission refusal in the access trail."""
-        await run_in_threadpool(
-            self.office.record_permission_refusal,
-            uuid4(), self.user.actor, self.today(), action, target, code,
-        )  # fmt: skip
+        """Record a refusal in the access trail."""
+        await self.call(self.office.trail.refused, self.user.actor, action, target, code)
 
 
 async def _desk(office: OfficeDep, user: CurrentUser, request: Request, response: Response) -> Desk:

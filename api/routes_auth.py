@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from uuid import uuid4
 
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
@@ -67,7 +66,6 @@ async def revoke_sessions(username: str, desk: DeskDep, users: UsersDep) -> Resp
         raise BoardError(404, "unknown_user", "No such user.", "Không có người dùng này.")
     await users.end_sessions(username)
     await run_in_threadpool(
-        desk.office.record_account_change,
-        uuid4(), desk.user.actor, desk.today(), username, "sessions_ended",
-    )  # fmt: skip
+        desk.office.trail.account_changed, desk.user.actor, username, "sessions_ended"
+    )
     return Response(status_code=204)

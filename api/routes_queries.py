@@ -22,9 +22,9 @@ from api.reads import (
     Scope,
 )
 from api.users import UserPublic
+from application.views import MemberView, TimelineEntry
 from domain.deadlines import Deadline
 from domain.policy import EARLIEST_DAY
-from domain.queries import MemberView, TimelineEntry
 from domain.state import LiaisonState
 
 router = APIRouter(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from datetime import timedelta
-from uuid import uuid4
 
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
@@ -12,10 +11,9 @@ from starlette.concurrency import run_in_threadpool
 from api.config import BoardConfig
 from api.deps import address_of
 from api.errors import BoardError
-from api.office import Office
 from api.one_time import PasswordChangeRequired
 from api.users import UserPublic, UserStore
-from domain.calendar import business_date
+from application.office import LiaisonOffice
 
 
 class TooManyAttempts(BoardError):
@@ -51,7 +49,7 @@ def printable(username: str) -> str:
 
 async def checked_password(
     request: Request,
-    office: Office,
+    office: LiaisonOffice,
     users: UserStore,
     config: BoardConfig,
     username: str,
@@ -64,12 +62,9 @@ async def checked_password(
     """
     address = address_of(request)
     username = printable(username)
-    today = business_date(office.clock())
 
     async def failed(reason: str) -> None:
-        await run_in_threadpool(
-            office.record_sign_in_failure, uuid4(), username, today, address, reason
-        )
+        await run_in_threadpool(office.trail.sign_in_failed, username, address, reason)
 
     window = timedelta(seconds=config.login_window_seconds)
     wait = await users.attempt(
@@ -93,7 +88,7 @@ async def checked_password(
 
 async def sign_in(
     request: Request,
-    office: Office,
+    office: LiaisonOffice,
     users: UserStore,
     config: BoardConfig,
     username: str,
@@ -104,13 +99,11 @@ async def sign_in(
 ) -> UserPublic:
     """The signed-in user, recorded; `one_time=False` refuses a one-time password (tokens)."""
     user = await checked_password(request, office, users, config, username, password)
-    today = business_date(office.clock())
     address = address_of(request)
     if user.must_change and not one_time:
         await run_in_threadpool(
-            office.record_sign_in_failure,
-            uuid4(), user.username, today, address, "password_change_required",
-        )  # fmt: skip
+            office.trail.sign_in_failed, user.username, address, "password_change_required"
+        )
         raise PasswordChangeRequired()
-    await run_in_threadpool(office.record_sign_in, uuid4(), user.actor, today, method, address)
+    await run_in_threadpool(office.trail.signed_in, user.actor, method, address)
     return user

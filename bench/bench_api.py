@@ -33,9 +33,9 @@ from api.config import BoardConfig
 from api.deps import POSITION_HEADER
 from api.reads_projections import ProjectionReads
 from api.users import UserStore
+from application.office import LiaisonOffice
 from bench import synthetic
 from bench.common import Figure, percentile, scratch_database, show
-from domain.office import LiaisonOffice
 from domain.roles import Role
 from projections.catalog import all_models
 from projections.runner import Projector

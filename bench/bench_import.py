@@ -9,9 +9,9 @@ import psycopg
 from eventsourcing.persistence import StoredEvent
 from psycopg import sql
 
+from application.office import MAX_EVENTS_PER_SAVE
 from bench.common import Figure, office_on, scratch_schema, show
 from bench.raw import copy_rate, insert_rate
-from domain.application import MAX_EVENTS_PER_SAVE
 from workers.province import demo
 from workers.province.bulk import BulkWriter
 

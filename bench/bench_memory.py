@@ -30,10 +30,10 @@ from uuid import UUID
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from application.office import LiaisonOffice
 from bench import synthetic
 from bench.common import Figure, bench_url, rss_mib, scratch_database, show
 from bench.trivial import Sleeper
-from domain.office import LiaisonOffice
 from workers.bootstrap import persistence_env
 from workers.onboarding import start_workflows
 from workflows.liaison import LiaisonWorkflow

@@ -25,11 +25,11 @@ from psycopg import sql
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from application.office import LiaisonOffice
 from bench import synthetic
 from bench.common import Figure, bench_url, scratch_database, show
 from bench.trivial import Trivial
 from domain.escalation import ReminderSent
-from domain.office import LiaisonOffice
 from workers.bootstrap import persistence_env
 from workers.onboarding import start_workflows
 from workflows.messages import TASK_QUEUE

@@ -13,12 +13,13 @@ from pathlib import Path
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from application.office import LiaisonOffice
 from bench.common import Figure, office_on, scratch_schema, show
 from bench.trivial import Trivial
 from workers.bootstrap import persistence_env
 from workers.onboarding import open_liaisons, start_workflows
 from workers.province import demo
-from workflows.activities import LiaisonActivities, WorkflowOffice
+from workflows.activities import LiaisonActivities
 from workflows.liaison import LiaisonWorkflow
 from workflows.outbox import InMemoryOutbox
 
@@ -47,7 +48,7 @@ async def _trivial_rate(env: WorkflowEnvironment, queue: str, n: int, concurrenc
 
 async def _measure(url: str, schema: str, liaisons: list[uuid.UUID]) -> tuple[float, float]:
     queue = f"bench-{uuid.uuid4().hex[:8]}"
-    office = WorkflowOffice(env=persistence_env(url, schema), clock=lambda: datetime.now(UTC))
+    office = LiaisonOffice(env=persistence_env(url, schema), clock=lambda: datetime.now(UTC))
     env = await WorkflowEnvironment.start_local(dev_server_existing_path=_temporal())
     worker = Worker(
         env.client,

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 from psycopg import sql
 
-from domain.office import LiaisonOffice
+from application.office import LiaisonOffice
 from workers.bootstrap import persistence_env
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"

@@ -27,9 +27,9 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
+from application.office import LiaisonOffice
 from domain.calendar import business_date
 from domain.deadlines import after_days
-from domain.office import LiaisonOffice
 from domain.organisation import Unit, UnitKind
 from domain.roles import Actor, Role
 from workers.onboarding import open_liaisons

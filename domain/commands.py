@@ -6,7 +6,7 @@ import re
 from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any, Literal, TypeVar
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -200,6 +200,11 @@ class Close(Command):
     liaison_id: UUID
     reason: ClosingReason
     successor: Referral | None = None
+
+
+def derived_id(command_id: UUID, purpose: str) -> UUID:
+    """An id that a command creates, derived from the command id so a retry creates the same."""
+    return uuid5(command_id, purpose)
 
 
 TCommand = TypeVar("TCommand", bound=Command)

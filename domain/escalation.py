@@ -92,6 +92,13 @@ class ResolveEscalation(cmd.Command):
     liaison_version: int
 
 
+class SettleEscalation(cmd.Command):
+    """A superior board closes an open escalation of its subtree, saying how (giải quyết)."""
+
+    escalation_id: UUID
+    comment: cmd.Text
+
+
 class EscalationOpened(Recorded, Creation):
     """A deadline of a liaison needed its first step: the ladder began."""
 

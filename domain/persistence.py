@@ -8,6 +8,9 @@ from uuid import UUID
 from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import get_topic, resolve_topic
 
+APPLICATION_NAME = "LiaisonOffice"
+"""The application's name in the store: its table is `liaisonoffice_events` (never renamed)."""
+
 
 class PydanticMapper(Mapper[UUID]):
     """Maps pydantic domain events to stored events and back, with pydantic-core doing the JSON."""

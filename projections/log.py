@@ -14,9 +14,9 @@ from eventsourcing.utils import resolve_topic
 from pydantic import ValidationError
 
 from domain.events import DomainEvent
-from domain.office import LiaisonOffice
+from domain.persistence import APPLICATION_NAME
 
-EVENTS_TABLE = f"{LiaisonOffice.name.lower()}_events"
+EVENTS_TABLE = f"{APPLICATION_NAME.lower()}_events"
 """The library names the application's stored events table after the application."""
 
 SELECT_AFTER = (

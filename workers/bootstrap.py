@@ -12,7 +12,7 @@ from workers.embedded import database_url
 from workers.settings import Settings
 
 if TYPE_CHECKING:
-    from domain.office import LiaisonOffice
+    from application.office import LiaisonOffice
 
 _SEARCH_PATH = re.compile(r"(?:-c\s*|--)search_path\s*=\s*([^\s,]+)")
 
@@ -65,7 +65,7 @@ def _schema_from_options(options: str) -> str | None:
 
 def build_office(settings: Settings) -> "LiaisonOffice":
     """The domain application on the configured (or embedded) PostgreSQL, with the real clock."""
-    from domain.office import LiaisonOffice
+    from application.office import LiaisonOffice
 
     env: Mapping[str, str] = persistence_env(database_url(settings))
     return LiaisonOffice(env=env, clock=lambda: datetime.now(UTC))

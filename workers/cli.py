@@ -10,15 +10,15 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from application.office import LiaisonOffice
+from application.views import MemberView
 from domain.labels import EVENTS, STAGES, label
-from domain.office import LiaisonOffice
-from domain.queries import MemberView
 from workers import (
     bootstrap,
     cli_commands,
-    cli_cycle,
     cli_login,
     cli_read,
+    cli_records,
     cli_scale,
     cli_users,
     embedded,
@@ -146,11 +146,17 @@ def sample() -> None:
 def timeline(card: Annotated[str, typer.Argument(help="Party card number")]) -> None:
     """Print a member's timeline (a member of your subtree)."""
     desk = signed_in()
-    print_timeline(desk.office, run(lambda: desk.member(card)))
+    print_timeline(desk.office, run(lambda: desk.member_by_card(card)))
 
 
 __all__ = [
-    "app", "cli_commands", "cli_cycle", "cli_login", "cli_read", "cli_scale", "cli_users",
+    "app",
+    "cli_commands",
+    "cli_login",
+    "cli_read",
+    "cli_records",
+    "cli_scale",
+    "cli_users",
 ]  # fmt: skip
 
 

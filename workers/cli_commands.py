@@ -1,182 +1,168 @@
-"""The daily work as `liaison` subcommands: one per domain command, members named by party card."""
+"""The `liaison` subcommands of the domain commands, generated from the registry.
+
+One subcommand per use case a person may send from the CLI, named as its API endpoint
+(`liaison refer` is `POST /api/commands/refer`), with one option per field of the command:
+members and liaisons are named by party card, dates default to today, the actor is whoever is
+signed in (`liaison login`).
+"""
 
 from __future__ import annotations
 
+import inspect
+import types
+import typing
+from collections.abc import Callable
 from datetime import date
-from typing import Annotated
+from enum import Enum
+from typing import Annotated, Any
 from uuid import UUID, uuid4
 
 import typer
-from rich.table import Table
 
-from domain import commands as cmd
-from domain.errors import WrongState
-from domain.organisation import Unit, UnitKind
-from domain.queries import MemberView
-from workers.cli_support import Desk, app, console, run, signed_in
+from api.i18n import gettext
+from application.desk import Desk
+from application.fields import Leaf, leaves, nest
+from application.registry import CLI, REGISTRY, Use
+from domain.meeting import AttendanceEntry
+from domain.state import Attendance
+from workers.cli_support import app, console, run, settings, signed_in
 
-DateOption = Annotated[date | None, typer.Option("--date", help="Effective date (default today)")]
-CommentOption = Annotated[str | None, typer.Option(help="Comment or reason, as on the form")]
-CommandIdOption = Annotated[
-    UUID | None, typer.Option(help="Idempotency key: repeat it to retry safely")
-]
-Card = Annotated[str, typer.Argument(help="Party card number")]
-
-
-def command_fields(
-    desk: Desk, when: date | None, comment: str | None, command_id: UUID | None
-) -> dict[str, object]:
-    """The fields every command shares; the actor is the signed-in user."""
-    return {
-        "command_id": command_id or uuid4(),
-        "actor": desk.actor,
-        "effective_date": when or desk.today(),
-        "comment": comment,
-    }
-
-
-def liaison_of(desk: Desk, card: str) -> UUID:
-    """The member's open (else latest) liaison; the command that uses it is authorised on it."""
-    return run(lambda: latest_liaison(desk.office.member_by_card(card)))
+CARD_FIELDS = {
+    "member_id": "Party card of the member",
+    "liaison_id": "Party card of the member (their open, else latest, liaison)",
+}
+"""Ids a person names by party card: the member, or the member's open (else latest) liaison."""
+SHORT = {
+    "effective_date": "date",
+    "front_committee_representative": "front",
+    "residence_commune_id": "commune",
+    "cell_id": "cell",
+    "birth_date": "birth",
+    "workplace_unit_id": "workplace",
+    "party_card_number": "card",
+}
+"""Shorter option names for fields every clerk types (when the command has one such field)."""
+MARKS = {  # attendance by option: `--present CARD`, `--absent-with-reason CARD=REASON`, …
+    mark: mark.value.replace("_", "-") for mark in Attendance
+}
 
 
-def latest_liaison(member: MemberView) -> UUID:
-    """The member's open liaison, else their latest; refused when they were never referred."""
-    found = member.open_liaison_id or (member.liaison_ids[-1] if member.liaison_ids else None)
-    if found is None:
-        card = member.party_card_number
-        raise WrongState(
-            f"Member {card} has not been referred.", f"Đảng viên {card} chưa được giới thiệu."
-        )
-    return found
+def _unwrap(annotation: Any) -> tuple[Any, bool]:
+    """The annotation without `| None`, and whether None was allowed."""
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if len(args) == 1:
+            return args[0], True
+    return annotation, False
 
 
-def done(message: str) -> None:
-    console.print(f"[green]✓[/] {message}")
+def _option(leaf: Leaf, names: list[str]) -> tuple[Any, Any]:
+    """The typer annotation and default of one field's option."""
+    inner, _ = _unwrap(leaf.annotation)
+    origin = typing.get_origin(inner)
+    required = leaf.required and leaf.name not in ("command_id", "effective_date")
+    default: Any = ... if required else None
+    kind: Any
+    if origin is typing.Literal:
+        kind = inner
+    elif origin in (tuple, list):
+        kind = list[str]
+    elif inner is bool:
+        kind, default = bool, bool(leaf.default)
+    elif isinstance(inner, type) and issubclass(inner, Enum | int | date | UUID | str):
+        kind = inner
+    else:  # a union of shapes (a policy value): given as text, parsed by the command's model
+        kind = str
+    option = typer.Option(*names, help=leaf.help or None)
+    return Annotated[kind if required or kind is bool else kind | None, option], default
 
 
-@app.command("unit-add")
-def unit_add(
-    unit_id: str,
-    name: str,
-    kind: UnitKind,
-    parent: Annotated[str | None, typer.Option()] = None,
-    valid_from: Annotated[date, typer.Option("--from")] = date(2000, 1, 1),
-    when: DateOption = None,
-    command_id: CommandIdOption = None,
-) -> None:
-    """Enter an organisation unit (administrators)."""
-    desk = signed_in()
-    unit = Unit(id=unit_id, name=name, kind=kind, parent_id=parent, valid_from=valid_from)
-    command = cmd.EstablishUnit(unit=unit, **command_fields(desk, when, None, command_id))
-    run(lambda: desk.command(desk.office.establish_unit, command))
-    done(f"{unit_id} {name}")
+def _parameters(use: Use[Any]) -> list[inspect.Parameter]:
+    """The subcommand's parameters: a party card argument, then one option per field."""
+    params: list[inspect.Parameter] = []
+    fields = leaves(use.model)
+    tails = [leaf.path[-1] for leaf in fields]
+    for leaf in fields:
+        if leaf.name in CARD_FIELDS:
+            help_ = CARD_FIELDS[leaf.name]
+            annotation: Any = Annotated[str, typer.Argument(metavar="CARD", help=help_)]
+            params.insert(0, inspect.Parameter("card", inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                                               annotation=annotation))  # fmt: skip
+            continue
+        if leaf.name == "attendance":
+            for mark, flag in MARKS.items():
+                hint = "CARD=REASON" if mark is Attendance.ABSENT_WITH_REASON else "CARD"
+                option = typer.Option(f"--{flag}", metavar=hint, help=f"{flag}: {hint}")
+                params.append(inspect.Parameter(
+                    f"mark__{mark.value}", inspect.Parameter.KEYWORD_ONLY,
+                    annotation=Annotated[list[str] | None, option], default=None,
+                ))  # fmt: skip
+            continue
+        tail = leaf.path[-1]
+        unique = tails.count(tail) == 1
+        flat = SHORT.get(tail) if unique and tail in SHORT else None
+        flat = flat or (tail if unique else leaf.name.replace(".", "-")).replace("_", "-")
+        names = [f"--{flat}"]
+        annotation, default = _option(leaf, names)
+        params.append(inspect.Parameter(
+            leaf.name.replace(".", "__"), inspect.Parameter.KEYWORD_ONLY,
+            annotation=annotation, default=default,
+        ))  # fmt: skip
+    return params
 
 
-@app.command()
-def units(on: Annotated[date | None, typer.Option()] = None) -> None:
-    """List the organisation units of your subtree in force on a date."""
-    desk = signed_in()
-    day = on or desk.today()
-    tree = desk.office.tree()
-    table = Table("id", "name", "kind", "parent", "from", "until", "successor")
-    for unit in sorted(tree, key=lambda u: u.id):
-        if unit.in_force_on(day) and tree.is_within(unit.id, desk.user.unit_id, day):
-            table.add_row(
-                unit.id,
-                unit.name,
-                unit.kind.value,
-                unit.parent_id or "",
-                str(unit.valid_from),
-                str(unit.valid_until or ""),
-                unit.successor_id or "",
+def _values(use: Use[Any], desk: Desk, given: dict[str, Any]) -> dict[str, Any]:
+    """The command's payload from the options given, cards turned into ids."""
+    values: dict[str, Any] = {}
+    marks = {k.removeprefix("mark__"): v for k, v in given.items() if k.startswith("mark__")}
+    for key, value in given.items():
+        if key == "card" or key.startswith("mark__") or value is None:
+            continue
+        values[key.replace("__", ".")] = value
+    names = {leaf.name for leaf in leaves(use.model)}
+    card = given.get("card")
+    if card is not None and "member_id" in names:
+        values["member_id"] = desk.office.member_id_for(card)
+    if card is not None and "liaison_id" in names:
+        values["liaison_id"] = _liaison(desk, use, card)
+    if "attendance" in names:
+        values["attendance"] = [
+            AttendanceEntry(
+                liaison_id=_liaison(desk, use, item.partition("=")[0]),
+                attendance=Attendance(mark),
+                absence_reason=item.partition("=")[2] or None,
             )
-    console.print(table)
+            for mark, items in marks.items()
+            for item in items or []
+        ]
+    values.setdefault("command_id", uuid4())
+    values.setdefault("effective_date", desk.today())
+    return nest(values)
 
 
-@app.command()
-def register(
-    card: Card,
-    name: Annotated[str, typer.Option()],
-    birth: Annotated[date, typer.Option()],
-    workplace: Annotated[str, typer.Option()],
-    citizen_id: Annotated[str | None, typer.Option()] = None,
-    when: DateOption = None,
-    command_id: CommandIdOption = None,
-) -> None:
-    """Register a working member of your workplace."""
-    desk = signed_in()
-    command = run(
-        lambda: cmd.parse_command(
-            cmd.RegisterMember,
-            {
-                **command_fields(desk, when, None, command_id),
-                "name": name,
-                "birth_date": birth,
-                "party_card_number": card,
-                "citizen_id": citizen_id,
-                "workplace_unit_id": workplace,
-            },
-        )
+def _liaison(desk: Desk, use: Use[Any], card: str) -> UUID:
+    """The open (else latest) liaison of the member with this card, refused as the command."""
+    member = desk.run(
+        lambda: desk.office.member(desk.office.member_id_for(card)), use.model.__name__, card
     )
-    member_id = run(lambda: desk.command(desk.office.register_member, command))
-    done(f"{name} ({card}) → {member_id}")
+    return desk.open_liaison(member)
 
 
-@app.command()
-def refer(
-    card: Card,
-    commune: Annotated[str, typer.Option()],
-    temporary: bool = False,
-    when: DateOption = None,
-    comment: CommentOption = None,
-    command_id: CommandIdOption = None,
-) -> None:
-    """Refer a member to the commune/ward committee of their residence."""
-    desk = signed_in()
-    member = run(lambda: desk.office.member_by_card(card))
-    referral = cmd.Referral(
-        residence_commune_id=commune, residence_kind="temporary" if temporary else "permanent"
-    )
-    command = cmd.Refer(
-        member_id=member.member_id,
-        referral=referral,
-        **command_fields(desk, when, comment, command_id),
-    )
-    liaison_id = run(lambda: desk.command(desk.office.refer, command))
-    done(f"{card} → {commune}: liaison {liaison_id}")
+def subcommand(use: Use[Any]) -> Callable[..., None]:
+    """The `liaison <slug>` subcommand of one use case."""
+
+    def command(**given: Any) -> None:
+        desk = signed_in()
+        payload = run(lambda: _values(use, desk, given))
+        outcome = run(lambda: desk.execute(desk.command(use.model, payload)))
+        ids = ", ".join(f"{k} {v}" for k, v in outcome.receipt().items())
+        console.print(f"[green]✓[/] {gettext(use.done, settings().language)} {ids}".rstrip())
+
+    command.__signature__ = inspect.Signature(_parameters(use))  # type: ignore[attr-defined]
+    command.__name__ = use.slug.replace("-", "_")
+    command.__doc__ = use.summary
+    return command
 
 
-@app.command("receive-commune")
-def receive_commune(
-    card: Card,
-    cell: Annotated[str, typer.Option()],
-    when: DateOption = None,
-    comment: CommentOption = None,
-    command_id: CommandIdOption = None,
-) -> None:
-    """The commune/ward committee receives a referral and assigns the cell."""
-    desk = signed_in()
-    command = cmd.ReceiveAtCommune(
-        liaison_id=liaison_of(desk, card),
-        cell_id=cell,
-        **command_fields(desk, when, comment, command_id),
-    )
-    run(lambda: desk.command(desk.office.receive_at_commune, command))
-    done(f"{card} → {cell}")
-
-
-@app.command("receive-cell")
-def receive_cell(
-    card: Card,
-    when: DateOption = None,
-    comment: CommentOption = None,
-    command_id: CommandIdOption = None,
-) -> None:
-    """The residence cell receives the member into its book."""
-    desk = signed_in()
-    command = cmd.ReceiveAtCell(
-        liaison_id=liaison_of(desk, card), **command_fields(desk, when, comment, command_id)
-    )
-    run(lambda: desk.command(desk.office.receive_at_cell, command))
-    done(f"{card} received")
+for _use in REGISTRY.on(CLI):
+    app.command(_use.slug, help=gettext(_use.summary, settings().language))(subcommand(_use))

@@ -8,7 +8,6 @@ import socket
 import sys
 from datetime import timedelta
 from typing import Annotated, ClassVar
-from uuid import uuid4
 
 import psycopg
 import typer
@@ -17,9 +16,9 @@ from api.config import BoardConfig
 from api.i18n import ROLES
 from api.signin import wait_seconds
 from api.users import UserPublic, UserStore
+from application.office import LiaisonOffice
 from domain.errors import Refused, UnknownUnit
 from domain.labels import label
-from domain.office import LiaisonOffice
 from workers.cli_support import (
     MustChangePassword,
     app,
@@ -30,7 +29,6 @@ from workers.cli_support import (
     saved_token,
     settings,
     signed_in,
-    today,
     token_file,
     with_users,
 )
@@ -88,10 +86,10 @@ def login(
 
 def _sign_in(liaison_office: LiaisonOffice, username: str, password: str) -> UserPublic:
     """Verify, record and open a session as the board's sign-in does; save its token."""
-    address, on = _address(), today()
+    address = _address()
 
     def failed(reason: str) -> None:
-        liaison_office.record_sign_in_failure(uuid4(), username, on, address, reason)
+        liaison_office.trail.sign_in_failed(username, address, reason)
 
     async def sign_in(store: UserStore) -> UserPublic:
         await store.setup()
@@ -117,7 +115,7 @@ def _sign_in(liaison_office: LiaisonOffice, username: str, password: str) -> Use
                 "Change your one-time password on the board first, then log in again.",
                 "Hãy đổi mật khẩu dùng một lần trên bảng điều hành trước, rồi đăng nhập lại.",
             )
-        liaison_office.record_sign_in(uuid4(), user.actor, on, "cli", address)
+        liaison_office.trail.signed_in(user.actor, "cli", address)
         earlier = saved_token()
         if earlier is not None:  # signing in again ends the session signed in before
             await store.close_session(earlier)

@@ -123,7 +123,7 @@ def audit(
 ) -> None:
     """Print the audit trail of a member, or of a unit's subtree (default: yours), filtered."""
     desk = signed_in()
-    member_id = run(lambda: desk.member(member)).member_id if member else None
+    member_id = run(lambda: desk.member_by_card(member)).member_id if member else None
     root = unit or desk.user.unit_id
     if member_id is None:
         run(lambda: desk.may_read(root))

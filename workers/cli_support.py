@@ -10,7 +10,6 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
-from uuid import uuid4
 
 import platformdirs
 import psycopg
@@ -18,12 +17,11 @@ import typer
 from rich.console import Console
 
 from api.users import UserPublic, UserStore
+from application.desk import Desk as CoreDesk
+from application.office import LiaisonOffice
 from domain.calendar import business_date
 from domain.commands import Command
-from domain.errors import HiddenRecord, Refused
-from domain.office import LiaisonOffice
-from domain.queries import MemberView
-from domain.roles import Action, Actor, authorise, may
+from domain.errors import Refused
 from workers import bootstrap
 from workers.embedded import database_url
 from workers.settings import Settings, load_settings
@@ -37,9 +35,6 @@ console = Console()
 T = TypeVar("T")
 C = TypeVar("C", bound=Command)
 R = TypeVar("R")
-
-TARGET_FIELDS = ("liaison_id", "member_id", "cell_id", "workplace_unit_id")
-"""Where a refused command's target is read from, in order: as the API's command endpoints do."""
 
 
 class NotSignedIn(Refused):
@@ -163,71 +158,16 @@ def operator() -> str:
 # worker, projector and dispatcher processes.
 def operator_ran(command: str, detail: str = "", on: LiaisonOffice | None = None) -> None:
     """Put "the server operator ran COMMAND" in the audit trail (maintenance without a user)."""
-    (on or office()).record_maintenance(uuid4(), operator(), today(), command, detail)
+    (on or office()).trail.maintenance(operator(), command, detail)
 
 
-class Desk:
-    """A signed-in user's commands and reads from the shell, scope refusals put in the trail.
-
-    The counterpart of the board's `api.deps.Desk`: the same authorisation, the same records.
-    """
+class Desk(CoreDesk):
+    """The signed-in board user's desk in the shell: the same authorisation and audit as the
+    board's (`application.desk.Desk`), and who the user is."""
 
     def __init__(self, liaison_office: LiaisonOffice, user: UserPublic) -> None:
-        self.office, self.user = liaison_office, user
-
-    @property
-    def actor(self) -> Actor:
-        """The signed-in user as the domain's actor."""
-        return self.user.actor
-
-    def today(self) -> date:
-        """The business date today, by the office's clock (as the board's desk)."""
-        return business_date(self.office.clock())
-
-    def command(self, use_case: Callable[[C], R], command: C) -> R:
-        """Run a domain command as the board does: a scope refusal is recorded, then raised."""
-        target = next((str(v) for f in TARGET_FIELDS if (v := getattr(command, f, None))), "")
-        return self.run(lambda: use_case(command), type(command).__name__, target)
-
-    def run(self, call: Callable[[], R], action: str, target: str) -> R:
-        """Run a call; audit a refusal the office has not audited itself (as the board does)."""
-        try:
-            return call()
-        except Refused as refusal:
-            if not refusal.audited:
-                self.office.record_permission_refusal(
-                    uuid4(), self.actor, self.today(), action, target, refusal.audit_code
-                )
-                refusal.audited = True
-            raise
-
-    def may_read(
-        self, *unit_ids: str, on: date | None = None, record: str = "", target: str = ""
-    ) -> None:
-        """Refuse (and audit) unless one of the units lies in the user's subtree (see the API's)."""
-        day = on or self.today()
-        tree = self.office.tree()
-
-        def check() -> None:
-            for when in (day, self.today()):  # a unit merged since is still readable as it was
-                if any(may(self.actor, Action.READ, u, tree, when) for u in unit_ids):
-                    return
-            if record:
-                raise HiddenRecord(record)
-            authorise(self.actor, Action.READ, unit_ids, tree, day)
-
-        self.run(check, "read", target if record else ",".join(unit_ids))
-
-    def member(self, card: str) -> MemberView:
-        """The member with that party card, once the user may read a unit their record concerns."""
-        member_id = self.office.member_id_for(card)
-        member = self.run(lambda: self.office.member(member_id), "read", str(member_id))
-        units = [member.workplace_unit_id]
-        for liaison_id in member.liaison_ids:
-            state = self.office.liaison(liaison_id).state
-            units += [state.residence_commune_id, *([state.cell_id] if state.cell_id else [])]
-        self.may_read(*units, record="member", target=str(member_id))
-        return member
+        super().__init__(liaison_office, user.actor)
+        self.user = user
 
 
 def signed_in() -> Desk:

@@ -24,8 +24,8 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from application.office import LiaisonOffice
 from domain.member import LiaisonEnded, LiaisonOpened
-from domain.office import LiaisonOffice
 from workers.settings import Settings
 from workflows.liaison import LiaisonWorkflow
 from workflows.messages import TASK_QUEUE, LiaisonWorkflowInput, workflow_id

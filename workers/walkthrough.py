@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 from uuid import UUID, uuid5
 
+from application.office import LiaisonOffice
 from domain import commands as cmd
 from domain.meeting import AttendanceEntry
-from domain.office import LiaisonOffice
 from domain.organisation import Unit, UnitKind
 from domain.roles import Actor, Role
 from domain.state import Attendance
@@ -60,7 +60,7 @@ def ensure_sample_province(office: LiaisonOffice, today: date) -> None:
     """Enter the sample units (a no-op once they exist)."""
     for unit in UNITS:
         if unit.id not in office.tree():
-            office.establish_unit(
+            office.execute(
                 cmd.EstablishUnit(
                     command_id=_id(f"unit:{unit.id}"), actor=ADMIN, effective_date=today, unit=unit
                 )
@@ -75,7 +75,7 @@ def record_sample_year(office: LiaisonOffice, today: date) -> UUID:
     def on(month: int, day: int) -> date:
         return date(year, month, day)
 
-    member_id = office.register_member(
+    member_id = office.execute(
         cmd.RegisterMember(
             command_id=_id("register"),
             actor=CLERK,
@@ -85,8 +85,8 @@ def record_sample_year(office: LiaisonOffice, today: date) -> UUID:
             party_card_number=SAMPLE_CARD,
             workplace_unit_id=WORKPLACE,
         )
-    )
-    liaison_id = office.refer(
+    ).member_id
+    liaison_id = office.execute(
         cmd.Refer(
             command_id=_id("refer"),
             actor=CLERK,
@@ -95,8 +95,8 @@ def record_sample_year(office: LiaisonOffice, today: date) -> UUID:
             referral=cmd.Referral(residence_commune_id=WARD),
             comment="Giấy giới thiệu số 12-GT/ĐU",
         )
-    )
-    office.receive_at_commune(
+    ).liaison_id
+    office.execute(
         cmd.ReceiveAtCommune(
             command_id=_id("receive-commune"),
             actor=COMMUNE,
@@ -105,7 +105,7 @@ def record_sample_year(office: LiaisonOffice, today: date) -> UUID:
             cell_id=CELL,
         )
     )
-    office.receive_at_cell(
+    office.execute(
         cmd.ReceiveAtCell(
             command_id=_id("receive-cell"),
             actor=SECRETARY,
@@ -117,7 +117,7 @@ def record_sample_year(office: LiaisonOffice, today: date) -> UUID:
         ("meeting-1", on(3, 2), Attendance.PRESENT),
         ("meeting-2", on(9, 7), Attendance.PRESENT),
     ):
-        office.record_meeting(
+        office.execute(
             cmd.RecordMeeting(
                 command_id=_id(step),
                 actor=SECRETARY,
@@ -126,7 +126,7 @@ def record_sample_year(office: LiaisonOffice, today: date) -> UUID:
                 attendance=(AttendanceEntry(liaison_id=liaison_id, attendance=attendance),),
             )
         )
-    office.assess(
+    office.execute(
         cmd.Assess(
             command_id=_id("assess"),
             actor=SECRETARY,
@@ -138,7 +138,7 @@ def record_sample_year(office: LiaisonOffice, today: date) -> UUID:
             comment="Gương mẫu, tích cực tham gia hoạt động ở khu dân cư",
         )
     )
-    office.confirm_assessment(
+    office.execute(
         cmd.ConfirmAssessment(
             command_id=_id("confirm"),
             actor=COMMUNE,
@@ -147,7 +147,7 @@ def record_sample_year(office: LiaisonOffice, today: date) -> UUID:
             year=year,
         )
     )
-    office.report_back(
+    office.execute(
         cmd.ReportBack(
             command_id=_id("report-back"),
             actor=COMMUNE,
@@ -156,4 +156,5 @@ def record_sample_year(office: LiaisonOffice, today: date) -> UUID:
             year=year,
         )
     )
+    assert member_id is not None  # the registration's outcome names the member
     return member_id

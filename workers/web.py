@@ -14,9 +14,9 @@ from rich.console import Console
 from api.app import create_app
 from api.config import BoardConfig
 from api.imports import ImportJobs
-from api.office import Office
 from api.reads_projections import ProjectionReads
 from api.users import UserStore
+from application.office import LiaisonOffice
 from workers.bootstrap import persistence_env
 from workers.embedded import database_url
 from workers.onboarding import start_in_background
@@ -31,10 +31,10 @@ def _loopback(host: str) -> bool:
         return False
 
 
-def build_board(settings: Settings, host: str) -> tuple[Office, UserStore, BoardConfig]:
+def build_board(settings: Settings, host: str) -> tuple[LiaisonOffice, UserStore, BoardConfig]:
     """The office, user store and board settings for this process."""
     url = database_url(settings)
-    office = Office(env=persistence_env(url), clock=lambda: datetime.now(UTC))
+    office = LiaisonOffice(env=persistence_env(url), clock=lambda: datetime.now(UTC))
     # Plain http is only acceptable on the machine itself; anywhere else TLS fronts the board.
     config = BoardConfig(
         database_url=url, language=settings.language, secure_cookies=not _loopback(host)
@@ -42,7 +42,7 @@ def build_board(settings: Settings, host: str) -> tuple[Office, UserStore, Board
     return office, UserStore(url), config
 
 
-async def _first_administrator(office: Office, users: UserStore) -> str | None:
+async def _first_administrator(office: LiaisonOffice, users: UserStore) -> str | None:
     await users.setup()
     roots = [u.id for u in office.tree() if u.parent_id is None]
     try:

@@ -11,11 +11,12 @@ from datetime import UTC, datetime
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from application.office import LiaisonOffice
 from workers.bootstrap import persistence_env
 from workers.embedded import database_url
 from workers.mailer import relay
 from workers.settings import Settings, load_settings
-from workflows.activities import LiaisonActivities, WorkflowOffice
+from workflows.activities import LiaisonActivities
 from workflows.liaison import LiaisonWorkflow
 from workflows.messages import TASK_QUEUE
 from workflows.outbox import PostgresOutbox
@@ -38,7 +39,7 @@ async def run_worker(
 ) -> None:
     """Poll the liaison task queue until `stop` is set."""
     url = database_url(settings)
-    office = WorkflowOffice(env=persistence_env(url), clock=lambda: datetime.now(UTC))
+    office = LiaisonOffice(env=persistence_env(url), clock=lambda: datetime.now(UTC))
     outbox = PostgresOutbox(url)
     await outbox.create_table()
     client = await connect(settings)

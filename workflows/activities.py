@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import date
-from typing import TypeVar
+from typing import Protocol, TypeVar
 from uuid import UUID, uuid5
 
 from temporalio import activity
@@ -18,9 +18,10 @@ from domain import commands as cmd
 from domain.deadlines import Deadline, DeadlineKind
 from domain.errors import Refused
 from domain.escalation import ResolveEscalation, Step, TakeStep, escalation_id, step_command_id
-from domain.escalation_office import EscalationDesk
-from domain.liaison_events import replay
-from domain.office import LiaisonOffice
+from domain.liaison_events import LiaisonEvent, replay
+from domain.policy import Policy
+from domain.roles import Actor
+from domain.state import LiaisonState
 from workflows.messages import (
     LoadLiaisonInput,
     LoadLiaisonResult,
@@ -37,16 +38,37 @@ from workflows.outbox import Notification, Outbox
 T = TypeVar("T")
 
 
-class WorkflowOffice(LiaisonOffice, EscalationDesk):
-    """The office with the escalation desk (the same store: the application name is kept)."""
+class Recorded(Protocol):
+    """What a command's outcome tells the workflow."""
 
-    name = "LiaisonOffice"
+    @property
+    def unit_id(self) -> str | None:
+        """The unit a step told (the superior's, once escalated)."""
+
+    @property
+    def resolved(self) -> bool:
+        """True when an open escalation was closed."""
+
+
+class Application(Protocol):
+    """The port the activities record and read through (the Liaison application implements it;
+    the worker, as composition root, passes it in)."""
+
+    def execute(self, command: cmd.Command) -> Recorded: ...
+
+    def history(self, liaison_id: UUID) -> list[LiaisonEvent]: ...
+
+    def state_of(self, liaison_id: UUID) -> LiaisonState: ...
+
+    def policy(self, on: date, unit_id: str | None = None) -> Policy: ...
+
+    def system_actor_for(self, liaison_id: UUID, on: date) -> Actor: ...
 
 
 class LiaisonActivities:
     """The activities of the liaison workflow, over one office and one outbox."""
 
-    def __init__(self, office: WorkflowOffice, outbox: Outbox) -> None:
+    def __init__(self, office: Application, outbox: Outbox) -> None:
         self.office = office
         self.outbox = outbox
 
@@ -77,15 +99,18 @@ class LiaisonActivities:
         escalation = escalation_id(liaison_id, deadline.kind, deadline.subject)
 
         def record() -> str:
-            return self.office.take_step(
-                TakeStep(
-                    command_id=step_command_id(escalation, step.value),
-                    actor=self.office.system_actor_for(liaison_id, on),
-                    effective_date=on,
-                    liaison_id=liaison_id,
-                    deadline=deadline,
-                    step=step,
-                )
+            return (
+                self.office.execute(
+                    TakeStep(
+                        command_id=step_command_id(escalation, step.value),
+                        actor=self.office.system_actor_for(liaison_id, on),
+                        effective_date=on,
+                        liaison_id=liaison_id,
+                        deadline=deadline,
+                        step=step,
+                    )
+                ).unit_id
+                or deadline.unit_id
             )
 
         try:
@@ -108,7 +133,7 @@ class LiaisonActivities:
         escalation = escalation_id(liaison_id, DeadlineKind(request.kind), request.subject)
 
         def record() -> bool:
-            return self.office.resolve_escalation(
+            return self.office.execute(
                 ResolveEscalation(
                     command_id=step_command_id(escalation, "resolved"),
                     actor=self.office.system_actor_for(liaison_id, on),
@@ -119,7 +144,7 @@ class LiaisonActivities:
                     resolution=request.resolution,
                     liaison_version=request.liaison_version,
                 )
-            )
+            ).resolved
 
         try:
             return ResolveResult(resolved=await self._call(record))
@@ -134,7 +159,7 @@ class LiaisonActivities:
 
         def record() -> str | None:
             try:
-                self.office.open_cycle(
+                self.office.execute(
                     cmd.OpenCycle(
                         command_id=uuid5(liaison_id, f"open-cycle:{request.year}"),
                         actor=self.office.system_actor_for(liaison_id, on),

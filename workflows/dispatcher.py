@@ -11,13 +11,13 @@ import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.application import Application
 from eventsourcing.persistence import Mapper, StoredEvent, Tracking, TrackingRecorder
 from eventsourcing.projection import Projection
-from eventsourcing.utils import get_topic
+from eventsourcing.utils import Environment, get_topic
 from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -25,8 +25,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain.imported import imported
 from domain.liaison_events import LIAISON_EVENTS, LiaisonEvent
-from domain.office import LiaisonOffice
-from domain.persistence import PydanticMapper
+from domain.persistence import APPLICATION_NAME, PydanticMapper
 from workflows.liaison import LiaisonWorkflow
 from workflows.messages import LiaisonWorkflowInput, to_message, workflow_id
 
@@ -76,13 +75,15 @@ class TolerantMapper(PydanticMapper):
             return Undecodable(stored_event.topic, type(error).__name__)
 
 
-class LogReader(LiaisonOffice):
-    """The office as the projection runner builds it: read-only, from the environment alone."""
+class LogReader(Application[UUID]):
+    """The store's log as the library's projection runner reads it: the application's name and
+    mapper, nothing else (the dispatcher records through no use case)."""
 
-    name = "LiaisonOffice"
+    name = APPLICATION_NAME
 
-    def __init__(self, env: Mapping[str, str] | None = None) -> None:
-        super().__init__(env or {}, clock=lambda: datetime.now(UTC))
+    def construct_env(self, name: str, env: Mapping[str, str] | None = None) -> Environment:
+        """Configuration comes only from the caller, never from the process environment."""
+        return Environment(name, dict(env or {}))
 
     def construct_mapper(self) -> Mapper[UUID]:
         # The library's subscription decodes each event before the projection sees it: an

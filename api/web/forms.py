@@ -1,27 +1,83 @@
-"""What the daily-work forms share: the user's scope, running commands, reporting the outcome."""
+"""The board's forms, bound to the registry's commands.
+
+Each form page is declared once (`FormPage`: its path, template, what it shows, which commands it
+may post) and served by the same two routes: GET draws it, POST binds the form to the commands
+named in its hidden `command` fields and carries them out as the signed-in user, then draws the
+page again with what was recorded or refused. A refused form keeps its command id and what the
+user typed, so sending it again is safe and nothing has to be typed twice.
+
+How a form names a command's fields: by the field's name (`cell_id`), by its dotted path for a
+nested one (`referral.residence_commune_id`, or its last part when that is unique), and, for one
+command per row of a table, `row` fields listing the rows' keys with `<field>.<key>` per row (a
+row whose own fields are all empty is skipped); a list field such as a meeting's attendance is
+built from the rows instead. `member_id` may be given as `party_card_number`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import date
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID, uuid4, uuid5
 
-from fastapi import Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from starlette.datastructures import FormData
 
-from api.deps import Desk
-from api.i18n import language_of, word
+from api.deps import Desk, ReadsDep
+from api.errors import BoardError
+from api.i18n import gettext, language_of
 from api.reads import BoardReads, Scope
 from api.users import Session
-from api.web.render import page
-from domain.errors import Language, Refused
+from api.web.render import CheckedForm, WebDesk, WebSession, page
+from application.fields import leaves, nest
+from application.registry import BOARD, REGISTRY, Use
+from domain.errors import Refused
 from domain.policy import Policy
 from domain.roles import ALLOWED, Action
 from domain.state import LiaisonState
 
-Call = tuple[Callable[[], Any], str, str]
+Context = Callable[[Desk, BoardReads, Session, Request], Awaitable[dict[str, Any]]]
+Guard = Callable[[Desk, Request], Awaitable[object]]
+Prepare = Callable[[Desk, Session, Use[Any], dict[str, Any]], Awaitable[dict[str, Any] | None]]
+
+
+async def _as_is(
+    desk: Desk, session: Session, use: Use[Any], values: dict[str, Any]
+) -> dict[str, Any]:
+    return values
+
+
+@dataclass(frozen=True)
+class FormPage:
+    """One form page: where it is, what it shows, and the commands it may post."""
+
+    name: str
+    template: str
+    context: Context
+    commands: tuple[str, ...]
+    prepare: Prepare = field(default=_as_is)
+    """Per command, the values bound from the form completed with what the page knows (the
+    user's own unit, say), or None to leave that command out of this post."""
+    guard: Guard | None = None
+    """What must be readable before anything is sent from the page (its member, say): a page
+    the user may not see refuses its forms too, once."""
+
+    @property
+    def path(self) -> str:
+        """Where the page is served (and its forms post)."""
+        return f"/forms/{self.name}"
+
+
+def pages_by_name(*declared: FormPage) -> dict[str, FormPage]:
+    """The form pages by name, each checked to post only commands the board may send."""
+    found: dict[str, FormPage] = {}
+    for page_ in declared:
+        assert page_.name not in found, page_.name
+        for slug in page_.commands:
+            assert BOARD in REGISTRY.by_slug(slug).surfaces, slug
+        found[page_.name] = page_
+    return found
 
 
 def may_do(session: Session, action: Action) -> bool:
@@ -29,42 +85,9 @@ def may_do(session: Session, action: Action) -> bool:
     return action in ALLOWED[session.user.role]
 
 
-def form_day(form: FormData, desk: Desk, field: str = "effective_date") -> date:
-    """The business date posted, else today."""
-    raw = str(form.get(field) or "")
-    try:
-        return date.fromisoformat(raw) if raw else desk.today()
-    except ValueError:
-        return desk.today()
-
-
-def command_id(form: FormData, *parts: str) -> UUID:
-    """The form's command id (rendered with the form, so a double submit records once)."""
-    try:
-        base = UUID(str(form.get("command_id")))
-    except ValueError:
-        base = uuid4()
-    return uuid5(base, "/".join(parts)) if parts else base
-
-
-async def attempt(
-    desk: Desk, language: Language, calls: list[Call], reads: BoardReads | None = None
-) -> tuple[int, list[str]]:
-    """Run each command; count those recorded and collect refusals in the user's language.
-
-    With `reads`, wait until the read models include what was recorded: the page drawn next
-    from them shows it (the projector runs in its own process), instead of a queue that still
-    offers the member just received."""
-    done, errors = 0, []
-    for call, action, target in calls:
-        try:
-            await desk.command(call, action, target)
-            done += 1
-        except Refused as refusal:
-            errors.append(refusal.message(language))
-    if reads is not None:
-        await desk.settled(reads)
-    return done, errors
+def may_send(session: Session, slug: str) -> bool:
+    """True when the user's role may send this command at all (the page shows its form)."""
+    return may_do(session, REGISTRY.by_slug(slug).action)
 
 
 async def states_in_scope(desk: Desk, reads: BoardReads, session: Session) -> list[LiaisonState]:
@@ -74,19 +97,148 @@ async def states_in_scope(desk: Desk, reads: BoardReads, session: Session) -> li
     return await reads.states(scope)
 
 
-def policy_here(desk: Desk, session: Session) -> Policy:
+async def policy_here(desk: Desk, session: Session) -> Policy:
     """The regulation in force today for the user's province."""
-    return desk.office.policy(desk.today(), session.user.unit_id)
+    return await desk.call(desk.office.policy, desk.today(), session.user.unit_id)
 
 
-def outcome(
-    request: Request, template: str, session: Session, done: int, errors: list[str], **ctx: Any
+# Binding a posted form to commands.
+
+
+def _base_id(form: FormData) -> UUID:
+    try:
+        return UUID(str(form.get("command_id")))
+    except ValueError:
+        return uuid4()
+
+
+def bind(use: Use[Any], form: FormData, base: UUID, several: bool) -> list[dict[str, Any]]:
+    """The payloads one command of the page gets from the form (one per row, or one)."""
+    names = {leaf.name: leaf for leaf in leaves(use.model)}
+    tails: dict[str, list[str]] = {}
+    for name in names:
+        tails.setdefault(name.rpartition(".")[2], []).append(name)
+    aliases = {tail: found[0] for tail, found in tails.items() if len(found) == 1}
+
+    def common() -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for key in form:
+            name = key if key in names else aliases.get(key)
+            raw = form.get(key)
+            if name is not None and isinstance(raw, str) and raw != "":
+                values[name] = raw
+        if "member_id" in names and "member_id" not in values and form.get("party_card_number"):
+            values["party_card"] = str(form.get("party_card_number"))
+        return values
+
+    shared = common()
+    rows = [str(k) for k in form.getlist("row")]
+    own_id = uuid5(base, use.slug) if several else base
+    if not rows:
+        return [{**shared, "command_id": own_id}]
+    if "attendance" in names:  # one command whose list is the rows
+        entries = [
+            {
+                "liaison_id": key,
+                "attendance": form.get(f"attendance.{key}"),
+                "absence_reason": form.get(f"absence_reason.{key}") or None,
+            }
+            for key in rows
+        ]
+        return [{**shared, "attendance": entries, "command_id": own_id}]
+    payloads = []
+    for key in rows:
+        own = {
+            name: str(form.get(f"{name}.{key}"))
+            for name in names
+            if form.get(f"{name}.{key}") not in (None, "")
+        }
+        if not own:
+            continue  # nothing chosen on this row
+        row_key = {"liaison_id": key} if "liaison_id" in names else {}
+        payloads.append({**shared, **row_key, **own, "command_id": uuid5(own_id, key)})
+    return payloads
+
+
+def _typed(form: FormData) -> dict[str, str]:
+    """What the user typed, to fill the form in again after a refusal."""
+    return {k: str(v) for k, v in form.items() if isinstance(v, str) and k != "csrf"}
+
+
+# The routes: one GET and one POST serve every form page.
+
+router = APIRouter(prefix="/forms", include_in_schema=False)
+
+
+def _page_named(request: Request, name: str) -> FormPage:
+    pages: dict[str, FormPage] = request.app.state.form_pages
+    found = pages.get(name)
+    if found is None:
+        raise BoardError(404, "not_found", "No such page.", "Không có trang này.")
+    return found
+
+
+@router.get("/{name}")
+async def show(
+    request: Request, name: str, session: WebSession, desk: WebDesk, reads: ReadsDep
 ) -> HTMLResponse:
-    """The form again, with what was recorded and what was refused."""
-    language = language_of(request)
-    message = f"{word('saved', language)} ({done})" if done else None
-    status = 200 if not errors else (409 if done == 0 else 200)
+    """A form page, ready to fill in."""
+    form_ = _page_named(request, name)
+    context = await form_.context(desk, reads, session, request)
+    return page(request, form_.template, session, new_id=uuid4(), values={}, **context)
+
+
+@router.post("/{name}")
+async def send(
+    request: Request,
+    name: str,
+    session: WebSession,
+    desk: WebDesk,
+    reads: ReadsDep,
+    form: CheckedForm,
+) -> HTMLResponse:
+    """Carry out the commands the form names, as the signed-in user; draw the page again."""
+    form_ = _page_named(request, name)
+    slugs = [str(s) for s in form.getlist("command")]
+    if not slugs or any(s not in form_.commands for s in slugs):
+        raise BoardError(400, "malformed", "The form names no command of this page.",
+                         "Biểu mẫu không nêu việc nào của trang này.")  # fmt: skip
+    if form_.guard is not None:
+        await form_.guard(desk, request)
+    language, base = language_of(request), _base_id(form)
+    done: list[str] = []
+    errors: list[str] = []
+    for slug in slugs:
+        use = REGISTRY.by_slug(slug)
+        for values in bind(use, form, base, several=len(slugs) > 1):
+            prepared = await form_.prepare(desk, session, use, values)
+            if prepared is None:
+                continue
+            try:
+                await desk.execute(use.model, await _payload(desk, prepared))
+                done.append(use.done)
+            except Refused as refusal:
+                errors.append(refusal.message(language))
+        if errors:
+            break  # a later command of the same post builds on this one
+    await desk.settled(reads)  # the page drawn next shows what was just recorded
+    context = await form_.context(desk, reads, session, request)
+    saved = sorted(set(done), key=done.index)
+    message = " ".join(gettext(m, language) for m in saved) + (
+        f" ({len(done)})" if len(done) > 1 else ""
+    )
+    status = 200 if not errors else (409 if not done else 200)
     return page(
-        request, template, session, status, message=message, error=" · ".join(errors) or None,
-        new_id=uuid4(), **ctx,
+        request, form_.template, session, status,
+        message=message if done else None, error=" · ".join(errors) or None,
+        new_id=base if errors else uuid4(), values=_typed(form) if errors else {}, **context,
     )  # fmt: skip
+
+
+async def _payload(desk: Desk, values: dict[str, Any]) -> dict[str, Any]:
+    """The command's payload: a party card turned into the member's id, dotted names nested."""
+    card = values.pop("party_card", None)
+    if card is not None:
+        values["member_id"] = await desk.call(desk.office.member_id_for, card)
+    values.setdefault("effective_date", desk.today())
+    return nest(values)

@@ -7,7 +7,6 @@ import secrets
 from datetime import timedelta
 from typing import Annotated
 from urllib.parse import urlsplit
-from uuid import uuid4
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -18,7 +17,6 @@ from api.errors import BoardError
 from api.i18n import language_of, word
 from api.signin import TooManyAttempts, checked_password, sign_in
 from api.web.render import CheckedForm, WebSession, page
-from domain.calendar import business_date
 
 router = APIRouter(include_in_schema=False)
 YEAR = 365 * 24 * 3600
@@ -184,7 +182,6 @@ async def change_password(
         return refuse(403, "wrong_current_password")
     await users.change_password(username, password, keep=request.cookies.get(SESSION_COOKIE))
     await run_in_threadpool(
-        office.record_account_change,
-        uuid4(), session.user.actor, business_date(office.clock()), username, "password_changed",
-    )  # fmt: skip
+        office.trail.account_changed, session.user.actor, username, "password_changed"
+    )
     return RedirectResponse("/", status_code=303)

@@ -3,73 +3,41 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
-from pydantic import ValidationError
+from fastapi.responses import HTMLResponse, RedirectResponse
 
-from api.deps import ReadsDep
-from api.i18n import language_of, word
-from api.reads import AuditQuery
+from api.deps import Desk, ReadsDep
+from api.reads import AuditQuery, BoardReads
 from api.routes_audit import member_trail
-from api.routes_commands import resolution
 from api.routes_queries import scope_of
-from api.schemas import ResolveEscalationBody
-from api.web.forms import command_id, form_day, may_do
+from api.users import Session
+from api.web.forms import FormPage, may_send
 from api.web.pages_board import Text, parsed
-from api.web.render import CheckedForm, WebDesk, WebSession, page
-from domain.errors import Refused
-from domain.roles import Action
+from api.web.render import WebDesk, WebSession, page
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 100
 
 
 async def _inbox(
-    request: Request, session: WebSession, desk: WebDesk, reads: ReadsDep, status: int = 200,
-    message: str | None = None, error: str | None = None,
-) -> HTMLResponse:  # fmt: skip
+    desk: Desk, reads: BoardReads, session: Session, request: Request
+) -> dict[str, Any]:
     scope = await scope_of(desk, session.user.unit_id, None, None, None)
-    return page(
-        request, "escalations.html", session, status, rows=await reads.escalations(scope),
-        may_resolve=may_do(session, Action.RESOLVE_ESCALATION), new_id=uuid4(),
-        today=desk.today(), message=message, error=error,
-    )  # fmt: skip
+    return {
+        "rows": await reads.escalations(scope),
+        "may_resolve": may_send(session, "resolve-escalation"),
+        "today": desk.today(),
+    }
 
 
 @router.get("/escalations")
-async def escalations(
-    request: Request, session: WebSession, desk: WebDesk, reads: ReadsDep
-) -> HTMLResponse:
-    """Open escalations addressed to the user's subtree; a superior board may resolve them."""
-    return await _inbox(request, session, desk, reads)
-
-
-@router.post("/escalations/resolve")
-async def resolve(
-    request: Request, session: WebSession, desk: WebDesk, reads: ReadsDep, form: CheckedForm
-) -> HTMLResponse:
-    """Resolve one escalation with the comment given; the inbox again, with the outcome."""
-    language = language_of(request)
-    try:
-        body = ResolveEscalationBody(
-            command_id=command_id(form), effective_date=form_day(form, desk),
-            escalation_id=UUID(str(form.get("escalation_id"))),
-            comment=str(form.get("comment") or ""),
-        )  # fmt: skip
-    except (ValueError, ValidationError):
-        text = "Hãy ghi rõ cách giải quyết." if language == "vi" else "Say how it was resolved."
-        return await _inbox(request, session, desk, reads, 422, error=text)
-    try:
-        target = str(body.escalation_id)
-        await desk.command(lambda: resolution(desk, body), "ResolveEscalation", target)
-    except Refused as refusal:
-        return await _inbox(request, session, desk, reads, 409, error=refusal.message(language))
-    await desk.settled(reads)  # the inbox drawn next no longer lists it
-    return await _inbox(request, session, desk, reads, message=word("saved", language))
+async def escalations() -> RedirectResponse:
+    """Open escalations addressed to the user's subtree (the form page that resolves them)."""
+    return RedirectResponse("/forms/escalations", status_code=307)
 
 
 @router.get("/notifications")
@@ -110,3 +78,6 @@ async def audit(
         next=f"/audit?{urlencode({**kept, 'after': found.next_after})}"
         if found.next_after is not None else None,
     )  # fmt: skip
+
+
+PAGES = (FormPage("escalations", "escalations.html", _inbox, ("resolve-escalation",)),)

@@ -12,7 +12,8 @@ from starlette.datastructures import FormData
 
 from api.deps import SESSION_COOKIE, Desk, OfficeDep, UsersDep, address_of, not_signed_in
 from api.errors import BoardError
-from api.i18n import ATTENDANCE, METRICS, ROLES, language_of, word
+from api.i18n import ATTENDANCE, METRICS, ROLES, gettext, language_of, word
+from api.i18n import label as catalogue_label
 from api.one_time import require_changed
 from api.users import Session
 from domain.labels import EVENTS, STAGES, label
@@ -69,11 +70,14 @@ def page(
     language = language_of(request)
 
     def lab(table: str, key: object) -> str:
-        return label(TABLES[table], str(key), language)
+        if table in TABLES:
+            return label(TABLES[table], str(key), language)
+        return catalogue_label(table, str(key), language)
 
     values = {
         "lang": language,
         "w": lambda key: word(key, language),
+        "_": lambda message: gettext(message, language),
         "lab": lab,
         "user": session.user if session else None,
         "csrf": session.csrf if session else "",

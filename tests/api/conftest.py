@@ -16,9 +16,9 @@ from starlette.concurrency import run_in_threadpool
 
 from api.app import create_app
 from api.config import BoardConfig
-from api.office import Office
 from api.reads_projections import ProjectionReads
 from api.users import UserStore
+from application.office import LiaisonOffice
 from domain import commands as c
 from domain.organisation import Unit, UnitKind
 from domain.roles import Role
@@ -46,7 +46,7 @@ USERS: dict[str, tuple[Role, str]] = {
 }
 
 
-def second_branch(office: Office) -> None:
+def second_branch(office: LiaisonOffice) -> None:
     """W2, X2 and its cell C2 beside W, X and C1."""
     for unit_id, kind, parent in (
         ("W2", UnitKind.WORKPLACE_COMMITTEE, p.PROVINCE),
@@ -56,13 +56,13 @@ def second_branch(office: Office) -> None:
         unit = Unit(
             id=unit_id, name=unit_id, kind=kind, parent_id=parent, valid_from=date(2000, 1, 1)
         )
-        office.establish_unit(c.EstablishUnit(**p.by(p.ADMIN, date(2026, 1, 1)), unit=unit))
+        office.execute(c.EstablishUnit(**p.by(p.ADMIN, date(2026, 1, 1)), unit=unit))
 
 
 @pytest.fixture
-def office(pg_env: dict[str, str]) -> Office:
+def office(pg_env: dict[str, str]) -> LiaisonOffice:
     """The office on a fresh schema, with the tiny province and the second branch."""
-    office = Office(env=pg_env, clock=p.clock)
+    office = LiaisonOffice(env=pg_env, clock=p.clock)
     p.build_province(office)
     second_branch(office)
     return office
@@ -80,7 +80,7 @@ async def users(pg_url: str) -> AsyncIterator[UserStore]:
 
 
 @pytest.fixture
-def projector(office: Office, pg_env: dict[str, str]) -> Iterator[Projector]:
+def projector(office: LiaisonOffice, pg_env: dict[str, str]) -> Iterator[Projector]:
     """Every read model on the test's schema (the board reads them)."""
     projector = Projector(pg_env, all_models())
     yield projector
@@ -107,7 +107,7 @@ async def reads(projector: Projector, pg_url: str) -> AsyncIterator[ProjectionRe
 
 
 @pytest.fixture
-def app(office: Office, users: UserStore, reads: ProjectionReads, pg_url: str) -> FastAPI:
+def app(office: LiaisonOffice, users: UserStore, reads: ProjectionReads, pg_url: str) -> FastAPI:
     """The board application."""
     config = BoardConfig(database_url=pg_url, secure_cookies=False)
     return create_app(office, reads, users, config)

@@ -11,7 +11,7 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
-from api.office import Office
+from application.office import LiaisonOffice
 from projections.runner import Projector
 from tests.api.conftest import PASSWORD, Auth, body
 from tests.api.test_commands import attending, post
@@ -34,7 +34,7 @@ def refusal_rows(pg_url: str) -> list[dict[str, Any]]:
 async def test_a_refused_command_and_read_leave_equal_rows_from_the_api_and_the_cli(
     client: httpx.AsyncClient,
     auth: Auth,
-    office: Office,
+    office: LiaisonOffice,
     projector: Projector,
     pg_url: str,
     monkeypatch: pytest.MonkeyPatch,

@@ -7,7 +7,7 @@ from uuid import uuid4
 
 import httpx
 
-from api.office import Office
+from application.office import LiaisonOffice
 from tests.api.conftest import Auth, body
 from tests.integration import province as p
 
@@ -164,7 +164,9 @@ async def test_open_cycle_by_the_supervisor(client: httpx.AsyncClient, auth: Aut
     assert response.json()["code"] == "duplicate"
 
 
-async def test_a_retry_records_once(client: httpx.AsyncClient, auth: Auth, office: Office) -> None:
+async def test_a_retry_records_once(
+    client: httpx.AsyncClient, auth: Auth, office: LiaisonOffice
+) -> None:
     _, liaison_id = await attending(client, auth)
     secretary = await auth("secretary")
     meeting = body(cell_id=p.CELL, attendance=[{"liaison_id": liaison_id, "attendance": "present"}])
@@ -177,7 +179,7 @@ async def test_a_retry_records_once(client: httpx.AsyncClient, auth: Auth, offic
 
 
 async def test_refusals_are_named_in_the_callers_language_and_write_nothing(
-    client: httpx.AsyncClient, auth: Auth, office: Office
+    client: httpx.AsyncClient, auth: Auth, office: LiaisonOffice
 ) -> None:
     _, liaison_id = await referred(client, auth)
     secretary, commune = await auth("secretary"), await auth("commune")

@@ -13,9 +13,9 @@ import uvicorn
 
 from api.app import create_app
 from api.config import BoardConfig
-from api.office import Office
 from api.reads_projections import ProjectionReads
 from api.users import UserStore
+from application.office import LiaisonOffice
 from domain.roles import Role
 from projections.catalog import all_models
 from projections.runner import Projector
@@ -31,7 +31,7 @@ NEW = "a much longer one"
 def board(pg_env: dict[str, str], pg_url: str) -> Iterator[str]:
     """The board under uvicorn, with a clerk who still has a one-time password."""
     _require_chromium()
-    office = Office(env=pg_env, clock=p.clock)
+    office = LiaisonOffice(env=pg_env, clock=p.clock)
     p.build_province(office)
     users = UserStore(pg_url)
 

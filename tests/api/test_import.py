@@ -25,9 +25,9 @@ from fastapi import FastAPI
 from api.app import create_app
 from api.config import BoardConfig
 from api.imports import Importer, ImportJob, ImportJobs, ImportLimits, ImportOutcome
-from api.office import Office
 from api.reads_projections import ProjectionReads
 from api.users import UserStore
+from application.office import LiaisonOffice
 from domain.errors import UnknownMember
 from domain.roles import Actor, Role
 from tests.api.conftest import FAST, PASSWORD
@@ -61,16 +61,19 @@ def province() -> demo.Province:
 
 
 @pytest.fixture
-def demo_office(pg_env: dict[str, str], province: demo.Province) -> Office:
+def demo_office(pg_env: dict[str, str], province: demo.Province) -> LiaisonOffice:
     """An office holding only the demo province's organisation tree, its clock on TODAY."""
-    office = Office(env=pg_env, clock=lambda: datetime(2026, 1, 10, 9, tzinfo=UTC))
+    office = LiaisonOffice(env=pg_env, clock=lambda: datetime(2026, 1, 10, 9, tzinfo=UTC))
     write_tree(office, province.tree, BulkWriter(office))
     return office
 
 
 @pytest.fixture
 def imports(
-    request: pytest.FixtureRequest, demo_office: Office, pg_env: dict[str, str], tmp_path: Path
+    request: pytest.FixtureRequest,
+    demo_office: LiaisonOffice,
+    pg_env: dict[str, str],
+    tmp_path: Path,
 ) -> Iterator[ImportJobs]:
     """The province importer behind the board's import port, as `liaison up` wires it."""
     port: Port | None = getattr(request, "param", None)
@@ -82,7 +85,7 @@ def imports(
 
 @pytest.fixture
 async def import_app(
-    demo_office: Office, imports: ImportJobs, pg_url: str
+    demo_office: LiaisonOffice, imports: ImportJobs, pg_url: str
 ) -> AsyncIterator[FastAPI]:
     """The board with its users and the import port."""
     users = UserStore(pg_url, hasher=FAST)
@@ -114,7 +117,7 @@ async def sign_in(client: httpx.AsyncClient, username: str) -> str:
     return await web_sign_in(client, username, page="/import")
 
 
-def stored(office: Office) -> int:
+def stored(office: LiaisonOffice) -> int:
     """How many events the store holds."""
     return int(office.recorder.max_notification_id() or 0)
 
@@ -143,7 +146,7 @@ async def finished(client: httpx.AsyncClient, location: str) -> str:
 
 
 async def test_a_checked_file_is_imported_once(
-    board: httpx.AsyncClient, demo_office: Office, province: demo.Province, tmp_path: Path
+    board: httpx.AsyncClient, demo_office: LiaisonOffice, province: demo.Province, tmp_path: Path
 ) -> None:
     csrf = await sign_in(board, "supervisor")
     before = stored(demo_office)
@@ -169,7 +172,7 @@ async def test_a_checked_file_is_imported_once(
 
 
 async def test_bad_rows_are_listed_and_their_members_left_out(
-    board: httpx.AsyncClient, demo_office: Office, province: demo.Province, tmp_path: Path
+    board: httpx.AsyncClient, demo_office: LiaisonOffice, province: demo.Province, tmp_path: Path
 ) -> None:
     csrf = await sign_in(board, "supervisor")
     upload = files(tmp_path / "up", province.records[:5])
@@ -194,7 +197,7 @@ async def test_bad_rows_are_listed_and_their_members_left_out(
 
 
 async def test_uploads_that_cannot_be_imported_are_refused_and_write_nothing(
-    board: httpx.AsyncClient, demo_office: Office, tmp_path: Path
+    board: httpx.AsyncClient, demo_office: LiaisonOffice, tmp_path: Path
 ) -> None:
     csrf = await sign_in(board, "supervisor")
     before = stored(demo_office)
@@ -300,7 +303,7 @@ def peak_growth() -> Iterator[list[int]]:
     growth.append(_kilobytes("VmHWM") - base)
 
 
-def refusals(office: Office) -> list[dict[str, Any]]:
+def refusals(office: LiaisonOffice) -> list[dict[str, Any]]:
     """The permission refusals in the access trail, oldest first."""
     records = office.recorder.select_notifications(start=None, limit=1_000_000)
     return [json.loads(n.state) for n in records if n.topic.endswith(":PermissionRefused")]
@@ -324,7 +327,7 @@ def _alive(pid: int) -> bool:
 
 
 async def test_a_zip_bomb_is_refused_at_once_and_costs_the_board_nothing(
-    board: httpx.AsyncClient, demo_office: Office, tmp_path: Path
+    board: httpx.AsyncClient, demo_office: LiaisonOffice, tmp_path: Path
 ) -> None:
     csrf = await sign_in(board, "supervisor")
     content = zip_bomb(tmp_path / "members.xlsx").read_bytes()  # 1.2 MB, 300 MB of XML
@@ -353,7 +356,7 @@ async def test_a_zip_bomb_is_refused_at_once_and_costs_the_board_nothing(
 
 
 async def test_a_workbook_that_lies_about_its_size_is_refused_by_the_run_not_the_board(
-    board: httpx.AsyncClient, demo_office: Office, tmp_path: Path
+    board: httpx.AsyncClient, demo_office: LiaisonOffice, tmp_path: Path
 ) -> None:
     csrf = await sign_in(board, "supervisor")
     liar = lie_about(zip_bomb(tmp_path / "members.xlsx"), SHEET, 900_000)
@@ -376,7 +379,7 @@ async def test_a_workbook_that_lies_about_its_size_is_refused_by_the_run_not_the
 
 @pytest.mark.parametrize("imports", [_stalling()], indirect=True)
 async def test_imports_are_limited_per_user_and_in_all(
-    import_app: FastAPI, imports: ImportJobs, demo_office: Office
+    import_app: FastAPI, imports: ImportJobs, demo_office: LiaisonOffice
 ) -> None:
     upload = {"members": ("members.csv", b"name\nAn\n")}
     clients = {name: browser(import_app) for name in ("supervisor", "other", "third")}
@@ -478,7 +481,7 @@ async def test_the_job_page_never_fails_as_the_run_ends(
 
 
 async def test_roles_that_do_not_import_are_refused_and_recorded_once(
-    board: httpx.AsyncClient, demo_office: Office
+    board: httpx.AsyncClient, demo_office: LiaisonOffice
 ) -> None:
     csrf = await web_sign_in(board, "inspector", page="/password")
     before = stored(demo_office)
@@ -495,7 +498,7 @@ async def test_roles_that_do_not_import_are_refused_and_recorded_once(
 
 
 async def test_another_users_job_is_answered_as_none_and_recorded(
-    import_app: FastAPI, demo_office: Office, province: demo.Province, tmp_path: Path
+    import_app: FastAPI, demo_office: LiaisonOffice, province: demo.Province, tmp_path: Path
 ) -> None:
     async with browser(import_app) as owner, browser(import_app) as other:
         csrf = await sign_in(owner, "supervisor")
@@ -545,7 +548,7 @@ def _referred(province: demo.Province) -> list[MemberRecord]:
 
 
 async def test_rows_outside_the_subtree_are_refused_recorded_once_and_name_nothing_else(
-    board: httpx.AsyncClient, demo_office: Office, province: demo.Province, tmp_path: Path
+    board: httpx.AsyncClient, demo_office: LiaisonOffice, province: demo.Province, tmp_path: Path
 ) -> None:
     referred = _referred(province)
     mine = [_registered_and_referred(r, "DEMO-W0001") for r in referred[:3]]
@@ -575,7 +578,7 @@ async def test_rows_outside_the_subtree_are_refused_recorded_once_and_name_nothi
 
 
 async def test_an_import_cannot_write_to_a_member_another_subtree_holds(
-    import_app: FastAPI, demo_office: Office, province: demo.Province, tmp_path: Path
+    import_app: FastAPI, demo_office: LiaisonOffice, province: demo.Province, tmp_path: Path
 ) -> None:
     theirs = _registered_and_referred(_referred(province)[0], "DEMO-W0002")
     async with browser(import_app) as b, browser(import_app) as a:
@@ -614,7 +617,7 @@ def _stalls_after_first_chunk(env: dict[str, str], folder: Path) -> Any:
 @pytest.mark.parametrize("imports", [_stalls_after_first_chunk], indirect=True)
 async def test_a_real_run_stopped_midway_keeps_whole_batches_and_a_rerun_completes_it(
     board: httpx.AsyncClient,
-    demo_office: Office,
+    demo_office: LiaisonOffice,
     province: demo.Province,
     pg_env: dict[str, str],
     tmp_path: Path,

@@ -10,7 +10,7 @@ import httpx
 import psycopg
 import pytest
 
-from api.office import Office
+from application.office import LiaisonOffice
 from tests.api.conftest import Auth, body
 from tests.api.test_commands import post, referred
 from tests.api.test_signin import web_sign_in
@@ -19,7 +19,9 @@ from tests.integration import province as p
 LATE = date(2026, 3, 1)  # the receipt at X was due on 9 February
 
 
-async def escalated(client: httpx.AsyncClient, auth: Auth, office: Office) -> tuple[str, str]:
+async def escalated(
+    client: httpx.AsyncClient, auth: Auth, office: LiaisonOffice
+) -> tuple[str, str]:
     """A referral X never received, escalated to P by the workflow; (member id, escalation id)."""
     member_id, liaison_id = await referred(client, auth)
     p.escalate(office, UUID(liaison_id), LATE)
@@ -32,7 +34,7 @@ async def escalated(client: httpx.AsyncClient, auth: Auth, office: Office) -> tu
 
 
 async def test_the_inbox_lists_the_open_escalation_and_its_figure(
-    client: httpx.AsyncClient, auth: Auth, office: Office
+    client: httpx.AsyncClient, auth: Auth, office: LiaisonOffice
 ) -> None:
     member_id, _ = await escalated(client, auth, office)
     committee = await auth("committee")
@@ -55,7 +57,7 @@ async def test_the_inbox_lists_the_open_escalation_and_its_figure(
 
 @pytest.mark.parametrize("username", ["supervisor", "committee"])
 async def test_a_superior_board_resolves_an_escalation_with_a_comment(
-    client: httpx.AsyncClient, auth: Auth, office: Office, username: str
+    client: httpx.AsyncClient, auth: Auth, office: LiaisonOffice, username: str
 ) -> None:
     _, escalation_id = await escalated(client, auth, office)
     headers = await auth(username)
@@ -82,7 +84,12 @@ async def test_a_superior_board_resolves_an_escalation_with_a_comment(
     ],
 )
 async def test_others_may_not_resolve(
-    client: httpx.AsyncClient, auth: Auth, office: Office, username: str, status: int, code: str
+    client: httpx.AsyncClient,
+    auth: Auth,
+    office: LiaisonOffice,
+    username: str,
+    status: int,
+    code: str,
 ) -> None:
     _, escalation_id = await escalated(client, auth, office)
     headers = await auth(username)  # signing in is itself recorded
@@ -101,7 +108,7 @@ async def test_others_may_not_resolve(
 
 
 async def test_resolving_needs_a_comment_and_a_known_escalation(
-    client: httpx.AsyncClient, auth: Auth, office: Office
+    client: httpx.AsyncClient, auth: Auth, office: LiaisonOffice
 ) -> None:
     _, escalation_id = await escalated(client, auth, office)
     supervisor = await auth("supervisor")
@@ -117,20 +124,21 @@ async def test_resolving_needs_a_comment_and_a_known_escalation(
 
 
 async def test_the_inbox_button_resolves(
-    client: httpx.AsyncClient, auth: Auth, office: Office
+    client: httpx.AsyncClient, auth: Auth, office: LiaisonOffice
 ) -> None:
     _, escalation_id = await escalated(client, auth, office)
     csrf = await web_sign_in(client, "committee")
-    inbox = await client.get("/escalations")
+    inbox = await client.get("/escalations", follow_redirects=True)
     assert f'data-escalation="{escalation_id}"' in inbox.text
-    assert 'action="/escalations/resolve"' in inbox.text
+    assert 'action="/forms/escalations"' in inbox.text
     form = {"csrf": csrf, "command_id": "0d7e1c64-6d8e-4a55-9a86-1f6a39b0e2c1",
-            "escalation_id": escalation_id, "comment": "Xã đã tiếp nhận"}  # fmt: skip
-    done = await client.post("/escalations/resolve", data=form)
+            "command": "resolve-escalation", "escalation_id": escalation_id,
+            "comment": "Xã đã tiếp nhận"}  # fmt: skip
+    done = await client.post("/forms/escalations", data=form)
     assert done.status_code == 200, done.text
     assert f'data-escalation="{escalation_id}"' not in done.text
     await web_sign_in(client, "secretary")
-    assert 'action="/escalations/resolve"' not in (await client.get("/escalations")).text
+    assert 'action="/forms/escalations"' not in (await client.get("/forms/escalations")).text
 
 
 def _outbox(pg_url: str, rows: list[dict[str, Any]]) -> None:

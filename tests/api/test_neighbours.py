@@ -17,7 +17,7 @@ from uuid import uuid4
 import httpx
 import pytest
 
-from api.office import Office
+from application.office import LiaisonOffice
 from domain import commands as c
 from domain.organisation import Unit, UnitKind
 from domain.roles import Actor, Role
@@ -43,39 +43,37 @@ NEIGHBOURS = [
 class Branch:
     """The branch's member, liaison, open request and escalation."""
 
-    def __init__(self, office: Office) -> None:
+    def __init__(self, office: LiaisonOffice) -> None:
         for unit_id, (name, kind, parent) in BRANCH.items():
             unit = Unit(
                 id=unit_id, name=name, kind=kind, parent_id=parent, valid_from=date(2000, 1, 1)
             )
-            office.establish_unit(c.EstablishUnit(**p.by(p.ADMIN, date(2026, 1, 1)), unit=unit))
+            office.execute(c.EstablishUnit(**p.by(p.ADMIN, date(2026, 1, 1)), unit=unit))
         s = SUPERVISOR
-        self.member_id = office.register_member(
+        self.member_id = office.execute(
             c.RegisterMember(
                 **p.by(s, p.REGISTERED_ON), name=NAME, birth_date=date(1980, 1, 1),
                 party_card_number=CARD, workplace_unit_id="BIMAT-W",
             )
-        )  # fmt: skip
-        self.liaison_id = office.refer(
+        ).member_id  # fmt: skip
+        self.liaison_id = office.execute(
             c.Refer(
                 **p.by(s, p.REFERRED_ON),
                 member_id=self.member_id,
                 referral=c.Referral(residence_commune_id="BIMAT-X"),
             )
-        )
-        office.receive_at_commune(
+        ).liaison_id
+        office.execute(
             c.ReceiveAtCommune(
                 **p.by(s, p.COMMUNE_RECEIVED_ON), liaison_id=self.liaison_id, cell_id="BIMAT-C"
             )
         )
-        office.receive_at_cell(
-            c.ReceiveAtCell(**p.by(s, p.CELL_RECEIVED_ON), liaison_id=self.liaison_id)
-        )
-        self.request_id = office.request_assessment(
+        office.execute(c.ReceiveAtCell(**p.by(s, p.CELL_RECEIVED_ON), liaison_id=self.liaison_id))
+        self.request_id = office.execute(
             c.RequestAssessment(
                 **p.by(s, date(2026, 3, 1)), liaison_id=self.liaison_id, purpose="planning"
             )
-        )
+        ).request_id
         p.escalate(office, self.liaison_id, date(2026, 4, 1))
         self.escalation_id = next(
             e.originator_id
@@ -136,25 +134,43 @@ def reads(branch: Branch) -> list[str]:
     return api + pages
 
 
-def forms(branch: Branch, own_unit: str) -> list[tuple[str, dict[str, str]]]:
+def forms(branch: Branch, own_unit: str) -> list[tuple[str, dict[str, Any]]]:
     """Every board form, posted with the branch's ids."""
-    li = str(branch.liaison_id)
+    li, m = str(branch.liaison_id), str(branch.member_id)
     return [
-        ("/forms/refer", {"party_card_number": CARD, "residence_commune_id": own_unit}),
-        ("/forms/receive", {"liaison_id": li, "cell_id": "BIMAT-C"}),
-        ("/forms/receive", {"liaison_id": li}),
-        ("/forms/meeting", {f"att_{li}": "present"}),
-        ("/forms/assess", {f"grade_{li}": "fulfilled_well", "year": str(p.YEAR)}),
-        ("/forms/report", {"liaison_id": li, "step": "confirm", "year": str(p.YEAR)}),
-        ("/forms/report", {"liaison_id": li, "step": "report", "year": str(p.YEAR)}),
-        ("/forms/requests", {"liaison_id": li, "purpose": "planning"}),
-        ("/forms/requests", {"liaison_id": li, "request_id": str(branch.request_id),
+        ("/forms/refer", {"command": ["register-member", "refer"], "party_card_number": CARD,
+                          "residence_commune_id": own_unit}),
+        ("/forms/receive", {"command": "receive-at-commune", "liaison_id": li,
+                            "cell_id": "BIMAT-C"}),
+        ("/forms/receive", {"command": "receive-at-cell", "liaison_id": li}),
+        ("/forms/meeting", {"command": "record-meeting", "row": li, f"attendance.{li}": "present"}),
+        ("/forms/assess", {"command": "assess", "row": li, f"grade.{li}": "fulfilled_well",
+                           "year": str(p.YEAR)}),
+        ("/forms/report", {"command": "confirm-assessment", "liaison_id": li,
+                           "year": str(p.YEAR)}),
+        ("/forms/report", {"command": "report-back", "liaison_id": li, "year": str(p.YEAR)}),
+        ("/forms/requests", {"command": "request-assessment", "liaison_id": li,
+                             "purpose": "planning"}),
+        ("/forms/requests", {"command": "provide-assessment", "liaison_id": li,
+                             "request_id": str(branch.request_id),
                              "grade": "fulfilled_well"}),
-        ("/escalations/resolve", {"escalation_id": str(branch.escalation_id), "comment": "xong"}),
+        *[
+            (f"/forms/member?member={m}",
+             {"command": slug, "member_id": m, "liaison_id": li, **extra})
+            for slug, extra in (
+                ("exempt-from-introduction", {"reason": "secret_mission"}),
+                ("exempt-from-activities", {"reason": "travelling"}),
+                ("propose", {"kind": "discipline", "comment": "x"}),
+                ("close", {"reason": "retired"}),
+                ("transfer-member", {"workplace_unit_id": own_unit}),
+            )
+        ],
+        ("/forms/escalations", {"command": "resolve-escalation",
+                                "escalation_id": str(branch.escalation_id), "comment": "xong"}),
     ]  # fmt: skip
 
 
-def refusals(office: Office, after: int) -> list[Any]:
+def refusals(office: LiaisonOffice, after: int) -> list[Any]:
     """The events recorded after `after`."""
     return list(office.recorder.select_notifications(start=after + 1, limit=100_000))
 
@@ -170,7 +186,7 @@ def leaks(text: str, sent: str, public: tuple[str, ...] = ()) -> list[str]:
 
 @pytest.mark.parametrize("username", NEIGHBOURS)
 async def test_a_neighbour_is_refused_everything_and_learns_nothing(
-    client: httpx.AsyncClient, auth: Auth, office: Office, username: str
+    client: httpx.AsyncClient, auth: Auth, office: LiaisonOffice, username: str
 ) -> None:
     branch = Branch(office)
     headers = await auth(username)

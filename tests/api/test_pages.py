@@ -18,7 +18,7 @@ PAGES = [
     "/forms/assess",
     "/forms/report",
     "/forms/requests",
-    "/escalations",
+    "/forms/escalations",
     "/notifications",
     "/audit",
     "/audit?actor=clerk&recorded_from=2026-01-01T00:00&recorded_to=",

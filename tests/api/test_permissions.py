@@ -8,7 +8,7 @@ from uuid import uuid4
 import httpx
 import pytest
 
-from api.office import Office
+from application.office import LiaisonOffice
 from tests.api.conftest import Auth, body
 from tests.api.test_commands import attending, post
 from tests.api.test_inbox import escalated
@@ -53,7 +53,7 @@ ATTEMPTS: dict[str, list[tuple[str, dict[str, Any]]]] = {
 }
 
 
-def refusals(office: Office) -> int:
+def refusals(office: LiaisonOffice) -> int:
     """How many permission refusals the access trail holds."""
     records = office.recorder.select_notifications(start=None, limit=100_000)
     return sum(1 for n in records if n.topic.endswith(":PermissionRefused"))
@@ -65,7 +65,7 @@ ROLE_REFUSED = {"inspector", "inspector2", "admin"}
 
 @pytest.mark.parametrize("username", sorted(ATTEMPTS))
 async def test_commands_outside_the_subtree_are_refused_and_recorded(
-    client: httpx.AsyncClient, auth: Auth, office: Office, username: str
+    client: httpx.AsyncClient, auth: Auth, office: LiaisonOffice, username: str
 ) -> None:
     _, liaison_id = await attending(client, auth)
     headers = await auth(username)
@@ -125,7 +125,7 @@ READERS_INSIDE = ["clerk", "commune", "secretary", "committee", "supervisor", "i
 
 @pytest.mark.parametrize("username", READERS_OUTSIDE)
 async def test_reads_outside_the_subtree_are_refused(
-    client: httpx.AsyncClient, auth: Auth, office: Office, username: str
+    client: httpx.AsyncClient, auth: Auth, office: LiaisonOffice, username: str
 ) -> None:
     member_id, liaison_id = await attending(client, auth)
     headers = await auth(username)
@@ -161,7 +161,7 @@ SEAL_VERIFIERS = {"supervisor", "inspector", "admin", "inspector2"}
 
 @pytest.mark.parametrize("username", READERS_OUTSIDE)
 async def test_seal_verification_from_outside_is_refused_unless_the_role_verifies(
-    client: httpx.AsyncClient, auth: Auth, office: Office, username: str
+    client: httpx.AsyncClient, auth: Auth, office: LiaisonOffice, username: str
 ) -> None:
     await attending(client, auth)
     headers = await auth(username)
@@ -179,7 +179,7 @@ async def test_seal_verification_from_outside_is_refused_unless_the_role_verifie
 
 @pytest.mark.parametrize("username", READERS_OUTSIDE)
 async def test_resolving_an_escalation_from_outside_is_refused_and_recorded(
-    client: httpx.AsyncClient, auth: Auth, office: Office, username: str
+    client: httpx.AsyncClient, auth: Auth, office: LiaisonOffice, username: str
 ) -> None:
     _, escalation_id = await escalated(client, auth, office)
     headers = await auth(username)

@@ -14,7 +14,7 @@ import httpx
 
 from api.app import create_app
 from api.config import BoardConfig
-from api.office import Office
+from application.office import LiaisonOffice
 from tests.api.conftest import PASSWORD, Auth, body
 from tests.integration import province as p
 
@@ -25,7 +25,7 @@ OPERATIONS = {(m.upper(), path) for path, ops in SPEC["paths"].items() for m in 
 
 
 async def test_every_operation_is_walked(
-    client: httpx.AsyncClient, auth: Auth, office: Office
+    client: httpx.AsyncClient, auth: Auth, office: LiaisonOffice
 ) -> None:
     walked: set[tuple[str, str]] = set()
     supervisor, admin = await auth("supervisor"), await auth("admin")
@@ -91,6 +91,21 @@ async def test_every_operation_is_walked(
     await command("receive-at-commune", last_year, liaison_id=old, cell_id=p.CELL)
     await command("receive-at-cell", last_year, liaison_id=old)
     await command("open-cycle", liaison_id=old, year=p.YEAR)
+
+    # Administration: a unit, a merger, a province's deadline.
+    admin_day = date(p.YEAR, 1, 2)
+    unit = {"id": "C7", "name": "Tổ dân phố 7", "kind": "residence_cell", "parent_id": p.COMMUNE,
+            "valid_from": "2026-01-01"}  # fmt: skip
+    await call("POST", "/api/commands/establish-unit", admin, body(admin_day, unit=unit))
+    merged = {**unit, "id": "C8", "name": "Tổ dân phố 8", "valid_from": "2026-06-01"}
+    await call(
+        "POST", "/api/commands/succeed-units", admin,
+        body(admin_day, predecessor_ids=["C7"], successor=merged),
+    )  # fmt: skip
+    await call(
+        "POST", "/api/commands/override-policy", admin,
+        body(province_id=p.PROVINCE, setting="receipt_days", value=20),
+    )  # fmt: skip
 
     # Every read, on the records just made.
     await call("GET", "/api/me", supervisor)

@@ -15,8 +15,8 @@ import httpx
 import pytest
 
 from api import deps
-from api.office import Office
 from api.reads_projections import ProjectionReads
+from application.office import LiaisonOffice
 from projections.runner import Projector
 from tests.api.conftest import Auth, body
 from tests.api.test_commands import post, referred
@@ -32,7 +32,7 @@ async def reads(projector: Projector, pg_url: str) -> AsyncIterator[ProjectionRe
     await reads.close()
 
 
-def head(office: Office) -> int:
+def head(office: LiaisonOffice) -> int:
     """The highest notification id in the store."""
     found: int = office.recorder.max_notification_id() or 0  # type: ignore[attr-defined]
     return found
@@ -53,7 +53,7 @@ def count(answer: httpx.Response) -> int:
 
 
 async def test_a_read_after_a_command_waits_for_the_projector_and_shows_it(
-    client: httpx.AsyncClient, auth: Auth, office: Office, projector: Projector
+    client: httpx.AsyncClient, auth: Auth, office: LiaisonOffice, projector: Projector
 ) -> None:
     _, liaison_id = await referred(client, auth)
     commune = await auth("commune")
@@ -98,7 +98,7 @@ async def test_a_read_whose_projector_is_stopped_says_how_far_it_got(
 
 
 async def test_a_duplicate_or_refused_command_names_no_position(
-    client: httpx.AsyncClient, auth: Auth, office: Office
+    client: httpx.AsyncClient, auth: Auth, office: LiaisonOffice
 ) -> None:
     _, liaison_id = await referred(client, auth)
     commune = await auth("commune")
@@ -139,7 +139,8 @@ async def test_the_receive_form_redrawn_after_a_receipt_no_longer_offers_that_me
     later = threading.Timer(0.3, projector.catch_up)  # the projector comes round after the post
     later.start()
     try:
-        form = {"csrf": csrf, "command_id": str(uuid4()), "liaison_id": liaison_id}
+        form = {"csrf": csrf, "command_id": str(uuid4()), "liaison_id": liaison_id,
+                "command": "receive-at-commune"}  # fmt: skip
         page = await client.post("/forms/receive", data={**form, "cell_id": p.CELL})
     finally:
         later.join()

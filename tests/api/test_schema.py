@@ -19,9 +19,9 @@ from starlette.testclient import TestClient
 
 from api.app import create_app
 from api.config import BoardConfig
-from api.office import Office
 from api.reads_projections import ProjectionReads
 from api.users import UserStore
+from application.office import LiaisonOffice
 from projections.catalog import all_models
 from projections.runner import Projector
 from tests.api.conftest import FAST, PASSWORD, USERS, second_branch
@@ -56,7 +56,7 @@ def board(pg_server_url: str) -> Iterator[tuple[TestClient, dict[str, str], Proj
     """One province, app and supervisor token for every operation (building them is most of the
     cost); reads do not catch the projector up each time: `caught_up` does, once per operation."""
     with isolated_schema(pg_server_url) as url:
-        office = Office(env=persistence_env(url), clock=p.clock)
+        office = LiaisonOffice(env=persistence_env(url), clock=p.clock)
         p.build_province(office)
         second_branch(office)
         enrolled = p.received_member(office, 1)

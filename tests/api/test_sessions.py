@@ -12,8 +12,8 @@ import pytest
 from fastapi import FastAPI
 from typer.testing import CliRunner
 
-from api.office import Office
 from api.users import UserStore
+from application.office import LiaisonOffice
 from domain.access import AccountChanged
 from domain.roles import Role
 from tests.api.conftest import PASSWORD, Auth, body
@@ -25,7 +25,7 @@ ONE_TIME = "one-time-pass"
 NEW = "a much longer one"
 
 
-def events(office: Office) -> int:
+def events(office: LiaisonOffice) -> int:
     """How many events the store holds."""
     return len(office.recorder.select_notifications(start=None, limit=100_000))
 
@@ -49,7 +49,7 @@ def registration(n: int) -> dict[str, object]:
 
 
 async def test_the_one_time_password_is_enforced_on_every_page_and_call_until_changed(
-    client: httpx.AsyncClient, users: UserStore, office: Office
+    client: httpx.AsyncClient, users: UserStore, office: LiaisonOffice
 ) -> None:
     await users.add("newclerk", ONE_TIME, Role.WORKPLACE_CLERK, p.WORKPLACE, must_change=True)
     first = await client.post("/login", data={"username": "newclerk", "password": ONE_TIME})
@@ -101,7 +101,7 @@ async def test_a_bearer_token_is_refused_while_its_user_must_change_the_password
 
 
 async def test_a_password_change_needs_the_current_password_and_ends_every_other_session(
-    app: FastAPI, client: httpx.AsyncClient, auth: Auth, users: UserStore, office: Office
+    app: FastAPI, client: httpx.AsyncClient, auth: Auth, users: UserStore, office: LiaisonOffice
 ) -> None:
     token = await auth("clerk")
     transport = httpx.ASGITransport(app=app)
@@ -137,7 +137,7 @@ async def test_a_password_change_needs_the_current_password_and_ends_every_other
     )
 
 
-def account_changes(office: Office) -> list[AccountChanged]:
+def account_changes(office: LiaisonOffice) -> list[AccountChanged]:
     """The account changes the store holds, oldest first."""
     found = office.recorder.select_notifications(start=None, limit=100_000)
     return [
@@ -163,7 +163,7 @@ async def test_signing_in_again_ends_the_previous_session_of_that_browser(
 
 
 async def test_an_administrator_ends_the_sessions_of_a_user_in_their_subtree_only(
-    app: FastAPI, client: httpx.AsyncClient, auth: Auth, users: UserStore, office: Office
+    app: FastAPI, client: httpx.AsyncClient, auth: Auth, users: UserStore, office: LiaisonOffice
 ) -> None:
     await users.add("admin2", PASSWORD, Role.ADMINISTRATOR, "X2")
     clerk = await auth("clerk")

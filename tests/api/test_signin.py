@@ -13,15 +13,15 @@ from fastapi import FastAPI
 
 from api.app import create_app
 from api.config import BoardConfig
-from api.office import Office
 from api.reads_projections import ProjectionReads
 from api.users import UserStore
+from application.office import LiaisonOffice
 from domain.roles import Role
 from tests.api.conftest import PASSWORD, Auth
 from tests.integration import province as p
 
 
-def topics(office: Office, name: str) -> int:
+def topics(office: LiaisonOffice, name: str) -> int:
     """How many events of that class the store holds."""
     records = office.recorder.select_notifications(start=None, limit=100_000)
     return sum(1 for n in records if n.topic.endswith(f":{name}"))
@@ -40,7 +40,7 @@ async def web_sign_in(
 
 
 async def test_signing_in_opens_a_session_and_is_recorded(
-    client: httpx.AsyncClient, office: Office
+    client: httpx.AsyncClient, office: LiaisonOffice
 ) -> None:
     response = await client.post("/login", data={"username": "clerk", "password": PASSWORD})
     assert response.status_code == 303
@@ -53,7 +53,7 @@ async def test_signing_in_opens_a_session_and_is_recorded(
 
 
 async def test_wrong_passwords_are_refused_recorded_and_rate_limited(
-    client: httpx.AsyncClient, office: Office
+    client: httpx.AsyncClient, office: LiaisonOffice
 ) -> None:
     for _ in range(5):
         wrong = await client.post("/login", data={"username": "clerk", "password": "nope"})
@@ -137,7 +137,7 @@ async def from_address(app: FastAPI, address: str) -> AsyncIterator[httpx.AsyncC
 
 
 async def test_failures_on_other_names_or_from_other_addresses_never_lock_a_user_out(
-    app: FastAPI, office: Office
+    app: FastAPI, office: LiaisonOffice
 ) -> None:
     async with from_address(app, "10.0.0.1") as sprayer, from_address(app, "10.0.0.2") as guesser:
         for n in range(5):
@@ -159,7 +159,7 @@ async def test_failures_on_other_names_or_from_other_addresses_never_lock_a_user
 
 @asynccontextmanager
 async def throttled_board(
-    office: Office, users: UserStore, reads: ProjectionReads, pg_url: str
+    office: LiaisonOffice, users: UserStore, reads: ProjectionReads, pg_url: str
 ) -> AsyncIterator[httpx.AsyncClient]:
     """The board allowing two free failures, then waits of 30 s doubling up to 100 s."""
     config = BoardConfig(
@@ -182,7 +182,7 @@ def age_failures(pg_url: str, seconds: int) -> None:
 
 
 async def test_each_failure_beyond_the_free_ones_doubles_the_wait_up_to_a_cap(
-    office: Office, users: UserStore, reads: ProjectionReads, pg_url: str
+    office: LiaisonOffice, users: UserStore, reads: ProjectionReads, pg_url: str
 ) -> None:
     wrong = {"username": "clerk", "password": "guess"}
     right = {"username": "clerk", "password": PASSWORD}
@@ -210,7 +210,7 @@ async def test_each_failure_beyond_the_free_ones_doubles_the_wait_up_to_a_cap(
 
 
 async def test_concurrent_guesses_cannot_slip_past_the_wait(
-    office: Office, users: UserStore, reads: ProjectionReads, pg_url: str
+    office: LiaisonOffice, users: UserStore, reads: ProjectionReads, pg_url: str
 ) -> None:
     wrong = {"username": "clerk", "password": "guess"}
     async with throttled_board(office, users, reads, pg_url) as client:
@@ -220,7 +220,7 @@ async def test_concurrent_guesses_cannot_slip_past_the_wait(
 
 
 async def test_a_user_name_with_control_characters_is_a_wrong_password_not_an_error(
-    client: httpx.AsyncClient, office: Office
+    client: httpx.AsyncClient, office: LiaisonOffice
 ) -> None:
     form = await client.post("/login", data={"username": "cl\x00erk", "password": PASSWORD})
     assert form.status_code == 401

@@ -9,7 +9,7 @@ import httpx
 import psycopg
 import pytest
 
-from api.office import Office
+from application.office import LiaisonOffice
 from projections import evidence
 from tests.api.conftest import Auth
 from tests.api.test_commands import attending, referred
@@ -127,7 +127,7 @@ async def test_the_audit_page_links_its_pages(client: httpx.AsyncClient, auth: A
      ("clerk", 403), ("commune", 403), ("secretary", 403), ("committee", 403)],
 )  # fmt: skip
 async def test_only_inspectors_supervisors_and_administrators_verify_the_seal(
-    client: httpx.AsyncClient, auth: Auth, office: Office, username: str, status: int
+    client: httpx.AsyncClient, auth: Auth, office: LiaisonOffice, username: str, status: int
 ) -> None:
     await referred(client, auth)
     headers = await auth(username)

@@ -22,9 +22,9 @@ import uvicorn
 
 from api.app import create_app
 from api.config import BoardConfig
-from api.office import Office
 from api.reads_projections import ProjectionReads
 from api.users import UserStore
+from application.office import LiaisonOffice
 from domain import commands as c
 from domain.meeting import AttendanceEntry
 from domain.roles import Role
@@ -58,10 +58,10 @@ def _require_chromium() -> None:
     pytest.skip(f"{CHROMIUM} is not installed")
 
 
-def last_year_cycle(office: Office) -> None:
+def last_year_cycle(office: LiaisonOffice) -> None:
     """Member 90 went through last year's whole cycle; this year's cycle opened in January."""
     on = lambda month, day: date(LAST_YEAR, month, day)  # noqa: E731
-    member_id = office.register_member(
+    member_id = office.execute(
         c.RegisterMember(
             **p.by(p.CLERK, on(1, 5)),
             name="Nguyễn Văn An",
@@ -69,28 +69,28 @@ def last_year_cycle(office: Office) -> None:
             party_card_number=p.party_card(90),
             workplace_unit_id=p.WORKPLACE,
         )
-    )
-    liaison_id = office.refer(
+    ).member_id
+    liaison_id = office.execute(
         c.Refer(
             **p.by(p.CLERK, on(1, 10)),
             member_id=member_id,
             referral=c.Referral(residence_commune_id=p.COMMUNE),
         )
-    )
-    office.receive_at_commune(
+    ).liaison_id
+    office.execute(
         c.ReceiveAtCommune(
             **p.by(p.COMMUNE_CLERK, on(1, 20)), liaison_id=liaison_id, cell_id=p.CELL
         )
     )
-    office.receive_at_cell(c.ReceiveAtCell(**p.by(p.SECRETARY, on(1, 25)), liaison_id=liaison_id))
-    office.record_meeting(
+    office.execute(c.ReceiveAtCell(**p.by(p.SECRETARY, on(1, 25)), liaison_id=liaison_id))
+    office.execute(
         c.RecordMeeting(
             **p.by(p.SECRETARY, on(3, 2)),
             cell_id=p.CELL,
             attendance=(AttendanceEntry(liaison_id=liaison_id, attendance=Attendance.PRESENT),),
         )
     )
-    office.assess(
+    office.execute(
         c.Assess(
             **p.by(p.SECRETARY, on(11, 10)),
             liaison_id=liaison_id,
@@ -99,15 +99,15 @@ def last_year_cycle(office: Office) -> None:
             front_committee_representative="Trần Thị Bình",
         )
     )
-    office.confirm_assessment(
+    office.execute(
         c.ConfirmAssessment(
             **p.by(p.COMMUNE_CLERK, on(11, 14)), liaison_id=liaison_id, year=LAST_YEAR
         )
     )
-    office.report_back(
+    office.execute(
         c.ReportBack(**p.by(p.COMMUNE_CLERK, on(11, 20)), liaison_id=liaison_id, year=LAST_YEAR)
     )
-    office.open_cycle(
+    office.execute(
         c.OpenCycle(**p.by(p.ADMIN, date(p.YEAR, 1, 1)), liaison_id=liaison_id, year=p.YEAR)
     )
 
@@ -122,7 +122,7 @@ def _free_port() -> int:
 def board(pg_env: dict[str, str], pg_url: str) -> Iterator[str]:
     """The board served by uvicorn on a free local port, over the seeded province."""
     _require_chromium()
-    office = Office(env=pg_env, clock=p.clock)
+    office = LiaisonOffice(env=pg_env, clock=p.clock)
     p.build_province(office)
     last_year_cycle(office)
     p.received_member(office, 1, name="Trần Văn Bảo")
@@ -175,13 +175,13 @@ def test_a_year_on_the_board(board: str) -> None:
         sign_in(page, "bithu")
         page.get_by_role("link", name="Ghi biên bản sinh hoạt").click()
         expect(page.get_by_role("heading", name="Ghi biên bản sinh hoạt")).to_be_visible()
-        page.locator("input[name^='att_'][value='absent_without_reason']").first.check()
+        page.locator("input[name^='attendance.'][value='absent_without_reason']").first.check()
         page.get_by_role("button", name="Ghi nhận").click()
-        expect(page.get_by_role("status")).to_contain_text("Đã ghi nhận")
+        expect(page.get_by_role("status")).to_contain_text("Đã ghi biên bản sinh hoạt")
 
         page.get_by_role("link", name="Nhận xét, đánh giá").click()
         page.get_by_label("Đại diện Ban công tác Mặt trận").fill("Trần Thị Bình")
-        for select in page.locator("select[name^='grade_']").all():
+        for select in page.locator("select[name^='grade.']").all():
             select.select_option("fulfilled_well")
         page.get_by_role("button", name="Ghi nhận").click()
         expect(page.get_by_role("status")).to_contain_text("(3)")

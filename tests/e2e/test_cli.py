@@ -69,16 +69,18 @@ def test_a_full_year_for_a_new_member_through_the_cli(settings_env: dict[str, st
     clerk, commune, cell = (signed_in(name, settings_env, tmp_path) for name in PEOPLE)
     year = "2025"
     steps = [
-        (clerk, "register", "93000077", "--name", "Lê Thị Hoa", "--birth", "1985-06-01",
-         "--workplace", "MAU-SO-TC", "--date", "2025-01-02"),
+        (clerk, "register-member", "--card", "93000077", "--name", "Lê Thị Hoa",
+         "--birth", "1985-06-01", "--workplace", "MAU-SO-TC", "--date", "2025-01-02"),
         (clerk, "refer", "93000077", "--commune", "MAU-P1", "--date", "2025-01-03"),
-        (commune, "receive-commune", "93000077", "--cell", "MAU-P1-TDP1", "--date", "2025-01-10"),
-        (cell, "receive-cell", "93000077", "--date", "2025-01-12"),
-        (cell, "meeting", "MAU-P1-TDP1", "--present", "93000077", "--relative", "93000001",
+        (commune, "receive-at-commune", "93000077", "--cell", "MAU-P1-TDP1",
+         "--date", "2025-01-10"),
+        (cell, "receive-at-cell", "93000077", "--date", "2025-01-12"),
+        (cell, "record-meeting", "--cell", "MAU-P1-TDP1", "--present", "93000077",
+         "--relative-sent", "93000001",
          "--date", "2025-06-01"),
         (cell, "assess", "93000077", "--year", year, "--grade", "fulfilled_well", "--front",
          "Trần B", "--date", "2025-11-05"),
-        (commune, "confirm", "93000077", "--year", year, "--date", "2025-11-07"),
+        (commune, "confirm-assessment", "93000077", "--year", year, "--date", "2025-11-07"),
         (commune, "report-back", "93000077", "--year", year, "--date", "2025-11-09"),
     ]  # fmt: skip
     for env, *step in steps:

@@ -12,10 +12,10 @@ from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
+from application.office import LiaisonOffice
 from domain import commands as c
 from domain.deadlines import Deadline
 from domain.escalation import ResolveEscalation, Step, TakeStep
-from domain.office import LiaisonOffice
 from domain.organisation import Unit, UnitKind
 from domain.roles import Actor, Role
 
@@ -60,7 +60,7 @@ def build_province(office: LiaisonOffice) -> None:
         unit = Unit(
             id=unit_id, name=unit_id, kind=kind, parent_id=parent, valid_from=date(2000, 1, 1)
         )
-        office.establish_unit(c.EstablishUnit(**by(ADMIN, date(2026, 1, 1)), unit=unit))
+        office.execute(c.EstablishUnit(**by(ADMIN, date(2026, 1, 1)), unit=unit))
 
 
 def party_card(n: int) -> str:
@@ -70,7 +70,7 @@ def party_card(n: int) -> str:
 
 def register(office: LiaisonOffice, n: int, name: str | None = None) -> UUID:
     """Register member number `n` at the workplace committee."""
-    return office.register_member(
+    return office.execute(
         c.RegisterMember(
             **by(CLERK, REGISTERED_ON),
             name=name or f"Đảng viên {n}",
@@ -78,7 +78,7 @@ def register(office: LiaisonOffice, n: int, name: str | None = None) -> UUID:
             party_card_number=party_card(n),
             workplace_unit_id=WORKPLACE,
         )
-    )
+    ).member_id
 
 
 def refer_command(member_id: UUID) -> c.Refer:
@@ -92,14 +92,12 @@ def refer_command(member_id: UUID) -> c.Refer:
 
 def receive(office: LiaisonOffice, liaison_id: UUID) -> None:
     """Commune X receives the liaison into cell C1, then C1 receives the member."""
-    office.receive_at_commune(
+    office.execute(
         c.ReceiveAtCommune(
             **by(COMMUNE_CLERK, COMMUNE_RECEIVED_ON), liaison_id=liaison_id, cell_id=CELL
         )
     )
-    office.receive_at_cell(
-        c.ReceiveAtCell(**by(SECRETARY, CELL_RECEIVED_ON), liaison_id=liaison_id)
-    )
+    office.execute(c.ReceiveAtCell(**by(SECRETARY, CELL_RECEIVED_ON), liaison_id=liaison_id))
 
 
 @dataclass(frozen=True)
@@ -115,7 +113,7 @@ def received_member(
 ) -> Enrolled:
     """Member number `n`, registered, referred to X and (unless `received=False`) received at C1."""
     member_id = register(office, n, name)
-    liaison_id = office.refer(refer_command(member_id))
+    liaison_id = office.execute(refer_command(member_id)).liaison_id
     if received:
         receive(office, liaison_id)
     return Enrolled(member_id=member_id, liaison_id=liaison_id)
@@ -141,7 +139,7 @@ def escalate(
     """Take ladder steps on the liaison's first open deadline on `on`, as the workflow would."""
     deadline = office.deadlines(liaison_id, on)[0]
     for step in steps:
-        office.take_step(
+        office.execute(
             TakeStep(
                 command_id=uuid4(),
                 actor=office.system_actor_for(liaison_id, on),
@@ -163,7 +161,7 @@ def resolve(
     comment: str | None = None,
 ) -> bool:
     """Resolve the escalation of a deadline (by the workflow unless an actor is named)."""
-    return office.resolve_escalation(
+    return office.execute(
         ResolveEscalation(
             command_id=uuid4(),
             actor=actor or office.system_actor_for(liaison_id, on),
@@ -175,4 +173,4 @@ def resolve(
             resolution="resolved by hand" if actor else "awaited event recorded",
             liaison_version=office.liaison(liaison_id).version,
         )
-    )
+    ).resolved

@@ -15,9 +15,9 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from api.users import UserStore
+from application.office import LiaisonOffice
 from domain.access import MaintenanceRun, PermissionRefused, SignedIn, SignInFailed
 from domain.liaison_events import Assessed
-from domain.office import LiaisonOffice
 from domain.roles import Actor, Role
 from projections.catalog import all_models
 from projections.runner import Projector
@@ -175,16 +175,40 @@ def test_every_command_and_read_of_the_sibling_subtree_is_refused_and_audited(
     card, day = p.party_card(1), ("--date", "2026-11-20")
     (tmp_path / "members.csv").write_text("Name\n", encoding="utf-8")
     attempts = [
-        ["register", "00000009", "--name", "A", "--birth", "1980-01-01", "--workplace", "W", *day],
+        [
+            "register-member",
+            "--card",
+            "00000009",
+            "--name",
+            "A",
+            "--birth",
+            "1980-01-01",
+            "--workplace",
+            "W",
+            *day,
+        ],
         ["refer", card, "--commune", "X", *day],
-        ["receive-commune", card, "--cell", "C1", *day],
-        ["receive-cell", card, *day],
-        ["meeting", "C1", "--present", card, *day],
+        ["receive-at-commune", card, "--cell", "C1", *day],
+        ["receive-at-cell", card, *day],
+        ["record-meeting", "--cell", "C1", "--present", card, *day],
         ASSESS + list(day),
-        ["confirm", card, "--year", "2026", *day],
+        ["confirm-assessment", card, "--year", "2026", *day],
         ["report-back", card, "--year", "2026", *day],
-        ["close", card, "died", *day],
-        ["unit-add", "C9", "C9", "residence_cell", "--parent", "X", *day],
+        ["close", card, "--reason", "died", *day],
+        [
+            "establish-unit",
+            "--id",
+            "C9",
+            "--name",
+            "C9",
+            "--kind",
+            "residence_cell",
+            "--parent-id",
+            "X",
+            "--valid-from",
+            "2000-01-01",
+            *day,
+        ],
         ["import", str(tmp_path / "members.csv")],
         ["deadlines", card],
         ["timeline", card],

@@ -12,12 +12,11 @@ from uuid import UUID, uuid4
 import psycopg
 import pytest
 
+from application.office import MAX_EVENTS_PER_SAVE, LiaisonOffice
 from domain import commands as c
 from domain import errors
-from domain.application import MAX_EVENTS_PER_SAVE
 from domain.liaison_events import MeetingAttendanceRecorded
 from domain.meeting import AttendanceEntry
-from domain.office import LiaisonOffice
 from domain.registry import INSTALLATION_ID, LEGACY_MEMBER_NAMESPACE, receipt_id_for
 from domain.roles import Actor, Role
 from domain.state import Attendance, Stage
@@ -120,8 +119,8 @@ def test_a_year_survives_a_new_application_instance(
         cell_id=CELL,
         attendance=(AttendanceEntry(liaison_id=liaison_id, attendance=Attendance.PRESENT),),
     )
-    office.record_meeting(meeting)
-    office.assess(
+    office.execute(meeting)
+    office.execute(
         c.Assess(
             **by(SECRETARY, date(2026, 11, 10)),
             liaison_id=liaison_id,
@@ -130,13 +129,13 @@ def test_a_year_survives_a_new_application_instance(
             front_committee_representative="Trần Thị Bình",
         )
     )
-    office.confirm_assessment(
+    office.execute(
         c.ConfirmAssessment(
             **by(COMMUNE_CLERK, date(2026, 11, 12)), liaison_id=liaison_id, year=YEAR
         )
     )
     report = c.ReportBack(**by(COMMUNE_CLERK, date(2026, 11, 15)), liaison_id=liaison_id, year=YEAR)
-    office.report_back(report)
+    office.execute(report)
 
     state = office.liaison(liaison_id).state
     stage = office.stage(liaison_id)
@@ -171,8 +170,8 @@ def test_a_year_survives_a_new_application_instance(
         Stage.RECEIVED_BY_COMMUNE
     )
     # The receipts survived too: replaying the year's commands on the new instance writes nothing.
-    reopened.record_meeting(meeting)
-    reopened.report_back(report)
+    reopened.execute(meeting)
+    reopened.execute(report)
     assert event_count(reopened) == stored
 
 
@@ -202,8 +201,8 @@ def test_concurrent_commands_on_one_liaison_one_wins_the_other_conflicts(
         stored = event_count(first)
 
         done = gate.race(
-            lambda e=exempt: first.exempt_from_activities(e),
-            lambda r=request: second.request_assessment(r),
+            lambda e=exempt: first.execute(e),
+            lambda r=request: second.execute(r).request_id,
         )
 
         outcomes = [future.exception() for future in done]
@@ -231,9 +230,9 @@ def test_concurrent_commands_on_one_liaison_one_wins_the_other_conflicts(
         # Retrying the loser's very command now succeeds, on either instance.
         retry = second if n % 2 else first
         if exempt_won:
-            retry.request_assessment(request)
+            retry.execute(request)
         else:
-            retry.exempt_from_activities(exempt)
+            retry.execute(exempt)
         history = second.history(liaison_id)
         assert len(history) == version + 2
         assert event_count(first) == stored + 5
@@ -250,10 +249,10 @@ def test_the_same_refer_twice_returns_one_liaison_and_stores_once(office: Liaiso
     refer = refer_command(member_id)
     before = event_count(office)
 
-    liaison_id = office.refer(refer)
+    liaison_id = office.execute(refer).liaison_id
     once = event_count(office)
 
-    assert office.refer(refer) == liaison_id
+    assert office.execute(refer).liaison_id == liaison_id
     assert event_count(office) == once
     assert once - before == 3  # Referred, LiaisonOpened, the receipt
     assert office.member(member_id).liaison_ids == (liaison_id,)
@@ -270,7 +269,10 @@ def test_the_same_refer_from_two_threads_at_once_stores_once(
         refer = refer_command(member_id)
         before = event_count(first)
 
-        done = gate.race(lambda r=refer: first.refer(r), lambda r=refer: second.refer(r))
+        done = gate.race(
+            lambda r=refer: first.execute(r).liaison_id,
+            lambda r=refer: second.execute(r).liaison_id,
+        )
 
         results = [future.result() for future in done]
         assert results[0] == results[1]
@@ -283,12 +285,12 @@ def test_the_same_refer_from_two_threads_at_once_stores_once(
 def test_the_same_command_id_with_other_content_is_a_duplicate(office: LiaisonOffice) -> None:
     member_id = register(office, 1)
     refer = refer_command(member_id)
-    office.refer(refer)
+    office.execute(refer)
     before = event_count(office)
     other = refer.model_copy(update={"comment": "another referral under the same id"})
 
     with pytest.raises(errors.Duplicate) as refused:
-        office.refer(other)
+        office.execute(other)
 
     assert refused.value.code == "duplicate"
     assert "command id" in refused.value.message("en")
@@ -318,7 +320,7 @@ def test_a_meeting_of_250_reaches_every_liaison_within_the_save_cap(
     office.save = measured_save  # type: ignore[method-assign]
     before = event_count(office)
 
-    meeting_id = office.record_meeting(meeting)
+    meeting_id = office.execute(meeting).meeting_id
 
     assert max(sizes) <= MAX_EVENTS_PER_SAVE, sizes
     assert sum(sizes) == event_count(office) - before == 1 + 250 + 1  # meeting, 250, receipt
@@ -332,7 +334,7 @@ def test_a_meeting_of_250_reaches_every_liaison_within_the_save_cap(
 
     sizes.clear()
     after = event_count(office)
-    assert office.record_meeting(meeting) == meeting_id
+    assert office.execute(meeting).meeting_id == meeting_id
     assert event_count(office) == after
     assert sum(sizes) == 0
 
@@ -352,13 +354,15 @@ def test_the_same_meeting_from_two_threads_at_once_records_once(
     )
     gate = SaveGate(first, second)
 
-    done = gate.race(lambda: first.record_meeting(meeting), lambda: second.record_meeting(meeting))
+    done = gate.race(
+        lambda: first.execute(meeting).meeting_id, lambda: second.execute(meeting).meeting_id
+    )
 
     outcomes = [future.exception() for future in done]
     assert any(outcome is None for outcome in outcomes), outcomes
     for outcome in outcomes:  # a loser may only be told to retry, never see a library error
         assert outcome is None or isinstance(outcome, errors.Conflict), repr(outcome)
-    meeting_id = second.record_meeting(meeting)
+    meeting_id = second.execute(meeting).meeting_id
     assert all(future.result() == meeting_id for future in done if future.exception() is None)
     for liaison_id in liaison_ids:
         attended = [
@@ -377,41 +381,47 @@ NEIGHBOUR = Actor(id="neighbour", role=Role.WORKPLACE_CLERK, unit_id=CELL)
 """Acts for a unit that does not hold the member's workplace: the member is not theirs to see."""
 
 REFUSALS: dict[type[errors.Refused], Refusal] = {
-    errors.WrongState: lambda office, e: office.confirm_assessment(
+    errors.WrongState: lambda office, e: office.execute(
         c.ConfirmAssessment(**by(COMMUNE_CLERK, TODAY), liaison_id=e.liaison_id, year=YEAR)
     ),
-    errors.OutOfScope: lambda office, e: office.refer(
-        c.Refer(
-            **by(OUTSIDER, TODAY),
-            member_id=e.member_id,
-            referral=c.Referral(residence_commune_id=COMMUNE),
-        )
+    errors.OutOfScope: lambda office, e: (
+        office.execute(
+            c.Refer(
+                **by(OUTSIDER, TODAY),
+                member_id=e.member_id,
+                referral=c.Referral(residence_commune_id=COMMUNE),
+            )
+        ).liaison_id
     ),
-    errors.HiddenRecord: lambda office, e: office.refer(
-        c.Refer(
-            **by(NEIGHBOUR, TODAY),
-            member_id=e.member_id,
-            referral=c.Referral(residence_commune_id=COMMUNE, workplace_unit_id=CELL),
-        )
+    errors.HiddenRecord: lambda office, e: (
+        office.execute(
+            c.Refer(
+                **by(NEIGHBOUR, TODAY),
+                member_id=e.member_id,
+                referral=c.Referral(residence_commune_id=COMMUNE, workplace_unit_id=CELL),
+            )
+        ).liaison_id
     ),
-    errors.UnknownMember: lambda office, e: office.receive_at_cell(
+    errors.UnknownMember: lambda office, e: office.execute(
         c.ReceiveAtCell(**by(SECRETARY, TODAY), liaison_id=uuid4())
     ),
-    errors.UnknownUnit: lambda office, e: office.refer(
-        c.Refer(
-            **by(CLERK, TODAY),
-            member_id=e.member_id,
-            referral=c.Referral(residence_commune_id="NOWHERE"),
-        )
+    errors.UnknownUnit: lambda office, e: (
+        office.execute(
+            c.Refer(
+                **by(CLERK, TODAY),
+                member_id=e.member_id,
+                referral=c.Referral(residence_commune_id="NOWHERE"),
+            )
+        ).liaison_id
     ),
-    errors.FutureDate: lambda office, e: office.exempt_from_activities(
+    errors.FutureDate: lambda office, e: office.execute(
         c.ExemptFromActivities(
             **by(CLERK, date(2026, 11, 23)),
             liaison_id=e.liaison_id,
             reason="barracks_or_official_housing",
         )
     ),
-    errors.GradeNotInScale: lambda office, e: office.assess(
+    errors.GradeNotInScale: lambda office, e: office.execute(
         c.Assess(
             **by(SECRETARY, TODAY),
             liaison_id=e.liaison_id,
@@ -421,7 +431,7 @@ REFUSALS: dict[type[errors.Refused], Refusal] = {
         )
     ),
     errors.Duplicate: lambda office, e: register(office, 1),
-    errors.Malformed: lambda office, e: office.exempt_from_activities(
+    errors.Malformed: lambda office, e: office.execute(
         c.ExemptFromActivities(**by(CLERK, TODAY), liaison_id=e.liaison_id, reason="bored")
     ),
 }

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from application.office import LiaisonOffice
 from domain import commands as c
 from domain.escalation import Step
 from domain.meeting import AttendanceEntry
-from domain.office import LiaisonOffice
 from domain.state import Attendance
 from projections import runner
 from projections.catalog import all_models
@@ -31,7 +31,7 @@ def _store(pg_env: dict[str, str], members: int = 4) -> LiaisonOffice:
     pv.escalate(office, late.liaison_id, date(2026, 3, 1))  # receipt overdue: the whole ladder
     reminded = pv.escalate(office, enrolled[0].liaison_id, date(2026, 3, 1), (Step.REMINDER,))
     pv.resolve(office, enrolled[0].liaison_id, reminded, date(2026, 3, 2))
-    office.record_meeting(
+    office.execute(
         c.RecordMeeting(
             **pv.by(pv.SECRETARY, date(2026, 3, 1)),
             cell_id=pv.CELL,

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from api.users import UserStore
-from domain.office import LiaisonOffice
+from application.office import LiaisonOffice
 from domain.roles import Role
 from projections.log import EVENTS_TABLE
 from projections.runner import Projector

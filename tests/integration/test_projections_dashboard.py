@@ -8,10 +8,10 @@ from uuid import UUID
 
 import pytest
 
+from application.office import LiaisonOffice
 from domain import commands as c
 from domain.errors import UnknownUnit
 from domain.meeting import AttendanceEntry
-from domain.office import LiaisonOffice
 from domain.organisation import Unit, UnitKind
 from domain.roles import Actor, Role
 from domain.state import Attendance, ClosingReason
@@ -49,9 +49,9 @@ class Scenario:
             _unit("C1", UnitKind.RESIDENCE_CELL, "X1"),
             _unit("C2", UnitKind.RESIDENCE_CELL, "X2"),
         ):
-            office.establish_unit(c.EstablishUnit(**pv.by(ADMIN, date(2019, 1, 1)), unit=unit))
+            office.execute(c.EstablishUnit(**pv.by(ADMIN, date(2019, 1, 1)), unit=unit))
         self.members = {
-            n: office.register_member(
+            n: office.execute(
                 c.RegisterMember(
                     **pv.by(BOARD, date(2019, 1, 5)),
                     name=name,
@@ -59,7 +59,7 @@ class Scenario:
                     party_card_number=pv.party_card(n),
                     workplace_unit_id="W",
                 )
-            )
+            ).member_id
             for n, name in (
                 (1, "Nguyễn Văn An"),
                 (2, "Lê Thị Bình"),
@@ -69,42 +69,42 @@ class Scenario:
         }
 
     def refer(self, n: int, commune: str, cell: str) -> UUID:
-        liaison = self.o.refer(
+        liaison = self.o.execute(
             c.Refer(
                 **pv.by(BOARD, date(2019, 1, 10)),
                 member_id=self.members[n],
                 referral=c.Referral(residence_commune_id=commune),
             )
-        )
+        ).liaison_id
         self.receive(liaison, cell, date(2019, 1, 20), date(2019, 1, 25))
         return liaison
 
     def receive(self, liaison: UUID, cell: str, commune_day: date, cell_day: date) -> None:
-        self.o.receive_at_commune(
+        self.o.execute(
             c.ReceiveAtCommune(**pv.by(BOARD, commune_day), liaison_id=liaison, cell_id=cell)
         )
-        self.o.receive_at_cell(c.ReceiveAtCell(**pv.by(BOARD, cell_day), liaison_id=liaison))
+        self.o.execute(c.ReceiveAtCell(**pv.by(BOARD, cell_day), liaison_id=liaison))
 
     def meeting(self, cell: str, day: date, *lines: tuple[UUID, Attendance]) -> None:
         entries = tuple(AttendanceEntry(liaison_id=li, attendance=a) for li, a in lines)
-        self.o.record_meeting(
+        self.o.execute(
             c.RecordMeeting(**pv.by(BOARD, day), cell_id=cell, attendance=entries)
         )
 
     def assess(self, liaison: UUID, year: int, grade: str, day: date, report: bool = False) -> None:
         front = FRONT if year >= 2020 else None
-        self.o.assess(
+        self.o.execute(
             c.Assess(**pv.by(BOARD, day), liaison_id=liaison, year=year, grade=grade,
                      front_committee_representative=front)
         )  # fmt: skip
         if report:
-            self.o.confirm_assessment(
+            self.o.execute(
                 c.ConfirmAssessment(**pv.by(BOARD, day), liaison_id=liaison, year=year)
             )
-            self.o.report_back(c.ReportBack(**pv.by(BOARD, day), liaison_id=liaison, year=year))
+            self.o.execute(c.ReportBack(**pv.by(BOARD, day), liaison_id=liaison, year=year))
 
     def open_cycle(self, liaison: UUID, year: int) -> None:
-        self.o.open_cycle(
+        self.o.execute(
             c.OpenCycle(**pv.by(BOARD, date(year, 1, 2)), liaison_id=liaison, year=year)
         )
 
@@ -114,27 +114,27 @@ def record(office: LiaisonOffice) -> dict[str, Any]:
     s = Scenario(office)
     o = office
     l1, l2, l4 = s.refer(1, "X1", "C1"), s.refer(2, "X1", "C1"), s.refer(4, "X2", "C2")
-    o.exempt_from_introduction(
+    o.execute(
         c.ExemptFromIntroduction(
             **pv.by(BOARD, date(2019, 2, 1)), member_id=s.members[3], reason="secret_mission"
         )
     )
-    o.exempt_from_activities(
+    o.execute(
         c.ExemptFromActivities(**pv.by(BOARD, date(2019, 6, 1)), liaison_id=l4, reason="travelling")
     )
     s.meeting("C1", date(2019, 3, 1), (l1, Attendance.PRESENT), (l2, Attendance.RELATIVE_SENT))
     s.meeting("C1", date(2019, 9, 1), (l1, Attendance.PRESENT), (l2, Attendance.PRESENT))
-    r1 = o.request_assessment(
+    r1 = o.execute(
         c.RequestAssessment(
             **pv.by(BOARD, date(2019, 10, 1)), liaison_id=l1, purpose=c.RequestPurpose.PLANNING
         )
-    )
-    o.provide_assessment(
+    ).request_id
+    o.execute(
         c.ProvideAssessment(
             **pv.by(BOARD, date(2019, 10, 10)), liaison_id=l1, request_id=r1, grade="good"
         )
     )
-    o.request_assessment(
+    o.execute(
         c.RequestAssessment(
             **pv.by(BOARD, date(2019, 11, 1)), liaison_id=l2, purpose=c.RequestPurpose.APPOINTMENT
         )
@@ -150,14 +150,14 @@ def record(office: LiaisonOffice) -> dict[str, Any]:
     s.assess(l2, 2020, "not_fulfilled_well", date(2020, 11, 12))
     for li in (l1, l2):
         s.open_cycle(li, 2025)
-    l2b = o.close_liaison(
+    l2b = o.execute(
         c.Close(**pv.by(BOARD, date(2025, 3, 1)), liaison_id=l2,
                 reason=ClosingReason.MOVED_RESIDENCE,
                 successor=c.Referral(residence_commune_id="X2"))
-    )  # fmt: skip
+    ).successor_id  # fmt: skip
     assert l2b is not None
     s.receive(l2b, "C2", date(2025, 3, 10), date(2025, 3, 15))
-    o.succeed_units(
+    o.execute(
         c.SucceedUnits(**pv.by(ADMIN, date(2025, 7, 1)), predecessor_ids=("X1", "X2"),
                        successor=_unit("XN", UnitKind.COMMUNE_COMMITTEE, "P", date(2025, 7, 1)))
     )  # fmt: skip

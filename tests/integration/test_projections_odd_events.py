@@ -120,7 +120,7 @@ def test_odd_stored_events_stop_no_read_model(
         }
     # Later events, recorded the ordinary way, must be projected as if nothing had happened.
     later = pv.received_member(office, 3)
-    office.record_meeting(
+    office.execute(
         c.RecordMeeting(
             **pv.by(pv.SECRETARY, date(2026, 6, 1)),
             cell_id=pv.CELL,

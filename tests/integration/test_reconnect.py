@@ -28,6 +28,7 @@ from psycopg.rows import dict_row
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from application.office import LiaisonOffice
 from domain import commands as cmd
 from domain.state import LiaisonState
 from projections.catalog import all_models
@@ -47,7 +48,6 @@ from workers import embedded
 from workers.bootstrap import persistence_env
 from workers.dispatcher import run_dispatcher
 from workers.projector import run_projector
-from workflows.activities import WorkflowOffice
 from workflows.liaison import LiaisonWorkflow
 from workflows.messages import workflow_id
 
@@ -125,7 +125,7 @@ async def _signalled_versions(client: Client, liaison: UUID) -> Counter[int]:
 
 
 async def _caught_up(
-    url: str, office: WorkflowOffice, client: Client, liaisons: list[UUID], timeout: float = 120
+    url: str, office: LiaisonOffice, client: Client, liaisons: list[UUID], timeout: float = 120
 ) -> None:
     """Wait until the read models, the dispatcher and every workflow have the store's head."""
     await _eventually(lambda: _projected(url) and _dispatched(url), timeout)
@@ -148,7 +148,7 @@ async def _eventually(check: Callable[[], bool], timeout: float = 60) -> None:
         await asyncio.sleep(0.3)
 
 
-def _answered(office_of: Callable[[], WorkflowOffice]) -> WorkflowOffice:
+def _answered(office_of: Callable[[], LiaisonOffice]) -> LiaisonOffice:
     """An office on the restarted server (its first connection may still find it starting)."""
     for _ in range(50):
         try:
@@ -192,11 +192,9 @@ async def test_projector_and_dispatcher_heal_after_postgres_is_killed(
                 assert embedded.start_postgres(data_dir) == url  # same folder, same socket
 
                 office = _answered(
-                    lambda: WorkflowOffice(
-                        env=persistence_env(url), clock=lambda: datetime.now(UTC)
-                    )
+                    lambda: LiaisonOffice(env=persistence_env(url), clock=lambda: datetime.now(UTC))
                 )
-                office.receive_at_commune(
+                office.execute(
                     cmd.ReceiveAtCommune(**k(COMMUNE, today), liaison_id=liaisons[0], cell_id="C1")
                 )
                 liaisons.append(refer(office, today, "55700003"))

@@ -51,16 +51,14 @@ async def test_events_reach_the_workflow_and_restarts_lose_nothing(
                 lambda: receipt in office.repository and office.escalation(receipt).superior_unit_id
             )
             assert escalation == "P"
-            office.receive_at_commune(
+            office.execute(
                 cmd.ReceiveAtCommune(**k(COMMUNE, today), liaison_id=liaison, cell_id="C1")
             )
-            office.receive_at_cell(cmd.ReceiveAtCell(**k(SECRETARY, today), liaison_id=liaison))
+            office.execute(cmd.ReceiveAtCell(**k(SECRETARY, today), liaison_id=liaison))
             await eventually(lambda: not office.escalation(receipt).is_open)
         # The dispatcher is down: events wait in the store.
         entry = AttendanceEntry(liaison_id=liaison, attendance=Attendance.PRESENT)
-        office.record_meeting(
-            cmd.RecordMeeting(**k(SECRETARY, today), cell_id="C1", attendance=(entry,))
-        )
+        office.execute(cmd.RecordMeeting(**k(SECRETARY, today), cell_id="C1", attendance=(entry,)))
         # As if it crashed after forwarding but before recording: rewind its position to zero.
         with psycopg.connect(pg_url, autocommit=True) as conn:
             conn.execute(

@@ -13,6 +13,7 @@ from uuid import UUID, uuid4
 
 from temporalio.testing import WorkflowEnvironment
 
+from application.office import LiaisonOffice
 from domain import commands as cmd
 from domain.organisation import Unit, UnitKind
 from domain.roles import Actor, Role
@@ -20,7 +21,6 @@ from workers.bootstrap import persistence_env
 from workers.dispatcher import run_dispatcher
 from workers.settings import Settings
 from workers.worker import run_worker
-from workflows.activities import WorkflowOffice
 
 ADMIN = Actor(id="admin", role=Role.ADMINISTRATOR, unit_id="P")
 CLERK = Actor(id="clerk", role=Role.WORKPLACE_CLERK, unit_id="W")
@@ -32,8 +32,8 @@ def k(actor: Actor, on: date) -> dict[str, Any]:
     return {"command_id": uuid4(), "actor": actor, "effective_date": on}
 
 
-def office_on(pg_url: str) -> WorkflowOffice:
-    office = WorkflowOffice(env=persistence_env(pg_url), clock=lambda: datetime.now(UTC))
+def office_on(pg_url: str) -> LiaisonOffice:
+    office = LiaisonOffice(env=persistence_env(pg_url), clock=lambda: datetime.now(UTC))
     for unit_id, kind, parent in (
         ("P", UnitKind.PROVINCIAL_COMMITTEE, None),
         ("X", UnitKind.COMMUNE_COMMITTEE, "P"),
@@ -43,12 +43,12 @@ def office_on(pg_url: str) -> WorkflowOffice:
         unit = Unit(
             id=unit_id, name=unit_id, kind=kind, parent_id=parent, valid_from=date(2000, 1, 1)
         )
-        office.establish_unit(cmd.EstablishUnit(**k(ADMIN, date(2000, 1, 1)), unit=unit))
+        office.execute(cmd.EstablishUnit(**k(ADMIN, date(2000, 1, 1)), unit=unit))
     return office
 
 
-def refer(office: WorkflowOffice, on: date, card: str) -> UUID:
-    member = office.register_member(
+def refer(office: LiaisonOffice, on: date, card: str) -> UUID:
+    member = office.execute(
         cmd.RegisterMember(
             **k(CLERK, on),
             name="Trần Văn Bình",
@@ -56,10 +56,10 @@ def refer(office: WorkflowOffice, on: date, card: str) -> UUID:
             party_card_number=card,
             workplace_unit_id="W",
         )
-    )
-    return office.refer(
+    ).member_id
+    return office.execute(
         cmd.Refer(**k(CLERK, on), member_id=member, referral=cmd.Referral(residence_commune_id="X"))
-    )
+    ).liaison_id
 
 
 def settings_for(env: WorkflowEnvironment, pg_url: str, data_dir: Path) -> Settings:

@@ -36,16 +36,14 @@ async def record() -> None:
     late = province.refer(START, card="11111111")
     exempt = province.refer(START, card="22222222")
     province.receive(exempt, START)
-    province.do(
-        province.office.exempt_from_activities, CLERK, START, liaison_id=exempt, reason="travelling"
-    )
+    province.do(cmd.ExemptFromActivities, CLERK, START, liaison_id=exempt, reason="travelling")
     async with running(env, province, queue):
         for liaison in (late, exempt):
             await province.forward_new(env.client, liaison, queue)
         await advance_to(env, START + timedelta(days=36))
         province.receive(late, START + timedelta(days=36))
         province.do(
-            province.office.request_assessment,
+            cmd.RequestAssessment,
             CLERK,
             START + timedelta(days=36),
             liaison_id=exempt,
@@ -55,7 +53,7 @@ async def record() -> None:
             await province.forward_new(env.client, liaison, queue)
         await advance_to(env, date(2028, 2, 1))
         province.do(
-            province.office.close_liaison,
+            cmd.Close,
             CLERK,
             date(2028, 2, 1),
             liaison_id=late,

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from domain.office import LiaisonOffice
+from application.office import LiaisonOffice
 from domain.roles import Actor, Role
 from workers.province import demo
 from workers.province.bulk import BulkWriter

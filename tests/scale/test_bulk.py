@@ -8,8 +8,7 @@ from typing import Any
 import pytest
 from eventsourcing.persistence import StoredEvent
 
-from domain.application import MAX_EVENTS_PER_SAVE
-from domain.office import LiaisonOffice
+from application.office import MAX_EVENTS_PER_SAVE, LiaisonOffice
 from tests.scale.conftest import SUPERVISOR, TODAY
 from workers.province import demo
 from workers.province.bulk import MAX_BYTES_PER_SAVE, BulkWriter, batches

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from domain.office import LiaisonOffice
+from application.office import LiaisonOffice
 from projections.catalog import all_models
 from projections.dashboard import Period, dashboard
 from projections.reads import connect

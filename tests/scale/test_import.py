@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from domain.office import LiaisonOffice
+from application.office import LiaisonOffice
 from tests.scale.conftest import SUPERVISOR, TODAY, stored_count
 from workers.province import demo
 from workers.province.bulk import BulkWriter

@@ -28,10 +28,10 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from application.office import LiaisonOffice
 from domain import commands as cmd
 from domain.errors import Refused
 from domain.meeting import AttendanceEntry
-from domain.office import LiaisonOffice
 from domain.organisation import Unit, UnitKind
 from domain.roles import Actor, Role
 from domain.state import Attendance
@@ -161,7 +161,7 @@ class World:
     ) -> UUID:
         card = card or f"PC{len(self.cards) + 1:06d}"
         self.cards.append(card)
-        return self.office.register_member(
+        return self.office.execute(
             cmd.RegisterMember(
                 **k(by or WORKPLACE_CLERKS.get(workplace, CLERK_W), on),
                 name=name,
@@ -169,7 +169,7 @@ class World:
                 party_card_number=card,
                 workplace_unit_id=workplace,
             )
-        )
+        ).member_id
 
     def refer(
         self,
@@ -181,26 +181,26 @@ class World:
         predecessor_id: UUID | None = None,
         kind: str = "permanent",
     ) -> UUID:
-        return self.office.refer(
+        return self.office.execute(
             cmd.Refer(
                 **k(by, on),
                 member_id=member_id,
                 referral=cmd.Referral(residence_commune_id=commune, residence_kind=kind),  # type: ignore[arg-type]
                 predecessor_id=predecessor_id,
             )
-        )
+        ).liaison_id
 
     def receive_commune(
         self, liaison_id: UUID, *, cell: str = "C1", on: date, by: Actor | None = None
     ) -> None:
-        self.office.receive_at_commune(
+        self.office.execute(
             cmd.ReceiveAtCommune(
                 **k(by or self.commune_clerk(liaison_id), on), liaison_id=liaison_id, cell_id=cell
             )
         )
 
     def receive_cell(self, liaison_id: UUID, *, on: date, by: Actor | None = None) -> None:
-        self.office.receive_at_cell(
+        self.office.execute(
             cmd.ReceiveAtCell(**k(by or self.secretary(liaison_id), on), liaison_id=liaison_id)
         )
 
@@ -247,11 +247,11 @@ class World:
             )
             for e in entries
         )
-        return self.office.record_meeting(
+        return self.office.execute(
             cmd.RecordMeeting(
                 **k(by or SECRETARIES[cell], on), cell_id=cell, ad_hoc=ad_hoc, attendance=attendance
             )
-        )
+        ).meeting_id
 
     def assess(
         self,
@@ -263,7 +263,7 @@ class World:
         front: str | None = "Trần Thị B",
         by: Actor | None = None,
     ) -> None:
-        self.office.assess(
+        self.office.execute(
             cmd.Assess(
                 **k(by or self.secretary(liaison_id), on),
                 liaison_id=liaison_id,
@@ -274,21 +274,21 @@ class World:
         )
 
     def confirm(self, liaison_id: UUID, year: int, *, on: date, by: Actor | None = None) -> None:
-        self.office.confirm_assessment(
+        self.office.execute(
             cmd.ConfirmAssessment(
                 **k(by or self.commune_clerk(liaison_id), on), liaison_id=liaison_id, year=year
             )
         )
 
     def report(self, liaison_id: UUID, year: int, *, on: date, by: Actor | None = None) -> None:
-        self.office.report_back(
+        self.office.execute(
             cmd.ReportBack(
                 **k(by or self.commune_clerk(liaison_id), on), liaison_id=liaison_id, year=year
             )
         )
 
     def open_cycle(self, liaison_id: UUID, year: int, *, on: date, by: Actor = SUPERVISOR) -> None:
-        self.office.open_cycle(cmd.OpenCycle(**k(by, on), liaison_id=liaison_id, year=year))
+        self.office.execute(cmd.OpenCycle(**k(by, on), liaison_id=liaison_id, year=year))
 
     def request(
         self,
@@ -298,9 +298,9 @@ class World:
         purpose: cmd.RequestPurpose = cmd.RequestPurpose.PLANNING,
         by: Actor = CLERK_W,
     ) -> UUID:
-        return self.office.request_assessment(
+        return self.office.execute(
             cmd.RequestAssessment(**k(by, on), liaison_id=liaison_id, purpose=purpose)
-        )
+        ).request_id
 
     def provide(
         self,
@@ -311,7 +311,7 @@ class World:
         grade: str | None = "fulfilled_well",
         by: Actor | None = None,
     ) -> None:
-        self.office.provide_assessment(
+        self.office.execute(
             cmd.ProvideAssessment(
                 **k(by or self.secretary(liaison_id), on),
                 liaison_id=liaison_id,
@@ -323,26 +323,22 @@ class World:
     def exempt(
         self, liaison_id: UUID, *, on: date, reason: str = "travelling", by: Actor = CLERK_W
     ) -> None:
-        self.office.exempt_from_activities(
+        self.office.execute(
             cmd.ExemptFromActivities(**k(by, on), liaison_id=liaison_id, reason=reason)
         )
 
     def lift(self, liaison_id: UUID, *, on: date, by: Actor = CLERK_W) -> None:
-        self.office.lift_activities_exemption(
-            cmd.LiftActivitiesExemption(**k(by, on), liaison_id=liaison_id)
-        )
+        self.office.execute(cmd.LiftActivitiesExemption(**k(by, on), liaison_id=liaison_id))
 
     def exempt_introduction(
         self, member_id: UUID, *, on: date, reason: str = "secret_mission", by: Actor = CLERK_W
     ) -> None:
-        self.office.exempt_from_introduction(
+        self.office.execute(
             cmd.ExemptFromIntroduction(**k(by, on), member_id=member_id, reason=reason)
         )
 
     def lift_introduction(self, member_id: UUID, *, on: date, by: Actor = CLERK_W) -> None:
-        self.office.lift_introduction_exemption(
-            cmd.LiftIntroductionExemption(**k(by, on), member_id=member_id)
-        )
+        self.office.execute(cmd.LiftIntroductionExemption(**k(by, on), member_id=member_id))
 
     def propose(
         self,
@@ -353,7 +349,7 @@ class World:
         grounds: str | None = "Gương mẫu ở khu dân cư",
         by: Actor | None = None,
     ) -> None:
-        self.office.propose(
+        self.office.execute(
             cmd.Propose(
                 **k(by or self.secretary(liaison_id), on, grounds),
                 liaison_id=liaison_id,
@@ -370,9 +366,9 @@ class World:
         successor: cmd.Referral | None = None,
         by: Actor = CLERK_W,
     ) -> UUID | None:
-        return self.office.close_liaison(
+        return self.office.execute(
             cmd.Close(**k(by, on), liaison_id=liaison_id, reason=reason, successor=successor)
-        )
+        ).successor_id
 
     # Who acts for a liaison by default.
 
@@ -427,8 +423,8 @@ def build_world(today: date = TODAY) -> World:
     ]
     for u in units:
         admin = ADMIN_P2 if u.parent_id in {"P2", "Y"} else ADMIN
-        office.establish_unit(cmd.EstablishUnit(**k(admin, EPOCH), unit=u))
-    office.succeed_units(
+        office.execute(cmd.EstablishUnit(**k(admin, EPOCH), unit=u))
+    office.execute(
         cmd.SucceedUnits(
             **k(ADMIN, min(MERGER, today)),
             predecessor_ids=("X1", "X2"),

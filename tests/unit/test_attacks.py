@@ -28,13 +28,13 @@ ON = date(2026, 2, 2)
 
 
 def refer_to(world: World, member_id: object, workplace: str, by: object) -> object:
-    return world.office.refer(
+    return world.office.execute(
         cmd.Refer(
             **k(by, ON),  # type: ignore[arg-type]
             member_id=member_id,
             referral=cmd.Referral(residence_commune_id="XN", workplace_unit_id=workplace),
         )
-    )
+    ).liaison_id
 
 
 def test_a_neighbouring_clerk_cannot_take_over_a_member_by_referring_them(world: World) -> None:
@@ -63,7 +63,7 @@ def test_a_referral_that_names_another_workplace_needs_both(world: World) -> Non
 
 
 def transfer(world: World, member_id: object, workplace: str, by: object) -> None:
-    world.office.transfer_member(
+    world.office.execute(
         cmd.TransferMember(**k(by, ON), member_id=member_id, workplace_unit_id=workplace)  # type: ignore[arg-type]
     )
 
@@ -155,13 +155,13 @@ def test_names_are_stored_in_nfc(world: World) -> None:
 
 def test_a_comment_may_span_lines_but_holds_no_controls(world: World) -> None:
     member_id = world.register(on=ON)
-    liaison_id = world.office.refer(
+    liaison_id = world.office.execute(
         cmd.Refer(
             **k(CLERK_W, ON, comment="Dòng một\r\nDòng hai"),
             member_id=member_id,
             referral=cmd.Referral(residence_commune_id="XN"),
         )
-    )
+    ).liaison_id
     assert world.office.history(liaison_id)[0].comment == "Dòng một\nDòng hai"
     before = event_count(world.office)
     with pytest.raises(Malformed):
@@ -191,7 +191,7 @@ def test_birth_dates_must_be_sane(world: World, birth: date, error: type[Excepti
     refused(
         world.office,
         error,  # type: ignore[arg-type]
-        lambda: world.office.register_member(cmd.parse_command(cmd.RegisterMember, payload)),
+        lambda: world.office.execute(cmd.parse_command(cmd.RegisterMember, payload)).member_id,
     )
 
 
@@ -210,8 +210,8 @@ def test_a_refused_command_is_audited_once_per_command_id(world: World) -> None:
         member_id=member_id,
         referral=cmd.Referral(residence_commune_id="XN"),
     )
-    refused(world.office, HiddenRecord, lambda: world.office.refer(command))
+    refused(world.office, HiddenRecord, lambda: world.office.execute(command).liaison_id)
     before = event_count(world.office)
     with pytest.raises(HiddenRecord):
-        world.office.refer(command)
+        world.office.execute(command)
     assert event_count(world.office) == before

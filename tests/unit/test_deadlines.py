@@ -196,7 +196,7 @@ def test_a_closed_liaison_awaits_only_a_re_referral_after_a_move(
 
 
 def test_rereferral_days_override(world: World) -> None:
-    world.office.override_policy(
+    world.office.execute(
         cmd.OverridePolicy(
             **k(ADMIN, date(2026, 1, 1)), province_id="P", setting="rereferral_days", value=10
         )
@@ -209,7 +209,7 @@ def test_rereferral_days_override(world: World) -> None:
 
 def test_meeting_interval_override(world: World) -> None:
     _, liaison_id = world.received(referred_on=REFERRED)
-    world.office.override_policy(
+    world.office.execute(
         cmd.OverridePolicy(
             **k(ADMIN, date(2026, 2, 1)),
             province_id="P",

@@ -306,10 +306,10 @@ def test_same_command_twice_records_once(world: World) -> None:
         member_id=member_id,
         referral=cmd.Referral(residence_commune_id="XN"),
     )
-    first = world.office.refer(command)
+    first = world.office.execute(command).liaison_id
     count = event_count(world.office)
-    assert world.office.refer(command) == first
-    assert world.office.refer(cmd.Refer.model_validate(command.model_dump())) == first
+    assert world.office.execute(command).liaison_id == first
+    assert world.office.execute(cmd.Refer.model_validate(command.model_dump())).liaison_id == first
     assert event_count(world.office) == count
 
 
@@ -321,9 +321,9 @@ def test_retried_close_returns_the_same_successor(world: World) -> None:
         reason=ClosingReason.MOVED_RESIDENCE,
         successor=cmd.Referral(residence_commune_id="XN"),
     )
-    successor_id = world.office.close_liaison(command)
+    successor_id = world.office.execute(command).successor_id
     count = event_count(world.office)
-    assert world.office.close_liaison(command) == successor_id
+    assert world.office.execute(command).successor_id == successor_id
     assert event_count(world.office) == count
 
 

@@ -9,11 +9,10 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from application.office import MAX_EVENTS_PER_SAVE, LiaisonOffice
 from domain import commands as cmd
-from domain.application import MAX_EVENTS_PER_SAVE
 from domain.errors import UnknownMember, WrongState
 from domain.meeting import AttendanceEntry
-from domain.office import LiaisonOffice
 from domain.state import Attendance, Stage
 from tests.unit.conftest import SEC_C1, World, event_count, k, refused
 
@@ -166,9 +165,9 @@ def test_same_meeting_command_twice_records_once(world: World) -> None:
             AttendanceEntry(liaison_id=b, attendance=Attendance.RELATIVE_SENT),
         ),
     )
-    meeting_id = world.office.record_meeting(command)
+    meeting_id = world.office.execute(command).meeting_id
     count = event_count(world.office)
-    assert world.office.record_meeting(command) == meeting_id
+    assert world.office.execute(command).meeting_id == meeting_id
     assert event_count(world.office) == count
     assert len(world.office.state_of(a).meetings) == 1
 
@@ -193,7 +192,7 @@ def test_large_meetings_stay_within_the_save_limit(
         ),
     )
     before = event_count(office)
-    meeting_id = office.record_meeting(command)
+    meeting_id = office.execute(command).meeting_id
     assert sizes, "nothing was saved"
     assert max(sizes) <= MAX_EVENTS_PER_SAVE
     assert sum(sizes) == size + 2  # the meeting, each member, the receipt
@@ -208,7 +207,7 @@ def test_large_meetings_stay_within_the_save_limit(
         assert office.stage(liaison_id) is Stage.ATTENDING
 
     sizes.clear()
-    assert office.record_meeting(command) == meeting_id
+    assert office.execute(command).meeting_id == meeting_id
     assert event_count(office) == before + size + 2
     assert sum(sizes) == 0
 
@@ -235,13 +234,13 @@ def test_a_partly_delivered_meeting_is_completed_by_the_retry(world: World) -> N
 
     office.save = failing_last_save  # type: ignore[method-assign]
     with pytest.raises(ConnectionError):
-        office.record_meeting(command)
+        office.execute(command)
     office.save = original  # type: ignore[method-assign]
     delivered = sum(1 for i in liaisons if office.state_of(i).meetings)
     assert 0 < delivered < len(liaisons)
 
     before = event_count(office)
-    assert office.record_meeting(command) == office.record_meeting(command)
+    assert office.execute(command).meeting_id == office.execute(command).meeting_id
     assert event_count(office) == before + (len(liaisons) - delivered) + 1
     for liaison_id in liaisons:
         assert len(office.state_of(liaison_id).meetings) == 1

@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
+from application.office import LiaisonOffice
 from domain import commands as cmd
 from domain.errors import Duplicate, HiddenRecord, Malformed, OutOfScope, UnknownUnit
-from domain.office import LiaisonOffice
 from domain.organisation import OrganisationTree, Unit, UnitKind
 from domain.state import Stage
 from tests.unit.conftest import (
@@ -215,7 +215,7 @@ def test_inspection_of_2019_shows_the_district(world: World) -> None:
 
 def test_establish_a_unit_under_the_ward(world: World) -> None:
     before = event_count(world.office)
-    world.office.establish_unit(
+    world.office.execute(
         cmd.EstablishUnit(
             **k(ADMIN, date(2026, 1, 1)),
             unit=unit("C9", UnitKind.RESIDENCE_CELL, "XN", valid_from=date(2026, 1, 1)),
@@ -229,7 +229,7 @@ def test_establish_a_unit_under_the_ward(world: World) -> None:
 
 def test_establish_refusals(world: World) -> None:
     def establish(u: Unit, who: object = ADMIN) -> None:
-        world.office.establish_unit(cmd.EstablishUnit(**k(who, date(2026, 1, 1)), unit=u))  # type: ignore[arg-type]
+        world.office.execute(cmd.EstablishUnit(**k(who, date(2026, 1, 1)), unit=u))  # type: ignore[arg-type]
 
     refused(world.office, Duplicate, lambda: establish(unit("C1", UnitKind.RESIDENCE_CELL, "XN")))
     refused(
@@ -257,7 +257,7 @@ def test_establish_refusals(world: World) -> None:
 
 def test_succeed_refusals(world: World) -> None:
     def succeed(predecessors: tuple[str, ...], successor: Unit) -> None:
-        world.office.succeed_units(
+        world.office.execute(
             cmd.SucceedUnits(
                 **k(ADMIN, date(2026, 1, 1)), predecessor_ids=predecessors, successor=successor
             )
@@ -287,7 +287,7 @@ def test_succeed_refusals(world: World) -> None:
 
 
 def test_a_rename_after_the_merger_keeps_scope(world: World) -> None:
-    world.office.succeed_units(
+    world.office.execute(
         cmd.SucceedUnits(
             **k(ADMIN, date(2026, 1, 1)),
             predecessor_ids=("XN",),
@@ -307,7 +307,7 @@ def test_first_unit_of_an_empty_store_needs_an_administrator() -> None:
     refused(
         empty,
         OutOfScope,
-        lambda: empty.establish_unit(
+        lambda: empty.execute(
             cmd.EstablishUnit(**k(CLERK_W, TODAY), unit=unit("P", UnitKind.PROVINCIAL_COMMITTEE))
         ),
     )
@@ -316,7 +316,7 @@ def test_first_unit_of_an_empty_store_needs_an_administrator() -> None:
 
 def test_an_administrator_changes_only_their_own_subtree(world: World) -> None:
     def establish(u: Unit, who: object) -> None:
-        world.office.establish_unit(cmd.EstablishUnit(**k(who, date(2026, 1, 1)), unit=u))  # type: ignore[arg-type]
+        world.office.execute(cmd.EstablishUnit(**k(who, date(2026, 1, 1)), unit=u))  # type: ignore[arg-type]
 
     refused(
         world.office,
@@ -328,11 +328,15 @@ def test_an_administrator_changes_only_their_own_subtree(world: World) -> None:
     refused(
         world.office,
         OutOfScope,
-        lambda: world.office.succeed_units(
-            cmd.SucceedUnits(
-                **k(ADMIN, date(2026, 1, 1)),
-                predecessor_ids=("Y9",),
-                successor=unit("Y10", UnitKind.RESIDENCE_CELL, "Y", valid_from=date(2026, 1, 1)),
-            )
+        lambda: (
+            world.office.execute(
+                cmd.SucceedUnits(
+                    **k(ADMIN, date(2026, 1, 1)),
+                    predecessor_ids=("Y9",),
+                    successor=unit(
+                        "Y10", UnitKind.RESIDENCE_CELL, "Y", valid_from=date(2026, 1, 1)
+                    ),
+                )
+            ).unit_id
         ),
     )

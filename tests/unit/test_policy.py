@@ -129,7 +129,7 @@ def test_province_override_changes_the_receipt_deadline_and_is_recorded(world: W
     assert before.due_on == date(2026, 3, 31)
 
     count = event_count(world.office)
-    world.office.override_policy(
+    world.office.execute(
         cmd.OverridePolicy(
             **k(ADMIN, date(2026, 3, 5)), province_id="P", setting="receipt_days", value=20
         )
@@ -159,7 +159,7 @@ def test_province_override_changes_the_receipt_deadline_and_is_recorded(world: W
 
 
 def test_override_does_not_reach_another_province(world: World) -> None:
-    world.office.override_policy(
+    world.office.execute(
         cmd.OverridePolicy(
             **k(ADMIN, date(2026, 1, 1)), province_id="P", setting="on_demand_days", value=7
         )
@@ -171,7 +171,7 @@ def test_override_does_not_reach_another_province(world: World) -> None:
 
 def test_later_override_wins_from_its_date(world: World) -> None:
     for on, value in [(date(2026, 1, 1), 3), (date(2026, 6, 1), 9)]:
-        world.office.override_policy(
+        world.office.execute(
             cmd.OverridePolicy(
                 **k(ADMIN, on), province_id="P", setting="meeting_interval_months", value=value
             )
@@ -186,7 +186,7 @@ def test_later_override_wins_from_its_date(world: World) -> None:
 
 def test_override_of_a_pair_and_a_day_count(world: World) -> None:
     for setting, value in [("assessment_due", (12, 1)), ("counting", "working")]:
-        world.office.override_policy(
+        world.office.execute(
             cmd.OverridePolicy(
                 **k(ADMIN, date(2026, 1, 1)), province_id="P", setting=setting, value=value
             )
@@ -206,7 +206,7 @@ def test_override_of_an_unknown_setting_or_bad_value(
     refused(
         world.office,
         Malformed,
-        lambda: world.office.override_policy(
+        lambda: world.office.execute(
             cmd.OverridePolicy(
                 **k(ADMIN, date(2026, 1, 1)), province_id="P", setting=setting, value=value
             )
@@ -226,7 +226,7 @@ def test_only_an_administrator_overrides(world: World, who: object) -> None:
     refused(
         world.office,
         OutOfScope,
-        lambda: world.office.override_policy(
+        lambda: world.office.execute(
             cmd.OverridePolicy(
                 **k(who, date(2026, 1, 1)),  # type: ignore[arg-type]
                 province_id="P",
@@ -241,7 +241,7 @@ def test_administrator_of_one_province_cannot_override_another(world: World) -> 
     refused(
         world.office,
         OutOfScope,
-        lambda: world.office.override_policy(
+        lambda: world.office.execute(
             cmd.OverridePolicy(
                 **k(ADMIN, date(2026, 1, 1)), province_id="P2", setting="receipt_days", value=20
             )
@@ -264,7 +264,7 @@ def test_an_override_names_a_province_not_any_unit(world: World) -> None:
     refused(
         world.office,
         Malformed,
-        lambda: world.office.override_policy(
+        lambda: world.office.execute(
             cmd.OverridePolicy(
                 **k(ADMIN, date(2026, 1, 1)), province_id="XN", setting="receipt_days", value=20
             )

@@ -201,9 +201,9 @@ def test_same_request_command_twice_is_one_request(world: World) -> None:
     command = cmd.RequestAssessment(
         **k(CLERK_W, REFERRED), liaison_id=liaison_id, purpose=cmd.RequestPurpose.CANDIDACY
     )
-    first = world.office.request_assessment(command)
+    first = world.office.execute(command).request_id
     count = event_count(world.office)
-    assert world.office.request_assessment(command) == first
+    assert world.office.execute(command).request_id == first
     assert event_count(world.office) == count
     assert len(world.office.state_of(liaison_id).requests) == 1
 
@@ -454,10 +454,12 @@ def _inspector_attempts(world: World, member_id: UUID, liaison_id: UUID) -> list
     by = INSPECTOR
     o = world.office
     return [
-        lambda: o.establish_unit(
-            cmd.EstablishUnit(**k(by, day), unit=unit("C9", UnitKind.RESIDENCE_CELL, "XN"))
+        lambda: (
+            o.execute(
+                cmd.EstablishUnit(**k(by, day), unit=unit("C9", UnitKind.RESIDENCE_CELL, "XN"))
+            ).unit_id
         ),
-        lambda: o.override_policy(
+        lambda: o.execute(
             cmd.OverridePolicy(**k(by, day), province_id="P", setting="receipt_days", value=20)
         ),
         lambda: world.register(on=day, by=by),
@@ -519,12 +521,14 @@ def test_unknown_liaison(world: World) -> None:
     nowhere = uuid4()
     o = world.office
     for attempt in [
-        lambda: o.receive_at_commune(
+        lambda: o.execute(
             cmd.ReceiveAtCommune(**k(CLERK_XN, REFERRED), liaison_id=nowhere, cell_id="C1")
         ),
-        lambda: o.receive_at_cell(cmd.ReceiveAtCell(**k(SEC_C1, REFERRED), liaison_id=nowhere)),
-        lambda: o.close_liaison(
-            cmd.Close(**k(CLERK_W, REFERRED), liaison_id=nowhere, reason=ClosingReason.DIED)
+        lambda: o.execute(cmd.ReceiveAtCell(**k(SEC_C1, REFERRED), liaison_id=nowhere)),
+        lambda: (
+            o.execute(
+                cmd.Close(**k(CLERK_W, REFERRED), liaison_id=nowhere, reason=ClosingReason.DIED)
+            ).successor_id
         ),
         lambda: world.meeting(
             "C1", [(nowhere, Attendance.PRESENT)], on=date(2026, 3, 1), by=SEC_C1
@@ -538,7 +542,7 @@ def test_a_member_id_is_not_a_liaison_id(world: World) -> None:
     refused(
         world.office,
         UnknownMember,
-        lambda: world.office.receive_at_cell(
+        lambda: world.office.execute(
             cmd.ReceiveAtCell(**k(SEC_C1, REFERRED), liaison_id=member_id)
         ),
     )
@@ -670,7 +674,7 @@ def test_same_command_id_with_different_content(world: World) -> None:
         member_id=member_id,
         referral=cmd.Referral(residence_commune_id="XN"),
     )
-    first = world.office.refer(command)
+    first = world.office.execute(command).liaison_id
     for change in [
         {"referral": cmd.Referral(residence_commune_id="Y")},
         {"effective_date": date(2026, 1, 11)},
@@ -680,13 +684,13 @@ def test_same_command_id_with_different_content(world: World) -> None:
         refused(
             world.office,
             Duplicate,
-            lambda c=change: world.office.refer(command.model_copy(update=c)),
+            lambda c=change: world.office.execute(command.model_copy(update=c)).liaison_id,
         )
     # A different kind of command under the same id is refused too.
     refused(
         world.office,
         Duplicate,
-        lambda: world.office.receive_at_cell(
+        lambda: world.office.execute(
             cmd.ReceiveAtCell(
                 command_id=command.command_id,
                 actor=SEC_C1,
@@ -705,9 +709,9 @@ def test_same_command_id_and_content_writes_nothing_even_when_now_refusable(worl
         member_id=member_id,
         referral=cmd.Referral(residence_commune_id="XN"),
     )
-    first = world.office.refer(command)
+    first = world.office.execute(command).liaison_id
     before = event_count(world.office)
-    assert world.office.refer(command) == first
+    assert world.office.execute(command).liaison_id == first
     assert event_count(world.office) == before
     assert world.office.member(member_id).liaison_ids == (first,)
 
@@ -716,8 +720,12 @@ def test_establish_a_unit_twice(world: World) -> None:
     refused(
         world.office,
         Duplicate,
-        lambda: world.office.establish_unit(
-            cmd.EstablishUnit(**k(ADMIN, REFERRED), unit=unit("C1", UnitKind.RESIDENCE_CELL, "XN"))
+        lambda: (
+            world.office.execute(
+                cmd.EstablishUnit(
+                    **k(ADMIN, REFERRED), unit=unit("C1", UnitKind.RESIDENCE_CELL, "XN")
+                )
+            ).unit_id
         ),
     )
 
@@ -838,9 +846,9 @@ def test_a_refused_command_can_be_retried_with_the_same_id(world: World) -> None
     command = cmd.ConfirmAssessment(
         **k(CLERK_XN, date(2026, 11, 12)), liaison_id=liaison_id, year=2026
     )
-    refused(world.office, WrongState, lambda: world.office.confirm_assessment(command))
+    refused(world.office, WrongState, lambda: world.office.execute(command))
     world.assess(liaison_id, 2026, "fulfilled_well", on=date(2026, 11, 10))
-    world.office.confirm_assessment(command)
+    world.office.execute(command)
     record = world.office.state_of(liaison_id).assessment(2026)
     assert record is not None
     assert record.confirmed_on == date(2026, 11, 12)
@@ -863,13 +871,15 @@ def test_an_actor_cannot_pose_as_the_bulk_import(world: World) -> None:
     refused(
         world.office,
         errors.OutOfScope,
-        lambda: world.office.refer(
-            cmd.Refer(
-                command_id=uuid4(),
-                actor=impostor,
-                effective_date=date(2026, 1, 6),
-                member_id=member_id,
-                referral=cmd.Referral(residence_commune_id="XN"),
-            )
+        lambda: (
+            world.office.execute(
+                cmd.Refer(
+                    command_id=uuid4(),
+                    actor=impostor,
+                    effective_date=date(2026, 1, 6),
+                    member_id=member_id,
+                    referral=cmd.Referral(residence_commune_id="XN"),
+                )
+            ).liaison_id
         ),
     )

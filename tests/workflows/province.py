@@ -6,7 +6,7 @@ P  provincial committee ── X commune ── C1 residence cell
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -17,6 +17,8 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from application.office import LiaisonOffice
+from application.outcome import Outcome
 from domain import commands as cmd
 from domain.deadlines import DeadlineKind
 from domain.escalation import Escalation, escalation_id
@@ -25,7 +27,7 @@ from domain.organisation import Unit, UnitKind
 from domain.policy import REGULATION_76, REGULATION_213, DayCount, Policy
 from domain.roles import Actor, Role
 from domain.state import Attendance
-from workflows.activities import LiaisonActivities, WorkflowOffice
+from workflows.activities import LiaisonActivities
 from workflows.dispatcher import forward
 from workflows.liaison import LiaisonWorkflow
 from workflows.outbox import InMemoryOutbox
@@ -46,7 +48,7 @@ def pinned(regulation: str, counting: DayCount = DayCount.CALENDAR) -> Policy:
     )
 
 
-class PinnedOffice(WorkflowOffice):
+class PinnedOffice(LiaisonOffice):
     """The office with one policy whatever the date (the test server cannot go back to 2019)."""
 
     pinned_policy: Policy = REGULATION_213
@@ -78,10 +80,10 @@ class Province:
             unit = Unit(
                 id=unit_id, name=unit_id, kind=kind, parent_id=parent, valid_from=date(2000, 1, 1)
             )
-            self.office.establish_unit(cmd.EstablishUnit(**_k(ADMIN, date(2000, 1, 1)), unit=unit))
+            self.office.execute(cmd.EstablishUnit(**_k(ADMIN, date(2000, 1, 1)), unit=unit))
 
     def refer(self, on: date, card: str = "12345678") -> UUID:
-        member = self.office.register_member(
+        member = self.office.execute(
             cmd.RegisterMember(
                 **_k(CLERK, on),
                 name="Nguyễn Văn An",
@@ -89,31 +91,28 @@ class Province:
                 party_card_number=card,
                 workplace_unit_id="W",
             )
-        )
-        return self.office.refer(
+        ).member_id
+        return self.office.execute(
             cmd.Refer(
                 **_k(CLERK, on), member_id=member, referral=cmd.Referral(residence_commune_id="X")
             )
-        )
+        ).liaison_id
 
     def receive(self, liaison_id: UUID, on: date) -> None:
-        self.office.receive_at_commune(
+        self.office.execute(
             cmd.ReceiveAtCommune(**_k(COMMUNE, on), liaison_id=liaison_id, cell_id="C1")
         )
-        self.office.receive_at_cell(cmd.ReceiveAtCell(**_k(SECRETARY, on), liaison_id=liaison_id))
+        self.office.execute(cmd.ReceiveAtCell(**_k(SECRETARY, on), liaison_id=liaison_id))
 
     def meet(self, liaison_id: UUID, on: date) -> None:
         entry = AttendanceEntry(liaison_id=liaison_id, attendance=Attendance.PRESENT)
-        self.office.record_meeting(
+        self.office.execute(
             cmd.RecordMeeting(**_k(SECRETARY, on), cell_id="C1", attendance=(entry,))
         )
 
-    def do(self, make: Callable[..., Any], actor: Actor, on: date, **fields: Any) -> Any:
-        """Issue any command through the office method `make`."""
-        kind = make.__annotations__.get("command")
-        command_class = getattr(cmd, str(kind).rsplit(".", 1)[-1]) if kind else None
-        assert command_class is not None
-        return make(command_class(**_k(actor, on), **fields))
+    def do(self, model: type[cmd.Command], actor: Actor, on: date, **fields: Any) -> Outcome:
+        """Issue a command of that model as the actor, on that date."""
+        return self.office.execute(model(**_k(actor, on), **fields))
 
     async def forward_new(self, client: Client, liaison_id: UUID, task_queue: str) -> None:
         """Forward the liaison's events not yet forwarded, as the dispatcher would."""

@@ -44,7 +44,7 @@ def _assess(p: Province, liaison: UUID, on: date) -> None:
     grade = p.policy.grades[0].code
     front = "Trần Thị B" if p.policy.front_committee_joins else None
     p.do(
-        p.office.assess,
+        cmd.Assess,
         SECRETARY,
         on,
         liaison_id=liaison,
@@ -55,26 +55,26 @@ def _assess(p: Province, liaison: UUID, on: date) -> None:
 
 
 def _report(p: Province, liaison: UUID, on: date, _: str) -> None:
-    p.do(p.office.confirm_assessment, COMMUNE, on, liaison_id=liaison, year=2027)
-    p.do(p.office.report_back, COMMUNE, on, liaison_id=liaison, year=2027)
+    p.do(cmd.ConfirmAssessment, COMMUNE, on, liaison_id=liaison, year=2027)
+    p.do(cmd.ReportBack, COMMUNE, on, liaison_id=liaison, year=2027)
 
 
 def _request(p: Province, liaison: UUID, on: date) -> str:
     purpose = cmd.RequestPurpose.APPOINTMENT
-    return str(p.do(p.office.request_assessment, CLERK, on, liaison_id=liaison, purpose=purpose))
+    return str(
+        p.do(cmd.RequestAssessment, CLERK, on, liaison_id=liaison, purpose=purpose).request_id
+    )
 
 
 def _move(p: Province, liaison: UUID, on: date) -> str:
-    p.do(
-        p.office.close_liaison, CLERK, on, liaison_id=liaison, reason=ClosingReason.MOVED_RESIDENCE
-    )
+    p.do(cmd.Close, CLERK, on, liaison_id=liaison, reason=ClosingReason.MOVED_RESIDENCE)
     return str(liaison)
 
 
 def _rerefer(p: Province, liaison: UUID, on: date, _: str) -> None:
     member = p.office.state_of(liaison).member_id
     p.do(
-        p.office.refer,
+        cmd.Refer,
         CLERK,
         on,
         member_id=member,
@@ -119,7 +119,7 @@ SCENARIOS = {
         date(2027, 3, 16),
         _request,
         lambda p, lid, on, req: p.do(
-            p.office.provide_assessment, SECRETARY, on, liaison_id=lid, request_id=UUID(req)
+            cmd.ProvideAssessment, SECRETARY, on, liaison_id=lid, request_id=UUID(req)
         ),
     ),
     "on_demand_working_days": Scenario(
@@ -128,7 +128,7 @@ SCENARIOS = {
         date(2027, 3, 22),
         _request,
         lambda p, lid, on, req: p.do(
-            p.office.provide_assessment, SECRETARY, on, liaison_id=lid, request_id=UUID(req)
+            cmd.ProvideAssessment, SECRETARY, on, liaison_id=lid, request_id=UUID(req)
         ),
         DayCount.WORKING,
     ),

@@ -43,7 +43,7 @@ async def test_ten_years_continue_as_new_and_keep_state(
                 await province.forward_new(time_env.client, liaison, task_queue)
             await advance_to(time_env, date(year, 12, 1))
             province.do(
-                province.office.assess,
+                cmd.Assess,
                 SECRETARY,
                 date(year, 12, 1),
                 liaison_id=liaison,
@@ -52,14 +52,14 @@ async def test_ten_years_continue_as_new_and_keep_state(
                 front_committee_representative="Trần Thị B",
             )
             province.do(
-                province.office.confirm_assessment,
+                cmd.ConfirmAssessment,
                 COMMUNE,
                 date(year, 12, 2),
                 liaison_id=liaison,
                 year=year,
             )
             province.do(
-                province.office.report_back,
+                cmd.ReportBack,
                 COMMUNE,
                 date(year, 12, 3),
                 liaison_id=liaison,
@@ -90,7 +90,7 @@ async def test_exempt_liaison_expects_no_meetings_or_assessments(
     liaison = province.refer(START)
     province.receive(liaison, START)
     province.do(
-        province.office.exempt_from_activities,
+        cmd.ExemptFromActivities,
         CLERK,
         START,
         liaison_id=liaison,
@@ -100,7 +100,7 @@ async def test_exempt_liaison_expects_no_meetings_or_assessments(
         await province.forward_new(time_env.client, liaison, task_queue)
         await advance_to(time_env, date(2028, 3, 1))
         request = province.do(
-            province.office.request_assessment,
+            cmd.RequestAssessment,
             CLERK,
             date(2028, 3, 1),
             liaison_id=liaison,
@@ -113,7 +113,8 @@ async def test_exempt_liaison_expects_no_meetings_or_assessments(
         )
 
     assert snapshot.taken == [
-        f"on_demand_assessment/{request}/{s}" for s in ("escalated", "missed", "reminder")
+        f"on_demand_assessment/{request.request_id}/{s}"
+        for s in ("escalated", "missed", "reminder")
     ]
     kinds = {n.deadline_kind for n in province.outbox.rows.values()}
     assert kinds == {DeadlineKind.ON_DEMAND_ASSESSMENT.value}
@@ -130,7 +131,7 @@ async def test_closing_ends_the_workflow_and_resolves_its_escalations(
         await province.forward_new(time_env.client, liaison, task_queue)
         await advance_to(time_env, START + timedelta(days=40))  # the receipt escalated
         province.do(
-            province.office.close_liaison,
+            cmd.Close,
             CLERK,
             START + timedelta(days=40),
             liaison_id=liaison,

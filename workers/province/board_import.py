@@ -6,12 +6,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from pathlib import Path
-from uuid import uuid4
 
 from api.imports import ImportOutcome, ImportProblem, Progress, UploadRefused, Words
+from application.office import LiaisonOffice
 from domain.calendar import business_date
 from domain.errors import Language, OutOfScope
-from domain.office import LiaisonOffice
 from domain.roles import Actor
 from workers.province import demo
 from workers.province.columns import TABLES, heading
@@ -66,7 +65,7 @@ def audit_outside(office: LiaisonOffice, report: Report, name: str, actor: Actor
     listed = "; ".join(f"{table} {', '.join(numbers)}" for table, numbers in named.items())
     more = f" (+{len(rows) - AUDITED_ROWS})" if len(rows) > AUDITED_ROWS else ""
     target = f"{name}: {len(rows)} rows: {listed}{more}"
-    office.record_permission_refusal(uuid4(), actor, on, "import", target, _OUTSIDE)
+    office.trail.refused(actor, "import", target, _OUTSIDE)
 
 
 _OUTSIDE = OutOfScope.code

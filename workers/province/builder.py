@@ -11,7 +11,7 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import BaseAggregate
 
 from domain import commands as cmd
-from domain.application import derived_id
+from domain.commands import derived_id
 from domain.errors import FutureDate, Malformed, Refused
 from domain.meeting import AttendanceEntry, Meeting
 from domain.member import Member, member_id_for

@@ -15,7 +15,7 @@ from eventsourcing.domain import BaseAggregate
 from eventsourcing.persistence import StoredEvent
 from psycopg import sql
 
-from domain.application import MAX_EVENTS_PER_SAVE, OfficeBase
+from application.office import MAX_EVENTS_PER_SAVE, LiaisonOffice
 
 MAX_BYTES_PER_SAVE = 400_000
 """A save of about 1 MB over a Unix socket hangs PostgreSQL writers (DESIGN.md); stay far below."""
@@ -108,7 +108,7 @@ class BulkWriter:
 
     def __init__(
         self,
-        office: OfficeBase,
+        office: LiaisonOffice,
         max_events: int = MAX_EVENTS_PER_SAVE,
         max_bytes: int = MAX_BYTES_PER_SAVE,
     ) -> None:

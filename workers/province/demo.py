@@ -16,7 +16,7 @@ import random
 from dataclasses import dataclass
 from datetime import date
 
-from domain.office import LiaisonOffice
+from application.office import LiaisonOffice
 from domain.roles import Actor, Role
 from workers.province.bulk import BulkWriter
 from workers.province.demo_members import MemberPlan, Slot, card, plan_member

@@ -9,7 +9,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.application import AggregateNotFoundError
 
-from domain.office import LiaisonOffice
+from application.office import LiaisonOffice
 from domain.organisation import Unit, UnitKind
 from domain.policy import policy_in_force
 from domain.registry import ORGANISATION_ID, Organisation

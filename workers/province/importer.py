@@ -16,9 +16,9 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic
 from psycopg import sql
 
+from application.office import LiaisonOffice
 from domain.imported import as_importer
 from domain.member import LiaisonOpened, MemberRegistered
-from domain.office import LiaisonOffice
 from domain.registry import CommandReceipt
 from domain.roles import Action, Actor, may
 from workers.province import pool

@@ -10,7 +10,7 @@ from uuid import UUID
 from eventsourcing.domain import BaseAggregate
 
 from domain import commands as cmd
-from domain.application import derived_id
+from domain.commands import derived_id
 from domain.errors import Malformed
 from domain.liaison import Liaison
 from domain.meeting import AttendanceEntry, Meeting

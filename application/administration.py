@@ -1,0 +1,95 @@
+"""Administration: the organisation tree (units, mergers, renames) and a province's deadlines."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from application.outcome import Outcome
+from application.registry import Use
+from application.work import Decision, Scope, Work
+from domain import commands as cmd
+from domain.organisation import Unit, UnitKind
+from domain.policy import PolicyOverride, policy_in_force, validate_override
+from domain.registry import ORGANISATION_ID, REGULATION_BOOK_ID, Organisation, RegulationBook
+from domain.roles import Action, authorise
+
+
+def establish_unit(work: Work, command: cmd.EstablishUnit) -> Decision:
+    """Enter an organisation unit in the tree."""
+    organisation = work.writable(ORGANISATION_ID, Organisation.start)
+    organisation.establish(work.stamp(policy_in_force(work.today)), command.unit)
+    _within_own_subtree(work, organisation, command.unit)  # before any save
+    return Decision([organisation], _unit(command.unit))
+
+
+def succeed_units(work: Work, command: cmd.SucceedUnits) -> Decision:
+    """Merge or rename units from a date: the predecessors end, the successor begins."""
+    organisation = work.writable(ORGANISATION_ID, Organisation.start)
+    organisation.succeed(
+        work.stamp(policy_in_force(work.today)), command.predecessor_ids, command.successor
+    )
+    _within_own_subtree(work, organisation, command.successor)  # before any save
+    return Decision([organisation], _unit(command.successor))
+
+
+def override_policy(work: Work, command: cmd.OverridePolicy) -> Decision:
+    """Record a province's change to a default deadline, from the command's date."""
+    work.unit(
+        command.province_id,
+        lambda kind: kind is UnitKind.PROVINCIAL_COMMITTEE,
+        "provincial committee",
+        on=work.today,
+    )
+    book = work.writable(REGULATION_BOOK_ID, RegulationBook.start)
+    validate_override(command.setting, command.value)  # before PolicyOverride coerces it
+    override = PolicyOverride(
+        province_id=command.province_id,
+        setting=command.setting,
+        value=command.value,
+        effective_from=command.effective_date,
+    )
+    book.override(work.stamp(policy_in_force(command.effective_date)), override)
+    return Decision([book])
+
+
+def _unit(unit: Unit) -> Outcome:
+    return Outcome(unit_id=unit.id)
+
+
+def _within_own_subtree(work: Work, organisation: Organisation, unit: Unit) -> None:
+    """Administrators change only their own subtree, as it stands when the unit begins."""
+    actor, tree = work.command.actor, organisation.tree
+    own = tree.in_force(actor.unit_id, work.today)  # the first unit may be the actor's own
+    if unit.parent_id is None and own.parent_id is None:
+        # A province beside one's own: only a top-level administrator may open it.
+        authorise(actor, Action.MANAGE_ORGANISATION, (own.id,), tree, work.today)
+        return
+    anchor = unit.parent_id or unit.id
+    authorise(actor, Action.MANAGE_ORGANISATION, (anchor,), tree, unit.valid_from)
+
+
+def _province(work: Work, command: cmd.OverridePolicy) -> Sequence[Scope]:
+    return [Scope((command.province_id,))]
+
+
+def _nothing(work: Work, command: cmd.Command) -> Sequence[Scope]:
+    """Units are authorised in the handler, against the tree as it will stand."""
+    return []
+
+
+USES = (
+    Use(
+        cmd.EstablishUnit, establish_unit, Action.MANAGE_ORGANISATION, _nothing,
+        "The unit was entered.", summary="Enter an organisation unit (administrators).",
+    ),
+    Use(
+        cmd.SucceedUnits, succeed_units, Action.MANAGE_ORGANISATION, _nothing,
+        "The merger was recorded.",
+        summary="Merge or rename units from a date: the predecessors end, the successor begins.",
+    ),
+    Use(
+        cmd.OverridePolicy, override_policy, Action.OVERRIDE_POLICY, _province,
+        "The province's deadline was changed.",
+        summary="Change a default deadline for a province from a date.",
+    ),
+)  # fmt: skip

@@ -1,0 +1,105 @@
+"""Escalations: the workflow records each rung of a missed deadline's ladder and closes it when
+the awaited step arrives; a superior board may close one itself, saying how."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from application.outcome import Outcome
+from application.registry import Use
+from application.work import Decision, Scope, Work, residence_policy
+from domain.errors import Malformed, OutOfScope, WrongState, no_such
+from domain.escalation import (
+    SYSTEM_ACTOR_ID,
+    Escalation,
+    ResolveEscalation,
+    SettleEscalation,
+    Step,
+    TakeStep,
+)
+from domain.roles import Action
+
+BOARD_RESOLUTION = "resolved by the board"
+
+
+def take_step(work: Work, command: TakeStep) -> Decision:
+    """Record one rung of a deadline's ladder; the outcome names the unit told (the superior's)."""
+    liaison = work.liaison(command.liaison_id)
+    stamp = work.stamp(work.policy(command.effective_date, liaison.state.residence_commune_id))
+    deadline = command.deadline
+    escalation = work.escalation(command.liaison_id, deadline.kind, deadline.subject)
+    if escalation is None:
+        escalation = Escalation.open(stamp, command.liaison_id, deadline)
+    superior = None
+    if command.step is Step.ESCALATED:
+        chain = work.tree.ancestors(deadline.unit_id, command.effective_date)
+        superior = chain[1].id if len(chain) > 1 else chain[0].id
+    escalation.take(stamp, command.step, deadline, superior)
+    return Decision([escalation], Outcome(unit_id=superior or deadline.unit_id))
+
+
+def resolve_escalation(work: Work, command: ResolveEscalation) -> Decision:
+    """The workflow closes an open escalation: the awaited event arrived, or no longer applies."""
+    escalation = work.escalation(command.liaison_id, command.kind, command.subject)
+    if escalation is None or not escalation.is_open:
+        return Decision([])  # the workflow found none to close
+    liaison = work.liaison(command.liaison_id)
+    stamp = work.stamp(work.policy(command.effective_date, liaison.state.residence_commune_id))
+    escalation.resolve(stamp, command.resolution, command.liaison_version)
+    return Decision([escalation], Outcome(resolved=True))
+
+
+def settle_escalation(work: Work, command: SettleEscalation) -> Decision:
+    """A superior board closes an escalation of its subtree, saying how (the comment)."""
+    escalation = _escalation(work, command)
+    if not escalation.is_open:
+        raise WrongState("The escalation is already resolved.", "Cảnh báo này đã được giải quyết.")
+    if not (command.comment or "").strip():
+        raise Malformed(
+            "Say how the escalation was resolved (a comment).",
+            "Hãy ghi rõ cảnh báo đã được giải quyết thế nào (ý kiến).",
+        )
+    liaison = work.liaison(escalation.liaison_id)
+    escalation.resolve(
+        work.stamp(residence_policy(work, liaison)), BOARD_RESOLUTION, liaison.version
+    )
+    return Decision([escalation], Outcome(escalation_id=escalation.id, resolved=True))
+
+
+def _escalation(work: Work, command: SettleEscalation) -> Escalation:
+    found = work.loaded_escalation(command.escalation_id)
+    if found is None:
+        raise no_such("escalation")
+    return found
+
+
+def _for_the_workflow(work: Work, command: TakeStep | ResolveEscalation) -> Iterator[Scope]:
+    """Only the liaison workflow records the ladder, for a liaison it may watch."""
+    if command.actor.id != SYSTEM_ACTOR_ID:
+        raise OutOfScope(
+            "Only the liaison workflow records escalations.",
+            "Chỉ quy trình tự động mới ghi nhận cảnh báo.",
+        )
+    state = work.liaison(command.liaison_id).state
+    yield Scope((state.residence_commune_id,), record="liaison")
+
+
+def _escalation_unit(work: Work, command: SettleEscalation) -> Iterator[Scope]:
+    yield Scope((_escalation(work, command).unit_id,), record="escalation")
+
+
+USES = (
+    Use(
+        TakeStep, take_step, Action.READ, _for_the_workflow, "The step was recorded.",
+        surfaces=frozenset(),
+    ),
+    Use(
+        ResolveEscalation, resolve_escalation, Action.READ, _for_the_workflow,
+        "The escalation was closed.", surfaces=frozenset(), slug="close-escalation",
+    ),
+    Use(
+        SettleEscalation, settle_escalation, Action.RESOLVE_ESCALATION, _escalation_unit,
+        "The escalation was resolved.", slug="resolve-escalation",
+        summary="Close an open escalation of one's subtree (supervisor or committee member).",
+    ),
+)  # fmt: skip

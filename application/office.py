@@ -1,0 +1,420 @@
+"""LiaisonOffice: the eventsourcing application — the store, reference data, `execute` for every
+command (receipt, authorisation, decision, save, refusal audited once) and the reads of records."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any, ClassVar, cast
+from uuid import UUID, uuid4, uuid5
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import BaseAggregate
+from eventsourcing.persistence import IntegrityError, Mapper, Recording
+from eventsourcing.utils import Environment, get_topic
+
+from application.outcome import Outcome
+from application.registry import REGISTRY
+from application.trail import Trail
+from application.views import STAMP_FIELDS, MemberView, TimelineEntry
+from application.work import Work
+from domain import commands as cmd
+from domain.access import AccessRecord
+from domain.calendar import business_date
+from domain.deadlines import Deadline, open_deadlines
+from domain.errors import Conflict, Duplicate, FutureDate, OutOfScope, Refused, no_such
+from domain.escalation import Escalation, system_actor
+from domain.imported import IMPORTED_BY
+from domain.liaison import Liaison
+from domain.liaison_events import LiaisonEvent, replay
+from domain.member import Member, MemberRegistered, member_id_for
+from domain.organisation import OrganisationTree
+from domain.persistence import APPLICATION_NAME, PydanticMapper
+from domain.policy import Policy, policy_for, policy_in_force
+from domain.registry import (
+    INSTALLATION_ID,
+    LEGACY_MEMBER_NAMESPACE,
+    ORGANISATION_ID,
+    REGULATION_BOOK_ID,
+    CommandReceipt,
+    Installation,
+    Organisation,
+    RegulationBook,
+    receipt_id_for,
+)
+from domain.roles import Actor, require_role
+from domain.stamp import Stamp
+from domain.state import LiaisonState, Stage
+
+MAX_EVENTS_PER_SAVE = 100
+"""A single save of about 1 MB over a Unix socket hangs PostgreSQL writers; stay far below."""
+
+
+class LiaisonOffice(Application[UUID]):
+    """The residence-liaison application: commands in, events out, refusals named and audited."""
+
+    name = APPLICATION_NAME
+    env: ClassVar[dict[str, str]] = {
+        "PERSISTENCE_MODULE": "eventsourcing.popo",
+        # The library's aggregate cache, fast-forwarded from the store on every read.
+        "AGGREGATE_CACHE_MAXSIZE": "2000",
+    }
+
+    def __init__(self, env: Mapping[str, str], clock: Callable[[], datetime]) -> None:
+        self.clock = clock
+        self._namespace: UUID | None = None
+        self._namespace_lock = threading.Lock()
+        self._recorded = threading.local()
+        super().__init__(env=dict(env))
+        self.trail = Trail(self)
+        """The access trail: sign-ins, refusals, account changes, maintenance runs."""
+
+    def construct_env(self, name: str, env: Mapping[str, str] | None = None) -> Environment:
+        """Configuration comes only from the caller, never from the process environment."""
+        settings = dict(type(self).env)
+        settings.update(env or {})
+        return Environment(name, settings)
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return self.factory.mapper(
+            transcoder=self.construct_transcoder(), mapper_class=PydanticMapper
+        )
+
+    def today(self) -> date:
+        """The business date today (Vietnam's date), by the office's clock."""
+        return business_date(self.clock())
+
+    # Commands.
+
+    def execute(self, command: cmd.Command) -> Outcome:
+        """Carry a command out once under its id; a refusal writes nothing but its audit record."""
+        self._recorded.position = None
+        try:
+            return self._decide_and_save(command)
+        except Refused as refusal:
+            self._audit(command, refusal)
+            raise
+
+    def _decide_and_save(self, command: cmd.Command) -> Outcome:
+        fingerprint = _fingerprint(command)
+        earlier = self._receipt(command.command_id)
+        if earlier is not None:
+            return _earlier_outcome(earlier, fingerprint)
+        if command.actor.id.startswith(IMPORTED_BY):
+            raise OutOfScope(
+                f"Actor ids starting {IMPORTED_BY!r} are reserved for the bulk import.",
+                f"Mã người dùng bắt đầu bằng {IMPORTED_BY!r} chỉ dành cho nhập dữ liệu hàng loạt.",
+            )
+        today = self.today()
+        if command.effective_date > today:
+            raise FutureDate(
+                f"{command.effective_date} is in the future (today is {today}).",
+                f"Ngày {command.effective_date} ở tương lai (hôm nay là {today}).",
+            )
+        use = REGISTRY.of(command)
+        work = Work(self, command, today)
+        require_role(command.actor, use.action)  # before anything is read: it tells nothing
+        for scope in use.scopes(work, command):
+            work.authorise(use.action, scope)
+        decision = use.handler(work, command)
+        outcome = decision.outcome or Outcome()
+        receipt = CommandReceipt.issue(
+            command.command_id, type(command).__name__, fingerprint, outcome.receipt()
+        )
+        try:
+            self._save_capped([*decision.aggregates, receipt])
+        except IntegrityError:
+            # One of the saves lost a race: the same command by another caller, or a conflict.
+            earlier = self._receipt(command.command_id)
+            if earlier is not None:
+                return _earlier_outcome(earlier, fingerprint)
+            raise Conflict(
+                "Someone changed this record at the same moment. Send the same command again: "
+                "its command id makes the retry safe.",
+                "Hồ sơ vừa được người khác thay đổi cùng lúc. Hãy gửi lại đúng lệnh này: "
+                "mã lệnh bảo đảm không ghi trùng.",
+            ) from None
+        return outcome
+
+    def _save_capped(self, aggregates: Sequence[BaseAggregate[UUID]]) -> None:
+        """One save — or, above the cap, several in order, the receipt with the last.
+
+        Only a meeting of a large cell goes over; its retry under the same command id skips what
+        an interrupted run already saved (each member's attendance is recorded once)."""
+        batch: list[BaseAggregate[UUID]] = []
+        size = 0
+        for aggregate in aggregates:
+            pending = len(aggregate.pending_events)
+            if batch and size + pending > MAX_EVENTS_PER_SAVE:
+                self.save(*batch)
+                batch, size = [], 0
+            batch.append(aggregate)
+            size += pending
+        self.save(*batch)
+
+    def _audit(self, command: cmd.Command, refusal: Refused) -> None:
+        """One audit record per refused command id, whichever surface sent it."""
+        if not refusal.audited:
+            record_id = uuid5(command.command_id, "refused")
+            stamp = Stamp(
+                actor=command.actor,
+                command_id=record_id,
+                effective_date=self.today(),
+                regulation=policy_in_force(self.today()).regulation,
+            )
+            record = AccessRecord.permission_refused(
+                record_id, stamp, type(command).__name__, refusal_target(command),
+                refusal.audit_code,
+            )  # fmt: skip
+            with contextlib.suppress(IntegrityError):  # refused before under this id: once
+                self.save(record)
+            refusal.audited = True
+        self._recorded.position = None  # nothing the caller asked for was recorded
+
+    def _receipt(self, command_id: UUID) -> CommandReceipt | None:
+        try:
+            receipt: Any = self.repository.get(receipt_id_for(command_id))
+        except AggregateNotFoundError:
+            return None
+        assert isinstance(receipt, CommandReceipt)
+        return receipt
+
+    # Read-your-writes: where in the log this thread's last command was recorded.
+
+    def _notify(self, recordings: list[Recording[UUID]]) -> None:
+        """After every save: remember, for this thread, the highest notification id written."""
+        if recordings:
+            last = max(r.notification.id for r in recordings)
+            self._recorded.position = max(last, self.last_recorded() or 0)
+
+    def last_recorded(self) -> int | None:
+        """The log position of what this thread's last command wrote (None: it wrote nothing).
+
+        A reader that waits until the read models have processed this position sees the command's
+        effect (the board answers it as `X-Liaison-Position`, and reads accept `after`)."""
+        position: int | None = getattr(self._recorded, "position", None)
+        return position
+
+    # Reference data: the library's cache, fast-forwarded, shared read-only.
+
+    def organisation(self) -> Organisation:
+        """The organisation aggregate as the store holds it now (a shared, read-only copy)."""
+        return cast(Organisation, self._reference(ORGANISATION_ID, Organisation.start))
+
+    def regulation_book(self) -> RegulationBook:
+        """The policy overrides as the store holds them now (a shared, read-only copy)."""
+        return cast(RegulationBook, self._reference(REGULATION_BOOK_ID, RegulationBook.start))
+
+    def _reference(self, aggregate_id: UUID, start: Callable[[], Any]) -> Any:
+        try:
+            return self.repository.get(aggregate_id, deepcopy_from_cache=False)
+        except AggregateNotFoundError:
+            return start()
+
+    def tree(self) -> OrganisationTree:
+        """The organisation tree with every unit and its periods."""
+        return self.organisation().tree
+
+    def policy(
+        self, on: date, unit_id: str | None = None, *, province_on: date | None = None
+    ) -> Policy:
+        """The policy in force on that date for the province of the unit (defaults without one)."""
+        if unit_id is None:
+            return policy_in_force(on)
+        book = self.regulation_book()
+        return policy_for(self.tree(), book.overrides, on, unit_id, province_on)
+
+    # The store's secret namespace for ids derived from party cards.
+
+    def id_namespace(self) -> UUID:
+        """The store's namespace, recorded at its first need (a registration or card look-up)."""
+        if self._namespace is None:
+            self._namespace = self._record_namespace(self.proposed_namespace())
+        return self._namespace
+
+    def proposed_namespace(self) -> UUID:
+        """The recorded namespace; else, without writing, the one this store would record.
+
+        A store that already holds members keeps the namespace their ids were derived in; a
+        new one gets a random namespace (a different one at each call until one is adopted)."""
+        if self._namespace is not None:
+            return self._namespace
+        try:
+            return cast(Installation, self.repository.get(INSTALLATION_ID)).namespace
+        except AggregateNotFoundError:
+            pass
+        registered = self.recorder.select_notifications(
+            start=None, limit=1, topics=[get_topic(MemberRegistered)]
+        )
+        return LEGACY_MEMBER_NAMESPACE if registered else uuid4()
+
+    def adopt_namespace(self, namespace: UUID) -> None:
+        """Record `namespace` as the store's unless it has one; refuse if it has another."""
+        if self._record_namespace(namespace) != namespace:
+            raise Conflict(
+                "The store was set up by another process at the same moment; run it again.",
+                "Kho dữ liệu vừa được một tiến trình khác khởi tạo cùng lúc; hãy chạy lại.",
+            )
+        self._namespace = namespace
+
+    def _record_namespace(self, proposal: UUID) -> UUID:
+        """The namespace the store records: its own, else `proposal` (saved now)."""
+        with self._namespace_lock:
+            try:
+                return cast(Installation, self.repository.get(INSTALLATION_ID)).namespace
+            except AggregateNotFoundError:
+                pass
+            with contextlib.suppress(IntegrityError):  # another process keyed it just now
+                self.save(Installation.key(proposal))
+            return cast(Installation, self.repository.get(INSTALLATION_ID)).namespace
+
+    def member_id_for(self, party_card_number: str) -> UUID:
+        """The id of the member with that party card in this store (registered or not)."""
+        return member_id_for(self.id_namespace(), party_card_number)
+
+    # Reads of records (dashboards read the projections instead).
+
+    def _get(self, kind: type[Any], aggregate_id: UUID, what: str) -> Any:
+        try:
+            aggregate: Any = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            aggregate = None
+        if not isinstance(aggregate, kind):
+            raise no_such(what)
+        return aggregate
+
+    def liaison(self, liaison_id: UUID) -> Liaison:
+        """A liaison, refusing an unknown id."""
+        return cast(Liaison, self._get(Liaison, liaison_id, "liaison"))
+
+    def member_aggregate(self, member_id: UUID) -> Member:
+        """A member, refusing an unknown id."""
+        return cast(Member, self._get(Member, member_id, "member"))
+
+    def escalation(self, escalation_id: UUID) -> Escalation:
+        """An escalation, refusing an unknown id."""
+        return cast(Escalation, self._get(Escalation, escalation_id, "escalation"))
+
+    def system_actor_for(self, liaison_id: UUID, on: date) -> Actor:
+        """The workflow's actor for a liaison: the system, in the province of the residence."""
+        state = self.liaison(liaison_id).state
+        return system_actor(self.tree().province_of(state.residence_commune_id, on).id)
+
+    def history(
+        self, liaison_id: UUID, *, as_of_version: int | None = None, as_of_date: date | None = None
+    ) -> list[LiaisonEvent]:
+        """The liaison's events in order, up to a version and/or effective by a date."""
+        events = [cast(LiaisonEvent, e) for e in self.events.get(liaison_id, lte=as_of_version)]
+        if not events:
+            raise no_such("liaison")
+        if as_of_date is not None:
+            events = [e for e in events if e.effective_date <= as_of_date]
+        return events
+
+    def state_of(
+        self, liaison_id: UUID, *, as_of_version: int | None = None, as_of_date: date | None = None
+    ) -> LiaisonState:
+        """The liaison's state now, or as it stood at a version or on a date."""
+        events = self.history(liaison_id, as_of_version=as_of_version, as_of_date=as_of_date)
+        if not events:
+            raise no_such("liaison")  # it did not exist yet on that date
+        return replay(events)
+
+    def stage(self, liaison_id: UUID) -> Stage:
+        """The liaison's lifecycle stage now."""
+        return self.state_of(liaison_id).stage
+
+    def deadlines(self, liaison_id: UUID, on: date) -> list[Deadline]:
+        """What the liaison awaits on that date, under the policy then in force."""
+        state = self.state_of(liaison_id, as_of_date=on)
+        return open_deadlines(state, self.policy(on, state.residence_commune_id), on)
+
+    def member(self, member_id: UUID) -> MemberView:
+        """A member's record."""
+        m = self.member_aggregate(member_id)
+        return MemberView(
+            member_id=m.id,
+            name=m.name,
+            birth_date=m.birth_date,
+            party_card_number=m.party_card_number,
+            workplace_unit_id=m.workplace_unit_id,
+            exempt_from_introduction=m.exemption,
+            open_liaison_id=m.open_liaison_id,
+            liaison_ids=tuple(m.liaison_ids),
+        )
+
+    def member_by_card(self, party_card_number: str) -> MemberView:
+        """A member found by party card number."""
+        return self.member(self.member_id_for(party_card_number))
+
+    def timeline(self, member_id: UUID) -> list[TimelineEntry]:
+        """Every event of every liaison of the member, in order, with the stage after each."""
+        entries: list[TimelineEntry] = []
+        for liaison_id in self.member(member_id).liaison_ids:
+            state: LiaisonState | None = None
+            for event in self.history(liaison_id):
+                state = event.evolve(state)  # type: ignore[arg-type]
+                data = event.model_dump(mode="json")
+                entries.append(
+                    TimelineEntry(
+                        liaison_id=liaison_id,
+                        version=event.originator_version,
+                        event=type(event).__name__,
+                        effective_date=event.effective_date,
+                        recorded_at=event.timestamp,
+                        actor_id=event.actor.id,
+                        role=event.actor.role.value,
+                        unit_id=event.actor.unit_id,
+                        regulation=event.regulation,
+                        command_id=event.command_id,
+                        comment=event.comment,
+                        details={k: v for k, v in data.items() if k not in STAMP_FIELDS},
+                        stage_after=state.stage,
+                    )
+                )
+        return entries
+
+
+def _fingerprint(command: cmd.Command) -> str:
+    """What makes two commands under one id the same command (all but the id)."""
+    body = command.model_dump_json(exclude={"command_id"}).encode()
+    return hashlib.sha256(body).hexdigest()
+
+
+def _earlier_outcome(receipt: CommandReceipt, fingerprint: str) -> Outcome:
+    if receipt.fingerprint != fingerprint:
+        raise Duplicate(
+            "This command id was already used for a different command.",
+            "Mã lệnh này đã được dùng cho một lệnh khác.",
+        )
+    return Outcome.from_receipt(dict(receipt.result))
+
+
+_TARGETS = (
+    "liaison_id",
+    "member_id",
+    "request_id",
+    "escalation_id",
+    "cell_id",
+    "workplace_unit_id",
+    "party_card_number",
+    "province_id",
+)
+
+
+def target_of(values: Mapping[str, Any]) -> str:
+    """What a request was about, in the sender's own words (ids they sent, nothing read)."""
+    for name in _TARGETS:
+        if values.get(name):
+            return str(values[name])[:200]
+    unit = values.get("unit") or values.get("successor")
+    found = unit.get("id") if isinstance(unit, Mapping) else getattr(unit, "id", "")
+    return str(found or "")[:200]
+
+
+def refusal_target(command: cmd.Command) -> str:
+    """What a refused command was about (see `target_of`)."""
+    return target_of(dict(command))

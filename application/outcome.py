@@ -1,0 +1,33 @@
+"""What a command made: the ids a caller needs next, as its receipt keeps them."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Outcome(BaseModel):
+    """The ids a command created or touched (each only where the command has one)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    member_id: UUID | None = None
+    liaison_id: UUID | None = None
+    meeting_id: UUID | None = None
+    request_id: UUID | None = None
+    successor_id: UUID | None = None
+    escalation_id: UUID | None = None
+    unit_id: str | None = None
+    resolved: bool = False
+
+    def receipt(self) -> dict[str, str]:
+        """The outcome as a command receipt stores it (text values, nothing empty)."""
+        kept = self.model_dump(mode="json", exclude_defaults=True)
+        return {k: "yes" if v is True else str(v) for k, v in kept.items()}
+
+    @classmethod
+    def from_receipt(cls, result: dict[str, str]) -> Outcome:
+        """The outcome a stored receipt recorded (older receipts stored "" for "none")."""
+        values = {k: v for k, v in result.items() if v and k in cls.model_fields}
+        return cls.model_validate({**values, "resolved": bool(result.get("resolved"))})

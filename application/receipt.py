@@ -1,0 +1,39 @@
+"""Receipt (tiếp nhận): the commune/ward committee receives a referral and names the cell; the
+cell enters the member in its book."""
+
+from __future__ import annotations
+
+from application.registry import Use
+from application.work import Decision, Work, on_liaison, residence_policy
+from domain import commands as cmd
+from domain.roles import Action
+
+
+def receive_at_commune(work: Work, command: cmd.ReceiveAtCommune) -> Decision:
+    """The commune/ward committee receives the referral and assigns the member to a cell."""
+    liaison = work.liaison(command.liaison_id)
+    liaison.receive_at_commune(
+        work.stamp(residence_policy(work, liaison)), command.cell_id, work.tree
+    )
+    return Decision([liaison])
+
+
+def receive_at_cell(work: Work, command: cmd.ReceiveAtCell) -> Decision:
+    """The residence cell receives the member and enters them in its book."""
+    liaison = work.liaison(command.liaison_id)
+    liaison.receive_at_cell(work.stamp(residence_policy(work, liaison)))
+    return Decision([liaison])
+
+
+USES = (
+    Use(
+        cmd.ReceiveAtCommune, receive_at_commune, Action.RECEIVE_AT_COMMUNE,
+        on_liaison("commune"), "The referral was received; the cell is named.",
+        summary="The commune/ward committee receives a referral and assigns the member's cell.",
+    ),
+    Use(
+        cmd.ReceiveAtCell, receive_at_cell, Action.RECEIVE_AT_CELL, on_liaison("cell"),
+        "The member was entered in the cell's book.",
+        summary="The residence cell receives the member and enters them in its book.",
+    ),
+)  # fmt: skip

@@ -1,0 +1,190 @@
+"""One command's unit of work: what it loads (each record once), its date, policy and stamp."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import BaseAggregate
+
+from domain import commands as cmd
+from domain.errors import HiddenRecord, Malformed, OutOfScope, UnknownMember, no_such
+from domain.escalation import Escalation, escalation_id
+from domain.liaison import Liaison
+from domain.meeting import Meeting
+from domain.member import Member
+from domain.organisation import OrganisationTree, Unit
+from domain.policy import Policy
+from domain.roles import Action, authorise, may, require_role
+from domain.stamp import Stamp
+
+if TYPE_CHECKING:
+    from application.office import LiaisonOffice
+
+A = TypeVar("A")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """One thing a command must be allowed on: any of `units` within the actor's subtree.
+
+    With `record`, the units were read from a stored record of that kind: an actor who cannot even
+    read it (none of `seen_from`, default `units`, in their subtree) is told it does not exist."""
+
+    units: tuple[str, ...]
+    record: str | None = None
+    seen_from: tuple[str | None, ...] = ()
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What a handler decided: the aggregates with new events, and what the caller is told."""
+
+    aggregates: list[BaseAggregate[UUID]]
+    outcome: Any = None
+
+
+class Work:
+    """A command being carried out: the office, the command, today, and the records it loaded."""
+
+    def __init__(self, office: LiaisonOffice, command: cmd.Command, today: date) -> None:
+        self.office, self.command, self.today = office, command, today
+        self._loaded: dict[UUID, Any] = {}
+
+    @property
+    def tree(self) -> OrganisationTree:
+        """The organisation tree as the store holds it now."""
+        return self.office.tree()
+
+    # Records, each loaded once per command.
+
+    def _get(self, kind: type[A], aggregate_id: UUID, what: str) -> A:
+        found = self._loaded.get(aggregate_id)
+        if found is None:
+            try:
+                found = self.office.repository.get(aggregate_id)
+            except AggregateNotFoundError:
+                found = None
+            if not isinstance(found, kind):
+                raise no_such(what)
+            self._loaded[aggregate_id] = found
+        return cast(A, found)
+
+    def liaison(self, liaison_id: UUID) -> Liaison:
+        """A liaison; an unknown id is refused."""
+        return self._get(Liaison, liaison_id, "liaison")
+
+    def member(self, member_id: UUID) -> Member:
+        """A member; an unknown id is refused."""
+        return self._get(Member, member_id, "member")
+
+    def _maybe(self, kind: type[A], aggregate_id: UUID, what: str) -> A | None:
+        try:
+            return self._get(kind, aggregate_id, what)
+        except UnknownMember:
+            return None
+
+    def loaded_escalation(self, aggregate_id: UUID) -> Escalation | None:
+        """The escalation with this id, if there is one."""
+        return self._maybe(Escalation, aggregate_id, "escalation")
+
+    def escalation(self, liaison_id: UUID, kind: Any, subject: str) -> Escalation | None:
+        """The escalation of a liaison's deadline, if one was opened."""
+        return self.loaded_escalation(escalation_id(liaison_id, kind, subject))
+
+    def meeting(self, meeting_id: UUID) -> Meeting | None:
+        """A meeting already recorded under this id (a retried command), else None."""
+        return self._maybe(Meeting, meeting_id, "meeting")
+
+    def existing(self, aggregate_id: UUID) -> bool:
+        """True when the store holds an aggregate with this id."""
+        return aggregate_id in self._loaded or aggregate_id in self.office.repository
+
+    def writable(self, aggregate_id: UUID, start: Any) -> Any:
+        """A reference-data aggregate to change (a fresh copy), or a new one."""
+        try:
+            return self.office.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return start()
+
+    # Policy and stamp.
+
+    def policy(
+        self, on: date, unit_id: str | None = None, province_on: date | None = None
+    ) -> Policy:
+        """The policy in force on a date for the unit's province."""
+        return self.office.policy(on, unit_id, province_on=province_on)
+
+    def stamp(self, policy: Policy) -> Stamp:
+        """Who, which command, when, under which regulation, and why: for every event it makes."""
+        c = self.command
+        return Stamp(
+            actor=c.actor,
+            command_id=c.command_id,
+            effective_date=c.effective_date,
+            regulation=policy.regulation,
+            comment=c.comment,
+        )
+
+    def unit(self, unit_id: str, kind_ok: Any, expected: str, on: date | None = None) -> Unit:
+        """The unit carrying `unit_id` on the date, refused when it is not of the kind expected."""
+        unit = self.tree.in_force(unit_id, on or self.command.effective_date)
+        if not kind_ok(unit.kind):
+            raise Malformed(f"{unit.id} is not a {expected}.", f"{unit.id} không phải {expected}.")
+        return unit
+
+    # Authorisation, against every unit the command touches.
+
+    def authorise(self, action: Action, scope: Scope) -> None:
+        """Refuse unless the actor may do the action on one of the scope's units."""
+        actor, tree = self.command.actor, self.tree
+        tree.in_force(actor.unit_id, self.today)
+        require_role(actor, action)
+        try:
+            authorise(actor, action, scope.units, tree, self.today)
+        except OutOfScope:
+            if scope.record is None:
+                raise
+            units = [u for u in scope.seen_from or scope.units if u]
+            if any(may(actor, Action.READ, u, tree, self.today) for u in units):
+                raise
+            raise HiddenRecord(scope.record) from None
+
+
+SIDES = ("workplace", "commune", "cell", "residence", "any")
+
+
+def liaison_scope(work: Work, liaison_id: UUID, side: str) -> Scope:
+    """The units of a liaison's side as stored: its workplace, commune, cell, or either end."""
+    state = work.liaison(liaison_id).state
+    residence = state.cell_id or state.residence_commune_id
+    units = {
+        "workplace": (state.workplace_unit_id,),
+        "commune": (state.residence_commune_id,),
+        "cell": (residence,),
+        "residence": (residence,),
+        "any": (state.workplace_unit_id, state.residence_commune_id),
+    }[side]
+    seen_from = (state.workplace_unit_id, state.residence_commune_id, state.cell_id)
+    return Scope(units, record="liaison", seen_from=seen_from)
+
+
+def on_liaison(side: str) -> Callable[[Work, Any], Sequence[Scope]]:
+    """The scopes of a command on one liaison (`command.liaison_id`), from one of its sides."""
+    assert side in SIDES
+
+    def scopes(work: Work, command: Any) -> Sequence[Scope]:
+        return [liaison_scope(work, command.liaison_id, side)]
+
+    return scopes
+
+
+def residence_policy(work: Work, liaison: Liaison, on: date | None = None) -> Policy:
+    """The policy for a liaison's step: its residence's province, on the date (default the
+    command's), with the province's overrides as they stood on the command's date."""
+    day = work.command.effective_date
+    return work.policy(on or day, liaison.state.residence_commune_id, province_on=day)
