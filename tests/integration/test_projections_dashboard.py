@@ -87,9 +87,7 @@ class Scenario:
 
     def meeting(self, cell: str, day: date, *lines: tuple[UUID, Attendance]) -> None:
         entries = tuple(AttendanceEntry(liaison_id=li, attendance=a) for li, a in lines)
-        self.o.execute(
-            c.RecordMeeting(**pv.by(BOARD, day), cell_id=cell, attendance=entries)
-        )
+        self.o.execute(c.RecordMeeting(**pv.by(BOARD, day), cell_id=cell, attendance=entries))
 
     def assess(self, liaison: UUID, year: int, grade: str, day: date, report: bool = False) -> None:
         front = FRONT if year >= 2020 else None
@@ -98,15 +96,11 @@ class Scenario:
                      front_committee_representative=front)
         )  # fmt: skip
         if report:
-            self.o.execute(
-                c.ConfirmAssessment(**pv.by(BOARD, day), liaison_id=liaison, year=year)
-            )
+            self.o.execute(c.ConfirmAssessment(**pv.by(BOARD, day), liaison_id=liaison, year=year))
             self.o.execute(c.ReportBack(**pv.by(BOARD, day), liaison_id=liaison, year=year))
 
     def open_cycle(self, liaison: UUID, year: int) -> None:
-        self.o.execute(
-            c.OpenCycle(**pv.by(BOARD, date(year, 1, 2)), liaison_id=liaison, year=year)
-        )
+        self.o.execute(c.OpenCycle(**pv.by(BOARD, date(year, 1, 2)), liaison_id=liaison, year=year))
 
 
 def record(office: LiaisonOffice) -> dict[str, Any]:
