@@ -1,4 +1,26 @@
-"""The liaison workflow: one per liaison, driven by its events, owning its deadlines' timers."""
+"""The liaison workflow: one per liaison, driven by its events, owning its deadlines' timers.
+
+Versioning. A worker replays a workflow's history on its own code, and a liaison's workflow runs
+for years (continuing as new at each yearly cycle), so today's code must replay every run still
+open. Every change of workflow-visible behaviour goes behind `workflow.patched("<date>-<what>")`:
+the commands it issues (activities, timers, continue-as-new), their order or arguments, when it
+wakes, and how it handles signals, queries and updates. That includes the pure code it runs:
+`workflows/process.py` and the deadlines, ladders, calendar and state evolution in `domain/`;
+there the workflow asks `patched()` and passes the answer down (`domain/` cannot call Temporal).
+
+    if workflow.patched("2027-03-01-remind-on-receipt"):
+        ...  # the new path
+    else:
+        ...  # the old path, as it was
+
+The old path stays until no open run can need it (no run started before the patch is still
+open); then `patched` becomes `workflow.deprecate_patch` with the same id and the old path goes;
+once no run started before the deprecation is open, the call goes too. After each change, record
+new histories (`python -m tests.replay.record`): tests/replay replays every saved one on today's
+code, and a saved history is removed only with the step that stops replaying it.
+
+Patches in force: none.
+"""
 
 from __future__ import annotations
 

