@@ -126,18 +126,7 @@ async def unit_notifications(unit_id: str, desk: DeskDep, reads: ReadsDep) -> li
 
 async def readable_member(desk: Desk, member_id: UUID) -> MemberView:
     """The member, once the user may read one of the units the member's record concerns."""
-
-    def units_of() -> tuple[MemberView, list[str]]:
-        member = desk.office.member(member_id)
-        units = [member.workplace_unit_id]
-        for liaison_id in member.liaison_ids:
-            state = desk.office.liaison(liaison_id).state
-            units += [state.residence_commune_id, *([state.cell_id] if state.cell_id else [])]
-        return member, units
-
-    member, units = await desk.run(units_of, "read", str(member_id))
-    await desk.may_read(*units, record="member", target=str(member_id))
-    return member
+    return await desk.call(desk.core.member, member_id)
 
 
 @router.get("/members/{member_id}")
@@ -149,19 +138,13 @@ async def member(member_id: UUID, desk: DeskDep) -> MemberView:
 @router.get("/members/{member_id}/timeline")
 async def member_timeline(member_id: UUID, desk: DeskDep) -> list[TimelineEntry]:
     """Every event of the member's liaisons, with who did it, when, and the stage after it."""
-    await readable_member(desk, member_id)
-    return await desk.run(lambda: desk.office.timeline(member_id), "read", str(member_id))
+    return await desk.call(desk.core.timeline, member_id)
 
 
 @router.get("/liaisons/{liaison_id}")
 async def liaison(liaison_id: UUID, desk: DeskDep, on: On = None) -> LiaisonPublic:
     """A liaison's state and open deadlines on a date (default today)."""
     day = min(on or desk.today(), desk.today())
-    now = await desk.run(lambda: desk.office.liaison(liaison_id).state, "read", str(liaison_id))
-    units = [now.workplace_unit_id, now.residence_commune_id, now.cell_id or ""]
-    await desk.may_read(*[u for u in units if u], record="liaison", target=str(liaison_id))
-    state = await desk.run(
-        lambda: desk.office.state_of(liaison_id, as_of_date=day), "read", str(liaison_id)
-    )
-    deadlines = await desk.run(lambda: desk.office.deadlines(liaison_id, day), "read", "")
+    state = await desk.call(desk.core.liaison, liaison_id, day)
+    deadlines = await desk.call(desk.core.deadlines, liaison_id, day)
     return LiaisonPublic(state=state, stage=state.stage.value, deadlines=deadlines)
