@@ -1,8 +1,9 @@
 """Composition root: builds Liaison's parts from one validated `Settings`."""
 
+import functools
 import getpass
 import re
-from collections.abc import Mapping
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -12,6 +13,8 @@ from workers.embedded import database_url
 from workers.settings import Settings
 
 if TYPE_CHECKING:
+    from temporalio.client import Client
+
     from application.office import LiaisonOffice
 
 _SEARCH_PATH = re.compile(r"(?:-c\s*|--)search_path\s*=\s*([^\s,]+)")
@@ -63,9 +66,58 @@ def _schema_from_options(options: str) -> str | None:
     return match.group(1) if match else None
 
 
-def build_office(settings: Settings) -> "LiaisonOffice":
-    """The domain application on the configured (or embedded) PostgreSQL, with the real clock."""
-    from application.office import LiaisonOffice
+class Root:
+    """The one composition root: each of Liaison's parts, built once per process from one
+    validated `Settings` (every process — CLI, worker, dispatcher, projector, web — starts here).
 
-    env: Mapping[str, str] = persistence_env(database_url(settings))
-    return LiaisonOffice(env=env, clock=lambda: datetime.now(UTC))
+    Parts are built on first use, so a process builds only what it uses: the CLI never starts a
+    Temporal client, the worker never imports the board."""
+
+    def __init__(self, settings: Settings, clock: Callable[[], datetime] | None = None) -> None:
+        self.settings = settings
+        self.clock = clock or (lambda: datetime.now(UTC))
+
+    @functools.cached_property
+    def database_url(self) -> str:
+        """The configured PostgreSQL, or the embedded one (started on first need)."""
+        return database_url(self.settings)
+
+    @functools.cached_property
+    def env(self) -> dict[str, str]:
+        """The `eventsourcing` library's environment for that database."""
+        return persistence_env(self.database_url)
+
+    @functools.cached_property
+    def office(self) -> "LiaisonOffice":
+        """The process's one application (it creates the store's tables on a fresh database)."""
+        from application.office import LiaisonOffice
+
+        return LiaisonOffice(env=self.env, clock=self.clock)
+
+    async def temporal(self) -> "Client":
+        """A Temporal client for the configured server (the embedded dev server by default)."""
+        from temporalio.client import Client
+
+        return await Client.connect(
+            self.settings.temporal_address or DEFAULT_TEMPORAL,
+            namespace=self.settings.temporal_namespace,
+        )
+
+    def prepare_store(self) -> None:
+        """Create the event store's tables on a fresh database (building the application does)."""
+        self.office  # noqa: B018 - built for its side effect: the library creates the tables
+        self.close()
+
+    def close(self) -> None:
+        """Close what was opened (the application's connection pool)."""
+        if "office" in self.__dict__:
+            self.office.close()
+
+
+DEFAULT_TEMPORAL = "localhost:7233"
+"""Where the embedded dev server listens."""
+
+
+def build_office(settings: Settings) -> "LiaisonOffice":
+    """The application on the configured database (for a one-off use; processes use `Root`)."""
+    return Root(settings).office

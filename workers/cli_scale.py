@@ -161,14 +161,14 @@ def onboard(
 ) -> None:
     """Start the workflows of open liaisons (after an import) from the store; resumable."""
     from workers import onboarding
-    from workers.worker import connect
+    from workers.bootstrap import Root
 
     liaison_office = office()
     operator_ran("onboard", f"concurrency={concurrency}", liaison_office)
     liaisons = onboarding.open_liaisons(liaison_office)
 
     async def start() -> onboarding.Onboarded:
-        client = await connect(settings())
+        client = await Root(settings()).temporal()
         return await onboarding.start_workflows(client, liaisons, concurrency=concurrency)
 
     done = asyncio.run(start())

@@ -58,7 +58,7 @@ def settings() -> Settings:
 def office() -> LiaisonOffice:
     """The domain application on the configured (or embedded) PostgreSQL: one per command run."""
     if not _opened:
-        _opened.append(bootstrap.build_office(settings()))
+        _opened.append(bootstrap.Root(settings()).office)
     return _opened[0]
 
 

@@ -14,10 +14,8 @@ from eventsourcing.utils import Environment
 
 from domain.liaison_events import LiaisonEvent
 from projections.outage import Backoff, drop_lost_connections, summary, unavailable
-from workers.bootstrap import persistence_env
-from workers.embedded import database_url
+from workers.bootstrap import Root
 from workers.settings import Settings, load_settings
-from workers.worker import connect
 from workflows.dispatcher import LIAISON_TOPICS, LiaisonDispatch, LogReader, bridge
 from workflows.messages import TASK_QUEUE
 
@@ -40,8 +38,9 @@ async def run_dispatcher(
     (`run_forever` re-raises it); after a growing wait a new runner resumes from the tracked
     position. An event forwarded but not yet tracked goes again; its workflow drops it.
     """
-    env = persistence_env(database_url(settings))
-    client = await connect(settings)
+    root = Root(settings)
+    env = root.env
+    client = await root.temporal()
     send = bridge(client, task_queue, asyncio.get_running_loop(), stop.is_set)
     factory = _tracking_factory(env)
     backoff = Backoff()

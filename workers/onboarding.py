@@ -124,12 +124,12 @@ def start_in_background(
     settings: Settings, office: LiaisonOffice, say: Callable[[str], None]
 ) -> threading.Thread:
     """Start the open liaisons' workflows in a daemon thread, saying when it is done."""
-    from workers.worker import connect
+    from workers.bootstrap import Root
 
     liaisons = open_liaisons(office)
 
     async def start() -> Onboarded:
-        return await start_workflows(await connect(settings), liaisons)
+        return await start_workflows(await Root(settings).temporal(), liaisons)
 
     def run() -> None:
         try:

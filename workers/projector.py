@@ -10,7 +10,6 @@ from projections.catalog import all_models
 from projections.outage import Backoff, from_database, summary, unavailable
 from projections.runner import Projector
 from workers import bootstrap
-from workers.embedded import database_url
 from workers.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -18,9 +17,9 @@ log = logging.getLogger(__name__)
 
 def build_projector(settings: Settings) -> Projector:
     """A projector over every read model on the configured (or embedded) PostgreSQL."""
-    bootstrap.build_office(settings).close()  # creates the events table on a fresh store
-    env = bootstrap.persistence_env(database_url(settings))
-    return Projector(env, all_models())
+    root = bootstrap.Root(settings)
+    root.prepare_store()
+    return Projector(root.env, all_models())
 
 
 def run_projector(settings: Settings, stop_event: threading.Event) -> None:

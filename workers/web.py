@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import tempfile
-from datetime import UTC, datetime
 from pathlib import Path
 
 import uvicorn
@@ -17,8 +16,7 @@ from api.imports import ImportJobs
 from api.reads_projections import ProjectionReads
 from api.users import UserStore
 from application.office import LiaisonOffice
-from workers.bootstrap import persistence_env
-from workers.embedded import database_url
+from workers.bootstrap import Root, persistence_env
 from workers.onboarding import start_in_background
 from workers.province.board_import import BoardImports, write_templates
 from workers.settings import Settings, load_settings
@@ -33,8 +31,8 @@ def _loopback(host: str) -> bool:
 
 def build_board(settings: Settings, host: str) -> tuple[LiaisonOffice, UserStore, BoardConfig]:
     """The office, user store and board settings for this process."""
-    url = database_url(settings)
-    office = LiaisonOffice(env=persistence_env(url), clock=lambda: datetime.now(UTC))
+    root = Root(settings)
+    url, office = root.database_url, root.office
     # Plain http is only acceptable on the machine itself; anywhere else TLS fronts the board.
     config = BoardConfig(
         database_url=url, language=settings.language, secure_cookies=not _loopback(host)

@@ -6,29 +6,16 @@ import asyncio
 import contextlib
 import logging
 import signal
-from datetime import UTC, datetime
 
-from temporalio.client import Client
 from temporalio.worker import Worker
 
-from application.office import LiaisonOffice
-from workers.bootstrap import persistence_env
-from workers.embedded import database_url
+from workers.bootstrap import Root
 from workers.mailer import relay
 from workers.settings import Settings, load_settings
 from workflows.activities import LiaisonActivities
 from workflows.liaison import LiaisonWorkflow
 from workflows.messages import TASK_QUEUE
 from workflows.outbox import PostgresOutbox
-
-DEFAULT_TEMPORAL = "localhost:7233"
-
-
-async def connect(settings: Settings) -> Client:
-    """The Temporal client for the configured server (the embedded one by default)."""
-    return await Client.connect(
-        settings.temporal_address or DEFAULT_TEMPORAL, namespace=settings.temporal_namespace
-    )
 
 
 async def run_worker(
@@ -38,12 +25,11 @@ async def run_worker(
     activities_class: type[LiaisonActivities] = LiaisonActivities,
 ) -> None:
     """Poll the liaison task queue until `stop` is set."""
-    url = database_url(settings)
-    office = LiaisonOffice(env=persistence_env(url), clock=lambda: datetime.now(UTC))
-    outbox = PostgresOutbox(url)
+    root = Root(settings)
+    outbox = PostgresOutbox(root.database_url)
     await outbox.create_table()
-    client = await connect(settings)
-    activities = activities_class(office, outbox)
+    client = await root.temporal()
+    activities = activities_class(root.office, outbox)
     mail = None
     if settings.smtp_host:
         mail = asyncio.create_task(relay(settings, outbox, stop))
@@ -59,7 +45,7 @@ async def run_worker(
         await stop.wait()
     if mail is not None:
         await mail
-    office.close()
+    root.close()
 
 
 def main() -> None:
