@@ -43,7 +43,9 @@ def translations(language: Language) -> Translations:
         compiled = BytesIO()
         write_mo(compiled, catalog)
         compiled.seek(0)
-        merged.merge(Translations(compiled, domain=path.stem))
+        each = Translations(compiled, domain=path.stem)
+        merged.merge(each)
+        merged.plural = each.plural  # merging keeps the first's rule: the language's, from its file
     return merged
 
 

@@ -34,9 +34,10 @@ def print_timeline(liaison_office: LiaisonOffice, member: MemberView) -> None:
     tree = liaison_office.tree()
     table = Table(title=person(member.name, member.party_card_number), show_lines=False)
     table.add_column(t("Effective"), no_wrap=True)
-    for heading in (t("Event"), t("By"), t("Role"), t("Regulation"), t("Stage after")):
+    table.add_column(t("Event"), no_wrap=True)  # a label people search for stays on one line
+    for heading in (t("By"), t("Role"), t("Regulation"), t("Stage after")):
         table.add_column(heading)
-    table.add_column(t("Details"))
+    table.add_column(t("Details"), overflow="fold")
     for entry in liaison_office.timeline(member.member_id):
         shown = event_details(
             entry.event, entry.details, language(), lambda unit_id: unit(tree, unit_id)
@@ -47,7 +48,7 @@ def print_timeline(liaison_office: LiaisonOffice, member: MemberView) -> None:
         table.add_row(
             day(entry.effective_date),
             lab("event", entry.event),
-            f"{actor(entry.actor_id)} · {unit(tree, entry.unit_id)}",
+            actor(entry.actor_id),
             lab("role", entry.role),
             entry.regulation,
             lab("stage", entry.stage_after),

@@ -149,7 +149,7 @@ class Recording:
         return self.real.gettext(message)
 
     def ngettext(self, one: str, many: str, n: int) -> str:
-        if self.language == "vi" and not self._has((one, 0)):
+        if self.language == "vi" and not self._has((one, self.real.plural(n))):
             self.misses.add(one)
         return self.real.ngettext(one, many, n)
 
@@ -159,7 +159,7 @@ class Recording:
         return str(self.real.pgettext(context, message))
 
     def npgettext(self, context: str, one: str, many: str, n: int) -> str:
-        if not self._has((f"{context}\x04{one}", 0)):
+        if not self._has((f"{context}\x04{one}", self.real.plural(n))):
             self.misses.add(f"{context}:{one}")
         return str(self.real.npgettext(context, one, many, n))
 
@@ -485,6 +485,7 @@ def test_a_label_with_no_entry_is_noticed() -> None:
     assert vi.gettext("Dashboard") == "Tổng quan"
     vi.pgettext("grade", "excellent")
     vi.gettext("A sentence nobody translated")
+    assert vi.ngettext("%(num)s meeting", "%(num)s meetings", 8) == "%(num)s cuộc họp"
     assert misses == {"grade:excellent", "A sentence nobody translated"}
 
 

@@ -73,22 +73,23 @@ def progress_bar(console: Console, total: int, language: Language) -> Iterator[O
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn(
-            "{task.fields[events]:,} "
-            + gettext("events", language)
-            + " · {task.fields[rate]:,.0f} "
-            + gettext("events/s", language)
-        ),
+        TextColumn("{task.fields[counted]}"),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
     )
     with Progress(*columns, console=console, transient=False) as bar:
-        task = bar.add_task(gettext("Import", language), total=total, events=0, rate=0.0)
+
+        def counted(events: int, rate: float) -> str:
+            # Grouped as the language writes numbers (rich's own format would write 1,024).
+            written, per_second = gettext("events", language), gettext("events/s", language)
+            done, speed = format_number(events, language), format_number(rate, language)
+            return f"{done} {written} · {speed} {per_second}"
+
+        task = bar.add_task(gettext("Import", language), total=total, counted=counted(0, 0.0))
 
         def update(done: int, events: int) -> None:
             elapsed = bar.tasks[task].elapsed or 0.0
-            bar.update(
-                task, completed=done, events=events, rate=events / elapsed if elapsed else 0.0
-            )
+            rate = events / elapsed if elapsed else 0.0
+            bar.update(task, completed=done, counted=counted(events, rate))
 
         yield update
