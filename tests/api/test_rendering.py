@@ -406,8 +406,10 @@ def looks_like_code(code: str) -> bool:
     return bool(re.search(r"[_-]|[a-z][A-Z]", code))
 
 
-def problems(text: str, language: str) -> list[str]:
-    """What in a page's visible text a person must not read."""
+def problems(
+    text: str, language: str, units: dict[str, tuple[str, UnitKind, str | None]] = UNITS
+) -> list[str]:
+    """What in a page's visible text a person must not read (`units`: whose codes need names)."""
     found = [f"uuid {m}" for m in UUID_TEXT.findall(text)]
     found += [f"ISO date {m}" for m in ISO_DATE.findall(text)]
     for code, pattern in CODE_PATTERNS.items():
@@ -418,7 +420,7 @@ def problems(text: str, language: str) -> list[str]:
         found += [
             f"English {p!r}" for p, pattern in ENGLISH_PATTERNS.items() if pattern.search(text)
         ]
-    for unit_id, (name, _, _) in UNITS.items():
+    for unit_id, (name, _, _) in units.items():
         bare = len(_word(unit_id).findall(text)) - text.count(f"{name} ({unit_id})")
         if bare > 0:
             found.append(f"unit {unit_id} by its code alone")

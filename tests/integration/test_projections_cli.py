@@ -14,6 +14,7 @@ from domain.office import LiaisonOffice
 from domain.roles import Role
 from projections.log import EVENTS_TABLE
 from projections.runner import Projector
+from tests.api.test_rendering import problems
 from tests.integration import province as pv
 from tests.integration.test_cli_login import FAST, PASSWORD
 from workers import cli_support
@@ -74,7 +75,9 @@ def test_rebuild_inspect_audit_export_and_verify(
     assert "received_cell" not in board.output
     trail = cli.invoke(app, ["audit", "--member", pv.party_card(1)])
     assert "Chi bộ tiếp nhận" in trail.output, trail.output
-    assert "ReceivedByCell" not in trail.output
+    timeline = cli.invoke(app, ["timeline", pv.party_card(1)])
+    for output in (board.output, trail.output, timeline.output):  # Vietnamese words only
+        assert problems(output, "vi", units={}) == [], output
     evidence = tmp_path / "evidence.json"
     assert (
         cli.invoke(
