@@ -52,14 +52,14 @@ def actor(actor_id: str | None) -> str:
 
 
 def unit(tree: OrganisationTree, unit_id: str | None) -> str:
-    """A unit as people know it: its name, then its code ("" for none)."""
+    """A unit as people know it: its name, then its code (the code alone when it is the name)."""
     if not unit_id:
         return ""
     try:
         name = tree.unit(unit_id).name
     except UnknownUnit:
         return unit_id
-    return f"{name} ({unit_id})"
+    return unit_id if name == unit_id else f"{name} ({unit_id})"
 
 
 def person(name: str, card: str) -> str:

@@ -103,9 +103,9 @@ class Units:
         return (self._known(unit_id) or unit_id) if unit_id else ""
 
     def __call__(self, unit_id: str | None) -> str:
-        """The unit's name with its code second (the code alone when the tree does not know it)."""
+        """The unit's name with its code second (the code alone when it is its name, or unknown)."""
         name = self._known(unit_id) if unit_id else None
-        return f"{name} ({unit_id})" if name else (unit_id or "")
+        return f"{name} ({unit_id})" if name and name != unit_id else (unit_id or "")
 
 
 def _tree_of(request: Request) -> Callable[[], OrganisationTree]:
