@@ -13,23 +13,19 @@ from domain.organisation import OrganisationTree
 
 
 class Grade(BaseModel):
-    """One step of an assessment scale, with its labels."""
+    """One step of an assessment scale (its words are the label catalogue's, context `grade`)."""
 
     model_config = ConfigDict(frozen=True)
 
     code: str
-    vi: str
-    en: str
 
 
 class ExemptionReason(BaseModel):
-    """A category of exemption that a workplace committee may decide."""
+    """A category of exemption a workplace committee may decide (labels: context `exemption`)."""
 
     model_config = ConfigDict(frozen=True)
 
     code: str
-    vi: str
-    en: str
 
 
 class DayCount(StrEnum):
@@ -99,27 +95,17 @@ class Policy(BaseModel):
 
 
 _INTRODUCTION_EXEMPTIONS = (
-    ExemptionReason(code="secret_mission", vi="Làm nhiệm vụ bí mật", en="On a secret mission"),
-    ExemptionReason(
-        code="combat_readiness", vi="Trực sẵn sàng chiến đấu", en="On standing combat readiness"
-    ),
-    ExemptionReason(code="other", vi="Lý do khác", en="Other reason"),
+    ExemptionReason(code="secret_mission"),
+    ExemptionReason(code="combat_readiness"),
+    ExemptionReason(code="other"),
 )
 
 _ACTIVITIES_EXEMPTIONS = (
-    ExemptionReason(
-        code="barracks_or_official_housing",
-        vi="Ở trong doanh trại, nhà công vụ",
-        en="Lives in barracks or official housing",
-    ),
-    ExemptionReason(
-        code="travelling", vi="Thường xuyên đi công tác", en="Travels most of the time"
-    ),
-    ExemptionReason(
-        code="full_time_study", vi="Đi học tập trung từ 12 tháng", en="Full-time study of 12 months"
-    ),
-    ExemptionReason(code="student_away", vi="Sinh viên xa nhà", en="Student away from home"),
-    ExemptionReason(code="other", vi="Lý do khác", en="Other reason"),
+    ExemptionReason(code="barracks_or_official_housing"),
+    ExemptionReason(code="travelling"),
+    ExemptionReason(code="full_time_study"),
+    ExemptionReason(code="student_away"),
+    ExemptionReason(code="other"),
 )
 
 REGULATION_76 = Policy(
@@ -127,10 +113,10 @@ REGULATION_76 = Policy(
     title="Quy định 76-QĐ/TW",
     effective_from=date(2000, 6, 15),
     grades=(
-        Grade(code="good", vi="Tốt", en="Good"),
-        Grade(code="fair", vi="Khá", en="Fair"),
-        Grade(code="average", vi="Trung bình", en="Average"),
-        Grade(code="poor", vi="Chưa tốt", en="Not good"),
+        Grade(code="good"),
+        Grade(code="fair"),
+        Grade(code="average"),
+        Grade(code="poor"),
     ),
     front_committee_joins=False,
     introduction_exemptions=_INTRODUCTION_EXEMPTIONS,
@@ -142,8 +128,8 @@ REGULATION_213 = Policy(
     title="Quy định 213-QĐ/TW",
     effective_from=date(2020, 1, 2),
     grades=(
-        Grade(code="fulfilled_well", vi="Thực hiện tốt", en="Fulfilled well"),
-        Grade(code="not_fulfilled_well", vi="Thực hiện chưa tốt", en="Not fulfilled well"),
+        Grade(code="fulfilled_well"),
+        Grade(code="not_fulfilled_well"),
     ),
     front_committee_joins=True,
     introduction_exemptions=_INTRODUCTION_EXEMPTIONS,

@@ -10,9 +10,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from api.i18n import event_details
 from application.office import LiaisonOffice
 from application.views import MemberView
-from domain.labels import EVENTS, STAGES, label
 from workers import (
     bootstrap,
     cli_commands,
@@ -26,38 +26,32 @@ from workers import (
     walkthrough,
 )
 from workers.cli_support import app, console, office, operator_ran, run, settings, signed_in, today
+from workers.cli_words import actor, day, lab, language, number, person, t, tn, unit
 
 
 def print_timeline(liaison_office: LiaisonOffice, member: MemberView) -> None:
     """Print one member's timeline: every event, who did it, and the stage after it."""
-    lang = settings().language
-    vi = lang == "vi"
-    table = Table(title=f"{member.name} — {member.party_card_number}", show_lines=False)
-    table.add_column("Hiệu lực" if vi else "Effective", no_wrap=True)
-    for heading in (
-        ("Sự kiện", "Event"),
-        ("Người làm", "By"),
-        ("Vai trò", "Role"),
-        ("QĐ", "Reg."),
-        ("Giai đoạn sau", "Stage after"),
-        ("Chi tiết", "Details"),
-    ):
-        table.add_column(heading[0] if vi else heading[1])
+    tree = liaison_office.tree()
+    table = Table(title=person(member.name, member.party_card_number), show_lines=False)
+    table.add_column(t("Effective"), no_wrap=True)
+    table.add_column(t("Event"), no_wrap=True)  # a label people search for stays on one line
+    for heading in (t("By"), t("Role"), t("Regulation"), t("Stage after")):
+        table.add_column(heading)
+    table.add_column(t("Details"), overflow="fold")
     for entry in liaison_office.timeline(member.member_id):
-        details = ", ".join(
-            f"{k}={v}"
-            for k, v in entry.details.items()
-            if v not in (None, "") and not k.endswith("_id")
+        shown = event_details(
+            entry.event, entry.details, language(), lambda unit_id: unit(tree, unit_id)
         )
+        details = ", ".join(shown)
         if entry.comment:
             details = f"{details} «{entry.comment}»".strip(", ")
         table.add_row(
-            entry.effective_date.isoformat(),
-            label(EVENTS, entry.event, lang),
-            entry.actor_id,
-            entry.role,
+            day(entry.effective_date),
+            lab("event", entry.event),
+            actor(entry.actor_id),
+            lab("role", entry.role),
             entry.regulation,
-            label(STAGES, entry.stage_after.value, lang),
+            lab("stage", entry.stage_after),
             details,
         )
     console.print(table)
@@ -73,57 +67,76 @@ def up(
     """Start Liaison on the embedded defaults and show it working; Ctrl-C stops it."""
     config = settings()
     url = embedded.database_url(config)
-    where = "DATABASE_URL" if config.database_url else f"embedded PostgreSQL in {config.data_dir}"
+    where = (
+        "DATABASE_URL"
+        if config.database_url
+        else t("embedded PostgreSQL in %(folder)s", folder=config.data_dir)
+    )
     console.print(f"[bold]Liaison[/] · PostgreSQL: {where}")
     liaison_office = bootstrap.build_office(config)
     walkthrough.record_sample_year(liaison_office, today())
     operator_ran("up", "demo" if demo else "", liaison_office)
     if demo:
         load_demo_province(liaison_office)
-    console.print(
-        f"Event store ready: {liaison_office.recorder.max_notification_id() or 0} events"
-        f" (schema in {url.split('?')[0]})."
+    ready = tn(
+        "Event store ready: %(num)s event (schema in %(url)s).",
+        "Event store ready: %(num)s events (schema in %(url)s).",
+        liaison_office.recorder.max_notification_id() or 0,
+        url=url.split("?")[0],
     )
+    console.print(ready)
     print_sample(liaison_office)
-    console.print(
-        "Try in another terminal: [cyan].venv/bin/liaison timeline "
-        f"{walkthrough.SAMPLE_CARD}[/], [cyan].venv/bin/liaison --help[/]"
+    commands = (
+        f"[cyan].venv/bin/liaison timeline {walkthrough.SAMPLE_CARD}[/],"
+        " [cyan].venv/bin/liaison --help[/]"
     )
+    console.print(t("Try in another terminal: %(commands)s", commands=commands))
     if once:
         return
     from workers.stack import start_stack
 
     stack = start_stack(config, url)
-    ui = stack.ui_url or f"the UI of {stack.temporal_address} (TEMPORAL_ADDRESS)"
+    ui = stack.ui_url or t(
+        "the UI of %(address)s (TEMPORAL_ADDRESS)", address=stack.temporal_address
+    )
     console.print(f"Temporal: {stack.temporal_address} · UI: [cyan]{ui}[/]")
-    console.print("Running the worker, dispatcher, projector and board. Press Ctrl-C to stop.")
+    console.print(t("Running the worker, dispatcher, projector and board. Press Ctrl-C to stop."))
     if demo:
         onboarding.start_in_background(config, liaison_office, console.print)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         while not stack.failed():
             time.sleep(1)
-        console.print(f"[red]Stopped: a process exited ({', '.join(stack.failed())}).[/]")
+        failed = ", ".join(stack.failed())
+        stopped = t("Stopped: a process exited (%(names)s).", names=failed)
+        console.print(f"[red]{stopped}[/]")
     except (KeyboardInterrupt, SystemExit):
         pass
     finally:
         stack.stop()
-    console.print("Stopped; data kept for the next start.")
+    console.print(t("Stopped; data kept for the next start."))
 
 
 def load_demo_province(liaison_office: LiaisonOffice) -> None:
     """Load the demo province into the store unless it is already there."""
     from workers.province import demo as demo_province
 
-    console.print("Demo province: 1,000 members, 10 years of history (seed 1)…")
+    console.print(
+        t(
+            "Demo province: %(members)s members, %(years)s years of history (seed %(seed)s)…",
+            members=number(1000), years=10, seed=1,
+        )
+    )  # fmt: skip
     report = demo_province.ensure(liaison_office)
     if report is None:
-        console.print("  already loaded.")
+        console.print("  " + t("already loaded."))
     else:
-        console.print(
-            f"  {report.valid:,} members, {report.events:,} events in {report.seconds:.0f} s"
-            f" ({len(report.problems)} problems)."
-        )
+        loaded = t(
+            "%(members)s members, %(events)s events in %(seconds)s s (%(problems)s problems).",
+            members=number(report.valid), events=number(report.events),
+            seconds=number(report.seconds), problems=number(len(report.problems)),
+        )  # fmt: skip
+        console.print(f"  {loaded}")
 
 
 def print_sample(liaison_office: LiaisonOffice) -> None:

@@ -13,12 +13,10 @@ import psycopg
 import typer
 
 from api.config import BoardConfig
-from api.i18n import ROLES
 from api.signin import wait_seconds
 from api.users import UserPublic, UserStore
 from application.office import LiaisonOffice
-from domain.errors import Refused, UnknownUnit
-from domain.labels import label
+from domain.errors import Refused
 from workers.cli_support import (
     MustChangePassword,
     app,
@@ -27,22 +25,15 @@ from workers.cli_support import (
     operator,
     run,
     saved_token,
-    settings,
     signed_in,
     token_file,
     with_users,
 )
+from workers.cli_words import lab, t, unit
 
 LIMITS = BoardConfig(database_url="")
 """The board's defaults for sign-in: the same failure limit and window, its session lifetime."""
 SESSION = timedelta(hours=LIMITS.session_hours)
-WORDS: dict[str, tuple[str, str]] = {
-    "username": ("Tên đăng nhập", "User name"),
-    "password": ("Mật khẩu", "Password"),
-    "signed_in": ("Đã đăng nhập", "Signed in as"),
-    "signed_out": ("Đã đăng xuất.", "Signed out."),
-    "not_signed_in": ("Chưa đăng nhập.", "Not signed in."),
-}
 
 
 class BadCredentials(Refused):
@@ -55,10 +46,6 @@ class TooManyAttempts(Refused):
     """The board's sign-in rate limit was reached."""
 
     code: ClassVar[str] = "too_many_attempts"
-
-
-def _word(key: str) -> str:
-    return label(WORDS, key, settings().language)
 
 
 def _address() -> str:
@@ -74,14 +61,14 @@ def login(
     ] = False,
 ) -> None:
     """Sign in as a board user; later commands act as that user until `liaison logout`."""
-    name = username or typer.prompt(_word("username"))
+    name = username or typer.prompt(t("User name"))
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
-        password = typer.prompt(_word("password"), hide_input=True)
+        password = typer.prompt(t("Password"), hide_input=True)
     liaison_office = office()
     user = run(lambda: _sign_in(liaison_office, name, password))
-    _describe(liaison_office, user, _word("signed_in"))
+    _describe(liaison_office, user, t("Signed in as"))
 
 
 def _sign_in(liaison_office: LiaisonOffice, username: str, password: str) -> UserPublic:
@@ -144,7 +131,7 @@ def logout() -> None:
         with contextlib.suppress(psycopg.errors.UndefinedTable):  # no user was ever created
             with_users(lambda store: store.close_session(token))
     token_file().unlink(missing_ok=True)
-    console.print(_word("signed_out" if token else "not_signed_in"))
+    console.print(t("Signed out.") if token else t("Not signed in."))
 
 
 @app.command()
@@ -155,11 +142,5 @@ def whoami() -> None:
 
 
 def _describe(liaison_office: LiaisonOffice, user: UserPublic, lead: str) -> None:
-    language = settings().language
-    try:
-        unit = liaison_office.tree().unit(user.unit_id)
-        where = f"{unit.name} ({unit.id})"
-    except UnknownUnit:
-        where = user.unit_id
-    role = label(ROLES, user.role.value, language)
-    console.print(f"{lead} {user.username} · {role} · {where}".strip())
+    where = unit(liaison_office.tree(), user.unit_id)
+    console.print(f"{lead} {user.username} · {lab('role', user.role)} · {where}".strip())

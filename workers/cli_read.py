@@ -21,6 +21,9 @@ from projections.rebuild import shadow_rebuild
 from projections.seal import verify as verify_seal
 from workers import bootstrap
 from workers.cli_support import Desk, app, console, operator_ran, run, settings, signed_in
+from workers.cli_words import actor as actor_name
+from workers.cli_words import day, lab, number, t, tn
+from workers.cli_words import unit as unit_of
 from workers.embedded import database_url
 from workers.projector import build_projector
 
@@ -72,19 +75,24 @@ def rebuild(
             if shadow:
                 result = shadow_rebuild(env, each, tick)
                 verdict = (
-                    "switched" if result.switched else f"kept live; differs {result.differences}"
+                    t("switched")
+                    if result.switched
+                    else t("kept the live one; differs: %(what)s", what=result.differences)
                 )
-                console.print(f"{each}: shadow at {result.position}, {verdict}")
+                shadow_at = t("shadow at %(position)s", position=number(result.position))
+                console.print(f"{each}: {shadow_at}, {verdict}")
             else:
-                console.print(f"{each}: {rebuild_model(env, each, tick)} events")
+                events = rebuild_model(env, each, tick)
+                counted = tn("%(num)s event", "%(num)s events", events)
+                console.print(f"{each}: {counted}")
 
 
 @app.command()
 def projections() -> None:
     """Each projection's position and lag behind the store."""
-    table = Table("projection", "position", "lag")
+    table = Table(t("Projection"), t("Position"), t("Behind the store"))
     for row in _read(reads.positions):
-        table.add_row(row["name"], str(row["position"]), str(row["lag"]))
+        table.add_row(row["name"], number(row["position"]), number(row["lag"]))
     console.print(table)
 
 
@@ -95,10 +103,20 @@ def inspect(unit: Unit, as_of: AsOf = None, known_at: KnownAt = None) -> None:
     period = Period(unit, as_of or desk.today(), known_at)
     _may_read(desk, unit, period.as_of)
     board = _read(lambda conn: dashboard(conn, period))
-    table = Table("figure", str(period.the_year), str(period.the_year - 1))
+    tree = desk.office.tree()
+    table = Table(
+        title=" · ".join(
+            [unit_of(tree, unit), t("As of") + " " + day(period.as_of)]
+            + ([t("As recorded by") + " " + day(known_at)] if known_at else [])
+        )
+    )
+    for heading in (t("Figure"), str(period.the_year), str(period.the_year - 1)):
+        table.add_column(heading)
     before = board["previous_year"] or {}
     for key, value in board["current"].items():
-        table.add_row(key, _show(value), _show(before.get(key)))
+        if key in HIDDEN_FIGURES:
+            continue
+        table.add_row(lab("figure", key), _show(key, value), _show(key, before.get(key)))
     console.print(table)
 
 
@@ -107,10 +125,31 @@ def _may_read(desk: Desk, unit: str, on: date) -> None:
     run(lambda: desk.may_read(unit, on=min(on, desk.today())))
 
 
-def _show(value: Any) -> str:
+HIDDEN_FIGURES = frozenset({"unit_id", "year", "as_of", "known_at"})
+"""The dashboard's keys that say what it is about (in the table's title), not figures."""
+BY_CODE = {
+    "exempt_from_introduction": "exemption",
+    "exempt_from_activities": "exemption",
+    "attendance": "attendance",
+    "grades": "grade",
+}
+"""A figure broken down by code, and the label context of its codes."""
+
+
+def _show(key: str, value: Any) -> str:
+    """A figure's value as people read it: numbers grouped, codes by their labels."""
+    if value is None:
+        return "—"
     if isinstance(value, dict):
-        return ", ".join(f"{k}: {_show(v)}" for k, v in value.items()) or "—"
-    return "—" if value is None else str(value)
+        parts = []
+        for code, n in value.items():
+            count = n["count"] if isinstance(n, dict) else n
+            name = lab(BY_CODE[key], code) if key in BY_CODE else str(code)
+            parts.append(f"{name}: {number(count)}")
+        return ", ".join(parts) or "—"
+    if key == "attendance_rate":
+        return f"{number(100 * value, 1)}%"
+    return number(value) if isinstance(value, int | float) else str(value)
 
 
 @app.command()
@@ -139,12 +178,16 @@ def audit(
             recorded_to=end,
         )
 
-    table = Table("#", "effective", "recorded", "event", "by", "role", "unit", "comment")
+    tree = desk.office.tree()
+    table = Table(
+        "#", t("Effective"), t("Recorded"), t("Event"), t("By"), t("Role"), t("Unit"), t("Comment")
+    )
     for r in _read(query):
         table.add_row(
-            str(r["notification_id"]), str(r["effective_date"]),
-            r["recorded_at"].isoformat(timespec="seconds"), r["event"], r["actor_id"] or "",
-            r["role"] or "", r["actor_unit_id"] or "", r["comment"] or "",
+            str(r["notification_id"]), day(r["effective_date"]), day(r["recorded_at"]),
+            lab("event", r["event"]), actor_name(r["actor_id"]),
+            lab("role", r["role"]) if r["role"] else "", unit_of(tree, r["actor_unit_id"]),
+            r["comment"] or "",
         )  # fmt: skip
     console.print(table)
 
@@ -171,10 +214,11 @@ def verify(
         for problem in problems:
             console.print(f"[red]✗ {problem}[/]")
         raise typer.Exit(1)
-    console.print(
-        f"[green]✓[/] {verdict.checked} events sealed up to {verdict.head_position};"
-        f" head {verdict.head}"
-    )
+    sealed = t(
+        "%(checked)s events sealed up to position %(position)s; head %(head)s",
+        checked=number(verdict.checked), position=number(verdict.head_position), head=verdict.head,
+    )  # fmt: skip
+    console.print(f"[green]✓[/] {sealed}")
 
 
 @app.command("export-evidence")
@@ -190,4 +234,6 @@ def export_evidence(
     _may_read(desk, unit, day)
     data = _read(lambda conn: evidence.export(conn, unit, day, known_at))
     file.write_text(json.dumps(data, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
-    console.print(f"[green]✓[/] {file}: seal position {data['seal']['position']}")
+    position = number(data["seal"]["position"])
+    sealed = t("seal position %(position)s", position=position)
+    console.print(f"[green]✓[/] {file}: {sealed}")

@@ -9,6 +9,7 @@ from typing import Annotated, cast
 
 import typer
 
+from api.i18n import gettext
 from domain.errors import Language
 from domain.roles import Action, require_role
 from projections.dashboard import Period
@@ -22,6 +23,7 @@ from workers.cli_support import (
     settings,
     signed_in,
 )
+from workers.cli_words import number, t
 from workers.embedded import database_url
 from workers.province import demo as demo_province
 from workers.province import export
@@ -35,7 +37,7 @@ Lang = Annotated[str | None, typer.Option("--lang", help="vi or en (default: the
 def _language(lang: str | None) -> Language:
     chosen = lang or settings().language
     if chosen not in ("vi", "en"):
-        raise typer.BadParameter("--lang takes vi or en")
+        raise typer.BadParameter(t("--lang takes vi or en"))
     return cast(Language, chosen)
 
 
@@ -55,7 +57,7 @@ def demo(
         report = demo_province.ensure(liaison_office, members, seed, last, update)
     if report is None:
         console.print(
-            f"Tỉnh mẫu seed {seed} đã có." if language == "vi" else f"Demo seed {seed} is loaded."
+            gettext("The demo province of seed %(seed)s is loaded.", language) % {"seed": seed}
         )
         return
     print_report(console, report, language)
@@ -173,9 +175,13 @@ def onboard(
 
     done = asyncio.run(start())
     console.print(
-        f"{done.started} started, {done.already} already running,"
-        f" {done.rate:,.1f} starts/s ({len(liaisons)} open liaisons)"
-    )
+        t(
+            "%(started)s started, %(already)s already running, %(rate)s starts/s"
+            " (%(open)s open liaisons)",
+            started=number(done.started), already=number(done.already),
+            rate=number(done.rate, 1), open=number(len(liaisons)),
+        )
+    )  # fmt: skip
 
 
 @app.command()

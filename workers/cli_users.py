@@ -10,6 +10,7 @@ import typer
 from api.users import UserStore, one_time_password
 from domain.roles import Role
 from workers.cli_support import app, console, operator_ran, settings
+from workers.cli_words import lab, t, tn
 from workers.embedded import database_url
 
 users_app = typer.Typer(help="Board users: sign-in names, roles and units.", no_args_is_help=True)
@@ -37,9 +38,12 @@ def add(
 
     asyncio.run(create())
     operator_ran("users add", f"{username} {role.value} {unit}")
-    console.print(f"✓ {username} ({role.value}, {unit})")
+    console.print(f"✓ {username} ({lab('role', role)}, {unit})")
     if password is None:
-        console.print(f"  one-time password: [cyan]{chosen}[/] (to change at first sign-in)")
+        console.print(
+            "  " + t("one-time password: %(password)s (to change at the first sign-in)",
+                     password=f"[cyan]{chosen}[/]")
+        )  # fmt: skip
 
 
 @users_app.command("revoke")
@@ -58,7 +62,9 @@ def revoke(username: Annotated[str, typer.Argument(help="Sign-in name")]) -> Non
 
     ended = asyncio.run(end())
     if ended is None:
-        console.print(f"[red]✗ no user {username}[/red]")
+        unknown = t("No user %(name)s.", name=username)
+        console.print(f"[red]✗ {unknown}[/red]")
         raise typer.Exit(1)
     operator_ran("users revoke", username)
-    console.print(f"✓ {username}: {ended} session(s) and token(s) ended")
+    ended_text = tn("%(num)s session or token ended", "%(num)s sessions and tokens ended", ended)
+    console.print(f"✓ {username}: {ended_text}")

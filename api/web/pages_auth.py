@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import SESSION_COOKIE, ConfigDep, OfficeDep, UsersDep
 from api.errors import BoardError
-from api.i18n import language_of, word
+from api.i18n import gettext, language_of
 from api.signin import TooManyAttempts, checked_password, sign_in
 from api.web.render import CheckedForm, WebSession, page
 
@@ -80,8 +80,12 @@ async def login(
     try:
         user = await sign_in(request, office, users, config, username, password, "password")
     except BoardError as refusal:
-        key = "too_many" if refusal.status == 429 else "bad_login"
-        text = word(key, language_of(request))
+        language = language_of(request)
+        text = (
+            gettext("Too many failed sign-ins. Please try again in a few minutes.", language)
+            if refusal.status == 429
+            else gettext("Wrong user name or password.", language)
+        )
         answer = page(request, "login.html", None, refusal.status, error=text, username=username)
         if isinstance(refusal, TooManyAttempts):
             answer.headers["Retry-After"] = str(refusal.retry_after)
@@ -147,7 +151,7 @@ async def switch_language(
 @router.get("/password")
 async def password_form(request: Request, session: WebSession) -> HTMLResponse:
     """The form to set a new password (required after a one-time password)."""
-    return page(request, "password.html", session)
+    return page(request, "password.html", session, min_length=PASSWORD_MIN_LENGTH)
 
 
 @router.post("/password", response_model=None)
@@ -164,22 +168,27 @@ async def change_password(
     password = str(form.get("password") or "")
     language = language_of(request)
 
-    def refuse(status: int, key: str) -> HTMLResponse:
-        return page(request, "password.html", session, status, error=word(key, language))
+    def refuse(status: int, text: str) -> HTMLResponse:
+        return page(
+            request, "password.html", session, status, error=text, min_length=PASSWORD_MIN_LENGTH
+        )
 
     if len(password) < PASSWORD_MIN_LENGTH:
-        return refuse(422, "new_password")
+        short = gettext("The new password must have at least %(n)s characters.", language)
+        return refuse(422, short % {"n": PASSWORD_MIN_LENGTH})
     if password == current:
-        return refuse(422, "same_password")
+        return refuse(422, gettext("The new password must differ from the current one.", language))
     username = session.user.username
     try:
         await checked_password(request, office, users, config, username, current)
     except TooManyAttempts as refusal:
-        answer = refuse(429, "too_many")
+        answer = refuse(
+            429, gettext("Too many failed sign-ins. Please try again in a few minutes.", language)
+        )
         answer.headers["Retry-After"] = str(refusal.retry_after)
         return answer
     except BoardError:
-        return refuse(403, "wrong_current_password")
+        return refuse(403, gettext("The current password is wrong.", language))
     await users.change_password(username, password, keep=request.cookies.get(SESSION_COOKIE))
     await run_in_threadpool(
         office.trail.account_changed, session.user.actor, username, "password_changed"

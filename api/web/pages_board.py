@@ -14,13 +14,13 @@ from fastapi.responses import HTMLResponse, Response
 
 from api.deps import ReadsDep
 from api.errors import BoardError
-from api.i18n import language_of
+from api.i18n import format_number, gettext, label, language_of
 from api.reads import Figures, Metric, Scope
 from api.routes_audit import may_verify_seal, verifies_seal
 from api.routes_queries import readable_member, scope_of
 from api.web.charts import Bar, bars
-from api.web.render import WebDesk, WebSession, page
-from domain.labels import STAGES, label
+from api.web.render import Units, WebDesk, WebSession, page
+from domain.errors import Language
 
 router = APIRouter(include_in_schema=False)
 Day = Annotated[date | None, Query()]
@@ -48,49 +48,50 @@ def list_link(scope: Scope, metric: str) -> str:
     return f"/list/{metric}?{urlencode(query)}"
 
 
-def grade_names(desk: WebDesk, scope: Scope, language: str) -> dict[str, str]:
-    """Each grade code's label, from the scales of both regulations' policies seen by the scope."""
-    names: dict[str, str] = {}
-    for day in (scope.previous().on, scope.on):
-        for grade in desk.office.policy(day, scope.unit_id).grades:
-            names[grade.code] = grade.vi if language == "vi" else grade.en
-    return names
+DETAIL_CONTEXT: dict[Metric, str] = {
+    Metric.EXEMPT_INTRODUCTION: "exemption",
+    Metric.EXEMPT_ACTIVITIES: "exemption",
+    Metric.ASSESSED: "grade",
+    Metric.ESCALATIONS_OPEN: "deadline_kind",
+}
+"""What the code beside a listed member means, by figure (the others' codes are not for people:
+a request's is its id)."""
 
 
-def charts(
-    request: Request, now: Figures, before: Figures, names: dict[str, str]
-) -> dict[str, Any]:
+def charts(language: Language, now: Figures, before: Figures, unit_name: Units) -> dict[str, Any]:
     """The four charts of the dashboard, with last year's values where they compare."""
-    language = language_of(request)
-    vi = language == "vi"
     funnel = [
-        Bar(label(STAGES, stage, language), count, previous=before.stages.get(stage))
+        Bar(label("stage", stage, language), count, previous=before.stages.get(stage))
         for stage, count in now.stages.items()
     ]
     total = sum(now.grades.values()) or 1
     policy_grades = [
         Bar(
-            names.get(grade, grade),
+            label("grade", grade, language),
             n,
             list_link(now.scope, "assessed"),
-            note=f" ({100 * n / total:.0f}%)",
+            note=f" ({format_number(100 * n / total, language)}%)",
         )
         for grade, n in now.grades.items()
     ]
     meetings = [
-        Bar("Đã họp" if vi else "Held", now.meetings_held, previous=before.meetings_held),
-        Bar("Phải họp" if vi else "Expected", now.meetings_expected,
+        Bar(gettext("Held", language), now.meetings_held, previous=before.meetings_held),
+        Bar(gettext("Expected", language), now.meetings_expected,
             previous=before.meetings_expected),
     ]  # fmt: skip
     overdue = [
-        Bar(unit, n, list_link(now.scope.model_copy(update={"unit_id": unit}), "overdue"))
+        Bar(
+            unit_name.name(unit),
+            n,
+            list_link(now.scope.model_copy(update={"unit_id": unit}), "overdue"),
+        )
         for unit, n in now.overdue_by_unit.items()
     ]
     return {
-        "funnel": bars("Giai đoạn" if vi else "Stage funnel", funnel),
-        "grades": bars("Xếp loại" if vi else "Grade distribution", policy_grades),
-        "meetings": bars("Sinh hoạt" if vi else "Meetings held vs expected", meetings),
-        "overdue": bars("Quá hạn theo đơn vị" if vi else "Overdue by unit", overdue),
+        "funnel": bars(gettext("Stage funnel", language), funnel),
+        "grades": bars(gettext("Grade distribution", language), policy_grades),
+        "meetings": bars(gettext("Meetings held vs expected", language), meetings),
+        "overdue": bars(gettext("Overdue by unit", language), overdue),
     }
 
 
@@ -103,13 +104,12 @@ async def home(
     scope = await scope_of(desk, unit or session.user.unit_id, year, on, recorded_by)
     # Two pooled connections: the year before is counted while this year is.
     now, before = await asyncio.gather(reads.figures(scope), reads.figures(scope.previous()))
-    children = desk.office.tree().children(scope.unit_id, scope.on)
-    names = grade_names(desk, scope, language_of(request))
+    tree = desk.office.tree()
+    units = Units(lambda: tree)
     return page(
         request, "home.html", session, now=now, before=before, metrics=list(Metric),
-        link=list_link, charts=charts(request, now, before, names), children=children,
-        grade_names=names,
-        unit=desk.office.tree().unit(scope.unit_id),
+        link=list_link, charts=charts(language_of(request), now, before, units),
+        children=tree.children(scope.unit_id, scope.on),
     )  # fmt: skip
 
 
@@ -121,7 +121,10 @@ async def metric_list(
     """The members behind one figure."""
     scope = await scope_of(desk, unit or session.user.unit_id, year, on, recorded_by)
     rows = await reads.rows(scope, metric)
-    return page(request, "list.html", session, metric=metric, scope=scope, rows=rows)
+    return page(
+        request, "list.html", session, metric=metric, scope=scope, rows=rows,
+        detail_context=DETAIL_CONTEXT.get(metric),
+    )  # fmt: skip
 
 
 @router.get("/members/{member_id}")
@@ -137,8 +140,9 @@ async def member_page(
         else []
     )
     return page(
-        request, "member.html", session, member=member, timeline=timeline, deadlines=deadlines
-    )
+        request, "member.html", session, member=member, timeline=timeline, deadlines=deadlines,
+        today=desk.today(),
+    )  # fmt: skip
 
 
 @router.get("/inspect")
@@ -164,7 +168,6 @@ async def inspect(
         other = await reads.figures(await scope_of(desk, scope.unit_id, None, compare, None))
     return page(
         request, "inspect.html", session, now=now, other=other, metrics=list(Metric),
-        grade_names=grade_names(desk, scope, language_of(request)),
         link=list_link, today=desk.today(), evidence=list_link(scope, "x").replace(
             "/list/x", "/inspect/evidence"), seal=seal, may_verify=may_verify,
     )  # fmt: skip

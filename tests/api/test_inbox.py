@@ -207,7 +207,8 @@ async def test_the_audit_trail_by_unit_and_member(client: httpx.AsyncClient, aut
     await web_sign_in(client, "clerk")
     page = await client.get(f"/audit?member={member_id}")
     assert page.status_code == 200
-    assert "Referred" in page.text
+    assert "Giới thiệu về nơi cư trú" in page.text  # the event by its label, not its class name
+    assert "Referred" not in page.text
 
 
 async def test_the_seal_on_the_inspection_page(client: httpx.AsyncClient, auth: Auth) -> None:

@@ -199,7 +199,7 @@ def test_a_year_on_the_board(board: str) -> None:
         sign_in(page, "vanphong")
         page.get_by_role("link", name="Thông báo kết quả").click()
         row = page.locator("tr[data-member='Trần Văn Bảo'] td.reported")
-        expect(row).to_have_text(p.TODAY.isoformat())
+        expect(row).to_have_text(p.TODAY.strftime("%d/%m/%Y"))  # as people write dates
         page.get_by_role("link", name="Tổng quan").click()
         expect(page.locator("a[data-metric='reported']")).to_have_text("3")
         expect(page.locator("a[data-previous='reported']")).to_have_text("1")

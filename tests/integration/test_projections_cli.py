@@ -14,6 +14,7 @@ from application.office import LiaisonOffice
 from domain.roles import Role
 from projections.log import EVENTS_TABLE
 from projections.runner import Projector
+from tests.api.test_rendering import problems
 from tests.integration import province as pv
 from tests.integration.test_cli_login import FAST, PASSWORD
 from workers import cli_support
@@ -27,6 +28,7 @@ def cli(
     """The CLI on the tiny province, signed in as an inspector of the province."""
     monkeypatch.setenv("DATABASE_URL", pg_url)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("LIAISON_LANG", "vi")
     monkeypatch.delenv("LIAISON_TOKEN", raising=False)
     cli_support.settings.cache_clear()
     monkeypatch.setattr(cli_support.console, "width", 200)
@@ -53,9 +55,9 @@ def test_rebuild_inspect_audit_export_and_verify(
 ) -> None:
     assert cli.invoke(app, ["rebuild"]).exit_code == 0
     shadow = cli.invoke(app, ["rebuild", "facts", "--shadow"])
-    assert "switched" in shadow.output, shadow.output
+    assert "đã chuyển sang bản mới" in shadow.output, shadow.output
     again = cli.invoke(app, ["rebuild", "facts", "--shadow"])  # the switched partitions' names
-    assert "switched" in again.output, again.output  # are free for the next shadow
+    assert "đã chuyển sang bản mới" in again.output, again.output  # are free for the next shadow
     with Projector(pg_env, []).transaction() as cur:
         cur.execute(
             "SELECT c.relname FROM pg_class c JOIN pg_inherits i ON i.inhrelid = c.oid"
@@ -69,9 +71,13 @@ def test_rebuild_inspect_audit_export_and_verify(
     assert "seal" in listing.output
     board = cli.invoke(app, ["inspect", "--unit", "P", "--as-of", "2026-11-22"])
     assert board.exit_code == 0, board.output
-    assert "received_cell" in board.output
+    assert "Chi bộ tiếp nhận" in board.output  # the figure by its label (LIAISON_LANG: vi)
+    assert "received_cell" not in board.output
     trail = cli.invoke(app, ["audit", "--member", pv.party_card(1)])
-    assert "ReceivedByCell" in trail.output, trail.output
+    assert "Chi bộ tiếp nhận" in trail.output, trail.output
+    timeline = cli.invoke(app, ["timeline", pv.party_card(1)])
+    for output in (board.output, trail.output, timeline.output):  # Vietnamese words only
+        assert problems(output, "vi", units={}) == [], output
     evidence = tmp_path / "evidence.json"
     assert (
         cli.invoke(

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from api.i18n import label as catalogue_label
 from application.office import LiaisonOffice
 from projections.catalog import all_models
 from projections.dashboard import Period, dashboard
@@ -77,11 +78,11 @@ async def test_dashboard_proportions_and_export(
     with path.open(encoding="utf-8-sig", newline="") as f:
         rows = list(csv.reader(f))
     by_label = {r[0]: r for r in rows if r}
-    for key, _, label in FIGURES:
+    for key in FIGURES:
         this, last = value(board["current"], key), value(board["previous_year"], key)
-        assert by_label[label][1:3] == [str(this), str(last)], key
-    for grade in board["current"]["grades"].values():
-        assert by_label[grade["label"]][1] == str(grade["count"])
+        assert by_label[catalogue_label("figure", key, "en")][1:3] == [str(this), str(last)], key
+    for code, grade in board["current"]["grades"].items():
+        assert by_label[catalogue_label("grade", code, "en")][1] == str(grade["count"])
 
     listed = await export_list(
         pg_url,

@@ -53,8 +53,8 @@ def test_no_regulation_before_76() -> None:
 
 
 def test_grades_and_labels() -> None:
-    assert REGULATION_76.grade("good").vi == "Tốt"
-    assert REGULATION_213.grade("fulfilled_well").en == "Fulfilled well"
+    assert REGULATION_76.grade("good").code == "good"
+    assert [g.code for g in REGULATION_213.grades] == ["fulfilled_well", "not_fulfilled_well"]
     with pytest.raises(GradeNotInScale) as info:
         REGULATION_213.grade("good")
     check_refusal(info.value)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from api.i18n import LANGUAGES, label
 from domain.policy import REGULATIONS
+from domain.state import Attendance, ClosingReason
 from domain.text import fold
 from workers.province.records import HISTORY, MEMBERS
 
@@ -44,39 +48,49 @@ HISTORY_COLUMNS: dict[str, tuple[str, str, bool]] = {
 TABLES = {MEMBERS: MEMBER_COLUMNS, HISTORY: HISTORY_COLUMNS}
 SHEETS = {MEMBERS: ("Đảng viên", "Members"), HISTORY: ("Lịch sử", "History")}
 
-KINDS = {
-    "meeting": ("Sinh hoạt", "Meeting"),
-    "assessment": ("Đánh giá", "Assessment"),
-    "exemption": ("Miễn sinh hoạt", "Exemption from activities"),
-    "lift_exemption": ("Thôi miễn sinh hoạt", "Exemption lifted"),
-    "move": ("Chuyển đi", "Move"),
-    "close": ("Kết thúc", "Close"),
-}
-ATTENDANCE = {
-    "present": ("Có mặt", "Present"),
-    "absent_with_reason": ("Vắng có lý do", "Absent with reason"),
-    "absent_without_reason": ("Vắng không lý do", "Absent without reason"),
-    "relative_sent": ("Người nhà dự thay", "Relative sent"),
-}
-EXEMPTIONS = {
-    "introduction": ("Miễn giới thiệu", "Introduction"),
-    "activities": ("Miễn sinh hoạt", "Activities"),
-}
-RESIDENCE_KINDS = {"permanent": ("Thường trú", "Permanent"), "temporary": ("Tạm trú", "Temporary")}
-GRADES = {g.code: (g.vi, g.en) for policy in REGULATIONS for g in policy.grades}
-EXEMPTION_REASONS = {
-    r.code: (r.vi, r.en)
-    for policy in REGULATIONS
-    for r in (*policy.introduction_exemptions, *policy.activities_exemptions)
-}
-CLOSING_REASONS = {
-    "transferred_workplace": ("Chuyển nơi công tác", "Transferred workplace"),
-    "moved_residence": ("Chuyển nơi cư trú", "Moved residence"),
-    "retired": ("Nghỉ hưu", "Retired"),
-    "expelled": ("Khai trừ", "Expelled"),
-    "removed_from_rolls": ("Xóa tên", "Removed from the rolls"),
-    "died": ("Từ trần", "Died"),
-}
+
+class Words(dict[str, tuple[str, str]]):
+    """Each code and its (Vietnamese, English) words, plus older spellings files may carry."""
+
+    def __init__(
+        self, words: dict[str, tuple[str, str]], older: dict[str, tuple[str, ...]]
+    ) -> None:
+        super().__init__(words)
+        self.older = older
+
+
+def labelled(
+    context: str, codes: Iterable[str], older: dict[str, tuple[str, ...]] | None = None
+) -> Words:
+    """Each code with its catalogue labels (vi, en), and the older spellings still read."""
+    vi, en = LANGUAGES
+    return Words(
+        {code: (label(context, code, vi), label(context, code, en)) for code in codes}, older or {}
+    )
+
+
+KINDS = labelled(
+    "history_kind", ("meeting", "assessment", "exemption", "lift_exemption", "move", "close")
+)
+ATTENDANCE = labelled(
+    "attendance",
+    [a.value for a in Attendance],
+    {"relative_sent": ("Người nhà dự thay", "Relative sent")},
+)
+EXEMPTIONS = labelled("exemption_kind", ("introduction", "activities"))
+RESIDENCE_KINDS = labelled(
+    "residence_kind", ("permanent", "temporary"), {"temporary": ("Tạm trú", "Temporary")}
+)
+GRADES = labelled("grade", dict.fromkeys(g.code for policy in REGULATIONS for g in policy.grades))
+EXEMPTION_REASONS = labelled(
+    "exemption",
+    dict.fromkeys(
+        r.code
+        for policy in REGULATIONS
+        for r in (*policy.introduction_exemptions, *policy.activities_exemptions)
+    ),
+)
+CLOSING_REASONS = labelled("closing_reason", [r.value for r in ClosingReason])
 
 
 def heading(table: str, key: str, language: str) -> str:
@@ -95,9 +109,10 @@ def header_map(table: str) -> dict[str, str]:
 
 
 def vocabulary(words: dict[str, tuple[str, str]]) -> dict[str, str]:
-    """Folded word (code, Vietnamese or English label) → code."""
+    """Folded word (code, a label in either language, an older spelling) → code."""
     out: dict[str, str] = {}
-    for code, (vi, en) in words.items():
-        for name in (code, vi, en):
+    older = words.older if isinstance(words, Words) else {}
+    for code, names in words.items():
+        for name in (code, *names, *older.get(code, ())):
             out[fold(name)] = code
     return out

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from api.i18n import gettext, label
+from domain.errors import Language
 from domain.policy import REGULATIONS
 from projections.dashboard import Period, dashboard
 from projections.lists import ListQuery, members_behind
@@ -19,22 +21,23 @@ from projections.reads import connect
 
 Cell = str | int | float | None
 
-FIGURES: tuple[tuple[str, str, str], ...] = (
-    ("members_in_scope", "Đảng viên trong phạm vi", "Members in scope"),
-    ("referred", "Giới thiệu về nơi cư trú", "Referred to residence"),
-    ("received_commune", "Đảng ủy xã/phường tiếp nhận", "Received by commune"),
-    ("received_cell", "Chi bộ tiếp nhận", "Received by cell"),
-    ("exempt_from_introduction", "Miễn giới thiệu", "Exempt from introduction"),
-    ("exempt_from_activities", "Miễn sinh hoạt", "Exempt from activities"),
-    ("meetings_held", "Cuộc họp đã tổ chức", "Meetings held"),
-    ("meetings_expected", "Cuộc họp phải tổ chức", "Meetings expected"),
-    ("assessments_due", "Phải nhận xét, đánh giá", "Assessments due"),
-    ("assessments_returned", "Đã nhận xét, đánh giá", "Assessments returned"),
-    ("assessments_overdue", "Quá hạn nhận xét", "Assessments overdue"),
-    ("reported_back", "Đã thông báo về nơi công tác", "Reported back"),
-    ("requests_open", "Đề nghị nhận xét đang chờ", "Requests open"),
-    ("requests_overdue", "Đề nghị nhận xét quá hạn", "Requests overdue"),
+FIGURES: tuple[str, ...] = (
+    "members_in_scope",
+    "referred",
+    "received_commune",
+    "received_cell",
+    "exempt_from_introduction",
+    "exempt_from_activities",
+    "meetings_held",
+    "meetings_expected",
+    "assessments_due",
+    "assessments_returned",
+    "assessments_overdue",
+    "reported_back",
+    "requests_open",
+    "requests_overdue",
 )
+"""The dashboard's figures in the statistics, in order (their words: labels, context `figure`)."""
 GRADE_ORDER = [g.code for policy in REGULATIONS for g in policy.grades]
 
 
@@ -53,41 +56,33 @@ def percent(part: int | None, whole: int | None) -> float | None:
     return round(100 * part / whole, 2) if part is not None and whole else None
 
 
-def statistics_table(board: dict[str, Any], language: str) -> list[list[Cell]]:
+def statistics_table(board: dict[str, Any], language: Language) -> list[list[Cell]]:
     """The year-end statistics: figures against last year, then grades and exemptions."""
-    vi = language == "vi"
+
+    def t(message: str) -> str:
+        return gettext(message, language)
+
     now, before = board["current"], board.get("previous_year")
     rows: list[list[Cell]] = [
-        [
-            "Chỉ tiêu" if vi else "Figure",
-            "Kỳ này" if vi else "This period",
-            "Cùng kỳ năm trước" if vi else "Same period last year",
-            "So với cùng kỳ (%)" if vi else "Against last year (%)",
-        ]
+        [t("Figure"), t("This period"), t("Same period last year"), t("Against last year (%)")]
     ]
-    for key, label_vi, label_en in FIGURES:
+    for key in FIGURES:
         a, b = value(now, key), value(before, key)
-        rows.append([label_vi if vi else label_en, a, b, percent(a, b)])
+        rows.append([label("figure", key, language), a, b, percent(a, b)])
     rows.append([])
-    rows.append(
-        [
-            "Xếp loại" if vi else "Grade",
-            "Số lượng" if vi else "Count",
-            "Tỷ lệ (%)" if vi else "Percent",
-            "Cùng kỳ năm trước" if vi else "Last year",
-            "Tỷ lệ (%)" if vi else "Percent",
-        ]
-    )
+    rows.append([t("Grade"), t("Count"), t("Percent"), t("Last year"), t("Percent")])
     grades_now, grades_before = now["grades"], (before or {}).get("grades", {})
     for code in sorted(set(grades_now) | set(grades_before), key=_grade_rank):
         g, h = grades_now.get(code, {}), grades_before.get(code, {})
-        label = g.get("label") or h.get("label") or code
-        rows.append([label, g.get("count", 0), g.get("percent"), h.get("count"), h.get("percent")])
-    for key, label_vi, label_en in FIGURES[4:6]:
+        name = label("grade", code, language)
+        rows.append([name, g.get("count", 0), g.get("percent"), h.get("count"), h.get("percent")])
+    for key in ("exempt_from_introduction", "exempt_from_activities"):
         rows.append([])
-        by = f"{label_vi} theo lý do" if vi else f"{label_en} by reason"
-        rows.append([by, "Số lượng" if vi else "Count"])
-        rows.extend([[reason, n] for reason, n in sorted(now[key].items())])
+        by = t("%(figure)s by reason") % {"figure": label("figure", key, language)}
+        rows.append([by, t("Count")])
+        rows.extend(
+            [[label("exemption", reason, language), n] for reason, n in sorted(now[key].items())]
+        )
     return rows
 
 
@@ -141,29 +136,31 @@ def _write_xlsx(rows: Sequence[Sequence[Cell]], path: Path, title: str) -> None:
     book.save(path)
 
 
-async def export_statistics(url: str, period: Period, path: Path, language: str) -> dict[str, Any]:
+async def export_statistics(
+    url: str, period: Period, path: Path, language: Language
+) -> dict[str, Any]:
     """Write the unit's year-end statistics; return the dashboard they came from."""
     conn = await connect(url)
     try:
         board = await dashboard(conn, period)
     finally:
         await conn.close()
-    write_table(
-        statistics_table(board, language), path, "Thống kê" if language == "vi" else "Statistics"
-    )
+    write_table(statistics_table(board, language), path, gettext("Statistics", language))
     return board
 
 
 async def export_list(
-    url: str, period: Period, figure: str, path: Path, language: str, code: str | None = None
+    url: str, period: Period, figure: str, path: Path, language: Language, code: str | None = None
 ) -> int:
     """Write every member behind a figure (all pages); return how many rows."""
-    vi = language == "vi"
-    header: list[Cell] = (
-        ["Họ và tên", "Số thẻ đảng viên", "Đơn vị", "Mã", "Giai đoạn", "Quá hạn"]
-        if vi
-        else ["Name", "Party card number", "Unit", "Code", "Stage", "Overdue"]
-    )
+    header: list[Cell] = [
+        gettext("Name", language),
+        gettext("Party card number", language),
+        gettext("Unit", language),
+        gettext("Code", language),
+        gettext("Stage", language),
+        gettext("Overdue", language),
+    ]
     rows: list[list[Cell]] = [header]
     conn = await connect(url)
     try:
@@ -177,7 +174,7 @@ async def export_list(
                     r["party_card_number"],
                     r["unit_id"],
                     r["code"],
-                    r["stage"],
+                    label("stage", r["stage"], language) if r["stage"] else None,
                     r["overdue"],
                 ]
                 for r in batch

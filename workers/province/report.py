@@ -16,6 +16,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from api.i18n import format_number, gettext, label, translations
 from domain.errors import Language
 from workers.province.columns import TABLES, heading
 from workers.province.importer import Progress as OnProgress
@@ -26,34 +27,43 @@ SHOWN = 200
 
 def print_report(console: Console, report: Report, language: Language) -> None:
     """The problems table (first few hundred) and the totals."""
-    vi = language == "vi"
+
+    def t(message: str) -> str:
+        return gettext(message, language)
+
+    def tn(singular: str, plural: str, n: int) -> str:
+        text = translations(language).ngettext(singular, plural, n)
+        return str(text) % {"num": format_number(n, language)}
+
     if report.problems:
-        table = Table(title="Dòng không nhập được" if vi else "Rows not imported")
-        for names in (
-            ("Bảng", "Table"),
-            ("Dòng", "Row"),
-            ("Cột", "Column"),
-            ("Giá trị", "Value"),
-        ):
-            table.add_column(names[0] if vi else names[1])
-        table.add_column("Lý do" if vi else "Reason", overflow="fold")
+        table = Table(title=t("Rows not imported"))
+        for name in (t("Table"), t("Row"), t("Column"), t("Value")):
+            table.add_column(name)
+        table.add_column(t("Reason"), overflow="fold")
         for p in report.problems[:SHOWN]:
             w = p.where
             column = (
                 heading(w.table, w.column, language) if w.column in TABLES[w.table] else w.column
             )
-            table.add_row(w.table, str(w.row), column, w.value, p.message(language))
+            sheet = label("sheet", w.table, language)
+            table.add_row(sheet, str(w.row), column, w.value, p.message(language))
         console.print(table)
         if len(report.problems) > SHOWN:
-            more = len(report.problems) - SHOWN
-            console.print(f"… {more} {'lỗi nữa' if vi else 'more'}")
-    verb = ("sẽ ghi" if vi else "would write") if report.dry_run else ("đã ghi" if vi else "wrote")
-    console.print(
-        f"{report.valid}/{report.members} {'đảng viên hợp lệ' if vi else 'members valid'}; "
-        f"{verb} {report.events} {'sự kiện' if vi else 'events'} "
-        f"({report.meetings} {'cuộc họp' if vi else 'meetings'}) "
-        f"{'trong' if vi else 'in'} {report.seconds:.1f} s = {report.rate:,.0f} ev/s"
+            more = format_number(len(report.problems) - SHOWN, language)
+            console.print(t("… %(num)s more") % {"num": more})
+    valid = t("%(valid)s/%(members)s members valid;") % {
+        "valid": format_number(report.valid, language),
+        "members": format_number(report.members, language),
+    }
+    events = (
+        tn("would write %(num)s event", "would write %(num)s events", report.events)
+        if report.dry_run
+        else tn("wrote %(num)s event", "wrote %(num)s events", report.events)
     )
+    meetings = tn("%(num)s meeting", "%(num)s meetings", report.meetings)
+    took = t("in %(seconds)s s.") % {"seconds": format_number(report.seconds, language, 1)}
+    rate = t("%(rate)s events/s") % {"rate": format_number(report.rate, language)}
+    console.print(f"{valid} {events} ({meetings}) {took} {rate}")
 
 
 @contextmanager
@@ -63,19 +73,23 @@ def progress_bar(console: Console, total: int, language: Language) -> Iterator[O
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("{task.fields[events]:,} ev · {task.fields[rate]:,.0f} ev/s"),
+        TextColumn("{task.fields[counted]}"),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
     )
     with Progress(*columns, console=console, transient=False) as bar:
-        task = bar.add_task(
-            "Nhập" if language == "vi" else "Import", total=total, events=0, rate=0.0
-        )
+
+        def counted(events: int, rate: float) -> str:
+            # Grouped as the language writes numbers (rich's own format would write 1,024).
+            written, per_second = gettext("events", language), gettext("events/s", language)
+            done, speed = format_number(events, language), format_number(rate, language)
+            return f"{done} {written} · {speed} {per_second}"
+
+        task = bar.add_task(gettext("Import", language), total=total, counted=counted(0, 0.0))
 
         def update(done: int, events: int) -> None:
             elapsed = bar.tasks[task].elapsed or 0.0
-            bar.update(
-                task, completed=done, events=events, rate=events / elapsed if elapsed else 0.0
-            )
+            rate = events / elapsed if elapsed else 0.0
+            bar.update(task, completed=done, counted=counted(events, rate))
 
         yield update

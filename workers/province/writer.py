@@ -7,25 +7,26 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
 
+from api.i18n import label
+from domain.errors import Language
 from workers.province import columns as c
 from workers.province.records import HISTORY, MEMBERS, Fact, MemberRecord
 
 Cell = str
-REASONS = {"move": c.CLOSING_REASONS, "close": c.CLOSING_REASONS, "exemption": c.EXEMPTION_REASONS}
+REASONS = {"move": "closing_reason", "close": "closing_reason", "exemption": "exemption"}
+"""What a history row's reason is, by its kind (other kinds' reasons are free text)."""
 
 
 def _d(day: date | None) -> str:
+    # The reader takes dd/mm/yyyy in both languages: it is how the boards' files write dates.
     return day.strftime("%d/%m/%Y") if day else ""
 
 
-def _label(words: dict[str, tuple[str, str]], code: str | None, language: str) -> str:
-    if not code:
-        return ""
-    vi, en = words.get(code, (code, code))
-    return vi if language == "vi" else en
+def _label(context: str, code: str | None, language: Language) -> str:
+    return label(context, code, language) if code else ""
 
 
-def member_row(r: MemberRecord, language: str) -> list[Cell]:
+def member_row(r: MemberRecord, language: Language) -> list[Cell]:
     """One members-table row in column order."""
     values = {
         "name": r.name,
@@ -36,31 +37,33 @@ def member_row(r: MemberRecord, language: str) -> list[Cell]:
         "registered_on": _d(r.registered_on),
         "residence_commune": r.commune_id or "",
         "residence_cell": r.cell_id or "",
-        "residence_kind": _label(c.RESIDENCE_KINDS, r.residence_kind, language),
+        "residence_kind": _label("residence_kind", r.residence_kind, language),
         "referred_on": _d(r.referred_on),
         "commune_received_on": _d(r.commune_received_on),
         "cell_received_on": _d(r.cell_received_on),
-        "exemption": _label(c.EXEMPTIONS, r.exemption, language),
-        "exemption_reason": _label(c.EXEMPTION_REASONS, r.exemption_reason, language),
+        "exemption": _label("exemption_kind", r.exemption, language),
+        "exemption_reason": _label("exemption", r.exemption_reason, language),
         "exempt_on": _d(r.exempt_on),
     }
     return [values[k] for k in c.MEMBER_COLUMNS]
 
 
-def history_row(card: str, f: Fact, language: str) -> list[Cell]:
+def history_row(card: str, f: Fact, language: Language) -> list[Cell]:
     """One history-table row in column order."""
     moving = f.kind in ("move", "close")
     values = {
         "party_card_number": card,
-        "kind": _label(c.KINDS, f.kind, language),
+        "kind": _label("history_kind", f.kind, language),
         "date": _d(f.day),
         "year": str(f.year or ""),
-        "grade": _label(c.GRADES, f.grade, language),
-        "attendance": _label(c.ATTENDANCE, f.attendance, language),
+        "grade": _label("grade", f.grade, language),
+        "attendance": _label("attendance", f.attendance, language),
         "front_representative": f.front_representative or "",
         "confirmed_on": _d(f.confirmed_on),
         "reported_on": _d(f.reported_on),
-        "reason": _label(REASONS.get(f.kind, {}), f.reason, language) or (f.reason or ""),
+        "reason": _label(REASONS[f.kind], f.reason, language)
+        if f.kind in REASONS
+        else (f.reason or ""),
         "new_commune": (f.commune_id or "") if moving else "",
         "new_cell": (f.cell_id or "") if moving else "",
         "new_workplace": (f.workplace_unit_id or "") if moving else "",
@@ -70,12 +73,12 @@ def history_row(card: str, f: Fact, language: str) -> list[Cell]:
     return [values[k] for k in c.HISTORY_COLUMNS]
 
 
-def headings(table: str, language: str) -> list[str]:
+def headings(table: str, language: Language) -> list[str]:
     """The table's headings in the language."""
     return [c.heading(table, k, language) for k in c.TABLES[table]]
 
 
-def tables(records: Iterable[MemberRecord], language: str) -> dict[str, list[list[Cell]]]:
+def tables(records: Iterable[MemberRecord], language: Language) -> dict[str, list[list[Cell]]]:
     """Both tables, headings first."""
     members, history = [headings(MEMBERS, language)], [headings(HISTORY, language)]
     for r in records:
@@ -84,7 +87,9 @@ def tables(records: Iterable[MemberRecord], language: str) -> dict[str, list[lis
     return {MEMBERS: members, HISTORY: history}
 
 
-def write_csv(records: Sequence[MemberRecord], members: Path, history: Path, language: str) -> None:
+def write_csv(
+    records: Sequence[MemberRecord], members: Path, history: Path, language: Language
+) -> None:
     """The members and history tables as two UTF-8 CSV files (with BOM, as Excel saves them)."""
     data = tables(records, language)
     for table, path in ((MEMBERS, members), (HISTORY, history)):
@@ -92,14 +97,13 @@ def write_csv(records: Sequence[MemberRecord], members: Path, history: Path, lan
             csv.writer(out).writerows(data[table])
 
 
-def write_xlsx(records: Sequence[MemberRecord], path: Path, language: str) -> None:
+def write_xlsx(records: Sequence[MemberRecord], path: Path, language: Language) -> None:
     """Both tables as the two sheets of one workbook."""
     import openpyxl  # type: ignore[import-untyped]
 
     book = openpyxl.Workbook(write_only=True)
     for table, rows in tables(records, language).items():
-        vi, en = c.SHEETS[table]
-        sheet = book.create_sheet(vi if language == "vi" else en)
+        sheet = book.create_sheet(label("sheet", table, language))
         for row in rows:
             sheet.append(row)
     book.save(path)
