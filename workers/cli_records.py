@@ -8,7 +8,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from workers.cli_support import app, console, run, settings, signed_in
+from workers.cli_support import app, console, run, signed_in
+from workers.cli_words import day as when
+from workers.cli_words import lab, t, unit
 
 Card = Annotated[str, typer.Argument(metavar="CARD", help="Party card number")]
 
@@ -19,17 +21,18 @@ def units(on: Annotated[date | None, typer.Option()] = None) -> None:
     desk = signed_in()
     day = on or desk.today()
     tree = desk.office.tree()
-    table = Table("id", "name", "kind", "parent", "from", "until", "successor")
-    for unit in sorted(tree, key=lambda u: u.id):
-        if unit.in_force_on(day) and tree.is_within(unit.id, desk.user.unit_id, day):
+    table = Table(
+        t("Unit"), t("Kind"), t("Parent unit"), t("In force from"), t("Until"), t("Successor")
+    )
+    for found in sorted(tree, key=lambda u: u.id):
+        if found.in_force_on(day) and tree.is_within(found.id, desk.user.unit_id, day):
             table.add_row(
-                unit.id,
-                unit.name,
-                unit.kind.value,
-                unit.parent_id or "",
-                str(unit.valid_from),
-                str(unit.valid_until or ""),
-                unit.successor_id or "",
+                unit(tree, found.id),
+                lab("unit_kind", found.kind),
+                unit(tree, found.parent_id),
+                when(found.valid_from),
+                when(found.valid_until),
+                unit(tree, found.successor_id),
             )
     console.print(table)
 
@@ -40,15 +43,13 @@ def deadlines(card: Card, on: Annotated[date | None, typer.Option()] = None) -> 
     desk = signed_in()
     day = on or desk.today()
     liaison_id = run(lambda: desk.open_liaison(desk.member_by_card(card)))
-    vi = settings().language == "vi"
-    table = Table(
-        *(("Việc", "Hạn", "Đơn vị", "Quá hạn") if vi else ("Awaited", "Due", "Unit", "Overdue"))
-    )
+    tree = desk.office.tree()
+    table = Table(t("Awaited"), t("Due"), t("Unit"), t("Overdue"))
     for deadline in run(lambda: desk.deadlines(liaison_id, day)):
         table.add_row(
-            deadline.kind.value,
-            str(deadline.due_on),
-            deadline.unit_id,
+            lab("deadline_kind", deadline.kind),
+            when(deadline.due_on),
+            unit(tree, deadline.unit_id),
             "✗" if deadline.is_overdue(day) else "",
         )
     console.print(table)

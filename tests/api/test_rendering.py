@@ -19,7 +19,6 @@ from uuid import UUID, uuid4
 
 import httpx
 import pytest
-from api.office import Office
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
@@ -29,6 +28,7 @@ from api.config import BoardConfig
 from api.reads import Metric
 from api.reads_projections import ProjectionReads
 from api.users import UserStore
+from application.office import LiaisonOffice
 from domain import commands as c
 from domain.commands import RequestPurpose
 from domain.deadlines import DeadlineKind
@@ -96,7 +96,7 @@ def pages(board: Board) -> dict[str, Page]:
         "assess": Page("/forms/assess", CELL_WORK),
         "report": Page("/forms/report"),
         "requests": Page("/forms/requests"),
-        "escalations": Page("/escalations"),
+        "escalations": Page("/forms/escalations"),
         "notifications": Page("/notifications"),
         "audit": Page("/audit"),
         "audit-member": Page(f"/audit?member={board.members['reported']}", ("clerk", "admin")),
@@ -113,6 +113,9 @@ def pages(board: Board) -> dict[str, Page]:
         found[f"list-{metric.value}"] = Page(f"/list/{metric.value}?unit={{unit}}&year=2026")
     for stage, member_id in board.members.items():
         found[f"member-{stage}"] = Page(f"/members/{member_id}", ("clerk", "supervisor"))
+        found[f"actions-{stage}"] = Page(
+            f"/forms/member?member={member_id}", ("clerk", "supervisor")
+        )
     return found
 
 
@@ -167,15 +170,16 @@ class Recording:
         return getattr(self.real, name)
 
 
-def build_province(office: Office) -> None:
+def build_province(office: LiaisonOffice) -> None:
     """The units of the tests' province, with names."""
     for unit_id, (name, kind, parent) in UNITS.items():
         unit = Unit(id=unit_id, name=name, kind=kind, parent_id=parent, valid_from=date(2000, 1, 1))
-        office.establish_unit(c.EstablishUnit(**p.by(p.ADMIN, date(2026, 1, 1)), unit=unit))
+        office.execute(c.EstablishUnit(**p.by(p.ADMIN, date(2026, 1, 1)), unit=unit))
 
 
-async def record_the_year(client: httpx.AsyncClient, auth: Callable[[str], Any], office: Office,
-                          pg_url: str) -> dict[str, str]:  # fmt: skip
+async def record_the_year(
+    client: httpx.AsyncClient, auth: Callable[[str], Any], office: LiaisonOffice, pg_url: str
+) -> dict[str, str]:
     """Members at every stage, a meeting, assessments, requests, an escalation, a notification."""
     members: dict[str, str] = {}
     members["referred"], late = await referred(client, auth, 1)
@@ -224,7 +228,7 @@ async def record_the_year(client: httpx.AsyncClient, auth: Callable[[str], Any],
 async def board(pg_server_url: str) -> AsyncIterator[Board]:
     """The province on a board of its own, every page drawn by every role in both languages."""
     with isolated_schema(pg_server_url) as url:
-        office = Office(env=persistence_env(url), clock=p.clock)
+        office = LiaisonOffice(env=persistence_env(url), clock=p.clock)
         build_province(office)
         store = UserStore(url, hasher=FAST)
         await store.setup()
@@ -306,7 +310,8 @@ async def refer_through_the_form(web: httpx.AsyncClient, language: str) -> httpx
     form = await web.get("/forms/refer")
     fields = dict(re.findall(r'name="(csrf|command_id)" value="([^"]+)"', form.text))
     answer = await web.post("/forms/refer", data={
-        **fields, "name": "Lê Thị Hoa", "birth_date": "1985-06-01",
+        **fields, "command": ["register-member", "refer"], "name": "Lê Thị Hoa",
+        "birth_date": "1985-06-01",
         "party_card_number": f"7777000{LANGUAGES.index(language) + 1}",
         "residence_commune_id": p.COMMUNE, "residence_kind": "temporary",
         "effective_date": p.TODAY.isoformat(),

@@ -25,9 +25,7 @@ SKIPPED = {".venv", ".git", "tests", "node_modules", "__pycache__", ".mypy_cache
 OTHERS: dict[str, str] = {
     "api/errors.py": "the messages helper (validation and read-model messages)",
     "api/imports.py": "the messages helper (upload refusals, import problems)",
-    "api/web/pages_inbox.py": "the lead's rewrite of the board's form bindings",
     "domain/errors.py": "the messages helper (refusals with codes and parameters)",
-    "workers/cli_cycle.py": "the lead's rewrite of the CLI's command modules",
     "workers/province/columns.py": "the import's column headings (messages helper, import)",
     "workers/province/reader.py": "the messages helper (import problems)",
     "workers/province/records.py": "the messages helper (import problems)",
