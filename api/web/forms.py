@@ -13,6 +13,7 @@ from starlette.datastructures import FormData
 
 from api.deps import Desk
 from api.i18n import language_of, word
+from api.messages import in_language
 from api.reads import BoardReads, Scope
 from api.users import Session
 from api.web.render import page
@@ -61,7 +62,7 @@ async def attempt(
             await desk.command(call, action, target)
             done += 1
         except Refused as refusal:
-            errors.append(refusal.message(language))
+            errors.append(await in_language(refusal, language, desk.office))
     if reads is not None:
         await desk.settled(reads)
     return done, errors

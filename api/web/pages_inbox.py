@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from api.deps import ReadsDep
 from api.i18n import language_of, word
+from api.messages import notices, said
 from api.reads import AuditQuery
 from api.routes_audit import member_trail
 from api.routes_commands import resolution
@@ -67,7 +68,8 @@ async def resolve(
         target = str(body.escalation_id)
         await desk.command(lambda: resolution(desk, body), "ResolveEscalation", target)
     except Refused as refusal:
-        return await _inbox(request, session, desk, reads, 409, error=refusal.message(language))
+        error = await said(request, refusal)
+        return await _inbox(request, session, desk, reads, 409, error=error)
     await desk.settled(reads)  # the inbox drawn next no longer lists it
     return await _inbox(request, session, desk, reads, message=word("saved", language))
 
@@ -78,7 +80,7 @@ async def notifications(
 ) -> HTMLResponse:
     """The newest notices the workflows queued for the user's subtree (from their outbox)."""
     scope = await scope_of(desk, session.user.unit_id, None, None, None)
-    rows = await reads.notifications(scope)
+    rows = await notices(await reads.notifications(scope), language_of(request), desk.office)
     return page(request, "notifications.html", session, rows=rows)
 
 
