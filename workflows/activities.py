@@ -94,9 +94,11 @@ class LiaisonActivities:
             activity.logger.info("Step %s of %s refused: %s", step, escalation, refusal.en)
             return TakeStepResult(recorded=False, refusal=refusal.code)
         state = await self._call(lambda: self.office.state_of(liaison_id))
+        tree = await self._call(self.office.tree)
+        doer = tree.unit(deadline.unit_id).name if deadline.unit_id in tree else None
         await self.outbox.write(
             Notification.of_step(
-                uuid5(escalation, f"notify:{step.value}"), state, deadline, step, unit_id, on
+                uuid5(escalation, f"notify:{step.value}"), state, deadline, step, unit_id, on, doer
             )
         )
         return TakeStepResult(recorded=True, unit_id=unit_id)

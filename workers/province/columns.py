@@ -1,7 +1,13 @@
-"""The import template's columns in Vietnamese and English, and the words allowed in them."""
+"""The import template's columns in Vietnamese and English, and the words allowed in them.
+
+These are the file format, not the board's wording: a file written from either language's
+template is read whatever the catalogues say, so its headings and words are kept here as data.
+"""
 
 from __future__ import annotations
 
+from domain.errors import Language
+from domain.messages import Localised
 from domain.policy import REGULATIONS
 from domain.text import fold
 from workers.province.records import HISTORY, MEMBERS
@@ -79,10 +85,25 @@ CLOSING_REASONS = {
 }
 
 
-def heading(table: str, key: str, language: str) -> str:
+def in_language(words: tuple[str, str], language: Language) -> str:
+    """The word of a (Vietnamese, English) pair in the language."""
+    return dict(zip(("vi", "en"), words, strict=True))[language]
+
+
+def heading(table: str, key: str, language: Language) -> str:
     """The column's heading in the language."""
+    return in_language(TABLES[table][key][:2], language)
+
+
+def headings(table: str, key: str) -> Localised:
+    """The column's heading in both languages, for a message that names it."""
     vi, en, _ = TABLES[table][key]
-    return vi if language == "vi" else en
+    return Localised(vi, en)
+
+
+def sheet(table: str) -> Localised:
+    """The table's sheet name in both languages, for a message that names it."""
+    return Localised(*SHEETS[table])
 
 
 def header_map(table: str) -> dict[str, str]:

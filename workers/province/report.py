@@ -16,6 +16,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from api.messages import render
 from domain.errors import Language
 from workers.province.columns import TABLES, heading
 from workers.province.importer import Progress as OnProgress
@@ -42,7 +43,7 @@ def print_report(console: Console, report: Report, language: Language) -> None:
             column = (
                 heading(w.table, w.column, language) if w.column in TABLES[w.table] else w.column
             )
-            table.add_row(w.table, str(w.row), column, w.value, p.message(language))
+            table.add_row(w.table, str(w.row), column, w.value, render(p.message, language))
         console.print(table)
         if len(report.problems) > SHOWN:
             more = len(report.problems) - SHOWN

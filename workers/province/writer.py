@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
 
+from domain.errors import Language
 from workers.province import columns as c
 from workers.province.records import HISTORY, MEMBERS, Fact, MemberRecord
 
@@ -18,14 +19,13 @@ def _d(day: date | None) -> str:
     return day.strftime("%d/%m/%Y") if day else ""
 
 
-def _label(words: dict[str, tuple[str, str]], code: str | None, language: str) -> str:
+def _label(words: dict[str, tuple[str, str]], code: str | None, language: Language) -> str:
     if not code:
         return ""
-    vi, en = words.get(code, (code, code))
-    return vi if language == "vi" else en
+    return c.in_language(words.get(code, (code, code)), language)
 
 
-def member_row(r: MemberRecord, language: str) -> list[Cell]:
+def member_row(r: MemberRecord, language: Language) -> list[Cell]:
     """One members-table row in column order."""
     values = {
         "name": r.name,
@@ -47,7 +47,7 @@ def member_row(r: MemberRecord, language: str) -> list[Cell]:
     return [values[k] for k in c.MEMBER_COLUMNS]
 
 
-def history_row(card: str, f: Fact, language: str) -> list[Cell]:
+def history_row(card: str, f: Fact, language: Language) -> list[Cell]:
     """One history-table row in column order."""
     moving = f.kind in ("move", "close")
     values = {
@@ -70,12 +70,12 @@ def history_row(card: str, f: Fact, language: str) -> list[Cell]:
     return [values[k] for k in c.HISTORY_COLUMNS]
 
 
-def headings(table: str, language: str) -> list[str]:
+def headings(table: str, language: Language) -> list[str]:
     """The table's headings in the language."""
     return [c.heading(table, k, language) for k in c.TABLES[table]]
 
 
-def tables(records: Iterable[MemberRecord], language: str) -> dict[str, list[list[Cell]]]:
+def tables(records: Iterable[MemberRecord], language: Language) -> dict[str, list[list[Cell]]]:
     """Both tables, headings first."""
     members, history = [headings(MEMBERS, language)], [headings(HISTORY, language)]
     for r in records:
@@ -84,7 +84,9 @@ def tables(records: Iterable[MemberRecord], language: str) -> dict[str, list[lis
     return {MEMBERS: members, HISTORY: history}
 
 
-def write_csv(records: Sequence[MemberRecord], members: Path, history: Path, language: str) -> None:
+def write_csv(
+    records: Sequence[MemberRecord], members: Path, history: Path, language: Language
+) -> None:
     """The members and history tables as two UTF-8 CSV files (with BOM, as Excel saves them)."""
     data = tables(records, language)
     for table, path in ((MEMBERS, members), (HISTORY, history)):
@@ -92,14 +94,13 @@ def write_csv(records: Sequence[MemberRecord], members: Path, history: Path, lan
             csv.writer(out).writerows(data[table])
 
 
-def write_xlsx(records: Sequence[MemberRecord], path: Path, language: str) -> None:
+def write_xlsx(records: Sequence[MemberRecord], path: Path, language: Language) -> None:
     """Both tables as the two sheets of one workbook."""
     import openpyxl  # type: ignore[import-untyped]
 
     book = openpyxl.Workbook(write_only=True)
     for table, rows in tables(records, language).items():
-        vi, en = c.SHEETS[table]
-        sheet = book.create_sheet(vi if language == "vi" else en)
+        sheet = book.create_sheet(c.in_language(c.SHEETS[table], language))
         for row in rows:
             sheet.append(row)
     book.save(path)
