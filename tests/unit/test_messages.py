@@ -63,12 +63,13 @@ HELPERS: dict[str, Any] = {
 
 
 def _bases() -> dict[type, Any]:
-    """Exception classes taking a template, and where: they and their like subclasses are keywords."""
+    """Exception classes taking a template (and where): they and like subclasses are keywords."""
     from api.errors import BoardError
     from api.imports import UploadRefused
     from workers.province.records import RowError
 
     return {Refused: None, UploadRefused: None, BoardError: (3,), RowError: (2,)}
+
 
 CONTEXTS_HERE = {FIELD, "action"}
 """The label contexts messages.po holds itself: field names in validation messages, and actions
