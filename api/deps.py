@@ -68,7 +68,7 @@ def address_of(request: Request) -> str:
 
 def not_signed_in() -> BoardError:
     """The refusal for a request without a valid session or token."""
-    return BoardError(401, "not_signed_in", "Please sign in.", "Vui lòng đăng nhập.")
+    return BoardError(401, "not_signed_in", "Please sign in.")
 
 
 async def current_session(
@@ -90,7 +90,7 @@ async def current_session(
         raise not_signed_in()
     unsafe = request.method in UNSAFE and request.url.path.startswith("/api/")
     if unsafe and request.headers.get("x-csrf-token") != session.csrf:
-        raise BoardError(403, "csrf", "Missing or wrong CSRF token.", "Thiếu mã chống giả mạo.")
+        raise BoardError(403, "csrf", "Missing or wrong CSRF token.")
     require_changed(session)
     return session
 

@@ -14,7 +14,9 @@ from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import ErrorPublic
-from api.i18n import language_of, word
+from api.i18n import language_of
+from api.messages import render
+from domain import messages
 
 BOARD_POLICY = (
     "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none';"
@@ -82,7 +84,9 @@ class BodyTooLarge(HTTPException):
 
 def too_large(connection: HTTPConnection, limit: int) -> JSONResponse:
     """The 413 answer, in the caller's language."""
-    text = word("body_too_large", language_of(connection)).format(limit=f"{limit / 2**20:g} MiB")
+    size = f"{limit / 2**20:g} MiB"
+    message = messages.Message("The request body is too large (at most {limit}).", limit=size)
+    text = render(message, language_of(connection))
     body = ErrorPublic(code="body_too_large", message=text).model_dump()
     return JSONResponse(body, status_code=413, headers={"Connection": "close"})
 

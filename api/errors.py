@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Unpack
 
 from asyncpg.exceptions import UndefinedTableError
 from fastapi import FastAPI, Request
@@ -11,8 +11,10 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.i18n import language_of
-from domain.errors import Refused
+from api.messages import said
+from domain.errors import Malformed, Refused
+from domain.messages import Message, Params
+from domain.validation import malformed
 
 STATUS: dict[str, int] = {
     "out_of_scope": 403,
@@ -36,11 +38,12 @@ class ErrorPublic(BaseModel):
 
 
 class BoardError(Exception):
-    """An error of the board itself (sign-in, CSRF), with its status and both languages."""
+    """An error of the board itself (sign-in, CSRF), with its status and its message."""
 
-    def __init__(self, status: int, code: str, en: str, vi: str) -> None:
-        super().__init__(en)
-        self.status, self.code, self.en, self.vi = status, code, en, vi
+    def __init__(self, status: int, code: str, template: str, /, **params: Unpack[Params]) -> None:
+        self.message = Message(template, **params)
+        super().__init__(self.message.en)
+        self.status, self.code = status, code
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -68,37 +71,30 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Refused)
     async def refused(request: Request, error: Refused) -> Response:
-        language = language_of(request)
-        return _respond(request, STATUS.get(error.code, 409), error.code, error.message(language))
+        field = error.field if isinstance(error, Malformed) else None
+        status = STATUS.get(error.code, 409)
+        return _respond(request, status, error.code, await said(request, error), field)
 
     @app.exception_handler(BoardError)
     async def board(request: Request, error: BoardError) -> Response:
-        message = error.vi if language_of(request) == "vi" else error.en
-        return _respond(request, error.status, error.code, message)
+        return _respond(request, error.status, error.code, await said(request, error.message))
 
     @app.exception_handler(RequestValidationError)
-    async def malformed(request: Request, error: RequestValidationError) -> Response:
-        first = error.errors()[0] if error.errors() else {"loc": (), "msg": "invalid"}
-        loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path")]
-        field = ".".join(loc) or None
+    async def invalid(request: Request, error: RequestValidationError) -> Response:
         desk: Any = getattr(request.state, "desk", None)
         if desk is not None and request.method == "POST":  # a signed-in user's refused command
             await desk.refused(request.url.path.rpartition("/")[2], "", "malformed")
-        vi = language_of(request) == "vi"
-        prefix = f"Trường {field!r} không hợp lệ" if vi else f"Field {field!r} is invalid"
-        return _respond(request, 422, "malformed", f"{prefix}: {first.get('msg', '')}", field)
+        refusal = malformed(error.errors())
+        return _respond(request, 422, refusal.code, await said(request, refusal), refusal.field)
 
     @app.exception_handler(UndefinedTableError)
     async def not_built(request: Request, error: UndefinedTableError) -> Response:
         # The projector creates the read models at its first start: a board started before it
         # (or pointed at a store it has not reached) says so instead of failing.
-        vi = language_of(request) == "vi"
-        message = (
-            "Dữ liệu tổng hợp chưa được dựng; bộ tổng hợp (projector) đang chạy, thử lại sau."
-            if vi
-            else "The read models are not built yet; the projector is on it, try again shortly."
+        message = Message(
+            "The read models are not built yet; the projector is on it, try again shortly."
         )
-        return _respond(request, 503, "not_built", message)
+        return _respond(request, 503, "not_built", await said(request, message))
 
     @app.exception_handler(StarletteHTTPException)
     async def http(request: Request, error: StarletteHTTPException) -> Response:

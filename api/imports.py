@@ -27,9 +27,11 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, Unpack
 
+from api.messages import Translated
 from domain.errors import Language
+from domain.messages import Message, Params, gettext_noop
 from domain.roles import Actor
 
 SUFFIXES = (".csv", ".xlsx")
@@ -43,14 +45,14 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Words:
-    """A text in both languages."""
+    """A text that data gives in each language (an import file's sheet names and headings)."""
 
     vi: str
     en: str
 
     def __call__(self, language: Language) -> str:
         """The text in the user's language."""
-        return self.vi if language == "vi" else self.en
+        return str(getattr(self, language))
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,7 @@ class ImportProblem:
     row: int
     column: Words
     value: str
-    reason: Words
+    reason: Translated
 
 
 @dataclass(frozen=True)
@@ -120,13 +122,16 @@ class UploadRefused(ValueError):
 
     status = 422
 
-    def __init__(self, en: str, vi: str) -> None:
-        super().__init__(en)
-        self.en, self.vi = en, vi
+    def __init__(self, template: str, /, **params: Unpack[Params]) -> None:
+        self.message = Message(template, **params)
+        super().__init__(self.message.en)
 
-    def message(self, language: Language) -> str:
-        """The reason in the user's language."""
-        return self.vi if language == "vi" else self.en
+    @classmethod
+    def saying(cls, message: Message) -> UploadRefused:
+        """The refusal with a message already built (a reader's problem with the file)."""
+        refused = cls(message.template)
+        refused.message = message
+        return refused
 
 
 class TooManyImports(UploadRefused):
@@ -135,21 +140,28 @@ class TooManyImports(UploadRefused):
     status = 429
 
 
+_NOT_A_TABLE = {
+    "members": gettext_noop("The members file must be .csv or .xlsx (this one is “{name}”)."),
+    "history": gettext_noop("The history file must be .csv or .xlsx (this one is “{name}”)."),
+}
+_BAD_NAME = {
+    "members": gettext_noop(
+        "The members file's name holds control characters or is too long; rename it."
+    ),
+    "history": gettext_noop(
+        "The history file's name holds control characters or is too long; rename it."
+    ),
+}
+
+
 def safe_name(name: str, what: str) -> str:
     """The file's own name, once it is a CSV or XLSX file; refuses anything else."""
     base = Path(name.replace("\\", "/")).name
-    label = "đảng viên" if what == "members" else "lịch sử"
     if not base or Path(base).suffix.lower() not in SUFFIXES:
-        raise UploadRefused(
-            f"The {what} file must be .csv or .xlsx (got {base or 'no file'!r}).",
-            f"Tệp {label} phải là .csv hoặc .xlsx (nhận được {base or 'không có tệp'!r}).",
-        )
+        raise UploadRefused(_NOT_A_TABLE[what], name=base)
     # The name goes into every imported event's comment and the access trail: plain text only.
     if len(base) > 200 or any(unicodedata.category(ch)[0] in "CZ" and ch != " " for ch in base):
-        raise UploadRefused(
-            f"The {what} file's name holds control characters or is too long; rename it.",
-            f"Tên tệp {label} có ký tự điều khiển hoặc quá dài; hãy đổi tên tệp.",
-        )
+        raise UploadRefused(_BAD_NAME[what])
     return base
 
 
@@ -166,7 +178,7 @@ class JobView:
     events: int
     elapsed: float
     outcome: ImportOutcome | None
-    stopped: Words | None
+    stopped: Translated | None
 
     @property
     def finished(self) -> bool:
@@ -206,7 +218,7 @@ class ImportJob:
     done: int = 0
     events: int = 0
     outcome: ImportOutcome | None = None
-    stopped: Words | None = None
+    stopped: Translated | None = None
 
     @property
     def finished(self) -> bool:
@@ -234,34 +246,34 @@ class ImportJob:
         return self.folder / self.members_name, history
 
 
-def _duration(seconds: float, language: Language) -> str:
+def _time_limit(seconds: float) -> Translated:
     if seconds < 120:
-        return f"{seconds:.0f} {'giây' if language == 'vi' else 's'}"
-    return f"{seconds / 60:.0f} {'phút' if language == 'vi' else 'min'}"
-
-
-def _time_limit(seconds: float) -> Words:
-    return Words(
-        f"Việc nhập bị dừng vì quá thời gian cho phép ({_duration(seconds, 'vi')})",
-        f"The import was stopped at its time limit ({_duration(seconds, 'en')})",
+        return Translated(
+            Message(
+                "The import was stopped at its time limit ({seconds} s)", seconds=round(seconds)
+            )
+        )
+    return Translated(
+        Message(
+            "The import was stopped at its time limit ({minutes} min)",
+            minutes=round(seconds / 60),
+        )
     )
 
 
-def _memory_limit(limit: int | None) -> Words:
-    size = f"{(limit or 0) / 2**30:.1f}"
-    return Words(
-        f"Việc nhập bị dừng vì vượt giới hạn bộ nhớ ({size.replace('.', ',')} GB)",
-        f"The import was stopped at its memory limit ({size} GB)",
+def _memory_limit(limit: int | None) -> Translated:
+    return Translated(
+        Message(
+            "The import was stopped at its memory limit ({gigabytes} GB)",
+            gigabytes=(limit or 0) / 2**30,
+        )
     )
 
 
-FAILED = Words(
-    "Việc nhập dừng lại do lỗi bất ngờ (đã ghi vào nhật ký của máy chủ)",
-    "The import stopped on an unexpected error (written to the server's log)",
+FAILED = Translated(
+    Message("The import stopped on an unexpected error (written to the server's log)")
 )
-SHUT_DOWN = Words(
-    "Việc nhập bị dừng vì máy chủ tắt", "The import was stopped as the server shut down"
-)
+SHUT_DOWN = Translated(Message("The import was stopped as the server shut down"))
 
 
 class ImportJobs:
@@ -322,17 +334,15 @@ class ImportJobs:
         mine = sum(1 for j in running if j.owner == owner)
         if mine >= self.limits.per_user:
             raise TooManyImports(
-                f"You already have {mine} imports running, the most at once; wait for one to"
+                "You already have {running} imports running, the most at once; wait for one to"
                 " finish.",
-                f"Bạn đang có {mine} lượt nhập đang chạy, mức tối đa cùng lúc; hãy chờ một lượt"
-                " xong.",
+                running=mine,
             )
         if len(running) >= self.limits.running:
             raise TooManyImports(
-                f"The board is running {len(running)} imports, the most at once; try again in a"
-                " few minutes.",
-                f"Hệ thống đang chạy {len(running)} lượt nhập, mức tối đa cùng lúc; hãy thử lại"
-                " sau ít phút.",
+                "The board is running {running} imports, the most at once; try again in a few"
+                " minutes.",
+                running=len(running),
             )
 
     def start(
@@ -347,7 +357,7 @@ class ImportJobs:
         """Run the importer over the saved files in a child process; the job reports progress."""
         importer = self.importer
         if importer is None:
-            raise UploadRefused("Imports are not available here.", "Không nhập được ở đây.")
+            raise UploadRefused("Imports are not available here.")
         job = ImportJob(uuid.uuid4().hex, owner, members_name, history_name, dry_run, folder)
         members, history = job.files()
         with self._lock:
@@ -380,7 +390,7 @@ class ImportJobs:
         """Follow the child's reports until its outcome, its end, or its time limit."""
         deadline = job.started + self.limits.seconds
         outcome: ImportOutcome | None = None
-        stopped: Words | None = None
+        stopped: Translated | None = None
         try:
             while outcome is None and stopped is None:
                 left = deadline - time.monotonic()
@@ -409,7 +419,7 @@ class ImportJobs:
 
     def _receive(
         self, job: ImportJob, child: BaseProcess, receiver: Connection
-    ) -> tuple[ImportOutcome | None, Words | None]:
+    ) -> tuple[ImportOutcome | None, Translated | None]:
         """Take every report waiting; (outcome, None) at the end, (None, why) if it died."""
         while receiver.poll():
             try:

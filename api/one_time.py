@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from api.errors import BoardError
 from api.users import Session
+from domain.messages import gettext_noop
 
 PASSWORD_PAGE = "/password"
 OPEN_PAGES = frozenset({PASSWORD_PAGE, "/logout"})
@@ -18,8 +19,7 @@ class PasswordChangeRequired(BoardError):
         super().__init__(
             403,
             "password_change_required",
-            "Change your one-time password first (on the board's password page).",
-            "Vui lòng đổi mật khẩu dùng một lần trước (tại trang đổi mật khẩu của hệ thống).",
+            gettext_noop("Change your one-time password first (on the board's password page)."),
         )
 
 

@@ -125,6 +125,8 @@ class NotificationRow(BaseModel):
     body: str
     created_at: datetime
     sent_at: datetime | None = None
+    params: dict[str, Any] = {}
+    """The parameters of `title` and `body`, which are message ids (`api.messages.notices`)."""
 
 
 class AuditRow(BaseModel):

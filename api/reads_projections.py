@@ -223,7 +223,6 @@ class ProjectionReads:
                     409,
                     "not_sealed",
                     "Nothing was sealed by then.",
-                    "Khi đó chưa có gì niêm phong.",
                 ) from None
 
     async def seal(self, verify: bool = False) -> SealStatus:

@@ -63,7 +63,7 @@ async def revoke_sessions(username: str, desk: DeskDep, users: UsersDep) -> Resp
     # Unknown, or outside the caller's subtree: the same answer, so names cannot be probed.
     if not await run_in_threadpool(allowed):
         await desk.refused("revoke_sessions", username, "unknown_user")
-        raise BoardError(404, "unknown_user", "No such user.", "Không có người dùng này.")
+        raise BoardError(404, "unknown_user", "No such user.")
     await users.end_sessions(username)
     await run_in_threadpool(
         desk.office.trail.account_changed, desk.user.actor, username, "sessions_ended"

@@ -7,11 +7,13 @@ from datetime import date, datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
 from api.deps import CurrentUser, Desk, DeskDep, ReadsDep, caught_up
 from api.errors import ERROR_RESPONSES, BoardError
+from api.i18n import language_of
+from api.messages import notices
 from api.reads import (
     EscalationRow,
     Figures,
@@ -65,8 +67,8 @@ async def scope_of(
         raise BoardError(
             422,
             "malformed",
-            f"Liaison records begin on {EARLIEST_DAY:%d/%m/%Y}; choose a later date.",
-            f"Hồ sơ liên hệ bắt đầu từ ngày {EARLIEST_DAY:%d/%m/%Y}; hãy chọn ngày sau đó.",
+            "Liaison records begin on {earlier}; choose a later date.",
+            earlier=EARLIEST_DAY,
         )
     await desk.may_read(unit_id, on=day)
     return Scope(unit_id=unit_id, year=year or day.year, on=day, recorded_by=recorded_by)
@@ -119,9 +121,13 @@ async def unit_escalations(unit_id: str, desk: DeskDep, reads: ReadsDep) -> list
 
 
 @router.get("/units/{unit_id}/notifications")
-async def unit_notifications(unit_id: str, desk: DeskDep, reads: ReadsDep) -> list[NotificationRow]:
-    """The newest notices the workflows addressed to the unit's subtree (reminders, escalations)."""
-    return await reads.notifications(await scope_of(desk, unit_id, None, None, None))
+async def unit_notifications(
+    request: Request, unit_id: str, desk: DeskDep, reads: ReadsDep
+) -> list[NotificationRow]:
+    """The newest notices the workflows addressed to the unit's subtree (reminders, escalations),
+    titles and bodies in the caller's language."""
+    rows = await reads.notifications(await scope_of(desk, unit_id, None, None, None))
+    return await notices(rows, language_of(request), desk.office)
 
 
 async def readable_member(desk: Desk, member_id: UUID) -> MemberView:

@@ -14,6 +14,7 @@ from api.errors import BoardError
 from api.one_time import PasswordChangeRequired
 from api.users import UserPublic, UserStore
 from application.office import LiaisonOffice
+from domain.messages import gettext_noop
 
 
 class TooManyAttempts(BoardError):
@@ -23,8 +24,7 @@ class TooManyAttempts(BoardError):
         super().__init__(
             429,
             "too_many_attempts",
-            "Too many failed sign-ins. Please try again in a few minutes.",
-            "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau ít phút.",
+            gettext_noop("Too many failed sign-ins. Please try again in a few minutes."),
         )
         self.retry_after = retry_after
 
@@ -80,7 +80,6 @@ async def checked_password(
             401,
             "bad_credentials",
             "Wrong user name or password.",
-            "Sai tên đăng nhập hoặc mật khẩu.",
         )
     await users.forgive(username, address)
     return user

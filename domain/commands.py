@@ -10,13 +10,14 @@ from uuid import UUID, uuid5
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from domain.errors import Malformed
 from domain.meeting import AttendanceEntry
+from domain.messages import Message
 from domain.organisation import Unit
 from domain.policy import EARLIEST_DAY
 from domain.roles import Actor
 from domain.state import ClosingReason
-from domain.text import UnsafeText, clean_line, clean_text
+from domain.text import clean_line, clean_text
+from domain.validation import InvalidValue, malformed
 
 EARLIEST_BIRTH = date(1900, 1, 1)
 """No living working member was born before this; an earlier date is a typing slip."""
@@ -59,7 +60,7 @@ def _checked_unit(unit: Unit) -> Unit:
     """A unit as a board enters it: a code for its id and parent, one clean line for its name."""
     codes = [unit.id, *([unit.parent_id] if unit.parent_id else [])]
     if any(not _CODE.fullmatch(code) or len(code) > 100 for code in codes):
-        raise ValueError("unit codes take letters, digits and . - _ / : only")
+        raise InvalidValue(Message("{field} takes letters, digits and . - _ / : only."))
     return unit.model_copy(update={"name": clean_line(unit.name)})
 
 
@@ -144,7 +145,9 @@ class RecordMeeting(Command):
             if reason is not None:
                 reason = clean_line(reason) or None
                 if reason is not None and len(reason) > 500:
-                    raise ValueError("an absence reason takes at most 500 characters")
+                    raise InvalidValue(
+                        Message("An absence reason takes at most {most} characters.", most=500)
+                    )
             cleaned.append(entry.model_copy(update={"absence_reason": reason}))
         return tuple(cleaned)
 
@@ -215,15 +218,4 @@ def parse_command(kind: type[TCommand], payload: dict[str, Any]) -> TCommand:
     try:
         return kind.model_validate(payload)
     except ValidationError as error:
-        first = error.errors()[0]
-        field = ".".join(str(part) for part in first["loc"]) or "(command)"
-        unsafe = (first.get("ctx") or {}).get("error")
-        if isinstance(unsafe, UnsafeText):
-            raise Malformed(
-                f"Field {field!r} holds a character that is not allowed ({unsafe}).",
-                f"Trường {field!r} chứa ký tự không được phép ({unsafe}).",
-            ) from None
-        raise Malformed(
-            f"Field {field!r}: {first['msg']}.",
-            f"Trường {field!r} không hợp lệ: {first['msg']}.",
-        ) from None
+        raise malformed(error.errors()) from None

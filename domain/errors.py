@@ -1,32 +1,51 @@
-"""Named refusals: every refused command raises one of these, in Vietnamese and English."""
+"""Named refusals: every refused command raises one of these, its message translated at the edge."""
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import ClassVar, Literal, Self, Unpack
+
+from domain.messages import Message, Params, gettext_noop
 
 Language = Literal["vi", "en"]
 
 
 class Refused(Exception):
-    """Base of every refusal; carries a stable code and the message in both languages."""
+    """Base of every refusal: a stable code, and a message (an English template and parameters).
+
+    `Refused("The {year} cycle is already open.", year=year)`; the edge shows it in the reader's
+    language (`api.messages`); `en` is the English text, for logs."""
 
     code: ClassVar[str] = "refused"
 
-    def __init__(self, en: str, vi: str) -> None:
-        super().__init__(en)
-        self.en = en
-        self.vi = vi
+    def __init__(
+        self, template: str, legacy_vi: str | None = None, /, **params: Unpack[Params]
+    ) -> None:
+        self.message = Message(template, **params)
+        # COMPATIBILITY, until the use cases moving to application/ are converted (issue 12):
+        # `Refused(en, vi)` with two finished texts still works, each shown as written. Remove
+        # `legacy_vi` here and in `api.messages.refusal_text` once no call passes a second text.
+        self.legacy_vi = legacy_vi
+        super().__init__(self.message.en)
         self.audited = False
         """Set once the refusal is in the audit trail, so that no surface records it twice."""
+
+    @classmethod
+    def saying(cls, message: Message) -> Self:
+        """The refusal with a message already built (a validation error explained, say)."""
+        refusal = cls(message.template)
+        refusal.message = message
+        refusal.args = (message.en,)
+        return refusal
+
+    @property
+    def en(self) -> str:
+        """The refusal in English, for logs."""
+        return self.message.en
 
     @property
     def audit_code(self) -> str:
         """The reason the audit trail keeps (the caller may be told less, see `HiddenRecord`)."""
         return self.code
-
-    def message(self, language: Language = "vi") -> str:
-        """The refusal in the caller's language."""
-        return self.vi if language == "vi" else self.en
 
 
 class WrongState(Refused):
@@ -47,21 +66,19 @@ class UnknownMember(Refused):
     code = "unknown_member"
 
 
-RECORDS: dict[str, tuple[str, str]] = {
-    "member": ("member", "đảng viên"),
-    "liaison": ("liaison", "quan hệ sinh hoạt nơi cư trú"),
-    "escalation": ("escalation", "cảnh báo"),
-    "request": ("request", "yêu cầu nhận xét"),
-    "meeting": ("meeting", "cuộc họp"),
+NO_SUCH: dict[str, str] = {
+    "member": gettext_noop("No such member within your scope."),
+    "liaison": gettext_noop("No such liaison within your scope."),
+    "escalation": gettext_noop("No such escalation within your scope."),
+    "request": gettext_noop("No such assessment request within your scope."),
+    "meeting": gettext_noop("No such meeting within your scope."),
 }
+"""The answer for each kind of record that does not exist (or is another subtree's)."""
 
 
 def no_such(what: str) -> UnknownMember:
     """The answer for a record that does not exist, worded as for one outside the caller's scope."""
-    en, vi = RECORDS[what]
-    return UnknownMember(
-        f"No such {en} within your scope.", f"Không tìm thấy {vi} này trong phạm vi của bạn."
-    )
+    return UnknownMember(NO_SUCH[what])
 
 
 class HiddenRecord(UnknownMember):
@@ -71,8 +88,7 @@ class HiddenRecord(UnknownMember):
     registered, or where a member of another district works."""
 
     def __init__(self, what: str) -> None:
-        unknown = no_such(what)
-        super().__init__(unknown.en, unknown.vi)
+        super().__init__(NO_SUCH[what])
 
     @property
     def audit_code(self) -> str:
@@ -108,6 +124,8 @@ class Malformed(Refused):
     """The command is incomplete or self-contradictory."""
 
     code = "malformed"
+    field: str | None = None
+    """The input field at fault, when one is (its key, as the caller sent it)."""
 
 
 class Conflict(Refused):

@@ -206,10 +206,11 @@ class Escalation(BaseAggregate[UUID]):
 
     def take(self, stamp: Stamp, step: Step, deadline: Deadline, superior: str | None) -> None:
         """Record a rung; a resolved escalation takes no more steps."""
-        if not self.is_open:
+        if self.resolved_on is not None:
             raise WrongState(
-                f"The {self.kind.value} escalation was resolved on {self.resolved_on}.",
-                f"Cảnh báo {self.kind.value} đã được giải quyết ngày {self.resolved_on}.",
+                "The escalation of “{deadline}” was resolved on {day}.",
+                deadline=self.kind,
+                day=self.resolved_on,
             )
         extra = {"superior_unit_id": superior or deadline.unit_id} if step is Step.ESCALATED else {}
         self.trigger_event(
@@ -223,9 +224,7 @@ class Escalation(BaseAggregate[UUID]):
     def resolve(self, stamp: Stamp, resolution: str, liaison_version: int) -> None:
         """Close the escalation."""
         if not self.is_open:
-            raise WrongState(
-                "The escalation is already resolved.", "Cảnh báo này đã được giải quyết."
-            )
+            raise WrongState("The escalation is already resolved.")
         self.trigger_event(
             EscalationResolved,
             resolution=resolution,

@@ -8,6 +8,7 @@ from domain import liaison_events as ev
 from domain.errors import Duplicate, Malformed
 from domain.liaison_guards import wrong_state
 from domain.liaison_year import AnnualCycle
+from domain.messages import UnitRef
 from domain.organisation import OrganisationTree, UnitKind
 from domain.policy import Policy
 from domain.stamp import Stamp
@@ -52,17 +53,15 @@ class Liaison(AnnualCycle):
         """The commune/ward committee receives the referral and assigns a residence cell."""
         state = self._open(stamp)
         if state.stage is not Stage.REFERRED:
-            raise Duplicate(
-                "The commune has already received this referral.",
-                "Đảng ủy xã/phường đã tiếp nhận giới thiệu này.",
-            )
+            raise Duplicate("The commune has already received this referral.")
         cell = tree.in_force(cell_id, stamp.effective_date)
         if cell.kind is not UnitKind.RESIDENCE_CELL or not tree.is_within(
             cell_id, state.residence_commune_id, stamp.effective_date
         ):
             raise Malformed(
-                f"{cell_id} is not a residence cell of {state.residence_commune_id}.",
-                f"{cell_id} không phải chi bộ nơi cư trú thuộc {state.residence_commune_id}.",
+                "{cell} is not a residence cell of {commune}.",
+                cell=UnitRef(cell_id),
+                commune=UnitRef(state.residence_commune_id),
             )
         self.trigger_event(ev.ReceivedByCommune, cell_id=cell_id, **stamp.fields())
 
@@ -70,21 +69,12 @@ class Liaison(AnnualCycle):
         """The residence cell enters the member in its book."""
         state = self._open(stamp)
         if state.stage is Stage.REFERRED:
-            raise wrong_state(
-                state,
-                "The commune has not received the referral yet",
-                "Đảng ủy xã/phường chưa tiếp nhận",
-            )
+            raise wrong_state(state, "The commune has not received the referral yet")
         if state.stage is not Stage.RECEIVED_BY_COMMUNE:
-            raise Duplicate(
-                "The cell has already received this member.", "Chi bộ đã tiếp nhận đảng viên này."
-            )
+            raise Duplicate("The cell has already received this member.")
         assert state.commune_received_on is not None
         if stamp.effective_date < state.commune_received_on:
-            raise Malformed(
-                "The cell cannot receive before the commune did.",
-                "Chi bộ không thể tiếp nhận trước đảng ủy xã/phường.",
-            )
+            raise Malformed("The cell cannot receive before the commune did.")
         self.trigger_event(ev.ReceivedByCell, **stamp.fields())
 
     def record_attendance(
@@ -104,14 +94,12 @@ class Liaison(AnnualCycle):
         day = stamp.effective_date
         if tree.in_force(cell_id, day).id != tree.in_force(state.cell_id, day).id:
             raise Malformed(
-                f"{state.member_name} is not a member of cell {cell_id}.",
-                f"{state.member_name} không sinh hoạt ở chi bộ {cell_id}.",
+                "{member} does not attend the cell {cell}.",
+                member=state.member_name,
+                cell=UnitRef(cell_id),
             )
         if day < state.cell_received_on:
-            raise Malformed(
-                "The meeting was held before the cell received the member.",
-                "Cuộc họp diễn ra trước khi chi bộ tiếp nhận đảng viên.",
-            )
+            raise Malformed("The meeting was held before the cell received the member.")
         self.trigger_event(
             ev.MeetingAttendanceRecorded,
             meeting_id=meeting_id,
@@ -123,9 +111,7 @@ class Liaison(AnnualCycle):
         """The workplace committee exempts the member from residence activities."""
         state = self._open(stamp)
         if state.is_exempt_from_activities:
-            raise Duplicate(
-                "The member is already exempt from activities.", "Đảng viên đã được miễn sinh hoạt."
-            )
+            raise Duplicate("The member is already exempt from activities.")
         policy.exemption(reason, from_activities=True)
         self.trigger_event(ev.ExemptedFromActivities, reason=reason, **stamp.fields())
 
@@ -133,7 +119,7 @@ class Liaison(AnnualCycle):
         """End an exemption from activities."""
         state = self._open(stamp)
         if not state.is_exempt_from_activities:
-            raise wrong_state(state, "The member is not exempt", "Đảng viên không được miễn")
+            raise wrong_state(state, "The member is not exempt from activities")
         self.trigger_event(ev.ActivitiesExemptionLifted, **stamp.fields())
 
     def propose(self, stamp: Stamp, *, discipline: bool) -> None:
@@ -141,35 +127,27 @@ class Liaison(AnnualCycle):
         self._received(stamp)
         event = ev.DisciplineProposed if discipline else ev.CommendationProposed
         if not stamp.comment:
-            raise Malformed("A proposal needs its grounds.", "Đề nghị cần nêu lý do.")
+            raise Malformed("A proposal needs its grounds.")
         self.trigger_event(event, **stamp.fields())
 
     def close(self, stamp: Stamp, reason: ClosingReason, successor_id: UUID | None) -> None:
         """End the liaison; a move may name the successor referral."""
         self._open(stamp)
         if successor_id is not None and reason not in MOVES:
-            raise Malformed(
-                "Only a move has a successor referral.",
-                "Chỉ khi chuyển nơi ở/nơi làm việc mới có giới thiệu tiếp theo.",
-            )
+            raise Malformed("Only a move has a successor referral.")
         self.trigger_event(ev.Closed, reason=reason, successor_id=successor_id, **stamp.fields())
 
     def link_successor(self, stamp: Stamp, successor_id: UUID) -> None:
         """Name the new referral of a member whose liaison closed by a move."""
         state = self.state
         if state.closed_reason not in MOVES or state.successor_id is not None:
-            raise wrong_state(
-                state,
-                "Only a liaison closed by a move awaits a new referral",
-                "Chỉ quan hệ kết thúc do chuyển đi mới chờ giới thiệu lại",
-            )
+            raise wrong_state(state, "Only a liaison closed by a move awaits a new referral")
         assert state.closed_on is not None
         if stamp.effective_date < state.closed_on:
             raise Malformed(
-                f"The new referral of {stamp.effective_date} is before the move of "
-                f"{state.closed_on}.",
-                f"Ngày giới thiệu lại {stamp.effective_date} trước ngày chuyển đi "
-                f"{state.closed_on}.",
+                "The new referral on {day} is before the move on {earlier}.",
+                day=stamp.effective_date,
+                earlier=state.closed_on,
             )
         self.trigger_event(ev.SuccessorReferred, successor_id=successor_id, **stamp.fields())
 

@@ -26,18 +26,20 @@ class AnnualCycle(LiaisonGuards):
         state = self._active(stamp)
         assert state.cycle_year is not None
         if state.assessment(year) is not None:
-            raise Duplicate(f"{year} is already assessed.", f"Năm {year} đã được đánh giá.")
+            raise Duplicate("The year {year} is already assessed.", year=year)
         if year not in (state.cycle_year, state.cycle_year - 1) or year > stamp.effective_date.year:
             raise wrong_state(
                 state,
-                f"{year} is not the open cycle {state.cycle_year}",
-                f"Năm {year} không phải chu kỳ đang mở {state.cycle_year}",
+                "The year {year} is not the open cycle ({cycle})",
+                year=year,
+                cycle=state.cycle_year,
             )
         policy.grade(grade)
         if policy.front_committee_joins and not front_committee_representative:
             raise Malformed(
-                "Under Regulation 213 the Front work committee joins the assessment: name them.",
-                "Theo Quy định 213, ban công tác Mặt trận cùng nhận xét: ghi tên người tham gia.",
+                "Under Regulation {regulation} the Front work committee joins the assessment:"
+                " name its representative.",
+                regulation=policy.regulation,
             )
         self.trigger_event(
             ev.Assessed,
@@ -52,11 +54,9 @@ class AnnualCycle(LiaisonGuards):
         self._open(stamp)
         record = self.state.assessment(year)
         if record is None:
-            raise wrong_state(
-                self.state, f"{year} has not been assessed", f"Năm {year} chưa được đánh giá"
-            )
+            raise wrong_state(self.state, "The year {year} has not been assessed", year=year)
         if record.confirmed_on is not None:
-            raise Duplicate(f"{year} is already confirmed.", f"Năm {year} đã được xác nhận.")
+            raise Duplicate("The assessment of {year} is already confirmed.", year=year)
         self.trigger_event(ev.AssessmentConfirmed, year=year, **stamp.fields())
 
     def report_back(self, stamp: Stamp, year: int) -> None:
@@ -64,15 +64,9 @@ class AnnualCycle(LiaisonGuards):
         self._open(stamp)
         record = self.state.assessment(year)
         if record is None or record.confirmed_on is None:
-            raise wrong_state(
-                self.state,
-                f"{year} has no confirmed assessment",
-                f"Năm {year} chưa có đánh giá được xác nhận",
-            )
+            raise wrong_state(self.state, "The year {year} has no confirmed assessment", year=year)
         if record.reported_on is not None:
-            raise Duplicate(
-                f"{year} was already reported back.", f"Kết quả năm {year} đã được thông báo."
-            )
+            raise Duplicate("The result of {year} was already reported back.", year=year)
         self.trigger_event(ev.ReportedBack, year=year, **stamp.fields())
 
     def open_cycle(self, stamp: Stamp, year: int) -> None:
@@ -80,11 +74,12 @@ class AnnualCycle(LiaisonGuards):
         state = self._received(stamp)
         assert state.cycle_year is not None
         if year <= state.cycle_year:
-            raise Duplicate(f"The {year} cycle is already open.", f"Chu kỳ năm {year} đã được mở.")
+            raise Duplicate("The cycle of {year} is already open.", year=year)
         if year > stamp.effective_date.year:
             raise Malformed(
-                f"The {year} cycle cannot open in {stamp.effective_date.year}.",
-                f"Không thể mở chu kỳ {year} trong năm {stamp.effective_date.year}.",
+                "The cycle of {year} cannot open in {current_year}.",
+                year=year,
+                current_year=stamp.effective_date.year,
             )
         self.trigger_event(ev.CycleOpened, year=year, **stamp.fields())
 
@@ -92,7 +87,7 @@ class AnnualCycle(LiaisonGuards):
         """The workplace asks the residence for an assessment, for a stated purpose."""
         state = self._received(stamp)
         if state.request(request_id) is not None:
-            raise Duplicate("This request was already made.", "Yêu cầu này đã được gửi.")
+            raise Duplicate("This request was already made.")
         self.trigger_event(
             ev.AssessmentRequested, request_id=request_id, purpose=purpose, **stamp.fields()
         )
@@ -104,9 +99,9 @@ class AnnualCycle(LiaisonGuards):
         state = self._received(stamp)
         request = state.request(request_id)
         if request is None:
-            raise wrong_state(state, "No such assessment request", "Không có yêu cầu này")
+            raise wrong_state(state, "No such assessment request")
         if request.provided_on is not None:
-            raise Duplicate("This request was already answered.", "Yêu cầu này đã được trả lời.")
+            raise Duplicate("This request was already answered.")
         if grade is not None:
             policy.grade(grade)
         self.trigger_event(

@@ -57,21 +57,13 @@ class Meeting(BaseAggregate[UUID]):
     ) -> Meeting:
         """Record the meeting and its whole attendance list."""
         if not attendance:
-            raise Malformed(
-                "A meeting needs its attendance list.",
-                "Biên bản họp cần danh sách đảng viên tham dự.",
-            )
+            raise Malformed("A meeting needs its attendance list.")
         ids = [entry.liaison_id for entry in attendance]
         if len(set(ids)) != len(ids):
-            raise Malformed(
-                "A member appears twice on the attendance list.",
-                "Một đảng viên có tên hai lần trong danh sách.",
-            )
+            raise Malformed("A member appears twice on the attendance list.")
         for entry in attendance:
             if entry.attendance is Attendance.ABSENT_WITH_REASON and not entry.absence_reason:
-                raise Malformed(
-                    "An absence with reason needs the reason.", "Vắng có lý do cần ghi lý do."
-                )
+                raise Malformed("An absence with reason needs the reason.")
         return cls._create(
             MeetingHeld,
             id=meeting_id,

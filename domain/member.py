@@ -125,8 +125,9 @@ class Member(BaseAggregate[UUID]):
         """Enter a member, identified by their party card number."""
         if not old_enough(birth_date, stamp.effective_date):
             raise Malformed(
-                f"A member must be at least {MINIMUM_AGE} (born {birth_date.isoformat()}).",
-                f"Đảng viên phải đủ {MINIMUM_AGE} tuổi (ngày sinh {birth_date:%d/%m/%Y}).",
+                "A member must be at least {age} years old (born on {day}).",
+                age=MINIMUM_AGE,
+                day=birth_date,
             )
         return cls._create(
             MemberRegistered,
@@ -142,38 +143,24 @@ class Member(BaseAggregate[UUID]):
     def exempt_from_introduction(self, stamp: Stamp, reason: str, policy: Policy) -> None:
         """Decide not to introduce the member to their residence."""
         if self.exemption is not None:
-            raise Duplicate(
-                f"{self.name} is already exempt from introduction.",
-                f"{self.name} đã được miễn giới thiệu.",
-            )
+            raise Duplicate("{member} is already exempt from introduction.", member=self.name)
         if self.open_liaison_id is not None:
-            raise WrongState(
-                f"{self.name} has already been referred.",
-                f"{self.name} đã được giới thiệu về nơi cư trú.",
-            )
+            raise WrongState("{member} has already been referred.", member=self.name)
         policy.exemption(reason, from_activities=False)
         self.trigger_event(ExemptedFromIntroduction, reason=reason, **stamp.fields())
 
     def lift_introduction_exemption(self, stamp: Stamp) -> None:
         """End the exemption from introduction."""
         if self.exemption is None:
-            raise WrongState(
-                f"{self.name} is not exempt from introduction.",
-                f"{self.name} không được miễn giới thiệu.",
-            )
+            raise WrongState("{member} is not exempt from introduction.", member=self.name)
         self.trigger_event(IntroductionExemptionLifted, **stamp.fields())
 
     def open_liaison(self, stamp: Stamp, liaison_id: UUID, workplace_unit_id: str) -> None:
         """Note a new referral; a member has at most one open liaison."""
         if self.exemption is not None:
-            raise WrongState(
-                f"{self.name} is exempt from introduction.", f"{self.name} được miễn giới thiệu."
-            )
+            raise WrongState("{member} is exempt from introduction.", member=self.name)
         if self.open_liaison_id is not None:
-            raise Duplicate(
-                f"{self.name} already has an open liaison.",
-                f"{self.name} đang có quan hệ sinh hoạt nơi cư trú.",
-            )
+            raise Duplicate("{member} already has an open liaison.", member=self.name)
         self.trigger_event(
             LiaisonOpened,
             liaison_id=liaison_id,
@@ -184,14 +171,11 @@ class Member(BaseAggregate[UUID]):
     def transfer(self, stamp: Stamp, workplace_unit_id: str) -> None:
         """Move the member to another workplace; an open liaison ends with a move instead."""
         if workplace_unit_id == self.workplace_unit_id:
-            raise Duplicate(
-                f"{self.name} already works there.", f"{self.name} đã công tác ở đơn vị này."
-            )
+            raise Duplicate("{member} already works there.", member=self.name)
         if self.open_liaison_id is not None:
             raise WrongState(
-                f"{self.name} has an open liaison: close it as a move to the new workplace.",
-                f"{self.name} đang sinh hoạt nơi cư trú: hãy kết thúc quan hệ với lý do chuyển"
-                " nơi công tác.",
+                "{member} has an open liaison: close it as a move to the new workplace.",
+                member=self.name,
             )
         self.trigger_event(WorkplaceChanged, workplace_unit_id=workplace_unit_id, **stamp.fields())
 

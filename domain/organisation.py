@@ -9,6 +9,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict
 
 from domain.errors import Malformed, UnknownUnit
+from domain.messages import UnitRef
 
 
 class UnitKind(StrEnum):
@@ -64,8 +65,7 @@ class OrganisationTree:
             return self._units[unit_id]
         except KeyError:
             raise UnknownUnit(
-                f"Unknown organisation unit {unit_id!r}.",
-                f"Không có đơn vị tổ chức {unit_id!r}.",
+                "There is no organisation unit {unit}.", unit=UnitRef(unit_id)
             ) from None
 
     def in_force(self, unit_id: str, on: date) -> Unit:
@@ -77,12 +77,11 @@ class OrganisationTree:
                 break
             unit = self.unit(unit.successor_id)
             if unit.id in seen:
-                raise Malformed("Successor cycle in the tree.", "Cây tổ chức có vòng kế thừa.")
+                raise Malformed("The organisation tree has a cycle of successors.")
             seen.add(unit.id)
         if not unit.in_force_on(on):
             raise UnknownUnit(
-                f"Unit {unit_id!r} is not in force on {on.isoformat()}.",
-                f"Đơn vị {unit_id!r} không tồn tại vào ngày {on.isoformat()}.",
+                "The unit {unit} is not in force on {day}.", unit=UnitRef(unit_id), day=on
             )
         return unit
 
@@ -92,7 +91,7 @@ class OrganisationTree:
         while chain[-1].parent_id is not None:
             chain.append(self.in_force(chain[-1].parent_id, on))
             if len(chain) > 64:
-                raise Malformed("Parent cycle in the tree.", "Cây tổ chức có vòng cấp trên.")
+                raise Malformed("The organisation tree has a cycle of parents.")
         return chain
 
     def is_within(self, unit_id: str, root_id: str, on: date) -> bool:

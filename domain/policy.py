@@ -9,6 +9,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict
 
 from domain.errors import GradeNotInScale, Malformed
+from domain.messages import Label
 from domain.organisation import OrganisationTree
 
 
@@ -74,10 +75,11 @@ class Policy(BaseModel):
         for grade in self.grades:
             if grade.code == code:
                 return grade
-        scale = ", ".join(g.code for g in self.grades)
         raise GradeNotInScale(
-            f"Grade {code!r} is not on the scale of Regulation {self.regulation} ({scale}).",
-            f"Xếp loại {code!r} không thuộc thang của Quy định {self.regulation} ({scale}).",
+            "The grade “{grade}” is not on the scale of Regulation {regulation} ({choices}).",
+            grade=Label("grade", code),
+            regulation=self.regulation,
+            choices=tuple(Label("grade", g.code) for g in self.grades),
         )
 
     def exemption(self, code: str, *, from_activities: bool) -> ExemptionReason:
@@ -86,11 +88,12 @@ class Policy(BaseModel):
         for reason in reasons:
             if reason.code == code:
                 return reason
-        allowed = ", ".join(r.code for r in reasons)
         raise Malformed(
-            f"Exemption reason {code!r} is not a category of Regulation {self.regulation} "
-            f"({allowed}).",
-            f"Lý do miễn {code!r} không thuộc Quy định {self.regulation} ({allowed}).",
+            "The exemption reason “{exemption}” is not a category of Regulation {regulation}"
+            " ({choices}).",
+            exemption=Label("exemption", code),
+            regulation=self.regulation,
+            choices=tuple(Label("exemption", r.code) for r in reasons),
         )
 
 
@@ -157,8 +160,9 @@ def policy_in_force(on: date, overrides: Iterable[PolicyOverride] = ()) -> Polic
     candidates = [p for p in REGULATIONS if p.effective_from <= on]
     if not candidates:
         raise Malformed(
-            f"No regulation was in force on {on.isoformat()} (the first began 2000-06-15).",
-            f"Chưa có quy định nào có hiệu lực vào ngày {on.isoformat()} (sớm nhất 15/06/2000).",
+            "No regulation was in force on {day} (the first began on {earlier}).",
+            day=on,
+            earlier=min(p.effective_from for p in REGULATIONS),
         )
     policy = max(candidates, key=lambda p: p.effective_from)
     changes: dict[str, object] = {}
@@ -174,17 +178,18 @@ def policy_in_force(on: date, overrides: Iterable[PolicyOverride] = ()) -> Polic
 def validate_override(setting: str, value: object) -> None:
     """Refuse an override of a setting that does not exist or a value of the wrong shape."""
     if setting not in Deadlines.model_fields:
-        allowed = ", ".join(Deadlines.model_fields)
         raise Malformed(
-            f"No deadline setting {setting!r} ({allowed}).",
-            f"Không có thiết lập thời hạn {setting!r} ({allowed}).",
+            "There is no deadline setting “{setting}” (the settings: {settings}).",
+            setting=setting,
+            settings=tuple(Deadlines.model_fields),
         )
     try:
         Deadlines.model_validate({setting: value})
-    except ValueError as error:
+    except ValueError:
         raise Malformed(
-            f"Value {value!r} does not fit setting {setting!r}: {error}",
-            f"Giá trị {value!r} không hợp với thiết lập {setting!r}.",
+            "The value “{value}” does not fit the setting “{setting}”.",
+            value=str(value),
+            setting=setting,
         ) from None
 
 

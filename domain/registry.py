@@ -10,6 +10,7 @@ from eventsourcing.domain import BaseAggregate
 
 from domain.errors import Duplicate, Malformed, UnknownUnit
 from domain.events import Creation, Recorded
+from domain.messages import UnitRef
 from domain.organisation import OrganisationTree, Unit
 from domain.policy import PolicyOverride, validate_override
 from domain.stamp import Stamp
@@ -76,7 +77,7 @@ class Organisation(BaseAggregate[UUID]):
     def establish(self, stamp: Stamp, unit: Unit) -> None:
         """Enter a unit; its parent must exist when it begins."""
         if unit.id in self.tree:
-            raise Duplicate(f"Unit {unit.id} already exists.", f"Đơn vị {unit.id} đã có.")
+            raise Duplicate("The unit {unit} already exists.", unit=UnitRef(unit.id))
         if unit.parent_id is not None:
             self.tree.in_force(unit.parent_id, unit.valid_from)
         self.trigger_event(UnitEstablished, unit=unit, **stamp.fields())
@@ -84,16 +85,17 @@ class Organisation(BaseAggregate[UUID]):
     def succeed(self, stamp: Stamp, predecessor_ids: tuple[str, ...], successor: Unit) -> None:
         """Merge or rename: the predecessors end where the successor begins."""
         if not predecessor_ids:
-            raise Malformed("Name the units that end.", "Cần nêu các đơn vị kết thúc.")
+            raise Malformed("Name the units that end.")
         for unit_id in predecessor_ids:
             unit = self.tree.unit(unit_id)
             if unit.valid_until is not None or not unit.in_force_on(successor.valid_from):
                 raise UnknownUnit(
-                    f"{unit_id} is not in force on {successor.valid_from}.",
-                    f"{unit_id} không còn hiệu lực ngày {successor.valid_from}.",
+                    "The unit {unit} is not in force on {day}.",
+                    unit=UnitRef(unit_id),
+                    day=successor.valid_from,
                 )
         if successor.id in self.tree:
-            raise Duplicate(f"Unit {successor.id} already exists.", f"Đơn vị {successor.id} đã có.")
+            raise Duplicate("The unit {unit} already exists.", unit=UnitRef(successor.id))
         if successor.parent_id is not None:
             self.tree.in_force(successor.parent_id, successor.valid_from)
         self.trigger_event(

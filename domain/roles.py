@@ -110,10 +110,7 @@ def may(actor: Actor, action: Action, unit_id: str, tree: OrganisationTree, on: 
 def require_role(actor: Actor, action: Action) -> None:
     """Refuse when the actor's role never allows the action, wherever it acts."""
     if action not in ALLOWED[actor.role]:
-        raise OutOfScope(
-            f"A {actor.role.value} may not {action.value.replace('_', ' ')}.",
-            f"Vai trò {actor.role.value} không được phép thực hiện {action.value}.",
-        )
+        raise OutOfScope("Your role ({role}) may not {action}.", role=actor.role, action=action)
 
 
 def authorise(
@@ -123,10 +120,7 @@ def authorise(
     require_role(actor, action)
     if not any(may(actor, action, unit_id, tree, on) for unit_id in unit_ids):
         # Name nothing the caller asked about: the units may be another district's.
-        raise OutOfScope(
-            "This lies outside the units you act for.",
-            "Việc này nằm ngoài phạm vi đơn vị của bạn.",
-        )
+        raise OutOfScope("This lies outside the units you act for.")
 
 
 SEAL_VERIFIERS = frozenset({Role.SUPERVISOR, Role.INSPECTOR, Role.ADMINISTRATOR})
@@ -136,7 +130,4 @@ SEAL_VERIFIERS = frozenset({Role.SUPERVISOR, Role.INSPECTOR, Role.ADMINISTRATOR}
 def require_seal_verifier(actor: Actor) -> None:
     """Refuse unless the actor's role may have the seal verified."""
     if actor.role not in SEAL_VERIFIERS:
-        raise OutOfScope(
-            f"A {actor.role.value} may not have the seal verified.",
-            f"Vai trò {actor.role.value} không được phép kiểm tra niêm phong.",
-        )
+        raise OutOfScope("Your role ({role}) may not have the seal verified.", role=actor.role)

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from domain.errors import UnknownUnit
+from domain.messages import UnitRef
 from domain.policy import policy_in_force
 from domain.state import Attendance
 from projections.figures import COUNTS, SCOPE, for_subtree
@@ -134,8 +135,9 @@ async def scope(conn: Any, unit_id: str, on: date) -> list[str]:
     units = [r["unit_id"] for r in await conn.fetch(SCOPE, unit_id, on)]
     if not units:
         raise UnknownUnit(
-            f"Unit {unit_id!r} is not in force on {on.isoformat()}.",
-            f"Đơn vị {unit_id!r} không tồn tại vào ngày {on.isoformat()}.",
+            "The unit {unit} is not in force on {day}.",
+            unit=UnitRef(unit_id),
+            day=on,
         )
     return units
 

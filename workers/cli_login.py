@@ -89,18 +89,16 @@ def _sign_in(liaison_office: LiaisonOffice, username: str, password: str) -> Use
             failed("rate_limited")
             raise TooManyAttempts(
                 "Too many failed sign-ins. Please try again in a few minutes.",
-                "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau ít phút.",
             )
         user = await store.verify(username, password)
         if user is None:
             failed("bad_credentials")
-            raise BadCredentials("Wrong user name or password.", "Sai tên đăng nhập hoặc mật khẩu.")
+            raise BadCredentials("Wrong user name or password.")
         await store.forgive(username, address)
         if user.must_change:
             failed("must_change")
             raise MustChangePassword(
                 "Change your one-time password on the board first, then log in again.",
-                "Hãy đổi mật khẩu dùng một lần trên bảng điều hành trước, rồi đăng nhập lại.",
             )
         liaison_office.trail.signed_in(user.actor, "cli", address)
         earlier = saved_token()

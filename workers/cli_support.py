@@ -15,7 +15,9 @@ import platformdirs
 import psycopg
 import typer
 from rich.console import Console
+from rich.markup import escape
 
+from api.messages import names_units, refusal_text, unit_names
 from api.users import UserPublic, UserStore
 from application.desk import Desk as CoreDesk
 from application.office import LiaisonOffice
@@ -88,9 +90,9 @@ def run(action: Callable[[], T]) -> T:
     try:
         return action()
     except Refused as refusal:
-        console.print(
-            f"[red]✗ {refusal.message(settings().language)}[/red] [dim]({refusal.code})[/]"
-        )
+        units = unit_names(_opened[0].tree()) if _opened and names_units(refusal.message) else None
+        text = refusal_text(refusal, settings().language, units)
+        console.print(f"[red]✗ {escape(text)}[/red] [dim]({refusal.code})[/]")
         raise typer.Exit(2) from None
 
 
@@ -180,12 +182,9 @@ def _desk() -> Desk:
     if user is None:
         raise NotSignedIn(
             "Not signed in (or the session has ended): run `liaison login` first.",
-            "Chưa đăng nhập (hoặc phiên đã hết): hãy chạy `liaison login` trước.",
         )
     if user.must_change:
         raise MustChangePassword(
             "Change your one-time password on the board first, then run `liaison login` again.",
-            "Hãy đổi mật khẩu dùng một lần trên bảng điều hành trước, rồi chạy lại"
-            " `liaison login`.",
         )
     return Desk(office(), user)

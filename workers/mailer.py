@@ -11,6 +11,7 @@ import logging
 import smtplib
 from email.message import EmailMessage
 
+from api.messages import render
 from workers.settings import Settings
 from workflows.outbox import Notification, Outbox
 
@@ -19,12 +20,14 @@ log = logging.getLogger(__name__)
 
 def _send(settings: Settings, notification: Notification) -> None:
     assert settings.smtp_host is not None
+    # One recipient, the board's: the mail speaks the language the installation is set to.
+    title, body = (render(m, settings.language) for m in notification.messages())
     message = EmailMessage()
     message["From"] = settings.smtp_sender
     message["To"] = settings.smtp_recipient or settings.smtp_sender
-    message["Subject"] = f"[Liaison] {notification.title}"
+    message["Subject"] = f"[Liaison] {title}"
     message["Message-ID"] = f"<{notification.id}@liaison>"
-    message.set_content(notification.body)
+    message.set_content(body)
     with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=30) as smtp:
         smtp.send_message(message)
 

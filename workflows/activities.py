@@ -19,6 +19,7 @@ from domain.deadlines import Deadline, DeadlineKind
 from domain.errors import Refused
 from domain.escalation import ResolveEscalation, Step, TakeStep, escalation_id, step_command_id
 from domain.liaison_events import LiaisonEvent, replay
+from domain.organisation import OrganisationTree
 from domain.policy import Policy
 from domain.roles import Actor
 from domain.state import LiaisonState
@@ -63,6 +64,8 @@ class Application(Protocol):
     def policy(self, on: date, unit_id: str | None = None) -> Policy: ...
 
     def system_actor_for(self, liaison_id: UUID, on: date) -> Actor: ...
+
+    def tree(self) -> OrganisationTree: ...
 
 
 class LiaisonActivities:
@@ -119,9 +122,11 @@ class LiaisonActivities:
             activity.logger.info("Step %s of %s refused: %s", step, escalation, refusal.en)
             return TakeStepResult(recorded=False, refusal=refusal.code)
         state = await self._call(lambda: self.office.state_of(liaison_id))
+        tree = await self._call(self.office.tree)
+        doer = tree.unit(deadline.unit_id).name if deadline.unit_id in tree else None
         await self.outbox.write(
             Notification.of_step(
-                uuid5(escalation, f"notify:{step.value}"), state, deadline, step, unit_id, on
+                uuid5(escalation, f"notify:{step.value}"), state, deadline, step, unit_id, on, doer
             )
         )
         return TakeStepResult(recorded=True, unit_id=unit_id)

@@ -1,19 +1,25 @@
 """The notifications outbox: each reminder and escalation as a row the board shows and mail relays.
 
-A notification's id derives from its escalation step, so a retried activity writes it once.
+A notification's id derives from its escalation step, so a retried activity writes it once. Its
+title and body are kept as message ids with their parameters, not as finished text: the board
+shows each notice in its reader's language (the same row serves a Vietnamese and an English
+reader, and a corrected translation reaches notices already sent), and the mail relay in the
+language it is configured with.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Protocol
+from typing import Any, Protocol
 from uuid import UUID
 
 import psycopg
+from psycopg.types.json import Jsonb
 from pydantic import BaseModel, ConfigDict
 
 from domain.deadlines import Deadline
 from domain.escalation import Step
+from domain.messages import Message, UnitRef, encode, gettext_noop, stored
 from domain.state import LiaisonState
 
 TABLE = "liaison_notifications"
@@ -36,13 +42,10 @@ CREATE TABLE IF NOT EXISTS {TABLE} (
     last_error text
 );
 CREATE INDEX IF NOT EXISTS {TABLE}_unsent_idx ON {TABLE} (created_at) WHERE sent_at IS NULL;
+ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS params jsonb NOT NULL DEFAULT '{{}}'::jsonb;
 """
-
-_STEP_TITLES = {
-    Step.REMINDER: ("Nhắc hạn", "Reminder"),
-    Step.MISSED: ("Quá hạn", "Deadline missed"),
-    Step.ESCALATED: ("Báo cáo cấp trên", "Escalated"),
-}
+# `params` came with issue 12: older rows hold finished text in `title` and `body`, and no
+# parameters, which the board shows as written.
 
 
 class Notification(BaseModel):
@@ -59,7 +62,11 @@ class Notification(BaseModel):
     due_on: date
     effective_date: date
     title: str
+    """The title's message id (its parameters are `params`)."""
     body: str
+    """The body's message id (its parameters are `params`)."""
+    params: dict[str, Any] = {}
+    """The parameters of title and body, as JSON (`domain.messages.encode`)."""
     sent_at: datetime | None = None
 
     @classmethod
@@ -71,11 +78,18 @@ class Notification(BaseModel):
         step: Step,
         unit_id: str,
         on: date,
+        doer_name: str | None = None,
     ) -> Notification:
-        """The notice of a ladder step, in Vietnamese then English."""
-        vi, en = _STEP_TITLES[step]
-        what_vi = label_kind(deadline.kind.value, "vi")
-        what_en = label_kind(deadline.kind.value, "en")
+        """The notice of a ladder step (`doer_name`: the name of the unit that must act)."""
+        params = encode(
+            {
+                "step": step,
+                "deadline": deadline.kind,
+                "member": state.member_name,
+                "day": deadline.due_on,
+                "unit": UnitRef(deadline.unit_id, doer_name),
+            }
+        )
         return cls(
             id=notification_id,
             liaison_id=state.liaison_id,
@@ -85,30 +99,14 @@ class Notification(BaseModel):
             unit_id=unit_id,
             due_on=deadline.due_on,
             effective_date=on,
-            title=f"{vi}: {what_vi} — {state.member_name} (hạn {deadline.due_on:%d/%m/%Y})",
-            body=(
-                f"{vi}: {what_vi} của đảng viên {state.member_name}, "
-                f"hạn {deadline.due_on:%d/%m/%Y},"
-                f" đơn vị thực hiện {deadline.unit_id}.\n"
-                f"{en}: {what_en} for {state.member_name}, due {deadline.due_on.isoformat()},"
-                f" to be done by {deadline.unit_id}.\n"
-                f"Liaison {state.liaison_id}."
-            ),
+            title=gettext_noop("{step}: {deadline} — {member} (due {day})"),
+            body=gettext_noop("{step}: {deadline} for {member}, due {day}, to be done by {unit}."),
+            params=params,
         )
 
-
-def label_kind(kind: str, language: str) -> str:
-    """A deadline kind's label, falling back to the code."""
-    names = {
-        "receipt": ("tiếp nhận", "receipt"),
-        "meeting": ("sinh hoạt định kỳ", "periodic meeting"),
-        "annual_assessment": ("nhận xét, đánh giá hằng năm", "annual assessment"),
-        "report_back": ("thông báo kết quả", "report back"),
-        "on_demand_assessment": ("lấy ý kiến nhận xét", "on-demand assessment"),
-        "rereferral": ("giới thiệu lại", "re-referral"),
-    }
-    vi, en = names.get(kind, (kind, kind))
-    return vi if language == "vi" else en
+    def messages(self) -> tuple[Message, Message]:
+        """Title and body as messages, to be shown in a language."""
+        return stored(self.title, self.params), stored(self.body, self.params)
 
 
 class Outbox(Protocol):
@@ -165,8 +163,9 @@ class PostgresOutbox:
         columns = ", ".join(row)
         values = ", ".join(f"%({c})s" for c in row)
         query = f"INSERT INTO {TABLE} ({columns}) VALUES ({values}) ON CONFLICT (id) DO NOTHING"
+        typed = {**row, "step": row["step"].value, "params": Jsonb(row["params"])}
         async with await psycopg.AsyncConnection.connect(self.url, autocommit=True) as conn:
-            cursor = await conn.execute(query.encode(), {**row, "step": row["step"].value})
+            cursor = await conn.execute(query.encode(), typed)
             return cursor.rowcount == 1
 
     async def unsent(self, limit: int = 100) -> list[Notification]:

@@ -27,6 +27,7 @@ from starlette.datastructures import FormData
 from api.deps import Desk, ReadsDep
 from api.errors import BoardError
 from api.i18n import gettext, language_of
+from api.messages import in_language
 from api.reads import BoardReads, Scope
 from api.users import Session
 from api.web.render import CheckedForm, WebDesk, WebSession, page
@@ -174,7 +175,7 @@ def _page_named(request: Request, name: str) -> FormPage:
     pages: dict[str, FormPage] = request.app.state.form_pages
     found = pages.get(name)
     if found is None:
-        raise BoardError(404, "not_found", "No such page.", "Không có trang này.")
+        raise BoardError(404, "not_found", "No such page.")
     return found
 
 
@@ -201,8 +202,7 @@ async def send(
     form_ = _page_named(request, name)
     slugs = [str(s) for s in form.getlist("command")]
     if not slugs or any(s not in form_.commands for s in slugs):
-        raise BoardError(400, "malformed", "The form names no command of this page.",
-                         "Biểu mẫu không nêu việc nào của trang này.")  # fmt: skip
+        raise BoardError(400, "malformed", "The form names no command of this page.")
     if form_.guard is not None:
         await form_.guard(desk, request)
     language, base = language_of(request), _base_id(form)
@@ -218,7 +218,7 @@ async def send(
                 await desk.execute(use.model, await _payload(desk, prepared))
                 done.append(use.done)
             except Refused as refusal:
-                errors.append(refusal.message(language))
+                errors.append(await in_language(refusal, language, desk.office))
         if errors:
             break  # a later command of the same post builds on this one
     await desk.settled(reads)  # the page drawn next shows what was just recorded

@@ -30,7 +30,7 @@ def same_origin(request: Request) -> None:
     """Refuse a form posted from another site (the browser names the origin)."""
     origin = request.headers.get("origin")
     if origin and origin != "null" and urlsplit(origin).netloc != request.url.netloc:
-        raise BoardError(403, "csrf", "Form from another site.", "Biểu mẫu từ trang khác.")
+        raise BoardError(403, "csrf", "Form from another site.")
 
 
 def posted_here(request: Request) -> None:
@@ -43,7 +43,7 @@ def posted_here(request: Request) -> None:
     fetch_site = request.headers.get("sec-fetch-site")
     origin = request.headers.get("origin") or request.headers.get("referer") or ""
     if fetch_site not in (None, "same-origin") or urlsplit(origin).netloc != request.url.netloc:
-        raise BoardError(403, "csrf", "Form from another site.", "Biểu mẫu từ trang khác.")
+        raise BoardError(403, "csrf", "Form from another site.")
 
 
 def board_path(request: Request, candidate: str | None) -> str | None:
@@ -136,9 +136,7 @@ async def switch_language(
     if session is None:
         posted_here(request)
     elif not secrets.compare_digest(csrf.encode(), session.csrf.encode()):
-        raise BoardError(
-            403, "csrf", "The form has expired; please reload.", "Biểu mẫu đã hết hạn; tải lại."
-        )
+        raise BoardError(403, "csrf", "The form has expired; please reload.")
     target = board_path(request, next) or board_path(request, request.headers.get("referer"))
     response = RedirectResponse(target or "/", status_code=303)
     response.set_cookie(

@@ -37,7 +37,7 @@ def parsed(raw: str | None, kind: type[T]) -> T | None:
     try:
         return kind.fromisoformat(raw)
     except ValueError:
-        raise BoardError(422, "malformed", f"Not a date: {raw}", f"Sai ngày: {raw}") from None
+        raise BoardError(422, "malformed", "“{value}” is not a date.", value=raw) from None
 
 
 def list_link(scope: Scope, metric: str) -> str:

@@ -13,10 +13,12 @@ from api.deps import Desk
 from api.errors import BoardError
 from api.i18n import language_of
 from api.imports import MAX_BYTES, ImportJob, ImportJobs, UploadRefused, safe_name
+from api.messages import render
 from api.users import Session
 from api.web.forms import may_do
 from api.web.render import CheckedForm, WebDesk, WebSession, page
 from domain.errors import OutOfScope
+from domain.messages import Count
 from domain.roles import Action
 
 router = APIRouter(prefix="/import", include_in_schema=False)
@@ -38,7 +40,6 @@ async def _may_import(session: Session, desk: Desk) -> None:
             403,
             "forbidden",
             "Your role does not import members.",
-            "Vai trò của bạn không nhập dữ liệu đảng viên.",
         )
 
 
@@ -46,16 +47,17 @@ async def _upload(value: object, what: str, required: bool) -> tuple[str, bytes]
     """The uploaded file's safe name and content; refuses a missing, empty or oversized one."""
     if not isinstance(value, UploadFile) or not value.filename:
         if required:
-            raise UploadRefused("Choose the members file.", "Hãy chọn tệp đảng viên.")
+            raise UploadRefused("Choose the members file.")
         return None
     name = safe_name(value.filename, what)
     content = await value.read(MAX_BYTES + 1)
     if not content:
-        raise UploadRefused(f"{name} is empty.", f"Tệp {name} không có dữ liệu.")
+        raise UploadRefused("The file {name} is empty.", name=name)
     if len(content) > MAX_BYTES:
         raise UploadRefused(
-            f"{name} is larger than {MAX_BYTES // 2**20} MB.",
-            f"Tệp {name} lớn hơn {MAX_BYTES // 2**20} MB.",
+            "The file {name} is larger than {megabytes} MB.",
+            name=name,
+            megabytes=Count(MAX_BYTES // 2**20),
         )
     return name, content
 
@@ -77,7 +79,7 @@ def _form_context(jobs: ImportJobs) -> dict[str, Any]:
 async def template_file(session: WebSession, jobs: Jobs, name: str) -> FileResponse:
     """A template file to fill in (the names the form lists, nothing else)."""
     if name not in jobs.template_names() or jobs.templates is None:
-        raise BoardError(404, "not_found", "No such template.", "Không có tệp mẫu này.")
+        raise BoardError(404, "not_found", "No such template.")
     return FileResponse(jobs.templates / name, filename=name)
 
 
@@ -90,7 +92,7 @@ def _refused(
         "import.html",
         session,
         refused.status,
-        error=refused.message(language_of(request)),
+        error=render(refused.message, language_of(request)),
         **_form_context(jobs),
     )
 
@@ -110,7 +112,6 @@ async def start_import(
         if history is not None and history[0] == members[0]:
             raise UploadRefused(
                 "The history file must not be the members file.",
-                "Tệp lịch sử không được trùng tệp đảng viên.",
             )
         # Off the event loop: writing the files and starting the child take a moment.
         folder = await run_in_threadpool(jobs.save, [members, *([history] if history else [])])
@@ -136,7 +137,7 @@ async def _job_or_404(jobs: ImportJobs, job_id: str, session: Session, desk: Des
     if job is None:
         if jobs.exists(job_id):  # someone else's: a refusal for the trail, not for the answer
             await desk.refused("import", f"import job {job_id}", OutOfScope.code)
-        raise BoardError(404, "not_found", "No such import.", "Không có lượt nhập này.")
+        raise BoardError(404, "not_found", "No such import.")
     return job
 
 
@@ -170,7 +171,6 @@ async def run_for_real(
             409,
             "not_checked",
             "Only a finished dry run can be imported.",
-            "Chỉ nhập được sau khi kiểm tra xong.",
         )
     try:
         job = await run_in_threadpool(

@@ -11,6 +11,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api.deps import Desk, ReadsDep
+from api.i18n import language_of
+from api.messages import notices
 from api.reads import AuditQuery, BoardReads
 from api.routes_audit import member_trail
 from api.routes_queries import scope_of
@@ -46,7 +48,7 @@ async def notifications(
 ) -> HTMLResponse:
     """The newest notices the workflows queued for the user's subtree (from their outbox)."""
     scope = await scope_of(desk, session.user.unit_id, None, None, None)
-    rows = await reads.notifications(scope)
+    rows = await notices(await reads.notifications(scope), language_of(request), desk.office)
     return page(request, "notifications.html", session, rows=rows)
 
 

@@ -12,11 +12,11 @@ from uuid import UUID
 from fastapi import Request
 
 from api.deps import Desk
-from api.errors import BoardError
 from api.reads import BoardReads
 from api.users import Session
 from api.web.forms import FormPage, may_send
 from application.views import MemberView
+from domain.errors import no_such
 from domain.organisation import WORKPLACE_KINDS
 from domain.state import ClosingReason, Stage
 
@@ -36,9 +36,7 @@ def _member_id(request: Request) -> UUID:
     try:
         return UUID(request.query_params.get("member", ""))
     except ValueError:
-        raise BoardError(
-            404, "unknown_member", "No such member.", "Không có đảng viên này."
-        ) from None
+        raise no_such("member") from None
 
 
 async def _readable(desk: Desk, request: Request) -> MemberView:

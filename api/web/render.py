@@ -135,9 +135,7 @@ async def checked_form(request: Request, session: WebSession) -> FormData:
     """The posted form, once its CSRF token matches the session's."""
     form = await request.form()
     if form.get("csrf") != session.csrf:
-        raise BoardError(
-            403, "csrf", "The form has expired; please reload.", "Biểu mẫu đã hết hạn; tải lại."
-        )
+        raise BoardError(403, "csrf", "The form has expired; please reload.")
     return form
 
 

@@ -207,6 +207,10 @@ async def test_refusals_are_named_in_the_callers_language_and_write_nothing(
     )
     assert wrong_cell.status_code == 422
     assert wrong_cell.json()["code"] == "malformed"
+    # Units by name, code second (the tiny province names its units by their codes).
+    assert wrong_cell.json()["message"] == (
+        f"W (W) không phải chi bộ nơi cư trú thuộc {p.COMMUNE} ({p.COMMUNE})."
+    )
     unknown = await post(client, secretary, "receive-at-cell", **body(liaison_id=str(uuid4())))
     assert unknown.status_code == 404
     assert unknown.json()["code"] == "unknown_member"
@@ -248,3 +252,29 @@ async def test_grade_off_the_scale(client: httpx.AsyncClient, auth: Auth) -> Non
     )
     assert response.status_code == 422
     assert response.json()["code"] == "grade_not_in_scale"
+
+
+async def test_bad_input_is_explained_in_the_callers_words(
+    client: httpx.AsyncClient, auth: Auth
+) -> None:
+    """pydantic's own words ("Input should be 'in_scope', …") never reach a person."""
+    clerk = await auth("clerk")
+    fields = body(liaison_id=str(uuid4()), purpose="gossip")
+    answers = {
+        language: await client.post(
+            "/api/commands/request-assessment",
+            json=fields,
+            headers={**clerk, "Accept-Language": language},
+        )
+        for language in ("vi", "en")
+    }
+    assert {a.status_code for a in answers.values()} == {422}
+    assert {a.json()["field"] for a in answers.values()} == {"purpose"}
+    assert answers["vi"].json()["message"] == "“Mục đích” không thuộc các giá trị được phép."
+    assert answers["en"].json()["message"] == "Purpose is not one of the allowed values."
+    listed = await client.get(
+        f"/api/units/{p.WORKPLACE}/lists/nonsense", headers={**clerk, "Accept-Language": "vi"}
+    )
+    assert listed.status_code == 422
+    assert listed.json()["message"] == "“Chỉ tiêu” không thuộc các giá trị được phép."
+    assert "in_scope" not in listed.text

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import httpx
 import psycopg
 import pytest
 
+from api.i18n import format_date
 from application.office import LiaisonOffice
+from domain.escalation import Step
 from tests.api.conftest import Auth, body
 from tests.api.test_commands import post, referred
 from tests.api.test_signin import web_sign_in
 from tests.integration import province as p
+from workflows.outbox import Notification, PostgresOutbox
 
 LATE = date(2026, 3, 1)  # the receipt at X was due on 9 February
 
@@ -221,3 +224,33 @@ async def test_the_seal_on_the_inspection_page(client: httpx.AsyncClient, auth: 
     await web_sign_in(client, "inspector")
     page = await client.get(f"/inspect?unit={p.PROVINCE}&on=2026-11-01&verify=true")
     assert 'data-seal="ok"' in page.text
+
+
+async def test_a_notice_is_read_in_its_readers_language(
+    client: httpx.AsyncClient, auth: Auth, office: LiaisonOffice, pg_url: str
+) -> None:
+    """Stored as message ids and parameters, a notice reads in each reader's language."""
+    _, liaison = await referred(client, auth)
+    liaison_id = UUID(liaison)
+    state = office.state_of(liaison_id)
+    [deadline] = office.deadlines(liaison_id, p.TODAY)
+    outbox = PostgresOutbox(pg_url)
+    await outbox.create_table()
+    notice = Notification.of_step(
+        uuid4(), state, deadline, Step.REMINDER, p.COMMUNE, p.TODAY, "Phường Một"
+    )
+    assert await outbox.write(notice)
+    assert [n.params for n in await outbox.all()] == [notice.params]
+    doer = f"Phường Một ({deadline.unit_id})"
+    english = await client.get(
+        f"/api/units/{p.COMMUNE}/notifications",
+        headers={**await auth("committee"), "Accept-Language": "en"},
+    )
+    [row] = english.json()
+    assert f"due {format_date(deadline.due_on, 'en')}, to be done by {doer}." in row["body"]
+    assert state.member_name in row["title"]
+    await web_sign_in(client, "committee")
+    page = await client.get("/notifications")
+    assert f"hạn {deadline.due_on:%d/%m/%Y}, đơn vị thực hiện {doer}." in page.text
+    for text in (row["title"], row["body"], page.text):
+        assert liaison not in text

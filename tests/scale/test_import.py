@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from api.messages import render
 from application.office import LiaisonOffice
 from tests.scale.conftest import SUPERVISOR, TODAY, stored_count
 from workers.province import demo
@@ -121,7 +122,7 @@ def test_bad_rows_are_reported_and_not_written(
     assert (graded + 1, "grade") in where
     assert (outside + 1, "grade") in where
     assert len(where) == 6
-    assert all(p.message("vi") != p.message("en") for p in report.problems)
+    assert all(render(p.message, "vi") != render(p.message, "en") for p in report.problems)
     for card in (cards[0], cards[1], cards[2], cards[4], cards[5]):
         assert with_tree.member_id_for(card) not in with_tree.repository
     assert report.valid == len(records) - 5
@@ -157,8 +158,8 @@ def test_wrong_file_type_or_encoding(
     parsed = read(path)
     assert parsed.records == []
     assert len(parsed.problems) == 1
-    assert reason in parsed.problems[0].en
-    assert parsed.problems[0].vi
+    assert reason in render(parsed.problems[0].message, "en")
+    assert render(parsed.problems[0].message, "vi")
 
 
 def test_imported_events_are_marked_as_import(

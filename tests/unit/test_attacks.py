@@ -22,6 +22,7 @@ from tests.unit.conftest import (
     event_count,
     k,
     refused,
+    said,
 )
 
 ON = date(2026, 2, 2)
@@ -99,8 +100,12 @@ def test_not_yours_answers_as_does_not_exist(world: World) -> None:
         UnknownMember,
         lambda: world.close(uuid4(), ClosingReason.RETIRED, on=ON, by=CLERK_W2),
     )
-    assert (hidden.code, hidden.en, hidden.vi) == (unknown.code, unknown.en, unknown.vi)
-    assert str(liaison_id) not in hidden.en + hidden.vi
+    assert (hidden.code, said(hidden, "en"), said(hidden, "vi")) == (
+        unknown.code,
+        said(unknown, "en"),
+        said(unknown, "vi"),
+    )
+    assert str(liaison_id) not in said(hidden, "en") + said(hidden, "vi")
     # The trail keeps the real reason.
     assert (hidden.audit_code, unknown.audit_code) == ("out_of_scope", "unknown_member")
 
@@ -110,8 +115,8 @@ def test_a_scope_refusal_names_no_unit(world: World) -> None:
         world.office, OutOfScope, lambda: world.register(workplace="W", on=ON, by=CLERK_W2)
     )
     for unit in ("W", "W2", "P"):
-        assert f" {unit}" not in error.en
-        assert f" {unit}" not in error.vi
+        assert f" {unit}" not in said(error, "en")
+        assert f" {unit}" not in said(error, "vi")
 
 
 def test_member_ids_cannot_be_derived_from_the_card() -> None:
@@ -142,8 +147,8 @@ def test_names_with_control_characters_are_refused(name: str) -> None:
     }  # fmt: skip
     with pytest.raises(Malformed) as info:
         cmd.parse_command(cmd.RegisterMember, payload)
-    assert "U+" in info.value.en
-    assert "U+" in info.value.vi
+    assert "U+" in said(info.value, "en")
+    assert "U+" in said(info.value, "vi")
 
 
 def test_names_are_stored_in_nfc(world: World) -> None:

@@ -14,7 +14,7 @@ from domain import commands as cmd
 from domain.errors import UnknownMember, WrongState
 from domain.meeting import AttendanceEntry
 from domain.state import Attendance, Stage
-from tests.unit.conftest import SEC_C1, World, event_count, k, refused
+from tests.unit.conftest import SEC_C1, World, event_count, k, refused, said
 
 HELD = date(2026, 3, 1)
 
@@ -118,7 +118,7 @@ def test_a_member_of_another_cell_is_refused_and_nothing_is_written(world: World
     assert world.office.state_of(ours).meetings == ()
     # Worded as for an id that does not exist, naming nobody: the other cell's member is hidden.
     name = world.office.state_of(theirs).member_name
-    assert name not in refusal.en + refusal.vi
+    assert name not in said(refusal, "en") + said(refusal, "vi")
     unknown = refused(
         world.office,
         UnknownMember,
@@ -126,7 +126,11 @@ def test_a_member_of_another_cell_is_refused_and_nothing_is_written(world: World
             "C1", [(ours, Attendance.PRESENT), (uuid4(), Attendance.PRESENT)], on=HELD
         ),
     )
-    assert (unknown.code, unknown.en, unknown.vi) == (refusal.code, refusal.en, refusal.vi)
+    assert (unknown.code, said(unknown, "en"), said(unknown, "vi")) == (
+        refusal.code,
+        said(refusal, "en"),
+        said(refusal, "vi"),
+    )
 
 
 def test_an_exempt_member_cannot_be_listed(world: World) -> None:

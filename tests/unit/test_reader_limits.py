@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from api.messages import render
+from domain.errors import Language
 from workers.province import demo
 from workers.province.reader import Limits, read, screen_xlsx
 from workers.province.records import MemberRecord, Problem, RowError
@@ -78,9 +80,13 @@ def records() -> list[MemberRecord]:
     return demo.generate(30, seed=7, until=date(2025, 12, 31)).records[:12]
 
 
+def _said(problem: Problem, language: Language = "en") -> str:
+    return render(problem.message, language)
+
+
 def _refusal(parsed_problems: list[Problem]) -> str:
     assert len(parsed_problems) == 1, parsed_problems
-    return parsed_problems[0].en
+    return _said(parsed_problems[0])
 
 
 def test_a_zip_bomb_is_refused_by_its_directory_before_anything_is_inflated(bomb: Path) -> None:
@@ -93,10 +99,10 @@ def test_a_zip_bomb_is_refused_by_its_directory_before_anything_is_inflated(bomb
     parsed = read(bomb)
     assert time.perf_counter() - started < 1.0
     for problem in (screened.value.problem, parsed.problems[0]):
-        for text in (problem.en, problem.vi):
+        for text in (_said(problem, "en"), _said(problem, "vi")):
             assert SHEET in text
             assert "100:1" in text
-        assert "giãn nở" in problem.vi
+        assert "giãn nở" in _said(problem, "vi")
     assert parsed.records == []
 
 
@@ -112,7 +118,7 @@ def test_a_part_larger_than_its_header_declares_is_refused_by_the_counted_read(
     assert time.perf_counter() - started < 1.0
     message = _refusal(parsed.problems)
     assert "holds more than the 900,000 bytes it declares" in message
-    assert "900.000 byte" in parsed.problems[0].vi
+    assert "900.000 byte" in _said(parsed.problems[0], "vi")
 
 
 def test_a_workbook_beyond_the_total_size_is_refused(
@@ -139,11 +145,11 @@ def test_rows_beyond_the_cap_refuse_the_file(
         write_xlsx(records, members, "en")
     assert read(members, history, Limits(members_rows=13)).problems == []  # header + 12
     parsed = read(members, history, Limits(members_rows=12))
-    assert "The members table has more than 12 rows" in _refusal(parsed.problems)
+    assert "The Members table has more than 12 rows" in _refusal(parsed.problems)
     assert parsed.records == []
     history_rows = sum(len(r.facts) for r in records)
     parsed = read(members, history, Limits(history_rows=history_rows))
-    assert f"The history table has more than {history_rows} rows" in _refusal(parsed.problems)
+    assert f"The History table has more than {history_rows} rows" in _refusal(parsed.problems)
 
 
 @pytest.mark.parametrize("kind", ["csv", "xlsx"])
@@ -171,7 +177,7 @@ def test_a_value_beyond_the_column_cap_refuses_the_file(
         workbook.save(members)
     parsed = read(members, history)
     assert "Row 4 has a value beyond column 50" in _refusal(parsed.problems)
-    assert "Dòng 4 có dữ liệu ngoài cột 50" in parsed.problems[0].vi
+    assert "Dòng 4 có dữ liệu ngoài cột 50" in _said(parsed.problems[0], "vi")
     rows[3] = rows[3][:50]
     with (tmp_path / "fine.csv").open("w", encoding="utf-8-sig", newline="") as f:
         csv.writer(f).writerows(rows)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 from datetime import date
+from email import message_from_bytes
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -11,7 +12,9 @@ from uuid import uuid4
 from aiosmtpd.controller import Controller
 
 from domain.calendar import add_working_days, holidays, is_working_day, tet
+from domain.deadlines import DeadlineKind
 from domain.escalation import Step
+from domain.messages import UnitRef, encode
 from workers.mailer import relay_once
 from workers.settings import Settings
 from workflows.outbox import InMemoryOutbox, Notification
@@ -34,22 +37,37 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-async def test_mail_is_retried_until_delivered(tmp_path: Path) -> None:
-    port = _free_port()
-    settings = Settings(smtp_host="127.0.0.1", smtp_port=port, data_dir=tmp_path)
-    outbox = InMemoryOutbox()
-    notification = Notification(
+def _notice(due: date) -> Notification:
+    """An escalation notice as the workflow's activity stores it: message ids and parameters."""
+    params = encode(
+        {
+            "step": Step.ESCALATED,
+            "deadline": DeadlineKind.RECEIPT,
+            "member": "Nguyễn Văn An",
+            "day": due,
+            "unit": UnitRef("MAU-P1", "Phường 1"),
+        }
+    )
+    return Notification(
         id=uuid4(),
         liaison_id=uuid4(),
         step=Step.ESCALATED,
         deadline_kind="receipt",
         subject="s",
         unit_id="P",
-        due_on=date(2027, 2, 4),
+        due_on=due,
         effective_date=date(2027, 2, 11),
-        title="Báo cáo cấp trên: tiếp nhận — Nguyễn Văn An",
-        body="Quá hạn tiếp nhận.",
+        title="{step}: {deadline} — {member} (due {day})",
+        body="{step}: {deadline} for {member}, due {day}, to be done by {unit}.",
+        params=params,
     )
+
+
+async def test_mail_is_retried_until_delivered(tmp_path: Path) -> None:
+    port = _free_port()
+    settings = Settings(smtp_host="127.0.0.1", smtp_port=port, data_dir=tmp_path)
+    outbox = InMemoryOutbox()
+    notification = _notice(date(2027, 2, 4))
     await outbox.write(notification)
     assert await relay_once(settings, outbox) == 0  # no server yet: kept for the next round
     inbox = Inbox()
@@ -62,6 +80,27 @@ async def test_mail_is_retried_until_delivered(tmp_path: Path) -> None:
         controller.stop()
     assert len(inbox.messages) == 1
     assert f"<{notification.id}@liaison>".encode() in inbox.messages[0]
+
+
+async def test_mail_speaks_the_configured_language(tmp_path: Path) -> None:
+    port = _free_port()
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        for language in ("vi", "en"):
+            outbox = InMemoryOutbox()
+            await outbox.write(_notice(date(2027, 2, 4)))
+            settings = Settings(
+                smtp_host="127.0.0.1", smtp_port=port, data_dir=tmp_path, language=language
+            )
+            assert await relay_once(settings, outbox) == 1
+    finally:
+        controller.stop()
+    vi, en = (message_from_bytes(m).get_payload(decode=True).decode() for m in inbox.messages)
+    assert "hạn 04/02/2027, đơn vị thực hiện Phường 1 (MAU-P1)." in vi
+    assert "due 4 Feb 2027, to be done by Phường 1 (MAU-P1)." in en
+    assert "{" not in vi + en
 
 
 def test_tet_days_and_their_make_up_days() -> None:

@@ -8,15 +8,16 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 from api.imports import ImportOutcome, ImportProblem, Progress, UploadRefused, Words
+from api.messages import Translated, UnitNames, unit_names, with_unit_names
 from application.office import LiaisonOffice
 from domain.calendar import business_date
 from domain.errors import Language, OutOfScope
 from domain.roles import Actor
 from workers.province import demo
-from workers.province.columns import TABLES, heading
+from workers.province.columns import SHEETS, TABLES
 from workers.province.importer import Report, Source, import_records
 from workers.province.reader import LIMITS, Limits, Parsed, read, screen_xlsx
-from workers.province.records import HISTORY, MEMBERS, Problem, RowError
+from workers.province.records import Problem, RowError
 from workers.province.writer import write_csv, write_xlsx
 
 AUDITED_ROWS = 20
@@ -90,7 +91,7 @@ class BoardImports:
             try:
                 screen_xlsx(members, self.limits)
             except RowError as error:
-                raise UploadRefused(error.problem.en, error.problem.vi) from None
+                raise UploadRefused.saying(error.problem.message) from None
 
     def __call__(
         self,
@@ -121,9 +122,10 @@ class BoardImports:
                 dry_run=dry_run,
                 progress=lambda done, events: progress(done, total, events),
             )
+            units = unit_names(office.tree())
         finally:
             office.close()
-        problems = tuple(_problem(p) for p in report.problems)
+        problems = tuple(_problem(p, units) for p in report.problems)
         return ImportOutcome(
             report.members,
             report.valid,
@@ -135,19 +137,17 @@ class BoardImports:
         )
 
 
-_SHEETS = {MEMBERS: Words("Đảng viên", "Members"), HISTORY: Words("Lịch sử", "History")}
-
-
-def _problem(problem: Problem) -> ImportProblem:
+def _problem(problem: Problem, units: UnitNames) -> ImportProblem:
     """A problem as the board lists it: the sheet and column as the file's headings name them."""
     w = problem.where
     column = (
-        Words(heading(w.table, w.column, "vi"), heading(w.table, w.column, "en"))
+        Words(*TABLES[w.table][w.column][:2])
         if w.column in TABLES.get(w.table, {})
         else Words(w.column, w.column)
     )
-    sheet = _SHEETS.get(w.table, Words(w.table, w.table))
-    return ImportProblem(sheet, w.row, column, w.value, Words(problem.vi, problem.en))
+    sheet = Words(*SHEETS[w.table]) if w.table in SHEETS else Words(w.table, w.table)
+    reason = Translated(with_unit_names(problem.message, units))
+    return ImportProblem(sheet, w.row, column, w.value, reason)
 
 
 def write_templates(folder: Path, languages: tuple[Language, ...] = ("vi", "en")) -> Path:

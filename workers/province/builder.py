@@ -15,6 +15,7 @@ from domain.commands import derived_id
 from domain.errors import FutureDate, Malformed, Refused
 from domain.meeting import AttendanceEntry, Meeting
 from domain.member import Member, member_id_for
+from domain.messages import UnitRef
 from domain.organisation import WORKPLACE_KINDS, OrganisationTree, UnitKind
 from domain.policy import Policy, PolicyOverride, policy_in_force
 from domain.registry import LEGACY_MEMBER_NAMESPACE
@@ -94,8 +95,9 @@ class Context:
         """The stamp of a step, refusing a date after today as the office does."""
         if day > self.today:
             raise FutureDate(
-                f"{day} is in the future (today is {self.today}).",
-                f"Ngày {day} ở tương lai (hôm nay là {self.today}).",
+                "{day} is in the future (today is {today}).",
+                day=day,
+                today=self.today,
             )
         return Stamp.model_construct(
             actor=self.actor,
@@ -112,12 +114,10 @@ class Context:
             authorise(self.actor, action, unit_ids, self.tree, self.today)
             self._allowed.add(key)
 
-    def require_kind(self, unit_id: str, ok: bool, expected_en: str, expected_vi: str) -> None:
-        """Refuse a unit of the wrong kind, as the office does."""
+    def require_kind(self, unit_id: str, ok: bool, template: str) -> None:
+        """Refuse a unit of the wrong kind, as the office does (`template` names `{unit}`)."""
         if not ok:
-            raise Malformed(
-                f"{unit_id} is not a {expected_en}.", f"{unit_id} không phải {expected_vi}."
-            )
+            raise Malformed(template, unit=UnitRef(unit_id))
 
     def meeting_ids(self, cell_id: str, day: date) -> tuple[UUID, UUID]:
         """The meeting's command id and meeting id, derived from the cell and day."""
@@ -131,7 +131,7 @@ class Context:
         """The id of the residence cell that carries `cell_id` on that day."""
         unit = self.tree.in_force(cell_id, day)
         self.require_kind(
-            unit.id, unit.kind is UnitKind.RESIDENCE_CELL, "residence cell", "chi bộ nơi cư trú"
+            unit.id, unit.kind is UnitKind.RESIDENCE_CELL, "{unit} is not a residence cell."
         )
         return unit.id
 
@@ -202,7 +202,7 @@ def register(ctx: Context, rec: MemberRecord, day: date) -> Member:
         )
     with at(w("workplace_unit", rec.workplace_unit_id)):
         unit = ctx.tree.in_force(rec.workplace_unit_id, day)
-        ctx.require_kind(unit.id, unit.kind in WORKPLACE_KINDS, "workplace unit", "đơn vị công tác")
+        ctx.require_kind(unit.id, unit.kind in WORKPLACE_KINDS, "{unit} is not a workplace unit.")
         ctx.authorise(Action.REGISTER_MEMBER, unit.id)
         return Member.register(
             ctx.stamp(command.command_id, day, ctx.policy(day, unit.id)),

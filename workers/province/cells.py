@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from domain.messages import Localised
 from domain.text import fold
 from workers.province import columns as c
 from workers.province.records import Fact, MemberRecord, RowError, Where
@@ -25,7 +26,7 @@ class Cells:
     def text(self, key: str) -> str | None:
         value = self.row.get(key, "").strip()
         if not value and c.TABLES[self.table][key][2]:
-            raise RowError(self.where(key), "This cell is required.", "Ô này bắt buộc.")
+            raise RowError(self.where(key), "This cell is required.")
         return value or None
 
     def day(self, key: str) -> date | None:
@@ -37,16 +38,14 @@ class Cells:
                 return datetime.strptime(value, fmt).date()
             except ValueError:
                 continue
-        raise RowError(
-            self.where(key), "Not a date (use dd/mm/yyyy).", "Không phải ngày (dùng dd/mm/yyyy)."
-        )
+        raise RowError(self.where(key), "Not a date (use dd/mm/yyyy).")
 
     def year(self, key: str) -> int | None:
         value = self.text(key)
         if value is None:
             return None
         if not value.isdigit():
-            raise RowError(self.where(key), "Not a year.", "Không phải năm.")
+            raise RowError(self.where(key), "Not a year.")
         return int(value)
 
     def word(self, key: str, words: dict[str, tuple[str, str]]) -> str | None:
@@ -58,11 +57,8 @@ class Cells:
             vocabulary = _VOCABULARIES[id(words)] = c.vocabulary(words)
         code = vocabulary.get(fold(value))
         if code is None:
-            allowed = ", ".join(vi for vi, _ in words.values())
-            allowed_en = ", ".join(en for _, en in words.values())
-            raise RowError(
-                self.where(key), f"Expected one of: {allowed_en}.", f"Cần một trong: {allowed}."
-            )
+            allowed = tuple(Localised(vi, en) for vi, en in words.values())
+            raise RowError(self.where(key), "Expected one of: {choices}.", choices=allowed)
         return code
 
 
@@ -97,9 +93,7 @@ def fact(x: Cells) -> Fact:
     reason = x.word("reason", words[kind]) if kind in words else x.text("reason")
     grade = x.word("grade", c.GRADES) if x.row.get("grade") else None
     if kind == "assessment" and grade is None:
-        raise RowError(
-            x.where("grade"), "An assessment needs its grade.", "Đánh giá cần có xếp loại."
-        )
+        raise RowError(x.where("grade"), "An assessment needs its grade.")
     return Fact(
         row=x.n,
         kind=kind,

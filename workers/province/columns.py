@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from api.i18n import LANGUAGES, label
+from domain.messages import Localised
 from domain.policy import REGULATIONS
 from domain.state import Attendance, ClosingReason
 from domain.text import fold
@@ -97,6 +98,17 @@ def heading(table: str, key: str, language: str) -> str:
     """The column's heading in the language."""
     vi, en, _ = TABLES[table][key]
     return vi if language == "vi" else en
+
+
+def headings(table: str, key: str) -> Localised:
+    """The column's heading in both languages, for a message that names it."""
+    vi, en, _ = TABLES[table][key]
+    return Localised(vi, en)
+
+
+def sheet(table: str) -> Localised:
+    """The table's sheet name in both languages, for a message that names it."""
+    return Localised(*SHEETS[table])
 
 
 def header_map(table: str) -> dict[str, str]:

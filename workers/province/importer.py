@@ -19,6 +19,7 @@ from psycopg import sql
 from application.office import LiaisonOffice
 from domain.imported import as_importer
 from domain.member import LiaisonOpened, MemberRegistered
+from domain.messages import Message
 from domain.registry import CommandReceipt
 from domain.roles import Action, Actor, may
 from workers.province import pool
@@ -211,6 +212,7 @@ def _different(record: MemberRecord) -> Problem:
     where = Where(MEMBERS, record.row, "party_card_number", record.party_card_number)
     return Problem(
         where,
-        "The store already holds a different history for this member; nothing was written.",
-        "Kho dữ liệu đã có lịch sử khác của đảng viên này; không ghi gì.",
+        Message(
+            "The store already holds a different history for this member; nothing was written."
+        ),
     )

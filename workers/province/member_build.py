@@ -15,6 +15,7 @@ from domain.errors import Malformed
 from domain.liaison import Liaison
 from domain.meeting import AttendanceEntry, Meeting
 from domain.member import Member
+from domain.messages import Label
 from domain.organisation import WORKPLACE_KINDS, UnitKind
 from domain.roles import Action
 from domain.state import Attendance, ClosingReason, Stage
@@ -65,9 +66,7 @@ class MemberBuild:
         if rec.exemption == "activities":
             exempt_on = rec.exempt_on or rec.cell_received_on or rec.referred_on
             if exempt_on is None:
-                raise RowError(
-                    self.w("exempt_on", None), "An exemption needs its date.", "Miễn cần có ngày."
-                )
+                raise RowError(self.w("exempt_on", None), "An exemption needs its date.")
             facts.append(Fact(rec.row, "exemption", exempt_on, reason=rec.exemption_reason))
         if rec.referred_on is not None:
             command_id = step_id(self.ctx.steps, self.card, "refer:0")
@@ -88,7 +87,6 @@ class MemberBuild:
             raise RowError(
                 self.w("referred_on", None),
                 "History needs a referral date.",
-                "Có lịch sử sinh hoạt thì cần ngày giới thiệu.",
             )
         for fact in sorted(facts, key=lambda f: (f.day, _ORDER.get(f.kind, 9), f.row)):
             self._fact(fact)
@@ -102,7 +100,7 @@ class MemberBuild:
     @property
     def current(self) -> Liaison:
         if not self.liaisons:
-            raise Malformed("The member has not been referred.", "Đảng viên chưa được giới thiệu.")
+            raise Malformed("The member has not been referred.")
         return self.liaisons[-1]
 
     def _refer(
@@ -118,17 +116,16 @@ class MemberBuild:
         """Refer to the residence commune under `ids` (command, liaison), as the office does."""
         with at(w(keys[0], commune_id), {"future_date": w(keys[1], day)}):
             if not commune_id:
-                raise Malformed("The residence commune is missing.", "Thiếu xã/phường nơi cư trú.")
+                raise Malformed("The residence commune is missing.")
             workplace = self.ctx.tree.in_force(workplace_id or self.member.workplace_unit_id, day)
             self.ctx.require_kind(
-                workplace.id, workplace.kind in WORKPLACE_KINDS, "workplace unit", "đơn vị công tác"
+                workplace.id, workplace.kind in WORKPLACE_KINDS, "{unit} is not a workplace unit."
             )
             commune = self.ctx.tree.in_force(commune_id, day)
             self.ctx.require_kind(
                 commune.id,
                 commune.kind is UnitKind.COMMUNE_COMMITTEE,
-                "commune/ward committee",
-                "đảng ủy xã/phường",
+                "{unit} is not a commune/ward committee.",
             )
             self.ctx.authorise(Action.REFER, workplace.id)
             command_id, liaison_id = ids
@@ -181,9 +178,7 @@ class MemberBuild:
         )
         with at(w(keys[2], cell_id), {"future_date": w(dates[0], commune_on)}):
             if not cell_id:
-                raise Malformed(
-                    "A receipt needs the residence cell.", "Tiếp nhận cần ghi chi bộ nơi cư trú."
-                )
+                raise Malformed("A receipt needs the residence cell.")
             stamp, _ = self._on(Action.RECEIVE_AT_COMMUNE, "commune", "commune", commune_on)
             self.current.receive_at_commune(stamp, cell_id, self.ctx.tree)
         day = cell_on or commune_on
@@ -269,10 +264,10 @@ class MemberBuild:
             try:
                 reason = ClosingReason(reason_code or "")
             except ValueError:
-                allowed = ", ".join(r.value for r in ClosingReason)
                 raise Malformed(
-                    f"Closing reason {reason_code!r} is not one of {allowed}.",
-                    f"Lý do kết thúc {reason_code!r} không thuộc {allowed}.",
+                    "The closing reason “{value}” is not one of: {choices}.",
+                    value=reason_code or "",
+                    choices=tuple(Label("closing_reason", r.value) for r in ClosingReason),
                 ) from None
             successor = derived_id(stamp.command_id, "successor") if f.commune_id else None
             liaison.close(stamp, reason, successor)

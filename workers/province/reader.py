@@ -21,6 +21,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from domain.messages import Count, Message
 from domain.text import fold
 from workers.province import columns as c
 from workers.province.cells import Cells, fact, member
@@ -65,10 +66,6 @@ class Parsed:
     digest: str = ""
 
 
-def _file_problem(path: Path, en: str, vi: str) -> Problem:
-    return Problem(Where(MEMBERS, 0, "", path.name), en, vi)
-
-
 def read(members: Path, history: Path | None = None, limits: Limits = LIMITS) -> Parsed:
     """Parse an XLSX (two sheets) or CSV members file with an optional CSV history file."""
     parsed = Parsed(digest=_digest(members, history))
@@ -96,16 +93,13 @@ def _tables(members: Path, history: Path | None, limits: Limits) -> dict[str, li
     data = members.read_bytes()
     if members.suffix.lower() == ".xlsx":
         if not data.startswith(b"PK"):
-            raise RowError(
-                Where(MEMBERS, 0, "", members.name), "Not an XLSX file.", "Không phải tệp XLSX."
-            )
+            raise RowError(Where(MEMBERS, 0, "", members.name), "Not an XLSX file.")
         _measure_xlsx(members, data, limits)
         return _xlsx(members, data, limits)
     if members.suffix.lower() != ".csv":
         raise RowError(
             Where(MEMBERS, 0, "", members.name),
             "Only .csv and .xlsx files can be imported.",
-            "Chỉ nhập được tệp .csv và .xlsx.",
         )
     out = {MEMBERS: _csv(members, data, MEMBERS, limits)}
     if history is not None:
@@ -114,23 +108,11 @@ def _tables(members: Path, history: Path | None, limits: Limits) -> dict[str, li
 
 
 def _damaged(path: Path) -> RowError:
-    return RowError(
-        Where(MEMBERS, 0, "", path.name), "The XLSX file is damaged.", "Tệp XLSX bị hỏng."
-    )
+    return RowError(Where(MEMBERS, 0, "", path.name), "The XLSX file is damaged.")
 
 
-def _oversized(path: Path, en: str, vi: str) -> RowError:
-    return RowError(Where(MEMBERS, 0, "", path.name), en, vi)
-
-
-def _number(n: int | float, language: str) -> str:
-    """A whole number with thousands grouped as the language writes them (1,024 / 1.024)."""
-    grouped = f"{n:,.0f}"
-    return grouped if language == "en" else grouped.replace(",", ".")
-
-
-def _megabytes(n: int, language: str) -> str:
-    return f"{_number(n / MiB, language)} MB"
+def _megabytes(n: int) -> Count:
+    return Count(round(n / MiB))
 
 
 def screen_xlsx(path: Path, limits: Limits = LIMITS) -> None:
@@ -147,25 +129,24 @@ def _check_declared(path: Path, parts: Iterable[zipfile.ZipInfo], limits: Limits
     for part in parts:
         total += part.file_size
         if total > limits.xlsx_bytes:
-            raise _oversized(
-                path,
-                f"The workbook expands to more than {_megabytes(limits.xlsx_bytes, 'en')}"
-                " (the most a province's file needs); it is not read.",
-                f"Tệp XLSX giải nén ra hơn {_megabytes(limits.xlsx_bytes, 'vi')} (mức tối đa"
-                " của tệp một tỉnh); tệp không được đọc.",
+            raise RowError(
+                Where(MEMBERS, 0, "", path.name),
+                "The workbook expands to more than {megabytes} MB (the most a province's file"
+                " needs); it is not read.",
+                megabytes=_megabytes(limits.xlsx_bytes),
             )
         if part.file_size > limits.ratio_from and (
             part.file_size > limits.ratio * max(part.compress_size, 1)
         ):
             ratio = part.file_size // max(part.compress_size, 1)
-            raise _oversized(
-                path,
-                f"The part '{part.filename}' of the workbook expands {_number(ratio, 'en')}:1"
-                f" (to {_megabytes(part.file_size, 'en')}), beyond the {limits.ratio}:1 of a"
-                " real spreadsheet; it is not read.",
-                f"Thành phần '{part.filename}' của tệp XLSX giãn nở {_number(ratio, 'vi')}:1"
-                f" (thành {_megabytes(part.file_size, 'vi')}), vượt mức {limits.ratio}:1 của"
-                " bảng tính thật; tệp không được đọc.",
+            raise RowError(
+                Where(MEMBERS, 0, "", path.name),
+                "The part '{name}' of the workbook expands {ratio}:1 (to {megabytes} MB), beyond"
+                " the {ratio_limit}:1 of a real spreadsheet; it is not read.",
+                name=part.filename,
+                ratio=Count(ratio),
+                megabytes=_megabytes(part.file_size),
+                ratio_limit=limits.ratio,
             )
 
 
@@ -195,12 +176,12 @@ def _count(path: Path, book: zipfile.ZipFile, part: zipfile.ZipInfo) -> None:
         while chunk := stream.read(MiB):
             held += len(chunk)
             if held > part.file_size:
-                raise _oversized(
-                    path,
-                    f"The part '{part.filename}' of the workbook holds more than the"
-                    f" {_number(part.file_size, 'en')} bytes it declares; it is not read.",
-                    f"Thành phần '{part.filename}' của tệp XLSX chứa nhiều hơn"
-                    f" {_number(part.file_size, 'vi')} byte như nó khai; tệp không được đọc.",
+                raise RowError(
+                    Where(MEMBERS, 0, "", path.name),
+                    "The part '{name}' of the workbook holds more than the {bytes} bytes it"
+                    " declares; it is not read.",
+                    name=part.filename,
+                    bytes=Count(part.file_size),
                 )
 
 
@@ -208,22 +189,19 @@ def _too_many_rows(path: Path, table: str, limits: Limits) -> RowError:
     cap = limits.rows(table)
     return RowError(
         Where(table, cap + 1, "", path.name),
-        f"The {_TABLE_EN[table]} table has more than {_number(cap, 'en')} rows; split the file.",
-        f"Bảng {_TABLE_VI[table]} có hơn {_number(cap, 'vi')} dòng; hãy tách tệp.",
+        "The {table} table has more than {rows} rows; split the file.",
+        table=c.sheet(table),
+        rows=Count(cap),
     )
 
 
 def _too_many_columns(path: Path, table: str, row: int, limits: Limits) -> RowError:
     return RowError(
         Where(table, row, "", path.name),
-        f"Row {row} has a value beyond column {limits.columns}; at most {limits.columns} columns"
-        " are read.",
-        f"Dòng {row} có dữ liệu ngoài cột {limits.columns}; chỉ đọc tối đa {limits.columns} cột.",
+        "Row {row} has a value beyond column {columns}; at most {columns} columns are read.",
+        row=row,
+        columns=limits.columns,
     )
-
-
-_TABLE_EN = {MEMBERS: "members", HISTORY: "history"}
-_TABLE_VI = {MEMBERS: "đảng viên", HISTORY: "lịch sử"}
 
 
 def _capped(
@@ -251,15 +229,14 @@ def _csv(path: Path, data: bytes, table: str, limits: Limits) -> list[list[Any]]
         raise RowError(
             Where(MEMBERS, 0, "", path.name),
             "Not a CSV text file.",
-            "Không phải tệp CSV dạng văn bản.",
         )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise RowError(
             Where(MEMBERS, 0, "", path.name),
-            f"The file is not UTF-8 text (byte {error.start}); save it as CSV UTF-8.",
-            f"Tệp không phải văn bản UTF-8 (byte {error.start}); hãy lưu dạng CSV UTF-8.",
+            "The file is not UTF-8 text (byte {position}); save it as CSV UTF-8.",
+            position=error.start,
         ) from None
     dialect: type[csv.Dialect] = csv.excel
     if text.strip():
@@ -273,8 +250,9 @@ def _csv(path: Path, data: bytes, table: str, limits: Limits) -> list[list[Any]]
     except csv.Error as error:
         raise RowError(
             Where(table, reader.line_num, "", path.name),
-            f"Line {reader.line_num} cannot be read as CSV ({error}).",
-            f"Dòng {reader.line_num} không đọc được dạng CSV.",
+            "Line {line} cannot be read as CSV ({value}).",
+            line=reader.line_num,
+            value=str(error),
         ) from None
 
 
@@ -307,19 +285,14 @@ def _xlsx(path: Path, data: bytes, limits: Limits) -> dict[str, list[list[Any]]]
 
 def _keyed(table: str, raw: list[list[Any]], problems: list[Problem]) -> list[tuple[int, Row]]:
     if not raw:
-        problems.append(
-            Problem(Where(table, 1, "", ""), "The table is empty.", "Bảng không có dữ liệu.")
-        )
+        problems.append(Problem(Where(table, 1, "", ""), Message("The table is empty.")))
         return []
     known = c.header_map(table)
     keys = [known.get(fold(str(h or ""))) for h in raw[0]]
-    for key, (vi, en, required) in c.TABLES[table].items():
+    for key, (_, _, required) in c.TABLES[table].items():
         if required and key not in keys:
-            problems.append(
-                Problem(
-                    Where(table, 1, key, ""), f"Column '{en}' is missing.", f"Thiếu cột '{vi}'."
-                )
-            )
+            missing = Message("The column “{column}” is missing.", column=c.headings(table, key))
+            problems.append(Problem(Where(table, 1, key, ""), missing))
     out = []
     for n, values in enumerate(raw[1:], start=2):
         row = {k: _text(v) for k, v in zip(keys, values, strict=False) if k is not None}
@@ -353,7 +326,6 @@ def _records(
                 raise RowError(
                     cells.where("party_card_number"),
                     "This member appears twice.",
-                    "Đảng viên này có tên hai lần.",
                 )
             by_card[fold(record.party_card_number)] = record
         except RowError as error:
@@ -371,7 +343,6 @@ def _records(
                 raise RowError(
                     cells.where("party_card_number"),
                     "No valid member with this card in the members table.",
-                    "Không có đảng viên hợp lệ với số thẻ này trong bảng đảng viên.",
                 )
             record_or_none.facts.append(fact(cells))
         except RowError as error:

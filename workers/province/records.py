@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Unpack
 
-from domain.errors import Language, OutOfScope, Refused
+from domain.errors import OutOfScope, Refused
+from domain.messages import Message, Params
 
 MEMBERS, HISTORY = "members", "history"
 """The two tables of an import: one row per member, one row per past fact."""
@@ -23,43 +25,45 @@ class Where:
 
 @dataclass(frozen=True)
 class Problem:
-    """One reason a row cannot be imported, in both languages, with the refusal's code if any."""
+    """One reason a row cannot be imported (translated at the edge), with the refusal's code."""
 
     where: Where
-    en: str
-    vi: str
+    message: Message
     code: str = ""
-
-    def message(self, language: Language) -> str:
-        """The reason in the user's language."""
-        return self.vi if language == "vi" else self.en
 
 
 class RowError(Exception):
     """A row is refused; carries where and why (from a domain refusal or the file itself)."""
 
-    def __init__(self, where: Where, en: str, vi: str, code: str = "") -> None:
-        super().__init__(en)
-        self.problem = Problem(where, en, vi, code)
+    def __init__(self, where: Where, template: str, /, **params: Unpack[Params]) -> None:
+        message = Message(template, **params)
+        super().__init__(message.en)
+        self.problem = Problem(where, message)
+
+    @classmethod
+    def of(cls, problem: Problem) -> RowError:
+        """The error carrying that problem."""
+        error = cls(problem.where, problem.message.template)
+        error.problem = problem
+        error.args = (problem.message.en,)
+        return error
 
     @classmethod
     def refused(cls, where: Where, refusal: Refused) -> RowError:
         """Wrap a domain refusal with the cell it came from."""
         if isinstance(refusal, OutOfScope):
             return cls.out_of_scope(where)
-        return cls(where, refusal.en, refusal.vi, refusal.code)
+        return cls.of(Problem(where, refusal.message, refusal.code))
 
     @classmethod
     def out_of_scope(cls, where: Where) -> RowError:
         """A row outside the importer's subtree, said without naming anything the file did not."""
         # The domain's own message names the units concerned as the tree has them (a successor
         # after a merger, say); the file's cell is named by `where`, which is all the user wrote.
-        return cls(
-            where,
-            "This row lies outside what your role and organisation cover; nothing was written.",
-            "Dòng này nằm ngoài phạm vi vai trò và đơn vị của bạn; không ghi gì.",
-            OutOfScope.code,
+        message = Message(
+            "This row lies outside what your role and organisation cover; nothing was written."
         )
+        return cls.of(Problem(where, message, OutOfScope.code))
 
 
 @dataclass(frozen=True)

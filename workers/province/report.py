@@ -17,6 +17,7 @@ from rich.progress import (
 from rich.table import Table
 
 from api.i18n import format_number, gettext, label, translations
+from api.messages import render
 from domain.errors import Language
 from workers.province.columns import TABLES, heading
 from workers.province.importer import Progress as OnProgress
@@ -46,7 +47,7 @@ def print_report(console: Console, report: Report, language: Language) -> None:
                 heading(w.table, w.column, language) if w.column in TABLES[w.table] else w.column
             )
             sheet = label("sheet", w.table, language)
-            table.add_row(sheet, str(w.row), column, w.value, p.message(language))
+            table.add_row(sheet, str(w.row), column, w.value, render(p.message, language))
         console.print(table)
         if len(report.problems) > SHOWN:
             more = format_number(len(report.problems) - SHOWN, language)
