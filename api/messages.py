@@ -100,8 +100,6 @@ class Translated:
 
 def refusal_text(refusal: Refused, language: Language, units: UnitNames | None = None) -> str:
     """A refusal in the language."""
-    if refusal.legacy_vi is not None:  # COMPATIBILITY: see `Refused.__init__`
-        return {"vi": refusal.legacy_vi, "en": refusal.en}[language]
     return render(refusal.message, language, units)
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from application.outcome import Outcome
-from application.registry import Use
+from application.use import Use
 from application.work import Decision, Scope, Work
 from domain import commands as cmd
-from domain.organisation import Unit, UnitKind
+from domain.organisation import Unit
 from domain.policy import PolicyOverride, policy_in_force, validate_override
 from domain.registry import ORGANISATION_ID, REGULATION_BOOK_ID, Organisation, RegulationBook
 from domain.roles import Action, authorise
@@ -34,12 +34,7 @@ def succeed_units(work: Work, command: cmd.SucceedUnits) -> Decision:
 
 def override_policy(work: Work, command: cmd.OverridePolicy) -> Decision:
     """Record a province's change to a default deadline, from the command's date."""
-    work.unit(
-        command.province_id,
-        lambda kind: kind is UnitKind.PROVINCIAL_COMMITTEE,
-        "provincial committee",
-        on=work.today,
-    )
+    work.province(command.province_id)
     book = work.writable(REGULATION_BOOK_ID, RegulationBook.start)
     validate_override(command.setting, command.value)  # before PolicyOverride coerces it
     override = PolicyOverride(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from application.registry import Use
+from application.use import Use
 from application.work import Decision, Work, on_liaison, residence_policy
 from domain import commands as cmd
 from domain.roles import Action

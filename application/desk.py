@@ -127,8 +127,8 @@ class Desk:
                 return member.open_liaison_id
             if not member.liaison_ids:
                 raise WrongState(
-                    f"Member {card} has not been referred.",
-                    f"Đảng viên {card} chưa được giới thiệu.",
+                    "Member {card} has not been referred.",
+                    card=card,
                 )
             return member.liaison_ids[-1]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from application.outcome import Outcome
-from application.registry import Use
+from application.use import Use
 from application.work import Decision, Scope, Work, residence_policy
 from domain.errors import Malformed, OutOfScope, WrongState, no_such
 from domain.escalation import (
@@ -53,11 +53,10 @@ def settle_escalation(work: Work, command: SettleEscalation) -> Decision:
     """A superior board closes an escalation of its subtree, saying how (the comment)."""
     escalation = _escalation(work, command)
     if not escalation.is_open:
-        raise WrongState("The escalation is already resolved.", "Cảnh báo này đã được giải quyết.")
+        raise WrongState("The escalation is already resolved.")
     if not (command.comment or "").strip():
         raise Malformed(
             "Say how the escalation was resolved (a comment).",
-            "Hãy ghi rõ cảnh báo đã được giải quyết thế nào (ý kiến).",
         )
     liaison = work.liaison(escalation.liaison_id)
     escalation.resolve(
@@ -78,7 +77,6 @@ def _for_the_workflow(work: Work, command: TakeStep | ResolveEscalation) -> Iter
     if command.actor.id != SYSTEM_ACTOR_ID:
         raise OutOfScope(
             "Only the liaison workflow records escalations.",
-            "Chỉ quy trình tự động mới ghi nhận cảnh báo.",
         )
     state = work.liaison(command.liaison_id).state
     yield Scope((state.residence_commune_id,), record="liaison")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from application.registry import Use
+from application.use import Use
 from application.work import Decision, Scope, Work, on_liaison, residence_policy
 from domain import commands as cmd
 from domain.roles import Action

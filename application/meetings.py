@@ -10,7 +10,7 @@ from uuid import UUID
 from eventsourcing.domain import BaseAggregate
 
 from application.outcome import Outcome
-from application.registry import Use
+from application.use import Use
 from application.work import Decision, Scope, Work
 from domain import commands as cmd
 from domain.errors import HiddenRecord, UnknownUnit

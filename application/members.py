@@ -5,23 +5,22 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from application.outcome import Outcome
-from application.registry import Use
+from application.use import Use
 from application.work import Decision, Scope, Work
 from domain import commands as cmd
 from domain.errors import Duplicate
 from domain.member import Member
-from domain.organisation import WORKPLACE_KINDS
 from domain.roles import Action
 
 
 def register_member(work: Work, command: cmd.RegisterMember) -> Decision:
     """Enter a working member; the party card number identifies them."""
-    unit = work.unit(command.workplace_unit_id, WORKPLACE_KINDS.__contains__, "workplace unit")
+    unit = work.workplace(command.workplace_unit_id)
     member_id = work.office.member_id_for(command.party_card_number)
     if work.existing(member_id):
         raise Duplicate(
-            f"Party card {command.party_card_number} is already registered.",
-            f"Thẻ đảng viên {command.party_card_number} đã được đăng ký.",
+            "Party card {card} is already registered.",
+            card=command.party_card_number,
         )
     member = Member.register(
         work.stamp(work.policy(command.effective_date, unit.id)),
@@ -38,20 +37,20 @@ def register_member(work: Work, command: cmd.RegisterMember) -> Decision:
 def transfer_member(work: Work, command: cmd.TransferMember) -> Decision:
     """Move a member between workplaces (chuyển nơi công tác)."""
     member = work.member(command.member_id)
-    unit = work.unit(command.workplace_unit_id, WORKPLACE_KINDS.__contains__, "workplace unit")
+    unit = work.workplace(command.workplace_unit_id)
     member.transfer(work.stamp(work.policy(command.effective_date, unit.id)), unit.id)
     return Decision([member], Outcome(member_id=member.id))
 
 
 def _workplace(work: Work, command: cmd.RegisterMember) -> Sequence[Scope]:
-    unit = work.unit(command.workplace_unit_id, WORKPLACE_KINDS.__contains__, "workplace unit")
+    unit = work.workplace(command.workplace_unit_id)
     return [Scope((unit.id,))]
 
 
 def _both_workplaces(work: Work, command: cmd.TransferMember) -> Iterator[Scope]:
     """The member's workplace as stored (first), then the new one: their common superior."""
     yield Scope((work.member(command.member_id).workplace_unit_id,), record="member")
-    unit = work.unit(command.workplace_unit_id, WORKPLACE_KINDS.__contains__, "workplace unit")
+    unit = work.workplace(command.workplace_unit_id)
     yield Scope((unit.id,))
 
 

@@ -105,14 +105,15 @@ class LiaisonOffice(Application[UUID]):
             return _earlier_outcome(earlier, fingerprint)
         if command.actor.id.startswith(IMPORTED_BY):
             raise OutOfScope(
-                f"Actor ids starting {IMPORTED_BY!r} are reserved for the bulk import.",
-                f"Mã người dùng bắt đầu bằng {IMPORTED_BY!r} chỉ dành cho nhập dữ liệu hàng loạt.",
+                "Actor ids starting “{value}” are reserved for the bulk import.",
+                value=IMPORTED_BY,
             )
         today = self.today()
         if command.effective_date > today:
             raise FutureDate(
-                f"{command.effective_date} is in the future (today is {today}).",
-                f"Ngày {command.effective_date} ở tương lai (hôm nay là {today}).",
+                "{day} is in the future (today is {today}).",
+                day=command.effective_date,
+                today=today,
             )
         use = REGISTRY.of(command)
         work = Work(self, command, today)
@@ -132,10 +133,8 @@ class LiaisonOffice(Application[UUID]):
             if earlier is not None:
                 return _earlier_outcome(earlier, fingerprint)
             raise Conflict(
-                "Someone changed this record at the same moment. Send the same command again: "
-                "its command id makes the retry safe.",
-                "Hồ sơ vừa được người khác thay đổi cùng lúc. Hãy gửi lại đúng lệnh này: "
-                "mã lệnh bảo đảm không ghi trùng.",
+                "Someone changed this record at the same moment. Send the same command "
+                "again: its command id makes the retry safe.",
             ) from None
         return outcome
 
@@ -256,7 +255,6 @@ class LiaisonOffice(Application[UUID]):
         if self._record_namespace(namespace) != namespace:
             raise Conflict(
                 "The store was set up by another process at the same moment; run it again.",
-                "Kho dữ liệu vừa được một tiến trình khác khởi tạo cùng lúc; hãy chạy lại.",
             )
         self._namespace = namespace
 
@@ -388,7 +386,6 @@ def _earlier_outcome(receipt: CommandReceipt, fingerprint: str) -> Outcome:
     if receipt.fingerprint != fingerprint:
         raise Duplicate(
             "This command id was already used for a different command.",
-            "Mã lệnh này đã được dùng cho một lệnh khác.",
         )
     return Outcome.from_receipt(dict(receipt.result))
 

@@ -3,7 +3,7 @@ cell enters the member in its book."""
 
 from __future__ import annotations
 
-from application.registry import Use
+from application.use import Use
 from application.work import Decision, Work, on_liaison, residence_policy
 from domain import commands as cmd
 from domain.roles import Action

@@ -9,13 +9,12 @@ from uuid import UUID
 from eventsourcing.domain import BaseAggregate
 
 from application.outcome import Outcome
-from application.registry import Use
+from application.use import Use
 from application.work import Decision, Scope, Work, liaison_scope
 from domain import commands as cmd
 from domain.errors import Malformed
 from domain.liaison import Liaison
 from domain.member import Member
-from domain.organisation import WORKPLACE_KINDS, UnitKind
 from domain.roles import Action
 from domain.stamp import Stamp
 from domain.state import MOVES
@@ -31,7 +30,6 @@ def refer(work: Work, command: cmd.Refer) -> Decision:
         if predecessor.state.member_id != member.id:
             raise Malformed(
                 "The earlier liaison belongs to another member.",
-                "Quan hệ trước thuộc về đảng viên khác.",
             )
         predecessor.link_successor(_stamp(work, command.referral, member), liaison_id)
         aggregates.append(predecessor)
@@ -48,7 +46,6 @@ def close(work: Work, command: cmd.Close) -> Decision:
     if command.successor is not None and command.reason not in MOVES:
         raise Malformed(
             "Only a move has a successor referral.",
-            "Chỉ khi chuyển đi mới có giới thiệu tiếp theo.",
         )
     successor_id = cmd.derived_id(command.command_id, "successor") if command.successor else None
     liaison.close(stamp, command.reason, successor_id)
@@ -72,11 +69,7 @@ def _referral(
 ) -> list[BaseAggregate[UUID]]:
     """The member's new liaison, from the workplace named (default theirs) to the commune."""
     workplace = _workplace(work, referral, member)
-    commune = work.unit(
-        referral.residence_commune_id,
-        lambda kind: kind is UnitKind.COMMUNE_COMMITTEE,
-        "commune/ward committee",
-    )
+    commune = work.commune(referral.residence_commune_id)
     stamp = _stamp(work, referral, member)
     member.open_liaison(stamp, liaison_id, workplace)
     liaison = Liaison.refer(
@@ -94,7 +87,7 @@ def _referral(
 
 def _workplace(work: Work, referral: cmd.Referral, member: Member) -> str:
     unit_id = referral.workplace_unit_id or member.workplace_unit_id
-    return work.unit(unit_id, WORKPLACE_KINDS.__contains__, "workplace unit").id
+    return work.workplace(unit_id).id
 
 
 def _stamp(work: Work, referral: cmd.Referral, member: Member) -> Stamp:

@@ -4,7 +4,7 @@ or discipline to the workplace."""
 from __future__ import annotations
 
 from application.outcome import Outcome
-from application.registry import Use
+from application.use import Use
 from application.work import Decision, Work, on_liaison, residence_policy
 from domain import commands as cmd
 from domain.roles import Action

@@ -17,7 +17,8 @@ from domain.escalation import Escalation, escalation_id
 from domain.liaison import Liaison
 from domain.meeting import Meeting
 from domain.member import Member
-from domain.organisation import OrganisationTree, Unit
+from domain.messages import UnitRef
+from domain.organisation import WORKPLACE_KINDS, OrganisationTree, Unit, UnitKind
 from domain.policy import Policy
 from domain.roles import Action, authorise, may, require_role
 from domain.stamp import Stamp
@@ -130,11 +131,25 @@ class Work:
             comment=c.comment,
         )
 
-    def unit(self, unit_id: str, kind_ok: Any, expected: str, on: date | None = None) -> Unit:
-        """The unit carrying `unit_id` on the date, refused when it is not of the kind expected."""
-        unit = self.tree.in_force(unit_id, on or self.command.effective_date)
-        if not kind_ok(unit.kind):
-            raise Malformed(f"{unit.id} is not a {expected}.", f"{unit.id} không phải {expected}.")
+    def workplace(self, unit_id: str) -> Unit:
+        """The workplace unit carrying `unit_id` on the command's date."""
+        unit = self.tree.in_force(unit_id, self.command.effective_date)
+        if unit.kind not in WORKPLACE_KINDS:
+            raise Malformed("{unit} is not a workplace unit.", unit=UnitRef(unit.id))
+        return unit
+
+    def commune(self, unit_id: str) -> Unit:
+        """The commune/ward committee carrying `unit_id` on the command's date."""
+        unit = self.tree.in_force(unit_id, self.command.effective_date)
+        if unit.kind is not UnitKind.COMMUNE_COMMITTEE:
+            raise Malformed("{unit} is not a commune/ward committee.", unit=UnitRef(unit.id))
+        return unit
+
+    def province(self, unit_id: str) -> Unit:
+        """The provincial committee carrying `unit_id` today."""
+        unit = self.tree.in_force(unit_id, self.today)
+        if unit.kind is not UnitKind.PROVINCIAL_COMMITTEE:
+            raise Malformed("{unit} is not a provincial committee.", unit=UnitRef(unit.id))
         return unit
 
     # Authorisation, against every unit the command touches.

@@ -17,14 +17,8 @@ class Refused(Exception):
 
     code: ClassVar[str] = "refused"
 
-    def __init__(
-        self, template: str, legacy_vi: str | None = None, /, **params: Unpack[Params]
-    ) -> None:
+    def __init__(self, template: str, /, **params: Unpack[Params]) -> None:
         self.message = Message(template, **params)
-        # COMPATIBILITY, until the use cases moving to application/ are converted (issue 12):
-        # `Refused(en, vi)` with two finished texts still works, each shown as written. Remove
-        # `legacy_vi` here and in `api.messages.refusal_text` once no call passes a second text.
-        self.legacy_vi = legacy_vi
         super().__init__(self.message.en)
         self.audited = False
         """Set once the refusal is in the audit trail, so that no surface records it twice."""

@@ -41,18 +41,6 @@ PACKAGES = ("domain", "application", "api", "workers", "workflows", "projections
 RAISED_IN = ("domain", "application")
 """Where the use cases live: every refusal raised there is checked call by call."""
 
-LEGACY = {
-    "domain/application.py",
-    "domain/office.py",
-    "domain/registration.py",
-    "domain/meeting_office.py",
-    "domain/escalation_office.py",
-    "domain/access_office.py",
-    "domain/queries.py",
-}
-"""COMPATIBILITY: files whose refusals may still pass two finished texts (`Refused(en, vi)`),
-until they are converted (issue 12). A converted or moved file is checked like any other."""
-
 HELPERS: dict[str, Any] = {
     "Message": None,
     "gettext_noop": None,
@@ -336,8 +324,7 @@ def test_every_refusal_raised_passes_a_template(package: str) -> None:
             args = node.args[index:]
             where = f"{relative}:{node.lineno}"
             if len(args) > 1:
-                if relative not in LEGACY:
-                    found.append(f"{where}: {name} with two texts (convert it: refusal_codemod)")
+                found.append(f"{where}: {name} with two texts (convert it: refusal_codemod)")
             elif not args or not (isinstance(args[0], ast.Constant) or _table(args[0])):
                 found.append(f"{where}: {name} without a literal template")
     assert found == []

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
@@ -22,16 +21,6 @@ BRANCH = re.compile(
 )
 """A choice of words by the language, in any of the shapes the code has used."""
 SKIPPED = {".venv", ".git", "tests", "node_modules", "__pycache__", ".mypy_cache", ".ruff_cache"}
-OTHERS: dict[str, str] = {
-    "api/errors.py": "the messages helper (validation and read-model messages)",
-    "api/imports.py": "the messages helper (upload refusals, import problems)",
-    "domain/errors.py": "the messages helper (refusals with codes and parameters)",
-    "workers/province/columns.py": "the import's column headings (messages helper, import)",
-    "workers/province/reader.py": "the messages helper (import problems)",
-    "workers/province/records.py": "the messages helper (import problems)",
-    "workflows/outbox.py": "the messages helper (notifications)",
-}
-"""Files that still branch on the language, each owed by another part of issue 12."""
 
 
 def sources() -> list[Path]:
@@ -51,24 +40,9 @@ def branches(path: Path) -> list[str]:
             enumerate(lines, 1) if BRANCH.search(line)]  # fmt: skip
 
 
-def test_no_branch_on_the_language_outside_what_others_still_owe() -> None:
-    found = [
-        line
-        for path in sources()
-        if str(path.relative_to(ROOT)) not in OTHERS
-        for line in branches(path)
-    ]
+def test_no_branch_on_the_language_anywhere() -> None:
+    found = [line for path in sources() for line in branches(path)]
     assert found == []
-
-
-@pytest.mark.parametrize(
-    "name",
-    [pytest.param(name, marks=pytest.mark.xfail(reason=owner, strict=True))
-     for name, owner in OTHERS.items()],
-)  # fmt: skip
-def test_what_others_owe_has_no_branch_left(name: str) -> None:
-    """Strictly expected to fail until the owner moves the file's words to the catalogues."""
-    assert branches(ROOT / name) == []
 
 
 def test_the_branch_check_sees_every_shape() -> None:

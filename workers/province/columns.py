@@ -95,9 +95,9 @@ CLOSING_REASONS = labelled("closing_reason", [r.value for r in ClosingReason])
 
 
 def heading(table: str, key: str, language: str) -> str:
-    """The column's heading in the language."""
+    """The column's heading in the language (headings are the file's data, kept per language)."""
     vi, en, _ = TABLES[table][key]
-    return vi if language == "vi" else en
+    return {"vi": vi, "en": en}[language]
 
 
 def headings(table: str, key: str) -> Localised:
