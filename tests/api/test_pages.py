@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from application.office import LiaisonOffice
 from tests.api.conftest import USERS, Auth
 from tests.api.test_commands import attending, referred
 from tests.api.test_signin import web_sign_in
@@ -88,3 +89,24 @@ async def test_the_dashboard_figures_follow_the_read_models(
     assert figures.json()["previous"]["counts"]["in_scope"] == 0
     rows = await client.get(f"/api/units/{p.CELL}/lists/in_scope", headers=await auth("secretary"))
     assert sorted(r["name"] for r in rows.json()) == ["Đảng viên 1", "Đảng viên 2"]
+
+
+async def test_a_refused_form_keeps_its_command_id_and_what_was_typed(
+    client: httpx.AsyncClient, office: LiaisonOffice
+) -> None:
+    """Sending it again after a refusal is safe (same id) and nothing is typed twice."""
+    csrf = await web_sign_in(client, "clerk", page="/forms/refer")
+    command_id = "5b0a3f7e-2c41-4d7e-9a3b-0c6f1e2d3a4b"
+    office.id_namespace()  # the store's first card look-up records it: counted before
+    before = p.event_count(office)
+    answer = await client.post("/forms/refer", data={
+        "csrf": csrf, "command_id": command_id, "command": ["register-member", "refer"],
+        "name": "Lê Thị Trẻ", "birth_date": "2015-01-01", "party_card_number": "93000555",
+        "residence_commune_id": p.COMMUNE, "comment": "GT số 7",
+    })  # fmt: skip
+    assert answer.status_code == 409, answer.text[-500:]
+    assert 'role="alert"' in answer.text
+    assert f'name="command_id" value="{command_id}"' in answer.text
+    for typed in ("Lê Thị Trẻ", "2015-01-01", "93000555", "GT số 7"):
+        assert f'value="{typed}"' in answer.text
+    assert p.event_count(office) == before + 1  # the refusal's audit record, nothing else

@@ -42,10 +42,11 @@ from projections.catalog import all_models
 from projections.runner import Projector
 from tests.api.conftest import FAST, PASSWORD, USERS, body, catching_up
 from tests.api.test_commands import attending, post, referred
-from tests.api.test_inbox import LATE, _outbox
+from tests.api.test_inbox import LATE
 from tests.conftest import isolated_schema
 from tests.integration import province as p
 from workers.bootstrap import persistence_env
+from workflows.outbox import Notification, PostgresOutbox
 
 UNITS: dict[str, tuple[str, UnitKind, str | None]] = {
     p.PROVINCE: ("Tỉnh ủy Cà Mau", UnitKind.PROVINCIAL_COMMITTEE, None),
@@ -217,10 +218,16 @@ async def record_the_year(
     ):  # fmt: skip
         response = await post(client, headers, verb, **fields)
         assert response.status_code == 200, (verb, response.text)
-    _outbox(pg_url, [{
-        "id": str(uuid4()), "liaison_id": late, "step": Step.REMINDER.value, "unit_id": p.COMMUNE,
-        "title": "Nhắc việc: tiếp nhận — Đảng viên 1 (hạn 09/02/2026)",
-    }])  # fmt: skip
+    # A reminder as the workflow's activity writes it (message ids and parameters).
+    outbox = PostgresOutbox(pg_url)
+    await outbox.create_table()
+    state = office.state_of(UUID(late))
+    [deadline] = office.deadlines(UUID(late), p.TODAY)
+    await outbox.write(
+        Notification.of_step(
+            uuid4(), state, deadline, Step.REMINDER, p.COMMUNE, p.TODAY, UNITS[p.COMMUNE][0]
+        )
+    )
     return members
 
 
