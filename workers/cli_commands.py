@@ -154,9 +154,8 @@ def subcommand(use: Use[Any]) -> Callable[..., None]:
     def command(**given: Any) -> None:
         desk = signed_in()
         payload = run(lambda: _values(use, desk, given))
-        outcome = run(lambda: desk.execute(desk.command(use.model, payload)))
-        ids = ", ".join(f"{k} {v}" for k, v in outcome.receipt().items())
-        console.print(f"[green]✓[/] {gettext(use.done, settings().language)} {ids}".rstrip())
+        run(lambda: desk.execute(desk.command(use.model, payload)))
+        console.print(f"[green]✓[/] {gettext(use.done, settings().language)}")
 
     command.__signature__ = inspect.Signature(_parameters(use))  # type: ignore[attr-defined]
     command.__name__ = use.slug.replace("-", "_")
