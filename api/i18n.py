@@ -156,16 +156,3 @@ def language_of(request: HTTPConnection) -> Language:
             return tag
     config = getattr(request.app.state, "config", None)
     return LANGUAGE_CODES.get(str(getattr(config, "language", "vi")), "vi")
-
-
-LEGACY_WORDS: dict[str, str] = {
-    "saved": "Saved.",
-    "body_too_large": "The request body is too large (at most {limit}).",
-}
-"""The old word keys still used by modules not yet moved to gettext (api/web/forms.py,
-api/web/pages_inbox.py, api/edge.py), each mapped to its English message id."""
-
-
-def word(key: str, language: Language) -> str:
-    """The catalogue's translation of an old word key (remove once LEGACY_WORDS is unused)."""
-    return gettext(LEGACY_WORDS[key], language)
