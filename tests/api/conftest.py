@@ -60,12 +60,13 @@ def second_branch(office: LiaisonOffice) -> None:
 
 
 @pytest.fixture
-def office(pg_env: dict[str, str]) -> LiaisonOffice:
+def office(pg_env: dict[str, str]) -> Iterator[LiaisonOffice]:
     """The office on a fresh schema, with the tiny province and the second branch."""
     office = LiaisonOffice(env=pg_env, clock=p.clock)
     p.build_province(office)
     second_branch(office)
-    return office
+    yield office
+    office.close()
 
 
 @pytest.fixture

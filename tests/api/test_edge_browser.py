@@ -55,6 +55,7 @@ def board(pg_env: dict[str, str], pg_url: str) -> Iterator[str]:
     server.should_exit = True
     thread.join(timeout=10)
     projector.close()
+    office.close()
 
 
 def test_the_one_time_password_and_the_language_switch_under_the_policy(board: str) -> None:

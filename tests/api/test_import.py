@@ -61,11 +61,12 @@ def province() -> demo.Province:
 
 
 @pytest.fixture
-def demo_office(pg_env: dict[str, str], province: demo.Province) -> LiaisonOffice:
+def demo_office(pg_env: dict[str, str], province: demo.Province) -> Iterator[LiaisonOffice]:
     """An office holding only the demo province's organisation tree, its clock on TODAY."""
     office = LiaisonOffice(env=pg_env, clock=lambda: datetime(2026, 1, 10, 9, tzinfo=UTC))
     write_tree(office, province.tree, BulkWriter(office))
-    return office
+    yield office
+    office.close()
 
 
 @pytest.fixture

@@ -82,6 +82,7 @@ def board(pg_server_url: str) -> Iterator[tuple[TestClient, dict[str, str], Proj
                 yield client, token, projector
         finally:
             projector.close()
+            office.close()
 
 
 @pytest.fixture

@@ -155,6 +155,7 @@ def board(pg_env: dict[str, str], pg_url: str) -> Iterator[str]:
     server.should_exit = True
     thread.join(timeout=10)
     projector.close()
+    office.close()
 
 
 def test_a_year_on_the_board(board: str) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import os
 import pwd
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +67,9 @@ class Shell:
 
 
 @pytest.fixture
-def office(pg_url: str, pg_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> LiaisonOffice:
+def office(
+    pg_url: str, pg_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[LiaisonOffice]:
     """The tiny province with its second branch, member 1 attending at C1, and the board users."""
     monkeypatch.setenv("DATABASE_URL", pg_url)
     monkeypatch.setenv("LIAISON_LANG", "en")
@@ -85,7 +88,8 @@ def office(pg_url: str, pg_env: dict[str, str], monkeypatch: pytest.MonkeyPatch)
         await store.close()
 
     asyncio.run(add_users())
-    return office
+    yield office
+    office.close()
 
 
 @pytest.fixture

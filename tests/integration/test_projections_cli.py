@@ -47,6 +47,7 @@ def cli(
     login = runner.invoke(app, ["login", "inspector", "--password-stdin"], input=PASSWORD)
     assert login.exit_code == 0, login.output
     yield runner
+    office.close()
     cli_support.settings.cache_clear()
 
 

@@ -168,6 +168,7 @@ def store(pg_env: dict[str, str], pg_url: str) -> tuple[str, dict[str, Any]]:
     projector = Projector(pg_env, all_models())
     projector.catch_up()
     projector.close()
+    office.close()
     return pg_url, facts
 
 

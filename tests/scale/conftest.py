@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 import pytest
@@ -24,9 +25,11 @@ def small() -> demo.Province:
 
 
 @pytest.fixture
-def office(pg_env: dict[str, str]) -> LiaisonOffice:
+def office(pg_env: dict[str, str]) -> Iterator[LiaisonOffice]:
     """The office on a fresh schema, its clock on TODAY."""
-    return LiaisonOffice(env=pg_env, clock=lambda: datetime(2026, 1, 10, 9, tzinfo=UTC))
+    office = LiaisonOffice(env=pg_env, clock=lambda: datetime(2026, 1, 10, 9, tzinfo=UTC))
+    yield office
+    office.close()
 
 
 @pytest.fixture
