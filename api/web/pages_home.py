@@ -30,6 +30,8 @@ from domain.worklist import Task, open_tasks, tasks_of
 router = APIRouter(include_in_schema=False)
 MEMBERS_SHOWN = 5
 """Members named on one line of the worklist; the rest are counted ("and 12 others")."""
+LINES_SHOWN = 50
+"""Lines shown under one heading, the most urgent; the rest are counted."""
 
 FORM_OF: dict[Action, str] = {
     Action.REFER: "/forms/refer",
@@ -254,5 +256,5 @@ async def home(
     sections = await worklist(desk, reads, session.user.role, scope, language_of(request))
     return page(
         request, "work.html", session, sections=sections, scope=scope, today=scope.on,
-        figures=f"/figures?unit={scope.unit_id}",
+        figures=f"/figures?unit={scope.unit_id}", lines_shown=LINES_SHOWN,
     )  # fmt: skip
