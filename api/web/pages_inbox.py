@@ -105,9 +105,10 @@ async def audit(
     kept = {k: str(v) for k, v in filters.items() if v}
     language = language_of(request)
     kinds = sorted(event_kinds(), key=lambda e: i18n.label("event", e, language))
+    units = await units_readable(desk)
     return page(
         request, "audit.html", session, rows=found.rows, scope=scope, member=member,
-        member_name=named, filters=kept, kinds=kinds, units=await units_readable(desk),
+        member_name=named, filters=kept, kinds=kinds, units=units, readable={u.id for u in units},
         first=f"/audit?{urlencode(kept)}" if after is not None else None,
         next=f"/audit?{urlencode({**kept, 'after': found.next_after})}"
         if found.next_after is not None else None,
