@@ -100,6 +100,8 @@ class EscalationRow(BaseModel):
     escalation_id: UUID
     liaison_id: UUID
     member_id: UUID | None = None
+    member_name: str | None = None
+    workplace_unit_id: str | None = None
     kind: str
     subject: str
     awaited: str
@@ -145,10 +147,13 @@ class AuditRow(BaseModel):
     member_id: UUID | None
     units: list[str]
     details: dict[str, Any]
+    member_name: str | None = None
+    member_unit_id: str | None = None
+    """The member's name and workplace, when the row concerns a member (None where unknown)."""
 
 
 class AuditQuery(BaseModel):
-    """Which audit rows: whose record, whose doing, recorded when, and which page (keyset)."""
+    """Which audit rows: whose record, whose doing, recorded when, of which kind, which page."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -156,6 +161,9 @@ class AuditQuery(BaseModel):
     actor_id: str | None = None
     recorded_from: datetime | None = None
     recorded_to: datetime | None = None
+    event: str | None = None
+    hidden: tuple[str, ...] = ()
+    """Event kinds left out (the board hides sign-ins unless asked)."""
     after: int | None = None
     limit: int = 100
 

@@ -206,7 +206,8 @@ class ProjectionReads:
                 conn, member_id=query.member_id, actor_id=query.actor_id, units=units,
                 recorded_from=query.recorded_from,
                 recorded_to=query.recorded_to or scope.recorded_by,
-                after=query.after, limit=query.limit + 1,
+                after=query.after, limit=query.limit + 1, event=query.event,
+                hidden=query.hidden, named=True,
             )  # fmt: skip
         rows = [AuditRow.model_validate({**r, "details": json.loads(r["details"])}) for r in found]
         more = len(rows) > query.limit

@@ -26,6 +26,9 @@ async def audit_query(
     ] = None,
     recorded_from: Annotated[datetime | None, Query(description="Recorded at or after")] = None,
     recorded_to: Annotated[datetime | None, Query(description="Recorded at or before")] = None,
+    kind: Annotated[
+        str | None, Query(max_length=60, description="Only events of this kind (`SignedIn`…)")
+    ] = None,
     after: Annotated[
         int | None,
         Query(ge=0, le=2**63 - 1, description="The previous page's `next_after` (keyset)"),
@@ -35,7 +38,7 @@ async def audit_query(
     """The audit filters and page of a request."""
     return AuditQuery(
         actor_id=actor or None, recorded_from=recorded_from, recorded_to=recorded_to,
-        after=after, limit=limit,
+        event=kind or None, after=after, limit=limit,
     )  # fmt: skip
 
 

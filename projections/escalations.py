@@ -95,7 +95,8 @@ def _fold(rows: dict[Any, dict[str, Any]], entry: Entry) -> None:
 async def open_escalations(conn: Any, units: list[str], on: date, known_at: datetime) -> list[Any]:
     """The escalations open on a date (as known at a time) whose unit lies among `units`."""
     rows = await conn.fetch(
-        "SELECT e.*, l.member_id FROM escalation e LEFT JOIN liaison l USING (liaison_id)"
+        "SELECT e.*, l.member_id, m.name AS member_name, l.workplace_unit_id FROM escalation e"
+        " LEFT JOIN liaison l USING (liaison_id) LEFT JOIN member m ON m.member_id = l.member_id"
         f" WHERE e.unit_id = ANY($1) AND {open_on('$2', '$3')} ORDER BY e.due_on, e.escalation_id",
         units,
         on,

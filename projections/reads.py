@@ -57,18 +57,32 @@ async def audit(
     upto: int | None = None,
     after: int | None = None,
     limit: int = 1000,
+    event: str | None = None,
+    hidden: tuple[str, ...] = (),
+    named: bool = False,
 ) -> list[dict[str, Any]]:
-    """Audit rows by member, actor, unit subtree (unit ids) and recorded period, in log order.
+    """Audit rows by member, actor, unit subtree (unit ids), recorded period and event kind (but
+    none of the `hidden` kinds), in log order; `named` adds the member's name and workplace
+    (`member_name`, `member_unit_id`) as the facts model knows them.
 
     Pages by keyset: `after` is the last notification id of the previous page."""
-    rows = await conn.fetch(
+    select = (
         f"SELECT {AUDIT_COLUMNS} FROM audit_event WHERE ($1::uuid IS NULL OR member_id = $1)"
         " AND ($2::text IS NULL OR actor_id = $2) AND ($3::text[] IS NULL OR units && $3)"
         " AND ($4::timestamptz IS NULL OR recorded_at >= $4)"
         " AND ($5::timestamptz IS NULL OR recorded_at <= $5)"
         " AND ($6::bigint IS NULL OR notification_id <= $6)"
         " AND ($8::bigint IS NULL OR notification_id > $8)"
-        " ORDER BY notification_id LIMIT $7",
+        " AND ($9::text IS NULL OR event = $9) AND NOT (event = ANY($10::text[]))"
+        " ORDER BY notification_id LIMIT $7"
+    )
+    if named:
+        select = (
+            f"SELECT a.*, m.name AS member_name, m.workplace_unit_id AS member_unit_id"
+            f" FROM ({select}) a LEFT JOIN member m USING (member_id) ORDER BY a.notification_id"
+        )
+    rows = await conn.fetch(
+        select,
         member_id,
         actor_id,
         units,
@@ -77,6 +91,8 @@ async def audit(
         upto,
         limit,
         after,
+        event,
+        list(hidden),
     )
     return [dict(r) for r in rows]
 

@@ -1,4 +1,4 @@
-"""The board's reading pages: home dashboard, lists behind figures, member timeline, inspection."""
+"""The board's reading pages: the statistics, lists behind figures, member timeline, inspection."""
 
 from __future__ import annotations
 
@@ -95,12 +95,12 @@ def charts(language: Language, now: Figures, before: Figures, unit_name: Units) 
     }
 
 
-@router.get("/")
-async def home(
+@router.get("/figures")
+async def figures(
     request: Request, session: WebSession, desk: WebDesk, reads: ReadsDep,
     unit: str | None = None, year: YearQ = None, on: Day = None, recorded_by: Moment = None,
 ) -> HTMLResponse:  # fmt: skip
-    """The dashboard of the user's unit (or a unit of their subtree), beside last year."""
+    """The statistics of the user's unit (or a unit of their subtree), beside last year."""
     scope = await scope_of(desk, unit or session.user.unit_id, year, on, recorded_by)
     # Two pooled connections: the year before is counted while this year is.
     now, before = await asyncio.gather(reads.figures(scope), reads.figures(scope.previous()))

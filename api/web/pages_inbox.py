@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import functools
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 from uuid import UUID
 
+from babel.messages.pofile import read_po
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from api import i18n
 from api.deps import Desk, ReadsDep
 from api.i18n import language_of
 from api.messages import notices
@@ -20,6 +23,7 @@ from api.users import Session
 from api.web.forms import FormPage, may_send
 from api.web.pages_board import Text, parsed
 from api.web.render import WebDesk, WebSession, page
+from domain.organisation import Unit
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 100
@@ -52,34 +56,71 @@ async def notifications(
     return page(request, "notifications.html", session, rows=rows)
 
 
+HIDDEN_UNLESS_ASKED = ("SignedIn",)
+"""Event kinds the board's trail leaves out unless asked for: sign-ins are most of its rows."""
+
+
+@functools.cache
+def event_kinds() -> tuple[str, ...]:
+    """Every event kind the board has words for (the `event` labels of the catalogue)."""
+    path = i18n.LOCALE_DIR / "en" / "LC_MESSAGES" / "labels.po"
+    with path.open("rb") as po:
+        return tuple(str(m.id) for m in read_po(po) if m.context == "event" and m.id)
+
+
+def until(raw: str | None) -> datetime | None:
+    """The end of a "recorded until" filter: a bare date means the end of that day."""
+    moment = parsed(raw, datetime)
+    if moment is not None and raw is not None and len(raw) == len("2026-12-31"):
+        return moment + timedelta(days=1, microseconds=-1)
+    return moment
+
+
 @router.get("/audit")
 async def audit(
     request: Request, session: WebSession, desk: WebDesk, reads: ReadsDep,
     unit: str | None = None, member: UUID | None = None, actor: Text = None,
-    recorded_from: Text = None, recorded_to: Text = None,
-    after: Annotated[int | None, Query(ge=0)] = None,
+    kind: Text = None, recorded_from: Text = None, recorded_to: Text = None,
+    sign_ins: bool = False, after: Annotated[int | None, Query(ge=0)] = None,
 ) -> HTMLResponse:  # fmt: skip
-    """A page of the audit trail of a unit's subtree (default: the user's) or of one member."""
+    """A page of the audit trail of a unit's subtree (default: the user's) or of one member,
+    of one kind of event and recorded between two dates if asked; sign-ins only when asked."""
     query = AuditQuery(
         actor_id=actor or None, recorded_from=parsed(recorded_from, datetime),
-        recorded_to=parsed(recorded_to, datetime), after=after, limit=PAGE_SIZE,
+        recorded_to=until(recorded_to), event=kind or None,
+        hidden=() if sign_ins or kind else HIDDEN_UNLESS_ASKED, after=after, limit=PAGE_SIZE,
     )  # fmt: skip
+    named = None
     if member is not None:
         scope, query = await member_trail(desk, member, query)
+        named = (await desk.call(desk.office.member, member)).name
     else:
         scope = await scope_of(desk, unit or session.user.unit_id, None, None, None)
     found = await reads.audit(scope, query)
     filters = {
         "unit": None if member else scope.unit_id, "member": member, "actor": actor,
-        "recorded_from": recorded_from, "recorded_to": recorded_to,
+        "kind": kind, "recorded_from": recorded_from, "recorded_to": recorded_to,
+        "sign_ins": "1" if sign_ins else None,
     }  # fmt: skip
     kept = {k: str(v) for k, v in filters.items() if v}
+    language = language_of(request)
+    kinds = sorted(event_kinds(), key=lambda e: i18n.label("event", e, language))
+    units = await units_readable(desk)
     return page(
-        request, "audit.html", session, rows=found.rows, scope=scope, member=member, filters=kept,
+        request, "audit.html", session, rows=found.rows, scope=scope, member=member,
+        member_name=named, filters=kept, kinds=kinds, units=units, readable={u.id for u in units},
         first=f"/audit?{urlencode(kept)}" if after is not None else None,
         next=f"/audit?{urlencode({**kept, 'after': found.next_after})}"
         if found.next_after is not None else None,
     )  # fmt: skip
+
+
+async def units_readable(desk: Desk) -> list[Unit]:
+    """The units of the user's subtree in force today, by name (the trail's unit filter)."""
+    today, root = desk.today(), desk.user.unit_id
+    tree = await desk.call(desk.office.tree)
+    found = [u for u in tree if u.in_force_on(today) and tree.is_within(u.id, root, today)]
+    return sorted(found, key=lambda u: (u.name, u.id))
 
 
 PAGES = (FormPage("escalations", "escalations.html", _inbox, ("resolve-escalation",)),)

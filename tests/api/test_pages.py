@@ -13,6 +13,8 @@ from tests.integration import province as p
 
 PAGES = [
     "/",
+    f"/?unit={p.PROVINCE}",
+    f"/figures?unit={p.PROVINCE}",
     "/forms/refer",
     "/forms/receive",
     "/forms/meeting",
@@ -61,6 +63,8 @@ async def test_other_subtrees_are_refused_on_pages(client: httpx.AsyncClient, au
     for path, status in (
         (f"/members/{member_id}", 404),  # a record: as if it did not exist
         (f"/?unit={p.WORKPLACE}", 403),
+        (f"/figures?unit={p.WORKPLACE}", 403),
+        (f"/audit?unit={p.WORKPLACE}", 403),
         (f"/list/overdue?unit={p.CELL}", 403),
     ):
         response = await client.get(path)

@@ -91,6 +91,8 @@ def pages(board: Board) -> dict[str, Page]:
     """Every page of the board, by a name for the test's id."""
     found: dict[str, Page] = {
         "home": Page("/"),
+        "home-unit": Page("/?unit={unit}"),
+        "figures": Page("/figures"),
         "refer": Page("/forms/refer", REFER),
         "receive": Page("/forms/receive", RECEIVE),
         "meeting": Page("/forms/meeting", CELL_WORK),
@@ -101,6 +103,10 @@ def pages(board: Board) -> dict[str, Page]:
         "notifications": Page("/notifications"),
         "audit": Page("/audit"),
         "audit-member": Page(f"/audit?member={board.members['reported']}", ("clerk", "admin")),
+        "audit-filtered": Page(
+            "/audit?unit={unit}&kind=Referred&sign_ins=1&recorded_from=2026-01-01&recorded_to="
+        ),
+        "audit-sign-ins": Page("/audit?kind=SignedIn"),
         "inspect": Page("/inspect"),
         "inspect-dated": Page(
             "/inspect?unit={unit}&on=2026-11-22&compare_on=2026-06-30&recorded=&verify=true",

@@ -218,7 +218,7 @@ def test_a_year_on_the_board(board: str) -> None:
         assert download.value.suggested_filename.endswith(f"{LAST_YEAR}-12-31.json")
         assert page.get_by_role("link", name="Ghi biên bản sinh hoạt").count() == 0
 
-        page.goto(f"{board}/")
+        page.goto(f"{board}/figures")
         expect(page.locator("a[data-metric='in_scope']")).to_have_text("3")
         expect(page.locator("a[data-metric='assessed']")).to_have_text("3")
         SCREENSHOT.parent.mkdir(exist_ok=True)
