@@ -25,6 +25,7 @@ class Metric(StrEnum):
     ASSESSMENTS_DUE = "assessments_due"
     ASSESSED = "assessed"
     NOT_ASSESSED = "not_assessed"
+    ASSESSMENTS_LATE = "assessments_late"
     OVERDUE = "overdue"
     REPORTED = "reported"
     REQUESTS_OPEN = "requests_open"

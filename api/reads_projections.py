@@ -41,6 +41,7 @@ FIGURE_OF: dict[Metric, str] = {
     Metric.ASSESSMENTS_DUE: "assessments_due",
     Metric.ASSESSED: "assessments_returned",
     Metric.NOT_ASSESSED: "assessments_outstanding",
+    Metric.ASSESSMENTS_LATE: "assessments_late",
     Metric.OVERDUE: "assessments_overdue",
     Metric.REPORTED: "reported_back",
     Metric.REQUESTS_OPEN: "requests_open",

@@ -157,6 +157,8 @@ class Assess(Command):
     year: int = Field(ge=2000, le=2100)
     grade: Grade
     front_committee_representative: Line | None = None
+    late_reason: Line | None = None
+    """Why the assessment is made after the window's due date (refused without it then)."""
 
 
 class ConfirmAssessment(Command):

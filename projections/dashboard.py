@@ -97,6 +97,7 @@ class Figures:
             "attendance_rate": round(present / marked, 4) if marked else None,
             "assessments_due": self.total("assessments_due"),
             "assessments_returned": returned,
+            "assessments_late": self.total("assessments_late"),
             "assessments_overdue": self.total("assessments_overdue"),
             "assessments_outstanding": self.total("assessments_outstanding"),
             "grades": {

@@ -135,6 +135,7 @@ FIGURES: dict[str, str] = {
     "attendance": _events("attendance"),
     "assessments_due": "SELECT member_id, liaison_id, unit_id, NULL::text AS code FROM due",
     "assessments_returned": _events("assessed", period=False, year=True),
+    "assessments_late": _events("assessed_late", period=False, year=True),
     "assessments_overdue": (
         "SELECT member_id, liaison_id, unit_id, NULL::text AS code FROM due"
         " WHERE due_on < $3 AND NOT assessed"

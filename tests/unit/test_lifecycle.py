@@ -137,7 +137,7 @@ def test_last_years_assessment_may_follow_the_new_cycle(world: World) -> None:
     """A cycle opened in January does not stop the late assessment of the year before."""
     _, liaison_id = world.received(referred_on=date(2025, 2, 1))
     world.open_cycle(liaison_id, 2026, on=date(2026, 1, 1))
-    world.assess(liaison_id, 2025, "fulfilled_well", on=date(2026, 1, 5))
+    world.assess(liaison_id, 2025, "fulfilled_well", on=date(2026, 1, 5), late="Họp muộn")
     state = world.office.state_of(liaison_id)
     assert state.assessment(2025) is not None
     # The stage follows the open cycle (2026), which is not assessed yet.
