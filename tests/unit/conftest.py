@@ -166,7 +166,7 @@ class World:
         by: Actor | None = None,
         name: str = "Nguyễn Văn An",
     ) -> UUID:
-        card = card or f"PC{len(self.cards) + 1:06d}"
+        card = card or f"{75000000 + len(self.cards) + 1}"
         self.cards.append(card)
         return self.office.execute(
             cmd.RegisterMember(

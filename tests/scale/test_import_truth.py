@@ -1,5 +1,6 @@
-"""The import keeps the liaison's order: each step out of order refused at the row and column
-Excel shows, nothing of that member written, the rest written once."""
+"""The import tells the truth as the office does: steps out of order, cards and CCCD numbers not
+in their real formats, each refused at the row and column it lies in, nothing of that member
+written, the rest written once."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import date
 
 import pytest
 
+from api.messages import render
 from tests.unit.conftest import SUPERVISOR, World, build_world, event_count
 from workers.province.importer import Source, import_records
 from workers.province.records import Fact, MemberRecord
@@ -81,3 +83,25 @@ def test_the_import_refuses_steps_out_of_order_and_writes_nothing_of_them(world:
     again = import_records(world.office, records, source, SUPERVISOR, world.today)
     assert again.events == 0
     assert event_count(world.office) == written
+
+
+def test_the_import_refuses_cards_and_citizen_ids_not_in_their_formats(world: World) -> None:
+    good = _record(2, "93200001")
+    letter_o = _record(3, "7501O774")
+    cccd = _record(4, "93200003")
+    cccd.citizen_id = "03608500123"  # eleven digits
+    before = event_count(world.office)
+    report = import_records(
+        world.office, [good, letter_o, cccd], Source("test", "f" * 64), SUPERVISOR, world.today
+    )
+    where = sorted((p.where.row, p.where.column, p.where.value) for p in report.problems)
+    assert where == [
+        (3, "party_card_number", "7501O774"),
+        (4, "citizen_id", "03608500123"),
+    ]
+    said = {p.where.row: render(p.message, "vi") for p in report.problems}
+    assert "chỉ gồm chữ số" in said[3]
+    assert "12 chữ số" in said[4]
+    assert report.valid == 1
+    assert event_count(world.office) > before
+    assert world.office.member_id_for("93200003") not in world.office.repository
