@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+from domain.calendar import in_vietnam
 from domain.errors import UnknownUnit
 from domain.messages import UnitRef
 from domain.policy import policy_in_force
@@ -23,6 +24,10 @@ class Period:
     as_of: date
     known_at: datetime | None = None
     year: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.known_at is not None:  # a time typed without a zone is Vietnam's, not UTC
+            object.__setattr__(self, "known_at", in_vietnam(self.known_at))
 
     @property
     def the_year(self) -> int:

@@ -13,6 +13,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
+from domain.calendar import in_vietnam
 from projections import evidence, reads
 from projections.catalog import MODELS
 from projections.dashboard import Period, dashboard, scope
@@ -30,9 +31,20 @@ from workers.projector import build_projector
 T = TypeVar("T")
 Unit = Annotated[str, typer.Option("--unit", help="Organisation unit id")]
 AsOf = Annotated[date | None, typer.Option("--as-of", help="Effective date (default today)")]
+
+
+def _zoned(moment: datetime | None) -> datetime | None:
+    """A time typed without a zone is Vietnam's (`…T22:49:06` is `…T22:49:06+07:00`)."""
+    return in_vietnam(moment) if moment is not None else None
+
+
 KnownAt = Annotated[
-    datetime | None, typer.Option("--known-at", help="As the records stood at this time")
-]
+    datetime | None,
+    typer.Option(
+        "--known-at", help="As the records stood at this time (Vietnam's unless a zone is given)",
+        callback=_zoned,
+    ),
+]  # fmt: skip
 
 
 def _url() -> str:
@@ -157,8 +169,12 @@ def audit(
     member: Annotated[str | None, typer.Option("--member", help="Party card number")] = None,
     actor: Annotated[str | None, typer.Option("--actor")] = None,
     unit: Annotated[str | None, typer.Option("--unit", help="Unit subtree (today)")] = None,
-    start: Annotated[datetime | None, typer.Option("--from", help="Recorded from")] = None,
-    end: Annotated[datetime | None, typer.Option("--to", help="Recorded until")] = None,
+    start: Annotated[
+        datetime | None, typer.Option("--from", help="Recorded from", callback=_zoned)
+    ] = None,
+    end: Annotated[
+        datetime | None, typer.Option("--to", help="Recorded until", callback=_zoned)
+    ] = None,
 ) -> None:
     """Print the audit trail of a member, or of a unit's subtree (default: yours), filtered."""
     desk = signed_in()
