@@ -8,7 +8,7 @@ from typing import Any
 
 from domain.calendar import in_vietnam
 from domain.errors import UnknownUnit
-from domain.messages import UnitRef
+from domain.organisation import not_in_force
 from domain.policy import policy_in_force
 from domain.state import Attendance
 from projections.figures import COUNTS, SCOPE, for_subtree
@@ -140,11 +140,7 @@ async def scope(conn: Any, unit_id: str, on: date) -> list[str]:
     """The unit ids rolling into `unit_id` as in force on that date; refuses an unknown unit."""
     units = [r["unit_id"] for r in await conn.fetch(SCOPE, unit_id, on)]
     if not units:
-        raise UnknownUnit(
-            "The unit {unit} is not in force on {day}.",
-            unit=UnitRef(unit_id),
-            day=on,
-        )
+        raise not_in_force(unit_id, on)
     return units
 
 

@@ -10,10 +10,12 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from asyncpg.exceptions import UndefinedTableError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
 from domain.calendar import in_vietnam
+from domain.errors import Refused
 from projections import evidence, reads
 from projections.catalog import MODELS
 from projections.dashboard import Period, dashboard, scope
@@ -51,11 +53,21 @@ def _url() -> str:
     return database_url(settings())
 
 
+class NotBuilt(Refused):
+    """The read models are not built yet (no projector has run on this store)."""
+
+    code = "not_built"
+
+
 def _read(query: Callable[[Any], Awaitable[T]]) -> T:
     async def go() -> T:
         conn = await reads.connect(_url())
         try:
             return await query(conn)
+        except UndefinedTableError:  # said as the board says it (api.errors)
+            raise NotBuilt(
+                "The read models are not built yet; the projector is on it, try again shortly."
+            ) from None
         finally:
             await conn.close()
 
