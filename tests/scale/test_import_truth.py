@@ -4,14 +4,29 @@ written, the rest written once."""
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from datetime import date
+from pathlib import Path
+from uuid import uuid4
 
+import openpyxl  # type: ignore[import-untyped]
 import pytest
 
 from api.messages import render
+from application.office import LiaisonOffice
+from tests.scale.conftest import SUPERVISOR as SCALE_SUPERVISOR
+from tests.scale.conftest import TODAY
 from tests.unit.conftest import SUPERVISOR, World, build_world, event_count
+from workers.province import demo
 from workers.province.importer import Source, import_records
+from workers.province.reader import read
 from workers.province.records import Fact, MemberRecord
+from workers.province.writer import write_csv, write_xlsx
 
 
 @pytest.fixture
@@ -105,3 +120,98 @@ def test_the_import_refuses_cards_and_citizen_ids_not_in_their_formats(world: Wo
     assert report.valid == 1
     assert event_count(world.office) > before
     assert world.office.member_id_for("93200003") not in world.office.repository
+
+
+def test_a_clerks_workbook_with_a_title_row_and_blank_rows_is_read_where_excel_shows_it(
+    with_tree: LiaisonOffice, small: demo.Province, tmp_path: Path
+) -> None:
+    """Headings on row 3 under a merged title, blank rows between members: each problem is
+    reported on the row Excel numbers, the rest written, a re-run writing nothing."""
+    records = [r for r in small.records if r.referred_on and r.cell_received_on][:6]
+    write_xlsx(records, tmp_path / "template.xlsx", "vi")
+    book = openpyxl.load_workbook(tmp_path / "template.xlsx")
+    sheet = book["Đảng viên"]
+    sheet.insert_rows(1, 2)
+    sheet["A1"] = "DANH SÁCH ĐẢNG VIÊN ĐANG CÔNG TÁC GIỚI THIỆU VỀ NƠI CƯ TRÚ"
+    sheet.merge_cells("A1:H1")
+    sheet.insert_rows(6)  # a blank row after the second member (rows 4, 5; blank 6)
+    sheet.insert_rows(9)  # and another (members on 7, 8; blank 9; members on 10, 11)
+    workplace = next(
+        i for i, cell in enumerate(sheet[3], start=1) if cell.value == "Mã đơn vị công tác"
+    )
+    sheet.cell(row=10, column=workplace, value="KHONG-CO")
+    book.save(tmp_path / "clerk.xlsx")
+    parsed = read(tmp_path / "clerk.xlsx")
+    assert parsed.problems == []
+    assert len(parsed.records) == 6
+    report = import_records(
+        with_tree, parsed.records, Source("clerk", parsed.digest), SCALE_SUPERVISOR, TODAY,
+        problems=parsed.problems,
+    )  # fmt: skip
+    assert [(p.where.row, p.where.column) for p in report.problems] == [(10, "workplace_unit")]
+    assert report.valid == 5
+    again = import_records(
+        with_tree, parsed.records, Source("clerk", parsed.digest), SCALE_SUPERVISOR, TODAY
+    )
+    assert again.events == 0
+
+
+def test_a_history_file_beside_a_workbook_is_read_not_ignored(
+    small: demo.Province, tmp_path: Path
+) -> None:
+    records = [r for r in small.records if r.facts][:4]
+    write_xlsx(records, tmp_path / "book.xlsx", "vi")
+    write_csv(records, tmp_path / "members.csv", tmp_path / "history.csv", "vi")
+    facts = sum(len(r.facts) for r in read(tmp_path / "book.xlsx").records)
+    assert facts > 0
+    twice = read(tmp_path / "book.xlsx", tmp_path / "history.csv")
+    assert [p.where.table for p in twice.problems] == ["history"]  # given twice: said, not merged
+    book = openpyxl.load_workbook(tmp_path / "book.xlsx")
+    book["Lịch sử"].delete_rows(2, book["Lịch sử"].max_row)
+    book.save(tmp_path / "members-only.xlsx")
+    alone = read(tmp_path / "members-only.xlsx")
+    assert sum(len(r.facts) for r in alone.records) == 0
+    beside = read(tmp_path / "members-only.xlsx", tmp_path / "history.csv")
+    assert beside.problems == []
+    assert sum(len(r.facts) for r in beside.records) == facts
+
+
+def _marked(marker: str) -> list[int]:
+    """The processes whose environment carries the marker (the import and all it started)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if marker.encode() in (entry / "environ").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="reads /proc (Linux)")
+def test_an_import_killed_half_way_leaves_no_process_behind(pg_env: dict[str, str]) -> None:
+    marker = f"LIAISON_KILLED_IMPORT={uuid4()}"
+    env = {**os.environ, marker.split("=", maxsplit=1)[0]: marker.split("=")[1]}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "tests.scale.killed_import", json.dumps(pg_env), "1200"],
+        stdout=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    assert child.stdout is not None
+    try:
+        for line in child.stdout:
+            done, total = (int(n) for n in line.split())
+            if done * 2 >= total:
+                break
+        else:
+            raise AssertionError("the import ended before half way")
+        assert len(_marked(marker)) >= 3  # the import, the forkserver and its builders
+        child.send_signal(signal.SIGKILL)
+        child.wait(5)
+        deadline = time.monotonic() + 5
+        while _marked(marker) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        left = {pid: Path(f"/proc/{pid}/cmdline").read_bytes()[:120] for pid in _marked(marker)}
+        assert left == {}
+    finally:
+        child.kill()
