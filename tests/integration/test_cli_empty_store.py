@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import typing
 from collections.abc import Iterator
 from datetime import date, datetime
@@ -16,11 +15,9 @@ import typer
 from typer._click.core import Context
 from typer.testing import CliRunner
 
-from api.users import UserStore
 from application.office import LiaisonOffice
-from domain.roles import Role
 from tests.integration import province as pv
-from tests.integration.test_cli_login import FAST, PASSWORD
+from tests.integration.test_projections_cli import inspector_signed_in
 from workers import cli_support
 from workers.cli import app
 
@@ -100,17 +97,7 @@ def cli(pg_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterato
     monkeypatch.delenv("LIAISON_TOKEN", raising=False)
     cli_support.settings.cache_clear()
 
-    async def add_user() -> None:
-        store = UserStore(pg_url, hasher=FAST)
-        await store.setup()
-        await store.add("inspector", PASSWORD, Role.INSPECTOR, "P")
-        await store.close()
-
-    asyncio.run(add_user())
-    runner = CliRunner()
-    login = runner.invoke(app, ["login", "inspector", "--password-stdin"], input=PASSWORD)
-    assert login.exit_code == 0, login.output
-    yield runner
+    yield inspector_signed_in(pg_url)
     cli_support.settings.cache_clear()
 
 
