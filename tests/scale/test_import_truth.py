@@ -215,3 +215,15 @@ def test_an_import_killed_half_way_leaves_no_process_behind(pg_env: dict[str, st
         assert left == {}
     finally:
         child.kill()
+
+
+def test_a_future_referral_is_blamed_on_its_date_not_the_workplace(world: World) -> None:
+    future = _record(2, "93300001")
+    future.referred_on = date(2030, 1, 1)
+    future.commune_received_on = future.cell_received_on = None
+    report = import_records(
+        world.office, [future], Source("test", "a" * 64), SUPERVISOR, world.today, dry_run=True
+    )
+    assert [(p.where.row, p.where.column, p.code) for p in report.problems] == [
+        (2, "referred_on", "future_date")
+    ]

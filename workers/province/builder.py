@@ -219,7 +219,12 @@ def register(ctx: Context, rec: MemberRecord, day: date) -> Member:
                 "workplace_unit_id": rec.workplace_unit_id,
             },
         )
-    with at(w("workplace_unit", rec.workplace_unit_id)):
+    # The registration takes the first date the row gives: a date in the future is that column's.
+    dated = next(
+        (key for key in ("registered_on", "referred_on", "exempt_on") if getattr(rec, key) == day),
+        "registered_on",
+    )
+    with at(w("workplace_unit", rec.workplace_unit_id), {"future_date": w(dated, str(day))}):
         unit = ctx.tree.in_force(rec.workplace_unit_id, day)
         ctx.require_kind(unit.id, unit.kind in WORKPLACE_KINDS, "{unit} is not a workplace unit.")
         ctx.authorise(Action.REGISTER_MEMBER, unit.id)
