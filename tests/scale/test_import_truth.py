@@ -227,3 +227,15 @@ def test_a_future_referral_is_blamed_on_its_date_not_the_workplace(world: World)
     assert [(p.where.row, p.where.column, p.code) for p in report.problems] == [
         (2, "referred_on", "future_date")
     ]
+
+
+def test_a_problem_shows_the_grade_as_the_clerk_typed_it(world: World) -> None:
+    typed = Fact(3, "assessment", date(2021, 11, 10), year=2021, grade="good",
+                 front_representative="Trần Thị B", typed={"grade": "Tốt"})  # fmt: skip
+    report = import_records(
+        world.office, [_record(2, "93400001", typed)], Source("test", "b" * 64), SUPERVISOR,
+        world.today, dry_run=True,
+    )  # fmt: skip
+    (problem,) = report.problems
+    assert (problem.where.row, problem.where.column, problem.where.value) == (3, "grade", "Tốt")
+    assert problem.code == "grade_not_in_scale"

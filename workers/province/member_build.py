@@ -197,7 +197,7 @@ class MemberBuild:
 
     def _fact(self, f: Fact) -> None:
         def w(column: str, value: object) -> Where:
-            return self.w(column, value, HISTORY, f.row)
+            return self.w(column, f.typed.get(column, value), HISTORY, f.row)
 
         with at(
             w("date", f.day),
