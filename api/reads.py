@@ -21,6 +21,7 @@ class Metric(StrEnum):
     RECEIVED_COMMUNE = "received_commune"
     RECEIVED = "received"
     AWAITING_RECEIPT = "awaiting_receipt"
+    REFERRALS_LATE = "referrals_late"
     EXEMPT_INTRODUCTION = "exempt_introduction"
     EXEMPT_ACTIVITIES = "exempt_activities"
     ASSESSMENTS_DUE = "assessments_due"

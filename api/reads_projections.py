@@ -36,6 +36,7 @@ FIGURE_OF: dict[Metric, str] = {
     Metric.RECEIVED_COMMUNE: "received_commune",
     Metric.RECEIVED: "received_cell",
     Metric.AWAITING_RECEIPT: "awaiting_receipt",
+    Metric.REFERRALS_LATE: "referrals_late",
     Metric.EXEMPT_INTRODUCTION: "exempt_from_introduction",
     Metric.EXEMPT_ACTIVITIES: "exempt_from_activities",
     Metric.ASSESSMENTS_DUE: "assessments_due",

@@ -94,6 +94,7 @@ class Figures:
             "received_commune": self.total("received_commune"),
             "received_cell": self.total("received_cell"),
             "awaiting_receipt": self.total("awaiting_receipt"),
+            "referrals_late": self.total("referrals_late"),
             "exempt_from_introduction": self.by_code("exempt_from_introduction"),
             "exempt_from_activities": self.by_code("exempt_from_activities"),
             "meetings_held": self.total("meetings_held"),
