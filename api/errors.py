@@ -26,6 +26,8 @@ STATUS: dict[str, int] = {
     "future_date": 422,
     "grade_not_in_scale": 422,
     "malformed": 422,
+    "out_of_order": 422,
+    "outside_window": 422,
 }
 
 

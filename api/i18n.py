@@ -131,7 +131,7 @@ def event_details(
             shown.append(label(DETAIL_LABELS[key], str(value), language))
         elif key == "reason" and event in REASON_CONTEXTS:
             shown.append(label(REASON_CONTEXTS[event], str(value), language))
-        elif key in ("year", "front_committee_representative"):
+        elif key in ("year", "front_committee_representative", "late_reason"):
             shown.append(str(value))
     return shown
 

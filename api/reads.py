@@ -7,8 +7,9 @@ from enum import StrEnum
 from typing import Any, Protocol
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
+from domain.calendar import in_vietnam
 from domain.state import LiaisonState
 
 
@@ -20,11 +21,13 @@ class Metric(StrEnum):
     RECEIVED_COMMUNE = "received_commune"
     RECEIVED = "received"
     AWAITING_RECEIPT = "awaiting_receipt"
+    REFERRALS_LATE = "referrals_late"
     EXEMPT_INTRODUCTION = "exempt_introduction"
     EXEMPT_ACTIVITIES = "exempt_activities"
     ASSESSMENTS_DUE = "assessments_due"
     ASSESSED = "assessed"
     NOT_ASSESSED = "not_assessed"
+    ASSESSMENTS_LATE = "assessments_late"
     OVERDUE = "overdue"
     REPORTED = "reported"
     REQUESTS_OPEN = "requests_open"
@@ -41,6 +44,12 @@ class Scope(BaseModel):
     year: int
     on: date
     recorded_by: datetime | None = None
+
+    @field_validator("recorded_by")
+    @classmethod
+    def _in_vietnam(cls, moment: datetime | None) -> datetime | None:
+        """A time given without a zone is Vietnam's (as the CLI reads it), not UTC."""
+        return in_vietnam(moment) if moment is not None else None
 
     def previous(self) -> Scope:
         """The same scope one year earlier (29 February falls back to the 28th).

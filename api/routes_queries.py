@@ -71,6 +71,8 @@ async def scope_of(
             earlier=EARLIEST_DAY,
         )
     await desk.may_read(unit_id, on=day)
+    # As the CLI answers: a unit not in force that day is refused, not shown with zeros.
+    await desk.call(lambda: desk.office.tree().itself_in_force(unit_id, day))
     return Scope(unit_id=unit_id, year=year or day.year, on=day, recorded_by=recorded_by)
 
 

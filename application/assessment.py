@@ -19,7 +19,7 @@ def assess(work: Work, command: cmd.Assess) -> Decision:
     policy = residence_policy(work, liaison, on)
     liaison.assess(
         work.stamp(policy), command.year, command.grade, policy,
-        command.front_committee_representative,
+        command.front_committee_representative, command.late_reason,
     )  # fmt: skip
     return Decision([liaison])
 

@@ -20,6 +20,11 @@ VIETNAM = timezone(timedelta(hours=7), "ICT")
 """Vietnam's time zone (no daylight saving): boards' business dates are dates here."""
 
 
+def in_vietnam(moment: datetime) -> datetime:
+    """A moment as people in Vietnam mean it: one written without a zone is Vietnam's time."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=VIETNAM)
+
+
 def business_date(moment: datetime) -> date:
     """The date in Vietnam at that moment (from 17:00 UTC it is already the next day there)."""
     return moment.astimezone(VIETNAM).date()

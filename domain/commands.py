@@ -82,11 +82,39 @@ class OverridePolicy(Command):
     value: int | tuple[int, int] | Annotated[str, Field(max_length=100), AfterValidator(clean_line)]
 
 
+def _party_card(number: str) -> str:
+    """A party card number as printed on the card: digits only (a letter O is not a zero)."""
+    if not number.isascii() or not number.isdigit():
+        raise InvalidValue(
+            Message(
+                "{field} is written in digits only, as printed on the card; “{value}” is not.",
+                value=number,
+            )
+        )
+    return number
+
+
+def _citizen_id(number: str | None) -> str | None:
+    """A citizen identity card (CCCD) number: exactly 12 digits."""
+    if number is not None and not (number.isascii() and number.isdigit() and len(number) == 12):
+        raise InvalidValue(
+            Message("{field} has exactly 12 digits (the CCCD number); “{value}” does not.",
+                    value=number)
+        )  # fmt: skip
+    return number
+
+
+PartyCard = Annotated[str, Field(min_length=4, max_length=20), AfterValidator(_party_card)]
+"""A party card number: digits only, as on the card."""
+CitizenId = Annotated[str | None, Field(default=None, max_length=20), AfterValidator(_citizen_id)]
+"""A citizen identity card (CCCD) number: 12 digits."""
+
+
 class RegisterMember(Command):
     name: Line
     birth_date: date = Field(gt=EARLIEST_BIRTH)
-    party_card_number: str = Field(min_length=4, max_length=20, pattern=r"^[0-9A-Za-z.\-]+$")
-    citizen_id: str | None = Field(default=None, pattern=r"^[0-9]{9,12}$")
+    party_card_number: PartyCard
+    citizen_id: CitizenId = None
     workplace_unit_id: Code
 
 
@@ -157,6 +185,8 @@ class Assess(Command):
     year: int = Field(ge=2000, le=2100)
     grade: Grade
     front_committee_representative: Line | None = None
+    late_reason: Line | None = None
+    """Why the assessment is made after the window's due date (refused without it then)."""
 
 
 class ConfirmAssessment(Command):

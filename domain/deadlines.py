@@ -9,6 +9,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict
 
 from domain.calendar import add_working_days
+from domain.ordering import assessment_window
 from domain.policy import DayCount, Policy
 from domain.roles import Action
 from domain.state import MOVES, LiaisonState, Stage
@@ -148,14 +149,14 @@ def _cycle_deadlines(state: LiaisonState, policy: Policy) -> list[Deadline]:
         )
     ]
     year = state.cycle_year
-    window_opens = _on(year, rules.assessment_window_opens)
+    window_opens, window_due = assessment_window(year, rules)
     if state.assessment(year) is None and state.cell_received_on < window_opens:
         found.append(
             Deadline(
                 kind=DeadlineKind.ANNUAL_ASSESSMENT,
                 subject=str(year),
                 opens_on=window_opens,
-                due_on=_on(year, rules.assessment_due),
+                due_on=window_due,
                 awaited=Action.ASSESS,
                 unit_id=cell,
             )

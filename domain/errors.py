@@ -122,6 +122,18 @@ class Malformed(Refused):
     """The input field at fault, when one is (its key, as the caller sent it)."""
 
 
+class OutOfOrder(Malformed):
+    """A step dated before the step of the same liaison that it depends on."""
+
+    code = "out_of_order"
+
+
+class OutsideWindow(Malformed):
+    """An annual assessment dated outside the regulation's window, without a reason for it."""
+
+    code = "outside_window"
+
+
 class Conflict(Refused):
     """Somebody else changed the same record at the same moment; nothing was written, retry."""
 

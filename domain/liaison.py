@@ -9,8 +9,10 @@ from domain.errors import Duplicate, Malformed
 from domain.liaison_guards import wrong_state
 from domain.liaison_year import AnnualCycle
 from domain.messages import UnitRef
+from domain.ordering import require_order
 from domain.organisation import OrganisationTree, UnitKind
 from domain.policy import Policy
+from domain.roles import Action
 from domain.stamp import Stamp
 from domain.state import MOVES, Attendance, ClosingReason, Stage
 
@@ -51,7 +53,7 @@ class Liaison(AnnualCycle):
 
     def receive_at_commune(self, stamp: Stamp, cell_id: str, tree: OrganisationTree) -> None:
         """The commune/ward committee receives the referral and assigns a residence cell."""
-        state = self._open(stamp)
+        state = self._open(stamp, Action.RECEIVE_AT_COMMUNE)
         if state.stage is not Stage.REFERRED:
             raise Duplicate("The commune has already received this referral.")
         cell = tree.in_force(cell_id, stamp.effective_date)
@@ -67,14 +69,12 @@ class Liaison(AnnualCycle):
 
     def receive_at_cell(self, stamp: Stamp) -> None:
         """The residence cell enters the member in its book."""
-        state = self._open(stamp)
+        state = self._open(stamp, Action.RECEIVE_AT_CELL)
         if state.stage is Stage.REFERRED:
             raise wrong_state(state, "The commune has not received the referral yet")
         if state.stage is not Stage.RECEIVED_BY_COMMUNE:
             raise Duplicate("The cell has already received this member.")
-        assert state.commune_received_on is not None
-        if stamp.effective_date < state.commune_received_on:
-            raise Malformed("The cell cannot receive before the commune did.")
+        require_order(state, Action.RECEIVE_AT_CELL, stamp.effective_date)
         self.trigger_event(ev.ReceivedByCell, **stamp.fields())
 
     def record_attendance(
@@ -86,7 +86,7 @@ class Liaison(AnnualCycle):
         tree: OrganisationTree,
     ) -> None:
         """Record how the member stood at a meeting of their cell (once per meeting)."""
-        state = self._active(stamp)
+        state = self._active(stamp, Action.RECORD_MEETING)
         if state.attended(meeting_id):
             return
         assert state.cell_id is not None
@@ -98,8 +98,6 @@ class Liaison(AnnualCycle):
                 member=state.member_name,
                 cell=UnitRef(cell_id),
             )
-        if day < state.cell_received_on:
-            raise Malformed("The meeting was held before the cell received the member.")
         self.trigger_event(
             ev.MeetingAttendanceRecorded,
             meeting_id=meeting_id,
@@ -109,7 +107,7 @@ class Liaison(AnnualCycle):
 
     def exempt_from_activities(self, stamp: Stamp, reason: str, policy: Policy) -> None:
         """The workplace committee exempts the member from residence activities."""
-        state = self._open(stamp)
+        state = self._open(stamp, Action.EXEMPT_FROM_ACTIVITIES)
         if state.is_exempt_from_activities:
             raise Duplicate("The member is already exempt from activities.")
         policy.exemption(reason, from_activities=True)
@@ -117,14 +115,14 @@ class Liaison(AnnualCycle):
 
     def lift_activities_exemption(self, stamp: Stamp) -> None:
         """End an exemption from activities."""
-        state = self._open(stamp)
+        state = self._open(stamp, Action.EXEMPT_FROM_ACTIVITIES)
         if not state.is_exempt_from_activities:
             raise wrong_state(state, "The member is not exempt from activities")
         self.trigger_event(ev.ActivitiesExemptionLifted, **stamp.fields())
 
     def propose(self, stamp: Stamp, *, discipline: bool) -> None:
         """The residence cell proposes commendation or discipline."""
-        self._received(stamp)
+        self._received(stamp, Action.PROPOSE)
         event = ev.DisciplineProposed if discipline else ev.CommendationProposed
         if not stamp.comment:
             raise Malformed("A proposal needs its grounds.")
@@ -132,7 +130,7 @@ class Liaison(AnnualCycle):
 
     def close(self, stamp: Stamp, reason: ClosingReason, successor_id: UUID | None) -> None:
         """End the liaison; a move may name the successor referral."""
-        self._open(stamp)
+        self._open(stamp, Action.CLOSE)
         if successor_id is not None and reason not in MOVES:
             raise Malformed("Only a move has a successor referral.")
         self.trigger_event(ev.Closed, reason=reason, successor_id=successor_id, **stamp.fields())

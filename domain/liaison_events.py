@@ -99,6 +99,8 @@ class Assessed(LiaisonEvent):
     year: int
     grade: str
     front_committee_representative: str | None = None
+    late_reason: str | None = None
+    """Why an assessment made after the window's due date is late (None when on time)."""
 
     def evolve(self, state: LiaisonState) -> LiaisonState:
         record = AssessmentRecord(
@@ -106,6 +108,7 @@ class Assessed(LiaisonEvent):
             grade=self.grade,
             regulation=self.regulation,
             assessed_on=self.effective_date,
+            late_reason=self.late_reason,
         )
         return self._next(state, assessments=(*state.assessments, record))
 

@@ -7,8 +7,10 @@ from uuid import UUID
 
 from eventsourcing.domain import BaseAggregate
 
-from domain.errors import Malformed, WrongState
+from domain.errors import WrongState
 from domain.messages import Message, Params
+from domain.ordering import require_after
+from domain.roles import Action
 from domain.stamp import Stamp
 from domain.state import LiaisonState, Stage
 
@@ -30,32 +32,22 @@ class LiaisonGuards(BaseAggregate[UUID]):
 
     state: LiaisonState
 
-    def _open(self, stamp: Stamp) -> LiaisonState:
+    def _open(self, stamp: Stamp, action: Action) -> LiaisonState:
         state = self.state
         if state.stage is Stage.CLOSED:
             raise wrong_state(state, "The liaison is closed")
-        if stamp.effective_date < state.referred_on:
-            raise Malformed(
-                "The date {day} is before the referral on {earlier}.",
-                day=stamp.effective_date,
-                earlier=state.referred_on,
-            )
+        require_after(action, stamp.effective_date, Action.REFER, state.referred_on)
         return state
 
-    def _received(self, stamp: Stamp) -> LiaisonState:
-        state = self._open(stamp)
+    def _received(self, stamp: Stamp, action: Action) -> LiaisonState:
+        state = self._open(stamp, action)
         if state.stage not in RECEIVED_STAGES:
             raise wrong_state(state, "The cell has not received the member yet")
-        if state.cell_received_on is not None and stamp.effective_date < state.cell_received_on:
-            raise Malformed(
-                "The date {day} is before the cell received the member (on {earlier}).",
-                day=stamp.effective_date,
-                earlier=state.cell_received_on,
-            )
+        require_after(action, stamp.effective_date, Action.RECEIVE_AT_CELL, state.cell_received_on)
         return state
 
-    def _active(self, stamp: Stamp) -> LiaisonState:
-        state = self._received(stamp)
+    def _active(self, stamp: Stamp, action: Action) -> LiaisonState:
+        state = self._received(stamp, action)
         if state.is_exempt_from_activities:
             raise wrong_state(state, "The member is exempt from activities")
         return state

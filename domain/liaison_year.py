@@ -7,7 +7,9 @@ from uuid import UUID
 from domain import liaison_events as ev
 from domain.errors import Duplicate, Malformed
 from domain.liaison_guards import LiaisonGuards, wrong_state
+from domain.ordering import require_after, require_in_window, require_order
 from domain.policy import Policy
+from domain.roles import Action
 from domain.stamp import Stamp
 
 
@@ -21,9 +23,11 @@ class AnnualCycle(LiaisonGuards):
         grade: str,
         policy: Policy,
         front_committee_representative: str | None,
+        late_reason: str | None = None,
     ) -> None:
-        """The cell's annual assessment of the year, graded on the scale in force."""
-        state = self._active(stamp)
+        """The cell's annual assessment of the year, graded on the scale in force, made inside
+        the regulation's window (after it only with the reason it is late)."""
+        state = self._active(stamp, Action.ASSESS)
         assert state.cycle_year is not None
         if state.assessment(year) is not None:
             raise Duplicate("The year {year} is already assessed.", year=year)
@@ -35,6 +39,7 @@ class AnnualCycle(LiaisonGuards):
                 cycle=state.cycle_year,
             )
         policy.grade(grade)
+        late = require_in_window(year, stamp.effective_date, policy.deadlines, late_reason)
         if policy.front_committee_joins and not front_committee_representative:
             raise Malformed(
                 "Under Regulation {regulation} the Front work committee joins the assessment:"
@@ -46,32 +51,35 @@ class AnnualCycle(LiaisonGuards):
             year=year,
             grade=grade,
             front_committee_representative=front_committee_representative,
+            late_reason=late_reason if late else None,
             **stamp.fields(),
         )
 
     def confirm_assessment(self, stamp: Stamp, year: int) -> None:
         """The commune/ward committee confirms the cell's assessment."""
-        self._open(stamp)
+        self._open(stamp, Action.CONFIRM_ASSESSMENT)
         record = self.state.assessment(year)
         if record is None:
             raise wrong_state(self.state, "The year {year} has not been assessed", year=year)
         if record.confirmed_on is not None:
             raise Duplicate("The assessment of {year} is already confirmed.", year=year)
+        require_order(self.state, Action.CONFIRM_ASSESSMENT, stamp.effective_date, year)
         self.trigger_event(ev.AssessmentConfirmed, year=year, **stamp.fields())
 
     def report_back(self, stamp: Stamp, year: int) -> None:
         """Send the confirmed assessment back to the workplace committee."""
-        self._open(stamp)
+        self._open(stamp, Action.REPORT_BACK)
         record = self.state.assessment(year)
         if record is None or record.confirmed_on is None:
             raise wrong_state(self.state, "The year {year} has no confirmed assessment", year=year)
         if record.reported_on is not None:
             raise Duplicate("The result of {year} was already reported back.", year=year)
+        require_order(self.state, Action.REPORT_BACK, stamp.effective_date, year)
         self.trigger_event(ev.ReportedBack, year=year, **stamp.fields())
 
     def open_cycle(self, stamp: Stamp, year: int) -> None:
         """Begin the annual cycle of `year` (normally on 1 January)."""
-        state = self._received(stamp)
+        state = self._received(stamp, Action.OPEN_CYCLE)
         assert state.cycle_year is not None
         if year <= state.cycle_year:
             raise Duplicate("The cycle of {year} is already open.", year=year)
@@ -85,7 +93,7 @@ class AnnualCycle(LiaisonGuards):
 
     def request_assessment(self, stamp: Stamp, request_id: UUID, purpose: str) -> None:
         """The workplace asks the residence for an assessment, for a stated purpose."""
-        state = self._received(stamp)
+        state = self._received(stamp, Action.REQUEST_ASSESSMENT)
         if state.request(request_id) is not None:
             raise Duplicate("This request was already made.")
         self.trigger_event(
@@ -96,12 +104,18 @@ class AnnualCycle(LiaisonGuards):
         self, stamp: Stamp, request_id: UUID, grade: str | None, policy: Policy
     ) -> None:
         """The residence answers an on-demand request."""
-        state = self._received(stamp)
+        state = self._received(stamp, Action.PROVIDE_ASSESSMENT)
         request = state.request(request_id)
         if request is None:
             raise wrong_state(state, "No such assessment request")
         if request.provided_on is not None:
             raise Duplicate("This request was already answered.")
+        require_after(
+            Action.PROVIDE_ASSESSMENT,
+            stamp.effective_date,
+            Action.REQUEST_ASSESSMENT,
+            request.requested_on,
+        )
         if grade is not None:
             policy.grade(grade)
         self.trigger_event(

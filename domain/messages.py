@@ -74,6 +74,8 @@ class Params(TypedDict, total=False):
     stage: Stage
     role: Role
     action: Action
+    prior: Action
+    """The step that the one in `action` depends on."""
     deadline: DeadlineKind
     step: Step
     unit: UnitRef
@@ -107,6 +109,8 @@ class Params(TypedDict, total=False):
     day: date
     earlier: date
     """A date the one in `day` must not precede."""
+    later: date
+    """A date the one in `day` must not follow."""
     today: date
     grade: Label
     exemption: Label

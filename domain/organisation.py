@@ -44,6 +44,11 @@ class Unit(BaseModel):
         return self.valid_from <= on and (self.valid_until is None or on < self.valid_until)
 
 
+def not_in_force(unit_id: str, on: date) -> UnknownUnit:
+    """The refusal of a board asked for a unit on a date it was not in force (CLI and API)."""
+    return UnknownUnit("The unit {unit} is not in force on {day}.", unit=UnitRef(unit_id), day=on)
+
+
 class OrganisationTree:
     """An immutable view of all units, answering scope questions for any date."""
 
@@ -67,6 +72,14 @@ class OrganisationTree:
             raise UnknownUnit(
                 "There is no organisation unit {unit}.", unit=UnitRef(unit_id)
             ) from None
+
+    def itself_in_force(self, unit_id: str, on: date) -> Unit:
+        """The unit with that id, refused unless it is itself in force on that date (a board of
+        a unit merged since, or not yet established, has nothing to show then)."""
+        unit = self.unit(unit_id)
+        if not unit.in_force_on(on):
+            raise not_in_force(unit_id, on)
+        return unit
 
     def in_force(self, unit_id: str, on: date) -> Unit:
         """The unit that carries `unit_id`'s responsibilities on that date, following successors."""

@@ -41,6 +41,7 @@ class Deadlines(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
+    referral_days: int = 30  # a registered member is referred (or exempted) within this
     receipt_days: int = 30
     meeting_interval_months: int = 6
     assessment_window_opens: tuple[int, int] = (11, 1)  # (month, day)

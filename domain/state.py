@@ -62,6 +62,7 @@ class AssessmentRecord(BaseModel):
     grade: str
     regulation: str
     assessed_on: date
+    late_reason: str | None = None
     confirmed_on: date | None = None
     reported_on: date | None = None
 

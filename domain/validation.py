@@ -25,7 +25,7 @@ class InvalidValue(ValueError):
     """A validator's refusal of one value, worded for people (its template may name `{field}`)."""
 
     def __init__(self, message: Message) -> None:
-        super().__init__(message.en)
+        super().__init__(message.template)  # its `{field}` is filled in by `explained`
         self.message = message
 
 

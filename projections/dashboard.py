@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+from domain.calendar import in_vietnam
 from domain.errors import UnknownUnit
-from domain.messages import UnitRef
+from domain.organisation import not_in_force
 from domain.policy import policy_in_force
 from domain.state import Attendance
 from projections.figures import COUNTS, SCOPE, for_subtree
@@ -23,6 +24,10 @@ class Period:
     as_of: date
     known_at: datetime | None = None
     year: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.known_at is not None:  # a time typed without a zone is Vietnam's, not UTC
+            object.__setattr__(self, "known_at", in_vietnam(self.known_at))
 
     @property
     def the_year(self) -> int:
@@ -89,6 +94,7 @@ class Figures:
             "received_commune": self.total("received_commune"),
             "received_cell": self.total("received_cell"),
             "awaiting_receipt": self.total("awaiting_receipt"),
+            "referrals_late": self.total("referrals_late"),
             "exempt_from_introduction": self.by_code("exempt_from_introduction"),
             "exempt_from_activities": self.by_code("exempt_from_activities"),
             "meetings_held": self.total("meetings_held"),
@@ -97,6 +103,7 @@ class Figures:
             "attendance_rate": round(present / marked, 4) if marked else None,
             "assessments_due": self.total("assessments_due"),
             "assessments_returned": returned,
+            "assessments_late": self.total("assessments_late"),
             "assessments_overdue": self.total("assessments_overdue"),
             "assessments_outstanding": self.total("assessments_outstanding"),
             "grades": {
@@ -134,11 +141,7 @@ async def scope(conn: Any, unit_id: str, on: date) -> list[str]:
     """The unit ids rolling into `unit_id` as in force on that date; refuses an unknown unit."""
     units = [r["unit_id"] for r in await conn.fetch(SCOPE, unit_id, on)]
     if not units:
-        raise UnknownUnit(
-            "The unit {unit} is not in force on {day}.",
-            unit=UnitRef(unit_id),
-            day=on,
-        )
+        raise not_in_force(unit_id, on)
     return units
 
 

@@ -7,6 +7,7 @@ import json
 from datetime import date, datetime
 from typing import Any
 
+from domain.errors import WrongState
 from projections import reads, seal
 from projections.dashboard import Period, dashboard, scope
 from projections.figures import FIGURES
@@ -24,7 +25,7 @@ async def _seal_head(conn: Any, known_at: datetime | None) -> tuple[int, str, da
         known_at,
     )
     if row is None:
-        raise ValueError("nothing is sealed yet at that time; run the projector first")
+        raise WrongState("Nothing was sealed yet at that time: the projector seals the records.")
     return int(row["notification_id"]), bytes(row["link"]).hex(), row["recorded_at"]
 
 

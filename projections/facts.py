@@ -245,6 +245,8 @@ class Facts(ReadModel):
                 else None
             )
             out.append((nid, 0, kind, *common, year, _code(event), due))
+            if getattr(event, "late_reason", None):  # an assessment made after its due date
+                out.append((nid, 2, "assessed_late", *common, year, _code(event), None))
         year = state.cycle_year
         if year is not None and year not in due_years and state.closed_reason is None:
             due_on = self._due(

@@ -91,6 +91,19 @@ _ESCALATIONS = (
     f" AND {open_on('$3', '$4')}"
 )
 
+REFERRAL_DAYS = 30
+"""Days a workplace has to refer (or exempt) a registered member: DOMAIN.md's default, as
+`domain.policy.Deadlines.referral_days` (a province's override is not applied on the board)."""
+_REFERRAL_LATE = (
+    "SELECT f.member_id, NULL::uuid AS liaison_id, f.workplace_id AS unit_id, NULL::text AS code"
+    f" FROM fact f WHERE f.kind = 'registered' AND {_SEEN} AND f.workplace_id IN {_UNITS}"
+    f" AND f.effective_date + {REFERRAL_DAYS} < $3 AND NOT EXISTS (SELECT 1 FROM fact r"
+    " WHERE r.member_id = f.member_id AND r.kind = 'referred' AND r.effective_date <= $3"
+    " AND r.recorded_at <= $4) AND NOT EXISTS (SELECT 1 FROM fact x WHERE x.member_id ="
+    " f.member_id AND x.kind = 'exempt_intro' AND x.effective_date <= $3 AND x.recorded_at <= $4)"
+)
+"""Members registered at a workplace of the subtree more than the referral days ago, never
+referred nor exempted from introduction (late referral, the articles' first complaint)."""
 _IN_SCOPE = (
     "SELECT f.member_id, NULL::uuid AS liaison_id, f.workplace_id AS unit_id FROM fact f"
     f" WHERE f.kind = 'registered' AND {_SEEN} AND f.workplace_id IN {_UNITS}"
@@ -119,6 +132,7 @@ FIGURES: dict[str, str] = {
     "received_commune": _events("received_commune"),
     "received_cell": _events("received_cell"),
     "awaiting_receipt": _AWAITING,
+    "referrals_late": _REFERRAL_LATE,
     "exempt_from_introduction": (
         "SELECT member_id, liaison_id, unit_id, code FROM ("
         + _LATEST.format(key="f.member_id", row=_ROW, kinds="'exempt_intro', 'exempt_intro_lifted'")
@@ -135,6 +149,7 @@ FIGURES: dict[str, str] = {
     "attendance": _events("attendance"),
     "assessments_due": "SELECT member_id, liaison_id, unit_id, NULL::text AS code FROM due",
     "assessments_returned": _events("assessed", period=False, year=True),
+    "assessments_late": _events("assessed_late", period=False, year=True),
     "assessments_overdue": (
         "SELECT member_id, liaison_id, unit_id, NULL::text AS code FROM due"
         " WHERE due_on < $3 AND NOT assessed"

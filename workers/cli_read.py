@@ -10,9 +10,12 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from asyncpg.exceptions import UndefinedTableError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
+from domain.calendar import in_vietnam
+from domain.errors import Refused
 from projections import evidence, reads
 from projections.catalog import MODELS
 from projections.dashboard import Period, dashboard, scope
@@ -30,13 +33,30 @@ from workers.projector import build_projector
 T = TypeVar("T")
 Unit = Annotated[str, typer.Option("--unit", help="Organisation unit id")]
 AsOf = Annotated[date | None, typer.Option("--as-of", help="Effective date (default today)")]
+
+
+def _zoned(moment: datetime | None) -> datetime | None:
+    """A time typed without a zone is Vietnam's (`…T22:49:06` is `…T22:49:06+07:00`)."""
+    return in_vietnam(moment) if moment is not None else None
+
+
 KnownAt = Annotated[
-    datetime | None, typer.Option("--known-at", help="As the records stood at this time")
-]
+    datetime | None,
+    typer.Option(
+        "--known-at", help="As the records stood at this time (Vietnam's unless a zone is given)",
+        callback=_zoned,
+    ),
+]  # fmt: skip
 
 
 def _url() -> str:
     return database_url(settings())
+
+
+class NotBuilt(Refused):
+    """The read models are not built yet (no projector has run on this store)."""
+
+    code = "not_built"
 
 
 def _read(query: Callable[[Any], Awaitable[T]]) -> T:
@@ -44,6 +64,10 @@ def _read(query: Callable[[Any], Awaitable[T]]) -> T:
         conn = await reads.connect(_url())
         try:
             return await query(conn)
+        except UndefinedTableError:  # said as the board says it (api.errors)
+            raise NotBuilt(
+                "The read models are not built yet; the projector is on it, try again shortly."
+            ) from None
         finally:
             await conn.close()
 
@@ -157,8 +181,12 @@ def audit(
     member: Annotated[str | None, typer.Option("--member", help="Party card number")] = None,
     actor: Annotated[str | None, typer.Option("--actor")] = None,
     unit: Annotated[str | None, typer.Option("--unit", help="Unit subtree (today)")] = None,
-    start: Annotated[datetime | None, typer.Option("--from", help="Recorded from")] = None,
-    end: Annotated[datetime | None, typer.Option("--to", help="Recorded until")] = None,
+    start: Annotated[
+        datetime | None, typer.Option("--from", help="Recorded from", callback=_zoned)
+    ] = None,
+    end: Annotated[
+        datetime | None, typer.Option("--to", help="Recorded until", callback=_zoned)
+    ] = None,
 ) -> None:
     """Print the audit trail of a member, or of a unit's subtree (default: yours), filtered."""
     desk = signed_in()

@@ -10,9 +10,12 @@ from typing import Annotated, cast
 import typer
 
 from api.i18n import gettext
+from api.reads import Metric
+from api.reads_projections import FIGURE_OF
 from domain.errors import Language
 from domain.roles import Action, require_role
 from projections.dashboard import Period
+from projections.figures import FIGURES
 from workers.cli_support import (
     Desk,
     app,
@@ -85,7 +88,9 @@ def import_file(
             progress=update,
         )  # fmt: skip
     print_report(console, report, language)
-    if report.problems:
+    # A run that wrote the valid members succeeded (the report says how many rows were refused);
+    # a check that found problems, or a run that could write nothing, did not.
+    if report.problems and (dry_run or not report.valid):
         raise typer.Exit(1)
 
 
@@ -123,6 +128,19 @@ def _period(desk: Desk, unit: str, year: int | None, as_of: str | None) -> Perio
     return period
 
 
+def _figure(name: str) -> str:
+    """The read side's figure of a board figure's name (the API's and the board's `Metric`);
+    the read side's own name is still taken, for scripts written before."""
+    if name in FIGURES:
+        return name
+    try:
+        return FIGURE_OF[Metric(name)]
+    except ValueError:
+        raise typer.BadParameter(
+            t("unknown figure %(name)s; one of %(names)s", name=name, names=", ".join(Metric))
+        ) from None
+
+
 @exports.command("statistics")
 def export_statistics_command(
     unit: Annotated[str, typer.Argument(help="Unit whose subtree is reported")],
@@ -142,18 +160,21 @@ def export_statistics_command(
 @exports.command("list")
 def export_list_command(
     unit: Annotated[str, typer.Argument(help="Unit whose subtree is listed")],
-    figure: Annotated[str, typer.Argument(help="Figure whose members are listed")],
+    figure: Annotated[
+        str, typer.Argument(help=f"Figure whose members are listed: {', '.join(Metric)}")
+    ],
     out: Annotated[Path, typer.Argument(help="File to write (.xlsx or .csv)")],
     code: Annotated[str | None, typer.Option(help="Only this code (grade, reason)")] = None,
     year: YearOption = None,
     as_of: AsOfOption = None,
     lang: Lang = None,
 ) -> None:
-    """The members behind one figure of the dashboard."""
+    """The members behind one figure of the dashboard (named as on the board and in the API)."""
+    name = _figure(figure)
     language = _language(lang)
     period = _period(signed_in(), unit, year, as_of)
     url = database_url(settings())
-    n = run(lambda: asyncio.run(export.export_list(url, period, figure, out, language, code)))
+    n = run(lambda: asyncio.run(export.export_list(url, period, name, out, language, code)))
     console.print(f"[green]✓[/] {out} ({n})")
 
 

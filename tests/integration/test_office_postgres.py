@@ -435,6 +435,20 @@ REFUSALS: dict[type[errors.Refused], Refusal] = {
     errors.Malformed: lambda office, e: office.execute(
         c.ExemptFromActivities(**by(CLERK, TODAY), liaison_id=e.liaison_id, reason="bored")
     ),
+    errors.OutOfOrder: lambda office, e: office.execute(  # before the referral on 10 January
+        c.ExemptFromActivities(
+            **by(CLERK, date(2026, 1, 5)), liaison_id=e.liaison_id, reason="travelling"
+        )
+    ),
+    errors.OutsideWindow: lambda office, e: office.execute(  # before the 1 November window
+        c.Assess(
+            **by(SECRETARY, date(2026, 3, 1)),
+            liaison_id=e.liaison_id,
+            year=YEAR,
+            grade="fulfilled_well",
+            front_committee_representative="Trần Thị Bình",
+        )
+    ),
 }
 
 

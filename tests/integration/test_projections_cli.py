@@ -35,6 +35,13 @@ def cli(
     office = LiaisonOffice(env=pg_env, clock=pv.clock)
     pv.build_province(office)
     pv.received_member(office, 1, name="Nguyễn Văn An")
+    yield inspector_signed_in(pg_url)
+    office.close()
+    cli_support.settings.cache_clear()
+
+
+def inspector_signed_in(pg_url: str) -> CliRunner:
+    """A CLI runner signed in as an inspector of the province P (whether P exists or not)."""
 
     async def add_inspector() -> None:
         store = UserStore(pg_url, hasher=FAST)
@@ -46,9 +53,7 @@ def cli(
     runner = CliRunner()
     login = runner.invoke(app, ["login", "inspector", "--password-stdin"], input=PASSWORD)
     assert login.exit_code == 0, login.output
-    yield runner
-    office.close()
-    cli_support.settings.cache_clear()
+    return runner
 
 
 def test_rebuild_inspect_audit_export_and_verify(

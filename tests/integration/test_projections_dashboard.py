@@ -331,3 +331,38 @@ async def test_small_and_large_subtrees_are_read_alike(
     assert answers[0] == answers[1_000_000]
     assert sum(a[2]["members_in_scope"] for a in answers[0]) > 0
     assert len({a[0] for a in answers[0]}) > 3
+
+
+async def test_a_member_registered_and_never_referred_is_a_late_referral(
+    pg_env: dict[str, str], pg_url: str
+) -> None:
+    """Late referral, the articles' first complaint: counted after the policy's 30 days, until
+    the member is referred or exempted from introduction, the list naming them."""
+    office = LiaisonOffice(env=pg_env, clock=pv.clock)
+    s = Scenario(office)  # four members registered on 5 January 2019
+    s.refer(1, "X1", "C1")  # referred on 10 January
+    office.execute(
+        c.ExemptFromIntroduction(**pv.by(BOARD, date(2019, 1, 20)), member_id=s.members[2],
+                                 reason="secret_mission")
+    )  # fmt: skip
+    office.execute(
+        c.Refer(**pv.by(BOARD, date(2019, 3, 1)), member_id=s.members[3],
+                referral=c.Referral(residence_commune_id="X2"))
+    )  # fmt: skip
+    projector = Projector(pg_env, all_models())
+    projector.catch_up()
+    projector.close()
+    expected = {date(2019, 2, 4): 0, date(2019, 2, 5): 2, date(2019, 3, 1): 1, date(2019, 6, 1): 1}
+    conn = await reads.connect(pg_url)
+    try:
+        for day, late in expected.items():
+            period = Period("P", day)
+            assert (await figures(conn, period)).summary()["referrals_late"] == late, day
+            rows = await members_behind(conn, period, ListQuery("referrals_late"))
+            assert len(rows) == late
+        rows = await members_behind(
+            conn, Period("P", date(2019, 6, 1)), ListQuery("referrals_late")
+        )
+        assert [r["name"] for r in rows] == ["Phạm Dũng"]
+    finally:
+        await conn.close()

@@ -166,7 +166,7 @@ class World:
         by: Actor | None = None,
         name: str = "Nguyễn Văn An",
     ) -> UUID:
-        card = card or f"PC{len(self.cards) + 1:06d}"
+        card = card or f"{75000000 + len(self.cards) + 1}"
         self.cards.append(card)
         return self.office.execute(
             cmd.RegisterMember(
@@ -269,6 +269,7 @@ class World:
         on: date,
         front: str | None = "Trần Thị B",
         by: Actor | None = None,
+        late: str | None = None,
     ) -> None:
         self.office.execute(
             cmd.Assess(
@@ -277,6 +278,7 @@ class World:
                 year=year,
                 grade=grade,
                 front_committee_representative=front,
+                late_reason=late,
             )
         )
 
@@ -408,10 +410,10 @@ def unit(
     )
 
 
-def build_world(today: date = TODAY) -> World:
-    """A fresh in-memory office with the tree above; the clock says `today`."""
+def build_world(today: date = TODAY, env: dict[str, str] | None = None) -> World:
+    """A fresh office (in memory, or on `env`'s store) with the tree above, its clock on `today`."""
     office = LiaisonOffice(
-        env={}, clock=lambda: datetime(today.year, today.month, today.day, 9, tzinfo=UTC)
+        env=env or {}, clock=lambda: datetime(today.year, today.month, today.day, 9, tzinfo=UTC)
     )
     units = [
         unit("P", UnitKind.PROVINCIAL_COMMITTEE),

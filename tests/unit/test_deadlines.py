@@ -106,7 +106,7 @@ def test_report_back_after_assessment(world: World) -> None:
 
 def test_report_back_due_by_the_end_of_the_year(world: World) -> None:
     _, liaison_id = world.received(referred_on=date(2025, 1, 10))
-    world.assess(liaison_id, 2025, "fulfilled_well", on=date(2025, 12, 28))
+    world.assess(liaison_id, 2025, "fulfilled_well", on=date(2025, 12, 28), late="Họp muộn")
     report = by_kind(world, liaison_id, date(2025, 12, 28))[DeadlineKind.REPORT_BACK]
     assert report.due_on == date(2025, 12, 31)  # type: ignore[attr-defined]
 
@@ -114,7 +114,7 @@ def test_report_back_due_by_the_end_of_the_year(world: World) -> None:
 def test_late_assessment_report_back_is_not_due_before_it_was_made(world: World) -> None:
     _, liaison_id = world.received(referred_on=date(2025, 1, 10))
     world.open_cycle(liaison_id, 2026, on=date(2026, 1, 1))
-    world.assess(liaison_id, 2025, "fulfilled_well", on=date(2026, 1, 5))
+    world.assess(liaison_id, 2025, "fulfilled_well", on=date(2026, 1, 5), late="Họp muộn")
     report = by_kind(world, liaison_id, date(2026, 1, 5))[DeadlineKind.REPORT_BACK]
     assert report.due_on == date(2026, 1, 5)  # type: ignore[attr-defined]
 

@@ -100,7 +100,7 @@ def test_the_scale_follows_the_year_assessed(world: World, on: date) -> None:
         GradeNotInScale,
         lambda: world.assess(liaison_id, 2019, "fulfilled_well", on=on),
     )
-    world.assess(liaison_id, 2019, "good", on=on)
+    world.assess(liaison_id, 2019, "good", on=on, late="Chi bộ họp muộn")
     record = world.office.state_of(liaison_id).assessment(2019)
     assert record is not None
     assert record.regulation == "76"

@@ -662,14 +662,14 @@ def test_on_demand_grade_not_in_scale(world: World) -> None:
 
 
 def test_same_party_card_registered_twice(world: World) -> None:
-    world.register("AB-1234", on=REFERRED)
-    refused(world.office, Duplicate, lambda: world.register("AB-1234", on=REFERRED))
-    # The card number is compared without case or surrounding space.
-    refused(world.office, Duplicate, lambda: world.register("ab-1234", on=REFERRED))
+    world.register("75010774", on=REFERRED)
+    refused(world.office, Duplicate, lambda: world.register("75010774", on=REFERRED))
+    # The card number is compared without surrounding space.
+    refused(world.office, Duplicate, lambda: world.register(" 75010774 ", on=REFERRED))
     refused(
         world.office,
         Duplicate,
-        lambda: world.register("AB-1234", workplace="W2", on=REFERRED),
+        lambda: world.register("75010774", workplace="W2", on=REFERRED),
     )
 
 
@@ -792,7 +792,7 @@ def test_parse_command_names_the_bad_field(
         "referral": {"residence_commune_id": "XN"},
         "name": "An",
         "birth_date": "1980-01-01",
-        "party_card_number": "AB-1234",
+        "party_card_number": "75010774",
         "workplace_unit_id": "W",
         "year": 2026,
         "grade": "fulfilled_well",
@@ -899,3 +899,47 @@ def test_an_actor_cannot_pose_as_the_bulk_import(world: World) -> None:
             ).liaison_id
         ),
     )
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "vi"),
+    [
+        (
+            {"party_card_number": "7501O774"},
+            "party_card_number",
+            "chỉ gồm chữ số, như in trên thẻ; “7501O774” không đúng.",
+        ),
+        ({"party_card_number": "AB-1234"}, "party_card_number", "chỉ gồm chữ số"),
+        ({"party_card_number": "７５０１０７７４"}, "party_card_number", "chỉ gồm chữ số"),
+        (
+            {"citizen_id": "03608500123"},
+            "citizen_id",
+            "gồm đúng 12 chữ số (số CCCD); “03608500123” không đúng.",
+        ),
+        ({"citizen_id": "03608500123O"}, "citizen_id", "gồm đúng 12 chữ số"),
+    ],
+)
+def test_party_card_and_citizen_id_in_their_real_formats(
+    world: World, changes: dict[str, str], field: str, vi: str
+) -> None:
+    """A letter O typed for a zero, a card with letters, an 11-digit CCCD: refused, saying why."""
+    payload = {
+        "command_id": uuid4(),
+        "actor": CLERK_W,
+        "effective_date": REFERRED,
+        "name": "Lê Văn Thẻ",
+        "birth_date": date(1980, 1, 1),
+        "party_card_number": "75010774",
+        "citizen_id": "036085001234",
+        "workplace_unit_id": "W",
+        **changes,
+    }
+    before = event_count(world.office)
+    with pytest.raises(Malformed) as info:
+        world.office.execute(cmd.parse_command(cmd.RegisterMember, payload))
+    assert info.value.field == field
+    assert vi in said(info.value, "vi")
+    assert event_count(world.office) == before
+    fixed = {**payload, field: None if field == "citizen_id" else "75010774"}
+    world.office.execute(cmd.parse_command(cmd.RegisterMember, fixed))
+    assert world.office.member_by_card("75010774").name == "Lê Văn Thẻ"

@@ -59,7 +59,7 @@ DATES = (
     date(2026, 11, 23),  # tomorrow: always refused
 )
 CHECK_ON = (date(2019, 12, 1), date(2021, 11, 20), date(2026, 6, 1), date(2026, 11, 22))
-CARDS = ("PC-1", "PC-2", "PC-3", "PC-4", "pc-1")
+CARDS = ("75010771", "75010772", "75010773", "75010774", " 75010771 ")
 WORKPLACES = ("W", "WC", "W2", "XN")
 COMMUNES = ("X1", "X2", "XN", "Y", "C1")
 CELLS = ("C1", "C2", "C3", "Y1")
@@ -176,7 +176,7 @@ class LiaisonMachine(RuleBasedStateMachine):
     def onboard(self, cell: str, workplace: str, exempt: bool) -> None:
         """The usual path, each step checked: register, refer, receive at commune and cell."""
         day = self.day
-        card = f"OB-{len(self.done)}-{self.day_index}"
+        card = f"8{len(self.done):03d}{self.day_index:04d}"
         member_id = self.run(
             "register_member",
             cmd.RegisterMember(

@@ -175,6 +175,25 @@ def at(where: Where, columns: dict[str, Where] | None = None) -> Iterator[None]:
         raise RowError.refused(cell, refusal) from None
 
 
+_FIELD_COLUMNS = {"workplace_unit_id": "workplace_unit"}
+"""A command field whose column in the members table has another key."""
+
+
+@contextmanager
+def _at_field(rec: MemberRecord) -> Iterator[None]:
+    """Blame a malformed field of the member's row on its own column (a CCCD, a name…)."""
+    try:
+        yield
+    except Malformed as refusal:
+        field = (refusal.field or "").split(".")[0]
+        column = _FIELD_COLUMNS.get(field, field)
+        if not column or not hasattr(rec, field):
+            raise
+        value = getattr(rec, field)
+        where = Where(MEMBERS, rec.row, column, "" if value is None else str(value))
+        raise RowError.refused(where, refusal) from None
+
+
 Aggregates = list[BaseAggregate[UUID]]
 Step = Callable[[], None]
 
@@ -186,7 +205,7 @@ def register(ctx: Context, rec: MemberRecord, day: date) -> Member:
     def w(column: str, value: str) -> Where:
         return Where(MEMBERS, rec.row, column, value)
 
-    with at(w("party_card_number", card)):
+    with at(w("party_card_number", card)), _at_field(rec):
         command = cmd.parse_command(
             cmd.RegisterMember,
             {
@@ -200,7 +219,12 @@ def register(ctx: Context, rec: MemberRecord, day: date) -> Member:
                 "workplace_unit_id": rec.workplace_unit_id,
             },
         )
-    with at(w("workplace_unit", rec.workplace_unit_id)):
+    # The registration takes the first date the row gives: a date in the future is that column's.
+    dated = next(
+        (key for key in ("registered_on", "referred_on", "exempt_on") if getattr(rec, key) == day),
+        "registered_on",
+    )
+    with at(w("workplace_unit", rec.workplace_unit_id), {"future_date": w(dated, str(day))}):
         unit = ctx.tree.in_force(rec.workplace_unit_id, day)
         ctx.require_kind(unit.id, unit.kind in WORKPLACE_KINDS, "{unit} is not a workplace unit.")
         ctx.authorise(Action.REGISTER_MEMBER, unit.id)

@@ -110,4 +110,5 @@ def fact(x: Cells) -> Fact:
         workplace_unit_id=x.text("new_workplace"),
         commune_received_on=x.day("new_commune_received_on"),
         cell_received_on=x.day("new_cell_received_on"),
+        typed={key: x.row[key] for key in ("grade",) if x.row.get(key)},
     )

@@ -197,7 +197,7 @@ class MemberBuild:
 
     def _fact(self, f: Fact) -> None:
         def w(column: str, value: object) -> Where:
-            return self.w(column, value, HISTORY, f.row)
+            return self.w(column, f.typed.get(column, value), HISTORY, f.row)
 
         with at(
             w("date", f.day),
@@ -226,9 +226,16 @@ class MemberBuild:
         self._open_cycles(min(year, f.day.year))
         stamp, policy = self._on(Action.ASSESS, "cell", f"assess:{year}", f.day)
         with at(
-            w("grade", f.grade), {"malformed": w("front_representative", f.front_representative)}
+            w("grade", f.grade),
+            {
+                "malformed": w("front_representative", f.front_representative),
+                "out_of_order": w("date", f.day),
+                "outside_window": w("date", f.day),
+            },
         ):
-            self.current.assess(stamp, year, f.grade or "", policy, f.front_representative)
+            self.current.assess(
+                stamp, year, f.grade or "", policy, f.front_representative, f.reason
+            )
         if f.confirmed_on is not None:
             with at(w("confirmed_on", f.confirmed_on)):
                 stamp, _ = self._on(

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import select
+import threading
+import time
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -44,7 +47,30 @@ def mapper() -> Any:
     return PydanticMapper(transcoder=JSONTranscoder())
 
 
-def _init(ctx: Context) -> None:
+def _watch(importer: int) -> None:
+    """Exit when the import process ends (pidfd: woken by the kernel, no polling)."""
+    try:
+        fd = os.pidfd_open(importer)
+    except OSError:  # already gone, or no pidfd on this kernel: look every second instead
+        while _alive(importer):
+            time.sleep(1)
+    else:
+        select.select([fd], [], [])
+    os._exit(1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _init(ctx: Context, importer: int) -> None:
+    # A builder outlives a killed import otherwise: its parent is the forkserver, which waits
+    # for its builders, and the resource tracker waits for them all (minutes, 115 MB each).
+    threading.Thread(target=_watch, args=(importer,), daemon=True).start()
     _WORKER["here"] = (ctx, mapper())
 
 
@@ -97,7 +123,7 @@ def outcomes(
         return
     context = multiprocessing.get_context("forkserver")
     with ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_init, initargs=(ctx,)
+        workers, mp_context=context, initializer=_init, initargs=(ctx, os.getpid())
     ) as pool:
         pending: deque[Future[list[Outcome]]] = deque()
         for part in chunks:

@@ -89,13 +89,23 @@ def _digest(*paths: Path | None) -> str:
     return h.hexdigest()
 
 
-def _tables(members: Path, history: Path | None, limits: Limits) -> dict[str, list[list[Any]]]:
+def _tables(members: Path, history: Path | None, limits: Limits) -> dict[str, Numbered]:
     data = members.read_bytes()
     if members.suffix.lower() == ".xlsx":
         if not data.startswith(b"PK"):
             raise RowError(Where(MEMBERS, 0, "", members.name), "Not an XLSX file.")
         _measure_xlsx(members, data, limits)
-        return _xlsx(members, data, limits)
+        book = _xlsx(members, data, limits)
+        if history is not None:  # a history file given beside the workbook is read, never ignored
+            if len(book.get(HISTORY, [])) > 1:  # more than its headings
+                raise RowError(
+                    Where(HISTORY, 0, "", history.name),
+                    "The workbook has its own history sheet; give the history once, in the"
+                    " workbook or in {name}.",
+                    name=history.name,
+                )
+            book[HISTORY] = _csv(history, history.read_bytes(), HISTORY, limits)
+        return book
     if members.suffix.lower() != ".csv":
         raise RowError(
             Where(MEMBERS, 0, "", members.name),
@@ -204,11 +214,14 @@ def _too_many_columns(path: Path, table: str, row: int, limits: Limits) -> RowEr
     )
 
 
-def _capped(
-    path: Path, table: str, rows: Iterable[Iterable[Any]], limits: Limits
-) -> list[list[Any]]:
-    """The rows that hold a value, each cut to the column cap; refuse beyond either cap."""
-    out: list[list[Any]] = []
+Numbered = list[tuple[int, list[Any]]]
+"""The rows that hold a value, each with its number as the spreadsheet shows it (blank rows
+counted), so that a problem is reported on the row the clerk sees."""
+
+
+def _capped(path: Path, table: str, rows: Iterable[Iterable[Any]], limits: Limits) -> Numbered:
+    """The rows that hold a value, numbered, each cut to the column cap; refuse beyond a cap."""
+    out: Numbered = []
     cap = limits.rows(table)
     for n, row in enumerate(rows, start=1):  # empty rows count: they cost reading too
         if n > cap:
@@ -220,11 +233,11 @@ def _capped(
                 raise _too_many_columns(path, table, n, limits)
             del values[limits.columns :]
         if any(v not in (None, "") and not (isinstance(v, str) and not v.strip()) for v in values):
-            out.append(values)
+            out.append((n, values))
     return out
 
 
-def _csv(path: Path, data: bytes, table: str, limits: Limits) -> list[list[Any]]:
+def _csv(path: Path, data: bytes, table: str, limits: Limits) -> Numbered:
     if data.startswith(b"PK") or b"\x00" in data[:4096]:
         raise RowError(
             Where(MEMBERS, 0, "", path.name),
@@ -256,14 +269,14 @@ def _csv(path: Path, data: bytes, table: str, limits: Limits) -> list[list[Any]]
         ) from None
 
 
-def _xlsx(path: Path, data: bytes, limits: Limits) -> dict[str, list[list[Any]]]:
+def _xlsx(path: Path, data: bytes, limits: Limits) -> dict[str, Numbered]:
     import openpyxl  # type: ignore[import-untyped]
 
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError):
         raise _damaged(path) from None
-    out: dict[str, list[list[Any]]] = {}
+    out: dict[str, Numbered] = {}
     names = {fold(n): n for n in book.sheetnames}
     for table, (vi, en) in c.SHEETS.items():
         sheet = (
@@ -283,18 +296,39 @@ def _xlsx(path: Path, data: bytes, limits: Limits) -> dict[str, list[list[Any]]]
     return out
 
 
-def _keyed(table: str, raw: list[list[Any]], problems: list[Problem]) -> list[tuple[int, Row]]:
+HEADING_SEARCH = 10
+"""How many of a table's first rows may hold its headings (title rows, merged, above them)."""
+
+
+def _heading_row(table: str, raw: Numbered) -> int:
+    """The index in `raw` of the row holding the most known headings among the first rows."""
+    known = c.header_map(table)
+    scores = [
+        sum(1 for h in values if known.get(fold(str(h or ""))) is not None)
+        for _, values in raw[:HEADING_SEARCH]
+    ]
+    best = max(range(len(scores)), key=lambda i: (scores[i], -i))
+    return best if scores[best] else 0
+
+
+def _keyed(table: str, raw: Numbered, problems: list[Problem]) -> list[tuple[int, Row]]:
     if not raw:
         problems.append(Problem(Where(table, 1, "", ""), Message("The table is empty.")))
         return []
     known = c.header_map(table)
-    keys = [known.get(fold(str(h or ""))) for h in raw[0]]
+    start = _heading_row(table, raw)
+    heading_row, headings = raw[start]
+    keys = [known.get(fold(str(h or ""))) for h in headings]
     for key, (_, _, required) in c.TABLES[table].items():
         if required and key not in keys:
-            missing = Message("The column “{column}” is missing.", column=c.headings(table, key))
-            problems.append(Problem(Where(table, 1, key, ""), missing))
+            missing = Message(
+                "The column “{column}” is missing (the headings were read on row {row}).",
+                column=c.headings(table, key),
+                row=heading_row,
+            )
+            problems.append(Problem(Where(table, heading_row, key, ""), missing))
     out = []
-    for n, values in enumerate(raw[1:], start=2):
+    for n, values in raw[start + 1 :]:
         row = {k: _text(v) for k, v in zip(keys, values, strict=False) if k is not None}
         out.append((n, row))
     return out
@@ -354,5 +388,5 @@ def _records(
 
 def iter_rows(table: str, raw: list[list[Any]]) -> Iterator[Row]:
     """Rows of a raw table as dicts by column key (for tests and tools)."""
-    for _, row in _keyed(table, raw, []):
+    for _, row in _keyed(table, list(enumerate(raw, start=1)), []):
         yield row

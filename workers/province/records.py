@@ -85,6 +85,9 @@ class Fact:
     workplace_unit_id: str | None = None
     commune_received_on: date | None = None
     cell_received_on: date | None = None
+    typed: dict[str, str] = field(default_factory=dict)
+    """Values as the file wrote them, where a word was read as a code (a grade “Tốt”), so that
+    a problem shows what the clerk typed."""
 
 
 @dataclass
