@@ -24,7 +24,8 @@ BOARD = Actor(id="board", role=Role.SUPERVISOR, unit_id=pv.PROVINCE)
 
 
 def _record(office: LiaisonOffice) -> None:
-    """Three members of W (one in its cell W-C) referred to X: received, assessed, reported."""
+    """Members of W (one in its cell W-C) referred to X: waiting, received, assessed, reported;
+    one received after the assessment window opened, and assessed all the same."""
     pv.build_province(office)
     office.execute(
         c.EstablishUnit(
@@ -61,6 +62,16 @@ def _record(office: LiaisonOffice) -> None:
     office.execute(
         c.ReportBack(**pv.by(pv.COMMUNE_CLERK, day), liaison_id=done.liaison_id, year=pv.YEAR)
     )
+    late = pv.received_member(office, 5, name="Võ Thị Em", received=False).liaison_id
+    office.execute(c.ReceiveAtCommune(**pv.by(BOARD, date(2026, 11, 3)), liaison_id=late,
+                                      cell_id=pv.CELL))  # fmt: skip
+    office.execute(c.ReceiveAtCell(**pv.by(BOARD, date(2026, 11, 5)), liaison_id=late))
+    office.execute(
+        c.Assess(
+            **pv.by(BOARD, date(2026, 11, 20)), liaison_id=late, year=pv.YEAR,
+            grade="fulfilled_well", front_committee_representative="Trần Thị Bình",
+        )
+    )  # fmt: skip
     assert waiting.liaison_id != done.liaison_id
 
 
@@ -82,8 +93,9 @@ async def test_every_figure_of_every_unit_equals_its_list(pg_env: dict[str, str]
                 seen[unit, metric] = rows
         workplace = {m: {r.name for r in seen[pv.WORKPLACE, m]} for m in Metric}
         assert workplace[Metric.AWAITING_RECEIPT] == {"Trần Văn Cường", "Phạm Thị Dung"}
-        assert workplace[Metric.ASSESSED] == workplace[Metric.REPORTED] == {"Nguyễn Văn An"}
-        assert workplace[Metric.ASSESSMENTS_DUE] == {"Nguyễn Văn An", "Lê Thị Bình"}
+        assert workplace[Metric.REPORTED] == {"Nguyễn Văn An"}
+        assert workplace[Metric.ASSESSED] == {"Nguyễn Văn An", "Võ Thị Em"}
+        assert workplace[Metric.ASSESSMENTS_DUE] == {"Nguyễn Văn An", "Lê Thị Bình", "Võ Thị Em"}
         assert workplace[Metric.NOT_ASSESSED] == workplace[Metric.OVERDUE] == {"Lê Thị Bình"}
         assert {r.name for r in seen[WORKPLACE_CELL, Metric.REFERRED]} == {"Phạm Thị Dung"}
         members = seen[pv.WORKPLACE, Metric.IN_SCOPE]
@@ -92,6 +104,7 @@ async def test_every_figure_of_every_unit_equals_its_list(pg_env: dict[str, str]
             "Lê Thị Bình": "attending",
             "Trần Văn Cường": "referred",
             "Phạm Thị Dung": "referred",
+            "Võ Thị Em": "assessed",
         }
     finally:
         await reads.close()
