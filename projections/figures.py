@@ -58,19 +58,20 @@ _RETURNED = (
     " AND a.year = $5 AND a.effective_date <= $3 AND a.recorded_at <= $4)"
 )
 _OWED = (
-    f"f.kind = 'assessment_due' AND f.year = $5 AND {_SEEN} AND {_IN}"
+    f"SELECT {_ROW}, f.due_on, {_RETURNED} AS assessed FROM fact f WHERE f.kind = 'assessment_due'"
+    f" AND f.year = $5 AND {_SEEN} AND {_IN}"
     f" AND NOT {_closed_by('least($3, f.due_on)')} AND NOT {_exempt_on('least($3, f.due_on)')}"
 )
-"""The year's assessment was due by the rules (not closed or exempt by its due date)."""
+"""The year's assessments the rules made due (not closed or exempt by their due date), each with
+whether it was returned by the end of the period."""
 _DUE = (
-    f"SELECT {_ROW}, f.due_on, {_RETURNED} AS assessed FROM fact f WHERE {_OWED}"
-    f" UNION ALL SELECT {_ROW}, NULL::date, true FROM fact f WHERE f.kind = 'assessed'"
-    f" AND f.year = $5 AND {_SEEN} AND {_IN} AND NOT EXISTS (SELECT 1 FROM fact f2"
-    f" WHERE f2.liaison_id = f.liaison_id AND {_OWED.replace('f.', 'f2.')})"
+    f"SELECT * FROM owed UNION ALL SELECT {_ROW}, NULL::date, true FROM fact f"
+    f" WHERE f.kind = 'assessed' AND f.year = $5 AND {_SEEN} AND {_IN}"
+    " AND NOT EXISTS (SELECT 1 FROM owed o WHERE o.liaison_id = f.liaison_id)"
 )
 """The year's assessments to make: those the rules made due, and any other the cell made (a member
-received after the window opened, or closed or exempt by the due date, and assessed all the same),
-each with whether it was returned by the end of the period. So due = returned + not yet returned."""
+received after the window opened, or closed or exempt by the due date, and assessed all the same).
+So due = returned + not yet returned, and a member just assessed is among the due."""
 _OPEN_REQUESTS = (
     f"SELECT {_ROW}, f.code, f.due_on FROM fact f WHERE f.kind = 'requested' AND {_SEEN}"
     f" AND {_IN} AND NOT {_closed_by('$3')} AND NOT EXISTS (SELECT 1 FROM fact p"
@@ -79,7 +80,7 @@ _OPEN_REQUESTS = (
 )
 SHARED = (
     "WITH board_unit AS (SELECT unnest($1::text[]) AS unit_id),"
-    f" due AS ({_DUE}), open_request AS ({_OPEN_REQUESTS})"
+    f" owed AS ({_OWED}), due AS ({_DUE}), open_request AS ({_OPEN_REQUESTS})"
 )
 """Rows that several figures read, named once so that one statement computes them once
 (PostgreSQL materialises a WITH query that is read more than once). Every statement that reads

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from application.office import LiaisonOffice
 from api.reads import Metric, Scope
 from api.reads_projections import ProjectionReads
+from application.office import LiaisonOffice
 from domain import commands as c
 from domain.organisation import Unit, UnitKind
 from domain.roles import Actor, Role
@@ -75,7 +75,9 @@ def _record(office: LiaisonOffice) -> None:
     assert waiting.liaison_id != done.liaison_id
 
 
-async def test_every_figure_of_every_unit_equals_its_list(pg_env: dict[str, str], pg_url: str) -> None:
+async def test_every_figure_of_every_unit_equals_its_list(
+    pg_env: dict[str, str], pg_url: str
+) -> None:
     office = LiaisonOffice(env=pg_env, clock=pv.clock)
     _record(office)
     projector = Projector(pg_env, all_models())
