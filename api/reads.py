@@ -204,8 +204,8 @@ class BoardReads(Protocol):
         """The dashboard figures of the scope."""
         ...
 
-    async def rows(self, scope: Scope, metric: Metric) -> list[Row]:
-        """The list of members behind one figure."""
+    async def rows(self, scope: Scope, metric: Metric, code: str | None = None) -> list[Row]:
+        """The list of members behind one figure (those of one grade or reason, if given)."""
         ...
 
     async def liaisons(self, scope: Scope) -> list[Row]:

@@ -128,14 +128,12 @@ class ProjectionReads:
             try:
                 found = await dashboard.figures(conn, period)
                 stages = await liaisons.stages(conn, period)
-                overdue = await lists.breakdown(conn, period, "assessments_overdue", "unit_id")
-                late = await lists.breakdown(conn, period, "requests_overdue", "unit_id")
+                # Each bar opens the overdue list of its unit: it counts exactly that list.
+                overdue = await lists.breakdown(conn, period, FIGURE_OF[Metric.OVERDUE], "unit_id")
             except UnknownUnit:
-                found, stages, overdue, late = dashboard.Figures(period, []), {}, {}, {}
+                found, stages, overdue = dashboard.Figures(period, []), {}, {}
         summary = found.summary()
         attendance: dict[str, int] = summary["attendance"]
-        for unit, n in late.items():
-            overdue[unit] = overdue.get(unit, 0) + n
         return Figures(
             scope=scope,
             counts={m: found.total(f) for m, f in FIGURE_OF.items()},
@@ -149,9 +147,9 @@ class ProjectionReads:
             source=SOURCE,
         )
 
-    async def rows(self, scope: Scope, metric: Metric) -> list[Row]:
-        """The list of members behind one figure."""
-        query = lists.ListQuery(FIGURE_OF[metric], page_size=EVERYTHING)
+    async def rows(self, scope: Scope, metric: Metric, code: str | None = None) -> list[Row]:
+        """The list of members behind one figure (those of one grade or reason, if given)."""
+        query = lists.ListQuery(FIGURE_OF[metric], code=code, page_size=EVERYTHING)
         async with self.connection() as conn:
             found = await lists.members_behind(conn, period_of(scope), query)
         return [

@@ -41,6 +41,10 @@ On = Annotated[
 RecordedBy = Annotated[
     datetime | None, Query(description="Only what had been recorded by then (inspections)")
 ]
+Code = Annotated[
+    str | None,
+    Query(max_length=40, description="Only the members of this grade or reason (the list's code)"),
+]
 
 
 class FiguresPublic(BaseModel):
@@ -96,10 +100,10 @@ async def unit_figures(
 @router.get("/units/{unit_id}/lists/{metric}")
 async def unit_list(
     unit_id: str, metric: Metric, desk: DeskDep, reads: ReadsDep, year: Year = None,
-    on: On = None, recorded_by: RecordedBy = None,
+    on: On = None, recorded_by: RecordedBy = None, code: Code = None,
 ) -> list[Row]:  # fmt: skip
-    """The members behind one dashboard figure."""
-    return await reads.rows(await scope_of(desk, unit_id, year, on, recorded_by), metric)
+    """The members behind one dashboard figure (of one grade or reason, if `code` names one)."""
+    return await reads.rows(await scope_of(desk, unit_id, year, on, recorded_by), metric, code)
 
 
 @router.get("/units/{unit_id}/liaisons")

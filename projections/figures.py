@@ -15,7 +15,12 @@ _SEEN = "f.recorded_at <= $4 AND f.effective_date <= $3"
 _UNITS = "(SELECT unit_id FROM board_unit)"
 _IN = f"(f.unit_id IN {_UNITS} OR f.workplace_id IN {_UNITS})"
 _PERIOD = "f.effective_date >= $2"
-_ROW = "f.member_id, f.liaison_id, coalesce(f.unit_id, f.workplace_id) AS unit_id"
+_ROW = (
+    f"f.member_id, f.liaison_id, CASE WHEN f.unit_id IN {_UNITS} THEN f.unit_id"
+    " ELSE f.workplace_id END AS unit_id"
+)
+"""Who a row names, and the unit of the board's subtree it counts under: the residence unit (a
+commune's or a cell's board) or else the workplace (a workplace committee's or cell's board)."""
 
 
 def _closed_by(day: str) -> str:
@@ -48,15 +53,25 @@ def _events(kind: str, *, period: bool = True, year: bool = False, code: str = "
     return f"SELECT {_ROW}, {code} AS code FROM fact f WHERE {' AND '.join(where)}"
 
 
-_DUE = (
-    f"SELECT {_ROW}, f.due_on, EXISTS (SELECT 1 FROM fact a WHERE a.liaison_id = f.liaison_id"
-    " AND a.kind = 'assessed' AND a.year = $5 AND a.effective_date <= $3"
-    " AND a.recorded_at <= $4) AS assessed FROM fact f WHERE f.kind = 'assessment_due'"
+_RETURNED = (
+    "EXISTS (SELECT 1 FROM fact a WHERE a.liaison_id = f.liaison_id AND a.kind = 'assessed'"
+    " AND a.year = $5 AND a.effective_date <= $3 AND a.recorded_at <= $4)"
+)
+_OWED = (
+    f"SELECT {_ROW}, f.due_on, {_RETURNED} AS assessed FROM fact f WHERE f.kind = 'assessment_due'"
     f" AND f.year = $5 AND {_SEEN} AND {_IN}"
     f" AND NOT {_closed_by('least($3, f.due_on)')} AND NOT {_exempt_on('least($3, f.due_on)')}"
 )
-"""The year's assessments due (not closed or exempt by their due date), each with whether it was
-returned by the end of the period."""
+"""The year's assessments the rules made due (not closed or exempt by their due date), each with
+whether it was returned by the end of the period."""
+_DUE = (
+    f"SELECT * FROM owed UNION ALL SELECT {_ROW}, NULL::date, true FROM fact f"
+    f" WHERE f.kind = 'assessed' AND f.year = $5 AND {_SEEN} AND {_IN}"
+    " AND NOT EXISTS (SELECT 1 FROM owed o WHERE o.liaison_id = f.liaison_id)"
+)
+"""The year's assessments to make: those the rules made due, and any other the cell made (a member
+received after the window opened, or closed or exempt by the due date, and assessed all the same).
+So due = returned + not yet returned, and a member just assessed is among the due."""
 _OPEN_REQUESTS = (
     f"SELECT {_ROW}, f.code, f.due_on FROM fact f WHERE f.kind = 'requested' AND {_SEEN}"
     f" AND {_IN} AND NOT {_closed_by('$3')} AND NOT EXISTS (SELECT 1 FROM fact p"
@@ -65,7 +80,7 @@ _OPEN_REQUESTS = (
 )
 SHARED = (
     "WITH board_unit AS (SELECT unnest($1::text[]) AS unit_id),"
-    f" due AS ({_DUE}), open_request AS ({_OPEN_REQUESTS})"
+    f" owed AS ({_OWED}), due AS ({_DUE}), open_request AS ({_OPEN_REQUESTS})"
 )
 """Rows that several figures read, named once so that one statement computes them once
 (PostgreSQL materialises a WITH query that is read more than once). Every statement that reads
@@ -107,12 +122,13 @@ referred nor exempted from introduction (late referral, the articles' first comp
 _IN_SCOPE = (
     "SELECT f.member_id, NULL::uuid AS liaison_id, f.workplace_id AS unit_id FROM fact f"
     f" WHERE f.kind = 'registered' AND {_SEEN} AND f.workplace_id IN {_UNITS}"
-    " UNION ALL SELECT f.member_id, f.liaison_id, f.unit_id FROM fact f"
+    f" UNION ALL SELECT {_ROW} FROM fact f"
     " WHERE f.kind IN ('referred', 'received_commune', 'received_cell')"
-    f" AND {_SEEN} AND f.unit_id IN {_UNITS} AND NOT {_closed_by('$3')}"
+    f" AND {_SEEN} AND {_IN} AND NOT {_closed_by('$3')}"
 )
 """Rows naming a member in scope: registered at a workplace in the subtree, or with an open
-liaison to a commune or cell in it; each member counts once."""
+liaison from a workplace or to a commune or cell in it; each member counts once, listed by their
+open liaison when they have one."""
 _CELLS_ATTENDING = (
     "SELECT NULL::uuid AS member_id, NULL::uuid AS liaison_id, f.unit_id FROM fact f"
     f" WHERE f.kind = 'received_cell' AND {_SEEN} AND f.unit_id IN {_UNITS}"

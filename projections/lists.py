@@ -9,15 +9,23 @@ from domain.text import fold
 from projections.dashboard import Period, scope
 from projections.figures import FIGURES, SHARED, for_subtree
 
+NOT_REFERRED = "not_referred"
+"""The stage listed for a member never referred (registered, or exempt from introduction)."""
+
 _OVERDUE = (
     "(r.liaison_id IN (SELECT liaison_id FROM ({a}) o1) OR r.liaison_id IN"
     " (SELECT liaison_id FROM ({b}) o2))"
 ).format(a=FIGURES["assessments_overdue"], b=FIGURES["requests_overdue"])
 
 _STAGE = (
-    "(SELECT t.stage_after FROM timeline t WHERE t.liaison_id = r.liaison_id"
-    " AND t.effective_date <= $3 AND t.recorded_at <= $4 ORDER BY t.version DESC LIMIT 1)"
+    "coalesce((SELECT t.stage_after FROM timeline t WHERE t.liaison_id = r.liaison_id"
+    " AND t.effective_date <= $3 AND t.recorded_at <= $4 ORDER BY t.version DESC LIMIT 1),"
+    " (SELECT t.stage_after FROM timeline t WHERE r.liaison_id IS NULL"
+    " AND t.member_id = r.member_id AND t.effective_date <= $3 AND t.recorded_at <= $4"
+    f" ORDER BY t.effective_date DESC, t.notification_id DESC LIMIT 1), '{NOT_REFERRED}')"
 )
+"""The stage of the row's liaison then; for a row naming only a member, their latest liaison's
+(closed, say), or `not_referred` when they had none."""
 
 
 @dataclass(frozen=True)
@@ -25,7 +33,6 @@ class ListQuery:
     """Which list, narrowed how, and which page."""
 
     figure: str
-    sub_unit: str | None = None
     stage: str | None = None
     overdue: bool | None = None
     code: str | None = None
@@ -35,7 +42,10 @@ class ListQuery:
 
 
 def _behind(figure: str) -> str:
-    """The rows behind a figure with each member's name, card, places and stage then ($1..$6)."""
+    """The rows behind a figure with each member's name, card, places and stage then ($1..$5).
+
+    Exactly the rows the figure counts: a list narrows them only by what its reader asks for
+    (stage, overdue, code, name), never by another reading of the board's units."""
     if figure not in FIGURES:
         raise ValueError(f"unknown figure {figure!r}; one of {', '.join(FIGURES)}")
     return (
@@ -44,27 +54,25 @@ def _behind(figure: str) -> str:
         " coalesce(l.workplace_unit_id, m.workplace_unit_id) AS workplace_unit_id,"
         f" l.commune_id, l.cell_id, m.name_folded, {_STAGE} AS stage, {_OVERDUE} AS overdue"
         f" FROM ({FIGURES[figure]}) r LEFT JOIN member m ON m.member_id = r.member_id"
-        " LEFT JOIN liaison l ON l.liaison_id = r.liaison_id WHERE r.unit_id = ANY($6)"
-        " AND $2::date IS NOT NULL AND $5::int IS NOT NULL"  # every parameter typed
+        " LEFT JOIN liaison l ON l.liaison_id = r.liaison_id"
+        " WHERE $2::date IS NOT NULL AND $5::int IS NOT NULL"  # every parameter typed
     )
 
 
 async def members_behind(conn: Any, period: Period, query: ListQuery) -> list[dict[str, Any]]:
     """One page of the rows behind a figure, with each member's name, card and stage then."""
     units = await scope(conn, period.unit_id, period.end)
-    narrow = await scope(conn, query.sub_unit, period.end) if query.sub_unit else units
     sql = (
         f"SELECT * FROM ({_behind(query.figure)}) x"
-        " WHERE ($7::text IS NULL OR x.stage = $7) AND ($8::bool IS NULL OR x.overdue = $8)"
-        " AND ($9::text IS NULL OR x.code = $9)"
-        " AND ($10::text IS NULL OR x.name_folded LIKE '%' || $10 || '%')"
+        " WHERE ($6::text IS NULL OR x.stage = $6) AND ($7::bool IS NULL OR x.overdue = $7)"
+        " AND ($8::text IS NULL OR x.code = $8)"
+        " AND ($9::text IS NULL OR x.name_folded LIKE '%' || $9 || '%')"
         " ORDER BY x.name_folded NULLS LAST, x.member_id, x.liaison_id, x.unit_id"
-        " LIMIT $11 OFFSET $12"
+        " LIMIT $10 OFFSET $11"
     )
     rows = await conn.fetch(
         for_subtree(sql, units),
         *period.args(units),
-        narrow,
         query.stage,
         query.overdue,
         query.code,
@@ -84,9 +92,5 @@ async def breakdown(conn: Any, period: Period, figure: str, by: str) -> dict[str
         f"SELECT x.{by} AS key, count(*) AS n FROM ({_behind(figure)}) x"
         f" WHERE x.{by} IS NOT NULL GROUP BY x.{by} ORDER BY x.{by}"
     )
-    rows = await conn.fetch(
-        for_subtree(sql, units),
-        *period.args(units),
-        units,
-    )
+    rows = await conn.fetch(for_subtree(sql, units), *period.args(units))
     return {str(r["key"]): int(r["n"]) for r in rows}

@@ -40,11 +40,13 @@ def parsed(raw: str | None, kind: type[T]) -> T | None:
         raise BoardError(422, "malformed", "“{value}” is not a date.", value=raw) from None
 
 
-def list_link(scope: Scope, metric: str) -> str:
-    """The address of the list behind one figure of the scope."""
+def list_link(scope: Scope, metric: str, code: str | None = None) -> str:
+    """The address of the list behind one figure of the scope (of one grade or reason)."""
     query = {"unit": scope.unit_id, "year": scope.year, "on": scope.on.isoformat()}
     if scope.recorded_by is not None:
         query["recorded_by"] = scope.recorded_by.isoformat()
+    if code is not None:
+        query["code"] = code
     return f"/list/{metric}?{urlencode(query)}"
 
 
@@ -69,7 +71,7 @@ def charts(language: Language, now: Figures, before: Figures, unit_name: Units) 
         Bar(
             label("grade", grade, language),
             n,
-            list_link(now.scope, "assessed"),
+            list_link(now.scope, "assessed", grade),
             note=f" ({format_number(100 * n / total, language)}%)",
         )
         for grade, n in now.grades.items()
@@ -117,13 +119,16 @@ async def figures(
 async def metric_list(
     request: Request, metric: Metric, session: WebSession, desk: WebDesk, reads: ReadsDep,
     unit: str | None = None, year: YearQ = None, on: Day = None, recorded_by: Moment = None,
+    code: Text = None,
 ) -> HTMLResponse:  # fmt: skip
-    """The members behind one figure."""
+    """The members behind one figure (of one grade or reason, where the figure has them)."""
     scope = await scope_of(desk, unit or session.user.unit_id, year, on, recorded_by)
-    rows = await reads.rows(scope, metric)
+    context = DETAIL_CONTEXT.get(metric)
+    code = code if context else None
+    rows = await reads.rows(scope, metric, code)
     return page(
         request, "list.html", session, metric=metric, scope=scope, rows=rows,
-        detail_context=DETAIL_CONTEXT.get(metric),
+        detail_context=context, code=code,
     )  # fmt: skip
 
 

@@ -39,6 +39,7 @@ from domain.roles import Action, Role
 from domain.state import Attendance, ClosingReason, Stage
 from projections.audit import OPERATOR_ROLE
 from projections.catalog import all_models
+from projections.lists import NOT_REFERRED
 from projections.runner import Projector
 from tests.api.conftest import FAST, PASSWORD, USERS, body, catching_up
 from tests.api.test_commands import attending, post, referred
@@ -118,6 +119,7 @@ def pages(board: Board) -> dict[str, Page]:
     }
     for metric in Metric:
         found[f"list-{metric.value}"] = Page(f"/list/{metric.value}?unit={{unit}}&year=2026")
+    found["list-assessed-grade"] = Page("/list/assessed?unit={unit}&year=2026&code=fulfilled_well")
     for stage, member_id in board.members.items():
         found[f"member-{stage}"] = Page(f"/members/{member_id}", ("clerk", "supervisor"))
         found[f"actions-{stage}"] = Page(
@@ -534,7 +536,8 @@ def test_a_label_with_no_entry_is_noticed() -> None:
 def test_every_label_context_has_every_value_in_both_languages() -> None:
     """Each enum a person sees has a label for every value, in Vietnamese and English."""
     contexts: dict[str, list[str]] = {
-        "role": [*Role, OPERATOR_ROLE], "stage": list(Stage), "attendance": list(Attendance),
+        "role": [*Role, OPERATOR_ROLE], "stage": [*Stage, NOT_REFERRED],
+        "attendance": list(Attendance),
         "deadline_kind": list(DeadlineKind), "step": list(Step), "purpose": list(RequestPurpose),
         "closing_reason": list(ClosingReason), "unit_kind": list(UnitKind),
         "action": list(Action), "metric": list(Metric), "actor": [SYSTEM_ACTOR_ID],
