@@ -83,7 +83,10 @@ DATES = (date(2026, 6, 30), date(2026, 11, 20), date(2026, 12, 16), date(2026, 1
 """The boards' dates (one per example); each is also read as the same date of 2025, the year
 before."""
 
-LIAISON_FIGURES = tuple(m for m in Metric if m not in (Metric.IN_SCOPE, Metric.EXEMPT_INTRODUCTION))
+MEMBER_FIGURES = (Metric.IN_SCOPE, Metric.EXEMPT_INTRODUCTION, Metric.REFERRALS_LATE)
+"""Figures that count members (some have no liaison yet), under their workplace."""
+
+LIAISON_FIGURES = tuple(m for m in Metric if m not in MEMBER_FIGURES)
 """Figures that count liaisons, each under one residence unit and one workplace."""
 
 STEPS = (
@@ -287,6 +290,7 @@ def check_board(figures: Figures, lists: dict[Metric, list[Row]], unit: str) -> 
     assert len(in_scope) == n[Metric.IN_SCOPE], where
     assert members(lists[Metric.AWAITING_RECEIPT]) <= in_scope, where
     assert members(lists[Metric.EXEMPT_ACTIVITIES]) <= in_scope, where
+    assert members(lists[Metric.REFERRALS_LATE]) <= in_scope, where
 
 
 def check_tree(
