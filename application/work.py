@@ -111,10 +111,11 @@ class Work:
         c = self.command
         if isinstance(c, cmd.RegisterMember):
             return c.name
-        liaison = self._loaded.get(getattr(c, "liaison_id", None))
+        liaison_id, member_id = getattr(c, "liaison_id", None), getattr(c, "member_id", None)
+        liaison = self._loaded.get(liaison_id) if isinstance(liaison_id, UUID) else None
         if isinstance(liaison, Liaison):
             return liaison.state.member_name
-        member = self._loaded.get(getattr(c, "member_id", None))
+        member = self._loaded.get(member_id) if isinstance(member_id, UUID) else None
         return member.name if isinstance(member, Member) else None
 
     def existing(self, aggregate_id: UUID) -> bool:
