@@ -41,6 +41,7 @@ from application.fields import leaves, nest
 from application.outcome import said
 from application.registry import BOARD, REGISTRY, Use
 from domain.errors import Refused
+from domain.messages import Message
 from domain.policy import Policy
 from domain.roles import ALLOWED, Action
 from domain.state import LiaisonState
@@ -233,8 +234,8 @@ async def send(
                 done.append(await in_language(said(use.done, outcome), language, desk.office))
             except Refused as refusal:
                 whom = names.get(str(prepared.get("liaison_id"))) or prepared.get("name")
-                text = await in_language(refusal, language, desk.office)
-                errors.append(f"{whom}: {text}" if whom else text)
+                said_ = Message("{member}: {reason}", member=str(whom), reason=refusal.message)
+                errors.append(await in_language(said_ if whom else refusal, language, desk.office))
         if errors:
             break  # a later command of the same post builds on this one
     await desk.settled(reads)  # the page drawn next shows what was just recorded
