@@ -122,6 +122,8 @@ class LiaisonOffice(Application[UUID]):
             work.authorise(use.action, scope)
         decision = use.handler(work, command)
         outcome = decision.outcome or Outcome()
+        if outcome.member_name is None:
+            outcome = outcome.model_copy(update={"member_name": work.member_named()})
         receipt = CommandReceipt.issue(
             command.command_id, type(command).__name__, fingerprint, outcome.receipt()
         )

@@ -6,6 +6,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
+from domain.messages import Count, Message
+
 
 class Outcome(BaseModel):
     """The ids a command created or touched (each only where the command has one)."""
@@ -20,6 +22,12 @@ class Outcome(BaseModel):
     escalation_id: UUID | None = None
     unit_id: str | None = None
     resolved: bool = False
+    member_name: str | None = None
+    """The member the command was about, to say whom it recorded."""
+    present: int | None = None
+    """Of a meeting: how many members were present."""
+    listed: int | None = None
+    """Of a meeting: how many members its attendance list accounts for."""
 
     def receipt(self) -> dict[str, str]:
         """The outcome as a command receipt stores it (text values, nothing empty)."""
@@ -31,3 +39,19 @@ class Outcome(BaseModel):
         """The outcome a stored receipt recorded (older receipts stored "" for "none")."""
         values = {k: v for k, v in result.items() if v and k in cls.model_fields}
         return cls.model_validate({**values, "resolved": bool(result.get("resolved"))})
+
+
+def said(done: str, outcome: Outcome) -> Message:
+    """What a person is told of a recorded command: its message (`Use.done`), naming the member
+    it was about, or a meeting's count of those present."""
+    reason = Message(done)
+    if outcome.listed is not None:
+        return Message(
+            "{reason} Present: {present} of {listed}.",
+            reason=reason,
+            present=Count(outcome.present or 0),
+            listed=Count(outcome.listed),
+        )
+    if outcome.member_name:
+        return Message("{member}: {reason}", member=outcome.member_name, reason=reason)
+    return reason

@@ -6,6 +6,7 @@ from __future__ import annotations
 from application.use import Use
 from application.work import Decision, Work, on_liaison, residence_policy
 from domain import commands as cmd
+from domain.cell_book import CellBook
 from domain.roles import Action
 
 
@@ -21,8 +22,13 @@ def receive_at_commune(work: Work, command: cmd.ReceiveAtCommune) -> Decision:
 def receive_at_cell(work: Work, command: cmd.ReceiveAtCell) -> Decision:
     """The residence cell receives the member and enters them in its book."""
     liaison = work.liaison(command.liaison_id)
-    liaison.receive_at_cell(work.stamp(residence_policy(work, liaison)))
-    return Decision([liaison])
+    stamp = work.stamp(residence_policy(work, liaison))
+    liaison.receive_at_cell(stamp)
+    assert liaison.state.cell_id is not None
+    cell = work.tree.in_force(liaison.state.cell_id, stamp.effective_date).id
+    book = work.cell_book(cell) or CellBook.open(stamp, cell)
+    book.enter(stamp, liaison.id)
+    return Decision([liaison, book])
 
 
 USES = (

@@ -12,6 +12,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import BaseAggregate
 
 from domain import commands as cmd
+from domain.cell_book import CellBook, cell_book_id
 from domain.errors import HiddenRecord, Malformed, OutOfScope, UnknownMember, no_such
 from domain.escalation import Escalation, escalation_id
 from domain.liaison import Liaison
@@ -100,6 +101,22 @@ class Work:
     def meeting(self, meeting_id: UUID) -> Meeting | None:
         """A meeting already recorded under this id (a retried command), else None."""
         return self._maybe(Meeting, meeting_id, "meeting")
+
+    def cell_book(self, cell_id: str) -> CellBook | None:
+        """The cell's book, if the cell has received anyone yet."""
+        return self._maybe(CellBook, cell_book_id(cell_id), "meeting")
+
+    def member_named(self) -> str | None:
+        """The name of the member the command was about, as it loaded them (None: no member)."""
+        c = self.command
+        if isinstance(c, cmd.RegisterMember):
+            return c.name
+        liaison_id, member_id = getattr(c, "liaison_id", None), getattr(c, "member_id", None)
+        liaison = self._loaded.get(liaison_id) if isinstance(liaison_id, UUID) else None
+        if isinstance(liaison, Liaison):
+            return liaison.state.member_name
+        member = self._loaded.get(member_id) if isinstance(member_id, UUID) else None
+        return member.name if isinstance(member, Member) else None
 
     def existing(self, aggregate_id: UUID) -> bool:
         """True when the store holds an aggregate with this id."""

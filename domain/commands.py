@@ -160,9 +160,13 @@ class ReceiveAtCell(Command):
 
 
 class RecordMeeting(Command):
+    """A cell's meeting: a regular one lists every member the cell received and still expects
+    (`others_present` lists those left out as present: "all present, except…")."""
+
     cell_id: Code
     ad_hoc: bool = False
-    attendance: tuple[AttendanceEntry, ...] = Field(min_length=1, max_length=5000)
+    attendance: tuple[AttendanceEntry, ...] = Field(default=(), max_length=5000)
+    others_present: bool = False
 
     @field_validator("attendance")
     @classmethod

@@ -123,6 +123,10 @@ class Member(BaseAggregate[UUID]):
         workplace_unit_id: str,
     ) -> Member:
         """Enter a member, identified by their party card number."""
+        if birth_date > stamp.effective_date:
+            refusal = Malformed("The date of birth {day} lies in the future.", day=birth_date)
+            refusal.field = "birth_date"
+            raise refusal
         if not old_enough(birth_date, stamp.effective_date):
             raise Malformed(
                 "A member must be at least {age} years old (born on {day}).",

@@ -58,6 +58,14 @@ class Params(TypedDict, total=False):
 
     member: str
     """A member's name."""
+    members: tuple[str, ...]
+    """Members' names."""
+    missing: Count
+    """How many members a list leaves out."""
+    present: Count
+    """How many members were present at a meeting."""
+    listed: Count
+    """How many members a meeting's attendance list accounts for."""
     card: str
     """A party card number."""
     name: str

@@ -18,10 +18,13 @@ from typing import Annotated, Any
 from uuid import UUID, uuid4
 
 import typer
+from rich.markup import escape
 
 from api.i18n import gettext
+from api.messages import render
 from application.desk import Desk
 from application.fields import Leaf, leaves, nest
+from application.outcome import said
 from application.registry import CLI, REGISTRY, Use
 from domain.meeting import AttendanceEntry
 from domain.state import Attendance
@@ -154,8 +157,8 @@ def subcommand(use: Use[Any]) -> Callable[..., None]:
     def command(**given: Any) -> None:
         desk = signed_in()
         payload = run(lambda: _values(use, desk, given))
-        run(lambda: desk.execute(desk.command(use.model, payload)))
-        console.print(f"[green]✓[/] {gettext(use.done, settings().language)}")
+        outcome = run(lambda: desk.execute(desk.command(use.model, payload)))
+        console.print(f"[green]✓[/] {escape(render(said(use.done, outcome), settings().language))}")
 
     command.__signature__ = inspect.Signature(_parameters(use))  # type: ignore[attr-defined]
     command.__name__ = use.slug.replace("-", "_")

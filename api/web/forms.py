@@ -10,7 +10,13 @@ How a form names a command's fields: by the field's name (`cell_id`), by its dot
 nested one (`referral.residence_commune_id`, or its last part when that is unique), and, for one
 command per row of a table, `row` fields listing the rows' keys with `<field>.<key>` per row (a
 row whose own fields are all empty is skipped); a list field such as a meeting's attendance is
-built from the rows instead. `member_id` may be given as `party_card_number`.
+built from the rows instead (a row left unmarked is left off the list). A page that lets the user
+pick rows (a checkbox `pick` per row) sends the picked rows with `scope=picked`, or every row with
+`scope=all`, each as its own command even when it has no field of its own (receive, confirm).
+`member_id` may be given as `party_card_number`.
+
+The page drawn after a post says, one line per command, what was recorded for whom, or what was
+refused for whom and why.
 """
 
 from __future__ import annotations
@@ -26,14 +32,16 @@ from starlette.datastructures import FormData
 
 from api.deps import Desk, ReadsDep
 from api.errors import BoardError
-from api.i18n import gettext, language_of
+from api.i18n import language_of
 from api.messages import in_language
 from api.reads import BoardReads, Scope
 from api.users import Session
 from api.web.render import CheckedForm, WebDesk, WebSession, page
 from application.fields import leaves, nest
+from application.outcome import said
 from application.registry import BOARD, REGISTRY, Use
 from domain.errors import Refused
+from domain.messages import Message
 from domain.policy import Policy
 from domain.roles import ALLOWED, Action
 from domain.state import LiaisonState
@@ -135,8 +143,6 @@ def bind(use: Use[Any], form: FormData, base: UUID, several: bool) -> list[dict[
     shared = common()
     rows = [str(k) for k in form.getlist("row")]
     own_id = uuid5(base, use.slug) if several else base
-    if not rows:
-        return [{**shared, "command_id": own_id}]
     if "attendance" in names:  # one command whose list is the rows
         entries = [
             {
@@ -145,8 +151,15 @@ def bind(use: Use[Any], form: FormData, base: UUID, several: bool) -> list[dict[
                 "absence_reason": form.get(f"absence_reason.{key}") or None,
             }
             for key in rows
+            if form.get(f"attendance.{key}")  # unmarked: left off (the roster rule names them)
         ]
         return [{**shared, "attendance": entries, "command_id": own_id}]
+    if not rows:
+        return [{**shared, "command_id": own_id}]
+    scope = form.get("scope")
+    if scope == "picked":
+        picked = {str(k) for k in form.getlist("pick")}
+        rows = [key for key in rows if key in picked]
     payloads = []
     for key in rows:
         own = {
@@ -154,7 +167,7 @@ def bind(use: Use[Any], form: FormData, base: UUID, several: bool) -> list[dict[
             for name in names
             if form.get(f"{name}.{key}") not in (None, "")
         }
-        if not own:
+        if not own and scope not in ("picked", "all"):
             continue  # nothing chosen on this row
         row_key = {"liaison_id": key} if "liaison_id" in names else {}
         payloads.append({**shared, **row_key, **own, "command_id": uuid5(own_id, key)})
@@ -163,7 +176,8 @@ def bind(use: Use[Any], form: FormData, base: UUID, several: bool) -> list[dict[
 
 def _typed(form: FormData) -> dict[str, str]:
     """What the user typed, to fill the form in again after a refusal."""
-    return {k: str(v) for k, v in form.items() if isinstance(v, str) and k != "csrf"}
+    typed = {k: str(v) for k, v in form.items() if isinstance(v, str) and k != "csrf"}
+    return {**typed, **{f"pick.{key}": "on" for key in form.getlist("pick")}}
 
 
 # The routes: one GET and one POST serve every form page.
@@ -206,6 +220,7 @@ async def send(
     if form_.guard is not None:
         await form_.guard(desk, request)
     language, base = language_of(request), _base_id(form)
+    names = await _names(desk, reads, session, form)
     done: list[str] = []
     errors: list[str] = []
     for slug in slugs:
@@ -215,24 +230,34 @@ async def send(
             if prepared is None:
                 continue
             try:
-                await desk.execute(use.model, await _payload(desk, prepared))
-                done.append(use.done)
+                outcome = await desk.execute(use.model, await _payload(desk, prepared))
+                done.append(await in_language(said(use.done, outcome), language, desk.office))
             except Refused as refusal:
-                errors.append(await in_language(refusal, language, desk.office))
+                whom = names.get(str(prepared.get("liaison_id"))) or prepared.get("name")
+                said_ = Message("{member}: {reason}", member=str(whom), reason=refusal.message)
+                errors.append(await in_language(said_ if whom else refusal, language, desk.office))
         if errors:
             break  # a later command of the same post builds on this one
     await desk.settled(reads)  # the page drawn next shows what was just recorded
     context = await form_.context(desk, reads, session, request)
-    saved = sorted(set(done), key=done.index)
-    message = " ".join(gettext(m, language) for m in saved) + (
-        f" ({len(done)})" if len(done) > 1 else ""
-    )
     status = 200 if not errors else (409 if not done else 200)
     return page(
         request, form_.template, session, status,
-        message=message if done else None, error=" · ".join(errors) or None,
+        message=_lines(done), error=_lines(errors),
         new_id=base if errors else uuid4(), values=_typed(form) if errors else {}, **context,
     )  # fmt: skip
+
+
+def _lines(lines: list[str]) -> str | list[str] | None:
+    """One line as it is, several as a list (the page draws one line each), none as None."""
+    return None if not lines else lines[0] if len(lines) == 1 else lines
+
+
+async def _names(desk: Desk, reads: BoardReads, session: Session, form: FormData) -> dict[str, str]:
+    """The names of the members the posted rows are about, as the user's own lists show them."""
+    if not form.getlist("row") and not form.get("liaison_id"):
+        return {}
+    return {str(s.liaison_id): s.member_name for s in await states_in_scope(desk, reads, session)}
 
 
 async def _payload(desk: Desk, values: dict[str, Any]) -> dict[str, Any]:

@@ -133,7 +133,7 @@ async def test_the_receive_form_redrawn_after_a_receipt_no_longer_offers_that_me
     _, liaison_id = await referred(client, auth)
     projector.catch_up()
     csrf = await web_sign_in(client, "commune", page="/forms/receive")
-    offered = f'id="cell-{liaison_id}"'
+    offered = f'name="cell_id.{liaison_id}"'
     assert offered in (await client.get("/forms/receive")).text
 
     later = threading.Timer(0.3, projector.catch_up)  # the projector comes round after the post

@@ -176,7 +176,12 @@ def test_a_year_on_the_board(board: str) -> None:
         sign_in(page, "bithu")
         page.get_by_role("link", name="Ghi biên bản sinh hoạt").click()
         expect(page.get_by_role("heading", name="Ghi biên bản sinh hoạt")).to_be_visible()
-        page.locator("input[name^='attendance.'][value='absent_without_reason']").first.check()
+        # Nothing marked: refused, naming everyone (it once recorded them all as present).
+        page.get_by_role("button", name="Ghi nhận").click()
+        expect(page.get_by_role("alert")).to_contain_text("Danh sách điểm danh còn thiếu")
+        # All present, except one absent without reason.
+        page.get_by_label("Tất cả có mặt, trừ những người được đánh dấu dưới đây").check()
+        page.locator("select[name^='attendance.']").first.select_option("absent_without_reason")
         page.get_by_role("button", name="Ghi nhận").click()
         expect(page.get_by_role("status")).to_contain_text("Đã ghi biên bản sinh hoạt")
 
@@ -185,21 +190,22 @@ def test_a_year_on_the_board(board: str) -> None:
         for select in page.locator("select[name^='grade.']").all():
             select.select_option("fulfilled_well")
         page.get_by_role("button", name="Ghi nhận").click()
-        expect(page.get_by_role("status")).to_contain_text("(3)")
+        expect(page.get_by_role("status").locator("li")).to_have_count(3)  # one line each
 
         sign_in(page, "phuong")
         page.get_by_role("link", name="Thông báo kết quả").click()
-        for _ in range(3):
-            page.get_by_role("button", name="Xác nhận").first.click()
-            expect(page.get_by_role("status")).to_be_visible()
-        for _ in range(3):
-            page.locator("td.reported button").first.click()
-            expect(page.get_by_role("status")).to_be_visible()
-        expect(page.locator("td.reported button")).to_have_count(0)
+        page.locator("li[data-member='Trần Văn Bảo'] input[name='pick']").check()
+        page.get_by_role("button", name="Xác nhận những người đã chọn").click()
+        expect(page.get_by_role("status")).to_contain_text("Trần Văn Bảo")
+        page.get_by_role("button", name="Xác nhận tất cả (2)").click()
+        expect(page.get_by_role("status").locator("li")).to_have_count(2)
+        page.get_by_role("button", name="Thông báo kết quả tất cả (3)").click()
+        expect(page.get_by_role("status").locator("li")).to_have_count(3)
+        expect(page.get_by_role("button", name="Thông báo kết quả tất cả")).to_have_count(0)
 
         sign_in(page, "vanphong")
         page.get_by_role("link", name="Thông báo kết quả").click()
-        row = page.locator("tr[data-member='Trần Văn Bảo'] td.reported")
+        row = page.locator("li[data-member='Trần Văn Bảo'] .reported")
         expect(row).to_have_text(p.TODAY.strftime("%d/%m/%Y"))  # as people write dates
         page.get_by_role("link", name="Tổng quan").click()
         expect(page.locator("a[data-metric='reported']")).to_have_text("3")

@@ -126,6 +126,50 @@ def test_refusals_print_the_reason_and_exit_2(settings_env: dict[str, str], tmp_
     assert "Không tìm thấy" in vietnamese.stdout
 
 
+def test_a_meeting_accounts_for_every_member_through_the_cli(
+    settings_env: dict[str, str], tmp_path: Path
+):
+    assert liaison("sample", env=settings_env).returncode == 0  # Nguyễn Văn An, received at TDP1
+    cell = signed_in("bithu.tdp1", settings_env, tmp_path)
+    vi = {**cell, "LIAISON_LANG": "vi"}
+    meeting = ("record-meeting", "--cell", "MAU-P1-TDP1", "--date", "2026-06-02")
+    empty = liaison(*meeting, env=cell)
+    assert empty.returncode == 2, empty.stdout + empty.stderr
+    assert "The attendance list leaves out Nguyễn Văn An" in empty.stdout
+    empty_vi = liaison(*meeting, env=vi)
+    assert empty_vi.returncode == 2
+    assert "Danh sách điểm danh còn thiếu Nguyễn Văn An" in empty_vi.stdout
+    held = liaison(*meeting, "--others-present", env=cell)
+    assert held.returncode == 0, held.stdout + held.stderr
+    assert "Present: 1 of 1." in held.stdout
+    again = liaison(*meeting, "--present", "93000001", env=vi)
+    assert again.returncode == 2
+    assert "đã có buổi sinh hoạt định kỳ ngày 02/06/2026" in again.stdout
+    timeline = liaison("timeline", "93000001", env=cell)
+    assert timeline.stdout.count("Meeting attendance recorded") == 3  # the sample's two, this one
+
+
+def test_a_birth_date_in_the_future_is_refused_through_the_cli(
+    settings_env: dict[str, str], tmp_path: Path
+):
+    assert liaison("sample", env=settings_env).returncode == 0
+    clerk = signed_in("clerk.so-tc", settings_env, tmp_path)
+    register = ("register-member", "--card", "93000099", "--name", "Sinh Năm Sau",
+                "--birth", "2030-05-01", "--workplace", "MAU-SO-TC")  # fmt: skip
+    refused = liaison(*register, env=clerk)
+    assert refused.returncode == 2
+    assert "The date of birth 1 May 2030 lies in the future." in refused.stdout
+    refused_vi = liaison(*register, env={**clerk, "LIAISON_LANG": "vi"})
+    assert refused_vi.returncode == 2
+    assert "Ngày sinh 01/05/2030 là một ngày trong tương lai." in refused_vi.stdout
+    nothing = liaison("timeline", "93000099", env=clerk)
+    assert nothing.returncode == 2  # no such member: nothing was registered
+    registered = liaison(*register[:-4], "--birth", "1990-05-01", "--workplace", "MAU-SO-TC",
+                         env=clerk)  # fmt: skip
+    assert registered.returncode == 0, registered.stdout
+    assert "Sinh Năm Sau: " in registered.stdout  # a success names the member
+
+
 def test_embedded_postgres_keeps_data_across_restarts(tmp_path: Path):
     """Each CLI process starts the embedded server and stops it on exit; the data stays."""
     env = {"LIAISON_DATA_DIR": str(tmp_path), "LIAISON_LANG": "en", "DATABASE_URL": ""}

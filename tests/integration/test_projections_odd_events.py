@@ -127,6 +127,7 @@ def test_odd_stored_events_stop_no_read_model(
             attendance=(
                 AttendanceEntry(liaison_id=later.liaison_id, attendance=Attendance.PRESENT),
             ),
+            others_present=True,  # members 1 and 2 of the cell, received earlier
         )
     )
     head = pv.last_notification_id(office)

@@ -179,3 +179,43 @@ def test_demo_loads_once(office: LiaisonOffice) -> None:
     assert first is not None
     assert first.problems == []
     assert demo.ensure(office, members=20, seed=9) is None  # another day, same seed: left alone
+
+
+def test_imported_members_are_on_their_cells_rosters(
+    with_tree: LiaisonOffice, small: demo.Province
+) -> None:
+    """The import enters each received member in their cell's book, so that a regular meeting
+    recorded later accounts for them too; a re-run enters nobody twice."""
+    from uuid import uuid4
+
+    from eventsourcing.application import AggregateNotFoundError
+
+    from domain import commands as cmd
+    from domain.cell_book import CellBook, cell_book_id
+    from domain.errors import Malformed
+    from domain.roles import Actor, Role
+
+    _import(with_tree, small.records)
+    books = []
+    for cell_id in {r.cell_id for r in small.records if r.cell_id}:
+        try:
+            books.append(with_tree.repository.get(cell_book_id(cell_id)))
+        except AggregateNotFoundError:  # a cell that received nobody has no book
+            continue
+    assert books
+    book = max(books, key=lambda b: len(b.liaison_ids))
+    assert isinstance(book, CellBook)
+    assert len(book.liaison_ids) == len(set(book.liaison_ids)) > 1
+    assert _import(with_tree, small.records).events == 0  # nothing entered twice
+    secretary = Actor(id="bithu", role=Role.CELL_SECRETARY, unit_id=book.cell_id)
+
+    def meeting(**fields: object) -> cmd.RecordMeeting:
+        return cmd.RecordMeeting(
+            command_id=uuid4(), actor=secretary, effective_date=TODAY, cell_id=book.cell_id,
+            **fields,  # type: ignore[arg-type]
+        )  # fmt: skip
+
+    with pytest.raises(Malformed, match="leaves out"):
+        with_tree.execute(meeting())
+    held = with_tree.execute(meeting(others_present=True))
+    assert (held.listed or 0) > 0

@@ -219,9 +219,10 @@ class World:
         referred_on: date = date(2019, 1, 10),
         received_on: date | None = None,
         workplace: str = "W",
+        name: str = "Nguyễn Văn An",
     ) -> tuple[UUID, UUID]:
         """A member registered, referred and received by commune and cell: (member, liaison)."""
-        member = self.register(workplace=workplace, on=referred_on)
+        member = self.register(workplace=workplace, on=referred_on, name=name)
         liaison = self.refer(
             member,
             commune=commune or CELL_COMMUNE[cell],
@@ -243,6 +244,7 @@ class World:
         on: date,
         by: Actor | None = None,
         ad_hoc: bool = False,
+        others_present: bool = False,
     ) -> UUID:
         attendance = tuple(
             e
@@ -256,7 +258,11 @@ class World:
         )
         return self.office.execute(
             cmd.RecordMeeting(
-                **k(by or SECRETARIES[cell], on), cell_id=cell, ad_hoc=ad_hoc, attendance=attendance
+                **k(by or SECRETARIES[cell], on),
+                cell_id=cell,
+                ad_hoc=ad_hoc,
+                attendance=attendance,
+                others_present=others_present,
             )
         ).meeting_id
 

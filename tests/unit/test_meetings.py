@@ -11,10 +11,23 @@ import pytest
 
 from application.office import MAX_EVENTS_PER_SAVE, LiaisonOffice
 from domain import commands as cmd
-from domain.errors import UnknownMember, WrongState
+from domain.errors import Duplicate, Malformed, UnknownMember, WrongState
 from domain.meeting import AttendanceEntry
-from domain.state import Attendance, Stage
-from tests.unit.conftest import SEC_C1, World, event_count, k, refused, said
+from domain.organisation import UnitKind
+from domain.roles import Role
+from domain.state import Attendance, ClosingReason, Stage
+from tests.unit.conftest import (
+    ADMIN,
+    CLERK_W,
+    SEC_C1,
+    World,
+    actor,
+    event_count,
+    k,
+    refused,
+    said,
+    unit,
+)
 
 HELD = date(2026, 3, 1)
 
@@ -51,8 +64,8 @@ def test_one_meeting_reaches_every_listed_member(world: World) -> None:
         ],
         on=HELD,
     )
-    # One MeetingHeld, one MeetingAttendanceRecorded per member, one receipt.
-    assert event_count(world.office) == before + 1 + 4 + 1
+    # One MeetingHeld, its note in the cell's book, one attendance per member, one receipt.
+    assert event_count(world.office) == before + 1 + 1 + 4 + 1
     expected = {
         a: Attendance.PRESENT,
         b: Attendance.ABSENT_WITH_REASON,
@@ -199,8 +212,8 @@ def test_large_meetings_stay_within_the_save_limit(
     meeting_id = office.execute(command).meeting_id
     assert sizes, "nothing was saved"
     assert max(sizes) <= MAX_EVENTS_PER_SAVE
-    assert sum(sizes) == size + 2  # the meeting, each member, the receipt
-    assert event_count(office) == before + size + 2
+    assert sum(sizes) == size + 3  # the meeting, its note in the book, each member, the receipt
+    assert event_count(office) == before + size + 3
     if size > MAX_EVENTS_PER_SAVE:
         assert len(sizes) > 1
     for i, liaison_id in enumerate(liaisons):
@@ -212,7 +225,7 @@ def test_large_meetings_stay_within_the_save_limit(
 
     sizes.clear()
     assert office.execute(command).meeting_id == meeting_id
-    assert event_count(office) == before + size + 2
+    assert event_count(office) == before + size + 3
     assert sum(sizes) == 0
 
 
@@ -248,3 +261,153 @@ def test_a_partly_delivered_meeting_is_completed_by_the_retry(world: World) -> N
     assert event_count(office) == before + (len(liaisons) - delivered) + 1
     for liaison_id in liaisons:
         assert len(office.state_of(liaison_id).meetings) == 1
+
+
+# Rosters: a regular meeting accounts for every member the cell received and still expects.
+
+
+def named(world: World, cell: str, *names: str, on: date = date(2026, 1, 10)) -> list[UUID]:
+    return [world.received(cell=cell, referred_on=on, name=name)[1] for name in names]
+
+
+def test_an_empty_roster_is_refused_naming_everyone_expected(world: World) -> None:
+    named(world, "C1", "Lê Thị Hoa", "Trần Văn Bình")
+    refusal = refused(world.office, Malformed, lambda: world.meeting("C1", [], on=HELD))
+    for language in ("en", "vi"):
+        assert "Lê Thị Hoa, Trần Văn Bình" in said(refusal, language)
+    assert "Danh sách điểm danh còn thiếu" in said(refusal, "vi")
+    assert "leaves out" in said(refusal, "en")
+
+
+def test_a_partial_roster_is_refused_naming_who_is_missing(world: World) -> None:
+    hoa, binh, _ = named(world, "C1", "Lê Thị Hoa", "Trần Văn Bình", "Phạm Thu Cúc")
+    refusal = refused(
+        world.office,
+        Malformed,
+        lambda: world.meeting(
+            "C1", [(hoa, Attendance.PRESENT), (binh, Attendance.RELATIVE_SENT)], on=HELD
+        ),
+    )
+    for language in ("en", "vi"):
+        text = said(refusal, language)
+        assert "Phạm Thu Cúc" in text
+        assert "Lê Thị Hoa" not in text
+        assert "Trần Văn Bình" not in text
+    assert world.office.state_of(hoa).meetings == ()
+
+
+def test_a_long_list_of_missing_members_is_counted(world: World) -> None:
+    names = [f"Đảng viên {n:02d}" for n in range(13)]
+    named(world, "C1", *names)
+    refusal = refused(world.office, Malformed, lambda: world.meeting("C1", [], on=HELD))
+    assert "13 members, among them Đảng viên 00" in said(refusal, "en")
+    assert "thiếu 13 đảng viên, trong đó có Đảng viên 00" in said(refusal, "vi")
+    assert "Đảng viên 12" not in said(refusal, "en")
+
+
+def test_all_present_except_the_exceptions(world: World) -> None:
+    hoa, binh, cuc = named(world, "C1", "Lê Thị Hoa", "Trần Văn Bình", "Phạm Thu Cúc")
+    outcome = world.office.execute(
+        cmd.RecordMeeting(
+            **k(SEC_C1, HELD),
+            cell_id="C1",
+            attendance=(
+                AttendanceEntry(
+                    liaison_id=binh,
+                    attendance=Attendance.ABSENT_WITH_REASON,
+                    absence_reason="công tác",
+                ),
+            ),
+            others_present=True,
+        )
+    )
+    assert (outcome.present, outcome.listed) == (2, 3)
+    marks = {i: world.office.state_of(i).meetings[0].attendance for i in (hoa, binh, cuc)}
+    assert marks == {
+        hoa: Attendance.PRESENT,
+        binh: Attendance.ABSENT_WITH_REASON,
+        cuc: Attendance.PRESENT,
+    }
+    meeting: Any = world.office.repository.get(outcome.meeting_id)
+    assert len(meeting.attendance) == 3  # the record lists each member, not "all the others"
+
+
+def test_who_the_cell_does_not_expect_need_not_be_listed(world: World) -> None:
+    hoa, exempt, closed = named(world, "C1", "Lê Thị Hoa", "Miễn Sinh Hoạt", "Đã Nghỉ Hưu")
+    world.exempt(exempt, on=date(2026, 2, 1))
+    world.close(closed, ClosingReason.RETIRED, on=date(2026, 2, 10))
+    [late] = named(world, "C1", "Đến Sau", on=date(2026, 4, 1))
+    # On 1 March: Hoa only (the exempt, the retired, and one received in April are not expected).
+    world.meeting("C1", [(hoa, Attendance.PRESENT)], on=HELD)
+    # On 15 January, before the exemption and the retirement, all three were expected.
+    refusal = refused(
+        world.office,
+        Malformed,
+        lambda: world.meeting("C1", [(hoa, Attendance.PRESENT)], on=date(2026, 1, 15)),
+    )
+    assert "Miễn Sinh Hoạt" in said(refusal, "en")
+    assert "Đã Nghỉ Hưu" in said(refusal, "vi")
+    assert "Đến Sau" not in said(refusal, "en")
+    assert world.office.state_of(late).meetings == ()
+
+
+def test_an_ad_hoc_meeting_may_gather_some_members(world: World) -> None:
+    hoa, _ = named(world, "C1", "Lê Thị Hoa", "Trần Văn Bình")
+    world.meeting("C1", [(hoa, Attendance.PRESENT)], on=HELD, ad_hoc=True)
+    assert len(world.office.state_of(hoa).meetings) == 1
+
+
+def test_a_second_regular_meeting_on_the_same_day_is_refused(world: World) -> None:
+    [hoa] = named(world, "C1", "Lê Thị Hoa")
+    world.meeting("C1", [(hoa, Attendance.PRESENT)], on=HELD)
+    refusal = refused(
+        world.office,
+        Duplicate,
+        lambda: world.meeting("C1", [(hoa, Attendance.ABSENT_WITHOUT_REASON)], on=HELD),
+    )
+    assert said(refusal, "vi").startswith("C1 đã có buổi sinh hoạt định kỳ ngày 01/03/2026")
+    assert "already held its regular meeting on 2026-03-01" in refusal.en
+    assert "họp bất thường" in said(refusal, "vi")
+    assert [m.attendance for m in world.office.state_of(hoa).meetings] == [Attendance.PRESENT]
+    # Another cell may meet that day, and the same cell the next day or ad hoc.
+    [other] = named(world, "C2", "Trần Văn Bình")
+    world.meeting("C2", [(other, Attendance.PRESENT)], on=HELD)
+    world.meeting("C1", [(hoa, Attendance.PRESENT)], on=HELD, ad_hoc=True)
+    world.meeting("C1", [(hoa, Attendance.PRESENT)], on=date(2026, 3, 2))
+    assert len(world.office.state_of(hoa).meetings) == 3
+
+
+def test_the_merged_cell_accounts_for_its_predecessors_members(world: World) -> None:
+    [hoa] = named(world, "C1", "Lê Thị Hoa")
+    world.office.execute(
+        cmd.SucceedUnits(
+            **k(ADMIN, date(2026, 2, 1)),
+            predecessor_ids=("C1", "C2"),
+            successor=unit("C12", UnitKind.RESIDENCE_CELL, "XN", valid_from=date(2026, 2, 1)),
+        )
+    )
+    secretary = actor(Role.CELL_SECRETARY, "C12")
+    refusal = refused(
+        world.office, Malformed, lambda: world.meeting("C12", [], on=HELD, by=secretary)
+    )
+    assert "Lê Thị Hoa" in said(refusal, "en")
+    world.meeting("C12", [(hoa, Attendance.PRESENT)], on=HELD, by=secretary)
+
+
+def test_a_birth_date_in_the_future_is_refused(world: World) -> None:
+    refusal = refused(
+        world.office,
+        Malformed,
+        lambda: world.office.execute(
+            cmd.RegisterMember(
+                **k(CLERK_W, date(2026, 11, 1)),
+                name="Sinh Năm Sau",
+                birth_date=date(2030, 5, 1),
+                party_card_number="PC999999",
+                workplace_unit_id="W",
+            )
+        ),
+    )
+    assert said(refusal, "vi") == "Ngày sinh 01/05/2030 là một ngày trong tương lai."
+    assert said(refusal, "en") == "The date of birth 1 May 2030 lies in the future."
+    assert refusal.field == "birth_date"

@@ -776,7 +776,11 @@ def test_parse_command_names_the_missing_field() -> None:
         (cmd.RegisterMember, {"name": ""}, "name"),
         (cmd.RegisterMember, {"citizen_id": "12ab"}, "citizen_id"),
         (cmd.Assess, {"year": 1999}, "year"),
-        (cmd.RecordMeeting, {"attendance": []}, "attendance"),
+        (
+            cmd.RecordMeeting,
+            {"attendance": [{"liaison_id": "x", "attendance": "present"}]},
+            "attendance.0.liaison_id",
+        ),
         (cmd.Close, {"reason": "bored"}, "reason"),
     ],
 )

@@ -320,6 +320,8 @@ class LiaisonMachine(RuleBasedStateMachine):
         give_reason=st.booleans(),
         who=actors,
         on=dates,
+        others_present=st.booleans(),
+        ad_hoc=st.booleans(),
     )
     def record_meeting(
         self,
@@ -329,6 +331,8 @@ class LiaisonMachine(RuleBasedStateMachine):
         give_reason: bool,
         who: Actor | None,
         on: date | None,
+        others_present: bool,
+        ad_hoc: bool,
     ) -> None:
         first = self.liaison(index)
         cell = self.office.state_of(first).cell_id or "C1"
@@ -348,6 +352,8 @@ class LiaisonMachine(RuleBasedStateMachine):
                 **stamp(who or SECRETARIES.get(cell, SEC_C1), self.on(on)),
                 cell_id=cell,
                 attendance=entries,
+                others_present=others_present,
+                ad_hoc=ad_hoc,
             ),
         )
         if meeting_id is None:
@@ -361,6 +367,24 @@ class LiaisonMachine(RuleBasedStateMachine):
             assert state.meetings[-1].meeting_id == meeting_id
             assert state.meetings[-1].attendance is entry.attendance
             assert not state.is_exempt_from_activities
+        if not ad_hoc:  # a regular meeting accounted for every member its cell expected
+            for liaison_id in self.liaisons:
+                if self.expected_at(liaison_id, cell, self.on(on)):
+                    held = self.office.state_of(liaison_id).meetings
+                    assert meeting_id in [m.meeting_id for m in held]
+
+    def expected_at(self, liaison_id: UUID, cell: str, day: date) -> bool:
+        """Was the member received by the cell, not closed and not exempt on that day?"""
+        try:
+            state = self.office.state_of(liaison_id, as_of_date=day)
+        except Refused:
+            return False
+        return (
+            state.cell_id == cell
+            and state.cell_received_on is not None
+            and state.closed_reason is None
+            and not state.is_exempt_from_activities
+        )
 
     @precondition(lambda self: self.liaisons)
     @rule(

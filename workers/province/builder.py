@@ -11,6 +11,7 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import BaseAggregate
 
 from domain import commands as cmd
+from domain.cell_book import CellBook, cell_book_id
 from domain.commands import derived_id
 from domain.errors import FutureDate, Malformed, Refused
 from domain.meeting import AttendanceEntry, Meeting
@@ -163,6 +164,31 @@ class Meetings:
             )
             stamp = ctx.stamp(command_id, day, ctx.policy(day, cell_id))
             yield Meeting.hold(meeting_id, stamp, cell_id, False, entries)
+
+
+class CellBooks:
+    """The members each cell received, gathered from every member's rows; then each cell's book
+    with the members it lacks entered (a re-run enters nobody twice)."""
+
+    def __init__(self) -> None:
+        self.cells: dict[str, list[UUID]] = {}
+
+    def add(self, entered: Iterable[tuple[str, UUID]]) -> None:
+        """Remember these receipts (of members whose rows were all valid)."""
+        for cell_id, liaison_id in entered:
+            self.cells.setdefault(cell_id, []).append(liaison_id)
+
+    def records(
+        self, ctx: Context, command_id: UUID, stored: Callable[[UUID], CellBook | None]
+    ) -> Iterator[CellBook]:
+        """Each cell's book with the new members entered, as stored (`stored`) or opened now."""
+        stamp = ctx.stamp(command_id, ctx.today, ctx.policy(ctx.today, ctx.actor.unit_id))
+        for cell_id, liaison_ids in self.cells.items():
+            book = stored(cell_book_id(cell_id)) or CellBook.open(stamp, cell_id)
+            for liaison_id in liaison_ids:
+                book.enter(stamp, liaison_id)
+            if book.pending_events:
+                yield book
 
 
 @contextmanager

@@ -8,22 +8,25 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 from uuid import UUID, uuid5
 
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import BaseAggregate
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic
 from psycopg import sql
 
 from application.office import LiaisonOffice
+from domain.cell_book import CellBook
 from domain.imported import as_importer
 from domain.member import LiaisonOpened, MemberRegistered
 from domain.messages import Message
 from domain.registry import CommandReceipt
 from domain.roles import Action, Actor, may
 from workers.province import pool
-from workers.province.builder import IMPORT_NAMESPACE, Context, Meetings
+from workers.province.builder import IMPORT_NAMESPACE, CellBooks, Context, Meetings
 from workers.province.bulk import (
     BulkWriter,
     DifferentHistory,
@@ -37,6 +40,8 @@ from workers.province.records import MEMBERS, MemberRecord, Problem, RowError, W
 
 Progress = Callable[[int, int], None]
 """Called with (members done, events written or, in a dry run, to be written)."""
+
+A = TypeVar("A")
 
 CHUNK = 500
 
@@ -104,7 +109,7 @@ def import_records(
         office.regulation_book().overrides,
         namespace=office.proposed_namespace(),  # recorded only once something is written
     )
-    meetings = Meetings()
+    meetings, books = Meetings(), CellBooks()
     pipeline = None if dry_run else Pipeline(writer)
     adopted = False
     try:
@@ -127,12 +132,17 @@ def import_records(
                     continue
                 report.valid += 1
                 meetings.add(o.notes)
+                books.add(o.entered)
                 _send(pipeline, rows, report)
             done += len(outcomes)
             if progress is not None:
                 progress(done, report.events)
         report.meetings = len(meetings)
         _write_all(writer, pipeline, list(meetings.records(ctx)), report)
+        stored_book = partial(_stored, office, CellBook)
+        _write_all(
+            writer, pipeline, list(books.records(ctx, source.command_id, stored_book)), report
+        )
         if not dry_run and report.valid:  # a file of nothing but refused rows writes nothing
             receipt = CommandReceipt.issue(
                 source.command_id,
@@ -147,6 +157,15 @@ def import_records(
             pipeline.close()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _stored(office: LiaisonOffice, kind: type[A], aggregate_id: UUID) -> A | None:
+    """The aggregate of that kind the store holds under this id (a fresh copy), else None."""
+    try:
+        found: Any = office.repository.get(aggregate_id)
+    except AggregateNotFoundError:
+        return None
+    return found if isinstance(found, kind) else None
 
 
 def _send(pipeline: Pipeline | None, rows: list[StoredEvent], report: Report) -> None:

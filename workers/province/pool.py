@@ -10,13 +10,14 @@ import time
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import JSONTranscoder
 
+from domain.liaison import Liaison
 from domain.persistence import PydanticMapper
 from workers.province.builder import Context
 from workers.province.bulk import Encoded, encode
@@ -40,6 +41,8 @@ class Outcome:
     problem: Problem | None
     encoded: list[Encoded]
     notes: list[Note]
+    entered: list[tuple[str, UUID]] = field(default_factory=list)
+    """(cell, liaison): the member entered in that cell's book (the cell in force on receipt)."""
 
 
 def mapper() -> Any:
@@ -98,7 +101,13 @@ def build_chunk(
             )
             for n in built.notes
         ]
-        out.append(Outcome(record, None, [encode(a, encoder) for a in built.aggregates], notes))
+        entered = [
+            (ctx.tree.in_force(a.state.cell_id, a.state.cell_received_on).id, a.id)
+            for a in built.aggregates
+            if isinstance(a, Liaison) and a.state.cell_id and a.state.cell_received_on
+        ]
+        encoded = [encode(a, encoder) for a in built.aggregates]
+        out.append(Outcome(record, None, encoded, notes, entered))
     return out
 
 
