@@ -403,7 +403,7 @@ def test_a_birth_date_in_the_future_is_refused(world: World) -> None:
                 **k(CLERK_W, date(2026, 11, 1)),
                 name="Sinh Năm Sau",
                 birth_date=date(2030, 5, 1),
-                party_card_number="PC999999",
+                party_card_number="99999999",
                 workplace_unit_id="W",
             )
         ),
