@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 from datetime import date
 from email import message_from_bytes
+from email.header import decode_header, make_header
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -123,3 +124,30 @@ def test_calendar_follows_the_labour_codes() -> None:
     assert add_working_days(date(2050, 1, 3), 5) == date(
         2050, 1, 10
     )  # beyond the table: solar only
+
+
+async def test_a_units_notices_of_one_day_go_as_one_digest(tmp_path: Path) -> None:
+    """Three members fall due together at P: one mail lists the three; Q's notice goes alone."""
+    port = _free_port()
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        outbox = InMemoryOutbox()
+        together = [_notice(date(2027, 2, 4)) for _ in range(3)]
+        alone = _notice(date(2027, 2, 4)).model_copy(update={"unit_id": "Q"})
+        for notice in (*together, alone):
+            await outbox.write(notice)
+        settings = Settings(smtp_host="127.0.0.1", smtp_port=port, data_dir=tmp_path)
+        names = {"P": "Tỉnh ủy Quảng Ninh", "Q": "Đảng ủy Khối"}.get
+        assert await relay_once(settings, outbox, names) == 4
+        assert await relay_once(settings, outbox, names) == 0
+    finally:
+        controller.stop()
+    mails = sorted((message_from_bytes(m) for m in inbox.messages), key=lambda m: len(m.as_bytes()))
+    assert len(mails) == 2
+    digest = mails[1]
+    subject = str(make_header(decode_header(digest["Subject"])))
+    assert subject == "[Liaison] 3 thông báo gửi Tỉnh ủy Quảng Ninh (P) ngày 11/02/2027"
+    text = digest.get_payload(decode=True).decode()
+    assert text.count("Nguyễn Văn An") == 6  # each notice's title and body
