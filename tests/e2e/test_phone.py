@@ -16,8 +16,18 @@ from api.users import UserStore
 from application.office import LiaisonOffice
 from domain.escalation import Step
 from domain.roles import Role
-from tests.e2e.test_browser import ARGS, CHROMIUM, PASSWORD, board  # noqa: F401 (the fixture)
+from tests.api.conftest import USERS
+from tests.e2e.test_browser import (  # noqa: F401 (the fixture)
+    ARGS,
+    CHROMIUM,
+    PASSWORD,
+    board,
+    sign_in,
+)
 from tests.integration import province as p
+from workflows.activities import LiaisonActivities
+from workflows.messages import TakeStepInput
+from workflows.outbox import PostgresOutbox
 
 WIDTH, HEIGHT = 360, 740
 TARGETS = (
@@ -26,15 +36,9 @@ TARGETS = (
 LONG_NAME = "Nguyễn Thị Phương Thảo Hoàng Lê Khánh Linh"  # a long name must wrap, not widen
 
 ROLES: dict[str, tuple[Role, str]] = {
-    "bithu": (Role.CELL_SECRETARY, p.CELL),
-    "phuong": (Role.COMMUNE_CLERK, p.COMMUNE),
-    "vanphong": (Role.WORKPLACE_CLERK, p.WORKPLACE),
-    "kiemtra": (Role.INSPECTOR, p.PROVINCE),
-    "uyvien": (Role.COMMITTEE_MEMBER, p.COMMUNE),
-    "giamsat": (Role.SUPERVISOR, p.PROVINCE),
-    "quantri": (Role.ADMINISTRATOR, p.PROVINCE),
+    name: (role, unit) for name, (role, unit) in USERS.items() if not name.endswith("2")
 }
-"""The `board` fixture's four users and one of every other role."""
+"""One user of every role in the province's own units (the `board` fixture has no W2, X2…)."""
 
 
 def _more_of_the_year(pg_env: dict[str, str], pg_url: str) -> None:
@@ -43,13 +47,26 @@ def _more_of_the_year(pg_env: dict[str, str], pg_url: str) -> None:
     p.received_member(office, 3, name=LONG_NAME)
     waiting = p.received_member(office, 4, name="Lê Văn Dũng", received=False)
     p.escalate(office, waiting.liaison_id, date(2026, 3, 1), (Step.REMINDER, Step.MISSED))
+    others = [p.received_member(office, n, received=False) for n in (5, 6)]
     users = UserStore(pg_url)
+    outbox = PostgresOutbox(pg_url)
+    activities = LiaisonActivities(office, outbox)
 
     async def accounts() -> None:
+        await outbox.create_table()
+        for member in others:  # two misses on one day: a digest for X and for W
+            [deadline] = office.deadlines(member.liaison_id, date(2026, 2, 10))
+            await activities.take_step(
+                TakeStepInput(
+                    liaison_id=str(member.liaison_id),
+                    deadline_json=deadline.model_dump_json(),
+                    step=Step.MISSED.value,
+                    on="2026-02-10",
+                )
+            )
         await users.setup()
         for name, (role, unit) in ROLES.items():
-            if await users.user(name) is None:
-                await users.add(name, PASSWORD, role, unit)
+            await users.add(name, PASSWORD, role, unit)
         await users.close()
 
     asyncio.run(accounts())
@@ -103,16 +120,12 @@ def test_every_page_fits_a_phone_for_every_role(
         page = browser.new_page(viewport={"width": WIDTH, "height": HEIGHT})
         check(page, "signed-out", "/login")
         for who in ROLES:
-            page.context.clear_cookies()
-            page.goto(f"{board}/login")
-            page.get_by_label("Tên đăng nhập").fill(who)
-            page.get_by_label("Mật khẩu").fill(PASSWORD)
-            page.get_by_role("button", name="Đăng nhập").click()
-            expect(page.locator("header .who")).to_contain_text(who)
+            sign_in(page, board, who)
             menu = page.locator("header details.menu")
             expect(menu.locator("nav")).to_be_hidden()  # folded on a phone, one tap opens it
             menu.locator("summary").click()
             expect(menu.locator("nav")).to_be_visible()
+            page.screenshot(path=str(tmp_path / f"{who}-menu.png"))
             pages = ["/", *links(page, "header nav a"), *links(page, "main a[data-metric]")]
             page.goto(f"{board}/list/in_scope")
             member = links(page, "main a[href^='/members/']")[:1]
