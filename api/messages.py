@@ -10,21 +10,32 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
+from itertools import groupby
 from typing import Protocol, cast
+from uuid import UUID
 
 from babel import numbers
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
 from api.i18n import format_date, gettext, label, language_of
-from api.reads import Metric, NotificationRow
+from api.reads import Metric, NotificationRow, ResultRow
 from domain.commands import RequestPurpose
 from domain.deadlines import DeadlineKind
 from domain.errors import Language, Refused
 from domain.escalation import Step
-from domain.messages import Count, Label, Localised, Message, Params, UnitRef, stored
+from domain.messages import (
+    Count,
+    Label,
+    Localised,
+    Message,
+    Params,
+    UnitRef,
+    gettext_noop,
+    stored,
+)
 from domain.organisation import OrganisationTree, UnitKind
 from domain.policy import DayCount
 from domain.roles import Action, Role
@@ -171,3 +182,82 @@ async def said(connection: HTTPConnection, what: Refused | Message) -> str:
     """A refusal or message in the caller's language, units named from the board's tree."""
     office = getattr(connection.app.state, "office", None)
     return await in_language(what, language_of(connection), office)
+
+
+RESULTS: dict[str, str] = {
+    "ReceivedByCommune": gettext_noop("{unit} received {member} on {day}."),
+    "ReceivedByCell": gettext_noop("{member} was received into the cell {unit} on {day}."),
+    "Assessed": gettext_noop("{unit} assessed {member} for {year}: {grade}."),
+    "ReportedBack": gettext_noop("The {year} assessment of {member} was reported back by {unit}."),
+}
+"""What a workplace committee reads when a member it referred is received, assessed, reported."""
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One notice as its reader reads it: about whom, what, and whether its step came late."""
+
+    key: str
+    day: date
+    unit_id: str
+    """The unit told."""
+    member_id: UUID | None
+    title: str
+    body: str
+    late: bool = False
+    sent_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Digest:
+    """Everything one unit was told on one day, in one place (one message per unit and day)."""
+
+    day: date
+    unit_id: str
+    notices: list[Notice]
+
+
+def _result(row: ResultRow, language: Language, units: UnitNames | None) -> Notice:
+    params: dict[str, object] = {
+        "member": row.member_name,
+        "unit": UnitRef(row.actor_unit_id or row.workplace_unit_id),
+        "day": row.effective_date,
+    }
+    if isinstance(row.details.get("year"), int):
+        params["year"] = row.details["year"]
+    if row.details.get("grade"):
+        params["grade"] = Label("grade", str(row.details["grade"]))
+    body = render(Message(RESULTS[row.event], **cast(Params, params)), language, units)
+    return Notice(
+        key=f"result-{row.notification_id}",
+        day=row.effective_date,
+        unit_id=row.workplace_unit_id,
+        member_id=row.member_id,
+        title=f"{row.member_name} — {label('event', row.event, language)}",
+        body=body,
+    )
+
+
+async def inbox(
+    rows: list[NotificationRow],
+    results: list[ResultRow],
+    language: Language,
+    office: HasTree | None,
+) -> list[Digest]:
+    """The workflows' notices and the results of referred members, in the reader's language, as
+    one digest per unit and day, newest first."""
+    units = unit_names(await run_in_threadpool(office.tree)) if office is not None else None
+    shown = [
+        Notice(
+            key=str(row.id), day=row.effective_date, unit_id=row.unit_id,
+            member_id=row.member_id, title=told.title, body=told.body,
+            late="scheduled" in row.params, sent_at=row.sent_at,
+        )
+        for row, told in zip(rows, await notices(rows, language, office), strict=True)
+    ]  # fmt: skip
+    shown += [_result(r, language, units) for r in results if r.event in RESULTS]
+    shown.sort(key=lambda n: (n.day, n.unit_id), reverse=True)
+    return [
+        Digest(day=day, unit_id=unit, notices=list(group))
+        for (day, unit), group in groupby(shown, key=lambda n: (n.day, n.unit_id))
+    ]

@@ -138,6 +138,25 @@ class NotificationRow(BaseModel):
     sent_at: datetime | None = None
     params: dict[str, Any] = {}
     """The parameters of `title` and `body`, which are message ids (`api.messages.notices`)."""
+    member_id: UUID | None = None
+    """The member concerned (none while the register has not caught up)."""
+
+
+class ResultRow(BaseModel):
+    """What became of a member a workplace committee referred: received, assessed, reported back."""
+
+    notification_id: int
+    event: str
+    effective_date: date
+    recorded_at: datetime
+    actor_unit_id: str | None
+    """The unit that acted (the commune, the cell)."""
+    details: dict[str, Any]
+    liaison_id: UUID
+    member_id: UUID
+    member_name: str
+    workplace_unit_id: str
+    """The workplace committee told."""
 
 
 class AuditRow(BaseModel):
@@ -226,6 +245,11 @@ class BoardReads(Protocol):
 
     async def notifications(self, scope: Scope) -> list[NotificationRow]:
         """The newest notices the workflows addressed to the scope's units."""
+        ...
+
+    async def results(self, scope: Scope) -> list[ResultRow]:
+        """The newest receipts, assessments and reports back of the members the scope's workplace
+        committees referred."""
         ...
 
     async def audit(self, scope: Scope, query: AuditQuery) -> AuditPage:

@@ -19,6 +19,7 @@ from api.reads import (
     MeetingRow,
     Metric,
     NotificationRow,
+    ResultRow,
     Row,
     Scope,
     SealStatus,
@@ -195,6 +196,14 @@ class ProjectionReads:
             units = await dashboard.scope(conn, scope.unit_id, scope.on)
             found = await outbox.notifications(conn, units)
         return [NotificationRow.model_validate(n) for n in found]
+
+    async def results(self, scope: Scope) -> list[ResultRow]:
+        """The newest receipts, assessments and reports back of the members the scope's workplace
+        committees referred."""
+        async with self.connection() as conn:
+            units = await dashboard.scope(conn, scope.unit_id, scope.on)
+            found = await outbox.results(conn, units)
+        return [ResultRow.model_validate(r) for r in found]
 
     async def audit(self, scope: Scope, query: AuditQuery) -> AuditPage:
         """A page of the audit trail of the scope's subtree (or of one member), by keyset."""

@@ -115,6 +115,8 @@ class Params(TypedDict, total=False):
     least: int
     most: int
     day: date
+    scheduled: date
+    """The day a step was due to be taken (a notice sent later says so)."""
     earlier: date
     """A date the one in `day` must not precede."""
     later: date

@@ -9,6 +9,7 @@ import signal
 
 from temporalio.worker import Worker
 
+from api.messages import unit_names
 from workers.bootstrap import Root
 from workers.mailer import relay
 from workers.settings import Settings, load_settings
@@ -32,7 +33,13 @@ async def run_worker(
     activities = activities_class(root.office, outbox)
     mail = None
     if settings.smtp_host:
-        mail = asyncio.create_task(relay(settings, outbox, stop))
+        office = root.office
+
+        def units(code: str) -> str | None:
+            """A unit's name in today's tree (units are renamed and merged while it runs)."""
+            return unit_names(office.tree())(code)
+
+        mail = asyncio.create_task(relay(settings, outbox, stop, units=units))
     async with Worker(
         client,
         task_queue=task_queue,

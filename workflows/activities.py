@@ -17,7 +17,14 @@ from temporalio import activity
 from domain import commands as cmd
 from domain.deadlines import Deadline, DeadlineKind
 from domain.errors import Refused
-from domain.escalation import ResolveEscalation, Step, TakeStep, escalation_id, step_command_id
+from domain.escalation import (
+    ResolveEscalation,
+    Step,
+    TakeStep,
+    escalation_id,
+    ladder,
+    step_command_id,
+)
 from domain.liaison_events import LiaisonEvent, replay
 from domain.organisation import OrganisationTree
 from domain.policy import Policy
@@ -95,7 +102,9 @@ class LiaisonActivities:
 
     @activity.defn(name="take_step")
     async def take_step(self, request: TakeStepInput) -> TakeStepResult:
-        """Record a rung of a deadline's ladder, then queue its notification."""
+        """Record a rung of a deadline's ladder, then queue its notification to the unit told and,
+        once the deadline is missed, a copy to the member's workplace committee (whose referral
+        it is); a rung taken after its day says it is late."""
         liaison_id, on = UUID(request.liaison_id), date.fromisoformat(request.on)
         deadline = Deadline.model_validate_json(request.deadline_json)
         step = Step(request.step)
@@ -124,11 +133,19 @@ class LiaisonActivities:
         state = await self._call(lambda: self.office.state_of(liaison_id))
         tree = await self._call(self.office.tree)
         doer = tree.unit(deadline.unit_id).name if deadline.unit_id in tree else None
-        await self.outbox.write(
-            Notification.of_step(
-                uuid5(escalation, f"notify:{step.value}"), state, deadline, step, unit_id, on, doer
-            )
-        )
+        rules = (
+            await self._call(lambda: self.office.policy(on, state.residence_commune_id))
+        ).deadlines
+        scheduled = next(rung.on for rung in ladder(deadline, rules) if rung.step is step)
+        notice = Notification.of_step(
+            uuid5(escalation, f"notify:{step.value}"),
+            state, deadline, step, unit_id, on, doer, scheduled,
+        )  # fmt: skip
+        await self.outbox.write(notice)
+        workplace = state.workplace_unit_id
+        if step is not Step.REMINDER and workplace not in (unit_id, deadline.unit_id):
+            copy = notice.copy_to(uuid5(escalation, f"notify:{step.value}:workplace"), workplace)
+            await self.outbox.write(copy)
         return TakeStepResult(recorded=True, unit_id=unit_id)
 
     @activity.defn(name="resolve_escalation")

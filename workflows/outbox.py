@@ -79,8 +79,13 @@ class Notification(BaseModel):
         unit_id: str,
         on: date,
         doer_name: str | None = None,
+        scheduled: date | None = None,
     ) -> Notification:
-        """The notice of a ladder step (`doer_name`: the name of the unit that must act)."""
+        """The notice of a ladder step (`doer_name`: the name of the unit that must act).
+
+        A step taken after the day it was `scheduled` (the worker was down, or caught up) says so.
+        """
+        late = scheduled is not None and on > scheduled
         params = encode(
             {
                 "step": step,
@@ -88,8 +93,15 @@ class Notification(BaseModel):
                 "member": state.member_name,
                 "day": deadline.due_on,
                 "unit": UnitRef(deadline.unit_id, doer_name),
+                **({"scheduled": scheduled, "today": on} if late else {}),
             }
         )
+        body = gettext_noop("{step}: {deadline} for {member}, due {day}, to be done by {unit}.")
+        if late:
+            body = gettext_noop(
+                "{step}: {deadline} for {member}, due {day}, to be done by {unit}."
+                " Sent late: it was to go out on {scheduled}, it went out on {today}."
+            )
         return cls(
             id=notification_id,
             liaison_id=state.liaison_id,
@@ -100,9 +112,18 @@ class Notification(BaseModel):
             due_on=deadline.due_on,
             effective_date=on,
             title=gettext_noop("{step}: {deadline} — {member} (due {day})"),
-            body=gettext_noop("{step}: {deadline} for {member}, due {day}, to be done by {unit}."),
+            body=body,
             params=params,
         )
+
+    @property
+    def late(self) -> bool:
+        """True when the step was taken after the day it was due to be taken."""
+        return "scheduled" in self.params
+
+    def copy_to(self, notification_id: UUID, unit_id: str) -> Notification:
+        """The same notice addressed to another unit (the workplace of the member concerned)."""
+        return self.model_copy(update={"id": notification_id, "unit_id": unit_id})
 
     def messages(self) -> tuple[Message, Message]:
         """Title and body as messages, to be shown in a language."""

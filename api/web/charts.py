@@ -23,8 +23,11 @@ class Bar:
     note: str = ""
 
 
-def bars(title: str, items: list[Bar]) -> Markup:
-    """A labelled bar chart; last year's value, when given, is a thin grey bar beneath."""
+def bars(title: str, items: list[Bar], empty: str = "") -> Markup:
+    """A labelled bar chart; last year's value, when given, is a thin grey bar beneath; with no
+    bars, the sentence `empty` says what that means."""
+    if not items and empty:
+        return Markup('<p class="empty">{}</p>').format(empty)
     top = max([1, *(b.value for b in items), *(b.previous or 0 for b in items)])
     span = WIDTH - LABEL - 60
     height = ROW * max(1, len(items)) + 8

@@ -91,9 +91,17 @@ def charts(language: Language, now: Figures, before: Figures, unit_name: Units) 
     ]
     return {
         "funnel": bars(gettext("Stage funnel", language), funnel),
-        "grades": bars(gettext("Grade distribution", language), policy_grades),
+        "grades": bars(
+            gettext("Grade distribution", language),
+            policy_grades,
+            gettext("No assessment has been recorded this year.", language),
+        ),
         "meetings": bars(gettext("Meetings held vs expected", language), meetings),
-        "overdue": bars(gettext("Overdue by unit", language), overdue),
+        "overdue": bars(
+            gettext("Overdue by unit", language),
+            overdue,
+            gettext("No unit has an overdue deadline.", language),
+        ),
     }
 
 

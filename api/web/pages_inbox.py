@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from datetime import datetime, timedelta
 from typing import Annotated, Any
@@ -15,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from api import i18n
 from api.deps import Desk, ReadsDep
 from api.i18n import language_of
-from api.messages import notices
+from api.messages import inbox
 from api.reads import AuditQuery, BoardReads
 from api.routes_audit import member_trail
 from api.routes_queries import scope_of
@@ -50,10 +51,12 @@ async def escalations() -> RedirectResponse:
 async def notifications(
     request: Request, session: WebSession, desk: WebDesk, reads: ReadsDep
 ) -> HTMLResponse:
-    """The newest notices the workflows queued for the user's subtree (from their outbox)."""
+    """What the user's subtree was told, one digest per unit and day: the workflows' notices
+    (reminders, missed deadlines, escalations) and what became of the members it referred."""
     scope = await scope_of(desk, session.user.unit_id, None, None, None)
-    rows = await notices(await reads.notifications(scope), language_of(request), desk.office)
-    return page(request, "notifications.html", session, rows=rows)
+    rows, results = await asyncio.gather(reads.notifications(scope), reads.results(scope))
+    digests = await inbox(rows, results, language_of(request), desk.office)
+    return page(request, "notifications.html", session, digests=digests)
 
 
 HIDDEN_UNLESS_ASKED = ("SignedIn",)

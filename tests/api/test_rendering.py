@@ -226,16 +226,17 @@ async def record_the_year(
     ):  # fmt: skip
         response = await post(client, headers, verb, **fields)
         assert response.status_code == 200, (verb, response.text)
-    # A reminder as the workflow's activity writes it (message ids and parameters).
+    # A late reminder as the workflow's activity writes it (message ids and parameters).
     outbox = PostgresOutbox(pg_url)
     await outbox.create_table()
     state = office.state_of(UUID(late))
     [deadline] = office.deadlines(UUID(late), p.TODAY)
-    await outbox.write(
-        Notification.of_step(
-            uuid4(), state, deadline, Step.REMINDER, p.COMMUNE, p.TODAY, UNITS[p.COMMUNE][0]
-        )
-    )
+    reminder = Notification.of_step(
+        uuid4(), state, deadline, Step.REMINDER, p.COMMUNE, p.TODAY, UNITS[p.COMMUNE][0],
+        scheduled=deadline.due_on,  # taken late: the notice says so
+    )  # fmt: skip
+    await outbox.write(reminder)
+    await outbox.write(reminder.copy_to(uuid4(), p.WORKPLACE))
     return members
 
 

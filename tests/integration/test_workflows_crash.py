@@ -54,7 +54,9 @@ async def test_killed_worker_records_the_escalation_once(
                 # The retry (after the activity's 20 s timeout) finds the receipt and goes on.
                 notifications = PostgresOutbox(pg_url)
                 await eventually(
-                    lambda: asyncio.run(notifications.all()).__len__() == 3, timeout=90
+                    # reminder, missed and escalated, and the copies of the last two to W
+                    lambda: asyncio.run(notifications.all()).__len__() == 5,
+                    timeout=90,
                 )
     finally:
         if doomed.poll() is None:

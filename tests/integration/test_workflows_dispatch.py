@@ -87,4 +87,7 @@ async def test_events_reach_the_workflow_and_restarts_lose_nothing(
     ]
     assert len(expected.meetings) == 1
     notifications = await PostgresOutbox(pg_url).all()
-    assert sorted(n.step for n in notifications) == ["escalated", "missed", "reminder"]
+    # The commune and the province as before, and the workplace W of the miss and the escalation.
+    assert sorted((n.step.value, n.unit_id) for n in notifications) == [
+        ("escalated", "P"), ("escalated", "W"), ("missed", "W"), ("missed", "X"), ("reminder", "X"),
+    ]  # fmt: skip

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from email import message_from_bytes
+from email.header import decode_header, make_header
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -29,6 +32,18 @@ class Inbox:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append(envelope.content)
         return "250 OK"
+
+
+@contextmanager
+def smtp_server(port: int) -> Iterator[Inbox]:
+    """A real SMTP server on the port while the block runs; its inbox."""
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox
+    finally:
+        controller.stop()
 
 
 def _free_port() -> int:
@@ -70,24 +85,16 @@ async def test_mail_is_retried_until_delivered(tmp_path: Path) -> None:
     notification = _notice(date(2027, 2, 4))
     await outbox.write(notification)
     assert await relay_once(settings, outbox) == 0  # no server yet: kept for the next round
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with smtp_server(port) as inbox:
         assert await relay_once(settings, outbox) == 1
         assert await relay_once(settings, outbox) == 0  # delivered once
-    finally:
-        controller.stop()
     assert len(inbox.messages) == 1
     assert f"<{notification.id}@liaison>".encode() in inbox.messages[0]
 
 
 async def test_mail_speaks_the_configured_language(tmp_path: Path) -> None:
     port = _free_port()
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with smtp_server(port) as inbox:
         for language in ("vi", "en"):
             outbox = InMemoryOutbox()
             await outbox.write(_notice(date(2027, 2, 4)))
@@ -95,8 +102,6 @@ async def test_mail_speaks_the_configured_language(tmp_path: Path) -> None:
                 smtp_host="127.0.0.1", smtp_port=port, data_dir=tmp_path, language=language
             )
             assert await relay_once(settings, outbox) == 1
-    finally:
-        controller.stop()
     vi, en = (message_from_bytes(m).get_payload(decode=True).decode() for m in inbox.messages)
     assert "hạn 04/02/2027, đơn vị thực hiện Phường 1 (MAU-P1)." in vi
     assert "due 4 Feb 2027, to be done by Phường 1 (MAU-P1)." in en
@@ -123,3 +128,25 @@ def test_calendar_follows_the_labour_codes() -> None:
     assert add_working_days(date(2050, 1, 3), 5) == date(
         2050, 1, 10
     )  # beyond the table: solar only
+
+
+async def test_a_units_notices_of_one_day_go_as_one_digest(tmp_path: Path) -> None:
+    """Three members fall due together at P: one mail lists the three; Q's notice goes alone."""
+    port = _free_port()
+    with smtp_server(port) as inbox:
+        outbox = InMemoryOutbox()
+        together = [_notice(date(2027, 2, 4)) for _ in range(3)]
+        alone = _notice(date(2027, 2, 4)).model_copy(update={"unit_id": "Q"})
+        for notice in (*together, alone):
+            await outbox.write(notice)
+        settings = Settings(smtp_host="127.0.0.1", smtp_port=port, data_dir=tmp_path)
+        names = {"P": "Tỉnh ủy Quảng Ninh", "Q": "Đảng ủy Khối"}.get
+        assert await relay_once(settings, outbox, names) == 4
+        assert await relay_once(settings, outbox, names) == 0
+    mails = sorted((message_from_bytes(m) for m in inbox.messages), key=lambda m: len(m.as_bytes()))
+    assert len(mails) == 2
+    digest = mails[1]
+    subject = str(make_header(decode_header(digest["Subject"])))
+    assert subject == "[Liaison] 3 thông báo gửi Tỉnh ủy Quảng Ninh (P) ngày 11/02/2027"
+    text = digest.get_payload(decode=True).decode()
+    assert text.count("Nguyễn Văn An") == 6  # each notice's title and body
