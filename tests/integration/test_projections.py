@@ -110,6 +110,27 @@ def test_a_fact_table_of_the_layout_before_partitions_is_rebuilt_from_zero(
     again.close()
 
 
+def test_a_member_table_without_the_search_columns_is_rebuilt_from_zero(
+    pg_env: dict[str, str],
+) -> None:
+    _store(pg_env)
+    first = Projector(pg_env, [Facts()], batch=7)
+    first.catch_up()
+    before = snapshot(first, first.models[0])
+    with first.transaction() as cur:  # the table as stores made before 2026-12-03 have it
+        cur.execute("ALTER TABLE member DROP COLUMN citizen_id, DROP COLUMN search_keys")
+    first.close()
+    again = Projector(pg_env, [Facts()], batch=7)
+    with again.transaction() as cur:
+        assert again.positions(cur) == {"facts": 0}
+    assert again.catch_up() > 0
+    assert snapshot(again, again.models[0]) == before
+    with again.transaction() as cur:
+        cur.execute("SELECT name FROM member WHERE search_keys @> '{dang,vien,1}'")
+        assert [r["name"] for r in cur.fetchall()] == ["Đảng viên 1"]
+    again.close()
+
+
 def test_a_projection_killed_mid_batch_resumes_with_nothing_lost_or_twice(
     pg_env: dict[str, str],
 ) -> None:
