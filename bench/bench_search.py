@@ -19,13 +19,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from bench.common import Figure, office_on, percentile, scratch_schema, show
+from bench.common import Figure, percentile, projected_province, show
 from projections import reads, search
-from projections.catalog import MODELS
 from projections.dashboard import scope
-from projections.runner import Projector
-from workers.bootstrap import persistence_env
-from workers.province import demo
 from workers.province.demo_tree import PROVINCE
 
 UNTIL = date(2025, 12, 31)
@@ -159,26 +155,8 @@ async def _measure(url: str, schema: str, seed: int) -> list[Figure]:
 
 def run(url: str, members: int, seed: int = 1) -> list[Figure]:
     """Import a demo province, catch the search's read models up, then time the searches."""
-    province = demo.generate(members, seed, UNTIL)
-    with scratch_schema(url) as schema:
-        office = office_on(url, schema)
-        report = demo.load(office, province)
-        projector = Projector(
-            persistence_env(url, schema), [MODELS[name]() for name in READ_MODELS]
-        )
-        try:
-            started = time.perf_counter()
-            done = projector.catch_up()
-            caught_up = time.perf_counter() - started
-        finally:
-            projector.close()
-        print(
-            f"search: {members:,} members, {report.events:,} events imported,"
-            f" {done:,} projected in {caught_up:.1f} s",
-            flush=True,
-        )
-        figures = asyncio.run(_measure(url, schema, seed))
-    return show(figures)
+    with projected_province(url, members, seed, UNTIL, READ_MODELS, "search") as schema:
+        return show(asyncio.run(_measure(url, schema, seed)))
 
 
 if __name__ == "__main__":
