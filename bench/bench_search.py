@@ -159,9 +159,17 @@ def run(url: str, members: int, seed: int = 1) -> list[Figure]:
         return show(asyncio.run(_measure(url, schema, seed)))
 
 
+def measure(url: str, schema: str, seed: int = 1) -> list[Figure]:
+    """Time the searches on a store imported and projected before (a schema that was kept)."""
+    return show(asyncio.run(_measure(url, schema, seed)))
+
+
 if __name__ == "__main__":
     import sys
 
     from bench.common import bench_url
 
-    run(bench_url(), int(sys.argv[1]) if len(sys.argv) > 1 else 50_000)
+    if len(sys.argv) == 3 and sys.argv[1] == "--schema":
+        measure(bench_url(), sys.argv[2])
+    else:
+        run(bench_url(), int(sys.argv[1]) if len(sys.argv) > 1 else 50_000)

@@ -13,6 +13,7 @@ import pytest
 
 from application.office import LiaisonOffice
 from domain import commands as c
+from projections import search
 from tests.api.conftest import PASSWORD, Auth
 from tests.api.test_neighbours import CARD, NEIGHBOURS, SUPERVISOR, Branch
 from tests.integration import province as p
@@ -54,6 +55,13 @@ class People:
 @pytest.fixture
 def people(office: LiaisonOffice) -> People:
     return People(office)
+
+
+@pytest.fixture(params=["few units", "many units"])
+def subtree_form(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each of the search's two forms: a subtree's members looked up first (a commune, a
+    workplace), or the units as a hashed set (a province of thousands)."""
+    monkeypatch.setattr(search, "SMALL_SUBTREE", 10_000 if request.param == "few units" else 0)
 
 
 async def found(client: httpx.AsyncClient, headers: dict[str, str], q: str) -> list[str]:
@@ -116,7 +124,12 @@ async def test_members_are_found_by_party_card_and_citizen_id(
     ],
 )
 async def test_a_search_finds_only_members_of_the_users_subtree(
-    client: httpx.AsyncClient, auth: Auth, people: People, username: str, sees: set[str]
+    client: httpx.AsyncClient,
+    auth: Auth,
+    people: People,
+    username: str,
+    sees: set[str],
+    subtree_form: None,
 ) -> None:
     headers = await auth(username)
     everyone = {AN, ANH, DAO, HOA}
@@ -128,7 +141,7 @@ async def test_a_search_finds_only_members_of_the_users_subtree(
 
 @pytest.mark.parametrize("username", NEIGHBOURS)
 async def test_a_neighbours_member_is_not_found_as_if_there_were_none(
-    client: httpx.AsyncClient, auth: Auth, people: People, username: str
+    client: httpx.AsyncClient, auth: Auth, people: People, username: str, subtree_form: None
 ) -> None:
     headers = await auth(username)
     nobody = await client.get("/api/members", params={"q": "Lưu Quang Vũ"}, headers=headers)
