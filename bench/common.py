@@ -89,7 +89,11 @@ def projected_province(
     """A scratch schema holding a demo province, imported, with these read models caught up."""
     province = demo.generate(members, seed, until)
     with scratch_schema(url) as schema:
-        report = demo.load(office_on(url, schema), province)
+        office = office_on(url, schema)
+        try:
+            report = demo.load(office, province)
+        finally:
+            office.close()  # its connection pool: the measuring below opens its own
         models = [MODELS[name]() for name in read_models]
         projector = Projector(persistence_env(url, schema), models)
         try:
