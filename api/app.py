@@ -34,6 +34,7 @@ from api.web import (
     pages_import,
     pages_inbox,
     pages_member,
+    pages_search,
     pages_work,
     pages_year,
 )
@@ -162,7 +163,7 @@ def create_app(
         routes_audit.router,
     ):
         app.include_router(router)
-    for pages in (pages_auth, pages_home, pages_board, pages_inbox, pages_import, forms):
+    for pages in (pages_auth, pages_home, pages_board, pages_inbox, pages_import, pages_search, forms):
         app.include_router(pages.router)
     app.state.form_pages = forms.pages_by_name(
         *pages_work.PAGES, *pages_year.PAGES, *pages_member.PAGES, *pages_inbox.PAGES

@@ -203,6 +203,27 @@ class AuditPage(BaseModel):
     next_after: int | None = None
 
 
+class SearchHit(BaseModel):
+    """A member found by a search: name, party card, where they stand and at which stage."""
+
+    member_id: UUID
+    name: str
+    party_card_number: str
+    unit_id: str
+    """The cell of the member's latest liaison, else its commune; the workplace before any."""
+    unit_name: str | None = None
+    stage: str | None = None
+    """The stage of the latest liaison (None: never referred)."""
+
+
+class SearchPage(BaseModel):
+    """The members of the user's subtree found by a search, best first; `more` when others
+    matched too (type more to narrow)."""
+
+    hits: list[SearchHit]
+    more: bool = False
+
+
 class SealStatus(BaseModel):
     """The seal's head beside the store's, and a verification's outcome when one was asked for."""
 
@@ -262,6 +283,11 @@ class BoardReads(Protocol):
 
     async def seal(self, verify: bool = False) -> SealStatus:
         """The seal's head; with `verify`, the chain checked against the stored events."""
+        ...
+
+    async def search(self, unit_id: str, on: date, text: str, limit: int) -> SearchPage:
+        """Members of the unit's subtree (as in force on the date) found by name, card or
+        citizen id; nothing of any other subtree."""
         ...
 
     async def caught_up(self, position: int, timeout: float) -> int:

@@ -7,6 +7,7 @@ import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import date
 from typing import Any
 
 from api.errors import BoardError
@@ -23,11 +24,23 @@ from api.reads import (
     Row,
     Scope,
     SealStatus,
+    SearchHit,
+    SearchPage,
 )
 from api.reads_seal import SealVerifier
 from domain.errors import UnknownUnit
 from domain.state import LiaisonState, Stage
-from projections import dashboard, escalations, evidence, liaisons, lists, outbox, reads, seal
+from projections import (
+    dashboard,
+    escalations,
+    evidence,
+    liaisons,
+    lists,
+    outbox,
+    reads,
+    seal,
+    search,
+)
 from projections.catalog import MODELS
 from projections.dashboard import FAR_FUTURE, Period
 
@@ -234,6 +247,13 @@ class ProjectionReads:
                     "not_sealed",
                     "Nothing was sealed by then.",
                 ) from None
+
+    async def search(self, unit_id: str, on: date, text: str, limit: int) -> SearchPage:
+        """Members of the unit's subtree found by name, card or citizen id, best first."""
+        async with self.connection() as conn:
+            units = await dashboard.scope(conn, unit_id, on)
+            found = await search.search(conn, units, text, limit)
+        return SearchPage(hits=[SearchHit.model_validate(r) for r in found.rows], more=found.more)
 
     async def seal(self, verify: bool = False) -> SealStatus:
         """The seal's head; with `verify`, the chain checked (incrementally, one at a time)."""

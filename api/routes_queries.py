@@ -22,6 +22,7 @@ from api.reads import (
     NotificationRow,
     Row,
     Scope,
+    SearchPage,
 )
 from api.users import UserPublic
 from application.views import MemberView, TimelineEntry
@@ -45,6 +46,17 @@ Code = Annotated[
     str | None,
     Query(max_length=40, description="Only the members of this grade or reason (the list's code)"),
 ]
+
+SEARCH_MAX_CHARS = 100
+SearchText = Annotated[
+    str,
+    Query(
+        max_length=SEARCH_MAX_CHARS,
+        description="A name (with or without diacritics, its words in any order, the last one"
+        " possibly half typed), a party card number or a citizen ID",
+    ),
+]
+SearchLimit = Annotated[int, Query(ge=1, le=100, description="At most this many members")]
 
 
 class FiguresPublic(BaseModel):
@@ -139,6 +151,15 @@ async def unit_notifications(
 async def readable_member(desk: Desk, member_id: UUID) -> MemberView:
     """The member, once the user may read one of the units the member's record concerns."""
     return await desk.call(desk.core.member, member_id)
+
+
+@router.get("/members")
+async def search_members(
+    desk: DeskDep, reads: ReadsDep, q: SearchText = "", limit: SearchLimit = 20
+) -> SearchPage:
+    """Members of the user's subtree found by name, party card or citizen ID, best first; a
+    member of any other subtree is never found."""
+    return await reads.search(desk.user.unit_id, desk.today(), q, limit)
 
 
 @router.get("/members/{member_id}")

@@ -13,6 +13,7 @@ BENCHES = (
     "bench.bench_workflows",
     "bench.bench_projection",
     "bench.bench_asof",
+    "bench.bench_search",
     "bench.bench_api",
     "bench.bench_storm",
     "bench.bench_memory",

@@ -20,13 +20,9 @@ from datetime import date, datetime
 from functools import partial
 from typing import Any
 
-from bench.common import Figure, office_on, scratch_schema, show
+from bench.common import Figure, projected_province, show
 from projections import reads
-from projections.catalog import MODELS
 from projections.dashboard import Period, dashboard
-from projections.runner import Projector
-from workers.bootstrap import persistence_env
-from workers.province import demo
 from workers.province.demo_tree import PROVINCE
 
 UNTIL = date(2025, 12, 31)
@@ -113,23 +109,5 @@ async def _inspect(url: str, schema: str) -> list[Figure]:
 
 def run(url: str, members: int, seed: int = 1) -> list[Figure]:
     """Import a demo province, catch the dashboard's read models up, then time the inspections."""
-    province = demo.generate(members, seed, UNTIL)
-    with scratch_schema(url) as schema:
-        office = office_on(url, schema)
-        report = demo.load(office, province)
-        projector = Projector(
-            persistence_env(url, schema), [MODELS[name]() for name in READ_MODELS]
-        )
-        try:
-            started = time.perf_counter()
-            done = projector.catch_up()
-            caught_up = time.perf_counter() - started
-        finally:
-            projector.close()
-        print(
-            f"as-of: {members:,} members, {report.events:,} events imported,"
-            f" {done:,} projected in {caught_up:.1f} s",
-            flush=True,
-        )
-        figures = asyncio.run(_inspect(url, schema))
-    return show(figures)
+    with projected_province(url, members, seed, UNTIL, READ_MODELS, "as-of") as schema:
+        return show(asyncio.run(_inspect(url, schema)))

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
 
 from application.office import LiaisonOffice
+from projections.catalog import MODELS
+from projections.runner import Projector
 from workers.bootstrap import persistence_env
+from workers.province import demo
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -76,6 +80,34 @@ def rss_mib(pid: int) -> float:
 def office_on(url: str, schema: str) -> LiaisonOffice:
     """The domain application on that schema."""
     return LiaisonOffice(env=persistence_env(url, schema), clock=lambda: datetime.now(UTC))
+
+
+@contextmanager
+def projected_province(
+    url: str, members: int, seed: int, until: date, read_models: Sequence[str], label: str
+) -> Iterator[str]:
+    """A scratch schema holding a demo province, imported, with these read models caught up."""
+    province = demo.generate(members, seed, until)
+    with scratch_schema(url) as schema:
+        office = office_on(url, schema)
+        try:
+            report = demo.load(office, province)
+        finally:
+            office.close()  # its connection pool: the measuring below opens its own
+        models = [MODELS[name]() for name in read_models]
+        projector = Projector(persistence_env(url, schema), models)
+        try:
+            started = time.perf_counter()
+            done = projector.catch_up()
+            caught_up = time.perf_counter() - started
+        finally:
+            projector.close()
+        print(
+            f"{label}: {members:,} members, {report.events:,} events imported,"
+            f" {done:,} projected in {caught_up:.1f} s",
+            flush=True,
+        )
+        yield schema
 
 
 @dataclass(frozen=True)

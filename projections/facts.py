@@ -18,7 +18,6 @@ from domain.member import (
     WorkplaceChanged,
 )
 from domain.state import LiaisonState
-from domain.text import fold
 from projections.log import Entry
 from projections.members import MemberWrites
 from projections.model import Cursor, ReadModel, chunks, copy_rows
@@ -94,10 +93,19 @@ class Facts(ReadModel):
             self.book.start_empty()  # `liaison` rows are written with the states: same ids
 
     def outdated(self, cur: Cursor) -> bool:
-        """A `fact` table from before it was partitioned by kind (the layout up to 2026-11)."""
+        """A `fact` table from before it was partitioned by kind (the layout up to 2026-11), or a
+        `member` table without the search's columns (up to 2026-12-02)."""
         cur.execute("SELECT relkind FROM pg_class WHERE oid = to_regclass(%s)", (self.t("fact"),))
         row = cur.fetchone()
-        return row is not None and row["relkind"] != "p"
+        if row is not None and row["relkind"] != "p":
+            return True
+        cur.execute(
+            "SELECT to_regclass(%s) IS NOT NULL AS stored, EXISTS (SELECT FROM pg_attribute"
+            " WHERE attrelid = to_regclass(%s) AND attname = 'search_keys') AS searchable",
+            (self.t("member"), self.t("member")),
+        )
+        row = cur.fetchone()
+        return bool(row["stored"] and not row["searchable"])
 
     def ddl(self) -> list[str]:
         f, m, li = self.t("fact"), self.t("member"), self.t("liaison")
@@ -126,7 +134,12 @@ class Facts(ReadModel):
             f"CREATE INDEX IF NOT EXISTS {f}_workplace ON {f} (workplace_id)",
             f"CREATE TABLE IF NOT EXISTS {m} (member_id uuid PRIMARY KEY, name text NOT NULL,"
             " name_folded text NOT NULL, party_card_number text NOT NULL,"
-            " workplace_unit_id text NOT NULL)",
+            " workplace_unit_id text NOT NULL, citizen_id text, search_keys text[] NOT NULL)",
+            # The board's search: members holding every word typed among their keys, found in
+            # the inverted index (pg_trgm is not in the embedded PostgreSQL; an array is built
+            # in), then kept if their workplace or one of their liaisons lies in the subtree.
+            f"CREATE INDEX IF NOT EXISTS {m}_search ON {m} USING gin (search_keys)",
+            f"CREATE INDEX IF NOT EXISTS {m}_workplace ON {m} (workplace_unit_id)",
             f"CREATE TABLE IF NOT EXISTS {li} (liaison_id uuid PRIMARY KEY,"
             " member_id uuid NOT NULL, workplace_unit_id text NOT NULL,"
             " commune_id text NOT NULL, cell_id text,"
@@ -192,10 +205,7 @@ class Facts(ReadModel):
         event, nid = entry.event, entry.row.notification_id
         if isinstance(event, MemberRegistered):
             members[event.originator_id] = event.workplace_unit_id
-            writes.register(
-                [event.originator_id, event.name, fold(event.name), event.party_card_number,
-                 event.workplace_unit_id]
-            )  # fmt: skip
+            writes.register(event)
             return [
                 _fact(
                     nid, "registered", event, event.originator_id, workplace=event.workplace_unit_id

@@ -125,6 +125,7 @@ async def test_every_operation_is_walked(
     ):  # fmt: skip
         await call("GET", template, supervisor, member_id=member)
     await call("GET", "/api/liaisons/{liaison_id}", supervisor, liaison_id=liaison)
+    await call("GET", "/api/members", supervisor)  # a search (its own tests: test_search.py)
     await call("GET", "/api/seal", supervisor)
     await command("close", liaison_id=liaison, reason="retired")
     # Sessions: a token signed for, the clerk's ended by the administrator, one revoked by its own.

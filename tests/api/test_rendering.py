@@ -115,6 +115,9 @@ def pages(board: Board) -> dict[str, Page]:
         ),
         "import": Page("/import", REFER, refused=403),
         "password": Page("/password"),
+        "search": Page("/search"),
+        "search-found": Page("/search?q=dang+vien"),
+        "search-none": Page("/search?q=khong+co+ai"),
         "signed-out": Page("/login", ()),
     }
     for metric in Metric:

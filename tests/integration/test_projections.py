@@ -88,17 +88,27 @@ def test_a_bulk_catch_up_defers_indexes_and_builds_the_same_tables(
     reference.close()
 
 
-def test_a_fact_table_of_the_layout_before_partitions_is_rebuilt_from_zero(
-    pg_env: dict[str, str],
+OLDER_LAYOUTS = {
+    "fact before partitions": (  # stores made before 2026-12
+        "CREATE TABLE fact_flat AS TABLE fact; DROP TABLE fact CASCADE;"
+        " ALTER TABLE fact_flat RENAME TO fact"
+    ),
+    "member before search": (  # stores made before 2026-12-03
+        "ALTER TABLE member DROP COLUMN citizen_id, DROP COLUMN search_keys"
+    ),
+}
+
+
+@pytest.mark.parametrize("layout", OLDER_LAYOUTS)
+def test_tables_of_an_older_layout_are_rebuilt_from_zero(
+    pg_env: dict[str, str], layout: str
 ) -> None:
     _store(pg_env)
     first = Projector(pg_env, [Facts()], batch=7)
     first.catch_up()
     before = snapshot(first, first.models[0])
-    with first.transaction() as cur:  # the table as stores made before 2026-12 have it
-        cur.execute("CREATE TABLE fact_flat AS TABLE fact")
-        cur.execute("DROP TABLE fact CASCADE")
-        cur.execute("ALTER TABLE fact_flat RENAME TO fact")
+    with first.transaction() as cur:
+        cur.execute(OLDER_LAYOUTS[layout])
     first.close()
     again = Projector(pg_env, [Facts()], batch=7)
     with again.transaction() as cur:
@@ -107,6 +117,9 @@ def test_a_fact_table_of_the_layout_before_partitions_is_rebuilt_from_zero(
         assert again.positions(cur) == {"facts": 0}
     assert again.catch_up() > 0
     assert snapshot(again, again.models[0]) == before
+    with again.transaction() as cur:
+        cur.execute("SELECT name FROM member WHERE search_keys @> '{dang,vien,1}'")
+        assert [r["name"] for r in cur.fetchall()] == ["Đảng viên 1"]
     again.close()
 
 

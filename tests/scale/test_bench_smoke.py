@@ -9,12 +9,13 @@ from bench import (
     bench_import,
     bench_memory,
     bench_projection,
+    bench_search,
     bench_storm,
     bench_workflows,
 )
 
 
-@pytest.mark.parametrize("bench", [bench_import, bench_projection, bench_workflows])
+@pytest.mark.parametrize("bench", [bench_import, bench_projection, bench_search, bench_workflows])
 def test_benchmark_smoke(
     pg_server_url: str, bench: object, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from api.reads import Scope
 from domain.organisation import OrganisationTree, Unit, UnitKind
-from domain.text import fold
+from domain.text import fold, search_keys, words
 from projections.ancestry import ancestry_rows
 from projections.dashboard import Period
 from projections.log import StoredRow
@@ -92,3 +92,19 @@ def test_the_year_before_is_read_as_the_records_stood_at_the_same_moment() -> No
     before = scope.previous()
     assert (before.year, before.on, before.recorded_by) == (2023, date(2023, 2, 28), moment)
     assert Period("XN", date(2024, 2, 29), moment).previous_year().known_at == moment
+
+
+def test_words_are_folded_and_split_at_anything_but_letters_and_digits() -> None:
+    assert words("Nguyễn-Văn  AN") == ["nguyen", "van", "an"]
+    assert words("%_' OR 1=1; --\x00") == ["or", "1", "1"]
+    assert words("Ưng Hoàng Phúc Đạt") == ["ung", "hoang", "phuc", "dat"]
+
+
+def test_a_member_is_found_by_every_start_of_every_word_of_name_card_and_citizen_id() -> None:
+    keys = search_keys("Đỗ Thị Ánh", "93.000.001", None)
+    assert {"d", "do", "t", "th", "thi", "a", "an", "anh"} <= set(keys)
+    assert {"9", "93", "930", "93000001", "000", "001"} <= set(keys)
+    assert "hi" not in keys
+    assert "nh" not in keys
+    assert keys == sorted(set(keys))  # one way to write them: a rebuild stores the same
+    assert set(search_keys("A", "1", "001085012345")) >= {"0010", "001085012345"}
