@@ -82,6 +82,14 @@ class OverridePolicy(Command):
     value: int | tuple[int, int] | Annotated[str, Field(max_length=100), AfterValidator(clean_line)]
 
 
+class RebuildSeal(Command):
+    """Dựng lại niêm phong: what the seal held when an administrator had it rebuilt."""
+
+    replaced_position: int = Field(ge=0)
+    replaced_link: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    tracked_position: int = Field(ge=0)
+
+
 class RegisterMember(Command):
     name: Line
     birth_date: date = Field(gt=EARLIEST_BIRTH)

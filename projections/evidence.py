@@ -59,30 +59,67 @@ async def export(conn: Any, unit_id: str, as_of: date, known_at: datetime | None
     }
 
 
-async def mismatches(conn: Any, evidence: dict[str, Any]) -> list[str]:
+Problem = tuple[str, dict[str, Any]]
+"""A problem found: an English message of the catalogue (`%(name)s` placeholders) and its values."""
+
+SEAL_PROBLEMS = {
+    "altered": "seal broken at position %(position)s: the stored event was changed after it"
+    " was sealed",
+    "deleted": "seal broken at position %(position)s: a sealed event was deleted",
+    "inserted": "seal broken at position %(position)s: an event was inserted among the sealed ones",
+    "unreceipted": "position %(position)s: no command receipt names this event (it was written"
+    " outside the application)",
+    "backwards": "position %(position)s: recorded earlier than an event before it in the log",
+    "cut": "the seal ends before position %(position)s though it had sealed further: its rows"
+    " were cut",
+    "unsealed": "events from position %(position)s on are not sealed (is the projector running?)",
+    "checkpoint": "the seal differs at position %(position)s from the checkpoint signed"
+    " %(published)s",
+}
+"""What each kind of break means, as `liaison verify` reports it."""
+
+
+def english(problems: list[Problem]) -> list[str]:
+    """The problems as English sentences (the CLI translates them instead)."""
+    return [template % params for template, params in problems]
+
+
+async def mismatches(conn: Any, evidence: dict[str, Any]) -> list[Problem]:
     """What in the file differs from the store now (empty when the file matches)."""
     if evidence.get("format") != FORMAT:
-        return [f"not a {FORMAT} file"]
+        return [("not a %(format)s file", {"format": FORMAT})]
     position = int(evidence["seal"]["position"])
     link = await conn.fetchval("SELECT link FROM seal_link WHERE notification_id = $1", position)
-    problems = []
+    problems: list[Problem] = []
     if link is None or bytes(link).hex() != evidence["seal"]["link"]:
-        problems.append(f"seal link at position {position} differs from the file")
+        problems.append(
+            ("seal link at position %(position)s differs from the file", {"position": position})
+        )
     period = Period(
         evidence["unit_id"],
         date.fromisoformat(evidence["as_of"]),
         datetime.fromisoformat(evidence["known_at"]),
     )
     now = await _body(conn, period, position)
-    problems += [f"{part} differs from the file" for part in now if now[part] != evidence.get(part)]
+    problems += [
+        (PARTS[part], {}) for part in now if now[part] != evidence.get(part) and part in PARTS
+    ]
     return problems
 
 
-def seal_problems(verdict: seal.Verdict) -> list[str]:
+PARTS = {
+    "dashboard": "the figures differ from the file",
+    "lists": "the lists behind the figures differ from the file",
+    "audit": "the audit trail differs from the file",
+}
+
+
+def seal_problems(verdict: seal.Verdict, **params: Any) -> list[Problem]:
     """The seal's break as a line of `liaison verify`'s report (empty when intact)."""
     if verdict.broken is None:
         return []
-    return [f"seal broken at position {verdict.broken.position} ({verdict.broken.problem})"]
+    found = {"position": verdict.broken.position, **params}
+    return [(SEAL_PROBLEMS[verdict.broken.problem], found)]
 
 
 async def check(url: str, evidence: dict[str, Any]) -> list[str]:
@@ -90,6 +127,6 @@ async def check(url: str, evidence: dict[str, Any]) -> list[str]:
     problems = seal_problems(await asyncio.to_thread(seal.verify_url, url))
     conn = await reads.connect(url)
     try:
-        return problems + await mismatches(conn, evidence)
+        return english(problems + await mismatches(conn, evidence))
     finally:
         await conn.close()
