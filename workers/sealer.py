@@ -8,6 +8,7 @@ import contextlib
 import logging
 import signal
 
+from temporalio.client import Client
 from temporalio.worker import Worker
 
 from workers.bootstrap import Root
@@ -23,12 +24,15 @@ from workflows.checkpoint import (
 
 
 async def run_sealer(
-    settings: Settings, stop: asyncio.Event, task_queue: str = SEAL_TASK_QUEUE
+    settings: Settings,
+    stop: asyncio.Event,
+    task_queue: str = SEAL_TASK_QUEUE,
+    client: Client | None = None,
 ) -> None:
     """Keep the schedule and poll the seal's task queue until `stop` is set."""
     signing_key(settings)  # refuse to start without the key, before anything is scheduled
     root = Root(settings)
-    client = await root.temporal()
+    client = client or await root.temporal()
 
     def publish_now() -> PublishCheckpointResult:
         projector = build_projector(settings)
