@@ -29,6 +29,9 @@ class Checkpoint:
     published_at: str
     key: str
     signature: str
+    evidence: str | None = None
+    """The digest of an evidence file checked against the store at this position, when the
+    checkpoint was signed for one (`liaison seal publish --evidence FILE`)."""
     format: str = FORMAT
 
     def signed_bytes(self) -> bytes:
@@ -51,6 +54,7 @@ class Checkpoint:
             published_at=str(data["published_at"]),
             key=str(data["key"]),
             signature=str(data["signature"]),
+            evidence=str(data["evidence"]) if data.get("evidence") else None,
         )
 
     def signed_by(self, public_key: str) -> bool:
@@ -77,11 +81,17 @@ def digest(data: Any) -> str:
     return hashlib.sha256(canonical(data)).hexdigest()
 
 
-def sign(key: Ed25519PrivateKey, position: int, link: str, published_at: datetime) -> Checkpoint:
-    """A checkpoint of the seal's head, signed."""
-    unsigned = Checkpoint(position, link, published_at.isoformat(), public_hex(key), "")
+def sign(
+    key: Ed25519PrivateKey,
+    position: int,
+    link: str,
+    published_at: datetime,
+    evidence: str | None = None,
+) -> Checkpoint:
+    """A checkpoint of the seal at a position (and of an evidence file's digest), signed."""
+    unsigned = Checkpoint(position, link, published_at.isoformat(), public_hex(key), "", evidence)
     signature = key.sign(unsigned.signed_bytes()).hex()
-    return Checkpoint(position, link, unsigned.published_at, unsigned.key, signature)
+    return Checkpoint(position, link, unsigned.published_at, unsigned.key, signature, evidence)
 
 
 def public_hex(key: Ed25519PrivateKey | Ed25519PublicKey) -> str:

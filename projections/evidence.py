@@ -7,12 +7,11 @@ import json
 from datetime import date, datetime
 from typing import Any
 
+from liaison_verify.evidence import FORMAT, with_digest
 from projections import reads, seal
 from projections.dashboard import Period, dashboard, scope
 from projections.figures import FIGURES
 from projections.lists import ListQuery, members_behind
-
-FORMAT = "liaison-evidence/1"
 
 
 async def _seal_head(conn: Any, known_at: datetime | None) -> tuple[int, str, datetime]:
@@ -46,17 +45,20 @@ async def _body(conn: Any, period: Period, position: int) -> dict[str, Any]:
 
 
 async def export(conn: Any, unit_id: str, as_of: date, known_at: datetime | None) -> dict[str, Any]:
-    """The evidence for a unit and date, fixed to what the records held at the seal head."""
+    """The evidence for a unit and date, fixed to what the records held at the seal head, with
+    the digest of its content (`python -m liaison_verify` checks it without the store)."""
     position, link, recorded_at = await _seal_head(conn, known_at)
     period = Period(unit_id, as_of, known_at or recorded_at)
-    return {
-        "format": FORMAT,
-        "unit_id": unit_id,
-        "as_of": as_of.isoformat(),
-        "known_at": period.known_at.isoformat() if period.known_at else None,
-        "seal": {"position": position, "link": link},
-        **await _body(conn, period, position),
-    }
+    return with_digest(
+        {
+            "format": FORMAT,
+            "unit_id": unit_id,
+            "as_of": as_of.isoformat(),
+            "known_at": period.known_at.isoformat() if period.known_at else None,
+            "seal": {"position": position, "link": link},
+            **await _body(conn, period, position),
+        }
+    )
 
 
 Problem = tuple[str, dict[str, Any]]

@@ -3,6 +3,7 @@ recorded as events; checked by `liaison verify --checkpoints`; published daily b
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -24,9 +25,12 @@ from temporalio.client import (
 from application.office import LiaisonOffice
 from domain.seal import SEAL_LEDGER_ID, SealLedger
 from liaison_verify.checkpoint import Checkpoint, private_key, public_hex, public_key, sign
-from projections import seal
+from liaison_verify.evidence import digest_of
+from projections import reads, seal
+from projections.evidence import Problem, mismatches
 from projections.runner import Projector
 from projections.seal import Break, Verdict
+from workers.embedded import database_url
 from workers.settings import Settings
 from workflows.checkpoint import (
     SEAL_TASK_QUEUE,
@@ -95,16 +99,27 @@ def publish(
     projector: Projector,
     to: Path | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    evidence: dict[str, Any] | None = None,
 ) -> Published:
     """Verify the seal from the genesis, sign its head, write the file, record the event.
 
-    A broken seal is never signed (SealBroken): a checkpoint vouches for what was verified."""
+    With `evidence` (an exported file), sign the seal at the file's position and the file's
+    digest instead, once the file is found to match the store. A broken seal is never signed
+    (SealBroken), nor a file that differs (EvidenceDiffers): a checkpoint vouches for what was
+    verified."""
     key = signing_key(settings)
     with projector.transaction() as cur:
         verdict = seal.verify(cur)
     if not verdict.ok:
         raise SealBroken(verdict)
-    checkpoint = sign(key, verdict.head_position, verdict.head, clock())
+    if evidence is None:
+        checkpoint = sign(key, verdict.head_position, verdict.head, clock())
+    else:
+        differs = asyncio.run(_evidence_problems(database_url(settings), evidence))
+        if differs:
+            raise EvidenceDiffers(differs)
+        position, link = int(evidence["seal"]["position"]), str(evidence["seal"]["link"])
+        checkpoint = sign(key, position, link, clock(), evidence=digest_of(evidence))
     where = to or folder(settings)
     where.mkdir(parents=True, exist_ok=True)
     stamp = checkpoint.published_at.replace(":", "").replace("-", "")[:15]
@@ -120,6 +135,24 @@ def publish(
     )
     office.save(ledger)
     return Published(checkpoint, file)
+
+
+class EvidenceDiffers(Exception):
+    """An evidence file that does not match the store: nothing is signed for it."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("the evidence file differs from the store")
+        self.problems = problems
+
+
+async def _evidence_problems(url: str, data: dict[str, Any]) -> list[Problem]:
+    if data.get("digest") != digest_of(data):
+        return [("the evidence file was changed after it was exported", {})]
+    conn = await reads.connect(url)
+    try:
+        return await mismatches(conn, data)
+    finally:
+        await conn.close()
 
 
 def _ledger(office: LiaisonOffice) -> SealLedger:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -10,7 +11,13 @@ import typer
 
 from liaison_verify.checkpoint import BadKey, new_key
 from projections import evidence
-from workers.checkpoints import CheckpointProblem, NoSealKey, SealBroken, publish
+from workers.checkpoints import (
+    CheckpointProblem,
+    EvidenceDiffers,
+    NoSealKey,
+    SealBroken,
+    publish,
+)
 from workers.cli_support import app, console, office, operator_ran, settings
 from workers.cli_words import number, t
 from workers.projector import build_projector
@@ -66,14 +73,25 @@ def keygen(
 @seal_app.command("publish")
 def publish_checkpoint(
     to: Annotated[Path | None, typer.Option("--to", help="Folder for the checkpoint file")] = None,
+    evidence_file: Annotated[
+        Path | None,
+        typer.Option("--evidence", help="Sign for this exported file, once it matches the store"),
+    ] = None,
 ) -> None:
-    """Verify the seal, sign its head with the seal key, write the checkpoint file and record it."""
-    operator_ran("seal publish", str(to or ""))
+    """Verify the seal, sign its head with the seal key, write the checkpoint file and record it;
+    with --evidence, sign the seal at the file's position and the file itself."""
+    operator_ran("seal publish", " ".join(str(p) for p in (to, evidence_file) if p))
+    data = json.loads(evidence_file.read_text(encoding="utf-8")) if evidence_file else None
     projector = build_projector(settings())
     try:
-        done = run_seal(lambda: publish(settings(), office(), projector, to))
-    except SealBroken as broken:
-        for template, params in evidence.seal_problems(broken.verdict):
+        done = run_seal(lambda: publish(settings(), office(), projector, to, evidence=data))
+    except (SealBroken, EvidenceDiffers) as refused:
+        found = (
+            evidence.seal_problems(refused.verdict)
+            if isinstance(refused, SealBroken)
+            else refused.problems
+        )
+        for template, params in found:
             console.print(f"[red]✗ {t(template, **params)}[/]")
         console.print(f"[red]✗ {t('Nothing was signed.')}[/]")
         raise typer.Exit(1) from None
