@@ -4,9 +4,6 @@ schedule and publishes each checkpoint (`python -m workers.sealer`)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
-import signal
 
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -14,7 +11,8 @@ from temporalio.worker import Worker
 from workers.bootstrap import Root
 from workers.checkpoints import ensure_schedule, publish, signing_key
 from workers.projector import build_projector
-from workers.settings import Settings, load_settings
+from workers.settings import Settings
+from workers.worker import serve
 from workflows.checkpoint import (
     SEAL_TASK_QUEUE,
     CheckpointActivities,
@@ -57,17 +55,7 @@ async def run_sealer(
 
 def main() -> None:
     """Entry point: run the seal's worker until SIGINT or SIGTERM."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s sealer %(levelname)s %(message)s")
-
-    async def run() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await run_sealer(load_settings(), stop)
-
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run())
+    serve("sealer", run_sealer)
 
 
 if __name__ == "__main__":

@@ -33,12 +33,7 @@ def store(
     pg_url: str, pg_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> Iterator[LiaisonOffice]:
     """The tiny province with three members, sealed; the CLI pointed at it, in English."""
-    monkeypatch.setenv("DATABASE_URL", pg_url)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setenv("LIAISON_LANG", "en")
-    monkeypatch.delenv("LIAISON_TOKEN", raising=False)
-    cli_support.settings.cache_clear()
-    monkeypatch.setattr(cli_support.console, "width", 300)
+    point_cli_at(pg_url, monkeypatch, tmp_path, "en")
     office = LiaisonOffice(env=pg_env, clock=pv.clock)
     pv.build_province(office)
     for n in (1, 2, 3):
@@ -46,6 +41,18 @@ def store(
     seal(pg_env)
     yield office
     cli_support.settings.cache_clear()
+
+
+def point_cli_at(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, language: str
+) -> None:
+    """The CLI on this database, with a config folder of its own, in the language, wide."""
+    monkeypatch.setenv("DATABASE_URL", pg_url)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("LIAISON_LANG", language)
+    monkeypatch.delenv("LIAISON_TOKEN", raising=False)
+    cli_support.settings.cache_clear()
+    monkeypatch.setattr(cli_support.console, "width", 300)
 
 
 def seal(pg_env: dict[str, str]) -> None:
