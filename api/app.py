@@ -163,7 +163,15 @@ def create_app(
         routes_audit.router,
     ):
         app.include_router(router)
-    for pages in (pages_auth, pages_home, pages_board, pages_inbox, pages_import, pages_search, forms):
+    for pages in (
+        pages_auth,
+        pages_home,
+        pages_board,
+        pages_inbox,
+        pages_import,
+        pages_search,
+        forms,
+    ):
         app.include_router(pages.router)
     app.state.form_pages = forms.pages_by_name(
         *pages_work.PAGES, *pages_year.PAGES, *pages_member.PAGES, *pages_inbox.PAGES

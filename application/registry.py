@@ -19,6 +19,7 @@ from application import (
     receipt,
     referral,
     requests,
+    sealing,
 )
 from application.use import API, BOARD, CLI, PEOPLE, Use, slug_of
 from domain import commands as cmd
@@ -36,6 +37,7 @@ def uses() -> tuple[Use[Any], ...]:
         *assessment.USES,
         *requests.USES,
         *escalations.USES,
+        *sealing.USES,
     )
 
 

@@ -110,6 +110,14 @@ CitizenId = Annotated[str | None, Field(default=None, max_length=20), AfterValid
 """A citizen identity card (CCCD) number: 12 digits."""
 
 
+class RebuildSeal(Command):
+    """Dựng lại niêm phong: what the seal held when an administrator had it rebuilt."""
+
+    replaced_position: int = Field(ge=0)
+    replaced_link: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    tracked_position: int = Field(ge=0)
+
+
 class RegisterMember(Command):
     name: Line
     birth_date: date = Field(gt=EARLIEST_BIRTH)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 from uuid import UUID, uuid5
@@ -135,14 +136,36 @@ class RegulationBook(BaseAggregate[UUID]):
         return tuple(o for o in self.overrides if o.province_id == province_id)
 
 
+BULK_IMPORT = "BulkImport"
+"""The kind of the receipts the bulk import writes, one per save."""
+
+Covered = tuple[UUID, int, int]
+"""Events a receipt answers for: an aggregate id and the first and last of its versions."""
+
+
+def covered_by(aggregates: Sequence[Any]) -> tuple[Covered, ...]:
+    """The versions each aggregate is about to record (its pending events), in save order."""
+    out: list[Covered] = []
+    for aggregate in aggregates:
+        versions = [e.originator_version for e in aggregate.pending_events]
+        if versions:
+            out.append((aggregate.id, min(versions), max(versions)))
+    return tuple(out)
+
+
 class ReceiptRecorded(Creation):
-    """A command was carried out; its result is kept so a retry returns the same."""
+    """A command was carried out; its result is kept so a retry returns the same.
+
+    `events` names every event saved with it (the seal's verification finds an event that no
+    receipt names); receipts recorded before December 2026 name none and answer for the events
+    that carry their command id."""
 
     command_id: UUID
     kind: str
     fingerprint: str
     result: dict[str, str]
     effective_date: date | None = None
+    events: tuple[Covered, ...] = ()
 
     def apply(self, aggregate: Any) -> None:
         aggregate.kind = self.kind
@@ -162,9 +185,14 @@ class CommandReceipt(BaseAggregate[UUID]):
 
     @classmethod
     def issue(
-        cls, command_id: UUID, kind: str, fingerprint: str, result: dict[str, str]
+        cls,
+        command_id: UUID,
+        kind: str,
+        fingerprint: str,
+        result: dict[str, str],
+        events: tuple[Covered, ...] = (),
     ) -> CommandReceipt:
-        """A receipt for a command that was just carried out."""
+        """A receipt for a command that was just carried out, naming the events it saved."""
         return cls._create(
             ReceiptRecorded,
             id=receipt_id_for(command_id),
@@ -172,6 +200,23 @@ class CommandReceipt(BaseAggregate[UUID]):
             kind=kind,
             fingerprint=fingerprint,
             result=result,
+            events=events,
+        )
+
+    @classmethod
+    def part(
+        cls, receipt_id: UUID, command_id: UUID, kind: str, events: tuple[Covered, ...]
+    ) -> CommandReceipt:
+        """A receipt for one save that is not a whole command's: an access record, the store's
+        key, a bulk import's batch, or the first saves of a command too large for one."""
+        return cls._create(
+            ReceiptRecorded,
+            id=receipt_id,
+            command_id=command_id,
+            kind=kind,
+            fingerprint="",
+            result={},
+            events=events,
         )
 
 

@@ -28,6 +28,7 @@ class Action(StrEnum):
 
     MANAGE_ORGANISATION = "manage_organisation"
     OVERRIDE_POLICY = "override_policy"
+    REBUILD_SEAL = "rebuild_seal"
     REGISTER_MEMBER = "register_member"
     EXEMPT_FROM_INTRODUCTION = "exempt_from_introduction"
     REFER = "refer"
@@ -97,7 +98,13 @@ ALLOWED: dict[Role, frozenset[Action]] = {
     ),
     Role.INSPECTOR: frozenset({Action.READ}),
     Role.ADMINISTRATOR: frozenset(
-        {Action.MANAGE_ORGANISATION, Action.OVERRIDE_POLICY, Action.OPEN_CYCLE, Action.READ}
+        {
+            Action.MANAGE_ORGANISATION,
+            Action.OVERRIDE_POLICY,
+            Action.REBUILD_SEAL,
+            Action.OPEN_CYCLE,
+            Action.READ,
+        }
     ),
 }
 

@@ -8,12 +8,11 @@ from datetime import date, datetime
 from typing import Any
 
 from domain.errors import WrongState
+from liaison_verify.evidence import FORMAT, with_digest
 from projections import reads, seal
 from projections.dashboard import Period, dashboard, scope
 from projections.figures import FIGURES
 from projections.lists import ListQuery, members_behind
-
-FORMAT = "liaison-evidence/1"
 
 
 async def _seal_head(conn: Any, known_at: datetime | None) -> tuple[int, str, datetime]:
@@ -47,43 +46,83 @@ async def _body(conn: Any, period: Period, position: int) -> dict[str, Any]:
 
 
 async def export(conn: Any, unit_id: str, as_of: date, known_at: datetime | None) -> dict[str, Any]:
-    """The evidence for a unit and date, fixed to what the records held at the seal head."""
+    """The evidence for a unit and date, fixed to what the records held at the seal head, with
+    the digest of its content (`python -m liaison_verify` checks it without the store)."""
     position, link, recorded_at = await _seal_head(conn, known_at)
     period = Period(unit_id, as_of, known_at or recorded_at)
-    return {
-        "format": FORMAT,
-        "unit_id": unit_id,
-        "as_of": as_of.isoformat(),
-        "known_at": period.known_at.isoformat() if period.known_at else None,
-        "seal": {"position": position, "link": link},
-        **await _body(conn, period, position),
-    }
+    return with_digest(
+        {
+            "format": FORMAT,
+            "unit_id": unit_id,
+            "as_of": as_of.isoformat(),
+            "known_at": period.known_at.isoformat() if period.known_at else None,
+            "seal": {"position": position, "link": link},
+            **await _body(conn, period, position),
+        }
+    )
 
 
-async def mismatches(conn: Any, evidence: dict[str, Any]) -> list[str]:
+Problem = tuple[str, dict[str, Any]]
+"""A problem found: an English message of the catalogue (`%(name)s` placeholders) and its values."""
+
+SEAL_PROBLEMS = {
+    "altered": "seal broken at position %(position)s: the stored event was changed after it"
+    " was sealed",
+    "deleted": "seal broken at position %(position)s: a sealed event was deleted",
+    "inserted": "seal broken at position %(position)s: an event was inserted among the sealed ones",
+    "unreceipted": "position %(position)s: no command receipt names this event (it was written"
+    " outside the application)",
+    "backwards": "position %(position)s: recorded earlier than an event before it in the log",
+    "cut": "the seal ends before position %(position)s though it had sealed further: its rows"
+    " were cut",
+    "unsealed": "events from position %(position)s on are not sealed (is the projector running?)",
+    "checkpoint": "the seal differs at position %(position)s from the checkpoint signed"
+    " %(published)s",
+}
+"""What each kind of break means, as `liaison verify` reports it."""
+
+
+def english(problems: list[Problem]) -> list[str]:
+    """The problems as English sentences (the CLI translates them instead)."""
+    return [template % params for template, params in problems]
+
+
+async def mismatches(conn: Any, evidence: dict[str, Any]) -> list[Problem]:
     """What in the file differs from the store now (empty when the file matches)."""
     if evidence.get("format") != FORMAT:
-        return [f"not a {FORMAT} file"]
+        return [("not a %(format)s file", {"format": FORMAT})]
     position = int(evidence["seal"]["position"])
     link = await conn.fetchval("SELECT link FROM seal_link WHERE notification_id = $1", position)
-    problems = []
+    problems: list[Problem] = []
     if link is None or bytes(link).hex() != evidence["seal"]["link"]:
-        problems.append(f"seal link at position {position} differs from the file")
+        problems.append(
+            ("seal link at position %(position)s differs from the file", {"position": position})
+        )
     period = Period(
         evidence["unit_id"],
         date.fromisoformat(evidence["as_of"]),
         datetime.fromisoformat(evidence["known_at"]),
     )
     now = await _body(conn, period, position)
-    problems += [f"{part} differs from the file" for part in now if now[part] != evidence.get(part)]
+    problems += [
+        (PARTS[part], {}) for part in now if now[part] != evidence.get(part) and part in PARTS
+    ]
     return problems
 
 
-def seal_problems(verdict: seal.Verdict) -> list[str]:
+PARTS = {
+    "dashboard": "the figures differ from the file",
+    "lists": "the lists behind the figures differ from the file",
+    "audit": "the audit trail differs from the file",
+}
+
+
+def seal_problems(verdict: seal.Verdict, **params: Any) -> list[Problem]:
     """The seal's break as a line of `liaison verify`'s report (empty when intact)."""
     if verdict.broken is None:
         return []
-    return [f"seal broken at position {verdict.broken.position} ({verdict.broken.problem})"]
+    found = {"position": verdict.broken.position, **params}
+    return [(SEAL_PROBLEMS[verdict.broken.problem], found)]
 
 
 async def check(url: str, evidence: dict[str, Any]) -> list[str]:
@@ -91,6 +130,6 @@ async def check(url: str, evidence: dict[str, Any]) -> list[str]:
     problems = seal_problems(await asyncio.to_thread(seal.verify_url, url))
     conn = await reads.connect(url)
     try:
-        return problems + await mismatches(conn, evidence)
+        return english(problems + await mismatches(conn, evidence))
     finally:
         await conn.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from pathlib import Path
@@ -15,14 +16,20 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 from rich.table import Table
 
 from domain.calendar import in_vietnam
+from domain.commands import RebuildSeal
 from domain.errors import Refused
 from projections import evidence, reads
 from projections.catalog import MODELS
 from projections.dashboard import Period, dashboard, scope
 from projections.rebuild import rebuild as rebuild_model
 from projections.rebuild import shadow_rebuild
+from projections.runner import Projector
+from projections.seal import head as seal_head
 from projections.seal import verify as verify_seal
 from workers import bootstrap
+from workers.checkpoints import check as check_checkpoints
+from workers.checkpoints import trusted_key
+from workers.cli_seal import checkpoint_problems, run_seal
 from workers.cli_support import Desk, app, console, operator_ran, run, settings, signed_in
 from workers.cli_words import actor as actor_name
 from workers.cli_words import day, lab, number, t, tn
@@ -81,11 +88,15 @@ def rebuild(
         bool, typer.Option(help="Build beside the live one; switch if equal")
     ] = False,
 ) -> None:
-    """Rebuild projections from zero with a progress bar."""
-    names = [name] if name else list(MODELS)
+    """Rebuild projections from zero with a progress bar; the seal only by name, by a signed-in
+    administrator of the whole store (recorded, with the head it replaces)."""
+    names = [name] if name else [m for m in MODELS if m != "seal"]
     if name and name not in MODELS:
         raise typer.BadParameter(f"unknown projection {name!r}; one of {', '.join(MODELS)}")
-    operator_ran("rebuild", " ".join([*names, *(["--shadow"] if shadow else [])]))
+    if names == ["seal"]:
+        _record_seal_rebuild()
+    else:
+        operator_ran("rebuild", " ".join([*names, *(["--shadow"] if shadow else [])]))
     build_projector(settings()).close()
     env = bootstrap.persistence_env(_url())
     columns = (BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
@@ -109,6 +120,28 @@ def rebuild(
                 events = rebuild_model(env, each, tick)
                 counted = tn("%(num)s event", "%(num)s events", events)
                 console.print(f"{each}: {counted}")
+
+
+def _record_seal_rebuild() -> None:
+    """Record the administrator's rebuild of the seal and what it replaces, or refuse (exit 2)."""
+    desk = signed_in()
+    replaced = _read(seal_head)
+    command = desk.command(
+        RebuildSeal,
+        {
+            "effective_date": desk.today(),
+            "replaced_position": replaced["position"],
+            "replaced_link": replaced["link"],
+            "tracked_position": replaced["tracked"],
+        },
+    )
+    run(lambda: desk.execute(command))
+    console.print(
+        t(
+            "The seal's head at position %(position)s (%(head)s) is replaced.",
+            position=number(replaced["position"]), head=replaced["link"] or "—",
+        )
+    )  # fmt: skip
 
 
 @app.command()
@@ -220,33 +253,89 @@ def audit(
     console.print(table)
 
 
+SEAL_WAIT_SECONDS = 10.0
+"""How long `verify` waits for the projector to seal what the store held when it began."""
+
+
 @app.command()
 def verify(
     evidence_file: Annotated[
         Path | None, typer.Option("--evidence", help="An exported file")
     ] = None,
+    checkpoints: Annotated[
+        Path | None,
+        typer.Option(
+            "--checkpoints", help="A folder of checkpoint files to check the seal against"
+        ),
+    ] = None,
+    wait: Annotated[
+        float, typer.Option(help="Seconds to wait for the seal to reach the store's head")
+    ] = SEAL_WAIT_SECONDS,
 ) -> None:
-    """Recompute the seal from the stored events; with --evidence, check the file too."""
-    operator_ran("verify", "--evidence" if evidence_file else "")
+    """Recompute the seal from the stored events, check every event's receipt and time and that
+    the seal reaches the store's head; with --checkpoints, that it matches every signed
+    checkpoint; with --evidence, check the file too."""
+    trusted = run_seal(lambda: trusted_key(settings())) if checkpoints else ""
     projector = build_projector(settings())
     try:
+        store_head = projector.head()  # before this run's own record, which nothing need seal
+        detail = " ".join(
+            [
+                *(["--evidence"] if evidence_file else []),
+                *(["--checkpoints"] if checkpoints else []),
+            ]
+        )
+        operator_ran("verify", detail)
+        _await_seal(projector, store_head, wait)
         with projector.transaction() as cur:
-            verdict = verify_seal(cur)
+            verdict = verify_seal(cur, store_head=store_head)
+            counted, against = (
+                check_checkpoints(cur, checkpoints, trusted) if checkpoints else (0, [])
+            )
     finally:
         projector.close()
-    problems = evidence.seal_problems(verdict)
+    problems = evidence.seal_problems(verdict) + checkpoint_problems(against)
     if evidence_file is not None:
         data = json.loads(evidence_file.read_text(encoding="utf-8"))
         problems += _read(lambda conn: evidence.mismatches(conn, data))
-    if problems:
-        for problem in problems:
-            console.print(f"[red]✗ {problem}[/]")
-        raise typer.Exit(1)
+    _report(problems)
     sealed = t(
         "%(checked)s events sealed up to position %(position)s; head %(head)s",
         checked=number(verdict.checked), position=number(verdict.head_position), head=verdict.head,
     )  # fmt: skip
     console.print(f"[green]✓[/] {sealed}")
+    if checkpoints:
+        console.print(
+            f"[green]✓[/] {tn('%(num)s checkpoint matches', '%(num)s checkpoints match', counted)}"
+        )
+
+
+def _await_seal(projector: Projector, position: int, seconds: float) -> None:
+    """Wait (at most `seconds`) until the seal's tracked position reaches `position`."""
+    seal_model = MODELS["seal"]()
+    deadline = time.monotonic() + seconds
+    while True:
+        with projector.transaction() as cur:
+            cur.execute(
+                "SELECT notification_id FROM projections_tracking WHERE application_name = %s",
+                (seal_model.tracking_name,),
+            )
+            found = cur.fetchone()
+        if (found and int(found["notification_id"] or 0) >= position) or (
+            time.monotonic() >= deadline
+        ):
+            return
+        time.sleep(0.2)
+
+
+def _report(problems: list[evidence.Problem]) -> None:
+    """Print each problem in the CLI's language and exit 1; nothing when there is none."""
+    if not problems:
+        return
+    for template, params in problems:
+        shown = {k: number(v) if isinstance(v, int) else v for k, v in params.items()}
+        console.print(f"[red]✗ {t(template, **shown)}[/]")
+    raise typer.Exit(1)
 
 
 @app.command("export-evidence")

@@ -155,7 +155,8 @@ def operator() -> str:
 
 
 # Maintenance on the server runs without a board user and calls `operator_ran` once, at its start:
-# up, sample, demo, rebuild, verify, onboard. `projections` (a status probe), `template` and
+# up, sample, demo, rebuild (but the seal's: an administrator's command), verify, seal publish,
+# onboard. `projections` (a status probe), `template` and
 # `bench` (scratch schemas) touch no member data and record nothing; nor do the long-running
 # worker, projector and dispatcher processes.
 def operator_ran(command: str, detail: str = "", on: LiaisonOffice | None = None) -> None:

@@ -64,6 +64,25 @@ class Settings(BaseSettings):
     )
     """A `liaison login` token to act with instead of the one saved in the user's config folder."""
 
+    seal_key_file: Path | None = Field(
+        default=None, validation_alias=AliasChoices("seal_key_file", "LIAISON_SEAL_KEY_FILE")
+    )
+    """The seal's Ed25519 private key (PEM), on the machine that signs checkpoints only."""
+    seal_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("seal_key", "LIAISON_SEAL_KEY")
+    )
+    """The same key given in the environment instead (PEM text, or the raw 32 bytes in hex)."""
+    seal_public_key: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("seal_public_key", "LIAISON_SEAL_PUBLIC_KEY"),
+    )
+    """The public key (hex) checkpoints must be signed with (default: the private key's own)."""
+    checkpoint_dir: Path | None = Field(
+        default=None, validation_alias=AliasChoices("checkpoint_dir", "LIAISON_CHECKPOINT_DIR")
+    )
+    """Where `liaison seal publish` and the schedule write checkpoint files (default: the data
+    folder's `checkpoints`)."""
+
     @field_validator("database_url")
     @classmethod
     def _is_postgres_url(cls, value: str | None) -> str | None:

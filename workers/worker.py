@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Awaitable, Callable
 
 from temporalio.worker import Worker
 
@@ -55,19 +56,24 @@ async def run_worker(
     root.close()
 
 
-def main() -> None:
-    """Entry point: run the worker until SIGINT or SIGTERM."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
+def serve(name: str, process: Callable[[Settings, asyncio.Event], Awaitable[None]]) -> None:
+    """Run a Temporal process (`name` in its log lines) until SIGINT or SIGTERM."""
+    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {name} %(levelname)s %(message)s")
 
     async def run() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await run_worker(load_settings(), stop)
+        await process(load_settings(), stop)
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run())
+
+
+def main() -> None:
+    """Entry point: run the worker until SIGINT or SIGTERM."""
+    serve("worker", run_worker)
 
 
 if __name__ == "__main__":

@@ -63,7 +63,7 @@ async def test_the_evidence_download_is_the_file_the_cli_checks(
     problems = await evidence.check(pg_url, json.loads((tmp_path / "api.json").read_text()))
     assert problems
     assert "seal broken" in problems[0]
-    assert "altered" in problems[0]
+    assert "changed after it was sealed" in problems[0]
 
 
 async def test_the_audit_trail_pages_and_filters(client: httpx.AsyncClient, auth: Auth) -> None:

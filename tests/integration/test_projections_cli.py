@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from api.users import UserStore
 from application.office import LiaisonOffice
 from domain.roles import Role
 from projections.log import EVENTS_TABLE
 from projections.runner import Projector
 from tests.api.test_rendering import problems
 from tests.integration import province as pv
-from tests.integration.test_cli_login import FAST, PASSWORD
+from tests.integration.test_seal_tampering import point_cli_at, seal, sign_in
 from workers import cli_support
 from workers.cli import app
 
@@ -26,12 +24,7 @@ def cli(
     pg_url: str, pg_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> Iterator[CliRunner]:
     """The CLI on the tiny province, signed in as an inspector of the province."""
-    monkeypatch.setenv("DATABASE_URL", pg_url)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setenv("LIAISON_LANG", "vi")
-    monkeypatch.delenv("LIAISON_TOKEN", raising=False)
-    cli_support.settings.cache_clear()
-    monkeypatch.setattr(cli_support.console, "width", 200)
+    point_cli_at(pg_url, monkeypatch, tmp_path, "vi")
     office = LiaisonOffice(env=pg_env, clock=pv.clock)
     pv.build_province(office)
     pv.received_member(office, 1, name="Nguyễn Văn An")
@@ -42,24 +35,15 @@ def cli(
 
 def inspector_signed_in(pg_url: str) -> CliRunner:
     """A CLI runner signed in as an inspector of the province P (whether P exists or not)."""
-
-    async def add_inspector() -> None:
-        store = UserStore(pg_url, hasher=FAST)
-        await store.setup()
-        await store.add("inspector", PASSWORD, Role.INSPECTOR, pv.PROVINCE)
-        await store.close()
-
-    asyncio.run(add_inspector())
-    runner = CliRunner()
-    login = runner.invoke(app, ["login", "inspector", "--password-stdin"], input=PASSWORD)
-    assert login.exit_code == 0, login.output
-    return runner
+    sign_in(pg_url, "inspector", Role.INSPECTOR, pv.PROVINCE)
+    return CliRunner()
 
 
 def test_rebuild_inspect_audit_export_and_verify(
     cli: CliRunner, pg_env: dict[str, str], tmp_path: Path
 ) -> None:
-    assert cli.invoke(app, ["rebuild"]).exit_code == 0
+    assert cli.invoke(app, ["rebuild"]).exit_code == 0  # every read model but the seal
+    seal(pg_env)  # the seal, as the projector process keeps it
     shadow = cli.invoke(app, ["rebuild", "facts", "--shadow"])
     assert "đã chuyển sang bản mới" in shadow.output, shadow.output
     again = cli.invoke(app, ["rebuild", "facts", "--shadow"])  # the switched partitions' names
@@ -91,6 +75,7 @@ def test_rebuild_inspect_audit_export_and_verify(
         ).exit_code
         == 0
     )
+    seal(pg_env)  # what was recorded since (the runs of maintenance commands)
     assert cli.invoke(app, ["verify", "--evidence", str(evidence)]).exit_code == 0
     with Projector(pg_env, []).transaction() as cur:  # the last sealed event goes
         cur.execute(
@@ -99,4 +84,4 @@ def test_rebuild_inspect_audit_export_and_verify(
         )
     broken = cli.invoke(app, ["verify", "--evidence", str(evidence)])
     assert broken.exit_code == 1, broken.output
-    assert "deleted" in broken.output
+    assert "một sự kiện đã niêm phong bị xóa" in broken.output  # deleted, said in Vietnamese

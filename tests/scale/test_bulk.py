@@ -9,6 +9,8 @@ import pytest
 from eventsourcing.persistence import StoredEvent
 
 from application.office import MAX_EVENTS_PER_SAVE, LiaisonOffice
+from projections.runner import Projector
+from projections.seal import Seal, verify
 from tests.scale.conftest import SUPERVISOR, TODAY
 from workers.province import demo
 from workers.province.bulk import MAX_BYTES_PER_SAVE, BulkWriter, batches
@@ -51,3 +53,18 @@ def test_an_import_saves_within_the_caps(with_tree: LiaisonOffice, small: demo.P
     assert sum(n for n, _ in sizes) == report.events
     assert max(n for n, _ in sizes) == MAX_EVENTS_PER_SAVE
     assert max(b for _, b in sizes) <= MAX_BYTES_PER_SAVE
+
+
+def test_every_event_an_import_writes_is_named_by_a_receipt(
+    with_tree: LiaisonOffice, small: demo.Province, pg_env: dict[str, str]
+) -> None:
+    import_records(with_tree, small.records, Source("t", "f" * 64), SUPERVISOR, TODAY)
+    projector = Projector(pg_env, [Seal()])
+    try:
+        projector.catch_up()
+        with projector.transaction() as cur:
+            verdict = verify(cur)
+    finally:
+        projector.close()
+    assert verdict.broken is None, verdict.broken
+    assert verdict.checked == int(with_tree.recorder.max_notification_id() or 0)

@@ -9,13 +9,14 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from eventsourcing.domain import BaseAggregate
 from eventsourcing.persistence import StoredEvent
 from psycopg import sql
 
 from application.office import MAX_EVENTS_PER_SAVE, LiaisonOffice
+from domain.registry import BULK_IMPORT, CommandReceipt
 
 MAX_BYTES_PER_SAVE = 400_000
 """A save of about 1 MB over a Unix socket hangs PostgreSQL writers (DESIGN.md); stay far below."""
@@ -162,8 +163,20 @@ class BulkWriter:
         with conn.transaction(), conn.cursor() as cur:
             cur.execute(self._begin)
             with cur.copy(self._copy) as copy:
-                copy.write(copy_block(rows))
+                copy.write(copy_block([*rows, self.receipt(rows)]))
         self.saves += 1
+
+    def receipt(self, rows: Sequence[StoredEvent]) -> StoredEvent:
+        """The bulk import's receipt for one save, naming every event in it (encoded)."""
+        versions: dict[UUID, list[int]] = {}
+        for row in rows:
+            versions.setdefault(UUID(str(row.originator_id)), []).append(row.originator_version)
+        covered = tuple((k, min(v), max(v)) for k, v in versions.items())
+        receipt_id = uuid4()
+        receipt = CommandReceipt.part(receipt_id, receipt_id, BULK_IMPORT, covered)
+        (event,) = receipt.collect_events()
+        stored: StoredEvent = self.mapper.to_stored_event(event)
+        return stored
 
     def save_all(self, rows: Sequence[StoredEvent]) -> int:
         """Save rows in capped transactions on one connection; return the number saved."""

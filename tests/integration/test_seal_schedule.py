@@ -1,0 +1,66 @@
+"""The daily checkpoint is a Temporal schedule, kept by the seal's worker; run on the dev server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import timedelta
+from pathlib import Path
+
+from temporalio.testing import WorkflowEnvironment
+
+from application.office import LiaisonOffice
+from liaison_verify.checkpoint import Checkpoint, new_key
+from projections.log import EVENTS_TABLE
+from projections.runner import Projector
+from projections.seal import Seal
+from tests.integration import province as pv
+from workers.checkpoints import EVERY, SCHEDULE_ID
+from workers.sealer import run_sealer
+from workers.settings import Settings
+
+
+async def test_the_schedule_publishes_a_signed_checkpoint_at_least_daily(
+    dev_env: WorkflowEnvironment, pg_url: str, pg_env: dict[str, str], tmp_path: Path
+) -> None:
+    office = LiaisonOffice(env=pg_env, clock=pv.clock)
+    pv.build_province(office)
+    pv.received_member(office, 1)
+    projector = Projector(pg_env, [Seal()])
+    projector.catch_up()
+    public = new_key(tmp_path / "seal.key")
+    folder = tmp_path / "checkpoints"
+    settings = Settings(
+        database_url=pg_url, seal_key_file=tmp_path / "seal.key", checkpoint_dir=folder
+    )
+    stop = asyncio.Event()
+    client = dev_env.client
+    sealer = asyncio.create_task(run_sealer(settings, stop, "seal-test", client))
+    try:
+        handle = client.get_schedule_handle(SCHEDULE_ID)
+        for _ in range(100):
+            try:
+                described = await handle.describe()
+                break
+            except Exception:  # not created yet
+                await asyncio.sleep(0.1)
+        [interval] = described.schedule.spec.intervals
+        assert interval.every == EVERY <= timedelta(days=1)
+        await handle.trigger()
+        for _ in range(300):
+            if list(folder.glob("*.json")):
+                break
+            await asyncio.sleep(0.1)
+        [file] = folder.glob("*.json")
+        checkpoint = Checkpoint.from_json(file.read_text(encoding="utf-8"))
+        assert checkpoint.signed_by(public)
+        with projector.transaction() as cur:
+            cur.execute(
+                f"SELECT state FROM {EVENTS_TABLE} WHERE topic LIKE '%%:CheckpointPublished'"
+            )
+            [row] = cur.fetchall()
+        assert json.loads(bytes(row["state"]))["signature"] == checkpoint.signature
+    finally:
+        stop.set()
+        await sealer
+        projector.close()
