@@ -105,6 +105,7 @@ class ProjectionReads:
         self.url, self.fresh = database_url, fresh
         self.verifier = SealVerifier(database_url)
         self._pool: Any = None
+        self._opening = asyncio.Lock()  # many first requests at once must open one pool, not many
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[Any]:
@@ -112,7 +113,9 @@ class ProjectionReads:
         if self.fresh is not None:
             await self.fresh()
         if self._pool is None:
-            self._pool = await reads.pool(self.url)
+            async with self._opening:
+                if self._pool is None:
+                    self._pool = await reads.pool(self.url)
         async with self._pool.acquire() as conn:
             yield conn
 

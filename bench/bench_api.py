@@ -218,7 +218,12 @@ def run(url: str, members: int) -> list[Figure]:
                     return synthetic.listening(port) and following(db)
 
                 synthetic.wait_for(up, "board and projector")
-                got = asyncio.run(_load(db, port, groups))
+                try:
+                    got = asyncio.run(_load(db, port, groups))
+                except httpx.HTTPStatusError as error:  # say why, from the board's own log
+                    said = board.log.read_text(errors="replace")[-3000:]
+                    msg = f"{error}\nthe board's log ends:\n{said}"
+                    raise RuntimeError(msg) from error
                 follower.check("projector")
     n = len(got["ack"])
     print(

@@ -6,6 +6,7 @@ only when a test says so, as the real projector process would, later.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import AsyncIterator
 from typing import Any
@@ -17,6 +18,7 @@ import pytest
 from api import deps
 from api.reads_projections import ProjectionReads
 from application.office import LiaisonOffice
+from projections import reads as reads_module
 from projections.runner import Projector
 from tests.api.conftest import Auth, body
 from tests.api.test_commands import post, referred
@@ -146,3 +148,33 @@ async def test_the_receive_form_redrawn_after_a_receipt_no_longer_offers_that_me
         later.join()
     assert page.status_code == 200, page.text[:500]
     assert offered not in page.text
+
+
+async def test_many_first_reads_at_once_open_one_pool(
+    pg_url: str, projector: Projector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Twenty clerks' first reads, all at once, share one pool: each used to open its own, and a
+    board started under load ran PostgreSQL out of connections (a 500 in the API benchmark)."""
+    opened: list[object] = []
+    real = reads_module.pool
+
+    async def counted(url: str, size: int = 4) -> object:
+        await asyncio.sleep(0.05)  # opening takes a while: every first read is waiting here
+        pool = await real(url, size)
+        opened.append(pool)
+        return pool
+
+    monkeypatch.setattr(reads_module, "pool", counted)
+    board = ProjectionReads(pg_url)
+
+    async def read() -> int:
+        async with board.connection() as conn:
+            return int(await conn.fetchval("SELECT 1"))
+
+    try:
+        assert await asyncio.gather(*(read() for _ in range(20))) == [1] * 20
+        assert len(opened) == 1
+    finally:
+        await board.close()
+        for pool in opened[1:]:
+            await pool.close()  # type: ignore[attr-defined]
