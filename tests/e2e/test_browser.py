@@ -33,6 +33,7 @@ from domain.state import Attendance
 from projections.catalog import all_models
 from projections.runner import Projector
 from tests.api.conftest import catching_up
+from tests.api.test_rendering import build_province
 from tests.integration import province as p
 
 if TYPE_CHECKING:
@@ -127,7 +128,7 @@ def board(pg_env: dict[str, str], pg_url: str) -> Iterator[str]:
     """The board served by uvicorn on a free local port, over the seeded province."""
     _require_chromium()
     office = LiaisonOffice(env=pg_env, clock=p.clock)
-    p.build_province(office)
+    build_province(office)  # named, as a person reads them (not by their codes)
     last_year_cycle(office)
     p.received_member(office, 1, name="Trần Văn Bảo")
     p.received_member(office, 2, name="Phạm Thị Cúc")
