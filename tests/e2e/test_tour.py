@@ -96,7 +96,8 @@ class Walk:
         return self.page.locator(f"li[data-step='{step}'] a", has_text=name).count()
 
     def overdue(self, step: str) -> int:
-        """How many of the home's `step` lines are overdue (the home is shown)."""
+        """How many of the home's `step` lines are overdue."""
+        self.go("/")
         return self.page.locator(f"li[data-step='{step}'][data-days^='-']").count()
 
     def home(self, role: str) -> None:
@@ -142,6 +143,12 @@ def test_a_members_year_through_every_role(
             board, language, device, width,
         )  # fmt: skip
         page = walk.page
+
+        # The supervisor and the inspector see the cell's meetings overdue across the province.
+        for who in ("giamsat", "kiemtra"):
+            walk.as_(who)
+            walk.home(ROLES[who])
+            assert walk.overdue("record_meeting") == 2
 
         # The workplace clerk refers a new member on the refer form.
         walk.as_("vanphong")
@@ -214,10 +221,10 @@ def test_a_members_year_through_every_role(
         walk.go(f"/members/{member}")  # her timeline: referred, received twice, a meeting
         expect(page.locator("h1")).to_contain_text(NAME)
 
-        # The supervisor and the inspector find the member among those reported back.
+        # The supervisor and the inspector: nothing overdue now, the result among those reported.
         for who in ("giamsat", "kiemtra"):
             walk.as_(who)
-            walk.home(ROLES[who])
+            assert walk.overdue("record_meeting") == 0  # the meeting was held
             walk.go(f"/list/reported?unit={p.PROVINCE}")
             expect(page.locator(f"main a[href='{assessed}']")).not_to_have_count(0)
             walk.go(assessed)
