@@ -2,7 +2,7 @@
 
 A cell secretary records a meeting and the year's assessments, the commune confirms and reports
 back, the workplace clerk sees the results, and an inspector views the board as of last year.
-The dashboard screenshot for the README is saved to docs/dashboard.png.
+With LIAISON_SCREENSHOTS=1 the dashboard screenshot for the README is saved to docs/dashboard.png.
 """
 
 from __future__ import annotations
@@ -236,6 +236,6 @@ def test_a_year_on_the_board(board: str) -> None:
         page.goto(f"{board}/figures")
         expect(page.locator("a[data-metric='in_scope']")).to_have_text("3")
         expect(page.locator("a[data-metric='assessed']")).to_have_text("3")
-        SCREENSHOT.parent.mkdir(exist_ok=True)
-        page.screenshot(path=str(SCREENSHOT), full_page=True)
+        if os.environ.get("LIAISON_SCREENSHOTS") == "1":  # a plain run leaves docs/ alone
+            page.screenshot(path=str(SCREENSHOT), full_page=True)
         browser.close()
