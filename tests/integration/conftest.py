@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from tests.integration import workflow_stack
 from tests.workflows.conftest import which
 from workers import embedded
 
@@ -28,3 +29,11 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(dev_server_existing_path=path)
     yield env
     await env.shutdown()
+
+
+@pytest.fixture(autouse=True)
+def close_offices() -> Iterator[None]:
+    """Close what `workflow_stack.office_on` opened: an open office keeps its connections."""
+    yield
+    while workflow_stack.OPENED:
+        workflow_stack.OPENED.pop().close()

@@ -32,8 +32,13 @@ def k(actor: Actor, on: date) -> dict[str, Any]:
     return {"command_id": uuid4(), "actor": actor, "effective_date": on}
 
 
+OPENED: list[LiaisonOffice] = []
+"""Offices `office_on` opened; tests/integration/conftest.py closes them after each test."""
+
+
 def office_on(pg_url: str) -> LiaisonOffice:
     office = LiaisonOffice(env=persistence_env(pg_url), clock=lambda: datetime.now(UTC))
+    OPENED.append(office)
     for unit_id, kind, parent in (
         ("P", UnitKind.PROVINCIAL_COMMITTEE, None),
         ("X", UnitKind.COMMUNE_COMMITTEE, "P"),
