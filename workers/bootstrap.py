@@ -1,12 +1,14 @@
 """Composition root: builds Liaison's parts from one validated `Settings`."""
 
+import contextlib
 import functools
 import getpass
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
 from workers.embedded import database_url
@@ -92,7 +94,8 @@ class Root:
         """The process's one application (it creates the store's tables on a fresh database)."""
         from application.office import LiaisonOffice
 
-        return LiaisonOffice(env=self.env, clock=self.clock)
+        with _one_process_at_a_time(self.database_url):
+            return LiaisonOffice(env=self.env, clock=self.clock)
 
     async def temporal(self) -> "Client":
         """A Temporal client for the configured server (the embedded dev server by default)."""
@@ -112,6 +115,20 @@ class Root:
         """Close what was opened (the application's connection pool)."""
         if "office" in self.__dict__:
             self.office.close()
+
+
+_CREATING_TABLES = 0x4C49_4149  # "LIAI": the advisory lock held while the store's tables are made
+"""The lock processes take in turn while the library creates (or checks) the store's tables."""
+
+
+@contextlib.contextmanager
+def _one_process_at_a_time(url: str) -> Iterator[None]:
+    """Processes that start together (worker, dispatcher, projector, board) build their
+    application one at a time: the library re-creates its insert function with CREATE OR REPLACE,
+    and two at once fail with "tuple concurrently updated". The lock ends with its connection."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (_CREATING_TABLES,))
+        yield
 
 
 DEFAULT_TEMPORAL = "localhost:7233"

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import date
 from typing import Any
 from uuid import UUID, uuid4
@@ -41,6 +42,8 @@ from tests.integration.province import (
     refer_command,
     register,
 )
+from workers.bootstrap import Root
+from workers.settings import Settings
 
 pytestmark = pytest.mark.postgres
 
@@ -527,3 +530,26 @@ def test_a_store_with_members_from_before_keeps_their_namespace(
     with psycopg.connect(pg_url, autocommit=True) as conn:
         conn.execute(f"DELETE FROM {EVENTS_TABLE} WHERE originator_id = %s", (INSTALLATION_ID,))
     assert new_office().id_namespace() == LEGACY_MEMBER_NAMESPACE
+
+
+def start_a_process(url: str) -> str | None:
+    """What a process does first: build its application (in a child process of its own)."""
+    root = Root(Settings(database_url=url))
+    try:
+        root.office  # noqa: B018 - built for its side effect, as each process does
+    except Exception as error:  # reported to the parent
+        return repr(error)
+    finally:
+        root.close()
+    return None
+
+
+def test_processes_starting_together_build_their_application_one_at_a_time(pg_url: str) -> None:
+    """Worker, dispatcher, projector and board start at once on one store; building the
+    application creates or re-creates the library's tables and insert function, and two at once
+    failed ("tuple concurrently updated", duplicate pg_type rows) — the stack-start race."""
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(8, mp_context=spawn) as processes:
+        for _ in range(3):  # a fresh store, then one whose tables exist
+            failures = [f for f in processes.map(start_a_process, [pg_url] * 8) if f]
+            assert failures == []
