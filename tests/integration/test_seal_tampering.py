@@ -40,6 +40,7 @@ def store(
         pv.received_member(office, n)
     seal(pg_env)
     yield office
+    office.close()
     cli_support.settings.cache_clear()
 
 
