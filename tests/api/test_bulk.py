@@ -263,3 +263,26 @@ async def test_confirm_and_report_back_many_at_once(
     for liaison_id in liaisons:
         [record] = office.state_of(UUID(liaison_id)).assessments
         assert record.reported_on == p.TODAY
+
+
+async def test_a_neighbour_receiving_many_at_once_learns_and_writes_nothing(
+    client: httpx.AsyncClient, auth: Auth, office: LiaisonOffice, projector: Projector
+) -> None:
+    """The neighbouring commune's clerk posts the bulk form with another commune's referrals
+    (ids copied from elsewhere): each row is refused as not found, audited, and nothing else is
+    written."""
+    liaisons = [(await referred(client, auth, n))[1] for n in (1, 2)]
+    csrf = await web_sign_in(client, "commune2", page="/forms/receive")
+    before = p.event_count(office)
+    answer = await client.post("/forms/receive", data={
+        "csrf": csrf, "command_id": str(uuid4()), "command": "receive-at-commune",
+        "row": liaisons, "scope": "all", **{f"cell_id.{li}": p.CELL for li in liaisons},
+    })  # fmt: skip
+    assert answer.status_code < 500, answer.text[-800:]
+    not_yours = "Không tìm thấy quan hệ sinh hoạt nơi cư trú này trong phạm vi của bạn."
+    assert answer.text.count(not_yours) == len(liaisons)  # each row, as if there were none
+    assert "Đảng viên 1" not in answer.text  # no name of another commune's member
+    assert "Đảng viên 2" not in answer.text
+    for liaison_id in liaisons:
+        assert office.state_of(UUID(liaison_id)).commune_received_on is None
+    assert p.event_count(office) - before == len(liaisons)  # one audit row a refused row
