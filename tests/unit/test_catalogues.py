@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from string import Formatter
 
 import pytest
 from babel.messages.catalog import Catalog
@@ -13,11 +14,29 @@ from api.i18n import LANGUAGES, catalogue_files
 
 def catalogue(path: Path, language: str) -> Catalog:
     with path.open("rb") as po:
-        return read_po(po, locale=language, domain=path.stem)
+        # abort_invalid: an entry without its msgstr (as a union merge can leave) is an error.
+        return read_po(po, locale=language, domain=path.stem, abort_invalid=True)
 
 
 def keys(catalog: Catalog) -> set[tuple[str | None, str]]:
     return {(m.context, str(m.id)) for m in catalog if m.id}
+
+
+def fields(text: str) -> set[str]:
+    return {name for _, name, _, _ in Formatter().parse(text) if name}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_translation_keeps_every_brace_field_of_its_message(language: str) -> None:
+    """Babel checks only %-formats; a `{field}` dropped from a translation loses what it said."""
+    for path in catalogue_files(language):  # type: ignore[arg-type]
+        lost = [
+            (m.id, sorted(fields(str(m.id)) - fields(str(m.string))))
+            for m in catalogue(path, language)
+            if m.id and m.string and "python-brace-format" in m.flags
+            if fields(str(m.id)) - fields(str(m.string))
+        ]
+        assert lost == [], path
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
