@@ -142,9 +142,7 @@ class Projector:
         """A transaction on the store's database with the search path set to the store's schema."""
         return _Tx(self)
 
-    def positions(
-        self, cur: Cursor, models: Sequence[ReadModel] | None = None
-    ) -> dict[str, int]:
+    def positions(self, cur: Cursor, models: Sequence[ReadModel] | None = None) -> dict[str, int]:
         """Each model's (or each of these models') tracked notification id (0 before its first
         batch)."""
         cur.execute(

@@ -10,6 +10,7 @@ stops working as soon as the connection is lost (a standby may already hold the 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import threading
@@ -22,11 +23,11 @@ from projections.outage import Backoff, summary, unavailable
 
 POLL_SECONDS = 1.0
 """How often a standby asks for the lead, and the active copy checks that it still holds it."""
-_KEEPALIVE = {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2, "keepalives_count": 3}
-"""A vanished machine's lock is freed within seconds over TCP, not after the kernel's two hours
-(the server side is set the same way once connected)."""
 
-log = logging.getLogger(__name__)
+
+def _log(role: str) -> logging.Logger:
+    """The logger of the process that plays the role (`workers.projector`, `workers.dispatcher`)."""
+    return logging.getLogger(f"workers.{role}")
 
 
 class Lead:
@@ -39,7 +40,12 @@ class Lead:
             autocommit=True,
             connect_timeout=5,
             application_name=f"liaison {role} {os.getpid()}",  # who leads, in pg_stat_activity
-            **_KEEPALIVE,
+            # A vanished machine's lock is freed within seconds over TCP, not after the kernel's
+            # two hours (the server's side is set the same way below).
+            keepalives=1,
+            keepalives_idle=5,
+            keepalives_interval=2,
+            keepalives_count=3,
         )
         self._conn.execute(
             "SELECT set_config('tcp_keepalives_idle', '5', false),"
@@ -62,7 +68,7 @@ class Lead:
             if self.take():
                 return True
             if not announced:
-                log.info("Standing by: another %s is active", self.role)
+                _log(self.role).info("Standing by: another %s is active", self.role)
                 announced = True
             time.sleep(POLL_SECONDS)
         return False
@@ -86,7 +92,9 @@ def watch(lead: Lead, keep_on: Callable[[], bool], lost: Callable[[], None]) -> 
     def check() -> None:
         while keep_on():
             if not lead.held():
-                log.warning("The %s lost its lead (its connection to PostgreSQL)", lead.role)
+                _log(lead.role).warning(
+                    "The %s lost its lead (its connection to PostgreSQL)", lead.role
+                )
                 lost()
                 return
             time.sleep(POLL_SECONDS)
@@ -104,7 +112,7 @@ def _connect(url: str, role: str, backoff: Backoff) -> Lead | float:
         if not unavailable(error):
             raise
         delay = backoff.next()
-        log.warning("PostgreSQL unavailable (%s), retrying in %g s", summary(error), delay)
+        _log(role).warning("PostgreSQL unavailable (%s), retrying in %g s", summary(error), delay)
         return delay
 
 
@@ -123,7 +131,7 @@ def while_leading(
             if not lead.wait(stop.is_set):
                 return
             backoff.reset()
-            log.info("Active: this %s holds the lead", role)
+            _log(role).info("Active: this %s holds the lead", role)
             active = threading.Event()
 
             def keep_on(active: threading.Event = active) -> bool:
@@ -156,12 +164,17 @@ async def while_leading_async(
             if not await asyncio.to_thread(lead.wait, stop.is_set):
                 return
             backoff.reset()
-            log.info("Active: this %s holds the lead", role)
+            _log(role).info("Active: this %s holds the lead", role)
             active = asyncio.Event()
             stopped = asyncio.ensure_future(_then_set(stop, active))
-            watcher = watch(
-                lead, lambda: not active.is_set(), lambda: loop.call_soon_threadsafe(active.set)
-            )
+
+            def lost(active: asyncio.Event = active) -> None:
+                loop.call_soon_threadsafe(active.set)
+
+            def keep_on(active: asyncio.Event = active) -> bool:
+                return not active.is_set()
+
+            watcher = watch(lead, keep_on, lost)
             try:
                 await work(active)
             finally:
@@ -178,7 +191,5 @@ async def _then_set(first: asyncio.Event, then: asyncio.Event) -> None:
 
 
 async def _wait(event: asyncio.Event, seconds: float) -> None:
-    try:
+    with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(event.wait(), seconds)
-    except TimeoutError:
-        pass

@@ -69,7 +69,7 @@ def test_a_new_version_is_built_beside_the_old_one_which_answers_until_the_switc
     reader = Reader(pg_url)
     upgraded = Projector(pg_env, [Units(), TimelineV2()], batch=7)
     try:
-        units, shadow = upgraded.models
+        shadow = upgraded.models[1]
         assert shadow.tracking_name == "timeline__v2"
         head = upgraded.head()
         upgraded.step()
@@ -106,7 +106,8 @@ def test_a_new_version_is_built_beside_the_old_one_which_answers_until_the_switc
         reader.stop()
         upgraded.close()
     assert reader.errors == []
-    assert reader.counts and min(reader.counts) == len(old)  # never an empty or missing table
+    assert reader.counts
+    assert min(reader.counts) == len(old)  # never an empty or missing table
     assert reader.counts[-1] == count  # the new rows answer after the switch
 
     again = Projector(pg_env, [TimelineV2()])  # the version is recorded: nothing to rebuild

@@ -157,7 +157,9 @@ async def test_standbys_take_over_under_load_and_nothing_goes_twice(
         for model in live.models:
             assert snapshot(live, model) == snapshot(reference, model, "_ref")
         with live.transaction() as cur:
-            cur.execute("SELECT count(*) AS n, count(DISTINCT notification_id) AS d FROM audit_event")
+            cur.execute(
+                "SELECT count(*) AS n, count(DISTINCT notification_id) AS d FROM audit_event"
+            )
             counted = cur.fetchone()
         assert counted["n"] == counted["d"] > 0
     finally:
