@@ -7,6 +7,7 @@ equal a rebuild from zero) and every liaison event reached its workflow once.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -14,24 +15,39 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+from uuid import UUID
 
 import psycopg
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from application.office import LiaisonOffice
 from domain import commands as cmd
 from projections.catalog import all_models
+from projections.log import EVENTS_TABLE
 from projections.runner import Projector
 from tests.integration.test_projections import snapshot
 from tests.integration.test_reconnect import (
     _caught_up,
+    _dispatched,
     _eventually,
     _query,
     _signalled_versions,
+    _state,
 )
-from tests.integration.workflow_stack import COMMUNE, k, office_on, process, refer, settings_for
+from tests.integration.workflow_stack import (
+    COMMUNE,
+    dispatcher,
+    k,
+    office_on,
+    process,
+    refer,
+    settings_for,
+)
 from tests.integration.workflow_stack import worker as run_worker
 from workers.bootstrap import persistence_env
 
@@ -171,3 +187,50 @@ async def test_standbys_take_over_under_load_and_nothing_goes_twice(
             "SELECT count(*) FROM pg_stat_activity WHERE application_name = ANY(%s)", (names,)
         ).fetchone()
     assert left == (0,)
+
+
+async def _forwarded(url: str, office: LiaisonOffice, client: Client, liaisons: list[UUID]) -> None:
+    """Wait until the dispatcher has the last liaison event and every workflow its liaison's."""
+    await _eventually(lambda: _dispatched(url))
+    for liaison in liaisons:
+        await _eventually_async(
+            lambda liaison=liaison: _state(client, liaison), office.state_of(liaison)
+        )
+
+
+async def _eventually_async(
+    read: Callable[[], Awaitable[Any]], expected: Any, timeout: float = 60
+) -> None:
+    deadline = time.monotonic() + timeout
+    while await read() != expected:
+        assert time.monotonic() < deadline, f"not {expected} after {timeout} s"
+        await asyncio.sleep(0.3)
+
+
+async def test_an_event_forwarded_but_not_recorded_is_not_forwarded_again(
+    dev_env: WorkflowEnvironment, pg_url: str, tmp_path: Path
+) -> None:
+    office = office_on(pg_url)
+    today = datetime.now(UTC).date()
+    liaisons = [refer(office, today - timedelta(days=1), f"5590000{n}") for n in (1, 2)]
+    settings = settings_for(dev_env, pg_url, tmp_path)
+    queue = f"resume-{liaisons[0].hex[:8]}"
+    async with process(run_worker, settings, queue):
+        async with process(dispatcher, settings, queue):
+            await _forwarded(pg_url, office, dev_env.client, liaisons)
+        # As if the dispatcher died after forwarding the last event, before recording it.
+        last = _query(
+            pg_url,
+            f"SELECT max(notification_id) AS n FROM {EVENTS_TABLE}"
+            " WHERE topic LIKE 'domain.liaison_events:%'",
+        )[0]["n"]
+        with psycopg.connect(pg_url, autocommit=True) as conn:
+            conn.execute("UPDATE liaison_dispatcher_tracking SET notification_id = %s", (last - 1,))
+        office.execute(
+            cmd.ReceiveAtCommune(**k(COMMUNE, today), liaison_id=liaisons[0], cell_id="C1")
+        )
+        async with process(dispatcher, settings, queue):
+            await _forwarded(pg_url, office, dev_env.client, liaisons)
+    for liaison in liaisons:
+        versions = await _signalled_versions(dev_env.client, liaison)
+        assert versions == Counter(range(1, office.state_of(liaison).version + 1)), versions
