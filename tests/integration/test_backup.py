@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -21,8 +20,7 @@ from projections.dashboard import Period, dashboard
 from projections.log import EVENTS_TABLE
 from projections.runner import Projector
 from tests.integration import province as pv
-from tests.integration.test_seal_tampering import point_cli_at, seal, verify
-from workers import cli_support
+from tests.integration.test_seal_tampering import seal, store, verify  # noqa: F401
 from workers.backup import schema_of, tool
 from workers.cli import app
 
@@ -30,21 +28,16 @@ AS_OF = date(2026, 11, 22)
 
 
 @pytest.fixture
-def store(
-    pg_url: str, pg_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> Iterator[str]:
-    """A tiny province, projected and sealed, with the CLI pointed at it (in English)."""
-    point_cli_at(pg_url, monkeypatch, tmp_path, "en")
-    office = LiaisonOffice(env=pg_env, clock=pv.clock)
-    pv.build_province(office)
-    for n in (1, 2, 3):
-        pv.received_member(office, n)
-    office.close()
+def projected(
+    store: LiaisonOffice,  # noqa: F811
+    pg_url: str,
+    pg_env: dict[str, str],
+) -> str:
+    """The sealed tiny province of test_seal_tampering, every read model projected; its URL."""
     projector = Projector(pg_env, all_models())
     projector.catch_up()
     projector.close()
-    yield pg_url
-    cli_support.settings.cache_clear()
+    return pg_url
 
 
 def _figures(url: str) -> dict[str, Any]:
@@ -65,27 +58,27 @@ def _count(url: str, table: str) -> int:
 
 
 def test_a_backup_restores_the_store_after_it_is_destroyed(
-    store: str, pg_env: dict[str, str], tmp_path: Path
+    projected: str, pg_env: dict[str, str], tmp_path: Path
 ) -> None:
     cli = CliRunner()
-    before = _figures(store)
+    before = _figures(projected)
     assert before["current"]["received_cell"] == 3
     file = tmp_path / "liaison.backup"
     made = cli.invoke(app, ["backup", str(file)])
     assert made.exit_code == 0, made.output
     assert EVENTS_TABLE in made.output
-    events = _count(store, EVENTS_TABLE)
+    events = _count(projected, EVENTS_TABLE)
 
-    schema = schema_of(store)
-    with psycopg.connect(store, autocommit=True) as conn:  # the store is lost
+    schema = schema_of(projected)
+    with psycopg.connect(projected, autocommit=True) as conn:  # the store is lost
         conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
         conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
 
     back = cli.invoke(app, ["restore", str(file)])
     assert back.exit_code == 0, back.output
     assert "the read models are rebuilt" in back.output
-    assert _count(store, EVENTS_TABLE) == events + 1  # and the restore's own record
-    assert _figures(store) == before
+    assert _count(projected, EVENTS_TABLE) == events + 1  # and the restore's own record
+    assert _figures(projected) == before
     seal(pg_env)
     checked = verify()
     assert checked.exit_code == 0, checked.output
@@ -93,12 +86,12 @@ def test_a_backup_restores_the_store_after_it_is_destroyed(
 
 
 def test_a_restore_over_a_store_with_events_or_from_another_file_is_refused(
-    store: str, tmp_path: Path
+    projected: str, tmp_path: Path
 ) -> None:
     cli = CliRunner()
     file = tmp_path / "liaison.backup"
     assert cli.invoke(app, ["backup", str(file)]).exit_code == 0
-    events = _count(store, EVENTS_TABLE)
+    events = _count(projected, EVENTS_TABLE)
 
     again = cli.invoke(app, ["backup", str(file)])  # never overwrites a file
     assert again.exit_code == 2
@@ -114,11 +107,11 @@ def test_a_restore_over_a_store_with_events_or_from_another_file_is_refused(
     refused = cli.invoke(app, ["restore", str(junk), "--replace"])
     assert refused.exit_code == 2
     assert "is not a Liaison backup" in refused.output.replace("\n", " ")
-    assert _count(store, EVENTS_TABLE) == events  # nothing written by either
+    assert _count(projected, EVENTS_TABLE) == events  # nothing written by either
 
     replaced = cli.invoke(app, ["restore", str(file), "--replace"])
     assert replaced.exit_code == 0, replaced.output
-    assert _count(store, EVENTS_TABLE) == events + 1
+    assert _count(projected, EVENTS_TABLE) == events + 1
 
 
 def test_the_dump_tool_is_as_new_as_the_server(pg_url: str) -> None:
