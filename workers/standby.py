@@ -104,11 +104,23 @@ def watch(lead: Lead, keep_on: Callable[[], bool], lost: Callable[[], None]) -> 
     return thread
 
 
-def _connect(url: str, role: str, backoff: Backoff) -> Lead | float:
-    """A new `Lead`, or the seconds to wait before trying again while PostgreSQL is away."""
+def _take(
+    url: str, role: str, backoff: Backoff, stopping: Callable[[], bool]
+) -> Lead | float | None:
+    """The lead once this copy holds it; None if `stopping()` first; or, while PostgreSQL is
+    away (before or while standing by), the seconds to wait before trying again."""
+    lead = None
     try:
-        return Lead(url, role)
+        lead = Lead(url, role)
+        if lead.wait(stopping):
+            backoff.reset()
+            _log(role).info("Active: this %s holds the lead", role)
+            return lead
+        lead.close()
+        return None
     except psycopg.Error as error:
+        if lead is not None:
+            lead.close()
         if not unavailable(error):
             raise
         delay = backoff.next()
@@ -123,15 +135,13 @@ def while_leading(
     set when `stop` is, or when the lead is lost (then this copy stands by again)."""
     backoff = Backoff()
     while not stop.is_set():
-        lead = _connect(url, role, backoff)
+        lead = _take(url, role, backoff, stop.is_set)
+        if lead is None:
+            return
         if isinstance(lead, float):
             stop.wait(lead)
             continue
         try:
-            if not lead.wait(stop.is_set):
-                return
-            backoff.reset()
-            _log(role).info("Active: this %s holds the lead", role)
             active = threading.Event()
 
             def keep_on(active: threading.Event = active) -> bool:
@@ -156,15 +166,13 @@ async def while_leading_async(
     loop = asyncio.get_running_loop()
     backoff = Backoff()
     while not stop.is_set():
-        lead = await asyncio.to_thread(_connect, url, role, backoff)
+        lead = await asyncio.to_thread(_take, url, role, backoff, stop.is_set)
+        if lead is None:
+            return
         if isinstance(lead, float):
             await _wait(stop, lead)
             continue
         try:
-            if not await asyncio.to_thread(lead.wait, stop.is_set):
-                return
-            backoff.reset()
-            _log(role).info("Active: this %s holds the lead", role)
             active = asyncio.Event()
             stopped = asyncio.ensure_future(_then_set(stop, active))
 

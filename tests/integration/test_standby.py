@@ -49,6 +49,7 @@ from tests.integration.workflow_stack import (
     settings_for,
 )
 from tests.integration.workflow_stack import worker as run_worker
+from workers import standby
 from workers.bootstrap import persistence_env
 
 TAKEOVER_SECONDS = 10.0
@@ -234,3 +235,38 @@ async def test_an_event_forwarded_but_not_recorded_is_not_forwarded_again(
     for liaison in liaisons:
         versions = await _signalled_versions(dev_env.client, liaison)
         assert versions == Counter(range(1, office.state_of(liaison).version + 1)), versions
+
+
+def test_a_standby_whose_connection_is_cut_keeps_waiting_and_then_leads(pg_url: str) -> None:
+    holder = standby.Lead(pg_url, "test-role")
+    assert holder.take()
+    stop, led = threading.Event(), threading.Event()
+
+    def work(active: threading.Event) -> None:
+        led.set()
+        active.wait()
+
+    waiting = threading.Thread(target=standby.while_leading, args=(pg_url, "test-role", stop, work))
+    waiting.start()
+    try:
+        name = f"liaison test-role {os.getpid()}"
+        waiters = (
+            "SELECT pid FROM pg_stat_activity WHERE application_name = %s AND pid NOT IN"
+            " (SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted)"
+        )
+        with psycopg.connect(pg_url, autocommit=True) as conn:
+            deadline = time.monotonic() + 10
+            while not (found := conn.execute(waiters, (name,)).fetchall()):
+                assert time.monotonic() < deadline, "the standby never connected"
+                time.sleep(0.1)
+            conn.execute("SELECT pg_terminate_backend(%s)", (found[0][0],))  # a cut connection
+        time.sleep(2 * standby.POLL_SECONDS)  # it notices, and connects again
+        assert waiting.is_alive()
+        assert not led.is_set()
+        holder.close()  # the active copy goes
+        assert led.wait(TAKEOVER_SECONDS)
+    finally:
+        stop.set()
+        waiting.join(10)
+        holder.close()
+    assert not waiting.is_alive()
