@@ -52,6 +52,8 @@ def shadow_rebuild(
     live, shadow = MODELS[name](), MODELS[name](SHADOW)
     projector = Projector(env, [live, shadow])
     try:
+        if projector.models[0] is not live:  # a new version is being built; it switches itself
+            return ShadowResult(False, 0, {"version": live.version})
         with projector.transaction() as cur:
             for statement in [*shadow.drop(), *shadow.ddl()]:
                 cur.execute(statement)

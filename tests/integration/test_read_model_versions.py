@@ -6,7 +6,10 @@ import threading
 from typing import ClassVar
 
 import psycopg
+import pytest
 
+from projections.catalog import MODELS
+from projections.rebuild import ShadowResult, shadow_rebuild
 from projections.runner import Projector
 from projections.timeline import Timeline
 from projections.units import Units
@@ -56,7 +59,7 @@ def _rows(url: str, statement: str) -> list[tuple[object, ...]]:
 
 
 def test_a_new_version_is_built_beside_the_old_one_which_answers_until_the_switch(
-    pg_url: str,
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pg_env = persistence_env(pg_url)
     office = _store(pg_env)
@@ -82,6 +85,10 @@ def test_a_new_version_is_built_beside_the_old_one_which_answers_until_the_switc
         assert _rows(pg_url, "SELECT count(*) FROM information_schema.columns"
                      " WHERE table_schema = current_schema() AND table_name = 'timeline'"
                      " AND column_name = 'shape'") == [(0,)]  # fmt: skip
+
+        monkeypatch.setitem(MODELS, "timeline", TimelineV2)  # meanwhile, an operator's rebuild
+        refused = shadow_rebuild(pg_env, "timeline")  # leaves the version's build alone
+        assert refused == ShadowResult(switched=False, position=0, differences={"version": 2})
 
         upgraded.catch_up()  # caught up: switched
         assert upgraded.models[1].tracking_name == "timeline"
