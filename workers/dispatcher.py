@@ -6,19 +6,18 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 from eventsourcing.postgres import PostgresFactory, PostgresTrackingRecorder
 from eventsourcing.projection import BaseProjectionRunner
 from eventsourcing.utils import Environment
 from temporalio.client import Client
 
-from domain.liaison_events import LiaisonEvent
 from projections.outage import Backoff, drop_lost_connections, summary, unavailable
 from workers import standby
 from workers.bootstrap import Root
 from workers.settings import Settings, load_settings
-from workflows.dispatcher import LIAISON_TOPICS, LiaisonDispatch, LogReader, bridge, forwarded
+from workflows.dispatcher import LIAISON_TOPICS, Bridge, LiaisonDispatch, LogReader, bridge
 from workflows.messages import TASK_QUEUE
 
 log = logging.getLogger(__name__)
@@ -55,18 +54,13 @@ async def _dispatch(
     Never gives up on PostgreSQL: when it goes away the library's runner stops with the error
     (`run_forever` re-raises it); after a growing wait a new runner resumes from the tracked
     position."""
-    loop = asyncio.get_running_loop()
-    send = bridge(client, task_queue, loop, stop.is_set)
-
-    def resuming(event: LiaisonEvent) -> bool:
-        return asyncio.run_coroutine_threadsafe(forwarded(client, event), loop).result()
-
+    calls = bridge(client, task_queue, asyncio.get_running_loop(), stop.is_set)
     factory = _tracking_factory(env)
     backoff = Backoff()
     try:
         while not stop.is_set():
             try:
-                await _forward_until_stopped(factory, env, send, resuming, stop, backoff)
+                await _forward_until_stopped(factory, env, calls, stop, backoff)
             except Exception as error:
                 if stop.is_set():  # e.g. a forward cut short by the stop itself
                     log.info("Dispatcher stopped (%s)", summary(error))
@@ -88,8 +82,7 @@ async def _dispatch(
 async def _forward_until_stopped(
     factory: PostgresFactory,
     env: Mapping[str, str],
-    send: Callable[[LiaisonEvent], None],
-    resuming: Callable[[LiaisonEvent], bool],
+    calls: Bridge,
     stop: asyncio.Event,
     backoff: Backoff,
 ) -> None:
@@ -98,7 +91,7 @@ async def _forward_until_stopped(
     def start() -> BaseProjectionRunner[LogReader]:
         view = factory.tracking_recorder(PostgresTrackingRecorder)  # creates its table if need be
         runner = BaseProjectionRunner(
-            projection=LiaisonDispatch(view, send, resuming),
+            projection=LiaisonDispatch(view, calls.send, calls.forwarded),
             application_class=LogReader,
             tracking_recorder=view,
             topics=LIAISON_TOPICS,

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import Application
@@ -34,6 +34,7 @@ from workflows.messages import (
     workflow_id,
 )
 
+T = TypeVar("T")
 LIAISON_TOPICS = tuple(get_topic(cls) for cls in LIAISON_EVENTS.values())
 log = logging.getLogger(__name__)
 
@@ -189,20 +190,28 @@ def _refused(error: Exception) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class Bridge:
+    """Synchronous calls for the runner's thread, each retried on the loop until Temporal
+    answers: `send` forwards an event, `forwarded` asks whether it went already."""
+
+    send: Callable[[LiaisonEvent], None]
+    forwarded: Callable[[LiaisonEvent], bool]
+
+
 def bridge(
     client: Client, task_queue: str, loop: asyncio.AbstractEventLoop, stopping: Callable[[], bool]
-) -> Callable[[LiaisonEvent], None]:
-    """A synchronous `send` for the runner's thread, retrying on the loop until Temporal answers.
+) -> Bridge:
+    """The runner's calls to Temporal (`Bridge`).
 
     An event Temporal refuses as such raises `Refused` at once instead of being retried forever.
     """
 
-    async def send_until_done(event: LiaisonEvent) -> None:
+    async def until_answered(call: Callable[[], Awaitable[T]]) -> T:
         delay = 0.5
         while True:
             try:
-                await forward(client, event, task_queue)
-                return
+                return await call()
             except Exception as error:  # Temporal down or busy: the log waits, nothing is lost
                 if _refused(error):
                     raise Refused(str(error)) from error
@@ -213,6 +222,11 @@ def bridge(
                 delay = min(delay * 2, 30.0)
 
     def send(event: LiaisonEvent) -> None:
-        asyncio.run_coroutine_threadsafe(send_until_done(event), loop).result()
+        call = until_answered(lambda: forward(client, event, task_queue))
+        asyncio.run_coroutine_threadsafe(call, loop).result()
 
-    return send
+    def went(event: LiaisonEvent) -> bool:
+        call = until_answered(lambda: forwarded(client, event))
+        return asyncio.run_coroutine_threadsafe(call, loop).result()
+
+    return Bridge(send, went)

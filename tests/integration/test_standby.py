@@ -67,6 +67,13 @@ def _leader(url: str, role: str) -> int | None:
     return int(rows[0]["name"].split()[-1]) if rows else None
 
 
+def _waiting(url: str, pair: list[subprocess.Popen[bytes]]) -> list[str]:
+    """The copies of the pair that are up: leading, or standing by for the lead."""
+    names = [f"liaison {role} {p.pid}" for role in ("projector", "dispatcher") for p in pair]
+    rows = _query(url, "SELECT application_name AS name FROM pg_stat_activity")
+    return [r["name"] for r in rows if r["name"] in names]
+
+
 def _start(module: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:
         return subprocess.Popen(
@@ -100,7 +107,7 @@ class Load:
                         **k(COMMUNE, today), liaison_id=self.liaisons[-2], cell_id="C1"
                     )
                 )
-            time.sleep(0.05)
+            time.sleep(0.2)  # a steady trickle: each referral starts a workflow
 
     def stop(self) -> None:
         self._stop.set()
@@ -127,10 +134,10 @@ async def test_standbys_take_over_under_load_and_nothing_goes_twice(
             load = Load(office)
             first = {}
             for role, pair in copies.items():
-                await _eventually(lambda role=role: _leader(pg_url, role) is not None)
+                await _eventually(lambda pair=pair: len(_waiting(pg_url, pair)) == 2)
                 first[role] = _leader(pg_url, role)
-                assert first[role] in {p.pid for p in pair}
-            time.sleep(2)  # events keep coming while both work
+                assert first[role] in {p.pid for p in pair}  # one leads, the other stands by
+            await asyncio.sleep(2)  # events keep coming while both work
             killed_at = time.monotonic()
             for role, pair in copies.items():
                 doomed = next(p for p in pair if p.pid == first[role])
@@ -143,7 +150,7 @@ async def test_standbys_take_over_under_load_and_nothing_goes_twice(
                     TAKEOVER_SECONDS,
                 )
             assert time.monotonic() - killed_at < TAKEOVER_SECONDS
-            time.sleep(2)  # the standbys work under load a while
+            await asyncio.sleep(2)  # the standbys work under load a while
             load.stop()
             assert len(load.liaisons) > 10
             await _caught_up(pg_url, office, dev_env.client, load.liaisons)
