@@ -21,6 +21,7 @@ from projections.log import EVENTS_TABLE
 from projections.runner import Projector
 from tests.integration import province as pv
 from tests.integration.test_seal_tampering import seal, store, verify  # noqa: F401
+from workers import cli_support
 from workers.backup import schema_of, tool
 from workers.cli import app
 
@@ -86,7 +87,7 @@ def test_a_backup_restores_the_store_after_it_is_destroyed(
 
 
 def test_a_restore_over_a_store_with_events_or_from_another_file_is_refused(
-    projected: str, tmp_path: Path
+    projected: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cli = CliRunner()
     file = tmp_path / "liaison.backup"
@@ -108,6 +109,12 @@ def test_a_restore_over_a_store_with_events_or_from_another_file_is_refused(
     assert refused.exit_code == 2
     assert "is not a Liaison backup" in refused.output.replace("\n", " ")
     assert _count(projected, EVENTS_TABLE) == events  # nothing written by either
+
+    monkeypatch.setenv("LIAISON_LANG", "vi")  # said in the CLI's language
+    cli_support.settings.cache_clear()
+    said = cli.invoke(app, ["restore", str(junk)]).output.replace("\n", " ")
+    assert "không phải là bản sao lưu của Liaison" in said
+    assert "Không có gì thay đổi." in said
 
     replaced = cli.invoke(app, ["restore", str(file), "--replace"])
     assert replaced.exit_code == 0, replaced.output
