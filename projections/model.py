@@ -17,6 +17,9 @@ class ReadModel(ABC):
 
     name: ClassVar[str]
     tables: ClassVar[tuple[str, ...]]
+    version: ClassVar[int] = 1
+    """The layout and meaning of the model's rows. Raising it rebuilds the model in the shadow
+    (new tables beside the live ones, which keep answering) and switches them in once caught up."""
 
     def __init__(self, suffix: str = "") -> None:
         self.suffix = suffix
@@ -69,6 +72,42 @@ class ReadModel(ABC):
     def order_keys(self, table: str) -> str:
         """Columns that order a table's full contents for comparison (default: the first)."""
         return "1"
+
+
+VERSION_MARK = "__v"
+"""What a shadow built for a new version carries after its tables' names (`fact__v2`)."""
+
+
+def next_version(model: ReadModel) -> ReadModel:
+    """The shadow copy in which the model's declared version is built beside the live tables."""
+    return type(model)(f"{VERSION_MARK}{model.version}")
+
+
+def switch(cur: Cursor, shadow: ReadModel) -> ReadModel:
+    """Drop the live tables of the shadow's model and give the shadow's tables, partitions and
+    indexes the live names, in the caller's transaction; return the model on the live names.
+
+    Readers wait on the dropped tables' locks for the length of the transaction, then read the
+    renamed ones: PostgreSQL looks a name up again after waiting for its lock."""
+    live = type(shadow)()
+    for statement in live.drop():
+        cur.execute(statement)
+    for table in live.tables:
+        cur.execute(
+            "SELECT c.relname FROM pg_class c JOIN pg_inherits i ON i.inhrelid = c.oid"
+            " WHERE i.inhparent = %s::regclass",
+            (shadow.t(table),),
+        )
+        for name in [shadow.t(table), *(r["relname"] for r in cur.fetchall())]:
+            cur.execute(
+                "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()"
+                " AND tablename = %s",
+                (name,),
+            )
+            for index in [r["indexname"] for r in cur.fetchall()]:
+                cur.execute(f"ALTER INDEX {index} RENAME TO {index.replace(shadow.suffix, '', 1)}")
+            cur.execute(f"ALTER TABLE {name} RENAME TO {name.replace(shadow.suffix, '', 1)}")
+    return live
 
 
 def copy_rows(

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from projections.catalog import MODELS
-from projections.model import Cursor, ReadModel
+from projections.model import Cursor, ReadModel, switch
 from projections.runner import Progress, Projector
 
 SHADOW = "_shadow"
@@ -52,6 +52,8 @@ def shadow_rebuild(
     live, shadow = MODELS[name](), MODELS[name](SHADOW)
     projector = Projector(env, [live, shadow])
     try:
+        if projector.models[0] is not live:  # a new version is being built; it switches itself
+            return ShadowResult(False, 0, {"version": live.version})
         with projector.transaction() as cur:
             for statement in [*shadow.drop(), *shadow.ddl()]:
                 cur.execute(statement)
@@ -67,29 +69,8 @@ def shadow_rebuild(
             found = differences(cur, shadow, "")
             if found:
                 return ShadowResult(False, head, found)
-            _switch(cur, live, shadow)
+            switch(cur, shadow)
             projector.reset_position(cur, shadow)
         return ShadowResult(True, head, {})
     finally:
         projector.close()
-
-
-def _switch(cur: Cursor, live: ReadModel, shadow: ReadModel) -> None:
-    for statement in live.drop():
-        cur.execute(statement)
-    for table in live.tables:
-        # A partitioned table's partitions and their indexes carry the suffix too.
-        cur.execute(
-            "SELECT c.relname FROM pg_class c JOIN pg_inherits i ON i.inhrelid = c.oid"
-            " WHERE i.inhparent = %s::regclass",
-            (shadow.t(table),),
-        )
-        for name in [shadow.t(table), *(r["relname"] for r in cur.fetchall())]:
-            cur.execute(
-                "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()"
-                " AND tablename = %s",
-                (name,),
-            )
-            for index in [r["indexname"] for r in cur.fetchall()]:
-                cur.execute(f"ALTER INDEX {index} RENAME TO {index.replace(SHADOW, '')}")
-            cur.execute(f"ALTER TABLE {name} RENAME TO {name.replace(SHADOW, '')}")

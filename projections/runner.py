@@ -17,7 +17,7 @@ from eventsourcing.utils import Environment
 from psycopg import sql
 
 from projections.log import EVENTS_TABLE, SELECT_AFTER, Entry, StoredRow, decode, rows_from
-from projections.model import Cursor, ReadModel
+from projections.model import VERSION_MARK, Cursor, ReadModel, next_version, switch
 from projections.outage import (
     Backoff,
     caused_by_content,
@@ -34,6 +34,11 @@ BULK_EVENTS = 50_000
 """A catch-up of at least this many events into a model at position 0 defers its secondary
 indexes (built once at the end instead of row by row) and commits without waiting for the WAL
 flush (a batch lost to a server crash is lost with its tracking row, and is simply redone)."""
+VERSIONS_TABLE = "projections_version"
+VERSIONS_DDL = (
+    f"CREATE TABLE IF NOT EXISTS {VERSIONS_TABLE} (name text PRIMARY KEY, version int NOT NULL)"
+)
+"""The version of each read model whose tables answer on the live names."""
 _INDEX = re.compile(r"CREATE\s+(?:UNIQUE\s+)?INDEX\s+IF\s+NOT\s+EXISTS\s+(\w+)\s", re.IGNORECASE)
 
 Progress = Callable[[int, int], None]
@@ -62,36 +67,101 @@ class Projector:
         self._bulk = False
         try:
             with self.transaction() as cur:
-                for model in self.models:
-                    if model.outdated(cur):  # tables of an older layout: rebuilt from zero
-                        for statement in model.drop():
-                            cur.execute(statement)
-                        self.reset_position(cur, model)
-                    for statement in model.ddl():
-                        cur.execute(statement)
+                cur.execute(VERSIONS_DDL)
+                cur.execute(f"SELECT name, version FROM {VERSIONS_TABLE}")
+                recorded = {r["name"]: r["version"] for r in cur.fetchall()}
+                self.models = [self._set_up(cur, m, recorded.get(m.name)) for m in self.models]
         except BaseException:
             self.close()  # e.g. PostgreSQL away: leave no pool or reader thread behind
             raise
+
+    def _set_up(self, cur: Cursor, model: ReadModel, recorded: int | None) -> ReadModel:
+        """Create the model's tables; return the model to project (its shadow while a version
+        other than the one its live tables hold is being built)."""
+        if model.suffix:  # a copy a tool builds for itself (`rebuild --shadow`, comparisons)
+            for statement in model.ddl():
+                cur.execute(statement)
+            return model
+        if model.outdated(cur):  # tables of a layout older than versions: rebuilt from zero
+            for statement in model.drop():
+                cur.execute(statement)
+            self.reset_position(cur, model)
+            recorded = None
+        elif recorded is not None and recorded != model.version:
+            shadow = next_version(model)
+            for statement in shadow.ddl():
+                cur.execute(statement)
+            log.info(
+                "Read model %s: version %s is built beside version %s, which answers meanwhile",
+                model.name,
+                model.version,
+                recorded,
+            )
+            return shadow
+        for statement in model.ddl():
+            cur.execute(statement)
+        if recorded is None:  # a fresh store, or one made before models had versions
+            self._record_version(cur, model)
+        return model
+
+    def _record_version(self, cur: Cursor, model: ReadModel) -> None:
+        cur.execute(
+            f"INSERT INTO {VERSIONS_TABLE} VALUES (%s, %s)"
+            " ON CONFLICT (name) DO UPDATE SET version = excluded.version",
+            (model.name, model.version),
+        )
+
+    def promote(self) -> list[str]:
+        """Switch in each new version built in the shadow that has caught up with the live
+        models (each in one transaction: no moment without the model's tables); return their
+        names. Before that, the old version's tables answer, at the position they had."""
+        shadows = [m for m in self.models if m.suffix.startswith(VERSION_MARK)]
+        if not shadows:
+            return []
+        done = []
+        with self.transaction() as cur:
+            positions = self.positions(cur)
+            live = [p for m, p in positions.items() if m not in {s.tracking_name for s in shadows}]
+            target = min(live) if live else self._head(cur)
+            for shadow in shadows:
+                position = positions[shadow.tracking_name]
+                if position < target:
+                    continue
+                model = switch(cur, shadow)
+                self.reset_position(cur, shadow)
+                self.reset_position(cur, model)
+                self._track(cur, [model.tracking_name], position)
+                self._record_version(cur, model)
+                done.append((shadow, model))
+        for shadow, model in done:
+            self.models[self.models.index(shadow)] = model
+            log.info("Read model %s: version %s is switched in", model.name, model.version)
+        return [model.name for _, model in done]
 
     def transaction(self) -> _Tx:
         """A transaction on the store's database with the search path set to the store's schema."""
         return _Tx(self)
 
-    def positions(self, cur: Cursor) -> dict[str, int]:
-        """Each model's tracked notification id (0 before its first batch)."""
+    def positions(self, cur: Cursor, models: Sequence[ReadModel] | None = None) -> dict[str, int]:
+        """Each model's (or each of these models') tracked notification id (0 before its first
+        batch)."""
         cur.execute(
             sql.SQL("SELECT application_name, notification_id FROM {}.{}").format(
                 sql.Identifier(self.schema), sql.Identifier(self.tracking.tracking_table_name)
             )
         )
         known = {r["application_name"]: r["notification_id"] for r in cur.fetchall()}
-        return {m.tracking_name: int(known.get(m.tracking_name) or 0) for m in self.models}
+        chosen = self.models if models is None else models
+        return {m.tracking_name: int(known.get(m.tracking_name) or 0) for m in chosen}
 
     def head(self) -> int:
         """The highest notification id in the store."""
         with self.transaction() as cur:
-            cur.execute(f"SELECT coalesce(max(notification_id), 0) AS h FROM {EVENTS_TABLE}")
-            return int(cur.fetchone()["h"])
+            return self._head(cur)
+
+    def _head(self, cur: Cursor) -> int:
+        cur.execute(f"SELECT coalesce(max(notification_id), 0) AS h FROM {EVENTS_TABLE}")
+        return int(cur.fetchone()["h"])
 
     def step(self, stop: int = NO_LIMIT) -> int:
         """Process one batch after the slowest model's position (up to `stop`); return its size.
@@ -103,27 +173,37 @@ class Projector:
         each model's share of each event in a savepoint of its own: an event a model cannot hold
         is skipped by that model alone (and logged), so no single event can stop a read model.
         """
+        shadows = [m for m in self.models if m.suffix.startswith(VERSION_MARK)]
+        live = [m for m in self.models if m not in shadows]
+        if not (shadows and live):
+            return self._step_safely(self.models, stop, read_ahead=True)
+        # A new version rebuilt from zero must not hold the others back: they keep up with the
+        # log, and the shadow takes its batches in between.
+        done = self._step_safely(live, stop, read_ahead=False)
+        return done + self._step_safely(shadows, stop, read_ahead=False)
+
+    def _step_safely(self, models: list[ReadModel], stop: int, read_ahead: bool) -> int:
         try:
-            return self._step(stop, careful=False)
+            return self._step(models, stop, careful=False, read_ahead=read_ahead)
         except Exception as error:
             if isinstance(error, StoppedMidBatch) or not caused_by_content(error):
                 raise
             log.warning("A batch failed (%s); projecting it one event at a time", summary(error))
-            return self._step(stop, careful=True)
+            return self._step(models, stop, careful=True, read_ahead=False)
 
-    def _step(self, stop: int, careful: bool) -> int:
+    def _step(self, models: list[ReadModel], stop: int, careful: bool, read_ahead: bool) -> int:
         try:
             with self.transaction() as cur:
-                positions = self.positions(cur)
+                positions = self.positions(cur, models)
                 start = min(positions.values(), default=0)
                 entries = self._prefetched(start, stop) or self._read(cur, start, stop)
                 if not entries:
                     return 0
                 last = entries[-1].row.notification_id
-                if last < stop and not careful:
+                if last < stop and read_ahead and not careful:
                     self._ahead = ((last, stop), self._reader.submit(self._read_ahead, last, stop))
                 reached = dict(positions)
-                for model in self.models:
+                for model in models:
                     position = positions[model.tracking_name]
                     model.prepare(position)
                     mine = (
@@ -139,12 +219,12 @@ class Projector:
                         self._fail_if_asked(len(mine))
                         reached[model.tracking_name] = last
                 self._track(cur, [n for n, p in reached.items() if p != positions[n]], last)
-            for model in self.models:
+            for model in models:
                 model.committed(reached[model.tracking_name])
             return len(entries)
         except BaseException:
             self._ahead = None
-            for model in self.models:
+            for model in models:
                 model.reset()
             raise
 
@@ -250,6 +330,7 @@ class Projector:
                         cur.execute(statement)
         if bulk:
             self._vacuum(fresh)
+        self.promote()
         return done
 
     def _vacuum(self, models: Sequence[ReadModel]) -> None:
@@ -313,7 +394,8 @@ class Projector:
             try:
                 while not stop_event.is_set():
                     while self.step() and not stop_event.is_set():
-                        pass
+                        self.promote()
+                    self.promote()
                     backoff.reset()  # caught up: PostgreSQL answers again
                     select.select([conn.fileno()], [], [], poll_seconds)
                     for _ in conn.notifies(timeout=0, stop_after=100):

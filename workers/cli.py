@@ -15,6 +15,7 @@ from application.office import LiaisonOffice
 from application.views import MemberView
 from workers import (
     bootstrap,
+    cli_backup,
     cli_commands,
     cli_login,
     cli_read,
@@ -164,6 +165,7 @@ def timeline(card: Annotated[str, typer.Argument(help="Party card number")]) -> 
 
 __all__ = [
     "app",
+    "cli_backup",
     "cli_commands",
     "cli_login",
     "cli_read",

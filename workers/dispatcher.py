@@ -6,17 +6,18 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 from eventsourcing.postgres import PostgresFactory, PostgresTrackingRecorder
 from eventsourcing.projection import BaseProjectionRunner
 from eventsourcing.utils import Environment
+from temporalio.client import Client
 
-from domain.liaison_events import LiaisonEvent
 from projections.outage import Backoff, drop_lost_connections, summary, unavailable
+from workers import standby
 from workers.bootstrap import Root
 from workers.settings import Settings, load_settings
-from workflows.dispatcher import LIAISON_TOPICS, LiaisonDispatch, LogReader, bridge
+from workflows.dispatcher import LIAISON_TOPICS, Bridge, LiaisonDispatch, LogReader, bridge
 from workflows.messages import TASK_QUEUE
 
 log = logging.getLogger(__name__)
@@ -32,22 +33,34 @@ def _tracking_factory(env: Mapping[str, str]) -> PostgresFactory:
 async def run_dispatcher(
     settings: Settings, stop: asyncio.Event, task_queue: str = TASK_QUEUE
 ) -> None:
+    """Forward events from the last tracked position until `stop` is set, while this copy holds
+    the lead; other copies stand by and one takes over within seconds when it dies
+    (workers.standby). The first event after each start is forwarded only if its workflow has
+    not received it yet: a copy that died between forwarding it and recording its position."""
+    root = Root(settings)
+    client = await root.temporal()
+
+    async def forward(active: asyncio.Event) -> None:
+        await _dispatch(root.env, client, task_queue, active)
+
+    await standby.while_leading_async(root.database_url, "dispatcher", stop, forward)
+
+
+async def _dispatch(
+    env: Mapping[str, str], client: Client, task_queue: str, stop: asyncio.Event
+) -> None:
     """Forward events from the last tracked position until `stop` is set.
 
     Never gives up on PostgreSQL: when it goes away the library's runner stops with the error
     (`run_forever` re-raises it); after a growing wait a new runner resumes from the tracked
-    position. An event forwarded but not yet tracked goes again; its workflow drops it.
-    """
-    root = Root(settings)
-    env = root.env
-    client = await root.temporal()
-    send = bridge(client, task_queue, asyncio.get_running_loop(), stop.is_set)
+    position."""
+    calls = bridge(client, task_queue, asyncio.get_running_loop(), stop.is_set)
     factory = _tracking_factory(env)
     backoff = Backoff()
     try:
         while not stop.is_set():
             try:
-                await _forward_until_stopped(factory, env, send, stop, backoff)
+                await _forward_until_stopped(factory, env, calls, stop, backoff)
             except Exception as error:
                 if stop.is_set():  # e.g. a forward cut short by the stop itself
                     log.info("Dispatcher stopped (%s)", summary(error))
@@ -69,7 +82,7 @@ async def run_dispatcher(
 async def _forward_until_stopped(
     factory: PostgresFactory,
     env: Mapping[str, str],
-    send: Callable[[LiaisonEvent], None],
+    calls: Bridge,
     stop: asyncio.Event,
     backoff: Backoff,
 ) -> None:
@@ -78,7 +91,7 @@ async def _forward_until_stopped(
     def start() -> BaseProjectionRunner[LogReader]:
         view = factory.tracking_recorder(PostgresTrackingRecorder)  # creates its table if need be
         runner = BaseProjectionRunner(
-            projection=LiaisonDispatch(view, send),
+            projection=LiaisonDispatch(view, calls.send, calls.forwarded),
             application_class=LogReader,
             tracking_recorder=view,
             topics=LIAISON_TOPICS,

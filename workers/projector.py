@@ -9,7 +9,7 @@ import threading
 from projections.catalog import all_models
 from projections.outage import Backoff, from_database, summary, unavailable
 from projections.runner import Projector
-from workers import bootstrap
+from workers import bootstrap, standby
 from workers.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -23,6 +23,13 @@ def build_projector(settings: Settings) -> Projector:
 
 
 def run_projector(settings: Settings, stop_event: threading.Event) -> None:
+    """Follow the log until `stop_event` is set, while this copy holds the lead; other copies
+    stand by and one takes over within seconds when it dies (workers.standby)."""
+    url = bootstrap.Root(settings).database_url
+    standby.while_leading(url, "projector", stop_event, lambda active: _project(settings, active))
+
+
+def _project(settings: Settings, stop_event: threading.Event) -> None:
     """Catch up, then follow the log in batches until `stop_event` is set.
 
     PostgreSQL may be away at the start too, or busy with another process creating the same

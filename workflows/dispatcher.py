@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import Application
@@ -27,8 +27,14 @@ from domain.imported import imported
 from domain.liaison_events import LIAISON_EVENTS, LiaisonEvent
 from domain.persistence import APPLICATION_NAME, PydanticMapper
 from workflows.liaison import LiaisonWorkflow
-from workflows.messages import LiaisonWorkflowInput, to_message, workflow_id
+from workflows.messages import (
+    LiaisonEventMessage,
+    LiaisonWorkflowInput,
+    to_message,
+    workflow_id,
+)
 
+T = TypeVar("T")
 LIAISON_TOPICS = tuple(get_topic(cls) for cls in LIAISON_EVENTS.values())
 log = logging.getLogger(__name__)
 
@@ -55,6 +61,32 @@ async def forward(client: Client, event: LiaisonEvent, task_queue: str) -> bool:
         )
         return False
     return True
+
+
+async def forwarded(client: Client, event: LiaisonEvent) -> bool:
+    """Whether the latest run of the event's workflow has received the event already.
+
+    Asked only of the first event after a (re)start: the one a dispatcher that died (or a copy
+    that lost its lead) may have forwarded without recording its position. An event received by
+    an earlier run (one that continued-as-new since) goes again, and that workflow drops it."""
+    handle = client.get_workflow_handle(workflow_id(str(event.originator_id)))
+    try:
+        history = await handle.fetch_history()
+    except RPCError as error:
+        if error.status is RPCStatusCode.NOT_FOUND:
+            return False
+        raise
+    for entry in history.events:
+        if entry.HasField("workflow_execution_signaled_event_attributes"):
+            signal = entry.workflow_execution_signaled_event_attributes
+            if signal.signal_name != "event":
+                continue
+            messages = await client.data_converter.decode(
+                signal.input.payloads, [LiaisonEventMessage]
+            )
+            if any(m.version == event.originator_version for m in messages):
+                return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -99,9 +131,17 @@ class LiaisonDispatch(Projection[TrackingRecorder]):
     name = "liaison_dispatcher"
     topics = LIAISON_TOPICS
 
-    def __init__(self, view: TrackingRecorder, send: Callable[[LiaisonEvent], None]) -> None:
+    def __init__(
+        self,
+        view: TrackingRecorder,
+        send: Callable[[LiaisonEvent], None],
+        forwarded: Callable[[LiaisonEvent], bool] | None = None,
+    ) -> None:
         super().__init__(view)
         self.send = send
+        self.resuming = forwarded
+        """Asked of the first event this runner forwards: whether it went before its position
+        was recorded (then it does not go again)."""
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         """Forward the event and record the position (an event that cannot go is logged)."""
@@ -115,8 +155,15 @@ class LiaisonDispatch(Projection[TrackingRecorder]):
         # Imported history is not replayed through signals: onboarding starts those workflows
         # from the store's state instead (DESIGN.md: start from a snapshot).
         elif isinstance(domain_event, LiaisonEvent) and not imported(domain_event):
+            resuming, self.resuming = self.resuming, None
             try:
-                self.send(domain_event)
+                if resuming is not None and resuming(domain_event):
+                    log.info(
+                        "Event at notification %s went before the restart; not forwarded again",
+                        tracking.notification_id,
+                    )
+                else:
+                    self.send(domain_event)
             except Refused as refusal:
                 log.error(
                     "Event at notification %s (liaison %s v%s) was refused by Temporal (%s);"
@@ -143,20 +190,28 @@ def _refused(error: Exception) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class Bridge:
+    """Synchronous calls for the runner's thread, each retried on the loop until Temporal
+    answers: `send` forwards an event, `forwarded` asks whether it went already."""
+
+    send: Callable[[LiaisonEvent], None]
+    forwarded: Callable[[LiaisonEvent], bool]
+
+
 def bridge(
     client: Client, task_queue: str, loop: asyncio.AbstractEventLoop, stopping: Callable[[], bool]
-) -> Callable[[LiaisonEvent], None]:
-    """A synchronous `send` for the runner's thread, retrying on the loop until Temporal answers.
+) -> Bridge:
+    """The runner's calls to Temporal (`Bridge`).
 
     An event Temporal refuses as such raises `Refused` at once instead of being retried forever.
     """
 
-    async def send_until_done(event: LiaisonEvent) -> None:
+    async def until_answered(call: Callable[[], Awaitable[T]]) -> T:
         delay = 0.5
         while True:
             try:
-                await forward(client, event, task_queue)
-                return
+                return await call()
             except Exception as error:  # Temporal down or busy: the log waits, nothing is lost
                 if _refused(error):
                     raise Refused(str(error)) from error
@@ -167,6 +222,11 @@ def bridge(
                 delay = min(delay * 2, 30.0)
 
     def send(event: LiaisonEvent) -> None:
-        asyncio.run_coroutine_threadsafe(send_until_done(event), loop).result()
+        call = until_answered(lambda: forward(client, event, task_queue))
+        asyncio.run_coroutine_threadsafe(call, loop).result()
 
-    return send
+    def went(event: LiaisonEvent) -> bool:
+        call = until_answered(lambda: forwarded(client, event))
+        return asyncio.run_coroutine_threadsafe(call, loop).result()
+
+    return Bridge(send, went)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import threading
+import time
 from datetime import date
 from typing import Any
 
@@ -222,3 +224,37 @@ def test_the_seal_names_where_the_store_was_tampered_with(
     assert verdict.broken is not None
     assert (verdict.broken.position, verdict.broken.problem) == expected
     projector.close()
+
+
+def test_two_projectors_at_once_still_project_each_event_once(pg_env: dict[str, str]) -> None:
+    """Without the lead (workers.standby), two copies racing on the same models: a batch whose
+    positions another copy moved first is rolled back whole, rows and all."""
+    office = _store(pg_env)
+    copies = [Projector(pg_env, all_models(), batch=5) for _ in range(2)]
+    stop = threading.Event()
+    threads = [threading.Thread(target=p.follow, args=(stop, 0.05)) for p in copies]
+    for thread in threads:
+        thread.start()
+    try:
+        for n in (20, 21):  # events arriving while both follow
+            pv.received_member(office, n)
+        deadline = time.monotonic() + 60
+        while True:
+            with copies[0].transaction() as cur:
+                if set(copies[0].positions(cur).values()) == {copies[0].head()}:
+                    break
+            assert time.monotonic() < deadline, "the copies never caught up"
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(30)
+    reference = Projector(pg_env, all_models("_ref"), batch=500)
+    try:
+        reference.catch_up()
+        for model in copies[0].models:
+            assert snapshot(copies[0], model) == snapshot(reference, model, "_ref")
+    finally:
+        reference.close()
+        for copy in copies:
+            copy.close()
