@@ -26,10 +26,6 @@ KUSTOMIZE_KEYS = {"apiVersion", "kind", "namespace", "labels", "resources", "ima
 
 CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding", "PersistentVolume"}
 
-AWAITED_COMMANDS = {("backup",)}
-"""CLI commands the manifests name that issue 17 adds in another branch (`liaison backup`, point
-6); remove once it is merged."""
-
 Object = dict[str, Any]
 
 
@@ -130,7 +126,7 @@ def command_problem(argv: list[str]) -> str | None:
         return None
     if argv[:1] == ["liaison"]:
         words = tuple(w for w in argv[1:] if not w.startswith("-"))
-        known = cli_commands() | AWAITED_COMMANDS
+        known = cli_commands()
         for length in range(len(words), 0, -1):
             if words[:length] in known:
                 return None
