@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
-from api import errors, routes_audit, routes_auth, routes_commands, routes_queries
+from api import errors, health, routes_audit, routes_auth, routes_commands, routes_queries
 from api.config import BoardConfig
 from api.edge import BodyCap, BodyTooLarge, SecurityHeaders, docs_policy, too_large
 from api.errors import BoardError
@@ -128,8 +128,10 @@ def create_app(
     users: UserStore,
     config: BoardConfig,
     imports: ImportJobs | None = None,
+    probes: health.Health | None = None,
 ) -> FastAPI:
-    """The web application over an office, a read port, a user store and an import port."""
+    """The web application over an office, a read port, a user store, an import port and the
+    process's readiness checks and metrics."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -149,6 +151,7 @@ def create_app(
     app.state.office, app.state.reads, app.state.users = office, reads, users
     app.state.config, app.state.render_error = config, _render_error
     app.state.imports = imports or ImportJobs(None)
+    app.state.health = probes or health.Health()
     app.add_middleware(
         BodyCap, cap=config.body_max_bytes, larger={UPLOAD: config.upload_body_max_bytes}
     )
@@ -156,6 +159,7 @@ def create_app(
     _install_refusals(app)
     _install_docs(app)
     for router in (
+        health.router,
         routes_auth.router,
         routes_auth.users_router,
         routes_commands.router,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import signal
 from collections.abc import Callable, Mapping
 
 from eventsourcing.postgres import PostgresFactory, PostgresTrackingRecorder
@@ -15,7 +14,9 @@ from eventsourcing.utils import Environment
 from domain.liaison_events import LiaisonEvent
 from projections.outage import Backoff, drop_lost_connections, summary, unavailable
 from workers.bootstrap import Root
-from workers.settings import Settings, load_settings
+from workers.health import dispatcher_within
+from workers.settings import Settings
+from workers.worker import serve
 from workflows.dispatcher import LIAISON_TOPICS, LiaisonDispatch, LogReader, bridge
 from workflows.messages import TASK_QUEUE
 
@@ -38,7 +39,7 @@ async def run_dispatcher(
     (`run_forever` re-raises it); after a growing wait a new runner resumes from the tracked
     position. An event forwarded but not yet tracked goes again; its workflow drops it.
     """
-    root = Root(settings)
+    root = Root(settings, process="dispatcher")
     env = root.env
     client = await root.temporal()
     send = bridge(client, task_queue, asyncio.get_running_loop(), stop.is_set)
@@ -101,20 +102,13 @@ async def _forward_until_stopped(
 
 
 def main() -> None:
-    """Entry point: run the dispatcher until SIGINT or SIGTERM."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s dispatcher %(levelname)s %(message)s"
+    """Entry point: run the dispatcher until SIGINT or SIGTERM (health on `LIAISON_HEALTH_PORT`:
+    PostgreSQL and Temporal answer, and it is within `ready_max_lag` liaison events)."""
+    serve(
+        "dispatcher",
+        run_dispatcher,
+        lambda settings, url: {"dispatched": dispatcher_within(url, settings.ready_max_lag)},
     )
-
-    async def run() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await run_dispatcher(load_settings(), stop)
-
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run())
 
 
 if __name__ == "__main__":
