@@ -6,6 +6,7 @@ import inspect
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import (
@@ -15,7 +16,7 @@ from fastapi.openapi.docs import (
 )
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from starlette.types import ASGIApp
+from starlette.types import Receive, Scope, Send
 
 from api import errors, health, routes_audit, routes_auth, routes_commands, routes_queries
 from api.config import BoardConfig
@@ -47,10 +48,17 @@ DOCS, REDOC, OAUTH2_REDIRECT = "/docs", "/redoc", "/docs/oauth2-redirect"
 
 
 class Board(FastAPI):
-    """FastAPI with the security headers outermost, on even its last-resort 500 answer."""
+    """FastAPI with the security headers outermost, on even its last-resort 500 answer.
 
-    def build_middleware_stack(self) -> ASGIApp:
-        return SecurityHeaders(super().build_middleware_stack())
+    They wrap the application itself rather than its middleware stack, which stays as Starlette
+    builds it (OpenTelemetry's instrumentation inserts itself there when tracing is on)."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._secured = SecurityHeaders(super().__call__)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._secured(scope, receive, send)
 
 
 def _render_error(request: Request, status: int, message: str) -> HTMLResponse:

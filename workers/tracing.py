@@ -3,7 +3,6 @@ instrumentation, Temporal calls, workflows and activities through `temporalio.co
 
 from __future__ import annotations
 
-import functools
 from typing import TYPE_CHECKING
 
 from workers.settings import Settings
@@ -19,13 +18,18 @@ def tracer_provider(
     settings: Settings, process: str, exporter: SpanExporter | None = None
 ) -> TracerProvider | None:
     """The process's tracer provider, exporting over OTLP/HTTP (or to `exporter`); None when
-    tracing is off. Made once per process and set as OpenTelemetry's global provider."""
+    tracing is off. Made at the first call for each process name (later calls get that one)
+    and set as OpenTelemetry's global provider."""
     if not settings.tracing:
         return None
-    return _provider(settings.otlp_endpoint, process, exporter)
+    if process not in _providers:
+        _providers[process] = _provider(settings.otlp_endpoint, process, exporter)
+    return _providers[process]
 
 
-@functools.cache
+_providers: dict[str, TracerProvider] = {}
+
+
 def _provider(endpoint: str, process: str, exporter: SpanExporter | None) -> TracerProvider:
     from opentelemetry import trace
     from opentelemetry.sdk.resources import Resource
