@@ -91,11 +91,12 @@ class Stack:
     temporal_address: str
     ui_url: str | None
     children: list[Child] = field(default_factory=list)
+    stopping: bool = False
 
     def heal(self) -> None:
         """Restart each child that has exited, after a wait that doubles while it keeps dying."""
         now = time.monotonic()
-        for child in self.children:
+        for child in [] if self.stopping else self.children:
             process = child.process
             if process is None or process.poll() is None:
                 continue
@@ -128,7 +129,8 @@ class Stack:
 
     def stop(self, timeout: float = 15.0) -> None:
         """SIGTERM each child (board, dispatcher, worker, projector, then Temporal), killing any
-        that lingers."""
+        that lingers; none is restarted from then on."""
+        self.stopping = True
         for child in reversed(self.children):
             process = child.process
             if process is None:
