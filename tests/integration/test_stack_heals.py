@@ -76,6 +76,23 @@ def _wait(condition: Callable[[], bool], timeout: float, what: str) -> float:
     pytest.fail(f"{what} not within {timeout:.0f} s")
 
 
+def _body(url: str) -> bytes:
+    try:
+        with urllib.request.urlopen(url, timeout=3) as answer:
+            return bytes(answer.read())
+    except OSError:
+        return b""
+
+
+def _status(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`liaison status` as an operator runs it beside `liaison up`."""
+    liaison = Path(sys.executable).parent / "liaison"
+    return subprocess.run(
+        [str(liaison), "status"], env={**env, "COLUMNS": "200"}, capture_output=True,
+        text=True, timeout=60, check=False,
+    )  # fmt: skip
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -85,7 +102,7 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.fixture
-def stack(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], int, Path]]:
+def stack(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], dict[str, str], Path]]:
     """`liaison up` on free ports, in a data folder of its own; stopped (Ctrl-C) afterwards."""
     base = _free_ports(8)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "TEMPORAL_"))}
@@ -103,7 +120,7 @@ def stack(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], int, Path]]
             [str(liaison), "up"], env=env, stdout=output, stderr=subprocess.STDOUT
         )
     try:
-        yield up, base, log
+        yield up, env, log
     finally:
         if up.poll() is None:
             up.send_signal(signal.SIGINT)
@@ -115,9 +132,10 @@ def stack(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], int, Path]]
 
 
 def test_each_process_killed_is_restarted_while_the_board_answers_and_ctrl_c_stops_all(
-    stack: tuple[subprocess.Popen[bytes], int, Path],
+    stack: tuple[subprocess.Popen[bytes], dict[str, str], Path],
 ) -> None:
-    up, base, log = stack
+    up, env, log = stack
+    base = int(env["LIAISON_WEB_PORT"])
     board = f"http://127.0.0.1:{base}"
     health = {name: f"http://127.0.0.1:{base + o}/healthz" for name, o in HEALTH_OFFSETS.items()}
     health["web"] = f"{board}/healthz"
@@ -129,6 +147,16 @@ def test_each_process_killed_is_restarted_while_the_board_answers_and_ctrl_c_sto
     )
     first = _children(up.pid)
     assert set(first) == {"temporal", *MODULES.values()}
+    ready = _status(env)
+    assert ready.returncode == 0, ready.stdout
+    assert ready.stdout.count(" ready ") == 4, ready.stdout
+    # The sample member's workflow ran: the worker's metrics carry the Temporal SDK's latencies.
+    worker_metrics = health["worker"].replace("/healthz", "/metrics")
+    _wait(
+        lambda: b"temporal_workflow_task_execution_latency" in _body(worker_metrics),
+        60,
+        "the worker's workflow task latency on its /metrics",
+    )
 
     for name in ("worker", "dispatcher", "projector", "web"):
         old = _children(up.pid)[name]
@@ -157,3 +185,6 @@ def test_each_process_killed_is_restarted_while_the_board_answers_and_ctrl_c_sto
     assert not (log.parent / "data" / "postgres" / "postmaster.pid").exists()
     with socket.socket() as probe:
         assert probe.connect_ex(("127.0.0.1", base + 6)) != 0, "Temporal still listens"
+    stopped = _status(env)
+    assert stopped.returncode == 1
+    assert stopped.stdout.count("not answering") == 4, stopped.stdout
