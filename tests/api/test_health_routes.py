@@ -3,7 +3,8 @@ check failed."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import httpx
 import pytest
@@ -22,63 +23,56 @@ NOWHERE = "postgresql://liaison:secret@127.0.0.1:1/nothing"
 """A PostgreSQL that never answers (port 1)."""
 
 
-async def _client(
-    office: LiaisonOffice, users: UserStore, reads: ProjectionReads, pg_url: str, database: str
-) -> AsyncIterator[httpx.AsyncClient]:
-    registry = CollectorRegistry()
-    registry.register(StoreCollector(pg_url))
-    probes = Health(
-        Readiness(
-            {
-                "postgres": postgres_answers(database),
-                "read_models": read_models_within(pg_url, 1_000_000),
-            }
-        ),
-        registry,
-    )
-    config = BoardConfig(database_url=pg_url, secure_cookies=False)
-    app = create_app(office, reads, users, config, probes=probes)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://board.test") as client:
-        yield client
+Board = Callable[[str], AbstractAsyncContextManager[httpx.AsyncClient]]
 
 
 @pytest.fixture
-async def ready(
-    office: LiaisonOffice, users: UserStore, reads: ProjectionReads, pg_url: str
-) -> AsyncIterator[httpx.AsyncClient]:
-    async for client in _client(office, users, reads, pg_url, pg_url):
-        yield client
+def board(office: LiaisonOffice, users: UserStore, reads: ProjectionReads, pg_url: str) -> Board:
+    """Opens a client to the board whose readiness asks the PostgreSQL at the given URL."""
+
+    @asynccontextmanager
+    async def open_board(database: str) -> AsyncIterator[httpx.AsyncClient]:
+        registry = CollectorRegistry()
+        registry.register(StoreCollector(pg_url))
+        checks = {
+            "postgres": postgres_answers(database),
+            "read_models": read_models_within(pg_url, 1_000_000),
+        }
+        config = BoardConfig(database_url=pg_url, secure_cookies=False)
+        probes = Health(Readiness(checks), registry)
+        app = create_app(office, reads, users, config, probes=probes)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://board.test") as client:
+            yield client
+
+    return open_board
 
 
-@pytest.fixture
-async def unready(
-    office: LiaisonOffice, users: UserStore, reads: ProjectionReads, pg_url: str
-) -> AsyncIterator[httpx.AsyncClient]:
-    async for client in _client(office, users, reads, pg_url, NOWHERE):
-        yield client
-
-
-async def test_probes_answer_without_signing_in(ready: httpx.AsyncClient) -> None:
-    assert (await ready.get("/healthz")).text == "ok\n"
-    answer = await ready.get("/readyz")
+async def test_probes_answer_without_signing_in(board: Board, pg_url: str) -> None:
+    async with board(pg_url) as ready:
+        alive = await ready.get("/healthz")
+        answer = await ready.get("/readyz")
+    assert alive.text == "ok\n"
     assert answer.status_code == 200
     assert answer.json() == {"ready": True, "checks": {"postgres": "ok", "read_models": "ok"}}
     assert answer.headers["X-Frame-Options"] == "DENY"  # the board's headers on these too
 
 
-async def test_readyz_names_the_failed_check_and_not_why(unready: httpx.AsyncClient) -> None:
-    answer = await unready.get("/readyz")
+async def test_readyz_names_the_failed_check_and_not_why(board: Board) -> None:
+    async with board(NOWHERE) as unready:
+        answer = await unready.get("/readyz")
+        alive = await unready.get("/healthz")
     assert answer.status_code == 503
     assert answer.json() == {"ready": False, "checks": {"postgres": "failed", "read_models": "ok"}}
     assert "127.0.0.1" not in answer.text
-    assert (await unready.get("/healthz")).status_code == 200
+    assert alive.status_code == 200
 
 
 async def test_metrics_are_the_prometheus_exposition_of_the_store(
-    ready: httpx.AsyncClient,
+    board: Board, pg_url: str
 ) -> None:
-    answer = await ready.get("/metrics")
+    async with board(pg_url) as ready:
+        answer = await ready.get("/metrics")
     assert answer.status_code == 200
     assert answer.headers["content-type"].startswith("text/plain; version=")
     assert "liaison_store_up 1.0" in answer.text

@@ -93,14 +93,6 @@ def _status(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], dict[str, str], Path]]:
     """`liaison up` on free ports, in a data folder of its own; stopped (Ctrl-C) afterwards."""
@@ -181,7 +173,7 @@ def test_each_process_killed_is_restarted_while_the_board_answers_and_ctrl_c_sto
     up.send_signal(signal.SIGINT)  # what Ctrl-C at the terminal sends
     assert up.wait(60) == 0
     for name, pid in last.items():
-        _wait(lambda pid=pid: not _alive(pid), 10, f"{name} (pid {pid}) stopped")
+        _wait(lambda pid=pid: not Path(f"/proc/{pid}").exists(), 10, f"{name} (pid {pid}) stopped")
     assert not (log.parent / "data" / "postgres" / "postmaster.pid").exists()
     with socket.socket() as probe:
         assert probe.connect_ex(("127.0.0.1", base + 6)) != 0, "Temporal still listens"
