@@ -21,7 +21,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 
 from api.health import readiness_answer
 from projections.outage import summary
-from workers.metrics import read_store
+from workers.metrics import store
 from workers.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -82,7 +82,8 @@ def read_models_within(url: str, max_lag: int) -> Check:
     """Every read model is at most `max_lag` events behind the store."""
 
     def check() -> None:
-        lags = read_store(url, TIMEOUT).model_lags
+        with store(url, TIMEOUT) as figures:
+            lags = figures.model_lags()
         behind = {name: lag for name, lag in lags.items() if lag > max_lag}
         if behind:
             raise NotReady(f"read models behind the store: {behind} (most {max_lag})")
@@ -94,7 +95,8 @@ def dispatcher_within(url: str, max_lag: int) -> Check:
     """The dispatcher is at most `max_lag` liaison events behind the store."""
 
     def check() -> None:
-        lag = read_store(url, TIMEOUT).dispatcher_lag or 0
+        with store(url, TIMEOUT) as figures:
+            lag = figures.dispatcher_lag() or 0
         if lag > max_lag:
             raise NotReady(f"dispatcher {lag} events behind the store (most {max_lag})")
 

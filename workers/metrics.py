@@ -10,11 +10,12 @@ Temporal SDK's own metrics, exported by its runtime (`PrometheusConfig`) where a
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import urllib.request
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import psycopg
 from prometheus_client import Counter
@@ -36,6 +37,7 @@ from workflows.dispatcher import LIAISON_TOPICS, LiaisonDispatch
 from workflows.outbox import TABLE as NOTIFICATIONS
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 COMMANDS = Counter(
     "liaison_commands",
@@ -73,63 +75,70 @@ class MeteredOffice(LiaisonOffice):
         return recordings
 
 
-class StoreFigures:
-    """What the store shows now: head, lags and open work (None where a table is not made yet)."""
+class Store:
+    """The store's figures, each read when asked (None where its table is not made yet)."""
 
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
-        self.head = int(
-            self._one(conn, f"SELECT coalesce(max(notification_id), 0) FROM {EVENTS_TABLE}") or 0
-        )
-        positions = self._positions(conn)
-        self.model_lags = {
-            m.tracking_name: self.head - positions.get(m.tracking_name, 0) for m in all_models()
-        }
-        dispatched = self._one(conn, f"SELECT max(notification_id) FROM {DISPATCHER_TRACKING}")
-        self.dispatcher_lag = self._one(
-            conn,
+        self.conn = conn
+
+    def head(self) -> int:
+        """The last notification id in the log (0 when empty)."""
+        query = f"SELECT coalesce(max(notification_id), 0) FROM {EVENTS_TABLE}"
+        return self._one(query) or 0
+
+    def model_lags(self) -> dict[str, int]:
+        """Each read model's distance behind the log, in events."""
+        head = self.head()
+        try:
+            with self.conn.transaction():
+                rows = self.conn.execute(
+                    f"SELECT application_name, notification_id FROM {PROJECTIONS_TRACKING}"
+                ).fetchall()
+        except psycopg.errors.UndefinedTable:
+            rows = []
+        positions = {str(name): int(position) for name, position in rows}
+        return {m.tracking_name: head - positions.get(m.tracking_name, 0) for m in all_models()}
+
+    def dispatcher_lag(self) -> int | None:
+        """Liaison events after the dispatcher's position (counted up to `LAG_COUNT_CAP`)."""
+        dispatched = self._one(f"SELECT max(notification_id) FROM {DISPATCHER_TRACKING}")
+        return self._one(
             f"SELECT count(*) FROM (SELECT 1 FROM {EVENTS_TABLE} WHERE notification_id > %s"
             " AND topic = ANY(%s) LIMIT %s) AS behind",
             (dispatched or 0, list(LIAISON_TOPICS), LAG_COUNT_CAP),
         )
-        escalations = Escalations().t("escalation")
-        self.escalations_open = self._one(
-            conn, f"SELECT count(*) FROM {escalations} WHERE resolved_on IS NULL"
-        )
-        self.notifications_pending = self._one(
-            conn, f"SELECT count(*) FROM {NOTIFICATIONS} WHERE sent_at IS NULL"
-        )
 
-    @staticmethod
-    def _one(conn: psycopg.Connection[Any], query: str, params: tuple[Any, ...] = ()) -> Any:
-        """The query's single value; None when its table does not exist yet."""
+    def escalations_open(self) -> int | None:
+        """Escalations not yet resolved, as the read model has them."""
+        table = Escalations().t("escalation")
+        return self._one(f"SELECT count(*) FROM {table} WHERE resolved_on IS NULL")
+
+    def notifications_pending(self) -> int | None:
+        """Notifications the workflows raised that no email has delivered yet."""
+        return self._one(f"SELECT count(*) FROM {NOTIFICATIONS} WHERE sent_at IS NULL")
+
+    def _one(self, query: str, params: tuple[Any, ...] = ()) -> int | None:
+        """The query's single number; None when it has none or its table is not made yet."""
         try:
-            with conn.transaction():
-                row = conn.execute(sql.SQL(query), params).fetchone()
+            with self.conn.transaction():
+                row = self.conn.execute(sql.SQL(query), params).fetchone()
         except psycopg.errors.UndefinedTable:
             return None
-        return row[0] if row else None
-
-    @staticmethod
-    def _positions(conn: psycopg.Connection[Any]) -> dict[str, int]:
-        try:
-            with conn.transaction():
-                rows = conn.execute(
-                    f"SELECT application_name, notification_id FROM {PROJECTIONS_TRACKING}"
-                ).fetchall()
-        except psycopg.errors.UndefinedTable:
-            return {}
-        return {str(name): int(position) for name, position in rows}
+        return None if row is None or row[0] is None else int(row[0])
 
 
-def read_store(url: str, timeout: float = 3.0) -> StoreFigures:
-    """Read the store's figures over a connection of its own (raises if PostgreSQL is away)."""
+@contextlib.contextmanager
+def store(url: str, timeout: float = 3.0) -> Iterator[Store]:
+    """The store over a connection of its own, each statement cut at `timeout` seconds (raises
+    if PostgreSQL is away)."""
     with psycopg.connect(url, connect_timeout=max(1, int(timeout)), autocommit=True) as conn:
         conn.execute(sql.SQL("SET statement_timeout = {}").format(int(timeout * 1000)))
-        return StoreFigures(conn)
+        yield Store(conn)
 
 
 class StoreCollector(Collector):
-    """Gauges read from PostgreSQL at each scrape; `liaison_store_up` is 0 when it is away."""
+    """Gauges read from PostgreSQL at each scrape; `liaison_store_up` is 0 when it is away, and
+    a gauge whose query fails (a timeout on a huge backlog) is left out of that scrape."""
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -138,34 +147,46 @@ class StoreCollector(Collector):
         """The store's gauges now."""
         up = GaugeMetricFamily("liaison_store_up", "Whether PostgreSQL answered this scrape.")
         try:
-            figures = read_store(self.url)
-        except psycopg.Error as error:
-            log.warning("Metrics: PostgreSQL unavailable (%s)", summary(error))
-            up.add_metric([], 0)
-            yield up
-            return
-        up.add_metric([], 1)
-        yield up
-        yield GaugeMetricFamily(
-            "liaison_store_head", "The last notification id in the event log.", value=figures.head
-        )
-        lag = GaugeMetricFamily(
-            "liaison_read_model_lag_events",
-            "Events in the log a read model has not folded in yet.",
-            labels=["model"],
-        )
-        for model, behind in sorted(figures.model_lags.items()):
-            lag.add_metric([model], behind)
-        yield lag
-        for name, text, value in (
+            with store(self.url) as figures:
+                up.add_metric([], 1)
+                yield up
+                yield from self._gauges(figures)
+        except psycopg.OperationalError as error:
+            if not up.samples:
+                log.warning("Metrics: PostgreSQL unavailable (%s)", summary(error))
+                up.add_metric([], 0)
+                yield up
+
+    def _gauges(self, figures: Store) -> Iterator[GaugeMetricFamily]:
+        for name, text, read in (
+            ("liaison_store_head", "The last notification id in the event log.", figures.head),
             ("liaison_dispatcher_lag_events", "Liaison events not yet forwarded to their "
              "workflows.", figures.dispatcher_lag),
             ("liaison_escalations_open", "Escalations not yet resolved.", figures.escalations_open),
             ("liaison_notifications_pending", "Notifications not yet delivered by email.",
              figures.notifications_pending),
         ):  # fmt: skip
+            value = self._read(name, read)
             if value is not None:
                 yield GaugeMetricFamily(name, text, value=value)
+        lags = self._read("liaison_read_model_lag_events", figures.model_lags)
+        if lags is not None:
+            lag = GaugeMetricFamily(
+                "liaison_read_model_lag_events",
+                "Events in the log a read model has not folded in yet.",
+                labels=["model"],
+            )
+            for model, behind in sorted(lags.items()):
+                lag.add_metric([model], behind)
+            yield lag
+
+    @staticmethod
+    def _read(name: str, read: Callable[[], T]) -> T | None:
+        try:
+            return read()
+        except psycopg.Error as error:
+            log.warning("Metrics: %s not read (%s)", name, summary(error))
+            return None
 
 
 @functools.cache
