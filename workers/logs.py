@@ -24,3 +24,5 @@ def configure_logging(settings: Settings, process: str) -> None:
     else:
         handler.setFormatter(logging.Formatter(f"%(asctime)s {process} %(levelname)s %(message)s"))
     logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
+    # The embedded PostgreSQL narrates every start and stop at INFO: its warnings are enough.
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
