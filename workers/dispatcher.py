@@ -15,8 +15,8 @@ from domain.liaison_events import LiaisonEvent
 from projections.outage import Backoff, drop_lost_connections, summary, unavailable
 from workers.bootstrap import Root
 from workers.health import dispatcher_within
+from workers.service import serve
 from workers.settings import Settings
-from workers.worker import serve
 from workflows.dispatcher import LIAISON_TOPICS, LiaisonDispatch, LogReader, bridge
 from workflows.messages import TASK_QUEUE
 
