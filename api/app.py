@@ -6,6 +6,7 @@ import inspect
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import (
@@ -15,9 +16,9 @@ from fastapi.openapi.docs import (
 )
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from starlette.types import ASGIApp
+from starlette.types import Receive, Scope, Send
 
-from api import errors, routes_audit, routes_auth, routes_commands, routes_queries
+from api import errors, health, routes_audit, routes_auth, routes_commands, routes_queries
 from api.config import BoardConfig
 from api.edge import BodyCap, BodyTooLarge, SecurityHeaders, docs_policy, too_large
 from api.errors import BoardError
@@ -47,10 +48,17 @@ DOCS, REDOC, OAUTH2_REDIRECT = "/docs", "/redoc", "/docs/oauth2-redirect"
 
 
 class Board(FastAPI):
-    """FastAPI with the security headers outermost, on even its last-resort 500 answer."""
+    """FastAPI with the security headers outermost, on even its last-resort 500 answer.
 
-    def build_middleware_stack(self) -> ASGIApp:
-        return SecurityHeaders(super().build_middleware_stack())
+    They wrap the application itself rather than its middleware stack, which stays as Starlette
+    builds it (OpenTelemetry's instrumentation inserts itself there when tracing is on)."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._secured = SecurityHeaders(super().__call__)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._secured(scope, receive, send)
 
 
 def _render_error(request: Request, status: int, message: str) -> HTMLResponse:
@@ -128,8 +136,10 @@ def create_app(
     users: UserStore,
     config: BoardConfig,
     imports: ImportJobs | None = None,
+    probes: health.Health | None = None,
 ) -> FastAPI:
-    """The web application over an office, a read port, a user store and an import port."""
+    """The web application over an office, a read port, a user store, an import port and the
+    process's readiness checks and metrics."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -149,6 +159,7 @@ def create_app(
     app.state.office, app.state.reads, app.state.users = office, reads, users
     app.state.config, app.state.render_error = config, _render_error
     app.state.imports = imports or ImportJobs(None)
+    app.state.health = probes or health.Health()
     app.add_middleware(
         BodyCap, cap=config.body_max_bytes, larger={UPLOAD: config.upload_body_max_bytes}
     )
@@ -156,6 +167,7 @@ def create_app(
     _install_refusals(app)
     _install_docs(app)
     for router in (
+        health.router,
         routes_auth.router,
         routes_auth.users_router,
         routes_commands.router,

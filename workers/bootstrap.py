@@ -76,9 +76,16 @@ class Root:
     Parts are built on first use, so a process builds only what it uses: the CLI never starts a
     Temporal client, the worker never imports the board."""
 
-    def __init__(self, settings: Settings, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Callable[[], datetime] | None = None,
+        process: str = "cli",
+    ) -> None:
         self.settings = settings
         self.clock = clock or (lambda: datetime.now(UTC))
+        self.process = process
+        """The process's name in its traces (`liaison-<process>`)."""
 
     @functools.cached_property
     def database_url(self) -> str:
@@ -92,17 +99,26 @@ class Root:
 
     @functools.cached_property
     def office(self) -> "LiaisonOffice":
-        """The process's one application (it creates the store's tables on a fresh database)."""
-        from application.office import LiaisonOffice
+        """The process's one application (it creates the store's tables on a fresh database),
+        counting the commands it carries out and the events it appends."""
+        from workers.metrics import MeteredOffice
 
         with _one_process_at_a_time(self.database_url):
-            return LiaisonOffice(env=self.env, clock=self.clock)
+            return MeteredOffice(env=self.env, clock=self.clock)
 
     async def temporal(self) -> "Client":
-        """A Temporal client for the configured server (the embedded dev server by default)."""
+        """A Temporal client for the configured server (the embedded dev server by default),
+        on a runtime exporting the SDK's metrics and traced, where the settings say so."""
         from temporalio.client import Client
 
-        return await Client.connect(**temporal_connect_config(self.settings))
+        from workers.metrics import temporal_runtime
+        from workers.tracing import temporal_interceptors, tracer_provider
+
+        return await Client.connect(
+            **temporal_connect_config(self.settings),
+            runtime=temporal_runtime(self.settings),
+            interceptors=temporal_interceptors(tracer_provider(self.settings, self.process)),
+        )
 
     def prepare_store(self) -> None:
         """Create the event store's tables on a fresh database (building the application does)."""

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import sys
-import time
+import urllib.error
+import urllib.request
 from typing import Annotated
 
 import typer
@@ -28,6 +30,7 @@ from workers import (
 )
 from workers.cli_support import app, console, office, operator_ran, run, settings, signed_in, today
 from workers.cli_words import actor, day, lab, language, number, person, t, tn, unit
+from workers.logs import configure_logging
 
 
 def print_timeline(liaison_office: LiaisonOffice, member: MemberView) -> None:
@@ -67,6 +70,7 @@ def up(
 ) -> None:
     """Start Liaison on the embedded defaults and show it working; Ctrl-C stops it."""
     config = settings()
+    configure_logging(config, "up")  # the supervisor's lines: which process exited, restarted
     url = embedded.database_url(config)
     where = (
         "DATABASE_URL"
@@ -106,16 +110,53 @@ def up(
         onboarding.start_in_background(config, liaison_office, console.print)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        while not stack.failed():
-            time.sleep(1)
-        failed = ", ".join(stack.failed())
-        stopped = t("Stopped: a process exited (%(names)s).", names=failed)
-        console.print(f"[red]{stopped}[/]")
+        stack.supervise()
     except (KeyboardInterrupt, SystemExit):
         pass
     finally:
         stack.stop()
+        liaison_office.close()
+        embedded.stop_postgres(config.data_dir)
     console.print(t("Stopped; data kept for the next start."))
+
+
+@app.command()
+def status(
+    urls: Annotated[
+        list[str] | None,
+        typer.Argument(help="Health endpoints to ask (default: those of `liaison up`)."),
+    ] = None,
+) -> None:
+    """Each process's state: ready, not ready (and which checks fail), or not answering."""
+    from workers.stack import health_urls
+
+    asked = {url: url for url in urls} if urls else health_urls(settings())
+    table = Table(t("Process"), t("Address"), t("State"))
+    all_ready = True
+    for name, url in asked.items():
+        state = _readiness(url)
+        all_ready = all_ready and state is None
+        table.add_row(name, url, t("ready") if state is None else state)
+    console.print(table)
+    if not all_ready:
+        raise typer.Exit(1)
+
+
+def _readiness(url: str) -> str | None:
+    """None when the endpoint answers ready; else what is wrong, in the reader's language."""
+    try:
+        with urllib.request.urlopen(f"{url.rstrip('/')}/readyz", timeout=10) as answer:
+            json.load(answer)
+            return None
+    except urllib.error.HTTPError as refusal:
+        try:
+            checks = json.load(refusal).get("checks", {})
+        except ValueError:
+            checks = {}
+        failed = ", ".join(sorted(n for n, state in checks.items() if state != "ok"))
+        return t("not ready: %(checks)s", checks=failed or refusal.code)
+    except (OSError, ValueError):
+        return t("not answering")
 
 
 def load_demo_province(liaison_office: LiaisonOffice) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import signal
 from collections.abc import Mapping
 
 from eventsourcing.postgres import PostgresFactory, PostgresTrackingRecorder
@@ -16,7 +15,9 @@ from temporalio.client import Client
 from projections.outage import Backoff, drop_lost_connections, summary, unavailable
 from workers import standby
 from workers.bootstrap import Root
-from workers.settings import Settings, load_settings
+from workers.health import dispatcher_within
+from workers.service import serve
+from workers.settings import Settings
 from workflows.dispatcher import LIAISON_TOPICS, Bridge, LiaisonDispatch, LogReader, bridge
 from workflows.messages import TASK_QUEUE
 
@@ -37,7 +38,7 @@ async def run_dispatcher(
     the lead; other copies stand by and one takes over within seconds when it dies
     (workers.standby). The first event after each start is forwarded only if its workflow has
     not received it yet: a copy that died between forwarding it and recording its position."""
-    root = Root(settings)
+    root = Root(settings, process="dispatcher")
     client = await root.temporal()
 
     async def forward(active: asyncio.Event) -> None:
@@ -114,20 +115,13 @@ async def _forward_until_stopped(
 
 
 def main() -> None:
-    """Entry point: run the dispatcher until SIGINT or SIGTERM."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s dispatcher %(levelname)s %(message)s"
+    """Entry point: run the dispatcher until SIGINT or SIGTERM (health on `LIAISON_HEALTH_PORT`:
+    PostgreSQL and Temporal answer, and it is within `ready_max_lag` liaison events)."""
+    serve(
+        "dispatcher",
+        run_dispatcher,
+        lambda settings, url: {"dispatched": dispatcher_within(url, settings.ready_max_lag)},
     )
-
-    async def run() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await run_dispatcher(load_settings(), stop)
-
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run())
 
 
 if __name__ == "__main__":

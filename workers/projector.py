@@ -6,10 +6,15 @@ import logging
 import signal
 import threading
 
+from prometheus_client import REGISTRY
+
 from projections.catalog import all_models
 from projections.outage import Backoff, from_database, summary, unavailable
 from projections.runner import Projector
 from workers import bootstrap, standby
+from workers.health import Readiness, postgres_answers, read_models_within, serve_health
+from workers.logs import configure_logging
+from workers.metrics import StoreCollector
 from workers.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -52,15 +57,31 @@ def _project(settings: Settings, stop_event: threading.Event) -> None:
             projector.close()
 
 
-def main() -> None:
-    """Entry point: follow the log until SIGINT or SIGTERM."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s projector %(levelname)s %(message)s"
+def readiness(settings: Settings, url: str) -> Readiness:
+    """The projector is ready while PostgreSQL answers and no read model lags too far."""
+    return Readiness(
+        {
+            "postgres": postgres_answers(url),
+            "read_models": read_models_within(url, settings.ready_max_lag),
+        }
     )
+
+
+def main() -> None:
+    """Entry point: follow the log until SIGINT or SIGTERM (health on `LIAISON_HEALTH_PORT`)."""
+    settings = load_settings()
+    configure_logging(settings, "projector")
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    run_projector(load_settings(), stop)
+    url = bootstrap.Root(settings).database_url
+    REGISTRY.register(StoreCollector(url))
+    health = serve_health(settings, readiness(settings, url))
+    try:
+        run_projector(settings, stop)
+    finally:
+        if health is not None:
+            health.close()
 
 
 if __name__ == "__main__":

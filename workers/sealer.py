@@ -11,8 +11,8 @@ from temporalio.worker import Worker
 from workers.bootstrap import Root
 from workers.checkpoints import ensure_schedule, publish, signing_key
 from workers.projector import build_projector
+from workers.service import serve
 from workers.settings import Settings
-from workers.worker import serve
 from workflows.checkpoint import (
     SEAL_TASK_QUEUE,
     CheckpointActivities,

@@ -92,6 +92,59 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("smtp_recipient", "LIAISON_SMTP_RECIPIENT")
     )
 
+    temporal_dev_port: int = Field(
+        default=7233,
+        ge=1,
+        le=65535,
+        validation_alias=AliasChoices("temporal_dev_port", "LIAISON_TEMPORAL_DEV_PORT"),
+    )
+    """Where `liaison up`'s embedded Temporal dev server listens (its UI: `temporal_ui_port`)."""
+    temporal_ui_port: int = Field(
+        default=8233,
+        ge=1,
+        le=65535,
+        validation_alias=AliasChoices("temporal_ui_port", "LIAISON_TEMPORAL_UI_PORT"),
+    )
+
+    health_host: str = Field(
+        default="127.0.0.1", validation_alias=AliasChoices("health_host", "LIAISON_HEALTH_HOST")
+    )
+    health_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65535,
+        validation_alias=AliasChoices("health_port", "LIAISON_HEALTH_PORT"),
+    )
+    """The worker's, dispatcher's or projector's `/healthz`, `/readyz` and `/metrics` (the web
+    serves them on its own port). Off when unset: a process started by hand opens no port it
+    was not asked for; `liaison up` gives each of its processes one beside the board's."""
+    temporal_metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        validation_alias=AliasChoices("temporal_metrics_port", "LIAISON_TEMPORAL_METRICS_PORT"),
+    )
+    """Where the Temporal SDK's own Prometheus exporter listens (on `health_host`), in the
+    processes that hold a Temporal client; its metrics are also served on `/metrics`."""
+    ready_max_lag: int = Field(
+        default=10_000,
+        ge=0,
+        validation_alias=AliasChoices("ready_max_lag", "LIAISON_READY_MAX_LAG"),
+    )
+    """The most events a read model (or the dispatcher) may be behind the store and be ready."""
+    tracing: bool = Field(
+        default=False, validation_alias=AliasChoices("tracing", "LIAISON_TRACING")
+    )
+    """OpenTelemetry traces of HTTP requests and Temporal calls, exported over OTLP/HTTP."""
+    otlp_endpoint: str = Field(
+        default="http://localhost:4318/v1/traces",
+        validation_alias=AliasChoices("otlp_endpoint", "LIAISON_OTLP_ENDPOINT"),
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text", validation_alias=AliasChoices("log_format", "LIAISON_LOG_FORMAT")
+    )
+    """`json`: one JSON object a line on standard error, for a log collector."""
+
     token: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("token", "LIAISON_TOKEN")
     )

@@ -1,5 +1,8 @@
 """The stack of `liaison up`: Temporal dev server, projector, worker, dispatcher and web board.
 
+A child that exits (killed, crashed) is started again after a wait that doubles while it keeps
+dying (from 0.5 s to 30 s), with a log line each time; the others keep serving meanwhile.
+
 The dev server keeps its state in `<data_dir>/temporal.sqlite` (WAL, synchronous=normal: about
 1.5× the throughput of the default journal) so workflows and their timers survive a restart. With
 TEMPORAL_ADDRESS set, that server is used instead and none is started.
@@ -7,6 +10,7 @@ TEMPORAL_ADDRESS set, that server is used instead and none is started.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import socket
@@ -16,9 +20,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from projections.outage import Backoff
 from workers.settings import Settings
 
-TEMPORAL_PORT, UI_PORT = 7233, 8233
+log = logging.getLogger(__name__)
 
 
 def _binary(name: str) -> str:
@@ -45,17 +50,94 @@ def _wait_for_port(host: str, port: int, timeout: float = 30.0) -> None:
     raise RuntimeError(msg)
 
 
+HEALTH_OFFSETS = {"worker": 1, "dispatcher": 2, "projector": 3}
+"""Under `liaison up`, each process's health endpoint listens this far above the board's port."""
+TEMPORAL_METRICS_OFFSET = 4
+"""…and the worker's Temporal SDK metrics this far (served again on its `/metrics`)."""
+STEADY_SECONDS = 60.0
+"""A child that ran this long before exiting is restarted after the shortest wait again."""
+
+
+@dataclass
+class Child:
+    """One supervised process: how to start it, and its current run."""
+
+    name: str
+    command: list[str]
+    env: dict[str, str] | None = None
+    log: Path | None = None
+    process: subprocess.Popen[bytes] | None = None
+    started: float = 0.0
+    restarts: int = 0
+    due: float | None = None
+    backoff: Backoff = field(default_factory=lambda: Backoff(first=0.5, most=30.0))
+
+    def start(self) -> None:
+        """Start (or start again) the process, in a process group of its own: Ctrl-C at the
+        terminal reaches `liaison up` alone, which then stops its children in order."""
+        output = self.log.open("ab") if self.log is not None else None
+        try:
+            self.process = subprocess.Popen(
+                self.command, env=self.env, stdout=output, stderr=output, process_group=0
+            )
+        finally:
+            if output is not None:
+                output.close()  # the child holds its own descriptor
+        self.started = time.monotonic()
+        self.due = None
+
+
 @dataclass
 class Stack:
-    """The child processes of `liaison up`, stopped in reverse order."""
+    """The child processes of `liaison up`: restarted when they exit, stopped in reverse order."""
 
     temporal_address: str
     ui_url: str | None
-    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    children: list[Child] = field(default_factory=list)
+    stopping: bool = False
+
+    def heal(self) -> None:
+        """Restart each child that has exited, after a wait that doubles while it keeps dying."""
+        now = time.monotonic()
+        for child in [] if self.stopping else self.children:
+            process = child.process
+            if process is None or process.poll() is None:
+                continue
+            if child.due is None:
+                if now - child.started >= STEADY_SECONDS:
+                    child.backoff.reset()
+                delay = child.backoff.next()
+                child.due = now + delay
+                log.warning(
+                    "%s exited (code %s); restarting it in %g s",
+                    child.name,
+                    process.returncode,
+                    delay,
+                )
+            elif now >= child.due:
+                child.start()
+                child.restarts += 1
+                log.warning(
+                    "%s restarted (pid %s, restart %d)",
+                    child.name,
+                    child.process.pid if child.process else "?",
+                    child.restarts,
+                )
+
+    def supervise(self, poll_seconds: float = 0.2) -> None:
+        """Keep every child running until interrupted (Ctrl-C or SIGTERM as SystemExit)."""
+        while True:
+            self.heal()
+            time.sleep(poll_seconds)
 
     def stop(self, timeout: float = 15.0) -> None:
-        """SIGTERM each child (dispatcher, worker, then Temporal), killing any that lingers."""
-        for process in reversed(self.processes):
+        """SIGTERM each child (board, dispatcher, worker, projector, then Temporal), killing any
+        that lingers; none is restarted from then on."""
+        self.stopping = True
+        for child in reversed(self.children):
+            process = child.process
+            if process is None:
+                continue
             if process.poll() is None:
                 process.terminate()
             try:
@@ -64,12 +146,8 @@ class Stack:
                 process.kill()
                 process.wait()
 
-    def failed(self) -> list[str]:
-        """The children that have exited."""
-        return [" ".join(map(str, p.args)) for p in self.processes if p.poll() is not None]  # type: ignore[arg-type]
 
-
-def dev_server_command(data_dir: Path) -> list[str]:
+def dev_server_command(data_dir: Path, port: int = 7233, ui_port: int = 8233) -> list[str]:
     """The `temporal server start-dev` command line with a SQLite file in WAL mode."""
     return [
         _binary("temporal"),
@@ -82,35 +160,58 @@ def dev_server_command(data_dir: Path) -> list[str]:
         "--sqlite-pragma",
         "synchronous=normal",
         "--port",
-        str(TEMPORAL_PORT),
+        str(port),
         "--ui-port",
-        str(UI_PORT),
+        str(ui_port),
         "--log-level",
         "warn",
     ]
 
 
 def start_stack(settings: Settings, database_url: str) -> Stack:
-    """Start Temporal (unless configured), then the worker and the dispatcher, on that database."""
+    """Start Temporal (unless configured), then the projector, worker, dispatcher and board."""
     stack = Stack(temporal_address=settings.temporal_address or "", ui_url=None)
     try:
         if settings.temporal_address is None:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
-            log = (settings.data_dir / "temporal.log").open("ab")
-            stack.processes.append(
-                subprocess.Popen(dev_server_command(settings.data_dir), stdout=log, stderr=log)
+            port, ui_port = settings.temporal_dev_port, settings.temporal_ui_port
+            temporal = Child(
+                "temporal",
+                dev_server_command(settings.data_dir, port, ui_port),
+                log=settings.data_dir / "temporal.log",
             )
-            _wait_for_port("127.0.0.1", TEMPORAL_PORT)
-            stack.temporal_address = f"localhost:{TEMPORAL_PORT}"
-            stack.ui_url = f"http://localhost:{UI_PORT}"
+            stack.children.append(temporal)
+            temporal.start()
+            _wait_for_port("127.0.0.1", port)
+            stack.temporal_address = f"localhost:{port}"
+            stack.ui_url = f"http://localhost:{ui_port}"
         env = {
             **os.environ,
             "DATABASE_URL": database_url,
             "TEMPORAL_ADDRESS": stack.temporal_address,
+            "LIAISON_HEALTH_HOST": settings.web_host,
         }
-        for module in ("workers.projector", "workers.worker", "workers.dispatcher", "workers.web"):
-            stack.processes.append(subprocess.Popen([sys.executable, "-m", module], env=env))
+        for name in ("projector", "worker", "dispatcher", "web"):
+            own = dict(env)
+            if name in HEALTH_OFFSETS:
+                own["LIAISON_HEALTH_PORT"] = str(settings.web_port + HEALTH_OFFSETS[name])
+            if name == "worker":
+                own["LIAISON_TEMPORAL_METRICS_PORT"] = str(
+                    settings.web_port + TEMPORAL_METRICS_OFFSET
+                )
+            child = Child(name, [sys.executable, "-m", f"workers.{name}"], env=own)
+            stack.children.append(child)
+            child.start()
     except BaseException:
         stack.stop()
         raise
     return stack
+
+
+def health_urls(settings: Settings) -> dict[str, str]:
+    """Where `liaison up`'s board and processes answer `/readyz`, by process name."""
+    host = settings.web_host
+    urls = {"web": f"http://{host}:{settings.web_port}"}
+    for name, offset in HEALTH_OFFSETS.items():
+        urls[name] = f"http://{host}:{settings.web_port + offset}"
+    return urls

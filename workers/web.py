@@ -8,18 +8,24 @@ import tempfile
 from pathlib import Path
 
 import uvicorn
+from prometheus_client import REGISTRY
 from rich.console import Console
 
 from api.app import create_app
 from api.config import BoardConfig
+from api.health import Health
 from api.imports import ImportJobs
 from api.reads_projections import ProjectionReads
 from api.users import UserStore
 from application.office import LiaisonOffice
 from workers.bootstrap import Root, persistence_env
+from workers.health import Readiness, postgres_answers, read_models_within, temporal_answers
+from workers.logs import configure_logging
+from workers.metrics import StoreCollector
 from workers.onboarding import start_in_background
 from workers.province.board_import import BoardImports, write_templates
 from workers.settings import Settings, load_settings
+from workers.tracing import trace_web, tracer_provider
 
 
 def _loopback(host: str) -> bool:
@@ -31,7 +37,7 @@ def _loopback(host: str) -> bool:
 
 def build_board(settings: Settings, host: str) -> tuple[LiaisonOffice, UserStore, BoardConfig]:
     """The office, user store and board settings for this process."""
-    root = Root(settings)
+    root = Root(settings, process="web")
     url, office = root.database_url, root.office
     # Plain http is only acceptable on the machine itself; anywhere else TLS fronts the board.
     config = BoardConfig(
@@ -67,13 +73,38 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None
         templates=write_templates(Path(tempfile.mkdtemp(prefix="liaison-templates-"))),
         after_import=lambda: start_in_background(settings, office, console.print),
     )
-    app = create_app(office, ProjectionReads(config.database_url), users, config, imports)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    app = create_app(
+        office,
+        ProjectionReads(config.database_url),
+        users,
+        config,
+        imports,
+        probes=probes(settings, config.database_url),
+    )
+    trace_web(app, tracer_provider(settings, "web"))
+    # No log configuration of uvicorn's own: its lines go through the process's (JSON by setting).
+    uvicorn.run(app, host=host, port=port, log_level="warning", log_config=None)
+
+
+def probes(settings: Settings, url: str) -> Health:
+    """The board is ready while PostgreSQL and Temporal answer and the read models keep up; its
+    `/metrics` add the store's gauges to the process's counters."""
+    REGISTRY.register(StoreCollector(url))
+    return Health(
+        Readiness(
+            {
+                "postgres": postgres_answers(url),
+                "temporal": temporal_answers(settings),
+                "read_models": read_models_within(url, settings.ready_max_lag),
+            }
+        )
+    )
 
 
 def main() -> None:
     """Entry point of the web process: serve on the configured address."""
     settings = load_settings()
+    configure_logging(settings, "web")
     serve(settings, settings.web_host, settings.web_port)
 
 

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
-import signal
-from collections.abc import Awaitable, Callable
 
 from temporalio.worker import Worker
 
 from api.messages import unit_names
 from workers.bootstrap import Root
 from workers.mailer import relay
-from workers.settings import Settings, load_settings
+from workers.service import serve
+from workers.settings import Settings
 from workflows.activities import LiaisonActivities
 from workflows.liaison import LiaisonWorkflow
 from workflows.messages import TASK_QUEUE
@@ -27,7 +24,7 @@ async def run_worker(
     activities_class: type[LiaisonActivities] = LiaisonActivities,
 ) -> None:
     """Poll the liaison task queue until `stop` is set."""
-    root = Root(settings)
+    root = Root(settings, process="worker")
     outbox = PostgresOutbox(root.database_url)
     await outbox.create_table()
     client = await root.temporal()
@@ -54,21 +51,6 @@ async def run_worker(
     if mail is not None:
         await mail
     root.close()
-
-
-def serve(name: str, process: Callable[[Settings, asyncio.Event], Awaitable[None]]) -> None:
-    """Run a Temporal process (`name` in its log lines) until SIGINT or SIGTERM."""
-    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {name} %(levelname)s %(message)s")
-
-    async def run() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await process(load_settings(), stop)
-
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run())
 
 
 def main() -> None:

@@ -16,6 +16,7 @@ from projections.units import Units
 from tests.integration import province as pv
 from tests.integration.test_projections import _store, snapshot
 from workers.bootstrap import persistence_env
+from workers.metrics import store
 
 
 class TimelineV2(Timeline):
@@ -81,6 +82,8 @@ def test_a_new_version_is_built_beside_the_old_one_which_answers_until_the_switc
             positions = upgraded.positions(cur)
         assert positions["units"] == head  # the other models keep up meanwhile
         assert 0 < positions["timeline__v2"] < head
+        with store(pg_url) as figures:  # readiness overlooks its frozen lag meanwhile
+            assert figures.models_rebuilding() == {"timeline"}
         assert _rows(pg_url, "SELECT count(*) FROM timeline") == [(len(old),)]  # the old rows
         assert _rows(pg_url, "SELECT count(*) FROM information_schema.columns"
                      " WHERE table_schema = current_schema() AND table_name = 'timeline'"
@@ -109,6 +112,8 @@ def test_a_new_version_is_built_beside_the_old_one_which_answers_until_the_switc
             assert cur.fetchall() == []  # the shadow's names are gone
             cur.execute("SELECT application_name FROM projections_tracking")
             assert "timeline__v2" not in {r["application_name"] for r in cur.fetchall()}
+        with store(pg_url) as figures:  # switched: its lag counts again
+            assert figures.models_rebuilding() == set()
     finally:
         reader.stop()
         upgraded.close()
