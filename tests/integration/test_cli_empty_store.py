@@ -27,6 +27,7 @@ SKIPPED = {
     "demo": "generates a province",
     "sample": "records the sample province",
     "onboard": "needs a Temporal server",
+    "status": "asks the running processes, not the store (tests/integration/test_stack_heals.py)",
     "login": "signs in (the fixture did)",
     "logout": "ends the session the others use",
 }
