@@ -4,7 +4,7 @@ import contextlib
 import functools
 import getpass
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -103,7 +103,7 @@ class Root:
         counting the commands it carries out and the events it appends."""
         from workers.metrics import MeteredOffice
 
-        with _one_process_at_a_time(self.database_url):
+        with one_process_at_a_time(self.env):
             return MeteredOffice(env=self.env, clock=self.clock)
 
     async def temporal(self) -> "Client":
@@ -136,11 +136,19 @@ _CREATING_TABLES = 0x4C49_4149  # "LIAI": the advisory lock held while the store
 
 
 @contextlib.contextmanager
-def _one_process_at_a_time(url: str) -> Iterator[None]:
-    """Processes that start together (worker, dispatcher, projector, board) build their
-    application one at a time: the library re-creates its insert function with CREATE OR REPLACE,
-    and two at once fail with "tuple concurrently updated". The lock ends with its connection."""
-    with psycopg.connect(url, autocommit=True) as conn:
+def one_process_at_a_time(env: Mapping[str, str]) -> Iterator[None]:
+    """Processes that start together (worker, dispatcher, projector, board) build the library's
+    recorders one at a time: it re-creates its insert function with CREATE OR REPLACE, and two at
+    once fail with "tuple concurrently updated". `env` is `persistence_env`'s; the lock is the
+    database's and ends with its connection."""
+    with psycopg.connect(
+        host=env["POSTGRES_HOST"],
+        port=env["POSTGRES_PORT"],
+        dbname=env["POSTGRES_DBNAME"],
+        user=env["POSTGRES_USER"],
+        password=env["POSTGRES_PASSWORD"],
+        autocommit=True,
+    ) as conn:
         conn.execute("SELECT pg_advisory_lock(%s)", (_CREATING_TABLES,))
         yield
 

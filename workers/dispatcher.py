@@ -14,7 +14,7 @@ from temporalio.client import Client
 
 from projections.outage import Backoff, drop_lost_connections, summary, unavailable
 from workers import standby
-from workers.bootstrap import Root
+from workers.bootstrap import Root, one_process_at_a_time
 from workers.health import dispatcher_within
 from workers.service import serve
 from workers.settings import Settings
@@ -89,19 +89,8 @@ async def _forward_until_stopped(
 ) -> None:
     """One library runner from the tracked position until `stop` is set or the runner fails."""
 
-    def start() -> BaseProjectionRunner[LogReader]:
-        view = factory.tracking_recorder(PostgresTrackingRecorder)  # creates its table if need be
-        runner = BaseProjectionRunner(
-            projection=LiaisonDispatch(view, calls.send, calls.forwarded),
-            application_class=LogReader,
-            tracking_recorder=view,
-            topics=LIAISON_TOPICS,
-            env=env,
-        )
-        return runner.__enter__()  # left by `__exit__` below, as a `with` block would
-
     # Threads, not the loop: the runner connects and joins threads, while `send` needs the loop.
-    runner = await asyncio.to_thread(start)
+    runner = await asyncio.to_thread(started_runner, factory, env, calls)
     backoff.reset()  # PostgreSQL answered
     try:
         waiting = asyncio.ensure_future(asyncio.to_thread(runner.run_forever))
@@ -112,6 +101,23 @@ async def _forward_until_stopped(
         await waiting  # the runner's error, if it stopped by itself
     finally:
         await asyncio.to_thread(runner.__exit__, None, None, None)
+
+
+def started_runner(
+    factory: PostgresFactory, env: Mapping[str, str], calls: Bridge
+) -> BaseProjectionRunner[LogReader]:
+    """The library's runner, entered (left by its `__exit__`, as a `with` block would). Its two
+    recorders create (or check) their tables one process at a time."""
+    with one_process_at_a_time(env):
+        view = factory.tracking_recorder(PostgresTrackingRecorder)
+        runner = BaseProjectionRunner(
+            projection=LiaisonDispatch(view, calls.send, calls.forwarded),
+            application_class=LogReader,
+            tracking_recorder=view,
+            topics=LIAISON_TOPICS,
+            env=env,
+        )
+    return runner.__enter__()
 
 
 def main() -> None:

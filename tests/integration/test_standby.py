@@ -22,6 +22,9 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
+from eventsourcing.postgres import PostgresFactory
+from eventsourcing.projection import BaseProjectionRunner
+from eventsourcing.utils import Environment
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
@@ -50,7 +53,9 @@ from tests.integration.workflow_stack import (
 )
 from tests.integration.workflow_stack import worker as run_worker
 from workers import standby
-from workers.bootstrap import persistence_env
+from workers.bootstrap import Root, persistence_env
+from workers.dispatcher import started_runner
+from workflows.dispatcher import LiaisonDispatch, bridge
 
 TAKEOVER_SECONDS = 10.0
 """A standby asks every second; a loaded two-core machine gets some slack beyond that."""
@@ -277,3 +282,32 @@ def test_a_standby_whose_connection_is_cut_keeps_waiting_and_then_leads(pg_url: 
         waiting.join(10)
         holder.close()
     assert not waiting.is_alive()
+
+
+async def test_processes_starting_together_on_a_fresh_store_each_make_or_check_its_tables(
+    dev_env: WorkflowEnvironment, pg_url: str, tmp_path: Path
+) -> None:
+    """The worker, the board and copies of the dispatcher start at once on an empty schema: the
+    library's CREATE OR REPLACE of its insert function, run twice at once, failed one of them
+    with "tuple concurrently updated" (seen in CI)."""
+    settings = settings_for(dev_env, pg_url, tmp_path)
+    env = persistence_env(pg_url)
+    calls = bridge(dev_env.client, "fresh-store", asyncio.get_running_loop(), lambda: True)
+    roots = [Root(settings) for _ in range(3)]
+    factories = [PostgresFactory(Environment(LiaisonDispatch.name, env)) for _ in range(3)]
+    try:
+        started = await asyncio.gather(
+            *(asyncio.to_thread(lambda root=root: root.office) for root in roots),
+            *(asyncio.to_thread(started_runner, f, env, calls) for f in factories),
+            return_exceptions=True,
+        )
+        failures = [repr(s) for s in started if isinstance(s, BaseException)]
+        assert not failures, failures
+    finally:
+        for s in started:
+            if isinstance(s, BaseProjectionRunner):
+                s.__exit__(None, None, None)
+        for root in roots:
+            root.close()
+        for f in factories:
+            f.close()

@@ -13,6 +13,7 @@ from application.office import LiaisonOffice
 from domain.calendar import business_date
 from domain.errors import Language, OutOfScope
 from domain.roles import Actor
+from workers.bootstrap import one_process_at_a_time
 from workers.province import demo
 from workers.province.columns import SHEETS, TABLES
 from workers.province.importer import Report, Source, import_records
@@ -108,7 +109,8 @@ class BoardImports:
             if self.today
             else (lambda: datetime.now(UTC))
         )
-        office = LiaisonOffice(env=dict(self.env), clock=clock)
+        with one_process_at_a_time(self.env):
+            office = LiaisonOffice(env=dict(self.env), clock=clock)
         try:
             parsed = read(members, history, self.limits)
             total = len(parsed.records)
