@@ -16,6 +16,7 @@ from application.views import MemberView
 from workers import (
     bootstrap,
     cli_commands,
+    cli_documents,
     cli_login,
     cli_read,
     cli_records,
@@ -165,6 +166,7 @@ def timeline(card: Annotated[str, typer.Argument(help="Party card number")]) -> 
 __all__ = [
     "app",
     "cli_commands",
+    "cli_documents",
     "cli_login",
     "cli_read",
     "cli_records",
