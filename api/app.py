@@ -17,7 +17,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
-from api import errors, routes_audit, routes_auth, routes_commands, routes_queries
+from api import (
+    errors,
+    routes_audit,
+    routes_auth,
+    routes_commands,
+    routes_documents,
+    routes_queries,
+)
 from api.config import BoardConfig
 from api.edge import BodyCap, BodyTooLarge, SecurityHeaders, docs_policy, too_large
 from api.errors import BoardError
@@ -161,6 +168,8 @@ def create_app(
         routes_commands.router,
         routes_queries.router,
         routes_audit.router,
+        routes_documents.router,
+        routes_documents.pages,
     ):
         app.include_router(router)
     for pages in (

@@ -96,10 +96,10 @@ def typeset(kind: str, view: dict[str, Any], code: Code, fmt: str = "pdf") -> by
         "qr": qr_svg(code.text()),
         "code": code.keyword(),
     }
-    return typst.compile(  # type: ignore[no-any-return]
+    return typst.compile(
         str(TEMPLATES / f"{kind}.typ"),
         root=str(TEMPLATES),
-        format=fmt,
+        format="png" if fmt == "png" else "pdf",
         ppi=110 if fmt == "png" else None,
         sys_inputs=inputs,
         ignore_system_fonts=True,  # the fonts typst carries: the same page on every machine
@@ -109,7 +109,8 @@ def typeset(kind: str, view: dict[str, Any], code: Code, fmt: str = "pdf") -> by
 def code_of(pdf: bytes) -> Code:
     """The verification code kept in a printed PDF's keywords."""
     try:
-        keywords = str((pypdf.PdfReader(io.BytesIO(pdf)).metadata or {}).get("/Keywords", ""))
+        metadata = pypdf.PdfReader(io.BytesIO(pdf)).metadata
+        keywords = str(metadata.get("/Keywords", "")) if metadata is not None else ""
     except (pypdf.errors.PdfReadError, ValueError, OSError) as error:
         raise NotADocument(f"not a PDF: {error}") from None
     for word in keywords.replace(",", " ").split():

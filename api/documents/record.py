@@ -18,6 +18,7 @@ from uuid import UUID
 from application.office import LiaisonOffice
 from domain.cell_book import CellBook, cell_book_id
 from domain.errors import Malformed, UnknownUnit, WrongState, no_such
+from domain.liaison_events import Assessed, AssessmentConfirmed
 from domain.meeting import Meeting
 from domain.organisation import OrganisationTree
 from domain.policy import policy_in_force
@@ -177,8 +178,8 @@ async def assessment(source: Source, params: dict[str, str]) -> Record:
     state, record = found[-1]
     assert record is not None
     history = await source.call(lambda: source.office.history(state.liaison_id))
-    assessed = [e for e in history if type(e).__name__ == "Assessed" and e.year == year][-1]
-    confirmed = [e for e in history if type(e).__name__ == "AssessmentConfirmed" and e.year == year]
+    assessed = [e for e in history if isinstance(e, Assessed) and e.year == year][-1]
+    confirmed = [e for e in history if isinstance(e, AssessmentConfirmed) and e.year == year]
     tree = await source.tree()
     policy = policy_in_force(record.assessed_on)
     return Record(
@@ -197,8 +198,7 @@ async def assessment(source: Source, params: dict[str, str]) -> Record:
             "assessed_on": record.assessed_on.isoformat(),
             "comment": assessed.comment or "",
             "front_joins": policy.front_committee_joins,
-            "front_representative": getattr(assessed, "front_committee_representative", None)
-            or "",
+            "front_representative": getattr(assessed, "front_committee_representative", None) or "",
             "confirmed_on": record.confirmed_on.isoformat() if record.confirmed_on else None,
             "confirmed_comment": (confirmed[-1].comment or "") if confirmed else "",
         },
@@ -214,7 +214,7 @@ async def register(source: Source, params: dict[str, str]) -> Record:
 
     def read() -> list[LiaisonState]:
         try:
-            book = source.office.repository.get(cell_book_id(cell_id))
+            book: Any = source.office.repository.get(cell_book_id(cell_id))
         except Exception:  # no book yet: the cell has received nobody
             return []
         if not isinstance(book, CellBook):
@@ -291,7 +291,7 @@ async def attendance(source: Source, params: dict[str, str]) -> Record:
 
     def read() -> tuple[Meeting, date, list[tuple[Any, str]]]:
         try:
-            meeting = source.office.repository.get(meeting_id)
+            meeting: Any = source.office.repository.get(meeting_id)
         except Exception:
             raise no_such("meeting") from None
         if not isinstance(meeting, Meeting):

@@ -64,7 +64,7 @@ def gate(desk: Desk, kind: str, params: dict[str, str]) -> None:
         else:
             raise Malformed("“{value}” is not a kind of document.", value=kind)
 
-    desk.run(check, "print", target)
+    desk.run(check, "read", target)
 
 
 async def produce(

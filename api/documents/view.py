@@ -58,12 +58,15 @@ def number_of(record: Record, code: Code) -> str:
 
 
 def place_date(w: Words, place: str, iso: str) -> str:
-    """"Hà Nội, ngày 10 tháng 01 năm 2026": where and when the document is issued."""
+    """ "Hà Nội, ngày 10 tháng 01 năm 2026": where and when the document is issued."""
     day = date.fromisoformat(iso)
     return w(
         "%(place)s, day %(day)s month %(month)s year %(year)s",
-        place=place, day=f"{day.day:02d}", month=f"{day.month:02d}", year=day.year,
-    )  # fmt: skip
+        place=place,
+        day=f"{day.day:02d}",
+        month=f"{day.month:02d}",
+        year=day.year,
+    )
 
 
 def _header(w: Words, issuer: dict[str, Any], number: str, place: str, iso: str) -> dict[str, str]:
@@ -87,16 +90,20 @@ def _letter(w: Words, f: dict[str, Any], number: str) -> dict[str, Any]:
             [w("Date of birth"), w.day(member["birth_date"])],
             [w("Party card number"), member["party_card"]],
             [w("Working member of"), member["workplace"]["name"]],
-            [w("Residing in"), f"{commune['name']} ({w.label('residence_kind', f['residence_kind'])})"],
-        ],  # fmt: skip
+            [
+                w("Residing in"),
+                f"{commune['name']} ({w.label('residence_kind', f['residence_kind'])})",
+            ],
+        ],
         "body": w(
             "%(issuer)s introduces the comrade above to take part in the activities of the place"
             " of residence, as %(regulation)s requires. The Party committee of %(commune)s is"
             " asked to receive the comrade, introduce them to the residence cell and work with"
             " us in following them.",
-            issuer=f["issuer"]["name"], regulation=w("Regulation %(number)s", number=f["regulation"]),
+            issuer=f["issuer"]["name"],
+            regulation=w("Regulation %(number)s", number=f["regulation"]),
             commune=commune["name"],
-        ),  # fmt: skip
+        ),
         "signer": [w("ON BEHALF OF THE PARTY COMMITTEE"), w("SECRETARY")],
     }
 
@@ -105,12 +112,11 @@ def _assessment(w: Words, f: dict[str, Any], number: str) -> dict[str, Any]:
     member, cell, commune = f["member"], f["cell"], f["commune"]
     front = f["front_representative"] or ("…" * 20 if f["front_joins"] else w("Not required"))
     return {
-        "header": _header(w, cell | {"parent": commune["name"]}, number, commune["place"],
-                          f["assessed_on"]),  # fmt: skip
-        "title": w("ASSESSMENT FORM"),
-        "subtitle": w(
-            "Party member at the place of residence, year %(year)s", year=str(f["year"])
+        "header": _header(
+            w, cell | {"parent": commune["name"]}, number, commune["place"], f["assessed_on"]
         ),
+        "title": w("ASSESSMENT FORM"),
+        "subtitle": w("Party member at the place of residence, year %(year)s", year=str(f["year"])),
         "fields": [
             [w("Comrade"), member["name"]],
             [w("Date of birth"), w.day(member["birth_date"])],
@@ -142,20 +148,35 @@ def _assessment(w: Words, f: dict[str, Any], number: str) -> dict[str, Any]:
 
 def _register(w: Words, f: dict[str, Any], number: str, printed: str) -> dict[str, Any]:
     rows = [
-        [str(i), m["name"], w.day(m["birth_date"]), m["party_card"], m["workplace"],
-         w.day(m["received_on"]),
-         w("Left on %(day)s", day=w.day(m["closed_on"])) if m["closed_on"]
-         else (w("Exempt from activities") if m["exempt"] else "")]
+        [
+            str(i),
+            m["name"],
+            w.day(m["birth_date"]),
+            m["party_card"],
+            m["workplace"],
+            w.day(m["received_on"]),
+            w("Left on %(day)s", day=w.day(m["closed_on"]))
+            if m["closed_on"]
+            else (w("Exempt from activities") if m["exempt"] else ""),
+        ]
         for i, m in enumerate(f["members"], start=1)
-    ]  # fmt: skip
+    ]
     return {
-        "header": _header(w, f["cell"] | {"parent": f["commune"]["name"]}, number,
-                          f["commune"]["place"], printed),  # fmt: skip
+        "header": _header(
+            w, f["cell"] | {"parent": f["commune"]["name"]}, number, f["commune"]["place"], printed
+        ),
         "title": w("REGISTER"),
         "subtitle": w("of working Party members taking part in activities where they live"),
         "count": w("%(count)s members", count=w.number(len(rows))),
-        "columns": [w("No."), w("Full name"), w("Date of birth"), w("Party card number"),
-                    w("Working member of"), w("Received on"), w("Notes")],  # fmt: skip
+        "columns": [
+            w("No."),
+            w("Full name"),
+            w("Date of birth"),
+            w("Party card number"),
+            w("Working member of"),
+            w("Received on"),
+            w("Notes"),
+        ],
         "rows": rows,
         "signer": [w("ON BEHALF OF THE CELL"), w("SECRETARY")],
     }
@@ -167,10 +188,13 @@ def _contact(w: Words, f: dict[str, Any], number: str, printed: str) -> dict[str
         [w.day(m["held_on"]), w("Cell meeting"), w.label("attendance", m["attendance"])]
         for m in f["meetings"]
     ] + [
-        [w.day(a["assessed_on"]), w("Assessment of %(year)s", year=str(a["year"])),
-         w.label("grade", a["grade"])]
+        [
+            w.day(a["assessed_on"]),
+            w("Assessment of %(year)s", year=str(a["year"])),
+            w.label("grade", a["grade"]),
+        ]
         for a in f["assessments"]
-    ]  # fmt: skip
+    ]
     lines.sort(key=lambda line: line[0][-4:] + line[0][3:5] + line[0][:2])
     return {
         "header": _header(w, cell | {"parent": commune["name"]}, number, commune["place"], printed),
@@ -199,8 +223,9 @@ def _attendance(w: Words, f: dict[str, Any], number: str) -> dict[str, Any]:
     ]
     present = sum(1 for r in f["rows"] if r["attendance"] == "present")
     return {
-        "header": _header(w, cell | {"parent": commune["name"]}, number, commune["place"],
-                          f["held_on"]),  # fmt: skip
+        "header": _header(
+            w, cell | {"parent": commune["name"]}, number, commune["place"], f["held_on"]
+        ),
         "title": w("MINUTES OF THE CELL MEETING"),
         "subtitle": w("Ad hoc meeting") if f["ad_hoc"] else w("Regular meeting"),
         "fields": [
@@ -208,8 +233,14 @@ def _attendance(w: Words, f: dict[str, Any], number: str) -> dict[str, Any]:
             [w("Place"), cell["name"]],
             [w("Chaired by"), "…" * 30],
             [w("Minutes taken by"), "…" * 30],
-            [w("Present"), w("%(present)s of %(count)s members", present=w.number(present),
-                             count=w.number(len(rows)))],  # fmt: skip
+            [
+                w("Present"),
+                w(
+                    "%(present)s of %(count)s members",
+                    present=w.number(present),
+                    count=w.number(len(rows)),
+                ),
+            ],
         ],
         "table_title": w("ATTENDANCE SHEET"),
         "columns": [w("No."), w("Full name"), w("Attendance"), w("Reason"), w("Signature")],
@@ -234,8 +265,9 @@ def _statistics(w: Words, f: dict[str, Any], number: str) -> dict[str, Any]:
         "subtitle": w(
             "Statistics of Party members taking part in activities where they live, year"
             " %(year)s, as of %(day)s",
-            year=str(f["year"]), day=w.day(f["on"]),
-        ),  # fmt: skip
+            year=str(f["year"]),
+            day=w.day(f["on"]),
+        ),
         **_figures_table(w, f["rows"]),
         "signer": [w("ON BEHALF OF THE PARTY COMMITTEE"), w("SECRETARY")],
     }
@@ -250,12 +282,14 @@ def _evidence(w: Words, f: dict[str, Any], number: str) -> dict[str, Any]:
         "subtitle": w("%(unit)s as of %(day)s", unit=unit["name"], day=w.day(f["on"])),
         **_figures_table(w, figures),
         "fields": [
-            [w("Lists behind the figures"),
-             w("%(count)s members listed", count=w.number(sum(f["lists"].values())))],
+            [
+                w("Lists behind the figures"),
+                w("%(count)s members listed", count=w.number(sum(f["lists"].values()))),
+            ],
             [w("Audit rows"), w.number(f["audit_rows"])],
             [w("Evidence file's seal position"), w.number(f["evidence_seal"])],
             [w("Evidence file's digest"), f["evidence_digest"]],
-        ],  # fmt: skip
+        ],
         "note": w(
             "The machine-checkable evidence file (JSON) with this digest is checked with"
             " `liaison verify --evidence` or `python -m liaison_verify`."
@@ -290,7 +324,8 @@ def view(record: Record, code: Code, language: Language, printed: date) -> dict[
         "verify": w(
             "Verification code: seal position %(position)s, head %(head)s… — check with"
             " `liaison verify --document`",
-            position=w.number(code.position), head=code.link[:16],
-        ),  # fmt: skip
+            position=w.number(code.position),
+            head=code.link[:16],
+        ),
         "page": w("Page"),
     }

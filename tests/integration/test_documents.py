@@ -118,14 +118,29 @@ def test_every_document_prints_the_record_and_verifies(
     expected: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         "letter": (
             ("--card", card),
-            ("GIẤY GIỚI THIỆU", "ĐẢNG CỘNG SẢN VIỆT NAM", "Số: 01-GGT/2026", NAMES[1],
-             "ngày 10 tháng 01 năm 2026", "01/01/1980", card, "X"),
+            (
+                "GIẤY GIỚI THIỆU",
+                "ĐẢNG CỘNG SẢN VIỆT NAM",
+                "Số: 01-GGT/2026",
+                NAMES[1],
+                "ngày 10 tháng 01 năm 2026",
+                "01/01/1980",
+                card,
+                "X",
+            ),
         ),
         "assessment": (
             ("--card", card, "--year", "2026"),
-            ("PHIẾU NHẬN XÉT", NAMES[1], "Gương mẫu, tích cực tham gia", "Lê Thị Mận",
-             "Thực hiện tốt", "10/11/2026", "Giữ mối liên hệ với chi ủy",
-             "Đã xác nhận ngày 10/11/2026"),
+            (
+                "PHIẾU NHẬN XÉT",
+                NAMES[1],
+                "Gương mẫu, tích cực tham gia",
+                "Lê Thị Mận",
+                "Thực hiện tốt",
+                "10/11/2026",
+                "Giữ mối liên hệ với chi ủy",
+                "Đã xác nhận ngày 10/11/2026",
+            ),
         ),
         "register": (
             ("--unit", pv.CELL),
@@ -137,8 +152,14 @@ def test_every_document_prints_the_record_and_verifies(
         ),
         "attendance": (
             ("--meeting", meeting_id),
-            ("BIÊN BẢN SINH HOẠT CHI BỘ", "DANH SÁCH ĐIỂM DANH", *NAMES.values(),
-             "Đi công tác Đà Nẵng", "ngày 01 tháng 03 năm 2026", "2/3 đảng viên"),
+            (
+                "BIÊN BẢN SINH HOẠT CHI BỘ",
+                "DANH SÁCH ĐIỂM DANH",
+                *NAMES.values(),
+                "Đi công tác Đà Nẵng",
+                "ngày 01 tháng 03 năm 2026",
+                "2/3 đảng viên",
+            ),
         ),
         "statistics": (
             ("--unit", pv.COMMUNE, "--on", "2026-11-22"),
@@ -154,7 +175,8 @@ def test_every_document_prints_the_record_and_verifies(
         flat = " ".join(text.split())
         for word in words:
             assert word in flat, (kind, word, flat[-3000:])
-        assert "ĐẢNG CỘNG SẢN VIỆT NAM" in flat and "liaison verify --document" in flat
+        assert "ĐẢNG CỘNG SẢN VIỆT NAM" in flat
+        assert "liaison verify --document" in flat
         result = verify(file, pg_env)
         assert result.exit_code == 0, (kind, result.output)
     statistics = text_of((tmp_path / "statistics.pdf").read_bytes())
@@ -213,7 +235,9 @@ def test_letters_of_a_workplace_are_numbered_in_log_order_without_duplicates(
         finally:
             own.close()
 
-    threads = [threading.Thread(target=refer, args=pair) for pair in zip(offices, members)]
+    threads = [
+        threading.Thread(target=refer, args=pair) for pair in zip(offices, members, strict=True)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
