@@ -96,7 +96,7 @@ def typeset(kind: str, view: dict[str, Any], code: Code, fmt: str = "pdf") -> by
         "qr": qr_svg(code.text()),
         "code": code.keyword(),
     }
-    return typst.compile(
+    out: bytes | list[bytes] = typst.compile(
         str(TEMPLATES / f"{kind}.typ"),
         root=str(TEMPLATES),
         format="png" if fmt == "png" else "pdf",
@@ -104,6 +104,7 @@ def typeset(kind: str, view: dict[str, Any], code: Code, fmt: str = "pdf") -> by
         sys_inputs=inputs,
         ignore_system_fonts=True,  # the fonts typst carries: the same page on every machine
     )
+    return out[0] if isinstance(out, list) else out  # a picture of each page: the first
 
 
 def code_of(pdf: bytes) -> Code:

@@ -292,7 +292,7 @@ def _evidence(w: Words, f: dict[str, Any], number: str) -> dict[str, Any]:
         ],
         "note": w(
             "The machine-checkable evidence file (JSON) with this digest is checked with"
-            " `liaison verify --evidence` or `python -m liaison_verify`."
+            " liaison verify --evidence or python -m liaison_verify."
         ),
         "signer": [w("INSPECTOR"), ""],
     }
@@ -323,7 +323,7 @@ def view(record: Record, code: Code, language: Language, printed: date) -> dict[
         "stamp": w("(Signature and stamp)"),
         "verify": w(
             "Verification code: seal position %(position)s, head %(head)s… — check with"
-            " `liaison verify --document`",
+            " liaison verify --document",
             position=w.number(code.position),
             head=code.link[:16],
         ),
