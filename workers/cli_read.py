@@ -29,20 +29,11 @@ from projections.rebuild import shadow_rebuild
 from projections.runner import Projector
 from projections.seal import head as seal_head
 from projections.seal import verify as verify_seal
-from workers import bootstrap
+from workers import bootstrap, cli_support
 from workers.checkpoints import check as check_checkpoints
 from workers.checkpoints import trusted_key
 from workers.cli_seal import checkpoint_problems, run_seal
-from workers.cli_support import (
-    Desk,
-    app,
-    console,
-    office,
-    operator_ran,
-    run,
-    settings,
-    signed_in,
-)
+from workers.cli_support import Desk, app, console, operator_ran, run, settings, signed_in
 from workers.cli_words import actor as actor_name
 from workers.cli_words import day, lab, number, t, tn
 from workers.cli_words import unit as unit_of
@@ -333,7 +324,7 @@ def _document_problems(file: Path) -> list[evidence.Problem]:
     """What a printed document fails against the store; exit 2 for a file that is not one."""
     try:
         pdf = file.read_bytes()
-        _, found = _read(lambda conn: check_document(Source(office(), conn), pdf))
+        _, found = _read(lambda conn: check_document(Source(cli_support.office(), conn), pdf))
     except (OSError, NotADocument) as error:
         console.print(f"[red]✗ {t('Not a document Liaison printed: %(why)s', why=str(error))}[/]")
         raise typer.Exit(2) from None

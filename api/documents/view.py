@@ -78,6 +78,16 @@ def _header(w: Words, issuer: dict[str, Any], number: str, place: str, iso: str)
     }
 
 
+def _member_fields(w: Words, member: dict[str, Any]) -> list[list[str]]:
+    """Who the member is: name, date of birth, party card, workplace."""
+    return [
+        [w("Comrade"), member["name"]],
+        [w("Date of birth"), w.day(member["birth_date"])],
+        [w("Party card number"), member["party_card"]],
+        [w("Working member of"), member["workplace"]["name"]],
+    ]
+
+
 def _letter(w: Words, f: dict[str, Any], number: str) -> dict[str, Any]:
     member, commune = f["member"], f["commune"]
     return {
@@ -86,10 +96,7 @@ def _letter(w: Words, f: dict[str, Any], number: str) -> dict[str, Any]:
         "subtitle": w("Party member's activities at the place of residence"),
         "to": w("To: the Party committee of %(commune)s", commune=commune["name"]),
         "fields": [
-            [w("Comrade"), member["name"]],
-            [w("Date of birth"), w.day(member["birth_date"])],
-            [w("Party card number"), member["party_card"]],
-            [w("Working member of"), member["workplace"]["name"]],
+            *_member_fields(w, member),
             [
                 w("Residing in"),
                 f"{commune['name']} ({w.label('residence_kind', f['residence_kind'])})",
@@ -118,10 +125,7 @@ def _assessment(w: Words, f: dict[str, Any], number: str) -> dict[str, Any]:
         "title": w("ASSESSMENT FORM"),
         "subtitle": w("Party member at the place of residence, year %(year)s", year=str(f["year"])),
         "fields": [
-            [w("Comrade"), member["name"]],
-            [w("Date of birth"), w.day(member["birth_date"])],
-            [w("Party card number"), member["party_card"]],
-            [w("Working member of"), member["workplace"]["name"]],
+            *_member_fields(w, member),
             [w("Regulation"), f["regulation_title"]],
         ],
         "criteria_title": w("The member's duties where they live"),
@@ -201,10 +205,7 @@ def _contact(w: Words, f: dict[str, Any], number: str, printed: str) -> dict[str
         "title": w("CONTACT BOOK"),
         "subtitle": w("Between the Party member, the residence cell and the workplace"),
         "fields": [
-            [w("Comrade"), member["name"]],
-            [w("Date of birth"), w.day(member["birth_date"])],
-            [w("Party card number"), member["party_card"]],
-            [w("Working member of"), member["workplace"]["name"]],
+            *_member_fields(w, member),
             [w("Residence cell"), cell["name"]],
             [w("Referred on"), w.day(f["referred_on"])],
             [w("Received on"), w.day(f["received_on"])],
