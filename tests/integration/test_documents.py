@@ -4,6 +4,7 @@ neighbouring district's user refused — on a real PostgreSQL, through the CLI."
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 from collections.abc import Iterator
@@ -21,7 +22,9 @@ from domain.meeting import AttendanceEntry
 from domain.organisation import Unit, UnitKind
 from domain.roles import Role
 from domain.state import Attendance
+from projections import reads
 from projections.catalog import all_models
+from projections.documents import letter_number
 from projections.log import EVENTS_TABLE
 from projections.runner import Projector
 from tests.integration import province as pv
@@ -218,7 +221,7 @@ def test_a_file_liaison_did_not_print_is_refused(
 
 
 def test_letters_of_a_workplace_are_numbered_in_log_order_without_duplicates(
-    store: dict[str, Any], tmp_path: Path, pg_env: dict[str, str]
+    store: dict[str, Any], tmp_path: Path, pg_env: dict[str, str], pg_url: str
 ) -> None:
     office: LiaisonOffice = store["office"]
     members = [pv.register(office, n, name=f"Đảng viên số {n}") for n in range(10, 16)]
@@ -244,13 +247,23 @@ def test_letters_of_a_workplace_are_numbered_in_log_order_without_duplicates(
         thread.join()
     assert failed == []
     catch_up(pg_env)
-    numbers = []
-    for n in (1, 2, 3, *range(10, 16)):
-        _, text = printed(tmp_path, "letter", "--card", pv.party_card(n))
-        numbers.append(" ".join(text.split()).split("Số: ")[1].split()[0])
-    assert numbers[:3] == ["01-GGT/2026", "02-GGT/2026", "03-GGT/2026"]
+    liaisons = [office.member(m).liaison_ids[0] for m in members]
+    liaisons = [store["enrolled"][n].liaison_id for n in (1, 2, 3)] + liaisons
+
+    async def numbers_of() -> list[int]:
+        conn = await reads.connect(pg_url)
+        try:
+            return [await letter_number(conn, li, pv.WORKPLACE, 2026) for li in liaisons]
+        finally:
+            await conn.close()
+
+    numbers = asyncio.run(numbers_of())
+    assert numbers[:3] == [1, 2, 3]
     # The six saved at once took the next six numbers in the order they were committed.
-    assert sorted(numbers) == [f"{n:02d}-GGT/2026" for n in range(1, 10)]
+    assert sorted(numbers) == list(range(1, 10))
+    last = members[numbers.index(9) - 3]
+    _, text = printed(tmp_path, "letter", "--card", office.member(last).party_card_number)
+    assert "Số: 09-GGT/2026" in " ".join(text.split())
 
 
 def test_a_neighbouring_districts_user_is_refused_each_document_and_audited(
