@@ -8,14 +8,16 @@ import asyncio
 import json
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pypdf
 import pytest
 from typer.testing import CliRunner
 
-from api.documents.pdf import text_of
+from api.documents.pdf import code_of, text_of
 from application.office import LiaisonOffice
 from domain import commands as c
 from domain.meeting import AttendanceEntry
@@ -208,6 +210,24 @@ def test_a_tampered_record_fails_the_documents_code(
     assert result.exit_code == 1, result.output
     assert f"tại vị trí {referral['notification_id']}" in result.output  # the seal names it
     assert "Hồ sơ không còn đúng như văn bản in" in result.output  # the facts differ
+
+
+def test_a_forged_code_fails_the_facts(
+    store: dict[str, Any], tmp_path: Path, pg_env: dict[str, str]
+) -> None:
+    """Member 1's letter given member 2's code parameters: the seal's link is real, the facts
+    read for member 2 are not those printed."""
+    file, _ = printed(tmp_path, "letter", "--card", pv.party_card(1))
+    code = code_of(file.read_bytes())
+    forged = replace(code, params={"member": str(store["enrolled"][2].member_id)})
+    writer = pypdf.PdfWriter(clone_from=pypdf.PdfReader(file))
+    writer.add_metadata({"/Keywords": f"liaison-document, {forged.keyword()}"})
+    with (tmp_path / "forged.pdf").open("wb") as out:
+        writer.write(out)
+    result = verify(tmp_path / "forged.pdf", pg_env)
+    assert result.exit_code == 1, result.output
+    assert "Hồ sơ không còn đúng như văn bản in" in result.output
+    assert "niêm phong bị phá vỡ" not in result.output
 
 
 def test_a_file_liaison_did_not_print_is_refused(
