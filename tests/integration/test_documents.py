@@ -184,8 +184,12 @@ def test_every_document_prints_the_record_and_verifies(
         assert "liaison verify --document" in flat
         result = verify(file, pg_env)
         assert result.exit_code == 0, (kind, result.output)
-    statistics = text_of((tmp_path / "statistics.pdf").read_bytes())
-    assert " 3 " in " ".join(statistics.split())  # three members received at C1
+    statistics = " ".join(text_of((tmp_path / "statistics.pdf").read_bytes()).split())
+    # Per unit: in scope, referred, received by a cell, awaiting, meetings, due, assessed, overdue,
+    # reported back — the cell's row, then the commune's total (the referrals are the commune's).
+    assert "C1 3 0 3 0 1 3 1 0 0 X 3 3 3 0 1 3 1 0 0" in statistics
+    evidence = " ".join(text_of((tmp_path / "evidence.pdf").read_bytes()).split())
+    assert "X 3 3 3 0 1 3 1 0 0" in evidence
 
 
 def test_a_tampered_record_fails_the_documents_code(
