@@ -15,13 +15,15 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
+from eventsourcing.application import AggregateNotFoundError
+
 from application.office import LiaisonOffice
 from domain.cell_book import CellBook, cell_book_id
 from domain.errors import Malformed, UnknownUnit, WrongState, no_such
 from domain.liaison_events import Assessed, AssessmentConfirmed
 from domain.meeting import Meeting
 from domain.organisation import OrganisationTree
-from domain.policy import policy_in_force
+from domain.policy import REGULATIONS, policy_in_force
 from domain.state import LiaisonState
 from projections import documents as log
 from projections import evidence
@@ -181,7 +183,10 @@ async def assessment(source: Source, params: dict[str, str]) -> Record:
     assessed = [e for e in history if isinstance(e, Assessed) and e.year == year][-1]
     confirmed = [e for e in history if isinstance(e, AssessmentConfirmed) and e.year == year]
     tree = await source.tree()
-    policy = policy_in_force(record.assessed_on)
+    policy = next(
+        (p for p in REGULATIONS if p.regulation == record.regulation),
+        policy_in_force(record.assessed_on),
+    )  # the regulation the cell assessed under: its criteria and its title
     return Record(
         "assessment",
         params,
@@ -215,7 +220,7 @@ async def register(source: Source, params: dict[str, str]) -> Record:
     def read() -> list[LiaisonState]:
         try:
             book: Any = source.office.repository.get(cell_book_id(cell_id))
-        except Exception:  # no book yet: the cell has received nobody
+        except AggregateNotFoundError:  # no book yet: the cell has received nobody
             return []
         if not isinstance(book, CellBook):
             return []
@@ -292,7 +297,7 @@ async def attendance(source: Source, params: dict[str, str]) -> Record:
     def read() -> tuple[Meeting, date, list[tuple[Any, str]]]:
         try:
             meeting: Any = source.office.repository.get(meeting_id)
-        except Exception:
+        except AggregateNotFoundError:
             raise no_such("meeting") from None
         if not isinstance(meeting, Meeting):
             raise no_such("meeting")

@@ -8,6 +8,8 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.application import AggregateNotFoundError
+
 from api.documents.pdf import Code, code_of, facts_digest, typeset
 from api.documents.record import KINDS, Source, read
 from api.documents.view import view
@@ -52,7 +54,7 @@ def gate(desk: Desk, kind: str, params: dict[str, str]) -> None:
             meeting_id = _uuid(params.get("meeting", ""), "meeting")
             try:
                 meeting: Any = desk.office.repository.get(meeting_id)
-            except Exception:  # the library's "not found", or another aggregate's id
+            except AggregateNotFoundError:
                 meeting = None
             if not isinstance(meeting, Meeting):
                 raise no_such("meeting")
