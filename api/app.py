@@ -18,7 +18,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
-from api import errors, health, routes_audit, routes_auth, routes_commands, routes_queries
+from api import (
+    errors,
+    health,
+    routes_audit,
+    routes_auth,
+    routes_commands,
+    routes_documents,
+    routes_queries,
+)
 from api.config import BoardConfig
 from api.edge import BodyCap, BodyTooLarge, SecurityHeaders, docs_policy, too_large
 from api.errors import BoardError
@@ -173,6 +181,8 @@ def create_app(
         routes_commands.router,
         routes_queries.router,
         routes_audit.router,
+        routes_documents.router,
+        routes_documents.pages,
     ):
         app.include_router(router)
     for pages in (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Protocol
@@ -288,6 +289,11 @@ class BoardReads(Protocol):
     async def search(self, unit_id: str, on: date, text: str, limit: int) -> SearchPage:
         """Members of the unit's subtree (as in force on the date) found by name, card or
         citizen id; nothing of any other subtree."""
+        ...
+
+    def connection(self) -> AbstractAsyncContextManager[Any]:
+        """A read connection on the store's schema (asyncpg): for what is read from the log
+        itself, as a printed document's number and seal head."""
         ...
 
     async def caught_up(self, position: int, timeout: float) -> int:

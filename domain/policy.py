@@ -70,6 +70,9 @@ class Policy(BaseModel):
     introduction_exemptions: tuple[ExemptionReason, ...]
     activities_exemptions: tuple[ExemptionReason, ...]
     deadlines: Deadlines = Deadlines()
+    criteria: tuple[str, ...] = ()
+    """What the residence cell comments on (its words are the label catalogue's, context
+    `criterion`): the member's duties where they live, in the regulation's order."""
 
     def grade(self, code: str) -> Grade:
         """The grade with that code, or a refusal naming the scale in force."""
@@ -112,6 +115,9 @@ _ACTIVITIES_EXEMPTIONS = (
     ExemptionReason(code="other"),
 )
 
+_CRITERIA = ("exemplary", "keeps_contact", "joins_activities", "conduct")
+"""Quy định 76 (Điều 3) and 213 (Điều 2): the duties of a working member where they live."""
+
 REGULATION_76 = Policy(
     regulation="76",
     title="Quy định 76-QĐ/TW",
@@ -125,6 +131,7 @@ REGULATION_76 = Policy(
     front_committee_joins=False,
     introduction_exemptions=_INTRODUCTION_EXEMPTIONS,
     activities_exemptions=_ACTIVITIES_EXEMPTIONS,
+    criteria=_CRITERIA,
 )
 
 REGULATION_213 = Policy(
@@ -138,6 +145,7 @@ REGULATION_213 = Policy(
     front_committee_joins=True,
     introduction_exemptions=_INTRODUCTION_EXEMPTIONS,
     activities_exemptions=_ACTIVITIES_EXEMPTIONS,
+    criteria=_CRITERIA,
 )
 
 REGULATIONS: tuple[Policy, ...] = (REGULATION_76, REGULATION_213)

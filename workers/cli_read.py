@@ -15,6 +15,9 @@ from asyncpg.exceptions import UndefinedTableError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
+from api.documents.pdf import NotADocument
+from api.documents.record import Source
+from api.documents.service import check as check_document
 from domain.calendar import in_vietnam
 from domain.commands import RebuildSeal
 from domain.errors import Refused
@@ -26,7 +29,7 @@ from projections.rebuild import shadow_rebuild
 from projections.runner import Projector
 from projections.seal import head as seal_head
 from projections.seal import verify as verify_seal
-from workers import bootstrap
+from workers import bootstrap, cli_support
 from workers.checkpoints import check as check_checkpoints
 from workers.checkpoints import trusted_key
 from workers.cli_seal import checkpoint_problems, run_seal
@@ -262,6 +265,9 @@ def verify(
     evidence_file: Annotated[
         Path | None, typer.Option("--evidence", help="An exported file")
     ] = None,
+    document: Annotated[
+        Path | None, typer.Option("--document", help="A printed document (PDF)")
+    ] = None,
     checkpoints: Annotated[
         Path | None,
         typer.Option(
@@ -274,7 +280,8 @@ def verify(
 ) -> None:
     """Recompute the seal from the stored events, check every event's receipt and time and that
     the seal reaches the store's head; with --checkpoints, that it matches every signed
-    checkpoint; with --evidence, check the file too."""
+    checkpoint; with --evidence, check the file too; with --document, that the printed document's
+    code names a sealed link and that the record still holds what it prints."""
     trusted = run_seal(lambda: trusted_key(settings())) if checkpoints else ""
     projector = build_projector(settings())
     try:
@@ -283,6 +290,7 @@ def verify(
             [
                 *(["--evidence"] if evidence_file else []),
                 *(["--checkpoints"] if checkpoints else []),
+                *(["--document"] if document else []),
             ]
         )
         operator_ran("verify", detail)
@@ -298,6 +306,8 @@ def verify(
     if evidence_file is not None:
         data = json.loads(evidence_file.read_text(encoding="utf-8"))
         problems += _read(lambda conn: evidence.mismatches(conn, data))
+    if document is not None:
+        problems += _document_problems(document)
     _report(problems)
     sealed = t(
         "%(checked)s events sealed up to position %(position)s; head %(head)s",
@@ -308,6 +318,17 @@ def verify(
         console.print(
             f"[green]✓[/] {tn('%(num)s checkpoint matches', '%(num)s checkpoints match', counted)}"
         )
+
+
+def _document_problems(file: Path) -> list[evidence.Problem]:
+    """What a printed document fails against the store; exit 2 for a file that is not one."""
+    try:
+        pdf = file.read_bytes()
+        _, found = _read(lambda conn: check_document(Source(cli_support.office(), conn), pdf))
+    except (OSError, NotADocument) as error:
+        console.print(f"[red]✗ {t('Not a document Liaison printed: %(why)s', why=str(error))}[/]")
+        raise typer.Exit(2) from None
+    return found
 
 
 def _await_seal(projector: Projector, position: int, seconds: float) -> None:

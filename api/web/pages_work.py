@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import Request
 
 from api.deps import Desk
-from api.reads import BoardReads
+from api.reads import BoardReads, Scope
 from api.users import Session
 from api.web.forms import FormPage, may_send, policy_here, states_in_scope
 from application.registry import Use
@@ -79,8 +79,14 @@ async def _roster(
         if s.stage not in (Stage.REFERRED, Stage.RECEIVED_BY_COMMUNE, Stage.CLOSED)
         and not s.is_exempt_from_activities
     ]  # fmt: skip
+    today, unit = desk.today(), session.user.unit_id
+    kind = (await desk.call(desk.office.tree)).unit(unit).kind
+    cell = unit if kind is UnitKind.RESIDENCE_CELL else None
+    held = await reads.meetings(Scope(unit_id=unit, year=today.year, on=today)) if cell else []
     return {
         "members": sorted(members, key=lambda s: s.member_name),
+        "cell": cell,
+        "held": sorted(held, key=lambda m: m.held_on, reverse=True),
         "choices": list(Attendance),
         "policy": await policy_here(desk, session),
         "today": desk.today(),

@@ -131,6 +131,16 @@ def reads(branch: Branch) -> list[str]:
     pages = [f"/members/{m}", f"/audit?member={m}", "/?unit=BIMAT-W", "/list/in_scope?unit=BIMAT-C",
              "/audit?unit=BIMAT-X", "/inspect?unit=BIMAT-X&on=2026-11-01",
              "/inspect/evidence?unit=BIMAT-C&on=2026-11-01"]  # fmt: skip
+    documents = [
+        f"letter?member={m}",
+        f"contact?member={m}",
+        f"assessment?member={m}&year=2026",
+        "register?cell=BIMAT-C",
+        "statistics?unit=BIMAT-X",
+        "evidence?unit=BIMAT-W",
+    ]
+    api += [f"/api/documents/{d}" for d in documents]
+    pages += [f"/documents/{d}" for d in documents]
     return api + pages
 
 

@@ -1,0 +1,104 @@
+"""Printing and checking documents: what the board, the API and the CLI call alike."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+
+from api.documents.pdf import Code, code_of, facts_digest, typeset
+from api.documents.record import KINDS, Source, read
+from api.documents.view import view
+from application.desk import Desk
+from domain.errors import Language, Malformed, Refused, no_such
+from domain.meeting import Meeting
+from projections import documents as log
+
+MEMBER_KINDS = frozenset({"letter", "assessment", "contact"})
+UNIT_KINDS = {"register": "cell", "statistics": "unit", "evidence": "unit"}
+"""The parameter naming the unit a document of that kind is about."""
+
+Problem = tuple[str, dict[str, Any]]
+"""A problem found: an English message of the catalogue (`%(name)s` placeholders) and its values."""
+
+
+@dataclass(frozen=True)
+class Printed:
+    """A printed document: its PDF, its verification code and a file name for it."""
+
+    pdf: bytes
+    code: Code
+    filename: str
+
+
+def _uuid(value: str, what: str) -> UUID:
+    try:
+        return UUID(value)
+    except ValueError:
+        raise no_such(what) from None
+
+
+def gate(desk: Desk, kind: str, params: dict[str, str]) -> None:
+    """Refuse (and audit) unless the person may read the record the document prints: the same
+    permission as the record's own page (another district's member is "no such member")."""
+    target = ",".join(f"{k}={v}" for k, v in sorted(params.items()))
+
+    def check() -> None:
+        if kind in MEMBER_KINDS:
+            desk.member(_uuid(params.get("member", ""), "member"))
+        elif kind == "attendance":
+            meeting_id = _uuid(params.get("meeting", ""), "meeting")
+            try:
+                meeting: Any = desk.office.repository.get(meeting_id)
+            except AggregateNotFoundError:
+                meeting = None
+            if not isinstance(meeting, Meeting):
+                raise no_such("meeting")
+            desk.may_read(meeting.cell_id, record="meeting", target=str(meeting_id))
+        elif kind in UNIT_KINDS:
+            unit = params.get(UNIT_KINDS[kind], "")
+            desk.office.tree().unit(unit)  # refuses an unknown unit
+            desk.may_read(unit)
+        else:
+            raise Malformed("“{value}” is not a kind of document.", value=kind)
+
+    desk.run(check, "read", target)
+
+
+async def produce(
+    source: Source, kind: str, params: dict[str, str], language: Language, printed: date
+) -> Printed:
+    """The document of that kind, fixed to the seal's head (the caller has passed the gate)."""
+    record = await read(source, kind, params)
+    position, link = await log.sealed_head(source.conn)
+    code = Code(kind, record.params, position, link, facts_digest(record.facts))
+    shown = view(record, code, language, printed)
+    pdf = await asyncio.to_thread(typeset, kind, shown, code)
+    return Printed(pdf, code, f"liaison-{kind}-{position}.pdf")
+
+
+async def check(source: Source, pdf: bytes) -> tuple[Code, list[Problem]]:
+    """What a printed document's code fails against the record now: the seal's link at its
+    position, and the facts read again from the record (their digest)."""
+    code = code_of(pdf)
+    problems: list[Problem] = []
+    if code.kind not in KINDS:
+        return code, [("the document's code names no kind of document", {})]
+    link = await log.sealed_link(source.conn, code.position)
+    if link != code.link:
+        problems.append(
+            ("seal link at position %(position)s differs from the document",
+             {"position": code.position})
+        )  # fmt: skip
+    try:
+        record = await read(source, code.kind, code.params)
+    except Refused:
+        problems.append(("the record the document was printed from is not there", {}))
+        return code, problems
+    if facts_digest(record.facts) != code.digest:
+        problems.append(("the record does not hold what the document prints", {}))
+    return code, problems

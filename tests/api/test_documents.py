@@ -1,0 +1,102 @@
+"""Documents from the board and the API (issue 14): the download links on the pages where each
+document belongs, the PDF's text, and the refusals of an unknown kind or record."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from uuid import uuid4
+
+import httpx
+
+from api.documents.pdf import code_of, text_of
+from application.office import LiaisonOffice
+from domain import commands as c
+from domain.meeting import AttendanceEntry
+from domain.state import Attendance
+from tests.api.conftest import PASSWORD, Auth
+from tests.integration import province as p
+
+NAME = "Đỗ Thị Thuỷ"
+
+
+async def sign_in(client: httpx.AsyncClient, username: str) -> None:
+    response = await client.post("/login", data={"username": username, "password": PASSWORD})
+    assert response.status_code == 303, response.text
+
+
+def pdf_text(response: httpx.Response) -> str:
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.headers["content-disposition"].startswith("attachment; filename=")
+    return " ".join(text_of(response.content).split())
+
+
+async def test_each_page_links_its_documents_and_they_print_the_record(
+    client: httpx.AsyncClient, auth: Auth, office: LiaisonOffice
+) -> None:
+    enrolled = p.received_member(office, 1, name=NAME)
+    meeting = office.execute(
+        c.RecordMeeting(
+            **p.by(p.SECRETARY, date(2026, 3, 1)), cell_id=p.CELL,
+            attendance=(AttendanceEntry(liaison_id=enrolled.liaison_id,
+                                        attendance=Attendance.PRESENT),),
+        )
+    ).meeting_id  # fmt: skip
+    await sign_in(client, "commune")
+    member_page = await client.get(f"/members/{enrolled.member_id}")
+    letter_link = f"/documents/letter?member={enrolled.member_id}"
+    assert letter_link in member_page.text
+    text = pdf_text(await client.get(letter_link))
+    assert NAME in text
+    assert "GIẤY GIỚI THIỆU" in text
+    assert "Số: 01-GGT/2026" in text
+    assert "ngày 10 tháng 01 năm 2026" in text
+    figures = await client.get(f"/figures?unit={p.COMMUNE}")
+    link = re.search(r'href="(/documents/statistics[^"]+)"', figures.text)
+    assert link, figures.text
+    assert "BÁO CÁO" in pdf_text(await client.get(link.group(1).replace("&amp;", "&")))
+    inspect = await client.get(f"/inspect?unit={p.COMMUNE}&on=2026-11-20")
+    link = re.search(r'href="(/documents/evidence[^"]+)"', inspect.text)
+    assert link, inspect.text
+    assert "CHỨNG CỨ KIỂM TRA" in pdf_text(await client.get(link.group(1).replace("&amp;", "&")))
+
+    secretary = httpx.AsyncClient(transport=client._transport, base_url=client.base_url)
+    async with secretary:
+        await sign_in(secretary, "secretary")
+        page = await secretary.get("/forms/meeting")
+        assert f"/documents/attendance?meeting={meeting}" in page.text
+        assert f"/documents/register?cell={p.CELL}" in page.text
+        sheet = pdf_text(await secretary.get(f"/documents/attendance?meeting={meeting}"))
+        assert "DANH SÁCH ĐIỂM DANH" in sheet
+        assert NAME in sheet
+        assert "01/03/2026" in sheet
+
+    # The API's route, with a token; in English when asked.
+    headers = {**await auth("secretary"), "Accept-Language": "en"}
+    response = await client.get(f"/api/documents/register?cell={p.CELL}", headers=headers)
+    text = pdf_text(response)
+    assert "REGISTER" in text
+    assert NAME in text
+    code = code_of(response.content)
+    assert code.kind == "register"
+    assert code.params == {"cell": p.CELL}
+
+
+async def test_an_unknown_kind_or_record_is_refused(
+    client: httpx.AsyncClient, auth: Auth, office: LiaisonOffice
+) -> None:
+    headers = await auth("commune")
+    before = office.recorder.max_notification_id() or 0
+    unknown_kind = await client.get("/api/documents/passport", headers=headers)
+    assert unknown_kind.status_code == 422, unknown_kind.text
+    unknown_member = await client.get(f"/api/documents/letter?member={uuid4()}", headers=headers)
+    assert unknown_member.status_code == 404, unknown_member.text
+    unknown_meeting = await client.get(
+        f"/api/documents/attendance?meeting={uuid4()}", headers=headers
+    )
+    assert unknown_meeting.status_code == 404, unknown_meeting.text
+    unknown_unit = await client.get("/api/documents/statistics?unit=NOWHERE", headers=headers)
+    assert unknown_unit.status_code in (403, 404, 422), unknown_unit.text
+    written = list(office.recorder.select_notifications(start=before + 1, limit=100))
+    assert [e.topic.rpartition(":")[2] for e in written] == ["PermissionRefused"] * 4
