@@ -25,7 +25,7 @@ from api.imports import ImportJobs
 from api.one_time import PASSWORD_PAGE, PasswordChangeRequired
 from api.reads import BoardReads
 from api.signin import TooManyAttempts
-from api.users import UserStore
+from api.users import AccountRows, UserStore
 from api.web import (
     forms,
     pages_auth,
@@ -147,6 +147,8 @@ def create_app(
         redoc_url=None,
     )
     app.state.office, app.state.reads, app.state.users = office, reads, users
+    if office.accounts is None:  # the board's accounts are the ones it signs people in with
+        office.accounts = AccountRows(users.url, users.hasher)
     app.state.config, app.state.render_error = config, _render_error
     app.state.imports = imports or ImportJobs(None)
     app.add_middleware(

@@ -82,6 +82,9 @@ async def checked_password(
             "Wrong user name or password.",
         )
     await users.forgive(username, address)
+    if user.retired:  # told only to whoever knows the password: names cannot be probed
+        await failed("retired")
+        raise BoardError(403, "retired", "This account was retired. Ask your administrator.")
     return user
 
 

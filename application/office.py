@@ -16,6 +16,7 @@ from eventsourcing.domain import BaseAggregate
 from eventsourcing.persistence import IntegrityError, Mapper, Recording
 from eventsourcing.utils import Environment, get_topic
 
+from application.accounts import AccountTable
 from application.outcome import Outcome
 from application.registry import REGISTRY
 from application.trail import Trail
@@ -76,6 +77,8 @@ class LiaisonOffice(Application[UUID]):
         super().__init__(env=dict(env))
         self.trail = Trail(self)
         """The access trail: sign-ins, refusals, account changes, maintenance runs."""
+        self.accounts: AccountTable | None = None
+        """Where board accounts are kept (the composition root plugs it in; None: no accounts)."""
 
     def construct_env(self, name: str, env: Mapping[str, str] | None = None) -> Environment:
         """Configuration comes only from the caller, never from the process environment."""
@@ -148,6 +151,8 @@ class LiaisonOffice(Application[UUID]):
                 "Someone changed this record at the same moment. Send the same command "
                 "again: its command id makes the retry safe.",
             ) from None
+        if decision.after is not None:
+            decision.after()
         return outcome
 
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:

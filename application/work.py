@@ -48,6 +48,8 @@ class Decision:
 
     aggregates: list[BaseAggregate[UUID]]
     outcome: Any = None
+    after: Callable[[], None] | None = None
+    """What to carry out beside the store once the events are saved (never on a retry)."""
 
 
 class Work:

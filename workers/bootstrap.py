@@ -92,10 +92,13 @@ class Root:
     @functools.cached_property
     def office(self) -> "LiaisonOffice":
         """The process's one application (it creates the store's tables on a fresh database)."""
+        from api.users import AccountRows
         from application.office import LiaisonOffice
 
         with _one_process_at_a_time(self.database_url):
-            return LiaisonOffice(env=self.env, clock=self.clock)
+            office = LiaisonOffice(env=self.env, clock=self.clock)
+        office.accounts = AccountRows(self.database_url)
+        return office
 
     async def temporal(self) -> "Client":
         """A Temporal client for the configured server (the embedded dev server by default)."""
