@@ -28,6 +28,7 @@ from api.signin import TooManyAttempts
 from api.users import AccountRows, UserStore
 from api.web import (
     forms,
+    pages_admin,
     pages_auth,
     pages_board,
     pages_home,
@@ -176,7 +177,11 @@ def create_app(
     ):
         app.include_router(pages.router)
     app.state.form_pages = forms.pages_by_name(
-        *pages_work.PAGES, *pages_year.PAGES, *pages_member.PAGES, *pages_inbox.PAGES
+        *pages_work.PAGES,
+        *pages_year.PAGES,
+        *pages_member.PAGES,
+        *pages_inbox.PAGES,
+        *pages_admin.PAGES,
     )
     static = Path(__file__).parent / "static"
     app.mount("/static", StaticFiles(directory=static), name="static")

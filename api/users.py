@@ -160,6 +160,16 @@ class UserStore:
             row = await cur.fetchone()
         return UserPublic.model_validate(row) if row else None
 
+    async def everyone(self) -> list[UserPublic]:
+        """Every account, retired ones too, by name (a board filters those it may manage)."""
+        async with self._connect() as conn:
+            cur = await conn.execute(
+                "SELECT username, role, unit_id, must_change, retired FROM board_user"
+                " ORDER BY username"
+            )
+            rows = await cur.fetchall()
+        return [UserPublic.model_validate(row) for row in rows]
+
     async def count(self) -> int:
         """How many users exist."""
         async with self._connect() as conn:
