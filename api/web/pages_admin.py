@@ -17,8 +17,8 @@ from api.deps import Desk
 from api.reads import BoardReads
 from api.users import Session, UserPublic, UserStore
 from api.web.forms import FormPage, may_do, states_in_scope
+from api.web.render import units_on
 from domain.account import AccountView, grantable, may_manage
-from domain.errors import Refused
 from domain.organisation import OrganisationTree, Unit, UnitKind
 from domain.registry import CELL_KINDS
 from domain.roles import Action
@@ -44,7 +44,7 @@ async def _accounts(
     def visible() -> tuple[list[Any], list[Unit]]:
         tree = desk.office.tree()
         mine = [u for u in everyone if may_manage(actor, _view(u), tree, today)]
-        return mine, [unit for _, unit in _outline(tree, session.user.unit_id, today)]
+        return mine, [unit for _, unit in units_on(tree, session.user.unit_id, today)]
 
     accounts, units = await desk.call(visible)
     return {
@@ -61,13 +61,6 @@ def _view(user: UserPublic) -> AccountView:
     )
 
 
-def _outline(tree: OrganisationTree, root_id: str, on: date) -> list[tuple[int, Unit]]:
-    try:
-        return tree.outline(root_id, on)
-    except Refused:  # the user's own unit was not in force then: nothing to show
-        return []
-
-
 async def _units(
     desk: Desk, reads: BoardReads, session: Session, request: Request
 ) -> dict[str, Any]:
@@ -76,8 +69,8 @@ async def _units(
     query = request.query_params
     on = _day(query.get("on")) or today
     tree = await desk.call(desk.office.tree)
-    outline = _outline(tree, session.user.unit_id, on)
-    current = _outline(tree, session.user.unit_id, today)
+    outline = units_on(tree, session.user.unit_id, on)
+    current = units_on(tree, session.user.unit_id, today)
     preview = None
     if query.get("preview") and may_do(session, Action.MANAGE_ORGANISATION):
         preview = await _preview(desk, reads, session, tree, query)
@@ -108,7 +101,7 @@ async def _preview(
 ) -> dict[str, Any]:
     """What a merger would roll up where: each ending unit's cells, with members in liaison."""
     begins = _day(query.get("successor.valid_from")) or desk.today()
-    own = {u.id: u for _, u in _outline(tree, session.user.unit_id, desk.today())}
+    own = {u.id: u for _, u in units_on(tree, session.user.unit_id, desk.today())}
     ending = [own[u] for u in query.getlist("predecessor_ids") if u in own]  # nobody else's
     day_before = begins - timedelta(days=1)
     states = await states_in_scope(desk, reads, session)
@@ -120,7 +113,7 @@ async def _preview(
     for unit in ending:
         cells = [
             child
-            for _, child in _outline(tree, unit.id, day_before)
+            for _, child in units_on(tree, unit.id, day_before)
             if child.kind in CELL_KINDS and child.id != unit.id
         ]
         moving = [(cell, counts.get(cell.id, 0)) for cell in cells]
