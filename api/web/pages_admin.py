@@ -18,6 +18,7 @@ from api.reads import BoardReads
 from api.users import Session, UserPublic, UserStore
 from api.web.forms import FormPage, may_do, states_in_scope
 from api.web.render import units_on
+from application.registry import Use
 from domain.account import AccountView, grantable, may_manage
 from domain.organisation import OrganisationTree, Unit, UnitKind
 from domain.registry import CELL_KINDS
@@ -81,6 +82,7 @@ async def _units(
         "parents": [u for _, u in current if u.kind not in CELL_KINDS],
         "mergeable": [u for _, u in current if u.kind not in CELL_KINDS and u.parent_id],
         "endable": [u for _, u in current if u.parent_id],
+        "cells": [u for _, u in current if u.kind in CELL_KINDS],
         "kinds": [k for k in UnitKind if k is not UnitKind.DISTRICT_COMMITTEE],
         "preview": preview,
         "asked": dict(query),
@@ -129,6 +131,21 @@ async def _preview(
     }
 
 
+async def _moved_cell(
+    desk: Desk, session: Session, use: Use[Any], values: dict[str, Any]
+) -> dict[str, Any]:
+    """Moving a cell under another unit is its succession by a period of its own under the new
+    parent: the same name and kind, a new code, from the date (the model mergers use)."""
+    ending = values.get("predecessor_ids") or []
+    if use.slug != "succeed-units" or len(ending) != 1 or values.get("successor.name"):
+        return values
+    tree = await desk.call(desk.office.tree)
+    if ending[0] not in tree:
+        return values  # refused by the command, as unknown
+    cell = tree.unit(ending[0])
+    return {"successor.name": cell.name, "successor.kind": cell.kind.value, **values}
+
+
 PAGES = (
     FormPage(
         "users", "admin_users.html", _accounts,
@@ -136,6 +153,6 @@ PAGES = (
     ),
     FormPage(
         "units", "admin_units.html", _units,
-        ("establish-unit", "succeed-units", "end-unit"),
+        ("establish-unit", "succeed-units", "end-unit"), prepare=_moved_cell,
     ),
 )  # fmt: skip

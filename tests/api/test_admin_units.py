@@ -218,3 +218,26 @@ def test_a_unit_ending_is_refused_on_the_day_it_began() -> None:
                                        valid_from=date(2026, 1, 1)))  # fmt: skip
     with pytest.raises(Malformed):
         organisation.end(stamp, "P", date(2026, 1, 1))
+
+
+async def test_a_cell_moves_under_another_commune_from_the_board(
+    client: httpx.AsyncClient, office: LiaisonOffice
+) -> None:
+    csrf = await web_sign_in(client, "admin", page="/forms/units")
+    moved = await client.post("/forms/units", data={
+        "csrf": csrf, "command": "succeed-units", "command_id": str(uuid4()),
+        "predecessor_ids": "C2", "successor.parent_id": p.COMMUNE, "successor.id": "C2b",
+        "successor.valid_from": p.TODAY.isoformat(),
+    })  # fmt: skip
+    assert moved.status_code == 200, moved.text
+    tree = office.tree()
+    assert tree.unit("C2b").name == tree.unit("C2").name
+    assert tree.in_force("C2", p.TODAY).parent_id == p.COMMUNE  # its liaisons follow it
+    assert tree.parent_on(tree.unit("C2"), YESTERDAY).id == "X2"  # type: ignore[union-attr]
+    into_a_cell = await client.post("/forms/units", data={
+        "csrf": csrf, "command": "succeed-units", "command_id": str(uuid4()),
+        "predecessor_ids": "C2b", "successor.parent_id": p.CELL, "successor.id": "C2c",
+        "successor.valid_from": p.TODAY.isoformat(),
+    })  # fmt: skip
+    assert into_a_cell.status_code == 409
+    assert "C2c" not in office.tree()
