@@ -220,24 +220,27 @@ def test_a_unit_ending_is_refused_on_the_day_it_began() -> None:
         organisation.end(stamp, "P", date(2026, 1, 1))
 
 
+async def move(
+    client: httpx.AsyncClient, csrf: str, cell: str, parent: str, code: str
+) -> httpx.Response:
+    """Post the units page's form moving a cell under another parent from today."""
+    return await client.post("/forms/units", data={
+        "csrf": csrf, "command": "succeed-units", "command_id": str(uuid4()),
+        "predecessor_ids": cell, "successor.parent_id": parent, "successor.id": code,
+        "successor.valid_from": p.TODAY.isoformat(),
+    })  # fmt: skip
+
+
 async def test_a_cell_moves_under_another_commune_from_the_board(
     client: httpx.AsyncClient, office: LiaisonOffice
 ) -> None:
     csrf = await web_sign_in(client, "admin", page="/forms/units")
-    moved = await client.post("/forms/units", data={
-        "csrf": csrf, "command": "succeed-units", "command_id": str(uuid4()),
-        "predecessor_ids": "C2", "successor.parent_id": p.COMMUNE, "successor.id": "C2b",
-        "successor.valid_from": p.TODAY.isoformat(),
-    })  # fmt: skip
+    moved = await move(client, csrf, "C2", p.COMMUNE, "C2b")
     assert moved.status_code == 200, moved.text
     tree = office.tree()
     assert tree.unit("C2b").name == tree.unit("C2").name
     assert tree.in_force("C2", p.TODAY).parent_id == p.COMMUNE  # its liaisons follow it
     assert tree.parent_on(tree.unit("C2"), YESTERDAY).id == "X2"  # type: ignore[union-attr]
-    into_a_cell = await client.post("/forms/units", data={
-        "csrf": csrf, "command": "succeed-units", "command_id": str(uuid4()),
-        "predecessor_ids": "C2b", "successor.parent_id": p.CELL, "successor.id": "C2c",
-        "successor.valid_from": p.TODAY.isoformat(),
-    })  # fmt: skip
+    into_a_cell = await move(client, csrf, "C2b", p.CELL, "C2c")
     assert into_a_cell.status_code == 409
     assert "C2c" not in office.tree()
