@@ -1,8 +1,9 @@
 """Board accounts from the board: open, reset a password, move to a unit or role, retire.
 
-Each act is decided here against the account as the account table holds it, recorded in the store
-(with its receipt, so a retried command id changes nothing twice), and only then carried out on
-the account table through the `AccountTable` port: a refused act touches neither.
+Each act is decided here against the account as the account table holds it, carried out on the
+account table through the `AccountTable` port, then recorded in the store with its receipt (a
+retried command id changes nothing twice); a refused act touches neither, and one whose table
+change fails records nothing, so that sending it again carries it out.
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ def open_account(work: Work, command: cmd.OpenAccount) -> Decision:
     account = AccountView(username=command.username, role=command.role, unit_id=command.unit_id)
     password = one_time_password()
     act = AccountAct.record(_stamp(work), AccountChange.OPENED, account)
-    return Decision([act], _said(account, password), after=lambda: table.open(account, password))
+    return Decision([act], _said(account, password), beside=lambda: table.open(account, password))
 
 
 def reset_password(work: Work, command: cmd.ResetPassword) -> Decision:
@@ -99,7 +100,7 @@ def reset_password(work: Work, command: cmd.ResetPassword) -> Decision:
     password = one_time_password()
     act = AccountAct.record(_stamp(work), AccountChange.PASSWORD_RESET, account)
     return Decision(
-        [act], _said(account, password), after=lambda: table.reset(account.username, password)
+        [act], _said(account, password), beside=lambda: table.reset(account.username, password)
     )
 
 
@@ -109,14 +110,14 @@ def reassign_account(work: Work, command: cmd.ReassignAccount) -> Decision:
     check_grant(command.actor, command.role, command.unit_id, work.tree, work.today)
     after = before.model_copy(update={"role": command.role, "unit_id": command.unit_id})
     act = AccountAct.record(_stamp(work), AccountChange.REASSIGNED, after, before)
-    return Decision([act], _said(after), after=lambda: table.reassign(after))
+    return Decision([act], _said(after), beside=lambda: table.reassign(after))
 
 
 def retire_account(work: Work, command: cmd.RetireAccount) -> Decision:
     """Retire the account: no more sign-ins; its sessions and tokens end at once."""
     table, account = _table(work), _managed(work, command.username)
     act = AccountAct.record(_stamp(work), AccountChange.RETIRED, account)
-    return Decision([act], _said(account), after=lambda: table.retire(account.username))
+    return Decision([act], _said(account), beside=lambda: table.retire(account.username))
 
 
 def _said(account: AccountView, password: str | None = None) -> Outcome:

@@ -133,6 +133,9 @@ class LiaisonOffice(Application[UUID]):
         if outcome.member_name is None:
             outcome = outcome.model_copy(update={"member_name": work.member_named()})
         kind = type(command).__name__
+        if decision.beside is not None:
+            # Before the save: a failure here records nothing, so sending again carries it out.
+            decision.beside()
         try:
             *first, last = _capped(decision.aggregates)
             for batch in first:
@@ -151,8 +154,6 @@ class LiaisonOffice(Application[UUID]):
                 "Someone changed this record at the same moment. Send the same command "
                 "again: its command id makes the retry safe.",
             ) from None
-        if decision.after is not None:
-            decision.after()
         return outcome
 
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from uuid import uuid4
 
 import httpx
+import psycopg
 import pytest
 
 from api.users import UserStore
@@ -107,7 +108,7 @@ async def test_another_provinces_units_are_not_previewed(
 
 
 async def test_a_unit_is_added_and_ended_from_the_board(
-    client: httpx.AsyncClient, office: LiaisonOffice
+    client: httpx.AsyncClient, office: LiaisonOffice, pg_url: str
 ) -> None:
     csrf = await web_sign_in(client, "admin", page="/forms/units")
     added = await client.post("/forms/units", data={
@@ -123,6 +124,13 @@ async def test_a_unit_is_added_and_ended_from_the_board(
     assert ended.status_code == 200, ended.text
     assert office.tree().unit("C9").valid_until == p.TODAY
     assert not office.tree().unit("C9").in_force_on(p.TODAY)
+    with psycopg.connect(pg_url) as conn:  # the read models followed (the page waited for them)
+        row = conn.execute("SELECT valid_until FROM unit WHERE unit_id = 'C9'").fetchone()
+        spans = conn.execute(
+            "SELECT max(valid_until) FROM unit_ancestry WHERE unit_id = 'C9'"
+        ).fetchone()
+    assert row == (p.TODAY,)
+    assert spans == (p.TODAY,)
 
 
 REFUSALS: list[tuple[str, str, dict[str, Any], int]] = [
