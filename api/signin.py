@@ -83,8 +83,10 @@ async def checked_password(
         )
     await users.forgive(username, address)
     if user.retired:  # told only to whoever knows the password: names cannot be probed
-        await failed("retired")
-        raise BoardError(403, "retired", "This account was retired. Ask your administrator.")
+        await failed("account_retired")
+        raise BoardError(
+            403, "account_retired", "This account was retired. Ask your administrator."
+        )
     return user
 
 

@@ -27,10 +27,10 @@ ACCOUNT_NAMESPACE = UUID("9d0c2f4e-6b1a-4e8b-a3f7-52c1d0e9b6a4")
 class AccountChange(StrEnum):
     """What an administrator did to an account."""
 
-    OPENED = "opened"
+    OPENED = "account_opened"
     PASSWORD_RESET = "password_reset"
-    REASSIGNED = "reassigned"
-    RETIRED = "retired"
+    REASSIGNED = "account_moved"
+    RETIRED = "account_retired"
 
 
 class AccountView(BaseModel):

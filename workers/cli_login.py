@@ -45,7 +45,7 @@ class BadCredentials(Refused):
 class Retired(Refused):
     """The account was retired: it cannot sign in (told only to whoever knows its password)."""
 
-    code: ClassVar[str] = "retired"
+    code: ClassVar[str] = "account_retired"
 
 
 class TooManyAttempts(Refused):
@@ -102,7 +102,7 @@ def _sign_in(liaison_office: LiaisonOffice, username: str, password: str) -> Use
             raise BadCredentials("Wrong user name or password.")
         await store.forgive(username, address)
         if user.retired:
-            failed("retired")
+            failed("account_retired")
             raise Retired("This account was retired. Ask your administrator.")
         if user.must_change:
             failed("must_change")

@@ -13,6 +13,7 @@ from api.users import UserStore
 from application.office import LiaisonOffice
 from domain.roles import Role
 from tests.api.conftest import PASSWORD, Auth, body
+from tests.api.test_rendering import Visible, problems
 from tests.api.test_sessions import csrf_of, events
 from tests.api.test_signin import topics, web_sign_in
 from tests.integration import province as p
@@ -60,7 +61,7 @@ async def test_a_retired_account_loses_its_session_and_token_at_once_and_cannot_
         "/api/auth/token", json={"username": "bithu.c1", "password": PASSWORD}
     )
     assert refused.status_code == 403
-    assert refused.json()["code"] == "retired"
+    assert refused.json()["code"] == "account_retired"
     page = await client.post("/login", data={"username": "bithu.c1", "password": PASSWORD})
     assert page.status_code == 403
     assert "thu hồi" in page.text
@@ -188,3 +189,9 @@ async def test_the_users_page_opens_an_account_and_shows_its_password_once(
     assert await users.verify("vanphong.w", shown.group(1)) is not None
     again = await client.get("/forms/users")
     assert shown.group(1) not in again.text
+    trail = await client.get("/audit", params={"kind": "AccountAdministered"})
+    assert trail.status_code == 200
+    text = Visible.text(trail.text, "vi")
+    assert "Quản trị tài khoản" in text
+    # The actor's sign-in name here is "supervisor": a name, not the role's code.
+    assert [f for f in problems(text, "vi", units={}) if f != "role 'supervisor'"] == []

@@ -58,7 +58,10 @@ def test_an_account_is_opened_and_retired_from_the_cli(office: LiaisonOffice, sh
     assert retired.exit_code == 0, retired.output
     refused = shell("retire-account", "--username", "admin")  # oneself
     assert refused.exit_code == 2, refused.output
-    assert [e.change.value for e in events(office, AccountAdministered)] == ["opened", "retired"]
+    assert [e.change.value for e in events(office, AccountAdministered)] == [
+        "account_opened",
+        "account_retired",
+    ]
     other = Shell(shell.monkeypatch, shell.home.parent / "other")
     gone = other.login("secretary2")
     assert gone.exit_code == 2, gone.output
