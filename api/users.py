@@ -17,6 +17,7 @@ from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool
 from pydantic import BaseModel, ConfigDict
 
+from application.accounts import one_time_password
 from domain.account import AccountView
 from domain.roles import Actor, Role
 
@@ -74,11 +75,6 @@ class Session(BaseModel):
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def one_time_password() -> str:
-    """A random password to hand out once."""
-    return secrets.token_urlsafe(12)
 
 
 Pool = AsyncConnectionPool[AsyncConnection[DictRow]]

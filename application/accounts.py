@@ -20,21 +20,16 @@ from domain.account import (
     AccountAct,
     AccountChange,
     AccountView,
+    UnknownAccount,
     check_change,
     check_grant,
     check_new,
     may_manage,
 )
-from domain.errors import Conflict, UnknownMember
+from domain.errors import Conflict
 from domain.policy import policy_in_force
 from domain.roles import Action
 from domain.stamp import Stamp
-
-
-class UnknownAccount(UnknownMember):
-    """No account of that name in the manager's reach (the same words whether it exists or not)."""
-
-    code = "unknown_user"
 
 
 class AccountTable(Protocol):

@@ -15,13 +15,19 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import BaseAggregate
 from pydantic import BaseModel, ConfigDict
 
-from domain.errors import Duplicate, OutOfScope, UnknownUnit, WrongState
+from domain.errors import Duplicate, OutOfScope, UnknownMember, UnknownUnit, WrongState
 from domain.events import Creation, Recorded
 from domain.organisation import OrganisationTree
 from domain.roles import Action, Actor, Role, authorise
 from domain.stamp import Stamp
 
 ACCOUNT_NAMESPACE = UUID("9d0c2f4e-6b1a-4e8b-a3f7-52c1d0e9b6a4")
+
+
+class UnknownAccount(UnknownMember):
+    """No account of that name in the manager's reach (the same words whether it exists or not)."""
+
+    code = "unknown_user"
 
 
 class AccountChange(StrEnum):
