@@ -46,16 +46,10 @@ _DDL = (
 )
 
 
-class UserPublic(BaseModel):
+class UserPublic(AccountView):
     """A board user as the API shows them: never the password hash."""
 
-    model_config = ConfigDict(frozen=True)
-
-    username: str
-    role: Role
-    unit_id: str
     must_change: bool = False
-    retired: bool = False
 
     @property
     def actor(self) -> Actor:

@@ -15,11 +15,11 @@ from fastapi import Request
 
 from api.deps import Desk
 from api.reads import BoardReads
-from api.users import Session, UserPublic, UserStore
+from api.users import Session, UserStore
 from api.web.forms import FormPage, may_do, states_in_scope
 from api.web.render import units_on
 from application.registry import Use
-from domain.account import AccountView, grantable, may_manage
+from domain.account import grantable, may_manage
 from domain.organisation import OrganisationTree, Unit, UnitKind
 from domain.registry import CELL_KINDS
 from domain.roles import Action
@@ -44,7 +44,7 @@ async def _accounts(
 
     def visible() -> tuple[list[Any], list[Unit]]:
         tree = desk.office.tree()
-        mine = [u for u in everyone if may_manage(actor, _view(u), tree, today)]
+        mine = [u for u in everyone if may_manage(actor, u, tree, today)]
         return mine, [unit for _, unit in units_on(tree, session.user.unit_id, today)]
 
     accounts, units = await desk.call(visible)
@@ -54,12 +54,6 @@ async def _accounts(
         "roles": grantable(actor),
         "may_manage": may_do(session, Action.MANAGE_USERS),
     }
-
-
-def _view(user: UserPublic) -> AccountView:
-    return AccountView(
-        username=user.username, role=user.role, unit_id=user.unit_id, retired=user.retired
-    )
 
 
 async def _units(
