@@ -123,7 +123,7 @@ class Organisation(BaseAggregate[UUID]):
         if on <= unit.valid_from:
             raise Malformed("A unit cannot end on or before the day it begins ({day}).",
                             day=unit.valid_from)  # fmt: skip
-        if any(u.valid_until is None for u in self.tree.children(unit.id, on)):
+        if self.tree.children(unit.id, on):  # none may be left without a parent then
             raise Malformed("{unit} still has units under it on that date: merge or end them"
                             " first.", unit=UnitRef(unit_id))  # fmt: skip
         self.trigger_event(UnitEnded, unit_id=unit_id, valid_until=on, **stamp.fields())
