@@ -34,9 +34,10 @@ from api.imports import ImportJobs
 from api.one_time import PASSWORD_PAGE, PasswordChangeRequired
 from api.reads import BoardReads
 from api.signin import TooManyAttempts
-from api.users import UserStore
+from api.users import AccountRows, UserStore
 from api.web import (
     forms,
+    pages_admin,
     pages_auth,
     pages_board,
     pages_home,
@@ -165,6 +166,8 @@ def create_app(
         redoc_url=None,
     )
     app.state.office, app.state.reads, app.state.users = office, reads, users
+    if getattr(office, "accounts", False) is None:  # the accounts it signs people in with
+        office.accounts = AccountRows(users.url, users.hasher)
     app.state.config, app.state.render_error = config, _render_error
     app.state.imports = imports or ImportJobs(None)
     app.state.health = probes or health.Health()
@@ -196,7 +199,11 @@ def create_app(
     ):
         app.include_router(pages.router)
     app.state.form_pages = forms.pages_by_name(
-        *pages_work.PAGES, *pages_year.PAGES, *pages_member.PAGES, *pages_inbox.PAGES
+        *pages_work.PAGES,
+        *pages_year.PAGES,
+        *pages_member.PAGES,
+        *pages_inbox.PAGES,
+        *pages_admin.PAGES,
     )
     static = Path(__file__).parent / "static"
     app.mount("/static", StaticFiles(directory=static), name="static")

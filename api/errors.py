@@ -20,6 +20,7 @@ STATUS: dict[str, int] = {
     "out_of_scope": 403,
     "unknown_member": 404,
     "unknown_unit": 404,
+    "unknown_user": 404,
     "wrong_state": 409,
     "duplicate": 409,
     "conflict": 409,

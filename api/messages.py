@@ -22,6 +22,7 @@ from starlette.requests import HTTPConnection
 
 from api.i18n import format_date, gettext, label, language_of
 from api.reads import Metric, NotificationRow, ResultRow
+from domain.account import AccountChange
 from domain.commands import RequestPurpose
 from domain.deadlines import DeadlineKind
 from domain.errors import Language, Refused
@@ -53,6 +54,7 @@ CONTEXTS: dict[type[StrEnum], str] = {
     UnitKind: "unit_kind",
     DayCount: "day_count",
     Metric: "metric",
+    AccountChange: "account_change",
 }
 """The catalogue context of each enum a person may see: a member is shown by its label there."""
 

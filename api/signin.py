@@ -82,6 +82,11 @@ async def checked_password(
             "Wrong user name or password.",
         )
     await users.forgive(username, address)
+    if user.retired:  # told only to whoever knows the password: names cannot be probed
+        await failed("account_retired")
+        raise BoardError(
+            403, "account_retired", "This account was retired. Ask your administrator."
+        )
     return user
 
 

@@ -5,17 +5,20 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import secrets
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime, timedelta
 
+import psycopg
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, Connection
 from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool
 from pydantic import BaseModel, ConfigDict
 
+from application.accounts import one_time_password
+from domain.account import AccountView
 from domain.roles import Actor, Role
 
 _HASHER = PasswordHasher()
@@ -38,17 +41,14 @@ _DDL = (
     "CREATE INDEX IF NOT EXISTS board_login_failure_pair"
     " ON board_login_failure (username, address, at)",
     "CREATE INDEX IF NOT EXISTS board_login_failure_time ON board_login_failure (at)",
+    # Retired accounts stay (their name is never given again) but can no longer sign in.
+    "ALTER TABLE board_user ADD COLUMN IF NOT EXISTS retired boolean NOT NULL DEFAULT false",
 )
 
 
-class UserPublic(BaseModel):
+class UserPublic(AccountView):
     """A board user as the API shows them: never the password hash."""
 
-    model_config = ConfigDict(frozen=True)
-
-    username: str
-    role: Role
-    unit_id: str
     must_change: bool = False
 
     @property
@@ -69,11 +69,6 @@ class Session(BaseModel):
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def one_time_password() -> str:
-    """A random password to hand out once."""
-    return secrets.token_urlsafe(12)
 
 
 Pool = AsyncConnectionPool[AsyncConnection[DictRow]]
@@ -148,11 +143,22 @@ class UserStore:
         """The user of that name, or None."""
         async with self._connect() as conn:
             cur = await conn.execute(
-                "SELECT username, role, unit_id, must_change FROM board_user WHERE username = %s",
+                "SELECT username, role, unit_id, must_change, retired FROM board_user"
+                " WHERE username = %s",
                 (username,),
             )
             row = await cur.fetchone()
         return UserPublic.model_validate(row) if row else None
+
+    async def everyone(self) -> list[UserPublic]:
+        """Every account, retired ones too, by name (a board filters those it may manage)."""
+        async with self._connect() as conn:
+            cur = await conn.execute(
+                "SELECT username, role, unit_id, must_change, retired FROM board_user"
+                " ORDER BY username"
+            )
+            rows = await cur.fetchall()
+        return [UserPublic.model_validate(row) for row in rows]
 
     async def count(self) -> int:
         """How many users exist."""
@@ -169,11 +175,12 @@ class UserStore:
         return password
 
     async def verify(self, username: str, password: str) -> UserPublic | None:
-        """The user when the password matches, else None (in about the same time either way)."""
+        """The user when the password matches, else None (in about the same time either way);
+        a retired user is returned with `retired` set, for the caller to refuse by name."""
         async with self._connect() as conn:
             cur = await conn.execute(
-                "SELECT username, password_hash, role, unit_id, must_change FROM board_user"
-                " WHERE username = %s",
+                "SELECT username, password_hash, role, unit_id, must_change, retired"
+                " FROM board_user WHERE username = %s",
                 (username,),
             )
             row = await cur.fetchone()
@@ -235,7 +242,8 @@ class UserStore:
             cur = await conn.execute(
                 "SELECT u.username, u.role, u.unit_id, u.must_change, s.kind, s.csrf"
                 " FROM board_session s JOIN board_user u USING (username)"
-                " WHERE s.token_hash = %s AND s.kind = %s AND s.expires_at > now()",
+                " WHERE s.token_hash = %s AND s.kind = %s AND s.expires_at > now()"
+                " AND NOT u.retired",
                 (_digest(token), kind),
             )
             row = await cur.fetchone()
@@ -292,3 +300,68 @@ class UserStore:
                 "DELETE FROM board_login_failure WHERE username = %s AND address = %s",
                 (username, address),
             )
+
+
+class AccountRows:
+    """The account table as the application's `AccountTable` port: short synchronous writes on
+    a connection of their own (administrative acts are rare), run in the command's thread."""
+
+    def __init__(self, database_url: str, hasher: PasswordHasher | None = None) -> None:
+        self.url = database_url
+        self.hasher = hasher or _HASHER
+        self._ready = False
+
+    @contextmanager
+    def _connect(self) -> Iterator[Connection[DictRow]]:
+        with psycopg.connect(self.url, row_factory=dict_row, autocommit=True) as conn:
+            if not self._ready:
+                for statement in _DDL:
+                    conn.execute(statement)
+                self._ready = True
+            yield conn
+
+    def find(self, username: str) -> AccountView | None:
+        """The account of that name, retired or not, or None."""
+        with self._connect() as conn:
+            row = conn.execute(
+                "SELECT username, role, unit_id, retired FROM board_user WHERE username = %s",
+                (username,),
+            ).fetchone()
+        return AccountView.model_validate(row) if row else None
+
+    def open(self, account: AccountView, password: str) -> None:
+        """Create the account with a one-time password (a name taken meanwhile is left alone)."""
+        with self._connect() as conn:
+            conn.execute(
+                "INSERT INTO board_user (username, password_hash, role, unit_id, must_change)"
+                " VALUES (%s, %s, %s, %s, true) ON CONFLICT (username) DO NOTHING",
+                (account.username, self.hasher.hash(password), account.role.value,
+                 account.unit_id),
+            )  # fmt: skip
+
+    def reset(self, username: str, password: str) -> None:
+        """Set a one-time password; every session and token of the account ends."""
+        self._change(
+            "UPDATE board_user SET password_hash = %s, must_change = true"
+            " WHERE username = %s AND NOT retired",
+            (self.hasher.hash(password), username),
+            username,
+        )
+
+    def reassign(self, account: AccountView) -> None:
+        """Set the account's role and unit; every session and token of the account ends."""
+        self._change(
+            "UPDATE board_user SET role = %s, unit_id = %s WHERE username = %s AND NOT retired",
+            (account.role.value, account.unit_id, account.username),
+            account.username,
+        )
+
+    def retire(self, username: str) -> None:
+        """Retire the account; every session and token of the account ends at once."""
+        self._change("UPDATE board_user SET retired = true WHERE username = %s", (username,),
+                     username)  # fmt: skip
+
+    def _change(self, statement: str, params: tuple[str, ...], username: str) -> None:
+        with self._connect() as conn, conn.transaction():
+            conn.execute(statement, params)
+            conn.execute("DELETE FROM board_session WHERE username = %s", (username,))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date, timedelta
 
 from application.outcome import Outcome
 from application.use import Use
@@ -25,11 +26,23 @@ def establish_unit(work: Work, command: cmd.EstablishUnit) -> Decision:
 def succeed_units(work: Work, command: cmd.SucceedUnits) -> Decision:
     """Merge or rename units from a date: the predecessors end, the successor begins."""
     organisation = work.writable(ORGANISATION_ID, Organisation.start)
+    for unit_id in command.predecessor_ids:  # each ending unit is the administrator's own
+        _owned_until(work, organisation, unit_id, command.successor.valid_from)
     organisation.succeed(
         work.stamp(policy_in_force(work.today)), command.predecessor_ids, command.successor
     )
     _within_own_subtree(work, organisation, command.successor)  # before any save
     return Decision([organisation], _unit(command.successor))
+
+
+def end_unit(work: Work, command: cmd.EndUnit) -> Decision:
+    """End a unit on the command's date, with no successor."""
+    organisation = work.writable(ORGANISATION_ID, Organisation.start)
+    unit = _owned_until(work, organisation, command.unit_id, command.effective_date)
+    organisation.end(
+        work.stamp(policy_in_force(work.today)), command.unit_id, command.effective_date
+    )
+    return Decision([organisation], _unit(unit))
 
 
 def override_policy(work: Work, command: cmd.OverridePolicy) -> Decision:
@@ -63,6 +76,15 @@ def _within_own_subtree(work: Work, organisation: Organisation, unit: Unit) -> N
     authorise(actor, Action.MANAGE_ORGANISATION, (anchor,), tree, unit.valid_from)
 
 
+def _owned_until(work: Work, organisation: Organisation, unit_id: str, ends: date) -> Unit:
+    """The unit, refused unless it lies in the actor's subtree on its last day in force."""
+    tree = organisation.tree
+    unit = tree.unit(unit_id)
+    last_day = max(ends - timedelta(days=1), unit.valid_from)
+    authorise(work.command.actor, Action.MANAGE_ORGANISATION, (unit_id,), tree, last_day)
+    return unit
+
+
 def _province(work: Work, command: cmd.OverridePolicy) -> Sequence[Scope]:
     return [Scope((command.province_id,))]
 
@@ -81,6 +103,11 @@ USES = (
         cmd.SucceedUnits, succeed_units, Action.MANAGE_ORGANISATION, _nothing,
         "The merger was recorded.",
         summary="Merge or rename units from a date: the predecessors end, the successor begins.",
+    ),
+    Use(
+        cmd.EndUnit, end_unit, Action.MANAGE_ORGANISATION, _nothing,
+        "The unit was ended.",
+        summary="End a unit from a date, with no successor (administrators).",
     ),
     Use(
         cmd.OverridePolicy, override_policy, Action.OVERRIDE_POLICY, _province,

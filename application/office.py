@@ -16,6 +16,7 @@ from eventsourcing.domain import BaseAggregate
 from eventsourcing.persistence import IntegrityError, Mapper, Recording
 from eventsourcing.utils import Environment, get_topic
 
+from application.accounts import AccountTable
 from application.outcome import Outcome
 from application.registry import REGISTRY
 from application.trail import Trail
@@ -76,6 +77,8 @@ class LiaisonOffice(Application[UUID]):
         super().__init__(env=dict(env))
         self.trail = Trail(self)
         """The access trail: sign-ins, refusals, account changes, maintenance runs."""
+        self.accounts: AccountTable | None = None
+        """Where board accounts are kept (the composition root plugs it in; None: no accounts)."""
 
     def construct_env(self, name: str, env: Mapping[str, str] | None = None) -> Environment:
         """Configuration comes only from the caller, never from the process environment."""
@@ -130,6 +133,9 @@ class LiaisonOffice(Application[UUID]):
         if outcome.member_name is None:
             outcome = outcome.model_copy(update={"member_name": work.member_named()})
         kind = type(command).__name__
+        if decision.beside is not None:
+            # Before the save: a failure here records nothing, so sending again carries it out.
+            decision.beside()
         try:
             *first, last = _capped(decision.aggregates)
             for batch in first:

@@ -28,10 +28,14 @@ class Outcome(BaseModel):
     """Of a meeting: how many members were present."""
     listed: int | None = None
     """Of a meeting: how many members its attendance list accounts for."""
+    username: str | None = None
+    """Of an account's change: whose account."""
+    password: str | None = None
+    """Of an account opened or reset: its one-time password, shown once and never kept."""
 
     def receipt(self) -> dict[str, str]:
         """The outcome as a command receipt stores it (text values, nothing empty)."""
-        kept = self.model_dump(mode="json", exclude_defaults=True)
+        kept = self.model_dump(mode="json", exclude_defaults=True, exclude={"password"})
         return {k: "yes" if v is True else str(v) for k, v in kept.items()}
 
     @classmethod
@@ -45,6 +49,16 @@ def said(done: str, outcome: Outcome) -> Message:
     """What a person is told of a recorded command: its message (`Use.done`), naming the member
     it was about, or a meeting's count of those present."""
     reason = Message(done)
+    if outcome.password:
+        return Message(
+            "{name}: {reason} One-time password: {value} (shown once; to change at the first"
+            " sign-in).",
+            name=outcome.username or "",
+            reason=reason,
+            value=outcome.password,
+        )
+    if outcome.username:
+        return Message("{name}: {reason}", name=outcome.username, reason=reason)
     if outcome.listed is not None:
         return Message(
             "{reason} Present: {present} of {listed}.",

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from application import (
+    accounts,
     administration,
     assessment,
     escalations,
@@ -29,6 +30,7 @@ def uses() -> tuple[Use[Any], ...]:
     """Every use case, from the modules named for what the board does."""
     return (
         *administration.USES,
+        *accounts.USES,
         *members.USES,
         *exemptions.USES,
         *referral.USES,

@@ -48,6 +48,9 @@ class Decision:
 
     aggregates: list[BaseAggregate[UUID]]
     outcome: Any = None
+    beside: Callable[[], None] | None = None
+    """What to carry out beside the store just before the events are saved (never again for a
+    command id already recorded): an account's row, say."""
 
 
 class Work:

@@ -14,7 +14,7 @@ from domain.meeting import AttendanceEntry
 from domain.messages import Message
 from domain.organisation import Unit
 from domain.policy import EARLIEST_DAY
-from domain.roles import Actor
+from domain.roles import Actor, Role
 from domain.state import ClosingReason
 from domain.text import clean_line, clean_text
 from domain.validation import InvalidValue, malformed
@@ -74,6 +74,44 @@ class EstablishUnit(Command):
 class SucceedUnits(Command):
     predecessor_ids: tuple[Code, ...] = Field(min_length=1)
     successor: Annotated[Unit, AfterValidator(_checked_unit)]
+
+
+class EndUnit(Command):
+    """A unit ends on the command's date (its first day out of force), with no successor."""
+
+    unit_id: Code
+
+
+Username = Annotated[str, Field(min_length=2, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]*$")]
+"""A sign-in name: lower-case letters, digits and . _ - (as `bithu.tdp1`)."""
+
+
+class OpenAccount(Command):
+    """Open a board account; the server gives it a one-time password."""
+
+    username: Username
+    role: Role
+    unit_id: Code
+
+
+class ResetPassword(Command):
+    """Give an account a new one-time password, ending its sessions and tokens."""
+
+    username: Username
+
+
+class ReassignAccount(Command):
+    """Move an account to another unit and/or role, ending its sessions and tokens."""
+
+    username: Username
+    role: Role
+    unit_id: Code
+
+
+class RetireAccount(Command):
+    """Retire an account: it can no longer sign in; its sessions and tokens end at once."""
+
+    username: Username
 
 
 class OverridePolicy(Command):

@@ -133,6 +133,23 @@ class OrganisationTree:
             and self.in_force(u.parent_id, on).id == unit_id
         ]
 
+    def parent_on(self, unit: Unit, on: date) -> Unit | None:
+        """The unit carrying the unit's parent on that date (a merged commune's successor)."""
+        return None if unit.parent_id is None else self.in_force(unit.parent_id, on)
+
+    def outline(self, root_id: str, on: date) -> list[tuple[int, Unit]]:
+        """The root's unit in force on that date and every unit under it then, depth first
+        (children by name), each with its depth below the root."""
+        found: list[tuple[int, Unit]] = []
+        stack = [(0, self.in_force(root_id, on))]
+        while stack:
+            depth, unit = stack.pop()
+            found.append((depth, unit))
+            if depth < 64:
+                below = sorted(self.children(unit.id, on), key=lambda u: (u.name, u.id))
+                stack.extend((depth + 1, child) for child in reversed(below))
+        return found
+
     def with_unit(self, unit: Unit) -> OrganisationTree:
         """A new tree with this unit added or replaced."""
         return OrganisationTree([*self._units.values(), unit])

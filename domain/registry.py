@@ -12,7 +12,7 @@ from eventsourcing.domain import BaseAggregate
 from domain.errors import Duplicate, Malformed, UnknownUnit
 from domain.events import Creation, Recorded
 from domain.messages import UnitRef
-from domain.organisation import OrganisationTree, Unit
+from domain.organisation import OrganisationTree, Unit, UnitKind
 from domain.policy import PolicyOverride, validate_override
 from domain.stamp import Stamp
 
@@ -62,6 +62,24 @@ class UnitsSucceeded(Recorded):
         aggregate.tree = tree
 
 
+class UnitEnded(Recorded):
+    """A unit ended on a date with no successor (its cells, if any, end or move first)."""
+
+    unit_id: str
+    valid_until: date
+
+    def apply(self, aggregate: Any) -> None:
+        tree: OrganisationTree = aggregate.tree
+        ended = tree.unit(self.unit_id).model_copy(update={"valid_until": self.valid_until})
+        aggregate.tree = tree.with_unit(ended)
+
+
+TREE_EVENTS = (UnitEstablished, UnitsSucceeded, UnitEnded)
+"""The events that change the organisation tree (each applies itself to a holder of `tree`)."""
+
+CELL_KINDS = frozenset({UnitKind.RESIDENCE_CELL, UnitKind.WORKPLACE_CELL})
+
+
 class Organisation(BaseAggregate[UUID]):
     """The whole organisation tree of the store, as one versioned record."""
 
@@ -79,14 +97,41 @@ class Organisation(BaseAggregate[UUID]):
         """Enter a unit; its parent must exist when it begins."""
         if unit.id in self.tree:
             raise Duplicate("The unit {unit} already exists.", unit=UnitRef(unit.id))
-        if unit.parent_id is not None:
-            self.tree.in_force(unit.parent_id, unit.valid_from)
+        self._placed(unit)
         self.trigger_event(UnitEstablished, unit=unit, **stamp.fields())
+
+    def _placed(self, unit: Unit) -> None:
+        """Refuse a new unit that names a successor, ends before it begins, or sits under a cell
+        or a parent not in force when it begins."""
+        if unit.successor_id is not None:
+            raise Malformed("A new unit has no successor yet.")
+        if unit.valid_until is not None and unit.valid_until <= unit.valid_from:
+            raise Malformed("A unit cannot end on or before the day it begins ({day}).",
+                            day=unit.valid_from)  # fmt: skip
+        if unit.parent_id is not None:
+            parent = self.tree.in_force(unit.parent_id, unit.valid_from)
+            if parent.kind in CELL_KINDS:
+                raise Malformed("{unit} is a cell: no unit sits under a cell.",
+                                unit=UnitRef(parent.id))  # fmt: skip
+
+    def end(self, stamp: Stamp, unit_id: str, on: date) -> None:
+        """End a unit on a date (its first day out of force), with no successor."""
+        unit = self.tree.unit(unit_id)
+        if unit.valid_until is not None:
+            raise UnknownUnit("The unit {unit} is not in force on {day}.", unit=UnitRef(unit_id),
+                              day=on)  # fmt: skip
+        if on <= unit.valid_from:
+            raise Malformed("A unit cannot end on or before the day it begins ({day}).",
+                            day=unit.valid_from)  # fmt: skip
+        if self.tree.children(unit.id, on):  # none may be left without a parent then
+            raise Malformed("{unit} still has units under it on that date: merge or end them"
+                            " first.", unit=UnitRef(unit_id))  # fmt: skip
+        self.trigger_event(UnitEnded, unit_id=unit_id, valid_until=on, **stamp.fields())
 
     def succeed(self, stamp: Stamp, predecessor_ids: tuple[str, ...], successor: Unit) -> None:
         """Merge or rename: the predecessors end where the successor begins."""
-        if not predecessor_ids:
-            raise Malformed("Name the units that end.")
+        if not predecessor_ids or len(set(predecessor_ids)) != len(predecessor_ids):
+            raise Malformed("Name each unit that ends once.")
         for unit_id in predecessor_ids:
             unit = self.tree.unit(unit_id)
             if unit.valid_until is not None or not unit.in_force_on(successor.valid_from):
@@ -95,10 +140,12 @@ class Organisation(BaseAggregate[UUID]):
                     unit=UnitRef(unit_id),
                     day=successor.valid_from,
                 )
+            if unit.kind is not successor.kind:
+                raise Malformed("{unit} can only be succeeded by a unit of its own kind.",
+                                unit=UnitRef(unit_id))  # fmt: skip
         if successor.id in self.tree:
             raise Duplicate("The unit {unit} already exists.", unit=UnitRef(successor.id))
-        if successor.parent_id is not None:
-            self.tree.in_force(successor.parent_id, successor.valid_from)
+        self._placed(successor)
         self.trigger_event(
             UnitsSucceeded, predecessor_ids=predecessor_ids, successor=successor, **stamp.fields()
         )

@@ -27,6 +27,7 @@ class Action(StrEnum):
     """Everything a command can ask to do; each is checked against the actor's role and scope."""
 
     MANAGE_ORGANISATION = "manage_organisation"
+    MANAGE_USERS = "manage_users"
     OVERRIDE_POLICY = "override_policy"
     REBUILD_SEAL = "rebuild_seal"
     REGISTER_MEMBER = "register_member"
@@ -94,12 +95,13 @@ ALLOWED: dict[Role, frozenset[Action]] = {
         _WORKPLACE_SIDE
         | _COMMUNE_SIDE
         | _CELL_SIDE
-        | {Action.OPEN_CYCLE, Action.RESOLVE_ESCALATION, Action.READ}
+        | {Action.OPEN_CYCLE, Action.RESOLVE_ESCALATION, Action.MANAGE_USERS, Action.READ}
     ),
     Role.INSPECTOR: frozenset({Action.READ}),
     Role.ADMINISTRATOR: frozenset(
         {
             Action.MANAGE_ORGANISATION,
+            Action.MANAGE_USERS,
             Action.OVERRIDE_POLICY,
             Action.REBUILD_SEAL,
             Action.OPEN_CYCLE,

@@ -8,11 +8,12 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from domain.access import MaintenanceRun
+from domain.account import AccountAdministered
 from domain.events import Recorded
 from domain.liaison_events import LiaisonEvent, ReceivedByCommune, Referred
 from domain.meeting import MeetingHeld
 from domain.member import MemberRegistered, WorkplaceChanged
-from domain.registry import InstallationKeyed, UnitEstablished, UnitsSucceeded
+from domain.registry import InstallationKeyed, UnitEnded, UnitEstablished, UnitsSucceeded
 from projections.log import Entry, Unreadable, event_name
 from projections.model import Cursor, ReadModel, copy_rows
 
@@ -158,10 +159,14 @@ def _subject(event: Any, known: tuple[Any, list[str]] | None) -> tuple[Any, list
         return None, [event.unit.id]
     if isinstance(event, UnitsSucceeded):
         return None, [event.successor.id, *event.predecessor_ids]
+    if isinstance(event, UnitEnded):
+        return None, [event.unit_id]
     if isinstance(event, WorkplaceChanged):  # the new workplace reads the member's past too
         return member, [*units, event.workplace_unit_id]
     if isinstance(event, MaintenanceRun):
         return None, list(event.units)
+    if isinstance(event, AccountAdministered):  # the boards above the account, before and after
+        return None, sorted({event.unit_id, event.previous_unit_id or event.unit_id})
     return member, units
 
 

@@ -10,11 +10,11 @@ from eventsourcing.utils import get_topic
 
 from domain.organisation import OrganisationTree
 from domain.policy import Policy, PolicyOverride, policy_in_force
-from domain.registry import PolicyOverridden, UnitEstablished, UnitsSucceeded
+from domain.registry import TREE_EVENTS, PolicyOverridden
 from projections.log import EVENTS_TABLE, decode, rows_from
 from projections.model import Cursor
 
-_KINDS = (UnitEstablished, UnitsSucceeded, PolicyOverridden)
+_KINDS = (*TREE_EVENTS, PolicyOverridden)
 TOPICS = [get_topic(k) for k in _KINDS]
 
 

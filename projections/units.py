@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from types import SimpleNamespace
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from domain.organisation import OrganisationTree, Unit
-from domain.registry import UnitEstablished, UnitsSucceeded
+from domain.registry import TREE_EVENTS
 from projections.ancestry import ancestry_rows
 from projections.log import Entry
 from projections.model import Cursor, ReadModel, copy_rows
@@ -44,9 +44,7 @@ class Units(ReadModel):
         return "1, 2, 3" if table == "unit_ancestry" else "1"
 
     def apply(self, cur: Cursor, entries: Sequence[Entry]) -> None:
-        changes = [
-            e.event for e in entries if isinstance(e.event, UnitEstablished | UnitsSucceeded)
-        ]
+        changes = [e.event for e in entries if isinstance(e.event, TREE_EVENTS)]
         if not changes:
             return
         cur.execute(f"SELECT {', '.join(_UNIT_COLUMNS)} FROM {self.t('unit')}")
@@ -91,7 +89,7 @@ class Units(ReadModel):
         )
 
 
-def _changed(tree: OrganisationTree, event: UnitEstablished | UnitsSucceeded) -> OrganisationTree:
+def _changed(tree: OrganisationTree, event: Any) -> OrganisationTree:
     """The tree after the event, by the event's own `apply` (the rule is stated once, there)."""
     holder = SimpleNamespace(tree=tree)
     event.apply(holder)

@@ -100,11 +100,15 @@ class Root:
     @functools.cached_property
     def office(self) -> "LiaisonOffice":
         """The process's one application (it creates the store's tables on a fresh database),
-        counting the commands it carries out and the events it appends."""
+        counting the commands it carries out and the events it appends; it reads and writes the
+        board's accounts."""
+        from api.users import AccountRows
         from workers.metrics import MeteredOffice
 
         with one_process_at_a_time(self.env):
-            return MeteredOffice(env=self.env, clock=self.clock)
+            office = MeteredOffice(env=self.env, clock=self.clock)
+        office.accounts = AccountRows(self.database_url)
+        return office
 
     async def temporal(self) -> "Client":
         """A Temporal client for the configured server (the embedded dev server by default),

@@ -42,6 +42,12 @@ class BadCredentials(Refused):
     code: ClassVar[str] = "bad_credentials"
 
 
+class Retired(Refused):
+    """The account was retired: it cannot sign in (told only to whoever knows its password)."""
+
+    code: ClassVar[str] = "account_retired"
+
+
 class TooManyAttempts(Refused):
     """The board's sign-in rate limit was reached."""
 
@@ -95,6 +101,9 @@ def _sign_in(liaison_office: LiaisonOffice, username: str, password: str) -> Use
             failed("bad_credentials")
             raise BadCredentials("Wrong user name or password.")
         await store.forgive(username, address)
+        if user.retired:
+            failed("account_retired")
+            raise Retired("This account was retired. Ask your administrator.")
         if user.must_change:
             failed("must_change")
             raise MustChangePassword(

@@ -24,16 +24,16 @@ def units(on: Annotated[date | None, typer.Option()] = None) -> None:
     table = Table(
         t("Unit"), t("Kind"), t("Parent unit"), t("In force from"), t("Until"), t("Successor")
     )
-    for found in sorted(tree, key=lambda u: u.id):
-        if found.in_force_on(day) and tree.is_within(found.id, desk.user.unit_id, day):
-            table.add_row(
-                unit(tree, found.id),
-                lab("unit_kind", found.kind),
-                unit(tree, found.parent_id),
-                when(found.valid_from),
-                when(found.valid_until),
-                unit(tree, found.successor_id),
-            )
+    for _, found in run(lambda: tree.outline(desk.user.unit_id, day)):
+        parent = tree.parent_on(found, day)  # a merged commune's cells show its successor
+        table.add_row(
+            unit(tree, found.id),
+            lab("unit_kind", found.kind),
+            unit(tree, parent.id if parent else None),
+            when(found.valid_from),
+            when(found.valid_until),
+            unit(tree, found.successor_id),
+        )
     console.print(table)
 
 

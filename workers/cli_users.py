@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from api.users import UserStore, one_time_password
+from api.users import UserStore
+from application.accounts import one_time_password
 from domain.roles import Role
 from workers.cli_support import app, console, operator_ran, settings
 from workers.cli_words import lab, t, tn

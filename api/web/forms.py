@@ -21,6 +21,7 @@ refused for whom and why.
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,7 +38,7 @@ from api.messages import in_language
 from api.reads import BoardReads, Scope
 from api.users import Session
 from api.web.render import CheckedForm, WebDesk, WebSession, page
-from application.fields import leaves, nest
+from application.fields import Leaf, leaves, nest
 from application.outcome import said
 from application.registry import BOARD, REGISTRY, Use
 from domain.errors import Refused
@@ -134,7 +135,9 @@ def bind(use: Use[Any], form: FormData, base: UUID, several: bool) -> list[dict[
         for key in form:
             name = key if key in names else aliases.get(key)
             raw = form.get(key)
-            if name is not None and isinstance(raw, str) and raw != "":
+            if name is not None and _listed(names[name]):  # a list field: every value given
+                values[name] = [str(v) for v in form.getlist(key) if isinstance(v, str) and v]
+            elif name is not None and isinstance(raw, str) and raw != "":
                 values[name] = raw
         if "member_id" in names and "member_id" not in values and form.get("party_card_number"):
             values["party_card"] = str(form.get("party_card_number"))
@@ -172,6 +175,11 @@ def bind(use: Use[Any], form: FormData, base: UUID, several: bool) -> list[dict[
         row_key = {"liaison_id": key} if "liaison_id" in names else {}
         payloads.append({**shared, **row_key, **own, "command_id": uuid5(own_id, key)})
     return payloads
+
+
+def _listed(leaf: Leaf) -> bool:
+    """True for a field holding a list of plain values (the units a merger ends, say)."""
+    return typing.get_origin(leaf.annotation) in (tuple, list) and leaf.name != "attendance"
 
 
 def _typed(form: FormData) -> dict[str, str]:

@@ -81,11 +81,7 @@ async def login(
         user = await sign_in(request, office, users, config, username, password, "password")
     except BoardError as refusal:
         language = language_of(request)
-        text = (
-            gettext("Too many failed sign-ins. Please try again in a few minutes.", language)
-            if refusal.status == 429
-            else gettext("Wrong user name or password.", language)
-        )
+        text = gettext(refusal.message.template, language)  # none of these has parameters
         answer = page(request, "login.html", None, refusal.status, error=text, username=username)
         if isinstance(refusal, TooManyAttempts):
             answer.headers["Retry-After"] = str(refusal.retry_after)

@@ -19,7 +19,7 @@ from api.reads import Figures, Metric, Scope
 from api.routes_audit import may_verify_seal, verifies_seal
 from api.routes_queries import readable_member, scope_of
 from api.web.charts import Bar, bars
-from api.web.render import Units, WebDesk, WebSession, page
+from api.web.render import Units, WebDesk, WebSession, page, units_on
 from domain.errors import Language
 
 router = APIRouter(include_in_schema=False)
@@ -176,12 +176,13 @@ async def inspect(
         )  # fmt: skip
     scope = await scope_of(desk, unit or session.user.unit_id, None, on, recorded_by)
     now = await reads.figures(scope)
+    outline = await desk.call(units_on, desk.office.tree(), scope.unit_id, on)
     other = None
     if compare is not None:
         other = await reads.figures(await scope_of(desk, scope.unit_id, None, compare, None))
     return page(
         request, "inspect.html", session, now=now, other=other, metrics=list(Metric),
-        link=list_link, today=desk.today(), evidence=list_link(scope, "x").replace(
+        link=list_link, today=desk.today(), outline=outline, evidence=list_link(scope, "x").replace(
             "/list/x", "/inspect/evidence"), seal=seal, may_verify=may_verify,
     )  # fmt: skip
 

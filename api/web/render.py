@@ -24,7 +24,7 @@ from api.errors import BoardError
 from api.one_time import require_changed
 from api.users import Session
 from domain.errors import Language, UnknownUnit
-from domain.organisation import OrganisationTree
+from domain.organisation import OrganisationTree, Unit
 
 TEMPLATE_DIR = Path(__file__).parent.parent / "templates"
 OTHER_LANGUAGE: dict[Language, Language] = {"vi": "en", "en": "vi"}
@@ -106,6 +106,14 @@ class Units:
         """The unit's name with its code second (the code alone when it is its name, or unknown)."""
         name = self._known(unit_id) if unit_id else None
         return f"{name} ({unit_id})" if name and name != unit_id else (unit_id or "")
+
+
+def units_on(tree: OrganisationTree, root_id: str, on: date) -> list[tuple[int, Unit]]:
+    """The units under a root in force on that date, depth first (none when the root was not)."""
+    try:
+        return tree.outline(root_id, on)
+    except UnknownUnit:
+        return []
 
 
 def _tree_of(request: Request) -> Callable[[], OrganisationTree]:

@@ -119,6 +119,13 @@ def pages(board: Board) -> dict[str, Page]:
         "search-found": Page("/search?q=dang+vien"),
         "search-none": Page("/search?q=khong+co+ai"),
         "signed-out": Page("/login", ()),
+        "admin-users": Page("/forms/users", ("admin", "supervisor")),
+        "admin-units": Page("/forms/units", ("admin",)),
+        "admin-units-preview": Page(
+            "/forms/units?on=2026-06-30&preview=1&predecessor_ids=X&successor.name=Ph%C6%B0%E1%BB%9Dng"
+            "+M%E1%BB%9Bi&successor.id=XP&successor.parent_id=P&successor.valid_from=2026-11-22",
+            ("admin",),
+        ),
     }
     for metric in Metric:
         found[f"list-{metric.value}"] = Page(f"/list/{metric.value}?unit={{unit}}&year=2026")
@@ -363,7 +370,9 @@ class Visible(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = dict(attrs)
         other = values.get("lang") not in (None, self.language) and tag != "html"
-        hidden = tag in self.SKIPPED or other or values.get("type") == "hidden"
+        # A sign-in name is shown as its owner typed it (`translate="no"`), whatever it spells.
+        typed = values.get("translate") == "no" and values.get("class") == "username"
+        hidden = tag in self.SKIPPED or other or typed or values.get("type") == "hidden"
         if not (hidden or self._hidden()):
             self.parts += [values[a] or "" for a in self.SHOWN_ATTRIBUTES if values.get(a)]
             if tag == "input" and values.get("type") in ("submit", "button"):
