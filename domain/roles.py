@@ -94,7 +94,7 @@ ALLOWED: dict[Role, frozenset[Action]] = {
         _WORKPLACE_SIDE
         | _COMMUNE_SIDE
         | _CELL_SIDE
-        | {Action.OPEN_CYCLE, Action.RESOLVE_ESCALATION, Action.READ}
+        | {Action.OPEN_CYCLE, Action.RESOLVE_ESCALATION, Action.OVERRIDE_POLICY, Action.READ}
     ),
     Role.INSPECTOR: frozenset({Action.READ}),
     Role.ADMINISTRATOR: frozenset(

@@ -13,10 +13,17 @@ from eventsourcing.projection import BaseProjectionRunner
 from eventsourcing.utils import Environment
 
 from domain.liaison_events import LiaisonEvent
+from domain.registry import PolicyOverridden, PolicyOverrideWithdrawn
 from projections.outage import Backoff, drop_lost_connections, summary, unavailable
 from workers.bootstrap import Root
 from workers.settings import Settings, load_settings
-from workflows.dispatcher import LIAISON_TOPICS, LiaisonDispatch, LogReader, bridge
+from workflows.dispatcher import (
+    DISPATCHED_TOPICS,
+    LiaisonDispatch,
+    LogReader,
+    bridge,
+    policy_bridge,
+)
 from workflows.messages import TASK_QUEUE
 
 log = logging.getLogger(__name__)
@@ -41,13 +48,16 @@ async def run_dispatcher(
     root = Root(settings)
     env = root.env
     client = await root.temporal()
-    send = bridge(client, task_queue, asyncio.get_running_loop(), stop.is_set)
+    loop = asyncio.get_running_loop()
+    send = bridge(client, task_queue, loop, stop.is_set)
+    reader = LogReader(env=env)  # finds the liaisons a province's change of a deadline concerns
+    tell = policy_bridge(client, reader, loop, stop.is_set)
     factory = _tracking_factory(env)
     backoff = Backoff()
     try:
         while not stop.is_set():
             try:
-                await _forward_until_stopped(factory, env, send, stop, backoff)
+                await _forward_until_stopped(factory, env, send, tell, stop, backoff)
             except Exception as error:
                 if stop.is_set():  # e.g. a forward cut short by the stop itself
                     log.info("Dispatcher stopped (%s)", summary(error))
@@ -64,12 +74,14 @@ async def run_dispatcher(
                     await asyncio.wait_for(stop.wait(), delay)
     finally:
         factory.close()
+        reader.close()
 
 
 async def _forward_until_stopped(
     factory: PostgresFactory,
     env: Mapping[str, str],
     send: Callable[[LiaisonEvent], None],
+    tell: Callable[[PolicyOverridden | PolicyOverrideWithdrawn, int], None],
     stop: asyncio.Event,
     backoff: Backoff,
 ) -> None:
@@ -78,10 +90,10 @@ async def _forward_until_stopped(
     def start() -> BaseProjectionRunner[LogReader]:
         view = factory.tracking_recorder(PostgresTrackingRecorder)  # creates its table if need be
         runner = BaseProjectionRunner(
-            projection=LiaisonDispatch(view, send),
+            projection=LiaisonDispatch(view, send, tell),
             application_class=LogReader,
             tracking_recorder=view,
-            topics=LIAISON_TOPICS,
+            topics=DISPATCHED_TOPICS,
             env=env,
         )
         return runner.__enter__()  # left by `__exit__` below, as a `with` block would
