@@ -34,6 +34,7 @@ from api.web import (
     pages_import,
     pages_inbox,
     pages_member,
+    pages_policy,
     pages_search,
     pages_work,
     pages_year,
@@ -174,7 +175,11 @@ def create_app(
     ):
         app.include_router(pages.router)
     app.state.form_pages = forms.pages_by_name(
-        *pages_work.PAGES, *pages_year.PAGES, *pages_member.PAGES, *pages_inbox.PAGES
+        *pages_work.PAGES,
+        *pages_year.PAGES,
+        *pages_member.PAGES,
+        *pages_inbox.PAGES,
+        *pages_policy.PAGES,
     )
     static = Path(__file__).parent / "static"
     app.mount("/static", StaticFiles(directory=static), name="static")
