@@ -1,0 +1,113 @@
+"""The member page's forms: a proposal of commendation or discipline reaches the workplace and
+is counted on the board; proposals, exemptions and closings are refused from the wrong unit, in
+the wrong state or without their grounds, each with nothing written but its audit record."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import httpx
+import pytest
+
+from application.office import LiaisonOffice
+from domain.state import Stage
+from tests.api.conftest import Auth
+from tests.api.test_commands import attending, referred
+from tests.api.test_signin import web_sign_in
+from tests.integration import province as p
+
+GROUNDS = "Nhiều lần không tham gia sinh hoạt, không báo lý do"
+
+
+async def send(
+    client: httpx.AsyncClient,
+    username: str,
+    member_id: str,
+    liaison_id: str,
+    office: LiaisonOffice | None = None,
+    **fields: Any,
+) -> tuple[httpx.Response, int]:
+    """Post one form of the member page as the user; the answer, and how many events the post
+    wrote (counted after the sign-in's own record)."""
+    csrf = await web_sign_in(client, username)
+    before = p.event_count(office) if office else 0
+    data = {"csrf": csrf, "member_id": member_id, "liaison_id": liaison_id, **fields}
+    answer = await client.post(f"/forms/member?member={member_id}", data=data)
+    return answer, (p.event_count(office) - before if office else 0)
+
+
+async def test_a_proposal_reaches_the_workplace_and_is_counted(
+    client: httpx.AsyncClient, auth: Auth
+) -> None:
+    member_id, liaison_id = await attending(client, auth)
+    sent, _ = await send(
+        client, "secretary", member_id, liaison_id,
+        command="propose", kind="discipline", comment=GROUNDS, effective_date="2026-10-01",
+    )  # fmt: skip
+    assert sent.status_code == 200, sent.text[-800:]
+    assert 'role="alert"' not in sent.text
+
+    # The workplace committee that referred the member is told, in its notices.
+    await web_sign_in(client, "clerk")
+    notices = await client.get("/notifications")
+    assert "đề nghị xử lý kỷ luật đảng viên Đảng viên 1 (ngày 01/10/2026)" in notices.text
+
+    # Counted on the board, with the list behind the figure.
+    inspector = await auth("inspector")
+    figures = await client.get(f"/api/units/{p.PROVINCE}/figures", headers=inspector)
+    assert figures.json()["current"]["counts"]["proposals"] == 1
+    listed = await client.get(f"/api/units/{p.PROVINCE}/lists/proposals", headers=inspector)
+    assert [(r["member_id"], r["detail"]) for r in listed.json()] == [(member_id, "discipline")]
+    workplace = await client.get(f"/api/units/{p.WORKPLACE}/figures", headers=await auth("clerk"))
+    assert workplace.json()["current"]["counts"]["proposals"] == 1
+    await web_sign_in(client, "clerk")
+    board = await client.get("/figures")
+    assert "Đề nghị khen thưởng, kỷ luật" in board.text
+    listing = await client.get(f"/list/proposals?unit={p.WORKPLACE}&year=2026")
+    assert "Đảng viên 1" in listing.text
+    assert "Đề nghị kỷ luật" in listing.text
+
+
+@pytest.mark.parametrize(
+    ("username", "fields"),
+    [
+        ("secretary", {"command": "propose", "kind": "discipline"}),  # without grounds
+        ("secretary2", {"command": "propose", "kind": "commendation", "comment": GROUNDS}),
+        ("commune2", {"command": "propose", "kind": "commendation", "comment": GROUNDS}),
+        ("clerk", {"command": "propose", "kind": "commendation", "comment": GROUNDS}),
+        ("secretary", {"command": "propose", "kind": "promotion", "comment": GROUNDS}),
+        ("clerk2", {"command": "exempt-from-activities", "reason": "travelling"}),
+        ("clerk", {"command": "exempt-from-activities", "reason": "on_holiday"}),
+        ("clerk", {"command": "lift-activities-exemption"}),  # not exempt
+        ("clerk", {"command": "exempt-from-introduction", "reason": "secret_mission"}),
+        ("clerk2", {"command": "close", "reason": "retired"}),
+        ("clerk", {"command": "close", "reason": "promoted"}),
+        ("clerk", {"command": "close", "reason": "retired", "effective_date": "2026-13-01"}),
+    ],
+)
+async def test_refused_on_the_member_page(
+    client: httpx.AsyncClient,
+    auth: Auth,
+    office: LiaisonOffice,
+    username: str,
+    fields: dict[str, str],
+) -> None:
+    member_id, liaison_id = await attending(client, auth)
+    answer, written = await send(client, username, member_id, liaison_id, office, **fields)
+    assert answer.status_code in (404, 409), answer.text[-800:]
+    assert 'role="alert"' in answer.text
+    assert written == 1  # its audit record, nothing else
+    assert office.stage(UUID(liaison_id)) is Stage.ATTENDING
+
+
+async def test_a_proposal_before_the_cell_received_the_member_is_refused(
+    client: httpx.AsyncClient, auth: Auth, office: LiaisonOffice
+) -> None:
+    member_id, liaison_id = await referred(client, auth)
+    answer, written = await send(
+        client, "secretary", member_id, liaison_id, office,
+        command="propose", kind="commendation", comment=GROUNDS,
+    )  # fmt: skip
+    assert answer.status_code in (404, 409), answer.text[-800:]
+    assert written == 1
