@@ -50,7 +50,10 @@ async def run_dispatcher(
     client = await root.temporal()
     loop = asyncio.get_running_loop()
     send = bridge(client, task_queue, loop, stop.is_set)
-    reader = LogReader(env=env)  # finds the liaisons a province's change of a deadline concerns
+    # Finds the liaisons a province's change of a deadline concerns. It only reads: building it
+    # must not re-create the library's tables and functions beside a starting process (that
+    # fails with "tuple concurrently updated"), and a change to tell means the store has them.
+    reader = LogReader(env={**env, "CREATE_TABLE": "n"})
     tell = policy_bridge(client, reader, loop, stop.is_set)
     factory = _tracking_factory(env)
     backoff = Backoff()
