@@ -181,9 +181,12 @@ def with_overrides(policy: Policy, on: date, overrides: Iterable[PolicyOverride]
 
 
 DAY_SETTINGS: tuple[str, ...] = tuple(
-    name for name, f in Deadlines.model_fields.items() if f.annotation is int
+    name
+    for name, f in Deadlines.model_fields.items()
+    if f.annotation is int and name != "referral_days"
 )
-"""The settings counted in whole days or months: what a province's board sets in days."""
+"""The settings counted in whole days or months that a province's board sets in days (the
+referral's own deadline is left out: the board's late-referral figure does not follow it yet)."""
 
 _LIMITS: dict[str, tuple[int, int]] = {
     "meeting_interval_months": (1, 24),
