@@ -243,22 +243,19 @@ def test_validate_override_directly() -> None:
         validate_override("grades", 2)
 
 
+def override_refused(world: World, who: Actor, province_id: str = "P") -> None:
+    """A 20-day receipt for the province, refused as out of scope with nothing but its audit."""
+    change = cmd.OverridePolicy(
+        **k(who, date(2026, 1, 1)), province_id=province_id, setting="receipt_days", value=20
+    )
+    refused(world.office, OutOfScope, lambda: world.office.execute(change))
+
+
 @pytest.mark.parametrize(
     "who", [CLERK_W, actor(Role.COMMITTEE_MEMBER, "P"), actor(Role.INSPECTOR, "P")]
 )
-def test_only_an_administrator_or_supervisor_overrides(world: World, who: object) -> None:
-    refused(
-        world.office,
-        OutOfScope,
-        lambda: world.office.execute(
-            cmd.OverridePolicy(
-                **k(who, date(2026, 1, 1)),  # type: ignore[arg-type]
-                province_id="P",
-                setting="receipt_days",
-                value=20,
-            )
-        ),
-    )
+def test_only_an_administrator_or_supervisor_overrides(world: World, who: Actor) -> None:
+    override_refused(world, who)
 
 
 def test_a_province_supervisor_overrides_their_own_province_only(world: World) -> None:
@@ -268,31 +265,9 @@ def test_a_province_supervisor_overrides_their_own_province_only(world: World) -
         )
     )
     assert world.office.policy(date(2026, 2, 1), "C1").deadlines.receipt_days == 20
-    refused(
-        world.office,
-        OutOfScope,
-        lambda: world.office.execute(
-            cmd.OverridePolicy(
-                **k(SUPERVISOR, date(2026, 1, 1)),
-                province_id="P2",
-                setting="receipt_days",
-                value=20,
-            )
-        ),
-    )
+    override_refused(world, SUPERVISOR, "P2")
     # A supervisor of a commune is no province's: nothing there to change.
-    refused(
-        world.office,
-        OutOfScope,
-        lambda: world.office.execute(
-            cmd.OverridePolicy(
-                **k(actor(Role.SUPERVISOR, "XN"), date(2026, 1, 1)),
-                province_id="P",
-                setting="receipt_days",
-                value=20,
-            )
-        ),
-    )
+    override_refused(world, actor(Role.SUPERVISOR, "XN"))
     assert world.office.regulation_book().for_province("P2") == ()
 
 
@@ -394,15 +369,7 @@ def test_a_date_in_the_future_or_malformed_is_refused(world: World) -> None:
 
 
 def test_administrator_of_one_province_cannot_override_another(world: World) -> None:
-    refused(
-        world.office,
-        OutOfScope,
-        lambda: world.office.execute(
-            cmd.OverridePolicy(
-                **k(ADMIN, date(2026, 1, 1)), province_id="P2", setting="receipt_days", value=20
-            )
-        ),
-    )
+    override_refused(world, ADMIN, "P2")
 
 
 def test_policy_override_model_in_order() -> None:
