@@ -1,11 +1,12 @@
 """The member page's forms: a proposal of commendation or discipline reaches the workplace and
-is counted on the board; proposals, exemptions and closings are refused from the wrong unit, in
-the wrong state or without their grounds, each with nothing written but its audit record."""
+is counted on the board; an on-demand assessment is asked for and answered; proposals, requests,
+answers, exemptions and closings are refused from the wrong unit, in the wrong state or without
+their grounds, each with nothing written but its audit record."""
 
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import httpx
 import pytest
@@ -111,3 +112,56 @@ async def test_a_proposal_before_the_cell_received_the_member_is_refused(
     )  # fmt: skip
     assert answer.status_code in (404, 409), answer.text[-800:]
     assert written == 1
+
+
+async def test_an_assessment_asked_for_and_answered_on_the_member_page(
+    client: httpx.AsyncClient, auth: Auth, office: LiaisonOffice
+) -> None:
+    member_id, liaison_id = await attending(client, auth)
+    asked, _ = await send(
+        client, "clerk", member_id, liaison_id, command="request-assessment", purpose="planning"
+    )
+    assert asked.status_code == 200, asked.text[-800:]
+    assert 'role="alert"' not in asked.text
+    [request] = office.state_of(UUID(liaison_id)).requests
+
+    await web_sign_in(client, "secretary")
+    page = await client.get(f"/forms/member?member={member_id}")
+    assert "Trả lời yêu cầu: Quy hoạch" in page.text
+    # Another cell's secretary may not answer it; an unknown request is not found.
+    other, written = await send(
+        client, "secretary2", member_id, liaison_id, office,
+        command="provide-assessment", request_id=str(request.request_id), grade="fulfilled_well",
+    )  # fmt: skip
+    assert (other.status_code, written) == (404, 1)
+    unknown, written = await send(
+        client, "secretary", member_id, liaison_id, office,
+        command="provide-assessment", request_id=str(uuid4()), grade="fulfilled_well",
+    )  # fmt: skip
+    assert (unknown.status_code, written) == (409, 1)
+    answered, _ = await send(
+        client, "secretary", member_id, liaison_id,
+        command="provide-assessment", request_id=str(request.request_id), grade="fulfilled_well",
+    )  # fmt: skip
+    assert 'role="alert"' not in answered.text, answered.text[-800:]
+    [request] = office.state_of(UUID(liaison_id)).requests
+    assert request.grade == "fulfilled_well"
+    # Answered once: again under a new id is refused, and the form is gone.
+    again, written = await send(
+        client, "secretary", member_id, liaison_id, office, command="provide-assessment",
+        request_id=str(request.request_id), grade="not_fulfilled_well",
+    )  # fmt: skip
+    assert (again.status_code, written) == (409, 1)
+    assert "Trả lời yêu cầu" not in again.text
+
+
+async def test_an_assessment_is_not_asked_for_before_the_cell_received_the_member(
+    client: httpx.AsyncClient, auth: Auth, office: LiaisonOffice
+) -> None:
+    member_id, liaison_id = await referred(client, auth)
+    answer, written = await send(
+        client, "clerk", member_id, liaison_id, office,
+        command="request-assessment", purpose="planning",
+    )  # fmt: skip
+    assert (answer.status_code, written) == (409, 1)
+    assert office.state_of(UUID(liaison_id)).requests == ()
