@@ -44,6 +44,7 @@ from api.web import (
     pages_import,
     pages_inbox,
     pages_member,
+    pages_policy,
     pages_search,
     pages_work,
     pages_year,
@@ -204,6 +205,7 @@ def create_app(
         *pages_member.PAGES,
         *pages_inbox.PAGES,
         *pages_admin.PAGES,
+        *pages_policy.PAGES,
     )
     static = Path(__file__).parent / "static"
     app.mount("/static", StaticFiles(directory=static), name="static")

@@ -191,6 +191,12 @@ RESULTS: dict[str, str] = {
     "ReceivedByCell": gettext_noop("{member} was received into the cell {unit} on {day}."),
     "Assessed": gettext_noop("{unit} assessed {member} for {year}: {grade}."),
     "ReportedBack": gettext_noop("The {year} assessment of {member} was reported back by {unit}."),
+    "CommendationProposed": gettext_noop(
+        "{unit} proposes commendation of {member} ({day}); the grounds are on the timeline."
+    ),
+    "DisciplineProposed": gettext_noop(
+        "{unit} proposes discipline of {member} ({day}); the grounds are on the timeline."
+    ),
 }
 """What a workplace committee reads when a member it referred is received, assessed, reported."""
 

@@ -34,6 +34,7 @@ class Metric(StrEnum):
     REQUESTS_OPEN = "requests_open"
     REQUESTS_OVERDUE = "requests_overdue"
     ESCALATIONS_OPEN = "escalations_open"
+    PROPOSALS = "proposals"
 
 
 class Scope(BaseModel):

@@ -62,6 +62,7 @@ FIGURE_OF: dict[Metric, str] = {
     Metric.REQUESTS_OPEN: "requests_open",
     Metric.REQUESTS_OVERDUE: "requests_overdue",
     Metric.ESCALATIONS_OPEN: "escalations_open",
+    Metric.PROPOSALS: "proposals",
 }
 """Each board figure and the read-side figure (projections.figures) that defines it."""
 

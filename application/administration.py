@@ -49,14 +49,26 @@ def override_policy(work: Work, command: cmd.OverridePolicy) -> Decision:
     """Record a province's change to a default deadline, from the command's date."""
     work.province(command.province_id)
     book = work.writable(REGULATION_BOOK_ID, RegulationBook.start)
-    validate_override(command.setting, command.value)  # before PolicyOverride coerces it
     override = PolicyOverride(
         province_id=command.province_id,
         setting=command.setting,
-        value=command.value,
+        value=validate_override(command.setting, command.value),  # before the model coerces it
         effective_from=command.effective_date,
     )
     book.override(work.stamp(policy_in_force(command.effective_date)), override)
+    return Decision([book])
+
+
+def withdraw_policy_override(work: Work, command: cmd.WithdrawPolicyOverride) -> Decision:
+    """Withdraw a province's change to a default deadline: the default governs again."""
+    work.province(command.province_id)
+    book = work.writable(REGULATION_BOOK_ID, RegulationBook.start)
+    book.withdraw(
+        work.stamp(policy_in_force(command.effective_date)),
+        command.province_id,
+        command.setting,
+        command.override_from,
+    )
     return Decision([book])
 
 
@@ -85,7 +97,9 @@ def _owned_until(work: Work, organisation: Organisation, unit_id: str, ends: dat
     return unit
 
 
-def _province(work: Work, command: cmd.OverridePolicy) -> Sequence[Scope]:
+def _province(
+    work: Work, command: cmd.OverridePolicy | cmd.WithdrawPolicyOverride
+) -> Sequence[Scope]:
     return [Scope((command.province_id,))]
 
 
@@ -113,5 +127,10 @@ USES = (
         cmd.OverridePolicy, override_policy, Action.OVERRIDE_POLICY, _province,
         "The province's deadline was changed.",
         summary="Change a default deadline for a province from a date.",
+    ),
+    Use(
+        cmd.WithdrawPolicyOverride, withdraw_policy_override, Action.OVERRIDE_POLICY, _province,
+        "The province's change of a deadline was withdrawn.",
+        summary="Withdraw a province's change of a default deadline.",
     ),
 )  # fmt: skip

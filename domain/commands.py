@@ -120,6 +120,13 @@ class OverridePolicy(Command):
     value: int | tuple[int, int] | Annotated[str, Field(max_length=100), AfterValidator(clean_line)]
 
 
+class WithdrawPolicyOverride(Command):
+    province_id: Code
+    setting: Code
+    override_from: date = Field(ge=EARLIEST_DAY)
+    """The date the withdrawn override took effect (it names the override)."""
+
+
 def _party_card(number: str) -> str:
     """A party card number as printed on the card: digits only (a letter O is not a zero)."""
     if not number.isascii() or not number.isdigit():

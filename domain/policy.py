@@ -173,7 +173,11 @@ def policy_in_force(on: date, overrides: Iterable[PolicyOverride] = ()) -> Polic
             day=on,
             earlier=min(p.effective_from for p in REGULATIONS),
         )
-    policy = max(candidates, key=lambda p: p.effective_from)
+    return with_overrides(max(candidates, key=lambda p: p.effective_from), on, overrides)
+
+
+def with_overrides(policy: Policy, on: date, overrides: Iterable[PolicyOverride]) -> Policy:
+    """The policy with the overrides in force on that date applied, the latest last."""
     changes: dict[str, object] = {}
     for override in sorted(overrides, key=lambda o: o.effective_from):
         if override.effective_from <= on:
@@ -184,8 +188,31 @@ def policy_in_force(on: date, overrides: Iterable[PolicyOverride] = ()) -> Polic
     return policy.model_copy(update={"deadlines": deadlines})
 
 
-def validate_override(setting: str, value: object) -> None:
-    """Refuse an override of a setting that does not exist or a value of the wrong shape."""
+DAY_SETTINGS: tuple[str, ...] = tuple(
+    name
+    for name, f in Deadlines.model_fields.items()
+    if f.annotation is int and name != "referral_days"
+)
+"""The settings counted in whole days or months that a province's board sets in days (the
+referral's own deadline is left out: the board's late-referral figure does not follow it yet)."""
+
+_LIMITS: dict[str, tuple[int, int]] = {
+    "meeting_interval_months": (1, 24),
+    "reminder_lead_days": (0, 90),
+    "escalation_grace_days": (0, 90),
+}
+_DAY_LIMITS = (1, 366)
+"""No deadline is shorter than a day or longer than a year; anything else is a typing slip."""
+
+
+def limits_of(setting: str) -> tuple[int, int]:
+    """The smallest and largest value a province may give a day or month setting."""
+    return _LIMITS.get(setting, _DAY_LIMITS)
+
+
+def validate_override(setting: str, value: object) -> int | tuple[int, int] | DayCount:
+    """The override's value as its setting holds it; a refusal for a setting that does not exist
+    or a value of the wrong shape or out of bounds (a negative or absurd number of days)."""
     if setting not in Deadlines.model_fields:
         raise Malformed(
             "There is no deadline setting “{setting}” (the settings: {settings}).",
@@ -193,13 +220,35 @@ def validate_override(setting: str, value: object) -> None:
             settings=tuple(Deadlines.model_fields),
         )
     try:
-        Deadlines.model_validate({setting: value})
+        typed: int | tuple[int, int] | DayCount = getattr(
+            Deadlines.model_validate({setting: value}), setting
+        )
     except ValueError:
         raise Malformed(
             "The value “{value}” does not fit the setting “{setting}”.",
             value=str(value),
             setting=setting,
         ) from None
+    if isinstance(typed, int) and not isinstance(typed, bool):
+        low, high = limits_of(setting)
+        if not low <= typed <= high:
+            raise Malformed(
+                "The value “{value}” is out of bounds: from {least} to {most}.",
+                value=str(typed),
+                least=low,
+                most=high,
+            )
+    elif isinstance(typed, tuple):
+        month, day = typed
+        try:
+            date(2001, month, day)  # a day of every year (29 February is not)
+        except ValueError:
+            raise Malformed(
+                "The value “{value}” does not fit the setting “{setting}”.",
+                value=f"{day}/{month}",
+                setting=setting,
+            ) from None
+    return typed
 
 
 def policy_for(

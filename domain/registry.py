@@ -9,7 +9,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import BaseAggregate
 
-from domain.errors import Duplicate, Malformed, UnknownUnit
+from domain.errors import Duplicate, Malformed, UnknownUnit, WrongState
 from domain.events import Creation, Recorded
 from domain.messages import UnitRef
 from domain.organisation import OrganisationTree, Unit, UnitKind
@@ -151,13 +151,39 @@ class Organisation(BaseAggregate[UUID]):
         )
 
 
+def _same_key(a: PolicyOverride, b: PolicyOverride) -> bool:
+    return (a.province_id, a.setting, a.effective_from) == (
+        b.province_id,
+        b.setting,
+        b.effective_from,
+    )
+
+
 class PolicyOverridden(Recorded):
-    """A province changed one default setting from a date."""
+    """A province changed one default setting from a date (replacing its own of that date)."""
 
     override: PolicyOverride
 
     def apply(self, aggregate: Any) -> None:
-        aggregate.overrides = (*aggregate.overrides, self.override)
+        kept = tuple(o for o in aggregate.overrides if not _same_key(o, self.override))
+        aggregate.overrides = (*kept, self.override)
+
+
+class PolicyOverrideWithdrawn(Recorded):
+    """A province withdrew its change of a setting from a date: the default (or an earlier
+    override) governs again from that date."""
+
+    province_id: str
+    setting: str
+    effective_from: date
+
+    def apply(self, aggregate: Any) -> None:
+        aggregate.overrides = tuple(
+            o
+            for o in aggregate.overrides
+            if (o.province_id, o.setting, o.effective_from)
+            != (self.province_id, self.setting, self.effective_from)
+        )
 
 
 class RegulationBook(BaseAggregate[UUID]):
@@ -174,13 +200,44 @@ class RegulationBook(BaseAggregate[UUID]):
         return cls._create(Started, id=REGULATION_BOOK_ID)
 
     def override(self, stamp: Stamp, override: PolicyOverride) -> None:
-        """Record a province's override."""
-        validate_override(override.setting, override.value)
+        """Record a province's override; the same one again is a duplicate."""
+        value = validate_override(override.setting, override.value)
+        override = override.model_copy(update={"value": value})
+        if override in self.overrides:
+            raise Duplicate(
+                "This change of a deadline is already recorded for {unit} from {day}.",
+                unit=UnitRef(override.province_id),
+                day=override.effective_from,
+            )
         self.trigger_event(PolicyOverridden, override=override, **stamp.fields())
 
+    def withdraw(self, stamp: Stamp, province_id: str, setting: str, effective_from: date) -> None:
+        """Withdraw a recorded override; refuse one that is not recorded."""
+        if not any(
+            (o.province_id, o.setting, o.effective_from) == (province_id, setting, effective_from)
+            for o in self.overrides
+        ):
+            raise WrongState(
+                "No change of this deadline is recorded for {unit} from {day}.",
+                unit=UnitRef(province_id),
+                day=effective_from,
+            )
+        self.trigger_event(
+            PolicyOverrideWithdrawn,
+            province_id=province_id,
+            setting=setting,
+            effective_from=effective_from,
+            **stamp.fields(),
+        )
+
     def for_province(self, province_id: str) -> tuple[PolicyOverride, ...]:
-        """The overrides recorded for that province."""
-        return tuple(o for o in self.overrides if o.province_id == province_id)
+        """The overrides recorded for that province, by setting and date."""
+        return tuple(
+            sorted(
+                (o for o in self.overrides if o.province_id == province_id),
+                key=lambda o: (o.setting, o.effective_from),
+            )
+        )
 
 
 BULK_IMPORT = "BulkImport"

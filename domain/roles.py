@@ -95,7 +95,13 @@ ALLOWED: dict[Role, frozenset[Action]] = {
         _WORKPLACE_SIDE
         | _COMMUNE_SIDE
         | _CELL_SIDE
-        | {Action.OPEN_CYCLE, Action.RESOLVE_ESCALATION, Action.MANAGE_USERS, Action.READ}
+        | {
+            Action.OPEN_CYCLE,
+            Action.RESOLVE_ESCALATION,
+            Action.MANAGE_USERS,
+            Action.OVERRIDE_POLICY,
+            Action.READ,
+        }
     ),
     Role.INSPECTOR: frozenset({Action.READ}),
     Role.ADMINISTRATOR: frozenset(

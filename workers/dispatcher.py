@@ -5,23 +5,33 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from eventsourcing.postgres import PostgresFactory, PostgresTrackingRecorder
 from eventsourcing.projection import BaseProjectionRunner
 from eventsourcing.utils import Environment
 from temporalio.client import Client
 
+from domain.registry import PolicyOverridden, PolicyOverrideWithdrawn
 from projections.outage import Backoff, drop_lost_connections, summary, unavailable
 from workers import standby
 from workers.bootstrap import Root, one_process_at_a_time
 from workers.health import dispatcher_within
 from workers.service import serve
 from workers.settings import Settings
-from workflows.dispatcher import LIAISON_TOPICS, Bridge, LiaisonDispatch, LogReader, bridge
+from workflows.dispatcher import (
+    DISPATCHED_TOPICS,
+    Bridge,
+    LiaisonDispatch,
+    LogReader,
+    bridge,
+    policy_bridge,
+)
 from workflows.messages import TASK_QUEUE
 
 log = logging.getLogger(__name__)
+Tell = Callable[[PolicyOverridden | PolicyOverrideWithdrawn, int], None]
+"""Tells the liaisons of a province about its change of a deadline (at its log position)."""
 
 
 def _tracking_factory(env: Mapping[str, str]) -> PostgresFactory:
@@ -55,13 +65,19 @@ async def _dispatch(
     Never gives up on PostgreSQL: when it goes away the library's runner stops with the error
     (`run_forever` re-raises it); after a growing wait a new runner resumes from the tracked
     position."""
-    calls = bridge(client, task_queue, asyncio.get_running_loop(), stop.is_set)
+    loop = asyncio.get_running_loop()
+    calls = bridge(client, task_queue, loop, stop.is_set)
+    # Finds the liaisons a province's change of a deadline concerns. It only reads: building it
+    # must not re-create the library's tables and functions beside a starting process (that
+    # fails with "tuple concurrently updated"), and a change to tell means the store has them.
+    reader = LogReader(env={**env, "CREATE_TABLE": "n"})
+    tell = policy_bridge(client, reader, loop, stop.is_set)
     factory = _tracking_factory(env)
     backoff = Backoff()
     try:
         while not stop.is_set():
             try:
-                await _forward_until_stopped(factory, env, calls, stop, backoff)
+                await _forward_until_stopped(factory, env, calls, tell, stop, backoff)
             except Exception as error:
                 if stop.is_set():  # e.g. a forward cut short by the stop itself
                     log.info("Dispatcher stopped (%s)", summary(error))
@@ -78,19 +94,21 @@ async def _dispatch(
                     await asyncio.wait_for(stop.wait(), delay)
     finally:
         factory.close()
+        reader.close()
 
 
 async def _forward_until_stopped(
     factory: PostgresFactory,
     env: Mapping[str, str],
     calls: Bridge,
+    tell: Tell,
     stop: asyncio.Event,
     backoff: Backoff,
 ) -> None:
     """One library runner from the tracked position until `stop` is set or the runner fails."""
 
     # Threads, not the loop: the runner connects and joins threads, while `send` needs the loop.
-    runner = await asyncio.to_thread(started_runner, factory, env, calls)
+    runner = await asyncio.to_thread(started_runner, factory, env, calls, tell)
     backoff.reset()  # PostgreSQL answered
     try:
         waiting = asyncio.ensure_future(asyncio.to_thread(runner.run_forever))
@@ -104,17 +122,17 @@ async def _forward_until_stopped(
 
 
 def started_runner(
-    factory: PostgresFactory, env: Mapping[str, str], calls: Bridge
+    factory: PostgresFactory, env: Mapping[str, str], calls: Bridge, tell: Tell | None = None
 ) -> BaseProjectionRunner[LogReader]:
     """The library's runner, entered (left by its `__exit__`, as a `with` block would). Its two
     recorders create (or check) their tables one process at a time."""
     with one_process_at_a_time(env):
         view = factory.tracking_recorder(PostgresTrackingRecorder)
         runner = BaseProjectionRunner(
-            projection=LiaisonDispatch(view, calls.send, calls.forwarded),
+            projection=LiaisonDispatch(view, calls.send, calls.forwarded, tell),
             application_class=LogReader,
             tracking_recorder=view,
-            topics=LIAISON_TOPICS,
+            topics=DISPATCHED_TOPICS,
             env=env,
         )
     return runner.__enter__()

@@ -14,6 +14,8 @@ from domain.state import Attendance
 
 SAMPLE = UUID("3a7d1e52-9c0b-4b8e-a6f4-2f1d0c9e8b77")
 PROVINCE, WARD, CELL, WORKPLACE = "MAU", "MAU-P1", "MAU-P1-TDP1", "MAU-SO-TC"
+WARD_2, CELL_2 = "MAU-P2", "MAU-P2-TDP3"
+"""A second ward and cell, where a member of the import templates moves."""
 SAMPLE_CARD = "93000001"
 
 UNITS = (
@@ -35,6 +37,20 @@ UNITS = (
         name="Chi bộ Tổ dân phố 1",
         kind=UnitKind.RESIDENCE_CELL,
         parent_id=WARD,
+        valid_from=date(2000, 1, 1),
+    ),
+    Unit(
+        id=WARD_2,
+        name="Đảng ủy phường Mẫu 2",
+        kind=UnitKind.COMMUNE_COMMITTEE,
+        parent_id=PROVINCE,
+        valid_from=date(2000, 1, 1),
+    ),
+    Unit(
+        id=CELL_2,
+        name="Chi bộ Tổ dân phố 3",
+        kind=UnitKind.RESIDENCE_CELL,
+        parent_id=WARD_2,
         valid_from=date(2000, 1, 1),
     ),
     Unit(

@@ -3,6 +3,11 @@
 It is an `eventsourcing` projection whose "view" is only its tracking position: for each liaison
 event it signals the workflow (starting it if need be), then records the position. A crash between
 the two forwards the event again on restart; the workflow ignores versions it has seen.
+
+A province's change of a deadline goes to every liaison workflow it concerns: each liaison
+referred to a commune of that province before the change (in the log's order, so none is missed:
+one referred later loads the changed policy when its workflow starts). The workflow reloads its
+policy and recomputes its due dates; telling it twice costs a reload, nothing more.
 """
 
 from __future__ import annotations
@@ -11,10 +16,11 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from datetime import date
+from typing import Any, TypeVar, cast
 from uuid import UUID
 
-from eventsourcing.application import Application
+from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import Mapper, StoredEvent, Tracking, TrackingRecorder
 from eventsourcing.projection import Projection
 from eventsourcing.utils import Environment, get_topic
@@ -23,19 +29,33 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from domain.calendar import business_date
+from domain.errors import Refused as DomainRefusal
 from domain.imported import imported
-from domain.liaison_events import LIAISON_EVENTS, LiaisonEvent
+from domain.liaison_events import LIAISON_EVENTS, LiaisonEvent, Referred
+from domain.organisation import OrganisationTree
 from domain.persistence import APPLICATION_NAME, PydanticMapper
+from domain.registry import (
+    ORGANISATION_ID,
+    Organisation,
+    PolicyOverridden,
+    PolicyOverrideWithdrawn,
+)
 from workflows.liaison import LiaisonWorkflow
 from workflows.messages import (
     LiaisonEventMessage,
     LiaisonWorkflowInput,
+    PolicyChangedMessage,
     to_message,
     workflow_id,
 )
 
 T = TypeVar("T")
+POLICY_EVENTS = (PolicyOverridden, PolicyOverrideWithdrawn)
 LIAISON_TOPICS = tuple(get_topic(cls) for cls in LIAISON_EVENTS.values())
+DISPATCHED_TOPICS = (*LIAISON_TOPICS, *(get_topic(cls) for cls in POLICY_EVENTS))
+"""What the dispatcher follows: every liaison event, and a province's changes of a deadline."""
+PAGE = 500
 log = logging.getLogger(__name__)
 
 
@@ -89,6 +109,66 @@ async def forwarded(client: Client, event: LiaisonEvent) -> bool:
     return False
 
 
+def policy_change(event: PolicyOverridden | PolicyOverrideWithdrawn) -> PolicyChangedMessage:
+    """The signal a province's change (or withdrawal) of a deadline sends its liaisons."""
+    if isinstance(event, PolicyOverridden):
+        o = event.override
+        return PolicyChangedMessage(o.province_id, o.setting, o.effective_from.isoformat())
+    return PolicyChangedMessage(event.province_id, event.setting, event.effective_from.isoformat())
+
+
+def referred_in_province(
+    reader: Application[UUID], province_id: str, days: tuple[date, ...], before: int
+) -> list[str]:
+    """The liaisons referred, before the log position `before`, to a commune that lay in the
+    province when referred or on one of `days` (a commune merged since counts for both)."""
+    try:
+        organisation: Any = reader.repository.get(ORGANISATION_ID)
+    except AggregateNotFoundError:
+        return []
+    tree: OrganisationTree = cast(Organisation, organisation).tree
+    found: list[str] = []
+    start = 1
+    while start < before:
+        page = reader.recorder.select_notifications(
+            start=start, limit=PAGE, stop=before - 1, topics=[get_topic(Referred)]
+        )
+        for notification in page:
+            event = reader.mapper.to_domain_event(notification)
+            if isinstance(event, Referred) and any(
+                _province_on(tree, event.residence_commune_id, day) == province_id
+                for day in (event.effective_date, *days)
+            ):
+                found.append(str(event.originator_id))
+        if len(page) < PAGE:
+            break
+        start = page[-1].id + 1
+    return found
+
+
+def _province_on(tree: OrganisationTree, unit_id: str, on: date) -> str | None:
+    try:
+        return tree.province_of(unit_id, on).id
+    except DomainRefusal:  # a commune not in force on that day
+        return None
+
+
+async def forward_policy(
+    client: Client, liaison_ids: list[str], message: PolicyChangedMessage
+) -> int:
+    """Signal a policy change to each liaison's workflow; how many were still running."""
+    told = 0
+    for liaison_id in liaison_ids:
+        handle = client.get_workflow_handle(workflow_id(liaison_id))
+        try:
+            await handle.signal(LiaisonWorkflow.policy_changed, message)
+            told += 1
+        except RPCError as error:
+            if error.status is not RPCStatusCode.NOT_FOUND:  # ended, or never started: nothing
+                raise
+    return told
+
+
 @dataclass(frozen=True)
 class Undecodable:
     """What the dispatcher sees in place of a stored event it cannot decode."""
@@ -129,19 +209,22 @@ class LiaisonDispatch(Projection[TrackingRecorder]):
     """Forwards each liaison event, then records its position (at least once, applied once)."""
 
     name = "liaison_dispatcher"
-    topics = LIAISON_TOPICS
+    topics = DISPATCHED_TOPICS
 
     def __init__(
         self,
         view: TrackingRecorder,
         send: Callable[[LiaisonEvent], None],
         forwarded: Callable[[LiaisonEvent], bool] | None = None,
+        tell: Callable[[PolicyOverridden | PolicyOverrideWithdrawn, int], None] | None = None,
     ) -> None:
         super().__init__(view)
         self.send = send
         self.resuming = forwarded
         """Asked of the first event this runner forwards: whether it went before its position
         was recorded (then it does not go again)."""
+        self.tell = tell
+        """Sends a province's change of a deadline, at its log position, to its liaisons."""
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         """Forward the event and record the position (an event that cannot go is logged)."""
@@ -173,6 +256,8 @@ class LiaisonDispatch(Projection[TrackingRecorder]):
                     domain_event.originator_version,
                     refusal,
                 )
+        elif isinstance(domain_event, POLICY_EVENTS) and self.tell is not None:
+            self.tell(domain_event, tracking.notification_id)
         self.view.insert_tracking(tracking)
 
 
@@ -230,3 +315,35 @@ def bridge(
         return asyncio.run_coroutine_threadsafe(call, loop).result()
 
     return Bridge(send, went)
+
+
+def policy_bridge(
+    client: Client,
+    reader: Application[UUID],
+    loop: asyncio.AbstractEventLoop,
+    stopping: Callable[[], bool],
+) -> Callable[[PolicyOverridden | PolicyOverrideWithdrawn, int], None]:
+    """A synchronous `tell` for the runner's thread: finds the liaisons a province's change
+    concerns, then signals them on the loop, retrying until Temporal answers."""
+
+    async def tell_until_done(liaison_ids: list[str], message: PolicyChangedMessage) -> None:
+        delay = 0.5
+        while True:
+            try:
+                told = await forward_policy(client, liaison_ids, message)
+                log.info("Deadline change in %s told to %d liaisons", message.province_id, told)
+                return
+            except Exception as error:
+                if stopping():
+                    raise
+                log.warning("Telling failed (%s); retrying in %.1fs", error, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+
+    def tell(event: PolicyOverridden | PolicyOverrideWithdrawn, position: int) -> None:
+        message = policy_change(event)
+        days = (date.fromisoformat(message.effective_from), business_date(event.timestamp))
+        liaison_ids = referred_in_province(reader, message.province_id, days, position)
+        asyncio.run_coroutine_threadsafe(tell_until_done(liaison_ids, message), loop).result()
+
+    return tell

@@ -19,7 +19,10 @@ once no run started before the deprecation is open, the call goes too. After eac
 new histories (`python -m tests.replay.record`): tests/replay replays every saved one on today's
 code, and a saved history is removed only with the step that stops replaying it.
 
-Patches in force: none.
+Patches in force:
+- `2026-12-03-policy-overrides` (`POLICY_PATCH`): the `policy` signal — a province changed a
+  deadline — makes the workflow reload its policy and recompute its due dates (before it, the
+  policy changed only when a year's cycle opened).
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ with workflow.unsafe.imports_passed_through():
         LoadLiaisonResult,
         OpenCycleInput,
         OpenCycleResult,
+        PolicyChangedMessage,
         ResolveInput,
         ResolveResult,
         TakeStepInput,
@@ -51,6 +55,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.process import LiaisonProcess, wake_moment
 
 ACTIVITY_TIMEOUT = timedelta(seconds=20)  # a dead worker's activity is retried after this
+POLICY_PATCH = "2026-12-03-policy-overrides"
 
 
 @workflow.defn(name="Liaison")
@@ -61,11 +66,21 @@ class LiaisonWorkflow:
         self._process = LiaisonProcess()
         self._next_wake: date | None = None
         self._refused_cycles: set[int] = set()
+        self._policy_stale = False
 
     @workflow.signal(name="event")
     def event(self, message: LiaisonEventMessage) -> None:
         """A stored event of this liaison (the dispatcher may repeat one: seen versions drop)."""
         self._process.offer(message)
+
+    @workflow.signal(name="policy")
+    def policy_changed(self, message: PolicyChangedMessage) -> None:
+        """A province changed a deadline: reload the policy and recompute the due dates.
+
+        The patch is asked here, where the signal is handled, so that a history in which an
+        older worker left the signal unheard replays without waking the workflow."""
+        if workflow.patched(POLICY_PATCH):
+            self._policy_stale = True
 
     @workflow.query(name="snapshot")
     def snapshot(self) -> LiaisonSnapshot:
@@ -90,6 +105,8 @@ class LiaisonWorkflow:
             process.policy = Policy.model_validate_json(loaded.policy_json)
             process.apply_fetched(loaded.events)
         while True:
+            if self._policy_stale:
+                await self._reload_policy(start.liaison_id)
             await self._catch_up(start.liaison_id)
             today = self._today()
             year, opened = process.cycle_due(today), False
@@ -105,15 +122,18 @@ class LiaisonWorkflow:
                 break
             if opened or workflow.info().is_continue_as_new_suggested():
                 await workflow.wait_condition(workflow.all_handlers_finished)
-                workflow.continue_as_new(
-                    LiaisonWorkflowInput(liaison_id=start.liaison_id, carried=process.carry())
-                )
+                if not self._policy_stale:  # else reload first: the next run would not know
+                    workflow.continue_as_new(
+                        LiaisonWorkflowInput(liaison_id=start.liaison_id, carried=process.carry())
+                    )
             self._next_wake = process.next_wake(today)
             timeout = None
             if self._next_wake is not None:
                 timeout = max(wake_moment(self._next_wake) - workflow.now(), timedelta(seconds=1))
             with contextlib.suppress(TimeoutError):
-                await workflow.wait_condition(lambda: process.has_pending, timeout=timeout)
+                await workflow.wait_condition(
+                    lambda: process.has_pending or self._policy_stale, timeout=timeout
+                )
         state = process.state
         assert state is not None
         return LiaisonWorkflowResult(
@@ -135,6 +155,15 @@ class LiaisonWorkflow:
             start_to_close_timeout=ACTIVITY_TIMEOUT,
         )
         return result
+
+    async def _reload_policy(self, liaison_id: str) -> None:
+        """Take the policy in force today for the residence (with the province's overrides);
+        events recorded meanwhile wait their turn in `_catch_up`."""
+        self._policy_stale = False
+        loaded = await self._load(liaison_id, self._process.version)
+        self._process.policy = Policy.model_validate_json(loaded.policy_json)
+        for message in loaded.events:
+            self._process.offer(message)
 
     async def _catch_up(self, liaison_id: str) -> None:
         """Apply pending events in order, fetch any gap, then close what they resolved."""

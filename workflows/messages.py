@@ -45,6 +45,16 @@ def from_message(message: LiaisonEventMessage) -> LiaisonEvent:
 
 
 @dataclass
+class PolicyChangedMessage:
+    """A province changed (or withdrew a change of) a deadline setting from a date: the
+    workflow reloads the policy in force for its residence and recomputes its due dates."""
+
+    province_id: str
+    setting: str
+    effective_from: str
+
+
+@dataclass
 class CarriedState:
     """Everything a run hands to the next one through continue-as-new."""
 

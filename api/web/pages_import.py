@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from api import i18n
 from api.deps import Desk
 from api.errors import BoardError
 from api.i18n import language_of
@@ -17,7 +18,7 @@ from api.messages import render
 from api.users import Session
 from api.web.forms import may_do
 from api.web.render import CheckedForm, WebDesk, WebSession, page
-from domain.errors import OutOfScope
+from domain.errors import Language, OutOfScope
 from domain.messages import Count
 from domain.roles import Action
 
@@ -72,7 +73,21 @@ async def import_form(
 
 
 def _form_context(jobs: ImportJobs) -> dict[str, Any]:
-    return {"available": jobs.available, "templates": jobs.template_names()}
+    return {"available": jobs.available, "templates": _by_language(jobs.template_names())}
+
+
+def _by_language(names: list[str]) -> list[tuple[str, list[str]]]:
+    """The template files under the name of their language (`members.vi.csv`: Tiếng Việt),
+    Vietnamese first; a file named for no language of the board is listed apart."""
+    found: dict[str, list[str]] = {}
+    for name in names:
+        language = name.rsplit(".", 2)[-2] if name.count(".") >= 2 else ""
+        found.setdefault(language if language in i18n.LANGUAGES else "", []).append(name)
+    return [
+        (i18n.language_name(cast(Language, language)) if language else "", found[language])
+        for language in (*i18n.LANGUAGES, "")
+        if language in found
+    ]
 
 
 @router.get("/templates/{name}")

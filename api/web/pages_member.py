@@ -1,5 +1,6 @@
 """What can be done about one member, on one page: exemptions and their end, a proposal of
-commendation or discipline, the year's cycle, a move to another workplace, the end of the liaison.
+commendation or discipline, an on-demand assessment asked for and answered, the year's cycle, a
+move to another workplace, the end of the liaison.
 
 Each form is shown only to a role that may send its command; the subtree is the domain's to check.
 """
@@ -16,6 +17,7 @@ from api.reads import BoardReads
 from api.users import Session
 from api.web.forms import FormPage, may_send
 from application.views import MemberView
+from domain.commands import RequestPurpose
 from domain.errors import no_such
 from domain.organisation import WORKPLACE_KINDS
 from domain.state import ClosingReason, Stage
@@ -26,6 +28,8 @@ COMMANDS = (
     "exempt-from-activities",
     "lift-activities-exemption",
     "propose",
+    "request-assessment",
+    "provide-assessment",
     "open-cycle",
     "transfer-member",
     "close",
@@ -67,12 +71,15 @@ async def _actions(
     received = open_ and state is not None and state.cell_received_on is not None
     exempt = state is not None and state.is_exempt_from_activities
     may = {slug: may_send(session, slug) for slug in COMMANDS}
+    pending = [r for r in state.requests if r.provided_on is None] if received and state else []
     return {
         "member": member,
         "state": state,
         "policy": policy,
         "today": today,
         "reasons": list(ClosingReason),
+        "purposes": list(RequestPurpose),
+        "pending": pending,
         "workplaces": await desk.call(workplaces) if may["transfer-member"] else [],
         "show": {
             "exempt-from-introduction": may["exempt-from-introduction"]
@@ -83,6 +90,8 @@ async def _actions(
             "exempt-from-activities": may["exempt-from-activities"] and open_ and not exempt,
             "lift-activities-exemption": may["lift-activities-exemption"] and exempt,
             "propose": may["propose"] and received and not exempt,
+            "request-assessment": may["request-assessment"] and received,
+            "provide-assessment": may["provide-assessment"] and bool(pending),
             "open-cycle": may["open-cycle"] and received,
             "transfer-member": may["transfer-member"] and not open_,
             "close": may["close"] and open_,

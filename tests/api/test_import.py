@@ -262,9 +262,14 @@ async def test_the_templates_can_be_downloaded(board: httpx.AsyncClient) -> None
     page = await board.get("/import")
     assert "/import/templates/members.vi.csv" in page.text
     assert "/import/templates/liaison-import.en.xlsx" in page.text
+    # Offered under the name of each language, Vietnamese first.
+    assert page.text.index("<h3>Tiếng Việt</h3>") < page.text.index("<h3>English</h3>")
+    assert page.text.index("members.vi.csv") < page.text.index("<h3>English</h3>")
     template = await board.get("/import/templates/members.vi.csv")
     assert template.status_code == 200
     assert "Họ và tên" in template.content.decode("utf-8-sig")
+    # The sample province's units, which every installation records at its first start.
+    assert ",MAU-SO-TC," in template.content.decode("utf-8-sig")
     assert (await board.get("/import/templates/..%2Fsecret.csv")).status_code == 404
     assert (await board.get("/import/templates/other.csv")).status_code == 404
 

@@ -101,6 +101,7 @@ def pages(board: Board) -> dict[str, Page]:
         "report": Page("/forms/report"),
         "requests": Page("/forms/requests"),
         "escalations": Page("/forms/escalations"),
+        "policy": Page("/forms/policy"),
         "notifications": Page("/notifications"),
         "audit": Page("/audit"),
         "audit-member": Page(f"/audit?member={board.members['reported']}", ("clerk", "admin")),

@@ -5,8 +5,10 @@ An unreceived referral escalates; restarting the dispatcher loses and duplicates
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from temporalio.testing import WorkflowEnvironment
@@ -17,6 +19,7 @@ from domain.escalation import escalation_id
 from domain.meeting import AttendanceEntry
 from domain.state import Attendance, LiaisonState
 from tests.integration.workflow_stack import (
+    ADMIN,
     COMMUNE,
     SECRETARY,
     dispatcher,
@@ -91,3 +94,49 @@ async def test_events_reach_the_workflow_and_restarts_lose_nothing(
     assert sorted((n.step.value, n.unit_id) for n in notifications) == [
         ("escalated", "P"), ("escalated", "W"), ("missed", "W"), ("missed", "X"), ("reminder", "X"),
     ]  # fmt: skip
+
+
+async def test_a_provinces_shortened_deadline_reaches_the_running_workflow(
+    dev_env: WorkflowEnvironment, pg_url: str, tmp_path: Path
+) -> None:
+    """Referred 20 days ago under 30 days: nothing is due. The province makes it 10 days from
+    today; the dispatcher tells the workflow, which escalates the referral at once."""
+    office = office_on(pg_url)
+    today = datetime.now(UTC).date()
+    liaison = refer(office, today - timedelta(days=20), "55500002")
+    settings = settings_for(dev_env, pg_url, tmp_path)
+    queue = f"it-{liaison.hex[:8]}"
+    receipt = escalation_id(liaison, DeadlineKind.RECEIPT, str(liaison))
+    handle = dev_env.client.get_workflow_handle(workflow_id(str(liaison)))
+
+    async with process(worker, settings, queue), process(dispatcher, settings, queue):
+
+        async def waiting() -> str | None:
+            return (await handle.query(LiaisonWorkflow.snapshot)).next_wake
+
+        wake = await eventually_async(waiting)
+        assert wake == (today + timedelta(days=10 - 3)).isoformat()  # the default's reminder
+        assert receipt not in office.repository
+        office.execute(
+            cmd.OverridePolicy(**k(ADMIN, today), province_id="P", setting="receipt_days", value=10)
+        )
+        escalation = await eventually(
+            lambda: receipt in office.repository and office.escalation(receipt).superior_unit_id
+        )
+    assert escalation == "P"
+    steps = [type(e).__name__ for e in office.events.get(receipt)]  # type: ignore[attr-defined]
+    assert steps[-1] == "Escalated"
+
+
+async def eventually_async(check: Any, timeout: float = 30.0) -> Any:
+    """The first true answer of an async check, polled until the timeout."""
+    deadline = datetime.now(UTC) + timedelta(seconds=timeout)
+    while True:
+        try:
+            found = await check()
+        except Exception:  # the workflow may not have started yet
+            found = None
+        if found:
+            return found
+        assert datetime.now(UTC) < deadline, "never"
+        await asyncio.sleep(0.2)

@@ -25,7 +25,7 @@ from temporalio.testing import WorkflowEnvironment
 from domain import commands as cmd
 from domain.state import ClosingReason
 from tests.workflows.conftest import which
-from tests.workflows.province import CLERK, Province, advance_to, pinned, running
+from tests.workflows.province import ADMIN, CLERK, Province, advance_to, pinned, running
 from workflows.messages import workflow_id
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -90,10 +90,30 @@ async def exemption_lifted(env: WorkflowEnvironment, p: Province, queue: str) ->
     return lifted
 
 
+async def receipt_deadline_shortened(env: WorkflowEnvironment, p: Province, queue: str) -> UUID:
+    """Referred under 30 days; on 12 January the province makes receipt 15 days: its ladder
+    climbs from the new date; received on 1 February."""
+    shortened = p.refer(START, card="44444444")
+    async with running(env, p, queue):
+        await p.forward_new(env.client, shortened, queue)
+        await advance_to(env, date(2027, 1, 12))
+        p.do(
+            cmd.OverridePolicy, ADMIN, date(2027, 1, 12),
+            province_id="P", setting="receipt_days", value=15,
+        )  # fmt: skip
+        await p.tell_policy(env.client)
+        await advance_to(env, date(2027, 2, 1))
+        p.receive(shortened, date(2027, 2, 1))
+        await p.forward_new(env.client, shortened, queue)
+        await advance_to(env, date(2027, 2, 10))
+    return shortened
+
+
 SCENARIOS: dict[str, Scenario] = {
     "late_receipt_then_retired": late_receipt_then_retired,
     "exempt_on_demand_cycles": exempt_on_demand_cycles,
     "exemption_lifted": exemption_lifted,
+    "receipt_deadline_shortened": receipt_deadline_shortened,
 }
 
 

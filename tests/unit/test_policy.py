@@ -5,10 +5,19 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from pydantic import ValidationError
 
 from domain import commands as cmd
 from domain.deadlines import DeadlineKind, open_deadlines
-from domain.errors import GradeNotInScale, Malformed, OutOfScope
+from domain.errors import (
+    Duplicate,
+    FutureDate,
+    GradeNotInScale,
+    Malformed,
+    OutOfScope,
+    Refused,
+    WrongState,
+)
 from domain.policy import (
     REGULATION_76,
     REGULATION_213,
@@ -17,10 +26,11 @@ from domain.policy import (
     policy_in_force,
     validate_override,
 )
-from domain.roles import Role
+from domain.roles import Actor, Role
 from domain.state import Stage
 from tests.unit.conftest import (
     ADMIN,
+    ADMIN_P2,
     CLERK_W,
     SUPERVISOR,
     World,
@@ -198,10 +208,22 @@ def test_override_of_a_pair_and_a_day_count(world: World) -> None:
 
 @pytest.mark.parametrize(
     ("setting", "value"),
-    [("no_such_setting", 3), ("receipt_days", "soon"), ("assessment_due", 12)],
+    [
+        ("no_such_setting", 3),
+        ("receipt_days", "soon"),
+        ("assessment_due", 12),
+        # Negative or absurd: no deadline under a day or over a year, no 30 February.
+        ("receipt_days", -5),
+        ("receipt_days", 0),
+        ("receipt_days", 100000),
+        ("meeting_interval_months", 36),
+        ("reminder_lead_days", -1),
+        ("assessment_due", (2, 30)),
+        ("assessment_due", (13, 1)),
+    ],
 )
 def test_override_of_an_unknown_setting_or_bad_value(
-    world: World, setting: str, value: int | str
+    world: World, setting: str, value: int | str | tuple[int, int]
 ) -> None:
     refused(
         world.office,
@@ -221,32 +243,133 @@ def test_validate_override_directly() -> None:
         validate_override("grades", 2)
 
 
-@pytest.mark.parametrize("who", [CLERK_W, SUPERVISOR, actor(Role.INSPECTOR, "P")])
-def test_only_an_administrator_overrides(world: World, who: object) -> None:
+def override_refused(world: World, who: Actor, province_id: str = "P") -> None:
+    """A 20-day receipt for the province, refused as out of scope with nothing but its audit."""
+    change = cmd.OverridePolicy(
+        **k(who, date(2026, 1, 1)), province_id=province_id, setting="receipt_days", value=20
+    )
+    refused(world.office, OutOfScope, lambda: world.office.execute(change))
+
+
+@pytest.mark.parametrize(
+    "who", [CLERK_W, actor(Role.COMMITTEE_MEMBER, "P"), actor(Role.INSPECTOR, "P")]
+)
+def test_only_an_administrator_or_supervisor_overrides(world: World, who: Actor) -> None:
+    override_refused(world, who)
+
+
+def test_a_province_supervisor_overrides_their_own_province_only(world: World) -> None:
+    world.office.execute(
+        cmd.OverridePolicy(
+            **k(SUPERVISOR, date(2026, 1, 1)), province_id="P", setting="receipt_days", value=20
+        )
+    )
+    assert world.office.policy(date(2026, 2, 1), "C1").deadlines.receipt_days == 20
+    override_refused(world, SUPERVISOR, "P2")
+    # A supervisor of a commune is no province's: nothing there to change.
+    override_refused(world, actor(Role.SUPERVISOR, "XN"))
+    assert world.office.regulation_book().for_province("P2") == ()
+
+
+def test_the_bounds_are_inclusive() -> None:
+    assert validate_override("receipt_days", "366") == 366
+    assert validate_override("reminder_lead_days", 0) == 0
+    assert validate_override("assessment_due", [12, 31]) == (12, 31)
+
+
+def test_the_same_change_twice_is_a_duplicate_a_new_value_replaces_it(world: World) -> None:
+    def change(value: int) -> cmd.OverridePolicy:
+        return cmd.OverridePolicy(
+            **k(ADMIN, date(2026, 1, 1)), province_id="P", setting="receipt_days", value=value
+        )
+
+    first = change(20)
+    world.office.execute(first)
+    world.office.execute(first)  # the same command again (a double click): recorded once
+    assert len(world.office.regulation_book().for_province("P")) == 1
+    refused(world.office, Duplicate, lambda: world.office.execute(change(20)))
+    world.office.execute(change(25))  # a correction of the same day's change
+    [override] = world.office.regulation_book().for_province("P")
+    assert override.value == 25
+
+
+def test_a_withdrawn_change_gives_the_default_back(world: World) -> None:
+    for on, value in [(date(2026, 1, 1), 20), (date(2026, 3, 1), 10)]:
+        world.office.execute(
+            cmd.OverridePolicy(**k(ADMIN, on), province_id="P", setting="receipt_days", value=value)
+        )
+    world.office.execute(
+        cmd.WithdrawPolicyOverride(
+            **k(SUPERVISOR, date(2026, 4, 1)),
+            province_id="P",
+            setting="receipt_days",
+            override_from=date(2026, 3, 1),
+        )
+    )
+    assert world.office.policy(date(2026, 4, 2), "C1").deadlines.receipt_days == 20
+    [left] = world.office.regulation_book().for_province("P")
+    assert left.effective_from == date(2026, 1, 1)
+
+
+@pytest.mark.parametrize(
+    ("who", "province", "setting", "since", "kind"),
+    [
+        (ADMIN, "P", "receipt_days", date(2026, 2, 1), WrongState),  # no change from that day
+        (ADMIN, "P", "on_demand_days", date(2026, 1, 1), WrongState),  # not that setting
+        (ADMIN_P2, "P", "receipt_days", date(2026, 1, 1), OutOfScope),  # another province
+        (CLERK_W, "P", "receipt_days", date(2026, 1, 1), OutOfScope),  # wrong role
+        (ADMIN, "XN", "receipt_days", date(2026, 1, 1), Malformed),  # not a province
+    ],
+)
+def test_withdrawals_refused(
+    world: World, who: Actor, province: str, setting: str, since: date, kind: type[Refused]
+) -> None:
+    world.office.execute(
+        cmd.OverridePolicy(
+            **k(ADMIN, date(2026, 1, 1)), province_id="P", setting="receipt_days", value=20
+        )
+    )
     refused(
         world.office,
-        OutOfScope,
+        kind,
+        lambda: world.office.execute(
+            cmd.WithdrawPolicyOverride(
+                **k(who, date(2026, 2, 1)),
+                province_id=province,
+                setting=setting,
+                override_from=since,
+            )
+        ),
+    )
+    assert len(world.office.regulation_book().for_province("P")) == 1
+
+
+def test_a_date_in_the_future_or_malformed_is_refused(world: World) -> None:
+    today = world.office.today()
+    refused(
+        world.office,
+        FutureDate,
         lambda: world.office.execute(
             cmd.OverridePolicy(
-                **k(who, date(2026, 1, 1)),  # type: ignore[arg-type]
+                **k(ADMIN, today + timedelta(days=1)),
                 province_id="P",
                 setting="receipt_days",
                 value=20,
             )
         ),
     )
+    with pytest.raises(ValidationError):
+        cmd.OverridePolicy(
+            **{**k(ADMIN, today), "effective_date": "31/02/2026"},
+            province_id="P",
+            setting="receipt_days",
+            value=20,
+        )
+    assert world.office.regulation_book().for_province("P") == ()
 
 
 def test_administrator_of_one_province_cannot_override_another(world: World) -> None:
-    refused(
-        world.office,
-        OutOfScope,
-        lambda: world.office.execute(
-            cmd.OverridePolicy(
-                **k(ADMIN, date(2026, 1, 1)), province_id="P2", setting="receipt_days", value=20
-            )
-        ),
-    )
+    override_refused(world, ADMIN, "P2")
 
 
 def test_policy_override_model_in_order() -> None:

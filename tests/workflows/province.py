@@ -6,6 +6,7 @@ P  provincial committee ── X commune ── C1 residence cell
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -13,6 +14,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
+from eventsourcing.persistence import Tracking
+from eventsourcing.popo import POPOTrackingRecorder
+from eventsourcing.utils import get_topic
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -24,11 +28,11 @@ from domain.deadlines import DeadlineKind
 from domain.escalation import Escalation, escalation_id
 from domain.meeting import AttendanceEntry
 from domain.organisation import Unit, UnitKind
-from domain.policy import REGULATION_76, REGULATION_213, DayCount, Policy
+from domain.policy import REGULATION_76, REGULATION_213, DayCount, Policy, with_overrides
 from domain.roles import Actor, Role
 from domain.state import Attendance
 from workflows.activities import LiaisonActivities
-from workflows.dispatcher import forward
+from workflows.dispatcher import POLICY_EVENTS, LiaisonDispatch, forward, policy_bridge
 from workflows.liaison import LiaisonWorkflow
 from workflows.outbox import InMemoryOutbox
 from workflows.process import wake_moment
@@ -49,14 +53,18 @@ def pinned(regulation: str, counting: DayCount = DayCount.CALENDAR) -> Policy:
 
 
 class PinnedOffice(LiaisonOffice):
-    """The office with one policy whatever the date (the test server cannot go back to 2019)."""
+    """The office with one regulation whatever the date (the test server cannot go back to
+    2019), and the province's recorded changes of its deadlines."""
 
     pinned_policy: Policy = REGULATION_213
 
     def policy(
         self, on: date, unit_id: str | None = None, *, province_on: date | None = None
     ) -> Policy:
-        return self.pinned_policy
+        if unit_id is None:
+            return self.pinned_policy
+        province = self.tree().province_of(unit_id, province_on or on).id
+        return with_overrides(self.pinned_policy, on, self.regulation_book().for_province(province))
 
 
 @dataclass
@@ -120,6 +128,19 @@ class Province:
             if event.originator_version > self.forwarded.get(liaison_id, 0):
                 await forward(client, event, task_queue)
                 self.forwarded[liaison_id] = event.originator_version
+
+    async def tell_policy(self, client: Client) -> None:
+        """Send the province's last change of a deadline to its liaisons, as the dispatcher does
+        (its projection, in the runner's thread, bridged to this loop)."""
+        *_, notification = self.office.recorder.select_notifications(
+            start=1, limit=1000, topics=[get_topic(cls) for cls in POLICY_EVENTS]
+        )
+        event = self.office.mapper.to_domain_event(notification)
+        assert isinstance(event, POLICY_EVENTS), event
+        tell = policy_bridge(client, self.office, asyncio.get_running_loop(), lambda: False)
+        dispatch = LiaisonDispatch(POPOTrackingRecorder(), lambda e: None, tell=tell)
+        tracking = Tracking(notification_id=notification.id, application_name=self.office.name)
+        await asyncio.to_thread(dispatch.process_event, event, tracking)
 
     def steps(self, liaison_id: UUID, kind: DeadlineKind, subject: str) -> list[tuple[str, date]]:
         """The escalation events of a deadline: (event name, effective date), in order."""

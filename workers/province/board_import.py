@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
@@ -13,12 +13,13 @@ from application.office import LiaisonOffice
 from domain.calendar import business_date
 from domain.errors import Language, OutOfScope
 from domain.roles import Actor
+from workers import walkthrough
 from workers.bootstrap import one_process_at_a_time
 from workers.province import demo
 from workers.province.columns import SHEETS, TABLES
 from workers.province.importer import Report, Source, import_records
 from workers.province.reader import LIMITS, Limits, Parsed, read, screen_xlsx
-from workers.province.records import Problem, RowError
+from workers.province.records import MemberRecord, Problem, RowError
 from workers.province.writer import write_csv, write_xlsx
 
 AUDITED_ROWS = 20
@@ -152,10 +153,64 @@ def _problem(problem: Problem, units: UnitNames) -> ImportProblem:
     return ImportProblem(sheet, w.row, column, w.value, reason)
 
 
-def write_templates(folder: Path, languages: tuple[Language, ...] = ("vi", "en")) -> Path:
-    """The CSV pair and the XLSX book in each language, with three example members."""
+@dataclass(frozen=True)
+class TemplateUnits:
+    """The units the templates' example members name: their workplace, and residences (a
+    commune and one of its cells) — the members live in the first, one moves to the second."""
+
+    workplace: str
+    residences: tuple[tuple[str, str], ...]
+
+
+SAMPLE_UNITS = TemplateUnits(
+    walkthrough.WORKPLACE,
+    ((walkthrough.WARD, walkthrough.CELL), (walkthrough.WARD_2, walkthrough.CELL_2)),
+)
+"""The sample province every install records at its first start (`liaison up`)."""
+
+
+def with_units(records: list[MemberRecord], units: TemplateUnits) -> list[MemberRecord]:
+    """The records with their units replaced: each residence met, in order, by the next of
+    `units` (round again), every workplace by the one workplace."""
+    met: dict[tuple[str, str | None], tuple[str, str]] = {}
+
+    def residence(commune: str | None, cell: str | None) -> tuple[str | None, str | None]:
+        if commune is None:
+            return None, None
+        found = met.setdefault((commune, cell), units.residences[len(met) % len(units.residences)])
+        return found[0], found[1] if cell is not None else None
+
+    out = []
+    for record in records:
+        commune, cell = residence(record.commune_id, record.cell_id)
+        facts = []
+        for fact in record.facts:
+            moved_to, moved_cell = residence(fact.commune_id, fact.cell_id)
+            workplace = units.workplace if fact.workplace_unit_id else None
+            facts.append(
+                replace(fact, commune_id=moved_to, cell_id=moved_cell, workplace_unit_id=workplace)
+            )
+        out.append(
+            replace(
+                record,
+                workplace_unit_id=units.workplace,
+                commune_id=commune,
+                cell_id=cell,
+                facts=facts,
+            )
+        )
+    return out
+
+
+def write_templates(
+    folder: Path,
+    languages: tuple[Language, ...] = ("vi", "en"),
+    units: TemplateUnits = SAMPLE_UNITS,
+) -> Path:
+    """The CSV pair and the XLSX book in each language, with three example members of the
+    sample province (so that a fresh install imports them as they are)."""
     folder.mkdir(parents=True, exist_ok=True)
-    sample = demo.examples()
+    sample = with_units(demo.examples(), units)
     for language in languages:
         write_csv(
             sample, folder / f"members.{language}.csv", folder / f"history.{language}.csv", language
