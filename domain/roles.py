@@ -44,6 +44,7 @@ class Action(StrEnum):
     EXEMPT_FROM_ACTIVITIES = "exempt_from_activities"
     PROPOSE = "propose"
     CLOSE = "close"
+    SEND_CLOSING_SLIP = "send_closing_slip"
     RESOLVE_ESCALATION = "resolve_escalation"
     READ = "read"
 
@@ -66,6 +67,7 @@ _WORKPLACE_SIDE = frozenset(
         Action.REQUEST_ASSESSMENT,
         Action.EXEMPT_FROM_ACTIVITIES,
         Action.CLOSE,
+        Action.SEND_CLOSING_SLIP,
     }
 )
 _COMMUNE_SIDE = frozenset(

@@ -19,7 +19,10 @@ once no run started before the deprecation is open, the call goes too. After eac
 new histories (`python -m tests.replay.record`): tests/replay replays every saved one on today's
 code, and a saved history is removed only with the step that stops replaying it.
 
-Patches in force: none.
+Patches in force:
+- `CLOSING_SLIPS` (2026-12-03): a liaison closed by expulsion, removal from the rolls or death
+  awaits its closing slips (`DeadlineKind.CLOSING_SLIP`) and runs their ladder before it ends;
+  runs begun before it end at once, as they did.
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.process import LiaisonProcess, wake_moment
 
 ACTIVITY_TIMEOUT = timedelta(seconds=20)  # a dead worker's activity is retried after this
+CLOSING_SLIPS = "2026-12-03-closing-slip-deadline"
 
 
 @workflow.defn(name="Liaison")
@@ -83,6 +87,7 @@ class LiaisonWorkflow:
     async def run(self, start: LiaisonWorkflowInput) -> LiaisonWorkflowResult:
         """Wait for events and due dates until the liaison is closed and awaits nothing."""
         process = self._process
+        process.closing_slips = workflow.patched(CLOSING_SLIPS)
         if start.carried is not None:
             process.restore(start.carried)
         else:

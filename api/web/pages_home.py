@@ -155,6 +155,8 @@ OWN_STEPS: dict[Role, tuple[tuple[str, str, tuple[Action, ...]], ...]] = {
     ),
     Role.WORKPLACE_CLERK: (
         (N_("Members to refer again"), N_("No member awaits a new referral."), (Action.REFER,)),
+        (N_("Closing slips to send"), N_("No closing slip awaits sending."),
+         (Action.SEND_CLOSING_SLIP,)),
     ),
 }  # fmt: skip
 """The steps each role takes itself, under their headings, in the order the role works."""

@@ -177,7 +177,7 @@ def test_exemption_before_receipt_keeps_the_receipt_deadline(world: World) -> No
 
 
 @pytest.mark.parametrize("reason", list(ClosingReason))
-def test_a_closed_liaison_awaits_only_a_re_referral_after_a_move(
+def test_a_closed_liaison_awaits_a_re_referral_or_its_closing_slips(
     world: World, reason: ClosingReason
 ) -> None:
     _, liaison_id = world.received(referred_on=REFERRED)
@@ -191,8 +191,13 @@ def test_a_closed_liaison_awaits_only_a_re_referral_after_a_move(
         assert deadline.kind is DeadlineKind.REREFERRAL
         assert (deadline.opens_on, deadline.due_on) == (date(2026, 11, 5), date(2026, 12, 5))
         assert deadline.awaited is Action.REFER
-    else:
+    elif reason is ClosingReason.RETIRED:
         assert deadlines == []
+    else:  # 30 working days after 5 November 2026 (a Thursday): 17 December
+        [deadline] = deadlines
+        assert deadline.kind is DeadlineKind.CLOSING_SLIP
+        assert (deadline.opens_on, deadline.due_on) == (date(2026, 11, 5), date(2026, 12, 17))
+        assert (deadline.awaited, deadline.unit_id) == (Action.SEND_CLOSING_SLIP, "W")
 
 
 def test_rereferral_days_override(world: World) -> None:
