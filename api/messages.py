@@ -189,6 +189,8 @@ RESULTS: dict[str, str] = {
     "ReceivedByCell": gettext_noop("{member} was received into the cell {unit} on {day}."),
     "Assessed": gettext_noop("{unit} assessed {member} for {year}: {grade}."),
     "ReportedBack": gettext_noop("The {year} assessment of {member} was reported back by {unit}."),
+    "CommendationProposed": gettext_noop("{unit} proposed {member} for commendation on {day}."),
+    "DisciplineProposed": gettext_noop("{unit} proposed discipline of {member} on {day}."),
 }
 """What a workplace committee reads when a member it referred is received, assessed, reported."""
 

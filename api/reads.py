@@ -33,6 +33,7 @@ class Metric(StrEnum):
     REQUESTS_OPEN = "requests_open"
     REQUESTS_OVERDUE = "requests_overdue"
     ESCALATIONS_OPEN = "escalations_open"
+    PROPOSALS = "proposals"
 
 
 class Scope(BaseModel):
@@ -72,6 +73,8 @@ class Figures(BaseModel):
     counts: dict[Metric, int]
     stages: dict[str, int]
     grades: dict[str, int]
+    proposals: dict[str, int] = {}
+    """The residence cells' proposals in the period by kind (commendation, discipline)."""
     meetings_held: int
     meetings_expected: int
     attendance_present: int

@@ -62,6 +62,7 @@ FIGURE_OF: dict[Metric, str] = {
     Metric.REQUESTS_OPEN: "requests_open",
     Metric.REQUESTS_OVERDUE: "requests_overdue",
     Metric.ESCALATIONS_OPEN: "escalations_open",
+    Metric.PROPOSALS: "proposals",
 }
 """Each board figure and the read-side figure (projections.figures) that defines it."""
 
@@ -156,6 +157,7 @@ class ProjectionReads:
             counts={m: found.total(f) for m, f in FIGURE_OF.items()},
             stages={s.value: stages.get(s.value, 0) for s in FUNNEL},
             grades=found.by_code("assessments_returned"),
+            proposals=found.by_code("proposals"),
             meetings_held=summary["meetings_held"],
             meetings_expected=summary["meetings_expected"],
             attendance_present=attendance.get("present", 0),

@@ -118,6 +118,7 @@ class Figures:
             "requests_open": self.total("requests_open"),
             "requests_overdue": self.total("requests_overdue"),
             "escalations_open": self.total("escalations_open"),
+            "proposals": self.by_code("proposals"),
         }
 
 

@@ -35,8 +35,10 @@ _KIND = {
     ev.Assessed: "assessed", ev.AssessmentConfirmed: "confirmed", ev.ReportedBack: "reported",
     ev.AssessmentRequested: "requested", ev.AssessmentProvided: "provided",
     ev.ExemptedFromActivities: "exempt_act", ev.ActivitiesExemptionLifted: "exempt_act_lifted",
-    ev.Closed: "closed",
+    ev.Closed: "closed", ev.CommendationProposed: "proposed", ev.DisciplineProposed: "proposed",
 }  # fmt: skip
+_PROPOSAL = {ev.CommendationProposed: "commendation", ev.DisciplineProposed: "discipline"}
+"""A proposal's fact carries its kind as the code (the board's figure counts each kind)."""
 
 
 PARTITIONED_KINDS = (
@@ -50,6 +52,8 @@ OTHER_KINDS = "other"
 
 
 def _code(event: Any) -> str | None:
+    if type(event) in _PROPOSAL:
+        return _PROPOSAL[type(event)]
     for field in ("request_id", "attendance", "grade", "reason"):
         value = getattr(event, field, None)
         if value is not None:

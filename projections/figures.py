@@ -179,6 +179,7 @@ FIGURES: dict[str, str] = {
         "SELECT member_id, liaison_id, unit_id, code FROM open_request WHERE due_on < $3"
     ),
     "escalations_open": _ESCALATIONS,
+    "proposals": _events("proposed"),
     "cells_attending": "",  # from DISTINCT, below
 }
 for _name, (_rows, _key, _order) in DISTINCT.items():

@@ -28,8 +28,12 @@ async def notifications(conn: Any, units: list[str], limit: int = 200) -> list[d
     return [{**dict(r), "params": json.loads(r["params"])} for r in rows]
 
 
-RESULT_EVENTS = ("ReceivedByCommune", "ReceivedByCell", "Assessed", "ReportedBack")
-"""What a workplace committee hears of a member it referred: received, assessed, reported back."""
+RESULT_EVENTS = (
+    "ReceivedByCommune", "ReceivedByCell", "Assessed", "ReportedBack", "CommendationProposed",
+    "DisciplineProposed",
+)  # fmt: skip
+"""What a workplace committee hears of a member it referred: received, assessed, reported back,
+proposed for commendation or discipline by the residence cell."""
 
 
 async def results(conn: Any, units: list[str], limit: int = 200) -> list[dict[str, Any]]:

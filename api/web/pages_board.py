@@ -55,6 +55,7 @@ DETAIL_CONTEXT: dict[Metric, str] = {
     Metric.EXEMPT_ACTIVITIES: "exemption",
     Metric.ASSESSED: "grade",
     Metric.ESCALATIONS_OPEN: "deadline_kind",
+    Metric.PROPOSALS: "proposal",
 }
 """What the code beside a listed member means, by figure (the others' codes are not for people:
 a request's is its id)."""

@@ -5,7 +5,8 @@ Hypothesis draws a few members across two workplace committees (one with a cell 
 three communes (two under a former district) with their cells, and takes each through a
 generated history over 2025 and 2026: referred, received by the commune and the cell, meetings,
 exempt from introduction or activities and lifted, cycles opened, assessed, confirmed, reported
-back, asked for an assessment and answered, escalated, closed (some with a successor referral).
+back, asked for an assessment and answered, proposed for commendation or discipline, escalated,
+closed (some with a successor referral).
 The history runs through `LiaisonOffice` on real PostgreSQL, the projector folds it in, and the
 board's read side (`ProjectionReads`, as the board and the API read) answers for every unit on a
 few dates, each beside the same date of the year before.
@@ -17,7 +18,8 @@ Identities checked on each board (lists compared as sets of liaisons):
   overdue = not yet assessed;
 - reported back ⊆ assessed (a result goes back only after its assessment);
 - requests overdue ⊆ requests open;
-- the grades add up to the assessed;
+- the grades add up to the assessed, the proposals' kinds to the proposals (each kind's count is
+  its rows');
 - members awaiting receipt and members exempt from activities are members in scope;
 - referred ≥ received by the commune ≥ received by the cell, counted over both whole years (the
   boards of 31 December), for every board but a residence cell's (a referral names the commune,
@@ -91,7 +93,7 @@ LIAISON_FIGURES = tuple(m for m in Metric if m not in MEMBER_FIGURES)
 
 STEPS = (
     "exempt_intro", "lift_intro", "exempt_act", "lift_act", "request", "provide", "assess",
-    "assess", "open_cycle", "escalate", "close", "move",
+    "assess", "open_cycle", "escalate", "close", "move", "propose",
 )  # fmt: skip
 
 
@@ -206,6 +208,10 @@ class Run:
                 if late:
                     o.execute(TakeStep(**_by(day, o.system_actor_for(li, day)), liaison_id=li,
                                        deadline=late[0], step=ladder))  # fmt: skip
+        elif step == "propose":
+            kind = ("commendation", "discipline")[next(self.attendance) % 2]
+            o.execute(c.Propose(**{**_by(day), "comment": "Gương mẫu ở khu dân cư"},
+                                liaison_id=li, kind=kind))  # fmt: skip
         elif step == "close":
             o.execute(c.Close(**_by(day), liaison_id=li, reason=ClosingReason.RETIRED))
         elif step == "move":
@@ -291,6 +297,9 @@ def check_board(figures: Figures, lists: dict[Metric, list[Row]], unit: str) -> 
     assert members(lists[Metric.AWAITING_RECEIPT]) <= in_scope, where
     assert members(lists[Metric.EXEMPT_ACTIVITIES]) <= in_scope, where
     assert members(lists[Metric.REFERRALS_LATE]) <= in_scope, where
+    kinds = Counter(r.detail for r in lists[Metric.PROPOSALS])
+    assert sum(figures.proposals.values()) == n[Metric.PROPOSALS], where
+    assert kinds == Counter(figures.proposals), where
 
 
 def check_tree(
