@@ -34,6 +34,8 @@ class Metric(StrEnum):
     REQUESTS_OVERDUE = "requests_overdue"
     ESCALATIONS_OPEN = "escalations_open"
     PROPOSALS = "proposals"
+    CELLS_ASSESSING = "cells_assessing"
+    CELLS_ASSESSED = "cells_assessed"
 
 
 class Scope(BaseModel):
@@ -83,13 +85,20 @@ class Figures(BaseModel):
     source: str
 
 
-class Row(BaseModel):
-    """One line of a list behind a figure: a member, their liaison and where it stands."""
+CELL_METRICS = frozenset({Metric.CELLS_ASSESSING, Metric.CELLS_ASSESSED})
+"""Figures that count residence cells: their lists name cells (`Row.unit_id`), not members."""
 
-    member_id: UUID
-    name: str
+
+class Row(BaseModel):
+    """One line of a list behind a figure: a member, their liaison and where it stands (or, for
+    a figure that counts cells, the cell alone: `unit_id`, no member)."""
+
+    member_id: UUID | None = None
+    name: str = ""
     liaison_id: UUID | None = None
-    workplace_unit_id: str
+    workplace_unit_id: str | None = None
+    unit_id: str | None = None
+    """The unit the row counts under on the board asked (the cell, for the cells' figures)."""
     residence_commune_id: str | None = None
     cell_id: str | None = None
     stage: str | None = None

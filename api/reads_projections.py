@@ -12,6 +12,7 @@ from typing import Any
 
 from api.errors import BoardError
 from api.reads import (
+    CELL_METRICS,
     AuditPage,
     AuditQuery,
     AuditRow,
@@ -63,6 +64,8 @@ FIGURE_OF: dict[Metric, str] = {
     Metric.REQUESTS_OVERDUE: "requests_overdue",
     Metric.ESCALATIONS_OPEN: "escalations_open",
     Metric.PROPOSALS: "proposals",
+    Metric.CELLS_ASSESSING: "cells_assessing",
+    Metric.CELLS_ASSESSED: "cells_assessed",
 }
 """Each board figure and the read-side figure (projections.figures) that defines it."""
 
@@ -176,10 +179,12 @@ class ProjectionReads:
                 member_id=r["member_id"], name=r["name"] or "", liaison_id=r["liaison_id"],
                 workplace_unit_id=r["workplace_unit_id"] or r["unit_id"],
                 residence_commune_id=r["commune_id"], cell_id=r["cell_id"], stage=r["stage"],
-                detail=r["code"],
+                detail=r["code"], unit_id=r["unit_id"],
             )
-            for r in found
             if r["member_id"] is not None
+            else Row(unit_id=r["unit_id"])
+            for r in found
+            if r["member_id"] is not None or metric in CELL_METRICS
         ]  # fmt: skip
 
     async def states(self, scope: Scope) -> list[LiaisonState]:

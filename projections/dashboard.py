@@ -119,6 +119,8 @@ class Figures:
             "requests_overdue": self.total("requests_overdue"),
             "escalations_open": self.total("escalations_open"),
             "proposals": self.by_code("proposals"),
+            "cells_assessing": self.total("cells_assessing"),
+            "cells_assessed": self.total("cells_assessed"),
         }
 
 
