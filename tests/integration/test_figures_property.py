@@ -352,7 +352,8 @@ def check_tree(
             assert cells(lists["P"][metric]) == by_commune, (metric.value, year)
             district = cells(lists["X1"][metric]) + cells(lists["X2"][metric])
             assert cells(lists["D"][metric]) == district, (metric.value, year)
-            assert not lists["W1"][metric] and not lists["W2"][metric], (metric.value, year)
+            assert not lists["W1"][metric], (metric.value, year)
+            assert not lists["W2"][metric], (metric.value, year)
     if (on.month, on.day) != (12, 31):
         return  # the two years' boards then leave out the end of the year before
     years = sorted({y for _, y in boards})
