@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 from datetime import date, timedelta
 from enum import StrEnum
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
@@ -25,6 +26,7 @@ class DeadlineKind(StrEnum):
     ON_DEMAND_ASSESSMENT = "on_demand_assessment"
     REREFERRAL = "rereferral"
     CLOSING_SLIP = "closing_slip"
+    REFERRAL = "referral"
 
 
 class Deadline(BaseModel):
@@ -190,6 +192,22 @@ def _cycle_deadlines(state: LiaisonState, policy: Policy) -> list[Deadline]:
             )
         )
     return found
+
+
+def referral_deadline(
+    member_id: UUID, workplace_unit_id: str, registered_on: date, policy: Policy
+) -> Deadline:
+    """A registered member is referred (or exempted from introduction) within the policy's
+    `referral_days` of their registration, by their workplace (the articles' late referral)."""
+    rules = policy.deadlines
+    return Deadline(
+        kind=DeadlineKind.REFERRAL,
+        subject=str(member_id),
+        opens_on=registered_on,
+        due_on=after_days(registered_on, rules.referral_days, rules.counting),
+        awaited=Action.REFER,
+        unit_id=workplace_unit_id,
+    )
 
 
 def stage_of(state: LiaisonState) -> Stage:

@@ -109,12 +109,14 @@ _ESCALATIONS = (
 )
 
 REFERRAL_DAYS = 30
-"""Days a workplace has to refer (or exempt) a registered member: DOMAIN.md's default, as
-`domain.policy.Deadlines.referral_days` (a province's override is not applied on the board)."""
+"""The default of `domain.policy.Deadlines.referral_days`, for `registered` rows written before
+they carried their due date (`domain.deadlines.referral_deadline` under the province's policy on
+the registration date, overrides included)."""
 _REFERRAL_LATE = (
     "SELECT f.member_id, NULL::uuid AS liaison_id, f.workplace_id AS unit_id, NULL::text AS code"
     f" FROM fact f WHERE f.kind = 'registered' AND {_SEEN} AND f.workplace_id IN {_UNITS}"
-    f" AND f.effective_date + {REFERRAL_DAYS} < $3 AND NOT EXISTS (SELECT 1 FROM fact r"
+    f" AND coalesce(f.due_on, f.effective_date + {REFERRAL_DAYS}) < $3 AND NOT EXISTS (SELECT 1"
+    " FROM fact r"
     " WHERE r.member_id = f.member_id AND r.kind = 'referred' AND r.effective_date <= $3"
     " AND r.recorded_at <= $4) AND NOT EXISTS (SELECT 1 FROM fact x WHERE x.member_id ="
     " f.member_id AND x.kind = 'exempt_intro' AND x.effective_date <= $3 AND x.recorded_at <= $4)"
