@@ -15,11 +15,10 @@ from api.i18n import language_of
 from api.imports import MAX_BYTES, ImportJob, ImportJobs, UploadRefused, safe_name
 from api.messages import render
 from api.users import Session
-from api.web.forms import may_do
 from api.web.render import CheckedForm, WebDesk, WebSession, page
 from domain.errors import OutOfScope
 from domain.messages import Count
-from domain.roles import Action
+from domain.roles import may_import
 
 router = APIRouter(prefix="/import", include_in_schema=False)
 
@@ -34,7 +33,7 @@ Jobs = Annotated[ImportJobs, Depends(_jobs)]
 
 async def _may_import(session: Session, desk: Desk) -> None:
     """Refuse, and put in the access trail, a role that does not import members."""
-    if not may_do(session, Action.REGISTER_MEMBER):
+    if not may_import(session.user.role):
         await desk.refused("import", "import", OutOfScope.code)
         raise BoardError(
             403,

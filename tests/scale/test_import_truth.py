@@ -19,9 +19,18 @@ import pytest
 
 from api.messages import render
 from application.office import LiaisonOffice
+from domain.roles import Role, may_import
 from tests.scale.conftest import SUPERVISOR as SCALE_SUPERVISOR
 from tests.scale.conftest import TODAY
-from tests.unit.conftest import SUPERVISOR, World, build_world, event_count
+from tests.unit.conftest import (
+    CLERK_X1,
+    CLERK_Y,
+    SEC_C1,
+    SUPERVISOR,
+    World,
+    build_world,
+    event_count,
+)
 from workers.province import demo
 from workers.province.importer import Source, import_records
 from workers.province.reader import read
@@ -239,3 +248,58 @@ def test_a_problem_shows_the_grade_as_the_clerk_typed_it(world: World) -> None:
     (problem,) = report.problems
     assert (problem.where.row, problem.where.column, problem.where.value) == (3, "grade", "Tốt")
     assert problem.code == "grade_not_in_scale"
+
+
+def test_a_commune_clerk_imports_the_members_residing_in_its_commune(world: World) -> None:
+    """X1's clerk brings in its book: a member residing in X1 (received into its cell C1, with a
+    meeting) is written; one residing in commune Y, and a workplace's member never referred, are
+    refused at their rows as outside its units, nothing of them written; a re-run writes nothing."""
+    clerk = CLERK_X1
+    ours = _record(2, "93300001", Fact(2, "meeting", date(2021, 6, 1), attendance="present"))
+    elsewhere = _record(3, "93300002")
+    elsewhere.commune_id, elsewhere.cell_id = "Y", "Y1"
+    unreferred = _record(4, "93300003")
+    unreferred.referred_on = unreferred.commune_received_on = unreferred.cell_received_on = None
+    unreferred.commune_id = unreferred.cell_id = None
+    unreferred.registered_on = date(2021, 1, 5)
+    records = [ours, elsewhere, unreferred]
+    source = Source("book", "a" * 64)
+    report = import_records(world.office, records, source, clerk, world.today)
+    assert sorted((p.where.row, p.where.column, p.code) for p in report.problems) == [
+        (3, "workplace_unit", "out_of_scope"),
+        (4, "workplace_unit", "out_of_scope"),
+    ], [render(p.message, "en") for p in report.problems]
+    assert report.valid == 1
+    member_id = world.office.member_id_for("93300001")
+    state = world.office.state_of(world.office.member(member_id).liaison_ids[0])
+    assert (state.residence_commune_id, state.cell_id, len(state.meetings)) == ("X1", "C1", 1)
+    for card in ("93300002", "93300003"):
+        assert world.office.member_id_for(card) not in world.office.repository
+    written = event_count(world.office)
+    again = import_records(world.office, records, source, clerk, world.today)
+    assert again.events == 0
+    assert [p.where.row for p in again.problems] == [3, 4]
+    assert event_count(world.office) == written
+    # Y's clerk may not add to X1's member by naming the card in a file of its own.
+    theirs = _record(2, "93300001", Fact(2, "meeting", date(2021, 9, 1), attendance="present"))
+    theirs.commune_id, theirs.cell_id = "Y", "Y1"
+    stolen = import_records(world.office, [theirs], Source("y", "b" * 64), CLERK_Y, world.today)
+    assert stolen.valid == 0
+    assert event_count(world.office) == written
+
+
+def test_a_cell_secretary_imports_nothing(world: World) -> None:
+    """The roles that import: those that register members, and the keeper of a commune's book;
+    a cell secretary's rows are refused as outside its units, nothing written."""
+    assert [r for r in Role if may_import(r)] == [
+        Role.WORKPLACE_CLERK,
+        Role.COMMUNE_CLERK,
+        Role.COMMITTEE_MEMBER,
+        Role.SUPERVISOR,
+    ]
+    before = event_count(world.office)
+    report = import_records(
+        world.office, [_record(2, "93400001")], Source("s", "c" * 64), SEC_C1, world.today
+    )
+    assert [(p.where.row, p.code) for p in report.problems] == [(2, "out_of_scope")]
+    assert event_count(world.office) == before

@@ -21,10 +21,11 @@ from psycopg import sql
 from application.office import LiaisonOffice
 from domain.cell_book import CellBook
 from domain.imported import as_importer
+from domain.liaison_events import Referred
 from domain.member import LiaisonOpened, MemberRegistered
 from domain.messages import Message
 from domain.registry import CommandReceipt
-from domain.roles import Action, Actor, may
+from domain.roles import BOOK_KEEPERS, Action, Actor, keeps_the_book_of, may
 from workers.province import pool
 from workers.province.builder import IMPORT_NAMESPACE, CellBooks, Context, Meetings
 from workers.province.bulk import (
@@ -215,10 +216,27 @@ def _registered_elsewhere(
         cur.execute(statement, (known, _WORKPLACE_TOPICS))
         rows = cur.fetchall()
     out: set[int] = set()
+    latest: dict[Any, Any] = {}  # a member's latest liaison, for the keeper of a commune's book
     for r in rows:
-        workplace = json.loads(bytes(r["state"]))["workplace_unit_id"]
-        if not may(ctx.actor, Action.REGISTER_MEMBER, workplace, ctx.tree, ctx.today):
+        state = json.loads(bytes(r["state"]))
+        if not may(ctx.actor, Action.REGISTER_MEMBER, state["workplace_unit_id"], ctx.tree,
+                   ctx.today):  # fmt: skip
             out.add(id(members[r["originator_id"]]))
+            if state.get("liaison_id"):
+                latest[UUID(state["liaison_id"])] = r["originator_id"]
+    if latest and ctx.actor.role in BOOK_KEEPERS:
+        with writer.connection() as conn, conn.cursor() as cur:
+            cur.execute(
+                sql.SQL(
+                    "SELECT originator_id, state FROM {} WHERE originator_id = ANY(%s)"
+                    " AND topic = %s AND originator_version = 1"
+                ).format(sql.Identifier(writer.datastore.schema, recorder.events_table_name)),
+                (list(latest), get_topic(Referred)),
+            )
+            for r in cur.fetchall():
+                commune = json.loads(bytes(r["state"]))["residence_commune_id"]
+                if keeps_the_book_of(ctx.actor, commune, ctx.tree, ctx.today):
+                    out.discard(id(members[latest[r["originator_id"]]]))
     return out
 
 
