@@ -10,8 +10,9 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from uuid import uuid4
 
 import openpyxl  # type: ignore[import-untyped]
@@ -21,7 +22,7 @@ from api.messages import render
 from application.office import LiaisonOffice
 from domain.roles import Role, may_import
 from tests.scale.conftest import SUPERVISOR as SCALE_SUPERVISOR
-from tests.scale.conftest import TODAY
+from tests.scale.conftest import TODAY, stored_count
 from tests.unit.conftest import (
     CLERK_X1,
     CLERK_Y,
@@ -32,6 +33,7 @@ from tests.unit.conftest import (
     event_count,
 )
 from workers.province import demo
+from workers.province.columns import MEMBERS, heading
 from workers.province.importer import Source, import_records
 from workers.province.reader import read
 from workers.province.records import Fact, MemberRecord
@@ -303,3 +305,81 @@ def test_a_cell_secretary_imports_nothing(world: World) -> None:
     )
     assert [(p.where.row, p.code) for p in report.problems] == [(2, "out_of_scope")]
     assert event_count(world.office) == before
+
+
+SEVEN_KINDS = {
+    # row: (column key, value typed, what is wrong)
+    4: ("party_card_number", "7501O774", "a letter O among the card's digits"),
+    5: ("citizen_id", "03608500123", "a CCCD of eleven digits"),
+    7: ("workplace_unit", "KHONG-CO", "a workplace that does not exist"),
+    8: ("referred_on", datetime(2030, 1, 1), "a referral in the future"),
+    10: ("birth_date", datetime(2030, 5, 1), "born in the future"),
+    11: ("cell_received_on", None, "received by the cell before the commune"),
+    13: ("residence_cell", None, "a cell of another commune"),
+}
+"""The hand-written book's bad rows, one of each kind, at the rows Excel shows (blank rows 6, 9
+and 12 between members; headings on row 3 under a merged title)."""
+
+
+def test_a_clerks_book_with_seven_kinds_of_bad_row(
+    with_tree: LiaisonOffice, small: demo.Province, tmp_path: Path
+) -> None:
+    """Each bad row is reported at the row and column Excel shows, nothing of it written; the
+    good rows are written; a re-run writes nothing and reports the same problems."""
+    records = [r for r in small.records if r.referred_on and r.cell_received_on]
+    records = [r for r in records if r.commune_received_on != r.cell_received_on][:10]
+    other_cell = next(
+        r.cell_id for r in small.records if r.cell_id and r.commune_id != records[6].commune_id
+    )
+    write_xlsx(records, tmp_path / "template.xlsx", "vi")
+    book = openpyxl.load_workbook(tmp_path / "template.xlsx")
+    sheet = book["Đảng viên"]
+    sheet.insert_rows(1, 2)
+    sheet["A1"] = "DANH SÁCH ĐẢNG VIÊN ĐANG CÔNG TÁC GIỚI THIỆU VỀ NƠI CƯ TRÚ"
+    sheet.merge_cells("A1:H1")
+    for blank in (6, 9, 12):  # members on 4-5, 7-8, 10-11, 13-16
+        sheet.insert_rows(blank)
+    column = {cell.value: i for i, cell in enumerate(sheet[3], start=1)}
+
+    def at(row: int, key: str) -> Any:
+        return sheet.cell(row=row, column=column[heading(MEMBERS, key, "vi")])
+
+    for row, (key, value, _) in SEVEN_KINDS.items():
+        if key == "cell_received_on":
+            typed = at(row, "commune_received_on").value  # dd/mm/yyyy, as the clerk writes
+            day = datetime.strptime(typed, "%d/%m/%Y") if isinstance(typed, str) else typed
+            value = (day - timedelta(days=1)).strftime("%d/%m/%Y")
+        elif key == "residence_cell":
+            value = other_cell
+        at(row, key).value = value
+    bad_cards = {str(at(row, "party_card_number").value) for row in SEVEN_KINDS}
+    book.save(tmp_path / "clerk.xlsx")
+
+    parsed = read(tmp_path / "clerk.xlsx")
+    before = stored_count(with_tree)
+    report = import_records(
+        with_tree, parsed.records, Source("clerk", parsed.digest), SCALE_SUPERVISOR, TODAY,
+        problems=parsed.problems,
+    )  # fmt: skip
+    found = sorted(
+        (p.where.row, p.where.column) for p in report.problems if p.where.table == MEMBERS
+    )
+    assert found == sorted((row, key) for row, (key, _, _) in SEVEN_KINDS.items()), [
+        (p.where.table, p.where.row, p.where.column, render(p.message, "en"))
+        for p in report.problems
+    ]
+    # Their history rows are refused with them, each saying its member was not written.
+    orphans = {render(p.message, "en") for p in report.problems if p.where.table != MEMBERS}
+    assert orphans <= {"No valid member with this card in the members table."}, orphans
+    assert report.valid == 3
+    for card in bad_cards:
+        assert with_tree.member_id_for(card) not in with_tree.repository, card
+    written = stored_count(with_tree)
+    assert written > before
+    again = import_records(
+        with_tree, parsed.records, Source("clerk", parsed.digest), SCALE_SUPERVISOR, TODAY,
+        problems=parsed.problems,
+    )  # fmt: skip
+    assert again.events == 0
+    assert [p.where for p in again.problems] == [p.where for p in report.problems]
+    assert stored_count(with_tree) == written

@@ -264,12 +264,14 @@ def register(ctx: Context, rec: MemberRecord, day: date) -> Member:
         # A commune's book holds members referred to it: one never referred is the workplace's.
         residence = rec.commune_id if rec.referred_on is not None else None
         ctx.authorise(Action.REGISTER_MEMBER, unit.id, residence=residence or None)
-        return Member.register(
-            ctx.stamp(command.command_id, day, ctx.policy(day, unit.id)),
-            member_id=member_id_for(ctx.namespace, command.party_card_number),
-            name=command.name,
-            birth_date=command.birth_date,
-            party_card_number=command.party_card_number,
-            citizen_id=command.citizen_id,
-            workplace_unit_id=unit.id,
-        )
+        stamp = ctx.stamp(command.command_id, day, ctx.policy(day, unit.id))
+        with _at_field(rec):  # a birth date in the future is the birth date's, not the unit's
+            return Member.register(
+                stamp,
+                member_id=member_id_for(ctx.namespace, command.party_card_number),
+                name=command.name,
+                birth_date=command.birth_date,
+                party_card_number=command.party_card_number,
+                citizen_id=command.citizen_id,
+                workplace_unit_id=unit.id,
+            )
