@@ -344,7 +344,8 @@ def test_a_clerks_book_with_seven_kinds_of_bad_row(
     def at(row: int, key: str) -> Any:
         return sheet.cell(row=row, column=column[heading(MEMBERS, key, "vi")])
 
-    for row, (key, value, _) in SEVEN_KINDS.items():
+    for row, (key, wrong, _) in SEVEN_KINDS.items():
+        value = wrong
         if key == "cell_received_on":
             typed = at(row, "commune_received_on").value  # dd/mm/yyyy, as the clerk writes
             day = datetime.strptime(typed, "%d/%m/%Y") if isinstance(typed, str) else typed
