@@ -171,6 +171,15 @@ class ResultRow(BaseModel):
     """The workplace committee told."""
 
 
+class IncompleteImport(BaseModel):
+    """An import that began writing and did not finish (a crash, a kill): run it again."""
+
+    run_id: UUID
+    started_at: datetime
+    source: str
+    members: int
+
+
 class AuditRow(BaseModel):
     """One event of the audit trail: when, who, what, to whom, why, and which command."""
 
@@ -283,6 +292,10 @@ class BoardReads(Protocol):
     async def results(self, scope: Scope) -> list[ResultRow]:
         """The newest receipts, assessments and reports back of the members the scope's workplace
         committees referred."""
+        ...
+
+    async def incomplete_imports(self, scope: Scope) -> list[IncompleteImport]:
+        """Imports begun by someone acting in the scope's subtree and not run to the end."""
         ...
 
     async def audit(self, scope: Scope, query: AuditQuery) -> AuditPage:

@@ -18,6 +18,7 @@ from api.reads import (
     AuditRow,
     EscalationRow,
     Figures,
+    IncompleteImport,
     MeetingRow,
     Metric,
     NotificationRow,
@@ -35,6 +36,7 @@ from projections import (
     dashboard,
     escalations,
     evidence,
+    imports,
     liaisons,
     lists,
     outbox,
@@ -227,6 +229,13 @@ class ProjectionReads:
             units = await dashboard.scope(conn, scope.unit_id, scope.on)
             found = await outbox.results(conn, units)
         return [ResultRow.model_validate(r) for r in found]
+
+    async def incomplete_imports(self, scope: Scope) -> list[IncompleteImport]:
+        """Imports begun by someone acting in the scope's subtree and not run to the end."""
+        async with self.connection() as conn:
+            units = await dashboard.scope(conn, scope.unit_id, scope.on)
+            found = await imports.incomplete(conn, units)
+        return [IncompleteImport.model_validate(r) for r in found]
 
     async def audit(self, scope: Scope, query: AuditQuery) -> AuditPage:
         """A page of the audit trail of the scope's subtree (or of one member), by keyset."""

@@ -9,11 +9,12 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from api.deps import Desk
+from api.deps import Desk, ReadsDep
 from api.errors import BoardError
 from api.i18n import language_of
 from api.imports import MAX_BYTES, ImportJob, ImportJobs, UploadRefused, safe_name
 from api.messages import render
+from api.routes_queries import scope_of
 from api.users import Session
 from api.web.render import CheckedForm, WebDesk, WebSession, page
 from domain.errors import OutOfScope
@@ -63,11 +64,13 @@ async def _upload(value: object, what: str, required: bool) -> tuple[str, bytes]
 
 @router.get("")
 async def import_form(
-    request: Request, session: WebSession, desk: WebDesk, jobs: Jobs
+    request: Request, session: WebSession, desk: WebDesk, jobs: Jobs, reads: ReadsDep
 ) -> HTMLResponse:
     """The upload form, with the templates to start from."""
     await _may_import(session, desk)
-    return page(request, "import.html", session, **_form_context(jobs))
+    scope = await scope_of(desk, session.user.unit_id, None, None, None)
+    unfinished = await reads.incomplete_imports(scope)
+    return page(request, "import.html", session, unfinished=unfinished, **_form_context(jobs))
 
 
 def _form_context(jobs: ImportJobs) -> dict[str, Any]:
