@@ -133,20 +133,28 @@ def test_the_import_refuses_cards_and_citizen_ids_not_in_their_formats(world: Wo
     assert world.office.member_id_for("93200003") not in world.office.repository
 
 
+def _clerks_book(records: list[MemberRecord], folder: Path, blank: tuple[int, ...]) -> Any:
+    """The template of these records as a clerk keeps it: a merged title above the headings (on
+    row 3), and blank rows at those rows; the workbook and its members sheet."""
+    write_xlsx(records, folder / "template.xlsx", "vi")
+    book = openpyxl.load_workbook(folder / "template.xlsx")
+    sheet = book["Đảng viên"]
+    sheet.insert_rows(1, 2)
+    sheet["A1"] = "DANH SÁCH ĐẢNG VIÊN ĐANG CÔNG TÁC GIỚI THIỆU VỀ NƠI CƯ TRÚ"
+    sheet.merge_cells("A1:H1")
+    for row in blank:
+        sheet.insert_rows(row)
+    return book, sheet
+
+
 def test_a_clerks_workbook_with_a_title_row_and_blank_rows_is_read_where_excel_shows_it(
     with_tree: LiaisonOffice, small: demo.Province, tmp_path: Path
 ) -> None:
     """Headings on row 3 under a merged title, blank rows between members: each problem is
     reported on the row Excel numbers, the rest written, a re-run writing nothing."""
     records = [r for r in small.records if r.referred_on and r.cell_received_on][:6]
-    write_xlsx(records, tmp_path / "template.xlsx", "vi")
-    book = openpyxl.load_workbook(tmp_path / "template.xlsx")
-    sheet = book["Đảng viên"]
-    sheet.insert_rows(1, 2)
-    sheet["A1"] = "DANH SÁCH ĐẢNG VIÊN ĐANG CÔNG TÁC GIỚI THIỆU VỀ NƠI CƯ TRÚ"
-    sheet.merge_cells("A1:H1")
-    sheet.insert_rows(6)  # a blank row after the second member (rows 4, 5; blank 6)
-    sheet.insert_rows(9)  # and another (members on 7, 8; blank 9; members on 10, 11)
+    # Blank rows after the second member (rows 4, 5; blank 6) and the fourth (7, 8; blank 9).
+    book, sheet = _clerks_book(records, tmp_path, blank=(6, 9))
     workplace = next(
         i for i, cell in enumerate(sheet[3], start=1) if cell.value == "Mã đơn vị công tác"
     )
@@ -331,14 +339,7 @@ def test_a_clerks_book_with_seven_kinds_of_bad_row(
     other_cell = next(
         r.cell_id for r in small.records if r.cell_id and r.commune_id != records[6].commune_id
     )
-    write_xlsx(records, tmp_path / "template.xlsx", "vi")
-    book = openpyxl.load_workbook(tmp_path / "template.xlsx")
-    sheet = book["Đảng viên"]
-    sheet.insert_rows(1, 2)
-    sheet["A1"] = "DANH SÁCH ĐẢNG VIÊN ĐANG CÔNG TÁC GIỚI THIỆU VỀ NƠI CƯ TRÚ"
-    sheet.merge_cells("A1:H1")
-    for blank in (6, 9, 12):  # members on 4-5, 7-8, 10-11, 13-16
-        sheet.insert_rows(blank)
+    book, sheet = _clerks_book(records, tmp_path, blank=(6, 9, 12))  # members 4-5, 7-8, …
     column = {cell.value: i for i, cell in enumerate(sheet[3], start=1)}
 
     def at(row: int, key: str) -> Any:
