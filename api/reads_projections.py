@@ -233,6 +233,8 @@ class ProjectionReads:
     async def incomplete_imports(self, scope: Scope) -> list[IncompleteImport]:
         """Imports begun by someone acting in the scope's subtree and not run to the end."""
         async with self.connection() as conn:
+            if not await imports.built(conn):
+                return []
             units = await dashboard.scope(conn, scope.unit_id, scope.on)
             found = await imports.incomplete(conn, units)
         return [IncompleteImport.model_validate(r) for r in found]

@@ -14,6 +14,15 @@ INCOMPLETE = (
 )
 
 
+async def built(conn: Any) -> bool:
+    """True once the audit trail and the unit tree's read model exist (the import page works
+    before the projector has run: it then shows no unfinished import)."""
+    found = await conn.fetchval(
+        "SELECT to_regclass('audit_event') IS NOT NULL AND to_regclass('unit_ancestry') IS NOT NULL"
+    )
+    return bool(found)
+
+
 async def incomplete(conn: Any, units: list[str], limit: int = 20) -> list[dict[str, Any]]:
     """The newest imports started by someone acting for these units and never completed."""
     return [dict(r) for r in await conn.fetch(INCOMPLETE, units, limit)]
