@@ -35,6 +35,8 @@ class Metric(StrEnum):
     REQUESTS_OVERDUE = "requests_overdue"
     ESCALATIONS_OPEN = "escalations_open"
     PROPOSALS = "proposals"
+    CELLS_ASSESSING = "cells_assessing"
+    CELLS_ASSESSED = "cells_assessed"
 
 
 class Scope(BaseModel):
@@ -74,6 +76,8 @@ class Figures(BaseModel):
     counts: dict[Metric, int]
     stages: dict[str, int]
     grades: dict[str, int]
+    proposals: dict[str, int] = {}
+    """The residence cells' proposals in the period by kind (commendation, discipline)."""
     meetings_held: int
     meetings_expected: int
     attendance_present: int
@@ -82,13 +86,20 @@ class Figures(BaseModel):
     source: str
 
 
-class Row(BaseModel):
-    """One line of a list behind a figure: a member, their liaison and where it stands."""
+CELL_METRICS = frozenset({Metric.CELLS_ASSESSING, Metric.CELLS_ASSESSED})
+"""Figures that count residence cells: their lists name cells (`Row.unit_id`), not members."""
 
-    member_id: UUID
-    name: str
+
+class Row(BaseModel):
+    """One line of a list behind a figure: a member, their liaison and where it stands (or, for
+    a figure that counts cells, the cell alone: `unit_id`, no member)."""
+
+    member_id: UUID | None = None
+    name: str = ""
     liaison_id: UUID | None = None
-    workplace_unit_id: str
+    workplace_unit_id: str | None = None
+    unit_id: str | None = None
+    """The unit the row counts under on the board asked (the cell, for the cells' figures)."""
     residence_commune_id: str | None = None
     cell_id: str | None = None
     stage: str | None = None
@@ -159,6 +170,15 @@ class ResultRow(BaseModel):
     member_name: str
     workplace_unit_id: str
     """The workplace committee told."""
+
+
+class IncompleteImport(BaseModel):
+    """An import that began writing and did not finish (a crash, a kill): run it again."""
+
+    run_id: UUID
+    started_at: datetime
+    source: str
+    members: int
 
 
 class AuditRow(BaseModel):
@@ -273,6 +293,10 @@ class BoardReads(Protocol):
     async def results(self, scope: Scope) -> list[ResultRow]:
         """The newest receipts, assessments and reports back of the members the scope's workplace
         committees referred."""
+        ...
+
+    async def incomplete_imports(self, scope: Scope) -> list[IncompleteImport]:
+        """Imports begun by someone acting in the scope's subtree and not run to the end."""
         ...
 
     async def audit(self, scope: Scope, query: AuditQuery) -> AuditPage:

@@ -12,11 +12,13 @@ from typing import Any
 
 from api.errors import BoardError
 from api.reads import (
+    CELL_METRICS,
     AuditPage,
     AuditQuery,
     AuditRow,
     EscalationRow,
     Figures,
+    IncompleteImport,
     MeetingRow,
     Metric,
     NotificationRow,
@@ -34,6 +36,7 @@ from projections import (
     dashboard,
     escalations,
     evidence,
+    imports,
     liaisons,
     lists,
     outbox,
@@ -63,6 +66,8 @@ FIGURE_OF: dict[Metric, str] = {
     Metric.REQUESTS_OVERDUE: "requests_overdue",
     Metric.ESCALATIONS_OPEN: "escalations_open",
     Metric.PROPOSALS: "proposals",
+    Metric.CELLS_ASSESSING: "cells_assessing",
+    Metric.CELLS_ASSESSED: "cells_assessed",
 }
 """Each board figure and the read-side figure (projections.figures) that defines it."""
 
@@ -157,6 +162,7 @@ class ProjectionReads:
             counts={m: found.total(f) for m, f in FIGURE_OF.items()},
             stages={s.value: stages.get(s.value, 0) for s in FUNNEL},
             grades=found.by_code("assessments_returned"),
+            proposals=found.by_code("proposals"),
             meetings_held=summary["meetings_held"],
             meetings_expected=summary["meetings_expected"],
             attendance_present=attendance.get("present", 0),
@@ -175,10 +181,12 @@ class ProjectionReads:
                 member_id=r["member_id"], name=r["name"] or "", liaison_id=r["liaison_id"],
                 workplace_unit_id=r["workplace_unit_id"] or r["unit_id"],
                 residence_commune_id=r["commune_id"], cell_id=r["cell_id"], stage=r["stage"],
-                detail=r["code"],
+                detail=r["code"], unit_id=r["unit_id"],
             )
-            for r in found
             if r["member_id"] is not None
+            else Row(unit_id=r["unit_id"])
+            for r in found
+            if r["member_id"] is not None or metric in CELL_METRICS
         ]  # fmt: skip
 
     async def states(self, scope: Scope) -> list[LiaisonState]:
@@ -221,6 +229,15 @@ class ProjectionReads:
             units = await dashboard.scope(conn, scope.unit_id, scope.on)
             found = await outbox.results(conn, units)
         return [ResultRow.model_validate(r) for r in found]
+
+    async def incomplete_imports(self, scope: Scope) -> list[IncompleteImport]:
+        """Imports begun by someone acting in the scope's subtree and not run to the end."""
+        async with self.connection() as conn:
+            if not await imports.built(conn):
+                return []
+            units = await dashboard.scope(conn, scope.unit_id, scope.on)
+            found = await imports.incomplete(conn, units)
+        return [IncompleteImport.model_validate(r) for r in found]
 
     async def audit(self, scope: Scope, query: AuditQuery) -> AuditPage:
         """A page of the audit trail of the scope's subtree (or of one member), by keyset."""

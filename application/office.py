@@ -347,6 +347,12 @@ class LiaisonOffice(Application[UUID]):
         state = self.state_of(liaison_id, as_of_date=on)
         return open_deadlines(state, self.policy(on, state.residence_commune_id), on)
 
+    def referral_due(self, member_id: UUID) -> Deadline | None:
+        """The referral a registered member awaits (none once referred or exempted from
+        introduction), under the policy of the workplace's province on the registration date."""
+        m = self.member_aggregate(member_id)
+        return m.referral_due(self.policy(m.registered_on, m.workplace_unit_id))
+
     def member(self, member_id: UUID) -> MemberView:
         """A member's record."""
         m = self.member_aggregate(member_id)

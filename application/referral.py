@@ -10,7 +10,7 @@ from eventsourcing.domain import BaseAggregate
 
 from application.outcome import Outcome
 from application.use import Use
-from application.work import Decision, Scope, Work, liaison_scope
+from application.work import Decision, Scope, Work, liaison_scope, on_liaison
 from domain import commands as cmd
 from domain.errors import Malformed
 from domain.liaison import Liaison
@@ -58,6 +58,15 @@ def close(work: Work, command: cmd.Close) -> Decision:
             *_referral(work, member, command.successor, successor_id, liaison.id),
         ]
     return Decision(aggregates, Outcome(successor_id=successor_id))
+
+
+def send_closing_slip(work: Work, command: cmd.SendClosingSlip) -> Decision:
+    """Record that the slips of a member expelled, removed or deceased went up."""
+    liaison = work.liaison(command.liaison_id)
+    liaison.send_closing_slip(
+        work.stamp(work.policy(command.effective_date, liaison.state.workplace_unit_id))
+    )
+    return Decision([liaison])
 
 
 def _referral(
@@ -117,5 +126,10 @@ USES = (
     Use(
         cmd.Close, close, Action.CLOSE, _closing, "The liaison was closed.",
         summary="End a liaison for a reason; a move may refer the member on at once.",
+    ),
+    Use(
+        cmd.SendClosingSlip, send_closing_slip, Action.SEND_CLOSING_SLIP,
+        on_liaison("workplace"), "The closing slips were recorded as sent.",
+        summary="Record the slips sent up after an expulsion, a removal from the rolls or a death.",
     ),
 )  # fmt: skip

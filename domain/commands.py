@@ -292,6 +292,10 @@ class Close(Command):
     successor: Referral | None = None
 
 
+class SendClosingSlip(Command):
+    liaison_id: UUID
+
+
 def derived_id(command_id: UUID, purpose: str) -> UUID:
     """An id that a command creates, derived from the command id so a retry creates the same."""
     return uuid5(command_id, purpose)

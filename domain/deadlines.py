@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 from datetime import date, timedelta
 from enum import StrEnum
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
@@ -12,7 +13,7 @@ from domain.calendar import add_working_days
 from domain.ordering import assessment_window
 from domain.policy import DayCount, Policy
 from domain.roles import Action
-from domain.state import MOVES, LiaisonState, Stage
+from domain.state import ENDINGS, MOVES, LiaisonState, Stage
 
 
 class DeadlineKind(StrEnum):
@@ -24,6 +25,8 @@ class DeadlineKind(StrEnum):
     REPORT_BACK = "report_back"
     ON_DEMAND_ASSESSMENT = "on_demand_assessment"
     REREFERRAL = "rereferral"
+    CLOSING_SLIP = "closing_slip"
+    REFERRAL = "referral"
 
 
 class Deadline(BaseModel):
@@ -61,12 +64,19 @@ def _on(year: int, month_day: tuple[int, int]) -> date:
     return date(year, month_day[0], month_day[1])
 
 
-def open_deadlines(state: LiaisonState, policy: Policy, on: date) -> list[Deadline]:
-    """What the liaison is waiting for on that date, under that policy (opened deadlines only)."""
+def open_deadlines(
+    state: LiaisonState, policy: Policy, on: date, *, closing_slips: bool = True
+) -> list[Deadline]:
+    """What the liaison is waiting for on that date, under that policy (opened deadlines only).
+
+    `closing_slips=False` leaves out the closing slips' deadline: the rule of workflow runs
+    begun before it existed (they replay as they ran)."""
     rules = policy.deadlines
     found: list[Deadline] = []
     commune, cell = state.residence_commune_id, state.cell_id or state.residence_commune_id
     if state.stage is Stage.CLOSED:
+        if closing_slips:
+            found.extend(_closing_slips_due(state, policy))
         if state.closed_reason in MOVES and state.successor_id is None and state.closed_on:
             found.append(
                 Deadline(
@@ -109,6 +119,26 @@ def open_deadlines(state: LiaisonState, policy: Policy, on: date) -> list[Deadli
     if state.cell_received_on is not None and not state.is_exempt_from_activities:
         found.extend(_cycle_deadlines(state, policy))
     return [d for d in found if d.opens_on <= on]
+
+
+def _closing_slips_due(state: LiaisonState, policy: Policy) -> list[Deadline]:
+    """The slips of a member expelled, removed from the rolls or deceased go up within the
+    policy's days (30 working days by default) after the liaison closed."""
+    rules = policy.deadlines
+    if state.closed_reason not in ENDINGS or state.closing_slip_sent_on or not state.closed_on:
+        return []
+    return [
+        Deadline(
+            kind=DeadlineKind.CLOSING_SLIP,
+            subject=str(state.liaison_id),
+            opens_on=state.closed_on,
+            due_on=after_days(
+                state.closed_on, rules.closing_slip_days, rules.closing_slip_counting
+            ),
+            awaited=Action.SEND_CLOSING_SLIP,
+            unit_id=state.workplace_unit_id,
+        )
+    ]
 
 
 def _reports_due(state: LiaisonState, policy: Policy) -> list[Deadline]:
@@ -162,6 +192,22 @@ def _cycle_deadlines(state: LiaisonState, policy: Policy) -> list[Deadline]:
             )
         )
     return found
+
+
+def referral_deadline(
+    member_id: UUID, workplace_unit_id: str, registered_on: date, policy: Policy
+) -> Deadline:
+    """A registered member is referred (or exempted from introduction) within the policy's
+    `referral_days` of their registration, by their workplace (the articles' late referral)."""
+    rules = policy.deadlines
+    return Deadline(
+        kind=DeadlineKind.REFERRAL,
+        subject=str(member_id),
+        opens_on=registered_on,
+        due_on=after_days(registered_on, rules.referral_days, rules.counting),
+        awaited=Action.REFER,
+        unit_id=workplace_unit_id,
+    )
 
 
 def stage_of(state: LiaisonState) -> Stage:

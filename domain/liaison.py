@@ -9,12 +9,12 @@ from domain.errors import Duplicate, Malformed
 from domain.liaison_guards import wrong_state
 from domain.liaison_year import AnnualCycle
 from domain.messages import UnitRef
-from domain.ordering import require_order
+from domain.ordering import require_after, require_order
 from domain.organisation import OrganisationTree, UnitKind
 from domain.policy import Policy
 from domain.roles import Action
 from domain.stamp import Stamp
-from domain.state import MOVES, Attendance, ClosingReason, Stage
+from domain.state import ENDINGS, MOVES, Attendance, ClosingReason, Stage
 
 
 class Liaison(AnnualCycle):
@@ -134,6 +134,24 @@ class Liaison(AnnualCycle):
         if successor_id is not None and reason not in MOVES:
             raise Malformed("Only a move has a successor referral.")
         self.trigger_event(ev.Closed, reason=reason, successor_id=successor_id, **stamp.fields())
+
+    def send_closing_slip(self, stamp: Stamp) -> None:
+        """Record the slips sent up after an expulsion, a removal from the rolls or a death."""
+        state = self.state
+        if state.closed_reason not in ENDINGS:
+            raise wrong_state(
+                state,
+                "Only a liaison ended by expulsion, removal from the rolls or death has"
+                " closing slips",
+            )
+        if state.closing_slip_sent_on is not None:
+            raise Duplicate(
+                "The closing slips of {member} were sent on {day}.",
+                member=state.member_name,
+                day=state.closing_slip_sent_on,
+            )
+        require_after(Action.SEND_CLOSING_SLIP, stamp.effective_date, Action.CLOSE, state.closed_on)
+        self.trigger_event(ev.ClosingSlipSent, **stamp.fields())
 
     def link_successor(self, stamp: Stamp, successor_id: UUID) -> None:
         """Name the new referral of a member whose liaison closed by a move."""

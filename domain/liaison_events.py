@@ -224,6 +224,13 @@ class Closed(LiaisonEvent):
         )
 
 
+class ClosingSlipSent(LiaisonEvent):
+    """The workplace committee sent up the slips of a member expelled, removed or deceased."""
+
+    def evolve(self, state: LiaisonState) -> LiaisonState:
+        return self._next(state, closing_slip_sent_on=self.effective_date)
+
+
 class SuccessorReferred(LiaisonEvent):
     """After a move, the member was referred again; this names the new liaison."""
 
@@ -252,6 +259,7 @@ LIAISON_EVENTS: dict[str, type[LiaisonEvent]] = {
         DisciplineProposed,
         Closed,
         SuccessorReferred,
+        ClosingSlipSent,
     )
 }
 

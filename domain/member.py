@@ -8,6 +8,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import BaseAggregate
 
+from domain.deadlines import Deadline, referral_deadline
 from domain.errors import Duplicate, Malformed, WrongState
 from domain.events import Creation, Recorded
 from domain.policy import Policy
@@ -45,6 +46,7 @@ class MemberRegistered(Recorded, Creation):
         aggregate.birth_date = self.birth_date
         aggregate.party_card_number = self.party_card_number
         aggregate.workplace_unit_id = self.workplace_unit_id
+        aggregate.registered_on = self.effective_date
         aggregate.exemption = None
         aggregate.open_liaison_id = None
         aggregate.liaison_ids = []
@@ -103,6 +105,7 @@ class Member(BaseAggregate[UUID]):
     birth_date: date
     party_card_number: str
     workplace_unit_id: str
+    registered_on: date
     exemption: str | None
     open_liaison_id: UUID | None
     liaison_ids: list[UUID]
@@ -143,6 +146,12 @@ class Member(BaseAggregate[UUID]):
             workplace_unit_id=workplace_unit_id,
             **stamp.fields(),
         )
+
+    def referral_due(self, policy: Policy) -> Deadline | None:
+        """The referral this member awaits: none once referred or exempted from introduction."""
+        if self.liaison_ids or self.exemption is not None:
+            return None
+        return referral_deadline(self.id, self.workplace_unit_id, self.registered_on, policy)
 
     def exempt_from_introduction(self, stamp: Stamp, reason: str, policy: Policy) -> None:
         """Decide not to introduce the member to their residence."""

@@ -45,6 +45,7 @@ class Action(StrEnum):
     EXEMPT_FROM_ACTIVITIES = "exempt_from_activities"
     PROPOSE = "propose"
     CLOSE = "close"
+    SEND_CLOSING_SLIP = "send_closing_slip"
     RESOLVE_ESCALATION = "resolve_escalation"
     READ = "read"
 
@@ -67,6 +68,7 @@ _WORKPLACE_SIDE = frozenset(
         Action.REQUEST_ASSESSMENT,
         Action.EXEMPT_FROM_ACTIVITIES,
         Action.CLOSE,
+        Action.SEND_CLOSING_SLIP,
     }
 )
 _COMMUNE_SIDE = frozenset(
@@ -136,6 +138,25 @@ def authorise(
     if not any(may(actor, action, unit_id, tree, on) for unit_id in unit_ids):
         # Name nothing the caller asked about: the units may be another district's.
         raise OutOfScope("This lies outside the units you act for.")
+
+
+BOOK_KEEPERS = frozenset({Role.COMMUNE_CLERK})
+"""Roles that keep a commune's book of the working members residing there (sổ theo dõi đảng viên
+đang công tác), and so may import it."""
+
+
+def keeps_the_book_of(actor: Actor, commune_id: str, tree: OrganisationTree, on: date) -> bool:
+    """True when the actor keeps the book of that residence commune: a commune clerk of it.
+
+    Importing its book, such a clerk records every step of a member who resides there — the
+    workplace's registration and referral as its introduction letter states them, the cell's
+    receipt, meetings and assessments — and nothing of a member who resides elsewhere."""
+    return actor.role in BOOK_KEEPERS and tree.is_within(commune_id, actor.unit_id, on)
+
+
+def may_import(role: Role) -> bool:
+    """True when the role imports members: it registers them, or it keeps a commune's book."""
+    return Action.REGISTER_MEMBER in ALLOWED[role] or role in BOOK_KEEPERS
 
 
 SEAL_VERIFIERS = frozenset({Role.SUPERVISOR, Role.INSPECTOR, Role.ADMINISTRATOR})

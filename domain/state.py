@@ -41,6 +41,8 @@ class ClosingReason(StrEnum):
 
 
 MOVES = frozenset({ClosingReason.TRANSFERRED_WORKPLACE, ClosingReason.MOVED_RESIDENCE})
+ENDINGS = frozenset({ClosingReason.EXPELLED, ClosingReason.REMOVED_FROM_ROLLS, ClosingReason.DIED})
+"""Reasons that end the membership itself: the closing slips go up within the policy's days."""
 
 
 class MeetingRecord(BaseModel):
@@ -109,6 +111,7 @@ class LiaisonState(BaseModel):
     closed_reason: ClosingReason | None = None
     closed_on: date | None = None
     successor_id: UUID | None = None
+    closing_slip_sent_on: date | None = None
 
     @property
     def stage(self) -> Stage:

@@ -118,6 +118,9 @@ class Figures:
             "requests_open": self.total("requests_open"),
             "requests_overdue": self.total("requests_overdue"),
             "escalations_open": self.total("escalations_open"),
+            "proposals": self.by_code("proposals"),
+            "cells_assessing": self.total("cells_assessing"),
+            "cells_assessed": self.total("cells_assessed"),
         }
 
 

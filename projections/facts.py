@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any, ClassVar
 
 from domain import liaison_events as ev
-from domain.deadlines import DeadlineKind, open_deadlines
+from domain.deadlines import DeadlineKind, open_deadlines, referral_deadline
 from domain.liaison_events import LiaisonEvent
 from domain.meeting import MeetingHeld
 from domain.member import (
@@ -210,11 +210,14 @@ class Facts(ReadModel):
         if isinstance(event, MemberRegistered):
             members[event.originator_id] = event.workplace_unit_id
             writes.register(event)
-            return [
-                _fact(
-                    nid, "registered", event, event.originator_id, workplace=event.workplace_unit_id
-                )
-            ]
+            policy = self.reference.policy(event.effective_date, event.workplace_unit_id)
+            due = referral_deadline(
+                event.originator_id, event.workplace_unit_id, event.effective_date, policy
+            ).due_on
+            row = _fact(
+                nid, "registered", event, event.originator_id, workplace=event.workplace_unit_id
+            )
+            return [(*row[:-1], due)]
         if isinstance(event, LiaisonOpened | WorkplaceChanged):
             members[event.originator_id] = event.workplace_unit_id
             writes.move(event.originator_id, event.workplace_unit_id)

@@ -58,20 +58,22 @@ _RETURNED = (
     " AND a.year = $5 AND a.effective_date <= $3 AND a.recorded_at <= $4)"
 )
 _OWED = (
-    f"SELECT {_ROW}, f.due_on, {_RETURNED} AS assessed FROM fact f WHERE f.kind = 'assessment_due'"
+    f"SELECT {_ROW}, f.due_on, {_RETURNED} AS assessed, f.unit_id AS residence_id FROM fact f"
+    " WHERE f.kind = 'assessment_due'"
     f" AND f.year = $5 AND {_SEEN} AND {_IN}"
     f" AND NOT {_closed_by('least($3, f.due_on)')} AND NOT {_exempt_on('least($3, f.due_on)')}"
 )
 """The year's assessments the rules made due (not closed or exempt by their due date), each with
 whether it was returned by the end of the period."""
 _DUE = (
-    f"SELECT * FROM owed UNION ALL SELECT {_ROW}, NULL::date, true FROM fact f"
+    f"SELECT * FROM owed UNION ALL SELECT {_ROW}, NULL::date, true, f.unit_id FROM fact f"
     f" WHERE f.kind = 'assessed' AND f.year = $5 AND {_SEEN} AND {_IN}"
     " AND NOT EXISTS (SELECT 1 FROM owed o WHERE o.liaison_id = f.liaison_id)"
 )
 """The year's assessments to make: those the rules made due, and any other the cell made (a member
 received after the window opened, or closed or exempt by the due date, and assessed all the same).
-So due = returned + not yet returned, and a member just assessed is among the due."""
+So due = returned + not yet returned, and a member just assessed is among the due. Each row names
+its residence unit too (the cell), for the figures that count cells."""
 _OPEN_REQUESTS = (
     f"SELECT {_ROW}, f.code, f.due_on FROM fact f WHERE f.kind = 'requested' AND {_SEEN}"
     f" AND {_IN} AND NOT {_closed_by('$3')} AND NOT EXISTS (SELECT 1 FROM fact p"
@@ -107,12 +109,14 @@ _ESCALATIONS = (
 )
 
 REFERRAL_DAYS = 30
-"""Days a workplace has to refer (or exempt) a registered member: DOMAIN.md's default, as
-`domain.policy.Deadlines.referral_days` (a province's override is not applied on the board)."""
+"""The default of `domain.policy.Deadlines.referral_days`, for `registered` rows written before
+they carried their due date (`domain.deadlines.referral_deadline` under the province's policy on
+the registration date, overrides included)."""
 _REFERRAL_LATE = (
     "SELECT f.member_id, NULL::uuid AS liaison_id, f.workplace_id AS unit_id, NULL::text AS code"
     f" FROM fact f WHERE f.kind = 'registered' AND {_SEEN} AND f.workplace_id IN {_UNITS}"
-    f" AND f.effective_date + {REFERRAL_DAYS} < $3 AND NOT EXISTS (SELECT 1 FROM fact r"
+    f" AND coalesce(f.due_on, f.effective_date + {REFERRAL_DAYS}) < $3 AND NOT EXISTS (SELECT 1"
+    " FROM fact r"
     " WHERE r.member_id = f.member_id AND r.kind = 'referred' AND r.effective_date <= $3"
     " AND r.recorded_at <= $4) AND NOT EXISTS (SELECT 1 FROM fact x WHERE x.member_id ="
     " f.member_id AND x.kind = 'exempt_intro' AND x.effective_date <= $3 AND x.recorded_at <= $4)"
@@ -136,9 +140,23 @@ _CELLS_ATTENDING = (
 )
 """Rows naming a cell with a member attending (received, not closed, not exempt); each cell
 counts once."""
+_CELLS_ASSESSING = (
+    "SELECT NULL::uuid AS member_id, NULL::uuid AS liaison_id, d.residence_id AS unit_id"
+    f" FROM due d WHERE d.residence_id IN {_UNITS}"
+)
+"""Rows naming a residence cell of the subtree with members whose assessment of the year is due
+(Nghệ An's "all cells with 213 members"); each cell counts once."""
+_CELLS_ASSESSED = (
+    "SELECT NULL::uuid AS member_id, NULL::uuid AS liaison_id, d.residence_id AS unit_id,"
+    f" NULL::text AS code FROM due d WHERE d.residence_id IN {_UNITS}"
+    " GROUP BY d.residence_id HAVING bool_and(d.assessed)"
+)
+"""The cells among those that have assessed every member due ("cells that assessed their 213
+members", of all cells with 213 members)."""
 DISTINCT: dict[str, tuple[str, str, str]] = {
     "members_in_scope": (_IN_SCOPE, "member_id", "member_id, liaison_id NULLS LAST"),
     "cells_attending": (_CELLS_ATTENDING, "unit_id", "unit_id"),
+    "cells_assessing": (_CELLS_ASSESSING, "unit_id", "unit_id"),
 }
 """Figures that count one row per key: (the rows, the key, the order that picks the row listed)."""
 
@@ -180,6 +198,8 @@ FIGURES: dict[str, str] = {
     ),
     "escalations_open": _ESCALATIONS,
     "proposals": _events("proposed"),
+    "cells_assessing": "",  # from DISTINCT, below
+    "cells_assessed": _CELLS_ASSESSED,
     "cells_attending": "",  # from DISTINCT, below
 }
 for _name, (_rows, _key, _order) in DISTINCT.items():

@@ -23,6 +23,9 @@ Patches in force:
 - `2026-12-03-policy-overrides` (`POLICY_PATCH`): the `policy` signal — a province changed a
   deadline — makes the workflow reload its policy and recompute its due dates (before it, the
   policy changed only when a year's cycle opened).
+- `CLOSING_SLIPS` (2026-12-03): a liaison closed by expulsion, removal from the rolls or death
+  awaits its closing slips (`DeadlineKind.CLOSING_SLIP`) and runs their ladder before it ends;
+  runs begun before it end at once, as they did.
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ with workflow.unsafe.imports_passed_through():
 
 ACTIVITY_TIMEOUT = timedelta(seconds=20)  # a dead worker's activity is retried after this
 POLICY_PATCH = "2026-12-03-policy-overrides"
+CLOSING_SLIPS = "2026-12-03-closing-slip-deadline"
 
 
 @workflow.defn(name="Liaison")
@@ -98,6 +102,7 @@ class LiaisonWorkflow:
     async def run(self, start: LiaisonWorkflowInput) -> LiaisonWorkflowResult:
         """Wait for events and due dates until the liaison is closed and awaits nothing."""
         process = self._process
+        process.closing_slips = workflow.patched(CLOSING_SLIPS)
         if start.carried is not None:
             process.restore(start.carried)
         else:

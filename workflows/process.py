@@ -35,6 +35,8 @@ class LiaisonProcess:
         self.open_escalations: set[str] = set()
         self.pending: dict[int, LiaisonEventMessage] = {}
         self.runs = 1
+        self.closing_slips = True
+        """Whether the closing slips' deadline is awaited (False for runs begun before it was)."""
 
     # Events in version order.
 
@@ -85,7 +87,9 @@ class LiaisonProcess:
     def deadlines(self) -> list[Deadline]:
         """Every deadline the current state awaits, opened or still to open."""
         assert self.policy is not None
-        return open_deadlines(self._current(), self.policy, ALL_TIME)
+        return open_deadlines(
+            self._current(), self.policy, ALL_TIME, closing_slips=self.closing_slips
+        )
 
     def scheduled(self) -> list[tuple[Deadline, ScheduledStep]]:
         """The rungs not yet taken, earliest first."""

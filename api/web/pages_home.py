@@ -119,12 +119,16 @@ def by_unit(rows: list[EscalationRow]) -> list[tuple[str, list[EscalationRow]]]:
 
 
 def results_arrived(states: Iterable[LiaisonState], year: int) -> list[dict[str, Any]]:
-    """The year's assessments reported back and the answered requests, the newest first."""
+    """The year's assessments reported back, answered requests and the residence cell's
+    proposals of commendation or discipline, the newest first."""
     found: list[dict[str, Any]] = []
     for s in states:
         for a in s.assessments:
             if a.reported_on is not None and a.year == year:
                 found.append({"state": s, "on": a.reported_on, "grade": a.grade, "year": a.year})
+        for kind, day in s.proposals:
+            if day.year == year:
+                found.append({"state": s, "on": day, "grade": None, "proposal": kind})
         for r in s.requests:
             if r.provided_on is not None and r.provided_on.year == year:
                 found.append({"state": s, "on": r.provided_on, "grade": r.grade,
@@ -155,6 +159,8 @@ OWN_STEPS: dict[Role, tuple[tuple[str, str, tuple[Action, ...]], ...]] = {
     ),
     Role.WORKPLACE_CLERK: (
         (N_("Members to refer again"), N_("No member awaits a new referral."), (Action.REFER,)),
+        (N_("Closing slips to send"), N_("No closing slip awaits sending."),
+         (Action.SEND_CLOSING_SLIP,)),
     ),
 }  # fmt: skip
 """The steps each role takes itself, under their headings, in the order the role works."""

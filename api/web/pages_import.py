@@ -10,17 +10,17 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from api import i18n
-from api.deps import Desk
+from api.deps import Desk, ReadsDep
 from api.errors import BoardError
 from api.i18n import language_of
 from api.imports import MAX_BYTES, ImportJob, ImportJobs, UploadRefused, safe_name
 from api.messages import render
+from api.routes_queries import scope_of
 from api.users import Session
-from api.web.forms import may_do
 from api.web.render import CheckedForm, WebDesk, WebSession, page
 from domain.errors import Language, OutOfScope
 from domain.messages import Count
-from domain.roles import Action
+from domain.roles import may_import
 
 router = APIRouter(prefix="/import", include_in_schema=False)
 
@@ -35,7 +35,7 @@ Jobs = Annotated[ImportJobs, Depends(_jobs)]
 
 async def _may_import(session: Session, desk: Desk) -> None:
     """Refuse, and put in the access trail, a role that does not import members."""
-    if not may_do(session, Action.REGISTER_MEMBER):
+    if not may_import(session.user.role):
         await desk.refused("import", "import", OutOfScope.code)
         raise BoardError(
             403,
@@ -65,11 +65,13 @@ async def _upload(value: object, what: str, required: bool) -> tuple[str, bytes]
 
 @router.get("")
 async def import_form(
-    request: Request, session: WebSession, desk: WebDesk, jobs: Jobs
+    request: Request, session: WebSession, desk: WebDesk, jobs: Jobs, reads: ReadsDep
 ) -> HTMLResponse:
     """The upload form, with the templates to start from."""
     await _may_import(session, desk)
-    return page(request, "import.html", session, **_form_context(jobs))
+    scope = await scope_of(desk, session.user.unit_id, None, None, None)
+    unfinished = await reads.incomplete_imports(scope)
+    return page(request, "import.html", session, unfinished=unfinished, **_form_context(jobs))
 
 
 def _form_context(jobs: ImportJobs) -> dict[str, Any]:

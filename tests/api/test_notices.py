@@ -124,3 +124,43 @@ async def test_the_workplace_hears_of_its_members(
     assert "Trần Văn Bảo" not in other
     assert "Lê Văn Dũng" not in other
     assert 'class="empty"' in other
+
+
+async def test_a_proposal_reaches_the_workplace_and_is_counted(
+    client: httpx.AsyncClient, office: LiaisonOffice
+) -> None:
+    praised = p.received_member(office, 1, name="Trần Văn Bảo")
+    blamed = p.received_member(office, 2, name="Lê Văn Dũng")
+    for member, kind, day in ((praised, "commendation", 12), (blamed, "discipline", 14)):
+        office.execute(
+            c.Propose(
+                **p.by(p.SECRETARY, date(2026, 11, day), comment="Theo ý kiến của khu dân cư"),
+                liaison_id=member.liaison_id,
+                kind=kind,  # type: ignore[arg-type]
+            )
+        )
+
+    await web_sign_in(client, "clerk")  # the workplace clerk of W, whose members they are
+    page = (await client.get("/notifications")).text
+    assert "C1 (C1) đề nghị khen thưởng đảng viên Trần Văn Bảo (ngày 12/11/2026)" in page
+    assert "C1 (C1) đề nghị xử lý kỷ luật đảng viên Lê Văn Dũng (ngày 14/11/2026)" in page
+    home = (await client.get("/")).text  # the worklist's results name each proposal
+    assert label("proposal", "commendation", "vi") in home
+    assert label("proposal", "discipline", "vi") in home
+    figures = (await client.get(f"/api/units/{p.WORKPLACE}/figures")).json()["current"]
+    assert figures["counts"]["proposals"] == 2
+    assert figures["proposals"] == {"commendation": 1, "discipline": 1}
+    listed = (await client.get(f"/list/proposals?unit={p.WORKPLACE}&code=discipline")).text
+    assert "Lê Văn Dũng" in listed
+    assert "Trần Văn Bảo" not in listed
+    client.cookies.set("lang", "en")
+    english = (await client.get("/notifications")).text
+    client.cookies.set("lang", "vi")
+    assert "C1 (C1) proposes commendation of Trần Văn Bảo (" in english
+    assert "C1 (C1) proposes discipline of Lê Văn Dũng (" in english
+
+    for other in ("clerk2", "commune2"):  # a neighbour hears nothing of them
+        await web_sign_in(client, other)
+        told = (await client.get("/notifications")).text
+        assert "Trần Văn Bảo" not in told
+        assert "Lê Văn Dũng" not in told

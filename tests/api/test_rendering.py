@@ -75,6 +75,8 @@ USERNAME = dict(zip(ROLES, BOARD_USERS, strict=True))
 REFER = ("clerk", "committee", "supervisor")
 RECEIVE = ("commune", "secretary", "committee", "supervisor")
 CELL_WORK = ("secretary", "committee", "supervisor")
+IMPORT = ("clerk", "commune", "committee", "supervisor")
+"""The roles that import: those that register members, and a commune's clerk (its book)."""
 LANGUAGES = ("vi", "en")
 
 
@@ -114,7 +116,7 @@ def pages(board: Board) -> dict[str, Page]:
             "/inspect?unit={unit}&on=2026-11-22&compare_on=2026-06-30&recorded=&verify=true",
             ("inspector", "supervisor"),
         ),
-        "import": Page("/import", REFER, refused=403),
+        "import": Page("/import", IMPORT, refused=403),
         "password": Page("/password"),
         "search": Page("/search"),
         "search-found": Page("/search?q=dang+vien"),

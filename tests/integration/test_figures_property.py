@@ -5,7 +5,8 @@ Hypothesis draws a few members across two workplace committees (one with a cell 
 three communes (two under a former district) with their cells, and takes each through a
 generated history over 2025 and 2026: referred, received by the commune and the cell, meetings,
 exempt from introduction or activities and lifted, cycles opened, assessed, confirmed, reported
-back, asked for an assessment and answered, escalated, closed (some with a successor referral).
+back, asked for an assessment and answered, proposed for commendation or discipline, escalated,
+closed (some with a successor referral).
 The history runs through `LiaisonOffice` on real PostgreSQL, the projector folds it in, and the
 board's read side (`ProjectionReads`, as the board and the API read) answers for every unit on a
 few dates, each beside the same date of the year before.
@@ -17,7 +18,12 @@ Identities checked on each board (lists compared as sets of liaisons):
   overdue = not yet assessed;
 - reported back ⊆ assessed (a result goes back only after its assessment);
 - requests overdue ⊆ requests open;
-- the grades add up to the assessed;
+- the grades add up to the assessed, the proposals' kinds to the proposals (each kind's count is
+  its rows');
+- the cells with members to assess are the subtree's cells of the assessments due, and the cells
+  that assessed all their members are those of them with no assessment outstanding (Nghệ An's
+  "cells that assessed their 213 members, of all cells"); the province's cells are the sum of its
+  communes', a district's of its two, a workplace counts none;
 - members awaiting receipt and members exempt from activities are members in scope;
 - referred ≥ received by the commune ≥ received by the cell, counted over both whole years (the
   boards of 31 December), for every board but a residence cell's (a referral names the commune,
@@ -86,12 +92,15 @@ before."""
 MEMBER_FIGURES = (Metric.IN_SCOPE, Metric.EXEMPT_INTRODUCTION, Metric.REFERRALS_LATE)
 """Figures that count members (some have no liaison yet), under their workplace."""
 
-LIAISON_FIGURES = tuple(m for m in Metric if m not in MEMBER_FIGURES)
+CELL_FIGURES = (Metric.CELLS_ASSESSING, Metric.CELLS_ASSESSED)
+"""Figures that count residence cells, under the cells' communes."""
+
+LIAISON_FIGURES = tuple(m for m in Metric if m not in MEMBER_FIGURES + CELL_FIGURES)
 """Figures that count liaisons, each under one residence unit and one workplace."""
 
 STEPS = (
     "exempt_intro", "lift_intro", "exempt_act", "lift_act", "request", "provide", "assess",
-    "assess", "open_cycle", "escalate", "close", "move",
+    "assess", "open_cycle", "escalate", "close", "move", "propose",
 )  # fmt: skip
 
 
@@ -206,6 +215,10 @@ class Run:
                 if late:
                     o.execute(TakeStep(**_by(day, o.system_actor_for(li, day)), liaison_id=li,
                                        deadline=late[0], step=ladder))  # fmt: skip
+        elif step == "propose":
+            kind = ("commendation", "discipline")[next(self.attendance) % 2]
+            o.execute(c.Propose(**{**_by(day), "comment": "Gương mẫu ở khu dân cư"},
+                                liaison_id=li, kind=kind))  # fmt: skip
         elif step == "close":
             o.execute(c.Close(**_by(day), liaison_id=li, reason=ClosingReason.RETIRED))
         elif step == "move":
@@ -262,8 +275,20 @@ def liaisons(rows: list[Row]) -> Counter[UUID | None]:
     return Counter(r.liaison_id for r in rows)
 
 
-def members(rows: list[Row]) -> set[UUID]:
+def members(rows: list[Row]) -> set[UUID | None]:
     return {r.member_id for r in rows}
+
+
+def cells(rows: list[Row]) -> Counter[str | None]:
+    return Counter(r.unit_id for r in rows)
+
+
+def subtree(unit: str) -> set[str]:
+    """The unit and every unit under it in the generated tree."""
+    found = {unit}
+    while grown := {u for u, _, parent in TREE if parent in found} - found:
+        found |= grown
+    return found
 
 
 def check_board(figures: Figures, lists: dict[Metric, list[Row]], unit: str) -> None:
@@ -272,7 +297,8 @@ def check_board(figures: Figures, lists: dict[Metric, list[Row]], unit: str) -> 
     where = f"{unit} {scope.year} on {scope.on}"
     for metric, rows in lists.items():
         assert figures.counts[metric] == len(rows), f"{metric.value} of {where}"
-        assert all(r.stage for r in rows), f"a row of {metric.value} of {where} without a stage"
+        named = [r for r in rows if r.member_id is not None]
+        assert all(r.stage for r in named), f"a row of {metric.value} of {where} without a stage"
     n = figures.counts
     due, assessed = liaisons(lists[Metric.ASSESSMENTS_DUE]), liaisons(lists[Metric.ASSESSED])
     outstanding = liaisons(lists[Metric.NOT_ASSESSED])
@@ -291,6 +317,18 @@ def check_board(figures: Figures, lists: dict[Metric, list[Row]], unit: str) -> 
     assert members(lists[Metric.AWAITING_RECEIPT]) <= in_scope, where
     assert members(lists[Metric.EXEMPT_ACTIVITIES]) <= in_scope, where
     assert members(lists[Metric.REFERRALS_LATE]) <= in_scope, where
+    kinds = Counter(r.detail for r in lists[Metric.PROPOSALS])
+    assert sum(figures.proposals.values()) == n[Metric.PROPOSALS], where
+    assert kinds == Counter(figures.proposals), where
+    # Cells: those of the subtree with an assessment due, and of them those with none missing.
+    within = subtree(unit)
+    owed: dict[str | None, set[UUID | None]] = {}
+    for r in lists[Metric.ASSESSMENTS_DUE]:
+        if r.cell_id in within:
+            owed.setdefault(r.cell_id, set()).add(r.liaison_id)
+    assert cells(lists[Metric.CELLS_ASSESSING]) == Counter(owed.keys()), where
+    complete = Counter(c for c, due in owed.items() if due <= set(assessed))
+    assert cells(lists[Metric.CELLS_ASSESSED]) == complete, where
 
 
 def check_tree(
@@ -309,6 +347,13 @@ def check_tree(
             district = liaisons(lists["X1"][metric]) + liaisons(lists["X2"][metric])
             assert liaisons(lists["D"][metric]) == district, (metric.value, year)
             assert liaisons(lists["W1-C"][metric]) <= liaisons(lists["W1"][metric])
+        for metric in CELL_FIGURES:  # a cell belongs to its commune; a workplace counts none
+            by_commune = sum((cells(lists[x][metric]) for x in CELLS), Counter())
+            assert cells(lists["P"][metric]) == by_commune, (metric.value, year)
+            district = cells(lists["X1"][metric]) + cells(lists["X2"][metric])
+            assert cells(lists["D"][metric]) == district, (metric.value, year)
+            assert not lists["W1"][metric], (metric.value, year)
+            assert not lists["W2"][metric], (metric.value, year)
     if (on.month, on.day) != (12, 31):
         return  # the two years' boards then leave out the end of the year before
     years = sorted({y for _, y in boards})

@@ -366,3 +366,39 @@ async def test_a_member_registered_and_never_referred_is_a_late_referral(
         assert [r["name"] for r in rows] == ["Phạm Dũng"]
     finally:
         await conn.close()
+
+
+async def test_a_provinces_referral_days_are_the_late_referrals_deadline(
+    pg_env: dict[str, str], pg_url: str
+) -> None:
+    """A province that gives its workplaces 60 days (`referral_days`, through the policy) sees a
+    member registered on 5 January late from 7 March, not from 5 February."""
+    office = LiaisonOffice(env=pg_env, clock=pv.clock)
+    try:
+        for unit in (_unit("P", UnitKind.PROVINCIAL_COMMITTEE, None),
+                     _unit("W", UnitKind.WORKPLACE_COMMITTEE, "P")):  # fmt: skip
+            office.execute(c.EstablishUnit(**pv.by(ADMIN, date(2019, 1, 1)), unit=unit))
+        office.execute(
+            c.OverridePolicy(**pv.by(ADMIN, date(2019, 1, 1)), province_id="P",
+                             setting="referral_days", value=60)
+        )  # fmt: skip
+        member_id = office.execute(
+            c.RegisterMember(**pv.by(BOARD, date(2019, 1, 5)), name="Nguyễn Văn An",
+                             birth_date=date(1980, 1, 1), party_card_number=pv.party_card(1),
+                             workplace_unit_id="W")
+        ).member_id  # fmt: skip
+        assert member_id is not None
+        due = office.referral_due(member_id)
+        assert due is not None
+        assert (due.due_on, due.unit_id) == (date(2019, 3, 6), "W")
+        projector = Projector(pg_env, all_models())
+        projector.catch_up()
+        projector.close()
+    finally:
+        office.close()
+    conn = await reads.connect(pg_url)
+    try:
+        for day, late in {date(2019, 2, 5): 0, date(2019, 3, 6): 0, date(2019, 3, 7): 1}.items():
+            assert (await figures(conn, Period("P", day))).summary()["referrals_late"] == late, day
+    finally:
+        await conn.close()

@@ -109,11 +109,28 @@ async def receipt_deadline_shortened(env: WorkflowEnvironment, p: Province, queu
     return shortened
 
 
+async def died_slips_late(env: WorkflowEnvironment, p: Province, queue: str) -> UUID:
+    """Died 1 March 2027; the closing slips' ladder climbs; they go up on 30 April, and it ends."""
+    died = p.refer(START, card="44444444")
+    p.receive(died, START)
+    async with running(env, p, queue):
+        await p.forward_new(env.client, died, queue)
+        await advance_to(env, date(2027, 3, 1))
+        p.do(cmd.Close, CLERK, date(2027, 3, 1), liaison_id=died, reason=ClosingReason.DIED)
+        await p.forward_new(env.client, died, queue)
+        await advance_to(env, date(2027, 4, 30))
+        p.do(cmd.SendClosingSlip, CLERK, date(2027, 4, 30), liaison_id=died)
+        await p.forward_new(env.client, died, queue)
+        await advance_to(env, date(2027, 5, 10))
+    return died
+
+
 SCENARIOS: dict[str, Scenario] = {
     "late_receipt_then_retired": late_receipt_then_retired,
     "exempt_on_demand_cycles": exempt_on_demand_cycles,
     "exemption_lifted": exemption_lifted,
     "receipt_deadline_shortened": receipt_deadline_shortened,
+    "died_slips_late": died_slips_late,
 }
 
 

@@ -177,7 +177,7 @@ def test_exemption_before_receipt_keeps_the_receipt_deadline(world: World) -> No
 
 
 @pytest.mark.parametrize("reason", list(ClosingReason))
-def test_a_closed_liaison_awaits_only_a_re_referral_after_a_move(
+def test_a_closed_liaison_awaits_a_re_referral_or_its_closing_slips(
     world: World, reason: ClosingReason
 ) -> None:
     _, liaison_id = world.received(referred_on=REFERRED)
@@ -191,8 +191,13 @@ def test_a_closed_liaison_awaits_only_a_re_referral_after_a_move(
         assert deadline.kind is DeadlineKind.REREFERRAL
         assert (deadline.opens_on, deadline.due_on) == (date(2026, 11, 5), date(2026, 12, 5))
         assert deadline.awaited is Action.REFER
-    else:
+    elif reason is ClosingReason.RETIRED:
         assert deadlines == []
+    else:  # 30 working days after 5 November 2026 (a Thursday): 17 December
+        [deadline] = deadlines
+        assert deadline.kind is DeadlineKind.CLOSING_SLIP
+        assert (deadline.opens_on, deadline.due_on) == (date(2026, 11, 5), date(2026, 12, 17))
+        assert (deadline.awaited, deadline.unit_id) == (Action.SEND_CLOSING_SLIP, "W")
 
 
 def test_rereferral_days_override(world: World) -> None:
@@ -231,3 +236,31 @@ def test_open_deadlines_is_a_pure_function_of_state_policy_and_date(world: World
     # Deadlines that have not opened yet are left out.
     assert {d.kind for d in open_deadlines(state, policy, date(2026, 1, 9))} == set()
     assert stage_of(state) is state.stage
+
+
+def test_a_registered_member_awaits_referral_until_referred_or_exempted(world: World) -> None:
+    referred, exempted = world.register(on=REFERRED), world.register(on=REFERRED)
+    for member_id in (referred, exempted):
+        due = world.office.referral_due(member_id)
+        assert due is not None
+        assert (due.kind, due.opens_on, due.due_on) == (
+            DeadlineKind.REFERRAL,
+            REFERRED,
+            date(2026, 2, 9),
+        )
+        assert (due.awaited, due.unit_id, due.subject) == (Action.REFER, "W", str(member_id))
+    world.refer(referred, commune="XN", on=date(2026, 2, 1))
+    world.exempt_introduction(exempted, on=date(2026, 2, 1))
+    assert world.office.referral_due(referred) is None
+    assert world.office.referral_due(exempted) is None
+
+
+def test_referral_days_override(world: World) -> None:
+    world.office.execute(
+        cmd.OverridePolicy(
+            **k(ADMIN, date(2026, 1, 1)), province_id="P", setting="referral_days", value=10
+        )
+    )
+    due = world.office.referral_due(world.register(on=REFERRED))
+    assert due is not None
+    assert due.due_on == date(2026, 1, 20)

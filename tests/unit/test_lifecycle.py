@@ -10,7 +10,7 @@ import pytest
 from domain import commands as cmd
 from domain.deadlines import DeadlineKind
 from domain.errors import UnknownMember
-from domain.state import MOVES, Attendance, ClosingReason, Stage
+from domain.state import ENDINGS, MOVES, Attendance, ClosingReason, Stage
 from tests.unit.conftest import (
     CLERK_W,
     CLERK_XN,
@@ -239,7 +239,8 @@ def test_close_by_every_reason(world: World, reason: ClosingReason) -> None:
     assert member.open_liaison_id is None
     assert member.liaison_ids == (liaison_id,)
     kinds = {d.kind for d in world.office.deadlines(liaison_id, date(2026, 9, 2))}
-    assert kinds == ({DeadlineKind.REREFERRAL} if reason in MOVES else set())
+    expected = {DeadlineKind.CLOSING_SLIP} if reason in ENDINGS else set()
+    assert kinds == ({DeadlineKind.REREFERRAL} if reason in MOVES else expected)
 
 
 @pytest.mark.parametrize("reason", sorted(MOVES))

@@ -736,7 +736,7 @@ class LiaisonMachine(RuleBasedStateMachine):
                 if state.is_exempt_from_activities or state.stage is Stage.CLOSED:
                     assert not kinds & {DeadlineKind.MEETING, DeadlineKind.ANNUAL_ASSESSMENT}
                 if state.stage is Stage.CLOSED:
-                    assert kinds <= {DeadlineKind.REREFERRAL}
+                    assert kinds <= {DeadlineKind.REREFERRAL, DeadlineKind.CLOSING_SLIP}
 
 
 LiaisonMachine.TestCase.settings = settings(

@@ -12,6 +12,7 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from domain import commands as cmd
+from domain.calendar import add_working_days
 from domain.deadlines import DeadlineKind
 from domain.policy import DayCount
 from domain.state import ClosingReason
@@ -83,6 +84,15 @@ def _rerefer(p: Province, liaison: UUID, on: date, _: str) -> None:
     )
 
 
+def _died(p: Province, liaison: UUID, on: date) -> str:
+    p.do(cmd.Close, CLERK, on, liaison_id=liaison, reason=ClosingReason.DIED)
+    return str(liaison)
+
+
+def _slips(p: Province, liaison: UUID, on: date, _: str) -> None:
+    p.do(cmd.SendClosingSlip, CLERK, on, liaison_id=liaison)
+
+
 SCENARIOS = {
     "meeting": Scenario(
         DeadlineKind.MEETING,
@@ -134,6 +144,14 @@ SCENARIOS = {
     ),
     "rereferral": Scenario(
         DeadlineKind.REREFERRAL, date(2027, 3, 1), date(2027, 3, 31), _move, _rerefer
+    ),
+    # 30 working days from Monday 1 March 2027 (closing slips are counted in working days).
+    "closing_slip": Scenario(
+        DeadlineKind.CLOSING_SLIP,
+        date(2027, 3, 1),
+        add_working_days(date(2027, 3, 1), 30),
+        _died,
+        _slips,
     ),
 }
 

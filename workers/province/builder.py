@@ -13,14 +13,14 @@ from eventsourcing.domain import BaseAggregate
 from domain import commands as cmd
 from domain.cell_book import CellBook, cell_book_id
 from domain.commands import derived_id
-from domain.errors import FutureDate, Malformed, Refused
+from domain.errors import FutureDate, Malformed, OutOfScope, Refused
 from domain.meeting import AttendanceEntry, Meeting
 from domain.member import Member, member_id_for
 from domain.messages import UnitRef
 from domain.organisation import WORKPLACE_KINDS, OrganisationTree, UnitKind
 from domain.policy import Policy, PolicyOverride, policy_in_force
 from domain.registry import LEGACY_MEMBER_NAMESPACE
-from domain.roles import Action, Actor, authorise
+from domain.roles import Action, Actor, authorise, keeps_the_book_of
 from domain.stamp import Stamp
 from domain.state import Attendance
 from workers.province.records import MEMBERS, MemberRecord, RowError, Where
@@ -79,7 +79,7 @@ class Context:
         self.comment = comment
         self.overrides = overrides
         self._policies: dict[tuple[date, str], Policy] = {}
-        self._allowed: set[tuple[Action, tuple[str, ...]]] = set()
+        self._allowed: set[tuple[Action, tuple[str, ...], str | None]] = set()
         self._meetings: dict[tuple[str, date], tuple[UUID, UUID]] = {}
         tree.in_force(actor.unit_id, today)
 
@@ -108,12 +108,20 @@ class Context:
             comment=self.comment,
         )
 
-    def authorise(self, action: Action, *unit_ids: str) -> None:
-        """The office's scope check for the importing actor (remembered once it passed)."""
-        key = (action, unit_ids)
-        if key not in self._allowed:
+    def authorise(self, action: Action, *unit_ids: str, residence: str | None = None) -> None:
+        """The office's scope check for the importing actor (remembered once it passed); a step
+        of a member residing in `residence` is also the book's keeper's to import."""
+        key = (action, unit_ids, residence)
+        if key in self._allowed:
+            return
+        try:
             authorise(self.actor, action, unit_ids, self.tree, self.today)
-            self._allowed.add(key)
+        except OutOfScope:
+            if residence is None or not keeps_the_book_of(
+                self.actor, residence, self.tree, self.today
+            ):
+                raise
+        self._allowed.add(key)
 
     def require_kind(self, unit_id: str, ok: bool, template: str) -> None:
         """Refuse a unit of the wrong kind, as the office does (`template` names `{unit}`)."""
@@ -253,13 +261,17 @@ def register(ctx: Context, rec: MemberRecord, day: date) -> Member:
     with at(w("workplace_unit", rec.workplace_unit_id), {"future_date": w(dated, str(day))}):
         unit = ctx.tree.in_force(rec.workplace_unit_id, day)
         ctx.require_kind(unit.id, unit.kind in WORKPLACE_KINDS, "{unit} is not a workplace unit.")
-        ctx.authorise(Action.REGISTER_MEMBER, unit.id)
-        return Member.register(
-            ctx.stamp(command.command_id, day, ctx.policy(day, unit.id)),
-            member_id=member_id_for(ctx.namespace, command.party_card_number),
-            name=command.name,
-            birth_date=command.birth_date,
-            party_card_number=command.party_card_number,
-            citizen_id=command.citizen_id,
-            workplace_unit_id=unit.id,
-        )
+        # A commune's book holds members referred to it: one never referred is the workplace's.
+        residence = rec.commune_id if rec.referred_on is not None else None
+        ctx.authorise(Action.REGISTER_MEMBER, unit.id, residence=residence or None)
+        stamp = ctx.stamp(command.command_id, day, ctx.policy(day, unit.id))
+        with _at_field(rec):  # a birth date in the future is the birth date's, not the unit's
+            return Member.register(
+                stamp,
+                member_id=member_id_for(ctx.namespace, command.party_card_number),
+                name=command.name,
+                birth_date=command.birth_date,
+                party_card_number=command.party_card_number,
+                citizen_id=command.citizen_id,
+                workplace_unit_id=unit.id,
+            )

@@ -36,6 +36,9 @@ FIGURES: tuple[str, ...] = (
     "reported_back",
     "requests_open",
     "requests_overdue",
+    "proposals",
+    "cells_assessing",
+    "cells_assessed",
 )
 """The dashboard's figures in the statistics, in order (their words: labels, context `figure`)."""
 GRADE_ORDER = [g.code for policy in REGULATIONS for g in policy.grades]

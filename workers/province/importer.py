@@ -20,11 +20,14 @@ from psycopg import sql
 
 from application.office import LiaisonOffice
 from domain.cell_book import CellBook
+from domain.import_run import ImportRun, import_run_id
 from domain.imported import as_importer
+from domain.liaison_events import Referred
 from domain.member import LiaisonOpened, MemberRegistered
 from domain.messages import Message
 from domain.registry import CommandReceipt
-from domain.roles import Action, Actor, may
+from domain.roles import BOOK_KEEPERS, Action, Actor, keeps_the_book_of, may
+from domain.stamp import Stamp
 from workers.province import pool
 from workers.province.builder import IMPORT_NAMESPACE, CellBooks, Context, Meetings
 from workers.province.bulk import (
@@ -112,6 +115,7 @@ def import_records(
     meetings, books = Meetings(), CellBooks()
     pipeline = None if dry_run else Pipeline(writer)
     adopted = False
+    run: ImportRun | None = None
     try:
         done = 0
         for outcomes in pool.outcomes(ctx, records, CHUNK, processes):
@@ -124,6 +128,7 @@ def import_records(
             if ok and pipeline is not None and not adopted:
                 office.adopt_namespace(ctx.namespace)  # the ids written are derived in it
                 adopted = True
+                run = _started(office, writer, pipeline, ctx, source, len(records))
             for o in ok:
                 try:
                     rows = fresh(o.encoded, stored)
@@ -151,12 +156,39 @@ def import_records(
                 {"source": source.name, "members": str(report.valid)},
             )
             _write_all(writer, pipeline, [receipt], report)
+        if run is not None and pipeline is not None and not run.completed:
+            run.complete(_run_stamp(ctx, source, "completed"), report.valid)
+            pipeline.put(new_events([run], writer.stored([run.id]), writer.mapper))
     finally:
         gc.unfreeze()
         if pipeline is not None:
             pipeline.close()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _run_stamp(ctx: Context, source: Source, step: str) -> Stamp:
+    return ctx.stamp(
+        uuid5(source.command_id, step), ctx.today, ctx.policy(ctx.today, ctx.actor.unit_id)
+    )
+
+
+def _started(
+    office: LiaisonOffice,
+    writer: BulkWriter,
+    pipeline: Pipeline,
+    ctx: Context,
+    source: Source,
+    members: int,
+) -> ImportRun:
+    """The import's run, its start written before any member (found again on a re-run), so
+    that the board shows the import incomplete until its completion is written."""
+    run = _stored(office, ImportRun, import_run_id(source.command_id))
+    if run is None:
+        stamp = _run_stamp(ctx, source, "started")
+        run = ImportRun.start(stamp, source.command_id, source.name, source.digest, members)
+        pipeline.put(new_events([run], {}, writer.mapper))
+    return run
 
 
 def _stored(office: LiaisonOffice, kind: type[A], aggregate_id: UUID) -> A | None:
@@ -215,10 +247,27 @@ def _registered_elsewhere(
         cur.execute(statement, (known, _WORKPLACE_TOPICS))
         rows = cur.fetchall()
     out: set[int] = set()
+    latest: dict[Any, Any] = {}  # a member's latest liaison, for the keeper of a commune's book
     for r in rows:
-        workplace = json.loads(bytes(r["state"]))["workplace_unit_id"]
-        if not may(ctx.actor, Action.REGISTER_MEMBER, workplace, ctx.tree, ctx.today):
+        state = json.loads(bytes(r["state"]))
+        if not may(ctx.actor, Action.REGISTER_MEMBER, state["workplace_unit_id"], ctx.tree,
+                   ctx.today):  # fmt: skip
             out.add(id(members[r["originator_id"]]))
+            if state.get("liaison_id"):
+                latest[UUID(state["liaison_id"])] = r["originator_id"]
+    if latest and ctx.actor.role in BOOK_KEEPERS:
+        with writer.connection() as conn, conn.cursor() as cur:
+            cur.execute(
+                sql.SQL(
+                    "SELECT originator_id, state FROM {} WHERE originator_id = ANY(%s)"
+                    " AND topic = %s AND originator_version = 1"
+                ).format(sql.Identifier(writer.datastore.schema, recorder.events_table_name)),
+                (list(latest), get_topic(Referred)),
+            )
+            for r in cur.fetchall():
+                commune = json.loads(bytes(r["state"]))["residence_commune_id"]
+                if keeps_the_book_of(ctx.actor, commune, ctx.tree, ctx.today):
+                    out.discard(id(members[latest[r["originator_id"]]]))
     return out
 
 

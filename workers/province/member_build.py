@@ -127,7 +127,7 @@ class MemberBuild:
                 commune.kind is UnitKind.COMMUNE_COMMITTEE,
                 "{unit} is not a commune/ward committee.",
             )
-            self.ctx.authorise(Action.REFER, workplace.id)
+            self.ctx.authorise(Action.REFER, workplace.id, residence=commune.id)
             command_id, liaison_id = ids
             stamp = self.ctx.stamp(command_id, day, self.ctx.policy(day, workplace.id))
             self.member.open_liaison(stamp, liaison_id, workplace.id)
@@ -155,7 +155,7 @@ class MemberBuild:
             "cell": (state.cell_id or state.residence_commune_id,),
             "any": (state.workplace_unit_id, state.residence_commune_id),
         }[side]
-        self.ctx.authorise(action, *units)
+        self.ctx.authorise(action, *units, residence=state.residence_commune_id)
         policy = self.ctx.policy(day, state.residence_commune_id)
         if isinstance(step, str):
             step = step_id(self.ctx.steps, self.card, f"{step}:{len(self.liaisons) - 1}")
