@@ -4,9 +4,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from temporalio.testing import WorkflowEnvironment
 
+from application.office import LiaisonOffice
 from tests.integration import workflow_stack
 from workers import embedded
+from workers.settings import Settings
 
 
 @pytest.fixture
@@ -24,3 +27,15 @@ def close_offices() -> Iterator[None]:
     yield
     while workflow_stack.OPENED:
         workflow_stack.OPENED.pop().close()
+
+
+@pytest.fixture
+def stack_office(pg_url: str) -> LiaisonOffice:
+    """The small province (tests/workflows/province.py) in `pg_url`'s schema; closed afterwards."""
+    return workflow_stack.office_on(pg_url)
+
+
+@pytest.fixture
+def stack_settings(dev_env: WorkflowEnvironment, pg_url: str, tmp_path: Path) -> Settings:
+    """Settings for a worker and dispatcher on `dev_env` and `pg_url`'s schema."""
+    return workflow_stack.settings_for(dev_env, pg_url, tmp_path)
