@@ -7,6 +7,7 @@ answers), otherwise a throwaway `pgserver`. With neither, PostgreSQL tests are s
 
 import os
 import shutil
+import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -141,3 +142,18 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     )
     yield env
     await env.shutdown()
+
+
+def run_liaison(
+    *args: str, env: dict[str, str], stdin: str | None = None, first: str = ""
+) -> subprocess.CompletedProcess[str]:
+    """Run `liaison ARGS` in a fresh interpreter with only the given settings (after `first`)."""
+    return subprocess.run(
+        [sys.executable, "-c", f"{first}from workers.cli import main; main()", *args],
+        env={**os.environ, "COLUMNS": "200", **env},
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
