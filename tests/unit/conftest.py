@@ -35,7 +35,7 @@ from domain.errors import Language, Refused
 from domain.meeting import AttendanceEntry
 from domain.organisation import Unit, UnitKind
 from domain.roles import Actor, Role
-from domain.state import Attendance
+from domain.state import AssessmentRecord, Attendance
 
 TODAY = date(2026, 11, 22)
 MERGER = date(2025, 7, 1)
@@ -384,6 +384,12 @@ class World:
         return self.office.execute(
             cmd.Close(**k(by, on), liaison_id=liaison_id, reason=reason, successor=successor)
         ).successor_id
+
+    def assessment(self, liaison_id: UUID, year: int) -> AssessmentRecord:
+        """The liaison's recorded assessment of that year (the test fails if there is none)."""
+        record = self.office.state_of(liaison_id).assessment(year)
+        assert record is not None
+        return record
 
     # Who acts for a liaison by default.
 

@@ -35,8 +35,7 @@ def test_the_issues_out_of_order_year_is_refused_step_by_step(world: World) -> N
     world.confirm(liaison_id, 2021, on=date(2021, 11, 12))
     refused(world.office, OutOfOrder, lambda: world.report(liaison_id, 2021, on=date(2021, 11, 11)))
     world.report(liaison_id, 2021, on=date(2021, 11, 12))  # the same day is in order
-    record = world.office.state_of(liaison_id).assessment(2021)
-    assert record is not None
+    record = world.assessment(liaison_id, 2021)
     assert (record.assessed_on, record.confirmed_on, record.reported_on) == (
         date(2021, 11, 10),
         date(2021, 11, 12),
@@ -73,14 +72,12 @@ def test_a_late_assessment_needs_its_reason_which_is_recorded(world: World) -> N
     world.assess(
         liaison_id, 2025, "fulfilled_well", on=date(2025, 12, 20), late="Chi bộ họp muộn vì lũ"
     )
-    record = world.office.state_of(liaison_id).assessment(2025)
-    assert record is not None
+    record = world.assessment(liaison_id, 2025)
     assert record.late_reason == "Chi bộ họp muộn vì lũ"
 
 
 def test_a_reason_on_an_assessment_in_time_is_not_a_late_one(world: World) -> None:
     _, liaison_id = world.received(referred_on=date(2025, 1, 10))
     world.assess(liaison_id, 2025, "fulfilled_well", on=date(2025, 12, 15), late="không cần")
-    record = world.office.state_of(liaison_id).assessment(2025)
-    assert record is not None
+    record = world.assessment(liaison_id, 2025)
     assert record.late_reason is None

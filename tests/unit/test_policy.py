@@ -66,8 +66,7 @@ def test_a_2019_assessment_under_76_and_a_2021_one_under_213(world: World) -> No
     _, liaison_id = world.received(referred_on=date(2019, 1, 10), received_on=date(2019, 1, 20))
     # 2019: four grades, no Front committee needed.
     world.assess(liaison_id, 2019, "good", on=date(2019, 11, 10), front=None)
-    record = world.office.state_of(liaison_id).assessment(2019)
-    assert record is not None
+    record = world.assessment(liaison_id, 2019)
     assert (record.grade, record.regulation) == ("good", "76")
     assert world.office.state_of(liaison_id).regulation_at_referral == "76"
 
@@ -85,8 +84,7 @@ def test_a_2019_assessment_under_76_and_a_2021_one_under_213(world: World) -> No
         match="Front",
     )
     world.assess(liaison_id, 2021, "fulfilled_well", on=date(2021, 11, 10))
-    record = world.office.state_of(liaison_id).assessment(2021)
-    assert record is not None
+    record = world.assessment(liaison_id, 2021)
     assert (record.grade, record.regulation) == ("fulfilled_well", "213")
     assert world.office.stage(liaison_id) is Stage.ASSESSED
 
@@ -101,8 +99,7 @@ def test_the_scale_follows_the_year_assessed(world: World, on: date) -> None:
         lambda: world.assess(liaison_id, 2019, "fulfilled_well", on=on),
     )
     world.assess(liaison_id, 2019, "good", on=on, late="Chi bộ họp muộn")
-    record = world.office.state_of(liaison_id).assessment(2019)
-    assert record is not None
+    record = world.assessment(liaison_id, 2019)
     assert record.regulation == "76"
 
 

@@ -869,8 +869,7 @@ def test_a_refused_command_can_be_retried_with_the_same_id(world: World) -> None
     refused(world.office, WrongState, lambda: world.office.execute(command))
     world.assess(liaison_id, 2026, "fulfilled_well", on=date(2026, 11, 10))
     world.office.execute(command)
-    record = world.office.state_of(liaison_id).assessment(2026)
-    assert record is not None
+    record = world.assessment(liaison_id, 2026)
     assert record.confirmed_on == date(2026, 11, 12)
 
 
