@@ -411,6 +411,7 @@ def unit(
     *,
     valid_from: date = EPOCH,
     valid_until: date | None = None,
+    successor: str | None = None,
 ) -> Unit:
     return Unit(
         id=unit_id,
@@ -419,6 +420,7 @@ def unit(
         parent_id=parent,
         valid_from=valid_from,
         valid_until=valid_until,
+        successor_id=successor,
     )
 
 
