@@ -391,6 +391,12 @@ class World:
         assert record is not None
         return record
 
+    def refused(
+        self, kind: type[Refused], call: Callable[[], object], match: str | None = None
+    ) -> Refused:
+        """`refused` on this world's office: the refusal, and nothing written but its audit."""
+        return refused(self.office, kind, call, match)
+
     # Who acts for a liaison by default.
 
     def commune_clerk(self, liaison_id: UUID) -> Actor:

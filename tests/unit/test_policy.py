@@ -28,7 +28,6 @@ from tests.unit.conftest import (
     check_refusal,
     event_count,
     k,
-    refused,
     stored_topics,
 )
 
@@ -72,13 +71,11 @@ def test_a_2019_assessment_under_76_and_a_2021_one_under_213(world: World) -> No
 
     world.open_cycle(liaison_id, 2020, on=date(2020, 1, 1))
     world.open_cycle(liaison_id, 2021, on=date(2021, 1, 1))
-    refused(
-        world.office,
+    world.refused(
         GradeNotInScale,
         lambda: world.assess(liaison_id, 2021, "good", on=date(2021, 11, 10)),
     )
-    refused(
-        world.office,
+    world.refused(
         Malformed,
         lambda: world.assess(liaison_id, 2021, "fulfilled_well", on=date(2021, 11, 10), front=None),
         match="Front",
@@ -93,8 +90,7 @@ def test_a_2019_assessment_under_76_and_a_2021_one_under_213(world: World) -> No
 def test_the_scale_follows_the_year_assessed(world: World, on: date) -> None:
     """2019 was governed by Regulation 76, even when its assessment is entered in 2020."""
     _, liaison_id = world.received(referred_on=date(2019, 3, 1))
-    refused(
-        world.office,
+    world.refused(
         GradeNotInScale,
         lambda: world.assess(liaison_id, 2019, "fulfilled_well", on=on),
     )
@@ -200,8 +196,7 @@ def test_override_of_a_pair_and_a_day_count(world: World) -> None:
 def test_override_of_an_unknown_setting_or_bad_value(
     world: World, setting: str, value: int | str
 ) -> None:
-    refused(
-        world.office,
+    world.refused(
         Malformed,
         lambda: world.office.execute(
             cmd.OverridePolicy(
@@ -220,8 +215,7 @@ def test_validate_override_directly() -> None:
 
 @pytest.mark.parametrize("who", [CLERK_W, SUPERVISOR, actor(Role.INSPECTOR, "P")])
 def test_only_an_administrator_overrides(world: World, who: object) -> None:
-    refused(
-        world.office,
+    world.refused(
         OutOfScope,
         lambda: world.office.execute(
             cmd.OverridePolicy(
@@ -235,8 +229,7 @@ def test_only_an_administrator_overrides(world: World, who: object) -> None:
 
 
 def test_administrator_of_one_province_cannot_override_another(world: World) -> None:
-    refused(
-        world.office,
+    world.refused(
         OutOfScope,
         lambda: world.office.execute(
             cmd.OverridePolicy(
@@ -258,8 +251,7 @@ def test_policy_override_model_in_order() -> None:
 
 
 def test_an_override_names_a_province_not_any_unit(world: World) -> None:
-    refused(
-        world.office,
+    world.refused(
         Malformed,
         lambda: world.office.execute(
             cmd.OverridePolicy(
