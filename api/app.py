@@ -42,6 +42,14 @@ from api.web.render import page
 from application.office import LiaisonOffice
 
 UPLOAD = ("POST", "/import")
+API_ROUTERS = (
+    routes_auth.router,
+    routes_auth.users_router,
+    routes_commands.router,
+    routes_queries.router,
+    routes_audit.router,
+)
+"""The JSON API's routers, mounted by `create_app` and read by the catalogue tests."""
 """The board's upload form, the one request allowed a body beyond `body_max_bytes`."""
 DOCS, REDOC, OAUTH2_REDIRECT = "/docs", "/redoc", "/docs/oauth2-redirect"
 
@@ -155,13 +163,7 @@ def create_app(
     errors.install(app)
     _install_refusals(app)
     _install_docs(app)
-    for router in (
-        routes_auth.router,
-        routes_auth.users_router,
-        routes_commands.router,
-        routes_queries.router,
-        routes_audit.router,
-    ):
+    for router in API_ROUTERS:
         app.include_router(router)
     for pages in (
         pages_auth,
