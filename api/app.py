@@ -42,6 +42,7 @@ from api.web.render import page
 from application.office import LiaisonOffice
 
 UPLOAD = ("POST", "/import")
+"""The board's upload form, the one request allowed a body beyond `body_max_bytes`."""
 API_ROUTERS = (
     routes_auth.router,
     routes_auth.users_router,
@@ -50,7 +51,6 @@ API_ROUTERS = (
     routes_audit.router,
 )
 """The JSON API's routers, mounted by `create_app` and read by the catalogue tests."""
-"""The board's upload form, the one request allowed a body beyond `body_max_bytes`."""
 DOCS, REDOC, OAUTH2_REDIRECT = "/docs", "/redoc", "/docs/oauth2-redirect"
 
 
