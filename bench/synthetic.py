@@ -59,7 +59,7 @@ def cell(c: int) -> str:
 def tree(communes: int) -> Tree:
     """A province of `communes` communes, one cell each, and one workplace per five communes."""
     built = Tree()
-    built.found(PROVINCE, "Bench", UnitKind.PROVINCIAL_COMMITTEE)
+    built.found(PROVINCE, "Bench", UnitKind.PROVINCIAL_COMMITTEE, None)
     for c in range(communes):
         built.found(commune(c), f"Xã {c + 1}", UnitKind.COMMUNE_COMMITTEE, PROVINCE)
         built.found(cell(c), f"Chi bộ {c + 1}", UnitKind.RESIDENCE_CELL, commune(c))

@@ -92,24 +92,11 @@ class Tree:
     merged_into: dict[str, str] = field(default_factory=dict)  # old commune → new commune
 
     def found(
-        self,
-        unit_id: str,
-        name: str,
-        kind: UnitKind,
-        parent: str | None = None,
-        until: date | None = None,
+        self, unit_id: str, name: str, kind: UnitKind, parent: str | None, until: date | None = None
     ) -> None:
         """Add a unit in force from FOUNDED (until `until`, when it is merged away)."""
-        self.units.append(
-            Unit(
-                id=unit_id,
-                name=name,
-                kind=kind,
-                parent_id=parent,
-                valid_from=FOUNDED,
-                valid_until=until,
-            )
-        )
+        unit = Unit(id=unit_id, name=name, kind=kind, parent_id=parent, valid_from=FOUNDED)
+        self.units.append(unit.model_copy(update={"valid_until": until}) if until else unit)
 
     def commune_on(self, cell_id: str, day: date) -> str:
         """The commune a cell belonged to on that day."""
@@ -124,7 +111,7 @@ def _place(rng: random.Random) -> str:
 def build_tree(members: int, rng: random.Random) -> Tree:
     """A province sized for that many members (about 12 per cell, 96 per workplace, as reported)."""
     tree = Tree()
-    tree.found(PROVINCE, "Tỉnh ủy Sông Hậu (demo)", UnitKind.PROVINCIAL_COMMITTEE)
+    tree.found(PROVINCE, "Tỉnh ủy Sông Hậu (demo)", UnitKind.PROVINCIAL_COMMITTEE, None)
     communes = max(6, members // 400)
     districts = max(2, communes // 12)
     cells_per_commune = max(3, round(members / (communes * 12)))
