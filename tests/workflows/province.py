@@ -162,3 +162,17 @@ async def running(
         env.client, task_queue=task_queue, workflows=[LiaisonWorkflow], activities=activities.all()
     ):
         yield
+
+
+@asynccontextmanager
+async def referred(
+    env: WorkflowEnvironment, policy: Policy, task_queue: str, on: date
+) -> AsyncIterator[tuple[Province, UUID]]:
+    """A province under `policy` with a member referred on `on` (the clock moved there), a worker
+    running and the referral forwarded to it."""
+    province = Province(policy)
+    await advance_to(env, on)
+    liaison = province.refer(on)
+    async with running(env, province, task_queue):
+        await province.forward_new(env.client, liaison, task_queue)
+        yield province, liaison
