@@ -147,6 +147,13 @@ def refused(
     return info.value
 
 
+def refer_command(member_id: UUID, on: date, by: Actor = CLERK_W) -> cmd.Refer:
+    """A command (with a fresh id) referring the member to commune XN, for tests that reuse it."""
+    return cmd.Refer(
+        **k(by, on), member_id=member_id, referral=cmd.Referral(residence_commune_id="XN")
+    )
+
+
 @dataclass
 class World:
     """An office over the tree above, with helpers that issue one command each."""

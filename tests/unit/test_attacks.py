@@ -21,6 +21,7 @@ from tests.unit.conftest import (
     build_world,
     event_count,
     k,
+    refer_command,
     said,
 )
 
@@ -202,11 +203,7 @@ def test_dates_before_the_records_begin_are_refused(world: World) -> None:
 
 def test_a_refused_command_is_audited_once_per_command_id(world: World) -> None:
     member_id = world.register(on=ON)
-    command = cmd.Refer(
-        **k(CLERK_W2, ON),
-        member_id=member_id,
-        referral=cmd.Referral(residence_commune_id="XN"),
-    )
+    command = refer_command(member_id, ON, CLERK_W2)
     world.refused(HiddenRecord, lambda: world.office.execute(command).liaison_id)
     before = event_count(world.office)
     with pytest.raises(HiddenRecord):

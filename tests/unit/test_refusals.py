@@ -44,6 +44,7 @@ from tests.unit.conftest import (
     check_refusal,
     event_count,
     k,
+    refer_command,
     refused,
     said,
     unit,
@@ -638,11 +639,7 @@ def test_second_open_referral_for_the_same_member(world: World) -> None:
 
 def test_same_command_id_with_different_content(world: World) -> None:
     member_id = world.register(on=REFERRED)
-    command = cmd.Refer(
-        **k(CLERK_W, REFERRED),
-        member_id=member_id,
-        referral=cmd.Referral(residence_commune_id="XN"),
-    )
+    command = refer_command(member_id, REFERRED)
     first = world.office.execute(command).liaison_id
     for change in [
         {"referral": cmd.Referral(residence_commune_id="Y")},
@@ -669,16 +666,15 @@ def test_same_command_id_with_different_content(world: World) -> None:
 
 
 def test_same_command_id_and_content_writes_nothing_even_when_now_refusable(world: World) -> None:
-    """A retry returns the first result, even though the same command would now be refused."""
+    """A retry returns the first result, even though the same command would now be refused.
+
+    (The same command twice records once, also when it comes back through its JSON form.)"""
     member_id = world.register(on=REFERRED)
-    command = cmd.Refer(
-        **k(CLERK_W, REFERRED),
-        member_id=member_id,
-        referral=cmd.Referral(residence_commune_id="XN"),
-    )
+    command = refer_command(member_id, REFERRED)
     first = world.office.execute(command).liaison_id
     before = event_count(world.office)
     assert world.office.execute(command).liaison_id == first
+    assert world.office.execute(cmd.Refer.model_validate(command.model_dump())).liaison_id == first
     assert event_count(world.office) == before
     assert world.office.member(member_id).liaison_ids == (first,)
 
