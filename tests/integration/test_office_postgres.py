@@ -32,6 +32,7 @@ from tests.integration.province import (
     TODAY,
     YEAR,
     Enrolled,
+    assess_and_confirm,
     build_province,
     by,
     clock,
@@ -132,20 +133,7 @@ def test_a_year_survives_a_new_application_instance(
     liaison_id = enrolled.liaison_id
     meeting = _all_present([liaison_id])
     office.execute(meeting)
-    office.execute(
-        c.Assess(
-            **by(SECRETARY, date(2026, 11, 10)),
-            liaison_id=liaison_id,
-            year=YEAR,
-            grade="fulfilled_well",
-            front_committee_representative="Trần Thị Bình",
-        )
-    )
-    office.execute(
-        c.ConfirmAssessment(
-            **by(COMMUNE_CLERK, date(2026, 11, 12)), liaison_id=liaison_id, year=YEAR
-        )
-    )
+    assess_and_confirm(office, liaison_id, YEAR, date(2026, 11, 10), date(2026, 11, 12))
     report = c.ReportBack(**by(COMMUNE_CLERK, date(2026, 11, 15)), liaison_id=liaison_id, year=YEAR)
     office.execute(report)
 
