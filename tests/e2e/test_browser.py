@@ -96,20 +96,7 @@ def last_year_cycle(office: LiaisonOffice) -> None:
             attendance=(AttendanceEntry(liaison_id=liaison_id, attendance=Attendance.PRESENT),),
         )
     )
-    office.execute(
-        c.Assess(
-            **p.by(p.SECRETARY, on(11, 10)),
-            liaison_id=liaison_id,
-            year=LAST_YEAR,
-            grade="fulfilled_well",
-            front_committee_representative="Trần Thị Bình",
-        )
-    )
-    office.execute(
-        c.ConfirmAssessment(
-            **p.by(p.COMMUNE_CLERK, on(11, 14)), liaison_id=liaison_id, year=LAST_YEAR
-        )
-    )
+    p.assess_and_confirm(office, liaison_id, LAST_YEAR, on(11, 10), on(11, 14))
     office.execute(
         c.ReportBack(**p.by(p.COMMUNE_CLERK, on(11, 20)), liaison_id=liaison_id, year=LAST_YEAR)
     )
