@@ -54,6 +54,15 @@ from application.office import LiaisonOffice
 
 UPLOAD = ("POST", "/import")
 """The board's upload form, the one request allowed a body beyond `body_max_bytes`."""
+API_ROUTERS = (
+    routes_auth.router,
+    routes_auth.users_router,
+    routes_commands.router,
+    routes_queries.router,
+    routes_audit.router,
+    routes_documents.router,
+)
+"""The JSON API's routers, mounted by `create_app` and read by the catalogue tests."""
 DOCS, REDOC, OAUTH2_REDIRECT = "/docs", "/redoc", "/docs/oauth2-redirect"
 
 
@@ -178,16 +187,7 @@ def create_app(
     errors.install(app)
     _install_refusals(app)
     _install_docs(app)
-    for router in (
-        health.router,
-        routes_auth.router,
-        routes_auth.users_router,
-        routes_commands.router,
-        routes_queries.router,
-        routes_audit.router,
-        routes_documents.router,
-        routes_documents.pages,
-    ):
+    for router in (health.router, *API_ROUTERS, routes_documents.pages):
         app.include_router(router)
     for pages in (
         pages_auth,

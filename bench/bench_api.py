@@ -231,45 +231,33 @@ def run(url: str, members: int) -> list[Figure]:
         f" store); each client waits until the dashboard shows its command before the next",
         flush=True,
     )
+    trivial_p50 = ("trivial endpoint p50, same app and clients", "raw")
+    trivial_p99 = ("trivial endpoint p99", "raw")
+    insert_p99 = ("plain one-row INSERT p99, 20 connections", "insert")
+    acknowledged, visible = "API command acknowledged", "API command visible on the dashboard"
     return show(
         [
-            Figure(
-                "API command acknowledged, p50",
-                percentile(got["ack"], 0.5),
-                "ms",
-                "trivial endpoint p50, same app and clients",
-                percentile(got["raw"], 0.5),
-            ),
-            Figure(
-                "API command acknowledged, p99",
-                percentile(got["ack"], 0.99),
-                "ms",
-                "trivial endpoint p99",
-                percentile(got["raw"], 0.99),
-                ceiling=50,
-            ),
-            Figure(
-                "API command acknowledged, p99",
-                percentile(got["ack"], 0.99),
-                "ms",
-                "plain one-row INSERT p99, 20 connections",
-                percentile(got["insert"], 0.99),
-            ),
-            Figure(
-                "API command visible on the dashboard, p50",
-                percentile(got["visible"], 0.5),
-                "ms",
-            ),
-            Figure(
-                "API command visible on the dashboard, p99",
-                percentile(got["visible"], 0.99),
-                "ms",
-                "trivial endpoint p99",
-                percentile(got["raw"], 0.99),
-                ceiling=1000,
-            ),
+            _ms(got, acknowledged, "ack", 0.5, trivial_p50),
+            _ms(got, acknowledged, "ack", 0.99, trivial_p99, ceiling=50),
+            _ms(got, acknowledged, "ack", 0.99, insert_p99),
+            _ms(got, visible, "visible", 0.5),
+            _ms(got, visible, "visible", 0.99, trivial_p99, ceiling=1000),
         ]
     )
+
+
+def _ms(
+    got: dict[str, list[float]],
+    name: str,
+    key: str,
+    share: float,
+    raw: tuple[str, str] | None = None,
+    ceiling: float | None = None,
+) -> Figure:
+    """The `share` percentile of the latencies under `key`, beside the raw one named in `raw`."""
+    raw_name, raw_value = (raw[0], percentile(got[raw[1]], share)) if raw else ("", 0.0)
+    label = f"{name}, p{round(share * 100)}"
+    return Figure(label, percentile(got[key], share), "ms", raw_name, raw_value, ceiling=ceiling)
 
 
 if __name__ == "__main__":

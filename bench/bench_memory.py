@@ -16,7 +16,6 @@ small one, which says that it is not the full size.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import sys
 import tempfile
@@ -32,7 +31,7 @@ from temporalio.worker import Worker
 
 from application.office import LiaisonOffice
 from bench import synthetic
-from bench.common import Figure, bench_url, rss_mib, scratch_database, show
+from bench.common import Figure, bench_url, count_option, rss_mib, scratch_database, show
 from bench.trivial import Sleeper
 from workers.bootstrap import persistence_env
 from workers.onboarding import start_workflows
@@ -190,10 +189,8 @@ def run(url: str, members: int, cap: int = SMALL, sleepers: int | None = None) -
 
 def main() -> None:
     """`python -m bench.bench_memory [--workflows N]`."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--workflows", type=int, default=SMALL, help="open workflows")
-    args = parser.parse_args()
-    run(bench_url(), args.workflows, cap=args.workflows)
+    count = count_option(__doc__, "--workflows", SMALL, "open workflows")
+    run(bench_url(), count, cap=count)
 
 
 if __name__ == "__main__":

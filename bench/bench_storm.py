@@ -11,7 +11,6 @@ Raw limit, same run, same dev server: trivial workflows executed by a worker of 
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import sys
 import time
@@ -27,7 +26,7 @@ from temporalio.worker import Worker
 
 from application.office import LiaisonOffice
 from bench import synthetic
-from bench.common import Figure, bench_url, scratch_database, show
+from bench.common import Figure, bench_url, count_option, scratch_database, show
 from bench.trivial import Trivial
 from domain.escalation import ReminderSent
 from workers.bootstrap import persistence_env
@@ -132,10 +131,8 @@ def run(url: str, members: int, cap: int = SMALL) -> list[Figure]:
 
 def main() -> None:
     """`python -m bench.bench_storm [--members N]`."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--members", type=int, default=SMALL, help="deadlines due together")
-    args = parser.parse_args()
-    run(bench_url(), args.members, cap=args.members)
+    count = count_option(__doc__, "--members", SMALL, "deadlines due together")
+    run(bench_url(), count, cap=count)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import time
 import uuid
@@ -32,32 +33,36 @@ def bench_url() -> str:
     )
 
 
+def _admin(url: str, statement: str, name: str) -> None:
+    """Run one DDL statement naming `name` (quoted as an identifier) outside a transaction."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql.SQL(statement).format(sql.Identifier(name)))
+
+
+@contextmanager
+def _scratch(url: str, create: str, drop: str, prefix: str) -> Iterator[str]:
+    """A fresh name made by `create`, removed by `drop` afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    _admin(url, create, name)
+    try:
+        yield name
+    finally:
+        _admin(url, drop, name)
+
+
 @contextmanager
 def scratch_schema(url: str, prefix: str = "bench") -> Iterator[str]:
     """A fresh schema, dropped afterwards."""
-    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
-    try:
+    with _scratch(url, "CREATE SCHEMA {}", "DROP SCHEMA {} CASCADE", prefix) as schema:
         yield schema
-    finally:
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
 
 
 @contextmanager
 def scratch_database(url: str, prefix: str = "bench") -> Iterator[str]:
     """A fresh database on the same server (for processes that only take a URL), dropped after."""
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
+    drop = "DROP DATABASE IF EXISTS {} WITH (FORCE)"
+    with _scratch(url, "CREATE DATABASE {}", drop, prefix) as name:
         yield urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
-    finally:
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
 
 
 def percentile(values: Sequence[float], share: float) -> float:
@@ -140,6 +145,13 @@ class Figure:
             verdict = "met" if self.value < self.ceiling else "MISSED"
             text += f" | target < {self.ceiling:,.0f} {self.unit}: {verdict}"
         return text
+
+
+def count_option(doc: str | None, option: str, default: int, help: str) -> int:
+    """Parse a benchmark's one command-line option, a count (`--members N`), and return it."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0] if doc else None)
+    parser.add_argument(option, type=int, default=default, help=help)
+    return int(getattr(parser.parse_args(), option.removeprefix("--").replace("-", "_")))
 
 
 def show(figures: list[Figure]) -> list[Figure]:

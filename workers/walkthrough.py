@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 from uuid import UUID, uuid5
 
 from application.office import LiaisonOffice
+from application.outcome import Outcome
 from domain import commands as cmd
 from domain.meeting import AttendanceEntry
 from domain.organisation import Unit, UnitKind
@@ -18,48 +20,16 @@ WARD_2, CELL_2 = "MAU-P2", "MAU-P2-TDP3"
 """A second ward and cell, where a member of the import templates moves."""
 SAMPLE_CARD = "93000001"
 
-UNITS = (
-    Unit(
-        id=PROVINCE,
-        name="Tỉnh ủy Mẫu",
-        kind=UnitKind.PROVINCIAL_COMMITTEE,
-        valid_from=date(2000, 1, 1),
-    ),
-    Unit(
-        id=WARD,
-        name="Đảng ủy phường Mẫu 1",
-        kind=UnitKind.COMMUNE_COMMITTEE,
-        parent_id=PROVINCE,
-        valid_from=date(2000, 1, 1),
-    ),
-    Unit(
-        id=CELL,
-        name="Chi bộ Tổ dân phố 1",
-        kind=UnitKind.RESIDENCE_CELL,
-        parent_id=WARD,
-        valid_from=date(2000, 1, 1),
-    ),
-    Unit(
-        id=WARD_2,
-        name="Đảng ủy phường Mẫu 2",
-        kind=UnitKind.COMMUNE_COMMITTEE,
-        parent_id=PROVINCE,
-        valid_from=date(2000, 1, 1),
-    ),
-    Unit(
-        id=CELL_2,
-        name="Chi bộ Tổ dân phố 3",
-        kind=UnitKind.RESIDENCE_CELL,
-        parent_id=WARD_2,
-        valid_from=date(2000, 1, 1),
-    ),
-    Unit(
-        id=WORKPLACE,
-        name="Đảng ủy Sở Tài chính",
-        kind=UnitKind.WORKPLACE_COMMITTEE,
-        parent_id=PROVINCE,
-        valid_from=date(2000, 1, 1),
-    ),
+UNITS = tuple(
+    Unit(id=unit_id, name=name, kind=kind, parent_id=parent, valid_from=date(2000, 1, 1))
+    for unit_id, name, kind, parent in (
+        (PROVINCE, "Tỉnh ủy Mẫu", UnitKind.PROVINCIAL_COMMITTEE, None),
+        (WARD, "Đảng ủy phường Mẫu 1", UnitKind.COMMUNE_COMMITTEE, PROVINCE),
+        (CELL, "Chi bộ Tổ dân phố 1", UnitKind.RESIDENCE_CELL, WARD),
+        (WARD_2, "Đảng ủy phường Mẫu 2", UnitKind.COMMUNE_COMMITTEE, PROVINCE),
+        (CELL_2, "Chi bộ Tổ dân phố 3", UnitKind.RESIDENCE_CELL, WARD_2),
+        (WORKPLACE, "Đảng ủy Sở Tài chính", UnitKind.WORKPLACE_COMMITTEE, PROVINCE),
+    )
 )
 
 ADMIN = Actor(id="admin", role=Role.ADMINISTRATOR, unit_id=PROVINCE)
@@ -91,86 +61,57 @@ def record_sample_year(office: LiaisonOffice, today: date) -> UUID:
     def on(month: int, day: int) -> date:
         return date(year, month, day)
 
-    member_id = office.execute(
-        cmd.RegisterMember(
-            command_id=_id("register"),
-            actor=CLERK,
-            effective_date=on(1, 5),
-            name="Nguyễn Văn An",
-            birth_date=date(1980, 3, 14),
-            party_card_number=SAMPLE_CARD,
-            workplace_unit_id=WORKPLACE,
+    def do(step: str, actor: Actor, when: date, model: type[cmd.Command], **fields: Any) -> Outcome:
+        return office.execute(
+            model(command_id=_id(step), actor=actor, effective_date=when, **fields)
         )
+
+    member_id = do(
+        "register",
+        CLERK,
+        on(1, 5),
+        cmd.RegisterMember,
+        name="Nguyễn Văn An",
+        birth_date=date(1980, 3, 14),
+        party_card_number=SAMPLE_CARD,
+        workplace_unit_id=WORKPLACE,
     ).member_id
-    liaison_id = office.execute(
-        cmd.Refer(
-            command_id=_id("refer"),
-            actor=CLERK,
-            effective_date=on(1, 10),
-            member_id=member_id,
-            referral=cmd.Referral(residence_commune_id=WARD),
-            comment="Giấy giới thiệu số 12-GT/ĐU",
-        )
+    liaison_id = do(
+        "refer",
+        CLERK,
+        on(1, 10),
+        cmd.Refer,
+        member_id=member_id,
+        referral=cmd.Referral(residence_commune_id=WARD),
+        comment="Giấy giới thiệu số 12-GT/ĐU",
     ).liaison_id
-    office.execute(
-        cmd.ReceiveAtCommune(
-            command_id=_id("receive-commune"),
-            actor=COMMUNE,
-            effective_date=on(1, 20),
-            liaison_id=liaison_id,
-            cell_id=CELL,
-        )
+    do(
+        "receive-commune",
+        COMMUNE,
+        on(1, 20),
+        cmd.ReceiveAtCommune,
+        liaison_id=liaison_id,
+        cell_id=CELL,
     )
-    office.execute(
-        cmd.ReceiveAtCell(
-            command_id=_id("receive-cell"),
-            actor=SECRETARY,
-            effective_date=on(1, 25),
-            liaison_id=liaison_id,
-        )
-    )
+    do("receive-cell", SECRETARY, on(1, 25), cmd.ReceiveAtCell, liaison_id=liaison_id)
     for step, when, attendance in (
         ("meeting-1", on(3, 2), Attendance.PRESENT),
         ("meeting-2", on(9, 7), Attendance.PRESENT),
     ):
-        office.execute(
-            cmd.RecordMeeting(
-                command_id=_id(step),
-                actor=SECRETARY,
-                effective_date=when,
-                cell_id=CELL,
-                attendance=(AttendanceEntry(liaison_id=liaison_id, attendance=attendance),),
-            )
-        )
-    office.execute(
-        cmd.Assess(
-            command_id=_id("assess"),
-            actor=SECRETARY,
-            effective_date=on(11, 10),
-            liaison_id=liaison_id,
-            year=year,
-            grade="fulfilled_well",
-            front_committee_representative="Trần Thị Bình (Ban công tác Mặt trận)",
-            comment="Gương mẫu, tích cực tham gia hoạt động ở khu dân cư",
-        )
+        entry = AttendanceEntry(liaison_id=liaison_id, attendance=attendance)
+        do(step, SECRETARY, when, cmd.RecordMeeting, cell_id=CELL, attendance=(entry,))
+    do(
+        "assess",
+        SECRETARY,
+        on(11, 10),
+        cmd.Assess,
+        liaison_id=liaison_id,
+        year=year,
+        grade="fulfilled_well",
+        front_committee_representative="Trần Thị Bình (Ban công tác Mặt trận)",
+        comment="Gương mẫu, tích cực tham gia hoạt động ở khu dân cư",
     )
-    office.execute(
-        cmd.ConfirmAssessment(
-            command_id=_id("confirm"),
-            actor=COMMUNE,
-            effective_date=on(11, 14),
-            liaison_id=liaison_id,
-            year=year,
-        )
-    )
-    office.execute(
-        cmd.ReportBack(
-            command_id=_id("report-back"),
-            actor=COMMUNE,
-            effective_date=on(11, 20),
-            liaison_id=liaison_id,
-            year=year,
-        )
-    )
+    do("confirm", COMMUNE, on(11, 14), cmd.ConfirmAssessment, liaison_id=liaison_id, year=year)
+    do("report-back", COMMUNE, on(11, 20), cmd.ReportBack, liaison_id=liaison_id, year=year)
     assert member_id is not None  # the registration's outcome names the member
     return member_id

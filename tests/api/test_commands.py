@@ -17,49 +17,39 @@ async def post(client: httpx.AsyncClient, headers: dict[str, str], verb: str, **
     return await client.post(f"/api/commands/{verb}", json=fields, headers=headers)
 
 
+async def accepted(
+    client: httpx.AsyncClient, headers: dict[str, str], verb: str, **fields: Any
+) -> Any:
+    """POST a command that must be accepted (the test fails otherwise); return the JSON answer."""
+    response = await post(client, headers, verb, **fields)
+    assert response.status_code == 200, (verb, response.text)
+    return response.json()
+
+
 async def referred(client: httpx.AsyncClient, auth: Auth, n: int = 1) -> tuple[str, str]:
     """Register and refer member `n` through the API; return (member id, liaison id)."""
     clerk = await auth("clerk")
-    registered = await post(
-        client,
-        clerk,
-        "register-member",
-        **body(
-            p.REGISTERED_ON,
-            name=f"Đảng viên {n}",
-            birth_date="1980-01-01",
-            party_card_number=p.party_card(n),
-            workplace_unit_id=p.WORKPLACE,
-        ),
+    member = body(
+        p.REGISTERED_ON,
+        name=f"Đảng viên {n}",
+        birth_date="1980-01-01",
+        party_card_number=p.party_card(n),
+        workplace_unit_id=p.WORKPLACE,
     )
-    assert registered.status_code == 200, registered.text
-    member_id = registered.json()["member_id"]
-    response = await post(
-        client,
-        clerk,
-        "refer",
-        **body(p.REFERRED_ON, member_id=member_id, referral={"residence_commune_id": p.COMMUNE}),
-    )
-    assert response.status_code == 200, response.text
-    return member_id, response.json()["liaison_id"]
+    member_id = (await accepted(client, clerk, "register-member", **member))["member_id"]
+    referral = {"residence_commune_id": p.COMMUNE}
+    fields = body(p.REFERRED_ON, member_id=member_id, referral=referral)
+    return member_id, (await accepted(client, clerk, "refer", **fields))["liaison_id"]
 
 
 async def attending(client: httpx.AsyncClient, auth: Auth, n: int = 1) -> tuple[str, str]:
     """Member `n` referred and received at X and C1."""
     member_id, liaison_id = await referred(client, auth, n)
-    r1 = await post(
-        client,
-        await auth("commune"),
-        "receive-at-commune",
-        **body(p.COMMUNE_RECEIVED_ON, liaison_id=liaison_id, cell_id=p.CELL),
-    )
-    r2 = await post(
-        client,
-        await auth("secretary"),
-        "receive-at-cell",
-        **body(p.CELL_RECEIVED_ON, liaison_id=liaison_id),
-    )
-    assert (r1.status_code, r2.status_code) == (200, 200), (r1.text, r2.text)
+    commune, secretary = await auth("commune"), await auth("secretary")
+    at_commune = body(p.COMMUNE_RECEIVED_ON, liaison_id=liaison_id, cell_id=p.CELL)
+    await accepted(client, commune, "receive-at-commune", **at_commune)
+    at_cell = body(p.CELL_RECEIVED_ON, liaison_id=liaison_id)
+    await accepted(client, secretary, "receive-at-cell", **at_cell)
     return member_id, liaison_id
 
 
@@ -100,25 +90,11 @@ async def test_the_whole_year_through_the_api(client: httpx.AsyncClient, auth: A
         client, clerk, "request-assessment", **body(liaison_id=liaison_id, purpose="planning")
     )
     request_id = asked.json()["request_id"]
-    answered = await post(
-        client,
-        secretary,
-        "provide-assessment",
-        **body(liaison_id=liaison_id, request_id=request_id, grade="fulfilled_well"),
-    )
-    assert answered.status_code == 200, answered.text
-    closed = await post(
-        client,
-        clerk,
-        "close",
-        **body(
-            liaison_id=liaison_id,
-            reason="moved_residence",
-            successor={"residence_commune_id": "X2"},
-        ),
-    )
-    assert closed.status_code == 200, closed.text
-    assert closed.json()["successor_id"]
+    answer = body(liaison_id=liaison_id, request_id=request_id, grade="fulfilled_well")
+    await accepted(client, secretary, "provide-assessment", **answer)
+    moved = {"reason": "moved_residence", "successor": {"residence_commune_id": "X2"}}
+    closed = await accepted(client, clerk, "close", **body(liaison_id=liaison_id, **moved))
+    assert closed["successor_id"]
     timeline = await client.get(f"/api/members/{member_id}/timeline", headers=clerk)
     events = [e["event"] for e in timeline.json()]
     assert events[:4] == [

@@ -4,23 +4,14 @@ password is changed through the form, and the language switch works signed out a
 from __future__ import annotations
 
 import asyncio
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
 
-from api.app import create_app
-from api.config import BoardConfig
-from api.reads_projections import ProjectionReads
 from api.users import UserStore
 from application.office import LiaisonOffice
 from domain.roles import Role
-from projections.catalog import all_models
-from projections.runner import Projector
-from tests.api.conftest import catching_up
-from tests.e2e.test_browser import ARGS, CHROMIUM, _free_port, _require_chromium
+from tests.e2e.test_browser import ARGS, CHROMIUM, _require_chromium, serving
 from tests.integration import province as p
 
 ONE_TIME = "one-time-pass"
@@ -41,21 +32,8 @@ def board(pg_env: dict[str, str], pg_url: str) -> Iterator[str]:
         await users.close()  # the server's own event loop opens its pool
 
     asyncio.run(accounts())
-    projector = Projector(pg_env, all_models())
-    config = BoardConfig(database_url=pg_url, secure_cookies=False)
-    app = create_app(office, ProjectionReads(pg_url, catching_up(projector)), users, config)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    projector.close()
-    office.close()
+    with serving(office, users, pg_env, pg_url) as url:
+        yield url
 
 
 def test_the_one_time_password_and_the_language_switch_under_the_policy(board: str) -> None:

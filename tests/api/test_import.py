@@ -335,6 +335,15 @@ def _alive(pid: int) -> bool:
     return state != "Z"  # a zombie is dead, whoever has yet to reap it
 
 
+async def _dry_run(board: httpx.AsyncClient, csrf: str, workbook: bytes) -> httpx.Response:
+    """Upload `workbook` as the members sheet for a dry run."""
+    return await board.post(
+        "/import",
+        data={"csrf": csrf, "dry_run": "1"},
+        files={"members": ("members.xlsx", workbook)},
+    )
+
+
 async def test_a_zip_bomb_is_refused_at_once_and_costs_the_board_nothing(
     board: httpx.AsyncClient, demo_office: LiaisonOffice, tmp_path: Path
 ) -> None:
@@ -343,11 +352,7 @@ async def test_a_zip_bomb_is_refused_at_once_and_costs_the_board_nothing(
     before = stored(demo_office)
     with peak_growth() as growth:
         started = time.monotonic()
-        response = await board.post(
-            "/import",
-            data={"csrf": csrf, "dry_run": "1"},
-            files={"members": ("members.xlsx", content)},
-        )
+        response = await _dry_run(board, csrf, content)
         elapsed = time.monotonic() - started
     assert response.status_code == 422, response.text[:500]
     assert elapsed < 2.0
@@ -372,11 +377,7 @@ async def test_a_workbook_that_lies_about_its_size_is_refused_by_the_run_not_the
     before = stored(demo_office)
     with peak_growth() as growth:
         started = time.monotonic()
-        response = await board.post(
-            "/import",
-            data={"csrf": csrf, "dry_run": "1"},
-            files={"members": ("members.xlsx", liar.read_bytes())},
-        )
+        response = await _dry_run(board, csrf, liar.read_bytes())
         assert response.status_code == 303
         report = await finished(board, response.headers["location"])
         elapsed = time.monotonic() - started
@@ -540,16 +541,10 @@ def _main(page: str) -> str:
 
 def _registered_and_referred(record: MemberRecord, workplace: str) -> MemberRecord:
     """The record as a workplace clerk may import it: registration and referral, nothing after."""
-    return dataclasses.replace(
-        record,
-        workplace_unit_id=workplace,
-        commune_received_on=None,
-        cell_received_on=None,
-        exemption=None,
-        exemption_reason=None,
-        exempt_on=None,
-        facts=[],
+    after_referral: dict[str, Any] = dict.fromkeys(
+        ("commune_received_on", "cell_received_on", "exemption", "exemption_reason", "exempt_on")
     )
+    return dataclasses.replace(record, workplace_unit_id=workplace, facts=[], **after_referral)
 
 
 def _referred(province: demo.Province) -> list[MemberRecord]:

@@ -47,16 +47,19 @@ async def test_every_operation_is_walked(
             "party_card_number": p.party_card(n), "workplace_unit_id": p.WORKPLACE,
         }  # fmt: skip
 
+    async def refer(n: int) -> tuple[str, str]:
+        """Register member `n` and refer them to commune X: (member id, liaison id)."""
+        member = (await command("register-member", **registered(n)))["member_id"]
+        referral = {"residence_commune_id": p.COMMUNE}
+        return member, (await command("refer", member_id=member, referral=referral))["liaison_id"]
+
     # Members: registered, moved, exempted and back, referred and received.
     moved = (await command("register-member", **registered(1)))["member_id"]
     await command("transfer-member", member_id=moved, workplace_unit_id="W2")
     exempt = (await command("register-member", **registered(2)))["member_id"]
     await command("exempt-from-introduction", member_id=exempt, reason="secret_mission")
     await command("lift-introduction-exemption", member_id=exempt)
-    member = (await command("register-member", **registered(3)))["member_id"]
-    liaison = (
-        await command("refer", member_id=member, referral={"residence_commune_id": p.COMMUNE})
-    )["liaison_id"]
+    member, liaison = await refer(3)
     await command("receive-at-commune", liaison_id=liaison, cell_id=p.CELL)
     await command("receive-at-cell", liaison_id=liaison)
     # The year: a meeting, the assessment confirmed and reported, a request answered, a proposal.
@@ -76,10 +79,7 @@ async def test_every_operation_is_walked(
     await command("exempt-from-activities", liaison_id=liaison, reason="travelling")
     await command("lift-activities-exemption", liaison_id=liaison)
     # Another member's referral left unreceived: escalated, then resolved by the superior.
-    late = (await command("register-member", **registered(4)))["member_id"]
-    late_liaison = (
-        await command("refer", member_id=late, referral={"residence_commune_id": p.COMMUNE})
-    )["liaison_id"]
+    _, late_liaison = await refer(4)
     p.escalate(office, late_liaison, p.TODAY)
     rows = await call("GET", "/api/units/{unit_id}/escalations", supervisor, unit_id=p.PROVINCE)
     await command("resolve-escalation", escalation_id=rows[0]["escalation_id"], comment="Đã nhắc")
@@ -106,6 +106,26 @@ async def test_every_operation_is_walked(
         "POST", "/api/commands/override-policy", admin,
         body(province_id=p.PROVINCE, setting="receipt_days", value=20),
     )  # fmt: skip
+
+    await call(
+        "POST", "/api/commands/withdraw-policy-override", admin,
+        body(province_id=p.PROVINCE, setting="receipt_days", override_from=p.TODAY.isoformat()),
+    )  # fmt: skip
+    await call("POST", "/api/commands/end-unit", admin, body(unit_id="C8"))
+    # Accounts: opened, its password reset, moved to the commune, retired.
+    account = {"username": "thuky.moi", "role": "cell_secretary", "unit_id": p.CELL}
+    await call("POST", "/api/commands/open-account", admin, body(**account))
+    await call("POST", "/api/commands/reset-password", admin, body(username="thuky.moi"))
+    moved_to = {**account, "role": "commune_clerk", "unit_id": p.COMMUNE}
+    await call("POST", "/api/commands/reassign-account", admin, body(**moved_to))
+    await call("POST", "/api/commands/retire-account", admin, body(username="thuky.moi"))
+    # The late member died: the closing slips go up.
+    await command("close", liaison_id=late_liaison, reason="died")
+    await command("send-closing-slip", liaison_id=late_liaison)
+    # A document: the introduction letter, as a PDF.
+    letter = await client.get("/api/documents/letter", params={"member": member}, headers=admin)
+    assert letter.content.startswith(b"%PDF"), letter.text[:300]
+    walked.add(("GET", "/api/documents/{kind}"))
 
     # Every read, on the records just made.
     await call("GET", "/api/me", supervisor)

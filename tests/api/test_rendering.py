@@ -59,19 +59,19 @@ UNITS: dict[str, tuple[str, UnitKind, str | None]] = {
     "C2": ("Chi bộ khóm Hai", UnitKind.RESIDENCE_CELL, "X2"),
 }
 """The tests' province, each unit with a name of its own (so that a bare code shows)."""
-BOARD_USERS: dict[str, tuple[Role, str]] = {
-    "vanphong.sotc": (Role.WORKPLACE_CLERK, p.WORKPLACE),
-    "vanphong.phuong1": (Role.COMMUNE_CLERK, p.COMMUNE),
-    "bithu.khom1": (Role.CELL_SECRETARY, p.CELL),
-    "capuy.phuong1": (Role.COMMITTEE_MEMBER, p.COMMUNE),
-    "tinhuy": (Role.SUPERVISOR, p.PROVINCE),
-    "ubkt": (Role.INSPECTOR, p.PROVINCE),
-    "quantri": (Role.ADMINISTRATOR, p.PROVINCE),
+USERNAME = {
+    "clerk": "vanphong.sotc",
+    "commune": "vanphong.phuong1",
+    "secretary": "bithu.khom1",
+    "committee": "capuy.phuong1",
+    "supervisor": "tinhuy",
+    "inspector": "ubkt",
+    "admin": "quantri",
 }
-"""Who draws the pages: one user per role, named as people are (the API's users, who record
-the year, are named after their roles)."""
-ROLES = ("clerk", "commune", "secretary", "committee", "supervisor", "inspector", "admin")
-USERNAME = dict(zip(ROLES, BOARD_USERS, strict=True))
+"""Who draws the pages: for each API user of a role (named after the role, they record the
+year), a person of the same role and unit, named as people are."""
+ROLES = tuple(USERNAME)
+BOARD_USERS = {name: USERS[role] for role, name in USERNAME.items()}
 REFER = ("clerk", "committee", "supervisor")
 RECEIVE = ("commune", "secretary", "committee", "supervisor")
 CELL_WORK = ("secretary", "committee", "supervisor")

@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
+from psycopg import sql
 
 from application.office import LiaisonOffice
 from projections import evidence
@@ -29,12 +30,15 @@ def tamper(pg_url: str, position: int) -> None:
         )
 
 
-def registered_position(pg_url: str) -> int:
-    """The notification id of the first member's registration."""
+def registered_position(pg_url: str, *, newest: bool = False) -> int:
+    """The notification id of the first (or the newest) member's registration."""
+    pick = sql.SQL("max" if newest else "min")
     with psycopg.connect(pg_url) as conn:
         row = conn.execute(
-            "SELECT min(notification_id) FROM liaisonoffice_events"
-            " WHERE topic LIKE '%MemberRegistered'"
+            sql.SQL(
+                "SELECT {}(notification_id) FROM liaisonoffice_events"
+                " WHERE topic LIKE '%MemberRegistered'"
+            ).format(pick)
         ).fetchone()
     assert row is not None
     return int(row[0])
@@ -165,15 +169,10 @@ async def test_the_seal_is_verified_incrementally(
     assert (later["verified"], later["recomputed"]) == (True, added)
     assert later["checked"] == first["checked"] + added
     await referred(client, auth, 3)
-    with psycopg.connect(pg_url) as conn:
-        newest = conn.execute(
-            "SELECT max(notification_id) FROM liaisonoffice_events"
-            " WHERE topic LIKE '%MemberRegistered'"
-        ).fetchone()
-    assert newest is not None
+    newest = registered_position(pg_url, newest=True)
     await client.get("/api/seal", headers=inspector)  # the projector seals the new events
-    tamper(pg_url, int(newest[0]))
+    tamper(pg_url, newest)
     broken = (await client.get("/api/seal?verify=true", headers=inspector)).json()
     assert (broken["verified"], broken["broken_at"], broken["problem"]) == (
-        False, int(newest[0]), "altered",
+        False, newest, "altered",
     )  # fmt: skip

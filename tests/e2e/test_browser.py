@@ -14,6 +14,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -95,20 +96,7 @@ def last_year_cycle(office: LiaisonOffice) -> None:
             attendance=(AttendanceEntry(liaison_id=liaison_id, attendance=Attendance.PRESENT),),
         )
     )
-    office.execute(
-        c.Assess(
-            **p.by(p.SECRETARY, on(11, 10)),
-            liaison_id=liaison_id,
-            year=LAST_YEAR,
-            grade="fulfilled_well",
-            front_committee_representative="Trần Thị Bình",
-        )
-    )
-    office.execute(
-        c.ConfirmAssessment(
-            **p.by(p.COMMUNE_CLERK, on(11, 14)), liaison_id=liaison_id, year=LAST_YEAR
-        )
-    )
+    p.assess_and_confirm(office, liaison_id, LAST_YEAR, on(11, 10), on(11, 14))
     office.execute(
         c.ReportBack(**p.by(p.COMMUNE_CLERK, on(11, 20)), liaison_id=liaison_id, year=LAST_YEAR)
     )
@@ -146,8 +134,17 @@ def board(pg_env: dict[str, str], pg_url: str) -> Iterator[str]:
         await users.close()  # the server's own event loop opens its pool
 
     asyncio.run(accounts())
-    config = BoardConfig(database_url=pg_url, secure_cookies=False)
+    with serving(office, users, pg_env, pg_url) as url:
+        yield url
+
+
+@contextmanager
+def serving(
+    office: LiaisonOffice, users: UserStore, pg_env: dict[str, str], pg_url: str
+) -> Iterator[str]:
+    """The board over the office under uvicorn on a free local port: its URL; then all closed."""
     projector = Projector(pg_env, all_models())
+    config = BoardConfig(database_url=pg_url, secure_cookies=False)
     app = create_app(office, ProjectionReads(pg_url, catching_up(projector)), users, config)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
@@ -156,11 +153,13 @@ def board(pg_env: dict[str, str], pg_url: str) -> Iterator[str]:
     deadline = time.monotonic() + 20
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    projector.close()
-    office.close()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        projector.close()
+        office.close()
 
 
 def sign_in(page: Page, board: str, username: str) -> None:

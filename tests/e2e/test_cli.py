@@ -1,26 +1,10 @@
 """The `liaison` command as a newcomer uses it: a subprocess against real PostgreSQL."""
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-
-def liaison(
-    *args: str, env: dict[str, str], stdin: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run `liaison ARGS` in a fresh interpreter with only the given settings."""
-    return subprocess.run(
-        [sys.executable, "-c", "from workers.cli import main; main()", *args],
-        env={**os.environ, "COLUMNS": "200", **env},
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+from tests.conftest import run_liaison as liaison
 
 
 @pytest.fixture

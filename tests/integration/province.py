@@ -100,6 +100,24 @@ def receive(office: LiaisonOffice, liaison_id: UUID) -> None:
     office.execute(c.ReceiveAtCell(**by(SECRETARY, CELL_RECEIVED_ON), liaison_id=liaison_id))
 
 
+def assess_and_confirm(
+    office: LiaisonOffice, liaison_id: UUID, year: int, assessed_on: date, confirmed_on: date
+) -> None:
+    """C1 assesses the year "fulfilled well" (Trần Thị Bình for the Front); commune X confirms."""
+    office.execute(
+        c.Assess(
+            **by(SECRETARY, assessed_on),
+            liaison_id=liaison_id,
+            year=year,
+            grade="fulfilled_well",
+            front_committee_representative="Trần Thị Bình",
+        )
+    )
+    office.execute(
+        c.ConfirmAssessment(**by(COMMUNE_CLERK, confirmed_on), liaison_id=liaison_id, year=year)
+    )
+
+
 @dataclass(frozen=True)
 class Enrolled:
     """A registered member and their liaison."""

@@ -13,7 +13,6 @@ import logging
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -23,17 +22,12 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
+from application.office import LiaisonOffice
 from domain.state import LiaisonState
 from projections.log import EVENTS_TABLE
-from tests.integration.workflow_stack import (
-    dispatcher,
-    eventually,
-    office_on,
-    process,
-    refer,
-    settings_for,
-    worker,
-)
+from tests.integration.workflow_stack import dispatcher, eventually, process, worker
+from tests.workflows.province import refer
+from workers.settings import Settings
 from workflows.liaison import LiaisonWorkflow
 from workflows.messages import workflow_id
 
@@ -103,9 +97,13 @@ async def _state(client: Client, liaison: uuid.UUID) -> LiaisonState | None:
 
 
 async def test_odd_stored_events_stop_no_dispatch(
-    dev_env: WorkflowEnvironment, pg_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    dev_env: WorkflowEnvironment,
+    stack_office: LiaisonOffice,
+    stack_settings: Settings,
+    pg_url: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    office = office_on(pg_url)
+    office, settings = stack_office, stack_settings
     today = datetime.now(UTC).date()
     before = refer(office, today - timedelta(days=1), "55500011")
     nul, _ = _referred(pg_url, _setting(member_name=NUL_NAME))
@@ -118,7 +116,6 @@ async def test_odd_stored_events_stop_no_dispatch(
         ]
     )
     after = refer(office, today, "55500012")
-    settings = settings_for(dev_env, pg_url, tmp_path)
     queue = f"it-{before.hex[:8]}"
     client = dev_env.client
 

@@ -32,6 +32,7 @@ from tests.integration.province import (
     TODAY,
     YEAR,
     Enrolled,
+    assess_and_confirm,
     build_province,
     by,
     clock,
@@ -113,31 +114,26 @@ class SaveGate:
             self.waiting = set()
 
 
+def _all_present(liaison_ids: list[UUID]) -> c.RecordMeeting:
+    """Cell C1's meeting of 1 March 2026, every one of these liaisons present."""
+    return c.RecordMeeting(
+        **by(SECRETARY, date(2026, 3, 1)),
+        cell_id=CELL,
+        attendance=tuple(
+            AttendanceEntry(liaison_id=liaison_id, attendance=Attendance.PRESENT)
+            for liaison_id in liaison_ids
+        ),
+    )
+
+
 def test_a_year_survives_a_new_application_instance(
     office: LiaisonOffice, new_office: Offices
 ) -> None:
     enrolled = received_member(office, 1, name="Nguyễn Văn An")
     liaison_id = enrolled.liaison_id
-    meeting = c.RecordMeeting(
-        **by(SECRETARY, date(2026, 3, 1)),
-        cell_id=CELL,
-        attendance=(AttendanceEntry(liaison_id=liaison_id, attendance=Attendance.PRESENT),),
-    )
+    meeting = _all_present([liaison_id])
     office.execute(meeting)
-    office.execute(
-        c.Assess(
-            **by(SECRETARY, date(2026, 11, 10)),
-            liaison_id=liaison_id,
-            year=YEAR,
-            grade="fulfilled_well",
-            front_committee_representative="Trần Thị Bình",
-        )
-    )
-    office.execute(
-        c.ConfirmAssessment(
-            **by(COMMUNE_CLERK, date(2026, 11, 12)), liaison_id=liaison_id, year=YEAR
-        )
-    )
+    assess_and_confirm(office, liaison_id, YEAR, date(2026, 11, 10), date(2026, 11, 12))
     report = c.ReportBack(**by(COMMUNE_CLERK, date(2026, 11, 15)), liaison_id=liaison_id, year=YEAR)
     office.execute(report)
 
@@ -306,14 +302,7 @@ def test_a_meeting_of_250_reaches_every_liaison_within_the_save_cap(
     office: LiaisonOffice,
 ) -> None:
     liaison_ids = [_fresh_liaison(office, n) for n in range(1, 251)]
-    meeting = c.RecordMeeting(
-        **by(SECRETARY, date(2026, 3, 1)),
-        cell_id=CELL,
-        attendance=tuple(
-            AttendanceEntry(liaison_id=liaison_id, attendance=Attendance.PRESENT)
-            for liaison_id in liaison_ids
-        ),
-    )
+    meeting = _all_present(liaison_ids)
     sizes: list[int] = []
     original = office.save
 
@@ -350,14 +339,7 @@ def test_the_same_meeting_from_two_threads_at_once_records_once(
 ) -> None:
     first, second = office, new_office()
     liaison_ids = [_fresh_liaison(first, n) for n in range(1, 4)]
-    meeting = c.RecordMeeting(
-        **by(SECRETARY, date(2026, 3, 1)),
-        cell_id=CELL,
-        attendance=tuple(
-            AttendanceEntry(liaison_id=liaison_id, attendance=Attendance.PRESENT)
-            for liaison_id in liaison_ids
-        ),
-    )
+    meeting = _all_present(liaison_ids)
     gate = SaveGate(first, second)
 
     done = gate.race(

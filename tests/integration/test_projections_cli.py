@@ -8,14 +8,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from application.office import LiaisonOffice
 from domain.roles import Role
 from projections.log import EVENTS_TABLE
 from projections.runner import Projector
 from tests.api.test_rendering import problems
 from tests.integration import province as pv
-from tests.integration.test_seal_tampering import point_cli_at, seal, sign_in
-from workers import cli_support
+from tests.integration.test_seal_tampering import cli_on_province, seal, sign_in
 from workers.cli import app
 
 
@@ -24,13 +22,9 @@ def cli(
     pg_url: str, pg_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> Iterator[CliRunner]:
     """The CLI on the tiny province, signed in as an inspector of the province."""
-    point_cli_at(pg_url, monkeypatch, tmp_path, "vi")
-    office = LiaisonOffice(env=pg_env, clock=pv.clock)
-    pv.build_province(office)
-    pv.received_member(office, 1, name="Nguyễn Văn An")
-    yield inspector_signed_in(pg_url)
-    office.close()
-    cli_support.settings.cache_clear()
+    with cli_on_province(pg_url, pg_env, monkeypatch, tmp_path, "vi") as office:
+        pv.received_member(office, 1, name="Nguyễn Văn An")
+        yield inspector_signed_in(pg_url)
 
 
 def inspector_signed_in(pg_url: str) -> CliRunner:

@@ -35,15 +35,8 @@ from projections.catalog import all_models
 from projections.log import EVENTS_TABLE
 from projections.runner import Projector
 from tests.integration.test_projections import snapshot
-from tests.integration.workflow_stack import (
-    COMMUNE,
-    k,
-    office_on,
-    process,
-    refer,
-    settings_for,
-    worker,
-)
+from tests.integration.workflow_stack import office_on, process, settings_for, worker
+from tests.workflows.province import COMMUNE, k, refer
 from workers import embedded
 from workers.bootstrap import persistence_env
 from workers.dispatcher import run_dispatcher

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -33,15 +34,30 @@ def store(
     pg_url: str, pg_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> Iterator[LiaisonOffice]:
     """The tiny province with three members, sealed; the CLI pointed at it, in English."""
-    point_cli_at(pg_url, monkeypatch, tmp_path, "en")
+    with cli_on_province(pg_url, pg_env, monkeypatch, tmp_path, "en") as office:
+        for n in (1, 2, 3):
+            pv.received_member(office, n)
+        seal(pg_env)
+        yield office
+
+
+@contextmanager
+def cli_on_province(
+    pg_url: str,
+    pg_env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    language: str,
+) -> Iterator[LiaisonOffice]:
+    """The tiny province in this schema and the CLI pointed at it; the office closed afterwards."""
+    point_cli_at(pg_url, monkeypatch, tmp_path, language)
     office = LiaisonOffice(env=pg_env, clock=pv.clock)
-    pv.build_province(office)
-    for n in (1, 2, 3):
-        pv.received_member(office, n)
-    seal(pg_env)
-    yield office
-    office.close()
-    cli_support.settings.cache_clear()
+    try:
+        pv.build_province(office)
+        yield office
+    finally:
+        office.close()
+        cli_support.settings.cache_clear()
 
 
 def point_cli_at(

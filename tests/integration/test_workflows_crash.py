@@ -10,28 +10,20 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from temporalio.testing import WorkflowEnvironment
-
+from application.office import LiaisonOffice
 from domain.deadlines import DeadlineKind
 from domain.escalation import escalation_id
-from tests.integration.workflow_stack import (
-    dispatcher,
-    eventually,
-    office_on,
-    process,
-    refer,
-    settings_for,
-    worker,
-)
+from tests.integration.workflow_stack import dispatcher, eventually, process, worker
+from tests.workflows.province import refer
+from workers.settings import Settings
 from workflows.outbox import PostgresOutbox
 
 
 async def test_killed_worker_records_the_escalation_once(
-    dev_env: WorkflowEnvironment, pg_url: str, tmp_path: Path
+    stack_office: LiaisonOffice, stack_settings: Settings, pg_url: str, tmp_path: Path
 ) -> None:
-    office = office_on(pg_url)
+    office, settings = stack_office, stack_settings
     liaison = refer(office, datetime.now(UTC).date() - timedelta(days=45), "55500002")
-    settings = settings_for(dev_env, pg_url, tmp_path)
     queue = f"crash-{liaison.hex[:8]}"
     marker = tmp_path / "escalation-recorded"
     receipt = escalation_id(liaison, DeadlineKind.RECEIPT, str(liaison))

@@ -13,6 +13,7 @@ from typing import Any
 import psycopg
 from temporalio.testing import WorkflowEnvironment
 
+from application.office import LiaisonOffice
 from domain import commands as cmd
 from domain.deadlines import DeadlineKind
 from domain.escalation import escalation_id
@@ -31,18 +32,18 @@ from tests.integration.workflow_stack import (
     settings_for,
     worker,
 )
+from workers.settings import Settings
 from workflows.liaison import LiaisonWorkflow
 from workflows.messages import workflow_id
 from workflows.outbox import PostgresOutbox
 
 
 async def test_events_reach_the_workflow_and_restarts_lose_nothing(
-    dev_env: WorkflowEnvironment, pg_url: str, tmp_path: Path
+    dev_env: WorkflowEnvironment, stack_office: LiaisonOffice, stack_settings: Settings, pg_url: str
 ) -> None:
-    office = office_on(pg_url)
+    office, settings = stack_office, stack_settings
     today = datetime.now(UTC).date()
     liaison = refer(office, today - timedelta(days=45), "55500001")
-    settings = settings_for(dev_env, pg_url, tmp_path)
     queue = f"it-{liaison.hex[:8]}"
     receipt = escalation_id(liaison, DeadlineKind.RECEIPT, str(liaison))
     handle = dev_env.client.get_workflow_handle(workflow_id(str(liaison)))

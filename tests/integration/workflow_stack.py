@@ -6,31 +6,20 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from uuid import UUID, uuid4
 
 from temporalio.testing import WorkflowEnvironment
 
 from application.office import LiaisonOffice
-from domain import commands as cmd
-from domain.organisation import Unit, UnitKind
-from domain.roles import Actor, Role
+from tests.workflows.province import (  # the same small province, kept in PostgreSQL here
+    establish_units,
+)
 from workers.bootstrap import persistence_env
 from workers.dispatcher import run_dispatcher
 from workers.settings import Settings
 from workers.worker import run_worker
-
-ADMIN = Actor(id="admin", role=Role.ADMINISTRATOR, unit_id="P")
-CLERK = Actor(id="clerk", role=Role.WORKPLACE_CLERK, unit_id="W")
-COMMUNE = Actor(id="commune", role=Role.COMMUNE_CLERK, unit_id="X")
-SECRETARY = Actor(id="secretary", role=Role.CELL_SECRETARY, unit_id="C1")
-
-
-def k(actor: Actor, on: date) -> dict[str, Any]:
-    return {"command_id": uuid4(), "actor": actor, "effective_date": on}
-
 
 OPENED: list[LiaisonOffice] = []
 """Offices `office_on` opened; tests/integration/conftest.py closes them after each test."""
@@ -39,32 +28,8 @@ OPENED: list[LiaisonOffice] = []
 def office_on(pg_url: str) -> LiaisonOffice:
     office = LiaisonOffice(env=persistence_env(pg_url), clock=lambda: datetime.now(UTC))
     OPENED.append(office)
-    for unit_id, kind, parent in (
-        ("P", UnitKind.PROVINCIAL_COMMITTEE, None),
-        ("X", UnitKind.COMMUNE_COMMITTEE, "P"),
-        ("C1", UnitKind.RESIDENCE_CELL, "X"),
-        ("W", UnitKind.WORKPLACE_COMMITTEE, "P"),
-    ):
-        unit = Unit(
-            id=unit_id, name=unit_id, kind=kind, parent_id=parent, valid_from=date(2000, 1, 1)
-        )
-        office.execute(cmd.EstablishUnit(**k(ADMIN, date(2000, 1, 1)), unit=unit))
+    establish_units(office)
     return office
-
-
-def refer(office: LiaisonOffice, on: date, card: str) -> UUID:
-    member = office.execute(
-        cmd.RegisterMember(
-            **k(CLERK, on),
-            name="Trần Văn Bình",
-            birth_date=date(1985, 5, 5),
-            party_card_number=card,
-            workplace_unit_id="W",
-        )
-    ).member_id
-    return office.execute(
-        cmd.Refer(**k(CLERK, on), member_id=member, referral=cmd.Referral(residence_commune_id="X"))
-    ).liaison_id
 
 
 def settings_for(env: WorkflowEnvironment, pg_url: str, data_dir: Path) -> Settings:

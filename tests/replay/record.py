@@ -24,7 +24,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain import commands as cmd
 from domain.state import ClosingReason
-from tests.workflows.conftest import which
+from tests.conftest import which
 from tests.workflows.province import ADMIN, CLERK, Province, advance_to, pinned, running
 from workflows.messages import workflow_id
 
@@ -56,38 +56,52 @@ async def late_receipt_then_retired(env: WorkflowEnvironment, p: Province, queue
     return late
 
 
-async def exempt_on_demand_cycles(env: WorkflowEnvironment, p: Province, queue: str) -> UUID:
-    """Exempt from activities from its receipt, assessed on demand, into the 2028 cycle."""
-    exempt = p.refer(START, card="22222222")
+async def _exempted(
+    env: WorkflowEnvironment,
+    p: Province,
+    queue: str,
+    card: str,
+    on: date,
+    then: Callable[[UUID], object],
+) -> UUID:
+    """Received and exempted from activities on START; `then(liaison)` on `on`; into 2028."""
+    exempt = p.refer(START, card=card)
     p.receive(exempt, START)
     p.do(cmd.ExemptFromActivities, CLERK, START, liaison_id=exempt, reason="travelling")
     async with running(env, p, queue):
         await p.forward_new(env.client, exempt, queue)
-        await advance_to(env, START + timedelta(days=36))
-        p.do(
-            cmd.RequestAssessment,
-            CLERK,
-            START + timedelta(days=36),
-            liaison_id=exempt,
-            purpose=cmd.RequestPurpose.CANDIDACY,
-        )
+        await advance_to(env, on)
+        then(exempt)
         await p.forward_new(env.client, exempt, queue)
         await advance_to(env, date(2028, 2, 10))
     return exempt
 
 
+async def exempt_on_demand_cycles(env: WorkflowEnvironment, p: Province, queue: str) -> UUID:
+    """Exempt from activities from its receipt, assessed on demand, into the 2028 cycle."""
+    asked = START + timedelta(days=36)
+    candidacy = cmd.RequestPurpose.CANDIDACY
+    return await _exempted(
+        env,
+        p,
+        queue,
+        "22222222",
+        asked,
+        lambda lid: p.do(cmd.RequestAssessment, CLERK, asked, liaison_id=lid, purpose=candidacy),
+    )
+
+
 async def exemption_lifted(env: WorkflowEnvironment, p: Province, queue: str) -> UUID:
     """Exempt from activities until 1 September 2027: meetings are counted from then."""
-    lifted = p.refer(START, card="33333333")
-    p.receive(lifted, START)
-    p.do(cmd.ExemptFromActivities, CLERK, START, liaison_id=lifted, reason="travelling")
-    async with running(env, p, queue):
-        await p.forward_new(env.client, lifted, queue)
-        await advance_to(env, date(2027, 9, 1))
-        p.do(cmd.LiftActivitiesExemption, CLERK, date(2027, 9, 1), liaison_id=lifted)
-        await p.forward_new(env.client, lifted, queue)
-        await advance_to(env, date(2028, 2, 10))
-    return lifted
+    lifted = date(2027, 9, 1)
+    return await _exempted(
+        env,
+        p,
+        queue,
+        "33333333",
+        lifted,
+        lambda lid: p.do(cmd.LiftActivitiesExemption, CLERK, lifted, liaison_id=lid),
+    )
 
 
 async def receipt_deadline_shortened(env: WorkflowEnvironment, p: Province, queue: str) -> UUID:

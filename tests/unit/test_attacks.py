@@ -21,7 +21,7 @@ from tests.unit.conftest import (
     build_world,
     event_count,
     k,
-    refused,
+    refer_command,
     said,
 )
 
@@ -42,9 +42,7 @@ def test_a_neighbouring_clerk_cannot_take_over_a_member_by_referring_them(world:
     """The takeover of issue 11: W2's clerk refers W's member "from W2" and made them W2's."""
     member_id = world.register(on=ON)
     for attacker in (CLERK_W2, COMMITTEE_W.model_copy(update={"unit_id": "W2"})):
-        error = refused(
-            world.office, HiddenRecord, lambda a=attacker: refer_to(world, member_id, "W2", a)
-        )
+        error = world.refused(HiddenRecord, lambda a=attacker: refer_to(world, member_id, "W2", a))
         assert error.audited
     member = world.office.member(member_id)
     assert (member.workplace_unit_id, member.open_liaison_id) == ("W", None)
@@ -56,7 +54,7 @@ def test_a_neighbouring_clerk_cannot_take_over_a_member_by_referring_them(world:
 def test_a_referral_that_names_another_workplace_needs_both(world: World) -> None:
     member_id = world.register(on=ON)
     # W's clerk cannot hand its member to W2 by naming W2 in the referral...
-    refused(world.office, OutOfScope, lambda: refer_to(world, member_id, "W2", CLERK_W))
+    world.refused(OutOfScope, lambda: refer_to(world, member_id, "W2", CLERK_W))
     # ...their common superior can.
     liaison_id = refer_to(world, member_id, "W2", SUPERVISOR)
     assert world.office.member(member_id).workplace_unit_id == "W2"
@@ -71,32 +69,30 @@ def transfer(world: World, member_id: object, workplace: str, by: object) -> Non
 
 def test_moving_a_member_between_workplaces_is_for_their_common_superior(world: World) -> None:
     member_id = world.register(on=ON)
-    refused(world.office, OutOfScope, lambda: transfer(world, member_id, "W2", CLERK_W))
-    refused(world.office, HiddenRecord, lambda: transfer(world, member_id, "W", CLERK_W2))
-    refused(world.office, Duplicate, lambda: transfer(world, member_id, "W", SUPERVISOR))
+    world.refused(OutOfScope, lambda: transfer(world, member_id, "W2", CLERK_W))
+    world.refused(HiddenRecord, lambda: transfer(world, member_id, "W", CLERK_W2))
+    world.refused(Duplicate, lambda: transfer(world, member_id, "W", SUPERVISOR))
     transfer(world, member_id, "W2", SUPERVISOR)
     assert world.office.member(member_id).workplace_unit_id == "W2"
     # Now W2's clerk acts on the member and W's does not.
     world.refer(member_id, commune="XN", on=ON, by=CLERK_W2)
-    refused(world.office, HiddenRecord, lambda: transfer(world, member_id, "W", CLERK_W))
+    world.refused(HiddenRecord, lambda: transfer(world, member_id, "W", CLERK_W))
 
 
 def test_a_member_with_an_open_liaison_moves_by_closing_it(world: World) -> None:
     member_id = world.register(on=ON)
     world.refer(member_id, commune="XN", on=ON, by=CLERK_W)
-    refused(world.office, WrongState, lambda: transfer(world, member_id, "W2", SUPERVISOR))
+    world.refused(WrongState, lambda: transfer(world, member_id, "W2", SUPERVISOR))
 
 
 def test_not_yours_answers_as_does_not_exist(world: World) -> None:
     """The same code and words for a stranger's record and for an id nobody holds."""
     _, liaison_id = world.received(referred_on=ON)
-    hidden = refused(
-        world.office,
+    hidden = world.refused(
         UnknownMember,
         lambda: world.close(liaison_id, ClosingReason.RETIRED, on=ON, by=CLERK_W2),
     )
-    unknown = refused(
-        world.office,
+    unknown = world.refused(
         UnknownMember,
         lambda: world.close(uuid4(), ClosingReason.RETIRED, on=ON, by=CLERK_W2),
     )
@@ -111,9 +107,7 @@ def test_not_yours_answers_as_does_not_exist(world: World) -> None:
 
 
 def test_a_scope_refusal_names_no_unit(world: World) -> None:
-    error = refused(
-        world.office, OutOfScope, lambda: world.register(workplace="W", on=ON, by=CLERK_W2)
-    )
+    error = world.refused(OutOfScope, lambda: world.register(workplace="W", on=ON, by=CLERK_W2))
     for unit in ("W", "W2", "P"):
         assert f" {unit}" not in said(error, "en")
         assert f" {unit}" not in said(error, "vi")
@@ -193,8 +187,7 @@ def test_birth_dates_must_be_sane(world: World, birth: date, error: type[Excepti
         **k(CLERK_W, ON), "name": "Trần Văn Bình", "birth_date": birth,
         "party_card_number": "93000777", "workplace_unit_id": "W",
     }  # fmt: skip
-    refused(
-        world.office,
+    world.refused(
         error,  # type: ignore[arg-type]
         lambda: world.office.execute(cmd.parse_command(cmd.RegisterMember, payload)).member_id,
     )
@@ -210,12 +203,8 @@ def test_dates_before_the_records_begin_are_refused(world: World) -> None:
 
 def test_a_refused_command_is_audited_once_per_command_id(world: World) -> None:
     member_id = world.register(on=ON)
-    command = cmd.Refer(
-        **k(CLERK_W2, ON),
-        member_id=member_id,
-        referral=cmd.Referral(residence_commune_id="XN"),
-    )
-    refused(world.office, HiddenRecord, lambda: world.office.execute(command).liaison_id)
+    command = refer_command(member_id, ON, CLERK_W2)
+    world.refused(HiddenRecord, lambda: world.office.execute(command).liaison_id)
     before = event_count(world.office)
     with pytest.raises(HiddenRecord):
         world.office.execute(command)

@@ -300,20 +300,6 @@ def test_move_without_successor_then_refer_links_it(world: World) -> None:
     assert world.office.member(member_id).open_liaison_id == new_id
 
 
-def test_same_command_twice_records_once(world: World) -> None:
-    member_id = world.register(on=REFERRED)
-    command = cmd.Refer(
-        **k(CLERK_W, REFERRED),
-        member_id=member_id,
-        referral=cmd.Referral(residence_commune_id="XN"),
-    )
-    first = world.office.execute(command).liaison_id
-    count = event_count(world.office)
-    assert world.office.execute(command).liaison_id == first
-    assert world.office.execute(cmd.Refer.model_validate(command.model_dump())).liaison_id == first
-    assert event_count(world.office) == count
-
-
 def test_retried_close_returns_the_same_successor(world: World) -> None:
     _, liaison_id = world.received(referred_on=REFERRED)
     command = cmd.Close(

@@ -24,7 +24,6 @@ from tests.unit.conftest import (
     actor,
     event_count,
     k,
-    refused,
     said,
     unit,
 )
@@ -121,8 +120,7 @@ def test_meeting_of_the_merged_ward_reaches_cells_by_their_own_id(world: World) 
 def test_a_member_of_another_cell_is_refused_and_nothing_is_written(world: World) -> None:
     [ours] = members_of(world, "C1", 1)
     [theirs] = members_of(world, "C2", 1)
-    refusal = refused(
-        world.office,
+    refusal = world.refused(
         UnknownMember,
         lambda: world.meeting(
             "C1", [(ours, Attendance.PRESENT), (theirs, Attendance.PRESENT)], on=HELD
@@ -132,8 +130,7 @@ def test_a_member_of_another_cell_is_refused_and_nothing_is_written(world: World
     # Worded as for an id that does not exist, naming nobody: the other cell's member is hidden.
     name = world.office.state_of(theirs).member_name
     assert name not in said(refusal, "en") + said(refusal, "vi")
-    unknown = refused(
-        world.office,
+    unknown = world.refused(
         UnknownMember,
         lambda: world.meeting(
             "C1", [(ours, Attendance.PRESENT), (uuid4(), Attendance.PRESENT)], on=HELD
@@ -149,8 +146,7 @@ def test_a_member_of_another_cell_is_refused_and_nothing_is_written(world: World
 def test_an_exempt_member_cannot_be_listed(world: World) -> None:
     a, b = members_of(world, "C1", 2)
     world.exempt(b, on=date(2026, 2, 1))
-    refused(
-        world.office,
+    world.refused(
         WrongState,
         lambda: world.meeting("C1", [(a, Attendance.PRESENT), (b, Attendance.PRESENT)], on=HELD),
         match="exempt",
@@ -165,8 +161,7 @@ def test_a_member_not_yet_received_by_the_cell(world: World) -> None:
     member_id = world.register(on=date(2026, 1, 10))
     liaison_id = world.refer(member_id, commune="XN", on=date(2026, 1, 10))
     world.receive_commune(liaison_id, cell="C1", on=date(2026, 1, 12))
-    refused(
-        world.office,
+    world.refused(
         WrongState,
         lambda: world.meeting("C1", [(liaison_id, Attendance.PRESENT)], on=HELD),
     )
@@ -275,7 +270,7 @@ def named(world: World, cell: str, *names: str, on: date = date(2026, 1, 10)) ->
 
 def test_an_empty_roster_is_refused_naming_everyone_expected(world: World) -> None:
     named(world, "C1", "Lê Thị Hoa", "Trần Văn Bình")
-    refusal = refused(world.office, Malformed, lambda: world.meeting("C1", [], on=HELD))
+    refusal = world.refused(Malformed, lambda: world.meeting("C1", [], on=HELD))
     for language in ("en", "vi"):
         assert "Lê Thị Hoa, Trần Văn Bình" in said(refusal, language)
     assert "Danh sách điểm danh còn thiếu" in said(refusal, "vi")
@@ -284,8 +279,7 @@ def test_an_empty_roster_is_refused_naming_everyone_expected(world: World) -> No
 
 def test_a_partial_roster_is_refused_naming_who_is_missing(world: World) -> None:
     hoa, binh, _ = named(world, "C1", "Lê Thị Hoa", "Trần Văn Bình", "Phạm Thu Cúc")
-    refusal = refused(
-        world.office,
+    refusal = world.refused(
         Malformed,
         lambda: world.meeting(
             "C1", [(hoa, Attendance.PRESENT), (binh, Attendance.RELATIVE_SENT)], on=HELD
@@ -302,7 +296,7 @@ def test_a_partial_roster_is_refused_naming_who_is_missing(world: World) -> None
 def test_a_long_list_of_missing_members_is_counted(world: World) -> None:
     names = [f"Đảng viên {n:02d}" for n in range(13)]
     named(world, "C1", *names)
-    refusal = refused(world.office, Malformed, lambda: world.meeting("C1", [], on=HELD))
+    refusal = world.refused(Malformed, lambda: world.meeting("C1", [], on=HELD))
     assert "13 members, among them Đảng viên 00" in said(refusal, "en")
     assert "thiếu 13 đảng viên, trong đó có Đảng viên 00" in said(refusal, "vi")
     assert "Đảng viên 12" not in said(refusal, "en")
@@ -343,8 +337,7 @@ def test_who_the_cell_does_not_expect_need_not_be_listed(world: World) -> None:
     # On 1 March: Hoa only (the exempt, the retired, and one received in April are not expected).
     world.meeting("C1", [(hoa, Attendance.PRESENT)], on=HELD)
     # On 15 January, before the exemption and the retirement, all three were expected.
-    refusal = refused(
-        world.office,
+    refusal = world.refused(
         Malformed,
         lambda: world.meeting("C1", [(hoa, Attendance.PRESENT)], on=date(2026, 1, 15)),
     )
@@ -363,8 +356,7 @@ def test_an_ad_hoc_meeting_may_gather_some_members(world: World) -> None:
 def test_a_second_regular_meeting_on_the_same_day_is_refused(world: World) -> None:
     [hoa] = named(world, "C1", "Lê Thị Hoa")
     world.meeting("C1", [(hoa, Attendance.PRESENT)], on=HELD)
-    refusal = refused(
-        world.office,
+    refusal = world.refused(
         Duplicate,
         lambda: world.meeting("C1", [(hoa, Attendance.ABSENT_WITHOUT_REASON)], on=HELD),
     )
@@ -390,16 +382,13 @@ def test_the_merged_cell_accounts_for_its_predecessors_members(world: World) -> 
         )
     )
     secretary = actor(Role.CELL_SECRETARY, "C12")
-    refusal = refused(
-        world.office, Malformed, lambda: world.meeting("C12", [], on=HELD, by=secretary)
-    )
+    refusal = world.refused(Malformed, lambda: world.meeting("C12", [], on=HELD, by=secretary))
     assert "Lê Thị Hoa" in said(refusal, "en")
     world.meeting("C12", [(hoa, Attendance.PRESENT)], on=HELD, by=secretary)
 
 
 def test_a_birth_date_in_the_future_is_refused(world: World) -> None:
-    refusal = refused(
-        world.office,
+    refusal = world.refused(
         Malformed,
         lambda: world.office.execute(
             cmd.RegisterMember(

@@ -175,16 +175,10 @@ def _api_inputs() -> set[str]:
     """Parameters and request-body properties of every API operation."""
     from fastapi import FastAPI
 
-    from api import routes_audit, routes_auth, routes_commands, routes_queries
+    from api.app import API_ROUTERS
 
     api = FastAPI()
-    for router in (
-        routes_auth.router,
-        routes_auth.users_router,
-        routes_commands.router,
-        routes_queries.router,
-        routes_audit.router,
-    ):
+    for router in API_ROUTERS:
         api.include_router(router)
     schema = api.openapi()
     names: set[str] = set()

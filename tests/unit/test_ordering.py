@@ -6,37 +6,32 @@ from datetime import date
 
 from domain.errors import OutOfOrder, OutsideWindow
 from domain.state import Attendance
-from tests.unit.conftest import World, refused, said
+from tests.unit.conftest import World, said
 
 
 def test_the_issues_out_of_order_year_is_refused_step_by_step(world: World) -> None:
     """Assessed in March, confirmed before it, reported back before that: each refused."""
     _, liaison_id = world.received(referred_on=date(2021, 1, 10))
-    error = refused(
-        world.office,
+    error = world.refused(
         OutsideWindow,
         lambda: world.assess(liaison_id, 2021, "fulfilled_well", on=date(2021, 3, 1)),
     )
     assert "01/11/2021" in said(error, "vi")
     # Not even a reason lets an assessment come before its window.
-    refused(
-        world.office,
+    world.refused(
         OutsideWindow,
         lambda: world.assess(liaison_id, 2021, "fulfilled_well", on=date(2021, 3, 1), late="x"),
     )
     world.assess(liaison_id, 2021, "fulfilled_well", on=date(2021, 11, 10))
-    error = refused(
-        world.office, OutOfOrder, lambda: world.confirm(liaison_id, 2021, on=date(2021, 11, 5))
-    )
+    error = world.refused(OutOfOrder, lambda: world.confirm(liaison_id, 2021, on=date(2021, 11, 5)))
     assert said(error, "vi") == (
         "Không thể ghi “xác nhận kết quả nhận xét, đánh giá” ngày 05/11/2021 trước"
         " “nhận xét, đánh giá đảng viên” ngày 10/11/2021."
     )
     world.confirm(liaison_id, 2021, on=date(2021, 11, 12))
-    refused(world.office, OutOfOrder, lambda: world.report(liaison_id, 2021, on=date(2021, 11, 11)))
+    world.refused(OutOfOrder, lambda: world.report(liaison_id, 2021, on=date(2021, 11, 11)))
     world.report(liaison_id, 2021, on=date(2021, 11, 12))  # the same day is in order
-    record = world.office.state_of(liaison_id).assessment(2021)
-    assert record is not None
+    record = world.assessment(liaison_id, 2021)
     assert (record.assessed_on, record.confirmed_on, record.reported_on) == (
         date(2021, 11, 10),
         date(2021, 11, 12),
@@ -48,14 +43,11 @@ def test_receipt_and_meetings_follow_the_step_before(world: World) -> None:
     member_id = world.register(on=date(2021, 1, 5))
     liaison_id = world.refer(member_id, commune="X1", on=date(2021, 1, 10))
     world.receive_commune(liaison_id, on=date(2021, 1, 20))
-    error = refused(
-        world.office, OutOfOrder, lambda: world.receive_cell(liaison_id, on=date(2021, 1, 15))
-    )
+    error = world.refused(OutOfOrder, lambda: world.receive_cell(liaison_id, on=date(2021, 1, 15)))
     assert "20/01/2021" in said(error, "vi")
     assert "receive a referral at the commune" in said(error, "en")
     world.receive_cell(liaison_id, on=date(2021, 1, 25))
-    refused(
-        world.office,
+    world.refused(
         OutOfOrder,
         lambda: world.meeting("C1", [(liaison_id, Attendance.PRESENT)], on=date(2021, 1, 22)),
     )
@@ -63,8 +55,7 @@ def test_receipt_and_meetings_follow_the_step_before(world: World) -> None:
 
 def test_a_late_assessment_needs_its_reason_which_is_recorded(world: World) -> None:
     _, liaison_id = world.received(referred_on=date(2025, 1, 10))
-    error = refused(
-        world.office,
+    error = world.refused(
         OutsideWindow,
         lambda: world.assess(liaison_id, 2025, "fulfilled_well", on=date(2025, 12, 20)),
     )
@@ -73,14 +64,12 @@ def test_a_late_assessment_needs_its_reason_which_is_recorded(world: World) -> N
     world.assess(
         liaison_id, 2025, "fulfilled_well", on=date(2025, 12, 20), late="Chi bộ họp muộn vì lũ"
     )
-    record = world.office.state_of(liaison_id).assessment(2025)
-    assert record is not None
+    record = world.assessment(liaison_id, 2025)
     assert record.late_reason == "Chi bộ họp muộn vì lũ"
 
 
 def test_a_reason_on_an_assessment_in_time_is_not_a_late_one(world: World) -> None:
     _, liaison_id = world.received(referred_on=date(2025, 1, 10))
     world.assess(liaison_id, 2025, "fulfilled_well", on=date(2025, 12, 15), late="không cần")
-    record = world.office.state_of(liaison_id).assessment(2025)
-    assert record is not None
+    record = world.assessment(liaison_id, 2025)
     assert record.late_reason is None

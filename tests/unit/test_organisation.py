@@ -163,8 +163,7 @@ def test_after_the_merger_a_referral_to_x1_may_go_to_a_cell_of_x2(world: World) 
 def test_before_the_merger_a_cell_of_x2_is_not_x1s(world: World) -> None:
     member_id = world.register(on=date(2025, 3, 1))
     liaison_id = world.refer(member_id, commune="X1", on=date(2025, 3, 1))
-    refused(
-        world.office,
+    world.refused(
         Malformed,
         lambda: world.receive_commune(liaison_id, cell="C3", on=date(2025, 3, 5), by=CLERK_XN),
     )
@@ -174,14 +173,12 @@ def test_before_the_merger_only_x1_clerk_receives_x1_referrals(pre_merger_world:
     world = pre_merger_world
     member_id = world.register(on=date(2025, 3, 1))
     liaison_id = world.refer(member_id, commune="X1", on=date(2025, 3, 1))
-    refused(
-        world.office,
+    world.refused(
         HiddenRecord,
         lambda: world.receive_commune(liaison_id, cell="C1", on=date(2025, 3, 5), by=CLERK_X2),
     )
     # The ward does not exist yet: its clerk is no one on 2025-06-01.
-    refused(
-        world.office,
+    world.refused(
         UnknownUnit,
         lambda: world.receive_commune(liaison_id, cell="C1", on=date(2025, 3, 5), by=CLERK_XN),
     )
@@ -231,25 +228,20 @@ def test_establish_refusals(world: World) -> None:
     def establish(u: Unit, who: object = ADMIN) -> None:
         world.office.execute(cmd.EstablishUnit(**k(who, date(2026, 1, 1)), unit=u))  # type: ignore[arg-type]
 
-    refused(world.office, Duplicate, lambda: establish(unit("C1", UnitKind.RESIDENCE_CELL, "XN")))
-    refused(
-        world.office, UnknownUnit, lambda: establish(unit("C9", UnitKind.RESIDENCE_CELL, "NOPE"))
-    )
+    world.refused(Duplicate, lambda: establish(unit("C1", UnitKind.RESIDENCE_CELL, "XN")))
+    world.refused(UnknownUnit, lambda: establish(unit("C9", UnitKind.RESIDENCE_CELL, "NOPE")))
     # The parent must be in force when the unit begins: no new cell under D in 2026.
-    refused(
-        world.office,
+    world.refused(
         UnknownUnit,
         lambda: establish(unit("C9", UnitKind.RESIDENCE_CELL, "D", valid_from=AFTER)),
     )
     # ...nor a cell under XN from 2019.
-    refused(
-        world.office,
+    world.refused(
         UnknownUnit,
         lambda: establish(unit("C9", UnitKind.RESIDENCE_CELL, "XN", valid_from=BEFORE)),
     )
     for who in (CLERK_W, SUPERVISOR, SEC_C1):
-        refused(
-            world.office,
+        world.refused(
             OutOfScope,
             lambda w=who: establish(unit("C9", UnitKind.RESIDENCE_CELL, "XN"), w),
         )
@@ -265,17 +257,15 @@ def test_succeed_refusals(world: World) -> None:
 
     new_ward = unit("XM", UnitKind.COMMUNE_COMMITTEE, "P", valid_from=date(2026, 7, 1))
     # X1 already ended.
-    refused(world.office, UnknownUnit, lambda: succeed(("X1",), new_ward))
-    refused(world.office, UnknownUnit, lambda: succeed(("NOPE",), new_ward))
+    world.refused(UnknownUnit, lambda: succeed(("X1",), new_ward))
+    world.refused(UnknownUnit, lambda: succeed(("NOPE",), new_ward))
     # The successor id is taken.
-    refused(
-        world.office,
+    world.refused(
         Duplicate,
         lambda: succeed(("XN",), new_ward.model_copy(update={"id": "C1"})),
     )
     # The successor's parent must be in force when it begins.
-    refused(
-        world.office,
+    world.refused(
         UnknownUnit,
         lambda: succeed(("XN",), new_ward.model_copy(update={"parent_id": "D"})),
     )
@@ -318,15 +308,13 @@ def test_an_administrator_changes_only_their_own_subtree(world: World) -> None:
     def establish(u: Unit, who: object) -> None:
         world.office.execute(cmd.EstablishUnit(**k(who, date(2026, 1, 1)), unit=u))  # type: ignore[arg-type]
 
-    refused(
-        world.office,
+    world.refused(
         OutOfScope,
         lambda: establish(unit("Y9", UnitKind.RESIDENCE_CELL, "Y"), ADMIN),
     )
     establish(unit("Y9", UnitKind.RESIDENCE_CELL, "Y"), ADMIN_P2)
     assert world.office.tree().is_within("Y9", "P2", date(2026, 1, 1))
-    refused(
-        world.office,
+    world.refused(
         OutOfScope,
         lambda: (
             world.office.execute(

@@ -38,7 +38,6 @@ from tests.unit.conftest import (
     check_refusal,
     event_count,
     k,
-    refused,
     stored_topics,
 )
 
@@ -76,27 +75,23 @@ def test_a_2019_assessment_under_76_and_a_2021_one_under_213(world: World) -> No
     _, liaison_id = world.received(referred_on=date(2019, 1, 10), received_on=date(2019, 1, 20))
     # 2019: four grades, no Front committee needed.
     world.assess(liaison_id, 2019, "good", on=date(2019, 11, 10), front=None)
-    record = world.office.state_of(liaison_id).assessment(2019)
-    assert record is not None
+    record = world.assessment(liaison_id, 2019)
     assert (record.grade, record.regulation) == ("good", "76")
     assert world.office.state_of(liaison_id).regulation_at_referral == "76"
 
     world.open_cycle(liaison_id, 2020, on=date(2020, 1, 1))
     world.open_cycle(liaison_id, 2021, on=date(2021, 1, 1))
-    refused(
-        world.office,
+    world.refused(
         GradeNotInScale,
         lambda: world.assess(liaison_id, 2021, "good", on=date(2021, 11, 10)),
     )
-    refused(
-        world.office,
+    world.refused(
         Malformed,
         lambda: world.assess(liaison_id, 2021, "fulfilled_well", on=date(2021, 11, 10), front=None),
         match="Front",
     )
     world.assess(liaison_id, 2021, "fulfilled_well", on=date(2021, 11, 10))
-    record = world.office.state_of(liaison_id).assessment(2021)
-    assert record is not None
+    record = world.assessment(liaison_id, 2021)
     assert (record.grade, record.regulation) == ("fulfilled_well", "213")
     assert world.office.stage(liaison_id) is Stage.ASSESSED
 
@@ -105,14 +100,12 @@ def test_a_2019_assessment_under_76_and_a_2021_one_under_213(world: World) -> No
 def test_the_scale_follows_the_year_assessed(world: World, on: date) -> None:
     """2019 was governed by Regulation 76, even when its assessment is entered in 2020."""
     _, liaison_id = world.received(referred_on=date(2019, 3, 1))
-    refused(
-        world.office,
+    world.refused(
         GradeNotInScale,
         lambda: world.assess(liaison_id, 2019, "fulfilled_well", on=on),
     )
     world.assess(liaison_id, 2019, "good", on=on, late="Chi bộ họp muộn")
-    record = world.office.state_of(liaison_id).assessment(2019)
-    assert record is not None
+    record = world.assessment(liaison_id, 2019)
     assert record.regulation == "76"
 
 
@@ -225,8 +218,7 @@ def test_override_of_a_pair_and_a_day_count(world: World) -> None:
 def test_override_of_an_unknown_setting_or_bad_value(
     world: World, setting: str, value: int | str | tuple[int, int]
 ) -> None:
-    refused(
-        world.office,
+    world.refused(
         Malformed,
         lambda: world.office.execute(
             cmd.OverridePolicy(
@@ -248,7 +240,7 @@ def override_refused(world: World, who: Actor, province_id: str = "P") -> None:
     change = cmd.OverridePolicy(
         **k(who, date(2026, 1, 1)), province_id=province_id, setting="receipt_days", value=20
     )
-    refused(world.office, OutOfScope, lambda: world.office.execute(change))
+    world.refused(OutOfScope, lambda: world.office.execute(change))
 
 
 @pytest.mark.parametrize(
@@ -287,7 +279,7 @@ def test_the_same_change_twice_is_a_duplicate_a_new_value_replaces_it(world: Wor
     world.office.execute(first)
     world.office.execute(first)  # the same command again (a double click): recorded once
     assert len(world.office.regulation_book().for_province("P")) == 1
-    refused(world.office, Duplicate, lambda: world.office.execute(change(20)))
+    world.refused(Duplicate, lambda: world.office.execute(change(20)))
     world.office.execute(change(25))  # a correction of the same day's change
     [override] = world.office.regulation_book().for_province("P")
     assert override.value == 25
@@ -329,8 +321,7 @@ def test_withdrawals_refused(
             **k(ADMIN, date(2026, 1, 1)), province_id="P", setting="receipt_days", value=20
         )
     )
-    refused(
-        world.office,
+    world.refused(
         kind,
         lambda: world.office.execute(
             cmd.WithdrawPolicyOverride(
@@ -346,8 +337,7 @@ def test_withdrawals_refused(
 
 def test_a_date_in_the_future_or_malformed_is_refused(world: World) -> None:
     today = world.office.today()
-    refused(
-        world.office,
+    world.refused(
         FutureDate,
         lambda: world.office.execute(
             cmd.OverridePolicy(
@@ -384,8 +374,7 @@ def test_policy_override_model_in_order() -> None:
 
 
 def test_an_override_names_a_province_not_any_unit(world: World) -> None:
-    refused(
-        world.office,
+    world.refused(
         Malformed,
         lambda: world.office.execute(
             cmd.OverridePolicy(

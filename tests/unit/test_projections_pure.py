@@ -6,12 +6,13 @@ from datetime import UTC, date, datetime
 from uuid import UUID
 
 from api.reads import Scope
-from domain.organisation import OrganisationTree, Unit, UnitKind
+from domain.organisation import OrganisationTree, UnitKind
 from domain.text import fold, search_keys, words
 from projections.ancestry import ancestry_rows
 from projections.dashboard import Period
 from projections.log import StoredRow
 from projections.seal import GENESIS, link
+from tests.unit.conftest import unit as make_unit
 
 
 def test_fold_finds_names_without_diacritics() -> None:
@@ -20,29 +21,14 @@ def test_fold_finds_names_without_diacritics() -> None:
 
 
 def _tree() -> OrganisationTree:
-    old = date(2000, 1, 1)
     merged = date(2025, 7, 1)
     return OrganisationTree(
         [
-            Unit(id="P", name="P", kind=UnitKind.PROVINCIAL_COMMITTEE, valid_from=old),
-            Unit(id="D", name="D", kind=UnitKind.DISTRICT_COMMITTEE, parent_id="P", valid_from=old),
-            Unit(
-                id="X1",
-                name="X1",
-                kind=UnitKind.COMMUNE_COMMITTEE,
-                parent_id="D",
-                valid_from=old,
-                valid_until=merged,
-                successor_id="XN",
-            ),
-            Unit(
-                id="XN",
-                name="XN",
-                kind=UnitKind.COMMUNE_COMMITTEE,
-                parent_id="P",
-                valid_from=merged,
-            ),
-            Unit(id="C1", name="C1", kind=UnitKind.RESIDENCE_CELL, parent_id="X1", valid_from=old),
+            make_unit("P", UnitKind.PROVINCIAL_COMMITTEE),
+            make_unit("D", UnitKind.DISTRICT_COMMITTEE, "P"),
+            make_unit("X1", UnitKind.COMMUNE_COMMITTEE, "D", valid_until=merged, successor="XN"),
+            make_unit("XN", UnitKind.COMMUNE_COMMITTEE, "P", valid_from=merged),
+            make_unit("C1", UnitKind.RESIDENCE_CELL, "X1"),
         ]
     )
 

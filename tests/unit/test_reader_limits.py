@@ -80,6 +80,14 @@ def records() -> list[MemberRecord]:
     return demo.generate(30, seed=7, until=date(2025, 12, 31)).records[:12]
 
 
+@pytest.fixture
+def csv_files(records: list[MemberRecord], tmp_path: Path) -> tuple[Path, Path]:
+    """The twelve members written as the members and history CSV files, in English."""
+    members, history = tmp_path / "members.csv", tmp_path / "history.csv"
+    write_csv(records, members, history, "en")
+    return members, history
+
+
 def _said(problem: Problem, language: Language = "en") -> str:
     return render(problem.message, language)
 
@@ -136,10 +144,9 @@ def test_a_workbook_beyond_the_total_size_is_refused(
 
 @pytest.mark.parametrize("kind", ["csv", "xlsx"])
 def test_rows_beyond_the_cap_refuse_the_file(
-    records: list[MemberRecord], tmp_path: Path, kind: str
+    records: list[MemberRecord], csv_files: tuple[Path, Path], tmp_path: Path, kind: str
 ) -> None:
-    members, history = tmp_path / "members.csv", tmp_path / "history.csv"
-    write_csv(records, members, history, "en")
+    members, history = csv_files
     if kind == "xlsx":
         members, history = tmp_path / "book.xlsx", None  # type: ignore[assignment]
         write_xlsx(records, members, "en")
@@ -154,10 +161,9 @@ def test_rows_beyond_the_cap_refuse_the_file(
 
 @pytest.mark.parametrize("kind", ["csv", "xlsx"])
 def test_a_value_beyond_the_column_cap_refuses_the_file(
-    records: list[MemberRecord], tmp_path: Path, kind: str
+    csv_files: tuple[Path, Path], tmp_path: Path, kind: str
 ) -> None:
-    members, history = tmp_path / "members.csv", tmp_path / "history.csv"
-    write_csv(records, members, history, "en")
+    members, history = csv_files
     with members.open(encoding="utf-8-sig", newline="") as f:
         rows = list(csv.reader(f))
     rows[3] += [""] * 40 + ["far away"]  # column 56

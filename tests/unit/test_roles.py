@@ -21,7 +21,6 @@ from tests.unit.conftest import (
     World,
     actor,
     check_refusal,
-    refused,
     said,
 )
 
@@ -119,8 +118,7 @@ def test_committee_member_works_on_both_sides_of_its_own_subtree(world: World) -
     member_id = world.register(on=ON, by=COMMITTEE_W)
     liaison_id = world.refer(member_id, commune="XN", on=ON, by=COMMITTEE_W)
     # The residence side of XN is outside W's subtree.
-    refused(
-        world.office,
+    world.refused(
         OutOfScope,
         lambda: world.receive_commune(liaison_id, on=ON, by=COMMITTEE_W),
     )
@@ -151,7 +149,7 @@ def test_supervisor_of_another_province_is_out_of_scope(world: World) -> None:
         lambda: world.open_cycle(liaison_id, 2026, on=ON, by=other),
         lambda: world.close(liaison_id, ClosingReason.DIED, on=ON, by=other),
     ):
-        refused(world.office, HiddenRecord, attempt)
+        world.refused(HiddenRecord, attempt)
 
 
 def test_administrator_opens_cycles_but_does_not_refer(world: World) -> None:
@@ -159,14 +157,13 @@ def test_administrator_opens_cycles_but_does_not_refer(world: World) -> None:
     world.open_cycle(liaison_id, 2026, on=date(2026, 1, 1), by=ADMIN)
     assert world.office.state_of(liaison_id).cycle_year == 2026
     member_id = world.register(on=ON)
-    refused(world.office, OutOfScope, lambda: world.refer(member_id, on=ON, by=ADMIN))
+    world.refused(OutOfScope, lambda: world.refer(member_id, on=ON, by=ADMIN))
 
 
 @pytest.mark.parametrize("role", [Role.WORKPLACE_CLERK, Role.COMMUNE_CLERK, Role.CELL_SECRETARY])
 def test_open_cycle_is_not_for_clerks_or_secretaries(world: World, role: Role) -> None:
     _, liaison_id = world.received(referred_on=date(2025, 3, 1))
-    refused(
-        world.office,
+    world.refused(
         OutOfScope,
         lambda: world.open_cycle(liaison_id, 2026, on=date(2026, 1, 1), by=actor(role, "P")),
     )
@@ -180,11 +177,10 @@ def test_workplace_side_acts_on_the_workplace_not_the_residence(world: World) ->
         lambda: world.request(liaison_id, on=ON, by=SEC_C1),
         lambda: world.close(liaison_id, ClosingReason.RETIRED, on=ON, by=SEC_C1),
     ):
-        refused(world.office, OutOfScope, attempt)
+        world.refused(OutOfScope, attempt)
     request_id = world.request(liaison_id, on=ON, by=CLERK_W)
     # Only the residence answers the request.
-    refused(
-        world.office,
+    world.refused(
         OutOfScope,
         lambda: world.provide(liaison_id, request_id, on=ON, by=CLERK_W),
     )

@@ -79,48 +79,26 @@ class Province:
     def __post_init__(self) -> None:
         self.office = PinnedOffice(env={}, clock=lambda: FAR_FUTURE)
         self.office.pinned_policy = self.policy
-        for unit_id, kind, parent in (
-            ("P", UnitKind.PROVINCIAL_COMMITTEE, None),
-            ("X", UnitKind.COMMUNE_COMMITTEE, "P"),
-            ("C1", UnitKind.RESIDENCE_CELL, "X"),
-            ("W", UnitKind.WORKPLACE_COMMITTEE, "P"),
-        ):
-            unit = Unit(
-                id=unit_id, name=unit_id, kind=kind, parent_id=parent, valid_from=date(2000, 1, 1)
-            )
-            self.office.execute(cmd.EstablishUnit(**_k(ADMIN, date(2000, 1, 1)), unit=unit))
+        establish_units(self.office)
 
     def refer(self, on: date, card: str = "12345678") -> UUID:
-        member = self.office.execute(
-            cmd.RegisterMember(
-                **_k(CLERK, on),
-                name="Nguyễn Văn An",
-                birth_date=date(1980, 1, 1),
-                party_card_number=card,
-                workplace_unit_id="W",
-            )
-        ).member_id
-        return self.office.execute(
-            cmd.Refer(
-                **_k(CLERK, on), member_id=member, referral=cmd.Referral(residence_commune_id="X")
-            )
-        ).liaison_id
+        return refer(self.office, on, card)
 
     def receive(self, liaison_id: UUID, on: date) -> None:
         self.office.execute(
-            cmd.ReceiveAtCommune(**_k(COMMUNE, on), liaison_id=liaison_id, cell_id="C1")
+            cmd.ReceiveAtCommune(**k(COMMUNE, on), liaison_id=liaison_id, cell_id="C1")
         )
-        self.office.execute(cmd.ReceiveAtCell(**_k(SECRETARY, on), liaison_id=liaison_id))
+        self.office.execute(cmd.ReceiveAtCell(**k(SECRETARY, on), liaison_id=liaison_id))
 
     def meet(self, liaison_id: UUID, on: date) -> None:
         entry = AttendanceEntry(liaison_id=liaison_id, attendance=Attendance.PRESENT)
         self.office.execute(
-            cmd.RecordMeeting(**_k(SECRETARY, on), cell_id="C1", attendance=(entry,))
+            cmd.RecordMeeting(**k(SECRETARY, on), cell_id="C1", attendance=(entry,))
         )
 
     def do(self, model: type[cmd.Command], actor: Actor, on: date, **fields: Any) -> Outcome:
         """Issue a command of that model as the actor, on that date."""
-        return self.office.execute(model(**_k(actor, on), **fields))
+        return self.office.execute(model(**k(actor, on), **fields))
 
     async def forward_new(self, client: Client, liaison_id: UUID, task_queue: str) -> None:
         """Forward the liaison's events not yet forwarded, as the dispatcher would."""
@@ -153,8 +131,38 @@ class Province:
         return self.office.escalation(escalation_id(liaison_id, kind, subject))
 
 
-def _k(actor: Actor, on: date) -> dict[str, Any]:
+def k(actor: Actor, on: date) -> dict[str, Any]:
     return {"command_id": uuid4(), "actor": actor, "effective_date": on}
+
+
+def establish_units(office: LiaisonOffice) -> None:
+    """Establish P, X, C1 and W (the tree drawn above), in force since 2000."""
+    for unit_id, kind, parent in (
+        ("P", UnitKind.PROVINCIAL_COMMITTEE, None),
+        ("X", UnitKind.COMMUNE_COMMITTEE, "P"),
+        ("C1", UnitKind.RESIDENCE_CELL, "X"),
+        ("W", UnitKind.WORKPLACE_COMMITTEE, "P"),
+    ):
+        unit = Unit(
+            id=unit_id, name=unit_id, kind=kind, parent_id=parent, valid_from=date(2000, 1, 1)
+        )
+        office.execute(cmd.EstablishUnit(**k(ADMIN, date(2000, 1, 1)), unit=unit))
+
+
+def refer(office: LiaisonOffice, on: date, card: str = "12345678") -> UUID:
+    """Register a member of W and refer them to commune X; return the liaison id."""
+    member = office.execute(
+        cmd.RegisterMember(
+            **k(CLERK, on),
+            name="Nguyễn Văn An",
+            birth_date=date(1980, 1, 1),
+            party_card_number=card,
+            workplace_unit_id="W",
+        )
+    ).member_id
+    return office.execute(
+        cmd.Refer(**k(CLERK, on), member_id=member, referral=cmd.Referral(residence_commune_id="X"))
+    ).liaison_id
 
 
 async def advance_to(env: WorkflowEnvironment, day: date) -> None:
@@ -175,3 +183,17 @@ async def running(
         env.client, task_queue=task_queue, workflows=[LiaisonWorkflow], activities=activities.all()
     ):
         yield
+
+
+@asynccontextmanager
+async def referred(
+    env: WorkflowEnvironment, policy: Policy, task_queue: str, on: date
+) -> AsyncIterator[tuple[Province, UUID]]:
+    """A province under `policy` with a member referred on `on` (the clock moved there), a worker
+    running and the referral forwarded to it."""
+    province = Province(policy)
+    await advance_to(env, on)
+    liaison = province.refer(on)
+    async with running(env, province, task_queue):
+        await province.forward_new(env.client, liaison, task_queue)
+        yield province, liaison

@@ -17,6 +17,7 @@ from tests.workflows.province import (
     Province,
     advance_to,
     pinned,
+    referred,
     running,
 )
 from workflows.liaison import LiaisonWorkflow
@@ -124,11 +125,7 @@ async def test_exempt_liaison_expects_no_meetings_or_assessments(
 async def test_closing_ends_the_workflow_and_resolves_its_escalations(
     time_env: WorkflowEnvironment, task_queue: str
 ) -> None:
-    province = Province(pinned("213"))
-    await advance_to(time_env, START)
-    liaison = province.refer(START)
-    async with running(time_env, province, task_queue):
-        await province.forward_new(time_env.client, liaison, task_queue)
+    async with referred(time_env, pinned("213"), task_queue, START) as (province, liaison):
         await advance_to(time_env, START + timedelta(days=40))  # the receipt escalated
         province.do(
             cmd.Close,

@@ -10,7 +10,7 @@ from temporalio.testing import WorkflowEnvironment
 from api.messages import render
 from domain.deadlines import DeadlineKind
 from domain.policy import DayCount
-from tests.workflows.province import Province, advance_to, pinned, running
+from tests.workflows.province import Province, advance_to, pinned, referred, running
 
 REFERRED = date(2027, 1, 5)
 CASES = [
@@ -27,11 +27,8 @@ CASES = [
 async def test_unreceived_referral_escalates_on_its_days(
     time_env: WorkflowEnvironment, task_queue: str, regulation: str, counting: DayCount, due: date
 ) -> None:
-    province = Province(pinned(regulation, counting))
-    await advance_to(time_env, REFERRED)
-    liaison = province.refer(REFERRED)
-    async with running(time_env, province, task_queue):
-        await province.forward_new(time_env.client, liaison, task_queue)
+    policy = pinned(regulation, counting)
+    async with referred(time_env, policy, task_queue, REFERRED) as (province, liaison):
         await advance_to(time_env, due + timedelta(days=10))
 
     assert province.steps(liaison, DeadlineKind.RECEIPT, str(liaison)) == [
@@ -54,11 +51,8 @@ async def test_unreceived_referral_escalates_on_its_days(
 async def test_receipt_in_time_raises_nothing(
     time_env: WorkflowEnvironment, task_queue: str, regulation: str, counting: DayCount, due: date
 ) -> None:
-    province = Province(pinned(regulation, counting))
-    await advance_to(time_env, REFERRED)
-    liaison = province.refer(REFERRED)
-    async with running(time_env, province, task_queue):
-        await province.forward_new(time_env.client, liaison, task_queue)
+    policy = pinned(regulation, counting)
+    async with referred(time_env, policy, task_queue, REFERRED) as (province, liaison):
         received = due - timedelta(days=4)  # the day before the reminder
         await advance_to(time_env, received)
         province.receive(liaison, received)
@@ -72,12 +66,8 @@ async def test_receipt_in_time_raises_nothing(
 async def test_receipt_after_the_reminder_resolves_the_escalation(
     time_env: WorkflowEnvironment, task_queue: str
 ) -> None:
-    province = Province(pinned("213"))
     due = date(2027, 2, 4)
-    await advance_to(time_env, REFERRED)
-    liaison = province.refer(REFERRED)
-    async with running(time_env, province, task_queue):
-        await province.forward_new(time_env.client, liaison, task_queue)
+    async with referred(time_env, pinned("213"), task_queue, REFERRED) as (province, liaison):
         await advance_to(time_env, due)
         province.receive(liaison, due)
         await province.forward_new(time_env.client, liaison, task_queue)

@@ -91,6 +91,13 @@ class Tree:
     commune_of: dict[str, str] = field(default_factory=dict)  # cell → commune before the merger
     merged_into: dict[str, str] = field(default_factory=dict)  # old commune → new commune
 
+    def found(
+        self, unit_id: str, name: str, kind: UnitKind, parent: str | None, until: date | None = None
+    ) -> None:
+        """Add a unit in force from FOUNDED (until `until`, when it is merged away)."""
+        unit = Unit(id=unit_id, name=name, kind=kind, parent_id=parent, valid_from=FOUNDED)
+        self.units.append(unit.model_copy(update={"valid_until": until}) if until else unit)
+
     def commune_on(self, cell_id: str, day: date) -> str:
         """The commune a cell belonged to on that day."""
         old = self.commune_of[cell_id]
@@ -104,55 +111,24 @@ def _place(rng: random.Random) -> str:
 def build_tree(members: int, rng: random.Random) -> Tree:
     """A province sized for that many members (about 12 per cell, 96 per workplace, as reported)."""
     tree = Tree()
-    unit = tree.units.append
-    unit(
-        Unit(
-            id=PROVINCE,
-            name="Tỉnh ủy Sông Hậu (demo)",
-            kind=UnitKind.PROVINCIAL_COMMITTEE,
-            valid_from=FOUNDED,
-        )
-    )
+    tree.found(PROVINCE, "Tỉnh ủy Sông Hậu (demo)", UnitKind.PROVINCIAL_COMMITTEE, None)
     communes = max(6, members // 400)
     districts = max(2, communes // 12)
     cells_per_commune = max(3, round(members / (communes * 12)))
     for d in range(districts):
         district = f"{PROVINCE}-H{d + 1:02d}"
-        unit(
-            Unit(
-                id=district,
-                name=f"Huyện ủy {_place(rng)}",
-                kind=UnitKind.DISTRICT_COMMITTEE,
-                parent_id=PROVINCE,
-                valid_from=FOUNDED,
-                valid_until=MERGER,
-            )
-        )
+        name = f"Huyện ủy {_place(rng)}"
+        tree.found(district, name, UnitKind.DISTRICT_COMMITTEE, PROVINCE, until=MERGER)
     olds: list[str] = []
     for c in range(communes):
         district = f"{PROVINCE}-H{c % districts + 1:02d}"
         commune = f"{district}-X{c + 1:03d}"
         olds.append(commune)
-        unit(
-            Unit(
-                id=commune,
-                name=f"Đảng ủy xã {_place(rng)}",
-                kind=UnitKind.COMMUNE_COMMITTEE,
-                parent_id=district,
-                valid_from=FOUNDED,
-            )
-        )
+        tree.found(commune, f"Đảng ủy xã {_place(rng)}", UnitKind.COMMUNE_COMMITTEE, district)
         for k in range(cells_per_commune):
             cell = f"{commune}-C{k + 1:03d}"
-            unit(
-                Unit(
-                    id=cell,
-                    name=f"Chi bộ ấp {_place(rng)} {k + 1}",
-                    kind=UnitKind.RESIDENCE_CELL,
-                    parent_id=commune,
-                    valid_from=FOUNDED,
-                )
-            )
+            name = f"Chi bộ ấp {_place(rng)} {k + 1}"
+            tree.found(cell, name, UnitKind.RESIDENCE_CELL, commune)
             tree.cells.append(cell)
             tree.commune_of[cell] = commune
     for g, start in enumerate(range(0, communes, 3)):
@@ -170,15 +146,7 @@ def build_tree(members: int, rng: random.Random) -> Tree:
         kind = UnitKind.WORKPLACE_CELL if w % 3 == 2 else UnitKind.WORKPLACE_COMMITTEE
         head = "Chi bộ" if kind is UnitKind.WORKPLACE_CELL else "Đảng ủy"
         workplace = f"{PROVINCE}-W{w + 1:04d}"
-        unit(
-            Unit(
-                id=workplace,
-                name=f"{head} {AGENCIES[w % len(AGENCIES)]} {w + 1}",
-                kind=kind,
-                parent_id=PROVINCE,
-                valid_from=FOUNDED,
-            )
-        )
+        tree.found(workplace, f"{head} {AGENCIES[w % len(AGENCIES)]} {w + 1}", kind, PROVINCE)
         tree.workplaces.append(workplace)
     return tree
 
