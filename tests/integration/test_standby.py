@@ -43,15 +43,13 @@ from tests.integration.test_reconnect import (
     _state,
 )
 from tests.integration.workflow_stack import (
-    COMMUNE,
     dispatcher,
-    k,
     office_on,
     process,
-    refer,
     settings_for,
 )
 from tests.integration.workflow_stack import worker as run_worker
+from tests.workflows.province import COMMUNE, k, refer
 from workers import standby
 from workers.bootstrap import Root, persistence_env
 from workers.dispatcher import started_runner

@@ -20,18 +20,14 @@ from domain.escalation import escalation_id
 from domain.meeting import AttendanceEntry
 from domain.state import Attendance, LiaisonState
 from tests.integration.workflow_stack import (
-    ADMIN,
-    COMMUNE,
-    SECRETARY,
     dispatcher,
     eventually,
-    k,
     office_on,
     process,
-    refer,
     settings_for,
     worker,
 )
+from tests.workflows.province import ADMIN, COMMUNE, SECRETARY, k, refer
 from workers.settings import Settings
 from workflows.liaison import LiaisonWorkflow
 from workflows.messages import workflow_id
