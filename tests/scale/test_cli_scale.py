@@ -6,7 +6,7 @@ import subprocess
 from pathlib import Path
 
 from tests.conftest import run_liaison
-from workers.province.demo_tree import PROVINCE
+from workers import walkthrough
 
 
 def liaison(
@@ -26,12 +26,15 @@ def test_demo_template_and_import_through_the_cli(pg_url: str, tmp_path: Path) -
     made = liaison("demo", "--members", "30", "--until", "2025-12-31", env=env)
     assert made.returncode == 0, made.stderr
     assert "30/30 members valid" in made.stdout
+    # The templates' members belong to the sample province every store records at its first
+    # start (`liaison up`, or `liaison sample`), not to the demo's.
+    assert liaison("sample", env=env).returncode == 0
     assert liaison("template", str(tmp_path / "t"), "--lang", "vi", env=env).returncode == 0
     members, history = tmp_path / "t" / "members.vi.csv", tmp_path / "t" / "history.vi.csv"
     anonymous = liaison("import", str(members), str(history), env=env)
     assert anonymous.returncode == 2
     assert "liaison login" in anonymous.stdout
-    role = ("--role", "supervisor", "--unit", PROVINCE, "--password", "correct horse")
+    role = ("--role", "supervisor", "--unit", walkthrough.PROVINCE, "--password", "correct horse")
     assert liaison("users", "add", "importer", *role, env=env).returncode == 0
     login = liaison("login", "importer", "--password-stdin", env=env, stdin="correct horse")
     assert login.returncode == 0, login.stdout + login.stderr
