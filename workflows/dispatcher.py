@@ -8,6 +8,9 @@ A province's change of a deadline goes to every liaison workflow it concerns: ea
 referred to a commune of that province before the change (in the log's order, so none is missed:
 one referred later loads the changed policy when its workflow starts). The workflow reloads its
 policy and recomputes its due dates; telling it twice costs a reload, nothing more.
+
+A member's registration starts the member's late-referral workflow (`workflows.referral`, one per
+member by its id); their referral or exemption from introduction tells it to look again.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from domain.calendar import business_date
 from domain.errors import Refused as DomainRefusal
 from domain.imported import imported
 from domain.liaison_events import LIAISON_EVENTS, LiaisonEvent, Referred
+from domain.member import ExemptedFromIntroduction, LiaisonOpened, MemberRegistered
 from domain.organisation import OrganisationTree
 from domain.persistence import APPLICATION_NAME, PydanticMapper
 from domain.registry import (
@@ -49,12 +53,25 @@ from workflows.messages import (
     to_message,
     workflow_id,
 )
+from workflows.referral import (
+    MemberReferralWorkflow,
+    ReferralSettled,
+    ReferralWorkflowInput,
+    referral_workflow_id,
+)
 
 T = TypeVar("T")
 POLICY_EVENTS = (PolicyOverridden, PolicyOverrideWithdrawn)
 LIAISON_TOPICS = tuple(get_topic(cls) for cls in LIAISON_EVENTS.values())
-DISPATCHED_TOPICS = (*LIAISON_TOPICS, *(get_topic(cls) for cls in POLICY_EVENTS))
-"""What the dispatcher follows: every liaison event, and a province's changes of a deadline."""
+MEMBER_EVENTS = (MemberRegistered, LiaisonOpened, ExemptedFromIntroduction)
+DISPATCHED_TOPICS = (
+    *LIAISON_TOPICS,
+    *(get_topic(cls) for cls in POLICY_EVENTS),
+    *(get_topic(cls) for cls in MEMBER_EVENTS),
+)
+"""What the dispatcher follows: every liaison event, a province's changes of a deadline, and
+the member events that start or settle a late-referral watch."""
+MemberEvent = MemberRegistered | LiaisonOpened | ExemptedFromIntroduction
 PAGE = 500
 log = logging.getLogger(__name__)
 
@@ -107,6 +124,34 @@ async def forwarded(client: Client, event: LiaisonEvent) -> bool:
             if any(m.version == event.originator_version for m in messages):
                 return True
     return False
+
+
+async def watch_referral(client: Client, event: MemberEvent, task_queue: str) -> bool:
+    """Start a registered member's late-referral workflow, or tell it the member was referred
+    or exempted; False when it had started already, or has ended (or never ran)."""
+    member_id = str(event.originator_id)
+    if isinstance(event, MemberRegistered):
+        try:
+            await client.start_workflow(
+                MemberReferralWorkflow.run,
+                ReferralWorkflowInput(member_id=member_id),
+                id=referral_workflow_id(member_id),
+                task_queue=task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+            )
+        except WorkflowAlreadyStartedError:  # the dispatcher repeated the registration
+            return False
+        return True
+    handle = client.get_workflow_handle(referral_workflow_id(member_id))
+    try:
+        await handle.signal(
+            MemberReferralWorkflow.settled, ReferralSettled(member_id, type(event).__name__)
+        )
+    except RPCError as error:
+        if error.status is not RPCStatusCode.NOT_FOUND:  # ended, or never started: nothing
+            raise
+        return False
+    return True
 
 
 def policy_change(event: PolicyOverridden | PolicyOverrideWithdrawn) -> PolicyChangedMessage:
@@ -217,6 +262,7 @@ class LiaisonDispatch(Projection[TrackingRecorder]):
         send: Callable[[LiaisonEvent], None],
         forwarded: Callable[[LiaisonEvent], bool] | None = None,
         tell: Callable[[PolicyOverridden | PolicyOverrideWithdrawn, int], None] | None = None,
+        watch: Callable[[MemberEvent], None] | None = None,
     ) -> None:
         super().__init__(view)
         self.send = send
@@ -225,6 +271,8 @@ class LiaisonDispatch(Projection[TrackingRecorder]):
         was recorded (then it does not go again)."""
         self.tell = tell
         """Sends a province's change of a deadline, at its log position, to its liaisons."""
+        self.watch = watch
+        """Starts or settles a member's late-referral workflow (sending twice does no harm)."""
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         """Forward the event and record the position (an event that cannot go is logged)."""
@@ -258,6 +306,12 @@ class LiaisonDispatch(Projection[TrackingRecorder]):
                 )
         elif isinstance(domain_event, POLICY_EVENTS) and self.tell is not None:
             self.tell(domain_event, tracking.notification_id)
+        elif (
+            isinstance(domain_event, MEMBER_EVENTS)
+            and self.watch is not None
+            and not imported(domain_event)  # onboarding starts those from the store
+        ):
+            self.watch(domain_event)
         self.view.insert_tracking(tracking)
 
 
@@ -278,10 +332,12 @@ def _refused(error: Exception) -> bool:
 @dataclass(frozen=True)
 class Bridge:
     """Synchronous calls for the runner's thread, each retried on the loop until Temporal
-    answers: `send` forwards an event, `forwarded` asks whether it went already."""
+    answers: `send` forwards an event, `forwarded` asks whether it went already, `watch` starts
+    or settles a member's late-referral workflow."""
 
     send: Callable[[LiaisonEvent], None]
     forwarded: Callable[[LiaisonEvent], bool]
+    watch: Callable[[MemberEvent], None] | None = None
 
 
 def bridge(
@@ -314,7 +370,11 @@ def bridge(
         call = until_answered(lambda: forwarded(client, event))
         return asyncio.run_coroutine_threadsafe(call, loop).result()
 
-    return Bridge(send, went)
+    def watch(event: MemberEvent) -> None:
+        call = until_answered(lambda: watch_referral(client, event, task_queue))
+        asyncio.run_coroutine_threadsafe(call, loop).result()
+
+    return Bridge(send, went, watch)
 
 
 def policy_bridge(

@@ -85,26 +85,70 @@ class Notification(BaseModel):
 
         A step taken after the day it was `scheduled` (the worker was down, or caught up) says so.
         """
+        body = gettext_noop("{step}: {deadline} for {member}, due {day}, to be done by {unit}.")
+        late_body = gettext_noop(
+            "{step}: {deadline} for {member}, due {day}, to be done by {unit}."
+            " Sent late: it was to go out on {scheduled}, it went out on {today}."
+        )
+        about = (state.liaison_id, state.member_name)
+        return cls._notice(notification_id, about, deadline, step, unit_id, on, doer_name,
+                           scheduled, (body, late_body))  # fmt: skip
+
+    @classmethod
+    def of_referral_step(
+        cls,
+        notification_id: UUID,
+        member: tuple[UUID, str],
+        deadline: Deadline,
+        step: Step,
+        unit_id: str,
+        on: date,
+        doer_name: str | None = None,
+        scheduled: date | None = None,
+    ) -> Notification:
+        """The notice of a ladder step of a member's late referral (`member`: id and name; the
+        member's id stands where a liaison's would, as in the escalation)."""
+        body = gettext_noop(
+            "{step}: {unit} is to refer {member} to their residence, or exempt them from"
+            " introduction, by {day}."
+        )
+        late_body = gettext_noop(
+            "{step}: {unit} is to refer {member} to their residence, or exempt them from"
+            " introduction, by {day}."
+            " Sent late: it was to go out on {scheduled}, it went out on {today}."
+        )
+        return cls._notice(notification_id, member, deadline, step, unit_id, on, doer_name,
+                           scheduled, (body, late_body))  # fmt: skip
+
+    @classmethod
+    def _notice(
+        cls,
+        notification_id: UUID,
+        about: tuple[UUID, str],
+        deadline: Deadline,
+        step: Step,
+        unit_id: str,
+        on: date,
+        doer_name: str | None,
+        scheduled: date | None,
+        bodies: tuple[str, str],
+    ) -> Notification:
+        """A notice about the record `about` (id and member's name), with the body of a step
+        taken on its day or the late one."""
         late = scheduled is not None and on > scheduled
         params = encode(
             {
                 "step": step,
                 "deadline": deadline.kind,
-                "member": state.member_name,
+                "member": about[1],
                 "day": deadline.due_on,
                 "unit": UnitRef(deadline.unit_id, doer_name),
                 **({"scheduled": scheduled, "today": on} if late else {}),
             }
         )
-        body = gettext_noop("{step}: {deadline} for {member}, due {day}, to be done by {unit}.")
-        if late:
-            body = gettext_noop(
-                "{step}: {deadline} for {member}, due {day}, to be done by {unit}."
-                " Sent late: it was to go out on {scheduled}, it went out on {today}."
-            )
         return cls(
             id=notification_id,
-            liaison_id=state.liaison_id,
+            liaison_id=about[0],
             step=step,
             deadline_kind=deadline.kind.value,
             subject=deadline.subject,
@@ -112,7 +156,7 @@ class Notification(BaseModel):
             due_on=deadline.due_on,
             effective_date=on,
             title=gettext_noop("{step}: {deadline} — {member} (due {day})"),
-            body=body,
+            body=bodies[1] if late else bodies[0],
             params=params,
         )
 
