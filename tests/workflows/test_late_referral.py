@@ -18,7 +18,7 @@ from domain import commands as cmd
 from domain.deadlines import DeadlineKind
 from domain.escalation import SettleEscalation, referral_escalation_id
 from domain.roles import Actor, Role
-from tests.workflows.province import CLERK, Province, advance_to, k, pinned
+from tests.workflows.province import CLERK, Province, advance_to, pinned
 from workflows.activities import LiaisonActivities
 from workflows.dispatcher import MEMBER_EVENTS, watch_referral
 from workflows.liaison import LiaisonWorkflow
