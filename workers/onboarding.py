@@ -36,9 +36,9 @@ from domain.member import (
     MemberRegistered,
 )
 from workers.settings import Settings
+from workflows.dispatcher import start_watch
 from workflows.liaison import LiaisonWorkflow
 from workflows.messages import TASK_QUEUE, LiaisonWorkflowInput, workflow_id
-from workflows.referral import MemberReferralWorkflow, ReferralWorkflowInput, referral_workflow_id
 
 ATTEMPTS = 6
 BACKOFF_SECONDS = 0.5
@@ -129,15 +129,9 @@ async def start_liaison(client: Client, liaison_id: UUID, task_queue: str) -> ob
     )
 
 
-async def start_referral(client: Client, member_id: UUID, task_queue: str) -> object:
+async def start_referral(client: Client, member_id: UUID, task_queue: str) -> None:
     """Start a member's late-referral workflow (it reads the member at each wake)."""
-    return await client.start_workflow(
-        MemberReferralWorkflow.run,
-        ReferralWorkflowInput(member_id=str(member_id)),
-        id=referral_workflow_id(str(member_id)),
-        task_queue=task_queue,
-        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
-    )
+    await start_watch(client, str(member_id), task_queue)
 
 
 async def start_workflows(

@@ -126,19 +126,25 @@ async def forwarded(client: Client, event: LiaisonEvent) -> bool:
     return False
 
 
+async def start_watch(client: Client, member_id: str, task_queue: str) -> None:
+    """Start a member's late-referral workflow, once: its id is the member's, and a run that
+    completed is not started again (`WorkflowAlreadyStartedError`; a failed one may be)."""
+    await client.start_workflow(
+        MemberReferralWorkflow.run,
+        ReferralWorkflowInput(member_id=member_id),
+        id=referral_workflow_id(member_id),
+        task_queue=task_queue,
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+    )
+
+
 async def watch_referral(client: Client, event: MemberEvent, task_queue: str) -> bool:
     """Start a registered member's late-referral workflow, or tell it the member was referred
     or exempted; False when it had started already, or has ended (or never ran)."""
     member_id = str(event.originator_id)
     if isinstance(event, MemberRegistered):
         try:
-            await client.start_workflow(
-                MemberReferralWorkflow.run,
-                ReferralWorkflowInput(member_id=member_id),
-                id=referral_workflow_id(member_id),
-                task_queue=task_queue,
-                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
-            )
+            await start_watch(client, member_id, task_queue)
         except WorkflowAlreadyStartedError:  # the dispatcher repeated the registration
             return False
         return True

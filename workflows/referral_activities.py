@@ -7,10 +7,9 @@ nothing twice; a domain refusal is returned, not retried.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from datetime import date
-from typing import Protocol, TypeVar
+from typing import Protocol
 from uuid import UUID, uuid5
 
 from temporalio import activity
@@ -31,17 +30,15 @@ from domain.member import Member
 from domain.organisation import OrganisationTree
 from domain.policy import Policy
 from domain.roles import Actor
-from workflows.activities import Recorded
+from workflows.activities import Activities, Recorded
 from workflows.messages import ResolveResult, TakeStepResult
-from workflows.outbox import Notification, Outbox
+from workflows.outbox import Notification
 from workflows.referral import (
     ReferralStepInput,
     ResolveReferralInput,
     WatchReferralInput,
     WatchReferralResult,
 )
-
-T = TypeVar("T")
 
 
 class MemberOffice(Protocol):
@@ -56,15 +53,8 @@ class MemberOffice(Protocol):
     def tree(self) -> OrganisationTree: ...
 
 
-class ReferralActivities:
+class ReferralActivities(Activities[MemberOffice]):
     """The activities of the late-referral workflow, over one office and one outbox."""
-
-    def __init__(self, office: MemberOffice, outbox: Outbox) -> None:
-        self.office = office
-        self.outbox = outbox
-
-    async def _call(self, work: Callable[[], T]) -> T:
-        return await asyncio.to_thread(work)
 
     def _actor(self, member: Member, on: date) -> Actor:
         """The workflow acting in the province of the member's workplace."""
@@ -124,7 +114,7 @@ class ReferralActivities:
             return TakeStepResult(recorded=False, refusal=refusal.code)
         tree = await self._call(self.office.tree)
         doer = tree.unit(deadline.unit_id).name if deadline.unit_id in tree else None
-        notice = Notification.of_referral_step(
+        notice = Notification.of_step(
             uuid5(escalation, f"notify:{step.value}"), (member_id, member.name),
             deadline, step, unit_id, on, doer, date.fromisoformat(request.scheduled),
         )  # fmt: skip
@@ -152,11 +142,7 @@ class ReferralActivities:
                 )
             ).resolved
 
-        try:
-            return ResolveResult(resolved=await self._call(record))
-        except Refused as refusal:
-            activity.logger.info("Resolving %s refused: %s", escalation, refusal.en)
-            return ResolveResult(resolved=False)
+        return await self._resolve(record, escalation)
 
     def all(self) -> list[Callable[..., object]]:
         """Every activity, for the worker."""

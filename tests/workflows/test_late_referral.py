@@ -73,6 +73,17 @@ def refer(province: Province, member: UUID, on: date) -> None:
     province.do(cmd.Refer, CLERK, on, member_id=member, referral=referral)
 
 
+async def refer_and_end(
+    env: WorkflowEnvironment, province: Province, member: UUID, queue: str, on: date
+) -> None:
+    """Refer the member on that day, tell its workflow as the dispatcher does; it ends."""
+    await advance_to(env, on)
+    refer(province, member, on)
+    await dispatch(env, province, member, queue)
+    await advance_to(env, on + timedelta(days=1))
+    assert await status(env, member) is WorkflowExecutionStatus.COMPLETED
+
+
 async def test_an_unreferred_member_is_reminded_then_escalated(
     time_env: WorkflowEnvironment, task_queue: str
 ) -> None:
@@ -146,11 +157,7 @@ async def test_a_late_referral_closes_the_escalation_on_its_day(
 ) -> None:
     referred = DUE + timedelta(days=20)
     async with watching(time_env, task_queue) as (province, member):
-        await advance_to(time_env, referred)
-        refer(province, member, referred)
-        await dispatch(time_env, province, member, task_queue)
-        await advance_to(time_env, referred + timedelta(days=1))
-        assert await status(time_env, member) is WorkflowExecutionStatus.COMPLETED
+        await refer_and_end(time_env, province, member, task_queue, referred)
 
     assert steps(province, member)[-2:] == [
         ("Escalated", DUE + timedelta(days=7)),
@@ -170,11 +177,7 @@ async def test_the_board_resolves_a_late_referrals_escalation(
         province.do(SettleEscalation, SUPERVISOR, settled,
                     escalation_id=referral_escalation_id(member),
                     comment="Đã nhắc trực tiếp đơn vị")  # fmt: skip
-        await advance_to(time_env, referred)
-        refer(province, member, referred)
-        await dispatch(time_env, province, member, task_queue)
-        await advance_to(time_env, referred + timedelta(days=1))
-        assert await status(time_env, member) is WorkflowExecutionStatus.COMPLETED
+        await refer_and_end(time_env, province, member, task_queue, referred)
 
     assert steps(province, member)[-2:] == [
         ("Escalated", DUE + timedelta(days=7)),
