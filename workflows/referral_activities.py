@@ -16,7 +16,7 @@ from temporalio import activity
 
 from domain import commands as cmd
 from domain.deadlines import Deadline, DeadlineKind
-from domain.errors import Refused
+from domain.errors import Refused, UnknownUnit
 from domain.escalation import (
     ResolveEscalation,
     Step,
@@ -67,13 +67,21 @@ class ReferralActivities(Activities[MemberOffice]):
 
         def read() -> WatchReferralResult:
             member = self.office.member_aggregate(UUID(request.member_id))
-            policy = self.office.policy(date.fromisoformat(request.on), member.workplace_unit_id)
+            on, version = date.fromisoformat(request.on), member.version
+            try:
+                policy = self.office.policy(on, member.workplace_unit_id)
+            except UnknownUnit:  # the workplace ended with no successor: nobody left to remind
+                activity.logger.warning(
+                    "Workplace %s of member %s is not in force on %s; referral no longer watched",
+                    member.workplace_unit_id, member.id, on,
+                )  # fmt: skip
+                gone = f"Member v{version}: workplace not in force"
+                return WatchReferralResult(None, resolution=gone, member_version=version)
             deadline = member.referral_due(policy)
             if deadline is None:
                 how = "referred" if member.liaison_ids else "exempt from introduction"
-                resolution = f"Member v{member.version}: {how}"
-                version = member.version
-                return WatchReferralResult(None, resolution=resolution, member_version=version)
+                done = f"Member v{version}: {how}"
+                return WatchReferralResult(None, resolution=done, member_version=version)
             rungs = ladder(deadline, policy.deadlines)
             return WatchReferralResult(
                 deadline.model_dump_json(),

@@ -18,7 +18,7 @@ from domain import commands as cmd
 from domain.deadlines import DeadlineKind
 from domain.escalation import SettleEscalation, referral_escalation_id
 from domain.roles import Actor, Role
-from tests.workflows.province import CLERK, Province, advance_to, pinned
+from tests.workflows.province import ADMIN, CLERK, Province, advance_to, pinned
 from workflows.activities import LiaisonActivities
 from workflows.dispatcher import MEMBER_EVENTS, watch_referral
 from workflows.liaison import LiaisonWorkflow
@@ -194,6 +194,21 @@ async def test_a_referral_the_workflow_was_not_told_of_is_seen_at_its_next_wake(
     reminder's day it reads the member first, records nothing, and ends."""
     async with watching(time_env, task_queue) as (province, member):
         refer(province, member, REGISTERED + timedelta(days=2))
+        await advance_to(time_env, DUE + timedelta(days=10))
+        assert await status(time_env, member) is WorkflowExecutionStatus.COMPLETED
+
+    assert steps(province, member) == []
+    assert province.outbox.rows == {}
+
+
+async def test_a_workplace_ended_ends_the_watch(
+    time_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    """The workplace is dissolved (no successor) before the reminder: nobody is left to remind,
+    the watch ends instead of failing on every wake."""
+    ended = DUE - timedelta(days=10)
+    async with watching(time_env, task_queue) as (province, member):
+        province.do(cmd.EndUnit, ADMIN, ended, unit_id="W")
         await advance_to(time_env, DUE + timedelta(days=10))
         assert await status(time_env, member) is WorkflowExecutionStatus.COMPLETED
 
