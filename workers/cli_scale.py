@@ -195,27 +195,27 @@ def onboard(
 
     async def start() -> tuple[onboarding.Onboarded, onboarding.Onboarded]:
         client = await Root(settings()).temporal()
+        done = await onboarding.start_workflows(client, liaisons, concurrency=concurrency)
         watches = await onboarding.start_workflows(
             client, members, concurrency=concurrency, start_one=onboarding.start_referral
         )
-        done = await onboarding.start_workflows(client, liaisons, concurrency=concurrency)
         return done, watches
 
     done, watches = asyncio.run(start())
-    console.print(
-        t(
-            "%(started)s late-referral watches started, %(already)s already running"
-            " (%(waiting)s members not yet referred)",
-            started=number(watches.started), already=number(watches.already),
-            waiting=number(len(members)),
-        )
-    )  # fmt: skip
     console.print(
         t(
             "%(started)s started, %(already)s already running, %(rate)s starts/s"
             " (%(open)s open liaisons)",
             started=number(done.started), already=number(done.already),
             rate=number(done.rate, 1), open=number(len(liaisons)),
+        )
+    )  # fmt: skip
+    console.print(
+        t(
+            "%(started)s late-referral watches started, %(already)s already running"
+            " (%(waiting)s members not yet referred)",
+            started=number(watches.started), already=number(watches.already),
+            waiting=number(len(members)),
         )
     )  # fmt: skip
 

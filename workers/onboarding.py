@@ -181,8 +181,8 @@ def start_in_background(
 
     async def start() -> tuple[Onboarded, Onboarded]:
         client = await Root(settings).temporal()
-        watches = await start_workflows(client, members, start_one=start_referral)
-        return await start_workflows(client, liaisons), watches
+        done = await start_workflows(client, liaisons)  # the liaisons' deadlines first
+        return done, await start_workflows(client, members, start_one=start_referral)
 
     def run() -> None:
         try:
