@@ -10,14 +10,16 @@ one referred later loads the changed policy when its workflow starts). The workf
 policy and recomputes its due dates; telling it twice costs a reload, nothing more.
 
 A member's registration starts the member's late-referral workflow (`workflows.referral`, one per
-member by its id); their referral or exemption from introduction tells it to look again.
+member by its id); their referral or exemption from introduction tells it to look again, and so
+does a province's change of a setting its ladder follows (`REFERRAL_SETTINGS`), for each member
+then awaiting referral at a workplace of the province.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar, cast
@@ -36,7 +38,13 @@ from domain.calendar import business_date
 from domain.errors import Refused as DomainRefusal
 from domain.imported import imported
 from domain.liaison_events import LIAISON_EVENTS, LiaisonEvent, Referred
-from domain.member import ExemptedFromIntroduction, LiaisonOpened, MemberRegistered
+from domain.member import (
+    ExemptedFromIntroduction,
+    IntroductionExemptionLifted,
+    LiaisonOpened,
+    MemberRegistered,
+    WorkplaceChanged,
+)
 from domain.organisation import OrganisationTree
 from domain.persistence import APPLICATION_NAME, PydanticMapper
 from domain.registry import (
@@ -148,16 +156,22 @@ async def watch_referral(client: Client, event: MemberEvent, task_queue: str) ->
         except WorkflowAlreadyStartedError:  # the dispatcher repeated the registration
             return False
         return True
-    handle = client.get_workflow_handle(referral_workflow_id(member_id))
-    try:
-        await handle.signal(
-            MemberReferralWorkflow.settled, ReferralSettled(member_id, type(event).__name__)
-        )
-    except RPCError as error:
-        if error.status is not RPCStatusCode.NOT_FOUND:  # ended, or never started: nothing
-            raise
-        return False
-    return True
+    return await wake_watches(client, [member_id], type(event).__name__) == 1
+
+
+async def wake_watches(client: Client, member_ids: list[str], why: str) -> int:
+    """Tell members' late-referral workflows to read the member (and the policy) again; how
+    many were still running."""
+    woken = 0
+    for member_id in member_ids:
+        handle = client.get_workflow_handle(referral_workflow_id(member_id))
+        try:
+            await handle.signal(MemberReferralWorkflow.settled, ReferralSettled(member_id, why))
+            woken += 1
+        except RPCError as error:
+            if error.status is not RPCStatusCode.NOT_FOUND:  # ended, or never started: nothing
+                raise
+    return woken
 
 
 def policy_change(event: PolicyOverridden | PolicyOverrideWithdrawn) -> PolicyChangedMessage:
@@ -168,33 +182,82 @@ def policy_change(event: PolicyOverridden | PolicyOverrideWithdrawn) -> PolicyCh
     return PolicyChangedMessage(event.province_id, event.setting, event.effective_from.isoformat())
 
 
+def _tree(reader: Application[UUID]) -> OrganisationTree | None:
+    try:
+        organisation: Any = reader.repository.get(ORGANISATION_ID)
+    except AggregateNotFoundError:
+        return None
+    return cast(Organisation, organisation).tree
+
+
+def _logged_before(reader: Application[UUID], topics: list[str], before: int) -> Iterator[Any]:
+    """The events of these topics at log positions before `before`, in order."""
+    start = 1
+    while start < before:
+        page = reader.recorder.select_notifications(
+            start=start, limit=PAGE, stop=before - 1, topics=topics
+        )
+        for notification in page:
+            yield reader.mapper.to_domain_event(notification)
+        if len(page) < PAGE:
+            break
+        start = page[-1].id + 1
+
+
 def referred_in_province(
     reader: Application[UUID], province_id: str, days: tuple[date, ...], before: int
 ) -> list[str]:
     """The liaisons referred, before the log position `before`, to a commune that lay in the
     province when referred or on one of `days` (a commune merged since counts for both)."""
-    try:
-        organisation: Any = reader.repository.get(ORGANISATION_ID)
-    except AggregateNotFoundError:
+    tree = _tree(reader)
+    if tree is None:
         return []
-    tree: OrganisationTree = cast(Organisation, organisation).tree
-    found: list[str] = []
-    start = 1
-    while start < before:
-        page = reader.recorder.select_notifications(
-            start=start, limit=PAGE, stop=before - 1, topics=[get_topic(Referred)]
+    return [
+        str(event.originator_id)
+        for event in _logged_before(reader, [get_topic(Referred)], before)
+        if isinstance(event, Referred)
+        and any(
+            _province_on(tree, event.residence_commune_id, day) == province_id
+            for day in (event.effective_date, *days)
         )
-        for notification in page:
-            event = reader.mapper.to_domain_event(notification)
-            if isinstance(event, Referred) and any(
-                _province_on(tree, event.residence_commune_id, day) == province_id
-                for day in (event.effective_date, *days)
-            ):
-                found.append(str(event.originator_id))
-        if len(page) < PAGE:
-            break
-        start = page[-1].id + 1
-    return found
+    ]
+
+
+REFERRAL_SETTINGS = frozenset(
+    {"referral_days", "counting", "reminder_lead_days", "escalation_grace_days"}
+)
+"""The deadline settings a late-referral ladder follows (a change of these wakes the watches)."""
+_WATCHED = (MemberRegistered, WorkplaceChanged, LiaisonOpened, ExemptedFromIntroduction,
+            IntroductionExemptionLifted)  # fmt: skip
+
+
+def unreferred_in_province(
+    reader: Application[UUID], province_id: str, days: tuple[date, ...], before: int
+) -> list[str]:
+    """The members who, at the log position `before`, were registered at a workplace of the
+    province (on one of `days`) and neither referred nor exempt from introduction."""
+    tree = _tree(reader)
+    if tree is None:
+        return []
+    workplace: dict[UUID, str] = {}
+    referred: set[UUID] = set()
+    exempt: set[UUID] = set()
+    for event in _logged_before(reader, [get_topic(c) for c in _WATCHED], before):
+        member = event.originator_id
+        if isinstance(event, MemberRegistered | WorkplaceChanged):
+            workplace[member] = event.workplace_unit_id
+        elif isinstance(event, LiaisonOpened):
+            referred.add(member)
+        elif isinstance(event, ExemptedFromIntroduction):
+            exempt.add(member)
+        elif isinstance(event, IntroductionExemptionLifted):
+            exempt.discard(member)
+    return [
+        str(member)
+        for member, unit in workplace.items()
+        if member not in referred | exempt
+        and any(_province_on(tree, unit, day) == province_id for day in days)
+    ]
 
 
 def _province_on(tree: OrganisationTree, unit_id: str, on: date) -> str | None:
@@ -392,12 +455,18 @@ def policy_bridge(
     """A synchronous `tell` for the runner's thread: finds the liaisons a province's change
     concerns, then signals them on the loop, retrying until Temporal answers."""
 
-    async def tell_until_done(liaison_ids: list[str], message: PolicyChangedMessage) -> None:
+    async def tell_until_done(
+        liaison_ids: list[str], member_ids: list[str], message: PolicyChangedMessage
+    ) -> None:
         delay = 0.5
         while True:
             try:
                 told = await forward_policy(client, liaison_ids, message)
-                log.info("Deadline change in %s told to %d liaisons", message.province_id, told)
+                woken = await wake_watches(client, member_ids, "PolicyChanged")
+                log.info(
+                    "Deadline change in %s told to %d liaisons and %d late-referral watches",
+                    message.province_id, told, woken,
+                )  # fmt: skip
                 return
             except Exception as error:
                 if stopping():
@@ -410,6 +479,12 @@ def policy_bridge(
         message = policy_change(event)
         days = (date.fromisoformat(message.effective_from), business_date(event.timestamp))
         liaison_ids = referred_in_province(reader, message.province_id, days, position)
-        asyncio.run_coroutine_threadsafe(tell_until_done(liaison_ids, message), loop).result()
+        member_ids = (
+            unreferred_in_province(reader, message.province_id, days, position)
+            if message.setting in REFERRAL_SETTINGS
+            else []
+        )
+        call = tell_until_done(liaison_ids, member_ids, message)
+        asyncio.run_coroutine_threadsafe(call, loop).result()
 
     return tell

@@ -12,9 +12,9 @@ referred or exempted it closes an open escalation and ends. The dispatcher also 
 on `LiaisonOpened` and `ExemptedFromIntroduction`, so an escalation closes the day it is answered.
 
 The deadline is read afresh at each wake (the province's `referral_days` and the member's
-workplace as they stand then); nothing tells a sleeping run of a policy change, so a changed
-deadline is seen at its next wake. The run is short (three rungs at most), so it never
-continues-as-new.
+workplace as they stand then); the dispatcher wakes the runs of a province's members awaiting
+referral when it changes a setting their ladder follows. The run is short (three rungs at most,
+a few signals), so it never continues-as-new.
 
 Versioning: as `workflows/liaison.py` says; patches in force: none. Histories are recorded by
 `tests/replay/record.py` (scenario `late_referral_escalated`).
@@ -51,7 +51,8 @@ class ReferralWorkflowInput:
 
 @dataclass
 class ReferralSettled:
-    """A member event that may end the wait (the dispatcher's signal): the workflow re-reads."""
+    """The dispatcher's word to read again: a member event that may end the wait (its type), or
+    a province's change of a deadline setting ("PolicyChanged")."""
 
     member_id: str
     event_type: str
@@ -128,7 +129,8 @@ class MemberReferralWorkflow:
 
     @workflow.signal(name="settled")
     def settled(self, message: ReferralSettled) -> None:
-        """The member was referred or exempted (the dispatcher may repeat it: it only wakes)."""
+        """The member was referred or exempted, or the policy changed: wake and read again (the
+        dispatcher may repeat it: it only wakes)."""
         self._signals += 1
 
     def _told(self) -> bool:

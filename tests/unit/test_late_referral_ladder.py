@@ -23,7 +23,7 @@ from domain.escalation import (
 from domain.imported import as_importer
 from domain.member import Member
 from tests.unit.conftest import SUPERVISOR, World, k, refused
-from workflows.dispatcher import LiaisonDispatch
+from workflows.dispatcher import LiaisonDispatch, unreferred_in_province
 
 REGISTERED = date(2019, 1, 5)
 LATE = date(2019, 3, 1)  # due on 4 February
@@ -117,3 +117,20 @@ def test_the_dispatcher_watches_members_but_not_the_imports(world: World) -> Non
     assert names == ["MemberRegistered", "LiaisonOpened", "MemberRegistered",
                      "ExemptedFromIntroduction"]  # fmt: skip
     assert all(e.actor.id == "clerk-w" for e in watched)
+
+
+def test_a_provinces_change_wakes_its_members_awaiting_referral(world: World) -> None:
+    """Those registered at its workplaces before the change and neither referred nor exempt
+    (an exemption lifted counts as awaiting again); nobody of another province."""
+    waiting, referred, exempt, lifted = (world.register(on=REGISTERED) for _ in range(4))
+    other_workplace = world.register(on=REGISTERED, workplace="W2")
+    world.refer(referred, on=date(2019, 1, 10))
+    world.exempt_introduction(exempt, on=date(2019, 1, 10))
+    world.exempt_introduction(lifted, on=date(2019, 1, 10))
+    world.lift_introduction(lifted, on=date(2019, 1, 20))
+    position = (world.office.recorder.max_notification_id() or 0) + 1
+    world.register(on=REGISTERED)  # after the change: it reads the changed policy itself
+
+    woken = unreferred_in_province(world.office, "P", (LATE,), position)
+    assert sorted(woken) == sorted(str(m) for m in (waiting, lifted, other_workplace))
+    assert unreferred_in_province(world.office, "P2", (LATE,), position) == []

@@ -214,3 +214,25 @@ async def test_a_workplace_ended_ends_the_watch(
 
     assert steps(province, member) == []
     assert province.outbox.rows == {}
+
+
+async def test_a_shorter_referral_deadline_wakes_the_watch(
+    time_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    """On 12 January the province gives its workplaces 10 days instead of 30: the member,
+    registered on the 5th, is due on the 15th; the dispatcher's word wakes the watch, which
+    reminds at once and climbs the ladder on the new dates (not from 1 February)."""
+    changed = date(2027, 1, 12)
+    async with watching(time_env, task_queue) as (province, member):
+        await advance_to(time_env, changed)
+        province.do(cmd.OverridePolicy, ADMIN, changed, province_id="P",
+                    setting="referral_days", value=10)  # fmt: skip
+        await province.tell_policy(time_env.client)
+        await advance_to(time_env, date(2027, 1, 25))
+
+    assert steps(province, member) == [
+        ("EscalationOpened", changed),
+        ("ReminderSent", changed),
+        ("DeadlineMissed", date(2027, 1, 16)),
+        ("Escalated", date(2027, 1, 22)),
+    ]
