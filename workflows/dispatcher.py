@@ -243,6 +243,8 @@ def unreferred_in_province(
     referred: set[UUID] = set()
     exempt: set[UUID] = set()
     for event in _logged_before(reader, [get_topic(c) for c in _WATCHED], before):
+        if not isinstance(event, _WATCHED):  # undecodable: the dispatcher logged it already
+            continue
         member = event.originator_id
         if isinstance(event, MemberRegistered | WorkplaceChanged):
             workplace[member] = event.workplace_unit_id
