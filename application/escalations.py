@@ -4,10 +4,13 @@ the awaited step arrives; a superior board may close one itself, saying how."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
+from uuid import UUID
 
 from application.outcome import Outcome
 from application.use import Use
 from application.work import Decision, Scope, Work, residence_policy
+from domain.deadlines import DeadlineKind
 from domain.errors import Malformed, OutOfScope, WrongState, no_such
 from domain.escalation import (
     SYSTEM_ACTOR_ID,
@@ -16,17 +19,33 @@ from domain.escalation import (
     SettleEscalation,
     Step,
     TakeStep,
+    watches_member,
 )
+from domain.policy import Policy
 from domain.roles import Action
 
 BOARD_RESOLUTION = "resolved by the board"
 
 
+def _watched_policy(work: Work, watched: UUID, kind: DeadlineKind, on: date) -> Policy:
+    """The policy for a step of a watched record's deadline: the residence's province for a
+    liaison's, the workplace's for a member's referral (`watches_member`)."""
+    if watches_member(kind):
+        return work.policy(on, work.member(watched).workplace_unit_id)
+    return work.policy(on, work.liaison(watched).state.residence_commune_id)
+
+
 def take_step(work: Work, command: TakeStep) -> Decision:
-    """Record one rung of a deadline's ladder; the outcome names the unit told (the superior's)."""
-    liaison = work.liaison(command.liaison_id)
-    stamp = work.stamp(work.policy(command.effective_date, liaison.state.residence_commune_id))
+    """Record one rung of a deadline's ladder; the outcome names the unit told (the superior's).
+
+    A member's referral takes no step once they were referred or exempted from introduction."""
     deadline = command.deadline
+    policy = _watched_policy(work, command.liaison_id, deadline.kind, command.effective_date)
+    if watches_member(deadline.kind):
+        member = work.member(command.liaison_id)
+        if member.referral_due(policy) is None:
+            raise WrongState("{member} no longer awaits a referral.", member=member.name)
+    stamp = work.stamp(policy)
     escalation = work.escalation(command.liaison_id, deadline.kind, deadline.subject)
     if escalation is None:
         escalation = Escalation.open(stamp, command.liaison_id, deadline)
@@ -43,9 +62,8 @@ def resolve_escalation(work: Work, command: ResolveEscalation) -> Decision:
     escalation = work.escalation(command.liaison_id, command.kind, command.subject)
     if escalation is None or not escalation.is_open:
         return Decision([])  # the workflow found none to close
-    liaison = work.liaison(command.liaison_id)
-    stamp = work.stamp(work.policy(command.effective_date, liaison.state.residence_commune_id))
-    escalation.resolve(stamp, command.resolution, command.liaison_version)
+    policy = _watched_policy(work, command.liaison_id, command.kind, command.effective_date)
+    escalation.resolve(work.stamp(policy), command.resolution, command.liaison_version)
     return Decision([escalation], Outcome(resolved=True))
 
 
@@ -58,10 +76,15 @@ def settle_escalation(work: Work, command: SettleEscalation) -> Decision:
         raise Malformed(
             "Say how the escalation was resolved (a comment).",
         )
-    liaison = work.liaison(escalation.liaison_id)
-    escalation.resolve(
-        work.stamp(residence_policy(work, liaison)), BOARD_RESOLUTION, liaison.version
-    )
+    if watches_member(escalation.kind):  # a late referral: the member's workplace's policy
+        member = work.member(escalation.liaison_id)
+        policy = work.policy(command.effective_date, member.workplace_unit_id)
+        version = member.version
+    else:
+        liaison = work.liaison(escalation.liaison_id)
+        policy = residence_policy(work, liaison)
+        version = liaison.version
+    escalation.resolve(work.stamp(policy), BOARD_RESOLUTION, version)
     return Decision([escalation], Outcome(escalation_id=escalation.id, resolved=True))
 
 
@@ -73,11 +96,16 @@ def _escalation(work: Work, command: SettleEscalation) -> Escalation:
 
 
 def _for_the_workflow(work: Work, command: TakeStep | ResolveEscalation) -> Iterator[Scope]:
-    """Only the liaison workflow records the ladder, for a liaison it may watch."""
+    """Only the liaison workflow records the ladder, for a liaison it may watch (or, for a late
+    referral, the member's workflow for a member of a workplace it may watch)."""
     if command.actor.id != SYSTEM_ACTOR_ID:
         raise OutOfScope(
             "Only the liaison workflow records escalations.",
         )
+    kind = command.deadline.kind if isinstance(command, TakeStep) else command.kind
+    if watches_member(kind):
+        yield Scope((work.member(command.liaison_id).workplace_unit_id,), record="member")
+        return
     state = work.liaison(command.liaison_id).state
     yield Scope((state.residence_commune_id,), record="liaison")
 

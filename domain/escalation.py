@@ -6,6 +6,10 @@ The ladder: a reminder to the unit that must act `reminder_lead_days` before the
 before the deadline opens); the deadline is recorded missed the day after it falls due; the
 superior committee (the parent unit) is told `escalation_grace_days` after the due date, which puts
 the liaison on the board's list of open escalations until the awaited event arrives.
+
+A registered member not yet referred has no liaison: the ladder of their referral deadline
+(`DeadlineKind.REFERRAL`, whose subject is the member's id) is keyed by the member, whose id
+stands in the `liaison_id` fields (`watches_member`, `referral_escalation_id`).
 """
 
 from __future__ import annotations
@@ -50,6 +54,16 @@ class ScheduledStep(BaseModel):
 def escalation_id(liaison_id: UUID, kind: DeadlineKind, subject: str) -> UUID:
     """The id of the escalation of one deadline of one liaison (the same on every retry)."""
     return uuid5(ESCALATION_NAMESPACE, f"{liaison_id}/{kind.value}/{subject}")
+
+
+def referral_escalation_id(member_id: UUID) -> UUID:
+    """The id of the escalation of a member's late referral (keyed by the member)."""
+    return escalation_id(member_id, DeadlineKind.REFERRAL, str(member_id))
+
+
+def watches_member(kind: DeadlineKind) -> bool:
+    """True for a deadline kind whose ladder is keyed by the member, not by a liaison."""
+    return kind is DeadlineKind.REFERRAL
 
 
 def step_command_id(escalation: UUID, step: str) -> UUID:

@@ -17,6 +17,11 @@ COLUMNS = (
 )  # fmt: skip
 
 
+MEMBER_OF = "CASE WHEN e.kind = 'referral' THEN e.liaison_id ELSE l.member_id END"
+"""SQL: the member an escalation `e` concerns (`l`, its liaison): a late referral's escalation is
+keyed by the member itself (`domain.escalation.watches_member`)."""
+
+
 def open_on(day: str, known_at: str) -> str:
     """SQL: escalation `e` was open on the date `day` as the records stood at `known_at`."""
     return (
@@ -95,8 +100,10 @@ def _fold(rows: dict[Any, dict[str, Any]], entry: Entry) -> None:
 async def open_escalations(conn: Any, units: list[str], on: date, known_at: datetime) -> list[Any]:
     """The escalations open on a date (as known at a time) whose unit lies among `units`."""
     rows = await conn.fetch(
-        "SELECT e.*, l.member_id, m.name AS member_name, l.workplace_unit_id FROM escalation e"
-        " LEFT JOIN liaison l USING (liaison_id) LEFT JOIN member m ON m.member_id = l.member_id"
+        f"SELECT e.*, {MEMBER_OF} AS member_id, m.name AS member_name,"
+        " coalesce(l.workplace_unit_id, m.workplace_unit_id) AS workplace_unit_id"
+        " FROM escalation e LEFT JOIN liaison l USING (liaison_id)"
+        f" LEFT JOIN member m ON m.member_id = {MEMBER_OF}"
         f" WHERE e.unit_id = ANY($1) AND {open_on('$2', '$3')} ORDER BY e.due_on, e.escalation_id",
         units,
         on,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from projections.escalations import open_on
+from projections.escalations import MEMBER_OF, open_on
 
 _SEEN = "f.recorded_at <= $4 AND f.effective_date <= $3"
 _UNITS = "(SELECT unit_id FROM board_unit)"
@@ -103,7 +103,7 @@ _AWAITING = (
     " AND r.recorded_at <= $4)"
 )
 _ESCALATIONS = (
-    "SELECT l.member_id, e.liaison_id, e.unit_id, e.kind AS code FROM escalation e"
+    f"SELECT {MEMBER_OF} AS member_id, l.liaison_id, e.unit_id, e.kind AS code FROM escalation e"
     f" LEFT JOIN liaison l ON l.liaison_id = e.liaison_id WHERE e.unit_id IN {_UNITS}"
     f" AND {open_on('$3', '$4')}"
 )

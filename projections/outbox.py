@@ -20,7 +20,9 @@ async def notifications(conn: Any, units: list[str], limit: int = 200) -> list[d
     if not await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", TABLE):
         return []
     rows = await conn.fetch(
-        f"SELECT {COLUMNS}, l.member_id FROM {TABLE} AS n LEFT JOIN liaison l USING (liaison_id)"
+        f"SELECT {COLUMNS}, coalesce(l.member_id, CASE WHEN n.deadline_kind = 'referral'"
+        f" THEN n.liaison_id END) AS member_id FROM {TABLE} AS n LEFT JOIN liaison l"
+        " USING (liaison_id)"
         " WHERE n.unit_id = ANY($1) ORDER BY n.created_at DESC, n.id LIMIT $2",
         units,
         limit,

@@ -183,25 +183,39 @@ def export_list_command(
 def onboard(
     concurrency: Annotated[int, typer.Option(min=1, max=64, help="Starts in flight")] = 8,
 ) -> None:
-    """Start the workflows of open liaisons (after an import) from the store; resumable."""
+    """Start the workflows of open liaisons and of members not yet referred (after an import)
+    from the store; resumable."""
     from workers import onboarding
     from workers.bootstrap import Root
 
     liaison_office = office()
     operator_ran("onboard", f"concurrency={concurrency}", liaison_office)
     liaisons = onboarding.open_liaisons(liaison_office)
+    members = onboarding.awaiting_referral(liaison_office)
 
-    async def start() -> onboarding.Onboarded:
+    async def start() -> tuple[onboarding.Onboarded, onboarding.Onboarded]:
         client = await Root(settings()).temporal()
-        return await onboarding.start_workflows(client, liaisons, concurrency=concurrency)
+        done = await onboarding.start_workflows(client, liaisons, concurrency=concurrency)
+        watches = await onboarding.start_workflows(
+            client, members, concurrency=concurrency, start_one=onboarding.start_referral
+        )
+        return done, watches
 
-    done = asyncio.run(start())
+    done, watches = asyncio.run(start())
     console.print(
         t(
             "%(started)s started, %(already)s already running, %(rate)s starts/s"
             " (%(open)s open liaisons)",
             started=number(done.started), already=number(done.already),
             rate=number(done.rate, 1), open=number(len(liaisons)),
+        )
+    )  # fmt: skip
+    console.print(
+        t(
+            "%(started)s late-referral watches started, %(already)s already running"
+            " (%(waiting)s members not yet referred)",
+            started=number(watches.started), already=number(watches.already),
+            waiting=number(len(members)),
         )
     )  # fmt: skip
 

@@ -1,4 +1,5 @@
-"""The dispatcher process: follows the event store, forwards liaison events to their workflows."""
+"""The dispatcher process: follows the event store, forwards liaison events to their workflows
+(and starts or settles each registered member's late-referral workflow)."""
 
 from __future__ import annotations
 
@@ -129,7 +130,7 @@ def started_runner(
     with one_process_at_a_time(env):
         view = factory.tracking_recorder(PostgresTrackingRecorder)
         runner = BaseProjectionRunner(
-            projection=LiaisonDispatch(view, calls.send, calls.forwarded, tell),
+            projection=LiaisonDispatch(view, calls.send, calls.forwarded, tell, calls.watch),
             application_class=LogReader,
             tracking_recorder=view,
             topics=DISPATCHED_TOPICS,

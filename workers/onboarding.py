@@ -4,6 +4,9 @@ Imported history is not signalled to workflows (the dispatcher skips events whos
 import). Instead each liaison still open gets its workflow started without a start signal: the
 workflow loads the liaison's events from the store in one activity, so a decade of history costs
 one load, not a signal per event. Re-running skips the workflows already started.
+
+Members registered but never referred nor exempted from introduction (by the import, or before
+the dispatcher started their late-referral workflow) get that workflow the same way.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import asyncio
 import json
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -25,8 +28,15 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from application.office import LiaisonOffice
-from domain.member import LiaisonEnded, LiaisonOpened
+from domain.member import (
+    ExemptedFromIntroduction,
+    IntroductionExemptionLifted,
+    LiaisonEnded,
+    LiaisonOpened,
+    MemberRegistered,
+)
 from workers.settings import Settings
+from workflows.dispatcher import start_watch
 from workflows.liaison import LiaisonWorkflow
 from workflows.messages import TASK_QUEUE, LiaisonWorkflowInput, workflow_id
 
@@ -79,14 +89,61 @@ def open_liaisons(office: LiaisonOffice) -> list[UUID]:
     return sorted(UUID(v) for v in current.values() if v)
 
 
+def awaiting_referral(office: LiaisonOffice) -> list[UUID]:
+    """Members registered, never referred, and not exempt from introduction now, as their own
+    events say (the rule of `Member.referral_due`; one pass over their topics)."""
+    recorder: Any = office.recorder
+    table = sql.Identifier(recorder.datastore.schema, recorder.events_table_name)
+    statement = sql.SQL(
+        "SELECT originator_id, topic FROM {} WHERE topic = ANY(%s) ORDER BY notification_id"
+    ).format(table)
+    kinds = (MemberRegistered, LiaisonOpened, ExemptedFromIntroduction, IntroductionExemptionLifted)
+    topics = [get_topic(k) for k in kinds]
+    registered, referred, exempt = set(), set(), set()
+    with recorder.datastore.get_connection() as conn, conn.cursor() as cur:
+        cur.execute(statement, (topics,))
+        for r in cur:
+            member, topic = r["originator_id"], r["topic"]
+            if topic == topics[0]:
+                registered.add(member)
+            elif topic == topics[1]:
+                referred.add(member)
+            elif topic == topics[2]:
+                exempt.add(member)
+            else:
+                exempt.discard(member)
+    return sorted(registered - referred - exempt)
+
+
+StartOne = Callable[[Client, UUID, str], Awaitable[object]]
+
+
+async def start_liaison(client: Client, liaison_id: UUID, task_queue: str) -> object:
+    """Start a liaison's workflow (no start signal: it loads its state)."""
+    return await client.start_workflow(
+        LiaisonWorkflow.run,
+        LiaisonWorkflowInput(liaison_id=str(liaison_id)),
+        id=workflow_id(str(liaison_id)),
+        task_queue=task_queue,
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+    )
+
+
+async def start_referral(client: Client, member_id: UUID, task_queue: str) -> None:
+    """Start a member's late-referral workflow (it reads the member at each wake)."""
+    await start_watch(client, str(member_id), task_queue)
+
+
 async def start_workflows(
     client: Client,
     liaison_ids: Sequence[UUID],
     task_queue: str = TASK_QUEUE,
     concurrency: int = 8,
     progress: Callable[[int], None] | None = None,
+    start_one: StartOne = start_liaison,
 ) -> Onboarded:
-    """Start each liaison's workflow (no start signal: it loads its state); skip started ones."""
+    """Start each liaison's workflow (or, with `start_referral`, each member's late-referral
+    workflow, given member ids); skip started ones."""
     result = Onboarded()
     gate = asyncio.Semaphore(concurrency)
     started = time.perf_counter()
@@ -95,13 +152,7 @@ async def start_workflows(
         async with gate:
             for attempt in range(ATTEMPTS):
                 try:
-                    await client.start_workflow(
-                        LiaisonWorkflow.run,
-                        LiaisonWorkflowInput(liaison_id=str(liaison_id)),
-                        id=workflow_id(str(liaison_id)),
-                        task_queue=task_queue,
-                        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
-                    )
+                    await start_one(client, liaison_id, task_queue)
                     result.started += 1
                     break
                 except WorkflowAlreadyStartedError:  # before, or by a start that timed out
@@ -126,20 +177,23 @@ def start_in_background(
     """Start the open liaisons' workflows in a daemon thread, saying when it is done."""
     from workers.bootstrap import Root
 
-    liaisons = open_liaisons(office)
+    liaisons, members = open_liaisons(office), awaiting_referral(office)
 
-    async def start() -> Onboarded:
-        return await start_workflows(await Root(settings).temporal(), liaisons)
+    async def start() -> tuple[Onboarded, Onboarded]:
+        client = await Root(settings).temporal()
+        done = await start_workflows(client, liaisons)  # the liaisons' deadlines first
+        return done, await start_workflows(client, members, start_one=start_referral)
 
     def run() -> None:
         try:
-            done = asyncio.run(start())
+            done, watches = asyncio.run(start())
         except Exception as error:  # the stack goes on; a later `liaison onboard` resumes
             say(f"Onboarding stopped: {error!r}; run `liaison onboard` to resume.")
             return
         say(
             f"Workflows: {done.started} started for {len(liaisons)} open liaisons "
-            f"({done.already} already running, {done.rate:,.1f} starts/s)."
+            f"({done.already} already running, {done.rate:,.1f} starts/s); "
+            f"{watches.started} late-referral watches for {len(members)} members not yet referred."
         )
 
     thread = threading.Thread(target=run, name="onboarding", daemon=True)

@@ -1,4 +1,5 @@
-"""The Temporal worker process: the liaison workflow, its activities, and the mail relay."""
+"""The Temporal worker process: the liaison and late-referral workflows, their activities, and
+the mail relay."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from workflows.activities import LiaisonActivities
 from workflows.liaison import LiaisonWorkflow
 from workflows.messages import TASK_QUEUE
 from workflows.outbox import PostgresOutbox
+from workflows.referral import MemberReferralWorkflow
+from workflows.referral_activities import ReferralActivities
 
 
 async def run_worker(
@@ -29,6 +32,7 @@ async def run_worker(
     await outbox.create_table()
     client = await root.temporal()
     activities = activities_class(root.office, outbox)
+    referrals = ReferralActivities(root.office, outbox)
     mail = None
     if settings.smtp_host:
         office = root.office
@@ -41,8 +45,8 @@ async def run_worker(
     async with Worker(
         client,
         task_queue=task_queue,
-        workflows=[LiaisonWorkflow],
-        activities=activities.all(),
+        workflows=[LiaisonWorkflow, MemberReferralWorkflow],
+        activities=[*activities.all(), *referrals.all()],
         # More pollers start new workflows faster (DESIGN.md: ≈ 50/s with one).
         max_concurrent_workflow_task_polls=20,
         max_concurrent_activities=8,  # threads over the store's connection pool

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import date
-from typing import Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar
 from uuid import UUID, uuid5
 
 from temporalio import activity
@@ -44,6 +44,7 @@ from workflows.messages import (
 from workflows.outbox import Notification, Outbox
 
 T = TypeVar("T")
+OfficePort = TypeVar("OfficePort")
 
 
 class Recorded(Protocol):
@@ -75,16 +76,29 @@ class Application(Protocol):
     def tree(self) -> OrganisationTree: ...
 
 
-class LiaisonActivities:
-    """The activities of the liaison workflow, over one office and one outbox."""
+class Activities(Generic[OfficePort]):
+    """Activities over one office (through the port `OfficePort`) and one outbox."""
 
-    def __init__(self, office: Application, outbox: Outbox) -> None:
+    def __init__(self, office: OfficePort, outbox: Outbox) -> None:
         self.office = office
         self.outbox = outbox
 
     async def _call(self, work: Callable[[], T]) -> T:
         # The eventsourcing application is synchronous (its PostgreSQL recorder pools connections).
         return await asyncio.to_thread(work)
+
+    async def _resolve(self, record: Callable[[], bool], escalation: UUID) -> ResolveResult:
+        """Close an escalation (`record` says whether an open one closed); a domain refusal is
+        logged and answered as nothing closed."""
+        try:
+            return ResolveResult(resolved=await self._call(record))
+        except Refused as refusal:
+            activity.logger.info("Resolving %s refused: %s", escalation, refusal.en)
+            return ResolveResult(resolved=False)
+
+
+class LiaisonActivities(Activities[Application]):
+    """The activities of the liaison workflow, over one office and one outbox."""
 
     @activity.defn(name="load_liaison")
     async def load_liaison(self, request: LoadLiaisonInput) -> LoadLiaisonResult:
@@ -168,11 +182,7 @@ class LiaisonActivities:
                 )
             ).resolved
 
-        try:
-            return ResolveResult(resolved=await self._call(record))
-        except Refused as refusal:
-            activity.logger.info("Resolving %s refused: %s", escalation, refusal.en)
-            return ResolveResult(resolved=False)
+        return await self._resolve(record, escalation)
 
     @activity.defn(name="open_cycle")
     async def open_cycle(self, request: OpenCycleInput) -> OpenCycleResult:

@@ -8,13 +8,18 @@ A province's change of a deadline goes to every liaison workflow it concerns: ea
 referred to a commune of that province before the change (in the log's order, so none is missed:
 one referred later loads the changed policy when its workflow starts). The workflow reloads its
 policy and recomputes its due dates; telling it twice costs a reload, nothing more.
+
+A member's registration starts the member's late-referral workflow (`workflows.referral`, one per
+member by its id); their referral or exemption from introduction tells it to look again, and so
+does a province's change of a setting its ladder follows (`REFERRAL_SETTINGS`), for each member
+then awaiting referral at a workplace of the province.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar, cast
@@ -33,6 +38,13 @@ from domain.calendar import business_date
 from domain.errors import Refused as DomainRefusal
 from domain.imported import imported
 from domain.liaison_events import LIAISON_EVENTS, LiaisonEvent, Referred
+from domain.member import (
+    ExemptedFromIntroduction,
+    IntroductionExemptionLifted,
+    LiaisonOpened,
+    MemberRegistered,
+    WorkplaceChanged,
+)
 from domain.organisation import OrganisationTree
 from domain.persistence import APPLICATION_NAME, PydanticMapper
 from domain.registry import (
@@ -49,12 +61,25 @@ from workflows.messages import (
     to_message,
     workflow_id,
 )
+from workflows.referral import (
+    MemberReferralWorkflow,
+    ReferralSettled,
+    ReferralWorkflowInput,
+    referral_workflow_id,
+)
 
 T = TypeVar("T")
 POLICY_EVENTS = (PolicyOverridden, PolicyOverrideWithdrawn)
 LIAISON_TOPICS = tuple(get_topic(cls) for cls in LIAISON_EVENTS.values())
-DISPATCHED_TOPICS = (*LIAISON_TOPICS, *(get_topic(cls) for cls in POLICY_EVENTS))
-"""What the dispatcher follows: every liaison event, and a province's changes of a deadline."""
+MEMBER_EVENTS = (MemberRegistered, LiaisonOpened, ExemptedFromIntroduction)
+DISPATCHED_TOPICS = (
+    *LIAISON_TOPICS,
+    *(get_topic(cls) for cls in POLICY_EVENTS),
+    *(get_topic(cls) for cls in MEMBER_EVENTS),
+)
+"""What the dispatcher follows: every liaison event, a province's changes of a deadline, and
+the member events that start or settle a late-referral watch."""
+MemberEvent = MemberRegistered | LiaisonOpened | ExemptedFromIntroduction
 PAGE = 500
 log = logging.getLogger(__name__)
 
@@ -109,6 +134,46 @@ async def forwarded(client: Client, event: LiaisonEvent) -> bool:
     return False
 
 
+async def start_watch(client: Client, member_id: str, task_queue: str) -> None:
+    """Start a member's late-referral workflow, once: its id is the member's, and a run that
+    completed is not started again (`WorkflowAlreadyStartedError`; a failed one may be)."""
+    await client.start_workflow(
+        MemberReferralWorkflow.run,
+        ReferralWorkflowInput(member_id=member_id),
+        id=referral_workflow_id(member_id),
+        task_queue=task_queue,
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+    )
+
+
+async def watch_referral(client: Client, event: MemberEvent, task_queue: str) -> bool:
+    """Start a registered member's late-referral workflow, or tell it the member was referred
+    or exempted; False when it had started already, or has ended (or never ran)."""
+    member_id = str(event.originator_id)
+    if isinstance(event, MemberRegistered):
+        try:
+            await start_watch(client, member_id, task_queue)
+        except WorkflowAlreadyStartedError:  # the dispatcher repeated the registration
+            return False
+        return True
+    return await wake_watches(client, [member_id], type(event).__name__) == 1
+
+
+async def wake_watches(client: Client, member_ids: list[str], why: str) -> int:
+    """Tell members' late-referral workflows to read the member (and the policy) again; how
+    many were still running."""
+    woken = 0
+    for member_id in member_ids:
+        handle = client.get_workflow_handle(referral_workflow_id(member_id))
+        try:
+            await handle.signal(MemberReferralWorkflow.settled, ReferralSettled(member_id, why))
+            woken += 1
+        except RPCError as error:
+            if error.status is not RPCStatusCode.NOT_FOUND:  # ended, or never started: nothing
+                raise
+    return woken
+
+
 def policy_change(event: PolicyOverridden | PolicyOverrideWithdrawn) -> PolicyChangedMessage:
     """The signal a province's change (or withdrawal) of a deadline sends its liaisons."""
     if isinstance(event, PolicyOverridden):
@@ -117,33 +182,84 @@ def policy_change(event: PolicyOverridden | PolicyOverrideWithdrawn) -> PolicyCh
     return PolicyChangedMessage(event.province_id, event.setting, event.effective_from.isoformat())
 
 
+def _tree(reader: Application[UUID]) -> OrganisationTree | None:
+    try:
+        organisation: Any = reader.repository.get(ORGANISATION_ID)
+    except AggregateNotFoundError:
+        return None
+    return cast(Organisation, organisation).tree
+
+
+def _logged_before(reader: Application[UUID], topics: list[str], before: int) -> Iterator[Any]:
+    """The events of these topics at log positions before `before`, in order."""
+    start = 1
+    while start < before:
+        page = reader.recorder.select_notifications(
+            start=start, limit=PAGE, stop=before - 1, topics=topics
+        )
+        for notification in page:
+            yield reader.mapper.to_domain_event(notification)
+        if len(page) < PAGE:
+            break
+        start = page[-1].id + 1
+
+
 def referred_in_province(
     reader: Application[UUID], province_id: str, days: tuple[date, ...], before: int
 ) -> list[str]:
     """The liaisons referred, before the log position `before`, to a commune that lay in the
     province when referred or on one of `days` (a commune merged since counts for both)."""
-    try:
-        organisation: Any = reader.repository.get(ORGANISATION_ID)
-    except AggregateNotFoundError:
+    tree = _tree(reader)
+    if tree is None:
         return []
-    tree: OrganisationTree = cast(Organisation, organisation).tree
-    found: list[str] = []
-    start = 1
-    while start < before:
-        page = reader.recorder.select_notifications(
-            start=start, limit=PAGE, stop=before - 1, topics=[get_topic(Referred)]
+    return [
+        str(event.originator_id)
+        for event in _logged_before(reader, [get_topic(Referred)], before)
+        if isinstance(event, Referred)
+        and any(
+            _province_on(tree, event.residence_commune_id, day) == province_id
+            for day in (event.effective_date, *days)
         )
-        for notification in page:
-            event = reader.mapper.to_domain_event(notification)
-            if isinstance(event, Referred) and any(
-                _province_on(tree, event.residence_commune_id, day) == province_id
-                for day in (event.effective_date, *days)
-            ):
-                found.append(str(event.originator_id))
-        if len(page) < PAGE:
-            break
-        start = page[-1].id + 1
-    return found
+    ]
+
+
+REFERRAL_SETTINGS = frozenset(
+    {"referral_days", "counting", "reminder_lead_days", "escalation_grace_days"}
+)
+"""The deadline settings a late-referral ladder follows (a change of these wakes the watches)."""
+_WATCHED = (MemberRegistered, WorkplaceChanged, LiaisonOpened, ExemptedFromIntroduction,
+            IntroductionExemptionLifted)  # fmt: skip
+
+
+def unreferred_in_province(
+    reader: Application[UUID], province_id: str, days: tuple[date, ...], before: int
+) -> list[str]:
+    """The members who, at the log position `before`, were registered at a workplace of the
+    province (on one of `days`) and neither referred nor exempt from introduction."""
+    tree = _tree(reader)
+    if tree is None:
+        return []
+    workplace: dict[UUID, str] = {}
+    referred: set[UUID] = set()
+    exempt: set[UUID] = set()
+    for event in _logged_before(reader, [get_topic(c) for c in _WATCHED], before):
+        if not isinstance(event, _WATCHED):  # undecodable: the dispatcher logged it already
+            continue
+        member = event.originator_id
+        if isinstance(event, MemberRegistered | WorkplaceChanged):
+            workplace[member] = event.workplace_unit_id
+        elif isinstance(event, LiaisonOpened):
+            referred.add(member)
+        elif isinstance(event, ExemptedFromIntroduction):
+            exempt.add(member)
+        elif isinstance(event, IntroductionExemptionLifted):
+            exempt.discard(member)
+    return [
+        str(member)
+        for member, unit in workplace.items()
+        if member not in referred | exempt
+        and any(_province_on(tree, unit, day) == province_id for day in days)
+    ]
 
 
 def _province_on(tree: OrganisationTree, unit_id: str, on: date) -> str | None:
@@ -217,6 +333,7 @@ class LiaisonDispatch(Projection[TrackingRecorder]):
         send: Callable[[LiaisonEvent], None],
         forwarded: Callable[[LiaisonEvent], bool] | None = None,
         tell: Callable[[PolicyOverridden | PolicyOverrideWithdrawn, int], None] | None = None,
+        watch: Callable[[MemberEvent], None] | None = None,
     ) -> None:
         super().__init__(view)
         self.send = send
@@ -225,6 +342,8 @@ class LiaisonDispatch(Projection[TrackingRecorder]):
         was recorded (then it does not go again)."""
         self.tell = tell
         """Sends a province's change of a deadline, at its log position, to its liaisons."""
+        self.watch = watch
+        """Starts or settles a member's late-referral workflow (sending twice does no harm)."""
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         """Forward the event and record the position (an event that cannot go is logged)."""
@@ -258,6 +377,12 @@ class LiaisonDispatch(Projection[TrackingRecorder]):
                 )
         elif isinstance(domain_event, POLICY_EVENTS) and self.tell is not None:
             self.tell(domain_event, tracking.notification_id)
+        elif (
+            isinstance(domain_event, MEMBER_EVENTS)
+            and self.watch is not None
+            and not imported(domain_event)  # onboarding starts those from the store
+        ):
+            self.watch(domain_event)
         self.view.insert_tracking(tracking)
 
 
@@ -278,10 +403,12 @@ def _refused(error: Exception) -> bool:
 @dataclass(frozen=True)
 class Bridge:
     """Synchronous calls for the runner's thread, each retried on the loop until Temporal
-    answers: `send` forwards an event, `forwarded` asks whether it went already."""
+    answers: `send` forwards an event, `forwarded` asks whether it went already, `watch` starts
+    or settles a member's late-referral workflow."""
 
     send: Callable[[LiaisonEvent], None]
     forwarded: Callable[[LiaisonEvent], bool]
+    watch: Callable[[MemberEvent], None] | None = None
 
 
 def bridge(
@@ -314,7 +441,11 @@ def bridge(
         call = until_answered(lambda: forwarded(client, event))
         return asyncio.run_coroutine_threadsafe(call, loop).result()
 
-    return Bridge(send, went)
+    def watch(event: MemberEvent) -> None:
+        call = until_answered(lambda: watch_referral(client, event, task_queue))
+        asyncio.run_coroutine_threadsafe(call, loop).result()
+
+    return Bridge(send, went, watch)
 
 
 def policy_bridge(
@@ -326,12 +457,18 @@ def policy_bridge(
     """A synchronous `tell` for the runner's thread: finds the liaisons a province's change
     concerns, then signals them on the loop, retrying until Temporal answers."""
 
-    async def tell_until_done(liaison_ids: list[str], message: PolicyChangedMessage) -> None:
+    async def tell_until_done(
+        liaison_ids: list[str], member_ids: list[str], message: PolicyChangedMessage
+    ) -> None:
         delay = 0.5
         while True:
             try:
                 told = await forward_policy(client, liaison_ids, message)
-                log.info("Deadline change in %s told to %d liaisons", message.province_id, told)
+                woken = await wake_watches(client, member_ids, "PolicyChanged")
+                log.info(
+                    "Deadline change in %s told to %d liaisons and %d late-referral watches",
+                    message.province_id, told, woken,
+                )  # fmt: skip
                 return
             except Exception as error:
                 if stopping():
@@ -344,6 +481,12 @@ def policy_bridge(
         message = policy_change(event)
         days = (date.fromisoformat(message.effective_from), business_date(event.timestamp))
         liaison_ids = referred_in_province(reader, message.province_id, days, position)
-        asyncio.run_coroutine_threadsafe(tell_until_done(liaison_ids, message), loop).result()
+        member_ids = (
+            unreferred_in_province(reader, message.province_id, days, position)
+            if message.setting in REFERRAL_SETTINGS
+            else []
+        )
+        call = tell_until_done(liaison_ids, member_ids, message)
+        asyncio.run_coroutine_threadsafe(call, loop).result()
 
     return tell

@@ -17,7 +17,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel, ConfigDict
 
-from domain.deadlines import Deadline
+from domain.deadlines import Deadline, DeadlineKind
 from domain.escalation import Step
 from domain.messages import Message, UnitRef, encode, gettext_noop, stored
 from domain.state import LiaisonState
@@ -48,6 +48,27 @@ ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS params jsonb NOT NULL DEFAULT '{{}}
 # parameters, which the board shows as written.
 
 
+def _body(kind: DeadlineKind, late: bool) -> str:
+    """The body's message id of a step's notice: a late referral says what the workplace owes."""
+    if kind is DeadlineKind.REFERRAL:
+        if late:
+            return gettext_noop(
+                "{step}: {unit} is to refer {member} to their residence, or exempt them from"
+                " introduction, by {day}."
+                " Sent late: it was to go out on {scheduled}, it went out on {today}."
+            )
+        return gettext_noop(
+            "{step}: {unit} is to refer {member} to their residence, or exempt them from"
+            " introduction, by {day}."
+        )
+    if late:
+        return gettext_noop(
+            "{step}: {deadline} for {member}, due {day}, to be done by {unit}."
+            " Sent late: it was to go out on {scheduled}, it went out on {today}."
+        )
+    return gettext_noop("{step}: {deadline} for {member}, due {day}, to be done by {unit}.")
+
+
 class Notification(BaseModel):
     """One notice to a unit about one step of one deadline of one liaison."""
 
@@ -73,7 +94,7 @@ class Notification(BaseModel):
     def of_step(
         cls,
         notification_id: UUID,
-        state: LiaisonState,
+        about: LiaisonState | tuple[UUID, str],
         deadline: Deadline,
         step: Step,
         unit_id: str,
@@ -81,30 +102,28 @@ class Notification(BaseModel):
         doer_name: str | None = None,
         scheduled: date | None = None,
     ) -> Notification:
-        """The notice of a ladder step (`doer_name`: the name of the unit that must act).
+        """The notice of a ladder step about a liaison (its state) or, for a late referral, a
+        member (their id and name: the member's id stands where a liaison's would, as in the
+        escalation); `doer_name`: the name of the unit that must act.
 
         A step taken after the day it was `scheduled` (the worker was down, or caught up) says so.
         """
+        if isinstance(about, LiaisonState):
+            about = (about.liaison_id, about.member_name)
         late = scheduled is not None and on > scheduled
         params = encode(
             {
                 "step": step,
                 "deadline": deadline.kind,
-                "member": state.member_name,
+                "member": about[1],
                 "day": deadline.due_on,
                 "unit": UnitRef(deadline.unit_id, doer_name),
                 **({"scheduled": scheduled, "today": on} if late else {}),
             }
         )
-        body = gettext_noop("{step}: {deadline} for {member}, due {day}, to be done by {unit}.")
-        if late:
-            body = gettext_noop(
-                "{step}: {deadline} for {member}, due {day}, to be done by {unit}."
-                " Sent late: it was to go out on {scheduled}, it went out on {today}."
-            )
         return cls(
             id=notification_id,
-            liaison_id=state.liaison_id,
+            liaison_id=about[0],
             step=step,
             deadline_kind=deadline.kind.value,
             subject=deadline.subject,
@@ -112,7 +131,7 @@ class Notification(BaseModel):
             due_on=deadline.due_on,
             effective_date=on,
             title=gettext_noop("{step}: {deadline} — {member} (due {day})"),
-            body=body,
+            body=_body(deadline.kind, late),
             params=params,
         )
 

@@ -1,4 +1,4 @@
-"""Record new histories of the liaison workflow: `python -m tests.replay.record [SCENARIO ...]`.
+"""Record new histories of the workflows: `python -m tests.replay.record [SCENARIO ...]`.
 
 A recording never replaces a saved history. Each run of a scenario is written to a new file,
 `<scenario>.<YYYY-MM-DD>.<n>.json` (n counts that scenario's files of the day; a recording's runs
@@ -21,12 +21,16 @@ from uuid import UUID
 
 from temporalio.client import WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
 from domain import commands as cmd
 from domain.state import ClosingReason
 from tests.conftest import which
 from tests.workflows.province import ADMIN, CLERK, Province, advance_to, pinned, running
+from workflows.dispatcher import MEMBER_EVENTS, watch_referral
 from workflows.messages import workflow_id
+from workflows.referral import MemberReferralWorkflow, referral_workflow_id
+from workflows.referral_activities import ReferralActivities
 
 HISTORIES = Path(__file__).parent / "histories"
 MANIFEST = "SHA256SUMS"
@@ -139,13 +143,43 @@ async def died_slips_late(env: WorkflowEnvironment, p: Province, queue: str) -> 
     return died
 
 
+async def late_referral_escalated(env: WorkflowEnvironment, p: Province, queue: str) -> UUID:
+    """The late-referral workflow: a member registered on START and not referred is reminded,
+    missed and escalated; referred 40 days later, which closes the escalation; returns the
+    member (the workflow is `referral-<member>`)."""
+    member = p.do(
+        cmd.RegisterMember, CLERK, START, name="Trần Thị Bình", birth_date=date(1985, 3, 2),
+        party_card_number="55555555", workplace_unit_id="W",
+    ).member_id  # fmt: skip
+    activities = ReferralActivities(p.office, p.outbox)
+    async with Worker(
+        env.client, task_queue=queue, workflows=[MemberReferralWorkflow],
+        activities=activities.all(),
+    ):  # fmt: skip
+        for event in p.office.events.get(member):  # type: ignore[attr-defined]
+            if isinstance(event, MEMBER_EVENTS):
+                await watch_referral(env.client, event, queue)
+        referred = START + timedelta(days=40)
+        await advance_to(env, referred)
+        referral = cmd.Referral(residence_commune_id="X")
+        p.do(cmd.Refer, CLERK, referred, member_id=member, referral=referral)
+        for event in list(p.office.events.get(member))[1:]:  # type: ignore[attr-defined]
+            if isinstance(event, MEMBER_EVENTS):
+                await watch_referral(env.client, event, queue)
+        await advance_to(env, referred + timedelta(days=2))
+    return member
+
+
 SCENARIOS: dict[str, Scenario] = {
     "late_receipt_then_retired": late_receipt_then_retired,
     "exempt_on_demand_cycles": exempt_on_demand_cycles,
     "exemption_lifted": exemption_lifted,
     "receipt_deadline_shortened": receipt_deadline_shortened,
     "died_slips_late": died_slips_late,
+    "late_referral_escalated": late_referral_escalated,
 }
+WORKFLOW_IDS: dict[str, Callable[[str], str]] = {"late_referral_escalated": referral_workflow_id}
+"""The workflow id of a scenario whose workflow is not the liaison's, from the id it returns."""
 
 
 def digest_line(name: str, data: bytes) -> str:
@@ -182,12 +216,15 @@ def save(folder: Path, scenario: str, day: date, runs: Sequence[WorkflowHistory]
     return lines
 
 
-async def runs_of(env: WorkflowEnvironment, liaison: UUID) -> list[WorkflowHistory]:
-    """Every run of the liaison's workflow, first to latest (back along continue-as-new)."""
+async def runs_of(
+    env: WorkflowEnvironment, liaison: UUID, id_of: Callable[[str], str] = workflow_id
+) -> list[WorkflowHistory]:
+    """Every run of the liaison's workflow (or the one `id_of` names), first to latest (back
+    along continue-as-new)."""
     runs: list[WorkflowHistory] = []
     run_id: str | None = None
     while True:
-        handle = env.client.get_workflow_handle(workflow_id(str(liaison)), run_id=run_id)
+        handle = env.client.get_workflow_handle(id_of(str(liaison)), run_id=run_id)
         history = await handle.fetch_history()
         runs.insert(0, history)
         started = history.events[0].workflow_execution_started_event_attributes
@@ -208,7 +245,8 @@ async def record(names: Sequence[str], folder: Path = HISTORIES) -> None:
             await advance_to(env, START)
             queue = f"record-{uuid.uuid4().hex[:8]}"
             liaison = await SCENARIOS[name](env, Province(pinned("213")), queue)
-            lines = save(folder, name, date.today(), await runs_of(env, liaison))
+            runs = await runs_of(env, liaison, WORKFLOW_IDS.get(name, workflow_id))
+            lines = save(folder, name, date.today(), runs)
         finally:
             await env.shutdown()
         print(f"{name}: appended to {folder / MANIFEST}:", "".join(lines), sep="\n", end="")

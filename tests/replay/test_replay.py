@@ -1,4 +1,4 @@
-"""Every saved history of the liaison workflow replays on today's code, and none was changed.
+"""Every saved history of the workflows replays on today's code, and none was changed.
 
 The histories are the guard that today's code still replays what earlier code recorded: they are
 added, never re-recorded (`python -m tests.replay.record`), and `histories/SHA256SUMS` pins each.
@@ -15,6 +15,7 @@ from temporalio.worker import Replayer
 
 from tests.replay.record import HISTORIES, read_manifest
 from workflows.liaison import LiaisonWorkflow
+from workflows.referral import MemberReferralWorkflow
 
 FILES = sorted(HISTORIES.glob("*.json"))
 MANIFEST = read_manifest(HISTORIES)
@@ -27,7 +28,7 @@ def test_there_are_histories() -> None:
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
 async def test_history_replays(path: Path) -> None:
     history = WorkflowHistory.from_json(path.stem, path.read_text())
-    await Replayer(workflows=[LiaisonWorkflow]).replay_workflow(history)
+    await Replayer(workflows=[LiaisonWorkflow, MemberReferralWorkflow]).replay_workflow(history)
 
 
 def test_every_history_is_in_the_manifest() -> None:
