@@ -11,11 +11,12 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 
 from api.documents.pdf import Code, code_of, facts_digest, typeset
-from api.documents.record import KINDS, Source, read
+from api.documents.record import KINDS, Source, day_of, read
 from api.documents.view import view
 from application.desk import Desk
-from domain.errors import Language, Malformed, Refused, no_such
+from domain.errors import FutureDate, Language, Malformed, Refused, no_such
 from domain.meeting import Meeting
+from domain.policy import EARLIEST_DAY
 from projections import documents as log
 
 MEMBER_KINDS = frozenset({"letter", "assessment", "contact"})
@@ -62,11 +63,27 @@ def gate(desk: Desk, kind: str, params: dict[str, str]) -> None:
         elif kind in UNIT_KINDS:
             unit = params.get(UNIT_KINDS[kind], "")
             desk.office.tree().unit(unit)  # refuses an unknown unit
-            desk.may_read(unit)
+            if "on" in params:
+                _as_of(desk, unit, day_of(params, "on"))
+            else:
+                desk.may_read(unit)
         else:
             raise Malformed("“{value}” is not a kind of document.", value=kind)
 
     desk.run(check, "read", target)
+
+
+def _as_of(desk: Desk, unit: str, day: date) -> None:
+    """Refuse figures as of a day the board's figures page does not show: before the records
+    begin, not yet come, or when the unit was not in force (an official report of zeros)."""
+    if day < EARLIEST_DAY:
+        raise Malformed(
+            "Liaison records begin on {earlier}; choose a later date.", earlier=EARLIEST_DAY
+        )
+    if day > desk.today():
+        raise FutureDate("{day} is in the future (today is {today}).", day=day, today=desk.today())
+    desk.may_read(unit, on=day)  # as the figures page reads it
+    desk.office.tree().itself_in_force(unit, day)
 
 
 async def produce(

@@ -13,6 +13,7 @@ from api.documents.pdf import code_of, text_of
 from application.office import LiaisonOffice
 from domain import commands as c
 from domain.meeting import AttendanceEntry
+from domain.organisation import Unit, UnitKind
 from domain.state import Attendance
 from tests.api.conftest import PASSWORD, Auth
 from tests.integration import province as p
@@ -100,3 +101,33 @@ async def test_an_unknown_kind_or_record_is_refused(
     assert unknown_unit.status_code in (403, 404, 422), unknown_unit.text
     written = list(office.recorder.select_notifications(start=before + 1, limit=100))
     assert [e.topic.rpartition(":")[2] for e in written] == ["PermissionRefused"] * 4
+
+
+async def test_figures_are_not_printed_for_a_date_the_board_does_not_show(
+    client: httpx.AsyncClient, auth: Auth, office: LiaisonOffice
+) -> None:
+    """Statistics and evidence as of a date before the records begin, in the future, or when the
+    unit was not in force: refused and audited as the figures page refuses them, not printed as
+    an official report of zeros (or of a day that has not come)."""
+    ward = Unit(id="X3", name="Phường Mới", kind=UnitKind.COMMUNE_COMMITTEE,
+                parent_id=p.PROVINCE, valid_from=date(2026, 6, 1))  # fmt: skip
+    office.execute(c.EstablishUnit(**p.by(p.ADMIN, date(2026, 6, 1)), unit=ward))
+    headers = await auth("supervisor")
+    for kind in ("statistics", "evidence"):
+        for unit, on, status, code in (
+            (p.PROVINCE, "1999-12-31", 422, "malformed"),
+            (p.PROVINCE, "0001-01-01", 422, "malformed"),
+            (p.PROVINCE, "2026-11-23", 422, "future_date"),
+            (p.PROVINCE, "2026-02-31", 422, "malformed"),
+            ("X3", "2026-05-31", 404, "unknown_unit"),
+        ):
+            before = p.event_count(office)
+            response = await client.get(
+                f"/api/documents/{kind}", params={"unit": unit, "on": on}, headers=headers
+            )
+            assert (response.status_code, response.json()["code"]) == (status, code), (kind, on)
+            assert p.event_count(office) == before + 1  # its audit row, nothing else
+        since = await client.get(
+            f"/api/documents/{kind}", params={"unit": "X3", "on": "2026-06-01"}, headers=headers
+        )
+        assert since.status_code == 200, since.text
