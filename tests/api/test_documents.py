@@ -14,6 +14,7 @@ from application.office import LiaisonOffice
 from domain import commands as c
 from domain.meeting import AttendanceEntry
 from domain.organisation import Unit, UnitKind
+from domain.roles import Actor, Role
 from domain.state import Attendance
 from tests.api.conftest import PASSWORD, Auth
 from tests.integration import province as p
@@ -131,3 +132,47 @@ async def test_figures_are_not_printed_for_a_date_the_board_does_not_show(
             f"/api/documents/{kind}", params={"unit": "X3", "on": "2026-06-01"}, headers=headers
         )
         assert since.status_code == 200, since.text
+
+
+async def test_a_former_cell_and_commune_do_not_print_the_members_new_residence(
+    client: httpx.AsyncClient, auth: Auth, office: LiaisonOffice
+) -> None:
+    """The member moved from X (cell C1) to X2 (cell C2). The letter, contact book and that
+    year's assessment print the new liaison, which X and C1 may not read (its own page answers
+    "no such liaison"): they are refused as no such member, and C2 prints them."""
+    supervisor = Actor(id="supervisor", role=Role.SUPERVISOR, unit_id=p.PROVINCE)
+    moved = p.received_member(office, 1, name=NAME)
+    new = office.execute(
+        c.Close(**p.by(supervisor, date(2026, 4, 1)), liaison_id=moved.liaison_id,
+                reason="moved_residence", successor=c.Referral(residence_commune_id="X2"))
+    ).successor_id  # fmt: skip
+    assert new is not None
+    office.execute(c.ReceiveAtCommune(**p.by(supervisor, date(2026, 4, 5)), liaison_id=new,
+                                      cell_id="C2"))  # fmt: skip
+    office.execute(c.ReceiveAtCell(**p.by(supervisor, date(2026, 4, 6)), liaison_id=new))
+    office.execute(
+        c.Assess(
+            **p.by(supervisor, date(2026, 11, 20)),
+            liaison_id=new,
+            year=2026,
+            grade="fulfilled_well",
+            front_committee_representative="Lê Văn Hai",
+        )
+    )
+    documents = [f"letter?member={moved.member_id}", f"contact?member={moved.member_id}",
+                 f"assessment?member={moved.member_id}&year=2026"]  # fmt: skip
+    for former in ("secretary", "commune"):
+        headers = await auth(former)
+        assert (await client.get(f"/api/liaisons/{new}", headers=headers)).status_code == 404
+        for document in documents:
+            before = p.event_count(office)
+            response = await client.get(f"/api/documents/{document}", headers=headers)
+            assert response.status_code == 404, (former, document, response.status_code)
+            assert response.json()["code"] == "unknown_member"
+            assert "X2" not in response.text
+            assert "C2" not in response.text
+            assert p.event_count(office) == before + 1  # its audit row
+    headers = await auth("secretary2")
+    for document in documents:
+        text = pdf_text(await client.get(f"/api/documents/{document}", headers=headers))
+        assert NAME in text
