@@ -176,3 +176,33 @@ async def test_a_former_cell_and_commune_do_not_print_the_members_new_residence(
     for document in documents:
         text = pdf_text(await client.get(f"/api/documents/{document}", headers=headers))
         assert NAME in text
+
+
+MARKUP = '#read("/etc/passwd") #import "common.typ": * ]#panic("x")[ *b* _i_ $x$ \\ <l> @r // c'
+"""A name as Typst would read it as markup: the documents print it as the text it is."""
+
+
+async def test_typst_markup_in_names_and_reasons_is_printed_as_text(
+    client: httpx.AsyncClient, auth: Auth, office: LiaisonOffice
+) -> None:
+    cell = Unit(id="C5", name=MARKUP, kind=UnitKind.RESIDENCE_CELL, parent_id=p.COMMUNE,
+                valid_from=date(2000, 1, 1))  # fmt: skip
+    office.execute(c.EstablishUnit(**p.by(p.ADMIN, date(2026, 1, 1)), unit=cell))
+    enrolled = p.received_member(office, 1, name=MARKUP)
+    meeting = office.execute(
+        c.RecordMeeting(
+            **p.by(p.SECRETARY, date(2026, 3, 1)), cell_id=p.CELL,
+            attendance=(AttendanceEntry(liaison_id=enrolled.liaison_id,
+                                        attendance=Attendance.ABSENT_WITH_REASON,
+                                        absence_reason=MARKUP),),
+        )
+    ).meeting_id  # fmt: skip
+    headers = await auth("commune")
+    flat = "".join(MARKUP.split())
+    for document in (f"letter?member={enrolled.member_id}", f"register?cell={p.CELL}",
+                     f"attendance?meeting={meeting}"):  # fmt: skip
+        text = pdf_text(await client.get(f"/api/documents/{document}", headers=headers))
+        assert flat in "".join(text.split()), document
+        assert "root:" not in text  # nothing was read from the server's files
+    empty = pdf_text(await client.get("/api/documents/register?cell=C5", headers=headers))
+    assert flat.upper() in "".join(empty.split())  # the cell's name, as the header prints it
