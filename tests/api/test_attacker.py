@@ -275,3 +275,33 @@ async def test_an_administration_form_without_its_csrf_token_writes_nothing(
     page = await client.get(path)
     sent = await client.post(path, data={**data, "csrf": csrf_of(page.text)})
     assert sent.status_code in (200, 409), sent.text
+
+
+async def test_the_account_of_a_cell_that_ended_is_still_its_administrators_to_retire(
+    client: httpx.AsyncClient, auth: Auth, office: LiaisonOffice, users: UserStore
+) -> None:
+    """A cell ended with no successor: its secretary's account could still sign in, and no
+    administrator could retire, reset or move it ("no such user"). Its administrators on its last
+    day still can; another district's still cannot."""
+    token = await auth("secretary2")
+    await users.add("deputy.c2", PASSWORD, Role.CELL_SECRETARY, "C2")
+    office.execute(c.EndUnit(**p.by(p.ADMIN, date(2026, 11, 1)), unit_id="C2"))
+    await users.add("admin.w", PASSWORD, Role.ADMINISTRATOR, p.WORKPLACE)
+    beside = await client.post(
+        "/api/commands/retire-account", json=body(username="secretary2"),
+        headers=await auth("admin.w"),
+    )  # fmt: skip
+    assert beside.status_code == 404, beside.text
+    moved = await client.post(
+        "/api/commands/reassign-account",
+        json=body(username="secretary2", role="cell_secretary", unit_id=p.CELL),
+        headers=await auth("admin"),
+    )
+    assert moved.status_code == 200, moved.text
+    assert (await client.get("/api/me", headers=token)).status_code == 401
+    retired = await client.post(
+        "/api/commands/retire-account", json=body(username="deputy.c2"),
+        headers=await auth("admin"),
+    )  # fmt: skip
+    assert retired.status_code == 200, retired.text
+    assert (await users.user("deputy.c2")).retired  # type: ignore[union-attr]
