@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import httpx
 import pytest
@@ -18,6 +18,7 @@ from domain import commands as c
 from domain.organisation import Unit, UnitKind
 from domain.roles import Actor, Role
 from tests.api.conftest import PASSWORD, Auth, body
+from tests.api.test_documents import moved_member
 from tests.api.test_sessions import csrf_of, events
 from tests.api.test_signin import topics, web_sign_in
 from tests.integration import province as p
@@ -305,3 +306,34 @@ async def test_the_account_of_a_cell_that_ended_is_still_its_administrators_to_r
     )  # fmt: skip
     assert retired.status_code == 200, retired.text
     assert (await users.user("deputy.c2")).retired  # type: ignore[union-attr]
+
+
+async def test_a_former_residence_reads_only_its_own_liaison_of_a_member_who_moved(
+    client: httpx.AsyncClient, auth: Auth, office: LiaisonOffice
+) -> None:
+    """The member moved from X (cell C1) to X2 (cell C2): the new liaison's own page answers
+    "no such liaison" to X and C1, and so do the member's timeline, page and trail, which showed
+    them the new commune and cell, who acted there, and its open deadlines. The workplace reads
+    both liaisons; the new cell its own."""
+    moved, new = moved_member(office, "Trần Văn Dời")
+    old = moved.liaison_id
+    cases = {"secretary": {old}, "commune": {old}, "clerk": {old, new}, "secretary2": {new}}
+    for who, readable in cases.items():
+        headers = await auth(who)
+        timeline = await client.get(f"/api/members/{moved.member_id}/timeline", headers=headers)
+        assert timeline.status_code == 200, timeline.text
+        assert {UUID(e["liaison_id"]) for e in timeline.json()} == readable, who
+        trail = await client.get(f"/api/members/{moved.member_id}/audit", headers=headers)
+        assert trail.status_code == 200, trail.text
+        units = {u for row in trail.json()["rows"] for u in row["units"]}
+        assert ("X2" in units) == (new in readable), (who, units)
+        assert ("X" in units) == (old in readable), (who, units)
+    for former in ("secretary", "commune"):
+        web = httpx.AsyncClient(transport=client._transport, base_url="http://board.test")
+        async with web:
+            await web_sign_in(web, former)
+            for page in (f"/members/{moved.member_id}", f"/audit?member={moved.member_id}"):
+                shown = await web.get(page)
+                assert shown.status_code == 200, shown.text
+                assert "X2" not in shown.text, (former, page)
+                assert "C2" not in shown.text, (former, page)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import httpx
 
@@ -134,25 +134,34 @@ async def test_figures_are_not_printed_for_a_date_the_board_does_not_show(
         assert since.status_code == 200, since.text
 
 
+SUPERVISOR = Actor(id="supervisor", role=Role.SUPERVISOR, unit_id=p.PROVINCE)
+
+
+def moved_member(office: LiaisonOffice, name: str) -> tuple[p.Enrolled, UUID]:
+    """A member received by X's cell C1, who moved to X2 on 1 April and was received by its cell
+    C2 (the new liaison's id second)."""
+    moved = p.received_member(office, 1, name=name)
+    new = office.execute(
+        c.Close(**p.by(SUPERVISOR, date(2026, 4, 1)), liaison_id=moved.liaison_id,
+                reason="moved_residence", successor=c.Referral(residence_commune_id="X2"))
+    ).successor_id  # fmt: skip
+    assert new is not None
+    office.execute(c.ReceiveAtCommune(**p.by(SUPERVISOR, date(2026, 4, 5)), liaison_id=new,
+                                      cell_id="C2"))  # fmt: skip
+    office.execute(c.ReceiveAtCell(**p.by(SUPERVISOR, date(2026, 4, 6)), liaison_id=new))
+    return moved, new
+
+
 async def test_a_former_cell_and_commune_do_not_print_the_members_new_residence(
     client: httpx.AsyncClient, auth: Auth, office: LiaisonOffice
 ) -> None:
     """The member moved from X (cell C1) to X2 (cell C2). The letter, contact book and that
     year's assessment print the new liaison, which X and C1 may not read (its own page answers
     "no such liaison"): they are refused as no such member, and C2 prints them."""
-    supervisor = Actor(id="supervisor", role=Role.SUPERVISOR, unit_id=p.PROVINCE)
-    moved = p.received_member(office, 1, name=NAME)
-    new = office.execute(
-        c.Close(**p.by(supervisor, date(2026, 4, 1)), liaison_id=moved.liaison_id,
-                reason="moved_residence", successor=c.Referral(residence_commune_id="X2"))
-    ).successor_id  # fmt: skip
-    assert new is not None
-    office.execute(c.ReceiveAtCommune(**p.by(supervisor, date(2026, 4, 5)), liaison_id=new,
-                                      cell_id="C2"))  # fmt: skip
-    office.execute(c.ReceiveAtCell(**p.by(supervisor, date(2026, 4, 6)), liaison_id=new))
+    moved, new = moved_member(office, NAME)
     office.execute(
         c.Assess(
-            **p.by(supervisor, date(2026, 11, 20)),
+            **p.by(SUPERVISOR, date(2026, 11, 20)),
             liaison_id=new,
             year=2026,
             grade="fulfilled_well",
