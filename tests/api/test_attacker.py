@@ -337,3 +337,49 @@ async def test_a_former_residence_reads_only_its_own_liaison_of_a_member_who_mov
                 assert shown.status_code == 200, shown.text
                 assert "X2" not in shown.text, (former, page)
                 assert "C2" not in shown.text, (former, page)
+
+
+HOSTILE_OVERRIDES: list[dict[str, Any]] = [
+    {"value": [12, 31, 5]},  # a day of the year with a third part
+    {"value": 10**30},
+    {"value": 1.5},
+    {"value": "<script>alert(1)</script>"},
+    {"value": None},
+    {"setting": "receipt_days\u202e"},
+    {"setting": "__class__"},
+    {"setting": "assessment_window", "value": [2, 30]},  # 30 February
+    {"comment": "lý do\u202e"},
+    {"comment": "x" * 2001},
+    {"effective_date": "1999-12-31"},
+    {"province_id": "P" * 101},
+]
+
+
+@pytest.mark.parametrize("fields", HOSTILE_OVERRIDES)
+async def test_a_hostile_deadline_change_is_refused_and_writes_only_its_audit_row(
+    client: httpx.AsyncClient, auth: Auth, office: LiaisonOffice, fields: dict[str, Any]
+) -> None:
+    headers = await auth("supervisor")
+    before = events(office)
+    sent = {"province_id": p.PROVINCE, "setting": "receipt_days", "value": 15, **fields}
+    response = await client.post(
+        "/api/commands/override-policy", json={**body(), **sent}, headers=headers
+    )
+    assert response.status_code == 422, response.text
+    assert events(office) == before + 1
+    assert office.regulation_book().for_province(p.PROVINCE) == ()
+
+
+async def test_a_refused_form_shows_what_was_typed_as_text(
+    client: httpx.AsyncClient, office: LiaisonOffice
+) -> None:
+    """The refusal repeats the value typed, and the form keeps it: both escaped, never markup."""
+    csrf = await web_sign_in(client, "supervisor", page="/forms/policy")
+    typed = '"><script>alert(1)</script>'
+    answer = await client.post("/forms/policy", data={
+        "csrf": csrf, "command": "override-policy", "command_id": str(uuid4()),
+        "province_id": p.PROVINCE, "setting": "receipt_days", "value": typed,
+    })  # fmt: skip
+    assert answer.status_code == 409, answer.status_code
+    assert "<script>alert(1)" not in answer.text
+    assert "&lt;script&gt;alert(1)" in answer.text
