@@ -50,7 +50,7 @@ class Cells:
             raise RowError(
                 self.where(key), "This cell takes at most {most} characters.", most=LONGEST
             )
-        return unicodedata.normalize("NFC", value)
+        return value if value.isascii() else unicodedata.normalize("NFC", value)
 
     def day(self, key: str) -> date | None:
         value = self.text(key)
