@@ -215,3 +215,21 @@ async def test_typst_markup_in_names_and_reasons_is_printed_as_text(
         assert "root:" not in text  # nothing was read from the server's files
     empty = pdf_text(await client.get("/api/documents/register?cell=C5", headers=headers))
     assert flat.upper() in "".join(empty.split())  # the cell's name, as the header prints it
+
+
+async def test_a_document_asked_without_its_unit_is_of_the_users_own(
+    client: httpx.AsyncClient, auth: Auth, office: LiaisonOffice
+) -> None:
+    """Left out, the cell or unit is the user's own, the date today: never another's."""
+    for who, kind, params in (
+        ("secretary2", "register", {"cell": "C2"}),
+        ("commune2", "statistics", {"unit": "X2", "on": p.TODAY.isoformat()}),
+        ("inspector2", "evidence", {"unit": "X2", "on": p.TODAY.isoformat()}),
+    ):
+        response = await client.get(f"/api/documents/{kind}", headers=await auth(who))
+        pdf_text(response)
+        code = code_of(response.content)
+        assert {k: code.params[k] for k in params} == params, who
+    for who, kind in (("secretary2", "letter"), ("secretary2", "attendance")):
+        response = await client.get(f"/api/documents/{kind}", headers=await auth(who))
+        assert response.status_code == 404, (who, kind)
