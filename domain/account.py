@@ -73,6 +73,7 @@ def may_manage(actor: Actor, account: AccountView, tree: OrganisationTree, on: d
     if RANK[account.role] > RANK[actor.role]:
         return False
     try:
+        tree.in_force(actor.unit_id, on)  # a manager whose own unit ended manages nothing
         day = _judged_on(tree, account.unit_id, on)
         authorise(actor, Action.MANAGE_USERS, (account.unit_id,), tree, day)
     except (OutOfScope, UnknownUnit):

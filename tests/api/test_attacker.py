@@ -212,3 +212,21 @@ async def test_a_refused_form_shows_what_was_typed_as_text(
     assert answer.status_code == 409, answer.status_code
     assert "<script>alert(1)" not in answer.text
     assert "&lt;script&gt;alert(1)" in answer.text
+
+
+async def test_an_administrator_whose_own_unit_ended_manages_no_account(
+    client: httpx.AsyncClient, auth: Auth, world: LiaisonOffice, users: UserStore
+) -> None:
+    """The administrator of a cell that ended acts for nothing: not even for the accounts the
+    cell had (which its superior's administrators still manage)."""
+    await users.add("admin.c8", PASSWORD, Role.ADMINISTRATOR, "C8")
+    await users.add("deputy.c8", PASSWORD, Role.CELL_SECRETARY, "C8")
+    headers = await auth("admin.c8")
+    for slug in ("reset-password", "retire-account"):
+        before = events(world)
+        refused = await client.post(
+            f"/api/commands/{slug}", json=body(username="deputy.c8"), headers=headers
+        )
+        assert refused.status_code == 404, refused.text
+        assert events(world) == before + 1
+    assert not (await users.user("deputy.c8")).retired  # type: ignore[union-attr]
