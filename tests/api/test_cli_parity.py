@@ -12,6 +12,7 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
+from api.users import UserStore
 from application.office import LiaisonOffice
 from domain import commands as c
 from projections.runner import Projector
@@ -109,13 +110,9 @@ async def test_a_refused_command_and_read_leave_equal_rows_from_the_api_and_the_
 
 
 async def test_the_cli_shows_a_former_residence_only_its_own_liaison_of_a_member_who_moved(
-    client: httpx.AsyncClient,
-    office: LiaisonOffice,
-    projector: Projector,
-    pg_url: str,
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
-) -> None:
+    users: UserStore, office: LiaisonOffice, projector: Projector, pg_url: str,
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+) -> None:  # fmt: skip
     """As the board: the member's timeline and trail show nothing of the new liaison (its
     commune X2, its comment) to the former cell's secretary; the workplace's clerk reads both."""
     _, new = moved_member(office, "Trần Văn Dời")
