@@ -208,6 +208,8 @@ class AuditQuery(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     member_id: UUID | None = None
+    records: tuple[UUID, ...] | None = None
+    """Only the rows of these records (a member's own and the liaisons the reader may read)."""
     actor_id: str | None = None
     recorded_from: datetime | None = None
     recorded_to: datetime | None = None

@@ -246,7 +246,8 @@ class ProjectionReads:
                 None if query.member_id else await dashboard.scope(conn, scope.unit_id, scope.on)
             )
             found = await reads.audit(
-                conn, member_id=query.member_id, actor_id=query.actor_id, units=units,
+                conn, member_id=query.member_id, records=query.records,
+                actor_id=query.actor_id, units=units,
                 recorded_from=query.recorded_from,
                 recorded_to=query.recorded_to or scope.recorded_by,
                 after=query.after, limit=query.limit + 1, event=query.event,

@@ -46,11 +46,15 @@ AuditQueryDep = Annotated[AuditQuery, Depends(audit_query)]
 
 
 async def member_trail(desk: Desk, member_id: UUID, query: AuditQuery) -> tuple[Scope, AuditQuery]:
-    """The scope and query of a member's trail, once the user may read the member."""
+    """The scope and query of a member's trail, once the user may read the member: the member's
+    own record and the liaisons the user may read (a former residence reads its own liaison,
+    not the member's new one)."""
     member = await readable_member(desk, member_id)
+    readable = [i for i in member.liaison_ids if await desk.call(desk.core.reads, i)]
     today = desk.today()
     scope = Scope(unit_id=member.workplace_unit_id, year=today.year, on=today)
-    return scope, query.model_copy(update={"member_id": member_id})
+    records = (member_id, *readable)
+    return scope, query.model_copy(update={"member_id": member_id, "records": records})
 
 
 async def may_verify_seal(desk: Desk) -> None:

@@ -98,10 +98,27 @@ class Desk:
         """A member found by party card, once the person may read them."""
         return self.member(self.run(lambda: self.office.member_id_for(card), "read", card))
 
+    def reads(self, liaison_id: UUID) -> bool:
+        """True when the person may read the liaison today: one of its units is in their subtree
+        (a member's former residence reads its own liaison, not the member's new one)."""
+        state = self.run(lambda: self.office.liaison(liaison_id).state, "read", str(liaison_id))
+        tree, today = self.office.tree(), self.today()
+        units = (state.workplace_unit_id, state.residence_commune_id, state.cell_id)
+        return any(may(self.actor, Action.READ, u, tree, today) for u in units if u)
+
     def timeline(self, member_id: UUID) -> list[TimelineEntry]:
-        """Every event of a member's liaisons, once the person may read the member."""
-        self.member(member_id)
-        return self.run(lambda: self.office.timeline(member_id), "read", str(member_id))
+        """Every event of the member's liaisons the person may read, once they may read the
+        member."""
+        readable = {i for i in self.member(member_id).liaison_ids if self.reads(i)}
+        entries = self.run(lambda: self.office.timeline(member_id), "read", str(member_id))
+        return [e for e in entries if e.liaison_id in readable]
+
+    def open_deadlines(self, member: MemberView) -> list[Deadline]:
+        """What the member's open liaison awaits today, when the person may read it."""
+        open_id = member.open_liaison_id
+        if open_id is None or not self.reads(open_id):
+            return []
+        return self.run(lambda: self.office.deadlines(open_id, self.today()), "read", str(open_id))
 
     def liaison(self, liaison_id: UUID, on: date | None = None) -> LiaisonState:
         """A liaison's state (as it stood on a date), once the person may read it today."""

@@ -7,7 +7,7 @@ those acts obey: a manager acts only within their own subtree and never grants a
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
 from uuid import UUID, uuid5
@@ -68,14 +68,26 @@ def grantable(actor: Actor) -> tuple[Role, ...]:
 
 
 def may_manage(actor: Actor, account: AccountView, tree: OrganisationTree, on: date) -> bool:
-    """True when the account lies in the actor's subtree and its role is not above theirs."""
+    """True when the account lies in the actor's subtree and its role is not above theirs; the
+    account of a unit that ended with no successor lies where the unit stood on its last day."""
     if RANK[account.role] > RANK[actor.role]:
         return False
     try:
-        authorise(actor, Action.MANAGE_USERS, (account.unit_id,), tree, on)
+        tree.in_force(actor.unit_id, on)  # a manager whose own unit ended manages nothing
+        day = _judged_on(tree, account.unit_id, on)
+        authorise(actor, Action.MANAGE_USERS, (account.unit_id,), tree, day)
     except (OutOfScope, UnknownUnit):
         return False
     return True
+
+
+def _judged_on(tree: OrganisationTree, unit_id: str, on: date) -> date:
+    """The day an account's unit is placed on: `on`, or its last day in force when it ended by
+    then with no successor (nobody else carries it: its accounts stay its managers' to retire)."""
+    unit = tree.unit(unit_id)
+    if unit.successor_id is None and unit.valid_until is not None and unit.valid_until <= on:
+        return max(unit.valid_until - timedelta(days=1), unit.valid_from)
+    return on
 
 
 def check_grant(actor: Actor, role: Role, unit_id: str, tree: OrganisationTree, on: date) -> None:

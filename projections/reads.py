@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -50,6 +51,7 @@ async def audit(
     conn: Any,
     *,
     member_id: UUID | None = None,
+    records: Sequence[UUID] | None = None,
     actor_id: str | None = None,
     units: list[str] | None = None,
     recorded_from: datetime | None = None,
@@ -61,9 +63,10 @@ async def audit(
     hidden: tuple[str, ...] = (),
     named: bool = False,
 ) -> list[dict[str, Any]]:
-    """Audit rows by member, actor, unit subtree (unit ids), recorded period and event kind (but
-    none of the `hidden` kinds), in log order; `named` adds the member's name and workplace
-    (`member_name`, `member_unit_id`) as the facts model knows them.
+    """Audit rows by member, record (the aggregates' ids), actor, unit subtree (unit ids),
+    recorded period and event kind (but none of the `hidden` kinds), in log order; `named` adds
+    the member's name and workplace (`member_name`, `member_unit_id`) as the facts model knows
+    them.
 
     Pages by keyset: `after` is the last notification id of the previous page."""
     select = (
@@ -74,6 +77,7 @@ async def audit(
         " AND ($6::bigint IS NULL OR notification_id <= $6)"
         " AND ($8::bigint IS NULL OR notification_id > $8)"
         " AND ($9::text IS NULL OR event = $9) AND NOT (event = ANY($10::text[]))"
+        " AND ($11::uuid[] IS NULL OR originator_id = ANY($11))"
         " ORDER BY notification_id LIMIT $7"
     )
     if named:
@@ -93,6 +97,7 @@ async def audit(
         after,
         event,
         list(hidden),
+        None if records is None else list(records),
     )
     return [dict(r) for r in rows]
 

@@ -14,7 +14,7 @@ from rich.table import Table
 
 from api.i18n import event_details
 from application.office import LiaisonOffice
-from application.views import MemberView
+from application.views import MemberView, TimelineEntry
 from workers import (
     bootstrap,
     cli_backup,
@@ -34,8 +34,10 @@ from workers.cli_words import actor, day, lab, language, number, person, t, tn, 
 from workers.logs import configure_logging
 
 
-def print_timeline(liaison_office: LiaisonOffice, member: MemberView) -> None:
-    """Print one member's timeline: every event, who did it, and the stage after it."""
+def print_timeline(
+    liaison_office: LiaisonOffice, member: MemberView, entries: list[TimelineEntry] | None = None
+) -> None:
+    """Print one member's timeline: every event (or those given), who did it, the stage after."""
     tree = liaison_office.tree()
     table = Table(title=person(member.name, member.party_card_number), show_lines=False)
     table.add_column(t("Effective"), no_wrap=True)
@@ -43,7 +45,7 @@ def print_timeline(liaison_office: LiaisonOffice, member: MemberView) -> None:
     for heading in (t("By"), t("Role"), t("Regulation"), t("Stage after")):
         table.add_column(heading)
     table.add_column(t("Details"), overflow="fold")
-    for entry in liaison_office.timeline(member.member_id):
+    for entry in liaison_office.timeline(member.member_id) if entries is None else entries:
         shown = event_details(
             entry.event, entry.details, language(), lambda unit_id: unit(tree, unit_id)
         )
@@ -202,7 +204,8 @@ def sample() -> None:
 def timeline(card: Annotated[str, typer.Argument(help="Party card number")]) -> None:
     """Print a member's timeline (a member of your subtree)."""
     desk = signed_in()
-    print_timeline(desk.office, run(lambda: desk.member_by_card(card)))
+    member = run(lambda: desk.member_by_card(card))
+    print_timeline(desk.office, member, run(lambda: desk.timeline(member.member_id)))
 
 
 __all__ = [

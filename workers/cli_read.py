@@ -226,16 +226,23 @@ def audit(
 ) -> None:
     """Print the audit trail of a member, or of a unit's subtree (default: yours), filtered."""
     desk = signed_in()
-    member_id = run(lambda: desk.member_by_card(member)).member_id if member else None
+    found = run(lambda: desk.member_by_card(member)) if member else None
+    member_id = found.member_id if found else None
     root = unit or desk.user.unit_id
-    if member_id is None:
+    if found is None:
         run(lambda: desk.may_read(root))
+    # A member's own record and the liaisons the user may read (as the board's member trail).
+    records = None
+    if found is not None:
+        readable = run(lambda: [i for i in found.liaison_ids if desk.reads(i)])
+        records = (found.member_id, *readable)
 
     async def query(conn: Any) -> list[dict[str, Any]]:
         units = None if member_id else await scope(conn, root, desk.today())
         return await reads.audit(
             conn,
             member_id=member_id,
+            records=records,
             actor_id=actor,
             units=units,
             recorded_from=start,

@@ -108,7 +108,8 @@ def _year(params: dict[str, str]) -> int:
     return year
 
 
-def _day(params: dict[str, str], key: str) -> date:
+def day_of(params: dict[str, str], key: str) -> date:
+    """The date a parameter gives (ISO); refused as malformed when it gives none."""
     try:
         return date.fromisoformat(params.get(key, ""))
     except ValueError:
@@ -349,7 +350,7 @@ async def _fixed_time(source: Source, params: dict[str, str]) -> dict[str, str]:
 
 async def statistics(source: Source, params: dict[str, str]) -> Record:
     """Báo cáo thống kê cuối năm: the unit's figures, and each unit under it, in one table."""
-    unit_id, on = params.get("unit", ""), _day(params, "on")
+    unit_id, on = params.get("unit", ""), day_of(params, "on")
     tree = await source.tree()
     tree.unit(unit_id)  # refuses an unknown unit
     params = await _fixed_time(source, params)
@@ -376,7 +377,7 @@ async def statistics(source: Source, params: dict[str, str]) -> Record:
 async def inspection(source: Source, params: dict[str, str]) -> Record:
     """Chứng cứ kiểm tra: the inspection's figures beside the digest and seal position of the
     machine-checkable evidence file they come from."""
-    unit_id, on = params.get("unit", ""), _day(params, "on")
+    unit_id, on = params.get("unit", ""), day_of(params, "on")
     tree = await source.tree()
     tree.unit(unit_id)  # refuses an unknown unit
     params = await _fixed_time(source, params)

@@ -11,11 +11,14 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 
 from api.documents.pdf import Code, code_of, facts_digest, typeset
-from api.documents.record import KINDS, Source, read
+from api.documents.record import KINDS, Source, day_of, read
 from api.documents.view import view
 from application.desk import Desk
-from domain.errors import Language, Malformed, Refused, no_such
+from application.views import MemberView
+from domain.errors import FutureDate, Language, Malformed, Refused, no_such
 from domain.meeting import Meeting
+from domain.policy import EARLIEST_DAY
+from domain.state import LiaisonState
 from projections import documents as log
 
 MEMBER_KINDS = frozenset({"letter", "assessment", "contact"})
@@ -49,7 +52,11 @@ def gate(desk: Desk, kind: str, params: dict[str, str]) -> None:
 
     def check() -> None:
         if kind in MEMBER_KINDS:
-            desk.member(_uuid(params.get("member", ""), "member"))
+            member_id = _uuid(params.get("member", ""), "member")
+            printed = _printed_liaison(desk, desk.member(member_id), kind, params)
+            if printed is not None:  # as its own page: another district's is "no such member"
+                units = (printed.workplace_unit_id, printed.residence_commune_id, printed.cell_id)
+                desk.may_read(*[u for u in units if u], record="member", target=str(member_id))
         elif kind == "attendance":
             meeting_id = _uuid(params.get("meeting", ""), "meeting")
             try:
@@ -62,11 +69,42 @@ def gate(desk: Desk, kind: str, params: dict[str, str]) -> None:
         elif kind in UNIT_KINDS:
             unit = params.get(UNIT_KINDS[kind], "")
             desk.office.tree().unit(unit)  # refuses an unknown unit
-            desk.may_read(unit)
+            if "on" in params:
+                _as_of(desk, unit, day_of(params, "on"))
+            else:
+                desk.may_read(unit)
         else:
             raise Malformed("“{value}” is not a kind of document.", value=kind)
 
     desk.run(check, "read", target)
+
+
+def _printed_liaison(
+    desk: Desk, member: MemberView, kind: str, params: dict[str, str]
+) -> LiaisonState | None:
+    """The liaison a member's document prints (its letter, its residence, that year's
+    assessment), as `record` picks it; None when there is none (the document is refused then)."""
+    states = [desk.office.state_of(i) for i in member.liaison_ids]
+    if kind == "assessment":
+        try:
+            year = int(params.get("year", ""))
+        except ValueError:
+            return None
+        states = [s for s in states if s.assessment(year) is not None]
+    return states[-1] if states else None
+
+
+def _as_of(desk: Desk, unit: str, day: date) -> None:
+    """Refuse figures as of a day the board's figures page does not show: before the records
+    begin, not yet come, or when the unit was not in force (an official report of zeros)."""
+    if day < EARLIEST_DAY:
+        raise Malformed(
+            "Liaison records begin on {earlier}; choose a later date.", earlier=EARLIEST_DAY
+        )
+    if day > desk.today():
+        raise FutureDate("{day} is in the future (today is {today}).", day=day, today=desk.today())
+    desk.may_read(unit, on=day)  # as the figures page reads it
+    desk.office.tree().itself_in_force(unit, day)
 
 
 async def produce(

@@ -147,12 +147,8 @@ async def member_page(
 ) -> HTMLResponse:
     """A member's record, open deadlines and the timeline of who did what and when."""
     member = await readable_member(desk, member_id)
-    timeline = desk.office.timeline(member_id)
-    deadlines = (
-        desk.office.deadlines(member.open_liaison_id, desk.today())
-        if member.open_liaison_id
-        else []
-    )
+    timeline = await desk.call(desk.core.timeline, member_id)
+    deadlines = await desk.call(desk.core.open_deadlines, member)
     return page(
         request, "member.html", session, member=member, timeline=timeline, deadlines=deadlines,
         today=desk.today(),

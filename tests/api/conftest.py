@@ -21,7 +21,7 @@ from api.users import UserStore
 from application.office import LiaisonOffice
 from domain import commands as c
 from domain.organisation import Unit, UnitKind
-from domain.roles import Role
+from domain.roles import Actor, Role
 from projections.catalog import all_models
 from projections.runner import Projector
 from tests.integration import province as p
@@ -145,3 +145,43 @@ def auth(client: httpx.AsyncClient) -> Auth:
 def body(day: date = p.TODAY, **fields: Any) -> dict[str, Any]:
     """A command body with a fresh command id."""
     return {"command_id": str(uuid4()), "effective_date": day.isoformat(), **fields}
+
+
+NEIGHBOUR = "P2"
+"""A province beside the tiny one, with a commune and a cell of its own."""
+ADMIN_P2 = Actor(id="admin.p2", role=Role.ADMINISTRATOR, unit_id=NEIGHBOUR)
+
+
+def neighbouring_province(office: LiaisonOffice) -> None:
+    """P2 (a root beside P, which P's top-level administrator may open) with X9 and its cell C9,
+    entered by P2's own administrator."""
+    for unit_id, kind, parent in (
+        (NEIGHBOUR, UnitKind.PROVINCIAL_COMMITTEE, None),
+        ("X9", UnitKind.COMMUNE_COMMITTEE, NEIGHBOUR),
+        ("C9", UnitKind.RESIDENCE_CELL, "X9"),
+    ):
+        unit = Unit(id=unit_id, name=f"Đơn vị {unit_id}", kind=kind, parent_id=parent,
+                    valid_from=date(2000, 1, 1))  # fmt: skip
+        by = p.ADMIN if parent is None else ADMIN_P2
+        office.execute(c.EstablishUnit(**p.by(by, date(2026, 1, 1)), unit=unit))
+
+
+@pytest.fixture
+async def world(office: LiaisonOffice, users: UserStore, app: FastAPI) -> LiaisonOffice:
+    """The office of the board (`app`) with a neighbouring province and its accounts; a
+    sub-administrator and a supervisor of commune X2; a retired account; a cell that ended."""
+    neighbouring_province(office)
+    for name, role, unit in (
+        ("admin.p2", Role.ADMINISTRATOR, NEIGHBOUR),
+        ("supervisor.p2", Role.SUPERVISOR, NEIGHBOUR),
+        ("clerk.p2", Role.COMMUNE_CLERK, "X9"),
+        ("admin.x2", Role.ADMINISTRATOR, "X2"),
+        ("supervisor.x2", Role.SUPERVISOR, "X2"),
+        ("gone", Role.WORKPLACE_CLERK, p.WORKPLACE),
+    ):
+        await users.add(name, PASSWORD, role, unit)
+    ended = Unit(id="C8", name="Chi bộ cũ", kind=UnitKind.RESIDENCE_CELL, parent_id=p.COMMUNE,
+                 valid_from=date(2000, 1, 1), valid_until=date(2026, 6, 1))  # fmt: skip
+    office.execute(c.EstablishUnit(**p.by(p.ADMIN, date(2026, 1, 1)), unit=ended))
+    office.execute(c.RetireAccount(**p.by(p.ADMIN, p.TODAY), username="gone"))
+    return office

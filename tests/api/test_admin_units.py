@@ -161,21 +161,50 @@ REFUSALS: list[tuple[str, str, dict[str, Any], int]] = [
     ("admin", "succeed-units",
      {"predecessor_ids": ["X2"], "successor": ward(), "actor": {"id": "x", "role":
       "administrator", "unit_id": "P"}}, 422),
+    # A cell of one's own moved into another province.
+    ("admin", "succeed-units", {"predecessor_ids": [p.CELL], "successor": {
+        "id": "C1p", "name": "Chi bộ", "kind": "residence_cell", "parent_id": "X9",
+        "valid_from": p.TODAY.isoformat()}}, 403),
+    # Another province's cell ended, merged into one's own, or a unit entered under it.
+    ("admin", "end-unit", {"unit_id": "C9"}, 403),
+    ("admin", "succeed-units", {"predecessor_ids": ["C9"], "successor": {
+        "id": "C9b", "name": "Chi bộ", "kind": "residence_cell", "parent_id": p.COMMUNE,
+        "valid_from": p.TODAY.isoformat()}}, 403),
+    ("admin", "establish-unit", {"unit": {"id": "C7", "name": "Chi bộ", "kind": "residence_cell",
+                                          "parent_id": "X9", "valid_from": "2026-01-01"}}, 403),
+    # A sub-administrator opening a province of its own, or raising its commune to one.
+    ("admin.x2", "establish-unit", {"unit": {"id": "P3", "name": "Tỉnh", "valid_from":
+                                             "2026-01-01", "kind": "provincial_committee"}}, 403),
+    ("admin.x2", "succeed-units", {"predecessor_ids": ["C2"], "successor": {
+        "id": "C2r", "name": "Chi bộ", "kind": "residence_cell", "valid_from":
+        p.TODAY.isoformat()}}, 403),
+    # A province succeeded under its own commune: a cycle of parents.
+    ("admin", "succeed-units", {"predecessor_ids": [p.PROVINCE], "successor": {
+        "id": "Pb", "name": "Tỉnh", "kind": "provincial_committee", "parent_id": p.COMMUNE,
+        "valid_from": p.TODAY.isoformat()}}, 422),
+    # An id taken, or a unit already ended.
+    ("admin", "establish-unit", {"unit": {"id": "C9", "name": "Chi bộ", "kind": "residence_cell",
+                                          "parent_id": p.COMMUNE, "valid_from": "2026-01-01"}},
+     409),
+    ("admin", "end-unit", {"unit_id": "C8"}, 403),  # ended: no longer in its subtree
+    # Roles that do not administer units (a supervisor, another province's clerk).
+    ("supervisor", "end-unit", {"unit_id": "C2"}, 403),
+    ("clerk.p2", "end-unit", {"unit_id": "C9"}, 403),
 ]  # fmt: skip
 
 
 @pytest.mark.parametrize(("who", "slug", "fields", "status"), REFUSALS)
 async def test_refused_unit_changes_write_only_their_audit_row(
-    client: httpx.AsyncClient, auth: Auth, office: LiaisonOffice,
+    client: httpx.AsyncClient, auth: Auth, world: LiaisonOffice,
     who: str, slug: str, fields: dict[str, Any], status: int,
 ) -> None:  # fmt: skip
     headers = await auth(who)
-    tree_before, before = list(office.tree()), events(office)
+    tree_before, before = list(world.tree()), events(world)
     response = await send(client, headers, slug, **fields)
     assert response.status_code == status, response.text
-    assert events(office) == before + 1  # the audit row, nothing else
-    assert topics(office, "PermissionRefused") >= 1
-    assert list(office.tree()) == tree_before
+    assert events(world) == before + 1  # the audit row, nothing else
+    assert topics(world, "PermissionRefused") >= 1
+    assert list(world.tree()) == tree_before
 
 
 async def test_another_provinces_administrator_cannot_merge_or_end_this_ones_units(

@@ -116,23 +116,82 @@ REFUSALS = [
     ("admin", "open-account", {"username": "x4", "role": "workplace_clerk", "unit_id": "W",
                                "password": "chosen"}, 422, None),  # no password from outside
     ("admin", "open-account", {"username": "x5", "role": "emperor", "unit_id": "W"}, 422, None),
+    # Above one's rank: the account is "no such user" to whoever may not manage it.
+    ("supervisor", "reset-password", {"username": "admin"}, 404, "unknown_user"),
+    ("supervisor", "reassign-account",
+     {"username": "admin", "role": "workplace_clerk", "unit_id": p.WORKPLACE}, 404,
+     "unknown_user"),
+    # One's own role upwards, or another's above one's own.
+    ("supervisor", "reassign-account",
+     {"username": "supervisor", "role": "administrator", "unit_id": p.PROVINCE}, 403,
+     "out_of_scope"),
+    ("supervisor", "reassign-account",
+     {"username": "inspector", "role": "administrator", "unit_id": p.PROVINCE}, 403,
+     "out_of_scope"),
+    ("admin.x2", "open-account",
+     {"username": "boss.x2", "role": "administrator", "unit_id": p.PROVINCE}, 403,
+     "out_of_scope"),  # a sub-administrator's own rank, above its own subtree
+    # Another district: a sub-administrator or supervisor of commune X2 reaching the province's.
+    ("admin.x2", "retire-account", {"username": "supervisor"}, 404, "unknown_user"),
+    ("supervisor.x2", "reset-password", {"username": "commune"}, 404, "unknown_user"),
+    ("supervisor.x2", "reassign-account",
+     {"username": "secretary", "role": "cell_secretary", "unit_id": "C2"}, 404,
+     "unknown_user"),  # taking another commune's secretary into its own
+    # Another province: its supervisor reaching this one's accounts, or this one's reaching it.
+    ("supervisor.p2", "reset-password", {"username": "clerk"}, 404, "unknown_user"),
+    ("supervisor", "reassign-account",
+     {"username": "clerk", "role": "workplace_clerk", "unit_id": "X9"}, 403, "out_of_scope"),
+    ("supervisor", "open-account",
+     {"username": "spy.p2", "role": "commune_clerk", "unit_id": "X9"}, 403, "out_of_scope"),
+    # Roles that manage no accounts at all.
+    ("committee", "reset-password", {"username": "commune"}, 403, "out_of_scope"),
+    ("secretary", "reassign-account",
+     {"username": "secretary2", "role": "cell_secretary", "unit_id": p.CELL}, 403,
+     "out_of_scope"),
+    ("inspector2", "open-account",
+     {"username": "spy.x2", "role": "inspector", "unit_id": "X2"}, 403, "out_of_scope"),
+    # A retired account: its name is never given again, and it is not reset, moved or retired.
+    ("admin", "reset-password", {"username": "gone"}, 409, "wrong_state"),
+    ("admin", "reassign-account",
+     {"username": "gone", "role": "workplace_clerk", "unit_id": p.WORKPLACE}, 409,
+     "wrong_state"),
+    ("admin", "retire-account", {"username": "gone"}, 409, "wrong_state"),
+    ("admin", "open-account",
+     {"username": "gone", "role": "workplace_clerk", "unit_id": p.WORKPLACE}, 409, "duplicate"),
+    # A unit that ended, or is not there.
+    ("admin", "open-account",
+     {"username": "bithu.c8", "role": "cell_secretary", "unit_id": "C8"}, 404, "unknown_unit"),
+    ("admin", "reassign-account",
+     {"username": "secretary", "role": "cell_secretary", "unit_id": "C8"}, 404, "unknown_unit"),
+    # Hostile names.
+    ("admin", "open-account",
+     {"username": "x" * 65, "role": "workplace_clerk", "unit_id": p.WORKPLACE}, 422, "malformed"),
+    ("admin", "open-account",
+     {"username": "Admin2", "role": "workplace_clerk", "unit_id": p.WORKPLACE}, 422, "malformed"),
+    ("admin", "open-account",
+     {"username": "bíthư", "role": "workplace_clerk", "unit_id": p.WORKPLACE}, 422, "malformed"),
+    ("admin", "open-account",
+     {"username": "a\nb", "role": "workplace_clerk", "unit_id": p.WORKPLACE}, 422, "malformed"),
+    ("admin", "open-account",
+     {"username": "<script>", "role": "workplace_clerk", "unit_id": p.WORKPLACE}, 422,
+     "malformed"),
 ]  # fmt: skip
 
 
 @pytest.mark.parametrize(("who", "slug", "fields", "status", "code"), REFUSALS)
 async def test_refused_account_changes_write_only_their_audit_row(
-    client: httpx.AsyncClient, auth: Auth, office: LiaisonOffice, users: UserStore,
+    client: httpx.AsyncClient, auth: Auth, world: LiaisonOffice, users: UserStore,
     who: str, slug: str, fields: dict[str, str], status: int, code: str | None,
 ) -> None:  # fmt: skip
     headers = await auth(who)
-    before, refusals = events(office), topics(office, "PermissionRefused")
+    before, refusals = events(world), topics(world, "PermissionRefused")
     everyone = [u.model_dump() for u in await users.everyone()]
     response = await post(client, headers, slug, **fields)
     assert response.status_code == status, response.text
     if code:
         assert response.json()["code"] == code
-    assert topics(office, "PermissionRefused") == refusals + 1
-    assert events(office) == before + 1  # the audit row, nothing else
+    assert topics(world, "PermissionRefused") == refusals + 1
+    assert events(world) == before + 1  # the audit row, nothing else
     assert [u.model_dump() for u in await users.everyone()] == everyone
 
 

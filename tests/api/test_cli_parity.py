@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -11,10 +12,13 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
+from api.users import UserStore
 from application.office import LiaisonOffice
+from domain import commands as c
 from projections.runner import Projector
 from tests.api.conftest import PASSWORD, Auth, body
 from tests.api.test_commands import attending, post
+from tests.api.test_documents import SUPERVISOR, moved_member
 from tests.integration import province as p
 from tests.integration.test_cli_login import Shell
 from workers import cli_support
@@ -103,3 +107,35 @@ async def test_a_refused_command_and_read_leave_equal_rows_from_the_api_and_the_
         ("clerk2", "Refer"),
         ("secretary2", "read"),
     ]
+
+
+async def test_the_cli_shows_a_former_residence_only_its_own_liaison_of_a_member_who_moved(
+    users: UserStore, office: LiaisonOffice, projector: Projector, pg_url: str,
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+) -> None:  # fmt: skip
+    """As the board: the member's timeline and trail show nothing of the new liaison (its
+    commune X2, its comment) to the former cell's secretary; the workplace's clerk reads both."""
+    _, new = moved_member(office, "Trần Văn Dời")
+    office.execute(
+        c.ExemptFromActivities(**p.by(SUPERVISOR, date(2026, 5, 1)), liaison_id=new,
+                               reason="travelling", comment="ở tổ mới")
+    )  # fmt: skip
+    await asyncio.to_thread(projector.catch_up)
+    monkeypatch.setattr(cli_support, "office", lambda: office)
+    monkeypatch.setenv("DATABASE_URL", pg_url)
+    monkeypatch.setenv("LIAISON_LANG", "en")
+    monkeypatch.delenv("LIAISON_TOKEN", raising=False)
+    shown: dict[str, str] = {}
+    for name in ("secretary", "clerk"):
+        shell = Shell(monkeypatch, tmp_path / name)
+        assert (await asyncio.to_thread(shell.login, name, PASSWORD)).exit_code == 0
+        for command in ("timeline", "audit"):
+            args = [p.party_card(1)] if command == "timeline" else ["--member", p.party_card(1)]
+            result = await asyncio.to_thread(shell, command, *args)
+            assert result.exit_code == 0, result.output
+            shown[f"{name} {command}"] = result.output
+    for seen in ("secretary timeline", "secretary audit"):
+        assert "X2" not in shown[seen], shown[seen]
+        assert "ở tổ mới" not in shown[seen], shown[seen]
+    assert "X2" in shown["clerk timeline"]
+    assert "ở tổ mới" in shown["clerk audit"]

@@ -19,8 +19,10 @@ import pytest
 
 from application.office import LiaisonOffice
 from domain import commands as c
+from domain.meeting import AttendanceEntry
 from domain.organisation import Unit, UnitKind
 from domain.roles import Actor, Role
+from domain.state import Attendance
 from tests.api.conftest import PASSWORD, USERS, Auth, body
 from tests.integration import province as p
 
@@ -69,6 +71,13 @@ class Branch:
             )
         )
         office.execute(c.ReceiveAtCell(**p.by(s, p.CELL_RECEIVED_ON), liaison_id=self.liaison_id))
+        self.meeting_id = office.execute(
+            c.RecordMeeting(
+                **p.by(s, date(2026, 2, 1)), cell_id="BIMAT-C",
+                attendance=(AttendanceEntry(liaison_id=self.liaison_id,
+                                            attendance=Attendance.PRESENT),),
+            )
+        ).meeting_id  # fmt: skip
         self.request_id = office.execute(
             c.RequestAssessment(
                 **p.by(s, date(2026, 3, 1)), liaison_id=self.liaison_id, purpose="planning"
@@ -112,6 +121,7 @@ def commands(branch: Branch, own_unit: str) -> list[tuple[str, dict[str, Any]]]:
         ("lift-activities-exemption", {"liaison_id": li}),
         ("propose", {"liaison_id": li, "kind": "discipline", "comment": "x"}),
         ("close", {"liaison_id": li, "reason": "retired"}),
+        ("send-closing-slip", {"liaison_id": li}),
         ("resolve-escalation", {"escalation_id": str(branch.escalation_id), "comment": "xong"}),
     ]  # fmt: skip
 
@@ -138,6 +148,7 @@ def reads(branch: Branch) -> list[str]:
         "register?cell=BIMAT-C",
         "statistics?unit=BIMAT-X",
         "evidence?unit=BIMAT-W",
+        f"attendance?meeting={branch.meeting_id}",
     ]
     api += [f"/api/documents/{d}" for d in documents]
     pages += [f"/documents/{d}" for d in documents]

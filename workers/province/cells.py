@@ -3,15 +3,18 @@ row error at that cell; and the member and history records built from them."""
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime
 
 from domain.messages import Localised
-from domain.text import fold
+from domain.text import UnsafeText, clean_line, fold
 from workers.province import columns as c
 from workers.province.records import Fact, MemberRecord, RowError, Where
 
 Row = dict[str, str]
 _VOCABULARIES: dict[int, dict[str, str]] = {}
+LONGEST = 500
+"""The most characters a cell holds: what a command takes for a name or a reason."""
 
 
 class Cells:
@@ -24,10 +27,30 @@ class Cells:
         return Where(self.table, self.n, key, self.row.get(key, ""))
 
     def text(self, key: str) -> str | None:
-        value = self.row.get(key, "").strip()
+        value = self._clean(key)
         if not value and c.TABLES[self.table][key][2]:
             raise RowError(self.where(key), "This cell is required.")
         return value or None
+
+    def _clean(self, key: str) -> str:
+        """The cell as one line, held to the commands' rules for what a person types: a line
+        break typed in the cell reads as a space; a control, invisible or bidirectional character,
+        or more than `LONGEST` characters, refuses the row (the board's forms refuse them too)."""
+        value = " ".join(self.row.get(key, "").split())
+        if not value.isprintable():  # the common case costs one scan in C
+            try:
+                value = clean_line(value)
+            except UnsafeText as unsafe:
+                raise RowError(
+                    self.where(key),
+                    "This cell holds a character that is not allowed ({character}).",
+                    character=str(unsafe),
+                ) from None
+        if len(value) > LONGEST:
+            raise RowError(
+                self.where(key), "This cell takes at most {most} characters.", most=LONGEST
+            )
+        return value if value.isascii() else unicodedata.normalize("NFC", value)
 
     def day(self, key: str) -> date | None:
         value = self.text(key)
