@@ -218,6 +218,12 @@ def on_liaison(side: str) -> Callable[[Work, Any], Sequence[Scope]]:
     return scopes
 
 
+def in_the_handler(work: Work, command: cmd.Command) -> Sequence[Scope]:
+    """No scopes before the handler: it authorises the command itself, against what the command
+    touches as it will stand (an account as the table holds it, the tree after a change)."""
+    return []
+
+
 def residence_policy(work: Work, liaison: Liaison, on: date | None = None) -> Policy:
     """The policy for a liaison's step: its residence's province, on the date (default the
     command's), with the province's overrides as they stood on the command's date."""
