@@ -65,12 +65,16 @@ def test_every_refusal_class_has_its_own_code() -> None:
     assert Refused.code not in codes
 
 
+def _referred(world: World) -> UUID:
+    """A member registered and referred to the commune XN on REFERRED: their liaison."""
+    return world.refer(world.register(on=REFERRED), commune="XN", on=REFERRED)
+
+
 # Wrong state.
 
 
 def test_assess_before_receipt(world: World) -> None:
-    member_id = world.register(on=REFERRED)
-    liaison_id = world.refer(member_id, commune="XN", on=REFERRED)
+    liaison_id = _referred(world)
     # Before a cell is assigned only someone above the commune can even try.
     world.refused(
         WrongState,
@@ -86,8 +90,7 @@ def test_assess_before_receipt(world: World) -> None:
 
 
 def test_receive_at_cell_before_the_commune(world: World) -> None:
-    member_id = world.register(on=REFERRED)
-    liaison_id = world.refer(member_id, commune="XN", on=REFERRED)
+    liaison_id = _referred(world)
     world.refused(
         WrongState,
         lambda: world.receive_cell(liaison_id, on=REFERRED, by=SUPERVISOR),
@@ -97,8 +100,7 @@ def test_receive_at_cell_before_the_commune(world: World) -> None:
 
 
 def test_receive_at_commune_twice(world: World) -> None:
-    member_id = world.register(on=REFERRED)
-    liaison_id = world.refer(member_id, commune="XN", on=REFERRED)
+    liaison_id = _referred(world)
     world.receive_commune(liaison_id, cell="C1", on=REFERRED)
     world.refused(Duplicate, lambda: world.receive_commune(liaison_id, on=REFERRED))
 
@@ -171,8 +173,7 @@ def test_open_cycle_before_receipt(world: World) -> None:
 
 
 def test_request_before_receipt(world: World) -> None:
-    member_id = world.register(on=REFERRED)
-    liaison_id = world.refer(member_id, commune="XN", on=REFERRED)
+    liaison_id = _referred(world)
     world.refused(WrongState, lambda: world.request(liaison_id, on=REFERRED))
 
 
@@ -208,8 +209,7 @@ def test_exempt_twice_and_lift_when_not_exempt(world: World) -> None:
 
 
 def test_propose_before_receipt_or_without_grounds(world: World) -> None:
-    member_id = world.register(on=REFERRED)
-    liaison_id = world.refer(member_id, commune="XN", on=REFERRED)
+    liaison_id = _referred(world)
     world.refused(
         WrongState,
         lambda: world.propose(liaison_id, "commendation", on=REFERRED, by=SUPERVISOR),
@@ -260,8 +260,7 @@ def test_commands_on_a_closed_liaison(world: World) -> None:
 
 
 def test_dates_before_the_referral(world: World) -> None:
-    member_id = world.register(on=REFERRED)
-    liaison_id = world.refer(member_id, commune="XN", on=REFERRED)
+    liaison_id = _referred(world)
     world.refused(
         Malformed,
         lambda: world.receive_commune(liaison_id, on=date(2026, 1, 9)),
@@ -402,8 +401,7 @@ def test_secretary_of_another_cell_assesses(world: World) -> None:
 
 
 def test_commune_clerk_of_another_province(world: World) -> None:
-    member_id = world.register(on=REFERRED)
-    liaison_id = world.refer(member_id, commune="XN", on=REFERRED)
+    liaison_id = _referred(world)
     world.refused(
         HiddenRecord,
         lambda: world.receive_commune(liaison_id, on=REFERRED, by=actor(Role.COMMUNE_CLERK, "Y")),
@@ -414,8 +412,7 @@ def test_commune_clerk_of_another_province(world: World) -> None:
     "role", [Role.WORKPLACE_CLERK, Role.CELL_SECRETARY, Role.INSPECTOR, Role.ADMINISTRATOR]
 )
 def test_roles_that_may_not_receive_at_commune(world: World, role: Role) -> None:
-    member_id = world.register(on=REFERRED)
-    liaison_id = world.refer(member_id, commune="XN", on=REFERRED)
+    liaison_id = _referred(world)
     error = world.refused(
         OutOfScope,
         lambda: world.receive_commune(liaison_id, on=REFERRED, by=actor(role, "P")),

@@ -8,6 +8,7 @@ writes nothing; and after every step the store still satisfies the invariants be
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 from uuid import UUID, uuid4
@@ -446,19 +447,11 @@ class LiaisonMachine(RuleBasedStateMachine):
             ),
             (
                 "confirm_assessment",
-                cmd.ConfirmAssessment(
-                    **stamp(self.side_actor(None, liaison_id, "commune"), day),
-                    liaison_id=liaison_id,
-                    year=year,
-                ),
+                self.by_side("commune", None, liaison_id, day, cmd.ConfirmAssessment, year=year),
             ),
             (
                 "report_back",
-                cmd.ReportBack(
-                    **stamp(self.side_actor(None, liaison_id, "commune"), day),
-                    liaison_id=liaison_id,
-                    year=year,
-                ),
+                self.by_side("commune", None, liaison_id, day, cmd.ReportBack, year=year),
             ),
         ]
         for method, command in steps:
@@ -468,6 +461,30 @@ class LiaisonMachine(RuleBasedStateMachine):
         if after.stage is not Stage.CLOSED and after.cycle_year == year and record is not None:
             assert after.stage is (Stage.REPORTED_BACK if record.reported_on else Stage.ASSESSED)
 
+    def by_side(
+        self,
+        side: str,
+        who: Actor | None,
+        liaison_id: UUID,
+        day: date,
+        model: Callable[..., cmd.Command],
+        **fields: Any,
+    ) -> cmd.Command:
+        """A command of `model` on the liaison, by `who` or else the actor of its `side`."""
+        return model(
+            **stamp(self.side_actor(who, liaison_id, side), day), liaison_id=liaison_id, **fields
+        )
+
+    @precondition(lambda self: self.liaisons)
+    @rule(index=picks, year=st.one_of(st.none(), st.sampled_from(YEARS)), who=actors, on=dates)
+    def confirm(self, index: int, year: int | None, who: Actor | None, on: date | None) -> None:
+        liaison_id, day = self.liaison(index), self.on(on)
+        year = self.assessed_year(liaison_id, year)
+        self.run(
+            "confirm_assessment",
+            self.by_side("commune", who, liaison_id, day, cmd.ConfirmAssessment, year=year),
+        )
+
     def assessed_year(self, liaison_id: UUID, year: int | None) -> int:
         state = self.office.state_of(liaison_id)
         if year is not None or not state.assessments:
@@ -476,28 +493,11 @@ class LiaisonMachine(RuleBasedStateMachine):
 
     @precondition(lambda self: self.liaisons)
     @rule(index=picks, year=st.one_of(st.none(), st.sampled_from(YEARS)), who=actors, on=dates)
-    def confirm(self, index: int, year: int | None, who: Actor | None, on: date | None) -> None:
-        liaison_id = self.liaison(index)
-        self.run(
-            "confirm_assessment",
-            cmd.ConfirmAssessment(
-                **stamp(self.side_actor(who, liaison_id, "commune"), self.on(on)),
-                liaison_id=liaison_id,
-                year=self.assessed_year(liaison_id, year),
-            ),
-        )
-
-    @precondition(lambda self: self.liaisons)
-    @rule(index=picks, year=st.one_of(st.none(), st.sampled_from(YEARS)), who=actors, on=dates)
     def report_back(self, index: int, year: int | None, who: Actor | None, on: date | None) -> None:
-        liaison_id = self.liaison(index)
+        liaison_id, day = self.liaison(index), self.on(on)
+        year = self.assessed_year(liaison_id, year)
         self.run(
-            "report_back",
-            cmd.ReportBack(
-                **stamp(self.side_actor(who, liaison_id, "commune"), self.on(on)),
-                liaison_id=liaison_id,
-                year=self.assessed_year(liaison_id, year),
-            ),
+            "report_back", self.by_side("commune", who, liaison_id, day, cmd.ReportBack, year=year)
         )
 
     @precondition(lambda self: self.liaisons)
@@ -522,10 +522,8 @@ class LiaisonMachine(RuleBasedStateMachine):
         liaison_id = self.liaison(index)
         request_id = self.run(
             "request_assessment",
-            cmd.RequestAssessment(
-                **stamp(self.side_actor(who, liaison_id, "workplace"), self.on(on)),
-                liaison_id=liaison_id,
-                purpose=purpose,
+            self.by_side(
+                "workplace", who, liaison_id, self.on(on), cmd.RequestAssessment, purpose=purpose
             ),
         )
         if request_id is not None:
@@ -540,11 +538,15 @@ class LiaisonMachine(RuleBasedStateMachine):
     )
     def provide(self, index: int, grade: str | None, who: Actor | None, on: date | None) -> None:
         liaison_id, request_id = self.pick(self.requests, index)
+        day = self.on(on)
         self.run(
             "provide_assessment",
-            cmd.ProvideAssessment(
-                **stamp(self.side_actor(who, liaison_id, "cell"), self.on(on)),
-                liaison_id=liaison_id,
+            self.by_side(
+                "cell",
+                who,
+                liaison_id,
+                day,
+                cmd.ProvideAssessment,
                 request_id=request_id,
                 grade=grade,
             ),
@@ -554,26 +556,19 @@ class LiaisonMachine(RuleBasedStateMachine):
     @rule(index=picks, reason=st.sampled_from(ACTIVITY_REASONS), who=actors, on=dates)
     def exempt(self, index: int, reason: str, who: Actor | None, on: date | None) -> None:
         liaison_id = self.liaison(index)
-        self.run(
-            "exempt_from_activities",
-            cmd.ExemptFromActivities(
-                **stamp(self.side_actor(who, liaison_id, "workplace"), self.on(on)),
-                liaison_id=liaison_id,
-                reason=reason,
-            ),
+        command = self.by_side(
+            "workplace", who, liaison_id, self.on(on), cmd.ExemptFromActivities, reason=reason
         )
+        self.run("exempt_from_activities", command)
 
     @precondition(lambda self: self.liaisons)
     @rule(index=picks, who=actors, on=dates)
     def lift(self, index: int, who: Actor | None, on: date | None) -> None:
         liaison_id = self.liaison(index)
-        self.run(
-            "lift_activities_exemption",
-            cmd.LiftActivitiesExemption(
-                **stamp(self.side_actor(who, liaison_id, "workplace"), self.on(on)),
-                liaison_id=liaison_id,
-            ),
+        command = self.by_side(
+            "workplace", who, liaison_id, self.on(on), cmd.LiftActivitiesExemption
         )
+        self.run("lift_activities_exemption", command)
 
     @precondition(lambda self: self.members)
     @rule(index=picks, reason=st.sampled_from(INTRO_REASONS), who=actors, on=dates)
