@@ -142,14 +142,9 @@ class Work:
 
     def stamp(self, policy: Policy) -> Stamp:
         """Who, which command, when, under which regulation, and why: for every event it makes."""
-        c = self.command
-        return Stamp(
-            actor=c.actor,
-            command_id=c.command_id,
-            effective_date=c.effective_date,
-            regulation=policy.regulation,
-            comment=c.comment,
-        )
+        # All but the regulation is the command's own (who, its id, its date, its comment).
+        carried = {n: getattr(self.command, n) for n in Stamp.model_fields if n != "regulation"}
+        return Stamp(**carried, regulation=policy.regulation)
 
     def workplace(self, unit_id: str) -> Unit:
         """The workplace unit carrying `unit_id` on the command's date."""
