@@ -26,9 +26,7 @@ from domain.account import (
     may_manage,
 )
 from domain.errors import Conflict
-from domain.policy import policy_in_force
 from domain.roles import Action
-from domain.stamp import Stamp
 
 
 class AccountTable(Protocol):
@@ -73,10 +71,6 @@ def _managed(work: Work, username: str) -> AccountView:
     return found
 
 
-def _stamp(work: Work) -> Stamp:
-    return work.stamp(policy_in_force(work.today))
-
-
 def open_account(work: Work, command: cmd.OpenAccount) -> Decision:
     """Open a board account in your subtree; a one-time password is shown once."""
     table = _table(work)
@@ -84,7 +78,7 @@ def open_account(work: Work, command: cmd.OpenAccount) -> Decision:
     check_new(table.find(command.username), command.username)
     account = AccountView(username=command.username, role=command.role, unit_id=command.unit_id)
     password = one_time_password()
-    act = AccountAct.record(_stamp(work), AccountChange.OPENED, account)
+    act = AccountAct.record(work.stamp_today(), AccountChange.OPENED, account)
     return Decision([act], _said(account, password), beside=lambda: table.open(account, password))
 
 
@@ -94,7 +88,7 @@ def reset_password(work: Work, command: cmd.ResetPassword) -> Decision:
     A new one-time password, shown once; the account's sessions and tokens end."""
     table, account = _table(work), _managed(work, command.username)
     password = one_time_password()
-    act = AccountAct.record(_stamp(work), AccountChange.PASSWORD_RESET, account)
+    act = AccountAct.record(work.stamp_today(), AccountChange.PASSWORD_RESET, account)
     return Decision(
         [act], _said(account, password), beside=lambda: table.reset(account.username, password)
     )
@@ -105,14 +99,14 @@ def reassign_account(work: Work, command: cmd.ReassignAccount) -> Decision:
     table, before = _table(work), _managed(work, command.username)
     check_grant(command.actor, command.role, command.unit_id, work.tree, work.today)
     after = before.model_copy(update={"role": command.role, "unit_id": command.unit_id})
-    act = AccountAct.record(_stamp(work), AccountChange.REASSIGNED, after, before)
+    act = AccountAct.record(work.stamp_today(), AccountChange.REASSIGNED, after, before)
     return Decision([act], _said(after), beside=lambda: table.reassign(after))
 
 
 def retire_account(work: Work, command: cmd.RetireAccount) -> Decision:
     """Retire an account: it can no longer sign in; its sessions and tokens end."""
     table, account = _table(work), _managed(work, command.username)
-    act = AccountAct.record(_stamp(work), AccountChange.RETIRED, account)
+    act = AccountAct.record(work.stamp_today(), AccountChange.RETIRED, account)
     return Decision([act], _said(account), beside=lambda: table.retire(account.username))
 
 

@@ -18,7 +18,7 @@ from domain.roles import Action, authorise
 def establish_unit(work: Work, command: cmd.EstablishUnit) -> Decision:
     """Enter an organisation unit (administrators)."""
     organisation = work.writable(ORGANISATION_ID, Organisation.start)
-    organisation.establish(work.stamp(policy_in_force(work.today)), command.unit)
+    organisation.establish(work.stamp_today(), command.unit)
     _within_own_subtree(work, organisation, command.unit)  # before any save
     return Decision([organisation], _unit(command.unit))
 
@@ -28,9 +28,7 @@ def succeed_units(work: Work, command: cmd.SucceedUnits) -> Decision:
     organisation = work.writable(ORGANISATION_ID, Organisation.start)
     for unit_id in command.predecessor_ids:  # each ending unit is the administrator's own
         _owned_until(work, organisation, unit_id, command.successor.valid_from)
-    organisation.succeed(
-        work.stamp(policy_in_force(work.today)), command.predecessor_ids, command.successor
-    )
+    organisation.succeed(work.stamp_today(), command.predecessor_ids, command.successor)
     _within_own_subtree(work, organisation, command.successor)  # before any save
     return Decision([organisation], _unit(command.successor))
 
@@ -41,9 +39,7 @@ def end_unit(work: Work, command: cmd.EndUnit) -> Decision:
     End a unit on the command's date, with no successor."""
     organisation = work.writable(ORGANISATION_ID, Organisation.start)
     unit = _owned_until(work, organisation, command.unit_id, command.effective_date)
-    organisation.end(
-        work.stamp(policy_in_force(work.today)), command.unit_id, command.effective_date
-    )
+    organisation.end(work.stamp_today(), command.unit_id, command.effective_date)
     return Decision([organisation], _unit(unit))
 
 

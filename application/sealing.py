@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from application.use import Use
 from application.work import Decision, Scope, Work
 from domain import commands as cmd
-from domain.policy import policy_in_force
 from domain.roles import Action
 from domain.seal import SEAL_LEDGER_ID, SealLedger
 
@@ -19,7 +18,7 @@ def rebuild_seal(work: Work, command: cmd.RebuildSeal) -> Decision:
     recomputes the chain: this event is the first link it seals anew)."""
     ledger = work.writable(SEAL_LEDGER_ID, SealLedger.start)
     ledger.rebuilt(
-        work.stamp(policy_in_force(work.today)),
+        work.stamp_today(),
         command.replaced_position,
         command.replaced_link,
         command.tracked_position,

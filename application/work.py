@@ -20,7 +20,7 @@ from domain.meeting import Meeting
 from domain.member import Member
 from domain.messages import UnitRef
 from domain.organisation import WORKPLACE_KINDS, OrganisationTree, Unit, UnitKind
-from domain.policy import Policy
+from domain.policy import Policy, policy_in_force
 from domain.roles import Action, authorise, may, require_role
 from domain.stamp import Stamp
 
@@ -145,6 +145,11 @@ class Work:
         # All but the regulation is the command's own (who, its id, its date, its comment).
         carried = {n: getattr(self.command, n) for n in Stamp.model_fields if n != "regulation"}
         return Stamp(**carried, regulation=policy.regulation)
+
+    def stamp_today(self) -> Stamp:
+        """The stamp under the regulation in force today, for what no province's policy governs
+        (accounts, the organisation tree, the seal)."""
+        return self.stamp(policy_in_force(self.today))
 
     def workplace(self, unit_id: str) -> Unit:
         """The workplace unit carrying `unit_id` on the command's date."""
