@@ -7,6 +7,7 @@ them, so the liaison is ATTENDING and ready for meetings, assessments and reques
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -49,18 +50,31 @@ def by(actor: Actor, day: date, **fields: Any) -> dict[str, Any]:
     return {"command_id": uuid4(), "actor": actor, "effective_date": day, **fields}
 
 
-def build_province(office: LiaisonOffice) -> None:
-    """Enter P, W, X and C1 (all in force since 2000)."""
-    for unit_id, kind, parent in (
-        (PROVINCE, UnitKind.PROVINCIAL_COMMITTEE, None),
-        (WORKPLACE, UnitKind.WORKPLACE_COMMITTEE, PROVINCE),
-        (COMMUNE, UnitKind.COMMUNE_COMMITTEE, PROVINCE),
-        (CELL, UnitKind.RESIDENCE_CELL, COMMUNE),
-    ):
+def establish(
+    office: LiaisonOffice,
+    units: Iterable[tuple[str, UnitKind, str | None]],
+    on: date = date(2026, 1, 1),
+) -> None:
+    """Enter the units (id, kind, parent), each named by its id and in force since 2000, as the
+    administrator on `on`."""
+    for unit_id, kind, parent in units:
         unit = Unit(
             id=unit_id, name=unit_id, kind=kind, parent_id=parent, valid_from=date(2000, 1, 1)
         )
-        office.execute(c.EstablishUnit(**by(ADMIN, date(2026, 1, 1)), unit=unit))
+        office.execute(c.EstablishUnit(**by(ADMIN, on), unit=unit))
+
+
+def build_province(office: LiaisonOffice) -> None:
+    """Enter P, W, X and C1 (all in force since 2000)."""
+    establish(
+        office,
+        (
+            (PROVINCE, UnitKind.PROVINCIAL_COMMITTEE, None),
+            (WORKPLACE, UnitKind.WORKPLACE_COMMITTEE, PROVINCE),
+            (COMMUNE, UnitKind.COMMUNE_COMMITTEE, PROVINCE),
+            (CELL, UnitKind.RESIDENCE_CELL, COMMUNE),
+        ),
+    )
 
 
 def party_card(n: int) -> str:

@@ -40,16 +40,16 @@ class Scenario:
 
     def __init__(self, office: LiaisonOffice) -> None:
         self.o = office
-        for unit in (
-            _unit("P", UnitKind.PROVINCIAL_COMMITTEE, None),
-            _unit("W", UnitKind.WORKPLACE_COMMITTEE, "P"),
-            _unit("D", UnitKind.DISTRICT_COMMITTEE, "P"),
-            _unit("X1", UnitKind.COMMUNE_COMMITTEE, "D"),
-            _unit("X2", UnitKind.COMMUNE_COMMITTEE, "D"),
-            _unit("C1", UnitKind.RESIDENCE_CELL, "X1"),
-            _unit("C2", UnitKind.RESIDENCE_CELL, "X2"),
-        ):
-            office.execute(c.EstablishUnit(**pv.by(ADMIN, date(2019, 1, 1)), unit=unit))
+        units = (
+            ("P", UnitKind.PROVINCIAL_COMMITTEE, None),
+            ("W", UnitKind.WORKPLACE_COMMITTEE, "P"),
+            ("D", UnitKind.DISTRICT_COMMITTEE, "P"),
+            ("X1", UnitKind.COMMUNE_COMMITTEE, "D"),
+            ("X2", UnitKind.COMMUNE_COMMITTEE, "D"),
+            ("C1", UnitKind.RESIDENCE_CELL, "X1"),
+            ("C2", UnitKind.RESIDENCE_CELL, "X2"),
+        )
+        pv.establish(office, units, on=date(2019, 1, 1))
         self.members = {
             n: office.execute(
                 c.RegisterMember(
@@ -375,9 +375,11 @@ async def test_a_provinces_referral_days_are_the_late_referrals_deadline(
     member registered on 5 January late from 7 March, not from 5 February."""
     office = LiaisonOffice(env=pg_env, clock=pv.clock)
     try:
-        for unit in (_unit("P", UnitKind.PROVINCIAL_COMMITTEE, None),
-                     _unit("W", UnitKind.WORKPLACE_COMMITTEE, "P")):  # fmt: skip
-            office.execute(c.EstablishUnit(**pv.by(ADMIN, date(2019, 1, 1)), unit=unit))
+        pv.establish(
+            office,
+            (("P", UnitKind.PROVINCIAL_COMMITTEE, None), ("W", UnitKind.WORKPLACE_COMMITTEE, "P")),
+            on=date(2019, 1, 1),
+        )
         office.execute(
             c.OverridePolicy(**pv.by(ADMIN, date(2019, 1, 1)), province_id="P",
                              setting="referral_days", value=60)
