@@ -50,18 +50,15 @@ def by(actor: Actor, day: date, **fields: Any) -> dict[str, Any]:
     return {"command_id": uuid4(), "actor": actor, "effective_date": day, **fields}
 
 
-def establish(
-    office: LiaisonOffice,
-    units: Iterable[tuple[str, UnitKind, str | None]],
-    on: date = date(2026, 1, 1),
-) -> None:
-    """Enter the units (id, kind, parent), each named by its id and in force since 2000, as the
-    administrator on `on`."""
-    for unit_id, kind, parent in units:
-        unit = Unit(
-            id=unit_id, name=unit_id, kind=kind, parent_id=parent, valid_from=date(2000, 1, 1)
-        )
-        office.execute(c.EstablishUnit(**by(ADMIN, on), unit=unit))
+def unit(unit_id: str, kind: UnitKind, parent: str | None, since: date = date(2000, 1, 1)) -> Unit:
+    """A unit named by its id, in force from `since` (2000 unless told)."""
+    return Unit(id=unit_id, name=unit_id, kind=kind, parent_id=parent, valid_from=since)
+
+
+def establish(office: LiaisonOffice, units: Iterable[Unit], on: date = date(2026, 1, 1)) -> None:
+    """Enter the units, as the administrator on `on`."""
+    for u in units:
+        office.execute(c.EstablishUnit(**by(ADMIN, on), unit=u))
 
 
 def build_province(office: LiaisonOffice) -> None:
@@ -69,10 +66,10 @@ def build_province(office: LiaisonOffice) -> None:
     establish(
         office,
         (
-            (PROVINCE, UnitKind.PROVINCIAL_COMMITTEE, None),
-            (WORKPLACE, UnitKind.WORKPLACE_COMMITTEE, PROVINCE),
-            (COMMUNE, UnitKind.COMMUNE_COMMITTEE, PROVINCE),
-            (CELL, UnitKind.RESIDENCE_CELL, COMMUNE),
+            unit(PROVINCE, UnitKind.PROVINCIAL_COMMITTEE, None),
+            unit(WORKPLACE, UnitKind.WORKPLACE_COMMITTEE, PROVINCE),
+            unit(COMMUNE, UnitKind.COMMUNE_COMMITTEE, PROVINCE),
+            unit(CELL, UnitKind.RESIDENCE_CELL, COMMUNE),
         ),
     )
 
