@@ -181,25 +181,17 @@ def escalate(
     return deadline
 
 
-def resolve(
-    office: LiaisonOffice,
-    liaison_id: UUID,
-    deadline: Deadline,
-    on: date,
-    actor: Actor | None = None,
-    comment: str | None = None,
-) -> bool:
-    """Resolve the escalation of a deadline (by the workflow unless an actor is named)."""
+def resolve(office: LiaisonOffice, liaison_id: UUID, deadline: Deadline, on: date) -> bool:
+    """Resolve the escalation of a deadline, as the workflow does once the awaited event is in."""
     return office.execute(
         ResolveEscalation(
             command_id=uuid4(),
-            actor=actor or office.system_actor_for(liaison_id, on),
+            actor=office.system_actor_for(liaison_id, on),
             effective_date=on,
-            comment=comment,
             liaison_id=liaison_id,
             kind=deadline.kind,
             subject=deadline.subject,
-            resolution="resolved by hand" if actor else "awaited event recorded",
+            resolution="awaited event recorded",
             liaison_version=office.liaison(liaison_id).version,
         )
     ).resolved
