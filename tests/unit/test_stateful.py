@@ -9,7 +9,7 @@ writes nothing; and after every step the store still satisfies the invariants be
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -32,6 +32,7 @@ from tests.unit.conftest import (
     CLERK_W,
     CLERK_W2,
     CLERK_XN,
+    MERGER,
     SEC_C1,
     SEC_C2,
     SEC_C3,
@@ -48,16 +49,16 @@ DATES = (
     date(2019, 3, 1),
     date(2019, 11, 10),
     date(2020, 1, 1),
-    date(2020, 1, 2),
+    REGULATION_213.effective_from,
     date(2021, 11, 10),
     date(2025, 6, 30),
-    date(2025, 7, 1),
+    MERGER,
     date(2026, 1, 1),
     date(2026, 1, 10),
     date(2026, 3, 1),
     date(2026, 11, 10),
-    date(2026, 11, 22),
-    date(2026, 11, 23),  # tomorrow: always refused
+    TODAY,
+    TODAY + timedelta(days=1),  # tomorrow: always refused
 )
 CHECK_ON = (date(2019, 12, 1), date(2021, 11, 20), date(2026, 6, 1), date(2026, 11, 22))
 CARDS = ("75010771", "75010772", "75010773", "75010774", " 75010771 ")
