@@ -33,30 +33,19 @@ CATCH_UP_SECONDS = 5.0
 R = TypeVar("R")
 
 
-def _office(request: Request) -> LiaisonOffice:
-    office: LiaisonOffice = request.app.state.office
-    return office
+def _built_with(name: str) -> Callable[[Request], Any]:
+    """A dependency on what the app was built with, `app.state.<name>`; its alias gives the type."""
+
+    def dependency(request: Request) -> Any:
+        return getattr(request.app.state, name)
+
+    return dependency
 
 
-def _reads(request: Request) -> BoardReads:
-    reads: BoardReads = request.app.state.reads
-    return reads
-
-
-def _users(request: Request) -> UserStore:
-    users: UserStore = request.app.state.users
-    return users
-
-
-def _config(request: Request) -> BoardConfig:
-    config: BoardConfig = request.app.state.config
-    return config
-
-
-OfficeDep = Annotated[LiaisonOffice, Depends(_office)]
-ReadsDep = Annotated[BoardReads, Depends(_reads)]
-UsersDep = Annotated[UserStore, Depends(_users)]
-ConfigDep = Annotated[BoardConfig, Depends(_config)]
+OfficeDep = Annotated[LiaisonOffice, Depends(_built_with("office"))]
+ReadsDep = Annotated[BoardReads, Depends(_built_with("reads"))]
+UsersDep = Annotated[UserStore, Depends(_built_with("users"))]
+ConfigDep = Annotated[BoardConfig, Depends(_built_with("config"))]
 Lang = Annotated[Language, Depends(language_of)]
 bearer = HTTPBearer(auto_error=False, description="A token from POST /api/auth/token")
 

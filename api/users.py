@@ -8,6 +8,7 @@ import secrets
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import psycopg
 from argon2 import PasswordHasher
@@ -111,6 +112,11 @@ class UserStore:
         async with pool.connection() as conn:
             yield conn
 
+    async def _fetch_one(self, query: str, params: tuple[Any, ...] = ()) -> DictRow | None:
+        """The first row the query returns, or None."""
+        async with self._connect() as conn:
+            return await (await conn.execute(query, params)).fetchone()
+
     async def close(self) -> None:
         """Close the pool's connections (the app's shutdown; a later call opens a new pool)."""
         pool, self._pool, self._loop = self._pool, None, None
@@ -141,13 +147,11 @@ class UserStore:
 
     async def user(self, username: str) -> UserPublic | None:
         """The user of that name, or None."""
-        async with self._connect() as conn:
-            cur = await conn.execute(
-                "SELECT username, role, unit_id, must_change, retired FROM board_user"
-                " WHERE username = %s",
-                (username,),
-            )
-            row = await cur.fetchone()
+        row = await self._fetch_one(
+            "SELECT username, role, unit_id, must_change, retired FROM board_user"
+            " WHERE username = %s",
+            (username,),
+        )
         return UserPublic.model_validate(row) if row else None
 
     async def everyone(self) -> list[UserPublic]:
@@ -162,8 +166,7 @@ class UserStore:
 
     async def count(self) -> int:
         """How many users exist."""
-        async with self._connect() as conn:
-            row = await (await conn.execute("SELECT count(*) AS n FROM board_user")).fetchone()
+        row = await self._fetch_one("SELECT count(*) AS n FROM board_user")
         return int(str(row["n"])) if row else 0
 
     async def first_administrator(self, unit_id: str) -> str | None:
@@ -177,13 +180,11 @@ class UserStore:
     async def verify(self, username: str, password: str) -> UserPublic | None:
         """The user when the password matches, else None (in about the same time either way);
         a retired user is returned with `retired` set, for the caller to refuse by name."""
-        async with self._connect() as conn:
-            cur = await conn.execute(
-                "SELECT username, password_hash, role, unit_id, must_change, retired"
-                " FROM board_user WHERE username = %s",
-                (username,),
-            )
-            row = await cur.fetchone()
+        row = await self._fetch_one(
+            "SELECT username, password_hash, role, unit_id, must_change, retired"
+            " FROM board_user WHERE username = %s",
+            (username,),
+        )
         try:
             # argon2 releases the GIL: off the event loop, a guess stalls no other request.
             await asyncio.to_thread(
@@ -238,15 +239,13 @@ class UserStore:
 
     async def session(self, token: str, kind: str) -> Session | None:
         """The live session or token of that kind, or None."""
-        async with self._connect() as conn:
-            cur = await conn.execute(
-                "SELECT u.username, u.role, u.unit_id, u.must_change, s.kind, s.csrf"
-                " FROM board_session s JOIN board_user u USING (username)"
-                " WHERE s.token_hash = %s AND s.kind = %s AND s.expires_at > now()"
-                " AND NOT u.retired",
-                (_digest(token), kind),
-            )
-            row = await cur.fetchone()
+        row = await self._fetch_one(
+            "SELECT u.username, u.role, u.unit_id, u.must_change, s.kind, s.csrf"
+            " FROM board_session s JOIN board_user u USING (username)"
+            " WHERE s.token_hash = %s AND s.kind = %s AND s.expires_at > now()"
+            " AND NOT u.retired",
+            (_digest(token), kind),
+        )
         if row is None:
             return None
         return Session(user=UserPublic.model_validate(row), kind=kind, csrf=str(row["csrf"]))

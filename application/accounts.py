@@ -9,12 +9,11 @@ change fails records nothing, so that sending it again carries it out.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
 from typing import Protocol
 
 from application.outcome import Outcome
 from application.use import Use
-from application.work import Decision, Scope, Work
+from application.work import Decision, Work, in_the_handler
 from domain import commands as cmd
 from domain.account import (
     AccountAct,
@@ -27,9 +26,7 @@ from domain.account import (
     may_manage,
 )
 from domain.errors import Conflict
-from domain.policy import policy_in_force
 from domain.roles import Action
-from domain.stamp import Stamp
 
 
 class AccountTable(Protocol):
@@ -74,44 +71,42 @@ def _managed(work: Work, username: str) -> AccountView:
     return found
 
 
-def _stamp(work: Work) -> Stamp:
-    return work.stamp(policy_in_force(work.today))
-
-
 def open_account(work: Work, command: cmd.OpenAccount) -> Decision:
-    """Open an account with a one-time password, shown once."""
+    """Open a board account in your subtree; a one-time password is shown once."""
     table = _table(work)
     check_grant(command.actor, command.role, command.unit_id, work.tree, work.today)
     check_new(table.find(command.username), command.username)
     account = AccountView(username=command.username, role=command.role, unit_id=command.unit_id)
     password = one_time_password()
-    act = AccountAct.record(_stamp(work), AccountChange.OPENED, account)
+    act = AccountAct.record(work.stamp_today(), AccountChange.OPENED, account)
     return Decision([act], _said(account, password), beside=lambda: table.open(account, password))
 
 
 def reset_password(work: Work, command: cmd.ResetPassword) -> Decision:
-    """A new one-time password, shown once; the account's sessions and tokens end."""
+    """Give an account a new one-time password (shown once); its sessions end.
+
+    A new one-time password, shown once; the account's sessions and tokens end."""
     table, account = _table(work), _managed(work, command.username)
     password = one_time_password()
-    act = AccountAct.record(_stamp(work), AccountChange.PASSWORD_RESET, account)
+    act = AccountAct.record(work.stamp_today(), AccountChange.PASSWORD_RESET, account)
     return Decision(
         [act], _said(account, password), beside=lambda: table.reset(account.username, password)
     )
 
 
 def reassign_account(work: Work, command: cmd.ReassignAccount) -> Decision:
-    """Move the account to another unit or role; its sessions and tokens end."""
+    """Change an account's unit or role; its sessions and tokens end."""
     table, before = _table(work), _managed(work, command.username)
     check_grant(command.actor, command.role, command.unit_id, work.tree, work.today)
     after = before.model_copy(update={"role": command.role, "unit_id": command.unit_id})
-    act = AccountAct.record(_stamp(work), AccountChange.REASSIGNED, after, before)
+    act = AccountAct.record(work.stamp_today(), AccountChange.REASSIGNED, after, before)
     return Decision([act], _said(after), beside=lambda: table.reassign(after))
 
 
 def retire_account(work: Work, command: cmd.RetireAccount) -> Decision:
-    """Retire the account: no more sign-ins; its sessions and tokens end at once."""
+    """Retire an account: it can no longer sign in; its sessions and tokens end."""
     table, account = _table(work), _managed(work, command.username)
-    act = AccountAct.record(_stamp(work), AccountChange.RETIRED, account)
+    act = AccountAct.record(work.stamp_today(), AccountChange.RETIRED, account)
     return Decision([act], _said(account), beside=lambda: table.retire(account.username))
 
 
@@ -119,30 +114,9 @@ def _said(account: AccountView, password: str | None = None) -> Outcome:
     return Outcome(unit_id=account.unit_id, username=account.username, password=password)
 
 
-def _anywhere(work: Work, command: cmd.Command) -> Sequence[Scope]:
-    """Accounts are authorised in the handler, against the account as the table holds it."""
-    return []
-
-
 USES = (
-    Use(
-        cmd.OpenAccount, open_account, Action.MANAGE_USERS, _anywhere,
-        "The account was opened.",
-        summary="Open a board account in your subtree; a one-time password is shown once.",
-    ),
-    Use(
-        cmd.ResetPassword, reset_password, Action.MANAGE_USERS, _anywhere,
-        "The password was reset.",
-        summary="Give an account a new one-time password (shown once); its sessions end.",
-    ),
-    Use(
-        cmd.ReassignAccount, reassign_account, Action.MANAGE_USERS, _anywhere,
-        "The account was moved.",
-        summary="Change an account's unit or role; its sessions and tokens end.",
-    ),
-    Use(
-        cmd.RetireAccount, retire_account, Action.MANAGE_USERS, _anywhere,
-        "The account was retired.",
-        summary="Retire an account: it can no longer sign in; its sessions and tokens end.",
-    ),
+    Use(open_account, Action.MANAGE_USERS, in_the_handler, "The account was opened."),
+    Use(reset_password, Action.MANAGE_USERS, in_the_handler, "The password was reset."),
+    Use(reassign_account, Action.MANAGE_USERS, in_the_handler, "The account was moved."),
+    Use(retire_account, Action.MANAGE_USERS, in_the_handler, "The account was retired."),
 )  # fmt: skip

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from application.outcome import Outcome
 from application.use import Use
-from application.work import Decision, Scope, Work
+from application.work import Decision, Scope, Work, in_the_handler
 from domain import commands as cmd
 from domain.organisation import Unit
 from domain.policy import PolicyOverride, policy_in_force, validate_override
@@ -16,9 +16,9 @@ from domain.roles import Action, authorise
 
 
 def establish_unit(work: Work, command: cmd.EstablishUnit) -> Decision:
-    """Enter an organisation unit in the tree."""
+    """Enter an organisation unit (administrators)."""
     organisation = work.writable(ORGANISATION_ID, Organisation.start)
-    organisation.establish(work.stamp(policy_in_force(work.today)), command.unit)
+    organisation.establish(work.stamp_today(), command.unit)
     _within_own_subtree(work, organisation, command.unit)  # before any save
     return Decision([organisation], _unit(command.unit))
 
@@ -28,25 +28,25 @@ def succeed_units(work: Work, command: cmd.SucceedUnits) -> Decision:
     organisation = work.writable(ORGANISATION_ID, Organisation.start)
     for unit_id in command.predecessor_ids:  # each ending unit is the administrator's own
         _owned_until(work, organisation, unit_id, command.successor.valid_from)
-    organisation.succeed(
-        work.stamp(policy_in_force(work.today)), command.predecessor_ids, command.successor
-    )
+    organisation.succeed(work.stamp_today(), command.predecessor_ids, command.successor)
     _within_own_subtree(work, organisation, command.successor)  # before any save
     return Decision([organisation], _unit(command.successor))
 
 
 def end_unit(work: Work, command: cmd.EndUnit) -> Decision:
-    """End a unit on the command's date, with no successor."""
+    """End a unit from a date, with no successor (administrators).
+
+    End a unit on the command's date, with no successor."""
     organisation = work.writable(ORGANISATION_ID, Organisation.start)
     unit = _owned_until(work, organisation, command.unit_id, command.effective_date)
-    organisation.end(
-        work.stamp(policy_in_force(work.today)), command.unit_id, command.effective_date
-    )
+    organisation.end(work.stamp_today(), command.unit_id, command.effective_date)
     return Decision([organisation], _unit(unit))
 
 
 def override_policy(work: Work, command: cmd.OverridePolicy) -> Decision:
-    """Record a province's change to a default deadline, from the command's date."""
+    """Change a default deadline for a province from a date.
+
+    Record a province's change to a default deadline, from the command's date."""
     work.province(command.province_id)
     book = work.writable(REGULATION_BOOK_ID, RegulationBook.start)
     override = PolicyOverride(
@@ -60,7 +60,9 @@ def override_policy(work: Work, command: cmd.OverridePolicy) -> Decision:
 
 
 def withdraw_policy_override(work: Work, command: cmd.WithdrawPolicyOverride) -> Decision:
-    """Withdraw a province's change to a default deadline: the default governs again."""
+    """Withdraw a province's change of a default deadline.
+
+    Withdraw a province's change to a default deadline: the default governs again."""
     work.province(command.province_id)
     book = work.writable(REGULATION_BOOK_ID, RegulationBook.start)
     book.withdraw(
@@ -103,34 +105,11 @@ def _province(
     return [Scope((command.province_id,))]
 
 
-def _nothing(work: Work, command: cmd.Command) -> Sequence[Scope]:
-    """Units are authorised in the handler, against the tree as it will stand."""
-    return []
-
-
 USES = (
-    Use(
-        cmd.EstablishUnit, establish_unit, Action.MANAGE_ORGANISATION, _nothing,
-        "The unit was entered.", summary="Enter an organisation unit (administrators).",
-    ),
-    Use(
-        cmd.SucceedUnits, succeed_units, Action.MANAGE_ORGANISATION, _nothing,
-        "The merger was recorded.",
-        summary="Merge or rename units from a date: the predecessors end, the successor begins.",
-    ),
-    Use(
-        cmd.EndUnit, end_unit, Action.MANAGE_ORGANISATION, _nothing,
-        "The unit was ended.",
-        summary="End a unit from a date, with no successor (administrators).",
-    ),
-    Use(
-        cmd.OverridePolicy, override_policy, Action.OVERRIDE_POLICY, _province,
-        "The province's deadline was changed.",
-        summary="Change a default deadline for a province from a date.",
-    ),
-    Use(
-        cmd.WithdrawPolicyOverride, withdraw_policy_override, Action.OVERRIDE_POLICY, _province,
-        "The province's change of a deadline was withdrawn.",
-        summary="Withdraw a province's change of a default deadline.",
-    ),
+    Use(establish_unit, Action.MANAGE_ORGANISATION, in_the_handler, "The unit was entered."),
+    Use(succeed_units, Action.MANAGE_ORGANISATION, in_the_handler, "The merger was recorded."),
+    Use(end_unit, Action.MANAGE_ORGANISATION, in_the_handler, "The unit was ended."),
+    Use(override_policy, Action.OVERRIDE_POLICY, _province, "The province's deadline was changed."),
+    Use(withdraw_policy_override, Action.OVERRIDE_POLICY, _province,
+        "The province's change of a deadline was withdrawn."),
 )  # fmt: skip

@@ -12,7 +12,9 @@ from domain.roles import Action
 
 
 def assess(work: Work, command: cmd.Assess) -> Decision:
-    """The cell's annual assessment of a member, on the scale of the regulation in force."""
+    """Nhận xét, đánh giá: the cell's annual assessment of a member.
+
+    The cell's annual assessment of a member, on the scale of the regulation in force."""
     liaison = work.liaison(command.liaison_id)
     # A late assessment of 2019 made in 2020 is on the scale that governed 2019.
     on = min(command.effective_date, date(command.year, 12, 31))
@@ -32,37 +34,24 @@ def confirm_assessment(work: Work, command: cmd.ConfirmAssessment) -> Decision:
 
 
 def report_back(work: Work, command: cmd.ReportBack) -> Decision:
-    """Send the year's confirmed assessment back to the workplace committee."""
+    """Thông báo kết quả: send the confirmed assessment back to the workplace."""
     liaison = work.liaison(command.liaison_id)
     liaison.report_back(work.stamp(residence_policy(work, liaison)), command.year)
     return Decision([liaison])
 
 
 def open_cycle(work: Work, command: cmd.OpenCycle) -> Decision:
-    """Open the next annual cycle (the workflow does this each January)."""
+    """Open the next annual cycle (normally the workflow's job each January)."""
     liaison = work.liaison(command.liaison_id)
     liaison.open_cycle(work.stamp(residence_policy(work, liaison)), command.year)
     return Decision([liaison])
 
 
 USES = (
-    Use(
-        cmd.Assess, assess, Action.ASSESS, on_liaison("cell"), "The assessment was recorded.",
-        summary="Nhận xét, đánh giá: the cell's annual assessment of a member.",
-    ),
-    Use(
-        cmd.ConfirmAssessment, confirm_assessment, Action.CONFIRM_ASSESSMENT,
-        on_liaison("commune"), "The assessment was confirmed.",
-        summary="The commune/ward committee confirms the cell's assessment.",
-    ),
-    Use(
-        cmd.ReportBack, report_back, Action.REPORT_BACK, on_liaison("residence"),
-        "The result was reported back to the workplace.",
-        summary="Thông báo kết quả: send the confirmed assessment back to the workplace.",
-    ),
-    Use(
-        cmd.OpenCycle, open_cycle, Action.OPEN_CYCLE, on_liaison("any"),
-        "The year's cycle was opened.",
-        summary="Open the next annual cycle (normally the workflow's job each January).",
-    ),
+    Use(assess, Action.ASSESS, on_liaison("cell"), "The assessment was recorded."),
+    Use(confirm_assessment, Action.CONFIRM_ASSESSMENT, on_liaison("commune"),
+        "The assessment was confirmed."),
+    Use(report_back, Action.REPORT_BACK, on_liaison("residence"),
+        "The result was reported back to the workplace."),
+    Use(open_cycle, Action.OPEN_CYCLE, on_liaison("any"), "The year's cycle was opened."),
 )  # fmt: skip

@@ -68,7 +68,9 @@ def resolve_escalation(work: Work, command: ResolveEscalation) -> Decision:
 
 
 def settle_escalation(work: Work, command: SettleEscalation) -> Decision:
-    """A superior board closes an escalation of its subtree, saying how (the comment)."""
+    """Close an open escalation of one's subtree (supervisor or committee member).
+
+    A superior board closes an escalation of its subtree, saying how (the comment)."""
     escalation = _escalation(work, command)
     if not escalation.is_open:
         raise WrongState("The escalation is already resolved.")
@@ -115,17 +117,9 @@ def _escalation_unit(work: Work, command: SettleEscalation) -> Iterator[Scope]:
 
 
 USES = (
-    Use(
-        TakeStep, take_step, Action.READ, _for_the_workflow, "The step was recorded.",
-        surfaces=frozenset(),
-    ),
-    Use(
-        ResolveEscalation, resolve_escalation, Action.READ, _for_the_workflow,
-        "The escalation was closed.", surfaces=frozenset(), slug="close-escalation",
-    ),
-    Use(
-        SettleEscalation, settle_escalation, Action.RESOLVE_ESCALATION, _escalation_unit,
-        "The escalation was resolved.", slug="resolve-escalation",
-        summary="Close an open escalation of one's subtree (supervisor or committee member).",
-    ),
+    Use(take_step, Action.READ, _for_the_workflow, "The step was recorded.", surfaces=frozenset()),
+    Use(resolve_escalation, Action.READ, _for_the_workflow,
+        "The escalation was closed.", surfaces=frozenset(), slug="close-escalation"),
+    Use(settle_escalation, Action.RESOLVE_ESCALATION, _escalation_unit,
+        "The escalation was resolved.", slug="resolve-escalation"),
 )  # fmt: skip

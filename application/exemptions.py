@@ -11,7 +11,7 @@ from domain.roles import Action
 
 
 def exempt_from_introduction(work: Work, command: cmd.ExemptFromIntroduction) -> Decision:
-    """Decide that a member is not introduced to their residence."""
+    """Miễn giới thiệu: decide that a member is not introduced to their residence."""
     member = work.member(command.member_id)
     policy = work.policy(command.effective_date, member.workplace_unit_id)
     member.exempt_from_introduction(work.stamp(policy), command.reason, policy)
@@ -27,7 +27,7 @@ def lift_introduction_exemption(work: Work, command: cmd.LiftIntroductionExempti
 
 
 def exempt_from_activities(work: Work, command: cmd.ExemptFromActivities) -> Decision:
-    """Exempt a referred member from residence activities."""
+    """Miễn sinh hoạt: exempt a referred member from residence activities."""
     liaison = work.liaison(command.liaison_id)
     policy = residence_policy(work, liaison)
     liaison.exempt_from_activities(work.stamp(policy), command.reason, policy)
@@ -48,25 +48,12 @@ def _member_workplace(
 
 
 USES = (
-    Use(
-        cmd.ExemptFromIntroduction, exempt_from_introduction, Action.EXEMPT_FROM_INTRODUCTION,
-        _member_workplace, "The exemption from introduction was recorded.",
-        summary="Miễn giới thiệu: decide that a member is not introduced to their residence.",
-    ),
-    Use(
-        cmd.LiftIntroductionExemption, lift_introduction_exemption,
-        Action.EXEMPT_FROM_INTRODUCTION, _member_workplace,
-        "The exemption from introduction was lifted.",
-        summary="End a member's exemption from introduction.",
-    ),
-    Use(
-        cmd.ExemptFromActivities, exempt_from_activities, Action.EXEMPT_FROM_ACTIVITIES,
-        on_liaison("workplace"), "The exemption from activities was recorded.",
-        summary="Miễn sinh hoạt: exempt a referred member from residence activities.",
-    ),
-    Use(
-        cmd.LiftActivitiesExemption, lift_activities_exemption, Action.EXEMPT_FROM_ACTIVITIES,
-        on_liaison("workplace"), "The exemption from activities was lifted.",
-        summary="End an exemption from activities.",
-    ),
+    Use(exempt_from_introduction, Action.EXEMPT_FROM_INTRODUCTION, _member_workplace,
+        "The exemption from introduction was recorded."),
+    Use(lift_introduction_exemption, Action.EXEMPT_FROM_INTRODUCTION, _member_workplace,
+        "The exemption from introduction was lifted."),
+    Use(exempt_from_activities, Action.EXEMPT_FROM_ACTIVITIES, on_liaison("workplace"),
+        "The exemption from activities was recorded."),
+    Use(lift_activities_exemption, Action.EXEMPT_FROM_ACTIVITIES, on_liaison("workplace"),
+        "The exemption from activities was lifted."),
 )  # fmt: skip

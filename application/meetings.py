@@ -33,7 +33,9 @@ from domain.state import Attendance, LiaisonState
 
 
 def record_meeting(work: Work, command: cmd.RecordMeeting) -> Decision:
-    """A cell's meeting with the attendance of every member listed."""
+    """Sinh hoạt: a cell's meeting with the attendance of its working members.
+
+    A cell's meeting with the attendance of every member listed."""
     meeting_id = cmd.derived_id(command.command_id, "meeting")
     day = command.effective_date
     stamp = work.stamp(work.policy(day, command.cell_id))
@@ -125,9 +127,5 @@ def _cell(work: Work, command: cmd.RecordMeeting) -> Sequence[Scope]:
 
 
 USES = (
-    Use(
-        cmd.RecordMeeting, record_meeting, Action.RECORD_MEETING, _cell,
-        "The meeting was recorded.",
-        summary="Sinh hoạt: a cell's meeting with the attendance of its working members.",
-    ),
+    Use(record_meeting, Action.RECORD_MEETING, _cell, "The meeting was recorded."),
 )  # fmt: skip

@@ -14,7 +14,7 @@ from domain.roles import Action
 
 
 def register_member(work: Work, command: cmd.RegisterMember) -> Decision:
-    """Enter a working member; the party card number identifies them."""
+    """Enter a working member of your workplace (the party card identifies them)."""
     unit = work.workplace(command.workplace_unit_id)
     member_id = work.office.member_id_for(command.party_card_number)
     if work.existing(member_id):
@@ -35,7 +35,9 @@ def register_member(work: Work, command: cmd.RegisterMember) -> Decision:
 
 
 def transfer_member(work: Work, command: cmd.TransferMember) -> Decision:
-    """Move a member between workplaces (chuyển nơi công tác)."""
+    """Move a member to another workplace (their common superior decides).
+
+    Move a member between workplaces (chuyển nơi công tác)."""
     member = work.member(command.member_id)
     unit = work.workplace(command.workplace_unit_id)
     member.transfer(work.stamp(work.policy(command.effective_date, unit.id)), unit.id)
@@ -55,14 +57,7 @@ def _both_workplaces(work: Work, command: cmd.TransferMember) -> Iterator[Scope]
 
 
 USES = (
-    Use(
-        cmd.RegisterMember, register_member, Action.REGISTER_MEMBER, _workplace,
-        "The member was registered.",
-        summary="Enter a working member of your workplace (the party card identifies them).",
-    ),
-    Use(
-        cmd.TransferMember, transfer_member, Action.REGISTER_MEMBER, _both_workplaces,
-        "The member was moved to the new workplace.",
-        summary="Move a member to another workplace (their common superior decides).",
-    ),
+    Use(register_member, Action.REGISTER_MEMBER, _workplace, "The member was registered."),
+    Use(transfer_member, Action.REGISTER_MEMBER, _both_workplaces,
+        "The member was moved to the new workplace."),
 )  # fmt: skip

@@ -11,7 +11,7 @@ from domain.roles import Action
 
 
 def receive_at_commune(work: Work, command: cmd.ReceiveAtCommune) -> Decision:
-    """The commune/ward committee receives the referral and assigns the member to a cell."""
+    """The commune/ward committee receives a referral and assigns the member's cell."""
     liaison = work.liaison(command.liaison_id)
     liaison.receive_at_commune(
         work.stamp(residence_policy(work, liaison)), command.cell_id, work.tree
@@ -32,14 +32,8 @@ def receive_at_cell(work: Work, command: cmd.ReceiveAtCell) -> Decision:
 
 
 USES = (
-    Use(
-        cmd.ReceiveAtCommune, receive_at_commune, Action.RECEIVE_AT_COMMUNE,
-        on_liaison("commune"), "The referral was received; the cell is named.",
-        summary="The commune/ward committee receives a referral and assigns the member's cell.",
-    ),
-    Use(
-        cmd.ReceiveAtCell, receive_at_cell, Action.RECEIVE_AT_CELL, on_liaison("cell"),
-        "The member was entered in the cell's book.",
-        summary="The residence cell receives the member and enters them in its book.",
-    ),
+    Use(receive_at_commune, Action.RECEIVE_AT_COMMUNE, on_liaison("commune"),
+        "The referral was received; the cell is named."),
+    Use(receive_at_cell, Action.RECEIVE_AT_CELL, on_liaison("cell"),
+        "The member was entered in the cell's book."),
 )  # fmt: skip

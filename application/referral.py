@@ -21,7 +21,7 @@ from domain.state import MOVES
 
 
 def refer(work: Work, command: cmd.Refer) -> Decision:
-    """Refer a member to the commune/ward committee of their residence."""
+    """Giới thiệu: refer a member to the commune/ward committee of their residence."""
     member = work.member(command.member_id)
     liaison_id = cmd.derived_id(command.command_id, "liaison")
     aggregates: list[BaseAggregate[UUID]] = []
@@ -38,7 +38,9 @@ def refer(work: Work, command: cmd.Refer) -> Decision:
 
 
 def close(work: Work, command: cmd.Close) -> Decision:
-    """End a liaison; a move may at once refer the member to their new residence."""
+    """End a liaison for a reason; a move may refer the member on at once.
+
+    End a liaison; a move may at once refer the member to their new residence."""
     liaison = work.liaison(command.liaison_id)
     state = liaison.state
     stamp = work.stamp(work.policy(command.effective_date, state.workplace_unit_id))
@@ -61,7 +63,9 @@ def close(work: Work, command: cmd.Close) -> Decision:
 
 
 def send_closing_slip(work: Work, command: cmd.SendClosingSlip) -> Decision:
-    """Record that the slips of a member expelled, removed or deceased went up."""
+    """Record the slips sent up after an expulsion, a removal from the rolls or a death.
+
+    Record that the slips of a member expelled, removed or deceased went up."""
     liaison = work.liaison(command.liaison_id)
     liaison.send_closing_slip(
         work.stamp(work.policy(command.effective_date, liaison.state.workplace_unit_id))
@@ -119,17 +123,8 @@ def _closing(work: Work, command: cmd.Close) -> Iterator[Scope]:
 
 
 USES = (
-    Use(
-        cmd.Refer, refer, Action.REFER, _referring, "The referral was recorded.",
-        summary="Giới thiệu: refer a member to the commune/ward committee of their residence.",
-    ),
-    Use(
-        cmd.Close, close, Action.CLOSE, _closing, "The liaison was closed.",
-        summary="End a liaison for a reason; a move may refer the member on at once.",
-    ),
-    Use(
-        cmd.SendClosingSlip, send_closing_slip, Action.SEND_CLOSING_SLIP,
-        on_liaison("workplace"), "The closing slips were recorded as sent.",
-        summary="Record the slips sent up after an expulsion, a removal from the rolls or a death.",
-    ),
+    Use(refer, Action.REFER, _referring, "The referral was recorded."),
+    Use(close, Action.CLOSE, _closing, "The liaison was closed."),
+    Use(send_closing_slip, Action.SEND_CLOSING_SLIP, on_liaison("workplace"),
+        "The closing slips were recorded as sent."),
 )  # fmt: skip

@@ -11,7 +11,9 @@ from domain.roles import Action
 
 
 def request_assessment(work: Work, command: cmd.RequestAssessment) -> Decision:
-    """The workplace asks the residence for an assessment, for a purpose."""
+    """Lấy ý kiến nhận xét: the workplace asks the residence for an assessment.
+
+    The workplace asks the residence for an assessment, for a purpose."""
     liaison = work.liaison(command.liaison_id)
     request_id = cmd.derived_id(command.command_id, "request")
     liaison.request_assessment(
@@ -29,7 +31,9 @@ def provide_assessment(work: Work, command: cmd.ProvideAssessment) -> Decision:
 
 
 def propose(work: Work, command: cmd.Propose) -> Decision:
-    """The residence cell proposes commendation or discipline, with grounds."""
+    """The residence cell proposes commendation or discipline to the workplace.
+
+    The residence cell proposes commendation or discipline, with grounds."""
     liaison = work.liaison(command.liaison_id)
     liaison.propose(
         work.stamp(residence_policy(work, liaison)), discipline=command.kind == "discipline"
@@ -38,19 +42,9 @@ def propose(work: Work, command: cmd.Propose) -> Decision:
 
 
 USES = (
-    Use(
-        cmd.RequestAssessment, request_assessment, Action.REQUEST_ASSESSMENT,
-        on_liaison("workplace"), "The request was sent to the residence.",
-        summary="Lấy ý kiến nhận xét: the workplace asks the residence for an assessment.",
-    ),
-    Use(
-        cmd.ProvideAssessment, provide_assessment, Action.PROVIDE_ASSESSMENT,
-        on_liaison("cell"), "The answer was sent to the workplace.",
-        summary="The residence answers an on-demand request.",
-    ),
-    Use(
-        cmd.Propose, propose, Action.PROPOSE, on_liaison("cell"),
-        "The proposal was sent to the workplace.",
-        summary="The residence cell proposes commendation or discipline to the workplace.",
-    ),
+    Use(request_assessment, Action.REQUEST_ASSESSMENT, on_liaison("workplace"),
+        "The request was sent to the residence."),
+    Use(provide_assessment, Action.PROVIDE_ASSESSMENT, on_liaison("cell"),
+        "The answer was sent to the workplace."),
+    Use(propose, Action.PROPOSE, on_liaison("cell"), "The proposal was sent to the workplace."),
 )  # fmt: skip

@@ -7,17 +7,18 @@ from collections.abc import Sequence
 from application.use import Use
 from application.work import Decision, Scope, Work
 from domain import commands as cmd
-from domain.policy import policy_in_force
 from domain.roles import Action
 from domain.seal import SEAL_LEDGER_ID, SealLedger
 
 
 def rebuild_seal(work: Work, command: cmd.RebuildSeal) -> Decision:
-    """Record that the seal is rebuilt, and the head and position it replaces (the caller then
+    """Rebuild the seal from the stored events (administrators of the whole store).
+
+    Record that the seal is rebuilt, and the head and position it replaces (the caller then
     recomputes the chain: this event is the first link it seals anew)."""
     ledger = work.writable(SEAL_LEDGER_ID, SealLedger.start)
     ledger.rebuilt(
-        work.stamp(policy_in_force(work.today)),
+        work.stamp_today(),
         command.replaced_position,
         command.replaced_link,
         command.tracked_position,
@@ -32,9 +33,6 @@ def _every_root(work: Work, command: cmd.Command) -> Sequence[Scope]:
 
 
 USES = (
-    Use(
-        cmd.RebuildSeal, rebuild_seal, Action.REBUILD_SEAL, _every_root,
-        "The seal was rebuilt.", surfaces=frozenset(),
-        summary="Rebuild the seal from the stored events (administrators of the whole store).",
-    ),
+    Use(rebuild_seal, Action.REBUILD_SEAL, _every_root,
+        "The seal was rebuilt.", surfaces=frozenset()),
 )  # fmt: skip

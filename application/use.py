@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, get_type_hints
 
 from application.work import Decision, Scope, Work
 from domain import commands as cmd
@@ -23,11 +24,16 @@ def slug_of(model: type[cmd.Command]) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "-", model.__name__).lower()
 
 
+def summary_of(handler: Callable[..., object]) -> str:
+    """The first paragraph of the handler's docstring, on one line."""
+    return " ".join((inspect.getdoc(handler) or "").split("\n\n")[0].split())
+
+
 @dataclass(frozen=True)
 class Use(Generic[C]):
-    """One use case: the command model, who may ask, on what, what is decided, what is said."""
+    """One use case: the handler (its command model is the type of its second parameter), who
+    may ask, on what, what is decided, what is said."""
 
-    model: type[C]
     handler: Callable[[Work, C], Decision]
     action: Action
     scopes: Callable[[Work, C], Iterable[Scope]]
@@ -35,10 +41,15 @@ class Use(Generic[C]):
     done: str
     """What the person is told when it is recorded (an English message id of the catalogue)."""
     surfaces: frozenset[str] = PEOPLE
-    summary: str = ""
-    """One line for the API docs and the CLI's help (English; the board has its own words)."""
     slug: str = field(default="")
+    model: type[C] = field(init=False)
+    summary: str = field(init=False)
+    """One line for the API docs and the CLI's help (English; the board has its own words): the
+    first paragraph of the handler's docstring, for a command a person may send."""
 
     def __post_init__(self) -> None:
+        command = list(inspect.signature(self.handler).parameters)[1]
+        object.__setattr__(self, "model", get_type_hints(self.handler)[command])
+        object.__setattr__(self, "summary", summary_of(self.handler) if self.surfaces else "")
         if not self.slug:
             object.__setattr__(self, "slug", slug_of(self.model))

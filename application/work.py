@@ -20,7 +20,7 @@ from domain.meeting import Meeting
 from domain.member import Member
 from domain.messages import UnitRef
 from domain.organisation import WORKPLACE_KINDS, OrganisationTree, Unit, UnitKind
-from domain.policy import Policy
+from domain.policy import Policy, policy_in_force
 from domain.roles import Action, authorise, may, require_role
 from domain.stamp import Stamp
 
@@ -142,14 +142,14 @@ class Work:
 
     def stamp(self, policy: Policy) -> Stamp:
         """Who, which command, when, under which regulation, and why: for every event it makes."""
-        c = self.command
-        return Stamp(
-            actor=c.actor,
-            command_id=c.command_id,
-            effective_date=c.effective_date,
-            regulation=policy.regulation,
-            comment=c.comment,
-        )
+        # All but the regulation is the command's own (who, its id, its date, its comment).
+        carried = {n: getattr(self.command, n) for n in Stamp.model_fields if n != "regulation"}
+        return Stamp(**carried, regulation=policy.regulation)
+
+    def stamp_today(self) -> Stamp:
+        """The stamp under the regulation in force today, for what no province's policy governs
+        (accounts, the organisation tree, the seal)."""
+        return self.stamp(policy_in_force(self.today))
 
     def workplace(self, unit_id: str) -> Unit:
         """The workplace unit carrying `unit_id` on the command's date."""
@@ -216,6 +216,12 @@ def on_liaison(side: str) -> Callable[[Work, Any], Sequence[Scope]]:
         return [liaison_scope(work, command.liaison_id, side)]
 
     return scopes
+
+
+def in_the_handler(work: Work, command: cmd.Command) -> Sequence[Scope]:
+    """No scopes before the handler: it authorises the command itself, against what the command
+    touches as it will stand (an account as the table holds it, the tree after a change)."""
+    return []
 
 
 def residence_policy(work: Work, liaison: Liaison, on: date | None = None) -> Policy:

@@ -20,7 +20,7 @@ from datetime import date, datetime
 from functools import partial
 from typing import Any
 
-from bench.common import Figure, projected_province, show
+from bench.common import Figure, Timed, projected_province, show
 from projections import reads
 from projections.dashboard import Period, dashboard
 from workers.province.demo_tree import PROVINCE
@@ -47,19 +47,15 @@ _MIDDLE_RECORDED = "SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY recorded_
 
 
 @dataclass(frozen=True)
-class Seconds(Figure):
+class Seconds(Timed):
     """A time in seconds beside a raw time, with `target` as the most seconds allowed."""
 
-    def line(self) -> str:
-        """The printed line: seconds, raw seconds, how many times the raw, target verdict."""
-        text = f"{self.name}: {self.value:.3f} s"
-        if self.raw_value:
-            times = self.value / self.raw_value
-            text += f" | raw {self.raw_name}: {self.raw_value:.3f} s | {times:.1f}× raw"
-        if self.target is not None:
-            verdict = "met" if self.value < self.target else "MISSED"
-            text += f" | target < {self.target:g} s: {verdict}"
-        return text
+    value_format = raw_format = "{:.3f}"
+    times_format = "{:.1f}× raw"
+
+    @property
+    def limit(self) -> float | None:
+        return self.target
 
 
 async def _median(call: Callable[[], Awaitable[Any]], runs: int = RUNS) -> float:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from bench.common import Figure, percentile, projected_province, show
+from bench.common import Figure, Timed, percentile, projected_province, show
 from projections import reads, search
 from projections.dashboard import scope
 from workers.province.demo_tree import PROVINCE
@@ -49,19 +49,12 @@ _IN_SCOPE = (
 
 
 @dataclass(frozen=True)
-class Latency(Figure):
+class Latency(Timed):
     """A latency in milliseconds beside the raw one, with `ceiling` as the most allowed."""
 
-    def line(self) -> str:
-        """The printed line: milliseconds, raw milliseconds, their ratio, target verdict."""
-        text = f"{self.name}: {self.value:.1f} ms"
-        if self.raw_value:
-            times = self.value / self.raw_value
-            text += f" | raw {self.raw_name}: {self.raw_value:.2f} ms | ratio {times:.1f}×"
-        if self.ceiling is not None:
-            verdict = "met" if self.value < self.ceiling else "MISSED"
-            text += f" | target < {self.ceiling:g} ms: {verdict}"
-        return text
+    value_format = "{:.1f}"
+    raw_format = "{:.2f}"
+    times_format = "ratio {:.1f}×"
 
 
 def typed(member: dict[str, Any]) -> list[str]:

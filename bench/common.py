@@ -10,6 +10,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -144,6 +145,33 @@ class Figure:
         if self.ceiling is not None:
             verdict = "met" if self.value < self.ceiling else "MISSED"
             text += f" | target < {self.ceiling:,.0f} {self.unit}: {verdict}"
+        return text
+
+
+@dataclass(frozen=True)
+class Timed(Figure):
+    """A time beside the raw time, with the most allowed (`limit`); each benchmark says how it
+    prints the value, the raw value and how many times the raw it is."""
+
+    value_format: ClassVar[str]
+    raw_format: ClassVar[str]
+    times_format: ClassVar[str]
+
+    @property
+    def limit(self) -> float | None:
+        """The most allowed, in the figure's unit."""
+        return self.ceiling
+
+    def line(self) -> str:
+        """The printed line: the time, the raw time, how many times the raw, target verdict."""
+        text = f"{self.name}: {self.value_format.format(self.value)} {self.unit}"
+        if self.raw_value:
+            raw = self.raw_format.format(self.raw_value)
+            times = self.times_format.format(self.value / self.raw_value)
+            text += f" | raw {self.raw_name}: {raw} {self.unit} | {times}"
+        if self.limit is not None:
+            verdict = "met" if self.value < self.limit else "MISSED"
+            text += f" | target < {self.limit:g} {self.unit}: {verdict}"
         return text
 
 

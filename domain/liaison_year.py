@@ -57,25 +57,28 @@ class AnnualCycle(LiaisonGuards):
 
     def confirm_assessment(self, stamp: Stamp, year: int) -> None:
         """The commune/ward committee confirms the cell's assessment."""
-        self._open(stamp, Action.CONFIRM_ASSESSMENT)
-        record = self.state.assessment(year)
+        record = self._open(stamp, Action.CONFIRM_ASSESSMENT).assessment(year)
         if record is None:
             raise wrong_state(self.state, "The year {year} has not been assessed", year=year)
         if record.confirmed_on is not None:
             raise Duplicate("The assessment of {year} is already confirmed.", year=year)
-        require_order(self.state, Action.CONFIRM_ASSESSMENT, stamp.effective_date, year)
-        self.trigger_event(ev.AssessmentConfirmed, year=year, **stamp.fields())
+        self._in_order(stamp, Action.CONFIRM_ASSESSMENT, year, ev.AssessmentConfirmed)
 
     def report_back(self, stamp: Stamp, year: int) -> None:
         """Send the confirmed assessment back to the workplace committee."""
-        self._open(stamp, Action.REPORT_BACK)
-        record = self.state.assessment(year)
+        record = self._open(stamp, Action.REPORT_BACK).assessment(year)
         if record is None or record.confirmed_on is None:
             raise wrong_state(self.state, "The year {year} has no confirmed assessment", year=year)
         if record.reported_on is not None:
             raise Duplicate("The result of {year} was already reported back.", year=year)
-        require_order(self.state, Action.REPORT_BACK, stamp.effective_date, year)
-        self.trigger_event(ev.ReportedBack, year=year, **stamp.fields())
+        self._in_order(stamp, Action.REPORT_BACK, year, ev.ReportedBack)
+
+    def _in_order(
+        self, stamp: Stamp, action: Action, year: int, event: type[ev.LiaisonEvent]
+    ) -> None:
+        """Record the year's step (`event`), dated in order after the step before it."""
+        require_order(self.state, action, stamp.effective_date, year)
+        self.trigger_event(event, year=year, **stamp.fields())
 
     def open_cycle(self, stamp: Stamp, year: int) -> None:
         """Begin the annual cycle of `year` (normally on 1 January)."""

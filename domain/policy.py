@@ -134,18 +134,15 @@ REGULATION_76 = Policy(
     criteria=_CRITERIA,
 )
 
-REGULATION_213 = Policy(
-    regulation="213",
-    title="Quy định 213-QĐ/TW",
-    effective_from=date(2020, 1, 2),
-    grades=(
-        Grade(code="fulfilled_well"),
-        Grade(code="not_fulfilled_well"),
-    ),
-    front_committee_joins=True,
-    introduction_exemptions=_INTRODUCTION_EXEMPTIONS,
-    activities_exemptions=_ACTIVITIES_EXEMPTIONS,
-    criteria=_CRITERIA,
+REGULATION_213 = Policy.model_validate(
+    {
+        **dict(REGULATION_76),  # the same exemptions, criteria and default deadlines
+        "regulation": "213",
+        "title": "Quy định 213-QĐ/TW",
+        "effective_from": date(2020, 1, 2),
+        "grades": (Grade(code="fulfilled_well"), Grade(code="not_fulfilled_well")),
+        "front_committee_joins": True,
+    }
 )
 
 REGULATIONS: tuple[Policy, ...] = (REGULATION_76, REGULATION_213)

@@ -24,10 +24,4 @@ class Stamp(BaseModel):
 
     def fields(self) -> dict[str, Any]:
         """The stamp as keyword arguments for an event."""
-        return {
-            "actor": self.actor,
-            "command_id": self.command_id,
-            "effective_date": self.effective_date,
-            "regulation": self.regulation,
-            "comment": self.comment,
-        }
+        return dict(self)  # the fields as they are (an actor stays an `Actor`)

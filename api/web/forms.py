@@ -112,6 +112,20 @@ async def policy_here(desk: Desk, session: Session) -> Policy:
     return await desk.call(desk.office.policy, desk.today(), session.user.unit_id)
 
 
+async def by_name_in_scope(
+    desk: Desk, reads: BoardReads, session: Session, keep: Callable[[LiaisonState], bool]
+) -> list[LiaisonState]:
+    """The liaisons of the user's subtree today that `keep` keeps, by the member's name."""
+    states = await states_in_scope(desk, reads, session)
+    return sorted((s for s in states if keep(s)), key=lambda s: s.member_name)
+
+
+async def policy_and_today(desk: Desk, session: Session) -> dict[str, Any]:
+    """What every form page of the year's work shows: the regulation in force for the user's
+    province (`policy`), and today (`today`)."""
+    return {"policy": await policy_here(desk, session), "today": desk.today()}
+
+
 # Binding a posted form to commands.
 
 

@@ -9,11 +9,17 @@ from fastapi import Request
 from api.deps import Desk
 from api.reads import BoardReads, Scope
 from api.users import Session
-from api.web.forms import FormPage, may_send, policy_here, states_in_scope
+from api.web.forms import (
+    FormPage,
+    by_name_in_scope,
+    may_send,
+    policy_and_today,
+    states_in_scope,
+)
 from application.registry import Use
 from domain.errors import UnknownMember
 from domain.organisation import UnitKind
-from domain.state import Attendance, Stage
+from domain.state import Attendance, LiaisonState, Stage
 
 
 async def _refer(
@@ -65,32 +71,33 @@ async def _queue(
         "cells": await desk.call(cells),
         "may_commune": may_send(session, "receive-at-commune"),
         "may_cell": may_send(session, "receive-at-cell"),
-        "policy": await policy_here(desk, session),
-        "today": today,
+        **await policy_and_today(desk, session),
     }
 
 
 async def _roster(
     desk: Desk, reads: BoardReads, session: Session, request: Request
 ) -> dict[str, Any]:
-    states = await states_in_scope(desk, reads, session)
-    members = [
-        s for s in states
-        if s.stage not in (Stage.REFERRED, Stage.RECEIVED_BY_COMMUNE, Stage.CLOSED)
-        and not s.is_exempt_from_activities
-    ]  # fmt: skip
+    members = await by_name_in_scope(desk, reads, session, _at_meetings)
     today, unit = desk.today(), session.user.unit_id
     kind = (await desk.call(desk.office.tree)).unit(unit).kind
     cell = unit if kind is UnitKind.RESIDENCE_CELL else None
     held = await reads.meetings(Scope(unit_id=unit, year=today.year, on=today)) if cell else []
     return {
-        "members": sorted(members, key=lambda s: s.member_name),
+        "members": members,
         "cell": cell,
         "held": sorted(held, key=lambda m: m.held_on, reverse=True),
         "choices": list(Attendance),
-        "policy": await policy_here(desk, session),
-        "today": desk.today(),
+        **await policy_and_today(desk, session),
     }
+
+
+def _at_meetings(state: LiaisonState) -> bool:
+    """Received by the cell, not closed, not exempt from its activities: expected at meetings."""
+    return (
+        state.stage not in (Stage.REFERRED, Stage.RECEIVED_BY_COMMUNE, Stage.CLOSED)
+        and not state.is_exempt_from_activities
+    )
 
 
 async def _own_cell(

@@ -10,9 +10,15 @@ from fastapi import Request
 from api.deps import Desk
 from api.reads import BoardReads
 from api.users import Session
-from api.web.forms import FormPage, may_send, policy_here, states_in_scope
+from api.web.forms import (
+    FormPage,
+    by_name_in_scope,
+    may_send,
+    policy_and_today,
+    states_in_scope,
+)
 from domain import commands as cmd
-from domain.state import Stage
+from domain.state import LiaisonState, Stage
 
 
 async def _year(desk: Desk, request: Request) -> int:
@@ -25,18 +31,20 @@ async def _year(desk: Desk, request: Request) -> int:
 async def _assessable(
     desk: Desk, reads: BoardReads, session: Session, request: Request
 ) -> dict[str, Any]:
-    states = await states_in_scope(desk, reads, session)
-    members = [
-        s for s in states
-        if s.cell_received_on is not None and s.stage is not Stage.CLOSED
-        and not s.is_exempt_from_activities
-    ]  # fmt: skip
     return {
-        "members": sorted(members, key=lambda s: s.member_name),
+        "members": await by_name_in_scope(desk, reads, session, _in_the_cell),
         "year": await _year(desk, request),
-        "policy": await policy_here(desk, session),
-        "today": desk.today(),
+        **await policy_and_today(desk, session),
     }
+
+
+def _in_the_cell(state: LiaisonState) -> bool:
+    """Received by the cell, not closed, not exempt from its activities: assessed by the cell."""
+    return (
+        state.cell_received_on is not None
+        and state.stage is not Stage.CLOSED
+        and not state.is_exempt_from_activities
+    )
 
 
 async def _reports(
@@ -50,8 +58,7 @@ async def _reports(
         "year": year,
         "may_confirm": may_send(session, "confirm-assessment"),
         "may_report": may_send(session, "report-back"),
-        "policy": await policy_here(desk, session),
-        "today": desk.today(),
+        **await policy_and_today(desk, session),
     }
 
 
@@ -67,8 +74,7 @@ async def _requests(
         "purposes": list(cmd.RequestPurpose),
         "may_request": may_send(session, "request-assessment"),
         "may_provide": may_send(session, "provide-assessment"),
-        "policy": await policy_here(desk, session),
-        "today": desk.today(),
+        **await policy_and_today(desk, session),
     }
 
 

@@ -15,7 +15,7 @@ from domain.roles import Role
 from tests.api.conftest import PASSWORD, Auth, body
 from tests.api.test_rendering import Visible, problems
 from tests.api.test_sessions import csrf_of, events
-from tests.api.test_signin import topics, web_sign_in
+from tests.api.test_signin import signed_in_page, topics, web_sign_in
 from tests.integration import province as p
 
 
@@ -232,9 +232,7 @@ async def test_the_same_command_id_twice_acts_once(
 async def test_the_users_page_opens_an_account_and_shows_its_password_once(
     client: httpx.AsyncClient, users: UserStore
 ) -> None:
-    await web_sign_in(client, "supervisor")
-    page = await client.get("/forms/users")
-    assert page.status_code == 200
+    page = await signed_in_page(client, "supervisor", "/forms/users")
     assert 'data-account="clerk"' in page.text
     assert 'data-account="admin"' not in page.text  # above the supervisor's own role
     assert 'value="administrator"' not in page.text

@@ -53,6 +53,15 @@ async def attending(client: httpx.AsyncClient, auth: Auth, n: int = 1) -> tuple[
     return member_id, liaison_id
 
 
+async def assess_attending(client: httpx.AsyncClient, auth: Auth, username: str, grade: str) -> Any:
+    """Member 1 attending, then assessed for the year with `grade` by `username`: the response."""
+    _, liaison_id = await attending(client, auth)
+    fields = body(
+        liaison_id=liaison_id, year=p.YEAR, grade=grade, front_committee_representative="B"
+    )
+    return await post(client, await auth(username), "assess", **fields)
+
+
 async def test_the_whole_year_through_the_api(client: httpx.AsyncClient, auth: Auth) -> None:
     member_id, liaison_id = await attending(client, auth)
     secretary, commune, clerk = await auth("secretary"), await auth("commune"), await auth("clerk")
@@ -217,15 +226,7 @@ async def test_malformed_input_names_the_field(client: httpx.AsyncClient, auth: 
 
 
 async def test_grade_off_the_scale(client: httpx.AsyncClient, auth: Auth) -> None:
-    _, liaison_id = await attending(client, auth)
-    response = await post(
-        client,
-        await auth("secretary"),
-        "assess",
-        **body(
-            liaison_id=liaison_id, year=p.YEAR, grade="good", front_committee_representative="B"
-        ),
-    )
+    response = await assess_attending(client, auth, "secretary", "good")
     assert response.status_code == 422
     assert response.json()["code"] == "grade_not_in_scale"
 

@@ -16,7 +16,7 @@ from application.office import LiaisonOffice
 from domain.escalation import Step
 from tests.api.conftest import Auth, body
 from tests.api.test_commands import post, referred
-from tests.api.test_signin import web_sign_in
+from tests.api.test_signin import signed_in_page, web_sign_in
 from tests.integration import province as p
 from workflows.outbox import Notification, PostgresOutbox
 
@@ -208,9 +208,7 @@ async def test_the_audit_trail_by_unit_and_member(client: httpx.AsyncClient, aut
     assert (
         await client.get(f"/api/units/{p.WORKPLACE}/audit", headers=outsider)
     ).status_code == 403
-    await web_sign_in(client, "clerk")
-    page = await client.get(f"/audit?member={member_id}")
-    assert page.status_code == 200
+    page = await signed_in_page(client, "clerk", f"/audit?member={member_id}")
     shown = re.sub(r'<select id="kind".*?</select>', "", page.text, flags=re.S)  # codes as values
     assert "Giới thiệu về nơi cư trú" in shown  # the event by its label, not its class name
     assert "Referred" not in shown

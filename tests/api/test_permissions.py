@@ -10,7 +10,7 @@ import pytest
 
 from application.office import LiaisonOffice
 from tests.api.conftest import Auth, body
-from tests.api.test_commands import attending, post
+from tests.api.test_commands import assess_attending, attending, post
 from tests.api.test_inbox import escalated
 from tests.integration import province as p
 
@@ -210,16 +210,5 @@ async def test_reads_inside_the_subtree_are_answered(
 
 
 async def test_the_supervisor_acts_anywhere_below(client: httpx.AsyncClient, auth: Auth) -> None:
-    _, liaison_id = await attending(client, auth)
-    response = await post(
-        client,
-        await auth("supervisor"),
-        "assess",
-        **body(
-            liaison_id=liaison_id,
-            year=p.YEAR,
-            grade="fulfilled_well",
-            front_committee_representative="B",
-        ),
-    )
+    response = await assess_attending(client, auth, "supervisor", "fulfilled_well")
     assert response.status_code == 200, response.text

@@ -13,7 +13,7 @@ import pytest
 from application.office import LiaisonOffice
 from domain import commands as c
 from domain.organisation import Unit, UnitKind
-from tests.api.test_signin import web_sign_in
+from tests.api.test_signin import signed_in_page, web_sign_in
 from tests.integration import province as p
 
 NEIGHBOUR = "P2"
@@ -123,8 +123,6 @@ async def test_a_clerk_has_no_province_to_change(
     client: httpx.AsyncClient, office: LiaisonOffice
 ) -> None:
     """A clerk's part of the tree holds no province: the page says so and offers no form."""
-    await web_sign_in(client, "clerk")
-    shown = await client.get("/forms/policy")
-    assert shown.status_code == 200
+    shown = await signed_in_page(client, "clerk", "/forms/policy")
     assert "Không có tỉnh nào thuộc phạm vi của bạn." in shown.text
     assert "override-policy" not in shown.text

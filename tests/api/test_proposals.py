@@ -102,18 +102,6 @@ async def test_refused_on_the_member_page(
     assert office.stage(UUID(liaison_id)) is Stage.ATTENDING
 
 
-async def test_a_proposal_before_the_cell_received_the_member_is_refused(
-    client: httpx.AsyncClient, auth: Auth, office: LiaisonOffice
-) -> None:
-    member_id, liaison_id = await referred(client, auth)
-    answer, written = await send(
-        client, "secretary", member_id, liaison_id, office,
-        command="propose", kind="commendation", comment=GROUNDS,
-    )  # fmt: skip
-    assert answer.status_code in (404, 409), answer.text[-800:]
-    assert written == 1
-
-
 async def test_an_assessment_asked_for_and_answered_on_the_member_page(
     client: httpx.AsyncClient, auth: Auth, office: LiaisonOffice
 ) -> None:
@@ -155,13 +143,29 @@ async def test_an_assessment_asked_for_and_answered_on_the_member_page(
     assert "Trả lời yêu cầu" not in again.text
 
 
-async def test_an_assessment_is_not_asked_for_before_the_cell_received_the_member(
-    client: httpx.AsyncClient, auth: Auth, office: LiaisonOffice
+@pytest.mark.parametrize(
+    ("username", "fields", "statuses"),
+    [
+        (
+            "secretary",
+            {"command": "propose", "kind": "commendation", "comment": GROUNDS},
+            {404, 409},
+        ),
+        ("clerk", {"command": "request-assessment", "purpose": "planning"}, {409}),
+    ],
+    ids=["a-proposal", "an-assessment-request"],
+)
+async def test_refused_before_the_cell_received_the_member(
+    client: httpx.AsyncClient,
+    auth: Auth,
+    office: LiaisonOffice,
+    username: str,
+    fields: dict[str, str],
+    statuses: set[int],
 ) -> None:
+    """A proposal is not made, nor an assessment asked for, before the cell received them."""
     member_id, liaison_id = await referred(client, auth)
-    answer, written = await send(
-        client, "clerk", member_id, liaison_id, office,
-        command="request-assessment", purpose="planning",
-    )  # fmt: skip
-    assert (answer.status_code, written) == (409, 1)
+    answer, written = await send(client, username, member_id, liaison_id, office, **fields)
+    assert answer.status_code in statuses, answer.text[-800:]
+    assert written == 1
     assert office.state_of(UUID(liaison_id)).requests == ()

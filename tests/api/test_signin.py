@@ -39,6 +39,14 @@ async def web_sign_in(
     return match.group(1)
 
 
+async def signed_in_page(client: httpx.AsyncClient, username: str, path: str) -> httpx.Response:
+    """Sign in through the form as `username` and open the page at `path`, which must answer 200."""
+    await web_sign_in(client, username)
+    page = await client.get(path)
+    assert page.status_code == 200, page.text[-800:]
+    return page
+
+
 async def test_signing_in_opens_a_session_and_is_recorded(
     client: httpx.AsyncClient, office: LiaisonOffice
 ) -> None:

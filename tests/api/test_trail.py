@@ -15,7 +15,7 @@ from projections import evidence
 from tests.api.conftest import Auth
 from tests.api.test_commands import attending, referred
 from tests.api.test_permissions import refusals
-from tests.api.test_signin import web_sign_in
+from tests.api.test_signin import signed_in_page, web_sign_in
 from tests.integration import province as p
 
 
@@ -53,9 +53,9 @@ async def test_the_evidence_download_is_the_file_the_cli_checks(
         f"/api/units/{p.PROVINCE}/evidence", params={"on": "2026-11-01"}, headers=inspector
     )
     assert api.status_code == 200, api.text
-    await web_sign_in(client, "inspector")
-    page = await client.get(f"/inspect/evidence?unit={p.PROVINCE}&on=2026-11-01")
-    assert page.status_code == 200
+    page = await signed_in_page(
+        client, "inspector", f"/inspect/evidence?unit={p.PROVINCE}&on=2026-11-01"
+    )
     assert "attachment" in page.headers["content-disposition"]
     for name, data in (("api.json", api.json()), ("page.json", page.json())):
         assert data["format"] == evidence.FORMAT
@@ -112,9 +112,7 @@ async def test_the_audit_trail_pages_and_filters(client: httpx.AsyncClient, auth
 async def test_the_audit_page_links_its_pages(client: httpx.AsyncClient, auth: Auth) -> None:
     for n in range(1, 40):
         await referred(client, auth, n)  # three events each: more than one page of 100
-    await web_sign_in(client, "clerk")
-    first = await client.get("/audit?actor=clerk")
-    assert first.status_code == 200
+    first = await signed_in_page(client, "clerk", "/audit?actor=clerk")
     assert 'rel="next"' in first.text
     assert 'rel="first"' not in first.text
     next_link = first.text.split('rel="next"')[0].rsplit('href="', 1)[1].split('"')[0]

@@ -8,7 +8,6 @@ admin-units-*.png; otherwise nothing is written outside the test's temporary fol
 
 from __future__ import annotations
 
-import asyncio
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -19,7 +18,7 @@ from tests.api.test_rendering import problems
 from tests.e2e.test_browser import (  # noqa: F401 (the fixture)
     ARGS,
     CHROMIUM,
-    PASSWORD,
+    add_accounts,
     board,
     sign_in,
 )
@@ -31,17 +30,6 @@ WARD = "Đảng ủy phường Hòa Bình"
 YESTERDAY = p.TODAY - timedelta(days=1)
 
 
-def _administrator(pg_url: str) -> None:
-    users = UserStore(pg_url)
-
-    async def add() -> None:
-        await users.setup()
-        await users.add("quantri", PASSWORD, Role.ADMINISTRATOR, p.PROVINCE)
-        await users.close()
-
-    asyncio.run(add())
-
-
 def test_an_administrator_merges_two_communes_into_a_ward_from_the_board(
     board: str,  # noqa: F811 (the fixture imported above)
     pg_url: str,
@@ -49,7 +37,7 @@ def test_an_administrator_merges_two_communes_into_a_ward_from_the_board(
 ) -> None:
     from playwright.sync_api import Page, expect, sync_playwright
 
-    _administrator(pg_url)
+    add_accounts(UserStore(pg_url), ("quantri", Role.ADMINISTRATOR, p.PROVINCE))
     keep = os.environ.get("LIAISON_SCREENSHOTS") == "1"
     faults: list[str] = []
 

@@ -111,6 +111,18 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def add_accounts(users: UserStore, *accounts: tuple[str, Role, str]) -> None:
+    """Open board accounts (name, role, unit), each with PASSWORD."""
+
+    async def add() -> None:
+        await users.setup()
+        for name, role, unit in accounts:
+            await users.add(name, PASSWORD, role, unit)
+        await users.close()  # the server's own event loop opens its pool
+
+    asyncio.run(add())
+
+
 @pytest.fixture
 def board(pg_env: dict[str, str], pg_url: str) -> Iterator[str]:
     """The board served by uvicorn on a free local port, over the seeded province."""
@@ -121,19 +133,13 @@ def board(pg_env: dict[str, str], pg_url: str) -> Iterator[str]:
     p.received_member(office, 1, name="Trần Văn Bảo")
     p.received_member(office, 2, name="Phạm Thị Cúc")
     users = UserStore(pg_url)
-
-    async def accounts() -> None:
-        await users.setup()
-        for name, role, unit in (
-            ("bithu", Role.CELL_SECRETARY, p.CELL),
-            ("phuong", Role.COMMUNE_CLERK, p.COMMUNE),
-            ("vanphong", Role.WORKPLACE_CLERK, p.WORKPLACE),
-            ("kiemtra", Role.INSPECTOR, p.PROVINCE),
-        ):
-            await users.add(name, PASSWORD, role, unit)
-        await users.close()  # the server's own event loop opens its pool
-
-    asyncio.run(accounts())
+    add_accounts(
+        users,
+        ("bithu", Role.CELL_SECRETARY, p.CELL),
+        ("phuong", Role.COMMUNE_CLERK, p.COMMUNE),
+        ("vanphong", Role.WORKPLACE_CLERK, p.WORKPLACE),
+        ("kiemtra", Role.INSPECTOR, p.PROVINCE),
+    )
     with serving(office, users, pg_env, pg_url) as url:
         yield url
 

@@ -14,7 +14,6 @@ With LIAISON_SCREENSHOTS=1 each role's home is saved to docs/tour/home-<role>-<p
 
 from __future__ import annotations
 
-import asyncio
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,7 +26,7 @@ from tests.api.test_rendering import problems
 from tests.e2e.test_browser import (  # noqa: F401 (the fixture)
     ARGS,
     CHROMIUM,
-    PASSWORD,
+    add_accounts,
     board,
     sign_in,
 )
@@ -109,17 +108,6 @@ class Walk:
             self.page.screenshot(path=str(path), full_page=self.device == "phone")
 
 
-def _supervisor(pg_url: str) -> None:
-    users = UserStore(pg_url)
-
-    async def add() -> None:
-        await users.setup()
-        await users.add("giamsat", PASSWORD, Role.SUPERVISOR, p.PROVINCE)
-        await users.close()
-
-    asyncio.run(add())
-
-
 @pytest.mark.parametrize(
     ("language", "device", "width", "height"),
     [("vi", "phone", 360, 740), ("en", "desktop", 1366, 900)],
@@ -135,7 +123,7 @@ def test_a_members_year_through_every_role(
 ) -> None:
     from playwright.sync_api import expect, sync_playwright
 
-    _supervisor(pg_url)
+    add_accounts(UserStore(pg_url), ("giamsat", Role.SUPERVISOR, p.PROVINCE))
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         walk = Walk(

@@ -7,6 +7,7 @@ them, so the liaison is ATTENDING and ready for meetings, assessments and reques
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -49,18 +50,28 @@ def by(actor: Actor, day: date, **fields: Any) -> dict[str, Any]:
     return {"command_id": uuid4(), "actor": actor, "effective_date": day, **fields}
 
 
+def unit(unit_id: str, kind: UnitKind, parent: str | None, since: date = date(2000, 1, 1)) -> Unit:
+    """A unit named by its id, in force from `since` (2000 unless told)."""
+    return Unit(id=unit_id, name=unit_id, kind=kind, parent_id=parent, valid_from=since)
+
+
+def establish(office: LiaisonOffice, units: Iterable[Unit], on: date = date(2026, 1, 1)) -> None:
+    """Enter the units, as the administrator on `on`."""
+    for u in units:
+        office.execute(c.EstablishUnit(**by(ADMIN, on), unit=u))
+
+
 def build_province(office: LiaisonOffice) -> None:
     """Enter P, W, X and C1 (all in force since 2000)."""
-    for unit_id, kind, parent in (
-        (PROVINCE, UnitKind.PROVINCIAL_COMMITTEE, None),
-        (WORKPLACE, UnitKind.WORKPLACE_COMMITTEE, PROVINCE),
-        (COMMUNE, UnitKind.COMMUNE_COMMITTEE, PROVINCE),
-        (CELL, UnitKind.RESIDENCE_CELL, COMMUNE),
-    ):
-        unit = Unit(
-            id=unit_id, name=unit_id, kind=kind, parent_id=parent, valid_from=date(2000, 1, 1)
-        )
-        office.execute(c.EstablishUnit(**by(ADMIN, date(2026, 1, 1)), unit=unit))
+    establish(
+        office,
+        (
+            unit(PROVINCE, UnitKind.PROVINCIAL_COMMITTEE, None),
+            unit(WORKPLACE, UnitKind.WORKPLACE_COMMITTEE, PROVINCE),
+            unit(COMMUNE, UnitKind.COMMUNE_COMMITTEE, PROVINCE),
+            unit(CELL, UnitKind.RESIDENCE_CELL, COMMUNE),
+        ),
+    )
 
 
 def party_card(n: int) -> str:
@@ -170,25 +181,17 @@ def escalate(
     return deadline
 
 
-def resolve(
-    office: LiaisonOffice,
-    liaison_id: UUID,
-    deadline: Deadline,
-    on: date,
-    actor: Actor | None = None,
-    comment: str | None = None,
-) -> bool:
-    """Resolve the escalation of a deadline (by the workflow unless an actor is named)."""
+def resolve(office: LiaisonOffice, liaison_id: UUID, deadline: Deadline, on: date) -> bool:
+    """Resolve the escalation of a deadline, as the workflow does once the awaited event is in."""
     return office.execute(
         ResolveEscalation(
             command_id=uuid4(),
-            actor=actor or office.system_actor_for(liaison_id, on),
+            actor=office.system_actor_for(liaison_id, on),
             effective_date=on,
-            comment=comment,
             liaison_id=liaison_id,
             kind=deadline.kind,
             subject=deadline.subject,
-            resolution="resolved by hand" if actor else "awaited event recorded",
+            resolution="awaited event recorded",
             liaison_version=office.liaison(liaison_id).version,
         )
     ).resolved

@@ -12,7 +12,7 @@ from application.office import LiaisonOffice
 from domain import commands as c
 from domain.errors import UnknownUnit
 from domain.meeting import AttendanceEntry
-from domain.organisation import Unit, UnitKind
+from domain.organisation import UnitKind
 from domain.roles import Actor, Role
 from domain.state import Attendance, ClosingReason
 from projections import figures as figure_sql
@@ -31,25 +31,21 @@ BOARD = Actor(id="board", role=Role.SUPERVISOR, unit_id="P")
 FRONT = "Trần Thị Bình (Ban công tác Mặt trận)"
 
 
-def _unit(uid: str, kind: UnitKind, parent: str | None, since: date = date(2000, 1, 1)) -> Unit:
-    return Unit(id=uid, name=uid, kind=kind, parent_id=parent, valid_from=since)
-
-
 class Scenario:
     """Four members at workplace W, residence in district D's communes X1/X2, merged into XN."""
 
     def __init__(self, office: LiaisonOffice) -> None:
         self.o = office
-        for unit in (
-            _unit("P", UnitKind.PROVINCIAL_COMMITTEE, None),
-            _unit("W", UnitKind.WORKPLACE_COMMITTEE, "P"),
-            _unit("D", UnitKind.DISTRICT_COMMITTEE, "P"),
-            _unit("X1", UnitKind.COMMUNE_COMMITTEE, "D"),
-            _unit("X2", UnitKind.COMMUNE_COMMITTEE, "D"),
-            _unit("C1", UnitKind.RESIDENCE_CELL, "X1"),
-            _unit("C2", UnitKind.RESIDENCE_CELL, "X2"),
-        ):
-            office.execute(c.EstablishUnit(**pv.by(ADMIN, date(2019, 1, 1)), unit=unit))
+        units = (
+            pv.unit("P", UnitKind.PROVINCIAL_COMMITTEE, None),
+            pv.unit("W", UnitKind.WORKPLACE_COMMITTEE, "P"),
+            pv.unit("D", UnitKind.DISTRICT_COMMITTEE, "P"),
+            pv.unit("X1", UnitKind.COMMUNE_COMMITTEE, "D"),
+            pv.unit("X2", UnitKind.COMMUNE_COMMITTEE, "D"),
+            pv.unit("C1", UnitKind.RESIDENCE_CELL, "X1"),
+            pv.unit("C2", UnitKind.RESIDENCE_CELL, "X2"),
+        )
+        pv.establish(office, units, on=date(2019, 1, 1))
         self.members = {
             n: office.execute(
                 c.RegisterMember(
@@ -153,7 +149,7 @@ def record(office: LiaisonOffice) -> dict[str, Any]:
     s.receive(l2b, "C2", date(2025, 3, 10), date(2025, 3, 15))
     o.execute(
         c.SucceedUnits(**pv.by(ADMIN, date(2025, 7, 1)), predecessor_ids=("X1", "X2"),
-                       successor=_unit("XN", UnitKind.COMMUNE_COMMITTEE, "P", date(2025, 7, 1)))
+                       successor=pv.unit("XN", UnitKind.COMMUNE_COMMITTEE, "P", date(2025, 7, 1)))
     )  # fmt: skip
     s.meeting("C1", date(2025, 9, 1), (l1, Attendance.PRESENT))
     s.meeting("C2", date(2025, 9, 2), (l2b, Attendance.RELATIVE_SENT))
@@ -375,9 +371,14 @@ async def test_a_provinces_referral_days_are_the_late_referrals_deadline(
     member registered on 5 January late from 7 March, not from 5 February."""
     office = LiaisonOffice(env=pg_env, clock=pv.clock)
     try:
-        for unit in (_unit("P", UnitKind.PROVINCIAL_COMMITTEE, None),
-                     _unit("W", UnitKind.WORKPLACE_COMMITTEE, "P")):  # fmt: skip
-            office.execute(c.EstablishUnit(**pv.by(ADMIN, date(2019, 1, 1)), unit=unit))
+        pv.establish(
+            office,
+            (
+                pv.unit("P", UnitKind.PROVINCIAL_COMMITTEE, None),
+                pv.unit("W", UnitKind.WORKPLACE_COMMITTEE, "P"),
+            ),
+            on=date(2019, 1, 1),
+        )
         office.execute(
             c.OverridePolicy(**pv.by(ADMIN, date(2019, 1, 1)), province_id="P",
                              setting="referral_days", value=60)

@@ -97,11 +97,6 @@ class ReminderDeprecated:
         return await workflow.execute_activity(remind, who, start_to_close_timeout=TIMEOUT)
 
 
-@workflow.defn(name="Reminder")
-class ReminderPatchRemoved:
-    """Step 3, once no run from before the deprecation is open: the call goes too."""
-
-    @workflow.run
-    async def run(self, who: str) -> str:
-        await workflow.sleep(timedelta(days=1))
-        return await workflow.execute_activity(remind, who, start_to_close_timeout=TIMEOUT)
+ReminderPatchRemoved = ReminderUnpatched
+"""Step 3, once no run from before the deprecation is open: the call goes too, which leaves the
+change made bare, the very code that broke the runs from before the patch (now none is open)."""

@@ -3,25 +3,29 @@
 from __future__ import annotations
 
 from datetime import date
+from uuid import UUID
 
 from domain.errors import OutOfOrder, OutsideWindow
 from domain.state import Attendance
 from tests.unit.conftest import World, said
 
 
+def _outside_the_window(world: World, liaison_id: UUID, on: date, late: str | None = None) -> str:
+    """The assessment of `on`'s year made on `on`, refused as outside the assessment window:
+    what the refusal says in Vietnamese."""
+    error = world.refused(
+        OutsideWindow,
+        lambda: world.assess(liaison_id, on.year, "fulfilled_well", on=on, late=late),
+    )
+    return said(error, "vi")
+
+
 def test_the_issues_out_of_order_year_is_refused_step_by_step(world: World) -> None:
     """Assessed in March, confirmed before it, reported back before that: each refused."""
     _, liaison_id = world.received(referred_on=date(2021, 1, 10))
-    error = world.refused(
-        OutsideWindow,
-        lambda: world.assess(liaison_id, 2021, "fulfilled_well", on=date(2021, 3, 1)),
-    )
-    assert "01/11/2021" in said(error, "vi")
+    assert "01/11/2021" in _outside_the_window(world, liaison_id, date(2021, 3, 1))
     # Not even a reason lets an assessment come before its window.
-    world.refused(
-        OutsideWindow,
-        lambda: world.assess(liaison_id, 2021, "fulfilled_well", on=date(2021, 3, 1), late="x"),
-    )
+    _outside_the_window(world, liaison_id, date(2021, 3, 1), late="x")
     world.assess(liaison_id, 2021, "fulfilled_well", on=date(2021, 11, 10))
     error = world.refused(OutOfOrder, lambda: world.confirm(liaison_id, 2021, on=date(2021, 11, 5)))
     assert said(error, "vi") == (
@@ -55,12 +59,9 @@ def test_receipt_and_meetings_follow_the_step_before(world: World) -> None:
 
 def test_a_late_assessment_needs_its_reason_which_is_recorded(world: World) -> None:
     _, liaison_id = world.received(referred_on=date(2025, 1, 10))
-    error = world.refused(
-        OutsideWindow,
-        lambda: world.assess(liaison_id, 2025, "fulfilled_well", on=date(2025, 12, 20)),
-    )
-    assert "15/12/2025" in said(error, "vi")
-    assert "lý do chậm" in said(error, "vi")
+    told = _outside_the_window(world, liaison_id, date(2025, 12, 20))
+    assert "15/12/2025" in told
+    assert "lý do chậm" in told
     world.assess(
         liaison_id, 2025, "fulfilled_well", on=date(2025, 12, 20), late="Chi bộ họp muộn vì lũ"
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -39,6 +39,7 @@ from tests.unit.conftest import (
     SEC_C2,
     SEC_C3,
     SUPERVISOR,
+    TODAY,
     World,
     actor,
     check_refusal,
@@ -51,7 +52,7 @@ from tests.unit.conftest import (
 )
 
 REFERRED = date(2026, 1, 10)
-TOMORROW = date(2026, 11, 23)
+TOMORROW = TODAY + timedelta(days=1)
 
 
 def test_every_refusal_class_has_its_own_code() -> None:
@@ -65,29 +66,31 @@ def test_every_refusal_class_has_its_own_code() -> None:
     assert Refused.code not in codes
 
 
+def _referred(world: World) -> UUID:
+    """A member registered and referred to the commune XN on REFERRED: their liaison."""
+    return world.refer(world.register(on=REFERRED), commune="XN", on=REFERRED)
+
+
+def _assessing(
+    world: World, liaison_id: UUID, on: date, by: Actor | None = None
+) -> Callable[[], None]:
+    """The assessment of 2026 as fulfilled well, made on `on` by `by` (else the secretary)."""
+    return lambda: world.assess(liaison_id, 2026, "fulfilled_well", on=on, by=by)
+
+
 # Wrong state.
 
 
 def test_assess_before_receipt(world: World) -> None:
-    member_id = world.register(on=REFERRED)
-    liaison_id = world.refer(member_id, commune="XN", on=REFERRED)
+    liaison_id = _referred(world)
     # Before a cell is assigned only someone above the commune can even try.
-    world.refused(
-        WrongState,
-        lambda: world.assess(
-            liaison_id, 2026, "fulfilled_well", on=date(2026, 11, 10), by=SUPERVISOR
-        ),
-    )
+    world.refused(WrongState, _assessing(world, liaison_id, date(2026, 11, 10), SUPERVISOR))
     world.receive_commune(liaison_id, cell="C1", on=REFERRED)
-    world.refused(
-        WrongState,
-        lambda: world.assess(liaison_id, 2026, "fulfilled_well", on=date(2026, 11, 10), by=SEC_C1),
-    )
+    world.refused(WrongState, _assessing(world, liaison_id, date(2026, 11, 10), SEC_C1))
 
 
 def test_receive_at_cell_before_the_commune(world: World) -> None:
-    member_id = world.register(on=REFERRED)
-    liaison_id = world.refer(member_id, commune="XN", on=REFERRED)
+    liaison_id = _referred(world)
     world.refused(
         WrongState,
         lambda: world.receive_cell(liaison_id, on=REFERRED, by=SUPERVISOR),
@@ -97,8 +100,7 @@ def test_receive_at_cell_before_the_commune(world: World) -> None:
 
 
 def test_receive_at_commune_twice(world: World) -> None:
-    member_id = world.register(on=REFERRED)
-    liaison_id = world.refer(member_id, commune="XN", on=REFERRED)
+    liaison_id = _referred(world)
     world.receive_commune(liaison_id, cell="C1", on=REFERRED)
     world.refused(Duplicate, lambda: world.receive_commune(liaison_id, on=REFERRED))
 
@@ -171,8 +173,7 @@ def test_open_cycle_before_receipt(world: World) -> None:
 
 
 def test_request_before_receipt(world: World) -> None:
-    member_id = world.register(on=REFERRED)
-    liaison_id = world.refer(member_id, commune="XN", on=REFERRED)
+    liaison_id = _referred(world)
     world.refused(WrongState, lambda: world.request(liaison_id, on=REFERRED))
 
 
@@ -208,8 +209,7 @@ def test_exempt_twice_and_lift_when_not_exempt(world: World) -> None:
 
 
 def test_propose_before_receipt_or_without_grounds(world: World) -> None:
-    member_id = world.register(on=REFERRED)
-    liaison_id = world.refer(member_id, commune="XN", on=REFERRED)
+    liaison_id = _referred(world)
     world.refused(
         WrongState,
         lambda: world.propose(liaison_id, "commendation", on=REFERRED, by=SUPERVISOR),
@@ -260,8 +260,7 @@ def test_commands_on_a_closed_liaison(world: World) -> None:
 
 
 def test_dates_before_the_referral(world: World) -> None:
-    member_id = world.register(on=REFERRED)
-    liaison_id = world.refer(member_id, commune="XN", on=REFERRED)
+    liaison_id = _referred(world)
     world.refused(
         Malformed,
         lambda: world.receive_commune(liaison_id, on=date(2026, 1, 9)),
@@ -395,15 +394,11 @@ def test_secretary_of_another_cell_records_a_meeting(world: World) -> None:
 
 def test_secretary_of_another_cell_assesses(world: World) -> None:
     _, liaison_id = world.received(referred_on=REFERRED)
-    world.refused(
-        HiddenRecord,
-        lambda: world.assess(liaison_id, 2026, "fulfilled_well", on=date(2026, 11, 1), by=SEC_C3),
-    )
+    world.refused(HiddenRecord, _assessing(world, liaison_id, date(2026, 11, 1), SEC_C3))
 
 
 def test_commune_clerk_of_another_province(world: World) -> None:
-    member_id = world.register(on=REFERRED)
-    liaison_id = world.refer(member_id, commune="XN", on=REFERRED)
+    liaison_id = _referred(world)
     world.refused(
         HiddenRecord,
         lambda: world.receive_commune(liaison_id, on=REFERRED, by=actor(Role.COMMUNE_CLERK, "Y")),
@@ -414,8 +409,7 @@ def test_commune_clerk_of_another_province(world: World) -> None:
     "role", [Role.WORKPLACE_CLERK, Role.CELL_SECRETARY, Role.INSPECTOR, Role.ADMINISTRATOR]
 )
 def test_roles_that_may_not_receive_at_commune(world: World, role: Role) -> None:
-    member_id = world.register(on=REFERRED)
-    liaison_id = world.refer(member_id, commune="XN", on=REFERRED)
+    liaison_id = _referred(world)
     error = world.refused(
         OutOfScope,
         lambda: world.receive_commune(liaison_id, on=REFERRED, by=actor(role, "P")),
@@ -449,7 +443,7 @@ def _inspector_attempts(world: World, member_id: UUID, liaison_id: UUID) -> list
         lambda: world.receive_commune(liaison_id, on=day, by=by),
         lambda: world.receive_cell(liaison_id, on=day, by=by),
         lambda: world.meeting("C1", [(liaison_id, Attendance.PRESENT)], on=day, by=by),
-        lambda: world.assess(liaison_id, 2026, "fulfilled_well", on=day, by=by),
+        _assessing(world, liaison_id, day, by),
         lambda: world.confirm(liaison_id, 2026, on=day, by=by),
         lambda: world.report(liaison_id, 2026, on=day, by=by),
         lambda: world.open_cycle(liaison_id, 2026, on=day, by=by),
@@ -575,10 +569,7 @@ def test_future_dates(world: World) -> None:
         FutureDate,
         lambda: world.meeting("C1", [(liaison_id, Attendance.PRESENT)], on=TOMORROW),
     )
-    world.refused(
-        FutureDate,
-        lambda: world.assess(liaison_id, 2026, "fulfilled_well", on=date(2027, 1, 1)),
-    )
+    world.refused(FutureDate, _assessing(world, liaison_id, date(2027, 1, 1)))
     world.refused(
         FutureDate,
         lambda: world.close(liaison_id, ClosingReason.RETIRED, on=TOMORROW),
@@ -821,10 +812,7 @@ def test_a_refused_command_can_be_retried_with_the_same_id(world: World) -> None
 
 def test_nothing_is_dated_before_the_cell_received_the_member(world: World) -> None:
     _, liaison_id = world.received(referred_on=date(2026, 1, 10), received_on=date(2026, 2, 1))
-    world.refused(
-        Malformed,
-        lambda: world.assess(liaison_id, 2026, "fulfilled_well", on=date(2026, 1, 20)),
-    )
+    world.refused(Malformed, _assessing(world, liaison_id, date(2026, 1, 20)))
     world.refused(Malformed, lambda: world.request(liaison_id, on=date(2026, 1, 31)))
 
 

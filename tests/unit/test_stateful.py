@@ -8,7 +8,8 @@ writes nothing; and after every step the store still satisfies the invariants be
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Callable
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -31,6 +32,7 @@ from tests.unit.conftest import (
     CLERK_W,
     CLERK_W2,
     CLERK_XN,
+    MERGER,
     SEC_C1,
     SEC_C2,
     SEC_C3,
@@ -47,16 +49,16 @@ DATES = (
     date(2019, 3, 1),
     date(2019, 11, 10),
     date(2020, 1, 1),
-    date(2020, 1, 2),
+    REGULATION_213.effective_from,
     date(2021, 11, 10),
     date(2025, 6, 30),
-    date(2025, 7, 1),
+    MERGER,
     date(2026, 1, 1),
     date(2026, 1, 10),
     date(2026, 3, 1),
     date(2026, 11, 10),
-    date(2026, 11, 22),
-    date(2026, 11, 23),  # tomorrow: always refused
+    TODAY,
+    TODAY + timedelta(days=1),  # tomorrow: always refused
 )
 CHECK_ON = (date(2019, 12, 1), date(2021, 11, 20), date(2026, 6, 1), date(2026, 11, 22))
 CARDS = ("75010771", "75010772", "75010773", "75010774", " 75010771 ")
@@ -130,6 +132,29 @@ class LiaisonMachine(RuleBasedStateMachine):
             return self.world.commune_clerk(liaison_id)
         return self.world.secretary(liaison_id)
 
+    # The commands.
+
+    def registration(
+        self, by: Actor, day: date, workplace: str, card: str, name: str, born: date
+    ) -> cmd.RegisterMember:
+        return cmd.RegisterMember(
+            **stamp(by, day),
+            name=name,
+            birth_date=born,
+            party_card_number=card,
+            workplace_unit_id=workplace,
+        )
+
+    def referral(
+        self, by: Actor, day: date, member_id: UUID, commune: str, predecessor: UUID | None = None
+    ) -> cmd.Refer:
+        return cmd.Refer(
+            **stamp(by, day),
+            member_id=member_id,
+            referral=cmd.Referral(residence_commune_id=commune),
+            predecessor_id=predecessor,
+        )
+
     # Running a command.
 
     def run(self, method: str, command: cmd.Command) -> Any:
@@ -177,54 +202,29 @@ class LiaisonMachine(RuleBasedStateMachine):
         """The usual path, each step checked: register, refer, receive at commune and cell."""
         day = self.day
         card = f"8{len(self.done):03d}{self.day_index:04d}"
-        member_id = self.run(
-            "register_member",
-            cmd.RegisterMember(
-                **stamp(WORKPLACE_CLERKS[workplace], day),
-                name="Đảng viên mới",
-                birth_date=date(1990, 5, 5),
-                party_card_number=card,
-                workplace_unit_id=workplace,
-            ),
+        registration = self.registration(
+            WORKPLACE_CLERKS[workplace], day, workplace, card, "Đảng viên mới", date(1990, 5, 5)
         )
+        member_id = self.run("register_member", registration)
         if member_id is None:
             assert day > TODAY
             return
         self.members.append(member_id)
-        liaison_id = self.run(
-            "refer",
-            cmd.Refer(
-                **stamp(WORKPLACE_CLERKS[workplace], day),
-                member_id=member_id,
-                referral=cmd.Referral(residence_commune_id=CELL_COMMUNE[cell]),
-            ),
-        )
+        referral = self.referral(WORKPLACE_CLERKS[workplace], day, member_id, CELL_COMMUNE[cell])
+        liaison_id = self.run("refer", referral)
         assert liaison_id is not None
         self.liaisons.append(liaison_id)
-        self.run(
-            "receive_at_commune",
-            cmd.ReceiveAtCommune(
-                **stamp(self.world.commune_clerk(liaison_id), day),
-                liaison_id=liaison_id,
-                cell_id=cell,
-            ),
+        at_commune = self.by_side(
+            "commune", None, liaison_id, day, cmd.ReceiveAtCommune, cell_id=cell
         )
-        self.run(
-            "receive_at_cell",
-            cmd.ReceiveAtCell(
-                **stamp(self.world.secretary(liaison_id), day), liaison_id=liaison_id
-            ),
-        )
+        self.run("receive_at_commune", at_commune)
+        self.run("receive_at_cell", self.by_side("cell", None, liaison_id, day, cmd.ReceiveAtCell))
         assert self.office.stage(liaison_id) is Stage.ATTENDING
         if exempt:
-            self.run(
-                "exempt_from_activities",
-                cmd.ExemptFromActivities(
-                    **stamp(WORKPLACE_CLERKS[workplace], day),
-                    liaison_id=liaison_id,
-                    reason="travelling",
-                ),
+            exemption = self.by_side(
+                "workplace", None, liaison_id, day, cmd.ExemptFromActivities, reason="travelling"
             )
+            self.run("exempt_from_activities", exemption)
             assert self.office.state_of(liaison_id).is_exempt_from_activities
 
     @rule(
@@ -234,16 +234,9 @@ class LiaisonMachine(RuleBasedStateMachine):
         on=dates,
     )
     def register(self, card: str, workplace: str, who: Actor | None, on: date | None) -> None:
-        member_id = self.run(
-            "register_member",
-            cmd.RegisterMember(
-                **stamp(self.workplace_actor(who, workplace), self.on(on)),
-                name="Đảng viên",
-                birth_date=date(1980, 1, 1),
-                party_card_number=card,
-                workplace_unit_id=workplace,
-            ),
-        )
+        by, day = self.workplace_actor(who, workplace), self.on(on)
+        registration = self.registration(by, day, workplace, card, "Đảng viên", date(1980, 1, 1))
+        member_id = self.run("register_member", registration)
         if member_id is not None:
             assert member_id not in self.members
             self.members.append(member_id)
@@ -269,15 +262,9 @@ class LiaisonMachine(RuleBasedStateMachine):
             self.liaison(predecessor) if predecessor is not None and self.liaisons else None
         )
         workplace = self.office.member(member_id).workplace_unit_id
-        liaison_id = self.run(
-            "refer",
-            cmd.Refer(
-                **stamp(self.workplace_actor(who, workplace), self.on(on)),
-                member_id=member_id,
-                referral=cmd.Referral(residence_commune_id=commune),
-                predecessor_id=predecessor_id,
-            ),
-        )
+        by = self.workplace_actor(who, workplace)
+        referral = self.referral(by, self.on(on), member_id, commune, predecessor_id)
+        liaison_id = self.run("refer", referral)
         if liaison_id is not None:
             self.liaisons.append(liaison_id)
             assert self.office.stage(liaison_id) is Stage.REFERRED
@@ -289,10 +276,8 @@ class LiaisonMachine(RuleBasedStateMachine):
     @rule(index=picks, cell=st.sampled_from(CELLS), who=actors, on=dates)
     def receive_at_commune(self, index: int, cell: str, who: Actor | None, on: date | None) -> None:
         liaison_id = self.liaison(index)
-        command = cmd.ReceiveAtCommune(
-            **stamp(self.side_actor(who, liaison_id, "commune"), self.on(on)),
-            liaison_id=liaison_id,
-            cell_id=cell,
+        command = self.by_side(
+            "commune", who, liaison_id, self.on(on), cmd.ReceiveAtCommune, cell_id=cell
         )
         if self.run("receive_at_commune", command) is not None:
             assert self.office.stage(liaison_id) is Stage.RECEIVED_BY_COMMUNE
@@ -302,9 +287,7 @@ class LiaisonMachine(RuleBasedStateMachine):
     def receive_at_cell(self, index: int, who: Actor | None, on: date | None) -> None:
         liaison_id = self.liaison(index)
         before = self.office.state_of(liaison_id)
-        command = cmd.ReceiveAtCell(
-            **stamp(self.side_actor(who, liaison_id, "cell"), self.on(on)), liaison_id=liaison_id
-        )
+        command = self.by_side("cell", who, liaison_id, self.on(on), cmd.ReceiveAtCell)
         self.run("receive_at_cell", command)
         after = self.office.state_of(liaison_id)
         if after.version != before.version:
@@ -409,13 +392,10 @@ class LiaisonMachine(RuleBasedStateMachine):
         scale = REGULATION_76 if day < REGULATION_213.effective_from else REGULATION_213
         year = year or self.office.state_of(liaison_id).cycle_year or day.year
         grade = grade or scale.grades[0].code
-        command = cmd.Assess(
-            **stamp(self.side_actor(who, liaison_id, "cell"), day),
-            liaison_id=liaison_id,
-            year=year,
-            grade=grade,
-            front_committee_representative=front,
-        )
+        command = self.by_side(
+            "cell", who, liaison_id, day, cmd.Assess,
+            year=year, grade=grade, front_committee_representative=front,
+        )  # fmt: skip
         if self.run("assess", command) is None:
             return
         record = self.office.state_of(liaison_id).assessment(year)
@@ -436,9 +416,12 @@ class LiaisonMachine(RuleBasedStateMachine):
         steps: list[tuple[str, cmd.Command]] = [
             (
                 "assess",
-                cmd.Assess(
-                    **stamp(self.side_actor(None, liaison_id, "cell"), day),
-                    liaison_id=liaison_id,
+                self.by_side(
+                    "cell",
+                    None,
+                    liaison_id,
+                    day,
+                    cmd.Assess,
                     year=year,
                     grade=scale.grades[-1].code,
                     front_committee_representative="Trần Thị B",
@@ -446,19 +429,11 @@ class LiaisonMachine(RuleBasedStateMachine):
             ),
             (
                 "confirm_assessment",
-                cmd.ConfirmAssessment(
-                    **stamp(self.side_actor(None, liaison_id, "commune"), day),
-                    liaison_id=liaison_id,
-                    year=year,
-                ),
+                self.by_side("commune", None, liaison_id, day, cmd.ConfirmAssessment, year=year),
             ),
             (
                 "report_back",
-                cmd.ReportBack(
-                    **stamp(self.side_actor(None, liaison_id, "commune"), day),
-                    liaison_id=liaison_id,
-                    year=year,
-                ),
+                self.by_side("commune", None, liaison_id, day, cmd.ReportBack, year=year),
             ),
         ]
         for method, command in steps:
@@ -468,6 +443,30 @@ class LiaisonMachine(RuleBasedStateMachine):
         if after.stage is not Stage.CLOSED and after.cycle_year == year and record is not None:
             assert after.stage is (Stage.REPORTED_BACK if record.reported_on else Stage.ASSESSED)
 
+    def by_side(
+        self,
+        side: str,
+        who: Actor | None,
+        liaison_id: UUID,
+        day: date,
+        model: Callable[..., cmd.Command],
+        comment: str | None = None,
+        **fields: Any,
+    ) -> cmd.Command:
+        """A command of `model` on the liaison, by `who` or else the actor of its `side`."""
+        by = self.side_actor(who, liaison_id, side)
+        return model(**stamp(by, day, comment), liaison_id=liaison_id, **fields)
+
+    @precondition(lambda self: self.liaisons)
+    @rule(index=picks, year=st.one_of(st.none(), st.sampled_from(YEARS)), who=actors, on=dates)
+    def confirm(self, index: int, year: int | None, who: Actor | None, on: date | None) -> None:
+        liaison_id, day = self.liaison(index), self.on(on)
+        year = self.assessed_year(liaison_id, year)
+        self.run(
+            "confirm_assessment",
+            self.by_side("commune", who, liaison_id, day, cmd.ConfirmAssessment, year=year),
+        )
+
     def assessed_year(self, liaison_id: UUID, year: int | None) -> int:
         state = self.office.state_of(liaison_id)
         if year is not None or not state.assessments:
@@ -476,28 +475,11 @@ class LiaisonMachine(RuleBasedStateMachine):
 
     @precondition(lambda self: self.liaisons)
     @rule(index=picks, year=st.one_of(st.none(), st.sampled_from(YEARS)), who=actors, on=dates)
-    def confirm(self, index: int, year: int | None, who: Actor | None, on: date | None) -> None:
-        liaison_id = self.liaison(index)
-        self.run(
-            "confirm_assessment",
-            cmd.ConfirmAssessment(
-                **stamp(self.side_actor(who, liaison_id, "commune"), self.on(on)),
-                liaison_id=liaison_id,
-                year=self.assessed_year(liaison_id, year),
-            ),
-        )
-
-    @precondition(lambda self: self.liaisons)
-    @rule(index=picks, year=st.one_of(st.none(), st.sampled_from(YEARS)), who=actors, on=dates)
     def report_back(self, index: int, year: int | None, who: Actor | None, on: date | None) -> None:
-        liaison_id = self.liaison(index)
+        liaison_id, day = self.liaison(index), self.on(on)
+        year = self.assessed_year(liaison_id, year)
         self.run(
-            "report_back",
-            cmd.ReportBack(
-                **stamp(self.side_actor(who, liaison_id, "commune"), self.on(on)),
-                liaison_id=liaison_id,
-                year=self.assessed_year(liaison_id, year),
-            ),
+            "report_back", self.by_side("commune", who, liaison_id, day, cmd.ReportBack, year=year)
         )
 
     @precondition(lambda self: self.liaisons)
@@ -522,10 +504,8 @@ class LiaisonMachine(RuleBasedStateMachine):
         liaison_id = self.liaison(index)
         request_id = self.run(
             "request_assessment",
-            cmd.RequestAssessment(
-                **stamp(self.side_actor(who, liaison_id, "workplace"), self.on(on)),
-                liaison_id=liaison_id,
-                purpose=purpose,
+            self.by_side(
+                "workplace", who, liaison_id, self.on(on), cmd.RequestAssessment, purpose=purpose
             ),
         )
         if request_id is not None:
@@ -540,11 +520,15 @@ class LiaisonMachine(RuleBasedStateMachine):
     )
     def provide(self, index: int, grade: str | None, who: Actor | None, on: date | None) -> None:
         liaison_id, request_id = self.pick(self.requests, index)
+        day = self.on(on)
         self.run(
             "provide_assessment",
-            cmd.ProvideAssessment(
-                **stamp(self.side_actor(who, liaison_id, "cell"), self.on(on)),
-                liaison_id=liaison_id,
+            self.by_side(
+                "cell",
+                who,
+                liaison_id,
+                day,
+                cmd.ProvideAssessment,
                 request_id=request_id,
                 grade=grade,
             ),
@@ -554,26 +538,19 @@ class LiaisonMachine(RuleBasedStateMachine):
     @rule(index=picks, reason=st.sampled_from(ACTIVITY_REASONS), who=actors, on=dates)
     def exempt(self, index: int, reason: str, who: Actor | None, on: date | None) -> None:
         liaison_id = self.liaison(index)
-        self.run(
-            "exempt_from_activities",
-            cmd.ExemptFromActivities(
-                **stamp(self.side_actor(who, liaison_id, "workplace"), self.on(on)),
-                liaison_id=liaison_id,
-                reason=reason,
-            ),
+        command = self.by_side(
+            "workplace", who, liaison_id, self.on(on), cmd.ExemptFromActivities, reason=reason
         )
+        self.run("exempt_from_activities", command)
 
     @precondition(lambda self: self.liaisons)
     @rule(index=picks, who=actors, on=dates)
     def lift(self, index: int, who: Actor | None, on: date | None) -> None:
         liaison_id = self.liaison(index)
-        self.run(
-            "lift_activities_exemption",
-            cmd.LiftActivitiesExemption(
-                **stamp(self.side_actor(who, liaison_id, "workplace"), self.on(on)),
-                liaison_id=liaison_id,
-            ),
+        command = self.by_side(
+            "workplace", who, liaison_id, self.on(on), cmd.LiftActivitiesExemption
         )
+        self.run("lift_activities_exemption", command)
 
     @precondition(lambda self: self.members)
     @rule(index=picks, reason=st.sampled_from(INTRO_REASONS), who=actors, on=dates)
@@ -615,13 +592,9 @@ class LiaisonMachine(RuleBasedStateMachine):
         self, index: int, kind: str, comment: str | None, who: Actor | None, on: date | None
     ) -> None:
         liaison_id = self.liaison(index)
+        day = self.on(on)
         self.run(
-            "propose",
-            cmd.Propose(
-                **stamp(self.side_actor(who, liaison_id, "cell"), self.on(on), comment),
-                liaison_id=liaison_id,
-                kind=kind,  # type: ignore[arg-type]
-            ),
+            "propose", self.by_side("cell", who, liaison_id, day, cmd.Propose, comment, kind=kind)
         )
 
     @precondition(lambda self: self.liaisons)
@@ -642,15 +615,10 @@ class LiaisonMachine(RuleBasedStateMachine):
     ) -> None:
         liaison_id = self.liaison(index)
         referral = cmd.Referral(residence_commune_id=successor) if successor else None
-        result = self.run(
-            "close_liaison",
-            cmd.Close(
-                **stamp(self.side_actor(who, liaison_id, "workplace"), self.on(on)),
-                liaison_id=liaison_id,
-                reason=reason,
-                successor=referral,
-            ),
+        command = self.by_side(
+            "workplace", who, liaison_id, self.on(on), cmd.Close, reason=reason, successor=referral
         )
+        result = self.run("close_liaison", command)
         if self.refused:
             return
         state = self.office.state_of(liaison_id)

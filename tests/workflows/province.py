@@ -131,6 +131,17 @@ class Province:
         return self.office.escalation(escalation_id(liaison_id, kind, subject))
 
 
+def ladder(due: date) -> list[tuple[str, date]]:
+    """The steps of a deadline due on `due` that nothing answers, as `Province.steps` lists them:
+    opened with the reminder three days before, missed the day after, escalated a week after."""
+    return [
+        ("EscalationOpened", due - timedelta(days=3)),
+        ("ReminderSent", due - timedelta(days=3)),
+        ("DeadlineMissed", due + timedelta(days=1)),
+        ("Escalated", due + timedelta(days=7)),
+    ]
+
+
 def k(actor: Actor, on: date) -> dict[str, Any]:
     return {"command_id": uuid4(), "actor": actor, "effective_date": on}
 
@@ -183,6 +194,16 @@ async def running(
         env.client, task_queue=task_queue, workflows=[LiaisonWorkflow], activities=activities.all()
     ):
         yield
+
+
+async def received(env: WorkflowEnvironment, policy: Policy, on: date) -> tuple[Province, UUID]:
+    """A province under `policy` with a member referred and received on `on` (the clock moved
+    there), no worker running yet."""
+    province = Province(policy)
+    await advance_to(env, on)
+    liaison = province.refer(on)
+    province.receive(liaison, on)
+    return province, liaison
 
 
 @asynccontextmanager

@@ -14,9 +14,9 @@ from tests.workflows.province import (
     CLERK,
     COMMUNE,
     SECRETARY,
-    Province,
     advance_to,
     pinned,
+    received,
     referred,
     running,
 )
@@ -29,10 +29,7 @@ START = date(2027, 1, 5)
 async def test_ten_years_continue_as_new_and_keep_state(
     time_env: WorkflowEnvironment, task_queue: str
 ) -> None:
-    province = Province(pinned("213"))
-    await advance_to(time_env, START)
-    liaison = province.refer(START)
-    province.receive(liaison, START)
+    province, liaison = await received(time_env, pinned("213"), START)
     async with running(time_env, province, task_queue):
         await province.forward_new(time_env.client, liaison, task_queue)
         handle = time_env.client.get_workflow_handle(workflow_id(str(liaison)))
@@ -52,20 +49,8 @@ async def test_ten_years_continue_as_new_and_keep_state(
                 grade="fulfilled_well",
                 front_committee_representative="Trần Thị B",
             )
-            province.do(
-                cmd.ConfirmAssessment,
-                COMMUNE,
-                date(year, 12, 2),
-                liaison_id=liaison,
-                year=year,
-            )
-            province.do(
-                cmd.ReportBack,
-                COMMUNE,
-                date(year, 12, 3),
-                liaison_id=liaison,
-                year=year,
-            )
+            for model, day in ((cmd.ConfirmAssessment, 2), (cmd.ReportBack, 3)):
+                province.do(model, COMMUNE, date(year, 12, day), liaison_id=liaison, year=year)
             await province.forward_new(time_env.client, liaison, task_queue)
         await advance_to(time_env, date(2037, 1, 10))
         snapshot = await handle.query(LiaisonWorkflow.snapshot)
@@ -86,10 +71,7 @@ async def test_ten_years_continue_as_new_and_keep_state(
 async def test_exempt_liaison_expects_no_meetings_or_assessments(
     time_env: WorkflowEnvironment, task_queue: str
 ) -> None:
-    province = Province(pinned("213"))
-    await advance_to(time_env, START)
-    liaison = province.refer(START)
-    province.receive(liaison, START)
+    province, liaison = await received(time_env, pinned("213"), START)
     province.do(
         cmd.ExemptFromActivities,
         CLERK,

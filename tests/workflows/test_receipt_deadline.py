@@ -10,7 +10,7 @@ from temporalio.testing import WorkflowEnvironment
 from api.messages import render
 from domain.deadlines import DeadlineKind
 from domain.policy import DayCount
-from tests.workflows.province import Province, advance_to, pinned, referred, running
+from tests.workflows.province import Province, advance_to, ladder, pinned, referred, running
 
 REFERRED = date(2027, 1, 5)
 CASES = [
@@ -31,12 +31,7 @@ async def test_unreceived_referral_escalates_on_its_days(
     async with referred(time_env, policy, task_queue, REFERRED) as (province, liaison):
         await advance_to(time_env, due + timedelta(days=10))
 
-    assert province.steps(liaison, DeadlineKind.RECEIPT, str(liaison)) == [
-        ("EscalationOpened", due - timedelta(days=3)),
-        ("ReminderSent", due - timedelta(days=3)),
-        ("DeadlineMissed", due + timedelta(days=1)),
-        ("Escalated", due + timedelta(days=7)),
-    ]
+    assert province.steps(liaison, DeadlineKind.RECEIPT, str(liaison)) == ladder(due)
     escalation = province.escalation(liaison, DeadlineKind.RECEIPT, str(liaison))
     assert (escalation.superior_unit_id, escalation.is_open) == ("P", True)
     # The commune that must act is reminded and told of the miss, the province of the escalation,
@@ -74,8 +69,7 @@ async def test_receipt_after_the_reminder_resolves_the_escalation(
         await advance_to(time_env, due + timedelta(days=10))
 
     assert province.steps(liaison, DeadlineKind.RECEIPT, str(liaison)) == [
-        ("EscalationOpened", due - timedelta(days=3)),
-        ("ReminderSent", due - timedelta(days=3)),
+        *ladder(due)[:2],
         ("EscalationResolved", due),
     ]
     assert not province.escalation(liaison, DeadlineKind.RECEIPT, str(liaison)).is_open
