@@ -45,6 +45,24 @@ class Deadline(BaseModel):
         """True when the date is past the due date."""
         return on > self.due_on
 
+    @classmethod
+    def within_days(
+        cls,
+        kind: DeadlineKind,
+        subject: str,
+        since: date,
+        days: tuple[int, DayCount],
+        awaited: Action,
+        unit_id: str,
+    ) -> Deadline:
+        """Open from `since`, due `days` after it (a number, counted in calendar or working
+        days)."""
+        due_on = after_days(since, *days)
+        return cls(
+            kind=kind, subject=subject, opens_on=since, due_on=due_on, awaited=awaited,
+            unit_id=unit_id,
+        )  # fmt: skip
+
 
 def add_months(day: date, months: int) -> date:
     """The same day `months` later, clamped to the month's end."""
@@ -79,13 +97,13 @@ def open_deadlines(
             found.extend(_closing_slips_due(state, policy))
         if state.closed_reason in MOVES and state.successor_id is None and state.closed_on:
             found.append(
-                Deadline(
-                    kind=DeadlineKind.REREFERRAL,
-                    subject=str(state.liaison_id),
-                    opens_on=state.closed_on,
-                    due_on=after_days(state.closed_on, rules.rereferral_days, rules.counting),
-                    awaited=Action.REFER,
-                    unit_id=state.workplace_unit_id,
+                Deadline.within_days(
+                    DeadlineKind.REREFERRAL,
+                    str(state.liaison_id),
+                    state.closed_on,
+                    (rules.rereferral_days, rules.counting),
+                    Action.REFER,
+                    state.workplace_unit_id,
                 )
             )
         return [d for d in found if d.opens_on <= on]
@@ -94,25 +112,25 @@ def open_deadlines(
             Action.RECEIVE_AT_COMMUNE if state.stage is Stage.REFERRED else (Action.RECEIVE_AT_CELL)
         )
         found.append(
-            Deadline(
-                kind=DeadlineKind.RECEIPT,
-                subject=str(state.liaison_id),
-                opens_on=state.referred_on,
-                due_on=after_days(state.referred_on, rules.receipt_days, rules.counting),
-                awaited=awaited,
-                unit_id=commune if state.stage is Stage.REFERRED else cell,
+            Deadline.within_days(
+                DeadlineKind.RECEIPT,
+                str(state.liaison_id),
+                state.referred_on,
+                (rules.receipt_days, rules.counting),
+                awaited,
+                commune if state.stage is Stage.REFERRED else cell,
             )
         )
     for request in state.requests:
         if request.provided_on is None:
             found.append(
-                Deadline(
-                    kind=DeadlineKind.ON_DEMAND_ASSESSMENT,
-                    subject=str(request.request_id),
-                    opens_on=request.requested_on,
-                    due_on=after_days(request.requested_on, rules.on_demand_days, rules.counting),
-                    awaited=Action.PROVIDE_ASSESSMENT,
-                    unit_id=cell,
+                Deadline.within_days(
+                    DeadlineKind.ON_DEMAND_ASSESSMENT,
+                    str(request.request_id),
+                    request.requested_on,
+                    (rules.on_demand_days, rules.counting),
+                    Action.PROVIDE_ASSESSMENT,
+                    cell,
                 )
             )
     found.extend(_reports_due(state, policy))
@@ -128,15 +146,13 @@ def _closing_slips_due(state: LiaisonState, policy: Policy) -> list[Deadline]:
     if state.closed_reason not in ENDINGS or state.closing_slip_sent_on or not state.closed_on:
         return []
     return [
-        Deadline(
-            kind=DeadlineKind.CLOSING_SLIP,
-            subject=str(state.liaison_id),
-            opens_on=state.closed_on,
-            due_on=after_days(
-                state.closed_on, rules.closing_slip_days, rules.closing_slip_counting
-            ),
-            awaited=Action.SEND_CLOSING_SLIP,
-            unit_id=state.workplace_unit_id,
+        Deadline.within_days(
+            DeadlineKind.CLOSING_SLIP,
+            str(state.liaison_id),
+            state.closed_on,
+            (rules.closing_slip_days, rules.closing_slip_counting),
+            Action.SEND_CLOSING_SLIP,
+            state.workplace_unit_id,
         )
     ]
 
@@ -200,13 +216,13 @@ def referral_deadline(
     """A registered member is referred (or exempted from introduction) within the policy's
     `referral_days` of their registration, by their workplace (the articles' late referral)."""
     rules = policy.deadlines
-    return Deadline(
-        kind=DeadlineKind.REFERRAL,
-        subject=str(member_id),
-        opens_on=registered_on,
-        due_on=after_days(registered_on, rules.referral_days, rules.counting),
-        awaited=Action.REFER,
-        unit_id=workplace_unit_id,
+    return Deadline.within_days(
+        DeadlineKind.REFERRAL,
+        str(member_id),
+        registered_on,
+        (rules.referral_days, rules.counting),
+        Action.REFER,
+        workplace_unit_id,
     )
 
 
