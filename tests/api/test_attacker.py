@@ -5,6 +5,7 @@ audit row (a forged form writes nothing at all); what the account table holds is
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 from uuid import UUID, uuid4
@@ -164,8 +165,10 @@ async def test_a_former_residence_reads_only_its_own_liaison_of_a_member_who_mov
             for page in (f"/members/{moved.member_id}", f"/audit?member={moved.member_id}"):
                 shown = await web.get(page)
                 assert shown.status_code == 200, shown.text
-                assert "X2" not in shown.text, (former, page)
-                assert "C2" not in shown.text, (former, page)
+                # The form token is random: "C2" turned up in it once in 64 runs or so.
+                html = re.sub(r'name="csrf" value="[^"]*"', "", shown.text)
+                assert "X2" not in html, (former, page)
+                assert "C2" not in html, (former, page)
 
 
 HOSTILE_OVERRIDES: list[dict[str, Any]] = [
