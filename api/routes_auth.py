@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import ConfigDep, CurrentSession, DeskDep, OfficeDep, UsersDep, bearer
 from api.errors import ERROR_RESPONSES, BoardError
 from api.schemas import TokenCreate, TokenPublic
-from api.signin import sign_in
+from api.signin import Gate
 from domain.errors import OutOfScope
 from domain.roles import Action, authorise
 
@@ -24,9 +24,8 @@ async def create_token(
 ) -> TokenPublic:
     """Exchange a user name and password for a bearer token (throttled, recorded; refused while
     the password is a one-time one)."""
-    user = await sign_in(
-        request, office, users, config, body.username, body.password, "token", one_time=False
-    )
+    gate = Gate(request, office, users, config)
+    user = await gate.sign_in(body.username, body.password, "token", one_time=False)
     token = await users.open_session(user, "bearer", timedelta(days=config.token_days))
     return TokenPublic(access_token=token)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import timedelta
 
 from fastapi import Request
@@ -47,67 +48,55 @@ def printable(username: str) -> str:
     return "".join(c if c.isprintable() else "\ufffd" for c in username)
 
 
-async def checked_password(
-    request: Request,
-    office: LiaisonOffice,
-    users: UserStore,
-    config: BoardConfig,
-    username: str,
-    password: str,
-) -> UserPublic:
-    """The user when the password is right and the pair may try now; each refusal is recorded.
+@dataclass(frozen=True)
+class Gate:
+    """Where a sign-in is tried: the request it came in, the office that records every try, the
+    accounts and the board's throttle settings."""
 
-    Failures count per (user name, address) pair only: failures on other names, or from other
-    addresses, never make a user wait.
-    """
-    address = address_of(request)
-    username = printable(username)
+    request: Request
+    office: LiaisonOffice
+    users: UserStore
+    config: BoardConfig
 
-    async def failed(reason: str) -> None:
-        await run_in_threadpool(office.trail.sign_in_failed, username, address, reason)
+    async def _failed(self, username: str, reason: str) -> None:
+        address = address_of(self.request)
+        await run_in_threadpool(self.office.trail.sign_in_failed, username, address, reason)
 
-    window = timedelta(seconds=config.login_window_seconds)
-    wait = await users.attempt(
-        username, address, window, lambda n, since: wait_seconds(config, n, since)
-    )
-    if wait > 0:
-        await failed("rate_limited")
-        raise TooManyAttempts(math.ceil(wait))
-    user = await users.verify(username, password)
-    if user is None:
-        await failed("bad_credentials")
-        raise BoardError(
-            401,
-            "bad_credentials",
-            "Wrong user name or password.",
+    async def checked_password(self, username: str, password: str) -> UserPublic:
+        """The user when the password is right and the pair may try now; each refusal is recorded.
+
+        Failures count per (user name, address) pair only: failures on other names, or from other
+        addresses, never make a user wait.
+        """
+        users, config = self.users, self.config
+        address, username = address_of(self.request), printable(username)
+        window = timedelta(seconds=config.login_window_seconds)
+        wait = await users.attempt(
+            username, address, window, lambda n, since: wait_seconds(config, n, since)
         )
-    await users.forgive(username, address)
-    if user.retired:  # told only to whoever knows the password: names cannot be probed
-        await failed("account_retired")
-        raise BoardError(
-            403, "account_retired", "This account was retired. Ask your administrator."
-        )
-    return user
+        if wait > 0:
+            await self._failed(username, "rate_limited")
+            raise TooManyAttempts(math.ceil(wait))
+        user = await users.verify(username, password)
+        if user is None:
+            await self._failed(username, "bad_credentials")
+            raise BoardError(401, "bad_credentials", "Wrong user name or password.")
+        await users.forgive(username, address)
+        if user.retired:  # told only to whoever knows the password: names cannot be probed
+            await self._failed(username, "account_retired")
+            raise BoardError(
+                403, "account_retired", "This account was retired. Ask your administrator."
+            )
+        return user
 
-
-async def sign_in(
-    request: Request,
-    office: LiaisonOffice,
-    users: UserStore,
-    config: BoardConfig,
-    username: str,
-    password: str,
-    method: str,
-    *,
-    one_time: bool = True,
-) -> UserPublic:
-    """The signed-in user, recorded; `one_time=False` refuses a one-time password (tokens)."""
-    user = await checked_password(request, office, users, config, username, password)
-    address = address_of(request)
-    if user.must_change and not one_time:
-        await run_in_threadpool(
-            office.trail.sign_in_failed, user.username, address, "password_change_required"
-        )
-        raise PasswordChangeRequired()
-    await run_in_threadpool(office.trail.signed_in, user.actor, method, address)
-    return user
+    async def sign_in(
+        self, username: str, password: str, method: str, *, one_time: bool = True
+    ) -> UserPublic:
+        """The signed-in user, recorded; `one_time=False` refuses a one-time password (tokens)."""
+        user = await self.checked_password(username, password)
+        if user.must_change and not one_time:
+            await self._failed(user.username, "password_change_required")
+            raise PasswordChangeRequired()
+        address = address_of(self.request)
+        await run_in_threadpool(self.office.trail.signed_in, user.actor, method, address)
+        return user

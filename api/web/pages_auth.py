@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import SESSION_COOKIE, ConfigDep, OfficeDep, UsersDep
 from api.errors import BoardError
 from api.i18n import gettext, language_of
-from api.signin import TooManyAttempts, checked_password, sign_in
+from api.signin import Gate, TooManyAttempts
 from api.web.render import CheckedForm, WebSession, page
 
 router = APIRouter(include_in_schema=False)
@@ -78,7 +78,7 @@ async def login(
     """Check the password, open a server-side session (ending this browser's previous one)."""
     same_origin(request)
     try:
-        user = await sign_in(request, office, users, config, username, password, "password")
+        user = await Gate(request, office, users, config).sign_in(username, password, "password")
     except BoardError as refusal:
         language = language_of(request)
         text = gettext(refusal.message.template, language)  # none of these has parameters
@@ -174,7 +174,7 @@ async def change_password(
         return refuse(422, gettext("The new password must differ from the current one.", language))
     username = session.user.username
     try:
-        await checked_password(request, office, users, config, username, current)
+        await Gate(request, office, users, config).checked_password(username, current)
     except TooManyAttempts as refusal:
         answer = refuse(
             429, gettext("Too many failed sign-ins. Please try again in a few minutes.", language)
