@@ -11,6 +11,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from domain.calendar import in_vietnam
+from domain.escalation import Notice
 from domain.state import LiaisonState
 
 
@@ -134,22 +135,11 @@ class EscalationRow(BaseModel):
     steps: list[str]
 
 
-class NotificationRow(BaseModel):
-    """A notice the workflows queued for a unit: a reminder, a missed deadline, an escalation."""
+class NotificationRow(Notice):
+    """A notice the workflows queued for a unit (a reminder, a missed deadline, an escalation),
+    as the board reads it back with the time it was queued."""
 
-    id: UUID
-    liaison_id: UUID
-    step: str
-    deadline_kind: str
-    subject: str
-    unit_id: str
-    due_on: date
-    effective_date: date
-    title: str
-    body: str
     created_at: datetime
-    sent_at: datetime | None = None
-    params: dict[str, Any] = {}
     """The parameters of `title` and `body`, which are message ids (`api.messages.notices`)."""
     member_id: UUID | None = None
     """The member concerned (none while the register has not caught up)."""

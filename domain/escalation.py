@@ -14,7 +14,7 @@ stands in the `liaison_id` fields (`watches_member`, `referral_escalation_id`).
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 from uuid import UUID, uuid5
@@ -49,6 +49,29 @@ class ScheduledStep(BaseModel):
 
     step: Step
     on: date
+
+
+class Notice(BaseModel):
+    """One notice to a unit about one step of one deadline of one liaison (or, for a late
+    referral, of one member, whose id stands in `liaison_id`), as the outbox keeps it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: UUID
+    liaison_id: UUID
+    step: Step
+    deadline_kind: str
+    subject: str
+    unit_id: str
+    due_on: date
+    effective_date: date
+    title: str
+    """The title's message id (its parameters are `params`)."""
+    body: str
+    """The body's message id (its parameters are `params`)."""
+    params: dict[str, Any] = {}
+    """The parameters of title and body, as JSON (`domain.messages.encode`)."""
+    sent_at: datetime | None = None
 
 
 def escalation_id(liaison_id: UUID, kind: DeadlineKind, subject: str) -> UUID:

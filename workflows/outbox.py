@@ -10,15 +10,14 @@ language it is configured with.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Protocol
 from uuid import UUID
 
 import psycopg
 from psycopg.types.json import Jsonb
-from pydantic import BaseModel, ConfigDict
 
 from domain.deadlines import Deadline, DeadlineKind
-from domain.escalation import Step
+from domain.escalation import Notice, Step
 from domain.messages import Message, UnitRef, encode, gettext_noop, stored
 from domain.state import LiaisonState
 
@@ -69,26 +68,8 @@ def _body(kind: DeadlineKind, late: bool) -> str:
     return gettext_noop("{step}: {deadline} for {member}, due {day}, to be done by {unit}.")
 
 
-class Notification(BaseModel):
-    """One notice to a unit about one step of one deadline of one liaison."""
-
-    model_config = ConfigDict(frozen=True)
-
-    id: UUID
-    liaison_id: UUID
-    step: Step
-    deadline_kind: str
-    subject: str
-    unit_id: str
-    due_on: date
-    effective_date: date
-    title: str
-    """The title's message id (its parameters are `params`)."""
-    body: str
-    """The body's message id (its parameters are `params`)."""
-    params: dict[str, Any] = {}
-    """The parameters of title and body, as JSON (`domain.messages.encode`)."""
-    sent_at: datetime | None = None
+class Notification(Notice):
+    """A notice, made from the escalation step it tells of."""
 
     @classmethod
     def of_step(
