@@ -93,16 +93,20 @@ class Importer(Protocol):
         """Refuse (`UploadRefused`) a file not to be read at all; cheap, in the web process."""
         ...
 
-    def __call__(
-        self,
-        members: Path,
-        history: Path | None,
-        actor: Actor,
-        dry_run: bool,
-        progress: Progress,
-    ) -> ImportOutcome:
+    def __call__(self, order: ImportOrder, progress: Progress) -> ImportOutcome:
         """Run the import, in the child; never raises for bad rows (they are the problems)."""
         ...
+
+
+@dataclass(frozen=True)
+class ImportOrder:
+    """One run to make: the saved members file, its optional history file, who asked for it,
+    and whether it only checks (a dry run)."""
+
+    members: Path
+    history: Path | None
+    actor: Actor
+    dry_run: bool
 
 
 @dataclass(frozen=True)
@@ -369,7 +373,7 @@ class ImportJobs:
             receiver, sender = self._context.Pipe(duplex=False)
             child = self._context.Process(
                 target=run_child,
-                args=(importer, members, history, actor, dry_run, sender, self.limits),
+                args=(importer, ImportOrder(members, history, actor, dry_run), sender, self.limits),
                 name=f"import-{job.job_id[:8]}",
             )
             child.start()
@@ -499,13 +503,7 @@ def _stop_all(children: dict[str, BaseProcess]) -> None:
 
 
 def run_child(
-    importer: Importer,
-    members: Path,
-    history: Path | None,
-    actor: Actor,
-    dry_run: bool,
-    sender: Connection,
-    limits: ImportLimits,
+    importer: Importer, order: ImportOrder, sender: Connection, limits: ImportLimits
 ) -> None:
     """The child process of one run: limits first, then the import, reporting to the web."""
     os.setpgid(0, 0)  # a group of its own, so that its workers die with it
@@ -526,7 +524,7 @@ def run_child(
 
     report: tuple[Any, ...] = ("failed",)
     try:
-        report = ("outcome", importer(members, history, actor, dry_run, progress))
+        report = ("outcome", importer(order, progress))
     except MemoryError:
         report = ("memory",)
     except BaseException:

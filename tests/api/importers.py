@@ -11,8 +11,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from api.imports import ImportOutcome, Progress
-from domain.roles import Actor
+from api.imports import ImportOrder, ImportOutcome, Progress
 from workers.province.board_import import BoardImports
 
 
@@ -28,9 +27,7 @@ class Stalling:
     def screen(self, members: Path, history: Path | None) -> None:
         """Every file passes."""
 
-    def __call__(
-        self, members: Path, history: Path | None, actor: Actor, dry_run: bool, progress: Progress
-    ) -> ImportOutcome:
+    def __call__(self, order: ImportOrder, progress: Progress) -> ImportOutcome:
         """Never ends by itself."""
         worker = subprocess.Popen(["sleep", "600"])
         (self.pids / f"{os.getpid()}").write_text(f"{os.getpid()} {worker.pid}")
@@ -48,9 +45,7 @@ class Hungry:
     def screen(self, members: Path, history: Path | None) -> None:
         """Every file passes."""
 
-    def __call__(
-        self, members: Path, history: Path | None, actor: Actor, dry_run: bool, progress: Progress
-    ) -> ImportOutcome:
+    def __call__(self, order: ImportOrder, progress: Progress) -> ImportOutcome:
         """Fails for memory, if the limit holds."""
         hoard = bytearray(self.gigabytes * 2**30)
         raise AssertionError(f"{len(hoard)} bytes were granted")
@@ -60,9 +55,7 @@ class Hungry:
 class StallsAfterFirstChunk(BoardImports):
     """The province import, stuck after its first chunk of members is handed to the writer."""
 
-    def __call__(
-        self, members: Path, history: Path | None, actor: Actor, dry_run: bool, progress: Progress
-    ) -> ImportOutcome:
+    def __call__(self, order: ImportOrder, progress: Progress) -> ImportOutcome:
         """Import, but wait for the time limit once some members are on their way to the store."""
 
         def stalling(done: int, total: int, events: int) -> None:
@@ -70,4 +63,4 @@ class StallsAfterFirstChunk(BoardImports):
             if done:
                 time.sleep(600)
 
-        return super().__call__(members, history, actor, dry_run, stalling)
+        return super().__call__(order, stalling)

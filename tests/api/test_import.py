@@ -24,7 +24,7 @@ from fastapi import FastAPI
 
 from api.app import create_app
 from api.config import BoardConfig
-from api.imports import Importer, ImportJob, ImportJobs, ImportLimits, ImportOutcome
+from api.imports import Importer, ImportJob, ImportJobs, ImportLimits, ImportOrder, ImportOutcome
 from api.reads_projections import ProjectionReads
 from api.users import UserStore
 from application.office import LiaisonOffice
@@ -630,7 +630,7 @@ async def test_a_real_run_stopped_midway_keeps_whole_batches_and_a_rerun_complet
     write_csv(province.records, members, history, "vi")
     supervisor = Actor(id="supervisor", role=Role.SUPERVISOR, unit_id=PROVINCE)
     whole = BoardImports(pg_env, TODAY)
-    checked = whole(members, history, supervisor, True, lambda *_: None)
+    checked = whole(ImportOrder(members, history, supervisor, True), lambda *_: None)
     csrf = await sign_in(board, "supervisor")
     before = stored(demo_office)
     upload = {
@@ -643,7 +643,7 @@ async def test_a_real_run_stopped_midway_keeps_whole_batches_and_a_rerun_complet
     assert "Các lô đã ghi trọn vẹn được giữ" in report
     kept = stored(demo_office)
     assert before < kept < before + checked.events  # some batches, not the run
-    rerun = whole(members, history, supervisor, False, lambda *_: None)
+    rerun = whole(ImportOrder(members, history, supervisor, False), lambda *_: None)
     assert rerun.problems == ()
     # + the import's receipt, the store's namespace (recorded at its first write), and the run's
     # start (written by the stopped run, before its first member) and completion (by the rerun;

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
-from api.imports import ImportOutcome, ImportProblem, Progress, UploadRefused, Words
+from api.imports import ImportOrder, ImportOutcome, ImportProblem, Progress, UploadRefused, Words
 from api.messages import Translated, UnitNames, unit_names, with_unit_names
 from application.office import LiaisonOffice
 from domain.calendar import business_date
@@ -95,14 +95,7 @@ class BoardImports:
             except RowError as error:
                 raise UploadRefused.saying(error.problem.message) from None
 
-    def __call__(
-        self,
-        members: Path,
-        history: Path | None,
-        actor: Actor,
-        dry_run: bool,
-        progress: Progress,
-    ) -> ImportOutcome:
+    def __call__(self, order: ImportOrder, progress: Progress) -> ImportOutcome:
         """The import's outcome in the board's terms (bad rows are its problems, not errors)."""
         today = self.today or business_date(datetime.now(UTC))
         clock: Callable[[], datetime] = (
@@ -113,16 +106,16 @@ class BoardImports:
         with one_process_at_a_time(self.env):
             office = LiaisonOffice(env=dict(self.env), clock=clock)
         try:
-            parsed = read(members, history, self.limits)
+            parsed = read(order.members, order.history, self.limits)
             total = len(parsed.records)
             progress(0, total, 0)
             report = import_parsed(
                 office,
                 parsed,
-                members.name,
-                actor,
+                order.members.name,
+                order.actor,
                 today,
-                dry_run=dry_run,
+                dry_run=order.dry_run,
                 progress=lambda done, events: progress(done, total, events),
             )
             units = unit_names(office.tree())
