@@ -23,7 +23,7 @@ from application.trail import Trail
 from application.views import STAMP_FIELDS, MemberView, TimelineEntry
 from application.work import Work
 from domain import commands as cmd
-from domain.access import AccessRecord
+from domain.access import AccessRecord, PermissionRefused
 from domain.calendar import business_date
 from domain.deadlines import Deadline, open_deadlines
 from domain.errors import Conflict, Duplicate, FutureDate, OutOfScope, Refused, no_such
@@ -181,9 +181,9 @@ class LiaisonOffice(Application[UUID]):
                 effective_date=self.today(),
                 regulation=policy_in_force(self.today()).regulation,
             )
-            record = AccessRecord.permission_refused(
-                record_id, stamp, type(command).__name__, refusal_target(command),
-                refusal.audit_code,
+            record = AccessRecord.of(
+                PermissionRefused, record_id, stamp, action=type(command).__name__,
+                target=refusal_target(command), code=refusal.audit_code,
             )  # fmt: skip
             with contextlib.suppress(IntegrityError):  # refused before under this id: once
                 self.save(record)
