@@ -56,13 +56,21 @@ async def remind(who: str) -> str:
     return f"reminded {who}"
 
 
+async def _remind(who: str) -> str:
+    return await workflow.execute_activity(remind, who, start_to_close_timeout=TIMEOUT)
+
+
+async def _wait_a_day() -> None:
+    await workflow.sleep(timedelta(days=1))
+
+
 @workflow.defn(name="Reminder")
 class ReminderV1:
     """Before the change: remind at once."""
 
     @workflow.run
     async def run(self, who: str) -> str:
-        return await workflow.execute_activity(remind, who, start_to_close_timeout=TIMEOUT)
+        return await _remind(who)
 
 
 @workflow.defn(name="Reminder")
@@ -71,8 +79,8 @@ class ReminderUnpatched:
 
     @workflow.run
     async def run(self, who: str) -> str:
-        await workflow.sleep(timedelta(days=1))
-        return await workflow.execute_activity(remind, who, start_to_close_timeout=TIMEOUT)
+        await _wait_a_day()
+        return await _remind(who)
 
 
 @workflow.defn(name="Reminder")
@@ -82,8 +90,8 @@ class ReminderPatched:
     @workflow.run
     async def run(self, who: str) -> str:
         if workflow.patched(PATCH):
-            await workflow.sleep(timedelta(days=1))
-        return await workflow.execute_activity(remind, who, start_to_close_timeout=TIMEOUT)
+            await _wait_a_day()
+        return await _remind(who)
 
 
 @workflow.defn(name="Reminder")
@@ -93,8 +101,8 @@ class ReminderDeprecated:
     @workflow.run
     async def run(self, who: str) -> str:
         workflow.deprecate_patch(PATCH)
-        await workflow.sleep(timedelta(days=1))
-        return await workflow.execute_activity(remind, who, start_to_close_timeout=TIMEOUT)
+        await _wait_a_day()
+        return await _remind(who)
 
 
 ReminderPatchRemoved = ReminderUnpatched
