@@ -174,9 +174,10 @@ def catch_up_limit(
     batch: int = READ_BATCH,
 ) -> tuple[int, float]:
     """Events and events/s of the least work a catch-up of these read models can be: read the
-    `total` events in order (keyset batches), decode each with `decode` (the application's mapper, as the
-    projector must), and COPY each table's share of as many rows as the read models hold, of the
-    same columns and values (their own rows, sampled and repeated), one transaction per batch.
+    `total` events in order (keyset batches), decode each with `decode` (the application's
+    mapper, as the projector must), and COPY each table's share of as many rows as the read
+    models hold, of the same columns and values (their own rows, sampled and repeated), one
+    transaction per batch.
 
     Rows are spread evenly over the log (`share`); the scratch tables have no index, so this
     bounds a catch-up from above whatever the models index."""
