@@ -73,3 +73,11 @@ def run(url: str, members: int, seed: int = 1) -> list[Figure]:
             Figure("bulk append alone (same rows)", append, "events/s", copy, raw_copy, 0.5),
         ]
     )
+
+
+if __name__ == "__main__":
+    import sys
+
+    from bench.common import run_alone
+
+    run_alone(run, sys.argv)

@@ -86,3 +86,11 @@ def run(url: str, members: int, seed: int = 1) -> list[Figure]:
             Figure(name, rate, "events/s", library, peer, 10.0),
         ]
     )
+
+
+if __name__ == "__main__":
+    import sys
+
+    from bench.common import run_alone
+
+    run_alone(run, sys.argv)

@@ -143,3 +143,11 @@ def run(url: str, members: int, seed: int = 1) -> list[Figure]:
             )
         ]
     )
+
+
+if __name__ == "__main__":
+    import sys
+
+    from bench.common import run_alone
+
+    run_alone(run, sys.argv)
