@@ -10,8 +10,8 @@ from bench.raw import share
 
 @given(
     rows=st.integers(0, 10**7),
-    events=st.integers(1, 10**6),
-    batch=st.integers(1, 10**4),
+    events=st.integers(1, 20_000),
+    batch=st.integers(1, 5000),
 )
 def test_the_batches_write_exactly_the_rows_the_table_holds(
     rows: int, events: int, batch: int
