@@ -8,8 +8,10 @@ acknowledged = POST /api/commands/receive-at-commune answered 200; visible = the
 dashboard (GET /api/units/{commune}/figures) counts it, asked as a board asks after its own
 command: `after` the position the command answered with, so the board answers once the projector
 has folded it in (asked again, after 20 ms, should that wait run out).
-Raw limits, same run, same 20 clients: a trivial endpoint added to the same app and process, and a
-plain one-row INSERT round trip on the same PostgreSQL.
+Raw limits, same run: a trivial endpoint added to the same app and process, asked by each clerk
+just before each of its commands, so it is timed under the same load at the same time (the
+event loop, the projector and PostgreSQL as busy as for the commands); and a plain one-row
+INSERT round trip on the same PostgreSQL, 20 connections, after the load.
 
 `python -m bench.bench_api serve DATABASE_URL PORT` is the board process the benchmark starts.
 """
@@ -126,8 +128,9 @@ async def inserts(db: str, n: int) -> list[float]:
 
 async def clerk(
     http: httpx.AsyncClient, c: int, liaisons: list[UUID], today: str
-) -> list[tuple[float, float]]:
-    """One commune clerk receiving their referrals: (acknowledged, visible) ms of each."""
+) -> list[tuple[float, float, float]]:
+    """One commune clerk receiving their referrals: for each, the trivial endpoint's ms asked
+    just before it, and the command's acknowledged and visible ms."""
     signed = await http.post(
         "/api/auth/token", json={"username": f"clerk{c}", "password": PASSWORD}
     )
@@ -150,6 +153,7 @@ async def clerk(
             "liaison_id": str(liaison_id),
             "cell_id": synthetic.cell(c),
         }
+        raw = await timed(lambda: http.get("/bench/raw"))
         started = time.perf_counter()
         answer = await http.post("/api/commands/receive-at-commune", json=body, headers=headers)
         acknowledged = time.perf_counter()
@@ -163,7 +167,7 @@ async def clerk(
                 raise TimeoutError(msg)
             await asyncio.sleep(POLL_SECONDS)
         visible = time.perf_counter()
-        out.append(((acknowledged - started) * 1000, (visible - started) * 1000))
+        out.append((raw, (acknowledged - started) * 1000, (visible - started) * 1000))
     return out
 
 
@@ -172,15 +176,14 @@ async def _load(db: str, port: int, groups: list[list[UUID]]) -> dict[str, list[
     base = f"http://127.0.0.1:{port}"
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as http:
         await trivial(http, 2)  # warm the connections and the board
-        raw = await trivial(http, max(3, len(groups[0])))
         today = synthetic.today().isoformat()
         results = await asyncio.gather(*(clerk(http, c, g, today) for c, g in enumerate(groups)))
     pairs = [p for got in results for p in got]
     return {
-        "raw": raw,
+        "raw": [r for r, _, _ in pairs],
         "insert": await inserts(db, max(3, len(groups[0]))),
-        "ack": [a for a, _ in pairs],
-        "visible": [v for _, v in pairs],
+        "ack": [a for _, a, _ in pairs],
+        "visible": [v for _, _, v in pairs],
     }
 
 
@@ -231,7 +234,7 @@ def run(url: str, members: int) -> list[Figure]:
         f" store); each client waits until the dashboard shows its command before the next",
         flush=True,
     )
-    trivial_p50 = ("trivial endpoint p50, same app and clients", "raw")
+    trivial_p50 = ("trivial endpoint p50, same app and clients, between the commands", "raw")
     trivial_p99 = ("trivial endpoint p99", "raw")
     insert_p99 = ("plain one-row INSERT p99, 20 connections", "insert")
     acknowledged, visible = "API command acknowledged", "API command visible on the dashboard"

@@ -1,16 +1,67 @@
-"""Projection catch-up from zero over an imported store, against a plain sequential read."""
+"""Projection catch-up from zero over an imported store, against the least work of the same job
+and against the eventsourcing library's own projection runner (the peer), in the same run.
+
+- Raw limit (`bench.raw.catch_up_limit`): read the same events in order, decode each with the
+  application's mapper, and COPY as many rows as the read models hold after the catch-up (per
+  table, of the same columns and values) into unindexed scratch tables, one transaction a batch.
+  Reading, decoding and writing those rows is work no catch-up can skip; what Liaison's projector
+  adds (state, building rows, indexes, tracking) is what the ratio measures.
+- Peer (`bench.peer`): the library's `BaseProjectionRunner` writing the same facts (the same read
+  models) one event per transaction through its tracking recorder, as the library intends. It
+  runs on the first PEER_EVENTS events of the log at most (at its pace the whole log would take
+  hours at full size); then Liaison's projector folds the same first events into models of its
+  own, and the two rates of the same events are compared (the label says so).
+"""
 
 from __future__ import annotations
 
 import time
 from datetime import date
 
+import psycopg
+from psycopg import sql
+
 from bench.common import Figure, office_on, scratch_schema, show
-from bench.raw import read_rate
+from bench.peer import peer_rate
+from bench.raw import catch_up_limit, read_rate, shapes
 from projections.catalog import all_models
+from projections.model import ReadModel
 from projections.runner import Projector
 from workers.bootstrap import persistence_env
 from workers.province import demo
+
+PEER_EVENTS = 10_000
+"""The most events the library's runner folds (≈ 130 events/s on this machine); when the log
+holds more, Liaison's projector folds the same prefix into models of its own (PREFIX) too, and
+the peer's ratio compares the two on the same events."""
+PREFIX = "_prefix"
+
+
+def nth_position(url: str, schema: str, table: str, n: int) -> int:
+    """The notification id of the n-th event of the log (the last one if it holds fewer)."""
+    with psycopg.connect(url) as conn:
+        row = conn.execute(
+            sql.SQL(
+                "SELECT max(notification_id) FROM"
+                " (SELECT notification_id FROM {} ORDER BY notification_id LIMIT %s) AS first"
+            ).format(sql.Identifier(schema, table)),
+            (n,),
+        ).fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def catch_up(
+    env: dict[str, str], models: list[ReadModel], stop: int | None = None
+) -> tuple[int, float]:
+    """Events and events/s of Liaison's projector folding the log (up to `stop`) into these
+    models from zero."""
+    projector = Projector(env, models)
+    try:
+        started = time.perf_counter()
+        done = projector.catch_up(stop)
+        return done, done / (time.perf_counter() - started)
+    finally:
+        projector.close()
 
 
 def run(url: str, members: int, seed: int = 1) -> list[Figure]:
@@ -20,15 +71,40 @@ def run(url: str, members: int, seed: int = 1) -> list[Figure]:
         office = office_on(url, schema)
         demo.load(office, province)
         table = office.recorder.events_table_name  # type: ignore[attr-defined]
-        total, raw = read_rate(url, schema, table)
-        projector = Projector(persistence_env(url, schema), all_models())
-        try:
-            t = time.perf_counter()
-            done = projector.catch_up()
-            rate = done / (time.perf_counter() - t)
-        finally:
-            projector.close()
-    print(f"projection catch-up: {done:,} of {total:,} events", flush=True)
-    return show(
-        [Figure("projection catch-up (all models)", rate, "events/s", "keyset read", raw, 0.5)]
+        total, read = read_rate(url, schema, table)
+        env = persistence_env(url, schema)
+        models = all_models()
+        done, rate = catch_up(env, models)
+        held = shapes(url, schema, [name for m in models for name in m.tables])
+        _, limit = catch_up_limit(url, schema, table, total, held, office.mapper.to_domain_event)
+        office.close()
+        peer_events = min(PEER_EVENTS, total)
+        last = nth_position(url, schema, table, peer_events)
+        same = rate if peer_events == total else catch_up(env, all_models(PREFIX), last)[1]
+        peer = peer_rate(env, last, peer_events)
+    rows = sum(s.rows for s in held)
+    print(
+        f"projection catch-up: {done:,} of {total:,} events; the read models hold {rows:,} rows"
+        f" ({rows / max(done, 1):.1f} an event: "
+        + ", ".join(f"{s.table} {s.rows:,}" for s in held)
+        + f"); keyset read alone {read:,.0f} events/s",
+        flush=True,
     )
+    pipeline = "read + decode + COPY of as many rows per table"
+    library = "eventsourcing's projection runner, same models, same events"
+    name = "projection catch-up (all models)"
+    first = name if peer_events == total else f"{name}, first {peer_events:,} events only"
+    return show(
+        [
+            Figure(name, rate, "events/s", pipeline, limit, 0.5),
+            Figure(first, same, "events/s", library, peer, 10.0),
+        ]
+    )
+
+
+if __name__ == "__main__":
+    import sys
+
+    from bench.common import run_alone
+
+    run_alone(run, sys.argv)

@@ -6,7 +6,7 @@ import argparse
 import os
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -180,6 +180,11 @@ def count_option(doc: str | None, option: str, default: int, help: str) -> int:
     parser = argparse.ArgumentParser(description=doc.splitlines()[0] if doc else None)
     parser.add_argument(option, type=int, default=default, help=help)
     return int(getattr(parser.parse_args(), option.removeprefix("--").replace("-", "_")))
+
+
+def run_alone(run: Callable[[str, int], object], argv: Sequence[str]) -> None:
+    """`python -m bench.bench_X [MEMBERS]`: one benchmark at that size (default 50,000)."""
+    run(bench_url(), int(argv[1]) if len(argv) > 1 else 50_000)
 
 
 def show(figures: list[Figure]) -> list[Figure]:

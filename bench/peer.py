@@ -1,0 +1,116 @@
+"""The peer of a catch-up: the eventsourcing library's own projection runner on the same events.
+
+The library's way to keep a read model (`eventsourcing.projection`, as `workflows/dispatcher.py`
+runs it): a `BaseProjectionRunner` subscribes to the application's log, decodes each event with
+the application's mapper, and hands it to a `Projection`, whose view, a tracking recorder, writes
+what the event means and the event's tracking record in one transaction. One event at a time:
+that is the library's unit of exactly-once processing.
+
+Here the view writes the same facts as Liaison's projector (the same six read models' `apply`, on
+tables of their own, suffixed `_peer`), so the two differ only in how they go about it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import Mapper, Notification, StoredEvent, Tracking
+from eventsourcing.postgres import PostgresFactory, PostgresTrackingRecorder
+from eventsourcing.projection import BaseProjectionRunner, Projection
+from eventsourcing.utils import Environment
+from psycopg import sql
+
+from domain.persistence import APPLICATION_NAME, PydanticMapper
+from projections.catalog import all_models
+from projections.log import Entry, StoredRow
+from projections.model import ReadModel
+from workflows.dispatcher import LogReader
+
+SUFFIX = "_peer"
+
+
+class EntryMapper(PydanticMapper):
+    """The application's mapper, keeping the stored row beside the decoded event (the read models
+    take both: the seal hashes the row as stored)."""
+
+    def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        assert isinstance(stored_event, Notification)
+        row = StoredRow(
+            stored_event.id,
+            stored_event.originator_id,  # type: ignore[arg-type]
+            stored_event.originator_version,
+            stored_event.topic,
+            stored_event.state,
+        )
+        return Entry(row=row, event=super().to_domain_event(stored_event))
+
+
+class PeerLog(LogReader):
+    """The store's log as the library's runner reads it, decoded by `EntryMapper`."""
+
+    name = APPLICATION_NAME  # the library names the events table after the application
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=EntryMapper)
+
+
+class PeerView(PostgresTrackingRecorder):
+    """A materialised view as the library intends one: each event's rows and its tracking record
+    written in one transaction of the library's datastore."""
+
+    models: list[ReadModel]
+
+    def create_models(self, models: list[ReadModel]) -> None:
+        """Create the models' tables (beside the projector's, suffixed)."""
+        self.models = models
+        with self.datastore.transaction(commit=True) as cur:
+            cur.execute(self._search_path())
+            for model in models:
+                for statement in model.ddl():
+                    cur.execute(statement)
+
+    def _search_path(self) -> sql.Composed:
+        return sql.SQL("SET LOCAL search_path TO {}").format(sql.Identifier(self.datastore.schema))
+
+    def fold(self, entry: Entry, tracking: Tracking) -> None:
+        """Write what one event means to every model, and its position, in one transaction."""
+        with self.datastore.transaction(commit=True) as cur:
+            cur.execute(self._search_path())
+            for model in self.models:
+                model.apply(cur, [entry])
+            self._insert_tracking(cur, tracking)
+        for model in self.models:
+            model.committed(tracking.notification_id)
+
+
+class PeerProjection(Projection[PeerView]):
+    """Hands each event to the view (every model is interested in every event)."""
+
+    name = "peer"
+
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        """Fold it in."""
+        self.view.fold(domain_event, tracking)
+
+
+def peer_rate(env: Mapping[str, str], last: int, events: int) -> float:
+    """Events/s of the library's runner folding the log up to notification `last` (`events`
+    events) into the six read models, one event per transaction."""
+    factory = PostgresFactory(Environment("peer", dict(env)))
+    view = factory.tracking_recorder(PeerView)
+    view.create_models(all_models(SUFFIX))
+    started = time.perf_counter()
+    with BaseProjectionRunner(
+        projection=PeerProjection(view),
+        application_class=PeerLog,
+        tracking_recorder=view,
+        topics=(),
+        env=env,
+    ) as runner:
+        runner.wait(last, timeout=60 + events / 20)
+        seconds = time.perf_counter() - started
+    factory.close()
+    return events / seconds
