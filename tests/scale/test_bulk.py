@@ -23,11 +23,12 @@ def _rows(n: int, size: int) -> list[StoredEvent]:
 
 
 def test_batches_respect_both_caps() -> None:
-    by_count = [len(b) for b in batches(_rows(250, 450), MAX_EVENTS_PER_SAVE, MAX_BYTES_PER_SAVE)]
-    assert by_count == [100, 100, 50]
+    by_count = batches(_rows(250, 450), MAX_EVENTS_PER_SAVE, MAX_BYTES_PER_SAVE)
+    assert [sum(r.events for r in b) for b in by_count] == [100, 100, 50]
+    # A save's bytes are its COPY data: each 10,000-byte state is sent as 20,000 hex digits.
     by_size = list(batches(_rows(100, 10_000), MAX_EVENTS_PER_SAVE, MAX_BYTES_PER_SAVE))
-    assert all(sum(len(r.state) for r in b) <= MAX_BYTES_PER_SAVE for b in by_size)
-    assert [len(b) for b in by_size] == [40, 40, 20]
+    assert all(sum(len(r.lines) for r in b) <= MAX_BYTES_PER_SAVE for b in by_size)
+    assert [sum(r.events for r in b) for b in by_size] == [19, 19, 19, 19, 19, 5]
 
 
 def test_an_oversized_save_is_refused(office: LiaisonOffice) -> None:
@@ -43,7 +44,7 @@ def test_an_import_saves_within_the_caps(with_tree: LiaisonOffice, small: demo.P
     save = writer.save
 
     def measured(conn: Any, rows: Any) -> None:
-        sizes.append((len(rows), sum(len(r.state) for r in rows)))
+        sizes.append((sum(r.events for r in rows), sum(len(r.lines) for r in rows)))
         save(conn, rows)
 
     writer.save = measured  # type: ignore[method-assign]

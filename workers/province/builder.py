@@ -149,26 +149,25 @@ class Meetings:
     """Attendance gathered from every member's rows, kept compactly, then one record per meeting."""
 
     def __init__(self) -> None:
-        self.heads: dict[UUID, tuple[UUID, str, date]] = {}
-        self.entries: dict[UUID, list[tuple[UUID, str, str | None]]] = {}
+        self.entries: dict[tuple[str, int], list[tuple[str, str, str | None]]] = {}
 
-    def add(self, notes: Iterable[tuple[UUID, UUID, str, date, UUID, str, str | None]]) -> None:
-        """Remember these attendances (of members whose rows were all valid)."""
-        for meeting_id, command_id, cell_id, day, liaison_id, attendance, reason in notes:
-            if meeting_id not in self.heads:
-                self.heads[meeting_id] = (command_id, cell_id, day)
-                self.entries[meeting_id] = []
-            self.entries[meeting_id].append((liaison_id, attendance, reason))
+    def add(self, notes: Iterable[tuple[str, int, str, str, str | None]]) -> None:
+        """Remember these attendances (cell, day's ordinal, liaison, attendance, reason) of
+        members whose rows were all valid."""
+        for cell_id, day, liaison_id, attendance, reason in notes:
+            self.entries.setdefault((cell_id, day), []).append((liaison_id, attendance, reason))
 
     def __len__(self) -> int:
-        return len(self.heads)
+        return len(self.entries)
 
     def records(self, ctx: Context) -> Iterator[Meeting]:
         """Each meeting's record with its whole attendance list, by the meeting's own rules."""
-        for meeting_id, (command_id, cell_id, day) in self.heads.items():
+        for (cell_id, ordinal), attended in self.entries.items():
+            day = date.fromordinal(ordinal)
+            command_id, meeting_id = ctx.meeting_ids(cell_id, day)
             entries = tuple(
-                AttendanceEntry(liaison_id=i, attendance=Attendance(a), absence_reason=r)
-                for i, a, r in sorted(self.entries[meeting_id], key=lambda t: str(t[0]))
+                AttendanceEntry(liaison_id=UUID(i), attendance=Attendance(a), absence_reason=r)
+                for i, a, r in sorted(attended, key=lambda t: t[0])
             )
             stamp = ctx.stamp(command_id, day, ctx.policy(day, cell_id))
             yield Meeting.hold(meeting_id, stamp, cell_id, False, entries)

@@ -14,7 +14,6 @@ from uuid import UUID, uuid5
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import BaseAggregate
-from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic
 from psycopg import sql
 
@@ -33,6 +32,7 @@ from workers.province.builder import IMPORT_NAMESPACE, CellBooks, Context, Meeti
 from workers.province.bulk import (
     BulkWriter,
     DifferentHistory,
+    Encoded,
     Pipeline,
     Stored,
     fresh,
@@ -200,8 +200,8 @@ def _stored(office: LiaisonOffice, kind: type[A], aggregate_id: UUID) -> A | Non
     return found if isinstance(found, kind) else None
 
 
-def _send(pipeline: Pipeline | None, rows: list[StoredEvent], report: Report) -> None:
-    report.events += len(rows)
+def _send(pipeline: Pipeline | None, rows: list[Encoded], report: Report) -> None:
+    report.events += sum(r.events for r in rows)
     if pipeline is not None and rows:
         pipeline.put(rows)
 

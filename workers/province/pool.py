@@ -11,7 +11,6 @@ from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -24,13 +23,18 @@ from workers.province.bulk import Encoded, encode
 from workers.province.member_build import MemberBuild
 from workers.province.records import MemberRecord, Problem, RowError
 
-Note = tuple[UUID, UUID, str, date, UUID, str, str | None]
-"""meeting id, command id, cell, day, liaison id, attendance, absence reason."""
+Note = tuple[str, int, str, str, str | None]
+"""cell, day (ordinal), liaison id, attendance, absence reason: the meeting's ids are derived from
+the cell and day in the importer, and plain values cost the parent little to unpickle."""
 
 PARALLEL_FROM = 2000
 """Below this many members one process is quicker than starting workers."""
 
 _WORKER: dict[str, tuple[Context, Any]] = {}
+
+
+Built = tuple[Problem | None, list[Encoded], list[Note], list[tuple[str, UUID]]]
+"""What a builder hands back for one member (its record stays with the parent, which has it)."""
 
 
 @dataclass(frozen=True)
@@ -79,23 +83,21 @@ def _init(ctx: Context, importer: int) -> None:
 
 def build_chunk(
     records: Sequence[MemberRecord], here: tuple[Context, Any] | None = None
-) -> list[Outcome]:
+) -> list[Built]:
     """Build and encode each member; a refused row becomes its problem."""
     ctx, encoder = here or _WORKER["here"]
-    out: list[Outcome] = []
+    out: list[Built] = []
     for record in records:
         try:
             built = MemberBuild(ctx, record).run()
         except RowError as error:
-            out.append(Outcome(record, error.problem, [], []))
+            out.append((error.problem, [], [], []))
             continue
         notes = [
             (
-                n.meeting_id,
-                n.command_id,
                 n.cell_id,
-                n.day,
-                n.entry.liaison_id,
+                n.day.toordinal(),
+                str(n.entry.liaison_id),
                 n.entry.attendance.value,
                 n.entry.absence_reason,
             )
@@ -107,8 +109,12 @@ def build_chunk(
             if isinstance(a, Liaison) and a.state.cell_id and a.state.cell_received_on
         ]
         encoded = [encode(a, encoder) for a in built.aggregates]
-        out.append(Outcome(record, None, encoded, notes, entered))
+        out.append((None, encoded, notes, entered))
     return out
+
+
+def _outcomes(records: Sequence[MemberRecord], built: list[Built]) -> list[Outcome]:
+    return [Outcome(r, *b) for r, b in zip(records, built, strict=True)]
 
 
 def outcomes(
@@ -128,16 +134,18 @@ def outcomes(
     if workers <= 1:
         here = (ctx, mapper())
         for part in chunks:
-            yield build_chunk(part, here)
+            yield _outcomes(part, build_chunk(part, here))
         return
     context = multiprocessing.get_context("forkserver")
     with ProcessPoolExecutor(
         workers, mp_context=context, initializer=_init, initargs=(ctx, os.getpid())
     ) as pool:
-        pending: deque[Future[list[Outcome]]] = deque()
+        pending: deque[tuple[Sequence[MemberRecord], Future[list[Built]]]] = deque()
         for part in chunks:
-            pending.append(pool.submit(build_chunk, part))
+            pending.append((part, pool.submit(build_chunk, part)))
             if len(pending) > 2 * workers:  # bounded: results wait for the writer, not in memory
-                yield pending.popleft().result()
+                done, future = pending.popleft()
+                yield _outcomes(done, future.result())
         while pending:
-            yield pending.popleft().result()
+            done, future = pending.popleft()
+            yield _outcomes(done, future.result())
