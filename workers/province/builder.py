@@ -145,6 +145,10 @@ class Context:
         return unit.id
 
 
+Attended = tuple[tuple[str, int], list[tuple[str, str, str | None]]]
+"""A meeting (cell, day's ordinal) and its attendance (liaison, attendance, absence reason)."""
+
+
 class Meetings:
     """Attendance gathered from every member's rows, kept compactly, then one record per meeting."""
 
@@ -160,17 +164,31 @@ class Meetings:
     def __len__(self) -> int:
         return len(self.entries)
 
+    def chunks(self, size: int) -> Iterator[list[Attended]]:
+        """The meetings with their attendance, `size` at a time, for the builders."""
+        items = list(self.entries.items())
+        for start in range(0, len(items), size):
+            yield items[start : start + size]
+
     def records(self, ctx: Context) -> Iterator[Meeting]:
         """Each meeting's record with its whole attendance list, by the meeting's own rules."""
-        for (cell_id, ordinal), attended in self.entries.items():
-            day = date.fromordinal(ordinal)
-            command_id, meeting_id = ctx.meeting_ids(cell_id, day)
-            entries = tuple(
-                AttendanceEntry(liaison_id=UUID(i), attendance=Attendance(a), absence_reason=r)
-                for i, a, r in sorted(attended, key=lambda t: t[0])
-            )
-            stamp = ctx.stamp(command_id, day, ctx.policy(day, cell_id))
-            yield Meeting.hold(meeting_id, stamp, cell_id, False, entries)
+        for key, attended in self.entries.items():
+            yield hold(ctx, key, attended)
+
+
+def hold(
+    ctx: Context, key: tuple[str, int], attended: list[tuple[str, str, str | None]]
+) -> Meeting:
+    """The meeting of a cell on a day (`key`) held with its whole attendance list."""
+    cell_id, ordinal = key
+    day = date.fromordinal(ordinal)
+    command_id, meeting_id = ctx.meeting_ids(cell_id, day)
+    entries = tuple(
+        AttendanceEntry(liaison_id=UUID(i), attendance=Attendance(a), absence_reason=r)
+        for i, a, r in sorted(attended, key=lambda t: t[0])
+    )
+    stamp = ctx.stamp(command_id, day, ctx.policy(day, cell_id))
+    return Meeting.hold(meeting_id, stamp, cell_id, False, entries)
 
 
 class CellBooks:

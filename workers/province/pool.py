@@ -8,17 +8,17 @@ import select
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.persistence import JSONTranscoder
 
 from domain.liaison import Liaison
 from domain.persistence import PydanticMapper
-from workers.province.builder import Context
+from workers.province.builder import Attended, Context, Meetings, hold
 from workers.province.bulk import Encoded, encode
 from workers.province.member_build import MemberBuild
 from workers.province.records import MemberRecord, Problem, RowError
@@ -117,35 +117,74 @@ def _outcomes(records: Sequence[MemberRecord], built: list[Built]) -> list[Outco
     return [Outcome(r, *b) for r, b in zip(records, built, strict=True)]
 
 
-def outcomes(
-    ctx: Context, records: Sequence[MemberRecord], chunk: int, processes: int | None = None
-) -> Iterator[list[Outcome]]:
-    """Chunks of outcomes in input order; built by `processes` workers (0: in this process).
+def build_meetings(
+    attendance: Sequence[Attended], here: tuple[Context, Any] | None = None
+) -> list[Encoded]:
+    """Each meeting's record with its whole attendance list, encoded."""
+    ctx, encoder = here or _WORKER["here"]
+    return [encode(hold(ctx, key, attended), encoder) for key, attended in attendance]
 
-    By default a large input is built by one worker per core but one, leaving a core to the
-    writer and PostgreSQL; a small one in this process, which is quicker than starting workers.
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class Builders:
+    """The build's workers: `processes` of them (0 or 1: this process), kept for every phase.
+
+    By default a large input is built by one worker per core, a small one in this process,
+    which is quicker than starting workers.
     """
-    chunks = [records[i : i + chunk] for i in range(0, len(records), chunk)]
-    workers = (
-        processes
-        if processes is not None
-        else (os.cpu_count() or 1 if len(records) >= PARALLEL_FROM else 1)
-    )
-    if workers <= 1:
-        here = (ctx, mapper())
-        for part in chunks:
-            yield _outcomes(part, build_chunk(part, here))
-        return
-    context = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_init, initargs=(ctx, os.getpid())
-    ) as pool:
-        pending: deque[tuple[Sequence[MemberRecord], Future[list[Built]]]] = deque()
-        for part in chunks:
-            pending.append((part, pool.submit(build_chunk, part)))
-            if len(pending) > 2 * workers:  # bounded: results wait for the writer, not in memory
+
+    def __init__(self, ctx: Context, members: int, processes: int | None = None) -> None:
+        self.ctx = ctx
+        self.workers = (
+            processes
+            if processes is not None
+            else (os.cpu_count() or 1 if members >= PARALLEL_FROM else 1)
+        )
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> Builders:
+        if self.workers > 1:
+            self._pool = ProcessPoolExecutor(
+                self.workers,
+                mp_context=multiprocessing.get_context("forkserver"),
+                initializer=_init,
+                initargs=(self.ctx, os.getpid()),
+            )
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+
+    def _map(
+        self, build: Callable[..., list[R]], parts: Iterable[Sequence[T]]
+    ) -> Iterator[tuple[Sequence[T], list[R]]]:
+        """Each part with its results, in order; at most a few parts ahead of the caller."""
+        if self._pool is None:
+            here = (self.ctx, mapper())
+            for part in parts:
+                yield part, build(part, here)
+            return
+        pending: deque[tuple[Sequence[T], Future[list[R]]]] = deque()
+        for part in parts:
+            pending.append((part, self._pool.submit(build, part)))
+            if len(pending) > 2 * self.workers:  # bounded: results wait for the writer
                 done, future = pending.popleft()
-                yield _outcomes(done, future.result())
+                yield done, future.result()
         while pending:
             done, future = pending.popleft()
-            yield _outcomes(done, future.result())
+            yield done, future.result()
+
+    def members(self, records: Sequence[MemberRecord], chunk: int) -> Iterator[list[Outcome]]:
+        """Chunks of outcomes in input order."""
+        parts = (records[i : i + chunk] for i in range(0, len(records), chunk))
+        for part, built in self._map(build_chunk, parts):
+            yield _outcomes(part, built)
+
+    def meetings(self, meetings: Meetings, chunk: int) -> Iterator[list[Encoded]]:
+        """Every meeting's record, encoded, in chunks (built while the writer saves the last)."""
+        for _, encoded in self._map(build_meetings, meetings.chunks(chunk)):
+            yield encoded
