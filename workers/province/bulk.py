@@ -333,11 +333,15 @@ class Pipeline:
             raise self._error
         self._queue.put(batch)
 
+    def flush(self) -> None:
+        """Send the rows gathered so far as a save of their own, full or not."""
+        if self._batcher.batch:
+            self._send(self._batcher.flush())
+
     def close(self) -> int:
         """Wait for every queued batch; re-raise a writer failure; return events written."""
         try:
-            if self._batcher.batch:
-                self._send(self._batcher.flush())
+            self.flush()
         finally:
             self._queue.put(None)
             self._thread.join()

@@ -140,8 +140,7 @@ def import_records(
                     books.add(o.entered)
                     _send(pipeline, rows, report)
                 done += len(outcomes)
-                if progress is not None:
-                    progress(done, report.events)
+                _chunk_done(pipeline, progress, done, report)
             # Each meeting's record needs every member's attendance: built by the builders
             # once the members are in, while the writer saves the last of them.
             report.meetings = len(meetings)
@@ -198,6 +197,16 @@ def _stored(office: LiaisonOffice, kind: type[A], aggregate_id: UUID) -> A | Non
     except AggregateNotFoundError:
         return None
     return found if isinstance(found, kind) else None
+
+
+def _chunk_done(
+    pipeline: Pipeline | None, progress: Progress | None, done: int, report: Report
+) -> None:
+    """Send the chunk's members on their way, whole (as the progress reports them), and say so."""
+    if pipeline is not None:
+        pipeline.flush()
+    if progress is not None:
+        progress(done, report.events)
 
 
 def _send(pipeline: Pipeline | None, rows: list[Encoded], report: Report) -> None:
