@@ -8,12 +8,17 @@ from typing import Any
 import pytest
 from eventsourcing.persistence import StoredEvent
 
-from application.office import MAX_EVENTS_PER_SAVE, LiaisonOffice
+from application.office import LiaisonOffice
 from projections.runner import Projector
 from projections.seal import Seal, verify
 from tests.scale.conftest import SUPERVISOR, TODAY
 from workers.province import demo
-from workers.province.bulk import MAX_BYTES_PER_SAVE, BulkWriter, batches
+from workers.province.bulk import (
+    MAX_BYTES_PER_SAVE,
+    MAX_EVENTS_PER_BULK_SAVE,
+    BulkWriter,
+    batches,
+)
 from workers.province.importer import Source, import_records
 
 
@@ -23,17 +28,18 @@ def _rows(n: int, size: int) -> list[StoredEvent]:
 
 
 def test_batches_respect_both_caps() -> None:
-    by_count = [len(b) for b in batches(_rows(250, 450), MAX_EVENTS_PER_SAVE, MAX_BYTES_PER_SAVE)]
-    assert by_count == [100, 100, 50]
-    by_size = list(batches(_rows(100, 10_000), MAX_EVENTS_PER_SAVE, MAX_BYTES_PER_SAVE))
-    assert all(sum(len(r.state) for r in b) <= MAX_BYTES_PER_SAVE for b in by_size)
-    assert [len(b) for b in by_size] == [40, 40, 20]
+    by_count = batches(_rows(2500, 450), MAX_EVENTS_PER_BULK_SAVE, MAX_BYTES_PER_SAVE)
+    assert [sum(r.events for r in b) for b in by_count] == [1000, 1000, 500]
+    # A save's bytes are its COPY data: each 10,000-byte state is sent as 20,000 hex digits.
+    by_size = list(batches(_rows(300, 10_000), MAX_EVENTS_PER_BULK_SAVE, MAX_BYTES_PER_SAVE))
+    assert all(sum(len(r.lines) for r in b) <= MAX_BYTES_PER_SAVE for b in by_size)
+    assert [sum(r.events for r in b) for b in by_size] == [99, 99, 99, 3]
 
 
 def test_an_oversized_save_is_refused(office: LiaisonOffice) -> None:
     writer = BulkWriter(office)
     with writer.connection() as conn, pytest.raises(ValueError, match="caps"):
-        writer.save(conn, _rows(MAX_EVENTS_PER_SAVE + 1, 10))
+        writer.save(conn, _rows(MAX_EVENTS_PER_BULK_SAVE + 1, 10))
     assert not office.recorder.max_notification_id()
 
 
@@ -43,7 +49,7 @@ def test_an_import_saves_within_the_caps(with_tree: LiaisonOffice, small: demo.P
     save = writer.save
 
     def measured(conn: Any, rows: Any) -> None:
-        sizes.append((len(rows), sum(len(r.state) for r in rows)))
+        sizes.append((sum(r.events for r in rows), sum(len(r.lines) for r in rows)))
         save(conn, rows)
 
     writer.save = measured  # type: ignore[method-assign]
@@ -52,7 +58,7 @@ def test_an_import_saves_within_the_caps(with_tree: LiaisonOffice, small: demo.P
     )
     # + the run's start and completion (`domain.import_run`, not counted among the members' events)
     assert sum(n for n, _ in sizes) == report.events + 2
-    assert max(n for n, _ in sizes) == MAX_EVENTS_PER_SAVE
+    assert max(n for n, _ in sizes) == MAX_EVENTS_PER_BULK_SAVE
     assert max(b for _, b in sizes) <= MAX_BYTES_PER_SAVE
 
 

@@ -145,33 +145,50 @@ class Context:
         return unit.id
 
 
+Attended = tuple[tuple[str, int], list[tuple[str, str, str | None]]]
+"""A meeting (cell, day's ordinal) and its attendance (liaison, attendance, absence reason)."""
+
+
 class Meetings:
     """Attendance gathered from every member's rows, kept compactly, then one record per meeting."""
 
     def __init__(self) -> None:
-        self.heads: dict[UUID, tuple[UUID, str, date]] = {}
-        self.entries: dict[UUID, list[tuple[UUID, str, str | None]]] = {}
+        self.entries: dict[tuple[str, int], list[tuple[str, str, str | None]]] = {}
 
-    def add(self, notes: Iterable[tuple[UUID, UUID, str, date, UUID, str, str | None]]) -> None:
-        """Remember these attendances (of members whose rows were all valid)."""
-        for meeting_id, command_id, cell_id, day, liaison_id, attendance, reason in notes:
-            if meeting_id not in self.heads:
-                self.heads[meeting_id] = (command_id, cell_id, day)
-                self.entries[meeting_id] = []
-            self.entries[meeting_id].append((liaison_id, attendance, reason))
+    def add(self, notes: Iterable[tuple[str, int, str, str, str | None]]) -> None:
+        """Remember these attendances (cell, day's ordinal, liaison, attendance, reason) of
+        members whose rows were all valid."""
+        for cell_id, day, liaison_id, attendance, reason in notes:
+            self.entries.setdefault((cell_id, day), []).append((liaison_id, attendance, reason))
 
     def __len__(self) -> int:
-        return len(self.heads)
+        return len(self.entries)
+
+    def chunks(self, size: int) -> Iterator[list[Attended]]:
+        """The meetings with their attendance, `size` at a time, for the builders."""
+        items = list(self.entries.items())
+        for start in range(0, len(items), size):
+            yield items[start : start + size]
 
     def records(self, ctx: Context) -> Iterator[Meeting]:
         """Each meeting's record with its whole attendance list, by the meeting's own rules."""
-        for meeting_id, (command_id, cell_id, day) in self.heads.items():
-            entries = tuple(
-                AttendanceEntry(liaison_id=i, attendance=Attendance(a), absence_reason=r)
-                for i, a, r in sorted(self.entries[meeting_id], key=lambda t: str(t[0]))
-            )
-            stamp = ctx.stamp(command_id, day, ctx.policy(day, cell_id))
-            yield Meeting.hold(meeting_id, stamp, cell_id, False, entries)
+        for key, attended in self.entries.items():
+            yield hold(ctx, key, attended)
+
+
+def hold(
+    ctx: Context, key: tuple[str, int], attended: list[tuple[str, str, str | None]]
+) -> Meeting:
+    """The meeting of a cell on a day (`key`) held with its whole attendance list."""
+    cell_id, ordinal = key
+    day = date.fromordinal(ordinal)
+    command_id, meeting_id = ctx.meeting_ids(cell_id, day)
+    entries = tuple(
+        AttendanceEntry(liaison_id=UUID(i), attendance=Attendance(a), absence_reason=r)
+        for i, a, r in sorted(attended, key=lambda t: t[0])
+    )
+    stamp = ctx.stamp(command_id, day, ctx.policy(day, cell_id))
+    return Meeting.hold(meeting_id, stamp, cell_id, False, entries)
 
 
 class CellBooks:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
@@ -14,7 +14,6 @@ from uuid import UUID, uuid5
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import BaseAggregate
-from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic
 from psycopg import sql
 
@@ -33,8 +32,10 @@ from workers.province.builder import IMPORT_NAMESPACE, CellBooks, Context, Meeti
 from workers.province.bulk import (
     BulkWriter,
     DifferentHistory,
+    Encoded,
     Pipeline,
     Stored,
+    encode,
     fresh,
     new_events,
 )
@@ -114,40 +115,38 @@ def import_records(
     )
     meetings, books = Meetings(), CellBooks()
     pipeline = None if dry_run else Pipeline(writer)
-    adopted = False
-    run: ImportRun | None = None
+    run: ImportRun | None = None  # started once something is to be written
     try:
-        done = 0
-        for outcomes in pool.outcomes(ctx, records, CHUNK, processes):
-            ok = [o for o in outcomes if o.problem is None]
-            report.problems.extend(o.problem for o in outcomes if o.problem is not None)
-            stored = writer.stored([e.aggregate_id for o in ok for e in o.encoded])
-            elsewhere = _registered_elsewhere(writer, ctx, ok, stored)
-            report.problems.extend(_outside(o.record) for o in ok if id(o) in elsewhere)
-            ok = [o for o in ok if id(o) not in elsewhere]
-            if ok and pipeline is not None and not adopted:
-                office.adopt_namespace(ctx.namespace)  # the ids written are derived in it
-                adopted = True
-                run = _started(office, writer, pipeline, ctx, source, len(records))
-            for o in ok:
-                try:
-                    rows = fresh(o.encoded, stored)
-                except DifferentHistory:
-                    report.problems.append(_different(o.record))
-                    continue
-                report.valid += 1
-                meetings.add(o.notes)
-                books.add(o.entered)
-                _send(pipeline, rows, report)
-            done += len(outcomes)
-            if progress is not None:
-                progress(done, report.events)
-        report.meetings = len(meetings)
-        _write_all(writer, pipeline, list(meetings.records(ctx)), report)
-        stored_book = partial(_stored, office, CellBook)
-        _write_all(
-            writer, pipeline, list(books.records(ctx, source.command_id, stored_book)), report
-        )
+        with pool.Builders(ctx, len(records), processes) as builders:
+            done = 0
+            for outcomes in builders.members(records, CHUNK):
+                ok = [o for o in outcomes if o.problem is None]
+                report.problems.extend(o.problem for o in outcomes if o.problem is not None)
+                stored = writer.stored([e.aggregate_id for o in ok for e in o.encoded])
+                elsewhere = _registered_elsewhere(writer, ctx, ok, stored)
+                report.problems.extend(_outside(o.record) for o in ok if id(o) in elsewhere)
+                ok = [o for o in ok if id(o) not in elsewhere]
+                if ok and pipeline is not None and run is None:
+                    office.adopt_namespace(ctx.namespace)  # the ids written are derived in it
+                    run = _started(office, writer, pipeline, ctx, source, len(records))
+                for o in ok:
+                    try:
+                        rows = fresh(o.encoded, stored)
+                    except DifferentHistory:
+                        report.problems.append(_different(o.record))
+                        continue
+                    report.valid += 1
+                    meetings.add(o.notes)
+                    books.add(o.entered)
+                    _send(pipeline, rows, report)
+                done += len(outcomes)
+                _chunk_done(pipeline, progress, done, report)
+            # Each meeting's record needs every member's attendance: built by the builders
+            # once the members are in, while the writer saves the last of them.
+            report.meetings = len(meetings)
+            _write_built(writer, pipeline, builders.meetings(meetings, CHUNK), report)
+        stored_books = books.records(ctx, source.command_id, partial(_stored, office, CellBook))
+        _write_all(writer, pipeline, list(stored_books), report)
         if not dry_run and report.valid:  # a file of nothing but refused rows writes nothing
             receipt = CommandReceipt.issue(
                 source.command_id,
@@ -200,8 +199,18 @@ def _stored(office: LiaisonOffice, kind: type[A], aggregate_id: UUID) -> A | Non
     return found if isinstance(found, kind) else None
 
 
-def _send(pipeline: Pipeline | None, rows: list[StoredEvent], report: Report) -> None:
-    report.events += len(rows)
+def _chunk_done(
+    pipeline: Pipeline | None, progress: Progress | None, done: int, report: Report
+) -> None:
+    """Send the chunk's members on their way, whole (as the progress reports them), and say so."""
+    if pipeline is not None:
+        pipeline.flush()
+    if progress is not None:
+        progress(done, report.events)
+
+
+def _send(pipeline: Pipeline | None, rows: list[Encoded], report: Report) -> None:
+    report.events += sum(r.events for r in rows)
     if pipeline is not None and rows:
         pipeline.put(rows)
 
@@ -214,13 +223,26 @@ def _write_all(
 ) -> None:
     for start in range(0, len(aggregates), CHUNK):
         chunk = aggregates[start : start + CHUNK]
-        stored = writer.stored([a.id for a in chunk])
-        for aggregate in chunk:
-            try:
-                rows = new_events([aggregate], stored, writer.mapper)
-            except DifferentHistory:
-                continue  # a meeting already recorded with other attendance stays as it is
-            _send(pipeline, rows, report)
+        _write_encoded(writer, pipeline, [encode(a, writer.mapper) for a in chunk], report)
+
+
+def _write_built(
+    writer: BulkWriter, pipeline: Pipeline | None, chunks: Iterable[list[Encoded]], report: Report
+) -> None:
+    for encoded in chunks:
+        _write_encoded(writer, pipeline, encoded, report)
+
+
+def _write_encoded(
+    writer: BulkWriter, pipeline: Pipeline | None, encoded: Sequence[Encoded], report: Report
+) -> None:
+    stored = writer.stored([e.aggregate_id for e in encoded])
+    for aggregate in encoded:
+        try:
+            rows = fresh([aggregate], stored)
+        except DifferentHistory:
+            continue  # a meeting already recorded with other attendance stays as it is
+        _send(pipeline, rows, report)
 
 
 _WORKPLACE_TOPICS = [get_topic(MemberRegistered), get_topic(LiaisonOpened)]
