@@ -35,6 +35,7 @@ from workers.onboarding import (
     start_workflows,
 )
 from workers.province import demo
+from workers.worker import worker_options
 from workflows.activities import LiaisonActivities
 from workflows.liaison import LiaisonWorkflow
 from workflows.messages import workflow_id
@@ -104,8 +105,7 @@ async def _measure(
         task_queue=queue,
         workflows=[LiaisonWorkflow, Sleeper],
         activities=LiaisonActivities(office, InMemoryOutbox()).all(),
-        max_concurrent_workflow_task_polls=20,
-        max_concurrent_activities=8,
+        **worker_options(),  # the worker process's own
     )
     async with env, worker:
         keys = [uuid.uuid4() for _ in liaisons]

@@ -122,12 +122,47 @@ class TakeStepInput:
 
 
 @dataclass
+class OnboardResult:
+    """A fresh run's start: the liaison's events and policy, after opening the year's cycle if
+    one was due (`cycle_year`: the year it tried to open; `refusal`: why the domain refused)."""
+
+    events: list[LiaisonEventMessage]
+    policy_json: str
+    cycle_year: int | None = None
+    refusal: str | None = None
+
+
+@dataclass
+class Rung:
+    """One rung of a deadline's ladder to take."""
+
+    deadline_json: str
+    step: str
+
+
+@dataclass
+class TakeStepsInput:
+    """Record the rungs due on a date, in order, each its own command and event."""
+
+    liaison_id: str
+    rungs: list[Rung]
+    on: str
+
+
+@dataclass
 class TakeStepResult:
     """Whether the rung was recorded, which unit was told, or why the domain refused."""
 
     recorded: bool
     unit_id: str | None = None
     refusal: str | None = None
+
+
+@dataclass
+class TakeStepsResult:
+    """Each rung's result, in the order asked."""
+
+    results: list[TakeStepResult]
 
 
 @dataclass
