@@ -1,8 +1,8 @@
 """Open liaisons' workflows onboarded from the store, against trivial workflows doing the same.
 
-Onboarding a liaison is done once its workflow has run its first tasks (loaded the liaison in an
-activity, opened its year's cycle and continued as new where one was due) and its latest run waits
-on its timer. The raw limit is the least a workflow can do to get there:
+Onboarding a liaison is done once its workflow has run its first tasks (loaded the liaison and
+opened its year's cycle where one was due in one activity, taken the rungs then due in another)
+and its latest run waits on its timer. The raw limit is the least a workflow can do to get there:
 `Sleeper`s, which run their first task and set a timer, started on the same dev server, through
 the same `start_workflows` at the same concurrency, executed by the same worker. Both clocks run
 from the first start until every one of the workflows is seen waiting (`waiting`: running, with
@@ -35,6 +35,7 @@ from workers.onboarding import (
     start_workflows,
 )
 from workers.province import demo
+from workers.worker import worker_options
 from workflows.activities import LiaisonActivities
 from workflows.liaison import LiaisonWorkflow
 from workflows.messages import workflow_id
@@ -104,8 +105,7 @@ async def _measure(
         task_queue=queue,
         workflows=[LiaisonWorkflow, Sleeper],
         activities=LiaisonActivities(office, InMemoryOutbox()).all(),
-        max_concurrent_workflow_task_polls=20,
-        max_concurrent_activities=8,
+        **worker_options(),  # the worker process's own
     )
     async with env, worker:
         keys = [uuid.uuid4() for _ in liaisons]

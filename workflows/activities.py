@@ -7,6 +7,7 @@ crash finds the receipt and records nothing twice; a domain refusal is returned,
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable
 from datetime import date
 from typing import Generic, Protocol, TypeVar
@@ -27,21 +28,26 @@ from domain.escalation import (
 )
 from domain.liaison_events import LiaisonEvent, replay
 from domain.organisation import OrganisationTree
-from domain.policy import Policy
+from domain.policy import Deadlines, Policy
 from domain.roles import Actor
 from domain.state import LiaisonState
 from workflows.messages import (
     LoadLiaisonInput,
     LoadLiaisonResult,
+    OnboardResult,
     OpenCycleInput,
     OpenCycleResult,
     ResolveInput,
     ResolveResult,
+    Rung,
     TakeStepInput,
     TakeStepResult,
+    TakeStepsInput,
+    TakeStepsResult,
     to_message,
 )
 from workflows.outbox import Notification, Outbox
+from workflows.process import cycle_due
 
 T = TypeVar("T")
 OfficePort = TypeVar("OfficePort")
@@ -120,36 +126,76 @@ class LiaisonActivities(Activities[Application]):
         once the deadline is missed, a copy to the member's workplace committee (whose referral
         it is); a rung taken after its day says it is late."""
         liaison_id, on = UUID(request.liaison_id), date.fromisoformat(request.on)
-        deadline = Deadline.model_validate_json(request.deadline_json)
-        step = Step(request.step)
+        rung = Rung(deadline_json=request.deadline_json, step=request.step)
+        return (await self._take(liaison_id, on, [rung]))[0]
+
+    @activity.defn(name="take_steps")
+    async def take_steps(self, request: TakeStepsInput) -> TakeStepsResult:
+        """The rungs due on a date, in order, as `take_step` takes one: each recorded by its own
+        command (its own event and receipt), the liaison, tree and policy then read once for
+        all their notifications. A liaison onboarded late has several rungs due at once."""
+        liaison_id, on = UUID(request.liaison_id), date.fromisoformat(request.on)
+        return TakeStepsResult(results=await self._take(liaison_id, on, request.rungs))
+
+    def _record_step(self, liaison_id: UUID, on: date, deadline: Deadline, step: Step) -> str:
+        """Record one rung; the unit told."""
         escalation = escalation_id(liaison_id, deadline.kind, deadline.subject)
+        return (
+            self.office.execute(
+                TakeStep(
+                    command_id=step_command_id(escalation, step.value),
+                    actor=self.office.system_actor_for(liaison_id, on),
+                    effective_date=on,
+                    liaison_id=liaison_id,
+                    deadline=deadline,
+                    step=step,
+                )
+            ).unit_id
+            or deadline.unit_id
+        )
 
-        def record() -> str:
-            return (
-                self.office.execute(
-                    TakeStep(
-                        command_id=step_command_id(escalation, step.value),
-                        actor=self.office.system_actor_for(liaison_id, on),
-                        effective_date=on,
-                        liaison_id=liaison_id,
-                        deadline=deadline,
-                        step=step,
-                    )
-                ).unit_id
-                or deadline.unit_id
-            )
+    def _context(self, liaison_id: UUID, on: date) -> tuple[LiaisonState, OrganisationTree, Policy]:
+        state = self.office.state_of(liaison_id)
+        return state, self.office.tree(), self.office.policy(on, state.residence_commune_id)
 
-        try:
-            unit_id = await self._call(record)
-        except Refused as refusal:
-            activity.logger.info("Step %s of %s refused: %s", step, escalation, refusal.en)
-            return TakeStepResult(recorded=False, refusal=refusal.code)
-        state = await self._call(lambda: self.office.state_of(liaison_id))
-        tree = await self._call(self.office.tree)
+    async def _take(self, liaison_id: UUID, on: date, rungs: list[Rung]) -> list[TakeStepResult]:
+        """Record each rung, then queue the notifications of those recorded."""
+        results: list[TakeStepResult] = []
+        told: list[tuple[Deadline, Step, str]] = []
+        for rung in rungs:
+            deadline, step = Deadline.model_validate_json(rung.deadline_json), Step(rung.step)
+            try:
+                unit_id = await self._call(
+                    functools.partial(self._record_step, liaison_id, on, deadline, step)
+                )
+            except Refused as refusal:
+                escalation = escalation_id(liaison_id, deadline.kind, deadline.subject)
+                activity.logger.info("Step %s of %s refused: %s", step, escalation, refusal.en)
+                results.append(TakeStepResult(recorded=False, refusal=refusal.code))
+                continue
+            results.append(TakeStepResult(recorded=True, unit_id=unit_id))
+            told.append((deadline, step, unit_id))
+        if told:
+            state, tree, policy = await self._call(functools.partial(self._context, liaison_id, on))
+            rules = policy.deadlines
+            for deadline, step, unit_id in told:
+                await self._notify(state, tree, rules, liaison_id, deadline, step, on, unit_id)
+        return results
+
+    async def _notify(
+        self,
+        state: LiaisonState,
+        tree: OrganisationTree,
+        rules: Deadlines,
+        liaison_id: UUID,
+        deadline: Deadline,
+        step: Step,
+        on: date,
+        unit_id: str,
+    ) -> None:
+        """Queue a recorded rung's notification (and the workplace's copy once missed)."""
+        escalation = escalation_id(liaison_id, deadline.kind, deadline.subject)
         doer = tree.unit(deadline.unit_id).name if deadline.unit_id in tree else None
-        rules = (
-            await self._call(lambda: self.office.policy(on, state.residence_commune_id))
-        ).deadlines
         scheduled = next(rung.on for rung in ladder(deadline, rules) if rung.step is step)
         notice = Notification.of_step(
             uuid5(escalation, f"notify:{step.value}"),
@@ -160,7 +206,6 @@ class LiaisonActivities(Activities[Application]):
         if step is not Step.REMINDER and workplace not in (unit_id, deadline.unit_id):
             copy = notice.copy_to(uuid5(escalation, f"notify:{step.value}:workplace"), workplace)
             await self.outbox.write(copy)
-        return TakeStepResult(recorded=True, unit_id=unit_id)
 
     @activity.defn(name="resolve_escalation")
     async def resolve_escalation(self, request: ResolveInput) -> ResolveResult:
@@ -184,27 +229,27 @@ class LiaisonActivities(Activities[Application]):
 
         return await self._resolve(record, escalation)
 
+    def _open(self, liaison_id: UUID, year: int, on: date) -> str | None:
+        """Open the year's annual cycle; the domain's refusal code, if it refused."""
+        try:
+            self.office.execute(
+                cmd.OpenCycle(
+                    command_id=uuid5(liaison_id, f"open-cycle:{year}"),
+                    actor=self.office.system_actor_for(liaison_id, on),
+                    effective_date=on,
+                    liaison_id=liaison_id,
+                    year=year,
+                )
+            )
+        except Refused as refusal:
+            return refusal.code
+        return None
+
     @activity.defn(name="open_cycle")
     async def open_cycle(self, request: OpenCycleInput) -> OpenCycleResult:
         """Open the year's annual cycle; return the events since and the year's policy."""
         liaison_id, on = UUID(request.liaison_id), date.fromisoformat(request.on)
-
-        def record() -> str | None:
-            try:
-                self.office.execute(
-                    cmd.OpenCycle(
-                        command_id=uuid5(liaison_id, f"open-cycle:{request.year}"),
-                        actor=self.office.system_actor_for(liaison_id, on),
-                        effective_date=on,
-                        liaison_id=liaison_id,
-                        year=request.year,
-                    )
-                )
-            except Refused as refusal:
-                return refusal.code
-            return None
-
-        refusal = await self._call(record)
+        refusal = await self._call(functools.partial(self._open, liaison_id, request.year, on))
         loaded = await self.load_liaison(
             LoadLiaisonInput(
                 liaison_id=request.liaison_id, after_version=request.after_version, on=request.on
@@ -214,6 +259,37 @@ class LiaisonActivities(Activities[Application]):
             events=loaded.events, policy_json=loaded.policy_json, refusal=refusal
         )
 
+    @activity.defn(name="onboard_liaison")
+    async def onboard_liaison(self, request: LoadLiaisonInput) -> OnboardResult:
+        """A fresh run's first activity: `load_liaison`, after opening the annual cycle of the
+        year of `on` where the liaison awaits one (`cycle_due`, as the workflow decides it), so
+        that a liaison started in a new year loads and opens its cycle in one activity."""
+        liaison_id, on = UUID(request.liaison_id), date.fromisoformat(request.on)
+
+        def read() -> OnboardResult:
+            events = self.office.history(liaison_id)
+            state = replay(events)
+            year, refusal = cycle_due(state, on), None
+            if year is not None:
+                refusal = self._open(liaison_id, year, on)
+                if refusal is None:
+                    events = self.office.history(liaison_id)
+                    state = replay(events)
+            policy = self.office.policy(on, state.residence_commune_id)
+            newer = [to_message(e) for e in events if e.originator_version > request.after_version]
+            return OnboardResult(
+                events=newer, policy_json=policy.model_dump_json(), cycle_year=year, refusal=refusal
+            )
+
+        return await self._call(read)
+
     def all(self) -> list[Callable[..., object]]:
         """Every activity, for the worker."""
-        return [self.load_liaison, self.take_step, self.resolve_escalation, self.open_cycle]
+        return [
+            self.load_liaison,
+            self.onboard_liaison,
+            self.take_step,
+            self.take_steps,
+            self.resolve_escalation,
+            self.open_cycle,
+        ]

@@ -26,6 +26,11 @@ Patches in force:
 - `CLOSING_SLIPS` (2026-12-03): a liaison closed by expulsion, removal from the rolls or death
   awaits its closing slips (`DeadlineKind.CLOSING_SLIP`) and runs their ladder before it ends;
   runs begun before it end at once, as they did.
+- `ONBOARD_PATCH` (2026-12-03): a fresh run loads its liaison and opens the year's cycle where one
+  is due in one activity (`onboard_liaison`), so it does not continue as new at once, and takes
+  the rungs due together in one activity (`take_steps`, each rung still its own command and
+  event); before it, a liaison onboarded in a new year ran `load_liaison`, `open_cycle`, a
+  `take_step` per rung and a second run.
 """
 
 from __future__ import annotations
@@ -47,19 +52,25 @@ with workflow.unsafe.imports_passed_through():
         LiaisonWorkflowResult,
         LoadLiaisonInput,
         LoadLiaisonResult,
+        OnboardResult,
         OpenCycleInput,
         OpenCycleResult,
         PolicyChangedMessage,
         ResolveInput,
         ResolveResult,
+        Rung,
         TakeStepInput,
         TakeStepResult,
+        TakeStepsInput,
+        TakeStepsResult,
     )
     from workflows.process import LiaisonProcess, wake_moment
 
 ACTIVITY_TIMEOUT = timedelta(seconds=20)  # a dead worker's activity is retried after this
 POLICY_PATCH = "2026-12-03-policy-overrides"
 CLOSING_SLIPS = "2026-12-03-closing-slip-deadline"
+ONBOARD_PATCH = "2026-12-03-onboard-in-one-run"
+STEP_TIMEOUT = timedelta(seconds=5)  # more per rung taken in one `take_steps`
 
 
 @workflow.defn(name="Liaison")
@@ -103,8 +114,11 @@ class LiaisonWorkflow:
         """Wait for events and due dates until the liaison is closed and awaits nothing."""
         process = self._process
         process.closing_slips = workflow.patched(CLOSING_SLIPS)
+        batched = workflow.patched(ONBOARD_PATCH)
         if start.carried is not None:
             process.restore(start.carried)
+        elif batched:
+            await self._onboard(start.liaison_id)
         else:
             loaded = await self._load(start.liaison_id, 0)
             process.policy = Policy.model_validate_json(loaded.policy_json)
@@ -121,8 +135,12 @@ class LiaisonWorkflow:
                 opened = process.cycle_due(today) != year
                 if not opened:  # refused (the domain said why): try again next year, not now
                     self._refused_cycles.add(year)
-            for deadline, rung in process.due(today):
-                await self._take(start.liaison_id, deadline, rung.step, today)
+            due = process.due(today)
+            if batched and due:
+                await self._take_all(start.liaison_id, [(d, r.step) for d, r in due], today)
+            else:
+                for deadline, rung in due:
+                    await self._take(start.liaison_id, deadline, rung.step, today)
             if process.finished:
                 break
             if opened or workflow.info().is_continue_as_new_suggested():
@@ -160,6 +178,22 @@ class LiaisonWorkflow:
             start_to_close_timeout=ACTIVITY_TIMEOUT,
         )
         return result
+
+    async def _onboard(self, liaison_id: str) -> None:
+        """Load the liaison, its year's cycle opened if one was due (a refusal is remembered for
+        the year, as `_open_cycle`'s is)."""
+        today = self._today()
+        loaded: OnboardResult = await workflow.execute_activity(
+            "onboard_liaison",
+            LoadLiaisonInput(liaison_id=liaison_id, after_version=0, on=today.isoformat()),
+            result_type=OnboardResult,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+        )
+        process = self._process
+        process.policy = Policy.model_validate_json(loaded.policy_json)
+        process.apply_fetched(loaded.events)
+        if loaded.cycle_year is not None and process.cycle_due(today) == loaded.cycle_year:
+            self._refused_cycles.add(loaded.cycle_year)
 
     async def _reload_policy(self, liaison_id: str) -> None:
         """Take the policy in force today for the residence (with the province's overrides);
@@ -230,3 +264,20 @@ class LiaisonWorkflow:
             start_to_close_timeout=ACTIVITY_TIMEOUT,
         )
         self._process.mark_taken(deadline, step)
+
+    async def _take_all(
+        self, liaison_id: str, rungs: list[tuple[Deadline, Step]], today: date
+    ) -> None:
+        """Take the rungs due together in one activity, in order (each its own command)."""
+        await workflow.execute_activity(
+            "take_steps",
+            TakeStepsInput(
+                liaison_id=liaison_id,
+                rungs=[Rung(deadline_json=d.model_dump_json(), step=s.value) for d, s in rungs],
+                on=today.isoformat(),
+            ),
+            result_type=TakeStepsResult,
+            start_to_close_timeout=ACTIVITY_TIMEOUT + STEP_TIMEOUT * len(rungs),
+        )
+        for deadline, step in rungs:
+            self._process.mark_taken(deadline, step)

@@ -21,6 +21,13 @@ def wake_moment(day: date) -> datetime:
     return datetime.combine(day, WAKE_AT, tzinfo=VIETNAM)
 
 
+def cycle_due(state: LiaisonState, today: date) -> int | None:
+    """The year whose annual cycle should open on `today` for that state, if any."""
+    if state.stage is Stage.CLOSED or state.cycle_year is None:
+        return None
+    return today.year if state.cycle_year < today.year else None
+
+
 def _key(kind: str, subject: str) -> str:
     return f"{kind}/{subject}"
 
@@ -114,10 +121,7 @@ class LiaisonProcess:
 
     def cycle_due(self, today: date) -> int | None:
         """The year whose annual cycle should open now, if any."""
-        state = self._current()
-        if state.stage is Stage.CLOSED or state.cycle_year is None:
-            return None
-        return today.year if state.cycle_year < today.year else None
+        return cycle_due(self._current(), today)
 
     def next_wake(self, today: date) -> date | None:
         """The next business date something is due (a rung, or 1 January's new cycle)."""

@@ -14,7 +14,7 @@ from temporalio import activity
 from workers.settings import load_settings
 from workers.worker import run_worker
 from workflows.activities import LiaisonActivities
-from workflows.messages import TakeStepInput, TakeStepResult
+from workflows.messages import TakeStepInput, TakeStepResult, TakeStepsInput, TakeStepsResult
 
 MARKER = Path(sys.argv[2]) if len(sys.argv) > 2 else Path("/nonexistent")
 
@@ -26,6 +26,14 @@ class PausingActivities(LiaisonActivities):
     async def take_step(self, request: TakeStepInput) -> TakeStepResult:
         result = await super().take_step(request)
         if request.step == "escalated":
+            MARKER.write_text("recorded")
+            await asyncio.sleep(3600)
+        return result
+
+    @activity.defn(name="take_steps")
+    async def take_steps(self, request: TakeStepsInput) -> TakeStepsResult:
+        result = await super().take_steps(request)
+        if any(rung.step == "escalated" for rung in request.rungs):
             MARKER.write_text("recorded")
             await asyncio.sleep(3600)
         return result

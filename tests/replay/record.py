@@ -27,6 +27,7 @@ from domain import commands as cmd
 from domain.state import ClosingReason
 from tests.conftest import which
 from tests.workflows.province import ADMIN, CLERK, Province, advance_to, pinned, running
+from workers.onboarding import start_liaison
 from workflows.dispatcher import MEMBER_EVENTS, watch_referral
 from workflows.messages import workflow_id
 from workflows.referral import MemberReferralWorkflow, referral_workflow_id
@@ -143,6 +144,23 @@ async def died_slips_late(env: WorkflowEnvironment, p: Province, queue: str) -> 
     return died
 
 
+async def onboarded_in_new_year(env: WorkflowEnvironment, p: Province, queue: str) -> UUID:
+    """Received on START, no meeting recorded; its workflow started from the store (onboarding)
+    on 1 March 2028: it opens the 2028 cycle and takes the rungs then due; met on 10 March."""
+    onboarded = p.refer(START, card="66666666")
+    p.receive(onboarded, START)
+    async with running(env, p, queue):
+        await advance_to(env, date(2028, 3, 1))
+        await start_liaison(env.client, onboarded, queue)
+        await advance_to(env, date(2028, 3, 10))
+        # Onboarding loaded what came before; the dispatcher forwards what comes after.
+        p.forwarded[onboarded] = p.office.history(onboarded)[-1].originator_version
+        p.meet(onboarded, date(2028, 3, 10))
+        await p.forward_new(env.client, onboarded, queue)
+        await advance_to(env, date(2028, 3, 20))
+    return onboarded
+
+
 async def late_referral_escalated(env: WorkflowEnvironment, p: Province, queue: str) -> UUID:
     """The late-referral workflow: a member registered on START and not referred is reminded,
     missed and escalated; referred 40 days later, which closes the escalation; returns the
@@ -176,6 +194,7 @@ SCENARIOS: dict[str, Scenario] = {
     "exemption_lifted": exemption_lifted,
     "receipt_deadline_shortened": receipt_deadline_shortened,
     "died_slips_late": died_slips_late,
+    "onboarded_in_new_year": onboarded_in_new_year,
     "late_referral_escalated": late_referral_escalated,
 }
 WORKFLOW_IDS: dict[str, Callable[[str], str]] = {"late_referral_escalated": referral_workflow_id}
