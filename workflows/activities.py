@@ -113,12 +113,17 @@ class LiaisonActivities(Activities[Application]):
         def read() -> LoadLiaisonResult:
             liaison_id, on = UUID(request.liaison_id), date.fromisoformat(request.on)
             events = self.office.history(liaison_id)
-            state = replay(events)
-            policy = self.office.policy(on, state.residence_commune_id)
-            newer = [to_message(e) for e in events if e.originator_version > request.after_version]
-            return LoadLiaisonResult(events=newer, policy_json=policy.model_dump_json())
+            return self._loaded(events, replay(events), on, request.after_version)
 
         return await self._call(read)
+
+    def _loaded(
+        self, events: list[LiaisonEvent], state: LiaisonState, on: date, after_version: int
+    ) -> LoadLiaisonResult:
+        """The events after a version, and the policy in force on a date for the residence."""
+        policy = self.office.policy(on, state.residence_commune_id)
+        newer = [to_message(e) for e in events if e.originator_version > after_version]
+        return LoadLiaisonResult(events=newer, policy_json=policy.model_dump_json())
 
     @activity.defn(name="take_step")
     async def take_step(self, request: TakeStepInput) -> TakeStepResult:
@@ -255,9 +260,7 @@ class LiaisonActivities(Activities[Application]):
                 liaison_id=request.liaison_id, after_version=request.after_version, on=request.on
             )
         )
-        return OpenCycleResult(
-            events=loaded.events, policy_json=loaded.policy_json, refusal=refusal
-        )
+        return OpenCycleResult(**vars(loaded), refusal=refusal)
 
     @activity.defn(name="onboard_liaison")
     async def onboard_liaison(self, request: LoadLiaisonInput) -> OnboardResult:
@@ -275,11 +278,8 @@ class LiaisonActivities(Activities[Application]):
                 if refusal is None:
                     events = self.office.history(liaison_id)
                     state = replay(events)
-            policy = self.office.policy(on, state.residence_commune_id)
-            newer = [to_message(e) for e in events if e.originator_version > request.after_version]
-            return OnboardResult(
-                events=newer, policy_json=policy.model_dump_json(), cycle_year=year, refusal=refusal
-            )
+            loaded = self._loaded(events, state, on, request.after_version)
+            return OnboardResult(**vars(loaded), cycle_year=year, refusal=refusal)
 
         return await self._call(read)
 

@@ -124,12 +124,10 @@ class TakeStepInput:
 
 
 @dataclass
-class OnboardResult:
+class OnboardResult(LoadLiaisonResult):
     """A fresh run's start: the liaison's events and policy, after opening the year's cycle if
     one was due (`cycle_year`: the year it tried to open; `refusal`: why the domain refused)."""
 
-    events: list[LiaisonEventMessage]
-    policy_json: str
     cycle_year: int | None = None
     refusal: str | None = None
 
@@ -197,9 +195,7 @@ class OpenCycleInput:
 
 
 @dataclass
-class OpenCycleResult:
+class OpenCycleResult(LoadLiaisonResult):
     """The events recorded since, and the policy of the new cycle."""
 
-    events: list[LiaisonEventMessage]
-    policy_json: str
     refusal: str | None = None
