@@ -22,7 +22,7 @@ from projections.log import Entry
 from projections.members import MemberWrites
 from projections.model import Cursor, ReadModel, chunks, copy_rows
 from projections.reference import Reference
-from projections.states import StateBook
+from projections.states import LIAISON_STATES, StateBook
 
 FACT_COLUMNS = (
     "notification_id", "seq", "kind", "member_id", "liaison_id", "unit_id", "workplace_id",
@@ -81,6 +81,7 @@ class Facts(ReadModel):
 
     name: ClassVar[str] = "facts"
     tables: ClassVar[tuple[str, ...]] = ("fact", "member", "liaison", "facts_state")
+    process: ClassVar[str] = LIAISON_STATES
 
     def __init__(self, suffix: str = "") -> None:
         super().__init__(suffix)
