@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import multiprocessing
 import os
 import re
 import select
@@ -330,7 +331,9 @@ class Projector:
         behind = [
             g for g in groups if target - min(positions[m.tracking_name] for m in g) >= BULK_EVENTS
         ]
-        if len(behind) > 1 and (os.cpu_count() or 1) > 1:
+        # A daemon process (a pool's worker) may not start processes of its own.
+        alone = (os.cpu_count() or 1) == 1 or multiprocessing.current_process().daemon
+        if len(behind) > 1 and not alone:
             from projections.parallel import in_processes  # it builds Projectors itself
 
             done = in_processes(self, groups, positions, target, progress)
