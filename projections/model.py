@@ -20,6 +20,9 @@ class ReadModel(ABC):
     version: ClassVar[int] = 1
     """The layout and meaning of the model's rows. Raising it rebuilds the model in the shadow
     (new tables beside the live ones, which keep answering) and switches them in once caught up."""
+    process: ClassVar[str] = "log"
+    """The process a big catch-up folds this model in (`projections.parallel`): models that share
+    work through the entries' memo (the evolution of liaison states) must name the same one."""
 
     def __init__(self, suffix: str = "") -> None:
         self.suffix = suffix
@@ -72,6 +75,14 @@ class ReadModel(ABC):
     def order_keys(self, table: str) -> str:
         """Columns that order a table's full contents for comparison (default: the first)."""
         return "1"
+
+
+def bulk_groups(models: Sequence[ReadModel]) -> list[list[ReadModel]]:
+    """The models by the process a big catch-up folds them in, in their first model's order."""
+    groups: dict[str, list[ReadModel]] = {}
+    for model in models:
+        groups.setdefault(model.process, []).append(model)
+    return list(groups.values())
 
 
 VERSION_MARK = "__v"

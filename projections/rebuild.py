@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from projections.catalog import MODELS
@@ -21,9 +21,10 @@ class ShadowResult:
     differences: dict[str, int]
 
 
-def rebuild(env: Mapping[str, str], name: str, progress: Progress | None = None) -> int:
-    """Drop the model's tables and position and replay the whole log into it."""
-    projector = Projector(env, [MODELS[name]()])
+def rebuild(env: Mapping[str, str], names: Sequence[str], progress: Progress | None = None) -> int:
+    """Drop these models' tables and positions and replay the whole log into them at once (a
+    big log on every core: `Projector.catch_up`)."""
+    projector = Projector(env, [MODELS[name]() for name in names])
     try:
         return projector.rebuild(progress)
     finally:

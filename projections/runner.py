@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import multiprocessing
+import os
 import re
 import select
 import threading
@@ -17,7 +19,14 @@ from eventsourcing.utils import Environment
 from psycopg import sql
 
 from projections.log import EVENTS_TABLE, SELECT_AFTER, Entry, StoredRow, decode, rows_from
-from projections.model import VERSION_MARK, Cursor, ReadModel, next_version, switch
+from projections.model import (
+    VERSION_MARK,
+    Cursor,
+    ReadModel,
+    bulk_groups,
+    next_version,
+    switch,
+)
 from projections.outage import (
     Backoff,
     caused_by_content,
@@ -33,7 +42,9 @@ NO_LIMIT = 2**62
 BULK_EVENTS = 50_000
 """A catch-up of at least this many events into a model at position 0 defers its secondary
 indexes (built once at the end instead of row by row) and commits without waiting for the WAL
-flush (a batch lost to a server crash is lost with its tracking row, and is simply redone)."""
+flush (a batch lost to a server crash is lost with its tracking row, and is simply redone).
+When two bulk groups of models (`ReadModel.process`) are this far behind, each group folds in a
+process of its own (`projections.parallel`)."""
 VERSIONS_TABLE = "projections_version"
 VERSIONS_DDL = (
     f"CREATE TABLE IF NOT EXISTS {VERSIONS_TABLE} (name text PRIMARY KEY, version int NOT NULL)"
@@ -55,7 +66,8 @@ class Projector:
     def __init__(
         self, env: Mapping[str, str], models: Sequence[ReadModel], batch: int = BATCH_EVENTS
     ) -> None:
-        factory = PostgresFactory(Environment("projections", dict(env)))
+        self.env = dict(env)
+        factory = PostgresFactory(Environment("projections", self.env))
         self.datastore = factory.datastore
         self.tracking: PostgresTrackingRecorder = factory.tracking_recorder()
         self.schema = self.datastore.schema
@@ -308,14 +320,42 @@ class Projector:
                 raise StoppedMidBatch("projection stopped mid-batch (test)")
 
     def catch_up(self, stop: int | None = None, progress: Progress | None = None) -> int:
-        """Process batches until the log (or `stop`) is reached; return the events processed."""
+        """Process batches until the log (or `stop`) is reached; return the events processed.
+
+        A big catch-up (`BULK_EVENTS` or more behind) of models in more than one bulk group runs
+        each group in a process of its own (`projections.parallel`): every core folds."""
         target = stop if stop is not None else self.head()
         with self.transaction() as cur:
             positions = self.positions(cur)
-        fresh = [m for m in self.models if positions[m.tracking_name] == 0]
-        bulk = bool(fresh) and target - min(positions.values(), default=0) >= BULK_EVENTS
-        deferred = self._defer_indexes(fresh) if bulk else []
-        self._bulk = bulk
+        groups = bulk_groups(self.models)
+        behind = [
+            g for g in groups if target - min(positions[m.tracking_name] for m in g) >= BULK_EVENTS
+        ]
+        # A daemon process (a pool's worker) may not start processes of its own.
+        alone = (os.cpu_count() or 1) == 1 or multiprocessing.current_process().daemon
+        if len(behind) > 1 and not alone:
+            from projections.parallel import in_processes  # it builds Projectors itself
+
+            done = in_processes(self, groups, positions, target, progress)
+        else:
+            done = self.catch_up_here(target, self.bulk(self.models, positions, target), progress)
+        self.promote()
+        return done
+
+    def bulk(self, models: Sequence[ReadModel], positions: Mapping[str, int], target: int) -> bool:
+        """Whether catching these models up to `target` is a bulk one (indexes deferred)."""
+        start = min((positions[m.tracking_name] for m in models), default=0)
+        fresh = any(positions[m.tracking_name] == 0 for m in models)
+        return fresh and target - start >= BULK_EVENTS
+
+    def catch_up_here(self, target: int, bulk: bool, progress: Progress | None = None) -> int:
+        """Process batches in this process until `target`; in bulk, the fresh models' secondary
+        indexes are built once at the end and their tables vacuumed."""
+        with self.transaction() as cur:
+            positions = self.positions(cur)
+        fresh = [m for m in self.models if positions[m.tracking_name] == 0] if bulk else []
+        deferred = self._defer_indexes(fresh) if fresh else []
+        self._bulk = bool(fresh)
         done = 0
         try:
             while n := self.step(target):
@@ -328,9 +368,8 @@ class Projector:
                 with self.transaction() as cur:
                     for statement in deferred:
                         cur.execute(statement)
-        if bulk:
+        if fresh:
             self._vacuum(fresh)
-        self.promote()
         return done
 
     def _vacuum(self, models: Sequence[ReadModel]) -> None:

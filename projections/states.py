@@ -11,6 +11,10 @@ from domain.state import LiaisonState
 from projections.log import Entry
 from projections.model import Cursor, chunks
 
+LIAISON_STATES = "liaison states"
+"""The process of a big catch-up in which the models keeping liaison states fold (each state is
+evolved once per event for all of them, through the entry's memo)."""
+
 CACHE_LIMIT = 5_000
 """Liaison states kept in memory between batches (the cache restarts empty beyond this)."""
 

@@ -8,7 +8,7 @@ from typing import ClassVar
 from domain.liaison_events import LiaisonEvent
 from projections.log import Entry, event_name
 from projections.model import Cursor, ReadModel, copy_rows
-from projections.states import StateBook
+from projections.states import LIAISON_STATES, StateBook
 
 COLUMNS = (
     "member_id", "liaison_id", "version", "notification_id", "event", "effective_date",
@@ -21,6 +21,7 @@ class Timeline(ReadModel):
 
     name: ClassVar[str] = "timeline"
     tables: ClassVar[tuple[str, ...]] = ("timeline", "timeline_state")
+    process: ClassVar[str] = LIAISON_STATES
 
     def __init__(self, suffix: str = "") -> None:
         super().__init__(suffix)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import os
+import signal
 import threading
 import time
+from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -18,8 +21,9 @@ from domain.state import Attendance
 from projections import runner
 from projections.catalog import all_models
 from projections.facts import Facts
-from projections.log import EVENTS_TABLE
-from projections.model import ReadModel
+from projections.log import EVENTS_TABLE, Entry
+from projections.model import Cursor, ReadModel, copy_rows
+from projections.parallel import CatchUpFailed
 from projections.runner import Projector
 from projections.seal import verify
 from tests.integration import province as pv
@@ -87,6 +91,107 @@ def test_a_bulk_catch_up_defers_indexes_and_builds_the_same_tables(
         cur.execute("SELECT relallvisible FROM pg_class WHERE oid = 'fact_registered'::regclass")
         assert cur.fetchone()["relallvisible"] > 0  # vacuumed: index-only scans from the start
     bulk.close()
+    reference.close()
+
+
+KILL_AT = "LIAISON_TEST_WITNESS_KILLED_AT"
+
+
+class Witness(ReadModel):
+    """A read model of its own process that notes which process folded each event; with
+    KILL_AT set (`notification:test pid`) it kills its process (SIGKILL, no goodbye) mid-batch
+    at that notification."""
+
+    name: ClassVar[str] = "witness"
+    tables: ClassVar[tuple[str, ...]] = ("witness",)
+    process: ClassVar[str] = "witness"
+
+    def ddl(self) -> list[str]:
+        return [
+            f"CREATE TABLE IF NOT EXISTS {self.t('witness')}"
+            " (notification_id bigint PRIMARY KEY, pid int NOT NULL)"
+        ]
+
+    def apply(self, cur: Cursor, entries: Sequence[Entry]) -> None:
+        rows = [(e.row.notification_id, os.getpid()) for e in entries]
+        copy_rows(cur, self.t("witness"), ("notification_id", "pid"), rows)
+        at, _, test = os.environ.get(KILL_AT, "").partition(":")
+        if at and entries[-1].row.notification_id >= int(at):
+            if os.getpid() == int(test):  # folding in the test's own process: fail, not kill
+                raise RuntimeError("the witness folds in the test's process")
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _index_count(projector: Projector) -> int:
+    with projector.transaction() as cur:
+        cur.execute("SELECT count(*) AS n FROM pg_indexes WHERE schemaname = current_schema()")
+        return int(cur.fetchone()["n"])
+
+
+def test_a_big_catch_up_folds_in_a_process_per_group_and_builds_the_same_rows(
+    pg_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _store(pg_env)
+    reference = Projector(pg_env, [*all_models("_ref"), Witness("_ref")], batch=7)
+    expected = reference.catch_up()  # a small catch-up: in this process
+    monkeypatch.setattr(runner, "BULK_EVENTS", 1)  # any catch-up counts as big
+    parallel = Projector(pg_env, [*all_models(), Witness()], batch=7)
+    indexes = _index_count(parallel)
+    shown: list[tuple[int, int]] = []
+    assert parallel.catch_up(progress=lambda *p: shown.append(p)) == expected
+    assert shown[-1] == (expected, parallel.head())
+    with parallel.transaction() as cur:
+        cur.execute("SELECT DISTINCT pid FROM witness_ref")
+        assert [r["pid"] for r in cur.fetchall()] == [os.getpid()]
+        cur.execute("SELECT DISTINCT pid FROM witness")
+        assert os.getpid() not in {r["pid"] for r in cur.fetchall()}
+        assert parallel.positions(cur) == {
+            n.removesuffix("_ref"): p for n, p in reference.positions(cur).items()
+        }
+    for model in parallel.models[:-1]:
+        assert snapshot(parallel, model) == snapshot(reference, model, "_ref")
+    assert _index_count(parallel) == indexes  # each process built its deferred indexes again
+    parallel.close()
+    reference.close()
+
+
+def test_a_catch_up_process_killed_midway_leaves_each_model_whole_and_the_next_one_ends(
+    pg_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _store(pg_env)
+    monkeypatch.setattr(runner, "BULK_EVENTS", 1)
+    models = [*all_models(), Witness()]
+    projector = Projector(pg_env, models, batch=7)
+    indexes, head = _index_count(projector), projector.head()
+    monkeypatch.setenv(KILL_AT, f"{head // 2}:{os.getpid()}")
+    with pytest.raises(CatchUpFailed, match="witness failed: exit code -9"):
+        projector.catch_up()
+    monkeypatch.delenv(KILL_AT)
+    with projector.transaction() as cur:
+        reached = projector.positions(cur)
+    assert 0 < reached["witness"] < head
+    for model in models[:-1]:  # each model's rows are exactly those of its position
+        at = type(model)("_at")
+        alone = Projector(pg_env, [at], batch=7)
+        alone.catch_up(stop=reached[model.tracking_name])
+        assert snapshot(projector, model) == snapshot(alone, at, "_at")
+        with alone.transaction() as cur:
+            for statement in at.drop():
+                cur.execute(statement)
+            alone.reset_position(cur, at)
+        alone.close()
+    projector.close()
+
+    resumed = Projector(pg_env, [*all_models(), Witness()], batch=7)
+    resumed.catch_up()
+    with resumed.transaction() as cur:
+        assert set(resumed.positions(cur).values()) == {head}
+    assert _index_count(resumed) == indexes  # none left out by the killed processes
+    reference = Projector(pg_env, all_models("_ref"), batch=500)
+    reference.catch_up()
+    for model in resumed.models[:-1]:
+        assert snapshot(resumed, model) == snapshot(reference, model, "_ref")
+    resumed.close()
     reference.close()
 
 
