@@ -144,7 +144,8 @@ def run(url: str, members: int, cap: int = SMALL, workers: int | None = None) ->
     recorded, seconds = int(got["recorded"]), got["seconds"]
     print(
         f"deadline storm: {recorded:,} of {n:,} reminders recorded in {seconds:,.1f} s"
-        f" from the start of {workers or 1} worker(s) (polling after {got['boot']:,.1f} s);"
+        f" from the worker processes' start ({workers or 1} of them, polling after"
+        f" {got['boot']:,.1f} s);"
         " workflows onboarded"
         f" beforehand at {got['onboard']:,.1f}/s with no worker running",
         flush=True,

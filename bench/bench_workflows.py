@@ -152,7 +152,11 @@ def run(url: str, members: int, seed: int = 1, workers: int | None = None) -> li
         liaisons = open_liaisons(office)
         chosen = liaisons[:MAX_WORKFLOWS]
         starts, rate, trivial = asyncio.run(_measure(url, schema, chosen, workers))
-    served = "one worker in the benchmark's process" if workers is None else f"{workers} workers"
+    served = (
+        "one worker in the benchmark's process"
+        if workers is None
+        else f"worker processes: {workers}"
+    )
     print(
         f"workflows: {len(liaisons):,} open liaisons, {len(chosen):,} started, {served}"
         f" ({starts.rate:,.1f} start requests/s while the worker ran their first tasks)",

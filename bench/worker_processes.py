@@ -21,7 +21,7 @@ from temporalio.worker import Worker
 from application.office import LiaisonOffice
 from bench import synthetic
 from bench.trivial import Napper, Sleeper
-from workers.bootstrap import persistence_env
+from workers.bootstrap import one_process_at_a_time, persistence_env
 from workers.worker import activity_threads, worker_options
 from workflows.activities import LiaisonActivities
 from workflows.liaison import LiaisonWorkflow
@@ -52,7 +52,9 @@ async def _serve(address: str, queue: str, url: str, schema: str | None) -> None
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    office = LiaisonOffice(env=persistence_env(url, schema), clock=lambda: datetime.now(UTC))
+    env = persistence_env(url, schema)
+    with one_process_at_a_time(env):  # the copies start together, as the worker's do
+        office = LiaisonOffice(env=env, clock=lambda: datetime.now(UTC))
     threads = activity_threads()
     client = await Client.connect(address)
     async with Worker(

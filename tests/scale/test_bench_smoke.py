@@ -56,6 +56,6 @@ def test_worker_processes_smoke(pg_server_url: str, capsys: pytest.CaptureFixtur
     figures += bench_storm.run(pg_server_url, 10, workers=2)
     assert all(f.value > 0 for f in figures)
     out = capsys.readouterr().out
-    assert "2 workers" in out
-    assert "2 worker(s)" in out
+    assert "worker processes: 2" in out
+    assert "(2 of them" in out
     assert "INCOMPLETE" not in out
