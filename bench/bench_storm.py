@@ -14,10 +14,13 @@ completed (its first task, its timer firing, its last task).
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import sys
 import time
 import uuid
+from collections.abc import Sequence
+from contextlib import AsyncExitStack, ExitStack
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,8 +32,9 @@ from temporalio.worker import Worker
 
 from application.office import LiaisonOffice
 from bench import synthetic
-from bench.common import Figure, bench_url, count_option, scratch_database, show
+from bench.common import Figure, bench_url, scratch_database, show
 from bench.trivial import Napper
+from bench.worker_processes import add_workers_option, polled_by, worker_processes
 from domain.escalation import ReminderSent
 from workers.bootstrap import persistence_env
 from workers.onboarding import start_workflows
@@ -43,8 +47,11 @@ TRIVIAL_MAX = 500
 NAP_SECONDS = 0.1
 
 
-async def trivial_rate(client: Client, n: int, concurrency: int = 8) -> float:
-    """`Napper`s completed per second by a worker of the storm's pollers, started once all of
+async def trivial_rate(
+    client: Client, n: int, concurrency: int = 8, workers: tuple[int, str] | None = None
+) -> float:
+    """`Napper`s completed per second by a worker of the storm's pollers (or by `workers`: that
+    many worker processes over that database, started as the storm's are), started once all of
     them were waiting for it (started at `concurrency`, while no worker polled)."""
     queue = f"trivial-{uuid.uuid4().hex[:8]}"
     keys = [uuid.uuid4() for _ in range(n)]
@@ -56,9 +63,17 @@ async def trivial_rate(client: Client, n: int, concurrency: int = 8) -> float:
 
     await start_workflows(client, keys, queue, concurrency, start_one=nap)
     started = time.perf_counter()
-    async with Worker(
-        client, task_queue=queue, workflows=[Napper], max_concurrent_workflow_task_polls=20
-    ):
+    async with AsyncExitStack() as serving:
+        if workers is None:
+            worker = Worker(
+                client, task_queue=queue, workflows=[Napper], max_concurrent_workflow_task_polls=20
+            )
+            await serving.enter_async_context(worker)
+        else:
+            count, db = workers
+            address = client.service_client.config.target_host
+            children = serving.enter_context(worker_processes(count, address, queue, db))
+            await polled_by(client, queue, children)
         for key in keys:
             await client.get_workflow_handle(f"{queue}-{key}").result()
         return n / (time.perf_counter() - started)
@@ -75,21 +90,31 @@ def reminders(db: str, table: str) -> int:
 
 
 async def _storm(
-    db: str, table: str, liaisons: list[Any], server: synthetic.Child, address: str
+    db: str,
+    table: str,
+    liaisons: list[Any],
+    server: synthetic.Child,
+    address: str,
+    workers: int | None = None,
 ) -> dict[str, float]:
     timeout = 120 + len(liaisons) / 2
     client = await Client.connect(address)
-    trivial = await trivial_rate(client, min(len(liaisons), TRIVIAL_MAX))
+    processes = None if workers is None else (workers, db)
+    trivial = await trivial_rate(client, min(len(liaisons), TRIVIAL_MAX), workers=processes)
     onboarded = await start_workflows(client, liaisons, TASK_QUEUE, concurrency=8)
     env = {"DATABASE_URL": db, "TEMPORAL_ADDRESS": address}
     started = time.perf_counter()
-    with synthetic.process([sys.executable, "-m", "workers.worker"], env) as worker:
-        await synthetic.polling(client, TASK_QUEUE, worker)
+    with ExitStack() as stack:
+        command = [sys.executable, "-m", "workers.worker"]
+        real = [stack.enter_context(synthetic.process(command, env)) for _ in range(workers or 1)]
+        for worker in real:
+            await synthetic.polling(client, TASK_QUEUE, worker, pollers=len(real))
         boot = time.perf_counter() - started
         recorded = 0
         while recorded < len(liaisons) and time.perf_counter() - started < timeout:
             await asyncio.sleep(0.25)
-            worker.check("worker")
+            for worker in real:
+                worker.check("worker")
             server.check("temporal dev server")
             recorded = reminders(db, table)
         seconds = time.perf_counter() - started
@@ -102,8 +127,9 @@ async def _storm(
     }
 
 
-def run(url: str, members: int, cap: int = SMALL) -> list[Figure]:
-    """A storm of min(members, cap) receipt reminders due today; time until all are recorded."""
+def run(url: str, members: int, cap: int = SMALL, workers: int | None = None) -> list[Figure]:
+    """A storm of min(members, cap) receipt reminders due today; time until all are recorded by
+    one worker process (or `workers` of them, the trivial workflows then served alike)."""
     n = min(members, cap)
     with (
         scratch_database(url, "bench_storm") as db,
@@ -114,11 +140,13 @@ def run(url: str, members: int, cap: int = SMALL) -> list[Figure]:
         liaisons = synthetic.load(office, n, communes, due_today=True)
         table: str = office.recorder.events_table_name  # type: ignore[attr-defined]
         office.close()
-        got = asyncio.run(_storm(db, table, liaisons, server, address))
+        got = asyncio.run(_storm(db, table, liaisons, server, address, workers))
     recorded, seconds = int(got["recorded"]), got["seconds"]
     print(
         f"deadline storm: {recorded:,} of {n:,} reminders recorded in {seconds:,.1f} s"
-        f" from the worker's start (polling after {got['boot']:,.1f} s); workflows onboarded"
+        f" from the worker processes' start ({workers or 1} of them, polling after"
+        f" {got['boot']:,.1f} s);"
+        " workflows onboarded"
         f" beforehand at {got['onboard']:,.1f}/s with no worker running",
         flush=True,
     )
@@ -138,10 +166,20 @@ def run(url: str, members: int, cap: int = SMALL) -> list[Figure]:
     )
 
 
+def options(argv: Sequence[str]) -> tuple[int, int | None]:
+    """`[--members N] [--workers N]`: deadlines due together (default SMALL) and how many worker
+    processes drain them (default one, the trivial workflows served inside the benchmark)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--members", type=int, default=SMALL, help="deadlines due together")
+    add_workers_option(parser)
+    args = parser.parse_args(argv)
+    return args.members, args.workers
+
+
 def main() -> None:
-    """`python -m bench.bench_storm [--members N]`."""
-    count = count_option(__doc__, "--members", SMALL, "deadlines due together")
-    run(bench_url(), count, cap=count)
+    """`python -m bench.bench_storm [--members N] [--workers N]`."""
+    count, workers = options(sys.argv[1:])
+    run(bench_url(), count, cap=count, workers=workers)
 
 
 if __name__ == "__main__":

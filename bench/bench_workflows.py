@@ -11,11 +11,14 @@ no workflow task and no activity pending), so neither counts a start whose work 
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import shutil
 import sys
 import time
 import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -24,8 +27,9 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from application.office import LiaisonOffice
-from bench.common import Figure, office_on, scratch_schema, show
+from bench.common import Figure, bench_url, office_on, scratch_schema, show
 from bench.trivial import Sleeper
+from bench.worker_processes import add_workers_option, polled_by, worker_processes
 from workers.bootstrap import persistence_env
 from workers.onboarding import (
     Onboarded,
@@ -35,7 +39,7 @@ from workers.onboarding import (
     start_workflows,
 )
 from workers.province import demo
-from workers.worker import worker_options
+from workers.worker import activity_threads, worker_options
 from workflows.activities import LiaisonActivities
 from workflows.liaison import LiaisonWorkflow
 from workflows.messages import workflow_id
@@ -94,20 +98,40 @@ async def onboard(
     return starts, len(keys) / (time.perf_counter() - started)
 
 
+@asynccontextmanager
+async def serving(
+    client: Client, queue: str, url: str, schema: str, workers: int | None
+) -> AsyncIterator[None]:
+    """The workers of `queue`: that many processes, else one inside this process (the worker
+    process's options and activity threads either way)."""
+    if workers is not None:
+        address = client.service_client.config.target_host
+        with worker_processes(workers, address, queue, url, schema) as children:
+            await polled_by(client, queue, children)
+            yield
+        return
+    office = LiaisonOffice(env=persistence_env(url, schema), clock=lambda: datetime.now(UTC))
+    threads = activity_threads()
+    try:
+        async with Worker(
+            client,
+            task_queue=queue,
+            workflows=[LiaisonWorkflow, Sleeper],
+            activities=LiaisonActivities(office, InMemoryOutbox(), threads).all(),
+            **worker_options(),  # the worker process's own
+        ):
+            yield
+    finally:
+        threads.shutdown()
+        office.close()
+
+
 async def _measure(
-    url: str, schema: str, liaisons: list[uuid.UUID]
+    url: str, schema: str, liaisons: list[uuid.UUID], workers: int | None
 ) -> tuple[Onboarded, float, float]:
     queue = f"bench-{uuid.uuid4().hex[:8]}"
-    office = LiaisonOffice(env=persistence_env(url, schema), clock=lambda: datetime.now(UTC))
     env = await WorkflowEnvironment.start_local(dev_server_existing_path=_temporal())
-    worker = Worker(
-        env.client,
-        task_queue=queue,
-        workflows=[LiaisonWorkflow, Sleeper],
-        activities=LiaisonActivities(office, InMemoryOutbox()).all(),
-        **worker_options(),  # the worker process's own
-    )
-    async with env, worker:
+    async with env, serving(env.client, queue, url, schema, workers):
         keys = [uuid.uuid4() for _ in liaisons]
         sleepers = [f"sleeper-{k}" for k in keys]
         _, trivial = await onboard(env.client, keys, sleepers, queue, start_sleeper)
@@ -115,21 +139,26 @@ async def _measure(
         starts, rate = await onboard(env.client, liaisons, ids, queue, start_liaison)
         again = await start_workflows(env.client, liaisons[:10], queue, CONCURRENCY)
         assert again.started == 0  # resumable: nothing starts twice
-    office.close()
     return starts, rate, trivial
 
 
-def run(url: str, members: int, seed: int = 1) -> list[Figure]:
-    """Import a demo province, then start its open liaisons' workflows from the store."""
+def run(url: str, members: int, seed: int = 1, workers: int | None = None) -> list[Figure]:
+    """Import a demo province, then start its open liaisons' workflows from the store (served by
+    that many worker processes, else by a worker inside this process)."""
     province = demo.generate(members, seed, date(2025, 12, 31))
     with scratch_schema(url) as schema:
         office = office_on(url, schema)
         demo.load(office, province)
         liaisons = open_liaisons(office)
         chosen = liaisons[:MAX_WORKFLOWS]
-        starts, rate, trivial = asyncio.run(_measure(url, schema, chosen))
+        starts, rate, trivial = asyncio.run(_measure(url, schema, chosen, workers))
+    served = (
+        "one worker in the benchmark's process"
+        if workers is None
+        else f"worker processes: {workers}"
+    )
     print(
-        f"workflows: {len(liaisons):,} open liaisons, {len(chosen):,} started"
+        f"workflows: {len(liaisons):,} open liaisons, {len(chosen):,} started, {served}"
         f" ({starts.rate:,.1f} start requests/s while the worker ran their first tasks)",
         flush=True,
     )
@@ -140,7 +169,7 @@ def run(url: str, members: int, seed: int = 1) -> list[Figure]:
                 " starts in flight)",
                 rate,
                 "workflows/s",
-                "Sleepers started and waiting on their timer, same server, worker, concurrency",
+                "Sleepers started and waiting on their timer, same server, workers, concurrency",
                 trivial,
                 0.5,
             )
@@ -148,9 +177,21 @@ def run(url: str, members: int, seed: int = 1) -> list[Figure]:
     )
 
 
+def options(argv: Sequence[str]) -> tuple[int, int | None]:
+    """`[MEMBERS] [--workers N]`: the province's size (default 50,000) and how many worker
+    processes serve it (default: one worker inside the benchmark's process)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("members", type=int, nargs="?", default=50_000)
+    add_workers_option(parser)
+    args = parser.parse_args(argv)
+    return args.members, args.workers
+
+
+def main() -> None:
+    """`python -m bench.bench_workflows [MEMBERS] [--workers N]`."""
+    members, workers = options(sys.argv[1:])
+    run(bench_url(), members, workers=workers)
+
+
 if __name__ == "__main__":
-    import sys
-
-    from bench.common import run_alone
-
-    run_alone(run, sys.argv)
+    main()

@@ -206,15 +206,18 @@ def dev_server(db_file: Path | None = None) -> Iterator[tuple[Child, str]]:
         yield child, f"127.0.0.1:{port}"
 
 
-async def polling(client: Client, queue: str, what: Child, seconds: float = 60.0) -> None:
-    """Wait until some worker polls the task queue for workflow tasks (`what` must stay alive)."""
+async def polling(
+    client: Client, queue: str, what: Child, seconds: float = 60.0, pollers: int = 1
+) -> None:
+    """Wait until that many workers poll the task queue for workflow tasks (`what` must stay
+    alive)."""
     request = DescribeTaskQueueRequest(
         namespace=client.namespace,
         task_queue=TaskQueue(name=queue),
         task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
     )
     deadline = time.monotonic() + seconds
-    while not (await client.workflow_service.describe_task_queue(request)).pollers:
+    while len((await client.workflow_service.describe_task_queue(request)).pollers) < pollers:
         what.check("worker")
         if time.monotonic() > deadline:
             msg = f"no worker polls {queue} after {seconds:.0f} s"

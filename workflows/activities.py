@@ -7,8 +7,10 @@ crash finds the receipt and records nothing twice; a domain refusal is returned,
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 from collections.abc import Callable
+from concurrent.futures import Executor
 from datetime import date
 from typing import Generic, Protocol, TypeVar
 from uuid import UUID, uuid5
@@ -83,15 +85,20 @@ class Application(Protocol):
 
 
 class Activities(Generic[OfficePort]):
-    """Activities over one office (through the port `OfficePort`) and one outbox."""
+    """Activities over one office (through the port `OfficePort`) and one outbox; the office's
+    synchronous work runs on `threads` (the event loop's default executor when None)."""
 
-    def __init__(self, office: OfficePort, outbox: Outbox) -> None:
+    def __init__(self, office: OfficePort, outbox: Outbox, threads: Executor | None = None) -> None:
         self.office = office
         self.outbox = outbox
+        self.threads = threads
 
     async def _call(self, work: Callable[[], T]) -> T:
-        # The eventsourcing application is synchronous (its PostgreSQL recorder pools connections).
-        return await asyncio.to_thread(work)
+        # The eventsourcing application is synchronous (its PostgreSQL recorder pools connections);
+        # as `asyncio.to_thread` does, the activity's context (its logger, its trace) goes along.
+        context = contextvars.copy_context()
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.threads, functools.partial(context.run, work))
 
     async def _resolve(self, record: Callable[[], bool], escalation: UUID) -> ResolveResult:
         """Close an escalation (`record` says whether an open one closed); a domain refusal is

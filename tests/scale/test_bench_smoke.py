@@ -48,3 +48,14 @@ def test_service_benchmark_smoke(
     assert figures
     assert figures[-1].value > 0  # memory deltas of a tiny run may be noise; its RSS is not
     assert "INCOMPLETE" not in capsys.readouterr().out
+
+
+def test_worker_processes_smoke(pg_server_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Onboarding and the storm served by two worker processes (`--workers 2`)."""
+    figures = [*bench_workflows.run(pg_server_url, 40, workers=2)]
+    figures += bench_storm.run(pg_server_url, 10, workers=2)
+    assert all(f.value > 0 for f in figures)
+    out = capsys.readouterr().out
+    assert "worker processes: 2" in out
+    assert "(2 of them" in out
+    assert "INCOMPLETE" not in out
