@@ -19,7 +19,6 @@ from eventsourcing.utils import Environment, get_topic
 from application.accounts import AccountTable
 from application.outcome import Outcome
 from application.registry import REGISTRY
-from application.shared_read import SharedRead
 from application.trail import Trail
 from application.views import STAMP_FIELDS, MemberView, TimelineEntry
 from application.work import Work
@@ -76,12 +75,6 @@ class LiaisonOffice(Application[UUID]):
         self._namespace_lock = threading.Lock()
         self._recorded = threading.local()
         super().__init__(env=dict(env))
-        self._organisation = SharedRead(
-            lambda: self._reference(ORGANISATION_ID, Organisation.start)
-        )
-        self._regulation_book = SharedRead(
-            lambda: self._reference(REGULATION_BOOK_ID, RegulationBook.start)
-        )
         self.trail = Trail(self)
         """The access trail: sign-ins, refusals, account changes, maintenance runs."""
         self.accounts: AccountTable | None = None
@@ -221,16 +214,15 @@ class LiaisonOffice(Application[UUID]):
         position: int | None = getattr(self._recorded, "position", None)
         return position
 
-    # Reference data: the library's cache, fast-forwarded, shared read-only; threads asking
-    # together share one fast-forward (`SharedRead`), each answered as fresh as when it asked.
+    # Reference data: the library's cache, fast-forwarded, shared read-only.
 
     def organisation(self) -> Organisation:
         """The organisation aggregate as the store holds it now (a shared, read-only copy)."""
-        return cast(Organisation, self._organisation())
+        return cast(Organisation, self._reference(ORGANISATION_ID, Organisation.start))
 
     def regulation_book(self) -> RegulationBook:
         """The policy overrides as the store holds them now (a shared, read-only copy)."""
-        return cast(RegulationBook, self._regulation_book())
+        return cast(RegulationBook, self._reference(REGULATION_BOOK_ID, RegulationBook.start))
 
     def _reference(self, aggregate_id: UUID, start: Callable[[], Any]) -> Any:
         try:
