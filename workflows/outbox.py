@@ -174,8 +174,13 @@ class PostgresOutbox:
         self.url = url
 
     async def create_table(self) -> None:
-        """Create the table if it is not there."""
-        async with await psycopg.AsyncConnection.connect(self.url, autocommit=True) as conn:
+        """Create the table if it is not there, one process at a time: workers starting together
+        on a new store would otherwise race in `CREATE TABLE IF NOT EXISTS` (PostgreSQL checks
+        for the table before it takes any lock, and the second fails on its type's name)."""
+        async with await psycopg.AsyncConnection.connect(self.url) as conn, conn.transaction():
+            await conn.execute(
+                "SELECT pg_advisory_xact_lock(hashtext(current_schema()), hashtext(%s))", (TABLE,)
+            )
             await conn.execute(CREATE_TABLE)
 
     async def write(self, notification: Notification) -> bool:
