@@ -24,8 +24,8 @@ from domain.errors import Refused
 from projections import evidence, reads
 from projections.catalog import MODELS
 from projections.dashboard import Period, dashboard, scope
+from projections.rebuild import SHADOW, shadow_rebuild
 from projections.rebuild import rebuild as rebuild_model
-from projections.rebuild import shadow_rebuild
 from projections.runner import Projector
 from projections.seal import head as seal_head
 from projections.seal import verify as verify_seal
@@ -106,7 +106,7 @@ def rebuild(
     # Shadows one by one (each compared with its live model); in place, all at once: one pass
     # over the log, on every core when it is long.
     for chosen in [[each] for each in names] if shadow else [names]:
-        label = ", ".join(chosen)
+        label = ", ".join(map(projection, chosen))
         with Progress("{task.description}", *columns, console=console) as bar:
             task = bar.add_task(label, total=None)
 
@@ -114,7 +114,7 @@ def rebuild(
                 bar.update(task, completed=done, total=total)
 
             if shadow:
-                result = shadow_rebuild(env, label, tick)
+                result = shadow_rebuild(env, chosen[0], tick)
                 verdict = (
                     t("switched")
                     if result.switched
@@ -126,6 +126,14 @@ def rebuild(
                 events = rebuild_model(env, chosen, tick)
                 counted = tn("%(num)s event", "%(num)s events", events)
                 console.print(f"{label}: {counted}")
+
+
+def projection(name: str) -> str:
+    """A read model as people call it; a shadow being built beside it says so."""
+    live = name.removesuffix(SHADOW)
+    if live != name and live in MODELS:
+        return t("%(model)s (rebuilt beside it)", model=lab("projection", live))
+    return lab("projection", name) if name in MODELS else name
 
 
 def _record_seal_rebuild() -> None:
@@ -155,7 +163,7 @@ def projections() -> None:
     """Each projection's position and lag behind the store."""
     table = Table(t("Projection"), t("Position"), t("Behind the store"))
     for row in _read(reads.positions):
-        table.add_row(row["name"], number(row["position"]), number(row["lag"]))
+        table.add_row(projection(row["name"]), number(row["position"]), number(row["lag"]))
     console.print(table)
 
 

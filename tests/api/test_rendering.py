@@ -38,7 +38,7 @@ from domain.policy import REGULATIONS
 from domain.roles import Action, Role
 from domain.state import Attendance, ClosingReason, Stage
 from projections.audit import OPERATOR_ROLE
-from projections.catalog import all_models
+from projections.catalog import MODELS, all_models
 from projections.lists import NOT_REFERRED
 from projections.runner import Projector
 from tests.api.conftest import FAST, PASSWORD, USERS, body, catching_up
@@ -412,6 +412,7 @@ def _codes() -> dict[str, str]:
         ("exemption", [r.code for policy in REGULATIONS
                        for r in (*policy.introduction_exemptions, *policy.activities_exemptions)]),
         ("event", [m.id for m in catalogue("en", "labels") if m.context == "event"]),
+        ("read model", MODELS),
     ):  # fmt: skip
         found.update({str(v): kind for v in values})
     return found
@@ -561,7 +562,7 @@ def test_every_label_context_has_every_value_in_both_languages() -> None:
         "exemption": [r.code for policy in REGULATIONS
                       for r in (*policy.introduction_exemptions, *policy.activities_exemptions)],
         "event": event_names(), "residence_kind": ["permanent", "temporary"],
-        "proposal": ["commendation", "discipline"],
+        "proposal": ["commendation", "discipline"], "projection": list(MODELS),
     }  # fmt: skip
     for language in LANGUAGES:
         entries = {(m.context, m.id): m.string for m in catalogue(language, "labels")}

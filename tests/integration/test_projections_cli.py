@@ -36,7 +36,8 @@ def inspector_signed_in(pg_url: str) -> CliRunner:
 def test_rebuild_inspect_audit_export_and_verify(
     cli: CliRunner, pg_env: dict[str, str], tmp_path: Path
 ) -> None:
-    assert cli.invoke(app, ["rebuild"]).exit_code == 0  # every read model but the seal
+    rebuilt = cli.invoke(app, ["rebuild"])  # every read model but the seal
+    assert rebuilt.exit_code == 0, rebuilt.output
     seal(pg_env)  # the seal, as the projector process keeps it
     shadow = cli.invoke(app, ["rebuild", "facts", "--shadow"])
     assert "đã chuyển sang bản mới" in shadow.output, shadow.output
@@ -51,8 +52,10 @@ def test_rebuild_inspect_audit_export_and_verify(
     assert "fact_attendance" in partitions
     assert not [name for name in partitions if "shadow" in name]
     listing = cli.invoke(app, ["projections"])
-    assert "facts" in listing.output
-    assert "seal" in listing.output
+    assert "Số liệu tổng quan" in listing.output  # each read model by its name (facts)
+    assert "Niêm phong dữ liệu" in listing.output  # (seal)
+    for output in (rebuilt.output, shadow.output, listing.output):  # never by its code
+        assert problems(output, "vi", units={}) == [], output
     board = cli.invoke(app, ["inspect", "--unit", "P", "--as-of", "2026-11-22"])
     assert board.exit_code == 0, board.output
     assert "Chi bộ tiếp nhận" in board.output  # the figure by its label (LIAISON_LANG: vi)
