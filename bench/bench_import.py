@@ -16,7 +16,7 @@ import psycopg
 from eventsourcing.persistence import StoredEvent
 from psycopg import sql
 
-from bench.common import Figure, office_on, scratch_schema, show
+from bench.common import Figure, office_on, province_schema, scratch_schema, show
 from bench.raw import COPY_ROWS, copy_rate
 from workers.province import demo
 from workers.province.bulk import BulkWriter
@@ -42,7 +42,7 @@ def run(url: str, members: int, seed: int = 1) -> list[Figure]:
     started = time.perf_counter()
     province = demo.generate(members, seed, UNTIL)
     generated = time.perf_counter() - started
-    with scratch_schema(url) as schema:
+    with province_schema(url, members, seed, UNTIL) as schema:  # the next benchmarks' store
         office = office_on(url, schema)
         report = demo.load(office, province)
         table = office.recorder.events_table_name  # type: ignore[attr-defined]

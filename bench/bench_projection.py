@@ -21,15 +21,15 @@ from datetime import date
 import psycopg
 from psycopg import sql
 
-from bench.common import Figure, office_on, scratch_schema, show
+from bench.common import Figure, imported_province, office_on, show
 from bench.peer import peer_rate
 from bench.raw import catch_up_limit, read_rate, shapes
 from projections.catalog import all_models
 from projections.model import ReadModel
 from projections.runner import Projector
 from workers.bootstrap import persistence_env
-from workers.province import demo
 
+UNTIL = date(2025, 12, 31)
 PEER_EVENTS = 10_000
 """The most events the library's runner folds (≈ 130 events/s on this machine); when the log
 holds more, Liaison's projector folds the same prefix into models of its own (PREFIX) too, and
@@ -57,6 +57,11 @@ def catch_up(
     models from zero."""
     projector = Projector(env, models)
     try:
+        with projector.transaction() as cur:  # from zero, whatever an earlier benchmark left
+            for model in projector.models:
+                for statement in [*model.drop(), *model.ddl()]:
+                    cur.execute(statement)
+                projector.reset_position(cur, model)
         started = time.perf_counter()
         done = projector.catch_up(stop)
         return done, done / (time.perf_counter() - started)
@@ -66,10 +71,8 @@ def catch_up(
 
 def run(url: str, members: int, seed: int = 1) -> list[Figure]:
     """Import a demo province, then fold the whole log into every read model from zero."""
-    province = demo.generate(members, seed, date(2025, 12, 31))
-    with scratch_schema(url) as schema:
+    with imported_province(url, members, seed, UNTIL) as schema:
         office = office_on(url, schema)
-        demo.load(office, province)
         table = office.recorder.events_table_name  # type: ignore[attr-defined]
         total, read = read_rate(url, schema, table)
         env = persistence_env(url, schema)

@@ -27,7 +27,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from application.office import LiaisonOffice
-from bench.common import Figure, bench_url, office_on, scratch_schema, show
+from bench.common import Figure, bench_url, imported_province, office_on, show
 from bench.trivial import Sleeper
 from bench.worker_processes import add_workers_option, polled_by, worker_processes
 from workers.bootstrap import persistence_env
@@ -38,7 +38,6 @@ from workers.onboarding import (
     start_liaison,
     start_workflows,
 )
-from workers.province import demo
 from workers.worker import activity_threads, worker_options
 from workflows.activities import LiaisonActivities
 from workflows.liaison import LiaisonWorkflow
@@ -145,11 +144,10 @@ async def _measure(
 def run(url: str, members: int, seed: int = 1, workers: int | None = None) -> list[Figure]:
     """Import a demo province, then start its open liaisons' workflows from the store (served by
     that many worker processes, else by a worker inside this process)."""
-    province = demo.generate(members, seed, date(2025, 12, 31))
-    with scratch_schema(url) as schema:
+    with imported_province(url, members, seed, date(2025, 12, 31)) as schema:
         office = office_on(url, schema)
-        demo.load(office, province)
         liaisons = open_liaisons(office)
+        office.close()
         chosen = liaisons[:MAX_WORKFLOWS]
         starts, rate, trivial = asyncio.run(_measure(url, schema, chosen, workers))
     served = (

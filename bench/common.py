@@ -8,7 +8,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import ClassVar
 from urllib.parse import urlsplit, urlunsplit
@@ -38,6 +38,13 @@ def _admin(url: str, statement: str, name: str) -> None:
     """Run one DDL statement naming `name` (quoted as an identifier) outside a transaction."""
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(sql.SQL(statement).format(sql.Identifier(name)))
+
+
+def _new_schema(url: str, prefix: str = "bench") -> str:
+    """A fresh schema (its caller drops it)."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    _admin(url, "CREATE SCHEMA {}", name)
+    return name
 
 
 @contextmanager
@@ -88,18 +95,76 @@ def office_on(url: str, schema: str) -> LiaisonOffice:
     return LiaisonOffice(env=persistence_env(url, schema), clock=lambda: datetime.now(UTC))
 
 
+@dataclass
+class _Shared:
+    """While `sharing()` runs (`on`): the schema holding each demo province imported so far, by
+    its (server, members, seed, last day)."""
+
+    on: bool = False
+    schemas: dict[tuple[str, int, int, date], str] = field(default_factory=dict)
+
+
+_SHARED = _Shared()
+
+
 @contextmanager
-def projected_province(
-    url: str, members: int, seed: int, until: date, read_models: Sequence[str], label: str
-) -> Iterator[str]:
-    """A scratch schema holding a demo province, imported, with these read models caught up."""
+def sharing(url: str) -> Iterator[None]:
+    """Benchmarks run inside share one import of each demo province (`python -m bench`: the
+    import is measured once, then the catch-up, inspections and searches read the same store;
+    at 300,000 members an import takes about twenty minutes). Its schemas are dropped at the end."""
+    _SHARED.on = True
+    try:
+        yield
+    finally:
+        kept, _SHARED.on, _SHARED.schemas = _SHARED.schemas, False, {}
+        for schema in kept.values():
+            _admin(url, "DROP SCHEMA {} CASCADE", schema)
+
+
+@contextmanager
+def province_schema(url: str, members: int, seed: int, until: date) -> Iterator[str]:
+    """A new schema to import that province into: within `sharing()` kept for the benchmarks that
+    follow (unless the work in it failed: a half-imported store is no store to measure), else
+    dropped at the end."""
+    key = (url, members, seed, until)
+    schema = _new_schema(url)
+    keep = False
+    try:
+        yield schema
+        keep = _SHARED.on and key not in _SHARED.schemas
+    finally:
+        if keep:
+            _SHARED.schemas[key] = schema
+        else:
+            _admin(url, "DROP SCHEMA {} CASCADE", schema)
+
+
+@contextmanager
+def imported_province(url: str, members: int, seed: int, until: date) -> Iterator[str]:
+    """A schema holding the demo province imported (read models, if any, at whatever position an
+    earlier benchmark left them): the shared one within `sharing()`, else a scratch one."""
+    key = (url, members, seed, until)
+    if key in _SHARED.schemas:
+        print(f"(the {members:,}-member province imported earlier in this run)", flush=True)
+        yield _SHARED.schemas[key]
+        return
     province = demo.generate(members, seed, until)
-    with scratch_schema(url) as schema:
+    with province_schema(url, members, seed, until) as schema:
         office = office_on(url, schema)
         try:
             report = demo.load(office, province)
         finally:
-            office.close()  # its connection pool: the measuring below opens its own
+            office.close()  # its connection pool: the measuring that follows opens its own
+        print(f"{members:,} members imported: {report.events:,} events", flush=True)
+        yield schema
+
+
+@contextmanager
+def projected_province(
+    url: str, members: int, seed: int, until: date, read_models: Sequence[str], label: str
+) -> Iterator[str]:
+    """A schema holding a demo province, imported, with these read models caught up."""
+    with imported_province(url, members, seed, until) as schema:
         models = [MODELS[name]() for name in read_models]
         projector = Projector(persistence_env(url, schema), models)
         try:
@@ -109,8 +174,7 @@ def projected_province(
         finally:
             projector.close()
         print(
-            f"{label}: {members:,} members, {report.events:,} events imported,"
-            f" {done:,} projected in {caught_up:.1f} s",
+            f"{label}: {members:,} members, {done:,} events projected in {caught_up:.1f} s",
             flush=True,
         )
         yield schema
