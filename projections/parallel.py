@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
@@ -58,9 +59,11 @@ def in_processes(
     positions: Mapping[str, int],
     target: int,
     progress: Progress | None = None,
+    stop_event: threading.Event | None = None,
 ) -> int:
     """Fold each group that lags behind `target` in a process of its own; return the events the
-    furthest-behind group folded. A failed process stops the others and raises `CatchUpFailed`.
+    furthest-behind group folded. A failed process stops the others and raises `CatchUpFailed`;
+    once `stop_event` is set, every process is stopped and what they folded is returned.
     """
     context = multiprocessing.get_context("spawn")  # no pool, thread or socket inherited
     runs: list[_Run] = []
@@ -89,7 +92,7 @@ def in_processes(
             run.process.start()
             run.sending.close()
         waiting = {run.process.sentinel: run for run in runs}
-        while waiting:
+        while waiting and not (stop_event and stop_event.is_set()):
             for sentinel in wait(list(waiting), POLL_SECONDS):
                 run = waiting.pop(sentinel)  # type: ignore[arg-type]
                 run.process.join()
