@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -122,6 +123,7 @@ def _failure(run: _Run) -> str:
 
 def fold(work: GroupWork, done: Any, outcome: Connection) -> None:
     """A process's whole life: fold its models up to the target, then say how it went."""
+    threading.Thread(target=_end_with_parent, name="parent-watch", daemon=True).start()
     projector = Projector(work.env, [cls(suffix) for cls, suffix in work.models], work.batch)
     projector.fail_after_rows = work.fail_after_rows
 
@@ -136,3 +138,12 @@ def fold(work: GroupWork, done: Any, outcome: Connection) -> None:
         raise
     finally:
         projector.close()
+
+
+def _end_with_parent() -> None:
+    """End this process once the one that started it has ended, even killed with SIGKILL: a
+    catch-up nobody waits for must not fold on beside the projector that takes over."""
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        parent.join()
+        os._exit(1)  # its open batch is rolled back with its connection

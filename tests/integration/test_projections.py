@@ -286,9 +286,41 @@ def test_stopping_a_follow_far_behind_stops_its_processes_and_leaves_each_model_
     _assert_resumes(pg_env, head, indexes)
 
 
-def _follow_in_a_daemon(env: dict[str, str]) -> None:
+def _follow_far_behind(env: dict[str, str]) -> None:
     runner.BULK_EVENTS = 1
     Projector(env, [*all_models(), Witness()], batch=7).follow(threading.Event(), 0.05)
+
+
+def _ended(pid: int) -> bool:
+    """Whether the process has ended (a zombie not reaped yet has)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def test_the_processes_of_a_follow_killed_far_behind_end_with_it(
+    pg_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _store(pg_env)
+    projector = Projector(pg_env, [*all_models(), Witness()], batch=7)
+    monkeypatch.setenv(HELD_AT, f"{projector.head() // 2}:{os.getpid()}")
+    follower = multiprocessing.get_context("spawn").Process(
+        target=_follow_far_behind, args=(pg_env,)
+    )
+    follower.start()
+    try:
+        _until(lambda: _positions(projector)["witness"] > 0, "the witness never folded")
+        (witness,) = _witness_pids(projector)
+        assert witness != follower.pid
+        follower.kill()  # SIGKILL: it cannot stop its processes itself
+        follower.join()
+        _until(lambda: _ended(witness), "its process folds on", seconds=10)
+    finally:
+        follower.kill()
+        follower.join()
+        projector.close()
 
 
 def test_a_daemon_process_far_behind_follows_in_that_process(pg_env: dict[str, str]) -> None:
@@ -297,7 +329,7 @@ def test_a_daemon_process_far_behind_follows_in_that_process(pg_env: dict[str, s
     projector = Projector(pg_env, [*all_models(), Witness()], batch=7)
     head = projector.head()
     daemon = multiprocessing.get_context("spawn").Process(
-        target=_follow_in_a_daemon, args=(pg_env,), daemon=True
+        target=_follow_far_behind, args=(pg_env,), daemon=True
     )
     daemon.start()
     try:
