@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
@@ -58,9 +60,11 @@ def in_processes(
     positions: Mapping[str, int],
     target: int,
     progress: Progress | None = None,
+    stop_event: threading.Event | None = None,
 ) -> int:
     """Fold each group that lags behind `target` in a process of its own; return the events the
-    furthest-behind group folded. A failed process stops the others and raises `CatchUpFailed`.
+    furthest-behind group folded. A failed process stops the others and raises `CatchUpFailed`;
+    once `stop_event` is set, every process is stopped and what they folded is returned.
     """
     context = multiprocessing.get_context("spawn")  # no pool, thread or socket inherited
     runs: list[_Run] = []
@@ -89,7 +93,7 @@ def in_processes(
             run.process.start()
             run.sending.close()
         waiting = {run.process.sentinel: run for run in runs}
-        while waiting:
+        while waiting and not (stop_event and stop_event.is_set()):
             for sentinel in wait(list(waiting), POLL_SECONDS):
                 run = waiting.pop(sentinel)  # type: ignore[arg-type]
                 run.process.join()
@@ -119,6 +123,7 @@ def _failure(run: _Run) -> str:
 
 def fold(work: GroupWork, done: Any, outcome: Connection) -> None:
     """A process's whole life: fold its models up to the target, then say how it went."""
+    threading.Thread(target=_end_with_parent, name="parent-watch", daemon=True).start()
     projector = Projector(work.env, [cls(suffix) for cls, suffix in work.models], work.batch)
     projector.fail_after_rows = work.fail_after_rows
 
@@ -133,3 +138,12 @@ def fold(work: GroupWork, done: Any, outcome: Connection) -> None:
         raise
     finally:
         projector.close()
+
+
+def _end_with_parent() -> None:
+    """End this process once the one that started it has ended, even killed with SIGKILL: a
+    catch-up nobody waits for must not fold on beside the projector that takes over."""
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        parent.join()
+        os._exit(1)  # its open batch is rolled back with its connection

@@ -44,7 +44,7 @@ BULK_EVENTS = 50_000
 indexes (built once at the end instead of row by row) and commits without waiting for the WAL
 flush (a batch lost to a server crash is lost with its tracking row, and is simply redone).
 When two bulk groups of models (`ReadModel.process`) are this far behind, each group folds in a
-process of its own (`projections.parallel`)."""
+process of its own (`projections.parallel`), in `catch_up` and in `follow` alike."""
 VERSIONS_TABLE = "projections_version"
 VERSIONS_DDL = (
     f"CREATE TABLE IF NOT EXISTS {VERSIONS_TABLE} (name text PRIMARY KEY, version int NOT NULL)"
@@ -327,20 +327,36 @@ class Projector:
         target = stop if stop is not None else self.head()
         with self.transaction() as cur:
             positions = self.positions(cur)
-        groups = bulk_groups(self.models)
-        behind = [
-            g for g in groups if target - min(positions[m.tracking_name] for m in g) >= BULK_EVENTS
-        ]
-        # A daemon process (a pool's worker) may not start processes of its own.
-        alone = (os.cpu_count() or 1) == 1 or multiprocessing.current_process().daemon
-        if len(behind) > 1 and not alone:
-            from projections.parallel import in_processes  # it builds Projectors itself
-
-            done = in_processes(self, groups, positions, target, progress)
+        if self._apart(positions, target):
+            done = self._in_processes(positions, target, progress)
         else:
             done = self.catch_up_here(target, self.bulk(self.models, positions, target), progress)
         self.promote()
         return done
+
+    def _apart(self, positions: Mapping[str, int], target: int) -> bool:
+        """Whether catching up to `target` folds each bulk group in a process of its own: more
+        than one group is `BULK_EVENTS` behind, and this process may start others to use."""
+        behind = [
+            g
+            for g in bulk_groups(self.models)
+            if target - min(positions[m.tracking_name] for m in g) >= BULK_EVENTS
+        ]
+        # A daemon process (a pool's worker) may not start processes of its own.
+        alone = (os.cpu_count() or 1) == 1 or multiprocessing.current_process().daemon
+        return len(behind) > 1 and not alone
+
+    def _in_processes(
+        self,
+        positions: Mapping[str, int],
+        target: int,
+        progress: Progress | None = None,
+        stop_event: threading.Event | None = None,
+    ) -> int:
+        from projections.parallel import in_processes  # it builds Projectors itself
+
+        groups = bulk_groups(self.models)
+        return in_processes(self, groups, positions, target, progress, stop_event)
 
     def bulk(self, models: Sequence[ReadModel], positions: Mapping[str, int], target: int) -> bool:
         """Whether catching these models up to `target` is a bulk one (indexes deferred)."""
@@ -407,6 +423,11 @@ class Projector:
     def follow(self, stop_event: threading.Event, poll_seconds: float = 1.0) -> None:
         """Catch up, then wait for the store's NOTIFY (or a poll) and repeat until stopped.
 
+        Far behind (after an import, or on a new store), it catches up as `catch_up` does, each
+        bulk group in a process of its own; those are stopped as soon as `stop_event` is set,
+        each model left at the last batch it committed. In a daemon process (which may not
+        start others) or on one core, it folds in this process, batch by batch.
+
         Never gives up: while PostgreSQL is away, or batches keep failing, it tries again after
         growing waits and resumes from the tracked positions (nothing lost, nothing twice).
         """
@@ -432,9 +453,14 @@ class Projector:
             conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
             try:
                 while not stop_event.is_set():
-                    while self.step() and not stop_event.is_set():
-                        self.promote()
+                    # Asked before each batch: an import may add events faster than one folds.
+                    self._catch_up_apart(stop_event)
+                    if stop_event.is_set():
+                        break
+                    folded = self.step()
                     self.promote()
+                    if folded:
+                        continue  # more may be waiting: no pause
                     backoff.reset()  # caught up: PostgreSQL answers again
                     select.select([conn.fileno()], [], [], poll_seconds)
                     for _ in conn.notifies(timeout=0, stop_after=100):
@@ -444,6 +470,19 @@ class Projector:
                     with contextlib.suppress(psycopg.Error):
                         conn.execute(sql.SQL("UNLISTEN {}").format(sql.Identifier(channel)))
                         conn.autocommit = False
+
+    def _catch_up_apart(self, stop_event: threading.Event) -> None:
+        """When `catch_up` would fold in processes, do so (up to the log's end as it is now)."""
+        with self.transaction() as cur:
+            positions, target = self.positions(cur), self._head(cur)
+        if not self._apart(positions, target):
+            return
+        behind = target - min(positions.values())
+        log.info("Read models %d events behind: catching up in a process per group", behind)
+        self._in_processes(positions, target, stop_event=stop_event)
+        if not stop_event.is_set():
+            log.info("Read models caught up with notification %d", target)
+            self.promote()
 
     def rebuild(self, progress: Progress | None = None) -> int:
         """Drop every model's tables and position, recreate them, and replay from zero."""

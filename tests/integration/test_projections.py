@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import itertools
+import multiprocessing
 import os
 import signal
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any, ClassVar
 
@@ -95,12 +96,13 @@ def test_a_bulk_catch_up_defers_indexes_and_builds_the_same_tables(
 
 
 KILL_AT = "LIAISON_TEST_WITNESS_KILLED_AT"
+HELD_AT = "LIAISON_TEST_WITNESS_HELD_AT"
 
 
 class Witness(ReadModel):
     """A read model of its own process that notes which process folded each event; with
     KILL_AT set (`notification:test pid`) it kills its process (SIGKILL, no goodbye) mid-batch
-    at that notification."""
+    at that notification; with HELD_AT, it waits there, mid-batch, until its process is stopped."""
 
     name: ClassVar[str] = "witness"
     tables: ClassVar[tuple[str, ...]] = ("witness",)
@@ -115,11 +117,14 @@ class Witness(ReadModel):
     def apply(self, cur: Cursor, entries: Sequence[Entry]) -> None:
         rows = [(e.row.notification_id, os.getpid()) for e in entries]
         copy_rows(cur, self.t("witness"), ("notification_id", "pid"), rows)
-        at, _, test = os.environ.get(KILL_AT, "").partition(":")
-        if at and entries[-1].row.notification_id >= int(at):
-            if os.getpid() == int(test):  # folding in the test's own process: fail, not kill
-                raise RuntimeError("the witness folds in the test's process")
-            os.kill(os.getpid(), signal.SIGKILL)
+        for variable in (KILL_AT, HELD_AT):
+            at, _, test = os.environ.get(variable, "").partition(":")
+            if at and entries[-1].row.notification_id >= int(at):
+                if os.getpid() == int(test):  # folding in the test's own process: fail, not wait
+                    raise RuntimeError("the witness folds in the test's process")
+                if variable == KILL_AT:
+                    os.kill(os.getpid(), signal.SIGKILL)
+                time.sleep(600)
 
 
 def _index_count(projector: Projector) -> int:
@@ -160,17 +165,23 @@ def test_a_catch_up_process_killed_midway_leaves_each_model_whole_and_the_next_o
 ) -> None:
     _store(pg_env)
     monkeypatch.setattr(runner, "BULK_EVENTS", 1)
-    models = [*all_models(), Witness()]
-    projector = Projector(pg_env, models, batch=7)
+    projector = Projector(pg_env, [*all_models(), Witness()], batch=7)
     indexes, head = _index_count(projector), projector.head()
     monkeypatch.setenv(KILL_AT, f"{head // 2}:{os.getpid()}")
     with pytest.raises(CatchUpFailed, match="witness failed: exit code -9"):
         projector.catch_up()
     monkeypatch.delenv(KILL_AT)
+    _assert_whole_midway(pg_env, projector, head)
+    projector.close()
+    _assert_resumes(pg_env, head, indexes)
+
+
+def _assert_whole_midway(pg_env: dict[str, str], projector: Projector, head: int) -> None:
+    """The witness stopped midway, and each model's rows are exactly those of its position."""
     with projector.transaction() as cur:
         reached = projector.positions(cur)
     assert 0 < reached["witness"] < head
-    for model in models[:-1]:  # each model's rows are exactly those of its position
+    for model in projector.models[:-1]:
         at = type(model)("_at")
         alone = Projector(pg_env, [at], batch=7)
         alone.catch_up(stop=reached[model.tracking_name])
@@ -180,8 +191,10 @@ def test_a_catch_up_process_killed_midway_leaves_each_model_whole_and_the_next_o
                 cur.execute(statement)
             alone.reset_position(cur, at)
         alone.close()
-    projector.close()
 
+
+def _assert_resumes(pg_env: dict[str, str], head: int, indexes: int) -> None:
+    """A catch-up after a stopped one ends at `head`, every index there, every row right."""
     resumed = Projector(pg_env, [*all_models(), Witness()], batch=7)
     resumed.catch_up()
     with resumed.transaction() as cur:
@@ -193,6 +206,139 @@ def test_a_catch_up_process_killed_midway_leaves_each_model_whole_and_the_next_o
         assert snapshot(resumed, model) == snapshot(reference, model, "_ref")
     resumed.close()
     reference.close()
+
+
+def _until(condition: Callable[[], bool], what: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.1)
+
+
+def _positions(projector: Projector) -> dict[str, int]:
+    with projector.transaction() as cur:
+        return projector.positions(cur)
+
+
+def _witness_pids(projector: Projector, after: int = 0) -> set[int]:
+    with projector.transaction() as cur:
+        cur.execute("SELECT DISTINCT pid FROM witness WHERE notification_id > %s", (after,))
+        return {r["pid"] for r in cur.fetchall()}
+
+
+def test_following_far_behind_folds_in_a_process_per_group_then_follows_here(
+    pg_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    office = _store(pg_env)
+    reference = Projector(pg_env, [*all_models("_ref"), Witness("_ref")], batch=7)
+    monkeypatch.setattr(runner, "BULK_EVENTS", 1)  # any lag counts as far behind
+    follower = Projector(pg_env, [*all_models(), Witness()], batch=7)
+    indexes, head = _index_count(follower), follower.head()
+    stop = threading.Event()
+    thread = threading.Thread(target=follower.follow, args=(stop, 0.05), daemon=True)
+    thread.start()
+    try:
+        _until(lambda: set(_positions(follower).values()) == {head}, "never caught up")
+        assert os.getpid() not in _witness_pids(follower)  # folded in other processes
+        monkeypatch.setattr(runner, "BULK_EVENTS", 10**9)  # what comes now: in this process
+        pv.received_member(office, 20)
+        now = follower.head()
+        _until(lambda: set(_positions(follower).values()) == {now}, "stopped following")
+    finally:
+        stop.set()
+        thread.join(30)
+    assert _witness_pids(follower, after=head) == {os.getpid()}
+    reference.catch_up()
+    assert _positions(follower) == {
+        n.removesuffix("_ref"): p for n, p in _positions(reference).items()
+    }
+    for model in follower.models[:-1]:
+        assert snapshot(follower, model) == snapshot(reference, model, "_ref")
+    assert _index_count(follower) == indexes  # each process built its deferred indexes again
+    follower.close()
+    reference.close()
+
+
+def test_stopping_a_follow_far_behind_stops_its_processes_and_leaves_each_model_whole(
+    pg_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _store(pg_env)
+    monkeypatch.setattr(runner, "BULK_EVENTS", 1)
+    follower = Projector(pg_env, [*all_models(), Witness()], batch=7)
+    indexes, head = _index_count(follower), follower.head()
+    monkeypatch.setenv(HELD_AT, f"{head // 2}:{os.getpid()}")  # its process never ends alone
+    stop = threading.Event()
+    thread = threading.Thread(target=follower.follow, args=(stop, 0.05), daemon=True)
+    thread.start()
+    try:
+        _until(lambda: _positions(follower)["witness"] > 0, "the witness never folded")
+    finally:
+        stop.set()
+        stopped = time.monotonic()
+        thread.join(30)
+    assert not thread.is_alive()
+    assert time.monotonic() - stopped < 5
+    assert multiprocessing.active_children() == []
+    assert os.getpid() not in _witness_pids(follower)  # it was folding in another process
+    monkeypatch.delenv(HELD_AT)
+    _assert_whole_midway(pg_env, follower, head)
+    follower.close()
+    _assert_resumes(pg_env, head, indexes)
+
+
+def _follow_far_behind(env: dict[str, str]) -> None:
+    runner.BULK_EVENTS = 1
+    Projector(env, [*all_models(), Witness()], batch=7).follow(threading.Event(), 0.05)
+
+
+def _ended(pid: int) -> bool:
+    """Whether the process has ended (a zombie not reaped yet has)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def test_the_processes_of_a_follow_killed_far_behind_end_with_it(
+    pg_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _store(pg_env)
+    projector = Projector(pg_env, [*all_models(), Witness()], batch=7)
+    monkeypatch.setenv(HELD_AT, f"{projector.head() // 2}:{os.getpid()}")
+    follower = multiprocessing.get_context("spawn").Process(
+        target=_follow_far_behind, args=(pg_env,)
+    )
+    follower.start()
+    try:
+        _until(lambda: _positions(projector)["witness"] > 0, "the witness never folded")
+        (witness,) = _witness_pids(projector)
+        assert witness != follower.pid
+        follower.kill()  # SIGKILL: it cannot stop its processes itself
+        follower.join()
+        _until(lambda: _ended(witness), "its process folds on", seconds=10)
+    finally:
+        follower.kill()
+        follower.join()
+        projector.close()
+
+
+def test_a_daemon_process_far_behind_follows_in_that_process(pg_env: dict[str, str]) -> None:
+    """A daemon process may not start others: it folds everything itself, as before."""
+    _store(pg_env)
+    projector = Projector(pg_env, [*all_models(), Witness()], batch=7)
+    head = projector.head()
+    daemon = multiprocessing.get_context("spawn").Process(
+        target=_follow_far_behind, args=(pg_env,), daemon=True
+    )
+    daemon.start()
+    try:
+        _until(lambda: set(_positions(projector).values()) == {head}, "never caught up")
+        assert _witness_pids(projector) == {daemon.pid}
+    finally:
+        daemon.terminate()
+        daemon.join()
+        projector.close()
 
 
 OLDER_LAYOUTS = {
