@@ -133,6 +133,18 @@ def _index_count(projector: Projector) -> int:
         return int(cur.fetchone()["n"])
 
 
+def _same_as_alone(projector: Projector, reference: Projector, indexes: int) -> None:
+    """Each model (but the witness) holds the rows of the same model caught up in one process
+    (`reference`'s, suffixed "_ref"), at the same position, with every index built again."""
+    with projector.transaction() as cur, reference.transaction() as ref:
+        assert projector.positions(cur) == {
+            n.removesuffix("_ref"): p for n, p in reference.positions(ref).items()
+        }
+    for model in projector.models[:-1]:
+        assert snapshot(projector, model) == snapshot(reference, model, "_ref")
+    assert _index_count(projector) == indexes  # each process built its deferred indexes again
+
+
 def test_a_big_catch_up_folds_in_a_process_per_group_and_builds_the_same_rows(
     pg_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -150,12 +162,7 @@ def test_a_big_catch_up_folds_in_a_process_per_group_and_builds_the_same_rows(
         assert [r["pid"] for r in cur.fetchall()] == [os.getpid()]
         cur.execute("SELECT DISTINCT pid FROM witness")
         assert os.getpid() not in {r["pid"] for r in cur.fetchall()}
-        assert parallel.positions(cur) == {
-            n.removesuffix("_ref"): p for n, p in reference.positions(cur).items()
-        }
-    for model in parallel.models[:-1]:
-        assert snapshot(parallel, model) == snapshot(reference, model, "_ref")
-    assert _index_count(parallel) == indexes  # each process built its deferred indexes again
+    _same_as_alone(parallel, reference, indexes)
     parallel.close()
     reference.close()
 
@@ -249,12 +256,7 @@ def test_following_far_behind_folds_in_a_process_per_group_then_follows_here(
         thread.join(30)
     assert _witness_pids(follower, after=head) == {os.getpid()}
     reference.catch_up()
-    assert _positions(follower) == {
-        n.removesuffix("_ref"): p for n, p in _positions(reference).items()
-    }
-    for model in follower.models[:-1]:
-        assert snapshot(follower, model) == snapshot(reference, model, "_ref")
-    assert _index_count(follower) == indexes  # each process built its deferred indexes again
+    _same_as_alone(follower, reference, indexes)
     follower.close()
     reference.close()
 
