@@ -57,11 +57,7 @@ def catch_up(
     models from zero."""
     projector = Projector(env, models)
     try:
-        with projector.transaction() as cur:  # from zero, whatever an earlier benchmark left
-            for model in projector.models:
-                for statement in [*model.drop(), *model.ddl()]:
-                    cur.execute(statement)
-                projector.reset_position(cur, model)
+        projector.start_over()  # from zero, whatever an earlier benchmark left
         started = time.perf_counter()
         done = projector.catch_up(stop)
         return done, done / (time.perf_counter() - started)

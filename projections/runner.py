@@ -486,12 +486,16 @@ class Projector:
 
     def rebuild(self, progress: Progress | None = None) -> int:
         """Drop every model's tables and position, recreate them, and replay from zero."""
+        self.start_over()
+        return self.catch_up(progress=progress)
+
+    def start_over(self) -> None:
+        """Drop every model's tables and position and recreate them empty, at position 0."""
         with self.transaction() as cur:
             for model in self.models:
                 for statement in [*model.drop(), *model.ddl()]:
                     cur.execute(statement)
                 self.reset_position(cur, model)
-        return self.catch_up(progress=progress)
 
     def reset_position(self, cur: Cursor, model: ReadModel) -> None:
         """Forget a model's position so that it replays from zero."""
