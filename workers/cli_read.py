@@ -24,7 +24,7 @@ from domain.errors import Refused
 from projections import evidence, reads
 from projections.catalog import MODELS
 from projections.dashboard import Period, dashboard, scope
-from projections.rebuild import SHADOW, shadow_rebuild
+from projections.rebuild import SHADOW, ShadowResult, shadow_rebuild
 from projections.rebuild import rebuild as rebuild_model
 from projections.runner import Projector
 from projections.seal import head as seal_head
@@ -115,17 +115,28 @@ def rebuild(
 
             if shadow:
                 result = shadow_rebuild(env, chosen[0], tick)
-                verdict = (
-                    t("switched")
-                    if result.switched
-                    else t("kept the live one; differs: %(what)s", what=result.differences)
-                )
+                verdict = _verdict(result)
                 shadow_at = t("shadow at %(position)s", position=number(result.position))
                 console.print(f"{label}: {shadow_at}, {verdict}")
             else:
                 events = rebuild_model(env, chosen, tick)
                 counted = tn("%(num)s event", "%(num)s events", events)
                 console.print(f"{label}: {counted}")
+
+
+def _verdict(result: ShadowResult) -> str:
+    """What became of a shadow build, in words: switched, or kept the live one and why (rows
+    are counted, not named by their tables)."""
+    if result.switched:
+        return t("switched")
+    if "version" in result.differences:  # a new version of the model is being built already
+        return t("kept the live one; a new version of it is being built and switches itself")
+    rows = sum(result.differences.values())
+    return tn(
+        "kept the live one; %(num)s row differs from the rebuilt one",
+        "kept the live one; %(num)s rows differ from the rebuilt one",
+        rows,
+    )
 
 
 def projection(name: str) -> str:

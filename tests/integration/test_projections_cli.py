@@ -43,7 +43,13 @@ def test_rebuild_inspect_audit_export_and_verify(
     assert "đã chuyển sang bản mới" in shadow.output, shadow.output
     again = cli.invoke(app, ["rebuild", "facts", "--shadow"])  # the switched partitions' names
     assert "đã chuyển sang bản mới" in again.output, again.output  # are free for the next shadow
+    with Projector(pg_env, []).transaction() as cur:  # a live row that no event gives
+        cur.execute("UPDATE member SET name = 'Nguyễn Văn Sửa' WHERE name = 'Nguyễn Văn An'")
+    tampered = cli.invoke(app, ["rebuild", "facts", "--shadow"])
+    assert "giữ bản đang dùng; 2 dòng khác với bản dựng lại" in tampered.output, tampered.output
+    assert problems(tampered.output, "vi", units={}) == [], tampered.output  # no table's name
     with Projector(pg_env, []).transaction() as cur:
+        cur.execute("UPDATE member SET name = 'Nguyễn Văn An' WHERE name = 'Nguyễn Văn Sửa'")
         cur.execute(
             "SELECT c.relname FROM pg_class c JOIN pg_inherits i ON i.inhrelid = c.oid"
             " WHERE i.inhparent = 'fact'::regclass ORDER BY 1"
