@@ -36,6 +36,7 @@ from domain.state import LiaisonState
 from workflows.messages import (
     LoadLiaisonInput,
     LoadLiaisonResult,
+    OnboardInput,
     OnboardResult,
     OpenCycleInput,
     OpenCycleResult,
@@ -270,10 +271,13 @@ class LiaisonActivities(Activities[Application]):
         return OpenCycleResult(**vars(loaded), refusal=refusal)
 
     @activity.defn(name="onboard_liaison")
-    async def onboard_liaison(self, request: LoadLiaisonInput) -> OnboardResult:
-        """A fresh run's first activity: `load_liaison`, after opening the annual cycle of the
-        year of `on` where the liaison awaits one (`cycle_due`, as the workflow decides it), so
-        that a liaison started in a new year loads and opens its cycle in one activity."""
+    async def onboard_liaison(self, request: OnboardInput) -> OnboardResult:
+        """A fresh run's first activity: the liaison's state (`from_state`) or its events (as
+        `load_liaison` answers, for runs begun before), and its policy, after opening the annual
+        cycle of the year of `on` where the liaison awaits one (`cycle_due`, as the workflow
+        decides it), so that a liaison started in a new year loads and opens its cycle in one
+        activity. The state, not a decade of events, keeps the run's history short and its
+        first task cheap."""
         liaison_id, on = UUID(request.liaison_id), date.fromisoformat(request.on)
 
         def read() -> OnboardResult:
@@ -285,6 +289,15 @@ class LiaisonActivities(Activities[Application]):
                 if refusal is None:
                     events = self.office.history(liaison_id)
                     state = replay(events)
+            if request.from_state:
+                policy = self.office.policy(on, state.residence_commune_id)
+                return OnboardResult(
+                    events=[],
+                    policy_json=policy.model_dump_json(),
+                    cycle_year=year,
+                    refusal=refusal,
+                    state_json=state.model_dump_json(),
+                )
             loaded = self._loaded(events, state, on, request.after_version)
             return OnboardResult(**vars(loaded), cycle_year=year, refusal=refusal)
 
