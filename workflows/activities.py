@@ -145,19 +145,22 @@ class LiaisonActivities(Activities[Application]):
     @activity.defn(name="take_steps")
     async def take_steps(self, request: TakeStepsInput) -> TakeStepsResult:
         """The rungs due on a date, in order, as `take_step` takes one: each recorded by its own
-        command (its own event and receipt), the liaison, tree and policy then read once for
-        all their notifications. A liaison onboarded late has several rungs due at once."""
+        command (its own event and receipt) by the same system actor, read once, and the
+        liaison, tree and policy then read once for all their notifications. A liaison onboarded
+        late has several rungs due at once."""
         liaison_id, on = UUID(request.liaison_id), date.fromisoformat(request.on)
         return TakeStepsResult(results=await self._take(liaison_id, on, request.rungs))
 
-    def _record_step(self, liaison_id: UUID, on: date, deadline: Deadline, step: Step) -> str:
+    def _record_step(
+        self, liaison_id: UUID, on: date, actor: Actor, deadline: Deadline, step: Step
+    ) -> str:
         """Record one rung; the unit told."""
         escalation = escalation_id(liaison_id, deadline.kind, deadline.subject)
         return (
             self.office.execute(
                 TakeStep(
                     command_id=step_command_id(escalation, step.value),
-                    actor=self.office.system_actor_for(liaison_id, on),
+                    actor=actor,
                     effective_date=on,
                     liaison_id=liaison_id,
                     deadline=deadline,
@@ -175,11 +178,16 @@ class LiaisonActivities(Activities[Application]):
         """Record each rung, then queue the notifications of those recorded."""
         results: list[TakeStepResult] = []
         told: list[tuple[Deadline, Step, str]] = []
+        actor: Actor | None = None  # the same for every rung: the liaison and tree read once
         for rung in rungs:
             deadline, step = Deadline.model_validate_json(rung.deadline_json), Step(rung.step)
             try:
+                if actor is None:
+                    actor = await self._call(
+                        functools.partial(self.office.system_actor_for, liaison_id, on)
+                    )
                 unit_id = await self._call(
-                    functools.partial(self._record_step, liaison_id, on, deadline, step)
+                    functools.partial(self._record_step, liaison_id, on, actor, deadline, step)
                 )
             except Refused as refusal:
                 escalation = escalation_id(liaison_id, deadline.kind, deadline.subject)
