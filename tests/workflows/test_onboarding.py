@@ -16,9 +16,11 @@ import json
 from datetime import date, timedelta
 from typing import Any
 
+from temporalio import activity
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle, WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
 from domain import commands as cmd
 from domain.deadlines import DeadlineKind
@@ -33,8 +35,9 @@ from tests.workflows.province import (
     running,
 )
 from workers.onboarding import start_liaison
+from workflows.activities import LiaisonActivities
 from workflows.liaison import LiaisonWorkflow
-from workflows.messages import workflow_id
+from workflows.messages import OnboardInput, OnboardResult, workflow_id
 
 RECEIVED = date(2027, 1, 5)
 ONBOARDED = date(2028, 3, 1)
@@ -237,3 +240,37 @@ async def test_a_closed_liaison_onboarded_ends_at_once(
         if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
     ]
     assert scheduled == ["onboard_liaison"]
+
+
+class OlderActivities(LiaisonActivities):
+    """The activities of a worker from before the change: `onboard_liaison` ignores `from_state`
+    (it does not know the field) and answers with the events."""
+
+    @activity.defn(name="onboard_liaison")
+    async def onboard_liaison(self, request: OnboardInput) -> OnboardResult:
+        return await super().onboard_liaison(OnboardInput(**{**vars(request), "from_state": False}))
+
+
+async def test_a_new_run_served_by_an_older_worker_starts_from_the_events(
+    time_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    """During a rolling upgrade a new run's first activity may run on an older worker: the run
+    asked for the state, got the events, and starts from them (the answer decides)."""
+    province, liaison = await received(time_env, pinned("213"), RECEIVED)
+    await advance_to(time_env, date(2027, 3, 1))
+    older = OlderActivities(province.office, province.outbox)
+    async with Worker(
+        time_env.client, task_queue=task_queue, workflows=[LiaisonWorkflow], activities=older.all()
+    ):
+        await start_liaison(time_env.client, liaison, task_queue)
+        handle = time_env.client.get_workflow_handle(workflow_id(str(liaison)))
+        history = await idle(handle)
+        snapshot = await handle.query(LiaisonWorkflow.snapshot)
+
+    asked, answered = onboarding(history)
+    assert asked["from_state"] is True
+    assert answered.get("state_json") is None
+    assert len(answered["events"]) == province.office.state_of(liaison).version
+    state = LiaisonState.model_validate_json(snapshot.state_json)
+    assert state == province.office.state_of(liaison)
+    assert snapshot.next_wake is not None  # it waits for its first meeting's reminder
