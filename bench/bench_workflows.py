@@ -1,7 +1,7 @@
 """Open liaisons' workflows onboarded from the store, against trivial workflows doing the same.
 
-Onboarding a liaison is done once its workflow has run its first tasks (loaded the liaison and
-opened its year's cycle where one was due in one activity, taken the rungs then due in another)
+Onboarding a liaison is done once its workflow has run its first tasks (loaded the liaison's state
+and opened its year's cycle where one was due in one activity, taken the rungs then due in another)
 and its latest run waits on its timer. The raw limit is the least a workflow can do to get there:
 `Sleeper`s, which run their first task and set a timer, started on the same dev server, through
 the same `start_workflows` at the same concurrency, executed by the same worker. Both clocks run

@@ -2,8 +2,9 @@
 
 Imported history is not signalled to workflows (the dispatcher skips events whose actor is an
 import). Instead each liaison still open gets its workflow started without a start signal: the
-workflow loads the liaison's events from the store in one activity, so a decade of history costs
-one load, not a signal per event. Re-running skips the workflows already started.
+workflow loads the liaison's state from the store in one activity (its events folded there, not in
+the workflow), so a decade of history costs one read, not a signal per event, and the run's
+history holds the state, not the events. Re-running skips the workflows already started.
 
 Members registered but never referred nor exempted from introduction (by the import, or before
 the dispatcher started their late-referral workflow) get that workflow the same way.

@@ -36,6 +36,7 @@ from domain.state import LiaisonState
 from workflows.messages import (
     LoadLiaisonInput,
     LoadLiaisonResult,
+    OnboardInput,
     OnboardResult,
     OpenCycleInput,
     OpenCycleResult,
@@ -144,19 +145,22 @@ class LiaisonActivities(Activities[Application]):
     @activity.defn(name="take_steps")
     async def take_steps(self, request: TakeStepsInput) -> TakeStepsResult:
         """The rungs due on a date, in order, as `take_step` takes one: each recorded by its own
-        command (its own event and receipt), the liaison, tree and policy then read once for
-        all their notifications. A liaison onboarded late has several rungs due at once."""
+        command (its own event and receipt) by the same system actor, read once, and the
+        liaison, tree and policy then read once for all their notifications. A liaison onboarded
+        late has several rungs due at once."""
         liaison_id, on = UUID(request.liaison_id), date.fromisoformat(request.on)
         return TakeStepsResult(results=await self._take(liaison_id, on, request.rungs))
 
-    def _record_step(self, liaison_id: UUID, on: date, deadline: Deadline, step: Step) -> str:
+    def _record_step(
+        self, liaison_id: UUID, on: date, actor: Actor, deadline: Deadline, step: Step
+    ) -> str:
         """Record one rung; the unit told."""
         escalation = escalation_id(liaison_id, deadline.kind, deadline.subject)
         return (
             self.office.execute(
                 TakeStep(
                     command_id=step_command_id(escalation, step.value),
-                    actor=self.office.system_actor_for(liaison_id, on),
+                    actor=actor,
                     effective_date=on,
                     liaison_id=liaison_id,
                     deadline=deadline,
@@ -174,11 +178,16 @@ class LiaisonActivities(Activities[Application]):
         """Record each rung, then queue the notifications of those recorded."""
         results: list[TakeStepResult] = []
         told: list[tuple[Deadline, Step, str]] = []
+        actor: Actor | None = None  # the same for every rung: the liaison and tree read once
         for rung in rungs:
             deadline, step = Deadline.model_validate_json(rung.deadline_json), Step(rung.step)
             try:
+                if actor is None:
+                    actor = await self._call(
+                        functools.partial(self.office.system_actor_for, liaison_id, on)
+                    )
                 unit_id = await self._call(
-                    functools.partial(self._record_step, liaison_id, on, deadline, step)
+                    functools.partial(self._record_step, liaison_id, on, actor, deadline, step)
                 )
             except Refused as refusal:
                 escalation = escalation_id(liaison_id, deadline.kind, deadline.subject)
@@ -270,10 +279,13 @@ class LiaisonActivities(Activities[Application]):
         return OpenCycleResult(**vars(loaded), refusal=refusal)
 
     @activity.defn(name="onboard_liaison")
-    async def onboard_liaison(self, request: LoadLiaisonInput) -> OnboardResult:
-        """A fresh run's first activity: `load_liaison`, after opening the annual cycle of the
-        year of `on` where the liaison awaits one (`cycle_due`, as the workflow decides it), so
-        that a liaison started in a new year loads and opens its cycle in one activity."""
+    async def onboard_liaison(self, request: OnboardInput) -> OnboardResult:
+        """A fresh run's first activity: the liaison's state (`from_state`) or its events (as
+        `load_liaison` answers, for runs begun before), and its policy, after opening the annual
+        cycle of the year of `on` where the liaison awaits one (`cycle_due`, as the workflow
+        decides it), so that a liaison started in a new year loads and opens its cycle in one
+        activity. The state, not a decade of events, keeps the run's history short and its
+        first task cheap."""
         liaison_id, on = UUID(request.liaison_id), date.fromisoformat(request.on)
 
         def read() -> OnboardResult:
@@ -285,6 +297,15 @@ class LiaisonActivities(Activities[Application]):
                 if refusal is None:
                     events = self.office.history(liaison_id)
                     state = replay(events)
+            if request.from_state:
+                policy = self.office.policy(on, state.residence_commune_id)
+                return OnboardResult(
+                    events=[],
+                    policy_json=policy.model_dump_json(),
+                    cycle_year=year,
+                    refusal=refusal,
+                    state_json=state.model_dump_json(),
+                )
             loaded = self._loaded(events, state, on, request.after_version)
             return OnboardResult(**vars(loaded), cycle_year=year, refusal=refusal)
 

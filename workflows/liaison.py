@@ -31,6 +31,11 @@ Patches in force:
   the rungs due together in one activity (`take_steps`, each rung still its own command and
   event); before it, a liaison onboarded in a new year ran `load_liaison`, `open_cycle`, a
   `take_step` per rung and a second run.
+- `ONBOARD_FROM_STATE` (2026-12-04): a fresh run asks `onboard_liaison` for the liaison's state
+  (`OnboardInput.from_state`) and starts from it (`LiaisonProcess.start_from`) instead of
+  receiving every event of the liaison and applying them one by one in its first task (a decade
+  of events made histories of 20-40 KB and tasks of seconds); runs begun before it ask for the
+  events, as they did.
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.deadlines import Deadline
     from domain.escalation import Step
     from domain.policy import Policy
+    from domain.state import LiaisonState
     from workflows.messages import (
         LiaisonEventMessage,
         LiaisonSnapshot,
@@ -52,6 +58,7 @@ with workflow.unsafe.imports_passed_through():
         LiaisonWorkflowResult,
         LoadLiaisonInput,
         LoadLiaisonResult,
+        OnboardInput,
         OnboardResult,
         OpenCycleInput,
         OpenCycleResult,
@@ -70,6 +77,7 @@ ACTIVITY_TIMEOUT = timedelta(seconds=20)  # a dead worker's activity is retried 
 POLICY_PATCH = "2026-12-03-policy-overrides"
 CLOSING_SLIPS = "2026-12-03-closing-slip-deadline"
 ONBOARD_PATCH = "2026-12-03-onboard-in-one-run"
+ONBOARD_FROM_STATE = "2026-12-04-onboard-from-state"
 STEP_TIMEOUT = timedelta(seconds=5)  # more per rung taken in one `take_steps`
 
 
@@ -181,17 +189,25 @@ class LiaisonWorkflow:
 
     async def _onboard(self, liaison_id: str) -> None:
         """Load the liaison, its year's cycle opened if one was due (a refusal is remembered for
-        the year, as `_open_cycle`'s is)."""
+        the year, as `_open_cycle`'s is): its state, or, for runs begun before, its events. The
+        answer decides, not the question: an older worker answers with the events."""
         today = self._today()
+        request = LoadLiaisonInput(liaison_id=liaison_id, after_version=0, on=today.isoformat())
+        if workflow.patched(ONBOARD_FROM_STATE):
+            request = OnboardInput(**vars(request), from_state=True)
         loaded: OnboardResult = await workflow.execute_activity(
             "onboard_liaison",
-            LoadLiaisonInput(liaison_id=liaison_id, after_version=0, on=today.isoformat()),
+            request,
             result_type=OnboardResult,
             start_to_close_timeout=ACTIVITY_TIMEOUT,
         )
         process = self._process
-        process.policy = Policy.model_validate_json(loaded.policy_json)
-        process.apply_fetched(loaded.events)
+        policy = Policy.model_validate_json(loaded.policy_json)
+        if loaded.state_json is not None:
+            process.start_from(LiaisonState.model_validate_json(loaded.state_json), policy)
+        else:
+            process.policy = policy
+            process.apply_fetched(loaded.events)
         if loaded.cycle_year is not None and process.cycle_due(today) == loaded.cycle_year:
             self._refused_cycles.add(loaded.cycle_year)
 

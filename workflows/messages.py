@@ -106,6 +106,14 @@ class LoadLiaisonInput:
 
 
 @dataclass
+class OnboardInput(LoadLiaisonInput):
+    """Onboard a liaison: `load_liaison`'s question, and which answer is wanted (`from_state`:
+    the liaison's state; else, as runs begun before that answer existed ask, its events)."""
+
+    from_state: bool = False
+
+
+@dataclass
 class LoadLiaisonResult:
     """The events after the version asked for, and the policy as JSON."""
 
@@ -125,11 +133,13 @@ class TakeStepInput:
 
 @dataclass
 class OnboardResult(LoadLiaisonResult):
-    """A fresh run's start: the liaison's events and policy, after opening the year's cycle if
-    one was due (`cycle_year`: the year it tried to open; `refusal`: why the domain refused)."""
+    """A fresh run's start: the liaison's policy and its state (`state_json`, a `LiaisonState`,
+    with no events) or its events, after opening the year's cycle if one was due (`cycle_year`:
+    the year it tried to open; `refusal`: why the domain refused)."""
 
     cycle_year: int | None = None
     refusal: str | None = None
+    state_json: str | None = None
 
 
 @dataclass

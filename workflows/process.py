@@ -84,6 +84,13 @@ class LiaisonProcess:
             self.offer(message)
         return self.apply_ready()
 
+    def start_from(self, state: LiaisonState, policy: Policy) -> list[LiaisonEvent]:
+        """Start a fresh run from the liaison's state as the store holds it, as applying its
+        events would (no rung taken, no escalation open: the store's are taken again, by their
+        command ids recorded once), then apply the pending events it makes ready; return them."""
+        self.state, self.policy = state, policy
+        return self.apply_ready()
+
     # Deadlines and their ladders.
 
     def _current(self) -> LiaisonState:

@@ -7,18 +7,27 @@ added, never re-recorded (`python -m tests.replay.record`), and `histories/SHA25
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
+import workflows.liaison
 from tests.replay.record import HISTORIES, read_manifest
 from workflows.liaison import LiaisonWorkflow
 from workflows.referral import MemberReferralWorkflow
 
 FILES = sorted(HISTORIES.glob("*.json"))
 MANIFEST = read_manifest(HISTORIES)
+PATCHES = sorted(
+    value
+    for value in vars(workflows.liaison).values()
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}-[a-z0-9-]+", value)
+)
+"""The liaison workflow's patch ids (its module's constants that look like one)."""
 
 
 def test_there_are_histories() -> None:
@@ -29,6 +38,23 @@ def test_there_are_histories() -> None:
 async def test_history_replays(path: Path) -> None:
     history = WorkflowHistory.from_json(path.stem, path.read_text())
     await Replayer(workflows=[LiaisonWorkflow, MemberReferralWorkflow]).replay_workflow(history)
+
+
+def patches_taken(history: WorkflowHistory) -> set[str]:
+    """The ids of the patches whose new path the run took (their markers)."""
+    return {
+        json.loads(e.marker_recorded_event_attributes.details["patch-data"].payloads[0].data)["id"]
+        for e in history.events
+        if e.marker_recorded_event_attributes.marker_name == "core_patch"
+    }
+
+
+@pytest.mark.parametrize("patch", PATCHES)
+def test_a_saved_history_takes_each_patch_in_force(patch: str) -> None:
+    """Recorded after each change (`python -m tests.replay.record`): the new path is guarded too."""
+    assert any(
+        patch in patches_taken(WorkflowHistory.from_json(p.stem, p.read_text())) for p in FILES
+    )
 
 
 def test_every_history_is_in_the_manifest() -> None:

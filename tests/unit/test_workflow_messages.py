@@ -30,3 +30,13 @@ async def test_a_loaded_liaison_round_trips() -> None:
     converter = DataConverter.default
     decoded = await converter.decode(await converter.encode([result]), [messages.OnboardResult])
     assert decoded == [result]
+
+
+async def test_onboarding_from_the_state_round_trips_and_an_old_question_asks_for_events() -> None:
+    converter = DataConverter.default
+    result = messages.OnboardResult(events=[], policy_json="{}", state_json='{"version": 9}')
+    decoded = await converter.decode(await converter.encode([result]), [messages.OnboardResult])
+    assert decoded == [result]
+    old = messages.LoadLiaisonInput(liaison_id="l", after_version=0, on="2027-01-04")
+    (asked,) = await converter.decode(await converter.encode([old]), [messages.OnboardInput])
+    assert asked == messages.OnboardInput(**vars(old), from_state=False)

@@ -1,26 +1,43 @@
-"""A liaison's workflow started from the store in a new year (onboarding): one run, two activities.
+"""A liaison's workflow started from the store (onboarding): one run, from the liaison's state.
 
-Its first activity loads the liaison and opens the year's cycle, its second takes every rung then
-due (each still its own command and event), and the run waits on its timer without continuing as
-new: a liaison onboarded costs the worker and the server a few tasks, not a run and an activity
-per rung (issue 18, point 4).
+In a new year its first activity loads the liaison and opens the year's cycle, its second takes
+every rung then due (each still its own command and event), and the run waits on its timer
+without continuing as new: a liaison onboarded costs the worker and the server a few tasks, not a
+run and an activity per rung (issue 18, point 4). The first activity answers with the liaison's
+state, not its events (a decade of them made histories of 20-40 KB and first tasks of seconds),
+and the run then does what applying every event did: deadlines still open climb their ladders
+and resolve, rungs the store already holds are not recorded twice, a closed liaison ends.
 """
 
 from __future__ import annotations
 
 import asyncio
-from datetime import date
+import json
+from datetime import date, timedelta
+from typing import Any
 
+from temporalio import activity
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle, WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
+from domain import commands as cmd
 from domain.deadlines import DeadlineKind
-from domain.state import LiaisonState
-from tests.workflows.province import advance_to, pinned, received, running
+from domain.state import ClosingReason, LiaisonState
+from tests.workflows.province import (
+    CLERK,
+    Province,
+    advance_to,
+    ladder,
+    pinned,
+    received,
+    running,
+)
 from workers.onboarding import start_liaison
+from workflows.activities import LiaisonActivities
 from workflows.liaison import LiaisonWorkflow
-from workflows.messages import workflow_id
+from workflows.messages import OnboardInput, OnboardResult, workflow_id
 
 RECEIVED = date(2027, 1, 5)
 ONBOARDED = date(2028, 3, 1)
@@ -34,6 +51,52 @@ async def settled(handle: WorkflowHandle[object, object]) -> WorkflowHistory:
             return history
         await asyncio.sleep(0.05)
     raise TimeoutError(handle.id)
+
+
+IDLE = {
+    EventType.EVENT_TYPE_TIMER_STARTED,  # it waits on its timer
+    EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,  # a task that asked nothing: it awaits signals
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
+}
+
+
+async def idle(handle: WorkflowHandle[Any, Any]) -> WorkflowHistory:
+    """The latest run's history once it has ended or waits with no task and no activity pending
+    (on its timer, or on nothing but signals once no deadline is left)."""
+    for _ in range(400):
+        history = await handle.fetch_history()
+        if history.events[-1].event_type in IDLE:
+            return history
+        await asyncio.sleep(0.05)
+    raise TimeoutError(handle.id)
+
+
+def onboarding(history: WorkflowHistory) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What the run's `onboard_liaison` was asked and what it answered, as their JSON."""
+    scheduled = next(
+        e
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+        and e.activity_task_scheduled_event_attributes.activity_type.name == "onboard_liaison"
+    )
+    completed = next(
+        e.activity_task_completed_event_attributes
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED
+        and e.activity_task_completed_event_attributes.scheduled_event_id == scheduled.event_id
+    )
+    (asked,) = scheduled.activity_task_scheduled_event_attributes.input.payloads
+    (answered,) = completed.result.payloads
+    return json.loads(asked.data), json.loads(answered.data)
+
+
+def started_from_state(history: WorkflowHistory, province: Province, liaison: Any) -> None:
+    """The run asked for the liaison's state and got it as the store holds it, and no event."""
+    asked, answered = onboarding(history)
+    assert asked.get("from_state") is True
+    assert answered["events"] == []
+    state = LiaisonState.model_validate_json(answered["state_json"])
+    assert state == province.office.state_of(liaison)
 
 
 async def test_liaison_onboarded_in_a_new_year_opens_its_cycle_in_one_run(
@@ -56,6 +119,10 @@ async def test_liaison_onboarded_in_a_new_year_opens_its_cycle_in_one_run(
         if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
     ]
     assert scheduled == ["onboard_liaison", "take_steps"]
+    _, answered = onboarding(history)
+    started = LiaisonState.model_validate_json(answered["state_json"])
+    assert answered["events"] == []
+    assert started == province.office.state_of(liaison)  # the cycle opened, then the state sent
     state = LiaisonState.model_validate_json(snapshot.state_json)
     assert state == province.office.state_of(liaison)
     assert state.cycle_year == ONBOARDED.year
@@ -63,3 +130,147 @@ async def test_liaison_onboarded_in_a_new_year_opens_its_cycle_in_one_run(
     for key in snapshot.open_escalations:  # each recorded in the store by its own command
         kind, subject = key.split("/", 1)
         assert province.escalation(liaison, DeadlineKind(kind), subject).is_open
+
+
+REFERRED = date(2027, 1, 5)
+RECEIPT_DUE = date(2027, 2, 4)  # 30 calendar days after the referral
+
+
+async def test_onboarded_with_its_receipt_awaited_climbs_the_ladder_then_resolves(
+    time_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    province = Province(pinned("213"))
+    await advance_to(time_env, REFERRED)
+    liaison = province.refer(REFERRED)
+    await advance_to(time_env, date(2027, 1, 20))
+    receipt = f"{DeadlineKind.RECEIPT}/{liaison}"
+    async with running(time_env, province, task_queue):
+        await start_liaison(time_env.client, liaison, task_queue)
+        handle = time_env.client.get_workflow_handle(workflow_id(str(liaison)))
+        started_from_state(await idle(handle), province, liaison)
+        waiting = await handle.query(LiaisonWorkflow.snapshot)
+        # Onboarding loaded what came before; the dispatcher forwards what comes after.
+        province.forwarded[liaison] = province.office.state_of(liaison).version
+        await advance_to(time_env, RECEIPT_DUE + timedelta(days=10))
+        climbed = await handle.query(LiaisonWorkflow.snapshot)
+        receipt_on = RECEIPT_DUE + timedelta(days=12)
+        await advance_to(time_env, receipt_on)
+        province.receive(liaison, receipt_on)
+        await province.forward_new(time_env.client, liaison, task_queue)
+        await advance_to(time_env, receipt_on + timedelta(days=2))
+        await idle(handle)
+        resolved = await handle.query(LiaisonWorkflow.snapshot)
+
+    assert waiting.next_wake == (RECEIPT_DUE - timedelta(days=3)).isoformat()  # its reminder
+    assert (waiting.taken, waiting.open_escalations, waiting.runs) == ([], [], 1)
+    assert climbed.taken == [f"{receipt}/{step}" for step in ("escalated", "missed", "reminder")]
+    assert climbed.open_escalations == [receipt]
+    assert province.steps(liaison, DeadlineKind.RECEIPT, str(liaison)) == [
+        *ladder(RECEIPT_DUE),
+        ("EscalationResolved", receipt_on),
+    ]
+    assert resolved.open_escalations == []
+    state = LiaisonState.model_validate_json(resolved.state_json)
+    assert state == province.office.state_of(liaison)
+
+
+async def test_rungs_already_in_the_store_are_not_recorded_twice(
+    time_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    """A run took the reminder and the miss, then was lost (terminated); onboarded again after
+    the escalation's day, the new run knows no rung taken, takes all three, and the store holds
+    each once, each notice sent once."""
+    province = Province(pinned("213"))
+    await advance_to(time_env, REFERRED)
+    liaison = province.refer(REFERRED)
+    receipt = f"{DeadlineKind.RECEIPT}/{liaison}"
+    async with running(time_env, province, task_queue):
+        await start_liaison(time_env.client, liaison, task_queue)
+        handle = time_env.client.get_workflow_handle(workflow_id(str(liaison)))
+        await advance_to(time_env, RECEIPT_DUE + timedelta(days=2))
+        await idle(handle)
+        assert [s for s, _ in province.steps(liaison, DeadlineKind.RECEIPT, str(liaison))] == [
+            "EscalationOpened", "ReminderSent", "DeadlineMissed",
+        ]  # fmt: skip
+        told_before = dict(province.outbox.rows)
+        await handle.terminate("lost")
+        await advance_to(time_env, RECEIPT_DUE + timedelta(days=10))
+        await start_liaison(time_env.client, liaison, task_queue)  # onboarded again
+        again = time_env.client.get_workflow_handle(workflow_id(str(liaison)))
+        history = await idle(again)
+        snapshot = await again.query(LiaisonWorkflow.snapshot)
+
+    started_from_state(history, province, liaison)
+    assert snapshot.taken == [f"{receipt}/{step}" for step in ("escalated", "missed", "reminder")]
+    assert snapshot.open_escalations == [receipt]
+    back = RECEIPT_DUE + timedelta(days=10)  # the escalation is taken late, when it came back
+    assert province.steps(liaison, DeadlineKind.RECEIPT, str(liaison)) == [
+        *ladder(RECEIPT_DUE)[:3],
+        ("Escalated", back),
+    ]
+    assert all(province.outbox.rows[i] == n for i, n in told_before.items())
+    told = sorted((n.step.value, n.unit_id) for n in province.outbox.rows.values())
+    assert told == [("escalated", "P"), ("escalated", "W"), ("missed", "W"), ("missed", "X"),
+                    ("reminder", "X")]  # fmt: skip
+
+
+async def test_a_closed_liaison_onboarded_ends_at_once(
+    time_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    province, liaison = await received(time_env, pinned("213"), RECEIVED)
+    retired_on = date(2027, 3, 1)
+    province.do(cmd.Close, CLERK, retired_on, liaison_id=liaison, reason=ClosingReason.RETIRED)
+    await advance_to(time_env, retired_on + timedelta(days=1))
+    async with running(time_env, province, task_queue):
+        await start_liaison(time_env.client, liaison, task_queue)
+        handle = time_env.client.get_workflow_handle_for(
+            LiaisonWorkflow.run, workflow_id(str(liaison))
+        )
+        result = await handle.result()
+        history = await handle.fetch_history()
+
+    started_from_state(history, province, liaison)
+    assert (result.closed_reason, result.version) == (
+        "retired",
+        province.office.state_of(liaison).version,
+    )
+    scheduled = [
+        e.activity_task_scheduled_event_attributes.activity_type.name
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+    ]
+    assert scheduled == ["onboard_liaison"]
+
+
+class OlderActivities(LiaisonActivities):
+    """The activities of a worker from before the change: `onboard_liaison` ignores `from_state`
+    (it does not know the field) and answers with the events."""
+
+    @activity.defn(name="onboard_liaison")
+    async def onboard_liaison(self, request: OnboardInput) -> OnboardResult:
+        return await super().onboard_liaison(OnboardInput(**{**vars(request), "from_state": False}))
+
+
+async def test_a_new_run_served_by_an_older_worker_starts_from_the_events(
+    time_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    """During a rolling upgrade a new run's first activity may run on an older worker: the run
+    asked for the state, got the events, and starts from them (the answer decides)."""
+    province, liaison = await received(time_env, pinned("213"), RECEIVED)
+    await advance_to(time_env, date(2027, 3, 1))
+    older = OlderActivities(province.office, province.outbox)
+    async with Worker(
+        time_env.client, task_queue=task_queue, workflows=[LiaisonWorkflow], activities=older.all()
+    ):
+        await start_liaison(time_env.client, liaison, task_queue)
+        handle = time_env.client.get_workflow_handle(workflow_id(str(liaison)))
+        history = await idle(handle)
+        snapshot = await handle.query(LiaisonWorkflow.snapshot)
+
+    asked, answered = onboarding(history)
+    assert asked["from_state"] is True
+    assert answered.get("state_json") is None
+    assert len(answered["events"]) == province.office.state_of(liaison).version
+    state = LiaisonState.model_validate_json(snapshot.state_json)
+    assert state == province.office.state_of(liaison)
+    assert snapshot.next_wake is not None  # it waits for its first meeting's reminder
