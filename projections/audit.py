@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -21,11 +20,13 @@ _COMMON = frozenset(
     {"originator_id", "originator_version", "timestamp", "originator_topic", "actor"}
     | {"command_id", "effective_date", "regulation", "comment"}
 )
-COLUMNS = (
-    "notification_id", "originator_id", "version", "event", "effective_date", "recorded_at",
-    "actor_id", "role", "actor_unit_id", "command_id", "regulation", "comment", "member_id",
-    "units", "details",
-)  # fmt: skip
+COLUMNS = {
+    "notification_id": "int8", "originator_id": "uuid", "version": "int4", "event": "text",
+    "effective_date": "date", "recorded_at": "timestamptz", "actor_id": "text", "role": "text",
+    "actor_unit_id": "text", "command_id": "uuid", "regulation": "text", "comment": "text",
+    "member_id": "uuid", "units": "text[]", "details": "jsonb",
+}  # fmt: skip
+SUBJECT_COLUMNS = {"originator_id": "uuid", "member_id": "uuid", "units": "text[]"}
 OPERATOR_ROLE = "server_operator"
 """The role the trail shows for a maintenance run: an operating-system account, no board user."""
 
@@ -109,7 +110,7 @@ class Audit(ReadModel):
                 (list(known),),
             )
         kept = [(k, m, u) for k, (m, u) in subjects.items() if m is not None or u]
-        copy_rows(cur, self.t("audit_subject"), ("originator_id", "member_id", "units"), kept)
+        copy_rows(cur, self.t("audit_subject"), SUBJECT_COLUMNS, kept)
         if stored is not None:
             stored.difference_update(known)
             stored.update(k for k, _, _ in kept)
@@ -199,7 +200,7 @@ def _row(entry: Entry, member: Any, units: list[str]) -> tuple[Any, ...]:
         event.regulation if recorded else None,
         event.comment if recorded else None,
         member,
-        _text_array(sorted({*units, *([actor.unit_id] if actor else [])})),
+        sorted({*units, *([actor.unit_id] if actor else [])}),
         details,
     )
 
@@ -238,15 +239,5 @@ def _unreadable_row(
     return (
         entry.row.notification_id, entry.row.originator_id, entry.row.originator_version,
         "Unreadable", None, recorded, None, None, None, None, None, None, member,
-        _text_array(sorted(units)), json.dumps(details),
+        sorted(units), json.dumps(details),
     )  # fmt: skip
-
-
-_PLAIN = re.compile(r"[A-Za-z0-9_.:-]+\Z")
-
-
-def _text_array(items: list[str]) -> str | list[str]:
-    """A text[] literal for COPY when no element needs quoting (psycopg's dumper otherwise)."""
-    if all(_PLAIN.match(i) and i.upper() != "NULL" for i in items):
-        return "{" + ",".join(items) + "}"
-    return items

@@ -24,10 +24,11 @@ from projections.model import Cursor, ReadModel, chunks, copy_rows
 from projections.reference import Reference
 from projections.states import LIAISON_STATES, StateBook
 
-FACT_COLUMNS = (
-    "notification_id", "seq", "kind", "member_id", "liaison_id", "unit_id", "workplace_id",
-    "effective_date", "recorded_at", "year", "code", "due_on",
-)  # fmt: skip
+FACT_COLUMNS = {
+    "notification_id": "int8", "seq": "int4", "kind": "text", "member_id": "uuid",
+    "liaison_id": "uuid", "unit_id": "text", "workplace_id": "text", "effective_date": "date",
+    "recorded_at": "timestamptz", "year": "int4", "code": "text", "due_on": "date",
+}  # fmt: skip
 
 _KIND = {
     ev.Referred: "referred", ev.ReceivedByCommune: "received_commune",
