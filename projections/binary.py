@@ -12,6 +12,8 @@ makes of the same value sent as text:
   session's time zone. Here it is read there too, the way PostgreSQL settles the hours a
   daylight-saving change skips or repeats.
 - `jsonb`: psycopg's serialises a Python object; the models hand over JSON text already.
+
+A fourth, `text[]`, is replaced for speed alone (it writes the same bytes as psycopg's).
 """
 
 from __future__ import annotations
@@ -69,7 +71,35 @@ class _JsonText(Dumper):
         return _JSONB_VERSION + obj.encode()
 
 
-_DUMPERS = (_Int4, _Timestamptz, _JsonText)
+class _TextArray(Dumper):
+    """A text[] column's value: a list of str (or None) written directly, without the walk of
+    psycopg's dumper (any depth, any element type) that costs twice as much."""
+
+    format = Format.BINARY
+    oid = postgres.types.get_oid("text[]")
+
+    def dump(self, obj: list[str | None]) -> Buffer:
+        if not obj:
+            return _EMPTY_TEXT_ARRAY
+        parts = [b""]
+        nulls = 0
+        for item in obj:
+            if item is None:
+                parts.append(_NULL_ITEM)
+                nulls = 1
+            else:
+                data = item.encode()
+                parts += (_INT4.pack(len(data)), data)
+        # dimensions, whether any element is null, element type; length and lower bound
+        parts[0] = _ARRAY_HEAD.pack(1, nulls, _TEXT_OID, len(obj), 1)
+        return b"".join(parts)
+
+
+_TEXT_OID = postgres.types["text"].oid
+_ARRAY_HEAD = struct.Struct("!iiiii")
+_EMPTY_TEXT_ARRAY = struct.pack("!iii", 0, 0, _TEXT_OID)
+_NULL_ITEM = _INT4.pack(-1)
+_DUMPERS = (_Int4, _Timestamptz, _JsonText, _TextArray)
 
 
 def as_postgres_reads(moment: datetime, zone: tzinfo) -> datetime:

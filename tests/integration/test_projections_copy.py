@@ -63,7 +63,8 @@ def _rows() -> list[Sequence[Any]]:
 
 
 def _stored(cur: Any, table: str) -> list[dict[str, Any]]:
-    cur.execute(f"SELECT * FROM {table} ORDER BY ts, i4, t")
+    """Each row's values, and its text as PostgreSQL writes it (an array's bounds included)."""
+    cur.execute(f"SELECT r.*, r::text AS as_text FROM {table} r ORDER BY ts, i4, t")
     return list(cur.fetchall())
 
 
