@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 
 from domain.calendar import add_working_days
 from domain.ordering import assessment_window
-from domain.policy import DayCount, Policy
+from domain.policy import DayCount, Deadlines, Policy
 from domain.roles import Action
 from domain.state import ENDINGS, MOVES, LiaisonState, Stage
 
@@ -134,9 +134,24 @@ def open_deadlines(
                 )
             )
     found.extend(_reports_due(state, policy))
-    if state.cell_received_on is not None and not state.is_exempt_from_activities:
+    if _in_cycle(state):
         found.extend(_cycle_deadlines(state, policy))
     return [d for d in found if d.opens_on <= on]
+
+
+def annual_assessment_deadline(state: LiaisonState, policy: Policy, on: date) -> Deadline | None:
+    """The current cycle's annual assessment when `open_deadlines` lists it on that date, else
+    None: the same rule, without building the liaison's other deadlines (a catch-up of the read
+    models asks this of every cycle of every liaison)."""
+    if state.stage is Stage.CLOSED or not _in_cycle(state):
+        return None
+    found = _annual_assessment(state, policy.deadlines)
+    return found if found is not None and found.opens_on <= on else None
+
+
+def _in_cycle(state: LiaisonState) -> bool:
+    """Whether meetings and the annual assessment are expected: received, and not exempt."""
+    return state.cell_received_on is not None and not state.is_exempt_from_activities
 
 
 def _closing_slips_due(state: LiaisonState, policy: Policy) -> list[Deadline]:
@@ -194,20 +209,26 @@ def _cycle_deadlines(state: LiaisonState, policy: Policy) -> list[Deadline]:
             unit_id=cell,
         )
     ]
+    annual = _annual_assessment(state, rules)
+    return found if annual is None else [*found, annual]
+
+
+def _annual_assessment(state: LiaisonState, rules: Deadlines) -> Deadline | None:
+    """The cycle's assessment, unless made already or the member was received in its window."""
+    assert state.cell_received_on is not None
+    assert state.cycle_year is not None
     year = state.cycle_year
     window_opens, window_due = assessment_window(year, rules)
-    if state.assessment(year) is None and state.cell_received_on < window_opens:
-        found.append(
-            Deadline(
-                kind=DeadlineKind.ANNUAL_ASSESSMENT,
-                subject=str(year),
-                opens_on=window_opens,
-                due_on=window_due,
-                awaited=Action.ASSESS,
-                unit_id=cell,
-            )
-        )
-    return found
+    if state.assessment(year) is not None or state.cell_received_on >= window_opens:
+        return None
+    return Deadline(
+        kind=DeadlineKind.ANNUAL_ASSESSMENT,
+        subject=str(year),
+        opens_on=window_opens,
+        due_on=window_due,
+        awaited=Action.ASSESS,
+        unit_id=state.cell_id or state.residence_commune_id,
+    )
 
 
 def referral_deadline(

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from domain.access import MaintenanceRun
@@ -21,11 +21,13 @@ _COMMON = frozenset(
     {"originator_id", "originator_version", "timestamp", "originator_topic", "actor"}
     | {"command_id", "effective_date", "regulation", "comment"}
 )
-COLUMNS = (
-    "notification_id", "originator_id", "version", "event", "effective_date", "recorded_at",
-    "actor_id", "role", "actor_unit_id", "command_id", "regulation", "comment", "member_id",
-    "units", "details",
-)  # fmt: skip
+COLUMNS = {
+    "notification_id": "int8", "originator_id": "uuid", "version": "int4", "event": "text",
+    "effective_date": "date", "recorded_at": "timestamptz", "actor_id": "text", "role": "text",
+    "actor_unit_id": "text", "command_id": "uuid", "regulation": "text", "comment": "text",
+    "member_id": "uuid", "units": "text[]", "details": "jsonb",
+}  # fmt: skip
+SUBJECT_COLUMNS = {"originator_id": "uuid", "member_id": "uuid", "units": "text[]"}
 OPERATOR_ROLE = "server_operator"
 """The role the trail shows for a maintenance run: an operating-system account, no board user."""
 
@@ -109,7 +111,7 @@ class Audit(ReadModel):
                 (list(known),),
             )
         kept = [(k, m, u) for k, (m, u) in subjects.items() if m is not None or u]
-        copy_rows(cur, self.t("audit_subject"), ("originator_id", "member_id", "units"), kept)
+        copy_rows(cur, self.t("audit_subject"), SUBJECT_COLUMNS, kept)
         if stored is not None:
             stored.difference_update(known)
             stored.update(k for k, _, _ in kept)
@@ -144,44 +146,80 @@ class Audit(ReadModel):
         self.apply(cur, [Entry(row=entry.row, event=Unreadable(problem))])
 
 
-def _subject(event: Any, known: tuple[Any, list[str]] | None) -> tuple[Any, list[str]]:
+Subject = tuple[Any, list[str]]
+"""The member an aggregate belongs to (or None) and the units it concerns."""
+
+_SUBJECTS: tuple[tuple[type, Callable[[Any, Any, list[str]], Subject]], ...] = (
+    # (class, (event, member, units) → the subject after an event of that class)
+    (MemberRegistered, lambda e, m, u: (e.originator_id, [e.workplace_unit_id])),
+    (Referred, lambda e, m, u: (e.member_id, [e.workplace_unit_id, e.residence_commune_id])),
+    (ReceivedByCommune, lambda e, m, u: (m, [*u, e.cell_id])),
+    (MeetingHeld, lambda e, m, u: (None, [e.cell_id])),
+    (UnitEstablished, lambda e, m, u: (None, [e.unit.id])),
+    (UnitsSucceeded, lambda e, m, u: (None, [e.successor.id, *e.predecessor_ids])),
+    (UnitEnded, lambda e, m, u: (None, [e.unit_id])),
+    # The new workplace reads the member's past too.
+    (WorkplaceChanged, lambda e, m, u: (m, [*u, e.workplace_unit_id])),
+    (MaintenanceRun, lambda e, m, u: (None, list(e.units))),
+    # The boards above the account, before and after.
+    (AccountAdministered, lambda e, m, u: (
+        None, sorted({e.unit_id, e.previous_unit_id or e.unit_id}))),
+)  # fmt: skip
+"""How an event changes its aggregate's subject: the first rule whose class it is an instance of
+(an event of any other class leaves the subject as it was)."""
+_SUBJECT_RULE: dict[type, Callable[[Any, Any, list[str]], Subject] | None] = {}
+"""Each event class's rule, found once (an `isinstance` of a pydantic class runs Python code)."""
+
+
+def _subject(event: Any, known: Subject | None) -> Subject:
     """The member an aggregate belongs to and the units it concerns, after this event."""
     member, units = known or (None, [])
-    if isinstance(event, MemberRegistered):
-        return event.originator_id, [event.workplace_unit_id]
-    if isinstance(event, Referred):
-        return event.member_id, [event.workplace_unit_id, event.residence_commune_id]
-    if isinstance(event, ReceivedByCommune):
-        return member, [*units, event.cell_id]
-    if isinstance(event, MeetingHeld):
-        return None, [event.cell_id]
-    if isinstance(event, UnitEstablished):
-        return None, [event.unit.id]
-    if isinstance(event, UnitsSucceeded):
-        return None, [event.successor.id, *event.predecessor_ids]
-    if isinstance(event, UnitEnded):
-        return None, [event.unit_id]
-    if isinstance(event, WorkplaceChanged):  # the new workplace reads the member's past too
-        return member, [*units, event.workplace_unit_id]
-    if isinstance(event, MaintenanceRun):
-        return None, list(event.units)
-    if isinstance(event, AccountAdministered):  # the boards above the account, before and after
-        return None, sorted({event.unit_id, event.previous_unit_id or event.unit_id})
-    return member, units
+    cls = type(event)
+    if cls not in _SUBJECT_RULE:
+        _SUBJECT_RULE[cls] = next((r for kind, r in _SUBJECTS if issubclass(cls, kind)), None)
+    rule = _SUBJECT_RULE[cls]
+    return (member, units) if rule is None else rule(event, member, units)
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What the trail takes from every event of one class, worked out once per class."""
+
+    exclude: frozenset[str]
+    """The fields the details leave out (shown in columns of their own, or secret)."""
+    recorded: bool
+    adds_member: bool
+    """The class has no `member_id` of its own: the details add the aggregate's member."""
+    always: bool
+    """A liaison's event or a registration: the member is added even when unknown (null)."""
+
+
+_SHAPES: dict[type, _Shape] = {}
+
+
+def _shape(cls: type) -> _Shape:
+    found = _SHAPES.get(cls)
+    if found is None:
+        found = _SHAPES[cls] = _Shape(
+            exclude=_COMMON | _SECRET.get(cls, set()),
+            recorded=issubclass(cls, Recorded),
+            adds_member="member_id" not in cls.model_fields,  # type: ignore[attr-defined]
+            always=issubclass(cls, LiaisonEvent | MemberRegistered),
+        )
+    return found
 
 
 def _row(entry: Entry, member: Any, units: list[str]) -> tuple[Any, ...]:
     event = entry.event
+    shape = _shape(type(event))
     # Serialised by pydantic straight to JSON (the same values as `model_dump(mode="json")`);
     # the column is jsonb, so key order and spacing are the database's, not this text's.
-    details: str = event.model_dump_json(exclude=_COMMON | _SECRET.get(type(event), set()))
-    recorded = isinstance(event, Recorded)
+    details: str = event.model_dump_json(exclude=shape.exclude)
+    recorded = shape.recorded
     actor = event.actor if recorded else None
     who = (actor.id, actor.role.value, actor.unit_id) if actor else _operator(event)
-    if (
-        isinstance(event, LiaisonEvent | MemberRegistered) or member is not None
-    ) and "member_id" not in type(event).model_fields:
-        subject = json.dumps(str(member) if member else None)
+    if shape.adds_member and (shape.always or member is not None):
+        subject = f'"{member}"' if member else "null"  # a uuid's text needs no JSON escape
         details = (
             f'{{"member_id": {subject}}}'
             if details == "{}"
@@ -199,7 +237,7 @@ def _row(entry: Entry, member: Any, units: list[str]) -> tuple[Any, ...]:
         event.regulation if recorded else None,
         event.comment if recorded else None,
         member,
-        _text_array(sorted({*units, *([actor.unit_id] if actor else [])})),
+        sorted({*units, *([actor.unit_id] if actor else [])}),
         details,
     )
 
@@ -238,15 +276,5 @@ def _unreadable_row(
     return (
         entry.row.notification_id, entry.row.originator_id, entry.row.originator_version,
         "Unreadable", None, recorded, None, None, None, None, None, None, member,
-        _text_array(sorted(units)), json.dumps(details),
+        sorted(units), json.dumps(details),
     )  # fmt: skip
-
-
-_PLAIN = re.compile(r"[A-Za-z0-9_.:-]+\Z")
-
-
-def _text_array(items: list[str]) -> str | list[str]:
-    """A text[] literal for COPY when no element needs quoting (psycopg's dumper otherwise)."""
-    if all(_PLAIN.match(i) and i.upper() != "NULL" for i in items):
-        return "{" + ",".join(items) + "}"
-    return items

@@ -10,11 +10,13 @@ from domain.escalation import Escalated, EscalationOpened, EscalationResolved, S
 from projections.log import Entry, event_name
 from projections.model import Cursor, ReadModel, copy_rows
 
-COLUMNS = (
-    "escalation_id", "liaison_id", "kind", "subject", "awaited", "due_on", "unit_id",
-    "superior_unit_id", "steps", "opened_on", "opened_at", "escalated_on", "resolved_on",
-    "resolved_at", "resolution", "resolved_by",
-)  # fmt: skip
+COLUMNS = {
+    "escalation_id": "uuid", "liaison_id": "uuid", "kind": "text", "subject": "text",
+    "awaited": "text", "due_on": "date", "unit_id": "text", "superior_unit_id": "text",
+    "steps": "text[]", "opened_on": "date", "opened_at": "timestamptz", "escalated_on": "date",
+    "resolved_on": "date", "resolved_at": "timestamptz", "resolution": "text",
+    "resolved_by": "text",
+}  # fmt: skip
 
 
 MEMBER_OF = "CASE WHEN e.kind = 'referral' THEN e.liaison_id ELSE l.member_id END"

@@ -7,7 +7,12 @@ from datetime import date
 from typing import Any, ClassVar
 
 from domain import liaison_events as ev
-from domain.deadlines import DeadlineKind, open_deadlines, referral_deadline
+from domain.deadlines import (
+    DeadlineKind,
+    annual_assessment_deadline,
+    open_deadlines,
+    referral_deadline,
+)
 from domain.liaison_events import LiaisonEvent
 from domain.meeting import MeetingHeld
 from domain.member import (
@@ -24,10 +29,11 @@ from projections.model import Cursor, ReadModel, chunks, copy_rows
 from projections.reference import Reference
 from projections.states import LIAISON_STATES, StateBook
 
-FACT_COLUMNS = (
-    "notification_id", "seq", "kind", "member_id", "liaison_id", "unit_id", "workplace_id",
-    "effective_date", "recorded_at", "year", "code", "due_on",
-)  # fmt: skip
+FACT_COLUMNS = {
+    "notification_id": "int8", "seq": "int4", "kind": "text", "member_id": "uuid",
+    "liaison_id": "uuid", "unit_id": "text", "workplace_id": "text", "effective_date": "date",
+    "recorded_at": "timestamptz", "year": "int4", "code": "text", "due_on": "date",
+}  # fmt: skip
 
 _KIND = {
     ev.Referred: "referred", ev.ReceivedByCommune: "received_commune",
@@ -275,24 +281,16 @@ class Facts(ReadModel):
                 out.append((nid, 2, "assessed_late", *common, year, _code(event), None))
         year = state.cycle_year
         if year is not None and year not in due_years and state.closed_reason is None:
-            due_on = self._due(
-                state, date(year, 12, 31), DeadlineKind.ANNUAL_ASSESSMENT, str(year), day
-            )
-            if due_on is not None:
+            policy = self.reference.policy(day, state.residence_commune_id)
+            annual = annual_assessment_deadline(state, policy, date(year, 12, 31))
+            if annual is not None:
                 due_years.add(year)
-                out.append((nid, 1, "assessment_due", *common, year, None, due_on))
+                out.append((nid, 1, "assessment_due", *common, year, None, annual.due_on))
         return out
 
-    def _due(
-        self,
-        state: LiaisonState,
-        on: date,
-        kind: DeadlineKind,
-        subject: str,
-        policy_day: date | None = None,
-    ) -> date | None:
+    def _due(self, state: LiaisonState, on: date, kind: DeadlineKind, subject: str) -> date | None:
         """The due date of one deadline, from the domain's one statement of deadlines."""
-        policy = self.reference.policy(policy_day or on, state.residence_commune_id)
+        policy = self.reference.policy(on, state.residence_commune_id)
         for deadline in open_deadlines(state, policy, on):
             if deadline.kind is kind and deadline.subject == subject:
                 return deadline.due_on

@@ -10,11 +10,11 @@ from domain.member import MemberRegistered
 from domain.text import fold, search_keys
 from projections.model import Cursor, copy_rows
 
-COLUMNS = (
-    "member_id", "name", "name_folded", "party_card_number", "workplace_unit_id", "citizen_id",
-    "search_keys",
-)  # fmt: skip
-_WORKPLACE = COLUMNS.index("workplace_unit_id")
+COLUMNS = {
+    "member_id": "uuid", "name": "text", "name_folded": "text", "party_card_number": "text",
+    "workplace_unit_id": "text", "citizen_id": "text", "search_keys": "text[]",
+}  # fmt: skip
+_WORKPLACE = list(COLUMNS).index("workplace_unit_id")
 
 
 class MemberWrites:

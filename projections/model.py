@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
+from projections import binary
 from projections.log import Entry
 
 Cursor = Any
@@ -122,14 +123,19 @@ def switch(cur: Cursor, shadow: ReadModel) -> ReadModel:
 
 
 def copy_rows(
-    cur: Cursor, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+    cur: Cursor, table: str, columns: Mapping[str, str], rows: Iterable[Sequence[Any]]
 ) -> None:
-    """Append rows with COPY (the fastest insert PostgreSQL offers), in the caller's transaction."""
+    """Append rows with COPY (the fastest insert PostgreSQL offers), in the caller's transaction.
+
+    `columns` maps each column to its PostgreSQL type: the rows go in binary (`projections.binary`
+    says why, and how it stores what text would have)."""
     rows = iter(rows)
     first = next(rows, None)
     if first is None:
         return  # nothing to append: no round trip
-    with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+    binary.register(cur)
+    with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(list(columns.values()))
         copy.write_row(first)
         for row in rows:
             copy.write_row(row)

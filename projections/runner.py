@@ -17,6 +17,7 @@ from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.postgres import PostgresFactory, PostgresTrackingRecorder
 from eventsourcing.utils import Environment
 from psycopg import sql
+from psycopg.rows import tuple_row
 
 from projections.log import EVENTS_TABLE, SELECT_AFTER, Entry, StoredRow, decode, rows_from
 from projections.model import (
@@ -289,10 +290,14 @@ class Projector:
 
     def _read(self, cur: Cursor, start: int, stop: int) -> list[Entry]:
         """The decoded events after `start` (up to `stop`), at most `batch` and ≈ BATCH_BYTES."""
-        cur.execute(SELECT_AFTER, (start, stop, self.batch))
+        # Tuples in binary: no dict per row, no hex text to decode into the state's bytes, no
+        # uuid text to parse (a third of the reading's time, decoding aside).
+        with cur.connection.cursor(row_factory=tuple_row) as raw:
+            raw.execute(SELECT_AFTER, (start, stop, self.batch), binary=True)
+            records = raw.fetchall()
         rows: list[StoredRow] = []
         size = 0
-        for row in rows_from(cur.fetchall()):
+        for row in rows_from(records):
             size += len(row.state)
             if rows and size > BATCH_BYTES:
                 break

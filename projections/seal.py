@@ -25,6 +25,7 @@ from projections.log import EVENTS_TABLE, Entry, StoredRow, rows_from
 from projections.model import Cursor, ReadModel, copy_rows
 
 GENESIS = bytes(32)
+LINK_COLUMNS = {"notification_id": "int8", "link": "bytea"}
 
 
 def link(previous: bytes, row: StoredRow) -> bytes:
@@ -74,7 +75,7 @@ class Seal(ReadModel):
         for entry in entries:
             previous = link(previous, entry.row)
             rows.append((entry.row.notification_id, previous))
-        copy_rows(cur, self.t("seal_link"), ("notification_id", "link"), rows)
+        copy_rows(cur, self.t("seal_link"), LINK_COLUMNS, rows)
         self.head = previous
 
 

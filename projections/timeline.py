@@ -10,10 +10,12 @@ from projections.log import Entry, event_name
 from projections.model import Cursor, ReadModel, copy_rows
 from projections.states import LIAISON_STATES, StateBook
 
-COLUMNS = (
-    "member_id", "liaison_id", "version", "notification_id", "event", "effective_date",
-    "recorded_at", "actor_id", "role", "regulation", "stage_after", "cycle_year", "exempt",
-)  # fmt: skip
+COLUMNS = {
+    "member_id": "uuid", "liaison_id": "uuid", "version": "int4", "notification_id": "int8",
+    "event": "text", "effective_date": "date", "recorded_at": "timestamptz", "actor_id": "text",
+    "role": "text", "regulation": "text", "stage_after": "text", "cycle_year": "int4",
+    "exempt": "bool",
+}  # fmt: skip
 
 
 class Timeline(ReadModel):

@@ -12,15 +12,14 @@ from projections.ancestry import ancestry_rows
 from projections.log import Entry
 from projections.model import Cursor, ReadModel, copy_rows
 
-_UNIT_COLUMNS = (
-    "unit_id",
-    "name",
-    "kind",
-    "parent_id",
-    "valid_from",
-    "valid_until",
-    "successor_id",
-)
+UNIT_COLUMNS = {
+    "unit_id": "text", "name": "text", "kind": "text", "parent_id": "text", "valid_from": "date",
+    "valid_until": "date", "successor_id": "text",
+}  # fmt: skip
+ANCESTRY_COLUMNS = {
+    "unit_id": "text", "ancestor_id": "text", "depth": "int4", "valid_from": "date",
+    "valid_until": "date",
+}  # fmt: skip
 
 
 class Units(ReadModel):
@@ -47,7 +46,7 @@ class Units(ReadModel):
         changes = [e.event for e in entries if isinstance(e.event, TREE_EVENTS)]
         if not changes:
             return
-        cur.execute(f"SELECT {', '.join(_UNIT_COLUMNS)} FROM {self.t('unit')}")
+        cur.execute(f"SELECT {', '.join(UNIT_COLUMNS)} FROM {self.t('unit')}")
         tree = OrganisationTree(
             Unit(
                 id=r["unit_id"],
@@ -67,7 +66,7 @@ class Units(ReadModel):
         copy_rows(
             cur,
             self.t("unit"),
-            _UNIT_COLUMNS,
+            UNIT_COLUMNS,
             (
                 (
                     u.id,
@@ -84,7 +83,7 @@ class Units(ReadModel):
         copy_rows(
             cur,
             self.t("unit_ancestry"),
-            ("unit_id", "ancestor_id", "depth", "valid_from", "valid_until"),
+            ANCESTRY_COLUMNS,
             ancestry_rows(tree),
         )
 

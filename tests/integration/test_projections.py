@@ -116,7 +116,7 @@ class Witness(ReadModel):
 
     def apply(self, cur: Cursor, entries: Sequence[Entry]) -> None:
         rows = [(e.row.notification_id, os.getpid()) for e in entries]
-        copy_rows(cur, self.t("witness"), ("notification_id", "pid"), rows)
+        copy_rows(cur, self.t("witness"), {"notification_id": "int8", "pid": "int4"}, rows)
         for variable in (KILL_AT, HELD_AT):
             at, _, test = os.environ.get(variable, "").partition(":")
             if at and entries[-1].row.notification_id >= int(at):

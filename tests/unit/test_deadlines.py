@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from datetime import date
+from uuid import UUID
 
 import pytest
 
 from domain import commands as cmd
-from domain.deadlines import DeadlineKind, add_months, open_deadlines, stage_of
+from domain.deadlines import (
+    DeadlineKind,
+    add_months,
+    annual_assessment_deadline,
+    open_deadlines,
+    stage_of,
+)
 from domain.roles import Action
 from domain.state import Attendance, ClosingReason
 from tests.unit.conftest import ADMIN, World, k
@@ -264,3 +271,39 @@ def test_referral_days_override(world: World) -> None:
     due = world.office.referral_due(world.register(on=REFERRED))
     assert due is not None
     assert due.due_on == date(2026, 1, 20)
+
+
+def test_the_annual_assessment_alone_is_the_one_open_deadlines_lists(world: World) -> None:
+    days = (date(2026, 1, 9), date(2026, 10, 31), date(2026, 11, 1), date(2026, 12, 31))
+    listed_on: list[bool] = []
+
+    def check(liaison_id: UUID) -> None:
+        state = world.office.state_of(liaison_id)
+        for on in days:
+            policy = world.office.policy(on, state.residence_commune_id)
+            annual = [
+                d
+                for d in open_deadlines(state, policy, on)
+                if d.kind is DeadlineKind.ANNUAL_ASSESSMENT
+            ]
+            assert annual_assessment_deadline(state, policy, on) == (annual or [None])[0]
+            listed_on.append(bool(annual))
+
+    member_id = world.register(on=REFERRED)
+    liaison_id = world.refer(member_id, commune="XN", on=REFERRED)
+    check(liaison_id)  # referred, not received
+    world.receive_commune(liaison_id, on=date(2026, 1, 12))
+    world.receive_cell(liaison_id, on=date(2026, 1, 13))
+    check(liaison_id)  # in its cycle: awaited from 1 November
+    world.exempt(liaison_id, on=date(2026, 2, 1))
+    check(liaison_id)
+    world.lift(liaison_id, on=date(2026, 10, 1))
+    check(liaison_id)
+    world.assess(liaison_id, 2026, "fulfilled_well", on=date(2026, 11, 2))
+    check(liaison_id)  # assessed: no longer awaited
+    world.close(liaison_id, ClosingReason.DIED, on=date(2026, 11, 5))
+    check(liaison_id)
+    _, late = world.received(referred_on=date(2026, 11, 2))
+    check(late)  # received in the window: none that year
+    assert any(listed_on)
+    assert not all(listed_on)

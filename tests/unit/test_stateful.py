@@ -19,7 +19,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from application.outcome import Outcome
 from domain import commands as cmd
-from domain.deadlines import DeadlineKind, open_deadlines
+from domain.deadlines import DeadlineKind, annual_assessment_deadline, open_deadlines
 from domain.errors import Duplicate, Refused, UnknownMember
 from domain.meeting import AttendanceEntry
 from domain.policy import REGULATION_76, REGULATION_213
@@ -700,7 +700,10 @@ class LiaisonMachine(RuleBasedStateMachine):
                 except UnknownMember:
                     continue  # not referred yet on that date
                 policy = self.office.policy(on, state.residence_commune_id)
-                kinds = {d.kind for d in open_deadlines(state, policy, on)}
+                deadlines = open_deadlines(state, policy, on)
+                kinds = {d.kind for d in deadlines}
+                annual = [d for d in deadlines if d.kind is DeadlineKind.ANNUAL_ASSESSMENT]
+                assert annual_assessment_deadline(state, policy, on) == (annual or [None])[0]
                 if state.is_exempt_from_activities or state.stage is Stage.CLOSED:
                     assert not kinds & {DeadlineKind.MEETING, DeadlineKind.ANNUAL_ASSESSMENT}
                 if state.stage is Stage.CLOSED:
