@@ -11,7 +11,7 @@ from domain.errors import UnknownUnit
 from domain.organisation import not_in_force
 from domain.policy import policy_in_force
 from domain.state import Attendance
-from projections.figures import COUNTS, SCOPE, for_subtree
+from projections.figures import COUNTS, SCOPE, TALLIED_COUNTS, TALLIED_UNIT, for_subtree
 
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 
@@ -149,10 +149,18 @@ async def scope(conn: Any, unit_id: str, on: date) -> list[str]:
 
 
 async def figures(conn: Any, period: Period) -> Figures:
-    """Every figure of the period for the unit's subtree, in one query."""
+    """Every figure of the period for the unit's subtree, in one query (the one-fact figures
+    from the unit's tally when it has one and no known-at time bounds the records)."""
     units = await scope(conn, period.unit_id, period.end)
     result = Figures(period, units)
-    for r in await conn.fetch(for_subtree(COUNTS, units), *period.args(units)):
+    tallied = None
+    if period.known_at is None:
+        tallied = await conn.fetchval(TALLIED_UNIT, period.unit_id, period.end)
+    if tallied is None:
+        rows = await conn.fetch(for_subtree(COUNTS, units), *period.args(units))
+    else:
+        rows = await conn.fetch(for_subtree(TALLIED_COUNTS, units), *period.args(units), tallied)
+    for r in rows:
         result.counts.setdefault(r["figure"], {})[r["code"]] = int(r["n"])
     return result
 

@@ -28,6 +28,8 @@ from projections.members import MemberWrites
 from projections.model import Cursor, ReadModel, chunks, copy_rows
 from projections.reference import Reference
 from projections.states import LIAISON_STATES, StateBook
+from projections.tally import Tally
+from projections.tally import ddl as tally_ddl
 
 FACT_COLUMNS = {
     "notification_id": "int8", "seq": "int4", "kind": "text", "member_id": "uuid",
@@ -91,20 +93,27 @@ def _fact(
 
 
 class Facts(ReadModel):
-    """`fact` rows feed every dashboard figure; `member` and `liaison` name who is behind them."""
+    """`fact` rows feed every dashboard figure; `member` and `liaison` name who is behind them;
+    `fact_tally` counts the one-fact figures per large unit (`projections.tally`)."""
 
     name: ClassVar[str] = "facts"
-    tables: ClassVar[tuple[str, ...]] = ("fact", "member", "liaison", "facts_state")
+    tables: ClassVar[tuple[str, ...]] = (
+        "fact", "member", "liaison", "facts_state", "fact_tally", "fact_tallied",
+    )  # fmt: skip
+    version: ClassVar[int] = 2
+    """2 (2026-12-04): the tallies of large units."""
     process: ClassVar[str] = LIAISON_STATES
 
     def __init__(self, suffix: str = "") -> None:
         super().__init__(suffix)
         self.book = StateBook(self.t("facts_state"))
         self.reference = Reference()
+        self.tally = Tally()
 
     def reset(self) -> None:
         self.reference = Reference()
         self.book.forget()
+        self.tally.forget()
 
     def prepare(self, position: int) -> None:
         super().prepare(position)
@@ -168,13 +177,16 @@ class Facts(ReadModel):
                 for column in ("workplace_unit_id", "commune_id", "cell_id")
             ),
             self.book.ddl(),
+            *tally_ddl(self.t("fact_tally"), self.t("fact_tallied")),
         ]
 
     def order_keys(self, table: str) -> str:
-        return "1, 2" if table == "fact" else "1"
+        return {"fact": "1, 2", "fact_tally": "1, 2, 3, 4, 5, 6"}.get(table, "1")
 
     def apply(self, cur: Cursor, entries: Sequence[Entry]) -> None:
-        self.reference.ensure(cur, entries[0].row.notification_id - 1)
+        first = entries[0].row.notification_id
+        self.reference.ensure(cur, first - 1)
+        self.tally.follow(self.reference.holder.tree)
         liaison_ids = {e.row.originator_id for e in entries if isinstance(e.event, LiaisonEvent)}
         self.book.load(cur, liaison_ids)
         stored = [i for i in liaison_ids if self.book.may_hold(i)]
@@ -200,6 +212,8 @@ class Facts(ReadModel):
                 facts.extend(self._other_facts(entry, members, writes))
         writes.save(cur, self.t("member"))
         copy_rows(cur, self.t("fact"), FACT_COLUMNS, facts)
+        before = self.tally.follow(self.reference.holder.tree)
+        self.tally.save(cur, {t: self.t(t) for t in self.tables}, facts, first, before)
         self._save_liaisons(cur, due_years)
         self.book.save(cur)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from projections.escalations import MEMBER_OF, open_on
+from projections.tally import KINDS, TALLIED
 
 _SEEN = "f.recorded_at <= $4 AND f.effective_date <= $3"
 _UNITS = "(SELECT unit_id FROM board_unit)"
@@ -224,6 +225,17 @@ COUNTS = f"{SHARED} " + " UNION ALL ".join(
     _count(i, name, query) for i, (name, query) in enumerate(FIGURES.items())
 )
 """Every figure counted by code in one round trip."""
+TALLIED_COUNTS = (
+    f"{SHARED} "
+    + " UNION ALL ".join(
+        _count(i, name, query)
+        for i, (name, query) in enumerate(FIGURES.items())
+        if name not in KINDS.values()
+    )
+    + f" UNION ALL {TALLIED}"
+)
+"""The same counts for a tallied unit ($6, `projections.tally`): the one-fact figures from its
+tally, the others from the facts."""
 
 SMALL_SUBTREE = 32
 """Up to this many units (a commune, a cell, a workplace) a subtree's rows are found through the
@@ -241,6 +253,12 @@ def for_subtree(query: str, units: Sequence[str], hashed: str = _UNITS) -> str:
     return query.replace(f" IN {hashed}", " = ANY($1::text[])")
 
 
+TALLIED_UNIT = (
+    "SELECT r.ancestor_id FROM unit_ancestry r JOIN fact_tallied t USING (ancestor_id)"
+    " WHERE r.unit_id = $1 AND r.depth = 0"
+    " AND r.valid_from <= $2 AND (r.valid_until IS NULL OR $2 < r.valid_until)"
+)
+"""The unit in force on a date that carries $1, if the facts model tallies it."""
 SCOPE = (
     "SELECT DISTINCT a.unit_id FROM unit_ancestry a WHERE a.ancestor_id = ("
     " SELECT r.ancestor_id FROM unit_ancestry r WHERE r.unit_id = $1 AND r.depth = 0"

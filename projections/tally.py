@@ -1,0 +1,238 @@
+"""Counts of the one-fact figures kept per large unit, so that a district's or the province's board
+reads a few thousand rows instead of every fact of its subtree (issue 18, point 1).
+
+A `fact_tally` row counts the facts of one kind, code, year and effective date that roll into one
+unit (the ancestor) on the dates of `valid`: the dates on which the fact's residence or workplace
+unit id rolls into that ancestor (`projections.ancestry`: a merger moves a unit id to another
+ancestor from a date on). A board of the ancestor on date d counts the rows whose `valid` holds d,
+exactly the facts `projections.figures` would select through the subtree's unit ids on d.
+
+The facts model keeps the rows in the same transaction as its facts, from the tree as its own log
+position knows it; when the tree changes, the facts of the unit ids whose roll-up changed are taken
+out under the old tree and counted again under the new. Only units that ever held more than
+`TALLY_FROM` unit ids are tallied (`fact_tallied` lists them): a commune or a cell reads its rows
+through the unit indexes as quickly. Known-at inspections (a recorded-time bound) read the facts.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from domain.organisation import OrganisationTree
+from projections.ancestry import ancestry_rows
+from projections.model import Cursor
+
+TALLY_FROM = 32
+"""A unit is tallied once more than this many unit ids have ever rolled into it (the read side's
+`figures.SMALL_SUBTREE`: above it a subtree's facts are scanned, below it looked up)."""
+
+PERIOD_KINDS = {
+    "referred": "referred", "received_commune": "received_commune",
+    "received_cell": "received_cell", "meeting": "meetings_held", "attendance": "attendance",
+    "proposed": "proposals",
+}  # fmt: skip
+"""Kinds counted over the period (first day of the year to the as-of date), by the figure each
+makes."""
+YEAR_KINDS = {
+    "assessed": "assessments_returned", "assessed_late": "assessments_late",
+    "reported": "reported_back",
+}  # fmt: skip
+"""Kinds counted by the year they are for (effective by the as-of date), by figure."""
+KINDS = {**PERIOD_KINDS, **YEAR_KINDS}
+
+Interval = tuple[date, date | None]
+Validity = tuple[Interval, ...]
+RollUp = dict[str, dict[str, tuple[Interval, ...]]]
+"""unit id → tallied ancestor → the periods in which the unit id rolls into it."""
+Key = tuple[str, str, date, str | None, int | None, Validity]
+"""A tally row's key: ancestor, kind, effective date, code, year, validity."""
+
+
+def _order(span: Interval) -> tuple[date, date]:
+    return span[0], span[1] or date.max
+
+
+def roll_up(tree: OrganisationTree, tally_from: int | None = None) -> RollUp:
+    """Where each unit id rolls up, and when, restricted to the tallied ancestors."""
+    rows = ancestry_rows(tree)
+    members: dict[str, set[str]] = defaultdict(set)
+    for unit, ancestor, _depth, _since, _until in rows:
+        members[ancestor].add(unit)
+    threshold = TALLY_FROM if tally_from is None else tally_from
+    tallied = {a for a, units in members.items() if len(units) > threshold}
+    periods: dict[str, dict[str, list[Interval]]] = defaultdict(lambda: defaultdict(list))
+    for unit, ancestor, _depth, since, until in rows:
+        if ancestor in tallied:
+            periods[unit][ancestor].append((since, until))
+    return {
+        unit: {a: tuple(sorted(spans, key=_order)) for a, spans in by_ancestor.items()}
+        for unit, by_ancestor in periods.items()
+    }
+
+
+def tallied(rolls: RollUp) -> set[str]:
+    """The ancestors the roll-up tallies."""
+    return {a for by_ancestor in rolls.values() for a in by_ancestor}
+
+
+def _merged(spans: Iterable[Interval]) -> Validity:
+    """The union of the periods as PostgreSQL writes a multirange: sorted, touching ones joined."""
+    out: list[list[Any]] = []
+    for since, until in sorted(spans, key=_order):
+        if out and (out[-1][1] is None or since <= out[-1][1]):
+            if out[-1][1] is not None and (until is None or until > out[-1][1]):
+                out[-1][1] = until
+            continue
+        out.append([since, until])
+    return tuple((a, b) for a, b in out)
+
+
+def multirange(validity: Validity) -> str:
+    """The validity as a `datemultirange` literal."""
+    return "{" + ",".join(f"[{a},{'' if b is None else b})" for a, b in validity) + "}"
+
+
+class Places:
+    """One roll-up, and for each pair of residence and workplace unit ids met so far the tallied
+    ancestors a fact of theirs rolls into, with the dates it does."""
+
+    def __init__(self, rolls: RollUp | None = None) -> None:
+        self.rolls: RollUp = rolls or {}
+        self._known: dict[tuple[str | None, str | None], list[tuple[str, Validity]]] = {}
+
+    def of(self, unit: str | None, workplace: str | None) -> list[tuple[str, Validity]]:
+        known = self._known.get((unit, workplace))
+        if known is None:
+            spans: dict[str, list[Interval]] = defaultdict(list)
+            for held in (unit, workplace):
+                for ancestor, periods in self.rolls.get(held or "", {}).items():
+                    spans[ancestor].extend(periods)
+            known = [(a, _merged(p)) for a, p in sorted(spans.items())]
+            self._known[(unit, workplace)] = known
+        return known
+
+    def count(self, counts: dict[Key, int], facts: Iterable[Sequence[Any]], sign: int = 1) -> None:
+        """Add (or take out) facts given as (kind, unit, workplace, effective date, code, year)."""
+        for kind, unit, workplace, day, code, year in facts:
+            if kind not in KINDS:
+                continue
+            for ancestor, validity in self.of(unit, workplace):
+                key = (ancestor, kind, day, code, year, validity)
+                counts[key] = counts.get(key, 0) + sign
+
+
+class Tally:
+    """The roll-up of the facts model's tree, and the counts a batch adds or moves."""
+
+    def __init__(self) -> None:
+        self.tree: OrganisationTree | None = None
+        self.places = Places()
+
+    def forget(self) -> None:
+        self.tree, self.places = None, Places()
+
+    def follow(self, tree: OrganisationTree) -> Places:
+        """Take up this tree's roll-up; answers the places it replaces (the same if unchanged)."""
+        before = self.places
+        if tree is not self.tree:
+            self.tree, self.places = tree, Places(roll_up(tree))
+        return before
+
+    def save(
+        self,
+        cur: Cursor,
+        tables: Mapping[str, str],
+        facts: Sequence[Sequence[Any]],
+        first: int,
+        before: Places,
+    ) -> None:
+        """Count this batch's facts (already written, from notification `first` on) and, if the
+        tree changed, move the earlier facts of the unit ids whose roll-up changed."""
+        counts: dict[Key, int] = {}
+        if before is not self.places:
+            self._move(cur, tables, counts, first, before)
+        self.places.count(counts, ((f[2], f[5], f[6], f[7], f[10], f[9]) for f in facts))
+        changes = [(k, n) for k, n in counts.items() if n]
+        if changes:
+            _upsert(cur, tables["fact_tally"], changes)
+
+    def _move(
+        self,
+        cur: Cursor,
+        tables: Mapping[str, str],
+        counts: dict[Key, int],
+        first: int,
+        before: Places,
+    ) -> None:
+        old, new = before.rolls, self.places.rolls
+        moved = sorted(u for u in old.keys() | new.keys() if old.get(u) != new.get(u))
+        now, then = tallied(new), tallied(old)
+        cur.execute(
+            f"DELETE FROM {tables['fact_tallied']} WHERE NOT ancestor_id = ANY(%s)", (sorted(now),)
+        )
+        if now - then:
+            cur.execute(
+                f"INSERT INTO {tables['fact_tallied']} SELECT unnest(%s::text[])"
+                " ON CONFLICT DO NOTHING",
+                (sorted(now - then),),
+            )
+        if not moved:
+            return
+        cur.execute(
+            f"SELECT kind, unit_id, workplace_id, effective_date, code, year FROM {tables['fact']}"
+            " WHERE kind = ANY(%s) AND notification_id < %s"
+            " AND (unit_id = ANY(%s) OR workplace_id = ANY(%s))",
+            (list(KINDS), first, moved, moved),
+        )
+        earlier = [tuple(r.values()) for r in cur.fetchall()]
+        before.count(counts, earlier, -1)
+        self.places.count(counts, earlier)
+
+
+def _upsert(cur: Cursor, table: str, changes: Sequence[tuple[Key, int]]) -> None:
+    """Add the changes to the rows (one statement); rows that fall to zero go."""
+    columns: list[list[Any]] = [[], [], [], [], [], [], []]
+    for (ancestor, kind, day, code, year, validity), n in changes:
+        for column, value in zip(
+            columns, (ancestor, kind, day, code, year, multirange(validity), n), strict=True
+        ):
+            column.append(value)
+    cur.execute(
+        f"INSERT INTO {table} AS t (ancestor_id, kind, effective_date, code, year, valid, n)"
+        " SELECT a, k, d, c, y, v::datemultirange, n FROM unnest(%s::text[], %s::text[],"
+        " %s::date[], %s::text[], %s::int[], %s::text[], %s::int[]) AS u(a, k, d, c, y, v, n)"
+        " ON CONFLICT (ancestor_id, kind, effective_date, code, year, valid)"
+        " DO UPDATE SET n = t.n + excluded.n",
+        columns,
+    )
+    if any(n < 0 for _, n in changes):
+        cur.execute(f"DELETE FROM {table} WHERE n = 0")
+
+
+def ddl(tally: str, tallied_units: str) -> list[str]:
+    """The tally's tables: the counts, and the units they are kept for."""
+    return [
+        f"CREATE TABLE IF NOT EXISTS {tally} (ancestor_id text NOT NULL, kind text NOT NULL,"
+        " effective_date date NOT NULL, code text, year int, valid datemultirange NOT NULL,"
+        " n int NOT NULL, UNIQUE NULLS NOT DISTINCT"
+        " (ancestor_id, kind, effective_date, code, year, valid))",
+        f"CREATE TABLE IF NOT EXISTS {tallied_units} (ancestor_id text PRIMARY KEY)",
+    ]
+
+
+def _figure_of() -> str:
+    return " ".join(f"WHEN '{kind}' THEN '{figure}'" for kind, figure in KINDS.items())
+
+
+TALLIED = (
+    f"SELECT CASE t.kind {_figure_of()} END AS figure, t.code, sum(t.n)::int8 AS n"
+    " FROM fact_tally t WHERE t.ancestor_id = $6 AND t.valid @> $3::date AND t.n <> 0 AND ("
+    f"(t.kind IN ({', '.join(repr(k) for k in PERIOD_KINDS)})"
+    " AND t.effective_date BETWEEN $2 AND $3)"
+    f" OR (t.kind IN ({', '.join(repr(k) for k in YEAR_KINDS)})"
+    " AND t.year = $5 AND t.effective_date <= $3)) GROUP BY t.kind, t.code"
+)
+"""The tallied figures of ancestor $6 on the as-of date $3 (parameters of `projections.figures`)."""

@@ -1,0 +1,121 @@
+"""A large unit's one-fact figures read from its tally (`projections.tally`) are the figures the
+facts give, on every date, across the 2025 merger, however the projector batched the events."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import psycopg
+import pytest
+
+from application.office import LiaisonOffice
+from domain.errors import UnknownUnit
+from projections import reads, tally
+from projections.catalog import MODELS, all_models
+from projections.dashboard import Period, figures
+from projections.facts import Facts
+from projections.figures import TALLIED_UNIT
+from projections.runner import Projector
+from projections.units import Units
+from tests.integration import province as pv
+from tests.integration.test_projections_dashboard import record
+from workers.bootstrap import persistence_env
+from workers.province import demo
+
+DAYS = (date(2019, 6, 30), date(2019, 12, 31), date(2020, 12, 31), date(2025, 6, 30),
+        date(2025, 12, 31))  # fmt: skip
+EVERYTHING_KNOWN = datetime(9000, 1, 1, tzinfo=UTC)
+"""A known-at time after every record: the same figures, counted from the facts."""
+
+
+async def _tallied_and_counted(url: str, units: list[str]) -> list[tuple[Any, ...]]:
+    """For each unit and date: whether it read a tally, its figures, the figures counted."""
+    conn = await reads.connect(url)
+    try:
+        out = []
+        for unit in units:
+            for day in DAYS:
+                try:
+                    read = (await figures(conn, Period(unit, day))).summary()
+                except UnknownUnit:
+                    continue
+                counted = (await figures(conn, Period(unit, day, EVERYTHING_KNOWN))).summary()
+                used = await conn.fetchval(TALLIED_UNIT, unit, day) is not None
+                out.append((unit, day, used, read, counted | {"known_at": None}))
+        return out
+    finally:
+        await conn.close()
+
+
+def _differences(answers: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Each figure that its tally and its facts give differently: (unit, date, figure, both)."""
+    return [
+        (unit, day, name, value, counted[name])
+        for unit, day, _, read, counted in answers
+        for name, value in read.items()
+        if value != counted[name]
+    ]
+
+
+@pytest.fixture
+def recorded(pg_env: dict[str, str], pg_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The dashboard scenario (a merger recorded after years of facts), every unit tallied."""
+    monkeypatch.setattr(tally, "TALLY_FROM", 0)
+    office = LiaisonOffice(env=pg_env, clock=pv.clock)
+    record(office)
+    office.close()
+    return pg_url
+
+
+async def test_every_unit_reads_from_its_tally_what_its_facts_say(
+    recorded: str, pg_env: dict[str, str]
+) -> None:
+    projector = Projector(pg_env, all_models(), batch=1)  # the merger moves earlier facts
+    projector.catch_up()
+    projector.close()
+    with psycopg.connect(recorded) as conn:
+        units = [r[0] for r in conn.execute("SELECT unit_id FROM unit ORDER BY 1")]
+    answers = await _tallied_and_counted(recorded, units)
+    assert all(used for _, _, used, _, _ in answers)
+    assert _differences(answers) == []
+    assert sum(read["attendance"].get("present", 0) for *_, read, _ in answers) > 0
+    assert {u for u, *_ in answers} >= {"P", "D", "X1", "XN", "C1"}
+
+
+def test_a_tally_kept_event_by_event_is_the_tally_built_at_once(
+    recorded: str, pg_env: dict[str, str]
+) -> None:
+    for facts, batch in ((Facts(), 1), (Facts("_at_once"), 10_000)):
+        projector = Projector(pg_env, [Units(), facts], batch=batch)
+        projector.catch_up()
+        projector.close()
+    with psycopg.connect(recorded) as conn:
+        kept, at_once = (
+            conn.execute(f"SELECT * FROM fact_tally{suffix} ORDER BY 1, 2, 3, 4, 5, 6").fetchall()
+            for suffix in ("", "_at_once")
+        )
+        moved = conn.execute(
+            "SELECT count(*) FROM fact_tally WHERE ancestor_id = 'XN' AND kind = 'attendance'"
+            " AND effective_date < '2025-07-01'"
+        ).fetchone()
+    assert kept == at_once
+    assert moved is not None
+    assert moved[0] > 0  # C1's 2019 and 2020 meetings, under XN since the merger
+    assert all(row[-1] > 0 for row in kept)
+
+
+async def test_a_demo_provinces_large_units_read_their_tallies(pg_url: str) -> None:
+    office = LiaisonOffice(env=persistence_env(pg_url), clock=pv.clock)
+    demo.load(office, demo.generate(300, seed=5, until=date(2025, 12, 31)))
+    office.close()
+    dashboard_models = [MODELS[name]() for name in ("units", "facts", "escalations")]
+    projector = Projector(persistence_env(pg_url), dashboard_models)
+    projector.catch_up()
+    projector.close()
+    with psycopg.connect(pg_url) as conn:
+        large = [r[0] for r in conn.execute("SELECT ancestor_id FROM fact_tallied ORDER BY 1")]
+    answers = await _tallied_and_counted(pg_url, large)
+    assert large  # the province, at least
+    assert all(used for _, _, used, _, _ in answers)
+    assert _differences(answers) == []
