@@ -155,13 +155,15 @@ async def figures(conn: Any, period: Period) -> Figures:
     result = Figures(period, units)
     tallied = None
     if period.known_at is None:
-        tallied = await conn.fetchval(TALLIED_UNIT, period.unit_id, period.end)
+        tallied = await conn.fetchrow(TALLIED_UNIT, period.unit_id, period.end)
     if tallied is None:
         rows = await conn.fetch(for_subtree(COUNTS, units), *period.args(units))
     else:
-        rows = await conn.fetch(for_subtree(TALLIED_COUNTS, units), *period.args(units), tallied)
+        args = (*period.args(units), tallied["ancestor_id"], tallied["tallied_to"])
+        rows = await conn.fetch(for_subtree(TALLIED_COUNTS, units), *args)
     for r in rows:
-        result.counts.setdefault(r["figure"], {})[r["code"]] = int(r["n"])
+        by_code = result.counts.setdefault(r["figure"], {})
+        by_code[r["code"]] = by_code.get(r["code"], 0) + int(r["n"])
     return result
 
 

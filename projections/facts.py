@@ -99,6 +99,7 @@ class Facts(ReadModel):
     name: ClassVar[str] = "facts"
     tables: ClassVar[tuple[str, ...]] = (
         "fact", "member", "liaison", "facts_state", "fact_tally", "fact_tallied",
+        "fact_tally_state",
     )  # fmt: skip
     version: ClassVar[int] = 2
     """2 (2026-12-04): the tallies of large units."""
@@ -177,7 +178,7 @@ class Facts(ReadModel):
                 for column in ("workplace_unit_id", "commune_id", "cell_id")
             ),
             self.book.ddl(),
-            *tally_ddl(self.t("fact_tally"), self.t("fact_tallied")),
+            *tally_ddl(self.t("fact_tally"), self.t("fact_tallied"), self.t("fact_tally_state")),
         ]
 
     def order_keys(self, table: str) -> str:
@@ -213,7 +214,8 @@ class Facts(ReadModel):
         writes.save(cur, self.t("member"))
         copy_rows(cur, self.t("fact"), FACT_COLUMNS, facts)
         before = self.tally.follow(self.reference.holder.tree)
-        self.tally.save(cur, {t: self.t(t) for t in self.tables}, facts, first, before)
+        batch = first, entries[-1].row.notification_id
+        self.tally.save(cur, {t: self.t(t) for t in self.tables}, facts, batch, before)
         self._save_liaisons(cur, due_years)
         self.book.save(cur)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from projections.escalations import MEMBER_OF, open_on
-from projections.tally import KINDS, TALLIED
+from projections.tally import COUNTED_ON, FIGURE_OF, KINDS, TALLIED, names
 
 _SEEN = "f.recorded_at <= $4 AND f.effective_date <= $3"
 _UNITS = "(SELECT unit_id FROM board_unit)"
@@ -225,6 +225,12 @@ COUNTS = f"{SHARED} " + " UNION ALL ".join(
     _count(i, name, query) for i, (name, query) in enumerate(FIGURES.items())
 )
 """Every figure counted by code in one round trip."""
+_TALLIED_AFTER = (
+    f"SELECT {FIGURE_OF.format(t='f')} AS figure, f.code, count(*) AS n FROM fact f"
+    f" WHERE f.kind IN ({names(KINDS)}) AND f.notification_id > $7"
+    f" AND {_IN} AND {COUNTED_ON.format(t='f')} GROUP BY f.kind, f.code"
+)
+"""The facts of the tallied kinds recorded after the tally's last count ($7, `tallied_to`)."""
 TALLIED_COUNTS = (
     f"{SHARED} "
     + " UNION ALL ".join(
@@ -232,10 +238,10 @@ TALLIED_COUNTS = (
         for i, (name, query) in enumerate(FIGURES.items())
         if name not in KINDS.values()
     )
-    + f" UNION ALL {TALLIED}"
+    + f" UNION ALL {TALLIED} UNION ALL {_TALLIED_AFTER}"
 )
 """The same counts for a tallied unit ($6, `projections.tally`): the one-fact figures from its
-tally, the others from the facts."""
+tally and the facts after it ($7), the others from the facts. A figure and code may come twice."""
 
 SMALL_SUBTREE = 32
 """Up to this many units (a commune, a cell, a workplace) a subtree's rows are found through the
@@ -254,11 +260,13 @@ def for_subtree(query: str, units: Sequence[str], hashed: str = _UNITS) -> str:
 
 
 TALLIED_UNIT = (
-    "SELECT r.ancestor_id FROM unit_ancestry r JOIN fact_tallied t USING (ancestor_id)"
+    "SELECT r.ancestor_id, s.tallied_to FROM unit_ancestry r"
+    " JOIN fact_tallied t USING (ancestor_id), fact_tally_state s"
     " WHERE r.unit_id = $1 AND r.depth = 0"
     " AND r.valid_from <= $2 AND (r.valid_until IS NULL OR $2 < r.valid_until)"
 )
-"""The unit in force on a date that carries $1, if the facts model tallies it."""
+"""The unit in force on a date that carries $1, if the facts model tallies it, and the event up
+to which its tally counts."""
 SCOPE = (
     "SELECT DISTINCT a.unit_id FROM unit_ancestry a WHERE a.ancestor_id = ("
     " SELECT r.ancestor_id FROM unit_ancestry r WHERE r.unit_id = $1 AND r.depth = 0"

@@ -23,7 +23,7 @@ from typing import Any
 
 from domain.organisation import OrganisationTree
 from projections.ancestry import ancestry_rows
-from projections.model import Cursor
+from projections.model import Cursor, copy_rows
 
 TALLY_FROM = 32
 """A unit is tallied once more than this many unit ids have ever rolled into it (the read side's
@@ -42,6 +42,9 @@ YEAR_KINDS = {
 }  # fmt: skip
 """Kinds counted by the year they are for (effective by the as-of date), by figure."""
 KINDS = {**PERIOD_KINDS, **YEAR_KINDS}
+
+FLUSH_EVENTS = 50_000
+"""The table counts the facts up to the last multiple of this many events (`Tally`)."""
 
 Interval = tuple[date, date | None]
 Validity = tuple[Interval, ...]
@@ -125,14 +128,24 @@ class Places:
 
 
 class Tally:
-    """The roll-up of the facts model's tree, and the counts a batch adds or moves."""
+    """The roll-up of the facts model's tree, and the counts not yet added to the table.
+
+    The table counts the facts of the events up to `fact_tally_state.tallied_to`, a multiple of
+    `FLUSH_EVENTS`: the counts of later facts wait in memory until the log passes the next
+    multiple (adding them batch by batch touched rows of every date of the year each time, half
+    again the facts' own time). So the table at a log position is the same however the events
+    were batched; a board adds the facts after `tallied_to` from the facts (at most
+    `FLUSH_EVENTS` events' worth). After a restart, or when the tree changes, the waiting counts
+    are read again from those facts."""
 
     def __init__(self) -> None:
         self.tree: OrganisationTree | None = None
         self.places = Places()
+        self.waiting: dict[Key, int] = {}
+        self.tallied_to: int | None = None
 
     def forget(self) -> None:
-        self.tree, self.places = None, Places()
+        self.tree, self.places, self.waiting, self.tallied_to = None, Places(), {}, None
 
     def follow(self, tree: OrganisationTree) -> Places:
         """Take up this tree's roll-up; answers the places it replaces (the same if unchanged)."""
@@ -146,27 +159,44 @@ class Tally:
         cur: Cursor,
         tables: Mapping[str, str],
         facts: Sequence[Sequence[Any]],
-        first: int,
+        batch: tuple[int, int],
         before: Places,
     ) -> None:
-        """Count this batch's facts (already written, from notification `first` on) and, if the
-        tree changed, move the earlier facts of the unit ids whose roll-up changed."""
-        counts: dict[Key, int] = {}
+        """Count the facts of the batch of events `batch` (first, last; the facts are written)
+        and, if the tree changed, move the counted facts of the unit ids whose roll-up changed."""
+        first, last = batch
+        if self.tallied_to is None:
+            cur.execute(f"SELECT tallied_to FROM {tables['fact_tally_state']}")
+            row = cur.fetchone()
+            self.tallied_to = 0 if row is None else int(row["tallied_to"])
+            self._wait(cur, tables, first, before)
         if before is not self.places:
-            self._move(cur, tables, counts, first, before)
-        self.places.count(counts, ((f[2], f[5], f[6], f[7], f[10], f[9]) for f in facts))
-        changes = [(k, n) for k, n in counts.items() if n]
-        if changes:
-            _upsert(cur, tables["fact_tally"], changes)
+            self._move(cur, tables, before)
+            self._wait(cur, tables, first, self.places)
+        upto = last // FLUSH_EVENTS * FLUSH_EVENTS
+        rows = [(f[2], f[5], f[6], f[7], f[10], f[9]) for f in facts if f[0] <= upto]
+        self.places.count(self.waiting, rows)
+        if upto > self.tallied_to:
+            _upsert(cur, tables["fact_tally"], self.waiting.items())
+            cur.execute(f"DELETE FROM {tables['fact_tally_state']}")
+            cur.execute(f"INSERT INTO {tables['fact_tally_state']} VALUES (%s)", (upto,))
+            self.waiting, self.tallied_to = {}, upto
+        rows = [(f[2], f[5], f[6], f[7], f[10], f[9]) for f in facts if f[0] > upto]
+        self.places.count(self.waiting, rows)
 
-    def _move(
-        self,
-        cur: Cursor,
-        tables: Mapping[str, str],
-        counts: dict[Key, int],
-        first: int,
-        before: Places,
-    ) -> None:
+    def _wait(self, cur: Cursor, tables: Mapping[str, str], first: int, at: Places) -> None:
+        """Count again, as waiting, the facts after `tallied_to` and before the batch."""
+        cur.execute(
+            f"SELECT kind, unit_id, workplace_id, effective_date, code, year FROM {tables['fact']}"
+            " WHERE kind = ANY(%s) AND notification_id > %s AND notification_id < %s",
+            (list(KINDS), self.tallied_to, first),
+        )
+        self.waiting = {}
+        at.count(self.waiting, [tuple(r.values()) for r in cur.fetchall()])
+
+    def _move(self, cur: Cursor, tables: Mapping[str, str], before: Places) -> None:
+        """Take the counted facts of unit ids whose roll-up changed out under the old roll-up and
+        count them under the new; keep the list of tallied units."""
         old, new = before.rolls, self.places.rolls
         moved = sorted(u for u in old.keys() | new.keys() if old.get(u) != new.get(u))
         now, then = tallied(new), tallied(old)
@@ -183,56 +213,74 @@ class Tally:
             return
         cur.execute(
             f"SELECT kind, unit_id, workplace_id, effective_date, code, year FROM {tables['fact']}"
-            " WHERE kind = ANY(%s) AND notification_id < %s"
+            " WHERE kind = ANY(%s) AND notification_id <= %s"
             " AND (unit_id = ANY(%s) OR workplace_id = ANY(%s))",
-            (list(KINDS), first, moved, moved),
+            (list(KINDS), self.tallied_to, moved, moved),
         )
-        earlier = [tuple(r.values()) for r in cur.fetchall()]
-        before.count(counts, earlier, -1)
-        self.places.count(counts, earlier)
+        counted = [tuple(r.values()) for r in cur.fetchall()]
+        changes: dict[Key, int] = {}
+        before.count(changes, counted, -1)
+        self.places.count(changes, counted)
+        _upsert(cur, tables["fact_tally"], changes.items())
 
 
-def _upsert(cur: Cursor, table: str, changes: Sequence[tuple[Key, int]]) -> None:
-    """Add the changes to the rows (one statement); rows that fall to zero go."""
-    columns: list[list[Any]] = [[], [], [], [], [], [], []]
-    for (ancestor, kind, day, code, year, validity), n in changes:
-        for column, value in zip(
-            columns, (ancestor, kind, day, code, year, multirange(validity), n), strict=True
-        ):
-            column.append(value)
+_CHANGE = {
+    "ancestor_id": "text", "kind": "text", "effective_date": "date", "code": "text",
+    "year": "int4", "valid": "text", "n": "int4",
+}  # fmt: skip
+
+
+def _upsert(cur: Cursor, table: str, counts: Iterable[tuple[Key, int]]) -> None:
+    """Add the counts to the rows: COPY them to a scratch table, then one upsert (half the time
+    of one statement with array parameters); rows that fall to zero go."""
+    changes = [(*k[:5], multirange(k[5]), n) for k, n in counts if n]
+    if not changes:
+        return
+    cur.execute(
+        "CREATE TEMPORARY TABLE tally_change (ancestor_id text, kind text, effective_date date,"
+        " code text, year int, valid text, n int) ON COMMIT DROP"
+    )
+    copy_rows(cur, "tally_change", _CHANGE, changes)
     cur.execute(
         f"INSERT INTO {table} AS t (ancestor_id, kind, effective_date, code, year, valid, n)"
-        " SELECT a, k, d, c, y, v::datemultirange, n FROM unnest(%s::text[], %s::text[],"
-        " %s::date[], %s::text[], %s::int[], %s::text[], %s::int[]) AS u(a, k, d, c, y, v, n)"
-        " ON CONFLICT (ancestor_id, kind, effective_date, code, year, valid)"
-        " DO UPDATE SET n = t.n + excluded.n",
-        columns,
+        " SELECT ancestor_id, kind, effective_date, code, year, valid::datemultirange, n"
+        " FROM tally_change ON CONFLICT (ancestor_id, kind, effective_date, code, year, valid)"
+        " DO UPDATE SET n = t.n + excluded.n"
     )
-    if any(n < 0 for _, n in changes):
+    cur.execute("DROP TABLE tally_change")
+    if any(change[-1] < 0 for change in changes):
         cur.execute(f"DELETE FROM {table} WHERE n = 0")
 
 
-def ddl(tally: str, tallied_units: str) -> list[str]:
-    """The tally's tables: the counts, and the units they are kept for."""
+def ddl(tally: str, tallied_units: str, state: str) -> list[str]:
+    """The tally's tables: the counts, the units they are kept for, the event counted up to."""
     return [
         f"CREATE TABLE IF NOT EXISTS {tally} (ancestor_id text NOT NULL, kind text NOT NULL,"
         " effective_date date NOT NULL, code text, year int, valid datemultirange NOT NULL,"
         " n int NOT NULL, UNIQUE NULLS NOT DISTINCT"
-        " (ancestor_id, kind, effective_date, code, year, valid))",
+        " (ancestor_id, kind, effective_date, code, year, valid)) WITH (fillfactor = 50)",
         f"CREATE TABLE IF NOT EXISTS {tallied_units} (ancestor_id text PRIMARY KEY)",
+        f"CREATE TABLE IF NOT EXISTS {state} (tallied_to bigint NOT NULL)",
+        f"INSERT INTO {state} SELECT 0 WHERE NOT EXISTS (SELECT FROM {state})",
     ]
 
 
-def _figure_of() -> str:
-    return " ".join(f"WHEN '{kind}' THEN '{figure}'" for kind, figure in KINDS.items())
+def names(kinds: Iterable[str]) -> str:
+    """SQL: the kinds as a list of literals."""
+    return ", ".join(f"'{kind}'" for kind in kinds)
 
 
-TALLIED = (
-    f"SELECT CASE t.kind {_figure_of()} END AS figure, t.code, sum(t.n)::int8 AS n"
-    " FROM fact_tally t WHERE t.ancestor_id = $6 AND t.valid @> $3::date AND t.n <> 0 AND ("
-    f"(t.kind IN ({', '.join(repr(k) for k in PERIOD_KINDS)})"
-    " AND t.effective_date BETWEEN $2 AND $3)"
-    f" OR (t.kind IN ({', '.join(repr(k) for k in YEAR_KINDS)})"
-    " AND t.year = $5 AND t.effective_date <= $3)) GROUP BY t.kind, t.code"
+FIGURE_OF = "CASE {t}.kind " + " ".join(f"WHEN '{k}' THEN '{f}'" for k, f in KINDS.items()) + " END"
+"""SQL: the figure a tallied kind makes, for the table alias {t}."""
+COUNTED_ON = (
+    f"(({{t}}.kind IN ({names(PERIOD_KINDS)}) AND {{t}}.effective_date BETWEEN $2 AND $3)"
+    f" OR ({{t}}.kind IN ({names(YEAR_KINDS)}) AND {{t}}.year = $5"
+    " AND {t}.effective_date <= $3))"
 )
-"""The tallied figures of ancestor $6 on the as-of date $3 (parameters of `projections.figures`)."""
+"""SQL: the rows of alias {t} a board of the period counts (parameters of `projections.figures`)."""
+TALLIED = (
+    f"SELECT {FIGURE_OF.format(t='t')} AS figure, t.code, sum(t.n)::int8 AS n FROM fact_tally t"
+    " WHERE t.ancestor_id = $6 AND t.valid @> $3::date"
+    f" AND {COUNTED_ON.format(t='t')} GROUP BY t.kind, t.code"
+)
+"""The tallied figures of ancestor $6 on the as-of date $3, up to `tallied_to`."""
