@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from projections.escalations import MEMBER_OF, open_on
-from projections.tally import COUNTED_ON, FIGURE_OF, KINDS, TALLIED, names
+from projections.tally import COUNTED_ON, FIGURE_OF, KINDS, TALLIED, YEAR_KINDS, names
 
 _SEEN = "f.recorded_at <= $4 AND f.effective_date <= $3"
 _UNITS = "(SELECT unit_id FROM board_unit)"
@@ -52,6 +52,17 @@ def _events(kind: str, *, period: bool = True, year: bool = False, code: str = "
     if year:
         where.append("f.year = $5")
     return f"SELECT {_ROW}, {code} AS code FROM fact f WHERE {' AND '.join(where)}"
+
+
+_KIND_OF = {figure: kind for kind, figure in KINDS.items()}
+
+
+def _one_fact(figure: str) -> str:
+    """A figure that one fact makes: `projections.tally` says of which kind, and whether it counts
+    over the period or by the year it is for (the tally and these rows must agree)."""
+    kind = _KIND_OF[figure]
+    by_year = kind in YEAR_KINDS
+    return _events(kind, period=not by_year, year=by_year)
 
 
 _RETURNED = (
@@ -163,9 +174,9 @@ DISTINCT: dict[str, tuple[str, str, str]] = {
 
 FIGURES: dict[str, str] = {
     "members_in_scope": "",  # from DISTINCT, below
-    "referred": _events("referred"),
-    "received_commune": _events("received_commune"),
-    "received_cell": _events("received_cell"),
+    "referred": _one_fact("referred"),
+    "received_commune": _one_fact("received_commune"),
+    "received_cell": _one_fact("received_cell"),
     "awaiting_receipt": _AWAITING,
     "referrals_late": _REFERRAL_LATE,
     "exempt_from_introduction": (
@@ -180,11 +191,11 @@ FIGURES: dict[str, str] = {
         " WHERE c.liaison_id = e.liaison_id AND c.kind = 'closed' AND c.effective_date <= $3"
         " AND c.recorded_at <= $4)"
     ),
-    "meetings_held": _events("meeting"),
-    "attendance": _events("attendance"),
+    "meetings_held": _one_fact("meetings_held"),
+    "attendance": _one_fact("attendance"),
     "assessments_due": "SELECT member_id, liaison_id, unit_id, NULL::text AS code FROM due",
-    "assessments_returned": _events("assessed", period=False, year=True),
-    "assessments_late": _events("assessed_late", period=False, year=True),
+    "assessments_returned": _one_fact("assessments_returned"),
+    "assessments_late": _one_fact("assessments_late"),
     "assessments_overdue": (
         "SELECT member_id, liaison_id, unit_id, NULL::text AS code FROM due"
         " WHERE due_on < $3 AND NOT assessed"
@@ -192,13 +203,13 @@ FIGURES: dict[str, str] = {
     "assessments_outstanding": (
         "SELECT member_id, liaison_id, unit_id, NULL::text AS code FROM due WHERE NOT assessed"
     ),
-    "reported_back": _events("reported", period=False, year=True),
+    "reported_back": _one_fact("reported_back"),
     "requests_open": "SELECT member_id, liaison_id, unit_id, code FROM open_request",
     "requests_overdue": (
         "SELECT member_id, liaison_id, unit_id, code FROM open_request WHERE due_on < $3"
     ),
     "escalations_open": _ESCALATIONS,
-    "proposals": _events("proposed"),
+    "proposals": _one_fact("proposals"),
     "cells_assessing": "",  # from DISTINCT, below
     "cells_assessed": _CELLS_ASSESSED,
     "cells_attending": "",  # from DISTINCT, below

@@ -65,10 +65,10 @@ def roll_up(tree: OrganisationTree, tally_from: int | None = None) -> RollUp:
     for unit, ancestor, _depth, _since, _until in rows:
         members[ancestor].add(unit)
     threshold = TALLY_FROM if tally_from is None else tally_from
-    tallied = {a for a, units in members.items() if len(units) > threshold}
+    large = {a for a, units in members.items() if len(units) > threshold}
     periods: dict[str, dict[str, list[Interval]]] = defaultdict(lambda: defaultdict(list))
     for unit, ancestor, _depth, since, until in rows:
-        if ancestor in tallied:
+        if ancestor in large:
             periods[unit][ancestor].append((since, until))
     return {
         unit: {a: tuple(sorted(spans, key=_order)) for a, spans in by_ancestor.items()}
@@ -174,25 +174,20 @@ class Tally:
             self._move(cur, tables, before)
             self._wait(cur, tables, first, self.places)
         upto = last // FLUSH_EVENTS * FLUSH_EVENTS
-        rows = [(f[2], f[5], f[6], f[7], f[10], f[9]) for f in facts if f[0] <= upto]
-        self.places.count(self.waiting, rows)
+        self.places.count(self.waiting, (_counted(f) for f in facts if f[0] <= upto))
         if upto > self.tallied_to:
             _upsert(cur, tables["fact_tally"], self.waiting.items())
             cur.execute(f"DELETE FROM {tables['fact_tally_state']}")
             cur.execute(f"INSERT INTO {tables['fact_tally_state']} VALUES (%s)", (upto,))
             self.waiting, self.tallied_to = {}, upto
-        rows = [(f[2], f[5], f[6], f[7], f[10], f[9]) for f in facts if f[0] > upto]
-        self.places.count(self.waiting, rows)
+        self.places.count(self.waiting, (_counted(f) for f in facts if f[0] > upto))
 
     def _wait(self, cur: Cursor, tables: Mapping[str, str], first: int, at: Places) -> None:
         """Count again, as waiting, the facts after `tallied_to` and before the batch."""
-        cur.execute(
-            f"SELECT kind, unit_id, workplace_id, effective_date, code, year FROM {tables['fact']}"
-            " WHERE kind = ANY(%s) AND notification_id > %s AND notification_id < %s",
-            (list(KINDS), self.tallied_to, first),
-        )
+        later = _facts(cur, tables, "notification_id > %s AND notification_id < %s",
+                       (self.tallied_to, first))  # fmt: skip
         self.waiting = {}
-        at.count(self.waiting, [tuple(r.values()) for r in cur.fetchall()])
+        at.count(self.waiting, later)
 
     def _move(self, cur: Cursor, tables: Mapping[str, str], before: Places) -> None:
         """Take the counted facts of unit ids whose roll-up changed out under the old roll-up and
@@ -211,17 +206,33 @@ class Tally:
             )
         if not moved:
             return
-        cur.execute(
-            f"SELECT kind, unit_id, workplace_id, effective_date, code, year FROM {tables['fact']}"
-            " WHERE kind = ANY(%s) AND notification_id <= %s"
-            " AND (unit_id = ANY(%s) OR workplace_id = ANY(%s))",
-            (list(KINDS), self.tallied_to, moved, moved),
+        counted = _facts(
+            cur,
+            tables,
+            "notification_id <= %s AND (unit_id = ANY(%s) OR workplace_id = ANY(%s))",
+            (self.tallied_to, moved, moved),
         )
-        counted = [tuple(r.values()) for r in cur.fetchall()]
         changes: dict[Key, int] = {}
         before.count(changes, counted, -1)
         self.places.count(changes, counted)
         _upsert(cur, tables["fact_tally"], changes.items())
+
+
+def _counted(fact: Sequence[Any]) -> tuple[Any, ...]:
+    """Of a `fact` row (`facts.FACT_COLUMNS`), what the tally counts it by."""
+    return fact[2], fact[5], fact[6], fact[7], fact[10], fact[9]
+
+
+def _facts(
+    cur: Cursor, tables: Mapping[str, str], where: str, params: tuple[Any, ...]
+) -> list[tuple[Any, ...]]:
+    """The stored facts of the tallied kinds that meet `where`, as `Places.count` takes them."""
+    cur.execute(
+        f"SELECT kind, unit_id, workplace_id, effective_date, code, year FROM {tables['fact']}"
+        f" WHERE kind = ANY(%s) AND {where}",
+        (list(KINDS), *params),
+    )
+    return [tuple(r.values()) for r in cur.fetchall()]
 
 
 _CHANGE = {
