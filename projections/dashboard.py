@@ -11,7 +11,14 @@ from domain.errors import UnknownUnit
 from domain.organisation import not_in_force
 from domain.policy import policy_in_force
 from domain.state import Attendance
-from projections.figures import COUNTS, SCOPE, TALLIED_COUNTS, TALLIED_UNIT, for_subtree
+from projections.figures import (
+    COUNTS,
+    SCOPE,
+    STEPPED_COUNTS,
+    TALLIED_COUNTS,
+    TALLIED_UNIT,
+    for_subtree,
+)
 
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 
@@ -150,7 +157,8 @@ async def scope(conn: Any, unit_id: str, on: date) -> list[str]:
 
 async def figures(conn: Any, period: Period) -> Figures:
     """Every figure of the period for the unit's subtree, in one query (the one-fact figures
-    from the unit's tally when it has one and no known-at time bounds the records)."""
+    from the unit's tally, and the state figures from its steps, when it has them and no
+    known-at time bounds the records)."""
     units = await scope(conn, period.unit_id, period.end)
     result = Figures(period, units)
     tallied = None
@@ -160,7 +168,8 @@ async def figures(conn: Any, period: Period) -> Figures:
         rows = await conn.fetch(for_subtree(COUNTS, units), *period.args(units))
     else:
         args = (*period.args(units), tallied["ancestor_id"], tallied["tallied_to"])
-        rows = await conn.fetch(for_subtree(TALLIED_COUNTS, units), *args)
+        query = STEPPED_COUNTS if tallied["stepped"] else TALLIED_COUNTS
+        rows = await conn.fetch(for_subtree(query, units), *args)
     for r in rows:
         by_code = result.counts.setdefault(r["figure"], {})
         by_code[r["code"]] = by_code.get(r["code"], 0) + int(r["n"])

@@ -27,8 +27,10 @@ from projections.log import Entry
 from projections.members import MemberWrites
 from projections.model import Cursor, ReadModel, chunks, copy_rows
 from projections.reference import Reference
+from projections.standing import STANDING_KINDS, Standing
+from projections.standing import ddl as standing_ddl
 from projections.states import LIAISON_STATES, StateBook
-from projections.tally import Tally
+from projections.tally import Tally, changed
 from projections.tally import ddl as tally_ddl
 
 FACT_COLUMNS = {
@@ -94,12 +96,13 @@ def _fact(
 
 class Facts(ReadModel):
     """`fact` rows feed every dashboard figure; `member` and `liaison` name who is behind them;
-    `fact_tally` counts the one-fact figures per large unit (`projections.tally`)."""
+    `fact_tally` counts the one-fact figures per large unit (`projections.tally`), `fact_step`
+    the state figures (`projections.standing`)."""
 
     name: ClassVar[str] = "facts"
     tables: ClassVar[tuple[str, ...]] = (
         "fact", "member", "liaison", "facts_state", "fact_tally", "fact_tallied",
-        "fact_tally_state",
+        "fact_tally_state", "fact_step", "fact_cell_step", "fact_step_state",
     )  # fmt: skip
     version: ClassVar[int] = 2
     """2 (2026-12-04): the tallies of large units."""
@@ -110,14 +113,27 @@ class Facts(ReadModel):
         self.book = StateBook(self.t("facts_state"))
         self.reference = Reference()
         self.tally = Tally()
+        self.standing = Standing()
+        self.position = 0
 
     def reset(self) -> None:
         self.reference = Reference()
         self.book.forget()
         self.tally.forget()
+        self.standing.forget()
+
+    def complete(self, cur: Cursor, position: int) -> None:
+        """The state figures' steps, if left behind (in bulk, or a store from before them),
+        counted once from the facts."""
+        tables = {t: self.t(t) for t in self.tables}
+        if self.standing.behind(cur, tables, position):
+            self.reference.ensure(cur, position)
+            self.tally.follow(self.reference.holder.tree)
+            self.standing.rebuild(cur, tables, position, self.tally.places.rolls)
 
     def prepare(self, position: int) -> None:
         super().prepare(position)
+        self.position = position
         if position == 0:
             self.book.start_empty()  # `liaison` rows are written with the states: same ids
 
@@ -161,6 +177,8 @@ class Facts(ReadModel):
             # A commune's or a cell's rows, looked up instead of scanned (figures.for_subtree).
             f"CREATE INDEX IF NOT EXISTS {f}_unit ON {f} (unit_id)",
             f"CREATE INDEX IF NOT EXISTS {f}_workplace ON {f} (workplace_id)",
+            # A member's facts, for their part of the state figures (projections.standing).
+            f"CREATE INDEX IF NOT EXISTS {f}_member ON {f} (member_id)",
             f"CREATE TABLE IF NOT EXISTS {m} (member_id uuid PRIMARY KEY, name text NOT NULL,"
             " name_folded text NOT NULL, party_card_number text NOT NULL,"
             " workplace_unit_id text NOT NULL, citizen_id text, search_keys text[] NOT NULL)",
@@ -179,10 +197,14 @@ class Facts(ReadModel):
             ),
             self.book.ddl(),
             *tally_ddl(self.t("fact_tally"), self.t("fact_tallied"), self.t("fact_tally_state")),
+            *standing_ddl(self.t("fact_step"), self.t("fact_cell_step"), self.t("fact_step_state")),
         ]
 
     def order_keys(self, table: str) -> str:
-        return {"fact": "1, 2", "fact_tally": "1, 2, 3, 4, 5, 6"}.get(table, "1")
+        return {
+            "fact": "1, 2", "fact_tally": "1, 2, 3, 4, 5, 6", "fact_step": "1, 2, 3, 4, 5",
+            "fact_cell_step": "1, 2, 3, 4, 5",
+        }.get(table, "1")  # fmt: skip
 
     def apply(self, cur: Cursor, entries: Sequence[Entry]) -> None:
         first = entries[0].row.notification_id
@@ -215,7 +237,16 @@ class Facts(ReadModel):
         copy_rows(cur, self.t("fact"), FACT_COLUMNS, facts)
         before = self.tally.follow(self.reference.holder.tree)
         batch = first, entries[-1].row.notification_id
-        self.tally.save(cur, {t: self.t(t) for t in self.tables}, facts, batch, before)
+        tables = {t: self.t(t) for t in self.tables}
+        self.tally.save(cur, tables, facts, batch, before)
+        rolls = before.rolls, self.tally.places.rolls
+        touched = {f[3] for f in facts if f[2] in STANDING_KINDS}
+        moved = changed(*rolls) if rolls[0] is not rolls[1] else []
+        if self.bulk:
+            self.standing.leave(cur, tables)
+        else:
+            self.standing.save(cur, tables, self.position, batch, touched, rolls, moved)
+        self.position = batch[1]  # where the next batch (or event, one by one) starts
         self._save_liaisons(cur, due_years)
         self.book.save(cur)
 

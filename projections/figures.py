@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from projections import standing
 from projections.escalations import MEMBER_OF, open_on
+from projections.standing import REFERRAL_DAYS, STEPPED
 from projections.tally import COUNTED_ON, FIGURE_OF, KINDS, TALLIED, YEAR_KINDS, names
 
 _SEEN = "f.recorded_at <= $4 AND f.effective_date <= $3"
@@ -120,10 +122,6 @@ _ESCALATIONS = (
     f" AND {open_on('$3', '$4')}"
 )
 
-REFERRAL_DAYS = 30
-"""The default of `domain.policy.Deadlines.referral_days`, for `registered` rows written before
-they carried their due date (`domain.deadlines.referral_deadline` under the province's policy on
-the registration date, overrides included)."""
 _REFERRAL_LATE = (
     "SELECT f.member_id, NULL::uuid AS liaison_id, f.workplace_id AS unit_id, NULL::text AS code"
     f" FROM fact f WHERE f.kind = 'registered' AND {_SEEN} AND f.workplace_id IN {_UNITS}"
@@ -242,17 +240,26 @@ _TALLIED_AFTER = (
     f" AND {_IN} AND {COUNTED_ON.format(t='f')} GROUP BY f.kind, f.code"
 )
 """The facts of the tallied kinds recorded after the tally's last count ($7, `tallied_to`)."""
-TALLIED_COUNTS = (
-    f"{SHARED} "
-    + " UNION ALL ".join(
+
+
+def _tallied_counts(stepped: bool) -> str:
+    kept = set(KINDS.values()) | (set(standing.FIGURES) if stepped else set())
+    counted = " UNION ALL ".join(
         _count(i, name, query)
         for i, (name, query) in enumerate(FIGURES.items())
-        if name not in KINDS.values()
+        if name not in kept
     )
-    + f" UNION ALL {TALLIED} UNION ALL {_TALLIED_AFTER}"
-)
+    return f"{SHARED} {counted} UNION ALL {TALLIED} UNION ALL {_TALLIED_AFTER}" + (
+        f" UNION ALL {STEPPED}" if stepped else ""
+    )
+
+
+TALLIED_COUNTS = _tallied_counts(stepped=False)
 """The same counts for a tallied unit ($6, `projections.tally`): the one-fact figures from its
 tally and the facts after it ($7), the others from the facts. A figure and code may come twice."""
+STEPPED_COUNTS = _tallied_counts(stepped=True)
+"""The same again with the state figures from the unit's steps (`projections.standing`): only the
+open escalations are counted from their rows."""
 
 SMALL_SUBTREE = 32
 """Up to this many units (a commune, a cell, a workplace) a subtree's rows are found through the
@@ -271,13 +278,13 @@ def for_subtree(query: str, units: Sequence[str], hashed: str = _UNITS) -> str:
 
 
 TALLIED_UNIT = (
-    "SELECT r.ancestor_id, s.tallied_to FROM unit_ancestry r"
-    " JOIN fact_tallied t USING (ancestor_id), fact_tally_state s"
+    "SELECT r.ancestor_id, s.tallied_to, EXISTS (SELECT FROM fact_step_state) AS stepped"
+    " FROM unit_ancestry r JOIN fact_tallied t USING (ancestor_id), fact_tally_state s"
     " WHERE r.unit_id = $1 AND r.depth = 0"
     " AND r.valid_from <= $2 AND (r.valid_until IS NULL OR $2 < r.valid_until)"
 )
-"""The unit in force on a date that carries $1, if the facts model tallies it, and the event up
-to which its tally counts."""
+"""The unit in force on a date that carries $1, if the facts model tallies it, the event up to
+which its tally counts, and whether its state figures' steps are kept."""
 SCOPE = (
     "SELECT DISTINCT a.unit_id FROM unit_ancestry a WHERE a.ancestor_id = ("
     " SELECT r.ancestor_id FROM unit_ancestry r WHERE r.unit_id = $1 AND r.depth = 0"

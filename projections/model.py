@@ -69,6 +69,15 @@ class ReadModel(ABC):
     def reset(self) -> None:  # noqa: B027 - most models keep no cache
         """Forget any in-memory cache (called after a rolled-back batch or a moved position)."""
 
+    bulk: bool = False
+    """Set by the runner while it folds the model in bulk from zero (its secondary indexes
+    deferred): a model may leave derived tables behind and build them in `complete`."""
+
+    def complete(self, cur: Cursor, position: int) -> None:  # noqa: B027 - most keep none
+        """Build whatever the model left behind at `position` (after a bulk catch-up, or one
+        stopped before its end); called at the end of a bulk catch-up and before any other
+        (default: nothing)."""
+
     def drop(self) -> list[str]:
         """DROP statements for the model's tables."""
         return [f"DROP TABLE IF EXISTS {self.t(table)} CASCADE" for table in self.tables]

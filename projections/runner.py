@@ -374,9 +374,14 @@ class Projector:
         indexes are built once at the end and their tables vacuumed."""
         with self.transaction() as cur:
             positions = self.positions(cur)
-        fresh = [m for m in self.models if positions[m.tracking_name] == 0] if bulk else []
+            fresh = [m for m in self.models if positions[m.tracking_name] == 0] if bulk else []
+            for model in self.models:
+                if model not in fresh:
+                    model.complete(cur, positions[model.tracking_name])
         deferred = self._defer_indexes(fresh) if fresh else []
         self._bulk = bool(fresh)
+        for model in fresh:
+            model.bulk = True
         done = 0
         try:
             while n := self.step(target):
@@ -385,11 +390,17 @@ class Projector:
                     progress(done, target)
         finally:
             self._bulk = False
+            for model in fresh:
+                model.bulk = False
             if deferred:
                 with self.transaction() as cur:
                     for statement in deferred:
                         cur.execute(statement)
         if fresh:
+            with self.transaction() as cur:
+                reached = self.positions(cur, fresh)
+                for model in fresh:
+                    model.complete(cur, reached[model.tracking_name])
             self._vacuum(fresh)
         return done
 

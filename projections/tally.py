@@ -76,6 +76,11 @@ def roll_up(tree: OrganisationTree, tally_from: int | None = None) -> RollUp:
     }
 
 
+def changed(old: RollUp, new: RollUp) -> list[str]:
+    """The unit ids whose roll-up differs between the two."""
+    return sorted(u for u in old.keys() | new.keys() if old.get(u) != new.get(u))
+
+
 def tallied(rolls: RollUp) -> set[str]:
     """The ancestors the roll-up tallies."""
     return {a for by_ancestor in rolls.values() for a in by_ancestor}
@@ -193,7 +198,7 @@ class Tally:
         """Take the counted facts of unit ids whose roll-up changed out under the old roll-up and
         count them under the new; keep the list of tallied units."""
         old, new = before.rolls, self.places.rolls
-        moved = sorted(u for u in old.keys() | new.keys() if old.get(u) != new.get(u))
+        moved = changed(old, new)
         now, then = tallied(new), tallied(old)
         cur.execute(
             f"DELETE FROM {tables['fact_tallied']} WHERE NOT ancestor_id = ANY(%s)", (sorted(now),)

@@ -192,7 +192,12 @@ def _assert_whole_midway(pg_env: dict[str, str], projector: Projector, head: int
         at = type(model)("_at")
         alone = Projector(pg_env, [at], batch=7)
         alone.catch_up(stop=reached[model.tracking_name])
-        assert snapshot(projector, model) == snapshot(alone, at, "_at")
+        mine, theirs = snapshot(projector, model), snapshot(alone, at, "_at")
+        if mine.get("fact_step_state") == []:  # stopped in bulk: the steps are not kept yet
+            assert mine["fact_step"] == mine["fact_cell_step"] == []
+            for table in ("fact_step", "fact_cell_step", "fact_step_state"):
+                del mine[table], theirs[table]
+        assert mine == theirs
         with alone.transaction() as cur:
             for statement in at.drop():
                 cur.execute(statement)
