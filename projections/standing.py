@@ -9,7 +9,7 @@ figure is a step function of d, and a unit's figure is the sum of its members' p
 `fact_step` keeps that sum as signed steps (on such a date the count goes up or down by n), and a
 board of the unit on d adds the steps up to d.
 
-`Standing.rows_at` says, in Python, which rows the figures' SQL selects for one member on one
+`rows_at` says, in Python, which rows the figures' SQL selects for one member on one
 date and one unit: the two statements of the same rules, which the tests compare on every date.
 The figures that count cells (attending, assessing, assessed) count a cell while it has rows:
 `fact_cell_step` keeps each cell's row counts as steps, and a cell's figure steps when its count
@@ -141,7 +141,7 @@ class _Member:
         for f in sorted(facts, key=_at):
             held = (f, liaisons[f.liaison] if f.liaison else _NONE)
             self.by_kind[(f.kind, f.year) if f.kind in _BY_YEAR else f.kind].append(held)
-        self.years = sorted({f.year for f in facts if f.kind in _BY_YEAR}, key=str)
+        self.years = sorted({f.year for f in facts if f.kind in _BY_YEAR and f.year is not None})
         self.referred = min((f.day for f, _ in self.by_kind["referred"]), default=None)
         self.exempted = min((f.day for f, _ in self.by_kind["exempt_intro"]), default=None)
 
