@@ -2,10 +2,10 @@
 
 Each inspection is the board's dashboard as `liaison inspect` prints it (the period's figures and
 the same period of the previous year) for an effective date, and once more as the records stood
-at a past recorded time. Each is run three times and the median reported beside the raw limit
-measured in the same run: a plain `count(*)` over the facts table the figures are read from.
-The read tables are analysed once after the catch-up (autovacuum's job, done now so that plans do
-not depend on when it last ran).
+at each of two past recorded times (half the facts recorded; all but the last thousand). Each is
+run three times and the median reported beside the raw limit measured in the same run: a plain
+`count(*)` over the facts table the figures are read from. The read tables are analysed once
+after the catch-up (autovacuum's job, done now so that plans do not depend on when it last ran).
 Projection catch-up itself is `bench/bench_projection.py`'s figure, not measured again here.
 """
 
@@ -44,6 +44,11 @@ _LARGEST_COMMUNE = (
 """The commune in force on a date with the most fact rows rolling into it (the worst case)."""
 _MIDDLE_RECORDED = "SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY recorded_at) FROM fact"
 """A known-at time at which half of the facts had been recorded."""
+LATER_FACTS = 1_000
+_RECENTLY_RECORDED = "SELECT recorded_at FROM fact ORDER BY recorded_at DESC OFFSET $1 LIMIT 1"
+"""A known-at time after which only the last `LATER_FACTS` facts were recorded (an inspection
+of the recent past, or evidence fixed at the seal's head): a large unit's board then reads its
+steps less what those records changed, where at the middle one it counts from the facts."""
 
 
 @dataclass(frozen=True)
@@ -78,15 +83,19 @@ async def _inspect(url: str, schema: str) -> list[Figure]:
         facts = int(await conn.fetchval("SELECT count(*) FROM fact"))
         raw = await _median(lambda: conn.fetchval("SELECT count(*) FROM fact"))
         known_at: datetime = await conn.fetchval(_MIDDLE_RECORDED)
+        recent: datetime = await conn.fetchval(_RECENTLY_RECORDED, min(LATER_FACTS, facts - 1))
         print(
-            f"as-of: {facts:,} fact rows; known-at {known_at.isoformat()} (half of them recorded)",
+            f"as-of: {facts:,} fact rows; known-at {known_at.isoformat()} (half of them recorded)"
+            f" and {recent.isoformat()} (all but the last {LATER_FACTS:,})",
             flush=True,
         )
         figures: list[Figure] = []
         for day in DATES:
             commune = str(await conn.fetchval(_LARGEST_COMMUNE, day))
             for label, unit in ((f"commune {commune}", commune), ("province", PROVINCE)):
-                for mode, at in (("effective", None), ("known-at", known_at)):
+                modes = (("effective", None), ("known-at, half recorded", known_at),
+                         (f"known-at, all but {LATER_FACTS:,} recorded", recent))  # fmt: skip
+                for mode, at in modes:
                     seconds = await _median(partial(dashboard, conn, Period(unit, day, at)))
                     figures.append(
                         Seconds(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -11,8 +12,10 @@ from domain.errors import UnknownUnit
 from domain.organisation import not_in_force
 from domain.policy import policy_in_force
 from domain.state import Attendance
+from projections import standing
 from projections.figures import (
     COUNTS,
+    KNOWN_COUNTS,
     SCOPE,
     STEPPED_COUNTS,
     TALLIED_COUNTS,
@@ -156,24 +159,76 @@ async def scope(conn: Any, unit_id: str, on: date) -> list[str]:
 
 
 async def figures(conn: Any, period: Period) -> Figures:
-    """Every figure of the period for the unit's subtree, in one query (the one-fact figures
-    from the unit's tally, and the state figures from its steps, when it has them and no
-    known-at time bounds the records)."""
+    """Every figure of the period for the unit's subtree, in one query: for a large unit the
+    one-fact figures from its tally and the state figures from its steps when they are kept
+    (as known at a time: less what was recorded after it, when that is little)."""
     units = await scope(conn, period.unit_id, period.end)
     result = Figures(period, units)
-    tallied = None
-    if period.known_at is None:
-        tallied = await conn.fetchrow(TALLIED_UNIT, period.unit_id, period.end)
-    if tallied is None:
-        rows = await conn.fetch(for_subtree(COUNTS, units), *period.args(units))
-    else:
-        args = (*period.args(units), tallied["ancestor_id"], tallied["tallied_to"])
-        query = STEPPED_COUNTS if tallied["stepped"] else TALLIED_COUNTS
-        rows = await conn.fetch(for_subtree(query, units), *args)
-    for r in rows:
-        by_code = result.counts.setdefault(r["figure"], {})
-        by_code[r["code"]] = by_code.get(r["code"], 0) + int(r["n"])
+    for figure, code, n in await _counts(conn, period, units):
+        by_code = result.counts.setdefault(figure, {})
+        by_code[code] = by_code.get(code, 0) + int(n)
+        if not by_code[code]:  # counted, then taken out (recorded after the known-at time)
+            del by_code[code]
     return result
+
+
+async def _counts(conn: Any, period: Period, units: list[str]) -> list[tuple[str, Any, int]]:
+    """The period's counts as (figure, code, n); a figure and code may come more than once."""
+    tallied = await conn.fetchrow(TALLIED_UNIT, period.unit_id, period.end)
+    known = period.known_at is not None
+    unknown: Counter[tuple[Any, ...]] | None = Counter()
+    if tallied is not None and known and tallied["stepped"]:
+        unknown = await _recorded_after(conn, period, set(units), tallied["ancestor_id"])
+    if tallied is None or (known and (not tallied["stepped"] or unknown is None)):
+        rows = await conn.fetch(for_subtree(COUNTS, units), *period.args(units))
+        return [tuple(r) for r in rows]
+    args = (*period.args(units), tallied["ancestor_id"], tallied["tallied_to"])
+    query = (KNOWN_COUNTS if known else STEPPED_COUNTS) if tallied["stepped"] else TALLIED_COUNTS
+    rows = await conn.fetch(for_subtree(query, units), *args)
+    taken = unknown or Counter()
+    return [*(tuple(r) for r in rows), *((f, code, -n) for (f, code, _), n in taken.items())]
+
+
+KNOWN_AT_MEMBERS = 500
+"""A known-at board reads a large unit's steps when at most this many members have a fact
+recorded after the time and effective by the date (their rows are worked out again, a fraction
+of a millisecond each); with more (an import after the time, a year typed in late) it counts
+from the facts."""
+
+
+async def _recorded_after(
+    conn: Any, period: Period, inside: set[str], ancestor: str
+) -> Counter[tuple[Any, ...]] | None:
+    """How much the records made after the known-at time change the steps' state figures of
+    the period (by figure, code, year); None if too many members have such records."""
+    kinds = list(standing.STANDING_KINDS)
+    late = await conn.fetch(
+        standing.RECORDED_AFTER, kinds, period.known_at, period.end, KNOWN_AT_MEMBERS + 1
+    )
+    if len(late) > KNOWN_AT_MEMBERS:
+        return None
+    if not late:
+        return Counter()
+    rows = await conn.fetch(standing.MEMBERS_FACTS, [r[0] for r in late], kinds, period.known_at)
+    members: dict[Any, tuple[list[standing.Fact], list[standing.Fact]]] = {}
+    for r in rows:
+        fact = standing.Fact(*tuple(r)[:-1])
+        every, known = members.setdefault(fact.member, ([], []))
+        every.append(fact)
+        if r["known"]:
+            known.append(fact)
+    year = period.the_year
+    changed, cells = standing.unknown_rows(members.values(), period.end, inside, year)
+    touched = sorted({(cell, 0 if y is None else y) for (cell, _, y), n in cells.items() if n})
+    if touched:
+        counted = await conn.fetch(
+            standing.CELL_COUNTS, ancestor, period.end, *map(list, zip(*touched, strict=True))
+        )
+        base = {(r["unit_id"], r["figure"], r["year"]): int(r["n"]) for r in counted}
+        keys = base.keys() | {k for k, n in cells.items() if n}
+        changed.update(standing.cells_counted(base))
+        changed.subtract(standing.cells_counted({k: base.get(k, 0) - cells[k] for k in keys}))
+    return changed
 
 
 async def dashboard(conn: Any, period: Period) -> dict[str, Any]:

@@ -179,6 +179,9 @@ class Facts(ReadModel):
             f"CREATE INDEX IF NOT EXISTS {f}_workplace ON {f} (workplace_id)",
             # A member's facts, for their part of the state figures (projections.standing).
             f"CREATE INDEX IF NOT EXISTS {f}_member ON {f} (member_id)",
+            # What was recorded after a known-at time (projections.dashboard: steps less it).
+            f"CREATE INDEX IF NOT EXISTS {f}_recorded ON {f} (recorded_at)"
+            " INCLUDE (effective_date, member_id)",
             f"CREATE TABLE IF NOT EXISTS {m} (member_id uuid PRIMARY KEY, name text NOT NULL,"
             " name_folded text NOT NULL, party_card_number text NOT NULL,"
             " workplace_unit_id text NOT NULL, citizen_id text, search_keys text[] NOT NULL)",

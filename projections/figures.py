@@ -236,10 +236,16 @@ COUNTS = f"{SHARED} " + " UNION ALL ".join(
 """Every figure counted by code in one round trip."""
 _TALLIED_AFTER = (
     f"SELECT {FIGURE_OF.format(t='f')} AS figure, f.code, count(*) AS n FROM fact f"
-    f" WHERE f.kind IN ({names(KINDS)}) AND f.notification_id > $7"
+    f" WHERE f.kind IN ({names(KINDS)}) AND f.notification_id > $7 AND f.recorded_at <= $4"
     f" AND {_IN} AND {COUNTED_ON.format(t='f')} GROUP BY f.kind, f.code"
 )
-"""The facts of the tallied kinds recorded after the tally's last count ($7, `tallied_to`)."""
+"""The facts of the tallied kinds written after the tally's last count ($7, `tallied_to`)."""
+_TALLIED_UNKNOWN = (
+    f"SELECT {FIGURE_OF.format(t='f')} AS figure, f.code, -count(*) AS n FROM fact f"
+    f" WHERE f.kind IN ({names(KINDS)}) AND f.notification_id <= $7 AND f.recorded_at > $4"
+    f" AND {_IN} AND {COUNTED_ON.format(t='f')} GROUP BY f.kind, f.code"
+)
+"""The tallied facts recorded after the known-at time ($4), taken out of the tally's counts."""
 
 
 def _tallied_counts(stepped: bool) -> str:
@@ -260,6 +266,9 @@ tally and the facts after it ($7), the others from the facts. A figure and code 
 STEPPED_COUNTS = _tallied_counts(stepped=True)
 """The same again with the state figures from the unit's steps (`projections.standing`): only the
 open escalations are counted from their rows."""
+KNOWN_COUNTS = f"{STEPPED_COUNTS} UNION ALL {_TALLIED_UNKNOWN}"
+"""The same as known at a time ($4): the tallied facts recorded after it taken out (the state
+figures' steps are corrected in Python: `projections.standing.unknown_rows`)."""
 
 SMALL_SUBTREE = 32
 """Up to this many units (a commune, a cell, a workplace) a subtree's rows are found through the

@@ -20,7 +20,13 @@ touches (and, when the tree changes, the members of the unit ids that moved) it 
 as it was before the batch out and adds their part now. A bulk catch-up does not keep them; they
 are built once at its end (`Standing.rebuild`), and built again whenever they are found behind
 the facts (`fact_step_state` records the event they count up to; no row: not kept, and a board
-counts from the facts). Known-at inspections always count from the facts.
+counts from the facts).
+
+A known-at inspection (what the records held at a past time) reads the same steps, less what the
+facts recorded after that time changed: only the members with such a fact effective by the as-of
+date can count differently, and `unknown_rows` works out, with the same rules, their rows with
+every fact less their rows with the facts known then (`projections.dashboard` asks it for a few
+members, and counts from the facts when many were recorded later, as in a store just imported).
 """
 
 from __future__ import annotations
@@ -174,6 +180,41 @@ def rows_at(member: _Member, day: date, inside: set[str], year: int | None = Non
     else:
         _due_rows(member, year, day, inside, figures, cells)
     return figures, cells
+
+
+def unknown_rows(
+    members: Iterable[tuple[Sequence[Fact], Sequence[Fact]]], day: date, inside: set[str], year: int
+) -> Rows:
+    """How much the facts recorded after a time change members' rows on `day` (of the figures
+    without a year and of `year`'s assessments): for each member given as (every fact, the facts
+    known at that time), their rows with every fact less their rows with those known."""
+    figures: Counts = Counter()
+    cells: Counts = Counter()
+    for every, known in members:
+        for facts, sign in ((every, 1), (known, -1)):
+            if not facts:
+                continue
+            member = _Member(facts)
+            for part in (None, year):
+                more, more_cells = rows_at(member, day, inside, part)
+                for into, rows in ((figures, more), (cells, more_cells)):
+                    for key, n in rows.items():
+                        into[key] += sign * n
+    return figures, cells
+
+
+def cells_counted(counts: Mapping[tuple[Any, ...], int]) -> Counts:
+    """The cell figures that cells' row counts on a date make, given as (cell, row kind, year):
+    attending while it has attending rows, assessing while it has rows due, assessed while none
+    of those is owing (`cell_figures`, on one date)."""
+    out: Counts = Counter()
+    for cell, year in {(cell, year) for cell, _, year in counts}:
+        if year is None:
+            out["cells_attending", None, None] += counts.get((cell, "attending", None), 0) > 0
+        elif counts.get((cell, "due", year), 0) > 0:
+            out["cells_assessing", None, year] += 1
+            out["cells_assessed", None, year] += not counts.get((cell, "owing", year), 0)
+    return out
 
 
 def _within(f: Fact, inside: set[str]) -> bool:
@@ -643,3 +684,21 @@ STEPPED = (
     " HAVING sum(s.n) <> 0"
 )
 """The state figures of ancestor $6 on the as-of date $3 for the year $5."""
+RECORDED_AFTER = (
+    "SELECT DISTINCT f.member_id FROM fact f WHERE f.kind = ANY($1::text[])"
+    " AND f.recorded_at > $2 AND f.effective_date <= $3 AND f.member_id IS NOT NULL LIMIT $4"
+)
+"""Members ($4 at most) with a fact of the state figures recorded after $2 and effective by $3:
+those whose rows on $3 a known-at time $2 may change (`unknown_rows`)."""
+MEMBERS_FACTS = (
+    FACT_SELECT.replace(" FROM {table}", ", recorded_at <= $3 AS known FROM fact")
+    + " WHERE member_id = ANY($1::uuid[]) AND kind = ANY($2::text[]) ORDER BY member_id"
+)
+"""The members' facts of the state figures, each with whether it was recorded by $3."""
+CELL_COUNTS = (
+    "SELECT s.unit_id, s.figure, nullif(s.year, 0) AS year, sum(s.n)::int8 AS n"
+    " FROM fact_cell_step s JOIN unnest($3::text[], $4::int[]) AS c (unit_id, year)"
+    " ON s.unit_id = c.unit_id AND s.year = c.year"
+    " WHERE s.ancestor_id = $1 AND s.on_date <= $2 GROUP BY s.unit_id, s.figure, s.year"
+)
+"""The row counts on $2 of ancestor $1's cells $3, of the years $4 (0: attending)."""

@@ -3,7 +3,7 @@ facts give, on every date, across the 2025 merger, however the projector batched
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -11,13 +11,14 @@ import pytest
 
 from application.office import LiaisonOffice
 from domain.errors import UnknownUnit
-from projections import reads, runner, tally
+from projections import dashboard, reads, runner, standing, tally
 from projections.catalog import MODELS, all_models
 from projections.dashboard import Period, figures
 from projections.facts import Facts
 from projections.figures import TALLIED_UNIT
 from projections.log import EVENTS_TABLE
 from projections.runner import Projector
+from projections.standing import unknown_rows
 from projections.units import Units
 from tests.integration import province as pv
 from tests.integration.test_projections_dashboard import record
@@ -85,6 +86,53 @@ async def test_every_unit_reads_from_its_tally_what_its_facts_say(
     assert _differences(answers) == []
     assert sum(read["attendance"].get("present", 0) for *_, read, _ in answers) > 0
     assert {u for u, *_ in answers} >= {"P", "D", "X1", "XN", "C1"}
+
+
+async def _known_at(url: str, units: list[str], times: list[datetime]) -> list[tuple[Any, ...]]:
+    """Each unit's figures on each date as known at each time."""
+    conn = await reads.connect(url)
+    try:
+        out = []
+        for unit in units:
+            for day in DAYS:
+                for at in times:
+                    try:
+                        read = (await figures(conn, Period(unit, day, at))).summary()
+                    except UnknownUnit:
+                        continue
+                    out.append((unit, day, at, read))
+        return out
+    finally:
+        await conn.close()
+
+
+async def test_a_board_known_at_a_time_reads_the_steps_less_what_was_recorded_after(
+    recorded: str, pg_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As known at a past time, a large unit's figures are its tally and steps less what the
+    records made after that time changed: the figures its facts say as known then."""
+    projector = Projector(pg_env, all_models(), batch=1)
+    projector.catch_up()
+    projector.close()
+    with psycopg.connect(recorded) as conn:
+        units = [r[0] for r in conn.execute("SELECT unit_id FROM unit ORDER BY 1")]
+        times = [r[0] for r in conn.execute("SELECT DISTINCT recorded_at FROM fact ORDER BY 1")]
+    asked = [times[0] - timedelta(seconds=1), *times[:: max(1, len(times) // 8)], times[-1]]
+    changes = []
+
+    def spied(*args: Any) -> Any:
+        rows = unknown_rows(*args)
+        changes.append(any(rows[0].values()) or any(rows[1].values()))
+        return rows
+
+    monkeypatch.setattr(standing, "unknown_rows", spied)
+    read = await _known_at(recorded, units, asked)
+    monkeypatch.setattr(dashboard, "KNOWN_AT_MEMBERS", -1)  # every board counted from the facts
+    counted = await _known_at(recorded, units, asked)
+    assert len(read) == len(counted) > 100
+    assert [r for r in read if r not in counted] == []
+    assert sum(changes) > 20  # boards whose steps were corrected, not just read
+    assert any(figures["members_in_scope"] for *_, figures in read)
 
 
 def test_a_tally_kept_event_by_event_is_the_tally_built_at_once(
