@@ -45,10 +45,14 @@ _LARGEST_COMMUNE = (
 _MIDDLE_RECORDED = "SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY recorded_at) FROM fact"
 """A known-at time at which half of the facts had been recorded."""
 LATER_FACTS = 1_000
-_RECENTLY_RECORDED = "SELECT recorded_at FROM fact ORDER BY recorded_at DESC OFFSET $1 LIMIT 1"
-"""A known-at time after which only the last `LATER_FACTS` facts were recorded (an inspection
-of the recent past, or evidence fixed at the seal's head): a large unit's board then reads its
-steps less what those records changed, where at the middle one it counts from the facts."""
+_RECENTLY_RECORDED = (
+    "SELECT recorded_at FROM fact WHERE member_id IS NOT NULL"
+    " ORDER BY recorded_at DESC OFFSET $1 LIMIT 1"
+)
+"""A known-at time after which only the last `LATER_FACTS` facts of members were recorded (and
+the meetings the import writes last): an inspection of the recent past, or evidence fixed at
+the seal's head. A large unit's board then reads its steps less what those records changed,
+where at the middle time it counts from the facts."""
 
 
 @dataclass(frozen=True)
@@ -83,10 +87,13 @@ async def _inspect(url: str, schema: str) -> list[Figure]:
         facts = int(await conn.fetchval("SELECT count(*) FROM fact"))
         raw = await _median(lambda: conn.fetchval("SELECT count(*) FROM fact"))
         known_at: datetime = await conn.fetchval(_MIDDLE_RECORDED)
-        recent: datetime = await conn.fetchval(_RECENTLY_RECORDED, min(LATER_FACTS, facts - 1))
+        members_facts = await conn.fetchval("SELECT count(member_id) FROM fact")
+        recent: datetime = await conn.fetchval(
+            _RECENTLY_RECORDED, min(LATER_FACTS, members_facts - 1)
+        )
         print(
             f"as-of: {facts:,} fact rows; known-at {known_at.isoformat()} (half of them recorded)"
-            f" and {recent.isoformat()} (all but the last {LATER_FACTS:,})",
+            f" and {recent.isoformat()} (all but the last {LATER_FACTS:,} of members)",
             flush=True,
         )
         figures: list[Figure] = []

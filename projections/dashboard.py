@@ -190,10 +190,11 @@ async def _counts(conn: Any, period: Period, units: list[str]) -> list[tuple[str
 
 
 KNOWN_AT_MEMBERS = 500
-"""A known-at board reads a large unit's steps when at most this many members have a fact
-recorded after the time and effective by the date (their rows are worked out again, a fraction
-of a millisecond each); with more (an import after the time, a year typed in late) it counts
-from the facts."""
+KNOWN_AT_FACTS = 20_000
+"""A known-at board reads a large unit's steps when at most this many members, and facts, were
+recorded after the time and effective by the date (the members' rows are worked out again, a
+fraction of a millisecond each); with more (an import after the time, a year typed in late) it
+counts from the facts."""
 
 
 async def _recorded_after(
@@ -203,13 +204,14 @@ async def _recorded_after(
     the period (by figure, code, year); None if too many members have such records."""
     kinds = list(standing.STANDING_KINDS)
     late = await conn.fetch(
-        standing.RECORDED_AFTER, kinds, period.known_at, period.end, KNOWN_AT_MEMBERS + 1
+        standing.RECORDED_AFTER, kinds, period.known_at, period.end, KNOWN_AT_FACTS + 1
     )
-    if len(late) > KNOWN_AT_MEMBERS:
+    ids = {r[0] for r in late}
+    if len(late) > KNOWN_AT_FACTS or len(ids) > KNOWN_AT_MEMBERS:
         return None
-    if not late:
+    if not ids:
         return Counter()
-    rows = await conn.fetch(standing.MEMBERS_FACTS, [r[0] for r in late], kinds, period.known_at)
+    rows = await conn.fetch(standing.MEMBERS_FACTS, list(ids), kinds, period.known_at)
     members: dict[Any, tuple[list[standing.Fact], list[standing.Fact]]] = {}
     for r in rows:
         fact = standing.Fact(*tuple(r)[:-1])
