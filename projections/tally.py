@@ -11,7 +11,8 @@ The facts model keeps the rows in the same transaction as its facts, from the tr
 position knows it; when the tree changes, the facts of the unit ids whose roll-up changed are taken
 out under the old tree and counted again under the new. Only units that ever held more than
 `TALLY_FROM` unit ids are tallied (`fact_tallied` lists them): a commune or a cell reads its rows
-through the unit indexes as quickly. Known-at inspections (a recorded-time bound) read the facts.
+through the unit indexes as quickly. A known-at inspection (a recorded-time bound) reads the tally
+less the tallied facts recorded after its time (`figures.KNOWN_COUNTS`).
 """
 
 from __future__ import annotations
