@@ -174,19 +174,23 @@ async def figures(conn: Any, period: Period) -> Figures:
 
 async def _counts(conn: Any, period: Period, units: list[str]) -> list[tuple[str, Any, int]]:
     """The period's counts as (figure, code, n); a figure and code may come more than once."""
+
+    async def fetch(query: str, *args: Any) -> list[tuple[str, Any, int]]:
+        return [tuple(r) for r in await conn.fetch(for_subtree(query, units), *args)]
+
     tallied = await conn.fetchrow(TALLIED_UNIT, period.unit_id, period.end)
-    known = period.known_at is not None
-    unknown: Counter[tuple[Any, ...]] | None = Counter()
-    if tallied is not None and known and tallied["stepped"]:
-        unknown = await _recorded_after(conn, period, set(units), tallied["ancestor_id"])
-    if tallied is None or (known and (not tallied["stepped"] or unknown is None)):
-        rows = await conn.fetch(for_subtree(COUNTS, units), *period.args(units))
-        return [tuple(r) for r in rows]
+    if tallied is None:
+        return await fetch(COUNTS, *period.args(units))
     args = (*period.args(units), tallied["ancestor_id"], tallied["tallied_to"])
-    query = (KNOWN_COUNTS if known else STEPPED_COUNTS) if tallied["stepped"] else TALLIED_COUNTS
-    rows = await conn.fetch(for_subtree(query, units), *args)
-    taken = unknown or Counter()
-    return [*(tuple(r) for r in rows), *((f, code, -n) for (f, code, _), n in taken.items())]
+    if period.known_at is None:
+        return await fetch(STEPPED_COUNTS if tallied["stepped"] else TALLIED_COUNTS, *args)
+    unknown = None
+    if tallied["stepped"]:
+        unknown = await _recorded_after(conn, period, set(units), tallied["ancestor_id"])
+    if unknown is None:  # the tally and steps cannot say what was known then: count the facts
+        return await fetch(COUNTS, *period.args(units))
+    taken = [(figure, code, -n) for (figure, code, _), n in unknown.items()]
+    return [*await fetch(KNOWN_COUNTS, *args), *taken]
 
 
 KNOWN_AT_MEMBERS = 500

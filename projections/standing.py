@@ -203,17 +203,27 @@ def unknown_rows(
     return figures, cells
 
 
+def _cell_held(totals: Mapping[str, int], year: int | None) -> dict[str, bool]:
+    """Which cell figures a cell counts in, by its row counts (attending rows: no year): attending
+    while it has attending rows, assessing while it has rows due, assessed while none of those is
+    owing."""
+    due = year is not None and totals.get("due", 0) > 0
+    return {
+        "cells_attending": year is None and totals.get("attending", 0) > 0,
+        "cells_assessing": due,
+        "cells_assessed": due and not totals.get("owing", 0),
+    }
+
+
 def cells_counted(counts: Mapping[tuple[Any, ...], int]) -> Counts:
-    """The cell figures that cells' row counts on a date make, given as (cell, row kind, year):
-    attending while it has attending rows, assessing while it has rows due, assessed while none
-    of those is owing (`cell_figures`, on one date)."""
+    """The cell figures that cells' row counts on one date make, given as (cell, row kind,
+    year)."""
+    totals: dict[tuple[Any, ...], dict[str, int]] = defaultdict(dict)
+    for (cell, kind, year), n in counts.items():
+        totals[cell, year][kind] = n
     out: Counts = Counter()
-    for cell, year in {(cell, year) for cell, _, year in counts}:
-        if year is None:
-            out["cells_attending", None, None] += counts.get((cell, "attending", None), 0) > 0
-        elif counts.get((cell, "due", year), 0) > 0:
-            out["cells_assessing", None, year] += 1
-            out["cells_assessed", None, year] += not counts.get((cell, "owing", year), 0)
+    for (_cell, year), held in totals.items():
+        out.update((figure, None, year) for figure, on in _cell_held(held, year).items() if on)
     return out
 
 
@@ -452,8 +462,7 @@ def _add(into: Steps, steps: Mapping[tuple[Any, ...], int]) -> None:
 
 def cell_figures(cell_steps: Mapping[tuple[Any, ...], int], sign: int = 1) -> Steps:
     """The cell figures' steps (by ancestor, figure, code, year, date) made by cells' row counts
-    given whole (every step of each (ancestor, cell) they name): attending while it has
-    attending rows, assessing while it has rows due, assessed while none of those is owing."""
+    given whole (every step of each (ancestor, cell) they name), by `_cell_held` on each date."""
     series: dict[tuple[Any, ...], dict[date, int]] = defaultdict(dict)
     for (ancestor, cell, kind, year, day), n in cell_steps.items():
         group = (ancestor, cell, None if kind == "attending" else year)
@@ -463,15 +472,11 @@ def cell_figures(cell_steps: Mapping[tuple[Any, ...], int], sign: int = 1) -> St
     for group in [g for g in series if len(g) == 3]:
         ancestor, _cell, year = group
         totals = {kind: 0 for kind in ("attending", "due", "owing")}
-        was = {"cells_attending": False, "cells_assessing": False, "cells_assessed": False}
+        was = _cell_held(totals, year)
         for day in sorted(series[group]):
             for kind in totals:
                 totals[kind] += series.get((*group, kind), {}).get(day, 0)
-            now = {
-                "cells_attending": year is None and totals["attending"] > 0,
-                "cells_assessing": year is not None and totals["due"] > 0,
-                "cells_assessed": year is not None and totals["due"] > 0 and not totals["owing"],
-            }
+            now = _cell_held(totals, year)
             for figure, held in now.items():
                 if held != was[figure]:
                     key = (ancestor, figure, None, year, day)

@@ -202,7 +202,8 @@ async def _compare_known(url: str, rows: list[tuple[Any, ...]]) -> list[tuple[An
                 )
                 assert unknown is not None  # a few members: never counted instead
                 known = said["stepped"][i].copy()
-                known.subtract({(f, c): n for (f, c, _), n in unknown.items()})
+                for (figure, code, _), n in unknown.items():
+                    known[figure, code] -= n
                 if +known != +said["counted"][i] or -known:
                     wrong.append((ancestor, day, year, at, known, said["counted"][i]))
         return wrong
