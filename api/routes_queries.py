@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -26,6 +26,7 @@ from api.reads import (
 )
 from api.users import UserPublic
 from application.views import MemberView, TimelineEntry
+from domain.calendar import in_vietnam
 from domain.deadlines import Deadline
 from domain.policy import EARLIEST_DAY
 from domain.state import LiaisonState
@@ -86,6 +87,17 @@ async def scope_of(
             "Liaison records begin on {earlier}; choose a later date.",
             earlier=EARLIEST_DAY,
         )
+    if recorded_by is not None:
+        recorded_by = in_vietnam(recorded_by)
+        if recorded_by.date() < EARLIEST_DAY:  # nothing was recorded before (its own zone's date)
+            await desk.refused("read", unit_id, "malformed")
+            raise BoardError(
+                422,
+                "malformed",
+                "Liaison records begin on {earlier}; choose a later date.",
+                earlier=EARLIEST_DAY,
+            )
+        recorded_by = min(recorded_by, datetime.now(UTC))  # a later time knows what now does
     await desk.may_read(unit_id, on=day)
     # As the CLI answers: a unit not in force that day is refused, not shown with zeros.
     await desk.call(lambda: desk.office.tree().itself_in_force(unit_id, day))

@@ -29,3 +29,29 @@ async def test_a_unit_not_yet_in_force_is_refused_as_the_cli_refuses_it(
         assert before.json()["message"].replace("Phường Mới (X3)", "X3") == expected
     since = await client.get("/api/units/X3/figures?on=2026-06-02", headers=inspector)
     assert since.status_code == 200, since.text
+
+
+async def test_a_recorded_time_out_of_reach_is_refused_or_taken_as_now_not_a_server_error(
+    client: httpx.AsyncClient, auth: Auth, office: LiaisonOffice
+) -> None:
+    """As recorded by a time before Liaison's records begin: refused as the date is, and audited;
+    by a time after now (the year 9999 written west of Greenwich included, past what PostgreSQL
+    holds): the records as they stand, as a date after today is today."""
+    inspector = await auth("inspector")
+    for path in ("figures", "lists/in_scope"):
+        before = p.event_count(office)
+        early = await client.get(
+            f"/api/units/{p.PROVINCE}/{path}",
+            params={"recorded_by": "0001-01-01T00:00:00"},
+            headers=inspector,
+        )
+        assert (early.status_code, early.json()["code"]) == (422, "malformed"), early.text
+        assert p.event_count(office) == before + 1  # its audit row, nothing else
+        late = await client.get(
+            f"/api/units/{p.PROVINCE}/{path}",
+            params={"recorded_by": "9999-12-31T23:59:00-12:00"},
+            headers=inspector,
+        )
+        assert late.status_code == 200, late.text
+    rows = await client.get(f"/api/units/{p.PROVINCE}/lists/in_scope", headers=inspector)
+    assert late.json() == rows.json()
