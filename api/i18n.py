@@ -21,6 +21,7 @@ from babel.messages.pofile import read_po
 from babel.support import Translations
 from starlette.requests import HTTPConnection
 
+from domain.calendar import VIETNAM, in_vietnam
 from domain.errors import Language
 from domain.escalation import SYSTEM_ACTOR_ID
 
@@ -72,11 +73,12 @@ def format_date(day: date | None, language: Language) -> str:
 
 
 def format_moment(moment: datetime | None, language: Language) -> str:
-    """A recorded time: its date as people write it, then hours and minutes ("" for none)."""
+    """A recorded time in Vietnam's hours (the database hands them back in UTC): its date as
+    people write it, then hours and minutes ("" for none)."""
     if moment is None:
         return ""
     pattern = f"{DATE_PATTERNS[language]} {TIME_PATTERN}"
-    return dates.format_datetime(moment, pattern, tzinfo=moment.tzinfo, locale=language)
+    return dates.format_datetime(in_vietnam(moment), pattern, tzinfo=VIETNAM, locale=language)
 
 
 def format_day_of_year(month: int, day: int, language: Language) -> str:

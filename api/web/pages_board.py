@@ -20,7 +20,9 @@ from api.routes_audit import may_verify_seal, verifies_seal
 from api.routes_queries import readable_member, scope_of
 from api.web.charts import Bar, bars
 from api.web.render import Units, WebDesk, WebSession, page, units_on
-from domain.errors import Language
+from domain.calendar import VIETNAM, in_vietnam
+from domain.errors import Language, UnknownUnit
+from domain.organisation import OrganisationTree, Unit
 
 router = APIRouter(include_in_schema=False)
 Day = Annotated[date | None, Query()]
@@ -166,22 +168,58 @@ async def inspect(
     if verify:
         await may_verify_seal(desk)
     seal, may_verify = await reads.seal(verify), verifies_seal(desk)
+    root = session.user.unit_id
     if on is None:
+        choices = await desk.call(unit_choices, desk.office.tree(), root, root, desk.today())
         return page(
             request, "inspect.html", session, now=None, today=desk.today(), seal=seal,
-            may_verify=may_verify,
+            may_verify=may_verify, choices=choices,
         )  # fmt: skip
-    scope = await scope_of(desk, unit or session.user.unit_id, None, on, recorded_by)
+    scope = await scope_of(desk, unit or root, None, on, recorded_by)
     now = await reads.figures(scope)
-    outline = await desk.call(units_on, desk.office.tree(), scope.unit_id, on)
+    tree = desk.office.tree()
+    outline = await desk.call(units_on, tree, scope.unit_id, on)
+    choices = await desk.call(unit_choices, tree, root, scope.unit_id, on)
     other = None
     if compare is not None:
         other = await reads.figures(await scope_of(desk, scope.unit_id, None, compare, None))
+    recorded_field = local_moment(scope.recorded_by)
+
+    def inspect_link(unit_id: str) -> str:
+        query = {"unit": unit_id, "on": scope.on.isoformat(), "recorded": recorded_field}
+        return f"/inspect?{urlencode({k: v for k, v in query.items() if v})}"
+
     return page(
         request, "inspect.html", session, now=now, other=other, metrics=list(Metric),
         link=list_link, today=desk.today(), outline=outline, evidence=list_link(scope, "x").replace(
-            "/list/x", "/inspect/evidence"), seal=seal, may_verify=may_verify,
+            "/list/x", "/inspect/evidence"), seal=seal, may_verify=may_verify, choices=choices,
+        recorded_field=recorded_field, tree_link=inspect_link,
     )  # fmt: skip
+
+
+def unit_choices(
+    tree: OrganisationTree, root_id: str, unit_id: str, on: date
+) -> list[tuple[int, Unit]]:
+    """The units the inspection form offers on that date, by name: the way down from the
+    person's unit to the one shown, then the units directly under it (the tree below the
+    figures opens any deeper one); just the unit when the person's unit was not its ancestor."""
+    try:
+        chain = tree.ancestors(unit_id, on)
+        root = tree.in_force(root_id, on)
+    except UnknownUnit:
+        return []
+    ids = [u.id for u in chain]
+    way = list(reversed(chain[: ids.index(root.id) + 1])) if root.id in ids else chain[:1]
+    below = sorted(tree.children(way[-1].id, on), key=lambda u: (u.name, u.id))
+    return [*enumerate(way), *((len(way), u) for u in below)]
+
+
+def local_moment(moment: datetime | None) -> str:
+    """A moment as a datetime-local field holds it, in Vietnam's hours ("" for none)."""
+    if moment is None:
+        return ""
+    local = in_vietnam(moment).astimezone(VIETNAM).replace(tzinfo=None, microsecond=0)
+    return local.isoformat(timespec="minutes" if local.second == 0 else "seconds")
 
 
 @router.get("/inspect/evidence")

@@ -1,0 +1,70 @@
+"""The inspection form as an inspector uses it: units by name, the recorded time kept, times in
+Vietnam's hours."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+
+import httpx
+
+from api.i18n import format_moment
+from application.office import LiaisonOffice
+from domain import commands as c
+from domain.calendar import VIETNAM
+from domain.organisation import Unit, UnitKind
+from tests.api.test_signin import web_sign_in
+from tests.integration import province as p
+
+NAMED = Unit(
+    id="C9",
+    name="Chi bộ khu phố Chín",
+    kind=UnitKind.RESIDENCE_CELL,
+    parent_id=p.COMMUNE,
+    valid_from=date(2000, 1, 1),
+)
+
+
+def test_a_recorded_time_is_written_in_vietnams_hours() -> None:
+    moment = datetime(2026, 12, 4, 17, 30, tzinfo=UTC)  # already the 5th in Vietnam
+    assert format_moment(moment, "vi") == "05/12/2026 00:30"
+    assert format_moment(moment.replace(tzinfo=None), "vi") == "04/12/2026 17:30"  # naive: VN
+
+
+async def test_the_form_offers_units_by_name_and_keeps_the_recorded_time(
+    client: httpx.AsyncClient, office: LiaisonOffice
+) -> None:
+    office.execute(c.EstablishUnit(**p.by(p.ADMIN, date(2026, 1, 1)), unit=NAMED))
+    await web_sign_in(client, "inspector")
+    page = await client.get(f"/inspect?unit={p.COMMUNE}&on=2026-11-01&recorded=2026-11-02T08:30")
+    assert page.status_code == 200, page.text[:500]
+    text = page.text
+    # The unit is chosen from a list of names (the way up, the unit, the units under it).
+    unit_field = re.search(r'<select id="unit" name="unit"[^>]*>(.*?)</select>', text, re.S)
+    assert unit_field is not None, "the unit is typed as a code"
+    options = re.findall(r'<option value="([^"]+)"( selected)?>([^<]*)</option>', unit_field[1])
+    assert [(v, bool(s)) for v, s, _ in options] == [
+        (p.PROVINCE, False),
+        (p.COMMUNE, True),
+        (p.CELL, False),
+        ("C9", False),
+    ]
+    assert "Chi bộ khu phố Chín" in options[3][2]
+    # The recorded time stays in its field, and the caption says it to the minute.
+    assert 'name="recorded" type="datetime-local" step="1" value="2026-11-02T08:30"' in text
+    assert "02/11/2026 08:30" in text
+    # Each unit of the tree opens its own inspection on the same date, as recorded by then.
+    assert 'href="/inspect?unit=C9&amp;on=2026-11-01&amp;recorded=2026-11-02T08%3A30"' in text
+
+
+async def test_a_later_recorded_time_is_shown_as_now_in_vietnam(
+    client: httpx.AsyncClient,
+) -> None:
+    await web_sign_in(client, "inspector")
+    page = await client.get(f"/inspect?unit={p.PROVINCE}&on=2026-11-01&recorded=2099-01-01T00:00")
+    assert page.status_code == 200
+    field = re.search(r'name="recorded" type="datetime-local" step="1" value="([^"]+)"', page.text)
+    assert field is not None
+    shown = datetime.fromisoformat(field[1])
+    vietnam_now = datetime.now(UTC).astimezone(VIETNAM).replace(tzinfo=None)
+    assert abs((vietnam_now - shown).total_seconds()) < 120, (shown, vietnam_now)
