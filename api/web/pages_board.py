@@ -178,7 +178,7 @@ async def inspect(
     scope = await scope_of(desk, unit or root, None, on, recorded_by)
     now = await reads.figures(scope)
     tree = desk.office.tree()
-    outline = await desk.call(units_on, tree, scope.unit_id, on)
+    outline = await desk.call(units_on, tree, scope.unit_id, on, 1)  # deeper: follow a link
     choices = await desk.call(unit_choices, tree, root, scope.unit_id, on)
     other = None
     if compare is not None:
@@ -210,8 +210,7 @@ def unit_choices(
         return []
     ids = [u.id for u in chain]
     way = list(reversed(chain[: ids.index(root.id) + 1])) if root.id in ids else chain[:1]
-    below = sorted(tree.children(way[-1].id, on), key=lambda u: (u.name, u.id))
-    return [*enumerate(way), *((len(way), u) for u in below)]
+    return [*enumerate(way), *((len(way), u) for u in tree.children(way[-1].id, on))]
 
 
 def local_moment(moment: datetime | None) -> str:

@@ -108,10 +108,13 @@ class Units:
         return f"{name} ({unit_id})" if name and name != unit_id else (unit_id or "")
 
 
-def units_on(tree: OrganisationTree, root_id: str, on: date) -> list[tuple[int, Unit]]:
-    """The units under a root in force on that date, depth first (none when the root was not)."""
+def units_on(
+    tree: OrganisationTree, root_id: str, on: date, levels: int = 64
+) -> list[tuple[int, Unit]]:
+    """The units under a root in force on that date, down to `levels` below, depth first (none
+    when the root was not)."""
     try:
-        return tree.outline(root_id, on)
+        return tree.outline(root_id, on, levels)
     except UnknownUnit:
         return []
 

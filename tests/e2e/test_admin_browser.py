@@ -107,6 +107,9 @@ def test_an_administrator_merges_two_communes_into_a_ward_from_the_board(
         page.goto(f"{board}/inspect?unit={p.PROVINCE}&on={p.TODAY}")
         expect(tree.locator("li[data-unit='XP']")).to_be_visible()
         expect(tree.locator(f"li[data-unit='{p.COMMUNE}']")).to_have_count(0)
+        expect(tree.locator("li[data-unit='C2']")).to_have_count(0)  # a level down: its link
+        tree.locator("li[data-unit='XP'] a").click()
         expect(tree.locator("li[data-unit='C2']")).to_be_visible()
+        expect(page.locator("#unit option:checked")).to_have_attribute("value", "XP")
         browser.close()
     assert faults == []

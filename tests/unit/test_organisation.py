@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from application.office import LiaisonOffice
 from domain import commands as cmd
@@ -328,3 +330,61 @@ def test_an_administrator_changes_only_their_own_subtree(world: World) -> None:
             ).unit_id
         ),
     )
+
+
+@st.composite
+def merged_trees(draw: st.DrawFn) -> OrganisationTree:
+    """A province with units founded and merged on drawn dates: some merged into a successor,
+    some under a parent merged away (their parent is then its successor)."""
+    start = date(2000, 1, 1)
+    units = [Unit(id="P", name="P", kind=UnitKind.PROVINCIAL_COMMITTEE, valid_from=start)]
+    for i in range(draw(st.integers(1, 14))):
+        parent = draw(st.sampled_from(units))
+        since = date(2000 + draw(st.integers(0, 6)), 1, 1)
+        name = draw(st.sampled_from(["An", "Bình", "Chín", "An"]))  # names repeat: ids break ties
+        units.append(
+            Unit(
+                id=f"U{i}",
+                name=name,
+                kind=UnitKind.COMMUNE_COMMITTEE,
+                parent_id=parent.id,
+                valid_from=max(since, parent.valid_from),
+            )
+        )
+    for i, u in enumerate(units[1:], start=1):
+        successor = draw(st.sampled_from([None, *units[i + 1 :]]))
+        if successor is not None and successor.parent_id != u.id:
+            days = timedelta(days=draw(st.integers(1, 900)))
+            until = max(u.valid_from, successor.valid_from) + days
+            if successor.valid_from < until:
+                units[i] = u.model_copy(update={"valid_until": until, "successor_id": successor.id})
+    return OrganisationTree(units)
+
+
+@settings(max_examples=200, deadline=None)
+@given(tree=merged_trees(), year=st.integers(2000, 2010))
+def test_children_and_outline_are_the_units_under_each_on_a_date(
+    tree: OrganisationTree, year: int
+) -> None:
+    on = date(year, 6, 30)
+
+    def parent_then(u: Unit) -> str | None:
+        return tree.in_force(u.parent_id, on).id if u.parent_id else None
+
+    try:
+        parents = {u.id: parent_then(u) for u in tree if u.in_force_on(on)}
+    except (UnknownUnit, Malformed):  # a parent ended with no successor: children refuse too
+        with pytest.raises((UnknownUnit, Malformed)):
+            tree.children("P", on)
+        return
+    by_name = lambda u: (u.name, u.id)  # noqa: E731
+    for u in tree:
+        expected = sorted((v for v in tree if parents.get(v.id) == u.id), key=by_name)
+        assert tree.children(u.id, on) == expected
+
+    def outline(unit: Unit, depth: int, levels: int) -> list[tuple[int, Unit]]:
+        below = [] if depth >= levels else tree.children(unit.id, on)
+        return [(depth, unit), *(x for c in below for x in outline(c, depth + 1, levels))]
+
+    for levels in (0, 1, 64):
+        assert tree.outline("P", on, levels) == outline(tree.in_force("P", on), 0, levels)
