@@ -17,8 +17,8 @@ from api.web.forms import (
     states_in_scope,
 )
 from application.registry import Use
-from domain.errors import UnknownMember
-from domain.organisation import UnitKind
+from domain.errors import UnknownMember, UnknownUnit
+from domain.organisation import Unit, UnitKind
 from domain.state import Attendance, LiaisonState, Stage
 
 
@@ -60,13 +60,23 @@ async def _queue(
 ) -> dict[str, Any]:
     states = await states_in_scope(desk, reads, session)
     today = desk.today()
+    at_commune = [s for s in states if s.stage is Stage.REFERRED]
 
-    def cells() -> list[Any]:
-        kind = UnitKind.RESIDENCE_CELL
-        return [u for u in desk.office.tree() if u.kind is kind and u.in_force_on(today)]
+    def cells() -> dict[str, list[Unit]]:
+        """The residence cells of each commune referred to, as it stands today (a commune
+        merged since: the ward's, whose cells keep their old commune as parent)."""
+        tree, found = desk.office.tree(), {}
+        for commune in {s.residence_commune_id for s in at_commune}:
+            try:
+                carrying = tree.in_force(commune, today).id
+            except UnknownUnit:  # ended with no successor: no cell to receive into
+                continue
+            below = tree.children(carrying, today)
+            found[commune] = [u for u in below if u.kind is UnitKind.RESIDENCE_CELL]
+        return found
 
     return {
-        "at_commune": [s for s in states if s.stage is Stage.REFERRED],
+        "at_commune": at_commune,
         "at_cell": [s for s in states if s.stage is Stage.RECEIVED_BY_COMMUNE],
         "cells": await desk.call(cells),
         "may_commune": may_send(session, "receive-at-commune"),

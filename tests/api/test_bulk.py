@@ -4,6 +4,7 @@ and a form says what was recorded for whom or keeps what was typed."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -11,9 +12,11 @@ import httpx
 import pytest
 
 from application.office import LiaisonOffice
+from domain import commands as c
+from domain.organisation import UnitKind
 from projections.runner import Projector
 from tests.api.conftest import Auth, body
-from tests.api.test_commands import attending, post, referred
+from tests.api.test_commands import accepted, attending, post, referred
 from tests.api.test_signin import web_sign_in
 from tests.integration import province as p
 
@@ -286,3 +289,24 @@ async def test_a_neighbour_receiving_many_at_once_learns_and_writes_nothing(
     for liaison_id in liaisons:
         assert office.state_of(UUID(liaison_id)).commune_received_on is None
     assert p.event_count(office) - before == len(liaisons)  # one audit row a refused row
+
+
+async def test_a_referral_to_a_merged_ward_is_received_into_the_cells_it_took_over(
+    client: httpx.AsyncClient, auth: Auth, office: LiaisonOffice
+) -> None:
+    merged_on = date(2026, 1, 2)
+    ward = p.unit("XP", UnitKind.COMMUNE_COMMITTEE, p.PROVINCE, merged_on)
+    office.execute(
+        c.SucceedUnits(**p.by(p.ADMIN, merged_on), predecessor_ids=(p.COMMUNE,), successor=ward)
+    )
+    clerk = await auth("clerk")
+    member = body(p.REGISTERED_ON, name="Đảng viên phường mới", birth_date="1980-01-01",
+                  party_card_number=p.party_card(7), workplace_unit_id=p.WORKPLACE)  # fmt: skip
+    member_id = (await accepted(client, clerk, "register-member", **member))["member_id"]
+    referral = body(p.REFERRED_ON, member_id=member_id, referral={"residence_commune_id": "XP"})
+    liaison_id = (await accepted(client, clerk, "refer", **referral))["liaison_id"]
+    await web_sign_in(client, "commune")  # the old commune's clerk acts for the ward
+    page = await client.get("/forms/receive")
+    assert page.status_code == 200
+    select = page.text.split(f'name="cell_id.{liaison_id}"')[1].split("</select>")[0]
+    assert f'<option value="{p.CELL}"' in select  # C1 was X's, and is the ward's now
