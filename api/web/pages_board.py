@@ -19,10 +19,9 @@ from api.reads import Figures, Metric, Scope
 from api.routes_audit import may_verify_seal, verifies_seal
 from api.routes_queries import readable_member, scope_of
 from api.web.charts import Bar, bars
-from api.web.render import Units, WebDesk, WebSession, page, units_on
+from api.web.render import Units, WebDesk, WebSession, page, unit_choices, units_on
 from domain.calendar import VIETNAM, in_vietnam
-from domain.errors import Language, UnknownUnit
-from domain.organisation import OrganisationTree, Unit
+from domain.errors import Language
 
 router = APIRouter(include_in_schema=False)
 Day = Annotated[date | None, Query()]
@@ -195,22 +194,6 @@ async def inspect(
             "/list/x", "/inspect/evidence"), seal=seal, may_verify=may_verify, choices=choices,
         recorded_field=recorded_field, tree_link=inspect_link,
     )  # fmt: skip
-
-
-def unit_choices(
-    tree: OrganisationTree, root_id: str, unit_id: str, on: date
-) -> list[tuple[int, Unit]]:
-    """The units the inspection form offers on that date, by name: the way down from the
-    person's unit to the one shown, then the units directly under it (the tree below the
-    figures opens any deeper one); just the unit when the person's unit was not its ancestor."""
-    try:
-        chain = tree.ancestors(unit_id, on)
-        root = tree.in_force(root_id, on)
-    except UnknownUnit:
-        return []
-    ids = [u.id for u in chain]
-    way = list(reversed(chain[: ids.index(root.id) + 1])) if root.id in ids else chain[:1]
-    return [*enumerate(way), *((len(way), u) for u in tree.children(way[-1].id, on))]
 
 
 def local_moment(moment: datetime | None) -> str:

@@ -23,8 +23,7 @@ from api.routes_queries import scope_of
 from api.users import Session
 from api.web.forms import FormPage, may_send
 from api.web.pages_board import Text, parsed
-from api.web.render import WebDesk, WebSession, page
-from domain.organisation import Unit
+from api.web.render import WebDesk, WebSession, page, unit_choices
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 100
@@ -108,22 +107,17 @@ async def audit(
     kept = {k: str(v) for k, v in filters.items() if v}
     language = language_of(request)
     kinds = sorted(event_kinds(), key=lambda e: i18n.label("event", e, language))
-    units = await units_readable(desk)
+    today, root = desk.today(), session.user.unit_id
+    tree = await desk.call(desk.office.tree)
+    units = await desk.call(unit_choices, tree, root, scope.unit_id, today)
     return page(
         request, "audit.html", session, rows=found.rows, scope=scope, member=member,
-        member_name=named, filters=kept, kinds=kinds, units=units, readable={u.id for u in units},
+        member_name=named, filters=kept, kinds=kinds, units=units,
+        readable=lambda unit_id: tree.is_within(unit_id, root, today),
         first=f"/audit?{urlencode(kept)}" if after is not None else None,
         next=f"/audit?{urlencode({**kept, 'after': found.next_after})}"
         if found.next_after is not None else None,
     )  # fmt: skip
-
-
-async def units_readable(desk: Desk) -> list[Unit]:
-    """The units of the user's subtree in force today, by name (the trail's unit filter)."""
-    today, root = desk.today(), desk.user.unit_id
-    tree = await desk.call(desk.office.tree)
-    found = [u for u in tree if u.in_force_on(today) and tree.is_within(u.id, root, today)]
-    return sorted(found, key=lambda u: (u.name, u.id))
 
 
 PAGES = (FormPage("escalations", "escalations.html", _inbox, ("resolve-escalation",)),)

@@ -119,6 +119,22 @@ def units_on(
         return []
 
 
+def unit_choices(
+    tree: OrganisationTree, root_id: str, unit_id: str, on: date
+) -> list[tuple[int, Unit]]:
+    """The units the inspection form offers on that date, by name: the way down from the
+    person's unit to the one shown, then the units directly under it (the tree below the
+    figures opens any deeper one); just the unit when the person's unit was not its ancestor."""
+    try:
+        chain = tree.ancestors(unit_id, on)
+        root = tree.in_force(root_id, on)
+    except UnknownUnit:
+        return []
+    ids = [u.id for u in chain]
+    way = list(reversed(chain[: ids.index(root.id) + 1])) if root.id in ids else chain[:1]
+    return [*enumerate(way), *((len(way), u) for u in tree.children(way[-1].id, on))]
+
+
 def _tree_of(request: Request) -> Callable[[], OrganisationTree]:
     def load() -> OrganisationTree:
         office = getattr(request.app.state, "office", None)

@@ -68,3 +68,22 @@ async def test_a_later_recorded_time_is_shown_as_now_in_vietnam(
     shown = datetime.fromisoformat(field[1])
     vietnam_now = datetime.now(UTC).astimezone(VIETNAM).replace(tzinfo=None)
     assert abs((vietnam_now - shown).total_seconds()) < 120, (shown, vietnam_now)
+
+
+async def test_the_trail_filter_offers_the_way_down_and_the_units_under_by_name(
+    client: httpx.AsyncClient, office: LiaisonOffice
+) -> None:
+    office.execute(c.EstablishUnit(**p.by(p.ADMIN, date(2026, 1, 1)), unit=NAMED))
+    await web_sign_in(client, "inspector")
+    page = await client.get(f"/audit?unit={p.COMMUNE}")
+    assert page.status_code == 200, page.text[:500]
+    field = re.search(r'<select id="unit" name="unit">(.*?)</select>', page.text, re.S)
+    assert field is not None
+    options = re.findall(r'<option value="([^"]+)"( selected)?>([^<]*)</option>', field[1])
+    assert [(v, bool(s)) for v, s, _ in options] == [
+        (p.PROVINCE, False),
+        (p.COMMUNE, True),
+        (p.CELL, False),
+        ("C9", False),
+    ]  # not every unit of the province: a merged province holds about 29,000
+    assert options[3][2].endswith("Chi bộ khu phố Chín")
