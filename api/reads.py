@@ -258,8 +258,13 @@ class BoardReads(Protocol):
         """The dashboard figures of the scope."""
         ...
 
-    async def rows(self, scope: Scope, metric: Metric, code: str | None = None) -> list[Row]:
-        """The list of members behind one figure (those of one grade or reason, if given)."""
+    async def rows(
+        self, scope: Scope, metric: Metric, code: str | None = None, page: int = 1,
+        page_size: int | None = None,
+    ) -> list[Row]:  # fmt: skip
+        """The list of members behind one figure (those of one grade or reason, if given), in
+        name order: all of it, or one page of `page_size` and the next page's first row when
+        there is one."""
         ...
 
     async def liaisons(self, scope: Scope) -> list[Row]:

@@ -171,9 +171,13 @@ class ProjectionReads:
             source=SOURCE,
         )
 
-    async def rows(self, scope: Scope, metric: Metric, code: str | None = None) -> list[Row]:
+    async def rows(
+        self, scope: Scope, metric: Metric, code: str | None = None, page: int = 1,
+        page_size: int | None = None,
+    ) -> list[Row]:  # fmt: skip
         """The list of members behind one figure (those of one grade or reason, if given)."""
-        query = lists.ListQuery(FIGURE_OF[metric], code=code, page_size=EVERYTHING)
+        size, peek = (page_size, True) if page_size else (EVERYTHING, False)
+        query = lists.ListQuery(FIGURE_OF[metric], code=code, page=page, page_size=size, peek=peek)
         async with self.connection() as conn:
             found = await lists.members_behind(conn, period_of(scope), query)
         return [

@@ -39,6 +39,7 @@ class ListQuery:
     name: str | None = None
     page: int = 1
     page_size: int = 50
+    peek: bool = False  # one row more than the page when there is one: "is there a next page?"
 
 
 def _behind(figure: str) -> str:
@@ -77,7 +78,7 @@ async def members_behind(conn: Any, period: Period, query: ListQuery) -> list[di
         query.overdue,
         query.code,
         fold(query.name) if query.name else None,
-        query.page_size,
+        query.page_size + query.peek,
         (query.page - 1) * query.page_size,
     )
     return [{k: v for k, v in dict(r).items() if k != "name_folded"} for r in rows]

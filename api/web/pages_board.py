@@ -51,6 +51,9 @@ def list_link(scope: Scope, metric: str, code: str | None = None) -> str:
     return f"/list/{metric}?{urlencode(query)}"
 
 
+LIST_PAGE = 200
+"""Members on one page of a figure's list."""
+
 DETAIL_CONTEXT: dict[Metric, str] = {
     Metric.EXEMPT_INTRODUCTION: "exemption",
     Metric.EXEMPT_ACTIVITIES: "exemption",
@@ -129,16 +132,19 @@ async def figures(
 async def metric_list(
     request: Request, metric: Metric, session: WebSession, desk: WebDesk, reads: ReadsDep,
     unit: str | None = None, year: YearQ = None, on: Day = None, recorded_by: Moment = None,
-    code: Text = None,
+    code: Text = None, page_number: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:  # fmt: skip
-    """The members behind one figure (of one grade or reason, where the figure has them)."""
+    """The members behind one figure (of one grade or reason, where the figure has them), a
+    page at a time: a province's list runs to hundreds of thousands."""
     scope = await scope_of(desk, unit or session.user.unit_id, year, on, recorded_by)
     context = DETAIL_CONTEXT.get(metric)
     code = code if context else None
-    rows = await reads.rows(scope, metric, code)
+    rows = await reads.rows(scope, metric, code, page_number, LIST_PAGE)
+    here = list_link(scope, metric, code)
     return page(
-        request, "list.html", session, metric=metric, scope=scope, rows=rows,
-        detail_context=context, code=code,
+        request, "list.html", session, metric=metric, scope=scope, rows=rows[:LIST_PAGE],
+        detail_context=context, code=code, first=here if page_number > 1 else None,
+        next=f"{here}&page={page_number + 1}" if len(rows) > LIST_PAGE else None,
     )  # fmt: skip
 
 

@@ -7,12 +7,16 @@ import re
 from datetime import UTC, date, datetime
 
 import httpx
+import pytest
 
 from api.i18n import format_moment
+from api.web import pages_board
 from application.office import LiaisonOffice
 from domain import commands as c
 from domain.calendar import VIETNAM
 from domain.organisation import Unit, UnitKind
+from tests.api.conftest import Auth
+from tests.api.test_commands import referred
 from tests.api.test_signin import web_sign_in
 from tests.integration import province as p
 
@@ -87,3 +91,29 @@ async def test_the_trail_filter_offers_the_way_down_and_the_units_under_by_name(
         ("C9", False),
     ]  # not every unit of the province: a merged province holds about 29,000
     assert options[3][2].endswith("Chi bộ khu phố Chín")
+
+
+async def test_a_long_list_comes_a_page_at_a_time(
+    client: httpx.AsyncClient, auth: Auth, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pages_board, "LIST_PAGE", 2)
+    for n in (1, 2, 3, 4, 5):
+        await referred(client, auth, n)
+    await web_sign_in(client, "inspector")
+    seen: list[str] = []
+    path = f"/list/in_scope?unit={p.PROVINCE}"
+    while path:
+        page = await client.get(path.replace("&amp;", "&"))
+        assert page.status_code == 200, page.text[:500]
+        names = re.findall(r'<a href="/members/[^"]+">([^<]+)</a>', page.text)
+        assert 1 <= len(names) <= 2
+        seen += names
+        following = re.search(r'<a href="([^"]+)" rel="next">', page.text)
+        path = following[1] if following else ""
+    assert seen == [f"Đảng viên {n}" for n in (1, 2, 3, 4, 5)]  # each once, in name order
+    last = await client.get(f"/list/in_scope?unit={p.PROVINCE}&page=3")
+    assert 'rel="first"' in last.text
+    beyond = await client.get(f"/list/in_scope?unit={p.PROVINCE}&page=9")
+    assert beyond.status_code == 200
+    assert 'rel="first"' in beyond.text
+    assert (await client.get(f"/list/in_scope?unit={p.PROVINCE}&page=0")).status_code == 422
