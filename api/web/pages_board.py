@@ -21,7 +21,8 @@ from api.routes_queries import readable_member, scope_of
 from api.web.charts import Bar, bars
 from api.web.render import Units, WebDesk, WebSession, page, unit_choices, units_on
 from domain.calendar import VIETNAM, in_vietnam
-from domain.errors import Language
+from domain.errors import Language, UnknownUnit
+from domain.organisation import OrganisationTree
 
 router = APIRouter(include_in_schema=False)
 Day = Annotated[date | None, Query()]
@@ -65,8 +66,33 @@ DETAIL_CONTEXT: dict[Metric, str] = {
 a request's is its id)."""
 
 
-def charts(language: Language, now: Figures, before: Figures, unit_name: Units) -> dict[str, Any]:
+CHART_BARS = 20
+"""The most units the overdue chart shows by name, the most overdue first; the rest are one bar."""
+
+
+def under_each_child(
+    tree: OrganisationTree, unit_id: str, on: date, by_unit: dict[str, int]
+) -> list[tuple[str, int]]:
+    """Counts of units of a subtree added up under the units directly below its root (the
+    root's own under the root), the largest first: a province's chart shows its communes and
+    workplaces, not its 25,000 cells. Each sum is what the child's own list counts."""
+    sums: dict[str, int] = {}
+    for unit, n in by_unit.items():
+        try:
+            way = [u.id for u in tree.ancestors(unit, on)]
+        except UnknownUnit:
+            way = []
+        at = way.index(unit_id) if unit_id in way else 0
+        key = way[at - 1] if at > 0 else unit_id
+        sums[key] = sums.get(key, 0) + n
+    return sorted(sums.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def charts(
+    language: Language, now: Figures, before: Figures, tree: OrganisationTree
+) -> dict[str, Any]:
     """The four charts of the dashboard, with last year's values where they compare."""
+    unit_name = Units(lambda: tree)
     funnel = [
         Bar(label("stage", stage, language), count, previous=before.stages.get(stage))
         for stage, count in now.stages.items()
@@ -86,14 +112,20 @@ def charts(language: Language, now: Figures, before: Figures, unit_name: Units) 
         Bar(gettext("Expected", language), now.meetings_expected,
             previous=before.meetings_expected),
     ]  # fmt: skip
+    scope = now.scope
+    by_child = under_each_child(tree, scope.unit_id, scope.on, now.overdue_by_unit)
     overdue = [
         Bar(
             unit_name.name(unit),
             n,
-            list_link(now.scope.model_copy(update={"unit_id": unit}), "overdue"),
+            list_link(scope.model_copy(update={"unit_id": unit}), "overdue"),
         )
-        for unit, n in now.overdue_by_unit.items()
+        for unit, n in by_child[:CHART_BARS]
     ]
+    if len(by_child) > CHART_BARS:
+        rest = by_child[CHART_BARS:]
+        label_rest = gettext("Other units (%(num)s)", language) % {"num": len(rest)}
+        overdue.append(Bar(label_rest, sum(n for _, n in rest)))
     return {
         "funnel": bars(gettext("Stage funnel", language), funnel),
         "grades": bars(
@@ -120,10 +152,9 @@ async def figures(
     # Two pooled connections: the year before is counted while this year is.
     now, before = await asyncio.gather(reads.figures(scope), reads.figures(scope.previous()))
     tree = desk.office.tree()
-    units = Units(lambda: tree)
     return page(
         request, "home.html", session, now=now, before=before, metrics=list(Metric),
-        link=list_link, charts=charts(language_of(request), now, before, units),
+        link=list_link, charts=charts(language_of(request), now, before, tree),
         children=tree.children(scope.unit_id, scope.on),
     )  # fmt: skip
 

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from api.web.pages_board import under_each_child
 from application.office import LiaisonOffice
 from domain import commands as cmd
 from domain.errors import Duplicate, HiddenRecord, Malformed, OutOfScope, UnknownUnit
@@ -388,3 +389,10 @@ def test_children_and_outline_are_the_units_under_each_on_a_date(
 
     for levels in (0, 1, 64):
         assert tree.outline("P", on, levels) == outline(tree.in_force("P", on), 0, levels)
+
+
+def test_a_charts_units_are_those_directly_under_the_one_shown(tree: OrganisationTree) -> None:
+    overdue = {"C1": 2, "C3": 1, "W": 4, "P": 1}
+    assert under_each_child(tree, "P", AFTER, overdue) == [("W", 4), ("XN", 3), ("P", 1)]
+    assert under_each_child(tree, "P", BEFORE, {"C1": 2, "C3": 1}) == [("D", 3)]
+    assert under_each_child(tree, "XN", AFTER, {"C1": 2, "C3": 1}) == [("C1", 2), ("C3", 1)]
