@@ -12,6 +12,7 @@ BENCHES = (
     "bench.bench_import",
     "bench.bench_projection",
     "bench.bench_asof",
+    "bench.bench_board",
     "bench.bench_search",
     "bench.bench_workflows",
     "bench.bench_api",

@@ -53,17 +53,17 @@ async def stages(conn: Any, period: Period) -> dict[str, int]:
 
 async def latest_states(conn: Any, period: Period) -> list[LiaisonState]:
     """The latest recorded state of every liaison of the subtree that had begun by the date."""
+    return [LiaisonState.model_validate_json(r["state"]) for r in await state_rows(conn, period)]
+
+
+async def state_rows(conn: Any, period: Period) -> list[Any]:
+    """`latest_states`' rows, each state as JSON text."""
     units = await scope(conn, period.unit_id, period.as_of)
     sql = (
         "SELECT s.state::text AS state FROM liaison l JOIN facts_state s USING (liaison_id)"
         f" WHERE {_TOUCHING} ORDER BY l.liaison_id"
     )
-    rows = await conn.fetch(
-        for_subtree(sql, units, _UNITS),
-        units,
-        *_bounds(period),
-    )
-    return [LiaisonState.model_validate_json(r["state"]) for r in rows]
+    return list(await conn.fetch(for_subtree(sql, units, _UNITS), units, *_bounds(period)))
 
 
 async def meetings(conn: Any, period: Period) -> list[dict[str, Any]]:

@@ -1,0 +1,92 @@
+"""The board's heaviest pages for the whole province and its largest commune (target < 1 s),
+beside the least work of the same reads in the same run.
+
+- Statistics page (`/figures`): `ProjectionReads.figures` for the year and the year before, as
+  the page asks them (two pooled connections at once): the dashboard, the stage funnel and the
+  overdue breakdown by unit. Raw limit: a `count(*)` over the fact table, as for the
+  inspections (`bench_asof`), which time the dashboard alone.
+- Worklist (`/`, and every work form: receive, meeting, assess, report, requests): the latest
+  state of every liaison of the unit, read and parsed (`ProjectionReads.states`). Raw limit:
+  the same rows read as text, unparsed (`projections.liaisons.state_rows`).
+
+Each is timed three times and the median reported. A figure over its target says how far the
+page is from being usable at this size; the home and the forms draw every one of those states.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+from urllib.parse import quote
+
+from api.reads import Scope
+from api.reads_projections import ProjectionReads
+from bench.bench_asof import _LARGEST_COMMUNE, LIMIT_SECONDS, Seconds, _median
+from bench.common import Figure, projected_province, show
+from projections import liaisons, reads
+from projections.dashboard import Period
+from workers.province.demo_tree import PROVINCE
+
+UNTIL = date(2025, 12, 31)
+ON = UNTIL
+READ_MODELS = ("units", "facts", "timeline", "escalations")
+"""The read models the statistics page and the worklist read."""
+
+
+def on_schema(url: str, schema: str) -> str:
+    """The URL with the schema as its search path (as the board is configured)."""
+    return f"{url}{'&' if '?' in url else '?'}options={quote(f'-csearch_path={schema}')}"
+
+
+async def _measure(url: str, schema: str) -> list[Figure]:
+    conn = await reads.connect(url, schema)
+    board = ProjectionReads(on_schema(url, schema))
+    try:
+        await conn.execute("ANALYZE fact; ANALYZE liaison; ANALYZE timeline; ANALYZE facts_state")
+        raw = await _median(lambda: conn.fetchval("SELECT count(*) FROM fact"))
+        commune = str(await conn.fetchval(_LARGEST_COMMUNE, ON))
+        figures: list[Figure] = []
+        for label, unit in (("province", PROVINCE), (f"commune {commune}", commune)):
+            scope = Scope(unit_id=unit, year=ON.year, on=ON)
+
+            async def statistics(scope: Scope = scope) -> None:
+                await asyncio.gather(board.figures(scope), board.figures(scope.previous()))
+
+            page = await _median(statistics)
+            figures.append(
+                Seconds(
+                    f"statistics page, {label}", page, "s", "count(*) over fact", raw, LIMIT_SECONDS
+                )
+            )
+            period = Period(unit, ON, None, ON.year)
+            rows = await liaisons.state_rows(conn, period)
+            read = await _median(lambda period=period: liaisons.state_rows(conn, period))
+            states = await _median(lambda scope=scope: board.states(scope))
+            figures.append(
+                Seconds(
+                    f"worklist states, {label} ({len(rows):,} liaisons)",
+                    states,
+                    "s",
+                    "the same rows read unparsed",
+                    read,
+                    LIMIT_SECONDS,
+                )
+            )
+        return figures
+    finally:
+        await board.close()
+        await conn.close()
+
+
+def run(url: str, members: int, seed: int = 1) -> list[Figure]:
+    """Import a demo province, catch the board's read models up, then time its heaviest pages."""
+    with projected_province(url, members, seed, UNTIL, READ_MODELS, "board") as schema:
+        return show(asyncio.run(_measure(url, schema)))
+
+
+if __name__ == "__main__":
+    import sys
+
+    from bench.common import run_alone
+
+    run_alone(run, sys.argv)

@@ -1,0 +1,17 @@
+"""The board pages' benchmark at a tiny size, so it cannot rot; its times are not judged."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench import bench_board
+
+
+def test_bench_board_smoke(pg_server_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    figures = bench_board.run(pg_server_url, 40)
+    assert len(figures) == 4  # statistics page and worklist, province and commune
+    assert all(f.value > 0 and f.raw_value > 0 for f in figures)
+    out = capsys.readouterr().out
+    assert "statistics page, province" in out
+    assert "worklist states, province (" in out
+    assert "target < 1 s" in out
