@@ -233,9 +233,13 @@ class BulkWriter:
         self._copy = sql.SQL(
             "COPY {} (originator_id, originator_version, topic, state) FROM STDIN"
         ).format(table)
+        # Each aggregate's last event by its primary key, whatever the statistics say: a table
+        # grown by millions of rows under the bulk lock is not analysed by autovacuum, and
+        # `originator_id = ANY(..)` then plans as a scan of the whole table for every batch.
         self._last = sql.SQL(
-            "SELECT DISTINCT ON (originator_id) originator_id, originator_version, state FROM {}"
-            " WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version DESC"
+            "SELECT e.originator_id, e.originator_version, e.state FROM unnest(%s::uuid[]) i(id)"
+            " CROSS JOIN LATERAL (SELECT originator_id, originator_version, state FROM {}"
+            " WHERE originator_id = i.id ORDER BY originator_version DESC LIMIT 1) e"
         ).format(table)
         self.saves = 0
         self.fail_after_saves: int | None = None  # for tests: stop as if the process died

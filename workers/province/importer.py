@@ -248,6 +248,14 @@ def _write_encoded(
 _WORKPLACE_TOPICS = [get_topic(MemberRegistered), get_topic(LiaisonOpened)]
 
 
+LATEST_OF_TOPICS = sql.SQL(
+    "SELECT e.originator_id, e.state FROM unnest(%s::uuid[]) i(id) CROSS JOIN LATERAL"
+    " (SELECT originator_id, state FROM {} WHERE originator_id = i.id AND topic = ANY(%s)"
+    " ORDER BY originator_version DESC LIMIT 1) e"
+)
+"""Each aggregate's last event of these topics, by the primary key (as `BulkWriter.stored`)."""
+
+
 def _registered_elsewhere(
     writer: BulkWriter, ctx: Context, outcomes: Sequence[Outcome], stored: dict[UUID, Stored]
 ) -> set[int]:
@@ -260,11 +268,9 @@ def _registered_elsewhere(
     if not known:
         return set()
     recorder: Any = writer.office.recorder
-    statement = sql.SQL(
-        "SELECT DISTINCT ON (originator_id) originator_id, state FROM {}"
-        " WHERE originator_id = ANY(%s) AND topic = ANY(%s)"
-        " ORDER BY originator_id, originator_version DESC"
-    ).format(sql.Identifier(writer.datastore.schema, recorder.events_table_name))
+    statement = LATEST_OF_TOPICS.format(
+        sql.Identifier(writer.datastore.schema, recorder.events_table_name)
+    )
     with writer.connection() as conn, conn.cursor() as cur:
         cur.execute(statement, (known, _WORKPLACE_TOPICS))
         rows = cur.fetchall()
