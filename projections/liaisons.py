@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import Counter
 from datetime import date, datetime
@@ -52,8 +53,13 @@ async def stages(conn: Any, period: Period) -> dict[str, int]:
 
 
 async def latest_states(conn: Any, period: Period) -> list[LiaisonState]:
-    """The latest recorded state of every liaison of the subtree that had begun by the date."""
-    return [LiaisonState.model_validate_json(r["state"]) for r in await state_rows(conn, period)]
+    """The latest recorded state of every liaison of the subtree that had begun by the date,
+    parsed on a worker thread: a province's hundreds of thousands take seconds of CPU, which on
+    the event loop would hold every other request of the board waiting."""
+    rows = await state_rows(conn, period)
+    return await asyncio.to_thread(
+        lambda: [LiaisonState.model_validate_json(r["state"]) for r in rows]
+    )
 
 
 async def state_rows(conn: Any, period: Period) -> list[Any]:

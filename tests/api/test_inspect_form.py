@@ -4,17 +4,21 @@ Vietnam's hours."""
 from __future__ import annotations
 
 import re
+import threading
 from datetime import UTC, date, datetime
 
 import httpx
 import pytest
 
 from api.i18n import format_moment
+from api.reads import Scope
+from api.reads_projections import ProjectionReads
 from api.web import pages_board
 from application.office import LiaisonOffice
 from domain import commands as c
 from domain.calendar import VIETNAM
 from domain.organisation import Unit, UnitKind
+from domain.state import LiaisonState
 from tests.api.conftest import Auth
 from tests.api.test_commands import referred
 from tests.api.test_signin import web_sign_in
@@ -117,3 +121,24 @@ async def test_a_long_list_comes_a_page_at_a_time(
     assert beyond.status_code == 200
     assert 'rel="first"' in beyond.text
     assert (await client.get(f"/list/in_scope?unit={p.PROVINCE}&page=0")).status_code == 422
+
+
+async def test_the_states_of_a_worklist_are_parsed_off_the_event_loop(
+    client: httpx.AsyncClient, auth: Auth, reads: ProjectionReads, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A province's states take seconds to parse: on the event loop every other request of the
+    board would wait for them."""
+    for n in (1, 2):
+        await referred(client, auth, n)
+    parse, threads = LiaisonState.model_validate_json, []
+
+    def watched(data: str | bytes) -> LiaisonState:
+        threads.append(threading.current_thread())
+        return parse(data)
+
+    monkeypatch.setattr(LiaisonState, "model_validate_json", watched)
+    states = await reads.states(Scope(unit_id=p.PROVINCE, year=p.YEAR, on=p.TODAY))
+    assert len(states) == 2
+    loop_thread = threading.current_thread()
+    assert threads
+    assert all(t is not loop_thread for t in threads)
