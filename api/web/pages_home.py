@@ -167,10 +167,22 @@ OWN_STEPS: dict[Role, tuple[tuple[str, str, tuple[Action, ...]], ...]] = {
 
 
 async def worklist(desk: Desk, reads: BoardReads, role: Role, scope: Scope) -> list[Section]:
-    """The sections of the role's worklist for the scope's unit, on the scope's date."""
-    on = scope.on
+    """The sections of the role's worklist for the scope's unit, on the scope's date (worked
+    out on a worker thread: a province's tasks take seconds, the event loop serves others)."""
     states = await reads.states(scope)
-    tree = await desk.call(desk.office.tree)
+    escalations = await reads.escalations(scope) if role in SUPERVISING else []
+    return await desk.call(_sections, desk, role, scope, states, escalations)
+
+
+def _sections(
+    desk: Desk,
+    role: Role,
+    scope: Scope,
+    states: list[LiaisonState],
+    escalations: list[EscalationRow],
+) -> list[Section]:
+    on = scope.on
+    tree = desk.office.tree()
     policies: dict[str, Policy] = {}
 
     def policy_of(state: LiaisonState) -> Policy:
@@ -179,7 +191,7 @@ async def worklist(desk: Desk, reads: BoardReads, role: Role, scope: Scope) -> l
             policies[commune] = desk.office.policy(on, commune)
         return policies[commune]
 
-    tasks = await desk.call(open_tasks, states, policy_of, on)
+    tasks = open_tasks(states, policy_of, on)
     actor = Actor(id=desk.user.username, role=role, unit_id=scope.unit_id)
     mine = tasks_of(actor, tasks, tree, on)
 
@@ -206,7 +218,7 @@ async def worklist(desk: Desk, reads: BoardReads, role: Role, scope: Scope) -> l
         overdue = [t for t in tasks if t.deadline.is_overdue(on)]
         sections += [
             Section(N_("Open escalations"), N_("No escalation is open."),
-                    by_unit(await reads.escalations(scope)), kind="escalations"),
+                    by_unit(escalations), kind="escalations"),
             Section(N_("Overdue"), N_("Nothing is overdue."), lines(overdue, on, may)),
         ]  # fmt: skip
     return sections
