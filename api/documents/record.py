@@ -27,7 +27,8 @@ from domain.policy import REGULATIONS, policy_in_force
 from domain.state import LiaisonState
 from projections import documents as log
 from projections import evidence
-from projections.dashboard import Period, dashboard
+from projections.dashboard import Period
+from projections.dashboard import figures as counted
 
 R = TypeVar("R")
 
@@ -359,7 +360,7 @@ async def statistics(source: Source, params: dict[str, str]) -> Record:
     rows = []
     for each in (*children, unit_id):
         try:
-            figures = (await dashboard(source.conn, Period(each, on, known)))["current"]
+            figures = (await counted(source.conn, Period(each, on, known))).summary()
         except UnknownUnit:
             continue
         rows.append(
