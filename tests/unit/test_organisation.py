@@ -396,3 +396,27 @@ def test_a_charts_units_are_those_directly_under_the_one_shown(tree: Organisatio
     assert under_each_child(tree, "P", AFTER, overdue) == [("W", 4), ("XN", 3), ("P", 1)]
     assert under_each_child(tree, "P", BEFORE, {"C1": 2, "C3": 1}) == [("D", 3)]
     assert under_each_child(tree, "XN", AFTER, {"C1": 2, "C3": 1}) == [("C1", 2), ("C3", 1)]
+
+
+@settings(max_examples=100, deadline=None)
+@given(steps=st.lists(st.tuples(st.integers(0, 60), st.sampled_from(["A", "B"])), max_size=300))
+def test_a_tree_grown_unit_by_unit_is_the_tree_of_those_units_and_leaves_the_old_unchanged(
+    steps: list[tuple[int, str]],
+) -> None:
+    """`with_unit` shares most of the old tree (a province replays 30,000 of them): each tree
+    along the way must still be exactly its units, in their first order, the latest of each."""
+    start = date(2000, 1, 1)
+    trees, units = [OrganisationTree()], []
+    for number, name in steps:
+        unit = Unit(id=f"U{number}", name=name, kind=UnitKind.RESIDENCE_CELL, valid_from=start)
+        units.append(unit)
+        trees.append(trees[-1].with_unit(unit))
+    for n, tree in enumerate(trees):
+        whole = OrganisationTree(units[:n])
+        assert list(tree) == list(whole)
+        assert len(tree) == len(whole)
+        for number in range(61):
+            unit_id = f"U{number}"
+            assert (unit_id in tree) == (unit_id in whole)
+            if unit_id in whole:
+                assert tree.unit(unit_id) == whole.unit(unit_id)
