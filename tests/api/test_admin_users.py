@@ -252,3 +252,26 @@ async def test_the_users_page_opens_an_account_and_shows_its_password_once(
     assert "Quản trị tài khoản" in text
     # The actor's sign-in name here is "supervisor": a name, not the role's code.
     assert [f for f in problems(text, "vi", units={}) if f != "role 'supervisor'"] == []
+
+
+async def test_the_users_page_lists_the_units_once_and_moves_an_account_from_it(
+    client: httpx.AsyncClient, users: UserStore
+) -> None:
+    """A merged province has about 29,000 units and hundreds of accounts: a list of units in
+    each account's form made a page of millions of options."""
+    page = await signed_in_page(client, "admin", "/forms/users")
+    accounts = page.text.count("data-account=")
+    assert accounts >= 10
+    assert page.text.count(f'<option value="{p.CELL}"') == 2  # the new account's, the shared list
+    field = re.search(
+        r'<input id="unit-(\d+)" name="unit_id" list="unit-choices" value="C2"', page.text
+    )
+    assert field is not None  # secretary2's form, holding its unit
+    sent = await client.post("/forms/users", data={
+        "csrf": csrf_of(page.text), "command": "reassign-account", "command_id": str(uuid4()),
+        "username": "secretary2", "role": "cell_secretary", "unit_id": p.CELL,
+    })  # fmt: skip
+    assert sent.status_code == 200, sent.text[-500:]
+    moved = await users.user("secretary2")
+    assert moved is not None
+    assert moved.unit_id == p.CELL
