@@ -10,13 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
+from uuid import UUID
 
 from fastapi import Request
 
 from api.deps import Desk
-from api.reads import BoardReads
+from api.reads import BoardReads, Scope
 from api.users import Session, UserStore
-from api.web.forms import FormPage, may_do, states_in_scope
+from api.web.forms import FormPage, may_do
 from api.web.render import units_on
 from application.registry import Use
 from domain.account import grantable, may_manage
@@ -99,12 +100,14 @@ async def _preview(
     begins = _day(query.get("successor.valid_from")) or desk.today()
     own = {u.id: u for _, u in units_on(tree, session.user.unit_id, desk.today())}
     ending = [own[u] for u in query.getlist("predecessor_ids") if u in own]  # nobody else's
-    day_before = begins - timedelta(days=1)
-    states = await states_in_scope(desk, reads, session)
+    day_before, today = begins - timedelta(days=1), desk.today()
     counts: dict[str, int] = {}
-    for state in states:
-        if state.cell_id:
-            counts[state.cell_id] = counts.get(state.cell_id, 0) + 1
+    seen: set[UUID] = set()
+    for unit in ending:  # the liaisons of the units merged, not of the whole province
+        for state in await reads.states(Scope(unit_id=unit.id, year=today.year, on=today)):
+            if state.cell_id and state.liaison_id not in seen:
+                seen.add(state.liaison_id)
+                counts[state.cell_id] = counts.get(state.cell_id, 0) + 1
     groups = []
     for unit in ending:
         cells = [
