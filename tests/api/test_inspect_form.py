@@ -33,6 +33,27 @@ NAMED = Unit(
 )
 
 
+async def units_offered(client: httpx.AsyncClient, office: LiaisonOffice, path: str) -> str:
+    """The page at `path`, as the inspector, once its unit field offers, by name, the way down
+    from the province to the commune X and the units under X (not every unit: a merged province
+    holds about 29,000), X chosen."""
+    office.execute(c.EstablishUnit(**p.by(p.ADMIN, date(2026, 1, 1)), unit=NAMED))
+    await web_sign_in(client, "inspector")
+    page = await client.get(path)
+    assert page.status_code == 200, page.text[:500]
+    field = re.search(r'<select id="unit" name="unit"[^>]*>(.*?)</select>', page.text, re.S)
+    assert field is not None, "the unit is typed as a code"
+    options = re.findall(r'<option value="([^"]+)"( selected)?>([^<]*)</option>', field[1])
+    assert [(v, bool(s)) for v, s, _ in options] == [
+        (p.PROVINCE, False),
+        (p.COMMUNE, True),
+        (p.CELL, False),
+        ("C9", False),
+    ]
+    assert options[3][2].endswith("Chi bộ khu phố Chín")
+    return page.text
+
+
 def test_a_recorded_time_is_written_in_vietnams_hours() -> None:
     moment = datetime(2026, 12, 4, 17, 30, tzinfo=UTC)  # already the 5th in Vietnam
     assert format_moment(moment, "vi") == "05/12/2026 00:30"
@@ -42,22 +63,9 @@ def test_a_recorded_time_is_written_in_vietnams_hours() -> None:
 async def test_the_form_offers_units_by_name_and_keeps_the_recorded_time(
     client: httpx.AsyncClient, office: LiaisonOffice
 ) -> None:
-    office.execute(c.EstablishUnit(**p.by(p.ADMIN, date(2026, 1, 1)), unit=NAMED))
-    await web_sign_in(client, "inspector")
-    page = await client.get(f"/inspect?unit={p.COMMUNE}&on=2026-11-01&recorded=2026-11-02T08:30")
-    assert page.status_code == 200, page.text[:500]
-    text = page.text
-    # The unit is chosen from a list of names (the way up, the unit, the units under it).
-    unit_field = re.search(r'<select id="unit" name="unit"[^>]*>(.*?)</select>', text, re.S)
-    assert unit_field is not None, "the unit is typed as a code"
-    options = re.findall(r'<option value="([^"]+)"( selected)?>([^<]*)</option>', unit_field[1])
-    assert [(v, bool(s)) for v, s, _ in options] == [
-        (p.PROVINCE, False),
-        (p.COMMUNE, True),
-        (p.CELL, False),
-        ("C9", False),
-    ]
-    assert "Chi bộ khu phố Chín" in options[3][2]
+    text = await units_offered(
+        client, office, f"/inspect?unit={p.COMMUNE}&on=2026-11-01&recorded=2026-11-02T08:30"
+    )
     # The recorded time stays in its field, and the caption says it to the minute.
     assert 'name="recorded" type="datetime-local" step="1" value="2026-11-02T08:30"' in text
     assert "02/11/2026 08:30" in text
@@ -81,20 +89,7 @@ async def test_a_later_recorded_time_is_shown_as_now_in_vietnam(
 async def test_the_trail_filter_offers_the_way_down_and_the_units_under_by_name(
     client: httpx.AsyncClient, office: LiaisonOffice
 ) -> None:
-    office.execute(c.EstablishUnit(**p.by(p.ADMIN, date(2026, 1, 1)), unit=NAMED))
-    await web_sign_in(client, "inspector")
-    page = await client.get(f"/audit?unit={p.COMMUNE}")
-    assert page.status_code == 200, page.text[:500]
-    field = re.search(r'<select id="unit" name="unit">(.*?)</select>', page.text, re.S)
-    assert field is not None
-    options = re.findall(r'<option value="([^"]+)"( selected)?>([^<]*)</option>', field[1])
-    assert [(v, bool(s)) for v, s, _ in options] == [
-        (p.PROVINCE, False),
-        (p.COMMUNE, True),
-        (p.CELL, False),
-        ("C9", False),
-    ]  # not every unit of the province: a merged province holds about 29,000
-    assert options[3][2].endswith("Chi bộ khu phố Chín")
+    await units_offered(client, office, f"/audit?unit={p.COMMUNE}")
 
 
 async def test_a_long_list_comes_a_page_at_a_time(
