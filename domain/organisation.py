@@ -66,6 +66,11 @@ class OrganisationTree:
         self._added = 0  # units of `_recent` not in `_base`
         self._below: dict[date, dict[str, list[Unit]]] = {}  # children by parent, per date
 
+    def __deepcopy__(self, memo: dict[int, object]) -> OrganisationTree:
+        # Never changed, so a copy is itself: the library deep-copies the organisation
+        # aggregate for every unit command (0.45 s of copying 28,688 units, and the index).
+        return self
+
     def __contains__(self, unit_id: object) -> bool:
         return unit_id in self._recent or unit_id in self._base
 

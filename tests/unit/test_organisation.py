@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import date, timedelta
 
 import pytest
@@ -420,3 +421,21 @@ def test_a_tree_grown_unit_by_unit_is_the_tree_of_those_units_and_leaves_the_old
             assert (unit_id in tree) == (unit_id in whole)
             if unit_id in whole:
                 assert tree.unit(unit_id) == whole.unit(unit_id)
+
+
+def test_a_copy_of_the_organisation_shares_its_tree_and_a_change_to_it_leaves_the_cache_alone(
+    world: World,
+) -> None:
+    """The library deep-copies the organisation aggregate for each unit command; the tree is
+    never changed in place, so the copy shares it, and a unit recorded through the copy makes
+    a new tree."""
+    office = world.office
+    cached = office.tree()
+    assert copy.deepcopy(cached) is cached
+    office.execute(
+        cmd.EstablishUnit(
+            **k(ADMIN, TODAY), unit=unit("C9", UnitKind.RESIDENCE_CELL, "XN", valid_from=AFTER)
+        )
+    )
+    assert "C9" not in cached
+    assert "C9" in office.tree()
