@@ -122,9 +122,10 @@ def units_on(
 def unit_choices(
     tree: OrganisationTree, root_id: str, unit_id: str, on: date
 ) -> list[tuple[int, Unit]]:
-    """The units the inspection form offers on that date, by name: the way down from the
-    person's unit to the one shown, then the units directly under it (the tree below the
-    figures opens any deeper one); just the unit when the person's unit was not its ancestor."""
+    """The units a unit field offers on that date (the inspection's, the audit trail's), by
+    name: the way down from the person's unit to the one shown, then the units directly under
+    it (the inspection's tree opens any deeper one); just the unit when the person's unit was
+    not its ancestor."""
     try:
         chain = tree.ancestors(unit_id, on)
         root = tree.in_force(root_id, on)
