@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, field_validator
 from domain.calendar import in_vietnam
 from domain.escalation import Notice
 from domain.state import LiaisonState
+from domain.worklist import Task
 
 
 class Metric(StrEnum):
@@ -273,6 +274,12 @@ class BoardReads(Protocol):
 
     async def states(self, scope: Scope) -> list[LiaisonState]:
         """The latest state of every liaison of the scope begun by its date, open or closed."""
+        ...
+
+    async def overdue(self, scope: Scope) -> list[Task] | None:
+        """The steps overdue on the scope's date across the liaisons `states` reads, under the
+        policy each will keep (right when `LiaisonOffice.settled_on` that date); None while the
+        read models do not keep them."""
         ...
 
     async def meetings(self, scope: Scope) -> list[MeetingRow]:

@@ -34,7 +34,7 @@ from domain.liaison_events import LiaisonEvent, replay
 from domain.member import Member, MemberRegistered, member_id_for
 from domain.organisation import OrganisationTree
 from domain.persistence import APPLICATION_NAME, PydanticMapper
-from domain.policy import Policy, policy_for, policy_in_force
+from domain.policy import Policy, policy_for, policy_in_force, settled
 from domain.registry import (
     INSTALLATION_ID,
     LEGACY_MEMBER_NAMESPACE,
@@ -242,6 +242,11 @@ class LiaisonOffice(Application[UUID]):
             return policy_in_force(on)
         book = self.regulation_book()
         return policy_for(self.tree(), book.overrides, on, unit_id, province_on)
+
+    def settled_on(self, on: date) -> bool:
+        """Whether the policy of every unit on that date is the one it keeps from then on (the
+        worklist's kept steps are worked out under that one: `projections.tasks`)."""
+        return settled(self.tree(), self.regulation_book().overrides, on)
 
     # The store's secret namespace for ids derived from party cards.
 

@@ -5,9 +5,13 @@ beside the least work of the same reads in the same run.
   the page asks them (two pooled connections at once): the dashboard, the stage funnel and the
   overdue breakdown by unit. Raw limit: a `count(*)` over the fact table, as for the
   inspections (`bench_asof`), which time the dashboard alone.
-- Worklist (`/`, and every work form: receive, meeting, assess, report, requests): the latest
-  state of every liaison of the unit, read and parsed (`ProjectionReads.states`). Raw limit:
-  the same rows read as text, unparsed (`projections.liaisons.state_rows`).
+- Worklist states (the home of the clerks and secretaries, and every work form: receive,
+  meeting, assess, report, requests): the latest state of every liaison of the unit, read and
+  parsed (`ProjectionReads.states`). Raw limit: the same rows read as text, unparsed
+  (`projections.liaisons.state_rows`).
+- Supervisor's worklist (`/` of a supervisor, committee member or inspector): the overdue steps
+  from the steps the facts model keeps (`ProjectionReads.overdue`), grouped into the page's
+  lines. Raw limit: the same rows read, not made into steps (`liaisons.overdue_tasks`).
 
 Each is timed three times and the median reported. A figure over its target says how far the
 page is from being usable at this size; the home and the forms draw every one of those states.
@@ -21,6 +25,7 @@ from urllib.parse import quote
 
 from api.reads import Scope
 from api.reads_projections import ProjectionReads
+from api.web.pages_home import lines
 from bench.bench_asof import _LARGEST_COMMUNE, LIMIT_SECONDS, Seconds, _median
 from bench.common import Figure, projected_province, show
 from projections import liaisons, reads
@@ -69,6 +74,23 @@ async def _measure(url: str, schema: str) -> list[Figure]:
                     "s",
                     "the same rows read unparsed",
                     read,
+                    LIMIT_SECONDS,
+                )
+            )
+            overdue = await liaisons.overdue_tasks(conn, period) or []
+            kept = await _median(lambda period=period: liaisons.overdue_tasks(conn, period))
+
+            async def supervisor(scope: Scope = scope) -> None:
+                lines(await board.overdue(scope) or [], scope.on, lambda _: True)
+
+            home = await _median(supervisor)
+            figures.append(
+                Seconds(
+                    f"supervisor's worklist, {label} ({len(overdue):,} steps overdue)",
+                    home,
+                    "s",
+                    "the same rows read",
+                    kept,
                     LIMIT_SECONDS,
                 )
             )

@@ -258,3 +258,13 @@ def policy_for(
     """The policy governing `on` for the province of the unit as it stood on `province_on`."""
     province = tree.province_of(unit_id, province_on or on)
     return policy_in_force(on, [o for o in overrides if o.province_id == province.id])
+
+
+def settled(tree: OrganisationTree, overrides: Iterable[PolicyOverride], on: date) -> bool:
+    """Whether every unit's policy on that date is the one it keeps: no regulation, override or
+    change of the tree (which may move a commune to another province) begins after it."""
+    return (
+        all(p.effective_from <= on for p in REGULATIONS)
+        and all(o.effective_from <= on for o in overrides)
+        and all(u.valid_from <= on and (u.valid_until is None or u.valid_until <= on) for u in tree)
+    )

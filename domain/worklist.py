@@ -48,6 +48,12 @@ def step_awaited(deadline: Deadline, state: LiaisonState) -> Action:
     return deadline.awaited
 
 
+def awaited(kind: DeadlineKind, step: str) -> Action:
+    """The action a deadline of that kind awaits, given the step it waits for now (the inverse
+    of `step_awaited`: only a report back waits first for another step)."""
+    return Action.REPORT_BACK if kind is DeadlineKind.REPORT_BACK else Action(step)
+
+
 def open_tasks(
     states: Iterable[LiaisonState], policy_of: Callable[[LiaisonState], Policy], on: date
 ) -> list[Task]:

@@ -32,6 +32,8 @@ from projections.standing import ddl as standing_ddl
 from projections.states import LIAISON_STATES, StateBook
 from projections.tally import Tally, changed
 from projections.tally import ddl as tally_ddl
+from projections.tasks import SETTLED, PolicyOf, Tasks
+from projections.tasks import ddl as tasks_ddl
 
 FACT_COLUMNS = {
     "notification_id": "int8", "seq": "int4", "kind": "text", "member_id": "uuid",
@@ -97,12 +99,14 @@ def _fact(
 class Facts(ReadModel):
     """`fact` rows feed every dashboard figure; `member` and `liaison` name who is behind them;
     `fact_tally` counts the one-fact figures per large unit (`projections.tally`), `fact_step`
-    the state figures (`projections.standing`)."""
+    the state figures (`projections.standing`); `task` holds each liaison's steps for the
+    worklist (`projections.tasks`)."""
 
     name: ClassVar[str] = "facts"
     tables: ClassVar[tuple[str, ...]] = (
         "fact", "member", "liaison", "facts_state", "fact_tally", "fact_tallied",
-        "fact_tally_state", "fact_step", "fact_cell_step", "fact_step_state",
+        "fact_tally_state", "fact_step", "fact_cell_step", "fact_step_state", "task",
+        "task_state",
     )  # fmt: skip
     version: ClassVar[int] = 2
     """2 (2026-12-04): the tallies of large units."""
@@ -114,6 +118,7 @@ class Facts(ReadModel):
         self.reference = Reference()
         self.tally = Tally()
         self.standing = Standing()
+        self.tasks = Tasks()
         self.position = 0
 
     def reset(self) -> None:
@@ -121,15 +126,36 @@ class Facts(ReadModel):
         self.book.forget()
         self.tally.forget()
         self.standing.forget()
+        self.tasks.forget()
 
     def complete(self, cur: Cursor, position: int) -> None:
-        """The state figures' steps, if left behind (in bulk, or a store from before them),
-        counted once from the facts."""
+        """The state figures' steps and the liaisons' steps, if left behind (in bulk, or a store
+        from before them), worked out once from the facts and the states."""
         tables = {t: self.t(t) for t in self.tables}
         if self.standing.behind(cur, tables, position):
             self.reference.ensure(cur, position)
             self.tally.follow(self.reference.holder.tree)
             self.standing.rebuild(cur, tables, position, self.tally.places.rolls)
+        if self.tasks.behind(cur, tables, position):
+            self.reference.ensure(cur, position)
+            self.tasks.rebuild(cur, tables, position, self._settled_policy())
+
+    def _settled_policy(self) -> PolicyOf:
+        """Each commune's policy once every change the log holds so far has begun (per call)."""
+        known: dict[str, Any] = {}
+
+        def policy_of(commune_id: str) -> Any:
+            if commune_id not in known:
+                known[commune_id] = self.reference.policy(SETTLED, commune_id)
+            return known[commune_id]
+
+        return policy_of
+
+    def _communes_policies(self, cur: Cursor) -> dict[str, Any]:
+        """The settled policy of every commune a liaison lives in."""
+        cur.execute(f"SELECT DISTINCT commune_id FROM {self.t('liaison')}")
+        policy_of = self._settled_policy()
+        return {r["commune_id"]: policy_of(r["commune_id"]) for r in cur.fetchall()}
 
     def prepare(self, position: int) -> None:
         super().prepare(position)
@@ -201,12 +227,13 @@ class Facts(ReadModel):
             self.book.ddl(),
             *tally_ddl(self.t("fact_tally"), self.t("fact_tallied"), self.t("fact_tally_state")),
             *standing_ddl(self.t("fact_step"), self.t("fact_cell_step"), self.t("fact_step_state")),
+            *tasks_ddl(self.t("task"), self.t("task_state")),
         ]
 
     def order_keys(self, table: str) -> str:
         return {
             "fact": "1, 2", "fact_tally": "1, 2, 3, 4, 5, 6", "fact_step": "1, 2, 3, 4, 5",
-            "fact_cell_step": "1, 2, 3, 4, 5",
+            "fact_cell_step": "1, 2, 3, 4, 5", "task": "1, 2, 3",
         }.get(table, "1")  # fmt: skip
 
     def apply(self, cur: Cursor, entries: Sequence[Entry]) -> None:
@@ -224,6 +251,14 @@ class Facts(ReadModel):
             )
             due_years = {r["liaison_id"]: set(r["due_years"]) for r in cur.fetchall()}
         members = self._members(cur, entries)
+        position = self.position
+        # A policy override or a change of the tree may give a commune another policy: then
+        # every liaison's steps are worked out again (rare: `projections.tasks`).
+        policies = (
+            self._communes_policies(cur)
+            if not self.bulk and any(self.reference.concerns(e.event) for e in entries)
+            else None
+        )
         writes = MemberWrites()
         facts: list[tuple[Any, ...]] = []
         for entry in entries:
@@ -252,6 +287,14 @@ class Facts(ReadModel):
         self.position = batch[1]  # where the next batch (or event, one by one) starts
         self._save_liaisons(cur, due_years)
         self.book.save(cur)
+        if self.bulk:
+            self.tasks.leave(cur, tables)
+            return
+        policy_of = self._settled_policy()
+        if policies is not None and any(policy_of(c) != p for c, p in policies.items()):
+            self.tasks.leave(cur, tables)  # rebuilt below, from the states just saved
+        saved = (self.book.states[i] for i in sorted(self.book.changed))
+        self.tasks.save(cur, tables, position, batch[1], saved, policy_of)
 
     def _members(self, cur: Cursor, entries: Sequence[Entry]) -> dict[Any, str]:
         ids = [

@@ -72,6 +72,31 @@ async def state_rows(conn: Any, period: Period) -> list[Any]:
     return list(await conn.fetch(for_subtree(sql, units, _UNITS), units, *_bounds(period)))
 
 
+_OVERDUE = (
+    "SELECT k.liaison_id, k.kind, k.subject, k.step, k.unit_id, k.opens_on, k.due_on,"
+    " k.member_id, k.member_name, k.workplace_unit_id FROM task k"
+    f" WHERE (k.workplace_unit_id IN {_UNITS} OR k.commune_id IN {_UNITS} OR k.cell_id IN {_UNITS})"
+    " AND k.opens_on <= $2 AND k.due_on < $2 AND EXISTS (SELECT 1 FROM timeline t"
+    " WHERE t.liaison_id = k.liaison_id AND t.effective_date <= $2 AND t.recorded_at <= $3)"
+    " ORDER BY k.due_on, k.member_name, k.liaison_id"
+)
+"""The steps overdue on $2 of the liaisons that concern one of the units $1 and had begun by
+then as known at $3 (the liaisons `latest_states` reads)."""
+
+
+async def overdue_tasks(conn: Any, period: Period) -> list[Any] | None:
+    """The steps overdue on the period's date across the liaisons of the subtree, from the steps
+    the facts model keeps (`projections.tasks`): the rows `domain.worklist.open_tasks` works out
+    from `latest_states`, when the policy in force then is the one they were worked out under
+    (the caller checks). None while the steps are not kept (a bulk catch-up under way)."""
+    if await conn.fetchval("SELECT to_regclass('task_state')") is None:
+        return None  # a store the facts model has not folded since the steps were added
+    if not await conn.fetchval("SELECT EXISTS (SELECT FROM task_state)"):
+        return None
+    units = await scope(conn, period.unit_id, period.as_of)
+    return list(await conn.fetch(for_subtree(_OVERDUE, units, _UNITS), units, *_bounds(period)))
+
+
 async def meetings(conn: Any, period: Period) -> list[dict[str, Any]]:
     """The meetings held by the subtree's cells in the period, with attendance counted by kind."""
     units = await scope(conn, period.unit_id, period.end)

@@ -39,6 +39,11 @@ class Reference:
             self.observe(decode(row).event)
         self.loaded_to = upto
 
+    @staticmethod
+    def concerns(event: Any) -> bool:
+        """Whether the event changes the tree or the overrides."""
+        return isinstance(event, _KINDS)
+
     def observe(self, event: Any) -> None:
         """Fold a tree or policy event in with the event's own `apply`."""
         if isinstance(event, _KINDS):

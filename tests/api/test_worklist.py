@@ -12,8 +12,10 @@ from uuid import UUID
 import httpx
 import pytest
 
+from api.reads_projections import ProjectionReads
 from application.office import LiaisonOffice
 from domain import commands as c
+from domain.organisation import Unit, UnitKind
 from tests.api.conftest import Auth, body
 from tests.api.test_commands import attending, post
 from tests.api.test_rendering import Visible
@@ -183,6 +185,43 @@ async def test_supervisors_see_open_escalations_by_unit_with_names(
         assert NAMES[3] in names_in_order(overdue)
         await client.post("/logout", data={"csrf": re.findall(r'name="csrf" value="([^"]+)"',
                                                               home)[0]})  # fmt: skip
+
+
+async def test_supervisors_overdue_is_read_from_the_kept_steps_as_the_states_give_it(
+    client: httpx.AsyncClient, year: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A province's supervisor reads the overdue steps the read models keep, not the state of
+    every liaison (seconds at a province); the lines are those the states give."""
+    worked_out = {}
+    for username in ("supervisor", "inspector"):
+        worked_out[username] = section(await home_of(client, username), "Quá hạn")
+    for username in ("supervisor", "inspector"):
+        with monkeypatch.context() as patch:
+
+            async def unread(*_: object) -> None:
+                raise AssertionError("a supervisor's home read every liaison's state")
+
+            patch.setattr(ProjectionReads, "states", unread)
+            kept = section(await home_of(client, username), "Quá hạn")
+        assert kept == worked_out[username], username
+        assert NAMES[3] in names_in_order(kept)
+
+
+async def test_a_change_ahead_is_not_read_from_the_kept_steps(
+    client: httpx.AsyncClient, year: dict[str, str], office: LiaisonOffice,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """Steps kept under the policy a commune will have after a change of the tree recorded
+    ahead (a merger from 1 January) may not be today's: the worklist works today's out from the
+    states instead."""
+    before = section(await home_of(client, "supervisor"), "Quá hạn")
+    merged = Unit(id="XM", name="Xã Mới", kind=UnitKind.COMMUNE_COMMITTEE, parent_id=p.PROVINCE,
+                  valid_from=date(2027, 1, 1))  # fmt: skip
+    office.execute(c.EstablishUnit(**p.by(p.ADMIN, p.TODAY), unit=merged))
+    assert not office.settled_on(p.TODAY)
+    assert office.settled_on(date(2027, 1, 1))
+    monkeypatch.setattr(ProjectionReads, "overdue", None)  # not asked
+    assert section(await home_of(client, "supervisor"), "Quá hạn") == before
 
 
 async def test_escalations_name_the_member_and_link_to_them(

@@ -9,9 +9,10 @@ from bench import bench_board
 
 def test_bench_board_smoke(pg_server_url: str, capsys: pytest.CaptureFixture[str]) -> None:
     figures = bench_board.run(pg_server_url, 40)
-    assert len(figures) == 4  # statistics page and worklist, province and commune
+    assert len(figures) == 6  # statistics page and both worklists, province and commune
     assert all(f.value > 0 and f.raw_value > 0 for f in figures)
     out = capsys.readouterr().out
     assert "statistics page, province" in out
     assert "worklist states, province (" in out
+    assert "supervisor's worklist, province (" in out
     assert "target < 1 s" in out

@@ -1,0 +1,121 @@
+"""The worklist's kept steps (`projections.tasks`) are the deadlines `domain.deadlines` gives each
+liaison's state under the policy in force: kept batch by batch, built at the end of a bulk
+catch-up, and worked out again when a policy override gives a commune other due dates."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from application.office import LiaisonOffice
+from domain import commands as c
+from domain.deadlines import open_deadlines
+from domain.state import ClosingReason
+from domain.worklist import step_awaited
+from projections import runner
+from projections.catalog import all_models
+from projections.runner import Projector
+from projections.tasks import SETTLED
+from tests.integration import province as pv
+
+Step = tuple[Any, ...]
+
+
+def _store(pg_env: dict[str, str]) -> tuple[LiaisonOffice, list[UUID]]:
+    """Liaisons awaiting each kind of step: receipt at the commune, a meeting and the annual
+    assessment, a confirmation, a report back, an answer to a request, a closing slip."""
+    office = LiaisonOffice(env=pg_env, clock=pv.clock)
+    pv.build_province(office)
+    waiting = pv.received_member(office, 1, received=False).liaison_id
+    attending = [pv.received_member(office, n).liaison_id for n in range(2, 6)]
+    assessed, confirmed, asked, expelled = attending
+    for liaison in (assessed, confirmed):
+        office.execute(
+            c.Assess(**pv.by(pv.SECRETARY, date(2026, 11, 2)), liaison_id=liaison, year=pv.YEAR,
+                     grade="fulfilled_well", front_committee_representative="Trần Thị Bình")
+        )  # fmt: skip
+    office.execute(
+        c.ConfirmAssessment(**pv.by(pv.COMMUNE_CLERK, date(2026, 11, 3)), liaison_id=confirmed,
+                            year=pv.YEAR)
+    )  # fmt: skip
+    office.execute(
+        c.RequestAssessment(**pv.by(pv.CLERK, date(2026, 11, 5)), liaison_id=asked,
+                            purpose="admission")
+    )  # fmt: skip
+    office.execute(
+        c.Close(**pv.by(pv.CLERK, date(2026, 11, 6)), liaison_id=expelled,
+                reason=ClosingReason.EXPELLED)
+    )  # fmt: skip
+    return office, [waiting, *attending]
+
+
+def _kept(projector: Projector, suffix: str = "") -> set[Step]:
+    with projector.transaction() as cur:
+        cur.execute(
+            "SELECT liaison_id, kind, subject, step, unit_id, opens_on, due_on, member_name"
+            f" FROM task{suffix}"
+        )
+        return {tuple(r.values()) for r in cur.fetchall()}
+
+
+def _worked_out(office: LiaisonOffice, liaisons: list[UUID]) -> set[Step]:
+    """Each liaison's deadlines, opened or not, under the policy in force today."""
+    found = set()
+    for liaison in liaisons:
+        state = office.state_of(liaison)
+        policy = office.policy(pv.TODAY, state.residence_commune_id)
+        for d in open_deadlines(state, policy, SETTLED):
+            step = step_awaited(d, state).value
+            found.add((liaison, d.kind.value, d.subject, step, d.unit_id, d.opens_on, d.due_on,
+                       state.member_name))  # fmt: skip
+    return found
+
+
+def test_the_kept_steps_are_the_deadlines_of_each_state_batch_by_batch_and_in_bulk(
+    pg_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    office, liaisons = _store(pg_env)
+    expected = _worked_out(office, liaisons)
+    assert {s[3] for s in expected} == {
+        "receive_at_commune", "record_meeting", "assess", "confirm_assessment", "report_back",
+        "provide_assessment", "send_closing_slip",
+    }  # fmt: skip
+    batch = Projector(pg_env, all_models("_b"), batch=3)
+    batch.catch_up()
+    assert _kept(batch, "_b") == expected
+    monkeypatch.setattr(runner, "BULK_EVENTS", 1)  # any catch-up from zero counts as bulk
+    bulk = Projector(pg_env, all_models())
+    bulk.catch_up()
+    assert _kept(bulk) == expected
+    office.execute(  # one more step, kept in the next batch
+        c.ReceiveAtCommune(**pv.by(pv.COMMUNE_CLERK, pv.TODAY), liaison_id=liaisons[0],
+                           cell_id=pv.CELL)
+    )  # fmt: skip
+    monkeypatch.setattr(runner, "BULK_EVENTS", 10**9)
+    bulk.catch_up()
+    assert _kept(bulk) == _worked_out(office, liaisons) != expected
+    batch.close()
+    bulk.close()
+    office.close()
+
+
+def test_an_override_works_every_liaisons_steps_out_again(pg_env: dict[str, str]) -> None:
+    office, liaisons = _store(pg_env)
+    projector = Projector(pg_env, all_models())
+    projector.catch_up()
+    before = _kept(projector)
+    for setting, value in (("receipt_days", 10), ("meeting_interval_months", 3)):
+        office.execute(
+            c.OverridePolicy(**pv.by(pv.ADMIN, date(2026, 11, 20)), province_id=pv.PROVINCE,
+                             setting=setting, value=value)
+        )  # fmt: skip
+    projector.catch_up()
+    after = _kept(projector)
+    assert after == _worked_out(office, liaisons)
+    changed = {s[1] for s in before - after}
+    assert changed == {"receipt", "meeting"}  # liaisons no event of the batch touched
+    projector.close()
+    office.close()
