@@ -11,9 +11,10 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from domain.calendar import in_vietnam
+from domain.deadlines import DeadlineKind
 from domain.escalation import Notice
+from domain.roles import Action
 from domain.state import LiaisonState
-from domain.worklist import Task
 
 
 class Metric(StrEnum):
@@ -252,6 +253,25 @@ class SealStatus(BaseModel):
     problem: str | None = None
 
 
+class StepGroup(BaseModel):
+    """Steps of one kind awaited in one unit by one day: a line of a worklist."""
+
+    model_config = ConfigDict(frozen=True)
+
+    step: Action
+    kind: DeadlineKind
+    unit_id: str
+    due_on: date
+    subject: str
+    """The year assessed (`GROUPED_BY_SUBJECT`), else empty."""
+    first_opened: date
+    """When the first of them was expected."""
+    count: int
+    """How many members."""
+    members: list[tuple[UUID, str]]
+    """The first of them by name."""
+
+
 class BoardReads(Protocol):
     """What the board reads, answered by the read models (`api.reads_projections`)."""
 
@@ -276,10 +296,11 @@ class BoardReads(Protocol):
         """The latest state of every liaison of the scope begun by its date, open or closed."""
         ...
 
-    async def overdue(self, scope: Scope) -> list[Task] | None:
-        """The steps overdue on the scope's date across the liaisons `states` reads, under the
-        policy each will keep (right when `LiaisonOffice.settled_on` that date); None while the
-        read models do not keep them."""
+    async def overdue(self, scope: Scope, shown: int) -> list[StepGroup] | None:
+        """The steps overdue on the scope's date across the liaisons `states` reads, by step,
+        unit, due date (and year, `GROUPED_BY_SUBJECT`), the earliest due first, each naming
+        its first `shown` members by name: under the policy each liaison will keep (right when
+        `LiaisonOffice.settled_on` that date); None while the read models do not keep them."""
         ...
 
     async def meetings(self, scope: Scope) -> list[MeetingRow]:

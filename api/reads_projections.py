@@ -28,13 +28,11 @@ from api.reads import (
     SealStatus,
     SearchHit,
     SearchPage,
+    StepGroup,
 )
 from api.reads_seal import SealVerifier
-from domain.deadlines import Deadline, DeadlineKind
 from domain.errors import UnknownUnit
-from domain.roles import Action
 from domain.state import LiaisonState, Stage
-from domain.worklist import Task, awaited
 from projections import (
     dashboard,
     escalations,
@@ -201,25 +199,11 @@ class ProjectionReads:
         async with self.connection() as conn:
             return await liaisons.latest_states(conn, period_of(scope))
 
-    async def overdue(self, scope: Scope) -> list[Task] | None:
+    async def overdue(self, scope: Scope, shown: int) -> list[StepGroup] | None:
         """The steps overdue on the scope's date, from the steps the facts model keeps."""
         async with self.connection() as conn:
-            found = await liaisons.overdue_tasks(conn, period_of(scope))
-        if found is None:
-            return None
-        return [
-            Task(
-                step=Action(r["step"]),
-                deadline=Deadline(
-                    kind=DeadlineKind(r["kind"]), subject=r["subject"], opens_on=r["opens_on"],
-                    due_on=r["due_on"], awaited=awaited(DeadlineKind(r["kind"]), r["step"]),
-                    unit_id=r["unit_id"],
-                ),
-                liaison_id=r["liaison_id"], member_id=r["member_id"],
-                member_name=r["member_name"], workplace_unit_id=r["workplace_unit_id"],
-            )
-            for r in found
-        ]  # fmt: skip
+            found = await liaisons.overdue_steps(conn, period_of(scope), shown)
+        return None if found is None else [StepGroup.model_validate(r) for r in found]
 
     async def liaisons(self, scope: Scope) -> list[Row]:
         """Every open liaison in the scope, by name."""

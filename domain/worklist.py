@@ -39,6 +39,11 @@ class Task(BaseModel):
         return (on - self.deadline.opens_on).days
 
 
+GROUPED_BY_SUBJECT = (DeadlineKind.ANNUAL_ASSESSMENT, DeadlineKind.REPORT_BACK)
+"""Kinds whose steps a worklist lists per subject (the year assessed); the others' subject names
+one liaison, a request or a meeting, and their steps are listed together by unit and due date."""
+
+
 def step_awaited(deadline: Deadline, state: LiaisonState) -> Action:
     """The step a deadline waits for now: a report back waits first for the confirmation."""
     if deadline.kind is DeadlineKind.REPORT_BACK:
@@ -46,12 +51,6 @@ def step_awaited(deadline: Deadline, state: LiaisonState) -> Action:
         if assessment is not None and assessment.confirmed_on is None:
             return Action.CONFIRM_ASSESSMENT
     return deadline.awaited
-
-
-def awaited(kind: DeadlineKind, step: str) -> Action:
-    """The action a deadline of that kind awaits, given the step it waits for now (the inverse
-    of `step_awaited`: only a report back waits first for another step)."""
-    return Action.REPORT_BACK if kind is DeadlineKind.REPORT_BACK else Action(step)
 
 
 def open_tasks(

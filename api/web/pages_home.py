@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -16,14 +17,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from api.deps import Desk, ReadsDep
-from api.reads import BoardReads, EscalationRow, Scope
+from api.reads import BoardReads, EscalationRow, Scope, StepGroup
 from api.routes_queries import scope_of
 from api.web.render import WebDesk, WebSession, page
 from domain.deadlines import DeadlineKind
 from domain.policy import Policy
 from domain.roles import ALLOWED, Action, Actor, Role
 from domain.state import LiaisonState
-from domain.worklist import Task, open_tasks, tasks_of
+from domain.worklist import GROUPED_BY_SUBJECT, Task, open_tasks, tasks_of
 
 router = APIRouter(include_in_schema=False)
 MEMBERS_SHOWN = 5
@@ -57,19 +58,28 @@ class Item:
     due_on: date
     days_left: int
     days_waited: int
-    members: tuple[tuple[UUID, str], ...]
+    shown: tuple[tuple[UUID, str], ...]
+    """The members named on the line, the first by name."""
+    count: int
+    """How many members the line stands for."""
     link: str | None
     """The form page that takes the step (None when the user's role does not take it)."""
 
     @property
-    def shown(self) -> tuple[tuple[UUID, str], ...]:
-        """The members named on the line."""
-        return self.members[:MEMBERS_SHOWN]
-
-    @property
     def others(self) -> int:
         """How many more members the line stands for."""
-        return max(0, len(self.members) - MEMBERS_SHOWN)
+        return self.count - len(self.shown)
+
+
+def item(group: StepGroup, on: date, may: Callable[[Action], bool]) -> Item:
+    """The line of one group of steps, linked to the form that takes them if the role may."""
+    form = FORM_OF.get(group.step)
+    return Item(
+        step=group.step, kind=group.kind, unit_id=group.unit_id, due_on=group.due_on,
+        days_left=(group.due_on - on).days, days_waited=(on - group.first_opened).days,
+        shown=tuple(group.members[:MEMBERS_SHOWN]), count=group.count,
+        link=form.format(subject=group.subject or on.year) if form and may(group.step) else None,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -87,24 +97,20 @@ def lines(tasks: Iterable[Task], on: date, may: Callable[[Action], bool]) -> lis
     groups: dict[tuple[Action, str, date, str], list[Task]] = {}
     for task in tasks:
         d = task.deadline
-        subject = (
-            d.subject
-            if d.kind in (DeadlineKind.ANNUAL_ASSESSMENT, DeadlineKind.REPORT_BACK)
-            else ""
-        )
+        subject = d.subject if d.kind in GROUPED_BY_SUBJECT else ""
         groups.setdefault((task.step, d.unit_id, d.due_on, subject), []).append(task)
     found = []
     for (step, unit_id, due_on, subject), group in groups.items():
-        first = group[0]
-        form = FORM_OF.get(step)
+        members = sorted({(t.member_id, t.member_name) for t in group},
+                         key=lambda m: (m[1], str(m[0])))  # fmt: skip
         found.append(
-            Item(
-                step=step, kind=first.deadline.kind, unit_id=unit_id, due_on=due_on,
-                days_left=first.days_left(on),
-                days_waited=max(t.days_waited(on) for t in group),
-                members=tuple(sorted({(t.member_id, t.member_name) for t in group},
-                                     key=lambda m: (m[1], str(m[0])))),
-                link=form.format(subject=subject or on.year) if form and may(step) else None,
+            item(
+                StepGroup(
+                    step=step, kind=group[0].deadline.kind, unit_id=unit_id, due_on=due_on,
+                    subject=subject, first_opened=min(t.deadline.opens_on for t in group),
+                    count=len(members), members=members[:MEMBERS_SHOWN],
+                ),
+                on, may,
             )
         )  # fmt: skip
     return sorted(found, key=lambda i: (i.due_on, i.unit_id, i.step.value))
@@ -175,22 +181,25 @@ async def worklist(desk: Desk, reads: BoardReads, role: Role, scope: Scope) -> l
     every liaison's state (a province's 300,000 take about forty seconds)."""
     escalations = await reads.escalations(scope) if role in SUPERVISING else []
     if role in SUPERVISING and await desk.call(desk.office.settled_on, scope.on):
-        overdue = await reads.overdue(scope)
-        if overdue is not None:
-            return supervising(role, scope.on, overdue, escalations)
+        groups = await reads.overdue(scope, MEMBERS_SHOWN)
+        if groups is not None:
+            may = partial(allowed, role)
+            return supervising([item(g, scope.on, may) for g in groups], escalations)
     states = await reads.states(scope)
     return await desk.call(_sections, desk, role, scope, states, escalations)
 
 
-def supervising(
-    role: Role, on: date, overdue: list[Task], escalations: list[EscalationRow]
-) -> list[Section]:
+def allowed(role: Role, step: Action) -> bool:
+    """Whether the role takes that step at all (its line then links to the form)."""
+    return step in ALLOWED[role]
+
+
+def supervising(overdue: list[Item], escalations: list[EscalationRow]) -> list[Section]:
     """The worklist of those who supervise: open escalations, then what is overdue."""
     return [
         Section(N_("Open escalations"), N_("No escalation is open."), by_unit(escalations),
                 kind="escalations"),
-        Section(N_("Overdue"), N_("Nothing is overdue."),
-                lines(overdue, on, lambda step: step in ALLOWED[role])),
+        Section(N_("Overdue"), N_("Nothing is overdue."), overdue),
     ]  # fmt: skip
 
 
@@ -212,13 +221,12 @@ def _sections(
         return policies[commune]
 
     tasks = open_tasks(states, policy_of, on)
+    may = partial(allowed, role)
     if role in SUPERVISING:
-        return supervising(role, on, [t for t in tasks if t.deadline.is_overdue(on)], escalations)
+        return supervising(lines([t for t in tasks if t.deadline.is_overdue(on)], on, may),
+                           escalations)  # fmt: skip
     actor = Actor(id=desk.user.username, role=role, unit_id=scope.unit_id)
     mine = tasks_of(actor, tasks, tree, on)
-
-    def may(step: Action) -> bool:
-        return step in ALLOWED[role]
 
     sections = [
         Section(title, empty, lines([t for t in mine if t.step in wanted], on, may))
