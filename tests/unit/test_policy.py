@@ -18,12 +18,14 @@ from domain.errors import (
     Refused,
     WrongState,
 )
+from domain.organisation import OrganisationTree, Unit, UnitKind
 from domain.policy import (
     REGULATION_76,
     REGULATION_213,
     DayCount,
     PolicyOverride,
     policy_in_force,
+    settled,
     validate_override,
 )
 from domain.roles import Actor, Role
@@ -383,3 +385,23 @@ def test_an_override_names_a_province_not_any_unit(world: World) -> None:
         ),
     )
     assert world.office.regulation_book().for_province("XN") == ()
+
+
+def test_policies_are_settled_on_a_date_only_when_no_change_begins_after_it() -> None:
+    """The worklist's kept steps are read only on a date after which no unit and no override
+    changes (`projections.tasks`): a unit begun, a unit ended or an override after it unsettles."""
+    day = date(2026, 11, 22)
+    later = day + timedelta(days=1)
+    p = Unit(id="P", name="P", kind=UnitKind.PROVINCIAL_COMMITTEE, parent_id=None,
+             valid_from=date(2000, 1, 1))  # fmt: skip
+    x = Unit(id="X", name="X", kind=UnitKind.COMMUNE_COMMITTEE, parent_id="P",
+             valid_from=date(2000, 1, 1), valid_until=day)  # fmt: skip
+    override = PolicyOverride(province_id="P", setting="receipt_days", value=10,
+                              effective_from=day)  # fmt: skip
+    assert settled(OrganisationTree([p, x]), [override], day)
+    assert not settled(OrganisationTree([p, x.model_copy(update={"valid_until": later})]), [], day)
+    assert not settled(OrganisationTree([p, x.model_copy(update={"valid_from": later})]), [], day)
+    assert not settled(
+        OrganisationTree([p]), [override.model_copy(update={"effective_from": later})], day
+    )
+    assert not settled(OrganisationTree([p]), [], REGULATION_213.effective_from - timedelta(days=1))
