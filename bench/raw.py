@@ -4,7 +4,7 @@ a read-decode-COPY pipeline doing the physical work of a catch-up.
 Each is the least work a figure's job can be done with on this server, so a figure's ratio to it
 says how much of the machine the code leaves unused:
 
-- `copy_rate`: the import's job is to put these stored rows into the events table; COPY in large
+- `copying`: the import's job is to put these stored rows into the events table; COPY in large
   transactions is the fastest way PostgreSQL takes rows.
 - `catch_up_limit`: a catch-up's job is to read every event in order, decode it, and leave the
   read models holding their rows; reading in keyset batches, decoding with the application's
@@ -52,26 +52,33 @@ def _fresh(conn: psycopg.Connection[Any], schema: str) -> sql.Identifier:
     return table
 
 
-def copy_rate(
-    url: str, schema: str, rows: Sequence[StoredEvent], per_transaction: int = COPY_ROWS
-) -> float:
-    """Rows/s of plain COPY of these rows into a table of the events table's shape (its primary
-    key and notification-id index), one COPY of `per_transaction` rows per transaction."""
+@contextmanager
+def copying(url: str, schema: str) -> Iterator[Callable[[Sequence[StoredEvent]], float]]:
+    """COPY into a fresh table of the events table's shape (its primary key and notification-id
+    index), one COPY of COPY_ROWS rows per transaction: the function given COPYs rows and
+    returns the seconds it took, so that rows read in segments are timed apart from the read.
+    The table is dropped afterwards."""
     with psycopg.connect(url) as conn:
         table = _fresh(conn, schema)
         statement = sql.SQL(
             "COPY {} (originator_id, originator_version, topic, state) FROM STDIN"
         ).format(table)
-        started = time.perf_counter()
-        for i in range(0, len(rows), per_transaction):
-            with conn.cursor() as cur, cur.copy(statement) as copy:
-                for r in rows[i : i + per_transaction]:
-                    copy.write_row((r.originator_id, r.originator_version, r.topic, r.state))
+
+        def copy(rows: Sequence[StoredEvent]) -> float:
+            started = time.perf_counter()
+            for i in range(0, len(rows), COPY_ROWS):
+                with conn.cursor() as cur, cur.copy(statement) as block:
+                    for r in rows[i : i + COPY_ROWS]:
+                        block.write_row((r.originator_id, r.originator_version, r.topic, r.state))
+                conn.commit()
+            return time.perf_counter() - started
+
+        try:
+            yield copy
+        finally:
+            conn.rollback()
+            conn.execute(sql.SQL("DROP TABLE {}").format(table))
             conn.commit()
-        seconds = time.perf_counter() - started
-        conn.execute(sql.SQL("DROP TABLE {}").format(table))
-        conn.commit()
-    return len(rows) / seconds
 
 
 def _keyset(ident: sql.Identifier) -> sql.Composed:

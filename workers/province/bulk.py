@@ -241,6 +241,7 @@ class BulkWriter:
             " CROSS JOIN LATERAL (SELECT originator_id, originator_version, state FROM {}"
             " WHERE originator_id = i.id ORDER BY originator_version DESC LIMIT 1) e"
         ).format(table)
+        self._analyse = sql.SQL("ANALYZE {}").format(table)
         self.saves = 0
         self.fail_after_saves: int | None = None  # for tests: stop as if the process died
 
@@ -261,6 +262,14 @@ class BulkWriter:
             command_id = json.loads(bytes(r["state"])).get("command_id")
             out[r["originator_id"]] = Stored(int(r["originator_version"]), command_id)
         return out
+
+    def analyse(self) -> None:
+        """Refresh the planner's statistics of the events table, as PostgreSQL advises after a
+        bulk load: the library reads an aggregate by `originator_id = $1`, and on a table grown
+        by millions of rows under the bulk lock, never analysed, that planned as a parallel scan
+        (60 ms a read at 9.9 million events, measured, against a tenth of a millisecond)."""
+        with self.connection() as conn:
+            conn.execute(self._analyse)
 
     def save(self, conn: Any, rows: Rows) -> None:
         """One capped transaction: lock as the library does, COPY the rows, notify followers."""
