@@ -93,6 +93,8 @@ async def _state(client: Client, liaison: uuid.UUID) -> LiaisonState | None:
         snapshot = await handle.query(LiaisonWorkflow.snapshot)
     except Exception:  # not started yet, or not past its first task
         return None
+    if not snapshot.state_json:  # started, its state not loaded yet (`LiaisonWorkflow.snapshot`)
+        return None
     return LiaisonState.model_validate_json(snapshot.state_json)
 
 
