@@ -33,6 +33,7 @@ from domain.persistence import APPLICATION_NAME, PydanticMapper
 from projections.catalog import all_models
 from projections.log import Entry, StoredRow
 from projections.model import ReadModel
+from projections.runner import Projector
 from workflows.dispatcher import LogReader
 
 SUFFIX = "_peer"
@@ -80,6 +81,18 @@ class PeerView(PostgresTrackingRecorder):
                 for statement in model.ddl():
                     cur.execute(statement)
 
+    def start_at(self, position: int) -> None:
+        """Forget where an earlier run stopped: the runner starts after `position`."""
+        with self.datastore.transaction(commit=True) as cur:
+            cur.execute(
+                sql.SQL("DELETE FROM {}.{} WHERE application_name = %s").format(
+                    sql.Identifier(self.datastore.schema), sql.Identifier(self.tracking_table_name)
+                ),
+                (PeerLog.name,),
+            )
+            if position:
+                self._insert_tracking(cur, Tracking(PeerLog.name, position))
+
     def _search_path(self) -> sql.Composed:
         return sql.SQL("SET LOCAL search_path TO {}").format(sql.Identifier(self.datastore.schema))
 
@@ -106,16 +119,26 @@ class PeerProjection(Projection[PeerView]):
 
 
 def peer_rate(
-    env: Mapping[str, str], last: int, events: int, allowed: float | None = None
+    env: Mapping[str, str], last: int, events: int, allowed: float | None = None, after: int = 0
 ) -> float:
-    """Events/s of the library's runner folding the log up to notification `last` (`events`
-    events) into the six read models, one event per transaction.
+    """Events/s of the library's runner folding the log from notification `after` up to `last`
+    (`events` events) into the six read models, one event per transaction.
 
-    Given `allowed` seconds (by default a minute and a second for every 20 events); should it not
-    reach `last` in that time (a loaded machine), the rate is that of the events it folded then."""
+    What comes before `after` is folded into its models untimed first, by Liaison's projector, and
+    the runner told it has (its tracking row): both sides of the comparison start from the same
+    tables. Given `allowed` seconds (by default a minute and a second for every 20 events); should
+    it not reach `last` in that time (a loaded machine), the rate is that of the events it folded
+    then."""
     factory = PostgresFactory(Environment("peer", dict(env)))
     view = factory.tracking_recorder(PeerView)
     view.create_models(all_models(SUFFIX))
+    before = Projector(env, all_models(SUFFIX))
+    try:
+        before.start_over()  # from zero, whatever an earlier (stopped) run left
+        before.catch_up(after)
+    finally:
+        before.close()
+    view.start_at(after)
     started = time.perf_counter()
     with BaseProjectionRunner(
         projection=PeerProjection(view),
