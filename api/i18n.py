@@ -13,17 +13,19 @@ from collections.abc import Callable
 from datetime import date, datetime
 from io import BytesIO
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from babel import Locale, dates, numbers
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
-from starlette.requests import HTTPConnection
 
 from domain.calendar import VIETNAM, in_vietnam
 from domain.errors import Language
 from domain.escalation import SYSTEM_ACTOR_ID
+
+if TYPE_CHECKING:  # the `liaison` command reads these words without a web stack
+    from starlette.requests import HTTPConnection
 
 LANGUAGES: tuple[Language, ...] = ("vi", "en")
 LOCALE_DIR = Path(__file__).parent / "locale"

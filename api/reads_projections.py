@@ -13,6 +13,7 @@ from typing import Any
 from api.errors import BoardError
 from api.reads import (
     CELL_METRICS,
+    FIGURE_OF,
     AuditPage,
     AuditQuery,
     AuditRow,
@@ -47,30 +48,6 @@ from projections import (
 )
 from projections.catalog import MODELS
 from projections.dashboard import FAR_FUTURE, Period
-
-FIGURE_OF: dict[Metric, str] = {
-    Metric.IN_SCOPE: "members_in_scope",
-    Metric.REFERRED: "referred",
-    Metric.RECEIVED_COMMUNE: "received_commune",
-    Metric.RECEIVED: "received_cell",
-    Metric.AWAITING_RECEIPT: "awaiting_receipt",
-    Metric.REFERRALS_LATE: "referrals_late",
-    Metric.EXEMPT_INTRODUCTION: "exempt_from_introduction",
-    Metric.EXEMPT_ACTIVITIES: "exempt_from_activities",
-    Metric.ASSESSMENTS_DUE: "assessments_due",
-    Metric.ASSESSED: "assessments_returned",
-    Metric.NOT_ASSESSED: "assessments_outstanding",
-    Metric.ASSESSMENTS_LATE: "assessments_late",
-    Metric.OVERDUE: "assessments_overdue",
-    Metric.REPORTED: "reported_back",
-    Metric.REQUESTS_OPEN: "requests_open",
-    Metric.REQUESTS_OVERDUE: "requests_overdue",
-    Metric.ESCALATIONS_OPEN: "escalations_open",
-    Metric.PROPOSALS: "proposals",
-    Metric.CELLS_ASSESSING: "cells_assessing",
-    Metric.CELLS_ASSESSED: "cells_assessed",
-}
-"""Each board figure and the read-side figure (projections.figures) that defines it."""
 
 FUNNEL = (
     Stage.REFERRED,

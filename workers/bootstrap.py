@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from temporalio.envconfig import ClientConnectConfig
 
     from application.office import LiaisonOffice
+    from projections.runner import Projector
 
 _SEARCH_PATH = re.compile(r"(?:-c\s*|--)search_path\s*=\s*([^\s,]+)")
 
@@ -200,3 +201,13 @@ def temporal_connect_config(settings: Settings) -> "ClientConnectConfig":
 def build_office(settings: Settings) -> "LiaisonOffice":
     """The application on the configured database (for a one-off use; processes use `Root`)."""
     return Root(settings).office
+
+
+def build_projector(settings: Settings) -> "Projector":
+    """A projector over every read model on the configured (or embedded) PostgreSQL."""
+    from projections.catalog import all_models
+    from projections.runner import Projector
+
+    root = Root(settings)
+    root.prepare_store()
+    return Projector(root.env, all_models())

@@ -6,21 +6,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from temporalio.client import (
-    Client,
-    Schedule,
-    ScheduleActionStartWorkflow,
-    ScheduleAlreadyRunningError,
-    ScheduleIntervalSpec,
-    ScheduleSpec,
-    ScheduleUpdate,
-    ScheduleUpdateInput,
-)
 
 from application.office import LiaisonOffice
 from domain.seal import SEAL_LEDGER_ID, SealLedger
@@ -32,14 +22,6 @@ from projections.runner import Projector
 from projections.seal import Break, Verdict
 from workers.embedded import database_url
 from workers.settings import Settings
-from workflows.checkpoint import (
-    SEAL_TASK_QUEUE,
-    CheckpointWorkflow,
-    PublishCheckpointInput,
-)
-
-SCHEDULE_ID = "liaison-seal-checkpoint"
-EVERY = timedelta(days=1)
 
 
 class NoSealKey(Exception):
@@ -202,24 +184,3 @@ def check(cur: Any, folder_: Path, trusted: str) -> tuple[int, list[CheckpointPr
 def as_break(problem: CheckpointProblem) -> Break:
     """A checkpoint the seal differs from, as the seal's break at that position."""
     return Break(problem.position, "checkpoint")
-
-
-async def ensure_schedule(client: Client, task_queue: str = SEAL_TASK_QUEUE) -> None:
-    """Create the daily checkpoint schedule, or bring an existing one to this definition."""
-    schedule = Schedule(
-        action=ScheduleActionStartWorkflow(
-            CheckpointWorkflow.run,
-            PublishCheckpointInput(),
-            id=f"{SCHEDULE_ID}-run",
-            task_queue=task_queue,
-        ),
-        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=EVERY)]),
-    )
-    try:
-        await client.create_schedule(SCHEDULE_ID, schedule)
-    except ScheduleAlreadyRunningError:
-
-        def update(_: ScheduleUpdateInput) -> ScheduleUpdate:
-            return ScheduleUpdate(schedule=schedule)
-
-        await client.get_schedule_handle(SCHEDULE_ID).update(update)

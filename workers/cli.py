@@ -26,7 +26,6 @@ from workers import (
     cli_scale,
     cli_users,
     embedded,
-    onboarding,
     walkthrough,
 )
 from workers.cli_support import app, console, office, operator_ran, run, settings, signed_in, today
@@ -110,6 +109,8 @@ def up(
     console.print(f"Temporal: {stack.temporal_address} · UI: [cyan]{ui}[/]")
     console.print(t("Running the worker, dispatcher, projector and board. Press Ctrl-C to stop."))
     if demo:
+        from workers import onboarding  # a Temporal client: only `up` starts workflows
+
         onboarding.start_in_background(config, liaison_office, console.print)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:

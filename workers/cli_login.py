@@ -13,7 +13,6 @@ import psycopg
 import typer
 
 from api.config import BoardConfig
-from api.signin import wait_seconds
 from api.users import UserPublic, UserStore
 from application.office import LiaisonOffice
 from domain.errors import Refused
@@ -85,6 +84,8 @@ def _sign_in(liaison_office: LiaisonOffice, username: str, password: str) -> Use
         liaison_office.trail.sign_in_failed(username, address, reason)
 
     async def sign_in(store: UserStore) -> UserPublic:
+        from api.signin import wait_seconds  # the board's module: FastAPI only when signing in
+
         await store.setup()
         window = timedelta(seconds=LIMITS.login_window_seconds)
         # The board's throttle: per (user name, address) pair, with growing waits.

@@ -30,6 +30,7 @@ from projections.runner import Projector
 from projections.seal import head as seal_head
 from projections.seal import verify as verify_seal
 from workers import bootstrap, cli_support
+from workers.bootstrap import build_projector
 from workers.checkpoints import check as check_checkpoints
 from workers.checkpoints import trusted_key
 from workers.cli_seal import checkpoint_problems, run_seal
@@ -38,7 +39,6 @@ from workers.cli_words import actor as actor_name
 from workers.cli_words import day, lab, number, t, tn
 from workers.cli_words import unit as unit_of
 from workers.embedded import database_url
-from workers.projector import build_projector
 
 T = TypeVar("T")
 Unit = Annotated[str, typer.Option("--unit", help="Organisation unit id")]

@@ -10,8 +10,7 @@ from typing import Annotated, cast
 import typer
 
 from api.i18n import gettext
-from api.reads import Metric
-from api.reads_projections import FIGURE_OF
+from api.reads import FIGURE_OF, Metric
 from domain.errors import Language
 from domain.roles import Action, may_import, require_role
 from projections.dashboard import Period

@@ -11,6 +11,7 @@ import typer
 
 from liaison_verify.checkpoint import BadKey, new_key
 from projections import evidence
+from workers.bootstrap import build_projector
 from workers.checkpoints import (
     CheckpointProblem,
     EvidenceDiffers,
@@ -20,7 +21,6 @@ from workers.checkpoints import (
 )
 from workers.cli_support import app, console, office, operator_ran, settings
 from workers.cli_words import number, t
-from workers.projector import build_projector
 
 T = TypeVar("T")
 

@@ -8,9 +8,7 @@ import threading
 
 from prometheus_client import REGISTRY
 
-from projections.catalog import all_models
 from projections.outage import Backoff, from_database, summary, unavailable
-from projections.runner import Projector
 from workers import bootstrap, standby
 from workers.health import Readiness, postgres_answers, read_models_within, serve_health
 from workers.logs import configure_logging
@@ -18,13 +16,6 @@ from workers.metrics import StoreCollector
 from workers.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
-
-
-def build_projector(settings: Settings) -> Projector:
-    """A projector over every read model on the configured (or embedded) PostgreSQL."""
-    root = bootstrap.Root(settings)
-    root.prepare_store()
-    return Projector(root.env, all_models())
 
 
 def run_projector(settings: Settings, stop_event: threading.Event) -> None:
@@ -42,7 +33,7 @@ def _project(settings: Settings, stop_event: threading.Event) -> None:
     backoff = Backoff()
     while not stop_event.is_set():
         try:
-            projector = build_projector(settings)
+            projector = bootstrap.build_projector(settings)
         except Exception as error:
             if not from_database(error):
                 raise

@@ -4,21 +4,34 @@ schedule and publishes each checkpoint (`python -m workers.sealer`)."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
-from temporalio.client import Client
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleIntervalSpec,
+    ScheduleSpec,
+    ScheduleUpdate,
+    ScheduleUpdateInput,
+)
 from temporalio.worker import Worker
 
-from workers.bootstrap import Root
-from workers.checkpoints import ensure_schedule, publish, signing_key
-from workers.projector import build_projector
+from workers.bootstrap import Root, build_projector
+from workers.checkpoints import publish, signing_key
 from workers.service import serve
 from workers.settings import Settings
 from workflows.checkpoint import (
     SEAL_TASK_QUEUE,
     CheckpointActivities,
     CheckpointWorkflow,
+    PublishCheckpointInput,
     PublishCheckpointResult,
 )
+
+SCHEDULE_ID = "liaison-seal-checkpoint"
+EVERY = timedelta(days=1)
 
 
 async def run_sealer(
@@ -51,6 +64,27 @@ async def run_sealer(
     ):
         await stop.wait()
     root.close()
+
+
+async def ensure_schedule(client: Client, task_queue: str = SEAL_TASK_QUEUE) -> None:
+    """Create the daily checkpoint schedule, or bring an existing one to this definition."""
+    schedule = Schedule(
+        action=ScheduleActionStartWorkflow(
+            CheckpointWorkflow.run,
+            PublishCheckpointInput(),
+            id=f"{SCHEDULE_ID}-run",
+            task_queue=task_queue,
+        ),
+        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=EVERY)]),
+    )
+    try:
+        await client.create_schedule(SCHEDULE_ID, schedule)
+    except ScheduleAlreadyRunningError:
+
+        def update(_: ScheduleUpdateInput) -> ScheduleUpdate:
+            return ScheduleUpdate(schedule=schedule)
+
+        await client.get_schedule_handle(SCHEDULE_ID).update(update)
 
 
 def main() -> None:

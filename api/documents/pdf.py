@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pypdf
 import segno
 import typst
 
@@ -109,6 +108,8 @@ def typeset(kind: str, view: dict[str, Any], code: Code, fmt: str = "pdf") -> by
 
 def code_of(pdf: bytes) -> Code:
     """The verification code kept in a printed PDF's keywords."""
+    import pypdf  # here: only checking a file reads PDFs, and the `liaison` command starts faster
+
     try:
         metadata = pypdf.PdfReader(io.BytesIO(pdf)).metadata
         keywords = str(metadata.get("/Keywords", "")) if metadata is not None else ""
@@ -127,5 +128,7 @@ def code_of(pdf: bytes) -> Code:
 
 def text_of(pdf: bytes) -> str:
     """Every page's text, in order (what a reader copies out of the PDF)."""
+    import pypdf
+
     reader = pypdf.PdfReader(io.BytesIO(pdf))
     return "\n".join(page.extract_text() or "" for page in reader.pages)

@@ -54,3 +54,18 @@ def test_without_pgserver_and_database_url_the_error_says_what_to_do(tmp_path: P
     assert "DATABASE_URL is not set and the embedded PostgreSQL is not installed" in done.stderr
     assert "liaison[embedded]" in done.stderr
     assert not (tmp_path / "postgres").exists()
+
+
+def test_the_liaison_command_starts_without_the_processes_libraries(tmp_path: Path) -> None:
+    """Each `liaison` call is a fresh interpreter: the Temporal client and worker, the metrics
+    library, the PDF reader and FastAPI (most of a second to import) load only in the commands
+    and processes that use them, not in every call."""
+    done = _python(
+        "import sys\n"
+        "import workers.cli\n"
+        "heavy = ('temporalio', 'prometheus_client', 'pypdf', 'fastapi')\n"
+        "loaded = sorted({m.split('.')[0] for m in sys.modules} & set(heavy))\n"
+        "sys.exit(f'workers.cli imports {loaded}' if loaded else 0)\n",
+        tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]

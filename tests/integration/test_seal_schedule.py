@@ -16,8 +16,7 @@ from projections.log import EVENTS_TABLE
 from projections.runner import Projector
 from projections.seal import Seal
 from tests.integration import province as pv
-from workers.checkpoints import EVERY, SCHEDULE_ID
-from workers.sealer import run_sealer
+from workers.sealer import EVERY, SCHEDULE_ID, run_sealer
 from workers.settings import Settings
 
 
