@@ -62,16 +62,19 @@ def in_processes(
     progress: Progress | None = None,
     stop_event: threading.Event | None = None,
 ) -> int:
-    """Fold each group that lags behind `target` in a process of its own; return the events the
+    """Fold each group up to `target` in a process of its own; return the events the
     furthest-behind group folded. A failed process stops the others and raises `CatchUpFailed`;
     once `stop_event` is set, every process is stopped and what they folded is returned.
+
+    A group already at `target` gets a process too: a catch-up stopped after the group had
+    folded its last batch but before `ReadModel.complete` built what it leaves behind (the
+    facts' steps and tasks) is completed there, as `Projector.catch_up_here` completes every
+    model it starts with.
     """
     context = multiprocessing.get_context("spawn")  # no pool, thread or socket inherited
     runs: list[_Run] = []
     for group in groups:
         start = min(positions[m.tracking_name] for m in group)
-        if start >= target:
-            continue
         work = GroupWork(
             projector.env,
             [(type(m), m.suffix) for m in group],

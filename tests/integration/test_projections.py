@@ -183,6 +183,27 @@ def test_a_catch_up_process_killed_midway_leaves_each_model_whole_and_the_next_o
     _assert_resumes(pg_env, head, indexes)
 
 
+def test_a_group_folded_to_the_end_but_stopped_before_its_steps_gets_them_from_the_next_one(
+    pg_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bulk catch-up stopped after the facts' process had folded every event but before it
+    built the steps and tasks (`Facts.complete`, minutes at 300,000 members) leaves the facts
+    at the log's end; the next catch-up, folding the groups still behind in processes of their
+    own, builds them too."""
+    _store(pg_env)
+    monkeypatch.setattr(runner, "BULK_EVENTS", 1)
+    monkeypatch.setattr(Facts, "complete", lambda *_: None)  # stopped before building them
+    states = [m for m in all_models() if m.process == Facts.process]
+    indexes = _index_count(Projector(pg_env, [*all_models(), Witness()], batch=7))
+    folded = Projector(pg_env, states, batch=7)  # one group: folded here, patched
+    head = folded.head()
+    assert folded.catch_up() == head
+    folded.close()
+    monkeypatch.undo()  # the next catch-up's processes are new interpreters in any case
+    monkeypatch.setattr(runner, "BULK_EVENTS", 1)
+    _assert_resumes(pg_env, head, indexes)
+
+
 def _assert_whole_midway(pg_env: dict[str, str], projector: Projector, head: int) -> None:
     """The witness stopped midway, and each model's rows are exactly those of its position."""
     with projector.transaction() as cur:
