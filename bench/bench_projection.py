@@ -9,11 +9,11 @@ and against the eventsourcing library's own projection runner (the peer), in the
 - Peer (`bench.peer`): the library's `BaseProjectionRunner` writing the same facts (the same read
   models) one event per transaction through its tracking recorder, as the library intends. It
   runs on PEER_EVENTS events of the log at most (at its pace the whole log would take hours at
-  full size), those after the organisation tree the log opens with (at 300,000 members the tree
-  alone is 28,688 events, and folding a tree one unit a transaction measures the units model's
-  whole-tree rewrite, not a catch-up of members); then Liaison's projector folds the same events
-  into models of its own, and the two rates of the same events are compared (the label says so).
-  Both sides are given the tree untimed first.
+  full size), those after the reference data the log opens with (`reference_end`: at 300,000
+  members the tree alone is 28,688 events, and folding a tree one unit a transaction measures
+  the units model's whole-tree rewrite, not a catch-up of members); then Liaison's projector
+  folds the same events into models of its own, and the two rates of the same events are
+  compared (the label says so). Both sides are given the reference data untimed first.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def nth_position(url: str, schema: str, table: str, n: int, after: int = 0) -> i
     return int(row[0]) if row and row[0] is not None else after
 
 
-def tree_end(url: str, schema: str, table: str) -> int:
+def reference_end(url: str, schema: str, table: str) -> int:
     """The notification id of the last event of the reference data the log opens with (the
     organisation tree, its successions, the installation: `domain.registry`'s events, with the
     receipts of the commands that wrote them) before the first event of any other kind."""
@@ -98,7 +98,7 @@ def run(url: str, members: int, seed: int = 1) -> list[Figure]:
         held = shapes(url, schema, [name for m in models for name in m.tables])
         _, limit = catch_up_limit(url, schema, table, total, held, office.mapper.to_domain_event)
         office.close()
-        after = tree_end(url, schema, table)
+        after = reference_end(url, schema, table)
         peer_events = min(PEER_EVENTS, total - after)
         last = nth_position(url, schema, table, peer_events, after)
         whole = peer_events == total
@@ -115,7 +115,7 @@ def run(url: str, members: int, seed: int = 1) -> list[Figure]:
     pipeline = "read + decode + COPY of as many rows per table"
     library = "eventsourcing's projection runner, same models, same events"
     name = "projection catch-up (all models)"
-    first = name if whole else f"{name}, {peer_events:,} events after the tree's {after:,}"
+    first = name if whole else f"{name}, {peer_events:,} events after {after:,} of reference data"
     return show(
         [
             Figure(name, rate, "events/s", pipeline, limit, 0.5),

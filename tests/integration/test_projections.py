@@ -194,7 +194,9 @@ def test_a_group_folded_to_the_end_but_stopped_before_its_steps_gets_them_from_t
     monkeypatch.setattr(runner, "BULK_EVENTS", 1)
     monkeypatch.setattr(Facts, "complete", lambda *_: None)  # stopped before building them
     states = [m for m in all_models() if m.process == Facts.process]
-    indexes = _index_count(Projector(pg_env, [*all_models(), Witness()], batch=7))
+    every = Projector(pg_env, [*all_models(), Witness()], batch=7)  # every model's tables
+    indexes = _index_count(every)
+    every.close()
     folded = Projector(pg_env, states, batch=7)  # one group: folded here, patched
     head = folded.head()
     assert folded.catch_up() == head
