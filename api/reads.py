@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime
 from enum import StrEnum
@@ -300,8 +301,11 @@ class StepGroup(BaseModel):
 class BoardReads(Protocol):
     """What the board reads, answered by the read models (`api.reads_projections`)."""
 
-    async def figures(self, scope: Scope) -> Figures:
-        """The dashboard figures of the scope."""
+    async def figures(
+        self, scope: Scope, *, stages: bool = True, overdue_by_unit: bool = True
+    ) -> Figures:
+        """The dashboard figures of the scope; the stage funnel and the overdue breakdown, which
+        are counted liaison by liaison, only if asked for (else empty)."""
         ...
 
     async def rows(
@@ -378,3 +382,12 @@ class BoardReads(Protocol):
     async def close(self) -> None:
         """Release connections (the app's shutdown)."""
         ...
+
+
+async def with_year_before(reads: BoardReads, scope: Scope) -> tuple[Figures, Figures]:
+    """The statistics page's figures: the scope's, and the same scope a year earlier to compare
+    with, read together on two connections. No chart draws the year before's overdue units, so
+    they are not counted."""
+    return await asyncio.gather(
+        reads.figures(scope), reads.figures(scope.previous(), overdue_by_unit=False)
+    )

@@ -122,23 +122,30 @@ class ProjectionReads:
             await self._pool.close()
             self._pool = None
 
-    async def figures(self, scope: Scope) -> Figures:
-        """The dashboard figures of the scope (zero where the unit did not exist yet)."""
+    async def figures(
+        self, scope: Scope, *, stages: bool = True, overdue_by_unit: bool = True
+    ) -> Figures:
+        """The dashboard figures of the scope (zero where the unit did not exist yet); the funnel
+        and the overdue breakdown if asked for."""
         period = period_of(scope)
         async with self.connection() as conn:
             try:
                 found = await dashboard.figures(conn, period)
-                stages = await liaisons.stages(conn, period)
+                funnel = await liaisons.stages(conn, period) if stages else {}
                 # Each bar opens the overdue list of its unit: it counts exactly that list.
-                overdue = await lists.breakdown(conn, period, FIGURE_OF[Metric.OVERDUE], "unit_id")
+                overdue = (
+                    await lists.breakdown(conn, period, FIGURE_OF[Metric.OVERDUE], "unit_id")
+                    if overdue_by_unit
+                    else {}
+                )
             except UnknownUnit:
-                found, stages, overdue = dashboard.Figures(period, []), {}, {}
+                found, funnel, overdue = dashboard.Figures(period, []), {}, {}
         summary = found.summary()
         attendance: dict[str, int] = summary["attendance"]
         return Figures(
             scope=scope,
             counts={m: found.total(f) for m, f in FIGURE_OF.items()},
-            stages={s.value: stages.get(s.value, 0) for s in FUNNEL},
+            stages={s.value: funnel.get(s.value, 0) for s in FUNNEL} if stages else {},
             grades=found.by_code("assessments_returned"),
             proposals=found.by_code("proposals"),
             meetings_held=summary["meetings_held"],

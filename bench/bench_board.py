@@ -2,9 +2,10 @@
 beside the least work of the same reads in the same run.
 
 - Statistics page (`/figures`): `ProjectionReads.figures` for the year and the year before, as
-  the page asks them (two pooled connections at once): the dashboard, the stage funnel and the
-  overdue breakdown by unit. Raw limit: a `count(*)` over the fact table, as for the
-  inspections (`bench_asof`), which time the dashboard alone.
+  the page asks them (`api.reads.with_year_before`, two pooled connections at once): the
+  dashboard and the stage funnel of both, the overdue breakdown by unit of the year. Raw limit:
+  a `count(*)` over the fact table, as for the inspections (`bench_asof`), which time the
+  dashboard alone (as the board's inspection page reads it).
 - Worklist states (the home of the clerks and secretaries, and every work form: receive,
   meeting, assess, report, requests): the latest state of every liaison of the unit, read and
   parsed (`ProjectionReads.states`). Raw limit: the same rows read as text, unparsed
@@ -23,7 +24,7 @@ import asyncio
 from datetime import date
 from urllib.parse import quote
 
-from api.reads import Scope
+from api.reads import Scope, with_year_before
 from api.reads_projections import ProjectionReads
 from api.web.pages_home import MEMBERS_SHOWN, item
 from bench.bench_asof import _LARGEST_COMMUNE, LIMIT_SECONDS, Seconds, _median
@@ -57,7 +58,7 @@ async def _measure(url: str, schema: str) -> list[Figure]:
             scope = Scope(unit_id=unit, year=ON.year, on=ON)
 
             async def statistics(scope: Scope = scope) -> None:
-                await asyncio.gather(board.figures(scope), board.figures(scope.previous()))
+                await with_year_before(board, scope)
 
             page = await _median(statistics)
             figures.append(

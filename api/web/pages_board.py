@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import date, datetime
 from typing import Annotated, Any, TypeVar
@@ -15,7 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 from api.deps import ReadsDep
 from api.errors import BoardError
 from api.i18n import format_number, gettext, label, language_of
-from api.reads import Figures, Metric, Scope
+from api.reads import Figures, Metric, Scope, with_year_before
 from api.routes_audit import may_verify_seal, verifies_seal
 from api.routes_queries import readable_member, scope_of
 from api.web.charts import Bar, bars
@@ -149,8 +148,7 @@ async def figures(
 ) -> HTMLResponse:  # fmt: skip
     """The statistics of the user's unit (or a unit of their subtree), beside last year."""
     scope = await scope_of(desk, unit or session.user.unit_id, year, on, recorded_by)
-    # Two pooled connections: the year before is counted while this year is.
-    now, before = await asyncio.gather(reads.figures(scope), reads.figures(scope.previous()))
+    now, before = await with_year_before(reads, scope)
     tree = desk.office.tree()
     return page(
         request, "home.html", session, now=now, before=before, metrics=list(Metric),
@@ -212,13 +210,15 @@ async def inspect(
             may_verify=may_verify, choices=choices,
         )  # fmt: skip
     scope = await scope_of(desk, unit or root, None, on, recorded_by)
-    now = await reads.figures(scope)
+    # The inspection draws no chart: its figures without the funnel and the overdue units.
+    now = await reads.figures(scope, stages=False, overdue_by_unit=False)
     tree = desk.office.tree()
     outline = await desk.call(units_on, tree, scope.unit_id, on, 1)  # deeper: follow a link
     choices = await desk.call(unit_choices, tree, root, scope.unit_id, on)
     other = None
     if compare is not None:
-        other = await reads.figures(await scope_of(desk, scope.unit_id, None, compare, None))
+        compared = await scope_of(desk, scope.unit_id, None, compare, None)
+        other = await reads.figures(compared, stages=False, overdue_by_unit=False)
     recorded_field = local_moment(scope.recorded_by)
 
     def inspect_link(unit_id: str) -> str:

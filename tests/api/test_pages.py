@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 import httpx
 import pytest
 
 from application.office import LiaisonOffice
+from projections import liaisons, lists
+from projections.dashboard import Period
 from tests.api.conftest import USERS, Auth
 from tests.api.test_commands import attending, referred
 from tests.api.test_signin import web_sign_in
@@ -93,6 +98,35 @@ async def test_the_dashboard_figures_follow_the_read_models(
     assert figures.json()["previous"]["counts"]["in_scope"] == 0
     rows = await client.get(f"/api/units/{p.CELL}/lists/in_scope", headers=await auth("secretary"))
     assert sorted(r["name"] for r in rows.json()) == ["Đảng viên 1", "Đảng viên 2"]
+
+
+async def test_a_page_counts_liaison_by_liaison_only_what_it_draws(
+    client: httpx.AsyncClient, auth: Auth, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stage funnel and the overdue units are counted liaison by liaison (seconds for a
+    merged province): the statistics page counts the funnel of both years and the overdue units
+    of this one, which its charts draw; an inspection, which draws no chart, counts neither."""
+    await attending(client, auth, 1)
+    counted: list[tuple[str, int]] = []
+
+    def watched(name: str, read: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        async def counting(conn: Any, period: Period, *args: Any) -> Any:
+            counted.append((name, period.the_year))
+            return await read(conn, period, *args)
+
+        return counting
+
+    monkeypatch.setattr(liaisons, "stages", watched("stages", liaisons.stages))
+    monkeypatch.setattr(lists, "breakdown", watched("overdue", lists.breakdown))
+    await web_sign_in(client, "inspector")
+    inspection = f"/inspect?unit={p.PROVINCE}&on=2026-11-01&compare_on=2025-12-31"
+    assert (await client.get(inspection)).status_code == 200
+    assert counted == []
+    statistics = await client.get(f"/figures?unit={p.PROVINCE}")
+    assert statistics.status_code == 200
+    year = p.TODAY.year
+    assert sorted(counted) == [("overdue", year), ("stages", year - 1), ("stages", year)]
+    assert 'data-metric="in_scope">1<' in statistics.text  # what it draws is still counted
 
 
 async def test_a_refused_form_keeps_its_command_id_and_what_was_typed(
