@@ -268,8 +268,7 @@ class ProjectionReads:
     async def search(self, unit_id: str, on: date, text: str, limit: int) -> SearchPage:
         """Members of the unit's subtree found by name, card or citizen id, best first."""
         async with self.connection() as conn:
-            units = await dashboard.scope(conn, unit_id, on)
-            found = await search.search(conn, units, text, limit)
+            found = await search.search(conn, unit_id, on, text, limit)
         return SearchPage(hits=[SearchHit.model_validate(r) for r in found.rows], more=found.more)
 
     async def seal(self, verify: bool = False) -> SealStatus:

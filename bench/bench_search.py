@@ -5,9 +5,9 @@ up. Then members drawn at random are searched for as people type them, each time
 a user of the whole province, of the commune with the most members and of the largest workplace:
 the name as written, without diacritics, its words in another order, half typed, every keystroke
 of it, the surname alone (the most common ones match a third of the province), the party card
-and the citizen ID. Each search is timed as the board runs it (the user's subtree, then the
-search itself, on one pooled connection). Beside it, in the same run, the physical limit of the
-same work: a plain look-up of one member by primary key on the same table.
+and the citizen ID. Each search is timed as the board runs it (how large the user's subtree is,
+then the search within it, on one pooled connection). Beside it, in the same run, the physical
+limit of the same work: a plain look-up of one member by primary key on the same table.
 """
 
 from __future__ import annotations
@@ -74,8 +74,7 @@ async def _timed(conn: Any, unit: str, texts: list[str]) -> tuple[list[float], i
     times, empty = [], 0
     for text in texts:
         started = time.perf_counter()
-        units = await scope(conn, unit, ON)
-        hits = await search.search(conn, units, text, HITS)
+        hits = await search.search(conn, unit, ON, text, HITS)
         times.append(1000 * (time.perf_counter() - started))
         empty += not hits.rows
     return times, empty

@@ -294,10 +294,19 @@ TALLIED_UNIT = (
 )
 """The unit in force on a date that carries $1, if the facts model tallies it, the event up to
 which its tally counts, and whether its state figures' steps are kept."""
-SCOPE = (
-    "SELECT DISTINCT a.unit_id FROM unit_ancestry a WHERE a.ancestor_id = ("
-    " SELECT r.ancestor_id FROM unit_ancestry r WHERE r.unit_id = $1 AND r.depth = 0"
-    " AND r.valid_from <= $2 AND (r.valid_until IS NULL OR $2 < r.valid_until))"
-    " AND a.valid_from <= $2 AND (a.valid_until IS NULL OR $2 < a.valid_until)"
-)
-"""The unit ids (as recorded, old or new) that roll up into the unit in force on a date."""
+
+
+def subtree(unit: str = "$1", on: str = "$2") -> str:
+    """The unit ids (as recorded, old or new) that roll up into the unit in force on a date: SQL
+    taking both as parameters (an id may come twice, as `IN` does not mind)."""
+    return (
+        "SELECT a.unit_id FROM unit_ancestry a WHERE a.ancestor_id = ("
+        f" SELECT r.ancestor_id FROM unit_ancestry r WHERE r.unit_id = {unit} AND r.depth = 0"
+        f" AND r.valid_from <= {on} AND (r.valid_until IS NULL OR {on} < r.valid_until))"
+        f" AND a.valid_from <= {on} AND (a.valid_until IS NULL OR {on} < a.valid_until)"
+    )
+
+
+SCOPE = subtree().replace("SELECT", "SELECT DISTINCT", 1)
+"""The unit ids (as recorded, old or new) that roll up into the unit ($1) in force on a date
+($2), each once."""

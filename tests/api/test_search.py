@@ -96,8 +96,8 @@ async def test_members_are_found_by_party_card_and_citizen_id(
     assert await found(client, clerk, p.party_card(3)) == [DAO]
     assert await found(client, clerk, CITIZEN) == [DAO]
     assert await found(client, clerk, CITIZEN[:6]) == [DAO]  # as typed so far
-    # A whole card typed beats names that merely share the start.
-    assert (await found(client, clerk, "0000000"))[:3] == [AN, ANH, DAO]
+    # The start of a card identifies nobody: everyone whose card starts so, by name.
+    assert (await found(client, clerk, "0000000"))[:3] == [DAO, AN, ANH]
     response = await client.get("/api/members", params={"q": p.party_card(1)}, headers=clerk)
     [hit] = response.json()["hits"]
     assert hit == {
@@ -107,8 +107,19 @@ async def test_members_are_found_by_party_card_and_citizen_id(
     [anh] = (await client.get("/api/members", params={"q": ANH}, headers=clerk)).json()["hits"]
     assert (anh["unit_id"], anh["stage"]) == (p.WORKPLACE, None)  # never referred
     page = await client.get("/api/members", params={"q": "0", "limit": 2}, headers=clerk)
-    assert [h["name"] for h in page.json()["hits"]] == [AN, ANH]
+    assert [h["name"] for h in page.json()["hits"]] == [DAO, AN]
     assert page.json()["more"] is True
+
+
+async def test_a_member_without_citizen_id_does_not_come_before_the_name_typed(
+    client: httpx.AsyncClient, auth: Auth, office: LiaisonOffice, people: People, subtree_form: None
+) -> None:
+    # Đào has a citizen ID, Đào Anh has none: "not identified" is the same for both, and the whole
+    # name typed comes first (it was once unknown for Đào Anh, which sorted before everyone).
+    p.register(office, 5, f"{DAO} Anh")
+    clerk = await auth("clerk")
+    assert await found(client, clerk, "dang thi dao") == [DAO, f"{DAO} Anh"]
+    assert await found(client, clerk, "dao") == [DAO, f"{DAO} Anh"]
 
 
 @pytest.mark.parametrize(
