@@ -134,7 +134,7 @@ class ProjectionReads:
                 funnel = await liaisons.stages(conn, period) if stages else {}
                 # Each bar opens the overdue list of its unit: it counts exactly that list.
                 overdue = (
-                    await lists.breakdown(conn, period, FIGURE_OF[Metric.OVERDUE], "unit_id")
+                    await lists.breakdown(conn, period, FIGURE_OF[Metric.OVERDUE])
                     if overdue_by_unit
                     else {}
                 )

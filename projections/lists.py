@@ -60,6 +60,16 @@ def _behind(figure: str) -> str:
     )
 
 
+def _rows(figure: str) -> str:
+    """The rows a figure counts ($1..$5), as they are."""
+    if figure not in FIGURES:
+        raise ValueError(f"unknown figure {figure!r}; one of {', '.join(FIGURES)}")
+    return (
+        f"{SHARED} SELECT r.* FROM ({FIGURES[figure]}) r"
+        " WHERE $2::date IS NOT NULL AND $5::int IS NOT NULL"  # every parameter typed
+    )
+
+
 async def members_behind(conn: Any, period: Period, query: ListQuery) -> list[dict[str, Any]]:
     """One page of the rows behind a figure, with each member's name, card and stage then."""
     units = await scope(conn, period.unit_id, period.end)
@@ -84,14 +94,15 @@ async def members_behind(conn: Any, period: Period, query: ListQuery) -> list[di
     return [{k: v for k, v in dict(r).items() if k != "name_folded"} for r in rows]
 
 
-async def breakdown(conn: Any, period: Period, figure: str, by: str) -> dict[str, int]:
-    """How many rows behind a figure fall on each stage (`by="stage"`) or unit (`"unit_id"`)."""
-    if by not in ("stage", "unit_id"):
-        raise ValueError(f"cannot break a figure down by {by!r}")
+async def breakdown(conn: Any, period: Period, figure: str) -> dict[str, int]:
+    """How many rows behind a figure fall on each unit of the subtree (the unit of each row of
+    its list): read from the figure's own rows, not from the list's, which work out for every
+    row its stage (a look-up in the timeline) and whether it is overdue (the rows of two more
+    figures), a WITH query keeping PostgreSQL from leaving out the columns nobody reads."""
     units = await scope(conn, period.unit_id, period.end)
     sql = (
-        f"SELECT x.{by} AS key, count(*) AS n FROM ({_behind(figure)}) x"
-        f" WHERE x.{by} IS NOT NULL GROUP BY x.{by} ORDER BY x.{by}"
+        f"SELECT x.unit_id AS key, count(*) AS n FROM ({_rows(figure)}) x"
+        " WHERE x.unit_id IS NOT NULL GROUP BY x.unit_id ORDER BY x.unit_id"
     )
     rows = await conn.fetch(for_subtree(sql, units), *period.args(units))
     return {str(r["key"]): int(r["n"]) for r in rows}

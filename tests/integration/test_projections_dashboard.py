@@ -320,13 +320,48 @@ async def test_small_and_large_subtrees_are_read_alike(
                         unit, day, summary, await liaisons.stages(conn, period),
                         await liaisons.latest_states(conn, period),
                         await members_behind(conn, period, listed),
-                        await breakdown(conn, period, "attendance", "unit_id"),
+                        await breakdown(conn, period, "attendance"),
                     ))  # fmt: skip
     finally:
         await conn.close()
     assert answers[0] == answers[1_000_000]
     assert sum(a[2]["members_in_scope"] for a in answers[0]) > 0
     assert len({a[0] for a in answers[0]}) > 3
+
+
+async def test_a_figure_broken_down_by_unit_counts_its_list_by_unit(
+    store: tuple[str, dict[str, Any]],
+) -> None:
+    """The overdue chart's bars (a figure by unit) add up each unit's rows of the figure's list,
+    for every figure, unit and date of the scenario."""
+    url, _ = store
+    conn = await reads.connect(url)
+    compared = 0
+    try:
+        units = sorted(
+            {r["unit_id"] for r in await conn.fetch("SELECT unit_id FROM unit_ancestry")}
+        )
+        for unit in units:
+            for day in (date(2019, 12, 31), date(2025, 12, 31)):
+                period = Period(unit, day)
+                for figure in figure_sql.FIGURES:
+                    try:
+                        listed = await members_behind(
+                            conn, period, ListQuery(figure, page_size=10_000)
+                        )
+                    except UnknownUnit:
+                        break
+                    by_unit: dict[str, int] = {}
+                    for row in listed:
+                        if row["unit_id"] is not None:
+                            by_unit[row["unit_id"]] = by_unit.get(row["unit_id"], 0) + 1
+                    assert await breakdown(conn, period, figure) == by_unit, (
+                        unit, day, figure,
+                    )  # fmt: skip
+                    compared += sum(by_unit.values())
+    finally:
+        await conn.close()
+    assert compared > 100
 
 
 async def test_a_member_registered_and_never_referred_is_a_late_referral(
