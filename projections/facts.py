@@ -27,6 +27,9 @@ from projections.log import Entry
 from projections.members import MemberWrites
 from projections.model import Cursor, ReadModel, chunks, copy_rows
 from projections.reference import Reference
+from projections.stages import NOTHING, Part, Stages, advanced
+from projections.stages import ddl as stages_ddl
+from projections.stages import stored as stored_segments
 from projections.standing import STANDING_KINDS, Standing
 from projections.standing import ddl as standing_ddl
 from projections.states import LIAISON_STATES, StateBook
@@ -99,17 +102,19 @@ def _fact(
 class Facts(ReadModel):
     """`fact` rows feed every dashboard figure; `member` and `liaison` name who is behind them;
     `fact_tally` counts the one-fact figures per large unit (`projections.tally`), `fact_step`
-    the state figures (`projections.standing`); `task` holds each liaison's steps for the
-    worklist (`projections.tasks`)."""
+    the state figures (`projections.standing`), `stage_step` the stage funnel
+    (`projections.stages`); `task` holds each liaison's steps for the worklist
+    (`projections.tasks`)."""
 
     name: ClassVar[str] = "facts"
     tables: ClassVar[tuple[str, ...]] = (
         "fact", "member", "liaison", "facts_state", "fact_tally", "fact_tallied",
-        "fact_tally_state", "fact_step", "fact_cell_step", "fact_step_state", "task",
-        "task_state",
+        "fact_tally_state", "fact_step", "fact_cell_step", "fact_step_state", "stage_step",
+        "stage_step_state", "task", "task_state",
     )  # fmt: skip
-    version: ClassVar[int] = 2
-    """2 (2026-12-04): the tallies of large units."""
+    version: ClassVar[int] = 3
+    """2 (2026-12-04): the tallies of large units; 3 (2026-12-05): the stage funnel's steps, and
+    each liaison's stage over the dates on its row."""
     process: ClassVar[str] = LIAISON_STATES
 
     def __init__(self, suffix: str = "") -> None:
@@ -118,6 +123,7 @@ class Facts(ReadModel):
         self.reference = Reference()
         self.tally = Tally()
         self.standing = Standing()
+        self.stages = Stages()
         self.tasks = Tasks()
         self.position = 0
 
@@ -126,6 +132,7 @@ class Facts(ReadModel):
         self.book.forget()
         self.tally.forget()
         self.standing.forget()
+        self.stages.forget()
         self.tasks.forget()
 
     def complete(self, cur: Cursor, position: int) -> None:
@@ -136,6 +143,10 @@ class Facts(ReadModel):
             self.reference.ensure(cur, position)
             self.tally.follow(self.reference.holder.tree)
             self.standing.rebuild(cur, tables, position, self.tally.places.rolls)
+        if self.stages.behind(cur, tables, position):
+            self.reference.ensure(cur, position)
+            self.tally.follow(self.reference.holder.tree)
+            self.stages.rebuild(cur, tables, position, self.tally.places.rolls)
         if self.tasks.behind(cur, tables, position):
             self.reference.ensure(cur, position)
             self.tasks.rebuild(cur, tables, position, self._settled_policy())
@@ -219,7 +230,8 @@ class Facts(ReadModel):
             f"CREATE TABLE IF NOT EXISTS {li} (liaison_id uuid PRIMARY KEY,"
             " member_id uuid NOT NULL, workplace_unit_id text NOT NULL,"
             " commune_id text NOT NULL, cell_id text,"
-            " due_years int[] NOT NULL DEFAULT '{}')",
+            " due_years int[] NOT NULL DEFAULT '{}',"
+            " stage_days date[] NOT NULL DEFAULT '{}', stages text[] NOT NULL DEFAULT '{}')",
             *(
                 f"CREATE INDEX IF NOT EXISTS {li}_{column} ON {li} ({column})"
                 for column in ("workplace_unit_id", "commune_id", "cell_id")
@@ -227,6 +239,7 @@ class Facts(ReadModel):
             self.book.ddl(),
             *tally_ddl(self.t("fact_tally"), self.t("fact_tallied"), self.t("fact_tally_state")),
             *standing_ddl(self.t("fact_step"), self.t("fact_cell_step"), self.t("fact_step_state")),
+            *stages_ddl(self.t("stage_step"), self.t("stage_step_state")),
             *tasks_ddl(self.t("task"), self.t("task_state")),
         ]
 
@@ -242,14 +255,7 @@ class Facts(ReadModel):
         self.tally.follow(self.reference.holder.tree)
         liaison_ids = {e.row.originator_id for e in entries if isinstance(e.event, LiaisonEvent)}
         self.book.load(cur, liaison_ids)
-        stored = [i for i in liaison_ids if self.book.may_hold(i)]
-        due_years: dict[Any, set[int]] = {}
-        if stored:
-            cur.execute(
-                f"SELECT liaison_id, due_years FROM {self.t('liaison')} WHERE liaison_id = ANY(%s)",
-                (stored,),
-            )
-            due_years = {r["liaison_id"]: set(r["due_years"]) for r in cur.fetchall()}
+        due_years, parts = self._liaisons(cur, [i for i in liaison_ids if self.book.may_hold(i)])
         members = self._members(cur, entries)
         position = self.position
         # A policy override or a change of the tree may give a commune another policy: then
@@ -266,6 +272,10 @@ class Facts(ReadModel):
             self.reference.observe(event)
             if isinstance(event, LiaisonEvent):
                 state = self.book.evolve(entry)
+                was, now = parts.get(state.liaison_id, (NOTHING, NOTHING))
+                segments = advanced(now[1], event.effective_date, state.stage.value)
+                units = (state.workplace_unit_id, state.residence_commune_id, state.cell_id)
+                parts[state.liaison_id] = was, (units, segments)
                 facts.extend(
                     self._liaison_facts(entry, state, due_years.setdefault(state.liaison_id, set()))
                 )
@@ -282,10 +292,12 @@ class Facts(ReadModel):
         moved = changed(*rolls) if rolls[0] is not rolls[1] else []
         if self.bulk:
             self.standing.leave(cur, tables)
+            self.stages.leave(cur, tables)
         else:
             self.standing.save(cur, tables, self.position, batch, touched, rolls, moved)
+            self.stages.save(cur, tables, self.position, batch[1], parts, rolls, moved)
         self.position = batch[1]  # where the next batch (or event, one by one) starts
-        self._save_liaisons(cur, due_years)
+        self._save_liaisons(cur, due_years, parts)
         self.book.save(cur)
         if self.bulk:
             self.tasks.leave(cur, tables)
@@ -295,6 +307,27 @@ class Facts(ReadModel):
             self.tasks.leave(cur, tables)  # rebuilt below, from the states just saved
         saved = (self.book.states[i] for i in sorted(self.book.changed))
         self.tasks.save(cur, tables, position, batch[1], saved, policy_of)
+
+    def _liaisons(
+        self, cur: Cursor, stored: list[Any]
+    ) -> tuple[dict[Any, set[int]], dict[Any, tuple[Part, Part]]]:
+        """The stored liaisons' years made due, and their part of the funnel (before, now)."""
+        due_years: dict[Any, set[int]] = {}
+        parts: dict[Any, tuple[Part, Part]] = {}
+        if stored:
+            cur.execute(
+                "SELECT liaison_id, due_years, workplace_unit_id, commune_id, cell_id, stage_days,"
+                f" stages FROM {self.t('liaison')} WHERE liaison_id = ANY(%s)",
+                (stored,),
+            )
+            for r in cur.fetchall():
+                due_years[r["liaison_id"]] = set(r["due_years"])
+                part = (
+                    (r["workplace_unit_id"], r["commune_id"], r["cell_id"]),
+                    stored_segments(r["stage_days"], r["stages"]),
+                )
+                parts[r["liaison_id"]] = (part, part)
+        return due_years, parts
 
     def _members(self, cur: Cursor, entries: Sequence[Entry]) -> dict[Any, str]:
         ids = [
@@ -389,23 +422,23 @@ class Facts(ReadModel):
                 return deadline.due_on
         return None
 
-    def _save_liaisons(self, cur: Cursor, due_years: dict[Any, set[int]]) -> None:
-        rows = [
-            (
-                s.liaison_id,
-                s.member_id,
-                s.workplace_unit_id,
-                s.residence_commune_id,
-                s.cell_id,
-                sorted(due_years.get(i, ())),
-            )
-            for i, s in ((i, self.book.states[i]) for i in sorted(self.book.changed))
-        ]
+    def _save_liaisons(
+        self, cur: Cursor, due_years: dict[Any, set[int]], parts: dict[Any, tuple[Part, Part]]
+    ) -> None:
+        rows = []
+        for i in sorted(self.book.changed):
+            s, segments = self.book.states[i], parts[i][1][1]
+            rows.append((
+                s.liaison_id, s.member_id, s.workplace_unit_id, s.residence_commune_id,
+                s.cell_id, sorted(due_years.get(i, ())), [d for d, _ in segments],
+                [stage for _, stage in segments],
+            ))  # fmt: skip
         for run in chunks(rows):
             cur.executemany(
-                f"INSERT INTO {self.t('liaison')} AS l VALUES (%s, %s, %s, %s, %s, %s)"
+                f"INSERT INTO {self.t('liaison')} AS l VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
                 " ON CONFLICT (liaison_id) DO UPDATE SET"
                 " workplace_unit_id = excluded.workplace_unit_id, commune_id = excluded.commune_id,"
-                " cell_id = excluded.cell_id, due_years = excluded.due_years",
+                " cell_id = excluded.cell_id, due_years = excluded.due_years,"
+                " stage_days = excluded.stage_days, stages = excluded.stages",
                 run,
             )

@@ -8,10 +8,13 @@ from collections import Counter
 from datetime import date, datetime
 from typing import Any
 
+from asyncpg.exceptions import UndefinedTableError
+
 from domain.state import LiaisonState
 from domain.worklist import GROUPED_BY_SUBJECT
 from projections.dashboard import FAR_FUTURE, Period, scope
 from projections.figures import for_subtree
+from projections.stages import STEPPED, STEPPED_UNIT
 
 _UNITS = "(SELECT unnest($1::text[]))"
 _CONCERNS = (
@@ -35,22 +38,35 @@ def _bounds(period: Period) -> tuple[date, datetime]:
 
 
 async def stages(conn: Any, period: Period) -> dict[str, int]:
-    """How many liaisons of the subtree stood at each stage on the period's date."""
+    """How many liaisons of the subtree stood at each stage on the period's date: a large unit's
+    from the steps the facts model keeps (`projections.stages`), others counted."""
+    if period.known_at is None and period.as_of == period.end:
+        try:
+            ancestor = await conn.fetchval(STEPPED_UNIT, period.unit_id, period.end)
+        except UndefinedTableError:  # a store whose facts model is from before the steps
+            ancestor = None
+        if ancestor is not None:
+            rows = await conn.fetch(STEPPED, ancestor, period.end)
+            return {str(r["stage"]): int(r["n"]) for r in rows}
+    return await counted_stages(conn, period)
+
+
+async def counted_stages(conn: Any, period: Period) -> dict[str, int]:
+    """`stages` counted from each liaison's timeline."""
     units = await scope(conn, period.unit_id, period.end)
-    # A liaison not begun by then has no stage then: the lateral join drops it, and each
-    # liaison is looked up once (a filter on the scalar stage made PostgreSQL look twice).
-    sql = (
-        "SELECT s.stage_after AS stage, count(*) AS n FROM liaison l CROSS JOIN LATERAL"
-        " (SELECT t.stage_after FROM timeline t WHERE t.liaison_id = l.liaison_id"
-        " AND t.effective_date <= $2 AND t.recorded_at <= $3 ORDER BY t.version DESC LIMIT 1) s"
-        f" WHERE {_CONCERNS} GROUP BY s.stage_after"
-    )
-    rows = await conn.fetch(
-        for_subtree(sql, units, _UNITS),
-        units,
-        *_bounds(period),
-    )
+    rows = await conn.fetch(for_subtree(COUNTED, units, _UNITS), units, *_bounds(period))
     return {str(r["stage"]): int(r["n"]) for r in rows}
+
+
+# A liaison not begun by then has no stage then: the lateral join drops it, and each liaison is
+# looked up once (a filter on the scalar stage made PostgreSQL look twice).
+COUNTED = (
+    "SELECT s.stage_after AS stage, count(*) AS n FROM liaison l CROSS JOIN LATERAL"
+    " (SELECT t.stage_after FROM timeline t WHERE t.liaison_id = l.liaison_id"
+    " AND t.effective_date <= $2 AND t.recorded_at <= $3 ORDER BY t.version DESC LIMIT 1) s"
+    f" WHERE {_CONCERNS} GROUP BY s.stage_after"
+)
+"""The funnel of the liaisons concerning the units $1 on $2 as known at $3, from the timeline."""
 
 
 async def latest_states(conn: Any, period: Period) -> list[LiaisonState]:

@@ -570,8 +570,8 @@ class Standing:
                     _add(figure_steps, more)
                     _add(cell_steps, more_cells)
             _add(figure_steps, self._cells(cur, tables, cell_steps))
-            _upsert(cur, tables["fact_step"], STEP_COLUMNS, figure_steps)
-            _upsert(cur, tables["fact_cell_step"], CELL_STEP_COLUMNS, cell_steps)
+            upsert(cur, tables["fact_step"], STEP_COLUMNS, figure_steps)
+            upsert(cur, tables["fact_cell_step"], CELL_STEP_COLUMNS, cell_steps)
         self._reached(cur, tables["fact_step_state"], last)
 
     def behind(self, cur: Cursor, tables: Mapping[str, str], position: int) -> bool:
@@ -645,7 +645,7 @@ def _stored(columns: Mapping[str, str], key: tuple[Any, ...], n: int) -> tuple[A
     return (*(NONE[t] if v is None else v for v, t in zip(key, columns.values(), strict=False)), n)
 
 
-def _upsert(cur: Cursor, table: str, columns: Mapping[str, str], steps: Steps) -> None:
+def upsert(cur: Cursor, table: str, columns: Mapping[str, str], steps: Steps) -> None:
     """Add the steps to the table's rows (COPY to a scratch table, one upsert); rows that fall
     to zero go."""
     changes = [_stored(columns, key, n) for key, n in steps.items() if n]

@@ -87,7 +87,7 @@ def tallied(rolls: RollUp) -> set[str]:
     return {a for by_ancestor in rolls.values() for a in by_ancestor}
 
 
-def _merged(spans: Iterable[Interval]) -> Validity:
+def merged(spans: Iterable[Interval]) -> Validity:
     """The union of the periods as PostgreSQL writes a multirange: sorted, touching ones joined."""
     out: list[list[Any]] = []
     for since, until in sorted(spans, key=_order):
@@ -119,7 +119,7 @@ class Places:
             for held in (unit, workplace):
                 for ancestor, periods in self.rolls.get(held or "", {}).items():
                     spans[ancestor].extend(periods)
-            known = [(a, _merged(p)) for a, p in sorted(spans.items())]
+            known = [(a, merged(p)) for a, p in sorted(spans.items())]
             self._known[(unit, workplace)] = known
         return known
 

@@ -11,13 +11,14 @@ import pytest
 
 from application.office import LiaisonOffice
 from domain.errors import UnknownUnit
-from projections import dashboard, reads, runner, standing, tally
+from projections import dashboard, liaisons, reads, runner, standing, tally
 from projections.catalog import MODELS, all_models
 from projections.dashboard import Period, figures
 from projections.facts import Facts
 from projections.figures import TALLIED_UNIT
 from projections.log import EVENTS_TABLE
 from projections.runner import Projector
+from projections.stages import STEPPED_UNIT
 from projections.standing import unknown_rows
 from projections.units import Units
 from tests.integration import province as pv
@@ -88,6 +89,34 @@ async def test_every_unit_reads_from_its_tally_what_its_facts_say(
     assert {u for u, *_ in answers} >= {"P", "D", "X1", "XN", "C1"}
 
 
+async def test_every_unit_reads_its_funnel_from_its_steps_as_its_timeline_says(
+    recorded: str, pg_env: dict[str, str]
+) -> None:
+    """A large unit's stage funnel from the steps kept event by event across the merger: what
+    each liaison's timeline says, on every date."""
+    projector = Projector(pg_env, all_models(), batch=1)
+    projector.catch_up()
+    projector.close()
+    conn = await reads.connect(recorded)
+    try:
+        units = [r[0] for r in await conn.fetch("SELECT unit_id FROM unit ORDER BY 1")]
+        read, stepped = [], 0
+        for unit in units:
+            for day in DAYS:
+                period = Period(unit, day)
+                try:
+                    counted = await liaisons.counted_stages(conn, period)
+                except UnknownUnit:
+                    continue
+                stepped += await conn.fetchval(STEPPED_UNIT, unit, day) is not None
+                read.append((unit, day, await liaisons.stages(conn, period), counted))
+    finally:
+        await conn.close()
+    assert [r for r in read if r[2] != r[3]] == []
+    assert stepped == len(read) > 20
+    assert sum(sum(r[3].values()) for r in read) > 50
+
+
 async def _known_at(url: str, units: list[str], times: list[datetime]) -> list[tuple[Any, ...]]:
     """Each unit's figures on each date as known at each time."""
     conn = await reads.connect(url)
@@ -150,7 +179,10 @@ def test_a_tally_kept_event_by_event_is_the_tally_built_at_once(
         projector.close()
         if stop == 20:  # steps left behind (a bulk stopped midway, a store from before them)
             with psycopg.connect(recorded) as conn:
-                conn.execute("TRUNCATE fact_step, fact_cell_step, fact_step_state")
+                conn.execute(
+                    "TRUNCATE fact_step, fact_cell_step, fact_step_state, stage_step,"
+                    " stage_step_state"
+                )
     monkeypatch.setattr(runner, "BULK_EVENTS", 1)  # in bulk: the steps built at the end
     projector = Projector(pg_env, [Units(), Facts("_at_once")], batch=10_000)
     projector.catch_up()
@@ -171,6 +203,13 @@ def test_a_tally_kept_event_by_event_is_the_tally_built_at_once(
             for table in ("fact_step", "fact_cell_step")
             for suffix in ("", "_at_once")
         ]
+        funnels = [
+            conn.execute(
+                f"SELECT *, (SELECT stepped_to FROM stage_step_state{suffix})"
+                f" FROM stage_step{suffix} ORDER BY 1, 2, 3"
+            ).fetchall()
+            for suffix in ("", "_at_once")
+        ]
         moved = conn.execute(
             "SELECT count(*) FROM fact_tally WHERE ancestor_id = 'XN' AND kind = 'attendance'"
             " AND effective_date < '2025-07-01'"
@@ -180,6 +219,9 @@ def test_a_tally_kept_event_by_event_is_the_tally_built_at_once(
     assert steps[2] == steps[3]
     assert steps[0]
     assert steps[0][0][-1] == row[0]  # kept up to the last event
+    assert funnels[0] == funnels[1]
+    assert funnels[0]
+    assert funnels[0][0][-1] == row[0]
     assert moved is not None
     assert moved[0] > 0  # C1's 2019 and 2020 meetings, under XN since the merger
     assert all(row[-2] > 0 for row in kept)

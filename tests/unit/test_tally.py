@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from domain.organisation import OrganisationTree, Unit, UnitKind
-from projections.tally import Places, _merged, multirange, roll_up, tallied
+from projections.tally import Places, merged, multirange, roll_up, tallied
 
 D0, MERGER = date(2019, 1, 1), date(2025, 7, 1)
 
@@ -56,7 +56,7 @@ def test_a_fact_counts_once_per_unit_on_the_dates_its_residence_or_workplace_rol
 
 
 def test_periods_join_as_postgresql_writes_a_multirange() -> None:
-    joined = _merged([(MERGER, None), (D0, MERGER), (date(2020, 1, 1), date(2021, 1, 1))])
+    joined = merged([(MERGER, None), (D0, MERGER), (date(2020, 1, 1), date(2021, 1, 1))])
     assert joined == ((D0, None),)
-    apart = _merged([(date(2021, 1, 1), None), (D0, date(2020, 1, 1))])
+    apart = merged([(date(2021, 1, 1), None), (D0, date(2020, 1, 1))])
     assert multirange(apart) == "{[2019-01-01,2020-01-01),[2021-01-01,)}"

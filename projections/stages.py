@@ -1,0 +1,186 @@
+"""The stage funnel kept per large unit: how many liaisons stood at each stage on any date (issue
+18, point 1), so that a province's statistics page reads a few thousand steps instead of looking
+up the timeline of each of its hundreds of thousands of liaisons, for the year and the year before.
+
+The funnel counts, on a date d, the liaisons that concern the subtree (their workplace, commune or
+cell rolls into the unit on d), each at the stage its latest version effective by d left it in
+(`projections.liaisons`). As versions come in order, a liaison's stage over d is a step function
+that each new version (effective on e, leaving stage s) truncates at e and continues with s from
+e on: `advanced` keeps it as segments (the first day of each, and its stage), stored with the
+liaison's row (`liaison.stage_days`, `liaison.stages`). A large unit's funnel is the sum of the
+parts of its liaisons: `stage_step` keeps it as signed steps per unit, stage and date, and the
+board on d adds the steps up to d.
+
+The facts model keeps the steps in the transaction of its liaisons: for each liaison a batch
+touches it takes its part as it was before the batch out and adds its part now (and, when the tree
+changes, does so for the liaisons of the unit ids that moved, under the old roll-up and the new).
+A bulk catch-up does not keep them; they are built once at its end (`Stages.rebuild`) from the
+liaisons' rows, and again whenever `stage_step_state` says they are behind. A funnel as known at a
+past time is counted from the timeline as before.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from psycopg.rows import tuple_row
+
+from projections.model import Cursor, copy_rows
+from projections.standing import Steps, upsert
+from projections.tally import Interval, RollUp, merged
+
+Segments = tuple[tuple[date, str], ...]
+"""A liaison's stage over the dates: each segment's first day and stage, in order of day; the
+last runs on, and before the first the liaison had not begun."""
+Part = tuple[tuple[str | None, ...], Segments]
+"""What a liaison adds to the funnel: its unit ids (workplace, commune, cell) and its segments."""
+COLUMNS = {"ancestor_id": "text", "stage": "text", "on_date": "date", "n": "int4"}
+NOTHING: Part = ((), ())
+
+
+def advanced(segments: Segments, day: date, stage: str) -> Segments:
+    """The segments once a new version effective on `day` leaves the liaison at `stage`: from
+    `day` on it is what the liaison's stage then reads."""
+    kept = tuple(s for s in segments if s[0] < day)
+    return kept if kept and kept[-1][1] == stage else (*kept, (day, stage))
+
+
+def stored(days: Sequence[date] | None, stages: Sequence[str] | None) -> Segments:
+    """The segments from the liaison row's two arrays."""
+    return tuple(zip(days or (), stages or (), strict=True))
+
+
+def part_steps(part: Part, rolls: RollUp, sign: int, into: Steps) -> None:
+    """Add (or take out) the liaison's steps: +1 where it enters a stage under a tallied
+    ancestor, -1 where it leaves it (a new segment, or its units no longer rolling into it)."""
+    units, segments = part
+    if not segments:
+        return
+    spans: dict[str, list[Interval]] = defaultdict(list)
+    for unit in units:
+        for ancestor, periods in rolls.get(unit or "", {}).items():
+            spans[ancestor].extend(periods)
+    ends = [s[0] for s in segments[1:]] + [None]
+    for ancestor, held in spans.items():
+        for since, until in merged(held):
+            for (start, stage), end in zip(segments, ends, strict=True):
+                low = max(start, since)
+                high = end if until is None else until if end is None else min(end, until)
+                if high is not None and high <= low:
+                    continue
+                key = (ancestor, stage, low)
+                into[key] = into.get(key, 0) + sign
+                if high is not None:
+                    key = (ancestor, stage, high)
+                    into[key] = into.get(key, 0) - sign
+
+
+class Stages:
+    """Keeps `stage_step` (table names given by the model) with the liaisons' rows."""
+
+    def __init__(self) -> None:
+        self.stepped_to: int | None = None
+
+    def forget(self) -> None:
+        self.stepped_to = None
+
+    def leave(self, cur: Cursor, tables: Mapping[str, str]) -> None:
+        """Stop keeping the steps (a bulk catch-up builds them at its end): the funnel is
+        counted from the timeline until they are built."""
+        if self.stepped_to != -1:
+            cur.execute(f"DELETE FROM {tables['stage_step_state']}")
+            self.stepped_to = -1
+
+    def behind(self, cur: Cursor, tables: Mapping[str, str], position: int) -> bool:
+        """Whether the steps do not count the liaisons up to the model's `position`."""
+        if self.stepped_to is None:
+            cur.execute(f"SELECT stepped_to FROM {tables['stage_step_state']}")
+            row = cur.fetchone()
+            self.stepped_to = -1 if row is None else int(row["stepped_to"])
+        return self.stepped_to != position
+
+    def save(
+        self,
+        cur: Cursor,
+        tables: Mapping[str, str],
+        position: int,
+        last: int,
+        changes: Mapping[Any, tuple[Part, Part]],
+        rolls: tuple[RollUp, RollUp],
+        moved: Sequence[str],
+    ) -> None:
+        """Before the liaisons' rows of the batch ending at `last` are written: each changed
+        liaison's part (before, now) taken out under the old roll-up and added under the new,
+        and so for the liaisons of the `moved` unit ids; `rolls` is (before, now)."""
+        if self.behind(cur, tables, position):
+            self.rebuild(cur, tables, position, rolls[0])
+        steps: Steps = {}
+        for before, now in changes.values():
+            part_steps(before, rolls[0], -1, steps)
+            part_steps(now, rolls[1], 1, steps)
+        if moved:
+            cur.execute(
+                "SELECT liaison_id, workplace_unit_id, commune_id, cell_id, stage_days, stages"
+                f" FROM {tables['liaison']} WHERE workplace_unit_id = ANY(%s)"
+                " OR commune_id = ANY(%s) OR cell_id = ANY(%s)",
+                (list(moved),) * 3,
+            )
+            for row in cur.fetchall():
+                if row["liaison_id"] in changes:
+                    continue
+                part = _part(tuple(row.values())[1:])
+                part_steps(part, rolls[0], -1, steps)
+                part_steps(part, rolls[1], 1, steps)
+        upsert(cur, tables["stage_step"], COLUMNS, steps)
+        self._reached(cur, tables["stage_step_state"], last)
+
+    def rebuild(self, cur: Cursor, tables: Mapping[str, str], upto: int, rolls: RollUp) -> None:
+        """Count every liaison's part again from the liaisons' rows (as of event `upto`)."""
+        cur.execute(f"TRUNCATE {tables['stage_step']}")
+        steps: Steps = {}
+        with cur.connection.cursor(name="stages_rebuild", row_factory=tuple_row) as read:
+            read.itersize = 20_000
+            read.execute(
+                "SELECT workplace_unit_id, commune_id, cell_id, stage_days, stages"
+                f" FROM {tables['liaison']}"
+            )
+            for row in read:
+                part_steps(_part(row), rolls, 1, steps)
+        copy_rows(cur, tables["stage_step"], COLUMNS, ((*k, n) for k, n in steps.items() if n))
+        self._reached(cur, tables["stage_step_state"], upto)
+
+    def _reached(self, cur: Cursor, state: str, position: int) -> None:
+        cur.execute(f"DELETE FROM {state}")
+        cur.execute(f"INSERT INTO {state} VALUES (%s)", (position,))
+        self.stepped_to = position
+
+
+def _part(row: Iterable[Any]) -> Part:
+    workplace, commune, cell, days, stages = row
+    return (workplace, commune, cell), stored(days, stages)
+
+
+def ddl(steps: str, state: str) -> list[str]:
+    """The tables: the funnel's steps per tallied unit, and the event they count up to."""
+    return [
+        f"CREATE TABLE IF NOT EXISTS {steps} (ancestor_id text NOT NULL, stage text NOT NULL,"
+        " on_date date NOT NULL, n int NOT NULL, PRIMARY KEY (ancestor_id, stage, on_date))",
+        f"CREATE TABLE IF NOT EXISTS {state} (stepped_to bigint NOT NULL)",
+    ]
+
+
+STEPPED_UNIT = (
+    "SELECT r.ancestor_id FROM unit_ancestry r JOIN fact_tallied t USING (ancestor_id)"
+    " WHERE r.unit_id = $1 AND r.depth = 0"
+    " AND r.valid_from <= $2 AND (r.valid_until IS NULL OR $2 < r.valid_until)"
+    " AND EXISTS (SELECT FROM stage_step_state)"
+)
+"""The unit in force on $2 that carries $1, if the facts model tallies it and keeps its funnel."""
+STEPPED = (
+    "SELECT s.stage, sum(s.n)::int8 AS n FROM stage_step s"
+    " WHERE s.ancestor_id = $1 AND s.on_date <= $2 GROUP BY s.stage HAVING sum(s.n) <> 0"
+)
+"""The funnel of ancestor $1 on $2."""
