@@ -87,6 +87,43 @@ class ReadModel(ABC):
         return "1"
 
 
+class Derived:
+    """Rows a model derives from its own (per-unit steps, each liaison's tasks), kept with each
+    batch, or left for a bulk catch-up to build once at its end: the one-row table `state` (a
+    logical table name) holds in `column` the event they are kept up to; no row: not kept, and
+    the board reads around them until they are built."""
+
+    state: ClassVar[str]
+    column: ClassVar[str]
+
+    def __init__(self) -> None:
+        self.kept_to: int | None = None
+        """The event the rows are kept up to, -1 if not kept, None if not read yet."""
+
+    def forget(self) -> None:
+        self.kept_to = None
+
+    def behind(self, cur: Cursor, tables: Mapping[str, str], position: int) -> bool:
+        """Whether the rows are not kept up to the model's `position`."""
+        if self.kept_to is None:
+            cur.execute(f"SELECT {self.column} FROM {tables[self.state]}")
+            row = cur.fetchone()
+            self.kept_to = -1 if row is None else int(row[self.column])
+        return self.kept_to != position
+
+    def leave(self, cur: Cursor, tables: Mapping[str, str]) -> None:
+        """Stop keeping the rows (a bulk catch-up builds them at its end)."""
+        if self.kept_to != -1:
+            cur.execute(f"DELETE FROM {tables[self.state]}")
+            self.kept_to = -1
+
+    def reached(self, cur: Cursor, tables: Mapping[str, str], position: int) -> None:
+        """The rows are kept up to event `position`."""
+        cur.execute(f"DELETE FROM {tables[self.state]}")
+        cur.execute(f"INSERT INTO {tables[self.state]} VALUES (%s)", (position,))
+        self.kept_to = position
+
+
 def bulk_groups(models: Sequence[ReadModel]) -> list[list[ReadModel]]:
     """The models by the process a big catch-up folds them in, in their first model's order."""
     groups: dict[str, list[ReadModel]] = {}

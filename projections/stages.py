@@ -24,11 +24,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, ClassVar
 
 from psycopg.rows import tuple_row
 
-from projections.model import Cursor, copy_rows
+from projections.model import Cursor, Derived, copy_rows
 from projections.standing import Steps, upsert
 from projections.tally import Interval, RollUp, merged
 
@@ -78,29 +78,12 @@ def part_steps(part: Part, rolls: RollUp, sign: int, into: Steps) -> None:
                     into[key] = into.get(key, 0) - sign
 
 
-class Stages:
-    """Keeps `stage_step` (table names given by the model) with the liaisons' rows."""
+class Stages(Derived):
+    """Keeps `stage_step` (table names given by the model) with the liaisons' rows; until it is
+    built the funnel is counted from the timeline."""
 
-    def __init__(self) -> None:
-        self.stepped_to: int | None = None
-
-    def forget(self) -> None:
-        self.stepped_to = None
-
-    def leave(self, cur: Cursor, tables: Mapping[str, str]) -> None:
-        """Stop keeping the steps (a bulk catch-up builds them at its end): the funnel is
-        counted from the timeline until they are built."""
-        if self.stepped_to != -1:
-            cur.execute(f"DELETE FROM {tables['stage_step_state']}")
-            self.stepped_to = -1
-
-    def behind(self, cur: Cursor, tables: Mapping[str, str], position: int) -> bool:
-        """Whether the steps do not count the liaisons up to the model's `position`."""
-        if self.stepped_to is None:
-            cur.execute(f"SELECT stepped_to FROM {tables['stage_step_state']}")
-            row = cur.fetchone()
-            self.stepped_to = -1 if row is None else int(row["stepped_to"])
-        return self.stepped_to != position
+    state: ClassVar[str] = "stage_step_state"
+    column: ClassVar[str] = "stepped_to"
 
     def save(
         self,
@@ -135,7 +118,7 @@ class Stages:
                 part_steps(part, rolls[0], -1, steps)
                 part_steps(part, rolls[1], 1, steps)
         upsert(cur, tables["stage_step"], COLUMNS, steps)
-        self._reached(cur, tables["stage_step_state"], last)
+        self.reached(cur, tables, last)
 
     def rebuild(self, cur: Cursor, tables: Mapping[str, str], upto: int, rolls: RollUp) -> None:
         """Count every liaison's part again from the liaisons' rows (as of event `upto`)."""
@@ -150,12 +133,7 @@ class Stages:
             for row in read:
                 part_steps(_part(row), rolls, 1, steps)
         copy_rows(cur, tables["stage_step"], COLUMNS, ((*k, n) for k, n in steps.items() if n))
-        self._reached(cur, tables["stage_step_state"], upto)
-
-    def _reached(self, cur: Cursor, state: str, position: int) -> None:
-        cur.execute(f"DELETE FROM {state}")
-        cur.execute(f"INSERT INTO {state} VALUES (%s)", (position,))
-        self.stepped_to = position
+        self.reached(cur, tables, upto)
 
 
 def _part(row: Iterable[Any]) -> Part:

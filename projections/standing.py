@@ -35,11 +35,11 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 from psycopg.rows import tuple_row
 
-from projections.model import Cursor, copy_rows
+from projections.model import Cursor, Derived, copy_rows
 from projections.tally import RollUp
 
 REFERRAL_DAYS = 30
@@ -514,21 +514,12 @@ def _stored_keys(keys: Iterable[tuple[str, str, int | None]]) -> list[tuple[str,
     return [(a, c, y or 0) for a, c, y in keys]
 
 
-class Standing:
-    """Keeps `fact_step` and `fact_cell_step` (table names given by the model) with its facts."""
+class Standing(Derived):
+    """Keeps `fact_step` and `fact_cell_step` (table names given by the model) with its facts;
+    until they are built a board counts the state figures from the facts."""
 
-    def __init__(self) -> None:
-        self.stepped_to: int | None = None
-
-    def forget(self) -> None:
-        self.stepped_to = None
-
-    def leave(self, cur: Cursor, tables: Mapping[str, str]) -> None:
-        """Stop keeping the steps (a bulk catch-up builds them at its end): a board counts the
-        state figures from the facts until they are built."""
-        if self.stepped_to != -1:
-            cur.execute(f"DELETE FROM {tables['fact_step_state']}")
-            self.stepped_to = -1
+    state: ClassVar[str] = "fact_step_state"
+    column: ClassVar[str] = "stepped_to"
 
     def save(
         self,
@@ -572,15 +563,7 @@ class Standing:
             _add(figure_steps, self._cells(cur, tables, cell_steps))
             upsert(cur, tables["fact_step"], STEP_COLUMNS, figure_steps)
             upsert(cur, tables["fact_cell_step"], CELL_STEP_COLUMNS, cell_steps)
-        self._reached(cur, tables["fact_step_state"], last)
-
-    def behind(self, cur: Cursor, tables: Mapping[str, str], position: int) -> bool:
-        """Whether the steps do not count the facts up to the model's `position`."""
-        if self.stepped_to is None:
-            cur.execute(f"SELECT stepped_to FROM {tables['fact_step_state']}")
-            row = cur.fetchone()
-            self.stepped_to = -1 if row is None else int(row["stepped_to"])
-        return self.stepped_to != position
+        self.reached(cur, tables, last)
 
     def _cells(self, cur: Cursor, tables: Mapping[str, str], changes: Steps) -> Steps:
         """The cell figures' steps that these changes to cells' row counts make."""
@@ -629,12 +612,7 @@ class Standing:
             copy_rows(
                 cur, tables[table], columns, (_stored(columns, k, n) for k, n in steps.items() if n)
             )
-        self._reached(cur, tables["fact_step_state"], upto)
-
-    def _reached(self, cur: Cursor, state: str, position: int) -> None:
-        cur.execute(f"DELETE FROM {state}")
-        cur.execute(f"INSERT INTO {state} VALUES (%s)", (position,))
-        self.stepped_to = position
+        self.reached(cur, tables, upto)
 
 
 NONE = {"text": "", "int4": 0}

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
-from typing import Any
+from typing import Any, ClassVar
 
 from psycopg.rows import tuple_row
 
@@ -27,7 +27,7 @@ from domain.deadlines import open_deadlines
 from domain.policy import Policy
 from domain.state import LiaisonState
 from domain.worklist import step_awaited
-from projections.model import Cursor, copy_rows
+from projections.model import Cursor, Derived, copy_rows
 
 SETTLED = date(9999, 12, 31)
 """The day the rows' policy is taken on: every regulation, override and change of the tree the log
@@ -77,29 +77,12 @@ def ddl(tasks: str, state: str) -> list[str]:
     ]
 
 
-class Tasks:
-    """The facts model's part that keeps `task` (tables by their logical names in `tables`)."""
+class Tasks(Derived):
+    """The facts model's part that keeps `task` (tables by their logical names in `tables`);
+    until it is built a supervisor's worklist is worked out from the states."""
 
-    def __init__(self) -> None:
-        self.tasked_to: int | None = None
-        """The event the rows are worked out up to, -1 if not kept, None if not read yet."""
-
-    def forget(self) -> None:
-        self.tasked_to = None
-
-    def behind(self, cur: Cursor, tables: Mapping[str, str], position: int) -> bool:
-        """Whether the rows are not worked out up to the model's `position`."""
-        if self.tasked_to is None:
-            cur.execute(f"SELECT tasked_to FROM {tables['task_state']}")
-            row = cur.fetchone()
-            self.tasked_to = -1 if row is None else int(row["tasked_to"])
-        return self.tasked_to != position
-
-    def leave(self, cur: Cursor, tables: Mapping[str, str]) -> None:
-        """Stop keeping the rows (a bulk catch-up builds them at its end)."""
-        if self.tasked_to != -1:
-            cur.execute(f"DELETE FROM {tables['task_state']}")
-            self.tasked_to = -1
+    state: ClassVar[str] = "task_state"
+    column: ClassVar[str] = "tasked_to"
 
     def save(
         self,
@@ -123,7 +106,7 @@ class Tasks:
                 ([s.liaison_id for s in states],),
             )
         copy_rows(cur, tables["task"], TASK_COLUMNS, _rows(states, policy_of))
-        self._reached(cur, tables, last)
+        self.reached(cur, tables, last)
 
     def rebuild(
         self, cur: Cursor, tables: Mapping[str, str], upto: int, policy_of: PolicyOf
@@ -135,9 +118,4 @@ class Tasks:
             while chunk := read.fetchmany(REBUILD_CHUNK):  # each COPY after its chunk's FETCH
                 states = [LiaisonState.model_validate_json(r[0]) for r in chunk]
                 copy_rows(cur, tables["task"], TASK_COLUMNS, _rows(states, policy_of))
-        self._reached(cur, tables, upto)
-
-    def _reached(self, cur: Cursor, tables: Mapping[str, str], upto: int) -> None:
-        cur.execute(f"DELETE FROM {tables['task_state']}")
-        cur.execute(f"INSERT INTO {tables['task_state']} VALUES (%s)", (upto,))
-        self.tasked_to = upto
+        self.reached(cur, tables, upto)
