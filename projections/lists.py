@@ -7,7 +7,8 @@ from typing import Any
 
 from domain.text import fold
 from projections.dashboard import Period, scope
-from projections.figures import FIGURES, SHARED, for_subtree
+from projections.figures import FIGURES, SHARED, TALLIED_UNIT, for_subtree
+from projections.standing import OVERDUE_BY_UNIT
 
 NOT_REFERRED = "not_referred"
 """The stage listed for a member never referred (registered, or exempt from introduction)."""
@@ -60,7 +61,7 @@ def _behind(figure: str) -> str:
     )
 
 
-def _rows(figure: str) -> str:
+def figure_rows(figure: str) -> str:
     """The rows a figure counts ($1..$5), as they are."""
     if figure not in FIGURES:
         raise ValueError(f"unknown figure {figure!r}; one of {', '.join(FIGURES)}")
@@ -98,10 +99,19 @@ async def breakdown(conn: Any, period: Period, figure: str) -> dict[str, int]:
     """How many rows behind a figure fall on each unit of the subtree (the unit of each row of
     its list): read from the figure's own rows, not from the list's, which work out for every
     row its stage (a look-up in the timeline) and whether it is overdue (the rows of two more
-    figures), a WITH query keeping PostgreSQL from leaving out the columns nobody reads."""
+    figures), a WITH query keeping PostgreSQL from leaving out the columns nobody reads. A large
+    unit's overdue assessments are read from the steps the facts model keeps of them per unit
+    (`projections.standing.OVERDUE`)."""
+    if figure == "assessments_overdue" and period.known_at is None:
+        tallied = await conn.fetchrow(TALLIED_UNIT, period.unit_id, period.end)
+        if tallied is not None and tallied["stepped"]:
+            rows = await conn.fetch(
+                OVERDUE_BY_UNIT, tallied["ancestor_id"], period.the_year, period.end
+            )
+            return {str(r["unit_id"]): int(r["n"]) for r in rows}
     units = await scope(conn, period.unit_id, period.end)
     sql = (
-        f"SELECT x.unit_id AS key, count(*) AS n FROM ({_rows(figure)}) x"
+        f"SELECT x.unit_id AS key, count(*) AS n FROM ({figure_rows(figure)}) x"
         " WHERE x.unit_id IS NOT NULL GROUP BY x.unit_id ORDER BY x.unit_id"
     )
     rows = await conn.fetch(for_subtree(sql, units), *period.args(units))

@@ -162,7 +162,8 @@ class _Member:
 
 
 Rows = tuple[Counter[tuple[Any, ...]], Counter[tuple[Any, ...]]]
-"""A member's rows on a date: counts by (figure, code, year), and by (cell, row kind, year)."""
+"""A member's rows on a date: counts by (figure, code, year), and by (cell, row kind, year) (a
+workplace's too, for its overdue row kind)."""
 
 
 Counts = Counter[tuple[Any, ...]]
@@ -300,6 +301,13 @@ def _liaison_rows(
             figures["exempt_from_activities", f.code, None] += 1
 
 
+OVERDUE = "overdue"
+"""The row kind of `fact_cell_step` that counts a unit's overdue assessments: the rows of the
+`assessments_overdue` figure under the unit their list names (the residence unit, or the
+workplace when the residence is outside the board's subtree), which the overdue chart adds up
+per unit (`lists.breakdown`). A cell figure does not read it (`_cell_held`)."""
+
+
 def _due_rows(
     member: _Member, year: int, day: date, inside: set[str], figures: Counts, cells: Counts
 ) -> None:
@@ -325,6 +333,9 @@ def _due_rows(
             figures["assessments_outstanding", None, f.year] += 1
             if due_on is not None and due_on < day:
                 figures["assessments_overdue", None, f.year] += 1
+                # the unit its list names it under (`figures._ROW`): the board's overdue chart
+                unit = f.unit if f.unit in inside else f.workplace
+                cells[unit, OVERDUE, f.year] += 1
         if f.unit in inside:
             cells[f.unit, "due", f.year] += 1
             if not assessed:
@@ -657,6 +668,9 @@ def ddl(steps: str, cell_steps: str, state: str) -> list[str]:
         f"CREATE TABLE IF NOT EXISTS {cell_steps} (ancestor_id text NOT NULL,"
         " unit_id text NOT NULL, figure text NOT NULL, year int NOT NULL, on_date date NOT NULL,"
         " n int NOT NULL, PRIMARY KEY (ancestor_id, unit_id, figure, year, on_date))",
+        # The overdue chart's rows alone (`OVERDUE_BY_UNIT`): a few thousand among millions.
+        f"CREATE INDEX IF NOT EXISTS {cell_steps}_overdue ON {cell_steps} (ancestor_id, year,"
+        f" on_date) INCLUDE (unit_id, n) WHERE figure = '{OVERDUE}'",
         f"CREATE TABLE IF NOT EXISTS {state} (stepped_to bigint NOT NULL)",
     ]
 
@@ -679,6 +693,12 @@ MEMBERS_FACTS = (
     + " WHERE member_id = ANY($1::uuid[]) AND kind = ANY($2::text[]) ORDER BY member_id"
 )
 """The members' facts of the state figures, each with whether it was recorded by $3."""
+OVERDUE_BY_UNIT = (
+    "SELECT s.unit_id, sum(s.n)::int8 AS n FROM fact_cell_step s WHERE s.ancestor_id = $1"
+    f" AND s.figure = '{OVERDUE}' AND s.year = $2 AND s.on_date <= $3 GROUP BY s.unit_id"
+    " HAVING sum(s.n) <> 0 ORDER BY s.unit_id"
+)
+"""The `assessments_overdue` rows of ancestor $1, year $2, on $3, by the unit each row names."""
 CELL_COUNTS = (
     "SELECT s.unit_id, s.figure, nullif(s.year, 0) AS year, sum(s.n)::int8 AS n"
     " FROM fact_cell_step s JOIN unnest($3::text[], $4::int[]) AS c (unit_id, year)"

@@ -31,8 +31,9 @@ from projections.dashboard import Period
 from projections.escalations import Escalations
 from projections.facts import FACT_COLUMNS, Facts
 from projections.figures import COUNTS
+from projections.lists import figure_rows
 from projections.model import copy_rows
-from projections.standing import STEPPED
+from projections.standing import OVERDUE_BY_UNIT, STEPPED
 from projections.tally import roll_up
 from tests.conftest import isolated_schema
 
@@ -154,6 +155,48 @@ async def _compare(url: str, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...
                 )
                 for name in ("counted", "stepped")
             }
+            if said["counted"] != said["stepped"]:
+                wrong.append((ancestor, said["stepped"] - said["counted"],
+                              said["counted"] - said["stepped"]))  # fmt: skip
+        return wrong
+    finally:
+        await conn.close()
+
+
+_OVERDUE_FUNCTIONS = [
+    "CREATE FUNCTION pg_temp.overdue_counted(text[], date, date, timestamptz, int)"
+    " RETURNS TABLE (unit_id text, n int8) LANGUAGE sql AS $body$ SELECT x.unit_id, count(*)"
+    f" FROM ({figure_rows('assessments_overdue')}) x WHERE x.unit_id IS NOT NULL"
+    " GROUP BY x.unit_id $body$",
+    "CREATE FUNCTION pg_temp.overdue_stepped(text, int, date)"
+    f" RETURNS TABLE (unit_id text, n int8) LANGUAGE sql AS $body$ {OVERDUE_BY_UNIT} $body$",
+]
+_OVERDUE_EVERY_DAY = (
+    "SELECT q.day, q.year, 'counted' AS how, c.unit_id, c.n"
+    " FROM unnest($1::date[], $2::int[], $3::text[]) AS q (day, year, units),"
+    " LATERAL pg_temp.overdue_counted(string_to_array(q.units, ','), make_date(q.year, 1, 1),"
+    " q.day, 'infinity', q.year) c"
+    " UNION ALL SELECT q.day, q.year, 'stepped', c.unit_id, c.n"
+    " FROM unnest($1::date[], $2::int[]) AS q (day, year),"
+    " LATERAL pg_temp.overdue_stepped($4, q.year, q.day) c"
+)
+
+
+async def _compare_overdue(url: str, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Each (unit, date, year) whose overdue chart (`lists.breakdown`) the steps and the facts
+    say differently: the overdue assessments by the unit their list names them under."""
+    conn = await reads.connect(url)
+    try:
+        for statement in _OVERDUE_FUNCTIONS:
+            await conn.execute(statement)
+        wrong = []
+        for ancestor in ANCESTORS:
+            asked = [(d, y) for d in _dates(rows) for y in (2024, 2025)]
+            args = ([d for d, _ in asked], [y for _, y in asked],
+                    [",".join(_subtree(ancestor, d)) for d, _ in asked], ancestor)  # fmt: skip
+            said: dict[str, Counter[Any]] = {"counted": Counter(), "stepped": Counter()}
+            for r in await conn.fetch(_OVERDUE_EVERY_DAY, *args):
+                said[r["how"]][r["day"], r["year"], r["unit_id"]] += r["n"]
             if said["counted"] != said["stepped"]:
                 wrong.append((ancestor, said["stepped"] - said["counted"],
                               said["counted"] - said["stepped"]))  # fmt: skip
@@ -291,6 +334,7 @@ def test_the_steps_count_what_the_facts_say_on_every_date(
     rows = _rows(history)
     tables = _load(facts_url, rows)
     assert asyncio.run(_compare(facts_url, rows)) == []
+    assert asyncio.run(_compare_overdue(facts_url, rows)) == []
     built = [_table(facts_url, tables[t]) for t in ("fact_step", "fact_cell_step")]
     _kept_fact_by_fact(facts_url, rows, tables)
     assert [_table(facts_url, tables[t]) for t in ("fact_step", "fact_cell_step")] == built

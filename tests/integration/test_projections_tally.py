@@ -11,7 +11,7 @@ import pytest
 
 from application.office import LiaisonOffice
 from domain.errors import UnknownUnit
-from projections import dashboard, liaisons, reads, runner, standing, tally
+from projections import dashboard, liaisons, lists, reads, runner, standing, tally
 from projections.catalog import MODELS, all_models
 from projections.dashboard import Period, figures
 from projections.facts import Facts
@@ -89,18 +89,18 @@ async def test_every_unit_reads_from_its_tally_what_its_facts_say(
     assert {u for u, *_ in answers} >= {"P", "D", "X1", "XN", "C1"}
 
 
-async def test_every_unit_reads_its_funnel_from_its_steps_as_its_timeline_says(
+async def test_every_unit_reads_its_funnel_and_overdue_chart_from_its_steps(
     recorded: str, pg_env: dict[str, str]
 ) -> None:
-    """A large unit's stage funnel from the steps kept event by event across the merger: what
-    each liaison's timeline says, on every date."""
+    """A large unit's stage funnel and overdue chart from the steps kept event by event across
+    the merger: what each liaison's timeline and the facts say, on every date."""
     projector = Projector(pg_env, all_models(), batch=1)
     projector.catch_up()
     projector.close()
     conn = await reads.connect(recorded)
     try:
         units = [r[0] for r in await conn.fetch("SELECT unit_id FROM unit ORDER BY 1")]
-        read, stepped = [], 0
+        read, stepped, charts = [], 0, []
         for unit in units:
             for day in DAYS:
                 period = Period(unit, day)
@@ -110,11 +110,18 @@ async def test_every_unit_reads_its_funnel_from_its_steps_as_its_timeline_says(
                     continue
                 stepped += await conn.fetchval(STEPPED_UNIT, unit, day) is not None
                 read.append((unit, day, await liaisons.stages(conn, period), counted))
+                overdue = [
+                    await lists.breakdown(conn, Period(unit, day, at), "assessments_overdue")
+                    for at in (None, EVERYTHING_KNOWN)  # the steps, and the facts counted
+                ]
+                charts.append((unit, day, *overdue))
     finally:
         await conn.close()
     assert [r for r in read if r[2] != r[3]] == []
     assert stepped == len(read) > 20
     assert sum(sum(r[3].values()) for r in read) > 50
+    assert [c for c in charts if c[2] != c[3]] == []
+    assert sum(sum(c[2].values()) for c in charts) > 5
 
 
 async def _known_at(url: str, units: list[str], times: list[datetime]) -> list[tuple[Any, ...]]:
