@@ -95,6 +95,14 @@ async def members_behind(conn: Any, period: Period, query: ListQuery) -> list[di
     return [{k: v for k, v in dict(r).items() if k != "name_folded"} for r in rows]
 
 
+_OVERDUE_KEPT = TALLIED_UNIT.replace(
+    " AS stepped", " AS stepped, to_regclass('stage_step_state') IS NOT NULL AS overdue_kept", 1
+)
+"""`TALLIED_UNIT`, and whether the cells' steps count the overdue rows: since version 3 of the
+facts model, which also made `stage_step_state` (while a store upgrades, the version-2 tables
+still answer, without them)."""
+
+
 async def breakdown(conn: Any, period: Period, figure: str) -> dict[str, int]:
     """How many rows behind a figure fall on each unit of the subtree (the unit of each row of
     its list): read from the figure's own rows, not from the list's, which work out for every
@@ -103,8 +111,8 @@ async def breakdown(conn: Any, period: Period, figure: str) -> dict[str, int]:
     unit's overdue assessments are read from the steps the facts model keeps of them per unit
     (`projections.standing.OVERDUE`)."""
     if figure == "assessments_overdue" and period.known_at is None:
-        tallied = await conn.fetchrow(TALLIED_UNIT, period.unit_id, period.end)
-        if tallied is not None and tallied["stepped"]:
+        tallied = await conn.fetchrow(_OVERDUE_KEPT, period.unit_id, period.end)
+        if tallied is not None and tallied["stepped"] and tallied["overdue_kept"]:
             rows = await conn.fetch(
                 OVERDUE_BY_UNIT, tallied["ancestor_id"], period.the_year, period.end
             )
