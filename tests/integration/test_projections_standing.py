@@ -134,6 +134,13 @@ _EVERY_DAY = (
 """One board's figures on many dates and years, in one statement."""
 
 
+def _every_day_args(ancestor: str, rows: list[tuple[Any, ...]]) -> tuple[Any, ...]:
+    """The parameters of one ancestor's boards on every date around a change, both years."""
+    asked = [(d, y) for d in _dates(rows) for y in (2024, 2025)]
+    return ([d for d, _ in asked], [y for _, y in asked],
+            [",".join(_subtree(ancestor, d)) for d, _ in asked], ancestor)  # fmt: skip
+
+
 async def _compare(url: str, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     """Each (unit, date, year, figure, code) whose steps and facts say different counts."""
     conn = await reads.connect(url)
@@ -142,9 +149,7 @@ async def _compare(url: str, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...
             await conn.execute(statement)
         wrong = []
         for ancestor in ANCESTORS:
-            asked = [(d, y) for d in _dates(rows) for y in (2024, 2025)]
-            args = ([d for d, _ in asked], [y for _, y in asked],
-                    [",".join(_subtree(ancestor, d)) for d, _ in asked], ancestor)  # fmt: skip
+            args = _every_day_args(ancestor, rows)
             said = {
                 name: Counter(
                     {
@@ -191,9 +196,7 @@ async def _compare_overdue(url: str, rows: list[tuple[Any, ...]]) -> list[tuple[
             await conn.execute(statement)
         wrong = []
         for ancestor in ANCESTORS:
-            asked = [(d, y) for d in _dates(rows) for y in (2024, 2025)]
-            args = ([d for d, _ in asked], [y for _, y in asked],
-                    [",".join(_subtree(ancestor, d)) for d, _ in asked], ancestor)  # fmt: skip
+            args = _every_day_args(ancestor, rows)
             said: dict[str, Counter[Any]] = {"counted": Counter(), "stepped": Counter()}
             for r in await conn.fetch(_OVERDUE_EVERY_DAY, *args):
                 said[r["how"]][r["day"], r["year"], r["unit_id"]] += r["n"]
