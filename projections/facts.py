@@ -27,9 +27,8 @@ from projections.log import Entry
 from projections.members import MemberWrites
 from projections.model import Cursor, ReadModel, chunks, copy_rows
 from projections.reference import Reference
-from projections.stages import NOTHING, Part, Stages, advanced
+from projections.stages import NOTHING, PART_COLUMNS, Part, Stages, advanced, part_of
 from projections.stages import ddl as stages_ddl
-from projections.stages import stored as stored_segments
 from projections.standing import STANDING_KINDS, Standing
 from projections.standing import ddl as standing_ddl
 from projections.states import LIAISON_STATES, StateBook
@@ -136,17 +135,16 @@ class Facts(ReadModel):
         self.tasks.forget()
 
     def complete(self, cur: Cursor, position: int) -> None:
-        """The state figures' steps and the liaisons' steps, if left behind (in bulk, or a store
-        from before them), worked out once from the facts and the states."""
+        """The state figures' and the funnel's steps and the liaisons' steps, if left behind (in
+        bulk, or a store from before them), worked out once from the facts, the liaisons' rows
+        and the states."""
         tables = {t: self.t(t) for t in self.tables}
-        if self.standing.behind(cur, tables, position):
+        stepped = [s for s in (self.standing, self.stages) if s.behind(cur, tables, position)]
+        if stepped:
             self.reference.ensure(cur, position)
             self.tally.follow(self.reference.holder.tree)
-            self.standing.rebuild(cur, tables, position, self.tally.places.rolls)
-        if self.stages.behind(cur, tables, position):
-            self.reference.ensure(cur, position)
-            self.tally.follow(self.reference.holder.tree)
-            self.stages.rebuild(cur, tables, position, self.tally.places.rolls)
+            for steps in stepped:
+                steps.rebuild(cur, tables, position, self.tally.places.rolls)
         if self.tasks.behind(cur, tables, position):
             self.reference.ensure(cur, position)
             self.tasks.rebuild(cur, tables, position, self._settled_policy())
@@ -316,16 +314,13 @@ class Facts(ReadModel):
         parts: dict[Any, tuple[Part, Part]] = {}
         if stored:
             cur.execute(
-                "SELECT liaison_id, due_years, workplace_unit_id, commune_id, cell_id, stage_days,"
-                f" stages FROM {self.t('liaison')} WHERE liaison_id = ANY(%s)",
+                f"SELECT liaison_id, due_years, {PART_COLUMNS} FROM {self.t('liaison')}"
+                " WHERE liaison_id = ANY(%s)",
                 (stored,),
             )
             for r in cur.fetchall():
                 due_years[r["liaison_id"]] = set(r["due_years"])
-                part = (
-                    (r["workplace_unit_id"], r["commune_id"], r["cell_id"]),
-                    stored_segments(r["stage_days"], r["stages"]),
-                )
+                part = part_of(tuple(r.values())[2:])
                 parts[r["liaison_id"]] = (part, part)
         return due_years, parts
 

@@ -287,13 +287,16 @@ def for_subtree(query: str, units: Sequence[str], hashed: str = _UNITS) -> str:
 
 
 TALLIED_UNIT = (
-    "SELECT r.ancestor_id, s.tallied_to, EXISTS (SELECT FROM fact_step_state) AS stepped"
+    "SELECT r.ancestor_id, s.tallied_to, EXISTS (SELECT FROM fact_step_state) AS stepped,"
+    " to_regclass('stage_step_state') IS NOT NULL AS version_3"
     " FROM unit_ancestry r JOIN fact_tallied t USING (ancestor_id), fact_tally_state s"
     " WHERE r.unit_id = $1 AND r.depth = 0"
     " AND r.valid_from <= $2 AND (r.valid_until IS NULL OR $2 < r.valid_until)"
 )
 """The unit in force on a date that carries $1, if the facts model tallies it, the event up to
-which its tally counts, and whether its state figures' steps are kept."""
+which its tally counts, whether its state figures' steps are kept, and whether the facts model's
+tables are of version 3 (the funnel's steps, the overdue rows among the cells' steps: while a
+store upgrades, the version-2 tables still answer, without them)."""
 
 
 def subtree(unit: str = "$1", on: str = "$2") -> str:

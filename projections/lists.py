@@ -43,19 +43,24 @@ class ListQuery:
     peek: bool = False  # one row more than the page when there is one: "is there a next page?"
 
 
+def _figure(figure: str) -> str:
+    """The figure's SQL (`projections.figures.FIGURES`); refuses an unknown one."""
+    if figure not in FIGURES:
+        raise ValueError(f"unknown figure {figure!r}; one of {', '.join(FIGURES)}")
+    return FIGURES[figure]
+
+
 def _behind(figure: str) -> str:
     """The rows behind a figure with each member's name, card, places and stage then ($1..$5).
 
     Exactly the rows the figure counts: a list narrows them only by what its reader asks for
     (stage, overdue, code, name), never by another reading of the board's units."""
-    if figure not in FIGURES:
-        raise ValueError(f"unknown figure {figure!r}; one of {', '.join(FIGURES)}")
     return (
         f"{SHARED} SELECT r.member_id, r.liaison_id, r.unit_id, r.code, m.name,"
         " m.party_card_number,"
         " coalesce(l.workplace_unit_id, m.workplace_unit_id) AS workplace_unit_id,"
         f" l.commune_id, l.cell_id, m.name_folded, {_STAGE} AS stage, {_OVERDUE} AS overdue"
-        f" FROM ({FIGURES[figure]}) r LEFT JOIN member m ON m.member_id = r.member_id"
+        f" FROM ({_figure(figure)}) r LEFT JOIN member m ON m.member_id = r.member_id"
         " LEFT JOIN liaison l ON l.liaison_id = r.liaison_id"
         " WHERE $2::date IS NOT NULL AND $5::int IS NOT NULL"  # every parameter typed
     )
@@ -63,10 +68,8 @@ def _behind(figure: str) -> str:
 
 def figure_rows(figure: str) -> str:
     """The rows a figure counts ($1..$5), as they are."""
-    if figure not in FIGURES:
-        raise ValueError(f"unknown figure {figure!r}; one of {', '.join(FIGURES)}")
     return (
-        f"{SHARED} SELECT r.* FROM ({FIGURES[figure]}) r"
+        f"{SHARED} SELECT r.* FROM ({_figure(figure)}) r"
         " WHERE $2::date IS NOT NULL AND $5::int IS NOT NULL"  # every parameter typed
     )
 
@@ -95,14 +98,6 @@ async def members_behind(conn: Any, period: Period, query: ListQuery) -> list[di
     return [{k: v for k, v in dict(r).items() if k != "name_folded"} for r in rows]
 
 
-_OVERDUE_KEPT = TALLIED_UNIT.replace(
-    " AS stepped", " AS stepped, to_regclass('stage_step_state') IS NOT NULL AS overdue_kept", 1
-)
-"""`TALLIED_UNIT`, and whether the cells' steps count the overdue rows: since version 3 of the
-facts model, which also made `stage_step_state` (while a store upgrades, the version-2 tables
-still answer, without them)."""
-
-
 async def breakdown(conn: Any, period: Period, figure: str) -> dict[str, int]:
     """How many rows behind a figure fall on each unit of the subtree (the unit of each row of
     its list): read from the figure's own rows, not from the list's, which work out for every
@@ -111,8 +106,8 @@ async def breakdown(conn: Any, period: Period, figure: str) -> dict[str, int]:
     unit's overdue assessments are read from the steps the facts model keeps of them per unit
     (`projections.standing.OVERDUE`)."""
     if figure == "assessments_overdue" and period.known_at is None:
-        tallied = await conn.fetchrow(_OVERDUE_KEPT, period.unit_id, period.end)
-        if tallied is not None and tallied["stepped"] and tallied["overdue_kept"]:
+        tallied = await conn.fetchrow(TALLIED_UNIT, period.unit_id, period.end)
+        if tallied is not None and tallied["stepped"] and tallied["version_3"]:
             rows = await conn.fetch(
                 OVERDUE_BY_UNIT, tallied["ancestor_id"], period.the_year, period.end
             )

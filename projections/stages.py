@@ -28,6 +28,7 @@ from typing import Any, ClassVar
 
 from psycopg.rows import tuple_row
 
+from projections.figures import TALLIED_UNIT
 from projections.model import Cursor, Derived, copy_rows
 from projections.standing import Steps, upsert
 from projections.tally import Interval, RollUp, merged
@@ -38,6 +39,8 @@ last runs on, and before the first the liaison had not begun."""
 Part = tuple[tuple[str | None, ...], Segments]
 """What a liaison adds to the funnel: its unit ids (workplace, commune, cell) and its segments."""
 COLUMNS = {"ancestor_id": "text", "stage": "text", "on_date": "date", "n": "int4"}
+PART_COLUMNS = "workplace_unit_id, commune_id, cell_id, stage_days, stages"
+"""The columns of a `liaison` row that make its `Part` (`part_of`)."""
 NOTHING: Part = ((), ())
 
 
@@ -46,11 +49,6 @@ def advanced(segments: Segments, day: date, stage: str) -> Segments:
     `day` on it is what the liaison's stage then reads."""
     kept = tuple(s for s in segments if s[0] < day)
     return kept if kept and kept[-1][1] == stage else (*kept, (day, stage))
-
-
-def stored(days: Sequence[date] | None, stages: Sequence[str] | None) -> Segments:
-    """The segments from the liaison row's two arrays."""
-    return tuple(zip(days or (), stages or (), strict=True))
 
 
 def part_steps(part: Part, rolls: RollUp, sign: int, into: Steps) -> None:
@@ -106,15 +104,15 @@ class Stages(Derived):
             part_steps(now, rolls[1], 1, steps)
         if moved:
             cur.execute(
-                "SELECT liaison_id, workplace_unit_id, commune_id, cell_id, stage_days, stages"
-                f" FROM {tables['liaison']} WHERE workplace_unit_id = ANY(%s)"
+                f"SELECT liaison_id, {PART_COLUMNS} FROM {tables['liaison']}"
+                " WHERE workplace_unit_id = ANY(%s)"
                 " OR commune_id = ANY(%s) OR cell_id = ANY(%s)",
                 (list(moved),) * 3,
             )
             for row in cur.fetchall():
                 if row["liaison_id"] in changes:
                     continue
-                part = _part(tuple(row.values())[1:])
+                part = part_of(tuple(row.values())[1:])
                 part_steps(part, rolls[0], -1, steps)
                 part_steps(part, rolls[1], 1, steps)
         upsert(cur, tables["stage_step"], COLUMNS, steps)
@@ -126,19 +124,17 @@ class Stages(Derived):
         steps: Steps = {}
         with cur.connection.cursor(name="stages_rebuild", row_factory=tuple_row) as read:
             read.itersize = 20_000
-            read.execute(
-                "SELECT workplace_unit_id, commune_id, cell_id, stage_days, stages"
-                f" FROM {tables['liaison']}"
-            )
+            read.execute(f"SELECT {PART_COLUMNS} FROM {tables['liaison']}")
             for row in read:
-                part_steps(_part(row), rolls, 1, steps)
+                part_steps(part_of(row), rolls, 1, steps)
         copy_rows(cur, tables["stage_step"], COLUMNS, ((*k, n) for k, n in steps.items() if n))
         self.reached(cur, tables, upto)
 
 
-def _part(row: Iterable[Any]) -> Part:
+def part_of(row: Iterable[Any]) -> Part:
+    """A liaison's part from the values of its row's `PART_COLUMNS`."""
     workplace, commune, cell, days, stages = row
-    return (workplace, commune, cell), stored(days, stages)
+    return (workplace, commune, cell), tuple(zip(days or (), stages or (), strict=True))
 
 
 def ddl(steps: str, state: str) -> list[str]:
@@ -151,10 +147,7 @@ def ddl(steps: str, state: str) -> list[str]:
 
 
 STEPPED_UNIT = (
-    "SELECT r.ancestor_id FROM unit_ancestry r JOIN fact_tallied t USING (ancestor_id)"
-    " WHERE r.unit_id = $1 AND r.depth = 0"
-    " AND r.valid_from <= $2 AND (r.valid_until IS NULL OR $2 < r.valid_until)"
-    " AND EXISTS (SELECT FROM stage_step_state)"
+    f"SELECT t.ancestor_id FROM ({TALLIED_UNIT}) t WHERE EXISTS (SELECT FROM stage_step_state)"
 )
 """The unit in force on $2 that carries $1, if the facts model tallies it and keeps its funnel."""
 STEPPED = (
