@@ -188,6 +188,20 @@ async def test_a_board_known_at_a_time_reads_the_steps_less_what_was_recorded_af
     assert any(figures["members_in_scope"] for *_, figures in read)
 
 
+def _kept_and_at_once(conn: Any, table: str, reached: str, keys: int) -> list[Any]:
+    """The table's rows kept event by event and built at once (suffix `_at_once`), in key
+    order, each with the event its state table (`reached`: table.column) says they count to."""
+    state, column = reached.split(".")
+    order = ", ".join(str(k) for k in range(1, keys + 1))
+    return [
+        conn.execute(
+            f"SELECT *, (SELECT {column} FROM {state}{suffix})"
+            f" FROM {table}{suffix} ORDER BY {order}"
+        ).fetchall()
+        for suffix in ("", "_at_once")
+    ]
+
+
 def test_a_tally_kept_event_by_event_is_the_tally_built_at_once(
     recorded: str, pg_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -212,28 +226,12 @@ def test_a_tally_kept_event_by_event_is_the_tally_built_at_once(
     projector.catch_up()
     projector.close()
     with psycopg.connect(recorded) as conn:
-        kept, at_once = (
-            conn.execute(
-                f"SELECT *, (SELECT tallied_to FROM fact_tally_state{suffix})"
-                f" FROM fact_tally{suffix} ORDER BY 1, 2, 3, 4, 5, 6"
-            ).fetchall()
-            for suffix in ("", "_at_once")
-        )
+        kept, at_once = _kept_and_at_once(conn, "fact_tally", "fact_tally_state.tallied_to", 6)
         steps = [
-            conn.execute(
-                f"SELECT *, (SELECT stepped_to FROM fact_step_state{suffix})"
-                f" FROM {table}{suffix} ORDER BY 1, 2, 3, 4, 5"
-            ).fetchall()
-            for table in ("fact_step", "fact_cell_step")
-            for suffix in ("", "_at_once")
+            *_kept_and_at_once(conn, "fact_step", "fact_step_state.stepped_to", 5),
+            *_kept_and_at_once(conn, "fact_cell_step", "fact_step_state.stepped_to", 5),
         ]
-        funnels = [
-            conn.execute(
-                f"SELECT *, (SELECT stepped_to FROM stage_step_state{suffix})"
-                f" FROM stage_step{suffix} ORDER BY 1, 2, 3"
-            ).fetchall()
-            for suffix in ("", "_at_once")
-        ]
+        funnels = _kept_and_at_once(conn, "stage_step", "stage_step_state.stepped_to", 3)
         moved = conn.execute(
             "SELECT count(*) FROM fact_tally WHERE ancestor_id = 'XN' AND kind = 'attendance'"
             " AND effective_date < '2025-07-01'"
