@@ -7,6 +7,7 @@ import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from psycopg_pool import AsyncConnectionPool
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
@@ -64,7 +65,11 @@ async def run_worker(
 ) -> None:
     """Poll the liaison task queue until `stop` is set."""
     root = Root(settings, process="worker")
-    outbox = PostgresOutbox(root.database_url)
+    notices = AsyncConnectionPool(
+        root.database_url, min_size=1, max_size=ACTIVITY_SLOTS, open=False
+    )
+    await notices.open()
+    outbox = PostgresOutbox(root.database_url, notices)
     await outbox.create_table()
     client = await root.temporal()
     threads = activity_threads()
@@ -90,6 +95,7 @@ async def run_worker(
     if mail is not None:
         await mail
     threads.shutdown()
+    await notices.close()
     root.close()
 
 

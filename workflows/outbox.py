@@ -9,12 +9,15 @@ language it is configured with.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date, datetime
 from typing import Protocol
 from uuid import UUID
 
 import psycopg
 from psycopg.types.json import Jsonb
+from psycopg_pool import AsyncConnectionPool
 
 from domain.deadlines import Deadline, DeadlineKind
 from domain.escalation import Notice, Step
@@ -168,10 +171,24 @@ class InMemoryOutbox:
 
 
 class PostgresOutbox:
-    """The outbox as a PostgreSQL table in the event store's database."""
+    """The outbox as a PostgreSQL table in the event store's database, through `pool` when one
+    is given (a worker writes a notification per step: a storm's thousands each opening a
+    connection of its own spent the worker's event loop and the server on connecting), else a
+    connection of its own per call (the tests and the board read it seldom)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, pool: AsyncConnectionPool | None = None) -> None:
         self.url = url
+        self.pool = pool
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[psycopg.AsyncConnection]:
+        """A connection whose work is committed when the block ends (rolled back if it raises)."""
+        if self.pool is not None:
+            async with self.pool.connection() as pooled:
+                yield pooled
+            return
+        async with await psycopg.AsyncConnection.connect(self.url) as own:
+            yield own
 
     async def create_table(self) -> None:
         """Create the table if it is not there, one process at a time: workers starting together
@@ -190,14 +207,14 @@ class PostgresOutbox:
         values = ", ".join(f"%({c})s" for c in row)
         query = f"INSERT INTO {TABLE} ({columns}) VALUES ({values}) ON CONFLICT (id) DO NOTHING"
         typed = {**row, "step": row["step"].value, "params": Jsonb(row["params"])}
-        async with await psycopg.AsyncConnection.connect(self.url, autocommit=True) as conn:
+        async with self._connection() as conn:
             cursor = await conn.execute(query.encode(), typed)
             return cursor.rowcount == 1
 
     async def unsent(self, limit: int = 100) -> list[Notification]:
         """Notifications not yet mailed, oldest first."""
         columns = ", ".join(Notification.model_fields)
-        async with await psycopg.AsyncConnection.connect(self.url) as conn:
+        async with self._connection() as conn:
             cursor = await conn.execute(
                 f"SELECT {columns} FROM {TABLE} WHERE sent_at IS NULL "
                 "ORDER BY created_at LIMIT %s".encode(),
@@ -210,17 +227,18 @@ class PostgresOutbox:
 
     async def mark_sent(self, notification_id: UUID, error: str | None = None) -> None:
         """Record a delivery, or count a failed attempt with its error."""
+        # Typed: psycopg sends a str (and None) untyped, and PostgreSQL cannot type `$1 IS NULL`.
         query = (
-            f"UPDATE {TABLE} SET attempts = attempts + 1, last_error = %s, "
-            "sent_at = CASE WHEN %s IS NULL THEN now() ELSE NULL END WHERE id = %s"
+            f"UPDATE {TABLE} SET attempts = attempts + 1, last_error = %(error)s::text, "
+            "sent_at = CASE WHEN %(error)s::text IS NULL THEN now() END WHERE id = %(id)s"
         )
-        async with await psycopg.AsyncConnection.connect(self.url, autocommit=True) as conn:
-            await conn.execute(query.encode(), (error, error, notification_id))
+        async with self._connection() as conn:
+            await conn.execute(query.encode(), {"error": error, "id": notification_id})
 
     async def all(self) -> list[Notification]:
         """Every notification (for tests and the board)."""
         columns = ", ".join(Notification.model_fields)
-        async with await psycopg.AsyncConnection.connect(self.url) as conn:
+        async with self._connection() as conn:
             cursor = await conn.execute(
                 f"SELECT {columns} FROM {TABLE} ORDER BY created_at".encode()
             )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from datetime import date
 from email import message_from_bytes
@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
+import pytest
 from aiosmtpd.controller import Controller
+from psycopg_pool import AsyncConnectionPool
 
 from domain.calendar import add_working_days, holidays, is_working_day, tet
 from domain.deadlines import DeadlineKind
@@ -20,7 +22,7 @@ from domain.escalation import Step
 from domain.messages import UnitRef, encode
 from workers.mailer import relay_once
 from workers.settings import Settings
-from workflows.outbox import InMemoryOutbox, Notification
+from workflows.outbox import InMemoryOutbox, Notification, Outbox, PostgresOutbox
 
 
 class Inbox:
@@ -78,10 +80,25 @@ def _notice(due: date) -> Notification:
     )
 
 
-async def test_mail_is_retried_until_delivered(tmp_path: Path) -> None:
+@pytest.fixture(params=["memory", "postgres", "pooled"])
+async def outbox(request: pytest.FixtureRequest) -> AsyncIterator[Outbox]:
+    """The outbox in memory, in PostgreSQL through a connection per call (the board), and
+    through a pool (the worker, whose relay marks what it sent)."""
+    if request.param == "memory":
+        yield InMemoryOutbox()
+        return
+    url = request.getfixturevalue("pg_url")
+    async with AsyncConnectionPool(url, min_size=1, max_size=2, open=False) as pool:
+        table = PostgresOutbox(url, pool if request.param == "pooled" else None)
+        await table.create_table()
+        yield table
+
+
+async def test_mail_is_retried_until_delivered(tmp_path: Path, outbox: Outbox) -> None:
+    """A notice is mailed once it can be, then marked sent: the next round mails nothing (the
+    outbox in PostgreSQL could not mark it, and the relay mailed it again every round)."""
     port = _free_port()
     settings = Settings(smtp_host="127.0.0.1", smtp_port=port, data_dir=tmp_path)
-    outbox = InMemoryOutbox()
     notification = _notice(date(2027, 2, 4))
     await outbox.write(notification)
     assert await relay_once(settings, outbox) == 0  # no server yet: kept for the next round
@@ -89,6 +106,7 @@ async def test_mail_is_retried_until_delivered(tmp_path: Path) -> None:
         assert await relay_once(settings, outbox) == 1
         assert await relay_once(settings, outbox) == 0  # delivered once
     assert len(inbox.messages) == 1
+    assert await outbox.unsent() == []
     assert f"<{notification.id}@liaison>".encode() in inbox.messages[0]
 
 
