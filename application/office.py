@@ -235,13 +235,20 @@ class LiaisonOffice(Application[UUID]):
         return self.organisation().tree
 
     def policy(
-        self, on: date, unit_id: str | None = None, *, province_on: date | None = None
+        self,
+        on: date,
+        unit_id: str | None = None,
+        *,
+        province_on: date | None = None,
+        tree: OrganisationTree | None = None,
     ) -> Policy:
-        """The policy in force on that date for the province of the unit (defaults without one)."""
+        """The policy in force on that date for the province of the unit (defaults without one),
+        in `tree` when the caller has read it already (each read of the tree or the book waits
+        its turn: see `_reference`)."""
         if unit_id is None:
             return policy_in_force(on)
         book = self.regulation_book()
-        return policy_for(self.tree(), book.overrides, on, unit_id, province_on)
+        return policy_for(tree or self.tree(), book.overrides, on, unit_id, province_on)
 
     def settled_on(self, on: date) -> bool:
         """Whether the policy of every unit on that date is the one it keeps from then on (the
@@ -318,10 +325,13 @@ class LiaisonOffice(Application[UUID]):
         """An escalation, refusing an unknown id."""
         return cast(Escalation, self._get(Escalation, escalation_id, "escalation"))
 
-    def system_actor_for(self, liaison_id: UUID, on: date) -> Actor:
-        """The workflow's actor for a liaison: the system, in the province of the residence."""
+    def system_actor_for(
+        self, liaison_id: UUID, on: date, tree: OrganisationTree | None = None
+    ) -> Actor:
+        """The workflow's actor for a liaison: the system, in the province of the residence (in
+        `tree` when the caller has read it already)."""
         state = self.liaison(liaison_id).state
-        return system_actor(self.tree().province_of(state.residence_commune_id, on).id)
+        return system_actor((tree or self.tree()).province_of(state.residence_commune_id, on).id)
 
     def history(
         self, liaison_id: UUID, *, as_of_version: int | None = None, as_of_date: date | None = None

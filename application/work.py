@@ -59,11 +59,15 @@ class Work:
     def __init__(self, office: LiaisonOffice, command: cmd.Command, today: date) -> None:
         self.office, self.command, self.today = office, command, today
         self._loaded: dict[UUID, Any] = {}
+        self._tree: OrganisationTree | None = None
 
     @property
     def tree(self) -> OrganisationTree:
-        """The organisation tree as the store holds it now."""
-        return self.office.tree()
+        """The organisation tree as the store held it when the command first read it: one tree
+        for the whole decision."""
+        if self._tree is None:
+            self._tree = self.office.tree()
+        return self._tree
 
     # Records, each loaded once per command.
 
@@ -138,7 +142,7 @@ class Work:
         self, on: date, unit_id: str | None = None, province_on: date | None = None
     ) -> Policy:
         """The policy in force on a date for the unit's province."""
-        return self.office.policy(on, unit_id, province_on=province_on)
+        return self.office.policy(on, unit_id, province_on=province_on, tree=self.tree)
 
     def stamp(self, policy: Policy) -> Stamp:
         """Who, which command, when, under which regulation, and why: for every event it makes."""

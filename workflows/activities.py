@@ -78,9 +78,13 @@ class Application(Protocol):
 
     def state_of(self, liaison_id: UUID) -> LiaisonState: ...
 
-    def policy(self, on: date, unit_id: str | None = None) -> Policy: ...
+    def policy(
+        self, on: date, unit_id: str | None = None, *, tree: OrganisationTree | None = None
+    ) -> Policy: ...
 
-    def system_actor_for(self, liaison_id: UUID, on: date) -> Actor: ...
+    def system_actor_for(
+        self, liaison_id: UUID, on: date, tree: OrganisationTree | None = None
+    ) -> Actor: ...
 
     def tree(self) -> OrganisationTree: ...
 
@@ -170,24 +174,30 @@ class LiaisonActivities(Activities[Application]):
             or deadline.unit_id
         )
 
-    def _context(self, liaison_id: UUID, on: date) -> tuple[LiaisonState, OrganisationTree, Policy]:
+    def _context(
+        self, liaison_id: UUID, on: date, tree: OrganisationTree
+    ) -> tuple[LiaisonState, Policy]:
         state = self.office.state_of(liaison_id)
-        return state, self.office.tree(), self.office.policy(on, state.residence_commune_id)
+        return state, self.office.policy(on, state.residence_commune_id, tree=tree)
+
+    def _actor(self, liaison_id: UUID, on: date) -> tuple[Actor, OrganisationTree]:
+        tree = self.office.tree()
+        return self.office.system_actor_for(liaison_id, on, tree), tree
 
     async def _take(self, liaison_id: UUID, on: date, rungs: list[Rung]) -> list[TakeStepResult]:
-        """Record each rung, then queue the notifications of those recorded."""
+        """Record each rung, then queue the notifications of those recorded. The tree is read
+        once for the actor and the notifications (every read of it waits its turn: a storm's
+        activities queued on it)."""
         results: list[TakeStepResult] = []
         told: list[tuple[Deadline, Step, str]] = []
-        actor: Actor | None = None  # the same for every rung: the liaison and tree read once
+        read: tuple[Actor, OrganisationTree] | None = None  # the same for every rung
         for rung in rungs:
             deadline, step = Deadline.model_validate_json(rung.deadline_json), Step(rung.step)
             try:
-                if actor is None:
-                    actor = await self._call(
-                        functools.partial(self.office.system_actor_for, liaison_id, on)
-                    )
+                if read is None:
+                    read = await self._call(functools.partial(self._actor, liaison_id, on))
                 unit_id = await self._call(
-                    functools.partial(self._record_step, liaison_id, on, actor, deadline, step)
+                    functools.partial(self._record_step, liaison_id, on, read[0], deadline, step)
                 )
             except Refused as refusal:
                 escalation = escalation_id(liaison_id, deadline.kind, deadline.subject)
@@ -196,8 +206,9 @@ class LiaisonActivities(Activities[Application]):
                 continue
             results.append(TakeStepResult(recorded=True, unit_id=unit_id))
             told.append((deadline, step, unit_id))
-        if told:
-            state, tree, policy = await self._call(functools.partial(self._context, liaison_id, on))
+        if told and read is not None:  # read before the first rung recorded
+            tree = read[1]
+            state, policy = await self._call(functools.partial(self._context, liaison_id, on, tree))
             rules = policy.deadlines
             for deadline, step, unit_id in told:
                 await self._notify(state, tree, rules, liaison_id, deadline, step, on, unit_id)

@@ -1,4 +1,5 @@
-"""`take_steps` reads the system actor once for all the rungs it takes, not once a rung.
+"""`take_steps` reads the system actor once for all the rungs it takes, not once a rung, and
+the organisation tree once a command and once more for the activity.
 
 A liaison onboarded late has several rungs due at once; each `system_actor_for` reads the liaison
 and the organisation tree (behind the library's per-aggregate lock, which the worker's activity
@@ -65,3 +66,34 @@ def test_three_rungs_due_at_once_read_the_actor_once() -> None:
     steps = list(world.office.events.get(escalation))  # type: ignore[attr-defined]
     assert len(steps) == 4  # opened, then the three rungs
     assert {(e.actor.id, e.actor.unit_id) for e in steps} == {(SYSTEM_ACTOR_ID, "P")}
+
+
+def test_each_command_reads_the_tree_once_and_the_activity_once_more() -> None:
+    """Every read of the organisation waits its turn behind the library's lock (a storm's
+    activity threads queued on it): a command decides on one tree, read once, and the
+    activity reads it once for the actor and the notifications."""
+    world = build_world(ONBOARDED)
+    member = world.register(on=date(2026, 11, 10))
+    liaison: UUID = world.refer(member, commune="XN", on=date(2026, 11, 10))
+    process = LiaisonProcess()
+    state = replay(world.office.history(liaison))
+    process.start_from(state, world.office.policy(ONBOARDED, state.residence_commune_id))
+    rungs = [
+        Rung(deadline_json=d.model_dump_json(), step=r.step.value)
+        for d, r in process.due(ONBOARDED)
+    ]
+    reads = Counter[str]()
+    organisation = world.office.organisation
+
+    def counted() -> Any:
+        reads["organisation"] += 1
+        return organisation()
+
+    world.office.organisation = counted  # type: ignore[method-assign]
+    request = TakeStepsInput(liaison_id=str(liaison), rungs=rungs, on=ONBOARDED.isoformat())
+    outbox = InMemoryOutbox()
+    taken = asyncio.run(LiaisonActivities(world.office, outbox).take_steps(request))
+
+    assert [r.recorded for r in taken.results] == [True, True, True]
+    assert len(outbox.rows) >= 3  # each rung told
+    assert reads["organisation"] == 1 + len(rungs)

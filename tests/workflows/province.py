@@ -27,7 +27,7 @@ from domain import commands as cmd
 from domain.deadlines import DeadlineKind
 from domain.escalation import Escalation, escalation_id
 from domain.meeting import AttendanceEntry
-from domain.organisation import Unit, UnitKind
+from domain.organisation import OrganisationTree, Unit, UnitKind
 from domain.policy import REGULATION_76, REGULATION_213, DayCount, Policy, with_overrides
 from domain.roles import Actor, Role
 from domain.state import Attendance
@@ -59,11 +59,16 @@ class PinnedOffice(LiaisonOffice):
     pinned_policy: Policy = REGULATION_213
 
     def policy(
-        self, on: date, unit_id: str | None = None, *, province_on: date | None = None
+        self,
+        on: date,
+        unit_id: str | None = None,
+        *,
+        province_on: date | None = None,
+        tree: OrganisationTree | None = None,
     ) -> Policy:
         if unit_id is None:
             return self.pinned_policy
-        province = self.tree().province_of(unit_id, province_on or on).id
+        province = (tree or self.tree()).province_of(unit_id, province_on or on).id
         return with_overrides(self.pinned_policy, on, self.regulation_book().for_province(province))
 
 
