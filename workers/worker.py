@@ -35,7 +35,9 @@ reads the clock or the environment."""
 
 
 ACTIVITY_SLOTS = 8
-"""Activities a worker runs at once, each on a thread of its own (`activity_threads`)."""
+"""Activities a worker runs at once, each on a thread of its own (`activity_threads`); as many
+local activities (the liaison workflow's own since `LOCAL_ACTIVITIES`) share those threads with
+the scheduled ones (the referral workflow's, and those of runs begun before)."""
 
 
 def activity_threads() -> ThreadPoolExecutor:
@@ -54,6 +56,7 @@ def worker_options() -> dict[str, Any]:
         # More pollers start new workflows faster (DESIGN.md: ≈ 50/s with one).
         "max_concurrent_workflow_task_polls": 20,
         "max_concurrent_activities": ACTIVITY_SLOTS,  # each a thread over the store's pool
+        "max_concurrent_local_activities": ACTIVITY_SLOTS,  # the liaison's own: the same threads
     }
 
 

@@ -36,12 +36,19 @@ Patches in force:
   receiving every event of the liaison and applying them one by one in its first task (a decade
   of events made histories of 20-40 KB and tasks of seconds); runs begun before it ask for the
   events, as they did.
+- `LOCAL_ACTIVITIES` (2026-12-05): a run's activities are local activities, run by the worker
+  that runs its workflow task, within that task, and recorded as markers: the server no longer
+  schedules, dispatches and records each one as a task of its own (in a storm of 1,000 due
+  reminders the dev server spent a whole core on them, and the worker waited on it). A dead
+  worker's activity is then retried with the workflow task, on another worker, once the task
+  times out. Runs begun before it schedule them on the task queue, as they did.
 """
 
 from __future__ import annotations
 
 import contextlib
 from datetime import date, timedelta
+from typing import TypeVar
 
 from temporalio import workflow
 
@@ -73,12 +80,14 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.process import LiaisonProcess, wake_moment
 
-ACTIVITY_TIMEOUT = timedelta(seconds=20)  # a dead worker's activity is retried after this
+ACTIVITY_TIMEOUT = timedelta(seconds=20)  # a hung activity is retried after this
 POLICY_PATCH = "2026-12-03-policy-overrides"
 CLOSING_SLIPS = "2026-12-03-closing-slip-deadline"
 ONBOARD_PATCH = "2026-12-03-onboard-in-one-run"
 ONBOARD_FROM_STATE = "2026-12-04-onboard-from-state"
+LOCAL_ACTIVITIES = "2026-12-05-local-activities"
 STEP_TIMEOUT = timedelta(seconds=5)  # more per rung taken in one `take_steps`
+T = TypeVar("T")
 
 
 @workflow.defn(name="Liaison")
@@ -90,6 +99,7 @@ class LiaisonWorkflow:
         self._next_wake: date | None = None
         self._refused_cycles: set[int] = set()
         self._policy_stale = False
+        self._local = False
 
     @workflow.signal(name="event")
     def event(self, message: LiaisonEventMessage) -> None:
@@ -123,6 +133,7 @@ class LiaisonWorkflow:
         process = self._process
         process.closing_slips = workflow.patched(CLOSING_SLIPS)
         batched = workflow.patched(ONBOARD_PATCH)
+        self._local = workflow.patched(LOCAL_ACTIVITIES)
         if start.carried is not None:
             process.restore(start.carried)
         elif batched:
@@ -176,16 +187,21 @@ class LiaisonWorkflow:
     def _today(self) -> date:
         return business_date(workflow.now())
 
+    async def _activity(
+        self, name: str, request: object, answer: type[T], timeout: timedelta = ACTIVITY_TIMEOUT
+    ) -> T:
+        """Run one of the liaison's activities: within the workflow task on the worker that runs
+        it (a local activity, `LOCAL_ACTIVITIES`), or, for runs begun before, scheduled on the
+        task queue."""
+        run = workflow.execute_local_activity if self._local else workflow.execute_activity
+        answered: T = await run(name, request, result_type=answer, start_to_close_timeout=timeout)
+        return answered
+
     async def _load(self, liaison_id: str, after: int) -> LoadLiaisonResult:
-        result: LoadLiaisonResult = await workflow.execute_activity(
-            "load_liaison",
-            LoadLiaisonInput(
-                liaison_id=liaison_id, after_version=after, on=self._today().isoformat()
-            ),
-            result_type=LoadLiaisonResult,
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
+        request = LoadLiaisonInput(
+            liaison_id=liaison_id, after_version=after, on=self._today().isoformat()
         )
-        return result
+        return await self._activity("load_liaison", request, LoadLiaisonResult)
 
     async def _onboard(self, liaison_id: str) -> None:
         """Load the liaison, its year's cycle opened if one was due (a refusal is remembered for
@@ -195,12 +211,7 @@ class LiaisonWorkflow:
         request = LoadLiaisonInput(liaison_id=liaison_id, after_version=0, on=today.isoformat())
         if workflow.patched(ONBOARD_FROM_STATE):
             request = OnboardInput(**vars(request), from_state=True)
-        loaded: OnboardResult = await workflow.execute_activity(
-            "onboard_liaison",
-            request,
-            result_type=OnboardResult,
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-        )
+        loaded = await self._activity("onboard_liaison", request, OnboardResult)
         process = self._process
         policy = Policy.model_validate_json(loaded.policy_json)
         if loaded.state_json is not None:
@@ -237,63 +248,46 @@ class LiaisonWorkflow:
                 f"{type(last).__name__} v{last.originator_version} "
                 f"effective {last.effective_date.isoformat()}"
             )
-            await workflow.execute_activity(
-                "resolve_escalation",
-                ResolveInput(
-                    liaison_id=liaison_id,
-                    kind=kind,
-                    subject=subject,
-                    resolution=resolution,
-                    liaison_version=process.version,
-                    on=self._today().isoformat(),
-                ),
-                result_type=ResolveResult,
-                start_to_close_timeout=ACTIVITY_TIMEOUT,
+            request = ResolveInput(
+                liaison_id=liaison_id,
+                kind=kind,
+                subject=subject,
+                resolution=resolution,
+                liaison_version=process.version,
+                on=self._today().isoformat(),
             )
+            await self._activity("resolve_escalation", request, ResolveResult)
             process.mark_resolved(kind, subject)
 
     async def _open_cycle(self, liaison_id: str, year: int, today: date) -> None:
-        result = await workflow.execute_activity(
-            "open_cycle",
-            OpenCycleInput(
-                liaison_id=liaison_id,
-                year=year,
-                on=today.isoformat(),
-                after_version=self._process.version,
-            ),
-            result_type=OpenCycleResult,
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
+        version = self._process.version
+        request = OpenCycleInput(
+            liaison_id=liaison_id, year=year, on=today.isoformat(), after_version=version
         )
+        result = await self._activity("open_cycle", request, OpenCycleResult)
         self._process.policy = Policy.model_validate_json(result.policy_json)
         self._process.apply_fetched(result.events)
 
     async def _take(self, liaison_id: str, deadline: Deadline, step: Step, today: date) -> None:
-        await workflow.execute_activity(
-            "take_step",
-            TakeStepInput(
-                liaison_id=liaison_id,
-                deadline_json=deadline.model_dump_json(),
-                step=step.value,
-                on=today.isoformat(),
-            ),
-            result_type=TakeStepResult,
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
+        request = TakeStepInput(
+            liaison_id=liaison_id,
+            deadline_json=deadline.model_dump_json(),
+            step=step.value,
+            on=today.isoformat(),
         )
+        await self._activity("take_step", request, TakeStepResult)
         self._process.mark_taken(deadline, step)
 
     async def _take_all(
         self, liaison_id: str, rungs: list[tuple[Deadline, Step]], today: date
     ) -> None:
         """Take the rungs due together in one activity, in order (each its own command)."""
-        await workflow.execute_activity(
-            "take_steps",
-            TakeStepsInput(
-                liaison_id=liaison_id,
-                rungs=[Rung(deadline_json=d.model_dump_json(), step=s.value) for d, s in rungs],
-                on=today.isoformat(),
-            ),
-            result_type=TakeStepsResult,
-            start_to_close_timeout=ACTIVITY_TIMEOUT + STEP_TIMEOUT * len(rungs),
+        request = TakeStepsInput(
+            liaison_id=liaison_id,
+            rungs=[Rung(deadline_json=d.model_dump_json(), step=s.value) for d, s in rungs],
+            on=today.isoformat(),
         )
+        timeout = ACTIVITY_TIMEOUT + STEP_TIMEOUT * len(rungs)
+        await self._activity("take_steps", request, TakeStepsResult, timeout)
         for deadline, step in rungs:
             self._process.mark_taken(deadline, step)

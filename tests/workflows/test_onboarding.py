@@ -39,6 +39,8 @@ from workflows.activities import LiaisonActivities
 from workflows.liaison import LiaisonWorkflow
 from workflows.messages import OnboardInput, OnboardResult, workflow_id
 
+LOCAL = "core_local_activity"
+"""The marker a local activity's run and answer are recorded under."""
 RECEIVED = date(2027, 1, 5)
 ONBOARDED = date(2028, 3, 1)
 
@@ -56,6 +58,7 @@ async def settled(handle: WorkflowHandle[object, object]) -> WorkflowHistory:
 IDLE = {
     EventType.EVENT_TYPE_TIMER_STARTED,  # it waits on its timer
     EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,  # a task that asked nothing: it awaits signals
+    EventType.EVENT_TYPE_MARKER_RECORDED,  # a task that ran local activities, then asked nothing
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
 }
 
@@ -71,29 +74,31 @@ async def idle(handle: WorkflowHandle[Any, Any]) -> WorkflowHistory:
     raise TimeoutError(handle.id)
 
 
-def onboarding(history: WorkflowHistory) -> tuple[dict[str, Any], dict[str, Any]]:
-    """What the run's `onboard_liaison` was asked and what it answered, as their JSON."""
-    scheduled = next(
-        e
-        for e in history.events
-        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
-        and e.activity_task_scheduled_event_attributes.activity_type.name == "onboard_liaison"
-    )
-    completed = next(
-        e.activity_task_completed_event_attributes
-        for e in history.events
-        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED
-        and e.activity_task_completed_event_attributes.scheduled_event_id == scheduled.event_id
-    )
-    (asked,) = scheduled.activity_task_scheduled_event_attributes.input.payloads
-    (answered,) = completed.result.payloads
-    return json.loads(asked.data), json.loads(answered.data)
+def ran(history: WorkflowHistory) -> list[tuple[str, dict[str, Any]]]:
+    """The activities the run ran, in order, each with its answer as JSON: local activities
+    (`LOCAL_ACTIVITIES`), whose markers the history records, with nothing scheduled on the
+    task queue."""
+    assert not [
+        e for e in history.events if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+    ]
+    found = []
+    for e in history.events:
+        marker = e.marker_recorded_event_attributes
+        if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED and marker.marker_name == LOCAL:
+            (data,) = marker.details["data"].payloads
+            (answer,) = marker.details["result"].payloads
+            found.append((json.loads(data.data)["activity_type"], json.loads(answer.data)))
+    return found
+
+
+def onboarding(history: WorkflowHistory) -> dict[str, Any]:
+    """What the run's `onboard_liaison` answered, as its JSON."""
+    return next(answer for name, answer in ran(history) if name == "onboard_liaison")
 
 
 def started_from_state(history: WorkflowHistory, province: Province, liaison: Any) -> None:
     """The run asked for the liaison's state and got it as the store holds it, and no event."""
-    asked, answered = onboarding(history)
-    assert asked.get("from_state") is True
+    answered = onboarding(history)
     assert answered["events"] == []
     state = LiaisonState.model_validate_json(answered["state_json"])
     assert state == province.office.state_of(liaison)
@@ -113,13 +118,8 @@ async def test_liaison_onboarded_in_a_new_year_opens_its_cycle_in_one_run(
 
     info = description.raw_description.workflow_execution_info
     assert description.run_id == info.first_run_id  # it did not continue as new
-    scheduled = [
-        e.activity_task_scheduled_event_attributes.activity_type.name
-        for e in history.events
-        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
-    ]
-    assert scheduled == ["onboard_liaison", "take_steps"]
-    _, answered = onboarding(history)
+    assert [name for name, _ in ran(history)] == ["onboard_liaison", "take_steps"]
+    answered = onboarding(history)
     started = LiaisonState.model_validate_json(answered["state_json"])
     assert answered["events"] == []
     assert started == province.office.state_of(liaison)  # the cycle opened, then the state sent
@@ -234,20 +234,18 @@ async def test_a_closed_liaison_onboarded_ends_at_once(
         "retired",
         province.office.state_of(liaison).version,
     )
-    scheduled = [
-        e.activity_task_scheduled_event_attributes.activity_type.name
-        for e in history.events
-        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
-    ]
-    assert scheduled == ["onboard_liaison"]
+    assert [name for name, _ in ran(history)] == ["onboard_liaison"]
 
 
 class OlderActivities(LiaisonActivities):
     """The activities of a worker from before the change: `onboard_liaison` ignores `from_state`
-    (it does not know the field) and answers with the events."""
+    (it does not know the field) and answers with the events. `asked` keeps the requests."""
+
+    asked: list[OnboardInput]
 
     @activity.defn(name="onboard_liaison")
     async def onboard_liaison(self, request: OnboardInput) -> OnboardResult:
+        self.asked.append(request)
         return await super().onboard_liaison(OnboardInput(**{**vars(request), "from_state": False}))
 
 
@@ -259,6 +257,7 @@ async def test_a_new_run_served_by_an_older_worker_starts_from_the_events(
     province, liaison = await received(time_env, pinned("213"), RECEIVED)
     await advance_to(time_env, date(2027, 3, 1))
     older = OlderActivities(province.office, province.outbox)
+    older.asked = []
     async with Worker(
         time_env.client, task_queue=task_queue, workflows=[LiaisonWorkflow], activities=older.all()
     ):
@@ -267,8 +266,8 @@ async def test_a_new_run_served_by_an_older_worker_starts_from_the_events(
         history = await idle(handle)
         snapshot = await handle.query(LiaisonWorkflow.snapshot)
 
-    asked, answered = onboarding(history)
-    assert asked["from_state"] is True
+    answered = onboarding(history)
+    assert [request.from_state for request in older.asked] == [True]
     assert answered.get("state_json") is None
     assert len(answered["events"]) == province.office.state_of(liaison).version
     state = LiaisonState.model_validate_json(snapshot.state_json)
