@@ -16,19 +16,29 @@ beside the least work of the same reads in the same run.
 
 Each is timed three times and the median reported. A figure over its target says how far the
 page is from being usable at this size; the home and the forms draw every one of those states.
+
+Then the province's supervisor's home and statistics page under load (issue 18: the board's
+province home p99 under 1 s with 20 clients): CLIENTS clients at once, each asking for the page
+ROUNDS times one after another through the board's own reads (one `ProjectionReads`, its pool of
+connections, as one web process holds it). Raw limit, same run: the least read of that pool (a
+`SELECT 1` on a pooled connection) asked by each client just before each page, so it waits for
+the same pool and event loop under the same load at the same time. The p99 of each is reported.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Awaitable, Callable
 from datetime import date
+from typing import Any
 from urllib.parse import quote
 
 from api.reads import Scope, with_year_before
 from api.reads_projections import ProjectionReads
 from api.web.pages_home import MEMBERS_SHOWN, item
 from bench.bench_asof import _LARGEST_COMMUNE, LIMIT_SECONDS, Seconds, _median
-from bench.common import Figure, projected_province, show
+from bench.common import Figure, percentile, projected_province, show
 from projections import liaisons, reads
 from projections.dashboard import Period
 from workers.province.demo_tree import PROVINCE
@@ -37,6 +47,31 @@ UNTIL = date(2025, 12, 31)
 ON = UNTIL
 READ_MODELS = ("units", "facts", "timeline", "escalations")
 """The read models the statistics page and the worklist read."""
+CLIENTS = 20
+ROUNDS = 10
+"""Pages each client asks for under load, one after another (200 in all)."""
+
+
+async def _under_load(
+    board: ProjectionReads, page: Callable[[], Awaitable[Any]]
+) -> tuple[list[float], list[float]]:
+    """The page's wall times, and those of the pool's least read asked by each client just
+    before each page, with CLIENTS clients at once."""
+    pages: list[float] = []
+    least: list[float] = []
+
+    async def client() -> None:
+        for _ in range(ROUNDS):
+            started = time.perf_counter()
+            async with board.connection() as conn:
+                await conn.fetchval("SELECT 1")
+            least.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            await page()
+            pages.append(time.perf_counter() - started)
+
+    await asyncio.gather(*(client() for _ in range(CLIENTS)))
+    return pages, least
 
 
 def on_schema(url: str, schema: str) -> str:
@@ -85,6 +120,7 @@ async def _measure(url: str, schema: str) -> list[Figure]:
             table = await _median(lambda: conn.fetchval("SELECT count(*) FROM task"))
 
             async def supervisor(scope: Scope = scope) -> None:
+                await board.escalations(scope)
                 found = await board.overdue(scope, MEMBERS_SHOWN) or []
                 [item(g, scope.on, lambda _: True) for g in found]
 
@@ -100,6 +136,20 @@ async def _measure(url: str, schema: str) -> list[Figure]:
                     LIMIT_SECONDS,
                 )
             )
+            if unit == PROVINCE:
+                pages = (("supervisor's home", supervisor), ("statistics page", statistics))
+                for name, asked in pages:
+                    times, least = await _under_load(board, asked)
+                    figures.append(
+                        Seconds(
+                            f"{name}, province, p99 of {len(times)} with {CLIENTS} clients at once",
+                            percentile(times, 0.99),
+                            "s",
+                            "the pool's least read p99, each client just before each page",
+                            percentile(least, 0.99),
+                            LIMIT_SECONDS,
+                        )
+                    )
         return figures
     finally:
         await board.close()
