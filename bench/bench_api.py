@@ -41,7 +41,7 @@ from bench.common import Figure, percentile, scratch_database, show
 from domain.roles import Role
 from projections.catalog import all_models
 from projections.runner import Projector
-from workers.bootstrap import persistence_env
+from workers.bootstrap import one_process_at_a_time, persistence_env
 
 CLIENTS = 20
 PER_CLIENT = 50
@@ -56,7 +56,9 @@ INSERT = "INSERT INTO bench_raw_insert VALUES (%s, %s)"
 
 def serve(db: str, port: int) -> None:
     """The board on that database, as `workers.web.serve` builds it, plus one trivial endpoint."""
-    office = LiaisonOffice(env=persistence_env(db), clock=lambda: datetime.now(UTC))
+    env = persistence_env(db)
+    with one_process_at_a_time(env):  # the benchmark builds its projector meanwhile
+        office = LiaisonOffice(env=env, clock=lambda: datetime.now(UTC))
     config = BoardConfig(database_url=db, language="en", secure_cookies=False)
     app = create_app(office, ProjectionReads(db), UserStore(db), config)
 
@@ -208,7 +210,8 @@ def run(url: str, members: int) -> list[Figure]:
             liaisons = synthetic.load(office, members, communes, False)
             groups = by_commune(office, liaisons, per_client)
             office.close()
-            projector = Projector(persistence_env(db), all_models())
+            with one_process_at_a_time(persistence_env(db)):  # the board may be starting
+                projector = Projector(persistence_env(db), all_models())
             projector.catch_up()  # the board starts on a caught-up read side
             projector.close()
             asyncio.run(_users(db))
