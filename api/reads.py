@@ -298,6 +298,15 @@ class StepGroup(BaseModel):
     """The first of them by name."""
 
 
+class Overdue(BaseModel):
+    """The first lines of what is overdue, and how many lines there are in all."""
+
+    model_config = ConfigDict(frozen=True)
+
+    groups: list[StepGroup]
+    lines: int
+
+
 class BoardReads(Protocol):
     """What the board reads, answered by the read models (`api.reads_projections`)."""
 
@@ -325,11 +334,12 @@ class BoardReads(Protocol):
         """The latest state of every liaison of the scope begun by its date, open or closed."""
         ...
 
-    async def overdue(self, scope: Scope, shown: int) -> list[StepGroup] | None:
+    async def overdue(self, scope: Scope, shown: int, lines: int) -> Overdue | None:
         """The steps overdue on the scope's date across the liaisons `states` reads, by step,
         unit, due date (and year, `GROUPED_BY_SUBJECT`), the earliest due first, each naming
         its first `shown` members by name: under the policy each liaison will keep (right when
-        `LiaisonOffice.settled_on` that date); None while the read models do not keep them."""
+        `LiaisonOffice.settled_on` that date); the first `lines` of them and how many there
+        are; None while the read models do not keep them."""
         ...
 
     async def meetings(self, scope: Scope) -> list[MeetingRow]:

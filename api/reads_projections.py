@@ -23,6 +23,7 @@ from api.reads import (
     MeetingRow,
     Metric,
     NotificationRow,
+    Overdue,
     ResultRow,
     Row,
     Scope,
@@ -183,11 +184,15 @@ class ProjectionReads:
         async with self.connection() as conn:
             return await liaisons.latest_states(conn, period_of(scope))
 
-    async def overdue(self, scope: Scope, shown: int) -> list[StepGroup] | None:
-        """The steps overdue on the scope's date, from the steps the facts model keeps."""
+    async def overdue(self, scope: Scope, shown: int, lines: int) -> Overdue | None:
+        """The first lines of the steps overdue on the scope's date, from the steps the facts
+        model keeps, and how many lines there are."""
         async with self.connection() as conn:
-            found = await liaisons.overdue_steps(conn, period_of(scope), shown)
-        return None if found is None else [StepGroup.model_validate(r) for r in found]
+            found = await liaisons.overdue_steps(conn, period_of(scope), shown, lines)
+        if found is None:
+            return None
+        first, total = found
+        return Overdue(groups=[StepGroup.model_validate(r) for r in first], lines=total)
 
     async def liaisons(self, scope: Scope) -> list[Row]:
         """Every open liaison in the scope, by name."""

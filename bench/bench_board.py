@@ -36,7 +36,7 @@ from urllib.parse import quote
 
 from api.reads import Scope, with_year_before
 from api.reads_projections import ProjectionReads
-from api.web.pages_home import MEMBERS_SHOWN, item
+from api.web.pages_home import LINES_SHOWN, MEMBERS_SHOWN, item
 from bench.bench_asof import _LARGEST_COMMUNE, LIMIT_SECONDS, Seconds, _median
 from bench.common import Figure, percentile, projected_province, show
 from projections import liaisons, reads
@@ -115,20 +115,20 @@ async def _measure(url: str, schema: str) -> list[Figure]:
                     LIMIT_SECONDS,
                 )
             )
-            groups = await board.overdue(scope, MEMBERS_SHOWN) or []
-            steps = sum(g.count for g in groups)
+            found = await board.overdue(scope, MEMBERS_SHOWN, LINES_SHOWN)
+            lines = found.lines if found else 0
             table = await _median(lambda: conn.fetchval("SELECT count(*) FROM task"))
 
             async def supervisor(scope: Scope = scope) -> None:
                 await board.escalations(scope)
-                found = await board.overdue(scope, MEMBERS_SHOWN) or []
-                [item(g, scope.on, lambda _: True) for g in found]
+                found = await board.overdue(scope, MEMBERS_SHOWN, LINES_SHOWN)
+                [item(g, scope.on, lambda _: True) for g in (found.groups if found else [])]
 
             home = await _median(supervisor)
             figures.append(
                 Seconds(
-                    f"supervisor's worklist, {label} ({len(groups):,} lines,"
-                    f" {steps:,} members' steps overdue)",
+                    f"supervisor's worklist, {label} ({lines:,} lines overdue, the first"
+                    f" {LINES_SHOWN} drawn)",
                     home,
                     "s",
                     "count(*) over task",

@@ -94,13 +94,13 @@ _OVERDUE = (
     " min(k.opens_on) AS first_opened, count(DISTINCT k.member_id) AS count,"
     ' (array_agg(k.member_id ORDER BY k.member_name COLLATE "C", k.member_id::text))[:$4]'
     ' AS ids, (array_agg(k.member_name ORDER BY k.member_name COLLATE "C",'
-    " k.member_id::text))[:$4] AS names"
+    " k.member_id::text))[:$4] AS names, count(*) OVER () AS lines"
     " FROM task k"
     f" WHERE (k.workplace_unit_id IN {_UNITS} OR k.commune_id IN {_UNITS} OR k.cell_id IN {_UNITS})"
     " AND k.opens_on <= $2 AND k.due_on < $2 AND EXISTS (SELECT 1 FROM timeline t"
     " WHERE t.liaison_id = k.liaison_id AND t.effective_date <= $2 AND t.recorded_at <= $3)"
     " GROUP BY k.step, k.unit_id, k.due_on, 5"
-    ' ORDER BY k.due_on, k.unit_id COLLATE "C", k.step COLLATE "C"'
+    ' ORDER BY k.due_on, k.unit_id COLLATE "C", k.step COLLATE "C" LIMIT $5'
 ).format(
     subject="CASE WHEN k.kind IN ({}) THEN k.subject ELSE '' END".format(
         ", ".join(f"'{kind.value}'" for kind in GROUPED_BY_SUBJECT)
@@ -109,27 +109,33 @@ _OVERDUE = (
 """The steps overdue on $2 of the liaisons that concern one of the units $1 and had begun by
 then as known at $3 (the liaisons `latest_states` reads), by step, unit, due date (and year, for
 `GROUPED_BY_SUBJECT`), each with its first $4 members by name (in code point order, as Python
-sorts; twice as many are read, for a member with two liaisons in one group)."""
+sorts; twice as many are read, for a member with two liaisons in one group): the first $5 of
+those lines, each with the number of lines in all."""
 
 
-async def overdue_steps(conn: Any, period: Period, shown: int) -> list[dict[str, Any]] | None:
+async def overdue_steps(
+    conn: Any, period: Period, shown: int, lines: int
+) -> tuple[list[dict[str, Any]], int] | None:
     """The steps overdue on the period's date across the liaisons of the subtree, from the steps
     the facts model keeps (`projections.tasks`), as the worklist lists them: the steps
     `domain.worklist.open_tasks` works out from `latest_states`, when the policy in force then
-    is the one they were worked out under (the caller checks). None while the steps are not
-    kept (a bulk catch-up under way)."""
+    is the one they were worked out under (the caller checks). The first `lines` lines, each
+    with its first `shown` members, and how many lines there are in all (a province's home
+    draws fifty of its thousands). None while the steps are not kept (a bulk catch-up under
+    way)."""
     if await conn.fetchval("SELECT to_regclass('task_state')") is None:
         return None  # a store the facts model has not folded since the steps were added
     if not await conn.fetchval("SELECT EXISTS (SELECT FROM task_state)"):
         return None
     units = await scope(conn, period.unit_id, period.as_of)
     found = await conn.fetch(
-        for_subtree(_OVERDUE, units, _UNITS), units, *_bounds(period), 2 * shown
+        for_subtree(_OVERDUE, units, _UNITS), units, *_bounds(period), 2 * shown, lines
     )
-    return [
+    first = [
         {**r, "members": list(dict.fromkeys(zip(r["ids"], r["names"], strict=True)))[:shown]}
         for r in found
     ]
+    return first, found[0]["lines"] if found else 0
 
 
 async def meetings(conn: Any, period: Period) -> list[dict[str, Any]]:

@@ -90,6 +90,8 @@ class Section:
     empty: str
     items: list[Any] = field(default_factory=list)
     kind: str = "tasks"
+    lines: int | None = None
+    """How many lines there are, when `items` holds only the first of them."""
 
 
 def lines(tasks: Iterable[Task], on: date, may: Callable[[Action], bool]) -> list[Item]:
@@ -181,10 +183,11 @@ async def worklist(desk: Desk, reads: BoardReads, role: Role, scope: Scope) -> l
     every liaison's state (a province's 300,000 take about forty seconds)."""
     escalations = await reads.escalations(scope) if role in SUPERVISING else []
     if role in SUPERVISING and await desk.call(desk.office.settled_on, scope.on):
-        groups = await reads.overdue(scope, MEMBERS_SHOWN)
-        if groups is not None:
+        found = await reads.overdue(scope, MEMBERS_SHOWN, LINES_SHOWN)
+        if found is not None:
             may = partial(allowed, role)
-            return supervising([item(g, scope.on, may) for g in groups], escalations)
+            overdue = [item(g, scope.on, may) for g in found.groups]
+            return supervising(overdue, escalations, found.lines)
     states = await reads.states(scope)
     return await desk.call(_sections, desk, role, scope, states, escalations)
 
@@ -194,12 +197,15 @@ def allowed(role: Role, step: Action) -> bool:
     return step in ALLOWED[role]
 
 
-def supervising(overdue: list[Item], escalations: list[EscalationRow]) -> list[Section]:
-    """The worklist of those who supervise: open escalations, then what is overdue."""
+def supervising(
+    overdue: list[Item], escalations: list[EscalationRow], lines: int | None = None
+) -> list[Section]:
+    """The worklist of those who supervise: open escalations, then what is overdue (`lines`:
+    how many lines there are, when `overdue` holds only the first)."""
     return [
         Section(N_("Open escalations"), N_("No escalation is open."), by_unit(escalations),
                 kind="escalations"),
-        Section(N_("Overdue"), N_("Nothing is overdue."), overdue),
+        Section(N_("Overdue"), N_("Nothing is overdue."), overdue, lines=lines),
     ]  # fmt: skip
 
 

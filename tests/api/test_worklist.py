@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any
 from uuid import UUID
 
 import httpx
 import pytest
 
 from api.reads_projections import ProjectionReads
+from api.web import pages_home
 from application.office import LiaisonOffice
 from domain import commands as c
 from domain.organisation import Unit, UnitKind
@@ -205,6 +207,35 @@ async def test_supervisors_overdue_is_read_from_the_kept_steps_as_the_states_giv
             kept = section(await home_of(client, username), "Quá hạn")
         assert kept == worked_out[username], username
         assert NAMES[3] in names_in_order(kept)
+
+
+async def test_a_supervisor_s_home_reads_only_the_lines_it_draws_and_counts_them_all(
+    client: httpx.AsyncClient, year: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A province's home draws its first lines (fifty of thousands) and says how many more there
+    are: it reads only those from the kept steps, with the count of all, and shows what working
+    every step out from the states shows."""
+    monkeypatch.setattr(pages_home, "LINES_SHOWN", 1)
+    read, reads_kept = [], ProjectionReads.overdue
+
+    async def recorded(*args: Any) -> Any:
+        read.append(found := await reads_kept(*args))
+        return found
+
+    monkeypatch.setattr(ProjectionReads, "overdue", recorded)
+    kept = section(await home_of(client, "supervisor"), "Quá hạn")
+
+    async def not_kept(*_: object) -> None:
+        return None  # as while the read models do not keep the steps: worked out from the states
+
+    monkeypatch.setattr(ProjectionReads, "overdue", not_kept)
+    worked_out = section(await home_of(client, "supervisor"), "Quá hạn")
+    lines = int(re.findall(r"Quá hạn \((\d+)\)", worked_out)[0])
+    assert lines >= 3
+    assert kept == worked_out
+    assert len(days_in_order(kept)) == 1  # the one line drawn, the most overdue
+    assert {(len(r.groups), r.lines) for r in read} == {(1, lines)}  # the one line read
+    assert f"Còn {lines - 1} dòng ít khẩn cấp hơn không hiện ở đây." in kept
 
 
 async def test_a_change_ahead_is_not_read_from_the_kept_steps(
