@@ -209,9 +209,9 @@ class ProjectionReads:
     async def escalations(self, scope: Scope) -> list[EscalationRow]:
         """Open escalations that concern the scope's units."""
         async with self.connection() as conn:
-            units = await dashboard.scope(conn, scope.unit_id, scope.on)
+            await dashboard.scope_size(conn, scope.unit_id, scope.on, 0)  # refuses an unknown unit
             found = await escalations.open_escalations(
-                conn, units, scope.on, scope.recorded_by or FAR_FUTURE
+                conn, scope.unit_id, scope.on, scope.recorded_by or FAR_FUTURE
             )
         return [EscalationRow.model_validate(r) for r in found]
 

@@ -1,4 +1,5 @@
-"""Pure: the organisation tree flattened to (unit, ancestor, depth, period) rows for roll-ups."""
+"""Pure: the organisation tree flattened to (unit, ancestor, depth, period) rows for roll-ups, and
+the SQL that finds a subtree in them."""
 
 from __future__ import annotations
 
@@ -41,3 +42,14 @@ def _chain_rows(
     unit_id: str, chain: tuple[str, ...], since: date, until: date | None
 ) -> list[AncestryRow]:
     return [(unit_id, ancestor, depth, since, until) for depth, ancestor in enumerate(chain)]
+
+
+def subtree(unit: str = "$1", on: str = "$2") -> str:
+    """The unit ids (as recorded, old or new) that roll up into the unit in force on a date: SQL
+    taking both as parameters (an id may come twice, as `IN` does not mind)."""
+    return (
+        "SELECT a.unit_id FROM unit_ancestry a WHERE a.ancestor_id = ("
+        f" SELECT r.ancestor_id FROM unit_ancestry r WHERE r.unit_id = {unit} AND r.depth = 0"
+        f" AND r.valid_from <= {on} AND (r.valid_until IS NULL OR {on} < r.valid_until))"
+        f" AND a.valid_from <= {on} AND (a.valid_until IS NULL OR {on} < a.valid_until)"
+    )

@@ -13,6 +13,7 @@ from domain.organisation import not_in_force
 from domain.policy import policy_in_force
 from domain.state import Attendance
 from projections import standing
+from projections.ancestry import subtree
 from projections.figures import (
     COUNTS,
     KNOWN_COUNTS,
@@ -156,6 +157,19 @@ async def scope(conn: Any, unit_id: str, on: date) -> list[str]:
     if not units:
         raise not_in_force(unit_id, on)
     return units
+
+
+_SIZE = f"SELECT count(*) FROM ({subtree()} LIMIT $3) s"
+
+
+async def scope_size(conn: Any, unit_id: str, on: date, most: int) -> int:
+    """How many units roll into `unit_id` as in force on that date, counted no further than
+    `most` + 1 (enough to choose a statement's form, where fetching a province's ids to send
+    them back would cost more than the statement); refuses an unknown unit."""
+    size = int(await conn.fetchval(_SIZE, unit_id, on, most + 1))
+    if not size:
+        raise not_in_force(unit_id, on)
+    return size
 
 
 async def figures(conn: Any, period: Period) -> Figures:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from projections import standing
+from projections.ancestry import subtree
 from projections.escalations import MEMBER_OF, open_on
 from projections.standing import REFERRAL_DAYS, STEPPED
 from projections.tally import COUNTED_ON, FIGURE_OF, KINDS, TALLIED, YEAR_KINDS, names
@@ -297,17 +298,6 @@ TALLIED_UNIT = (
 which its tally counts, whether its state figures' steps are kept, and whether the facts model's
 tables are of version 3 (the funnel's steps, the overdue rows among the cells' steps: while a
 store upgrades, the version-2 tables still answer, without them)."""
-
-
-def subtree(unit: str = "$1", on: str = "$2") -> str:
-    """The unit ids (as recorded, old or new) that roll up into the unit in force on a date: SQL
-    taking both as parameters (an id may come twice, as `IN` does not mind)."""
-    return (
-        "SELECT a.unit_id FROM unit_ancestry a WHERE a.ancestor_id = ("
-        f" SELECT r.ancestor_id FROM unit_ancestry r WHERE r.unit_id = {unit} AND r.depth = 0"
-        f" AND r.valid_from <= {on} AND (r.valid_until IS NULL OR {on} < r.valid_until))"
-        f" AND a.valid_from <= {on} AND (a.valid_until IS NULL OR {on} < a.valid_until)"
-    )
 
 
 SCOPE = subtree().replace("SELECT", "SELECT DISTINCT", 1)

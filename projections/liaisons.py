@@ -12,8 +12,9 @@ from asyncpg.exceptions import UndefinedTableError
 
 from domain.state import LiaisonState
 from domain.worklist import GROUPED_BY_SUBJECT
-from projections.dashboard import FAR_FUTURE, Period, scope
-from projections.figures import for_subtree
+from projections.ancestry import subtree
+from projections.dashboard import FAR_FUTURE, Period, scope, scope_size
+from projections.figures import SMALL_SUBTREE, for_subtree
 from projections.stages import STEPPED, STEPPED_UNIT
 
 _UNITS = "(SELECT unnest($1::text[]))"
@@ -113,6 +114,12 @@ sorts; twice as many are read, for a member with two liaisons in one group): the
 those lines, each with the number of lines in all."""
 
 
+_OVERDUE_MANY = f"WITH board_unit AS MATERIALIZED ({subtree()}) " + _OVERDUE.replace(
+    _UNITS, "(SELECT unit_id FROM board_unit)"
+)
+"""`_OVERDUE` for a large subtree, found by the statement: $1 the unit, $2 the date."""
+
+
 async def overdue_steps(
     conn: Any, period: Period, shown: int, lines: int
 ) -> tuple[list[dict[str, Any]], int] | None:
@@ -127,10 +134,13 @@ async def overdue_steps(
         return None  # a store the facts model has not folded since the steps were added
     if not await conn.fetchval("SELECT EXISTS (SELECT FROM task_state)"):
         return None
-    units = await scope(conn, period.unit_id, period.as_of)
-    found = await conn.fetch(
-        for_subtree(_OVERDUE, units, _UNITS), units, *_bounds(period), 2 * shown, lines
-    )
+    if await scope_size(conn, period.unit_id, period.as_of, SMALL_SUBTREE) > SMALL_SUBTREE:
+        subject: str | list[str] = period.unit_id  # found by the statement: thousands of ids
+        query = _OVERDUE_MANY
+    else:
+        subject = await scope(conn, period.unit_id, period.as_of)
+        query = for_subtree(_OVERDUE, subject, _UNITS)
+    found = await conn.fetch(query, subject, *_bounds(period), 2 * shown, lines)
     first = [
         {**r, "members": list(dict.fromkeys(zip(r["ids"], r["names"], strict=True)))[:shown]}
         for r in found

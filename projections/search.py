@@ -12,7 +12,7 @@ from typing import Any
 
 from domain.organisation import not_in_force
 from domain.text import words
-from projections.figures import subtree
+from projections.ancestry import subtree
 
 MAX_TERMS = 12
 """Words a search may hold (longer text is refused before it gets here: `api.routes_queries`)."""

@@ -37,7 +37,7 @@ class Units(ReadModel):
             " valid_until date, PRIMARY KEY (ancestor_id, unit_id, valid_from))",
             f"CREATE INDEX IF NOT EXISTS {self.t('unit_ancestry')}_unit"
             f" ON {self.t('unit_ancestry')} (unit_id, depth, valid_from)",
-            # A subtree read from the index alone (`figures.subtree`): a province's tens of
+            # A subtree read from the index alone (`ancestry.subtree`): a province's tens of
             # thousands of units in 5 ms rather than 12 from the table (at 300,000 members).
             f"CREATE INDEX IF NOT EXISTS {self.t('unit_ancestry')}_subtree"
             f" ON {self.t('unit_ancestry')} (ancestor_id, valid_from)"
