@@ -298,6 +298,15 @@ class StepGroup(BaseModel):
     """The first of them by name."""
 
 
+class Escalations(BaseModel):
+    """The first open escalations, and how many are open in all."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rows: list[EscalationRow]
+    total: int
+
+
 class Overdue(BaseModel):
     """The first lines of what is overdue, and how many lines there are in all."""
 
@@ -348,6 +357,11 @@ class BoardReads(Protocol):
 
     async def escalations(self, scope: Scope) -> list[EscalationRow]:
         """Open escalations that concern the scope's units."""
+        ...
+
+    async def first_escalations(self, scope: Scope, first: int) -> Escalations:
+        """The `first` open escalations that concern the scope's units, the earliest due first,
+        and how many are open in all."""
         ...
 
     async def notifications(self, scope: Scope) -> list[NotificationRow]:

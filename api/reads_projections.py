@@ -18,6 +18,7 @@ from api.reads import (
     AuditQuery,
     AuditRow,
     EscalationRow,
+    Escalations,
     Figures,
     IncompleteImport,
     MeetingRow,
@@ -208,12 +209,23 @@ class ProjectionReads:
 
     async def escalations(self, scope: Scope) -> list[EscalationRow]:
         """Open escalations that concern the scope's units."""
+        return (await self._escalations(scope, None)).rows
+
+    async def first_escalations(self, scope: Scope, first: int) -> Escalations:
+        """The first open escalations that concern the scope's units, and how many there are."""
+        return await self._escalations(scope, first)
+
+    async def _escalations(self, scope: Scope, first: int | None) -> Escalations:
+        known_at = scope.recorded_by or FAR_FUTURE
         async with self.connection() as conn:
             await dashboard.scope_size(conn, scope.unit_id, scope.on, 0)  # refuses an unknown unit
             found = await escalations.open_escalations(
-                conn, scope.unit_id, scope.on, scope.recorded_by or FAR_FUTURE
+                conn, scope.unit_id, scope.on, known_at, first
             )
-        return [EscalationRow.model_validate(r) for r in found]
+            total = len(found)
+            if first is not None and total >= first:
+                total = await escalations.count_open(conn, scope.unit_id, scope.on, known_at)
+        return Escalations(rows=[EscalationRow.model_validate(r) for r in found], total=total)
 
     async def notifications(self, scope: Scope) -> list[NotificationRow]:
         """The newest notices the workflows addressed to the scope's units."""

@@ -107,13 +107,26 @@ _OPEN = (
     " FROM escalation e LEFT JOIN liaison l USING (liaison_id)"
     f" LEFT JOIN member m ON m.member_id = {MEMBER_OF}"
     " WHERE e.unit_id IN (SELECT unit_id FROM board_unit)"
-    f" AND {open_on('$2', '$3')} ORDER BY e.due_on, e.escalation_id"
+    f" AND {open_on('$2', '$3')} ORDER BY e.due_on, e.escalation_id LIMIT $4"
 )
-"""The escalations open on $2 (as known at $3) whose unit rolls into $1 on $2: the statement
-finds the subtree (a province's thousands of unit ids cost more to fetch and send back)."""
+"""The first $4 (NULL: all) escalations open on $2 (as known at $3) whose unit rolls into $1 on
+$2, the earliest due first: the statement finds the subtree (a province's thousands of unit ids
+cost more to fetch and send back)."""
+_OPEN_COUNT = (
+    f"WITH board_unit AS MATERIALIZED ({subtree()}) SELECT count(*) FROM escalation e"
+    f" WHERE e.unit_id IN (SELECT unit_id FROM board_unit) AND {open_on('$2', '$3')}"
+)
 
 
-async def open_escalations(conn: Any, unit_id: str, on: date, known_at: datetime) -> list[Any]:
+async def open_escalations(
+    conn: Any, unit_id: str, on: date, known_at: datetime, first: int | None = None
+) -> list[Any]:
     """The escalations open on a date (as known at a time) whose unit rolls into `unit_id` as
-    in force then (none for a unit not in force: the caller refuses it)."""
-    return [dict(r) for r in await conn.fetch(_OPEN, unit_id, on, known_at)]
+    in force then, the earliest due first (the `first` of them, when given; none for a unit not
+    in force: the caller refuses it)."""
+    return [dict(r) for r in await conn.fetch(_OPEN, unit_id, on, known_at, first)]
+
+
+async def count_open(conn: Any, unit_id: str, on: date, known_at: datetime) -> int:
+    """How many escalations `open_escalations` finds in all."""
+    return int(await conn.fetchval(_OPEN_COUNT, unit_id, on, known_at))

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from api.deps import Desk, ReadsDep
-from api.reads import BoardReads, EscalationRow, Scope, StepGroup
+from api.reads import BoardReads, EscalationRow, Escalations, Scope, StepGroup
 from api.routes_queries import scope_of
 from api.web.render import WebDesk, WebSession, page
 from domain.deadlines import DeadlineKind
@@ -181,7 +181,8 @@ async def worklist(desk: Desk, reads: BoardReads, role: Role, scope: Scope) -> l
     Those who supervise see only what is overdue: read from the steps the read models keep
     when the policy on that date is the one they were worked out under, else worked out from
     every liaison's state (a province's 300,000 take about forty seconds)."""
-    escalations = await reads.escalations(scope) if role in SUPERVISING else []
+    none = Escalations(rows=[], total=0)
+    escalations = await reads.first_escalations(scope, LINES_SHOWN) if role in SUPERVISING else none
     if role in SUPERVISING and await desk.call(desk.office.settled_on, scope.on):
         found = await reads.overdue(scope, MEMBERS_SHOWN, LINES_SHOWN)
         if found is not None:
@@ -198,13 +199,13 @@ def allowed(role: Role, step: Action) -> bool:
 
 
 def supervising(
-    overdue: list[Item], escalations: list[EscalationRow], lines: int | None = None
+    overdue: list[Item], escalations: Escalations, lines: int | None = None
 ) -> list[Section]:
-    """The worklist of those who supervise: open escalations, then what is overdue (`lines`:
-    how many lines there are, when `overdue` holds only the first)."""
+    """The worklist of those who supervise: the first open escalations, then what is overdue
+    (`lines`: how many lines there are, when `overdue` holds only the first)."""
     return [
-        Section(N_("Open escalations"), N_("No escalation is open."), by_unit(escalations),
-                kind="escalations"),
+        Section(N_("Open escalations"), N_("No escalation is open."), by_unit(escalations.rows),
+                kind="escalations", lines=escalations.total),
         Section(N_("Overdue"), N_("Nothing is overdue."), overdue, lines=lines),
     ]  # fmt: skip
 
@@ -214,7 +215,7 @@ def _sections(
     role: Role,
     scope: Scope,
     states: list[LiaisonState],
-    escalations: list[EscalationRow],
+    escalations: Escalations,
 ) -> list[Section]:
     on = scope.on
     tree = desk.office.tree()

@@ -241,6 +241,26 @@ async def test_a_supervisor_s_home_reads_only_the_lines_it_draws_and_counts_them
     assert f"Còn {lines - 1} dòng ít khẩn cấp hơn không hiện ở đây." in kept
 
 
+async def test_a_supervisor_s_home_draws_the_first_open_escalations_and_counts_them_all(
+    client: httpx.AsyncClient, auth: Auth, year: dict[str, str], office: LiaisonOffice,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """After a storm a province has thousands open: the home draws the earliest due, says how
+    many more there are and links to the page that lists them all."""
+    _, liaison = await referred_on(client, auth, 9, date(2026, 9, 5), "Đỗ Văn Em")
+    p.escalate(office, UUID(liaison), date(2026, 11, 11))
+    whole = section(await home_of(client, "supervisor"), "Cảnh báo đang mở")
+    assert names_in_order(whole) == [NAMES[3], "Đỗ Văn Em"]  # due 1 October, then 5 October
+    assert "Cảnh báo đang mở (2)" in whole
+    assert "không hiện ở đây" not in whole
+    monkeypatch.setattr(pages_home, "LINES_SHOWN", 1)
+    first = section(await home_of(client, "supervisor"), "Cảnh báo đang mở")
+    assert names_in_order(first) == [NAMES[3]]
+    assert "Cảnh báo đang mở (2)" in first
+    assert "Còn 1 cảnh báo đang mở, hạn muộn hơn, không hiện ở đây." in first
+    assert 'href="/forms/escalations"' in first
+
+
 async def test_a_change_ahead_is_not_read_from_the_kept_steps(
     client: httpx.AsyncClient, year: dict[str, str], office: LiaisonOffice,
     monkeypatch: pytest.MonkeyPatch,
