@@ -246,7 +246,8 @@ async def test_a_supervisor_s_home_draws_the_first_open_escalations_and_counts_t
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     """After a storm a province has thousands open: the home draws the earliest due, says how
-    many more there are and links to the page that lists them all."""
+    many more there are (a unit's own number only while all are drawn) and links to the page
+    that lists them all."""
     _, liaison = await referred_on(client, auth, 9, date(2026, 9, 5), "Đỗ Văn Em")
     p.escalate(office, UUID(liaison), date(2026, 11, 11))
     whole = section(await home_of(client, "supervisor"), "Cảnh báo đang mở")
@@ -257,7 +258,7 @@ async def test_a_supervisor_s_home_draws_the_first_open_escalations_and_counts_t
     first = section(await home_of(client, "supervisor"), "Cảnh báo đang mở")
     assert names_in_order(first) == [NAMES[3]]
     assert "Cảnh báo đang mở (2)" in first
-    assert "Còn 1 cảnh báo đang mở, hạn muộn hơn, không hiện ở đây." in first
+    assert "Còn 1 cảnh báo đang mở không hiện ở đây." in first
     assert 'href="/forms/escalations"' in first
 
 
