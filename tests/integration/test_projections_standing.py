@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -141,31 +141,45 @@ def _every_day_args(ancestor: str, rows: list[tuple[Any, ...]]) -> tuple[Any, ..
             [",".join(_subtree(ancestor, d)) for d, _ in asked], ancestor)  # fmt: skip
 
 
-async def _compare(url: str, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-    """Each (unit, date, year, figure, code) whose steps and facts say different counts."""
+Said = Callable[[Any, str], Awaitable[dict[str, Counter[Any]]]]
+"""What one ancestor's boards say, counted from the facts and read from the steps."""
+
+
+async def _differing(url: str, functions: list[str], said_of: Said) -> list[tuple[Any, ...]]:
+    """Each ancestor whose boards the steps and the facts say differently, with the rows only
+    the steps say and those only the facts say (`functions`: what `said_of` asks, made first)."""
     conn = await reads.connect(url)
     try:
-        for statement in _FUNCTIONS:
+        for statement in functions:
             await conn.execute(statement)
         wrong = []
         for ancestor in ANCESTORS:
-            args = _every_day_args(ancestor, rows)
-            said = {
-                name: Counter(
-                    {
-                        (r["day"], r["year"], r["figure"], r["code"]): r["n"]
-                        for r in await conn.fetch(_EVERY_DAY.format(name=name), *args)
-                        if r["figure"] in standing.FIGURES and r["n"]
-                    }
-                )
-                for name in ("counted", "stepped")
-            }
+            said = await said_of(conn, ancestor)
             if said["counted"] != said["stepped"]:
                 wrong.append((ancestor, said["stepped"] - said["counted"],
                               said["counted"] - said["stepped"]))  # fmt: skip
         return wrong
     finally:
         await conn.close()
+
+
+async def _compare(url: str, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Each (unit, date, year, figure, code) whose steps and facts say different counts."""
+
+    async def said_of(conn: Any, ancestor: str) -> dict[str, Counter[Any]]:
+        args = _every_day_args(ancestor, rows)
+        return {
+            name: Counter(
+                {
+                    (r["day"], r["year"], r["figure"], r["code"]): r["n"]
+                    for r in await conn.fetch(_EVERY_DAY.format(name=name), *args)
+                    if r["figure"] in standing.FIGURES and r["n"]
+                }
+            )
+            for name in ("counted", "stepped")
+        }
+
+    return await _differing(url, _FUNCTIONS, said_of)
 
 
 _OVERDUE_FUNCTIONS = [
@@ -190,22 +204,14 @@ _OVERDUE_EVERY_DAY = (
 async def _compare_overdue(url: str, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     """Each (unit, date, year) whose overdue chart (`lists.breakdown`) the steps and the facts
     say differently: the overdue assessments by the unit their list names them under."""
-    conn = await reads.connect(url)
-    try:
-        for statement in _OVERDUE_FUNCTIONS:
-            await conn.execute(statement)
-        wrong = []
-        for ancestor in ANCESTORS:
-            args = _every_day_args(ancestor, rows)
-            said: dict[str, Counter[Any]] = {"counted": Counter(), "stepped": Counter()}
-            for r in await conn.fetch(_OVERDUE_EVERY_DAY, *args):
-                said[r["how"]][r["day"], r["year"], r["unit_id"]] += r["n"]
-            if said["counted"] != said["stepped"]:
-                wrong.append((ancestor, said["stepped"] - said["counted"],
-                              said["counted"] - said["stepped"]))  # fmt: skip
-        return wrong
-    finally:
-        await conn.close()
+
+    async def said_of(conn: Any, ancestor: str) -> dict[str, Counter[Any]]:
+        said: dict[str, Counter[Any]] = {"counted": Counter(), "stepped": Counter()}
+        for r in await conn.fetch(_OVERDUE_EVERY_DAY, *_every_day_args(ancestor, rows)):
+            said[r["how"]][r["day"], r["year"], r["unit_id"]] += r["n"]
+        return said
+
+    return await _differing(url, _OVERDUE_FUNCTIONS, said_of)
 
 
 _KNOWN_DAY = (
