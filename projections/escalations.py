@@ -100,22 +100,22 @@ def _fold(rows: dict[Any, dict[str, Any]], entry: Entry) -> None:
         row["resolution"], row["resolved_by"] = event.resolution, event.actor.id
 
 
+_OPEN_IN_SUBTREE = (
+    " FROM escalation e WHERE e.unit_id IN (SELECT unit_id FROM board_unit)"
+    f" AND {open_on('$2', '$3')}"
+)
+"""The escalations open on $2 (as known at $3) whose unit rolls into $1 on $2 (`board_unit`)."""
 _OPEN = (
     f"WITH board_unit AS MATERIALIZED ({subtree()})"
     f" SELECT e.*, {MEMBER_OF} AS member_id, m.name AS member_name,"
     " coalesce(l.workplace_unit_id, m.workplace_unit_id) AS workplace_unit_id"
-    " FROM escalation e LEFT JOIN liaison l USING (liaison_id)"
+    f" FROM (SELECT e.*{_OPEN_IN_SUBTREE}) e LEFT JOIN liaison l USING (liaison_id)"
     f" LEFT JOIN member m ON m.member_id = {MEMBER_OF}"
-    " WHERE e.unit_id IN (SELECT unit_id FROM board_unit)"
-    f" AND {open_on('$2', '$3')} ORDER BY e.due_on, e.escalation_id LIMIT $4"
+    " ORDER BY e.due_on, e.escalation_id LIMIT $4"
 )
-"""The first $4 (NULL: all) escalations open on $2 (as known at $3) whose unit rolls into $1 on
-$2, the earliest due first: the statement finds the subtree (a province's thousands of unit ids
-cost more to fetch and send back)."""
-_OPEN_COUNT = (
-    f"WITH board_unit AS MATERIALIZED ({subtree()}) SELECT count(*) FROM escalation e"
-    f" WHERE e.unit_id IN (SELECT unit_id FROM board_unit) AND {open_on('$2', '$3')}"
-)
+"""The first $4 (NULL: all) of them, the earliest due first: the statement finds the subtree (a
+province's thousands of unit ids cost more to fetch and send back)."""
+_OPEN_COUNT = f"WITH board_unit AS MATERIALIZED ({subtree()}) SELECT count(*){_OPEN_IN_SUBTREE}"
 
 
 async def open_escalations(
