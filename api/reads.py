@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Collection
 from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime
 from enum import StrEnum
@@ -339,8 +340,11 @@ class BoardReads(Protocol):
         """Every open liaison in the scope (the work lists: queues, tick-lists)."""
         ...
 
-    async def states(self, scope: Scope) -> list[LiaisonState]:
-        """The latest state of every liaison of the scope begun by its date, open or closed."""
+    async def states(
+        self, scope: Scope, among: Collection[UUID] | None = None
+    ) -> list[LiaisonState]:
+        """The latest state of every liaison of the scope begun by its date, open or closed
+        (of those `among` only, when given: the few a form was posted about)."""
         ...
 
     async def overdue(self, scope: Scope, shown: int, lines: int) -> Overdue | None:

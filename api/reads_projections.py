@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from contextlib import asynccontextmanager
 from datetime import date
 from typing import Any
+from uuid import UUID
 
 from api.errors import BoardError
 from api.reads import (
@@ -180,10 +181,12 @@ class ProjectionReads:
             if r["member_id"] is not None or metric in CELL_METRICS
         ]  # fmt: skip
 
-    async def states(self, scope: Scope) -> list[LiaisonState]:
-        """The latest state of every liaison of the scope begun by its date."""
+    async def states(
+        self, scope: Scope, among: Collection[UUID] | None = None
+    ) -> list[LiaisonState]:
+        """The latest state of every liaison of the scope begun by its date (of `among`)."""
         async with self.connection() as conn:
-            return await liaisons.latest_states(conn, period_of(scope))
+            return await liaisons.latest_states(conn, period_of(scope), among)
 
     async def overdue(self, scope: Scope, shown: int, lines: int) -> Overdue | None:
         """The first lines of the steps overdue on the scope's date, from the steps the facts

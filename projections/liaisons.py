@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter
+from collections.abc import Collection
 from datetime import date, datetime
 from typing import Any
+from uuid import UUID
 
 from asyncpg.exceptions import UndefinedTableError
 
@@ -70,24 +72,29 @@ COUNTED = (
 """The funnel of the liaisons concerning the units $1 on $2 as known at $3, from the timeline."""
 
 
-async def latest_states(conn: Any, period: Period) -> list[LiaisonState]:
-    """The latest recorded state of every liaison of the subtree that had begun by the date,
-    parsed on a worker thread: a province's hundreds of thousands take seconds of CPU, which on
-    the event loop would hold every other request of the board waiting."""
-    rows = await state_rows(conn, period)
+async def latest_states(
+    conn: Any, period: Period, among: Collection[UUID] | None = None
+) -> list[LiaisonState]:
+    """The latest recorded state of every liaison of the subtree that had begun by the date
+    (of those `among` only, when given), parsed on a worker thread: a province's hundreds of
+    thousands take seconds of CPU, which on the event loop would hold every other request of the
+    board waiting."""
+    rows = await state_rows(conn, period, among)
     return await asyncio.to_thread(
         lambda: [LiaisonState.model_validate_json(r["state"]) for r in rows]
     )
 
 
-async def state_rows(conn: Any, period: Period) -> list[Any]:
+async def state_rows(conn: Any, period: Period, among: Collection[UUID] | None = None) -> list[Any]:
     """`latest_states`' rows, each state as JSON text."""
     units = await scope(conn, period.unit_id, period.as_of)
+    only = "" if among is None else " AND l.liaison_id = ANY($4::uuid[])"
     sql = (
         "SELECT s.state::text AS state FROM liaison l JOIN facts_state s USING (liaison_id)"
-        f" WHERE {_TOUCHING} ORDER BY l.liaison_id"
+        f" WHERE {_TOUCHING}{only} ORDER BY l.liaison_id"
     )
-    return list(await conn.fetch(for_subtree(sql, units, _UNITS), units, *_bounds(period)))
+    args = (units, *_bounds(period), *(() if among is None else (list(among),)))
+    return list(await conn.fetch(for_subtree(sql, units, _UNITS), *args))
 
 
 _OVERDUE = (

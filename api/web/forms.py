@@ -25,6 +25,7 @@ import typing
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 from uuid import UUID, uuid4, uuid5
 
 from fastapi import APIRouter, Request
@@ -36,6 +37,7 @@ from api.errors import BoardError
 from api.i18n import language_of
 from api.messages import in_language
 from api.reads import BoardReads, Scope
+from api.routes_queries import scope_of
 from api.users import Session
 from api.web.render import CheckedForm, WebDesk, WebSession, page
 from application.fields import Leaf, leaves, nest
@@ -43,6 +45,7 @@ from application.outcome import said
 from application.registry import BOARD, REGISTRY, Use
 from domain.errors import Refused
 from domain.messages import Message
+from domain.organisation import WORKPLACE_KINDS, Unit, UnitKind
 from domain.policy import Policy
 from domain.roles import ALLOWED, Action
 from domain.state import LiaisonState
@@ -100,11 +103,63 @@ def may_send(session: Session, slug: str) -> bool:
     return may_do(session, REGISTRY.by_slug(slug).action)
 
 
-async def states_in_scope(desk: Desk, reads: BoardReads, session: Session) -> list[LiaisonState]:
-    """Every liaison in the user's subtree today."""
+BROAD = frozenset({UnitKind.PROVINCIAL_COMMITTEE, UnitKind.DISTRICT_COMMITTEE})
+"""Units whose work forms list the units beneath them to choose one, not their members: a merged
+province holds hundreds of thousands (a minute to read, a page nobody could use), a commune or a
+workplace committee hundreds."""
+
+
+@dataclass(frozen=True)
+class Here:
+    """The unit a work form page works on: the one asked for (`?unit=`, once the user may read
+    it) or the user's own, and, when it is `BROAD`, the units beneath it to choose from."""
+
+    scope: Scope
+    own: bool
+    beneath: list[Unit]
+    """Empty when the page lists the unit's members."""
+
+    @property
+    def query(self) -> str:
+        """What the page's forms add to their address to stay on this unit."""
+        return "" if self.own else f"?unit={quote(self.scope.unit_id)}"
+
+    @property
+    def also(self) -> str:
+        """What a link with a query of its own (`?year=`) adds to stay on this unit."""
+        return "" if self.own else f"&unit={quote(self.scope.unit_id)}"
+
+
+def _own_today(desk: Desk) -> Scope:
+    """The user's own subtree today."""
     today = desk.today()
-    scope = Scope(unit_id=session.user.unit_id, year=today.year, on=today)
-    return await reads.states(scope)
+    return Scope(unit_id=desk.user.unit_id, year=today.year, on=today)
+
+
+async def here(desk: Desk, request: Request) -> Here:
+    """The unit the page works on. One asked for in another subtree, or not in force today, is
+    refused (as a page's guard: before anything posted to it is carried out); the user's own is
+    served even once merged (its members are then the successor's that were its own)."""
+    asked = request.query_params.get("unit")
+    if asked:
+        scope = await scope_of(desk, asked, None, None, None)
+    else:
+        scope = _own_today(desk)
+
+    def beneath() -> list[Unit]:
+        tree = desk.office.tree()
+        if tree.unit(scope.unit_id).kind not in BROAD:
+            return []
+        below = tree.children(scope.unit_id, scope.on)
+        return sorted(below, key=lambda u: (u.kind in WORKPLACE_KINDS, u.name))
+
+    own = scope.unit_id == desk.user.unit_id
+    return Here(scope, own=own, beneath=await desk.call(beneath))
+
+
+async def states_here(reads: BoardReads, here_: Here) -> list[LiaisonState]:
+    """Every liaison of the page's unit today; none while a unit beneath is to be chosen."""
+    return [] if here_.beneath else await reads.states(here_.scope)
 
 
 async def policy_here(desk: Desk, session: Session) -> Policy:
@@ -112,11 +167,11 @@ async def policy_here(desk: Desk, session: Session) -> Policy:
     return await desk.call(desk.office.policy, desk.today(), session.user.unit_id)
 
 
-async def by_name_in_scope(
-    desk: Desk, reads: BoardReads, session: Session, keep: Callable[[LiaisonState], bool]
+async def by_name_here(
+    reads: BoardReads, here_: Here, keep: Callable[[LiaisonState], bool]
 ) -> list[LiaisonState]:
-    """The liaisons of the user's subtree today that `keep` keeps, by the member's name."""
-    states = await states_in_scope(desk, reads, session)
+    """The liaisons of the page's unit today that `keep` keeps, by the member's name."""
+    states = await states_here(reads, here_)
     return sorted((s for s in states if keep(s)), key=lambda s: s.member_name)
 
 
@@ -242,7 +297,7 @@ async def send(
     if form_.guard is not None:
         await form_.guard(desk, request)
     language, base = language_of(request), _base_id(form)
-    names = await _names(desk, reads, session, form)
+    names = await _names(desk, reads, form)
     done: list[str] = []
     errors: list[str] = []
     for slug in slugs:
@@ -275,11 +330,18 @@ def _lines(lines: list[str]) -> str | list[str] | None:
     return None if not lines else lines[0] if len(lines) == 1 else lines
 
 
-async def _names(desk: Desk, reads: BoardReads, session: Session, form: FormData) -> dict[str, str]:
-    """The names of the members the posted rows are about, as the user's own lists show them."""
-    if not form.getlist("row") and not form.get("liaison_id"):
+async def _names(desk: Desk, reads: BoardReads, form: FormData) -> dict[str, str]:
+    """The names of the members the posted rows are about, of the user's subtree (no other's
+    member is named), read for those rows alone."""
+    posted = set()
+    for value in (*form.getlist("row"), *form.getlist("liaison_id")):
+        try:
+            posted.add(UUID(str(value)))
+        except ValueError:
+            continue  # refused when bound, if it names a liaison at all
+    if not posted:
         return {}
-    return {str(s.liaison_id): s.member_name for s in await states_in_scope(desk, reads, session)}
+    return {str(s.liaison_id): s.member_name for s in await reads.states(_own_today(desk), posted)}
 
 
 async def _payload(desk: Desk, values: dict[str, Any]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
 from typing import Any
+from urllib.parse import quote
 from uuid import UUID
 
 from fastapi import APIRouter, Request
@@ -34,15 +35,16 @@ LINES_SHOWN = 50
 
 FORM_OF: dict[Action, str] = {
     Action.REFER: "/forms/refer",
-    Action.RECEIVE_AT_COMMUNE: "/forms/receive",
-    Action.RECEIVE_AT_CELL: "/forms/receive",
-    Action.RECORD_MEETING: "/forms/meeting",
-    Action.ASSESS: "/forms/assess?year={subject}",
-    Action.PROVIDE_ASSESSMENT: "/forms/requests",
-    Action.CONFIRM_ASSESSMENT: "/forms/report?year={subject}",
-    Action.REPORT_BACK: "/forms/report?year={subject}",
+    Action.RECEIVE_AT_COMMUNE: "/forms/receive?unit={unit}",
+    Action.RECEIVE_AT_CELL: "/forms/receive?unit={unit}",
+    Action.RECORD_MEETING: "/forms/meeting?unit={unit}",
+    Action.ASSESS: "/forms/assess?year={subject}&unit={unit}",
+    Action.PROVIDE_ASSESSMENT: "/forms/requests?unit={unit}",
+    Action.CONFIRM_ASSESSMENT: "/forms/report?year={subject}&unit={unit}",
+    Action.REPORT_BACK: "/forms/report?year={subject}&unit={unit}",
 }
-"""Where each step is taken on the board (the form page that records it)."""
+"""Where each step is taken on the board: the form page that records it, open on the unit that
+takes it (a province's own page would have every unit to choose from)."""
 
 SUPERVISING = (Role.COMMITTEE_MEMBER, Role.SUPERVISOR, Role.INSPECTOR)
 """Roles whose worklist is the escalations and what is overdue in their subtree."""
@@ -78,7 +80,11 @@ def item(group: StepGroup, on: date, may: Callable[[Action], bool]) -> Item:
         step=group.step, kind=group.kind, unit_id=group.unit_id, due_on=group.due_on,
         days_left=(group.due_on - on).days, days_waited=(on - group.first_opened).days,
         shown=tuple(group.members[:MEMBERS_SHOWN]), count=group.count,
-        link=form.format(subject=group.subject or on.year) if form and may(group.step) else None,
+        link=(
+            form.format(subject=group.subject or on.year, unit=quote(group.unit_id))
+            if form and may(group.step)
+            else None
+        ),
     )  # fmt: skip
 
 
@@ -180,7 +186,10 @@ async def worklist(desk: Desk, reads: BoardReads, role: Role, scope: Scope) -> l
 
     Those who supervise see only what is overdue: read from the steps the read models keep
     when the policy on that date is the one they were worked out under, else worked out from
-    every liaison's state (a province's 300,000 take about forty seconds)."""
+    every liaison's state (a province's 300,000 take about forty seconds). A role that takes no
+    step of its own and supervises none (the administrator) keeps no worklist: nothing is read."""
+    if role not in SUPERVISING and role not in OWN_STEPS:
+        return []
     none = Escalations(rows=[], total=0)
     escalations = await reads.first_escalations(scope, LINES_SHOWN) if role in SUPERVISING else none
     if role in SUPERVISING and await desk.call(desk.office.settled_on, scope.on):

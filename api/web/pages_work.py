@@ -7,14 +7,15 @@ from typing import Any
 from fastapi import Request
 
 from api.deps import Desk
-from api.reads import BoardReads, Scope
+from api.reads import BoardReads
 from api.users import Session
 from api.web.forms import (
     FormPage,
-    by_name_in_scope,
+    by_name_here,
+    here,
     may_send,
     policy_and_today,
-    states_in_scope,
+    states_here,
 )
 from application.registry import Use
 from domain.errors import UnknownMember, UnknownUnit
@@ -58,7 +59,8 @@ async def _register_if_new(
 async def _queue(
     desk: Desk, reads: BoardReads, session: Session, request: Request
 ) -> dict[str, Any]:
-    states = await states_in_scope(desk, reads, session)
+    at = await here(desk, request)
+    states = await states_here(reads, at)
     today = desk.today()
     at_commune = [s for s in states if s.stage is Stage.REFERRED]
 
@@ -76,6 +78,7 @@ async def _queue(
         return found
 
     return {
+        "here": at,
         "at_commune": at_commune,
         "at_cell": [s for s in states if s.stage is Stage.RECEIVED_BY_COMMUNE],
         "cells": await desk.call(cells),
@@ -88,12 +91,14 @@ async def _queue(
 async def _roster(
     desk: Desk, reads: BoardReads, session: Session, request: Request
 ) -> dict[str, Any]:
-    members = await by_name_in_scope(desk, reads, session, _at_meetings)
-    today, unit = desk.today(), session.user.unit_id
+    at = await here(desk, request)
+    members = await by_name_here(reads, at, _at_meetings)
+    unit = at.scope.unit_id
     kind = (await desk.call(desk.office.tree)).unit(unit).kind
     cell = unit if kind is UnitKind.RESIDENCE_CELL else None
-    held = await reads.meetings(Scope(unit_id=unit, year=today.year, on=today)) if cell else []
+    held = await reads.meetings(at.scope) if cell else []
     return {
+        "here": at,
         "members": members,
         "cell": cell,
         "held": sorted(held, key=lambda m: m.held_on, reverse=True),
@@ -113,12 +118,17 @@ def _at_meetings(state: LiaisonState) -> bool:
 async def _own_cell(
     desk: Desk, session: Session, use: Use[Any], values: dict[str, Any]
 ) -> dict[str, Any]:
-    """A secretary records the meetings of their own cell."""
+    """A secretary records the meetings of their own cell (the page of another cell posts
+    that cell's id)."""
     return {"cell_id": session.user.unit_id, **values}
 
 
 PAGES = (
     FormPage("refer", "refer.html", _refer, ("register-member", "refer"), prepare=_register_if_new),
-    FormPage("receive", "receive.html", _queue, ("receive-at-commune", "receive-at-cell")),
-    FormPage("meeting", "meeting.html", _roster, ("record-meeting",), prepare=_own_cell),
+    FormPage(
+        "receive", "receive.html", _queue, ("receive-at-commune", "receive-at-cell"), guard=here
+    ),
+    FormPage(
+        "meeting", "meeting.html", _roster, ("record-meeting",), prepare=_own_cell, guard=here
+    ),
 )

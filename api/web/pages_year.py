@@ -12,10 +12,11 @@ from api.reads import BoardReads
 from api.users import Session
 from api.web.forms import (
     FormPage,
-    by_name_in_scope,
+    by_name_here,
+    here,
     may_send,
     policy_and_today,
-    states_in_scope,
+    states_here,
 )
 from domain import commands as cmd
 from domain.state import LiaisonState, Stage
@@ -31,8 +32,10 @@ async def _year(desk: Desk, request: Request) -> int:
 async def _assessable(
     desk: Desk, reads: BoardReads, session: Session, request: Request
 ) -> dict[str, Any]:
+    at = await here(desk, request)
     return {
-        "members": await by_name_in_scope(desk, reads, session, _in_the_cell),
+        "here": at,
+        "members": await by_name_here(reads, at, _in_the_cell),
         "year": await _year(desk, request),
         **await policy_and_today(desk, session),
     }
@@ -50,10 +53,12 @@ def _in_the_cell(state: LiaisonState) -> bool:
 async def _reports(
     desk: Desk, reads: BoardReads, session: Session, request: Request
 ) -> dict[str, Any]:
-    states = await states_in_scope(desk, reads, session)
+    at = await here(desk, request)
+    states = await states_here(reads, at)
     year = await _year(desk, request)
     rows = [(s, a) for s in states if (a := s.assessment(year)) is not None]
     return {
+        "here": at,
         "rows": sorted(rows, key=lambda r: r[0].member_name),
         "year": year,
         "may_confirm": may_send(session, "confirm-assessment"),
@@ -65,10 +70,12 @@ async def _reports(
 async def _requests(
     desk: Desk, reads: BoardReads, session: Session, request: Request
 ) -> dict[str, Any]:
-    states = await states_in_scope(desk, reads, session)
+    at = await here(desk, request)
+    states = await states_here(reads, at)
     open_ = [s for s in states if s.stage is not Stage.CLOSED]
     pending = [(s, r) for s in open_ for r in s.requests if r.provided_on is None]
     return {
+        "here": at,
         "liaisons": sorted(open_, key=lambda s: s.member_name),
         "pending": pending,
         "purposes": list(cmd.RequestPurpose),
@@ -79,7 +86,13 @@ async def _requests(
 
 
 PAGES = (
-    FormPage("assess", "assess.html", _assessable, ("assess",)),
-    FormPage("report", "report.html", _reports, ("confirm-assessment", "report-back")),
-    FormPage("requests", "requests.html", _requests, ("request-assessment", "provide-assessment")),
+    FormPage("assess", "assess.html", _assessable, ("assess",), guard=here),
+    FormPage("report", "report.html", _reports, ("confirm-assessment", "report-back"), guard=here),
+    FormPage(
+        "requests",
+        "requests.html",
+        _requests,
+        ("request-assessment", "provide-assessment"),
+        guard=here,
+    ),
 )

@@ -140,7 +140,9 @@ def reads(branch: Branch) -> list[str]:
         ]  # fmt: skip
     pages = [f"/members/{m}", f"/audit?member={m}", "/?unit=BIMAT-W", "/list/in_scope?unit=BIMAT-C",
              "/audit?unit=BIMAT-X", "/inspect?unit=BIMAT-X&on=2026-11-01",
-             "/inspect/evidence?unit=BIMAT-C&on=2026-11-01"]  # fmt: skip
+             "/inspect/evidence?unit=BIMAT-C&on=2026-11-01", "/forms/receive?unit=BIMAT-X",
+             "/forms/meeting?unit=BIMAT-C", "/forms/assess?unit=BIMAT-C&year=2026",
+             "/forms/report?unit=BIMAT-X", "/forms/requests?unit=BIMAT-W"]  # fmt: skip
     documents = [
         f"letter?member={m}",
         f"contact?member={m}",
@@ -165,6 +167,9 @@ def forms(branch: Branch, own_unit: str) -> list[tuple[str, dict[str, Any]]]:
                             "cell_id": "BIMAT-C"}),
         ("/forms/receive", {"command": "receive-at-cell", "liaison_id": li}),
         ("/forms/meeting", {"command": "record-meeting", "row": li, f"attendance.{li}": "present"}),
+        ("/forms/meeting?unit=BIMAT-C", {"command": "record-meeting", "cell_id": "BIMAT-C",
+                                         "row": li, f"attendance.{li}": "present"}),
+        ("/forms/receive?unit=BIMAT-X", {"command": "receive-at-cell", "liaison_id": li}),
         ("/forms/assess", {"command": "assess", "row": li, f"grade.{li}": "fulfilled_well",
                            "year": str(p.YEAR)}),
         ("/forms/report", {"command": "confirm-assessment", "liaison_id": li,
@@ -237,7 +242,7 @@ async def test_a_neighbour_is_refused_everything_and_learns_nothing(
         response = await client.post(path, data=data)
         assert response.status_code >= 400, (path, response.status_code)
         public = PUBLIC if path == "/forms/refer" else ()
-        found = leaks(response.text, str(fields), public)
+        found = leaks(response.text, path + str(fields), public)
         assert not found, (path, found)
         attempts += 1
 

@@ -126,10 +126,10 @@ async def test_the_commune_receives_the_most_overdue_referral_first(
     assert "quá hạn 52 ngày" in text
     assert "còn 28 ngày" in text
     assert "Hạn 01/10/2026" in text
-    assert 'href="/forms/receive"' in receive
+    assert f'href="/forms/receive?unit={p.COMMUNE}"' in receive
     confirm = section(home, "Nhận xét, đánh giá cần xác nhận")
     assert names_in_order(confirm) == ["Đảng viên 6"]
-    assert 'href="/forms/report?year=2026"' in confirm
+    assert f'href="/forms/report?year=2026&amp;unit={p.COMMUNE}"' in confirm
     report = section(home, "Kết quả cần thông báo về nơi công tác")
     assert names_in_order(report) == ["Đảng viên 7"]  # assessed today: due in ten days
     assert days_in_order(report) == [10]
@@ -149,7 +149,7 @@ async def test_the_cell_secretary_receives_meets_and_assesses(
     assessments = section(home, "Nhận xét, đánh giá đến hạn")
     assert names_in_order(assessments) == ["Đảng viên 4"]
     assert "còn 23 ngày" in Visible.text(assessments, "vi")
-    assert 'href="/forms/assess?year=2026"' in assessments
+    assert f'href="/forms/assess?year=2026&amp;unit={p.CELL}"' in assessments
     requests = section(home, "Đề nghị nhận xét cần trả lời")
     assert names_in_order(requests) == ["Đảng viên 4"]
     assert days_in_order(requests) == [15]
@@ -165,7 +165,7 @@ async def test_the_workplace_sees_what_it_waits_for_and_what_came_back(
     text = Visible.text(waiting, "vi")
     assert "đã chờ 316 ngày" in text
     assert "đã chờ 2 ngày" in text
-    assert 'href="/forms/receive"' not in waiting  # not the workplace's step to take
+    assert 'href="/forms/receive' not in waiting  # not the workplace's step to take
     requests = section(home, "Đề nghị đang chờ trả lời")
     assert names_in_order(requests) == ["Đảng viên 4"]
     arrived = section(home, "Kết quả đã nhận về")
@@ -208,6 +208,22 @@ async def test_supervisors_overdue_is_read_from_the_kept_steps_as_the_states_giv
             kept = section(await home_of(client, username), "Quá hạn")
         assert kept == worked_out[username], username
         assert NAMES[3] in names_in_order(kept)
+
+
+async def test_a_supervisor_s_line_opens_the_form_on_the_unit_that_takes_the_step(
+    client: httpx.AsyncClient, year: dict[str, str]
+) -> None:
+    """At the province a work form offers the units beneath to choose one: a line's link opens
+    it on the unit that takes the step, with the members the line names."""
+    overdue = section(await home_of(client, "supervisor"), "Quá hạn")
+    links = re.findall(r'<a class="go" href="([^"]+)"', overdue)
+    assert f"/forms/receive?unit={p.COMMUNE}" in links, links
+    receive = await client.get(f"/forms/receive?unit={p.COMMUNE}")
+    assert NAMES[2] in receive.text
+    assert NAMES[3] in receive.text
+    province = await client.get("/forms/receive")
+    assert NAMES[2] not in province.text
+    assert "Chọn đơn vị" in province.text
 
 
 async def test_a_supervisor_s_home_reads_only_the_lines_it_draws_and_counts_them_all(
