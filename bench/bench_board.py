@@ -7,9 +7,13 @@ beside the least work of the same reads in the same run.
   a `count(*)` over the fact table, as for the inspections (`bench_asof`), which time the
   dashboard alone (as the board's inspection page reads it).
 - Worklist states (the home of the clerks and secretaries, and every work form: receive,
-  meeting, assess, report, requests): the latest state of every liaison of the unit, read and
-  parsed (`ProjectionReads.states`). Raw limit: the same rows read as text, unparsed
-  (`projections.liaisons.state_rows`).
+  meeting, assess, report, requests, opened at a commune or smaller): the latest state of every
+  liaison of the unit, read and parsed (`ProjectionReads.states`). Raw limit: the same rows read
+  as text, unparsed (`projections.liaisons.state_rows`). At a province no board page reads them
+  (a work form offers the units beneath; the supervisors' homes read the kept steps); the API's
+  `GET /api/units/{id}/liaisons` still does.
+- A work form posted at the province: the names of the POSTED liaisons it names, as its answer
+  reads them (`ProjectionReads.states(scope, among)`), beside the same rows read unparsed.
 - Supervisor's worklist (`/` of a supervisor, committee member or inspector): the overdue steps
   from the steps the facts model keeps, grouped into the page's lines by the database
   (`ProjectionReads.overdue`). Raw limit: a `count(*)` over those steps (the `task` table).
@@ -105,9 +109,10 @@ async def _measure(url: str, schema: str) -> list[Figure]:
             rows = await liaisons.state_rows(conn, period)
             read = await _median(lambda period=period: liaisons.state_rows(conn, period))
             states = await _median(lambda scope=scope: board.states(scope))
+            read_by = "as the API's liaisons read them" if unit == PROVINCE else "a work form's"
             figures.append(
                 Seconds(
-                    f"worklist states, {label} ({len(rows):,} liaisons)",
+                    f"worklist states, {label} ({len(rows):,} liaisons), {read_by}",
                     states,
                     "s",
                     "the same rows read unparsed",
@@ -115,6 +120,8 @@ async def _measure(url: str, schema: str) -> list[Figure]:
                     LIMIT_SECONDS,
                 )
             )
+            if unit == PROVINCE:
+                figures.append(await _posted(conn, board, scope, period))
             found = await board.overdue(scope, MEMBERS_SHOWN, LINES_SHOWN)
             lines = found.lines if found else 0
             table = await _median(lambda: conn.fetchval("SELECT count(*) FROM task"))
@@ -154,6 +161,27 @@ async def _measure(url: str, schema: str) -> list[Figure]:
     finally:
         await board.close()
         await conn.close()
+
+
+async def _posted(conn: Any, board: ProjectionReads, scope: Scope, period: Period) -> Figure:
+    """A work form posted at the province about POSTED liaisons: their names, as its answer
+    reads them, beside the same rows read unparsed."""
+    ids = [r["liaison_id"] for r in await conn.fetch(_SOME_LIAISONS, POSTED)]
+    names = await _median(lambda: board.states(scope, ids))
+    read = await _median(lambda: liaisons.state_rows(conn, period, ids))
+    return Seconds(
+        f"a work form posted at the province: the names of the {len(ids)} liaisons it names",
+        names,
+        "s",
+        "the same rows read unparsed",
+        read,
+        LIMIT_SECONDS,
+    )
+
+
+POSTED = 50
+"""Liaisons one post of a work form names (a commune's "receive all", say)."""
+_SOME_LIAISONS = "SELECT liaison_id FROM liaison ORDER BY md5(liaison_id::text) LIMIT $1"
 
 
 def run(url: str, members: int, seed: int = 1) -> list[Figure]:
