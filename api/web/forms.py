@@ -45,7 +45,7 @@ from application.outcome import said
 from application.registry import BOARD, REGISTRY, Use
 from domain.errors import Refused
 from domain.messages import Message
-from domain.organisation import WORKPLACE_KINDS, Unit, UnitKind
+from domain.organisation import WORKPLACE_KINDS, OrganisationTree, Unit, UnitKind
 from domain.policy import Policy
 from domain.roles import ALLOWED, Action
 from domain.state import LiaisonState
@@ -130,6 +130,13 @@ class Here:
         return "" if self.own else f"&unit={quote(self.scope.unit_id)}"
 
 
+def units_beneath(tree: OrganisationTree, scope: Scope) -> list[Unit]:
+    """The units directly beneath the scope's on its date: communes and wards (or cells) first,
+    then workplace committees, each by name."""
+    below = tree.children(scope.unit_id, scope.on)
+    return sorted(below, key=lambda u: (u.kind in WORKPLACE_KINDS, u.name))
+
+
 def _own_today(desk: Desk) -> Scope:
     """The user's own subtree today."""
     today = desk.today()
@@ -148,10 +155,7 @@ async def here(desk: Desk, request: Request) -> Here:
 
     def beneath() -> list[Unit]:
         tree = desk.office.tree()
-        if tree.unit(scope.unit_id).kind not in BROAD:
-            return []
-        below = tree.children(scope.unit_id, scope.on)
-        return sorted(below, key=lambda u: (u.kind in WORKPLACE_KINDS, u.name))
+        return units_beneath(tree, scope) if tree.unit(scope.unit_id).kind in BROAD else []
 
     own = scope.unit_id == desk.user.unit_id
     return Here(scope, own=own, beneath=await desk.call(beneath))

@@ -21,7 +21,7 @@ from api.reads import AuditQuery, BoardReads
 from api.routes_audit import member_trail
 from api.routes_queries import scope_of
 from api.users import Session
-from api.web.forms import FormPage, may_send
+from api.web.forms import FormPage, here, may_send, units_beneath
 from api.web.pages_board import Text, parsed
 from api.web.render import WebDesk, WebSession, page, unit_choices
 
@@ -29,12 +29,23 @@ router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 100
 
 
+ESCALATIONS_SHOWN = PAGE_SIZE
+"""Open escalations the escalations page draws, due earliest first (a province's may be tens of
+thousands); the rest are counted, and the units beneath offered to narrow the page to one."""
+
+
 async def _inbox(
     desk: Desk, reads: BoardReads, session: Session, request: Request
 ) -> dict[str, Any]:
-    scope = await scope_of(desk, session.user.unit_id, None, None, None)
+    at = await here(desk, request)
+    found = await reads.first_escalations(at.scope, ESCALATIONS_SHOWN)
+    more = found.total > len(found.rows)
+    units = await desk.call(lambda: units_beneath(desk.office.tree(), at.scope)) if more else []
     return {
-        "rows": await reads.escalations(scope),
+        "here": at,
+        "rows": found.rows,
+        "total": found.total,
+        "units": units,
         "may_resolve": may_send(session, "resolve-escalation"),
         "today": desk.today(),
     }
@@ -120,4 +131,4 @@ async def audit(
     )  # fmt: skip
 
 
-PAGES = (FormPage("escalations", "escalations.html", _inbox, ("resolve-escalation",)),)
+PAGES = (FormPage("escalations", "escalations.html", _inbox, ("resolve-escalation",), guard=here),)

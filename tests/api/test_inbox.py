@@ -12,6 +12,8 @@ import psycopg
 import pytest
 
 from api.i18n import format_date
+from api.reads_projections import ProjectionReads
+from api.web import pages_inbox
 from application.office import LiaisonOffice
 from domain.escalation import Step
 from tests.api.conftest import Auth, body
@@ -254,3 +256,37 @@ async def test_a_notice_is_read_in_its_readers_language(
     assert f"hạn {deadline.due_on:%d/%m/%Y}, đơn vị thực hiện {doer}." in page.text
     for text in (row["title"], row["body"], page.text):
         assert liaison not in text
+
+
+async def test_the_escalations_page_draws_the_first_and_offers_the_units_beneath(
+    client: httpx.AsyncClient, auth: Auth, office: LiaisonOffice, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A province's open escalations may be tens of thousands: the page draws those due
+    earliest, counts the rest and offers the units beneath to narrow it to one."""
+    for n in (1, 2):
+        _, liaison_id = await referred(client, auth, n)
+        p.escalate(office, UUID(liaison_id), LATE)
+    monkeypatch.setattr(pages_inbox, "ESCALATIONS_SHOWN", 1, raising=False)
+
+    async def every(*_: object) -> None:
+        raise AssertionError("the page read every open escalation")
+
+    monkeypatch.setattr(ProjectionReads, "escalations", every)
+    await web_sign_in(client, "supervisor")
+    page = await client.get("/forms/escalations")
+    assert page.status_code == 200, page.text[-800:]
+    assert page.text.count('class="card" data-escalation=') == 1
+    assert "Cảnh báo (2)" in page.text
+    assert "Còn 1 cảnh báo đang mở, đến hạn muộn hơn, không hiện ở đây." in page.text
+    for unit in (p.COMMUNE, p.WORKPLACE, "X2", "W2"):
+        assert f'href="/forms/escalations?unit={unit}"' in page.text
+    commune = await client.get(f"/forms/escalations?unit={p.COMMUNE}")
+    assert commune.text.count('class="card" data-escalation=') == 1
+    assert f'action="/forms/escalations?unit={p.COMMUNE}"' in commune.text
+    assert f'href="/forms/escalations?unit={p.CELL}"' in commune.text  # its cell, beneath
+    await web_sign_in(client, "commune2")
+    before = p.event_count(office)
+    refused = await client.get(f"/forms/escalations?unit={p.COMMUNE}")
+    assert refused.status_code == 403
+    assert "data-escalation" not in refused.text
+    assert p.event_count(office) == before + 1  # its audit row

@@ -142,7 +142,8 @@ def reads(branch: Branch) -> list[str]:
              "/audit?unit=BIMAT-X", "/inspect?unit=BIMAT-X&on=2026-11-01",
              "/inspect/evidence?unit=BIMAT-C&on=2026-11-01", "/forms/receive?unit=BIMAT-X",
              "/forms/meeting?unit=BIMAT-C", "/forms/assess?unit=BIMAT-C&year=2026",
-             "/forms/report?unit=BIMAT-X", "/forms/requests?unit=BIMAT-W"]  # fmt: skip
+             "/forms/report?unit=BIMAT-X", "/forms/requests?unit=BIMAT-W",
+             "/forms/escalations?unit=BIMAT-X"]  # fmt: skip
     documents = [
         f"letter?member={m}",
         f"contact?member={m}",

@@ -262,8 +262,8 @@ async def test_a_supervisor_s_home_draws_the_first_open_escalations_and_counts_t
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     """After a storm a province has thousands open: the home draws the earliest due, says how
-    many more there are (a unit's own number only while all are drawn) and links to the page
-    that lists them all."""
+    many more there are (a unit's own number only while all are drawn) and links to the
+    escalations page, of the unit that missed each deadline and of the whole scope."""
     _, liaison = await referred_on(client, auth, 9, date(2026, 9, 5), "Đỗ Văn Em")
     p.escalate(office, UUID(liaison), date(2026, 11, 11))
     whole = section(await home_of(client, "supervisor"), "Cảnh báo đang mở")
@@ -275,7 +275,8 @@ async def test_a_supervisor_s_home_draws_the_first_open_escalations_and_counts_t
     assert names_in_order(first) == [NAMES[3]]
     assert "Cảnh báo đang mở (2)" in first
     assert "Còn 1 cảnh báo đang mở không hiện ở đây." in first
-    assert 'href="/forms/escalations"' in first
+    assert f'href="/forms/escalations?unit={p.PROVINCE}"' in first  # the page of the same unit
+    assert f'href="/forms/escalations?unit={p.COMMUNE}"' in first  # the unit that missed it
 
 
 async def test_a_change_ahead_is_not_read_from_the_kept_steps(
