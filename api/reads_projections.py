@@ -72,19 +72,6 @@ def period_of(scope: Scope) -> Period:
     return Period(scope.unit_id, scope.on, scope.recorded_by, scope.year)
 
 
-def row_of(state: LiaisonState) -> Row:
-    """A list row for a liaison's state."""
-    return Row(
-        member_id=state.member_id,
-        name=state.member_name,
-        liaison_id=state.liaison_id,
-        workplace_unit_id=state.workplace_unit_id,
-        residence_commune_id=state.residence_commune_id,
-        cell_id=state.cell_id,
-        stage=state.stage.value,
-    )
-
-
 class ProjectionReads:
     """Reads the projector's tables; `fresh`, if given, is awaited first (tests catch up there)."""
 
@@ -200,9 +187,9 @@ class ProjectionReads:
 
     async def liaisons(self, scope: Scope) -> list[Row]:
         """Every open liaison in the scope, by name."""
-        states = await self.states(scope)
-        rows = [row_of(s) for s in states if s.stage is not Stage.CLOSED]
-        return sorted(rows, key=lambda r: r.name)
+        async with self.connection() as conn:
+            found = await liaisons.open_rows(conn, period_of(scope))
+        return [Row.model_validate(r) for r in found]
 
     async def meetings(self, scope: Scope) -> list[MeetingRow]:
         """The meetings held in the scope's year up to its date."""

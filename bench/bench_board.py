@@ -6,12 +6,14 @@ beside the least work of the same reads in the same run.
   dashboard and the stage funnel of both, the overdue breakdown by unit of the year. Raw limit:
   a `count(*)` over the fact table, as for the inspections (`bench_asof`), which time the
   dashboard alone (as the board's inspection page reads it).
-- Worklist states (the home of the clerks and secretaries, and every work form: receive,
-  meeting, assess, report, requests, opened at a commune or smaller): the latest state of every
-  liaison of the unit, read and parsed (`ProjectionReads.states`). Raw limit: the same rows read
-  as text, unparsed (`projections.liaisons.state_rows`). At a province no board page reads them
-  (a work form offers the units beneath; the supervisors' homes read the kept steps); the API's
-  `GET /api/units/{id}/liaisons` still does.
+- Worklist states of the largest commune (the home of the clerks and secretaries, and every work
+  form: receive, meeting, assess, report, requests, opened at a commune or smaller): the latest
+  state of every liaison of the unit, read and parsed (`ProjectionReads.states`). Raw limit: the
+  same rows read as text, unparsed (`projections.liaisons.state_rows`). Nothing reads a
+  province's (a work form there offers the units beneath; the supervisors' homes read the kept
+  steps; the API's list of liaisons reads columns).
+- The province's open liaisons as `GET /api/units/{id}/liaisons` lists them
+  (`ProjectionReads.liaisons`), beside the same rows fetched (`projections.liaisons.open_rows`).
 - A work form posted at the province: the names of the POSTED liaisons it names, as its answer
   reads them (`ProjectionReads.states(scope, among)`), beside the same rows read unparsed.
 - Supervisor's worklist (`/` of a supervisor, committee member or inspector): the overdue steps
@@ -106,22 +108,11 @@ async def _measure(url: str, schema: str) -> list[Figure]:
                 )
             )
             period = Period(unit, ON, None, ON.year)
-            rows = await liaisons.state_rows(conn, period)
-            read = await _median(lambda period=period: liaisons.state_rows(conn, period))
-            states = await _median(lambda scope=scope: board.states(scope))
-            read_by = "as the API's liaisons read them" if unit == PROVINCE else "a work form's"
-            figures.append(
-                Seconds(
-                    f"worklist states, {label} ({len(rows):,} liaisons), {read_by}",
-                    states,
-                    "s",
-                    "the same rows read unparsed",
-                    read,
-                    LIMIT_SECONDS,
-                )
-            )
             if unit == PROVINCE:
+                figures.append(await _listed(conn, board, scope, period))
                 figures.append(await _posted(conn, board, scope, period))
+            else:
+                figures.append(await _states(conn, board, scope, period, label))
             found = await board.overdue(scope, MEMBERS_SHOWN, LINES_SHOWN)
             lines = found.lines if found else 0
             table = await _median(lambda: conn.fetchval("SELECT count(*) FROM task"))
@@ -161,6 +152,40 @@ async def _measure(url: str, schema: str) -> list[Figure]:
     finally:
         await board.close()
         await conn.close()
+
+
+async def _states(
+    conn: Any, board: ProjectionReads, scope: Scope, period: Period, label: str
+) -> Figure:
+    """Every state of the unit, as a work form or a clerk's home reads them, beside the same
+    rows read unparsed."""
+    rows = await liaisons.state_rows(conn, period)
+    read = await _median(lambda: liaisons.state_rows(conn, period))
+    states = await _median(lambda: board.states(scope))
+    return Seconds(
+        f"worklist states, {label} ({len(rows):,} liaisons), as a work form reads them",
+        states,
+        "s",
+        "the same rows read unparsed",
+        read,
+        LIMIT_SECONDS,
+    )
+
+
+async def _listed(conn: Any, board: ProjectionReads, scope: Scope, period: Period) -> Figure:
+    """The province's open liaisons as the API lists them (`GET /api/units/{id}/liaisons`),
+    beside the same rows fetched, not made into the API's rows."""
+    rows = await board.liaisons(scope)
+    listed = await _median(lambda: board.liaisons(scope))
+    fetched = await _median(lambda: liaisons.open_rows(conn, period))
+    return Seconds(
+        f"open liaisons of the province as the API lists them ({len(rows):,})",
+        listed,
+        "s",
+        "the same rows fetched",
+        fetched,
+        LIMIT_SECONDS,
+    )
 
 
 async def _posted(conn: Any, board: ProjectionReads, scope: Scope, period: Period) -> Figure:

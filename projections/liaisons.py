@@ -12,7 +12,7 @@ from uuid import UUID
 
 from asyncpg.exceptions import UndefinedTableError
 
-from domain.state import LiaisonState
+from domain.state import LiaisonState, Stage
 from domain.worklist import GROUPED_BY_SUBJECT
 from projections.ancestry import subtree
 from projections.dashboard import FAR_FUTURE, Period, scope, scope_size
@@ -95,6 +95,26 @@ async def state_rows(conn: Any, period: Period, among: Collection[UUID] | None =
     )
     args = (units, *_bounds(period), *(() if among is None else (list(among),)))
     return list(await conn.fetch(for_subtree(sql, units, _UNITS), *args))
+
+
+_OPEN_ROWS = (
+    "SELECT l.member_id, m.name, l.liaison_id, l.workplace_unit_id,"
+    " l.commune_id AS residence_commune_id, l.cell_id, l.stages[cardinality(l.stages)] AS stage"
+    f" FROM liaison l JOIN member m USING (member_id) WHERE {_TOUCHING}"
+    f" AND l.stages[cardinality(l.stages)] <> '{Stage.CLOSED.value}'"
+    ' ORDER BY m.name COLLATE "C", l.liaison_id'
+)
+"""The liaisons `latest_states` reads that are not closed, each as a list row (its member, units
+and stage now: the last of its stages, which its latest version left it in), by name in code
+point order as Python sorts."""
+
+
+async def open_rows(conn: Any, period: Period) -> list[dict[str, Any]]:
+    """The liaisons of the subtree begun by the date that are not closed, each as a list row,
+    read from the facts model's columns: parsing a province's states took seconds of CPU."""
+    units = await scope(conn, period.unit_id, period.as_of)
+    sql = for_subtree(_OPEN_ROWS, units, _UNITS)
+    return [dict(r) for r in await conn.fetch(sql, units, *_bounds(period))]
 
 
 _OVERDUE = (

@@ -9,13 +9,14 @@ from bench import bench_board
 
 def test_bench_board_smoke(pg_server_url: str, capsys: pytest.CaptureFixture[str]) -> None:
     figures = bench_board.run(pg_server_url, 40)
-    # statistics page and both worklists, province and commune; a form's post at the province;
-    # the province's home and statistics page under load
+    # statistics page and supervisor's worklist, province and commune; the API's liaisons and a
+    # form's post at the province; the commune's states; the province's pages under load
     assert len(figures) == 9
     assert all(f.value > 0 and f.raw_value > 0 for f in figures)
     out = capsys.readouterr().out
     assert "statistics page, province" in out
-    assert "worklist states, province (" in out
+    assert "open liaisons of the province as the API lists them (" in out
+    assert "worklist states, commune " in out
     assert "a work form posted at the province: the names of the " in out
     assert "supervisor's worklist, province (" in out
     assert "target < 1 s" in out
