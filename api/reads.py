@@ -336,8 +336,11 @@ class BoardReads(Protocol):
         there is one."""
         ...
 
-    async def liaisons(self, scope: Scope) -> list[Row]:
-        """Every open liaison in the scope (the work lists: queues, tick-lists)."""
+    async def liaisons(
+        self, scope: Scope, first: int | None = None, after: tuple[str, UUID] | None = None
+    ) -> list[Row]:
+        """The open liaisons in the scope by name: the `first` of them (all when None), after
+        the row of that member's name and liaison id when given."""
         ...
 
     async def states(

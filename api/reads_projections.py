@@ -185,10 +185,12 @@ class ProjectionReads:
         first, total = found
         return Overdue(groups=[StepGroup.model_validate(r) for r in first], lines=total)
 
-    async def liaisons(self, scope: Scope) -> list[Row]:
-        """Every open liaison in the scope, by name."""
+    async def liaisons(
+        self, scope: Scope, first: int | None = None, after: tuple[str, UUID] | None = None
+    ) -> list[Row]:
+        """The open liaisons in the scope, by name (the first, after a row, when given)."""
         async with self.connection() as conn:
-            found = await liaisons.open_rows(conn, period_of(scope))
+            found = await liaisons.open_rows(conn, period_of(scope), first, after)
         return [Row.model_validate(r) for r in found]
 
     async def meetings(self, scope: Scope) -> list[MeetingRow]:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
+from base64 import urlsafe_b64decode, urlsafe_b64encode
 from datetime import UTC, date, datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 
 from api.deps import CurrentUser, Desk, DeskDep, ReadsDep, caught_up
@@ -130,10 +132,44 @@ async def unit_list(
     return await reads.rows(await scope_of(desk, unit_id, year, on, recorded_by), metric, code)
 
 
+LIAISONS_PAGE = 1000
+"""Open liaisons in one answer of `GET /api/units/{id}/liaisons` unless asked otherwise (a
+province's are hundreds of thousands)."""
+
+
 @router.get("/units/{unit_id}/liaisons")
-async def unit_liaisons(unit_id: str, desk: DeskDep, reads: ReadsDep, on: On = None) -> list[Row]:
-    """Every open liaison in the unit's subtree."""
-    return await reads.liaisons(await scope_of(desk, unit_id, None, on, None))
+async def unit_liaisons(
+    unit_id: str, desk: DeskDep, reads: ReadsDep, request: Request, response: Response,
+    on: On = None,
+    limit: Annotated[int, Query(ge=1, le=10_000, description="Rows in one answer")] = LIAISONS_PAGE,
+    cursor: Annotated[
+        str | None, Query(max_length=2000, description="Where the `Link` header's next page begins")
+    ] = None,
+) -> list[Row]:  # fmt: skip
+    """The open liaisons in the unit's subtree by member's name, a page at a time: when there
+    are more, the `Link` header (`rel="next"`) gives the address of the next page."""
+    scope = await scope_of(desk, unit_id, None, on, None)
+    last_seen = await _cursor(desk, unit_id, cursor) if cursor else None
+    rows = await reads.liaisons(scope, limit + 1, last_seen)
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        token = urlsafe_b64encode(json.dumps([last.name, str(last.liaison_id)]).encode()).decode()
+        following = request.url.include_query_params(limit=limit, cursor=token)
+        response.headers["Link"] = f'<{following}>; rel="next"'
+    return rows
+
+
+async def _cursor(desk: Desk, unit_id: str, token: str) -> tuple[str, UUID]:
+    """The row a page ends with, from the cursor the previous page's `Link` gave (the row's own
+    name and id: nothing is looked up, so a cursor reveals nothing of rows the user may not
+    read); a malformed one is refused."""
+    try:
+        name, liaison_id = json.loads(urlsafe_b64decode(token.encode()))
+        return str(name), UUID(str(liaison_id))
+    except (ValueError, TypeError):
+        await desk.refused("read", unit_id, "malformed")
+        raise BoardError(422, "malformed", "The page cursor is not one this list gave.") from None
 
 
 @router.get("/units/{unit_id}/meetings")

@@ -101,20 +101,25 @@ _OPEN_ROWS = (
     "SELECT l.member_id, m.name, l.liaison_id, l.workplace_unit_id,"
     " l.commune_id AS residence_commune_id, l.cell_id, l.stages[cardinality(l.stages)] AS stage"
     f" FROM liaison l JOIN member m USING (member_id) WHERE {_TOUCHING}"
-    f" AND l.stages[cardinality(l.stages)] <> '{Stage.CLOSED.value}'"
-    ' ORDER BY m.name COLLATE "C", l.liaison_id'
+    f" AND l.stages[cardinality(l.stages)] <> '{Stage.CLOSED.value}'{{after}}"
+    ' ORDER BY m.name COLLATE "C", l.liaison_id LIMIT $4'
 )
-"""The liaisons `latest_states` reads that are not closed, each as a list row (its member, units
-and stage now: the last of its stages, which its latest version left it in), by name in code
-point order as Python sorts."""
+"""The first $4 (NULL: all) liaisons `latest_states` reads that are not closed, each as a list
+row (its member, units and stage now: the last of its stages, which its latest version left it
+in), by name in code point order as Python sorts, then id; {after}: those after a row."""
+_AFTER = ' AND (m.name COLLATE "C", l.liaison_id) > ($5::text COLLATE "C", $6::uuid)'
 
 
-async def open_rows(conn: Any, period: Period) -> list[dict[str, Any]]:
+async def open_rows(
+    conn: Any, period: Period, first: int | None = None, after: tuple[str, UUID] | None = None
+) -> list[dict[str, Any]]:
     """The liaisons of the subtree begun by the date that are not closed, each as a list row,
-    read from the facts model's columns: parsing a province's states took seconds of CPU."""
+    read from the facts model's columns (parsing a province's states took seconds of CPU): the
+    `first` of them (all when None), after the row of that name and liaison id if given."""
     units = await scope(conn, period.unit_id, period.as_of)
-    sql = for_subtree(_OPEN_ROWS, units, _UNITS)
-    return [dict(r) for r in await conn.fetch(sql, units, *_bounds(period))]
+    sql = for_subtree(_OPEN_ROWS.format(after=_AFTER if after else ""), units, _UNITS)
+    args = (units, *_bounds(period), first, *(after or ()))
+    return [dict(r) for r in await conn.fetch(sql, *args)]
 
 
 _OVERDUE = (

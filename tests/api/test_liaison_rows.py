@@ -4,6 +4,9 @@ The rows are still those the states give."""
 
 from __future__ import annotations
 
+import json
+import re
+from base64 import urlsafe_b64encode
 from datetime import date
 from typing import Any
 
@@ -14,6 +17,7 @@ from api.reads_projections import ProjectionReads
 from application.office import LiaisonOffice
 from domain.state import Stage
 from tests.api.conftest import Auth
+from tests.api.test_commands import referred
 from tests.api.test_rendering import record_the_year
 from tests.integration import province as p
 
@@ -52,3 +56,47 @@ async def test_the_open_liaisons_are_those_the_states_give(
     province = await client.get(f"/api/units/{p.PROVINCE}/liaisons", headers=supervisor)
     assert members["closed"] not in {r["member_id"] for r in province.json()}
     assert len(province.json()) == len(members) - 1
+
+
+async def test_the_list_comes_a_page_at_a_time_and_its_cursor_reveals_nothing(
+    client: httpx.AsyncClient, auth: Auth, office: LiaisonOffice
+) -> None:
+    """A province's open liaisons are hundreds of thousands: the API answers a page at a time,
+    the `Link` header giving the next; a cursor carries its own row, so one made up to sit
+    beside another subtree's member learns nothing of them; a malformed one is refused."""
+    for n in range(1, 6):
+        await referred(client, auth, n)
+    supervisor = await auth("supervisor")
+    whole = (await client.get(f"/api/units/{p.PROVINCE}/liaisons", headers=supervisor)).json()
+    assert len(whole) == 5
+    pages, address = [], f"/api/units/{p.PROVINCE}/liaisons?limit=2"
+    while address:
+        answer = await client.get(address, headers=supervisor)
+        assert answer.status_code == 200, answer.text
+        pages.append(answer.json())
+        found = re.fullmatch(
+            r'<http://board\.test(/[^>]+)>; rel="next"', answer.headers.get("link", "")
+        )
+        address = found.group(1) if found else ""
+    assert [len(page) for page in pages] == [2, 2, 1]
+    assert [row for page in pages for row in page] == whole
+    # The neighbouring commune's clerk, with a cursor naming the province's second row: their
+    # own rows after it (none: their commune has no liaison), nothing of the province's.
+    cursor = urlsafe_b64encode(json.dumps([whole[1]["name"], whole[1]["liaison_id"]]).encode())
+    neighbour = await client.get(
+        "/api/units/X2/liaisons", params={"cursor": cursor.decode()}, headers=await auth("commune2")
+    )
+    assert neighbour.status_code == 200
+    assert neighbour.json() == []
+    before = p.event_count(office)
+    for bad in ("not-a-cursor", urlsafe_b64encode(b'["a"]').decode(), "W10=", "e30="):
+        refused = await client.get(
+            f"/api/units/{p.PROVINCE}/liaisons", params={"cursor": bad}, headers=supervisor
+        )
+        assert refused.status_code == 422, (bad, refused.text)
+        assert refused.json()["code"] == "malformed"
+    assert p.event_count(office) == before + 4  # each refusal's audit row
+    too_many = await client.get(
+        f"/api/units/{p.PROVINCE}/liaisons", params={"limit": 10_001}, headers=supervisor
+    )
+    assert too_many.status_code == 422
