@@ -12,7 +12,7 @@ beside the least work of the same reads in the same run.
   same rows read as text, unparsed (`projections.liaisons.state_rows`). Nothing reads a
   province's (a work form there offers the units beneath; the supervisors' homes read the kept
   steps; the API's list of liaisons reads columns).
-- The province's open liaisons as `GET /api/units/{id}/liaisons` lists them
+- The first page of the province's open liaisons as `GET /api/units/{id}/liaisons` reads it
   (`ProjectionReads.liaisons`), beside the same rows fetched (`projections.liaisons.open_rows`).
 - A work form posted at the province: the names of the POSTED liaisons it names, as its answer
   reads them (`ProjectionReads.states(scope, among)`), beside the same rows read unparsed.
@@ -42,6 +42,7 @@ from urllib.parse import quote
 
 from api.reads import Scope, with_year_before
 from api.reads_projections import ProjectionReads
+from api.routes_queries import LIAISONS_PAGE
 from api.web.pages_home import LINES_SHOWN, MEMBERS_SHOWN, item
 from bench.bench_asof import _LARGEST_COMMUNE, LIMIT_SECONDS, Seconds, _median
 from bench.common import Figure, percentile, projected_province, show
@@ -173,13 +174,15 @@ async def _states(
 
 
 async def _listed(conn: Any, board: ProjectionReads, scope: Scope, period: Period) -> Figure:
-    """The province's open liaisons as the API lists them (`GET /api/units/{id}/liaisons`),
-    beside the same rows fetched, not made into the API's rows."""
-    rows = await board.liaisons(scope)
-    listed = await _median(lambda: board.liaisons(scope))
-    fetched = await _median(lambda: liaisons.open_rows(conn, period))
+    """The first page of the province's open liaisons as the API reads it (`GET
+    /api/units/{id}/liaisons`: the first `LIAISONS_PAGE` by name, and one more to know there
+    are more), beside the same rows fetched, not made into the API's rows."""
+    first = LIAISONS_PAGE + 1
+    total = len(await liaisons.open_rows(conn, period))
+    listed = await _median(lambda: board.liaisons(scope, first))
+    fetched = await _median(lambda: liaisons.open_rows(conn, period, first))
     return Seconds(
-        f"open liaisons of the province as the API lists them ({len(rows):,})",
+        f"the first page of the province's {total:,} open liaisons, as the API lists them",
         listed,
         "s",
         "the same rows fetched",

@@ -15,7 +15,7 @@ def test_bench_board_smoke(pg_server_url: str, capsys: pytest.CaptureFixture[str
     assert all(f.value > 0 and f.raw_value > 0 for f in figures)
     out = capsys.readouterr().out
     assert "statistics page, province" in out
-    assert "open liaisons of the province as the API lists them (" in out
+    assert "open liaisons, as the API lists them" in out
     assert "worklist states, commune " in out
     assert "a work form posted at the province: the names of the " in out
     assert "supervisor's worklist, province (" in out
