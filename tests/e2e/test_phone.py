@@ -127,6 +127,8 @@ def test_every_page_fits_a_phone_for_every_role(
             expect(menu.locator("nav")).to_be_visible()
             page.screenshot(path=str(tmp_path / f"{who}-menu.png"))
             pages = ["/", *links(page, "header nav a"), *links(page, "main a[data-metric]")]
+            page.goto(f"{board}/forms/receive")  # above a commune: the units to choose from
+            pages += links(page, "main ul.units a")[:1]
             page.goto(f"{board}/list/in_scope")
             member = links(page, "main a[href^='/members/']")[:1]
             for path in member:
