@@ -155,21 +155,24 @@ async def _measure(url: str, schema: str) -> list[Figure]:
         await conn.close()
 
 
+async def _beside(
+    name: str, page: Callable[[], Awaitable[Any]], raw_name: str, raw: Callable[[], Awaitable[Any]]
+) -> Figure:
+    """A page's read (the median of `RUNS`) beside the same rows read the least costly way."""
+    return Seconds(name, await _median(page), "s", raw_name, await _median(raw), LIMIT_SECONDS)
+
+
 async def _states(
     conn: Any, board: ProjectionReads, scope: Scope, period: Period, label: str
 ) -> Figure:
     """Every state of the unit, as a work form or a clerk's home reads them, beside the same
     rows read unparsed."""
     rows = await liaisons.state_rows(conn, period)
-    read = await _median(lambda: liaisons.state_rows(conn, period))
-    states = await _median(lambda: board.states(scope))
-    return Seconds(
+    return await _beside(
         f"worklist states, {label} ({len(rows):,} liaisons), as a work form reads them",
-        states,
-        "s",
+        lambda: board.states(scope),
         "the same rows read unparsed",
-        read,
-        LIMIT_SECONDS,
+        lambda: liaisons.state_rows(conn, period),
     )
 
 
@@ -179,15 +182,11 @@ async def _listed(conn: Any, board: ProjectionReads, scope: Scope, period: Perio
     are more), beside the same rows fetched, not made into the API's rows."""
     first = LIAISONS_PAGE + 1
     total = len(await liaisons.open_rows(conn, period))
-    listed = await _median(lambda: board.liaisons(scope, first))
-    fetched = await _median(lambda: liaisons.open_rows(conn, period, first))
-    return Seconds(
+    return await _beside(
         f"the first page of the province's {total:,} open liaisons, as the API lists them",
-        listed,
-        "s",
+        lambda: board.liaisons(scope, first),
         "the same rows fetched",
-        fetched,
-        LIMIT_SECONDS,
+        lambda: liaisons.open_rows(conn, period, first),
     )
 
 
@@ -195,15 +194,11 @@ async def _posted(conn: Any, board: ProjectionReads, scope: Scope, period: Perio
     """A work form posted at the province about POSTED liaisons: their names, as its answer
     reads them, beside the same rows read unparsed."""
     ids = [r["liaison_id"] for r in await conn.fetch(_SOME_LIAISONS, POSTED)]
-    names = await _median(lambda: board.states(scope, ids))
-    read = await _median(lambda: liaisons.state_rows(conn, period, ids))
-    return Seconds(
+    return await _beside(
         f"a work form posted at the province: the names of the {len(ids)} liaisons it names",
-        names,
-        "s",
+        lambda: board.states(scope, ids),
         "the same rows read unparsed",
-        read,
-        LIMIT_SECONDS,
+        lambda: liaisons.state_rows(conn, period, ids),
     )
 
 
