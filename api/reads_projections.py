@@ -51,6 +51,7 @@ from projections import (
 )
 from projections.catalog import MODELS
 from projections.dashboard import FAR_FUTURE, Period
+from projections.figures import SMALL_SUBTREE
 
 FUNNEL = (
     Stage.REFERRED,
@@ -210,13 +211,15 @@ class ProjectionReads:
     async def _escalations(self, scope: Scope, first: int | None) -> Escalations:
         known_at = scope.recorded_by or FAR_FUTURE
         async with self.connection() as conn:
-            await dashboard.scope_size(conn, scope.unit_id, scope.on, 0)  # refuses an unknown unit
+            # (refuses an unknown unit)
+            size = await dashboard.scope_size(conn, scope.unit_id, scope.on, SMALL_SUBTREE)
+            large = size > SMALL_SUBTREE
             found = await escalations.open_escalations(
-                conn, scope.unit_id, scope.on, known_at, first
+                conn, scope.unit_id, scope.on, known_at, first, large
             )
             total = len(found)
             if first is not None and total >= first:
-                total = await escalations.count_open(conn, scope.unit_id, scope.on, known_at)
+                total = await escalations.count_open(conn, scope.unit_id, scope.on, known_at, large)
         return Escalations(rows=[EscalationRow.model_validate(r) for r in found], total=total)
 
     async def notifications(self, scope: Scope) -> list[NotificationRow]:

@@ -100,33 +100,51 @@ def _fold(rows: dict[Any, dict[str, Any]], entry: Entry) -> None:
         row["resolution"], row["resolved_by"] = event.resolution, event.actor.id
 
 
-_OPEN_IN_SUBTREE = (
-    " FROM escalation e WHERE e.unit_id IN (SELECT unit_id FROM board_unit)"
-    f" AND {open_on('$2', '$3')}"
-)
-"""The escalations open on $2 (as known at $3) whose unit rolls into $1 on $2 (`board_unit`)."""
-_OPEN = (
-    f"WITH board_unit AS MATERIALIZED ({subtree()})"
-    f" SELECT e.*, {MEMBER_OF} AS member_id, m.name AS member_name,"
-    " coalesce(l.workplace_unit_id, m.workplace_unit_id) AS workplace_unit_id"
-    f" FROM (SELECT e.*{_OPEN_IN_SUBTREE}) e LEFT JOIN liaison l USING (liaison_id)"
-    f" LEFT JOIN member m ON m.member_id = {MEMBER_OF}"
-    " ORDER BY e.due_on, e.escalation_id LIMIT $4"
-)
-"""The first $4 (NULL: all) of them, the earliest due first: the statement finds the subtree (a
-province's thousands of unit ids cost more to fetch and send back)."""
-_OPEN_COUNT = f"WITH board_unit AS MATERIALIZED ({subtree()}) SELECT count(*){_OPEN_IN_SUBTREE}"
+_IN_SUBTREE = {
+    False: "e.unit_id IN (SELECT unit_id FROM board_unit)",
+    True: "e.unit_id = ANY (ARRAY(SELECT unit_id FROM board_unit))",
+}
+"""Escalation `e`'s unit rolls into $1 on $2 (`board_unit`), for a subtree of a few units (each
+looked up in the unit index) and for a large one (the units gathered once, each escalation's
+looked up among them: the planner, guessing a few units, looped over a province's thousands)."""
+
+
+def _open_in_subtree(large: bool) -> str:
+    """The escalations open on $2 (as known at $3) whose unit rolls into $1 on $2."""
+    return f" FROM escalation e WHERE {_IN_SUBTREE[large]} AND {open_on('$2', '$3')}"
+
+
+def _open(large: bool) -> str:
+    """The first $4 (NULL: all) of them, the earliest due first, with their members: the
+    statement finds the subtree (a province's thousands of unit ids cost more to fetch and send
+    back), and joins the members of those it returns alone."""
+    order = " ORDER BY e.due_on, e.escalation_id"
+    return (
+        f"WITH board_unit AS MATERIALIZED ({subtree()})"
+        f" SELECT e.*, {MEMBER_OF} AS member_id, m.name AS member_name,"
+        " coalesce(l.workplace_unit_id, m.workplace_unit_id) AS workplace_unit_id"
+        f" FROM (SELECT e.*{_open_in_subtree(large)}{order} LIMIT $4) e"
+        f" LEFT JOIN liaison l USING (liaison_id) LEFT JOIN member m ON m.member_id = {MEMBER_OF}"
+        f"{order}"
+    )
+
+
+def _open_count(large: bool) -> str:
+    return f"WITH board_unit AS MATERIALIZED ({subtree()}) SELECT count(*){_open_in_subtree(large)}"
 
 
 async def open_escalations(
-    conn: Any, unit_id: str, on: date, known_at: datetime, first: int | None = None
-) -> list[Any]:
+    conn: Any, unit_id: str, on: date, known_at: datetime, first: int | None = None,
+    large: bool = False,
+) -> list[Any]:  # fmt: skip
     """The escalations open on a date (as known at a time) whose unit rolls into `unit_id` as
     in force then, the earliest due first (the `first` of them, when given; none for a unit not
-    in force: the caller refuses it)."""
-    return [dict(r) for r in await conn.fetch(_OPEN, unit_id, on, known_at, first)]
+    in force: the caller refuses it); `large`: the subtree has many units."""
+    return [dict(r) for r in await conn.fetch(_open(large), unit_id, on, known_at, first)]
 
 
-async def count_open(conn: Any, unit_id: str, on: date, known_at: datetime) -> int:
+async def count_open(
+    conn: Any, unit_id: str, on: date, known_at: datetime, large: bool = False
+) -> int:
     """How many escalations `open_escalations` finds in all."""
-    return int(await conn.fetchval(_OPEN_COUNT, unit_id, on, known_at))
+    return int(await conn.fetchval(_open_count(large), unit_id, on, known_at))

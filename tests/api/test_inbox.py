@@ -11,7 +11,9 @@ import httpx
 import psycopg
 import pytest
 
+from api import reads_projections
 from api.i18n import format_date
+from api.reads import Scope
 from api.reads_projections import ProjectionReads
 from api.web import pages_inbox
 from application.office import LiaisonOffice
@@ -290,3 +292,29 @@ async def test_the_escalations_page_draws_the_first_and_offers_the_units_beneath
     assert refused.status_code == 403
     assert "data-escalation" not in refused.text
     assert p.event_count(office) == before + 1  # its audit row
+
+
+async def test_a_large_subtree_s_escalations_are_those_a_small_one_s_statement_finds(
+    client: httpx.AsyncClient, auth: Auth, office: LiaisonOffice, reads: ProjectionReads,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """Above `SMALL_SUBTREE` units the statement gathers the subtree's units once instead of
+    looking each up (a province's thousands): the rows, their order and the count are the same."""
+    for n in (1, 2, 3):
+        _, liaison_id = await referred(client, auth, n)
+        p.escalate(office, UUID(liaison_id), LATE)
+    found = {}
+    for small_subtree in (reads_projections.SMALL_SUBTREE, 0):
+        monkeypatch.setattr(reads_projections, "SMALL_SUBTREE", small_subtree)
+        for unit in (p.PROVINCE, p.COMMUNE, p.CELL, "X2"):
+            scope = Scope(unit_id=unit, year=p.YEAR, on=p.TODAY)
+            found[small_subtree, unit] = (
+                await reads.first_escalations(scope, 2),
+                await reads.escalations(scope),
+            )
+    for unit in (p.PROVINCE, p.COMMUNE, p.CELL, "X2"):
+        assert found[0, unit] == found[reads_projections.SMALL_SUBTREE, unit], unit
+    first, every = found[0, p.PROVINCE]
+    assert (len(first.rows), first.total, len(every)) == (2, 3, 3)
+    assert first.rows == every[:2]
+    assert found[0, "X2"][0].total == 0
