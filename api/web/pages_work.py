@@ -16,6 +16,7 @@ from api.web.forms import (
     may_send,
     policy_and_today,
     states_here,
+    units_beneath,
 )
 from application.registry import Use
 from domain.errors import UnknownMember, UnknownUnit
@@ -92,15 +93,17 @@ async def _roster(
     desk: Desk, reads: BoardReads, session: Session, request: Request
 ) -> dict[str, Any]:
     at = await here(desk, request)
-    members = await by_name_here(reads, at, _at_meetings)
+    tree = await desk.call(desk.office.tree)
     unit = at.scope.unit_id
-    kind = (await desk.call(desk.office.tree)).unit(unit).kind
-    cell = unit if kind is UnitKind.RESIDENCE_CELL else None
+    cell = unit if tree.unit(unit).kind is UnitKind.RESIDENCE_CELL else None
+    members = await by_name_here(reads, at, _at_meetings) if cell else []
     held = await reads.meetings(at.scope) if cell else []
+    below = [] if cell or at.beneath else await desk.call(units_beneath, tree, at.scope)
     return {
         "here": at,
         "members": members,
         "cell": cell,
+        "cells": [u for u in below if u.kind is UnitKind.RESIDENCE_CELL],
         "held": sorted(held, key=lambda m: m.held_on, reverse=True),
         "choices": list(Attendance),
         **await policy_and_today(desk, session),

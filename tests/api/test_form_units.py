@@ -169,3 +169,26 @@ async def test_the_administrators_home_reads_no_state(
     assert home.status_code == 200
     assert "Không có việc cần làm: vai trò này không có danh sách công việc." in home.text
     assert not states_read
+
+
+@pytest.mark.parametrize(("username", "path"), [
+    ("committee", "/forms/meeting"),  # a committee member of the commune, on their own unit
+    ("supervisor", f"/forms/meeting?unit={p.COMMUNE}"),
+])  # fmt: skip
+async def test_a_meeting_form_above_a_cell_offers_its_cells(
+    client: httpx.AsyncClient, auth: Auth, username: str, path: str
+) -> None:
+    """A meeting is one residence cell's: above a cell the form offers the cells beneath (it
+    listed the commune's members, and recording posted the commune as the cell, refused with a
+    message about the member)."""
+    await attending(client, auth, 1)
+    await web_sign_in(client, username)
+    page = await client.get(path)
+    assert page.status_code == 200
+    assert "Chọn chi bộ" in page.text
+    assert f'href="/forms/meeting?unit={p.CELL}"' in page.text
+    assert "Đảng viên 1" not in page.text
+    assert 'name="command" value="record-meeting"' not in page.text
+    cell = await client.get(f"/forms/meeting?unit={p.CELL}")
+    assert "Đảng viên 1" in cell.text
+    assert 'name="command" value="record-meeting"' in cell.text
