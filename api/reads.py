@@ -362,8 +362,11 @@ class BoardReads(Protocol):
         """The meetings held in the scope's year up to its date."""
         ...
 
-    async def escalations(self, scope: Scope) -> list[EscalationRow]:
-        """Open escalations that concern the scope's units."""
+    async def escalations(
+        self, scope: Scope, first: int | None = None, after: tuple[date, UUID] | None = None
+    ) -> list[EscalationRow]:
+        """Open escalations that concern the scope's units, the earliest due first: the `first`
+        of them (all when None), after the row of that due date and escalation id if given."""
         ...
 
     async def first_escalations(self, scope: Scope, first: int) -> Escalations:

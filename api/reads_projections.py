@@ -200,25 +200,29 @@ class ProjectionReads:
             found = await liaisons.meetings(conn, period_of(scope))
         return [MeetingRow.model_validate(m) for m in found]
 
-    async def escalations(self, scope: Scope) -> list[EscalationRow]:
-        """Open escalations that concern the scope's units."""
-        return (await self._escalations(scope, None)).rows
+    async def escalations(
+        self, scope: Scope, first: int | None = None, after: tuple[date, UUID] | None = None
+    ) -> list[EscalationRow]:
+        """Open escalations that concern the scope's units (the first, after a row, if given)."""
+        return (await self._escalations(scope, first, after, counted=False)).rows
 
     async def first_escalations(self, scope: Scope, first: int) -> Escalations:
         """The first open escalations that concern the scope's units, and how many there are."""
-        return await self._escalations(scope, first)
+        return await self._escalations(scope, first, None, counted=True)
 
-    async def _escalations(self, scope: Scope, first: int | None) -> Escalations:
+    async def _escalations(
+        self, scope: Scope, first: int | None, after: tuple[date, UUID] | None, counted: bool
+    ) -> Escalations:
         known_at = scope.recorded_by or FAR_FUTURE
         async with self.connection() as conn:
             # (refuses an unknown unit)
             size = await dashboard.scope_size(conn, scope.unit_id, scope.on, SMALL_SUBTREE)
             large = size > SMALL_SUBTREE
             found = await escalations.open_escalations(
-                conn, scope.unit_id, scope.on, known_at, first, large
+                conn, scope.unit_id, scope.on, known_at, first, large, after
             )
             total = len(found)
-            if first is not None and total >= first:
+            if counted and first is not None and total >= first:
                 total = await escalations.count_open(conn, scope.unit_id, scope.on, known_at, large)
         return Escalations(rows=[EscalationRow.model_validate(r) for r in found], total=total)
 

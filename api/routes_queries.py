@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 from base64 import urlsafe_b64decode, urlsafe_b64encode
+from collections.abc import Callable
 from datetime import UTC, date, datetime
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -132,44 +133,56 @@ async def unit_list(
     return await reads.rows(await scope_of(desk, unit_id, year, on, recorded_by), metric, code)
 
 
-LIAISONS_PAGE = 1000
-"""Open liaisons in one answer of `GET /api/units/{id}/liaisons` unless asked otherwise (a
-province's are hundreds of thousands)."""
+PAGE = 1000
+"""Rows in one answer of a long list (a province's open liaisons are hundreds of thousands)
+unless asked otherwise (`?limit=`); the `Link` header gives the next page."""
+Limit = Annotated[int, Query(ge=1, le=10_000, description="Rows in one answer")]
+Cursor = Annotated[
+    str | None, Query(max_length=2000, description="Where the `Link` header's next page begins")
+]
+Paged = TypeVar("Paged")
+Key = TypeVar("Key")
+
+
+def _page(
+    request: Request, response: Response, rows: list[Paged], limit: int,
+    key: Callable[[Paged], tuple[Any, Any]],
+) -> list[Paged]:  # fmt: skip
+    """The first `limit` rows (of `limit` + 1 read), and when there were more, a `Link` header
+    (`rel="next"`) to the page after the last, its cursor the last row's own `key` (nothing is
+    looked up from a cursor, so one made up reveals nothing of rows the user may not read)."""
+    if len(rows) <= limit:
+        return rows
+    token = urlsafe_b64encode(json.dumps([str(k) for k in key(rows[limit - 1])]).encode())
+    following = request.url.include_query_params(limit=limit, cursor=token.decode())
+    response.headers["Link"] = f'<{following}>; rel="next"'
+    return rows[:limit]
+
+
+async def _cursor(
+    desk: Desk, unit_id: str, token: str, first: Callable[[str], Key]
+) -> tuple[Key, UUID]:
+    """The key of the row a page ends with, from the cursor the previous page's `Link` gave;
+    a malformed one is refused (and audited)."""
+    try:
+        value, row_id = json.loads(urlsafe_b64decode(token.encode()))
+        return first(str(value)), UUID(str(row_id))
+    except (ValueError, TypeError, RecursionError):  # not base64, not JSON, too deep, not a pair
+        await desk.refused("read", unit_id, "malformed")
+        raise BoardError(422, "malformed", "The page cursor is not one this list gave.") from None
 
 
 @router.get("/units/{unit_id}/liaisons")
 async def unit_liaisons(
     unit_id: str, desk: DeskDep, reads: ReadsDep, request: Request, response: Response,
-    on: On = None,
-    limit: Annotated[int, Query(ge=1, le=10_000, description="Rows in one answer")] = LIAISONS_PAGE,
-    cursor: Annotated[
-        str | None, Query(max_length=2000, description="Where the `Link` header's next page begins")
-    ] = None,
+    on: On = None, limit: Limit = PAGE, cursor: Cursor = None,
 ) -> list[Row]:  # fmt: skip
     """The open liaisons in the unit's subtree by member's name, a page at a time: when there
     are more, the `Link` header (`rel="next"`) gives the address of the next page."""
     scope = await scope_of(desk, unit_id, None, on, None)
-    last_seen = await _cursor(desk, unit_id, cursor) if cursor else None
-    rows = await reads.liaisons(scope, limit + 1, last_seen)
-    if len(rows) > limit:
-        rows = rows[:limit]
-        last = rows[-1]
-        token = urlsafe_b64encode(json.dumps([last.name, str(last.liaison_id)]).encode()).decode()
-        following = request.url.include_query_params(limit=limit, cursor=token)
-        response.headers["Link"] = f'<{following}>; rel="next"'
-    return rows
-
-
-async def _cursor(desk: Desk, unit_id: str, token: str) -> tuple[str, UUID]:
-    """The row a page ends with, from the cursor the previous page's `Link` gave (the row's own
-    name and id: nothing is looked up, so a cursor reveals nothing of rows the user may not
-    read); a malformed one is refused."""
-    try:
-        name, liaison_id = json.loads(urlsafe_b64decode(token.encode()))
-        return str(name), UUID(str(liaison_id))
-    except (ValueError, TypeError):
-        await desk.refused("read", unit_id, "malformed")
-        raise BoardError(422, "malformed", "The page cursor is not one this list gave.") from None
+    after = await _cursor(desk, unit_id, cursor, str) if cursor else None
+    rows = await reads.liaisons(scope, limit + 1, after)
+    return _page(request, response, rows, limit, lambda r: (r.name, r.liaison_id))
 
 
 @router.get("/units/{unit_id}/meetings")
@@ -181,9 +194,16 @@ async def unit_meetings(
 
 
 @router.get("/units/{unit_id}/escalations")
-async def unit_escalations(unit_id: str, desk: DeskDep, reads: ReadsDep) -> list[EscalationRow]:
-    """Open escalations addressed to the unit's subtree."""
-    return await reads.escalations(await scope_of(desk, unit_id, None, None, None))
+async def unit_escalations(
+    unit_id: str, desk: DeskDep, reads: ReadsDep, request: Request, response: Response,
+    limit: Limit = PAGE, cursor: Cursor = None,
+) -> list[EscalationRow]:  # fmt: skip
+    """Open escalations addressed to the unit's subtree, the earliest due first, a page at a
+    time: when there are more, the `Link` header (`rel="next"`) gives the next page."""
+    scope = await scope_of(desk, unit_id, None, None, None)
+    after = await _cursor(desk, unit_id, cursor, date.fromisoformat) if cursor else None
+    rows = await reads.escalations(scope, limit + 1, after)
+    return _page(request, response, rows, limit, lambda r: (r.due_on, r.escalation_id))
 
 
 @router.get("/units/{unit_id}/notifications")

@@ -42,7 +42,7 @@ from urllib.parse import quote
 
 from api.reads import Scope, with_year_before
 from api.reads_projections import ProjectionReads
-from api.routes_queries import LIAISONS_PAGE
+from api.routes_queries import PAGE
 from api.web.pages_home import LINES_SHOWN, MEMBERS_SHOWN, item
 from bench.bench_asof import _LARGEST_COMMUNE, LIMIT_SECONDS, Seconds, _median
 from bench.common import Figure, percentile, projected_province, show
@@ -178,9 +178,9 @@ async def _states(
 
 async def _listed(conn: Any, board: ProjectionReads, scope: Scope, period: Period) -> Figure:
     """The first page of the province's open liaisons as the API reads it (`GET
-    /api/units/{id}/liaisons`: the first `LIAISONS_PAGE` by name, and one more to know there
+    /api/units/{id}/liaisons`: the first `PAGE` by name, and one more to know there
     are more), beside the same rows fetched, not made into the API's rows."""
-    first = LIAISONS_PAGE + 1
+    first = PAGE + 1
     total = len(await liaisons.open_rows(conn, period))
     return await _beside(
         f"the first page of the province's {total:,} open liaisons, as the API lists them",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, ClassVar
+from uuid import UUID
 
 from domain.escalation import Escalated, EscalationOpened, EscalationResolved, StepTaken
 from projections.ancestry import subtree
@@ -114,16 +115,21 @@ def _open_in_subtree(large: bool) -> str:
     return f" FROM escalation e WHERE {_IN_SUBTREE[large]} AND {open_on('$2', '$3')}"
 
 
-def _open(large: bool) -> str:
-    """The first $4 (NULL: all) of them, the earliest due first, with their members: the
-    statement finds the subtree (a province's thousands of unit ids cost more to fetch and send
-    back), and joins the members of those it returns alone."""
+_AFTER = " AND (e.due_on, e.escalation_id) > ($5::date, $6::uuid)"
+
+
+def _open(large: bool, after: bool = False) -> str:
+    """The first $4 (NULL: all) of them, the earliest due first (after the row of due date $5
+    and id $6 when `after`), with their members: the statement finds the subtree (a province's
+    thousands of unit ids cost more to fetch and send back), and joins the members of those it
+    returns alone."""
     order = " ORDER BY e.due_on, e.escalation_id"
+    where = _open_in_subtree(large) + (_AFTER if after else "")
     return (
         f"WITH board_unit AS MATERIALIZED ({subtree()})"
         f" SELECT e.*, {MEMBER_OF} AS member_id, m.name AS member_name,"
         " coalesce(l.workplace_unit_id, m.workplace_unit_id) AS workplace_unit_id"
-        f" FROM (SELECT e.*{_open_in_subtree(large)}{order} LIMIT $4) e"
+        f" FROM (SELECT e.*{where}{order} LIMIT $4) e"
         f" LEFT JOIN liaison l USING (liaison_id) LEFT JOIN member m ON m.member_id = {MEMBER_OF}"
         f"{order}"
     )
@@ -135,12 +141,14 @@ def _open_count(large: bool) -> str:
 
 async def open_escalations(
     conn: Any, unit_id: str, on: date, known_at: datetime, first: int | None = None,
-    large: bool = False,
+    large: bool = False, after: tuple[date, UUID] | None = None,
 ) -> list[Any]:  # fmt: skip
     """The escalations open on a date (as known at a time) whose unit rolls into `unit_id` as
-    in force then, the earliest due first (the `first` of them, when given; none for a unit not
-    in force: the caller refuses it); `large`: the subtree has many units."""
-    return [dict(r) for r in await conn.fetch(_open(large), unit_id, on, known_at, first)]
+    in force then, the earliest due first (the `first` of them, when given, after the row of
+    that due date and id if given; none for a unit not in force: the caller refuses it);
+    `large`: the subtree has many units."""
+    args = (unit_id, on, known_at, first, *(after or ()))
+    return [dict(r) for r in await conn.fetch(_open(large, after is not None), *args)]
 
 
 async def count_open(

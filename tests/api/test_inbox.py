@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from base64 import urlsafe_b64encode
 from datetime import date
 from typing import Any
 from uuid import UUID, uuid4
@@ -318,3 +319,36 @@ async def test_a_large_subtree_s_escalations_are_those_a_small_one_s_statement_f
     assert (len(first.rows), first.total, len(every)) == (2, 3, 3)
     assert first.rows == every[:2]
     assert found[0, "X2"][0].total == 0
+
+
+async def test_the_api_answers_open_escalations_a_page_at_a_time(
+    client: httpx.AsyncClient, auth: Auth, office: LiaisonOffice
+) -> None:
+    """After a storm a province has tens of thousands open: the API answers a page at a time,
+    the earliest due first, the `Link` header giving the next page; a malformed cursor is
+    refused with its audit row."""
+    for n in (1, 2, 3):
+        _, liaison_id = await referred(client, auth, n)
+        p.escalate(office, UUID(liaison_id), LATE)
+    supervisor = await auth("supervisor")
+    path = f"/api/units/{p.PROVINCE}/escalations"
+    whole = (await client.get(path, headers=supervisor)).json()
+    assert len(whole) == 3
+    assert "link" not in (await client.get(path, headers=supervisor)).headers
+    pages, address = [], f"{path}?limit=2"
+    while address:
+        answer = await client.get(address, headers=supervisor)
+        assert answer.status_code == 200, answer.text
+        pages.append(answer.json())
+        found = re.fullmatch(
+            r'<http://board\.test(/[^>]+)>; rel="next"', answer.headers.get("link", "")
+        )
+        address = found.group(1) if found else ""
+    assert [len(page) for page in pages] == [2, 1]
+    assert [row for page in pages for row in page] == whole
+    before = p.event_count(office)
+    deep = urlsafe_b64encode(b"[" * 1400).decode()  # nested past what JSON decoding recurses to
+    for bad in ("x", "WyIyMDI2LTk5LTk5IiwgIngiXQ==", "bnVsbA==", deep):  # ["2026-99-99", "x"], null
+        refused = await client.get(path, params={"cursor": bad}, headers=supervisor)
+        assert (refused.status_code, refused.json()["code"]) == (422, "malformed"), bad
+    assert p.event_count(office) == before + 4
