@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import date
@@ -140,6 +141,22 @@ def auth(client: httpx.AsyncClient) -> Auth:
         return tokens[username]
 
     return headers
+
+
+async def pages_of(
+    client: httpx.AsyncClient, headers: dict[str, str], address: str
+) -> list[list[Any]]:
+    """Every page of a paged list from its first address, following each answer's `Link`
+    header (`rel="next"`), each answered 200."""
+    pages: list[list[Any]] = []
+    while address:
+        answer = await client.get(address, headers=headers)
+        assert answer.status_code == 200, answer.text
+        pages.append(answer.json())
+        link = answer.headers.get("link", "")
+        found = re.fullmatch(r'<http://board\.test(/[^>]+)>; rel="next"', link)
+        address = found.group(1) if found else ""
+    return pages
 
 
 def body(day: date = p.TODAY, **fields: Any) -> dict[str, Any]:

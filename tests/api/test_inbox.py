@@ -19,7 +19,7 @@ from api.reads_projections import ProjectionReads
 from api.web import pages_inbox
 from application.office import LiaisonOffice
 from domain.escalation import Step
-from tests.api.conftest import Auth, body
+from tests.api.conftest import Auth, body, pages_of
 from tests.api.test_commands import post, referred
 from tests.api.test_signin import signed_in_page, web_sign_in
 from tests.integration import province as p
@@ -335,15 +335,7 @@ async def test_the_api_answers_open_escalations_a_page_at_a_time(
     whole = (await client.get(path, headers=supervisor)).json()
     assert len(whole) == 3
     assert "link" not in (await client.get(path, headers=supervisor)).headers
-    pages, address = [], f"{path}?limit=2"
-    while address:
-        answer = await client.get(address, headers=supervisor)
-        assert answer.status_code == 200, answer.text
-        pages.append(answer.json())
-        found = re.fullmatch(
-            r'<http://board\.test(/[^>]+)>; rel="next"', answer.headers.get("link", "")
-        )
-        address = found.group(1) if found else ""
+    pages = await pages_of(client, supervisor, f"{path}?limit=2")
     assert [len(page) for page in pages] == [2, 1]
     assert [row for page in pages for row in page] == whole
     before = p.event_count(office)

@@ -5,7 +5,6 @@ The rows are still those the states give."""
 from __future__ import annotations
 
 import json
-import re
 from base64 import urlsafe_b64encode
 from datetime import date
 from typing import Any
@@ -16,7 +15,7 @@ from api.reads import Scope
 from api.reads_projections import ProjectionReads
 from application.office import LiaisonOffice
 from domain.state import Stage
-from tests.api.conftest import Auth
+from tests.api.conftest import Auth, pages_of
 from tests.api.test_commands import referred
 from tests.api.test_rendering import record_the_year
 from tests.integration import province as p
@@ -69,15 +68,7 @@ async def test_the_list_comes_a_page_at_a_time_and_its_cursor_reveals_nothing(
     supervisor = await auth("supervisor")
     whole = (await client.get(f"/api/units/{p.PROVINCE}/liaisons", headers=supervisor)).json()
     assert len(whole) == 5
-    pages, address = [], f"/api/units/{p.PROVINCE}/liaisons?limit=2"
-    while address:
-        answer = await client.get(address, headers=supervisor)
-        assert answer.status_code == 200, answer.text
-        pages.append(answer.json())
-        found = re.fullmatch(
-            r'<http://board\.test(/[^>]+)>; rel="next"', answer.headers.get("link", "")
-        )
-        address = found.group(1) if found else ""
+    pages = await pages_of(client, supervisor, f"/api/units/{p.PROVINCE}/liaisons?limit=2")
     assert [len(page) for page in pages] == [2, 2, 1]
     assert [row for page in pages for row in page] == whole
     # The neighbouring commune's clerk, with a cursor naming the province's second row: their
