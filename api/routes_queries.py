@@ -124,15 +124,6 @@ async def unit_figures(
     return FiguresPublic(current=current, previous=previous)
 
 
-@router.get("/units/{unit_id}/lists/{metric}")
-async def unit_list(
-    unit_id: str, metric: Metric, desk: DeskDep, reads: ReadsDep, year: Year = None,
-    on: On = None, recorded_by: RecordedBy = None, code: Code = None,
-) -> list[Row]:  # fmt: skip
-    """The members behind one dashboard figure (of one grade or reason, if `code` names one)."""
-    return await reads.rows(await scope_of(desk, unit_id, year, on, recorded_by), metric, code)
-
-
 PAGE = 1000
 """Rows in one answer of a long list (a province's open liaisons are hundreds of thousands)
 unless asked otherwise (`?limit=`); the `Link` header gives the next page."""
@@ -140,6 +131,25 @@ Limit = Annotated[int, Query(ge=1, le=10_000, description="Rows in one answer")]
 Cursor = Annotated[
     str | None, Query(max_length=2000, description="Where the `Link` header's next page begins")
 ]
+
+
+@router.get("/units/{unit_id}/lists/{metric}")
+async def unit_list(
+    unit_id: str, metric: Metric, desk: DeskDep, reads: ReadsDep, request: Request,
+    response: Response, year: Year = None, on: On = None, recorded_by: RecordedBy = None,
+    code: Code = None, limit: Limit = PAGE,
+    page: Annotated[int, Query(ge=1, le=100_000, description="Page number")] = 1,
+) -> list[Row]:  # fmt: skip
+    """The members behind one dashboard figure (of one grade or reason, if `code` names one),
+    a page at a time: when there are more, the `Link` header (`rel="next"`) gives the next."""
+    scope = await scope_of(desk, unit_id, year, on, recorded_by)
+    rows = await reads.rows(scope, metric, code, page, limit)
+    if len(rows) > limit:
+        following = request.url.include_query_params(limit=limit, page=page + 1)
+        response.headers["Link"] = f'<{following}>; rel="next"'
+    return rows[:limit]
+
+
 Paged = TypeVar("Paged")
 Key = TypeVar("Key")
 

@@ -91,3 +91,21 @@ async def test_the_list_comes_a_page_at_a_time_and_its_cursor_reveals_nothing(
         f"/api/units/{p.PROVINCE}/liaisons", params={"limit": 10_001}, headers=supervisor
     )
     assert too_many.status_code == 422
+
+
+async def test_the_list_behind_a_figure_comes_a_page_at_a_time(
+    client: httpx.AsyncClient, auth: Auth
+) -> None:
+    """The members behind a province's figure run to hundreds of thousands: the API answers
+    them a page at a time, the `Link` header giving the next, as the board's list pages do."""
+    for n in range(1, 6):
+        await referred(client, auth, n)
+    inspector = await auth("inspector")
+    path = f"/api/units/{p.PROVINCE}/lists/in_scope"
+    whole = (await client.get(path, headers=inspector)).json()
+    assert len(whole) == 5
+    pages = await pages_of(client, inspector, f"{path}?limit=2")
+    assert [len(page) for page in pages] == [2, 2, 1]
+    assert [row for page in pages for row in page] == whole
+    beyond = await client.get(path, params={"page": 4, "limit": 2}, headers=inspector)
+    assert (beyond.status_code, beyond.json(), "link" in beyond.headers) == (200, [], False)
