@@ -133,6 +133,13 @@ Cursor = Annotated[
 ]
 
 
+def _link_next(request: Request, response: Response, **query: Any) -> None:
+    """The `Link` header to the next page: this address with `query` changed, as a reference
+    relative to it (RFC 8288), so that it holds behind a proxy the app sees another host from."""
+    following = request.url.include_query_params(**query)
+    response.headers["Link"] = f'<{following.path}?{following.query}>; rel="next"'
+
+
 @router.get("/units/{unit_id}/lists/{metric}")
 async def unit_list(
     unit_id: str, metric: Metric, desk: DeskDep, reads: ReadsDep, request: Request,
@@ -145,8 +152,7 @@ async def unit_list(
     scope = await scope_of(desk, unit_id, year, on, recorded_by)
     rows = await reads.rows(scope, metric, code, page, limit)
     if len(rows) > limit:
-        following = request.url.include_query_params(limit=limit, page=page + 1)
-        response.headers["Link"] = f'<{following}>; rel="next"'
+        _link_next(request, response, limit=limit, page=page + 1)
     return rows[:limit]
 
 
@@ -164,8 +170,7 @@ def _page(
     if len(rows) <= limit:
         return rows
     token = urlsafe_b64encode(json.dumps([str(k) for k in key(rows[limit - 1])]).encode())
-    following = request.url.include_query_params(limit=limit, cursor=token.decode())
-    response.headers["Link"] = f'<{following}>; rel="next"'
+    _link_next(request, response, limit=limit, cursor=token.decode())
     return rows[:limit]
 
 
