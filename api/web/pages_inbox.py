@@ -40,7 +40,9 @@ async def _inbox(
     at = await here(desk, request)
     found = await reads.first_escalations(at.scope, ESCALATIONS_SHOWN)
     more = found.total > len(found.rows)
-    units = await desk.call(lambda: units_beneath(desk.office.tree(), at.scope)) if more else []
+    units = []
+    if more:  # a province's are worked out already, to choose from
+        units = at.beneath or await desk.call(lambda: units_beneath(desk.office.tree(), at.scope))
     return {
         "here": at,
         "rows": found.rows,
