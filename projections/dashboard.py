@@ -213,6 +213,12 @@ KNOWN_AT_FACTS = 20_000
 recorded after the time and effective by the date (the members' rows are worked out again, a
 fraction of a millisecond each); with more (an import after the time, a year typed in late) it
 counts from the facts."""
+KNOWN_AT_UNITS = 1_000
+"""Up to this many unit ids (a commune, however many cells it has) a known-at board asks which
+of its own members had records after the time (`standing.RECORDED_AFTER_INSIDE`), so that what
+was recorded in the rest of the province does not count against `KNOWN_AT_MEMBERS`; above it (a
+district, the province, where most members are its own) it takes the first members recorded
+after the time anywhere, stopping at `KNOWN_AT_FACTS` facts."""
 
 
 async def _recorded_after(
@@ -221,11 +227,19 @@ async def _recorded_after(
     """How much the records made after the known-at time change the steps' state figures of
     the period (by figure, code, year); None if too many members have such records."""
     kinds = list(standing.STANDING_KINDS)
-    late = await conn.fetch(
-        standing.RECORDED_AFTER, kinds, period.known_at, period.end, KNOWN_AT_FACTS + 1
-    )
+    if len(inside) <= KNOWN_AT_UNITS:
+        late = await conn.fetch(
+            standing.RECORDED_AFTER_INSIDE, kinds, period.known_at, period.end,
+            KNOWN_AT_MEMBERS + 1, list(inside),
+        )  # fmt: skip
+        too_many = False  # each member once: counted below
+    else:
+        late = await conn.fetch(
+            standing.RECORDED_AFTER, kinds, period.known_at, period.end, KNOWN_AT_FACTS + 1
+        )
+        too_many = len(late) > KNOWN_AT_FACTS
     ids = {r[0] for r in late}
-    if len(late) > KNOWN_AT_FACTS or len(ids) > KNOWN_AT_MEMBERS:
+    if too_many or len(ids) > KNOWN_AT_MEMBERS:
         return None
     if not ids:
         return Counter()

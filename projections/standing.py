@@ -688,6 +688,18 @@ RECORDED_AFTER = (
 """The members of the facts ($4 at most) of the state figures recorded after $2 and effective by
 $3: those whose rows on $3 a known-at time $2 may change (`unknown_rows`). Not DISTINCT: the
 scan stops at $4 facts, where a distinct set would read every one when there are many."""
+RECORDED_AFTER_INSIDE = (
+    "SELECT i.member_id FROM (SELECT DISTINCT s.member_id FROM fact s"
+    " WHERE s.kind = ANY($1::text[]) AND s.member_id IS NOT NULL"
+    " AND (s.unit_id = ANY($5::text[]) OR s.workplace_id = ANY($5::text[]))) i"
+    " WHERE EXISTS (SELECT FROM fact f WHERE f.member_id = i.member_id"
+    " AND f.kind = ANY($1::text[]) AND f.recorded_at > $2 AND f.effective_date <= $3) LIMIT $4"
+)
+"""The same members ($4 at most, each once), of those alone with a fact of the state figures in
+the unit ids $5: every row of a unit's figures names a fact of its subtree (`rows_at`), so a
+member without one counts nothing there, known then or now. The subtree's members are found
+through the unit indexes and each looked up by member: for a commune, a few thousand rows
+whatever was recorded elsewhere after the time."""
 MEMBERS_FACTS = (
     FACT_SELECT.replace(" FROM {table}", ", recorded_at <= $3 AS known FROM fact")
     + " WHERE member_id = ANY($1::uuid[]) AND kind = ANY($2::text[]) ORDER BY member_id"

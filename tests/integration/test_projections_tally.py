@@ -180,12 +180,59 @@ async def test_a_board_known_at_a_time_reads_the_steps_less_what_was_recorded_af
 
     monkeypatch.setattr(standing, "unknown_rows", spied)
     read = await _known_at(recorded, units, asked)
+    monkeypatch.setattr(dashboard, "KNOWN_AT_UNITS", 0)  # members recorded after, anywhere
+    read_anywhere = await _known_at(recorded, units, asked)
     monkeypatch.setattr(dashboard, "KNOWN_AT_MEMBERS", -1)  # every board counted from the facts
     counted = await _known_at(recorded, units, asked)
     assert len(read) == len(counted) > 100
     assert [r for r in read if r not in counted] == []
-    assert sum(changes) > 20  # boards whose steps were corrected, not just read
+    assert read_anywhere == read
+    assert sum(changes) > 40  # boards whose steps were corrected, not just read
     assert any(figures["members_in_scope"] for *_, figures in read)
+
+
+_CHANGED = (
+    "SELECT count(DISTINCT member_id) FROM fact WHERE kind = ANY($1::text[])"
+    " AND recorded_at > $2 AND effective_date <= $3 AND member_id IS NOT NULL"
+)
+"""How many members have a fact of the state figures recorded after $2, effective by $3."""
+
+
+async def test_a_board_known_at_a_time_corrects_its_own_members_alone(
+    recorded: str, pg_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only a member with a fact in a unit's subtree can change its figures: a commune's board as
+    known at a time corrects its steps for its own members recorded after it, however many were
+    recorded elsewhere (before, it counted from the facts once `KNOWN_AT_MEMBERS` of the
+    province's were)."""
+    projector = Projector(pg_env, all_models(), batch=1)
+    projector.catch_up()
+    projector.close()
+    with psycopg.connect(recorded) as conn:
+        units = [r[0] for r in conn.execute("SELECT unit_id FROM unit ORDER BY 1")]
+        times = [r[0] for r in conn.execute("SELECT DISTINCT recorded_at FROM fact ORDER BY 1")]
+    asked = [times[0] - timedelta(seconds=1), *times[:: max(1, len(times) // 8)]]
+    corrected: list[tuple[str, int]] = []
+    recorded_after = dashboard._recorded_after
+
+    async def spied(conn: Any, period: Period, inside: set[str], ancestor: str) -> Any:
+        unknown = await recorded_after(conn, period, inside, ancestor)
+        if unknown is not None:
+            kinds = list(standing.STANDING_KINDS)
+            changed = await conn.fetchval(_CHANGED, kinds, period.known_at, period.end)
+            corrected.append((period.unit_id, changed))
+        return unknown
+
+    monkeypatch.setattr(dashboard, "_recorded_after", spied)
+    monkeypatch.setattr(dashboard, "KNOWN_AT_MEMBERS", 1)
+    read = await _known_at(recorded, units, asked)
+    monkeypatch.setattr(dashboard, "KNOWN_AT_MEMBERS", -1)  # every board counted from the facts
+    counted = await _known_at(recorded, units, asked)
+    assert [r for r in read if r not in counted] == []
+    assert len(read) > 100
+    beyond = {unit for unit, changed in corrected if changed > 1}
+    assert {"C1", "X1"} & beyond  # corrected, though more members than one changed elsewhere
+    assert "P" not in beyond
 
 
 def _kept_and_at_once(conn: Any, table: str, reached: str, keys: int) -> list[Any]:
