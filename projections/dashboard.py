@@ -18,9 +18,11 @@ from projections.figures import (
     COUNTS,
     KNOWN_COUNTS,
     SCOPE,
+    SMALL_SUBTREE,
     STEPPED_COUNTS,
     TALLIED_COUNTS,
     TALLIED_UNIT,
+    TREE_UNITS,
     for_subtree,
 )
 
@@ -172,6 +174,12 @@ async def scope_size(conn: Any, unit_id: str, on: date, most: int) -> int:
     return size
 
 
+async def subtree_sql(conn: Any, query: str, units: list[str]) -> str:
+    """`for_subtree` of the query, with the tree's size read when it can make a difference."""
+    tree = int(await conn.fetchval(TREE_UNITS)) if len(units) > SMALL_SUBTREE else 0
+    return for_subtree(query, units, tree=tree)
+
+
 async def figures(conn: Any, period: Period) -> Figures:
     """Every figure of the period for the unit's subtree, in one query: for a large unit the
     one-fact figures from its tally and the state figures from its steps when they are kept
@@ -190,7 +198,7 @@ async def _counts(conn: Any, period: Period, units: list[str]) -> list[tuple[str
     """The period's counts as (figure, code, n); a figure and code may come more than once."""
 
     async def fetch(query: str, *args: Any) -> list[tuple[str, Any, int]]:
-        return [tuple(r) for r in await conn.fetch(for_subtree(query, units), *args)]
+        return [tuple(r) for r in await conn.fetch(await subtree_sql(conn, query, units), *args)]
 
     tallied = await conn.fetchrow(TALLIED_UNIT, period.unit_id, period.end)
     if tallied is None:

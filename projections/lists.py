@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from domain.text import fold
-from projections.dashboard import Period, scope
-from projections.figures import FIGURES, SHARED, TALLIED_UNIT, for_subtree
+from projections.dashboard import Period, scope, subtree_sql
+from projections.figures import FIGURES, SHARED, TALLIED_UNIT
 from projections.standing import OVERDUE_BY_UNIT
 
 NOT_REFERRED = "not_referred"
@@ -86,7 +86,7 @@ async def members_behind(conn: Any, period: Period, query: ListQuery) -> list[di
         " LIMIT $10 OFFSET $11"
     )
     rows = await conn.fetch(
-        for_subtree(sql, units),
+        await subtree_sql(conn, sql, units),
         *period.args(units),
         query.stage,
         query.overdue,
@@ -117,5 +117,5 @@ async def breakdown(conn: Any, period: Period, figure: str) -> dict[str, int]:
         f"SELECT x.unit_id AS key, count(*) AS n FROM ({figure_rows(figure)}) x"
         " WHERE x.unit_id IS NOT NULL GROUP BY x.unit_id ORDER BY x.unit_id"
     )
-    rows = await conn.fetch(for_subtree(sql, units), *period.args(units))
+    rows = await conn.fetch(await subtree_sql(conn, sql, units), *period.args(units))
     return {str(r["key"]): int(r["n"]) for r in rows}

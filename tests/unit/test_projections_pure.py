@@ -10,6 +10,7 @@ from domain.organisation import OrganisationTree, UnitKind
 from domain.text import fold, search_keys, words
 from projections.ancestry import ancestry_rows
 from projections.dashboard import Period
+from projections.figures import COUNTS, SMALL_SUBTREE, for_subtree
 from projections.log import StoredRow
 from projections.seal import GENESIS, link
 from tests.unit.conftest import unit as make_unit
@@ -94,3 +95,16 @@ def test_a_member_is_found_by_every_start_of_every_word_of_name_card_and_citizen
     assert "nh" not in keys
     assert keys == sorted(set(keys))  # one way to write them: a rebuild stores the same
     assert set(search_keys("A", "1", "001085012345")) >= {"0010", "001085012345"}
+
+
+def test_a_subtree_is_looked_up_while_it_is_a_small_share_of_the_tree() -> None:
+    """A commune of a hundred units in a province of 14,000 is looked up through the unit
+    indexes (a scan reads the whole province's rows); a district of 500 there, or a hundred
+    units where the tree's size is not known, is scanned."""
+    looked_up = "= ANY($1::text[])"
+    few, hundred, district = ["u"] * SMALL_SUBTREE, ["u"] * 100, ["u"] * 500
+    assert looked_up in for_subtree(COUNTS, few)
+    assert looked_up in for_subtree(COUNTS, hundred, tree=14_000)
+    assert looked_up not in for_subtree(COUNTS, hundred)
+    assert looked_up not in for_subtree(COUNTS, district, tree=14_000)
+    assert looked_up not in for_subtree(COUNTS, hundred, tree=3_000)
