@@ -44,12 +44,24 @@ def _chain_rows(
     return [(unit_id, ancestor, depth, since, until) for depth, ancestor in enumerate(chain)]
 
 
+def in_force(unit: str = "$1", on: str = "$2") -> str:
+    """The unit in force on a date that carries a unit id (itself, or what it merged into): SQL
+    taking both as parameters."""
+    return (
+        f"SELECT r.ancestor_id FROM unit_ancestry r WHERE r.unit_id = {unit} AND r.depth = 0"
+        f" AND r.valid_from <= {on} AND (r.valid_until IS NULL OR {on} < r.valid_until)"
+    )
+
+
+def rolling_into(ancestor: str, on: str = "$2") -> str:
+    """SQL: the ancestry rows `a` of the unit ids rolling into the unit `ancestor` on a date."""
+    return (
+        f"SELECT a.unit_id FROM unit_ancestry a WHERE a.ancestor_id = {ancestor}"
+        f" AND a.valid_from <= {on} AND (a.valid_until IS NULL OR {on} < a.valid_until)"
+    )
+
+
 def subtree(unit: str = "$1", on: str = "$2") -> str:
     """The unit ids (as recorded, old or new) that roll up into the unit in force on a date: SQL
     taking both as parameters (an id may come twice, as `IN` does not mind)."""
-    return (
-        "SELECT a.unit_id FROM unit_ancestry a WHERE a.ancestor_id = ("
-        f" SELECT r.ancestor_id FROM unit_ancestry r WHERE r.unit_id = {unit} AND r.depth = 0"
-        f" AND r.valid_from <= {on} AND (r.valid_until IS NULL OR {on} < r.valid_until))"
-        f" AND a.valid_from <= {on} AND (a.valid_until IS NULL OR {on} < a.valid_until)"
-    )
+    return rolling_into(f"({in_force(unit, on)})", on)

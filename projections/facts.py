@@ -225,6 +225,9 @@ class Facts(ReadModel):
             # in), then kept if their workplace or one of their liaisons lies in the subtree.
             f"CREATE INDEX IF NOT EXISTS {m}_search ON {m} USING gin (search_keys)",
             f"CREATE INDEX IF NOT EXISTS {m}_workplace ON {m} (workplace_unit_id)",
+            # A province's open liaisons by name, a page at a time (`liaisons.open_rows`): its
+            # members walked in name order, each one's liaisons looked up by member.
+            f'CREATE INDEX IF NOT EXISTS {m}_name ON {m} (name COLLATE "C", member_id)',
             f"CREATE TABLE IF NOT EXISTS {li} (liaison_id uuid PRIMARY KEY,"
             " member_id uuid NOT NULL, workplace_unit_id text NOT NULL,"
             " commune_id text NOT NULL, cell_id text,"
@@ -232,7 +235,7 @@ class Facts(ReadModel):
             " stage_days date[] NOT NULL DEFAULT '{}', stages text[] NOT NULL DEFAULT '{}')",
             *(
                 f"CREATE INDEX IF NOT EXISTS {li}_{column} ON {li} ({column})"
-                for column in ("workplace_unit_id", "commune_id", "cell_id")
+                for column in ("workplace_unit_id", "commune_id", "cell_id", "member_id")
             ),
             self.book.ddl(),
             *tally_ddl(self.t("fact_tally"), self.t("fact_tallied"), self.t("fact_tally_state")),

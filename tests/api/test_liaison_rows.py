@@ -10,11 +10,13 @@ from datetime import date
 from typing import Any
 
 import httpx
+import pytest
 
 from api.reads import Scope
 from api.reads_projections import ProjectionReads
 from application.office import LiaisonOffice
 from domain.state import Stage
+from projections import liaisons
 from tests.api.conftest import Auth, pages_of
 from tests.api.test_commands import referred
 from tests.api.test_rendering import record_the_year
@@ -109,3 +111,26 @@ async def test_the_list_behind_a_figure_comes_a_page_at_a_time(
     assert [row for page in pages for row in page] == whole
     beyond = await client.get(path, params={"page": 4, "limit": 2}, headers=inspector)
     assert (beyond.status_code, beyond.json(), "link" in beyond.headers) == (200, [], False)
+
+
+async def test_a_page_walked_by_name_is_the_page_found_through_the_units(
+    client: httpx.AsyncClient, auth: Auth, office: LiaisonOffice, pg_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """A subtree holding most of the tree (a province) is paged by walking its members in name
+    order, each one's liaisons tested against the subtree; any other by finding its liaisons
+    through their units and sorting them. Either way, for every unit, date and page: the same
+    rows, in the same order."""
+    await record_the_year(client, auth, office, pg_url)
+    supervisor = await auth("supervisor")
+    answers: dict[float, list[Any]] = {}
+    for walk_from in (0.0, 1.0):  # every subtree walked; none
+        monkeypatch.setattr(liaisons, "WALK_FROM", walk_from)
+        got = answers.setdefault(walk_from, [])
+        for unit in (p.PROVINCE, p.WORKPLACE, "W2", p.COMMUNE, p.CELL, "X2"):
+            for on in (p.TODAY, date(2026, 3, 1), p.REFERRED_ON):
+                path = f"/api/units/{unit}/liaisons?on={on.isoformat()}&limit=2"
+                got.append((unit, on, await pages_of(client, supervisor, path)))
+    assert answers[0.0] == answers[1.0]
+    assert sum(len(page) for *_, pages in answers[0.0] for page in pages) > 20
+    assert max(len(pages) for *_, pages in answers[0.0]) > 2  # a cursor followed
