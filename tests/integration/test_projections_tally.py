@@ -159,17 +159,24 @@ async def _known_at(url: str, units: list[str], times: list[datetime]) -> list[t
         await conn.close()
 
 
+def _caught_up(url: str, pg_env: dict[str, str]) -> tuple[list[str], list[datetime]]:
+    """Every model caught up event by event: the units, and the times at which facts were
+    recorded, in order."""
+    projector = Projector(pg_env, all_models(), batch=1)
+    projector.catch_up()
+    projector.close()
+    with psycopg.connect(url) as conn:
+        units = [r[0] for r in conn.execute("SELECT unit_id FROM unit ORDER BY 1")]
+        times = [r[0] for r in conn.execute("SELECT DISTINCT recorded_at FROM fact ORDER BY 1")]
+    return units, times
+
+
 async def test_a_board_known_at_a_time_reads_the_steps_less_what_was_recorded_after(
     recorded: str, pg_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """As known at a past time, a large unit's figures are its tally and steps less what the
     records made after that time changed: the figures its facts say as known then."""
-    projector = Projector(pg_env, all_models(), batch=1)
-    projector.catch_up()
-    projector.close()
-    with psycopg.connect(recorded) as conn:
-        units = [r[0] for r in conn.execute("SELECT unit_id FROM unit ORDER BY 1")]
-        times = [r[0] for r in conn.execute("SELECT DISTINCT recorded_at FROM fact ORDER BY 1")]
+    units, times = _caught_up(recorded, pg_env)
     asked = [times[0] - timedelta(seconds=1), *times[:: max(1, len(times) // 8)], times[-1]]
     changes = []
 
@@ -205,12 +212,7 @@ async def test_a_board_known_at_a_time_corrects_its_own_members_alone(
     known at a time corrects its steps for its own members recorded after it, however many were
     recorded elsewhere (before, it counted from the facts once `KNOWN_AT_MEMBERS` of the
     province's were)."""
-    projector = Projector(pg_env, all_models(), batch=1)
-    projector.catch_up()
-    projector.close()
-    with psycopg.connect(recorded) as conn:
-        units = [r[0] for r in conn.execute("SELECT unit_id FROM unit ORDER BY 1")]
-        times = [r[0] for r in conn.execute("SELECT DISTINCT recorded_at FROM fact ORDER BY 1")]
+    units, times = _caught_up(recorded, pg_env)
     asked = [times[0] - timedelta(seconds=1), *times[:: max(1, len(times) // 8)]]
     corrected: list[tuple[str, int]] = []
     recorded_after = dashboard._recorded_after
