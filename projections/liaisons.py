@@ -139,16 +139,18 @@ async def open_rows(
 
     A page of a subtree holding most of the tree walks its members by name and stops at the
     page's end; a smaller subtree's liaisons are found through their units and sorted."""
-    units = await scope(conn, period.unit_id, period.as_of)
     tree = int(await conn.fetchval(TREE_UNITS))
+    walked = int(WALK_FROM * tree)
     after_sql = _AFTER if after else ""
-    subject: str | list[str] = units
-    if first is not None and len(units) > WALK_FROM * tree:
+    subject: str | list[str]
+    if first is not None and await scope_size(conn, period.unit_id, period.as_of, walked) > walked:
+        # the subtree's ids are not fetched: the statement looks each liaison's units up
         sql = _OPEN_ROWS.format(touching=_WITHIN, after=after_sql)
         subject = await conn.fetchval(in_force(), period.unit_id, period.as_of)
     else:
+        subject = await scope(conn, period.unit_id, period.as_of)
         sql = for_subtree(
-            _OPEN_ROWS.format(touching=_TOUCHING, after=after_sql), units, _UNITS, tree=tree
+            _OPEN_ROWS.format(touching=_TOUCHING, after=after_sql), subject, _UNITS, tree=tree
         )
     args = (subject, *_bounds(period), first, *(after or ()))
     return [dict(r) for r in await conn.fetch(sql, *args)]
