@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-import os
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from typing import Any
 
+from projections.cores import end_with_parent
 from projections.model import ReadModel
 from projections.runner import Progress, Projector
 
@@ -86,7 +86,9 @@ def in_processes(
         done = context.Value("q", 0, lock=False)
         receive, send = context.Pipe(duplex=False)
         name = f"projections-{'+'.join(m.name for m in group)}"
-        process = context.Process(target=fold, args=(work, done, send), name=name, daemon=True)
+        # Not a daemon, so that it may spread the steps it builds at its end over every core
+        # (`projections.cores`); it ends with this process all the same (`cores.end_with_parent`).
+        process = context.Process(target=fold, args=(work, done, send), name=name, daemon=False)
         runs.append(_Run(start, process, done, receive, send))
     if not runs:
         return 0
@@ -126,7 +128,7 @@ def _failure(run: _Run) -> str:
 
 def fold(work: GroupWork, done: Any, outcome: Connection) -> None:
     """A process's whole life: fold its models up to the target, then say how it went."""
-    threading.Thread(target=_end_with_parent, name="parent-watch", daemon=True).start()
+    threading.Thread(target=end_with_parent, name="parent-watch", daemon=True).start()
     projector = Projector(work.env, [cls(suffix) for cls, suffix in work.models], work.batch)
     projector.fail_after_rows = work.fail_after_rows
 
@@ -141,12 +143,3 @@ def fold(work: GroupWork, done: Any, outcome: Connection) -> None:
         raise
     finally:
         projector.close()
-
-
-def _end_with_parent() -> None:
-    """End this process once the one that started it has ended, even killed with SIGKILL: a
-    catch-up nobody waits for must not fold on beside the projector that takes over."""
-    parent = multiprocessing.parent_process()
-    if parent is not None:
-        parent.join()
-        os._exit(1)  # its open batch is rolled back with its connection

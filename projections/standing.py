@@ -35,10 +35,12 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import partial
 from typing import Any, ClassVar, NamedTuple
 
 from psycopg.rows import tuple_row
 
+from projections.cores import Cores
 from projections.model import Cursor, Derived, copy_rows
 from projections.tally import RollUp
 
@@ -496,18 +498,57 @@ def cell_figures(cell_steps: Mapping[tuple[Any, ...], int], sign: int = 1) -> St
     return out
 
 
-def _grouped(rows: Iterable[Sequence[Any]]) -> Iterator[list[Fact]]:
-    """Facts in member order, a member's at a time."""
+def _members(rows: Iterable[Sequence[Any]]) -> Iterator[list[Sequence[Any]]]:
+    """Fact rows in member order, a member's at a time."""
     member: Any = object()
-    batch: list[Fact] = []
+    batch: list[Sequence[Any]] = []
     for row in rows:
         if row[2] != member:
             if batch:
                 yield batch
             member, batch = row[2], []
-        batch.append(Fact(*row))
+        batch.append(row)
     if batch:
         yield batch
+
+
+def _grouped(rows: Iterable[Sequence[Any]]) -> Iterator[list[Fact]]:
+    """Facts in member order, a member's at a time."""
+    for batch in _members(rows):
+        yield [Fact(*row) for row in batch]
+
+
+def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    chunk: list[Any] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+CHUNK_MEMBERS = 500
+"""Members a rebuild hands a worker at a time."""
+SPREAD_FROM = 10
+"""Chunks a rebuild folds in its own process before it starts workers (`projections.cores`): a
+small store's steps are built before a worker would have started."""
+
+
+@dataclass(eq=False)
+class _Part:
+    """The steps of some members, as a rebuild's process (or a worker) folds them."""
+
+    rolls: RollUp
+    figures: Steps = field(default_factory=dict)
+    cells: Steps = field(default_factory=dict)
+
+    def fold(self, members: Iterable[Sequence[Sequence[Any]]]) -> None:
+        for rows in members:
+            more, more_cells = member_steps([Fact(*row) for row in rows], self.rolls)
+            _add(self.figures, more)
+            _add(self.cells, more_cells)
 
 
 STEP_COLUMNS = {
@@ -599,23 +640,34 @@ class Standing(Derived):
         _add(out, cell_figures(before, -1))
         return out
 
-    def rebuild(self, cur: Cursor, tables: Mapping[str, str], upto: int, rolls: RollUp) -> None:
-        """Count every member's part again from the facts up to event `upto`."""
+    def rebuild(
+        self,
+        cur: Cursor,
+        tables: Mapping[str, str],
+        upto: int,
+        rolls: RollUp,
+        workers: int | None = None,
+    ) -> None:
+        """Count every member's part again from the facts up to event `upto`: a large store's
+        members on every core (`projections.cores`; `workers` processes if given)."""
         cur.execute(f"TRUNCATE {tables['fact_step']}, {tables['fact_cell_step']}")
-        figure_steps: Steps = {}
-        cell_steps: Steps = {}
         with cur.connection.cursor(name="standing_rebuild", row_factory=tuple_row) as read:
             read.itersize = 20_000
-            read.execute(
-                FACT_SELECT.format(table=tables["fact"])
+            read.execute(  # the ids as text: a worker's chunk is pickled, a uuid slowly
+                FACT_SELECT.replace(
+                    "member_id, liaison_id", "member_id::text, liaison_id::text"
+                ).format(table=tables["fact"])
                 + " WHERE kind = ANY(%s) AND member_id IS NOT NULL AND notification_id <= %s"
-                " ORDER BY member_id",
+                f" ORDER BY {tables['fact']}.member_id",
                 (list(STANDING_KINDS), upto),
             )
-            for facts in _grouped(read):
-                more, more_cells = member_steps(facts, rolls)
-                _add(figure_steps, more)
-                _add(cell_steps, more_cells)
+            with Cores(partial(_Part, rolls), _Part.fold, SPREAD_FROM, workers) as cores:
+                cores.add(_chunks(_members(read), CHUNK_MEMBERS))
+                parts = cores.states()
+        figure_steps, cell_steps = parts[0].figures, parts[0].cells
+        for part in parts[1:]:
+            _add(figure_steps, part.figures)
+            _add(cell_steps, part.cells)
         _add(figure_steps, cell_figures(cell_steps))
         made = (("fact_step", STEP_COLUMNS, figure_steps),
                 ("fact_cell_step", CELL_STEP_COLUMNS, cell_steps))  # fmt: skip

@@ -13,6 +13,7 @@ and must be the same rows.
 from __future__ import annotations
 
 import asyncio
+import random
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -366,3 +367,27 @@ def test_a_board_known_at_a_time_is_its_steps_less_what_was_recorded_after(
     rows = _rows(history, hours)
     _load(facts_url, rows)
     assert asyncio.run(_compare_known(facts_url, rows)) == []
+
+
+def test_the_steps_built_on_every_core_are_the_steps_built_in_one_process(
+    facts_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bulk catch-up's rebuild folds a large store's members in worker processes (one chunk
+    of members at a time, round robin) and adds their parts up: the same rows as one process
+    folding them all, whichever process a member's part was worked out in."""
+    rng = random.Random(20261205)
+    drawn = [
+        [(*f[:4], START + timedelta(days=20 * rng.randrange(31)), *f[5:]) for f in member]
+        for member in rng.choices(CLOSED_AFTER_DUE + EXEMPT_THEN_LIFTED + MOVED_CELLS
+                                  + CLOSED_BEFORE_RECEIVED, k=60)
+    ]  # fmt: skip
+    rows = _rows(drawn)
+    tables = _load(facts_url, rows)
+    alone = [_table(facts_url, tables[t]) for t in ("fact_step", "fact_cell_step")]
+    assert alone[0]
+    assert alone[1]
+    monkeypatch.setattr(standing, "CHUNK_MEMBERS", 7)
+    monkeypatch.setattr(standing, "SPREAD_FROM", 1)  # all but the first 7 members in workers
+    with psycopg.connect(facts_url, row_factory=dict_row) as conn, conn.cursor() as cur:
+        standing.Standing().rebuild(cur, tables, len(rows), ROLLS, workers=2)
+    assert [_table(facts_url, tables[t]) for t in ("fact_step", "fact_cell_step")] == alone

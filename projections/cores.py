@@ -1,0 +1,121 @@
+"""A bulk build's CPU-bound folding spread over every core (issue 18, point 2).
+
+The steps of a bulk catch-up's end (`projections.standing`) are a sum of every member's part, and
+working the parts out is nearly all of their cost: the reading process hands chunks of members to
+one worker process per core, round robin, each worker folds its chunks into a state of its own,
+and the states come back once, at the end, for the caller to add up. A small build (fewer than
+`spread_from` chunks) is folded in this process alone, without starting any.
+
+A daemon process (a parallel catch-up's group, `projections.parallel`) may not start processes:
+there everything is folded here too.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Any, Generic, TypeVar
+
+S = TypeVar("S")
+"""A worker's state: what its chunks fold into."""
+C = TypeVar("C")
+"""A chunk of the work."""
+
+AHEAD = 2
+"""Chunks sent to a worker before the reader waits for its oldest (the memory held in flight)."""
+
+_STATE: dict[str, Any] = {}
+
+
+def workers_here() -> int:
+    """How many worker processes this process may use: one per core, none in a daemon."""
+    if multiprocessing.current_process().daemon:
+        return 0
+    cores = os.cpu_count() or 1
+    return cores if cores > 1 else 0
+
+
+def end_with_parent() -> None:
+    """End this process once the one that started it has ended, even killed with SIGKILL (a
+    worker waiting for chunks, or a catch-up nobody waits for, must not stay behind it)."""
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        parent.join()
+        os._exit(1)  # an open transaction is rolled back with its connection
+
+
+def _begin(start: Callable[[], Any]) -> None:
+    threading.Thread(target=end_with_parent, name="parent-watch", daemon=True).start()
+    _STATE["here"] = start()
+
+
+def _fold(fold: Callable[[Any, Any], None], chunk: Any) -> None:
+    fold(_STATE["here"], chunk)
+
+
+def _end() -> Any:
+    return _STATE.pop("here")
+
+
+class Cores(Generic[S, C]):
+    """Folds chunks into states: `start()` makes an empty state, `fold(state, chunk)` adds a chunk
+    to it (both module-level functions, or `functools.partial`s of them: they are sent to the
+    workers). `states()` is every state made, to be added up by the caller."""
+
+    def __init__(
+        self,
+        start: Callable[[], S],
+        fold: Callable[[S, C], None],
+        spread_from: int,
+        workers: int | None = None,
+    ) -> None:
+        self.start, self.fold, self.spread_from = start, fold, spread_from
+        self.workers = workers_here() if workers is None else workers
+        self.here: S = start()
+        self.sent = 0
+        self._pools: list[ProcessPoolExecutor] = []
+        self._pending: list[deque[Future[None]]] = []
+
+    def __enter__(self) -> Cores[S, C]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for pool in self._pools:
+            pool.shutdown(cancel_futures=True)
+
+    def add(self, chunks: Iterable[C]) -> None:
+        """Fold the chunks: the first `spread_from` here, the rest in the workers, if any."""
+        for chunk in chunks:
+            if self.sent < self.spread_from or not self.workers:
+                self.fold(self.here, chunk)
+            else:
+                self._send(chunk)
+            self.sent += 1
+
+    def _send(self, chunk: C) -> None:
+        if not self._pools:
+            context = multiprocessing.get_context("spawn")  # no connection or thread inherited
+            for _ in range(self.workers):  # one process each: each state stays in its worker
+                pool = ProcessPoolExecutor(1, context, initializer=_begin, initargs=(self.start,))
+                self._pools.append(pool)
+                self._pending.append(deque())
+        i = self.sent % self.workers
+        pending = self._pending[i]
+        pending.append(self._pools[i].submit(_fold, self.fold, chunk))
+        if len(pending) > AHEAD:
+            pending.popleft().result()  # a worker's failure is raised here
+
+    def states(self) -> list[S]:
+        """This process's state and each worker's (the workers end)."""
+        out = [self.here]
+        for pool, pending in zip(self._pools, self._pending, strict=True):
+            for future in pending:
+                future.result()
+            out.append(pool.submit(_end).result())
+            pool.shutdown()
+        self._pools, self._pending = [], []
+        return out

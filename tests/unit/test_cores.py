@@ -1,0 +1,90 @@
+"""`projections.cores`: chunks folded in worker processes, round robin, each worker's state
+kept in it until the end; a worker's failure reaches the caller; workers end with their
+process, even killed."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from projections.cores import Cores
+
+
+def _fold(state: list[tuple[int, int]], chunk: int) -> None:
+    if chunk < 0:
+        raise ValueError(f"chunk {chunk} refused")
+    state.append((os.getpid(), chunk))
+
+
+def test_chunks_after_the_first_are_folded_once_each_in_the_workers() -> None:
+    with Cores(list, _fold, spread_from=3, workers=2) as cores:
+        cores.add(range(20))
+        here, *workers = cores.states()
+    assert here == [(os.getpid(), c) for c in range(3)]
+    assert len(workers) == 2
+    pids = [{pid for pid, _ in state} for state in workers]
+    assert [len(p) for p in pids] == [1, 1]
+    assert len(pids[0] | pids[1]) == 2
+    assert os.getpid() not in pids[0] | pids[1]
+    chunks = sorted(c for state in workers for _, c in state)
+    assert chunks == list(range(3, 20))
+
+
+def test_without_workers_everything_is_folded_here() -> None:
+    with Cores(list, _fold, spread_from=0, workers=0) as cores:
+        cores.add(range(5))
+        assert cores.states() == [[(os.getpid(), c) for c in range(5)]]
+
+
+def _refused() -> None:
+    with Cores(list, _fold, spread_from=0, workers=2) as cores:
+        cores.add([1, 2, -1, 3, 4, 5, 6, 7])
+        cores.states()
+
+
+def test_a_workers_failure_reaches_the_caller() -> None:
+    with pytest.raises(ValueError, match="chunk -1 refused"):
+        _refused()
+
+
+def _tell_pid(state: list[int], path: str) -> None:
+    Path(path).write_text(str(os.getpid()))
+
+
+def _fold_then_hang(path: str) -> None:
+    with Cores(list, _tell_pid, spread_from=0, workers=1) as cores:
+        cores.add([path])
+        time.sleep(600)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_workers_end_when_their_process_is_killed(tmp_path: Path) -> None:
+    told = tmp_path / "worker.pid"
+    parent = multiprocessing.get_context("spawn").Process(target=_fold_then_hang, args=(str(told),))
+    parent.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not told.exists() or not told.read_text():
+            assert time.monotonic() < deadline, "the worker never folded its chunk"
+            time.sleep(0.05)
+        worker = int(told.read_text())
+        assert _alive(worker)
+    finally:
+        os.kill(parent.pid, signal.SIGKILL)  # type: ignore[arg-type]
+        parent.join()
+    deadline = time.monotonic() + 10
+    while _alive(worker):
+        assert time.monotonic() < deadline, "the worker outlived its killed process"
+        time.sleep(0.05)
