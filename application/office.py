@@ -344,6 +344,10 @@ class LiaisonOffice(Application[UUID]):
             events = [e for e in events if e.effective_date <= as_of_date]
         return events
 
+    def events_after(self, liaison_id: UUID, version: int) -> list[LiaisonEvent]:
+        """The liaison's events after `version`, in order (none if it has no later one)."""
+        return [cast(LiaisonEvent, e) for e in self.events.get(liaison_id, gt=version)]
+
     def state_of(
         self, liaison_id: UUID, *, as_of_version: int | None = None, as_of_date: date | None = None
     ) -> LiaisonState:

@@ -305,9 +305,11 @@ class LiaisonActivities(Activities[Application]):
             year, refusal = cycle_due(state, on), None
             if year is not None:
                 refusal = self._open(liaison_id, year, on)
-                if refusal is None:
-                    events = self.office.history(liaison_id)
-                    state = replay(events)
+                if refusal is None:  # the events the cycle added, not the history again
+                    added = self.office.events_after(liaison_id, events[-1].originator_version)
+                    events = [*events, *added]
+                    for event in added:
+                        state = event.evolve(state)
             if request.from_state:
                 policy = self.office.policy(on, state.residence_commune_id)
                 return OnboardResult(
