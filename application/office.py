@@ -326,11 +326,16 @@ class LiaisonOffice(Application[UUID]):
         return cast(Escalation, self._get(Escalation, escalation_id, "escalation"))
 
     def system_actor_for(
-        self, liaison_id: UUID, on: date, tree: OrganisationTree | None = None
+        self,
+        liaison_id: UUID,
+        on: date,
+        tree: OrganisationTree | None = None,
+        *,
+        state: LiaisonState | None = None,
     ) -> Actor:
         """The workflow's actor for a liaison: the system, in the province of the residence (in
-        `tree` when the caller has read it already)."""
-        state = self.liaison(liaison_id).state
+        `tree`, and of the liaison's `state`, when the caller has read them already)."""
+        state = state or self.liaison(liaison_id).state
         return system_actor((tree or self.tree()).province_of(state.residence_commune_id, on).id)
 
     def history(

@@ -85,7 +85,12 @@ class Application(Protocol):
     ) -> Policy: ...
 
     def system_actor_for(
-        self, liaison_id: UUID, on: date, tree: OrganisationTree | None = None
+        self,
+        liaison_id: UUID,
+        on: date,
+        tree: OrganisationTree | None = None,
+        *,
+        state: LiaisonState | None = None,
     ) -> Actor: ...
 
     def tree(self) -> OrganisationTree: ...
@@ -263,13 +268,16 @@ class LiaisonActivities(Activities[Application]):
 
         return await self._resolve(record, escalation)
 
-    def _open(self, liaison_id: UUID, year: int, on: date) -> str | None:
-        """Open the year's annual cycle; the domain's refusal code, if it refused."""
+    def _open(
+        self, liaison_id: UUID, year: int, on: date, actor: Actor | None = None
+    ) -> str | None:
+        """Open the year's annual cycle (as `actor`, when the caller knows it); the domain's
+        refusal code, if it refused."""
         try:
             self.office.execute(
                 cmd.OpenCycle(
                     command_id=uuid5(liaison_id, f"open-cycle:{year}"),
-                    actor=self.office.system_actor_for(liaison_id, on),
+                    actor=actor or self.office.system_actor_for(liaison_id, on),
                     effective_date=on,
                     liaison_id=liaison_id,
                     year=year,
@@ -304,16 +312,18 @@ class LiaisonActivities(Activities[Application]):
         def read() -> OnboardResult:
             events = self.office.history(liaison_id)
             state = replay(events)
+            tree = self.office.tree()  # once, for the actor and the policy
             year, refusal = cycle_due(state, on), None
             if year is not None:
-                refusal = self._open(liaison_id, year, on)
+                actor = self.office.system_actor_for(liaison_id, on, tree, state=state)
+                refusal = self._open(liaison_id, year, on, actor)
                 if refusal is None:  # the events the cycle added, not the history again
                     added = self.office.events_after(liaison_id, events[-1].originator_version)
                     events = [*events, *added]
                     for event in added:
                         state = event.evolve(state)
             if request.from_state:
-                policy = self.office.policy(on, state.residence_commune_id)
+                policy = self.office.policy(on, state.residence_commune_id, tree=tree)
                 return OnboardResult(
                     events=[],
                     policy_json=policy.model_dump_json(),

@@ -1,0 +1,56 @@
+"""`onboard_liaison` in a new year reads the liaison's events once, opens the cycle (its command
+reading what it decides on), then reads only the events the cycle added; the organisation is
+read once for the activity's actor and policy, and once by the command.
+
+An onboarding is a chain of round trips the workflow waits on (eight starts in flight in the
+benchmark): it used to read and replay the liaison's whole history three times (the history, the
+actor's aggregate, the history again after the cycle) and the organisation three times.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from domain.registry import ORGANISATION_ID
+from domain.state import LiaisonState
+from tests.unit.conftest import build_world
+from tests.unit.test_onboarding_from_state import years_of_history
+from workflows.activities import LiaisonActivities
+from workflows.messages import OnboardInput
+from workflows.outbox import InMemoryOutbox
+
+ON = date(2027, 1, 4)
+
+
+def test_an_onboarding_in_a_new_year_reads_each_thing_it_needs_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    world = build_world(ON)
+    liaison: UUID = years_of_history(world)
+    store = world.office.events  # type: ignore[attr-defined]
+    reads: Counter[tuple[str, str]] = Counter()
+    get = store.get
+
+    def counted(originator_id: UUID, *args: Any, **kwargs: Any) -> Any:
+        what = {liaison: "liaison", ORGANISATION_ID: "organisation"}.get(originator_id, "other")
+        reads[what, "after" if kwargs.get("gt") else "whole"] += 1
+        return get(originator_id, *args, **kwargs)
+
+    monkeypatch.setattr(store, "get", counted)
+    world.office.repository.cache = None  # type: ignore[attr-defined]  # every read goes to the store
+    request = OnboardInput(liaison_id=str(liaison), after_version=0, on=ON.isoformat(),
+                           from_state=True)  # fmt: skip
+    result = asyncio.run(LiaisonActivities(world.office, InMemoryOutbox()).onboard_liaison(request))
+
+    assert reads["liaison", "whole"] == 2  # the history, and the command's aggregate
+    assert reads["liaison", "after"] == 1  # what the cycle added
+    assert reads["organisation", "whole"] == 2  # the activity's, and the command's
+    assert (result.cycle_year, result.refusal) == (2027, None)
+    assert result.state_json is not None
+    assert LiaisonState.model_validate_json(result.state_json) == world.office.state_of(liaison)
