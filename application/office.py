@@ -356,7 +356,10 @@ class LiaisonOffice(Application[UUID]):
     def state_of(
         self, liaison_id: UUID, *, as_of_version: int | None = None, as_of_date: date | None = None
     ) -> LiaisonState:
-        """The liaison's state now, or as it stood at a version or on a date."""
+        """The liaison's state now (its aggregate, caught up from the repository's cache rather
+        than its whole history decoded again), or as it stood at a version or on a date."""
+        if as_of_version is None and as_of_date is None:
+            return self.liaison(liaison_id).state
         events = self.history(liaison_id, as_of_version=as_of_version, as_of_date=as_of_date)
         if not events:
             raise no_such("liaison")  # it did not exist yet on that date

@@ -17,6 +17,7 @@ from uuid import UUID
 
 import pytest
 
+from domain.liaison_events import replay
 from domain.registry import ORGANISATION_ID
 from domain.state import LiaisonState
 from tests.unit.conftest import build_world
@@ -54,3 +55,27 @@ def test_an_onboarding_in_a_new_year_reads_each_thing_it_needs_once(
     assert (result.cycle_year, result.refusal) == (2027, None)
     assert result.state_json is not None
     assert LiaisonState.model_validate_json(result.state_json) == world.office.state_of(liaison)
+
+
+def test_a_liaisons_state_now_is_caught_up_from_the_cache_not_read_whole(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """After its notifications a rung's activity asks the liaison's state: the aggregate its
+    command just loaded is caught up from the cache (the events after its version), not its
+    whole history decoded and replayed again; the state is the one its events give."""
+    world = build_world(ON)
+    liaison: UUID = years_of_history(world)
+    world.office.liaison(liaison)  # as a command loads it
+    store = world.office.events  # type: ignore[attr-defined]
+    reads: list[str] = []
+    get = store.get
+
+    def counted(originator_id: UUID, *args: Any, **kwargs: Any) -> Any:
+        if originator_id == liaison:
+            reads.append("after" if kwargs.get("gt") else "whole")
+        return get(originator_id, *args, **kwargs)
+
+    monkeypatch.setattr(store, "get", counted)
+    state = world.office.state_of(liaison)
+    assert reads == ["after"]
+    assert state == replay(list(get(liaison)))
