@@ -335,7 +335,8 @@ class LiaisonOffice(Application[UUID]):
     ) -> Actor:
         """The workflow's actor for a liaison: the system, in the province of the residence (in
         `tree`, and of the liaison's `state`, when the caller has read them already)."""
-        state = state or self.liaison(liaison_id).state
+        if state is None:
+            state = self.liaison(liaison_id).state
         return system_actor((tree or self.tree()).province_of(state.residence_commune_id, on).id)
 
     def history(

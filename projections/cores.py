@@ -6,8 +6,8 @@ one worker process per core, round robin, each worker folds its chunks into a st
 and the states come back once, at the end, for the caller to add up. A small build (fewer than
 `spread_from` chunks) is folded in this process alone, without starting any.
 
-A daemon process (a parallel catch-up's group, `projections.parallel`) may not start processes:
-there everything is folded here too.
+A daemon process may not start processes: there everything is folded here too (a parallel
+catch-up's groups, `projections.parallel`, are not daemons, so that the facts group may).
 """
 
 from __future__ import annotations
