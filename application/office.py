@@ -21,7 +21,7 @@ from application.outcome import Outcome
 from application.registry import REGISTRY
 from application.trail import Trail
 from application.views import STAMP_FIELDS, MemberView, TimelineEntry
-from application.work import Work
+from application.work import Decision, Work
 from domain import commands as cmd
 from domain.access import AccessRecord, PermissionRefused
 from domain.calendar import business_date
@@ -41,6 +41,7 @@ from domain.registry import (
     ORGANISATION_ID,
     REGULATION_BOOK_ID,
     CommandReceipt,
+    Covered,
     Installation,
     Organisation,
     RegulationBook,
@@ -111,27 +112,8 @@ class LiaisonOffice(Application[UUID]):
         earlier = self._receipt(command.command_id)
         if earlier is not None:
             return _earlier_outcome(earlier, fingerprint)
-        if command.actor.id.startswith(IMPORTED_BY):
-            raise OutOfScope(
-                "Actor ids starting “{value}” are reserved for the bulk import.",
-                value=IMPORTED_BY,
-            )
-        today = self.today()
-        if command.effective_date > today:
-            raise FutureDate(
-                "{day} is in the future (today is {today}).",
-                day=command.effective_date,
-                today=today,
-            )
-        use = REGISTRY.of(command)
-        work = Work(self, command, today)
-        require_role(command.actor, use.action)  # before anything is read: it tells nothing
-        for scope in use.scopes(work, command):
-            work.authorise(use.action, scope)
-        decision = use.handler(work, command)
-        outcome = decision.outcome or Outcome()
-        if outcome.member_name is None:
-            outcome = outcome.model_copy(update={"member_name": work.member_named()})
+        work = Work(self, command, self.today())
+        decision, outcome = self._decide(work)
         kind = type(command).__name__
         if decision.beside is not None:
             # Before the save: a failure here records nothing, so sending again carries it out.
@@ -155,6 +137,86 @@ class LiaisonOffice(Application[UUID]):
                 "again: its command id makes the retry safe.",
             ) from None
         return outcome
+
+    def _decide(self, work: Work) -> tuple[Decision, Outcome]:
+        """Check, authorise and decide a command (nothing saved); what it decided, and the
+        outcome its caller is told."""
+        command, today = work.command, work.today
+        if command.actor.id.startswith(IMPORTED_BY):
+            raise OutOfScope(
+                "Actor ids starting “{value}” are reserved for the bulk import.",
+                value=IMPORTED_BY,
+            )
+        if command.effective_date > today:
+            raise FutureDate(
+                "{day} is in the future (today is {today}).",
+                day=command.effective_date,
+                today=today,
+            )
+        use = REGISTRY.of(command)
+        require_role(command.actor, use.action)  # before anything is read: it tells nothing
+        for scope in use.scopes(work, command):
+            work.authorise(use.action, scope)
+        decision = use.handler(work, command)
+        outcome = decision.outcome or Outcome()
+        if outcome.member_name is None:
+            outcome = outcome.model_copy(update={"member_name": work.member_named()})
+        return decision, outcome
+
+    def execute_together(self, commands: Sequence[cmd.Command]) -> list[Outcome | Refused]:
+        """Carry out commands in order as `execute` would one after another, each deciding on
+        what those before it decided, and save them in one transaction, each with its own
+        events and receipt: the rungs of one liaison's ladders due on one day.
+
+        A command already carried out answers its earlier outcome. Where one is refused, or the
+        save loses a race, nothing of the batch was saved: each is then carried out alone by
+        `execute` (a refusal audited once, as ever) and its refusal returned in its place."""
+        self._recorded.position = None
+        try:
+            return list(self._decide_and_save_together(commands))
+        except (Refused, IntegrityError, _TooLarge):
+            outcomes: list[Outcome | Refused] = []
+            for command in commands:
+                try:
+                    outcomes.append(self.execute(command))
+                except Refused as refusal:
+                    outcomes.append(refusal)
+            return outcomes
+
+    def _decide_and_save_together(self, commands: Sequence[cmd.Command]) -> list[Outcome]:
+        outcomes: list[Outcome] = []
+        saved: dict[UUID, BaseAggregate[UUID]] = {}  # each aggregate once, in first-seen order
+        receipts: list[CommandReceipt] = []
+        claimed: dict[UUID, int] = {}  # the last version an earlier command's receipt names
+        work: Work | None = None
+        today = self.today()
+        for command in commands:
+            fingerprint = _fingerprint(command)
+            earlier = self._receipt(command.command_id)
+            if earlier is not None:
+                outcomes.append(_earlier_outcome(earlier, fingerprint))
+                continue
+            work = Work(self, command, today, following=work)
+            decision, outcome = self._decide(work)
+            if decision.beside is not None:
+                raise _TooLarge  # not for commands that write beside the store: one at a time
+            covered = _added(decision.aggregates, claimed)
+            for aggregate in decision.aggregates:
+                saved.setdefault(aggregate.id, aggregate)
+                work.loaded(aggregate)  # the next command decides on it, unsaved
+            receipts.append(
+                CommandReceipt.issue(
+                    command.command_id, type(command).__name__, fingerprint,
+                    outcome.receipt(), covered,
+                )
+            )  # fmt: skip
+            outcomes.append(outcome)
+        pending = sum(len(a.pending_events) for a in saved.values()) + len(receipts)
+        if pending > MAX_EVENTS_PER_SAVE:
+            raise _TooLarge
+        if receipts:
+            self.save(*saved.values(), *receipts)
+        return outcomes
 
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
         """Save, with a receipt naming every event saved when the caller brought none.
@@ -442,6 +504,25 @@ def _capped(aggregates: Sequence[BaseAggregate[UUID]]) -> list[list[BaseAggregat
         batches[-1].append(aggregate)
         size += pending
     return batches
+
+
+class _TooLarge(Exception):
+    """A batch of commands to carry out one at a time instead (see `execute_together`)."""
+
+
+def _added(
+    aggregates: Sequence[BaseAggregate[UUID]], claimed: dict[UUID, int]
+) -> tuple[Covered, ...]:
+    """The versions a command added to aggregates that earlier commands of its batch may also
+    have changed (`claimed`: the last version their receipts name, updated here)."""
+    out: list[Covered] = []
+    for aggregate in aggregates:
+        after = claimed.get(aggregate.id, 0)
+        versions = [v for e in aggregate.pending_events if (v := e.originator_version) > after]
+        if versions:
+            out.append((aggregate.id, min(versions), max(versions)))
+            claimed[aggregate.id] = max(versions)
+    return tuple(out)
 
 
 def _fingerprint(command: cmd.Command) -> str:

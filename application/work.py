@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
@@ -56,10 +56,19 @@ class Decision:
 class Work:
     """A command being carried out: the office, the command, today, and the records it loaded."""
 
-    def __init__(self, office: LiaisonOffice, command: cmd.Command, today: date) -> None:
+    def __init__(
+        self,
+        office: LiaisonOffice,
+        command: cmd.Command,
+        today: date,
+        following: Work | None = None,
+    ) -> None:
+        """`following`: the work of the command before this one in a batch saved together
+        (`LiaisonOffice.execute_together`): its tree, and the records it loaded or changed, as
+        it left them."""
         self.office, self.command, self.today = office, command, today
-        self._loaded: dict[UUID, Any] = {}
-        self._tree: OrganisationTree | None = None
+        self._loaded: dict[UUID, Any] = {} if following is None else following._loaded
+        self._tree: OrganisationTree | None = None if following is None else following._tree
 
     @property
     def tree(self) -> OrganisationTree:
@@ -78,10 +87,14 @@ class Work:
                 found = self.office.repository.get(aggregate_id)
             except AggregateNotFoundError:
                 found = None
-            if not isinstance(found, kind):
-                raise no_such(what)
-            self._loaded[aggregate_id] = found
-        return cast(A, found)
+        if not isinstance(found, kind):  # loaded as a record of another kind: still no such
+            raise no_such(what)
+        self._loaded[aggregate_id] = found
+        return found
+
+    def loaded(self, aggregate: BaseAggregate[UUID]) -> None:
+        """Keep a record this work changed or created, for the commands that follow it."""
+        self._loaded[aggregate.id] = aggregate
 
     def liaison(self, liaison_id: UUID) -> Liaison:
         """A liaison; an unknown id is refused."""

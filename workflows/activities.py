@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from datetime import date
 from typing import Generic, Protocol, TypeVar
@@ -73,6 +73,8 @@ class Application(Protocol):
     the worker, as composition root, passes it in)."""
 
     def execute(self, command: cmd.Command) -> Recorded: ...
+
+    def execute_together(self, commands: Sequence[cmd.Command]) -> Sequence[Recorded | Refused]: ...
 
     def history(self, liaison_id: UUID) -> list[LiaisonEvent]: ...
 
@@ -156,30 +158,38 @@ class LiaisonActivities(Activities[Application]):
     @activity.defn(name="take_steps")
     async def take_steps(self, request: TakeStepsInput) -> TakeStepsResult:
         """The rungs due on a date, in order, as `take_step` takes one: each recorded by its own
-        command (its own event and receipt) by the same system actor, read once, and the
-        liaison, tree and policy then read once for all their notifications. A liaison onboarded
-        late has several rungs due at once."""
+        command (its own event and receipt) by the same system actor, read once, all saved in
+        one transaction (`execute_together`), and the liaison, tree and policy then read once
+        for all their notifications. A liaison onboarded late has several rungs due at once."""
         liaison_id, on = UUID(request.liaison_id), date.fromisoformat(request.on)
         return TakeStepsResult(results=await self._take(liaison_id, on, request.rungs))
 
-    def _record_step(
-        self, liaison_id: UUID, on: date, actor: Actor, deadline: Deadline, step: Step
-    ) -> str:
-        """Record one rung; the unit told."""
-        escalation = escalation_id(liaison_id, deadline.kind, deadline.subject)
-        return (
-            self.office.execute(
-                TakeStep(
-                    command_id=step_command_id(escalation, step.value),
-                    actor=actor,
-                    effective_date=on,
-                    liaison_id=liaison_id,
-                    deadline=deadline,
-                    step=step,
-                )
-            ).unit_id
-            or deadline.unit_id
-        )
+    def _record_steps(
+        self, liaison_id: UUID, on: date, rungs: list[tuple[Deadline, Step]]
+    ) -> tuple[list[str | Refused], OrganisationTree]:
+        """Record the rungs in one transaction (each its own command, event and receipt), by
+        the system actor read once; for each, the unit told or the refusal, and the tree read."""
+        tree = self.office.tree()
+        actor = self.office.system_actor_for(liaison_id, on, tree)
+        commands = [
+            TakeStep(
+                command_id=step_command_id(
+                    escalation_id(liaison_id, deadline.kind, deadline.subject), step.value
+                ),
+                actor=actor,
+                effective_date=on,
+                liaison_id=liaison_id,
+                deadline=deadline,
+                step=step,
+            )
+            for deadline, step in rungs
+        ]
+        outcomes = self.office.execute_together(commands)
+        told = [
+            o if isinstance(o, Refused) else o.unit_id or deadline.unit_id
+            for o, (deadline, _) in zip(outcomes, rungs, strict=True)
+        ]
+        return told, tree
 
     def _context(
         self, liaison_id: UUID, on: date, tree: OrganisationTree
@@ -187,34 +197,28 @@ class LiaisonActivities(Activities[Application]):
         state = self.office.state_of(liaison_id)
         return state, self.office.policy(on, state.residence_commune_id, tree=tree)
 
-    def _actor(self, liaison_id: UUID, on: date) -> tuple[Actor, OrganisationTree]:
-        tree = self.office.tree()
-        return self.office.system_actor_for(liaison_id, on, tree), tree
-
     async def _take(self, liaison_id: UUID, on: date, rungs: list[Rung]) -> list[TakeStepResult]:
-        """Record each rung, then queue the notifications of those recorded. The tree is read
+        """Record the rungs, then queue the notifications of those recorded. The tree is read
         once for the actor and the notifications (every read of it waits its turn: a storm's
         activities queued on it)."""
+        parsed = [(Deadline.model_validate_json(r.deadline_json), Step(r.step)) for r in rungs]
+        try:
+            units, tree = await self._call(
+                functools.partial(self._record_steps, liaison_id, on, parsed)
+            )
+        except Refused as refusal:  # the actor: no rung can be recorded
+            units, tree = [refusal] * len(parsed), None
         results: list[TakeStepResult] = []
         told: list[tuple[Deadline, Step, str]] = []
-        read: tuple[Actor, OrganisationTree] | None = None  # the same for every rung
-        for rung in rungs:
-            deadline, step = Deadline.model_validate_json(rung.deadline_json), Step(rung.step)
-            try:
-                if read is None:
-                    read = await self._call(functools.partial(self._actor, liaison_id, on))
-                unit_id = await self._call(
-                    functools.partial(self._record_step, liaison_id, on, read[0], deadline, step)
-                )
-            except Refused as refusal:
+        for (deadline, step), unit in zip(parsed, units, strict=True):
+            if isinstance(unit, Refused):
                 escalation = escalation_id(liaison_id, deadline.kind, deadline.subject)
-                activity.logger.info("Step %s of %s refused: %s", step, escalation, refusal.en)
-                results.append(TakeStepResult(recorded=False, refusal=refusal.code))
-                continue
-            results.append(TakeStepResult(recorded=True, unit_id=unit_id))
-            told.append((deadline, step, unit_id))
-        if told and read is not None:  # read before the first rung recorded
-            tree = read[1]
+                activity.logger.info("Step %s of %s refused: %s", step, escalation, unit.en)
+                results.append(TakeStepResult(recorded=False, refusal=unit.code))
+            else:
+                results.append(TakeStepResult(recorded=True, unit_id=unit))
+                told.append((deadline, step, unit))
+        if told and tree is not None:
             state, policy = await self._call(functools.partial(self._context, liaison_id, on, tree))
             rules = policy.deadlines
             for deadline, step, unit_id in told:
