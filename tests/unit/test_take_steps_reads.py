@@ -1,5 +1,5 @@
 """`take_steps` reads the system actor once for all the rungs it takes, not once a rung, and
-the organisation tree once a command and once more for the activity.
+the organisation tree once for the rungs' commands (decided together) and once for the activity.
 
 A liaison onboarded late has several rungs due at once; each `system_actor_for` reads the liaison
 and the organisation tree (behind the library's per-aggregate lock, which the worker's activity
@@ -68,10 +68,10 @@ def test_three_rungs_due_at_once_read_the_actor_once() -> None:
     assert {(e.actor.id, e.actor.unit_id) for e in steps} == {(SYSTEM_ACTOR_ID, "P")}
 
 
-def test_each_command_reads_the_tree_once_and_the_activity_once_more() -> None:
+def test_the_commands_read_the_tree_once_and_the_activity_once_more() -> None:
     """Every read of the organisation waits its turn behind the library's lock (a storm's
-    activity threads queued on it): a command decides on one tree, read once, and the
-    activity reads it once for the actor and the notifications."""
+    activity threads queued on it): the rungs' commands, decided together, decide on one tree,
+    read once, and the activity reads it once for the actor and the notifications."""
     world = build_world(ONBOARDED)
     member = world.register(on=date(2026, 11, 10))
     liaison: UUID = world.refer(member, commune="XN", on=date(2026, 11, 10))
