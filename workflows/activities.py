@@ -314,15 +314,18 @@ class LiaisonActivities(Activities[Application]):
         liaison_id, on = UUID(request.liaison_id), date.fromisoformat(request.on)
 
         def read() -> OnboardResult:
-            events = self.office.history(liaison_id)
-            state = replay(events)
+            if request.from_state:  # the aggregate, as the cycle's command then finds it cached
+                events, state = [], self.office.state_of(liaison_id)
+            else:
+                events = self.office.history(liaison_id)
+                state = replay(events)
             tree = self.office.tree()  # once, for the actor and the policy
             year, refusal = cycle_due(state, on), None
             if year is not None:
                 actor = self.office.system_actor_for(liaison_id, on, tree, state=state)
                 refusal = self._open(liaison_id, year, on, actor)
                 if refusal is None:  # the events the cycle added, not the history again
-                    added = self.office.events_after(liaison_id, events[-1].originator_version)
+                    added = self.office.events_after(liaison_id, state.version)
                     events = [*events, *added]
                     for event in added:
                         state = event.evolve(state)
