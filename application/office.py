@@ -303,14 +303,15 @@ class LiaisonOffice(Application[UUID]):
         *,
         province_on: date | None = None,
         tree: OrganisationTree | None = None,
+        book: RegulationBook | None = None,
     ) -> Policy:
         """The policy in force on that date for the province of the unit (defaults without one),
-        in `tree` when the caller has read it already (each read of the tree or the book waits
-        its turn: see `_reference`)."""
+        in `tree` and `book` when the caller has read them already (each read of the tree or
+        the book waits its turn: see `_reference`)."""
         if unit_id is None:
             return policy_in_force(on)
-        book = self.regulation_book()
-        return policy_for(tree or self.tree(), book.overrides, on, unit_id, province_on)
+        overrides = (book or self.regulation_book()).overrides
+        return policy_for(tree or self.tree(), overrides, on, unit_id, province_on)
 
     def settled_on(self, on: date) -> bool:
         """Whether the policy of every unit on that date is the one it keeps from then on (the

@@ -21,6 +21,7 @@ from domain.member import Member
 from domain.messages import UnitRef
 from domain.organisation import WORKPLACE_KINDS, OrganisationTree, Unit, UnitKind
 from domain.policy import Policy, policy_in_force
+from domain.registry import RegulationBook
 from domain.roles import Action, authorise, may, require_role
 from domain.stamp import Stamp
 
@@ -64,11 +65,12 @@ class Work:
         following: Work | None = None,
     ) -> None:
         """`following`: the work of the command before this one in a batch saved together
-        (`LiaisonOffice.execute_together`): its tree, and the records it loaded or changed, as
-        it left them."""
+        (`LiaisonOffice.execute_together`): its tree and book, and the records it loaded or
+        changed, as it left them."""
         self.office, self.command, self.today = office, command, today
         self._loaded: dict[UUID, Any] = {} if following is None else following._loaded
         self._tree: OrganisationTree | None = None if following is None else following._tree
+        self._book: RegulationBook | None = None if following is None else following._book
 
     @property
     def tree(self) -> OrganisationTree:
@@ -77,6 +79,14 @@ class Work:
         if self._tree is None:
             self._tree = self.office.tree()
         return self._tree
+
+    @property
+    def book(self) -> RegulationBook:
+        """The provinces' policy overrides as the store held them when the command first read
+        them: one book for the whole decision."""
+        if self._book is None:
+            self._book = self.office.regulation_book()
+        return self._book
 
     # Records, each loaded once per command.
 
@@ -154,8 +164,9 @@ class Work:
     def policy(
         self, on: date, unit_id: str | None = None, province_on: date | None = None
     ) -> Policy:
-        """The policy in force on a date for the unit's province."""
-        return self.office.policy(on, unit_id, province_on=province_on, tree=self.tree)
+        """The policy in force on a date for the unit's province (defaults without one)."""
+        book = None if unit_id is None else self.book  # defaults need none
+        return self.office.policy(on, unit_id, province_on=province_on, tree=self.tree, book=book)
 
     def stamp(self, policy: Policy) -> Stamp:
         """Who, which command, when, under which regulation, and why: for every event it makes."""

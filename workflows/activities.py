@@ -12,7 +12,7 @@ import functools
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from datetime import date
-from typing import Generic, Protocol, TypeVar
+from typing import Generic, NamedTuple, Protocol, TypeVar
 from uuid import UUID, uuid5
 
 from temporalio import activity
@@ -54,6 +54,14 @@ from workflows.process import cycle_due
 
 T = TypeVar("T")
 OfficePort = TypeVar("OfficePort")
+
+
+class _Telling(NamedTuple):
+    """What a recorded rung's notification is made of: the liaison, the tree, the rules."""
+
+    state: LiaisonState
+    tree: OrganisationTree
+    rules: Deadlines
 
 
 class Recorded(Protocol):
@@ -166,11 +174,14 @@ class LiaisonActivities(Activities[Application]):
 
     def _record_steps(
         self, liaison_id: UUID, on: date, rungs: list[tuple[Deadline, Step]]
-    ) -> tuple[list[str | Refused], OrganisationTree]:
+    ) -> tuple[list[str | Refused], _Telling | None]:
         """Record the rungs in one transaction (each its own command, event and receipt), by
-        the system actor read once; for each, the unit told or the refusal, and the tree read."""
+        the system actor read once; for each, the unit told or the refusal, and, where one was
+        recorded, what its notification needs (the liaison, tree and rules read once: the steps
+        change the escalations, not the liaison)."""
         tree = self.office.tree()
-        actor = self.office.system_actor_for(liaison_id, on, tree)
+        state = self.office.state_of(liaison_id)
+        actor = self.office.system_actor_for(liaison_id, on, tree, state=state)
         commands = [
             TakeStep(
                 command_id=step_command_id(
@@ -189,13 +200,10 @@ class LiaisonActivities(Activities[Application]):
             o if isinstance(o, Refused) else o.unit_id or deadline.unit_id
             for o, (deadline, _) in zip(outcomes, rungs, strict=True)
         ]
-        return told, tree
-
-    def _context(
-        self, liaison_id: UUID, on: date, tree: OrganisationTree
-    ) -> tuple[LiaisonState, Policy]:
-        state = self.office.state_of(liaison_id)
-        return state, self.office.policy(on, state.residence_commune_id, tree=tree)
+        if all(isinstance(unit, Refused) for unit in told):
+            return told, None
+        policy = self.office.policy(on, state.residence_commune_id, tree=tree)
+        return told, _Telling(state, tree, policy.deadlines)
 
     async def _take(self, liaison_id: UUID, on: date, rungs: list[Rung]) -> list[TakeStepResult]:
         """Record the rungs, then queue the notifications of those recorded. The tree is read
@@ -203,33 +211,26 @@ class LiaisonActivities(Activities[Application]):
         activities queued on it)."""
         parsed = [(Deadline.model_validate_json(r.deadline_json), Step(r.step)) for r in rungs]
         try:
-            units, tree = await self._call(
+            units, telling = await self._call(
                 functools.partial(self._record_steps, liaison_id, on, parsed)
             )
         except Refused as refusal:  # the actor: no rung can be recorded
-            units, tree = [refusal] * len(parsed), None
+            units, telling = [refusal] * len(parsed), None
         results: list[TakeStepResult] = []
-        told: list[tuple[Deadline, Step, str]] = []
         for (deadline, step), unit in zip(parsed, units, strict=True):
             if isinstance(unit, Refused):
                 escalation = escalation_id(liaison_id, deadline.kind, deadline.subject)
                 activity.logger.info("Step %s of %s refused: %s", step, escalation, unit.en)
                 results.append(TakeStepResult(recorded=False, refusal=unit.code))
-            else:
-                results.append(TakeStepResult(recorded=True, unit_id=unit))
-                told.append((deadline, step, unit))
-        if told and tree is not None:
-            state, policy = await self._call(functools.partial(self._context, liaison_id, on, tree))
-            rules = policy.deadlines
-            for deadline, step, unit_id in told:
-                await self._notify(state, tree, rules, liaison_id, deadline, step, on, unit_id)
+                continue
+            results.append(TakeStepResult(recorded=True, unit_id=unit))
+            if telling is not None:
+                await self._notify(telling, liaison_id, deadline, step, on, unit)
         return results
 
     async def _notify(
         self,
-        state: LiaisonState,
-        tree: OrganisationTree,
-        rules: Deadlines,
+        telling: _Telling,
         liaison_id: UUID,
         deadline: Deadline,
         step: Step,
@@ -237,6 +238,7 @@ class LiaisonActivities(Activities[Application]):
         unit_id: str,
     ) -> None:
         """Queue a recorded rung's notification (and the workplace's copy once missed)."""
+        state, tree, rules = telling
         escalation = escalation_id(liaison_id, deadline.kind, deadline.subject)
         doer = tree.unit(deadline.unit_id).name if deadline.unit_id in tree else None
         scheduled = next(rung.on for rung in ladder(deadline, rules) if rung.step is step)

@@ -69,9 +69,10 @@ def test_three_rungs_due_at_once_read_the_actor_once() -> None:
 
 
 def test_the_commands_read_the_tree_once_and_the_activity_once_more() -> None:
-    """Every read of the organisation waits its turn behind the library's lock (a storm's
-    activity threads queued on it): the rungs' commands, decided together, decide on one tree,
-    read once, and the activity reads it once for the actor and the notifications."""
+    """Every read of the organisation or the regulation book waits its turn behind the
+    library's lock (a storm's activity threads queued on it): the rungs' commands, decided
+    together, decide on one tree and one book, each read once, and the activity reads them once
+    for the actor and the notifications, and the liaison once for both."""
     world = build_world(ONBOARDED)
     member = world.register(on=date(2026, 11, 10))
     liaison: UUID = world.refer(member, commune="XN", on=date(2026, 11, 10))
@@ -83,13 +84,14 @@ def test_the_commands_read_the_tree_once_and_the_activity_once_more() -> None:
         for d, r in process.due(ONBOARDED)
     ]
     reads = Counter[str]()
-    organisation = world.office.organisation
+    for name in ("organisation", "regulation_book", "liaison"):
+        read = getattr(world.office, name)
 
-    def counted() -> Any:
-        reads["organisation"] += 1
-        return organisation()
+        def counted(*args: Any, _name: str = name, _read: Any = read) -> Any:
+            reads[_name] += 1
+            return _read(*args)
 
-    world.office.organisation = counted  # type: ignore[method-assign]
+        setattr(world.office, name, counted)
     request = TakeStepsInput(liaison_id=str(liaison), rungs=rungs, on=ONBOARDED.isoformat())
     outbox = InMemoryOutbox()
     taken = asyncio.run(LiaisonActivities(world.office, outbox).take_steps(request))
@@ -97,3 +99,5 @@ def test_the_commands_read_the_tree_once_and_the_activity_once_more() -> None:
     assert [r.recorded for r in taken.results] == [True, True, True]
     assert len(outbox.rows) >= 3  # each rung told
     assert reads["organisation"] == 2
+    assert reads["regulation_book"] == 2  # the commands' (one book for all), the notices'
+    assert reads["liaison"] == 1  # the actor's and the notices' (the steps do not change it)

@@ -29,6 +29,7 @@ from domain.escalation import Escalation, escalation_id
 from domain.meeting import AttendanceEntry
 from domain.organisation import OrganisationTree, Unit, UnitKind
 from domain.policy import REGULATION_76, REGULATION_213, DayCount, Policy, with_overrides
+from domain.registry import RegulationBook
 from domain.roles import Actor, Role
 from domain.state import Attendance
 from workflows.activities import LiaisonActivities
@@ -65,11 +66,13 @@ class PinnedOffice(LiaisonOffice):
         *,
         province_on: date | None = None,
         tree: OrganisationTree | None = None,
+        book: RegulationBook | None = None,
     ) -> Policy:
         if unit_id is None:
             return self.pinned_policy
         province = (tree or self.tree()).province_of(unit_id, province_on or on).id
-        return with_overrides(self.pinned_policy, on, self.regulation_book().for_province(province))
+        overrides = (book or self.regulation_book()).for_province(province)
+        return with_overrides(self.pinned_policy, on, overrides)
 
 
 @dataclass
