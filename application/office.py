@@ -174,7 +174,7 @@ class LiaisonOffice(Application[UUID]):
         self._recorded.position = None
         try:
             return list(self._decide_and_save_together(commands))
-        except (Refused, IntegrityError, _TooLarge):
+        except (Refused, IntegrityError, _OneAtATime):
             outcomes: list[Outcome | Refused] = []
             for command in commands:
                 try:
@@ -199,7 +199,7 @@ class LiaisonOffice(Application[UUID]):
             work = Work(self, command, today, following=work)
             decision, outcome = self._decide(work)
             if decision.beside is not None:
-                raise _TooLarge  # not for commands that write beside the store: one at a time
+                raise _OneAtATime  # a command that writes beside the store
             covered = _added(decision.aggregates, claimed)
             for aggregate in decision.aggregates:
                 saved.setdefault(aggregate.id, aggregate)
@@ -213,7 +213,7 @@ class LiaisonOffice(Application[UUID]):
             outcomes.append(outcome)
         pending = sum(len(a.pending_events) for a in saved.values()) + len(receipts)
         if pending > MAX_EVENTS_PER_SAVE:
-            raise _TooLarge
+            raise _OneAtATime
         if receipts:
             self.save(*saved.values(), *receipts)
         return outcomes
@@ -507,8 +507,9 @@ def _capped(aggregates: Sequence[BaseAggregate[UUID]]) -> list[list[BaseAggregat
     return batches
 
 
-class _TooLarge(Exception):
-    """A batch of commands to carry out one at a time instead (see `execute_together`)."""
+class _OneAtATime(Exception):
+    """A batch to carry out one command at a time (see `execute_together`): too many events
+    for one save, or a command that writes beside the store."""
 
 
 def _added(

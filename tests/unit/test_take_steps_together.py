@@ -15,6 +15,7 @@ from uuid import UUID, uuid5
 
 import pytest
 
+from application import office as office_module
 from application.office import LiaisonOffice
 from domain.deadlines import Deadline, DeadlineKind
 from domain.errors import Refused
@@ -172,3 +173,23 @@ def test_commands_carried_out_together_record_what_they_record_one_at_a_time() -
         )
     assert recorded[0] == recorded[1]
     assert recorded[0][0] == [("XN", False), ("XN", False), ("P", False)]
+
+
+def test_a_batch_too_large_for_one_save_is_carried_out_one_command_at_a_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past `MAX_EVENTS_PER_SAVE` (a save of about 1 MB hangs PostgreSQL's writers) the batch is
+    not saved at all: each command is then saved alone, as `execute` saves it."""
+    world = build_world(ONBOARDED)
+    liaison, due = _late_liaison(world)
+    monkeypatch.setattr(office_module, "MAX_EVENTS_PER_SAVE", 6)  # the batch makes 4 + 3
+    saves = _count_saves(monkeypatch, world.office)
+
+    taken = _take(world, liaison, due)
+
+    assert [r.recorded for r in taken.results] == [True, True, True]
+    assert saves == [3, 2, 2]  # each rung's events and its receipt
+    escalation = escalation_id(liaison, DeadlineKind.RECEIPT, str(liaison))
+    assert [_receipt_events(world.office, escalation, s) for _, s in due] == [
+        ((escalation, 1, 2),), ((escalation, 3, 3),), ((escalation, 4, 4),),
+    ]  # fmt: skip
