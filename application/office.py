@@ -381,9 +381,10 @@ class LiaisonOffice(Application[UUID]):
 
     # Reads of records (dashboards read the projections instead).
 
-    def _get(self, kind: type[Any], aggregate_id: UUID, what: str) -> Any:
+    def _get(self, kind: type[Any], aggregate_id: UUID, what: str, *, shared: bool = False) -> Any:
+        """The aggregate, a copy to change, or with `shared` the cached one itself, to read."""
         try:
-            aggregate: Any = self.repository.get(aggregate_id)
+            aggregate: Any = self.repository.get(aggregate_id, deepcopy_from_cache=not shared)
         except AggregateNotFoundError:
             aggregate = None
         if not isinstance(aggregate, kind):
@@ -413,7 +414,7 @@ class LiaisonOffice(Application[UUID]):
         """The workflow's actor for a liaison: the system, in the province of the residence (in
         `tree`, and of the liaison's `state`, when the caller has read them already)."""
         if state is None:
-            state = self.liaison(liaison_id).state
+            state = self.state_of(liaison_id)
         return system_actor((tree or self.tree()).province_of(state.residence_commune_id, on).id)
 
     def history(
@@ -435,9 +436,10 @@ class LiaisonOffice(Application[UUID]):
         self, liaison_id: UUID, *, as_of_version: int | None = None, as_of_date: date | None = None
     ) -> LiaisonState:
         """The liaison's state now (its aggregate, caught up from the repository's cache rather
-        than its whole history decoded again), or as it stood at a version or on a date."""
+        than its whole history decoded again, and not copied: a state is never changed, each
+        event replaces it), or as it stood at a version or on a date."""
         if as_of_version is None and as_of_date is None:
-            return self.liaison(liaison_id).state
+            return cast(Liaison, self._get(Liaison, liaison_id, "liaison", shared=True)).state
         events = self.history(liaison_id, as_of_version=as_of_version, as_of_date=as_of_date)
         if not events:
             raise no_such("liaison")  # it did not exist yet on that date

@@ -17,6 +17,7 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from eventsourcing import application as application_module
 from eventsourcing.application import LRUCache
 
 from domain.liaison_events import replay
@@ -81,3 +82,28 @@ def test_a_liaisons_state_now_is_caught_up_from_the_cache_not_read_whole(
     state = world.office.state_of(liaison)
     assert reads == ["after"]
     assert state == replay(list(get(liaison)))
+
+
+def test_a_liaisons_state_now_is_read_from_the_cached_aggregate_not_a_copy_of_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A command gets a copy of the cached aggregate to change (the library deep-copies it, the
+    whole state with it); the state asked to be read is the cached aggregate's own, which no
+    one changes (each event replaces it): an onboarding and its rungs ask it twice."""
+    world = build_world(ON)
+    liaison: UUID = years_of_history(world)
+    world.office.liaison(liaison)  # cached
+    copies: list[Any] = []
+    deepcopy = application_module.deepcopy
+
+    def counted(thing: Any, *args: Any) -> Any:
+        copies.append(thing)
+        return deepcopy(thing, *args)
+
+    monkeypatch.setattr(application_module, "deepcopy", counted)
+    first = world.office.state_of(liaison)
+    world.office.system_actor_for(liaison, ON)
+    assert copies == []
+    world.office.liaison(liaison)  # to change: a copy
+    assert len(copies) == 1
+    assert first == replay(world.office.history(liaison))

@@ -84,7 +84,7 @@ def test_the_commands_read_the_tree_once_and_the_activity_once_more() -> None:
         for d, r in process.due(ONBOARDED)
     ]
     reads = Counter[str]()
-    for name in ("organisation", "regulation_book", "liaison"):
+    for name in ("organisation", "regulation_book", "state_of"):
         read = getattr(world.office, name)
 
         def counted(*args: Any, _name: str = name, _read: Any = read) -> Any:
@@ -100,4 +100,4 @@ def test_the_commands_read_the_tree_once_and_the_activity_once_more() -> None:
     assert len(outbox.rows) >= 3  # each rung told
     assert reads["organisation"] == 2
     assert reads["regulation_book"] == 2  # the commands' (one book for all), the notices'
-    assert reads["liaison"] == 1  # the actor's and the notices' (the steps do not change it)
+    assert reads["state_of"] == 1  # the actor's and the notices' (the steps do not change it)
