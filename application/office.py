@@ -170,9 +170,11 @@ class LiaisonOffice(Application[UUID]):
         what those before it decided, and save them in one transaction, each with its own
         events and receipt: the rungs of one liaison's ladders due on one day.
 
-        A command already carried out answers its earlier outcome. Where one is refused, or the
-        save loses a race, nothing of the batch was saved: each is then carried out alone by
-        `execute` (a refusal audited once, as ever) and its refusal returned in its place."""
+        No receipt is looked up first (a round trip a command): a command already carried out
+        makes the save fail on its receipt's id, or is refused on the state it left. Where one
+        is refused, or the save fails on an id already taken, nothing of the batch was saved:
+        each is then carried out alone by `execute`, which answers a command carried out before
+        with its earlier outcome and audits a refusal once, as ever."""
         self._recorded.position = None
         try:
             return list(self._decide_and_save_together(commands))
@@ -193,11 +195,6 @@ class LiaisonOffice(Application[UUID]):
         work: Work | None = None
         today = self.today()
         for command in commands:
-            fingerprint = _fingerprint(command)
-            earlier = self._receipt(command.command_id)
-            if earlier is not None:
-                outcomes.append(_earlier_outcome(earlier, fingerprint))
-                continue
             work = Work(self, command, today, following=work)
             decision, outcome = self._decide(work)
             if decision.beside is not None:
@@ -208,7 +205,7 @@ class LiaisonOffice(Application[UUID]):
                 work.loaded(aggregate)  # the next command decides on it, unsaved
             receipts.append(
                 CommandReceipt.issue(
-                    command.command_id, type(command).__name__, fingerprint,
+                    command.command_id, type(command).__name__, _fingerprint(command),
                     outcome.receipt(), covered,
                 )
             )  # fmt: skip
@@ -216,8 +213,7 @@ class LiaisonOffice(Application[UUID]):
         pending = sum(len(a.pending_events) for a in saved.values()) + len(receipts)
         if pending > MAX_EVENTS_PER_SAVE:
             raise _OneAtATime
-        if receipts:
-            self.save(*saved.values(), *receipts)
+        self.save(*saved.values(), *receipts)
         return outcomes
 
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:

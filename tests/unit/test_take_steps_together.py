@@ -31,7 +31,7 @@ from workflows.process import LiaisonProcess
 ONBOARDED = date(2027, 1, 4)
 
 
-def _late_liaison(world: World) -> tuple[UUID, list[tuple[Deadline, Step]]]:
+def late_liaison(world: World) -> tuple[UUID, list[tuple[Deadline, Step]]]:
     """A liaison referred on 10 November whose receipt (due 10 December) is not recorded: on
     4 January its reminder, miss and escalation are all due."""
     member = world.register(on=date(2026, 11, 10))
@@ -42,7 +42,7 @@ def _late_liaison(world: World) -> tuple[UUID, list[tuple[Deadline, Step]]]:
     return liaison, [(deadline, rung.step) for deadline, rung in process.due(ONBOARDED)]
 
 
-def _take(world: World, liaison: UUID, due: list[tuple[Deadline, Step]]) -> TakeStepsResult:
+def take(world: World, liaison: UUID, due: list[tuple[Deadline, Step]]) -> TakeStepsResult:
     rungs = [Rung(deadline_json=d.model_dump_json(), step=s.value) for d, s in due]
     request = TakeStepsInput(liaison_id=str(liaison), rungs=rungs, on=ONBOARDED.isoformat())
     return asyncio.run(LiaisonActivities(world.office, InMemoryOutbox()).take_steps(request))
@@ -71,17 +71,29 @@ def test_three_rungs_due_at_once_are_saved_in_one_transaction_each_with_its_rece
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     world = build_world(ONBOARDED)
-    liaison, due = _late_liaison(world)
+    liaison, due = late_liaison(world)
     assert [step.value for _, step in due] == ["reminder", "missed", "escalated"]
     saves = _count_saves(monkeypatch, world.office)
+    escalation = escalation_id(liaison, DeadlineKind.RECEIPT, str(liaison))
+    receipts = {receipt_id_for(step_command_id(escalation, s.value)) for _, s in due}
+    store = world.office.events  # type: ignore[attr-defined]
+    looked_up: list[UUID] = []
+    get = store.get
 
-    taken = _take(world, liaison, due)
+    def counted(originator_id: UUID, *args: Any, **kwargs: Any) -> Any:
+        if originator_id in receipts:
+            looked_up.append(originator_id)
+        return get(originator_id, *args, **kwargs)
+
+    monkeypatch.setattr(store, "get", counted)
+
+    taken = take(world, liaison, due)
 
     assert [(r.recorded, r.unit_id) for r in taken.results] == [
         (True, "XN"), (True, "XN"), (True, "P"),  # the escalation tells the superior
     ]  # fmt: skip
     assert saves == [4 + 3]  # one transaction: the escalation's four events, three receipts
-    escalation = escalation_id(liaison, DeadlineKind.RECEIPT, str(liaison))
+    assert looked_up == []  # a receipt's id taken fails the save: no round trip to look first
     stored = list(world.office.events.get(escalation))  # type: ignore[attr-defined]
     assert [type(e).__name__ for e in stored] == [
         "EscalationOpened", "ReminderSent", "DeadlineMissed", "Escalated",
@@ -95,16 +107,42 @@ def test_three_rungs_due_at_once_are_saved_in_one_transaction_each_with_its_rece
 def test_taking_the_same_rungs_again_records_nothing_and_answers_the_same(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A retried activity (its worker died after the save) finds every receipt."""
+    """A retried activity (its worker died after the save): the batch, decided again without
+    looking its receipts up, fails on their ids and writes nothing; each command then answers
+    its earlier outcome."""
     world = build_world(ONBOARDED)
-    liaison, due = _late_liaison(world)
-    first = _take(world, liaison, due)
+    liaison, due = late_liaison(world)
+    first = take(world, liaison, due)
+    head = world.office.recorder.max_notification_id()  # type: ignore[attr-defined]
     saves = _count_saves(monkeypatch, world.office)
 
-    again = _take(world, liaison, due)
+    again = take(world, liaison, due)
 
-    assert saves == []
     assert again == first
+    assert saves == [3 + 3]  # tried once, whole (three more rungs), refused on ids taken
+    assert world.office.recorder.max_notification_id() == head  # type: ignore[attr-defined]
+
+
+def test_rungs_taken_before_answer_as_they_did_and_the_rest_are_recorded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A run took the reminder and the miss one at a time, then was lost; the new run takes all
+    three: the two answer their earlier outcomes, the escalation alone is recorded."""
+    world = build_world(ONBOARDED)
+    liaison, due = late_liaison(world)
+    before = take(world, liaison, due[:1]).results + take(world, liaison, due[1:2]).results
+    saves = _count_saves(monkeypatch, world.office)
+
+    taken = take(world, liaison, due)
+
+    assert taken.results[:2] == before
+    assert (taken.results[2].recorded, taken.results[2].unit_id) == (True, "P")
+    escalation = escalation_id(liaison, DeadlineKind.RECEIPT, str(liaison))
+    stored = list(world.office.events.get(escalation))  # type: ignore[attr-defined]
+    assert [type(e).__name__ for e in stored] == [
+        "EscalationOpened", "ReminderSent", "DeadlineMissed", "Escalated",
+    ]  # fmt: skip
+    assert saves == [3 + 3, 1 + 1]  # the batch refused on the ids taken, then the escalation
 
 
 def test_a_refused_rung_is_audited_once_and_the_others_are_recorded(
@@ -113,12 +151,12 @@ def test_a_refused_rung_is_audited_once_and_the_others_are_recorded(
     """A forged rung among the due ones (a late referral's, naming the liaison as a member) is
     refused and audited; the rungs before and after it are recorded all the same."""
     world = build_world(ONBOARDED)
-    liaison, due = _late_liaison(world)
+    liaison, due = late_liaison(world)
     reminder, missed, _ = due
     forged = reminder[0].model_copy(update={"kind": DeadlineKind.REFERRAL})
     saves = _count_saves(monkeypatch, world.office)
 
-    taken = _take(world, liaison, [reminder, (forged, Step.REMINDER), missed])
+    taken = take(world, liaison, [reminder, (forged, Step.REMINDER), missed])
 
     assert [(r.recorded, r.refusal) for r in taken.results] == [
         (True, None), (False, "unknown_member"), (True, None),
@@ -156,7 +194,7 @@ def test_commands_carried_out_together_record_what_they_record_one_at_a_time() -
     ids = {"originator_id", "command_id", "liaison_id", "subject", "timestamp"}
     recorded = []
     for together in (False, True):
-        liaison, due = _late_liaison(world)
+        liaison, due = late_liaison(world)
         commands = [_step(liaison, deadline, step) for deadline, step in due]
         if together:
             outcomes = world.office.execute_together(commands)
@@ -181,11 +219,11 @@ def test_a_batch_too_large_for_one_save_is_carried_out_one_command_at_a_time(
     """Past `MAX_EVENTS_PER_SAVE` (a save of about 1 MB hangs PostgreSQL's writers) the batch is
     not saved at all: each command is then saved alone, as `execute` saves it."""
     world = build_world(ONBOARDED)
-    liaison, due = _late_liaison(world)
+    liaison, due = late_liaison(world)
     monkeypatch.setattr(office_module, "MAX_EVENTS_PER_SAVE", 6)  # the batch makes 4 + 3
     saves = _count_saves(monkeypatch, world.office)
 
-    taken = _take(world, liaison, due)
+    taken = take(world, liaison, due)
 
     assert [r.recorded for r in taken.results] == [True, True, True]
     assert saves == [3, 2, 2]  # each rung's events and its receipt
