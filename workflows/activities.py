@@ -278,20 +278,20 @@ class LiaisonActivities(Activities[Application]):
         self, liaison_id: UUID, year: int, on: date, actor: Actor | None = None
     ) -> str | None:
         """Open the year's annual cycle (as `actor`, when the caller knows it); the domain's
-        refusal code, if it refused."""
+        refusal code, if it refused. Carried out as a batch of one (`execute_together`): its
+        receipt is not looked up first, a retry fails on its id and then answers as before."""
         try:
-            self.office.execute(
-                cmd.OpenCycle(
-                    command_id=uuid5(liaison_id, f"open-cycle:{year}"),
-                    actor=actor or self.office.system_actor_for(liaison_id, on),
-                    effective_date=on,
-                    liaison_id=liaison_id,
-                    year=year,
-                )
+            opening = cmd.OpenCycle(
+                command_id=uuid5(liaison_id, f"open-cycle:{year}"),
+                actor=actor or self.office.system_actor_for(liaison_id, on),
+                effective_date=on,
+                liaison_id=liaison_id,
+                year=year,
             )
-        except Refused as refusal:
+        except Refused as refusal:  # the actor: no such liaison
             return refusal.code
-        return None
+        (outcome,) = self.office.execute_together([opening])
+        return outcome.code if isinstance(outcome, Refused) else None
 
     @activity.defn(name="open_cycle")
     async def open_cycle(self, request: OpenCycleInput) -> OpenCycleResult:

@@ -14,14 +14,14 @@ import asyncio
 from collections import Counter
 from datetime import date
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid5
 
 import pytest
 from eventsourcing import application as application_module
 from eventsourcing.application import LRUCache
 
 from domain.liaison_events import replay
-from domain.registry import ORGANISATION_ID
+from domain.registry import ORGANISATION_ID, receipt_id_for
 from domain.state import LiaisonState
 from tests.unit.conftest import build_world
 from tests.unit.test_onboarding_from_state import years_of_history
@@ -41,8 +41,11 @@ def test_an_onboarding_in_a_new_year_reads_each_thing_it_needs_once(
     reads: Counter[tuple[str, str]] = Counter()
     get = store.get
 
+    opening = receipt_id_for(uuid5(liaison, "open-cycle:2027"))
+
     def counted(originator_id: UUID, *args: Any, **kwargs: Any) -> Any:
-        what = {liaison: "liaison", ORGANISATION_ID: "organisation"}.get(originator_id, "other")
+        names = {liaison: "liaison", ORGANISATION_ID: "organisation", opening: "receipt"}
+        what = names.get(originator_id, "other")
         reads[what, "after" if kwargs.get("gt") else "whole"] += 1
         return get(originator_id, *args, **kwargs)
 
@@ -55,6 +58,7 @@ def test_an_onboarding_in_a_new_year_reads_each_thing_it_needs_once(
     assert reads["liaison", "whole"] == 1  # the aggregate, then cached
     assert reads["liaison", "after"] == 2  # the command's, caught up; what the cycle added
     assert reads["organisation", "whole"] == 1  # the activity's (the command's is caught up)
+    assert reads["receipt", "whole"] == 0  # a retry would fail on its id: not looked up first
     assert (result.cycle_year, result.refusal) == (2027, None)
     assert result.state_json is not None
     assert LiaisonState.model_validate_json(result.state_json) == world.office.state_of(liaison)
@@ -107,3 +111,17 @@ def test_a_liaisons_state_now_is_read_from_the_cached_aggregate_not_a_copy_of_it
     world.office.liaison(liaison)  # to change: a copy
     assert len(copies) == 1
     assert first == replay(world.office.history(liaison))
+
+
+def test_a_cycle_opened_again_answers_as_the_first_time_and_records_nothing() -> None:
+    """The cycle's command is not preceded by a look at its receipt: sent again (an activity
+    retried after its save), it fails on its id, and then answers as the first time did."""
+    world = build_world(ON)
+    liaison: UUID = years_of_history(world)
+    activities = LiaisonActivities(world.office, InMemoryOutbox())
+    first = activities._open(liaison, 2027, ON)
+    version = world.office.state_of(liaison).version
+    again = activities._open(liaison, 2027, ON)
+    assert (first, again) == (None, None)
+    assert world.office.state_of(liaison).version == version
+    assert activities._open(liaison, 2028, ON) == "malformed"  # refused: not its year yet
