@@ -27,7 +27,7 @@ from domain.access import AccessRecord, PermissionRefused
 from domain.calendar import business_date
 from domain.deadlines import Deadline, open_deadlines
 from domain.errors import Conflict, Duplicate, FutureDate, OutOfScope, Refused, no_such
-from domain.escalation import Escalation, system_actor
+from domain.escalation import Escalation, TakeStep, system_actor
 from domain.imported import IMPORTED_BY
 from domain.liaison import Liaison
 from domain.liaison_events import LiaisonEvent, replay
@@ -52,6 +52,8 @@ from domain.roles import Actor, require_role
 from domain.stamp import Stamp
 from domain.state import LiaisonState, Stage
 
+REFERENCES = (ORGANISATION_ID, REGULATION_BOOK_ID)
+"""The reference aggregates, read shared from the cache (`_reference`)."""
 SELF_RECEIPTED = (CommandReceipt, AccessRecord, Installation)
 """What needs no receipt of its own: a receipt, and the aggregates whose one event is its own
 receipt (see `projections.seal.SELF_RECEIPTED`)."""
@@ -74,7 +76,7 @@ class LiaisonOffice(Application[UUID]):
         self.clock = clock
         self._namespace: UUID | None = None
         self._namespace_lock = threading.Lock()
-        self._first_reference_read = threading.Lock()
+        self._first_reference_read = {i: threading.Lock() for i in REFERENCES}
         self._references_read: set[UUID] = set()
         self._recorded = threading.local()
         super().__init__(env=dict(env))
@@ -177,6 +179,8 @@ class LiaisonOffice(Application[UUID]):
         with its earlier outcome and audits a refusal once, as ever."""
         self._recorded.position = None
         try:
+            if not all(isinstance(c, TOGETHER) for c in commands):
+                raise _OneAtATime
             return list(self._decide_and_save_together(commands))
         except (Refused, IntegrityError, _OneAtATime):
             outcomes: list[Outcome | Refused] = []
@@ -199,10 +203,11 @@ class LiaisonOffice(Application[UUID]):
             decision, outcome = self._decide(work)
             if decision.beside is not None:
                 raise _OneAtATime  # a command that writes beside the store
-            covered = _added(decision.aggregates, claimed)
             for aggregate in decision.aggregates:
-                saved.setdefault(aggregate.id, aggregate)
+                if saved.setdefault(aggregate.id, aggregate) is not aggregate:
+                    raise _OneAtATime  # two copies of one record: one's events would be lost
                 work.loaded(aggregate)  # the next command decides on it, unsaved
+            covered = _added(decision.aggregates, claimed)
             receipts.append(
                 CommandReceipt.issue(
                     command.command_id, type(command).__name__, _fingerprint(command),
@@ -291,7 +296,7 @@ class LiaisonOffice(Application[UUID]):
         activity threads of a worker just started took 16 s). The first read is made once."""
         if aggregate_id in self._references_read:
             return self._cached_reference(aggregate_id, start)
-        with self._first_reference_read:
+        with self._first_reference_read[aggregate_id]:
             found = self._cached_reference(aggregate_id, start)
             self._references_read.add(aggregate_id)
             return found
@@ -517,6 +522,12 @@ def _capped(aggregates: Sequence[BaseAggregate[UUID]]) -> list[list[BaseAggregat
         batches[-1].append(aggregate)
         size += pending
     return batches
+
+
+TOGETHER = (TakeStep, cmd.OpenCycle)
+"""The commands `execute_together` saves as one batch: their handlers read and change records
+only through the command's `Work` (a handler that reads the store itself, or changes a fresh
+copy, would not see what the batch's earlier commands decided); any other is carried out alone."""
 
 
 class _OneAtATime(Exception):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -84,8 +85,8 @@ class Work:
     def book(self) -> RegulationBook:
         """The provinces' policy overrides as the store held them when the command first read
         them: one book for the whole decision."""
-        if self._book is None:
-            self._book = self.office.regulation_book()
+        if self._book is None:  # the cached book is caught up in place: keep it as it is now
+            self._book = copy.copy(self.office.regulation_book())
         return self._book
 
     # Records, each loaded once per command.

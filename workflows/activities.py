@@ -179,9 +179,12 @@ class LiaisonActivities(Activities[Application]):
         the system actor read once; for each, the unit told or the refusal, and, where one was
         recorded, what its notification needs (the liaison, tree and rules read once: the steps
         change the escalations, not the liaison)."""
-        tree = self.office.tree()
-        state = self.office.state_of(liaison_id)
-        actor = self.office.system_actor_for(liaison_id, on, tree, state=state)
+        try:
+            tree = self.office.tree()
+            state = self.office.state_of(liaison_id)
+            actor = self.office.system_actor_for(liaison_id, on, tree, state=state)
+        except Refused as refusal:  # no such liaison: no rung can be recorded
+            return [refusal] * len(rungs), None
         commands = [
             TakeStep(
                 command_id=step_command_id(
@@ -210,12 +213,9 @@ class LiaisonActivities(Activities[Application]):
         once for the actor and the notifications (every read of it waits its turn: a storm's
         activities queued on it)."""
         parsed = [(Deadline.model_validate_json(r.deadline_json), Step(r.step)) for r in rungs]
-        try:
-            units, telling = await self._call(
-                functools.partial(self._record_steps, liaison_id, on, parsed)
-            )
-        except Refused as refusal:  # the actor: no rung can be recorded
-            units, telling = [refusal] * len(parsed), None
+        units, telling = await self._call(
+            functools.partial(self._record_steps, liaison_id, on, parsed)
+        )
         results: list[TakeStepResult] = []
         for (deadline, step), unit in zip(parsed, units, strict=True):
             if isinstance(unit, Refused):

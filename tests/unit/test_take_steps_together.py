@@ -17,12 +17,14 @@ import pytest
 
 from application import office as office_module
 from application.office import LiaisonOffice
+from application.work import Work
+from domain import commands as cmd
 from domain.deadlines import Deadline, DeadlineKind
 from domain.errors import Refused
 from domain.escalation import Step, TakeStep, escalation_id, step_command_id, system_actor
 from domain.liaison_events import replay
 from domain.registry import receipt_id_for
-from tests.unit.conftest import World, build_world
+from tests.unit.conftest import ADMIN, World, build_world, k
 from workflows.activities import LiaisonActivities
 from workflows.messages import Rung, TakeStepsInput, TakeStepsResult
 from workflows.outbox import InMemoryOutbox
@@ -231,3 +233,71 @@ def test_a_batch_too_large_for_one_save_is_carried_out_one_command_at_a_time(
     assert [_receipt_events(world.office, escalation, s) for _, s in due] == [
         ((escalation, 1, 2),), ((escalation, 3, 3),), ((escalation, 4, 4),),
     ]  # fmt: skip
+
+
+def _overrides() -> list[cmd.Command]:
+    return [
+        cmd.OverridePolicy(**k(ADMIN, date(2026, 1, 1)), province_id="P", setting=name, value=n)
+        for name, n in (("rereferral_days", 10), ("meeting_interval_months", 3))
+    ]
+
+
+def test_commands_that_change_a_fresh_copy_of_a_record_are_carried_out_one_at_a_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Only the workflow's commands are batched (`TOGETHER`): a handler that changes a fresh
+    copy of a record (the regulation book, `Work.writable`) would leave the batch two copies of
+    it, and one's events would be lost behind a receipt saying done."""
+    world = build_world(ONBOARDED)
+    saves = _count_saves(monkeypatch, world.office)
+    decided: list[Any] = []
+    decide = world.office._decide
+
+    def counted(work: Any) -> Any:
+        decided.append(work.command)
+        return decide(work)
+
+    monkeypatch.setattr(world.office, "_decide", counted)
+
+    outcomes = world.office.execute_together(_overrides())
+
+    assert not any(isinstance(o, Refused) for o in outcomes)
+    assert len(saves) == 2  # one at a time
+    assert len(decided) == 2  # each decided once, alone: no batch tried first
+    assert {"rereferral_days", "meeting_interval_months"} <= {
+        o.setting for o in world.office.regulation_book().overrides
+    }
+
+
+def test_a_batch_holding_two_copies_of_one_record_is_carried_out_one_at_a_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Were such commands let into a batch, the two copies are seen and the batch is not
+    saved: each command is then carried out alone, and both are recorded."""
+    world = build_world(ONBOARDED)
+    monkeypatch.setattr(office_module, "TOGETHER", (cmd.OverridePolicy,))
+    saves = _count_saves(monkeypatch, world.office)
+
+    outcomes = world.office.execute_together(_overrides())
+
+    assert not any(isinstance(o, Refused) for o in outcomes)
+    assert len(saves) == 2
+    assert {"rereferral_days", "meeting_interval_months"} <= {
+        o.setting for o in world.office.regulation_book().overrides
+    }
+
+
+def test_a_batch_decides_on_the_book_as_it_first_read_it() -> None:
+    """The cached regulation book is caught up in place by whichever thread reads it next: the
+    book a batch's commands decide on is the one its first command read, whatever changes
+    meanwhile."""
+    world = build_world(ONBOARDED)
+    liaison, due = late_liaison(world)
+    first, then = _overrides()
+    world.office.execute(first)
+    work = Work(world.office, _step(liaison, *due[0]), ONBOARDED)
+    before = work.book.overrides
+    world.office.execute(then)
+    assert world.office.regulation_book().overrides != before  # the cached one, caught up
+    following = Work(world.office, _step(liaison, *due[1]), ONBOARDED, following=work)
+    assert (work.book.overrides, following.book.overrides) == (before, before)
