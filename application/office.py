@@ -531,8 +531,9 @@ copy, would not see what the batch's earlier commands decided); any other is car
 
 
 class _OneAtATime(Exception):
-    """A batch to carry out one command at a time (see `execute_together`): too many events
-    for one save, or a command that writes beside the store."""
+    """A batch to carry out one command at a time (see `execute_together`): a command not in
+    `TOGETHER`, one that writes beside the store, two copies of one record, or too many events
+    for one save."""
 
 
 def _added(
