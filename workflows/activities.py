@@ -50,10 +50,17 @@ from workflows.messages import (
     to_message,
 )
 from workflows.outbox import Notification, Outbox
-from workflows.process import cycle_due
+from workflows.process import LiaisonProcess, cycle_due
 
 T = TypeVar("T")
 OfficePort = TypeVar("OfficePort")
+
+
+def _due(state: LiaisonState, policy: Policy, on: date) -> list[tuple[Deadline, Step]]:
+    """The rungs a fresh run finds due on `on` (none taken yet), in the order it takes them."""
+    process = LiaisonProcess()
+    process.start_from(state, policy)
+    return [(deadline, rung.step) for deadline, rung in process.due(on)]
 
 
 class _Telling(NamedTuple):
@@ -173,15 +180,20 @@ class LiaisonActivities(Activities[Application]):
         return TakeStepsResult(results=await self._take(liaison_id, on, request.rungs))
 
     def _record_steps(
-        self, liaison_id: UUID, on: date, rungs: list[tuple[Deadline, Step]]
+        self,
+        liaison_id: UUID,
+        on: date,
+        rungs: list[tuple[Deadline, Step]],
+        known: _Telling | None = None,
     ) -> tuple[list[str | Refused], _Telling | None]:
         """Record the rungs in one transaction (each its own command, event and receipt), by
         the system actor read once; for each, the unit told or the refusal, and, where one was
-        recorded, what its notification needs (the liaison, tree and rules read once: the steps
-        change the escalations, not the liaison)."""
+        recorded, what its notification needs (the liaison, tree and rules read once, or taken
+        as `known` from a caller that has read them: the steps change the escalations, not the
+        liaison)."""
         try:
-            tree = self.office.tree()
-            state = self.office.state_of(liaison_id)
+            tree = known.tree if known else self.office.tree()
+            state = known.state if known else self.office.state_of(liaison_id)
             actor = self.office.system_actor_for(liaison_id, on, tree, state=state)
         except Refused as refusal:  # no such liaison: no rung can be recorded
             return [refusal] * len(rungs), None
@@ -205,6 +217,8 @@ class LiaisonActivities(Activities[Application]):
         ]
         if all(isinstance(unit, Refused) for unit in told):
             return told, None
+        if known is not None:
+            return told, known
         policy = self.office.policy(on, state.residence_commune_id, tree=tree)
         return told, _Telling(state, tree, policy.deadlines)
 
@@ -216,6 +230,17 @@ class LiaisonActivities(Activities[Application]):
         units, telling = await self._call(
             functools.partial(self._record_steps, liaison_id, on, parsed)
         )
+        return await self._tell(liaison_id, on, parsed, units, telling)
+
+    async def _tell(
+        self,
+        liaison_id: UUID,
+        on: date,
+        parsed: list[tuple[Deadline, Step]],
+        units: list[str | Refused],
+        telling: _Telling | None,
+    ) -> list[TakeStepResult]:
+        """Each rung's result, its refusal logged; the notifications of those recorded queued."""
         results: list[TakeStepResult] = []
         for (deadline, step), unit in zip(parsed, units, strict=True):
             if isinstance(unit, Refused):
@@ -312,10 +337,14 @@ class LiaisonActivities(Activities[Application]):
         cycle of the year of `on` where the liaison awaits one (`cycle_due`, as the workflow
         decides it), so that a liaison started in a new year loads and opens its cycle in one
         activity. The state, not a decade of events, keeps the run's history short and its
-        first task cheap."""
+        first task cheap. With `take_due` (and the state), the rungs then due (`LiaisonProcess
+        .due`, as the workflow works them out for a fresh run) are taken as `take_steps` takes
+        them, in the same activity, and named in `taken`: the run marks them taken rather than
+        asking for them in a second activity."""
         liaison_id, on = UUID(request.liaison_id), date.fromisoformat(request.on)
+        due: list[tuple[Deadline, Step]] = []
 
-        def read() -> OnboardResult:
+        def read() -> tuple[OnboardResult, list[str | Refused], _Telling | None]:
             if request.from_state:  # the aggregate, as the cycle's command then finds it cached
                 events, state = [], self.office.state_of(liaison_id)
             else:
@@ -331,19 +360,31 @@ class LiaisonActivities(Activities[Application]):
                     events = [*events, *added]
                     for event in added:
                         state = event.evolve(state)
-            if request.from_state:
-                policy = self.office.policy(on, state.residence_commune_id, tree=tree)
-                return OnboardResult(
-                    events=[],
-                    policy_json=policy.model_dump_json(),
-                    cycle_year=year,
-                    refusal=refusal,
-                    state_json=state.model_dump_json(),
-                )
-            loaded = self._loaded(events, state, on, request.after_version)
-            return OnboardResult(**vars(loaded), cycle_year=year, refusal=refusal)
+            if not request.from_state:
+                loaded = self._loaded(events, state, on, request.after_version)
+                return OnboardResult(**vars(loaded), cycle_year=year, refusal=refusal), [], None
+            policy = self.office.policy(on, state.residence_commune_id, tree=tree)
+            told: list[str | Refused] = []
+            telling = None
+            if request.take_due:
+                due.extend(_due(state, policy, on))
+            if due:
+                known = _Telling(state, tree, policy.deadlines)
+                told, telling = self._record_steps(liaison_id, on, due, known)
+            answer = OnboardResult(
+                events=[],
+                policy_json=policy.model_dump_json(),
+                cycle_year=year,
+                refusal=refusal,
+                state_json=state.model_dump_json(),
+                taken=[Rung(deadline_json=d.model_dump_json(), step=s.value) for d, s in due],
+            )
+            return answer, told, telling
 
-        return await self._call(read)
+        answer, told, telling = await self._call(read)
+        if due:
+            await self._tell(liaison_id, on, due, told, telling)
+        return answer
 
     def all(self) -> list[Callable[..., object]]:
         """Every activity, for the worker."""

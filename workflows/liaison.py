@@ -42,6 +42,12 @@ Patches in force:
   reminders the dev server spent a whole core on them, and the worker waited on it). A dead
   worker's activity is then retried with the workflow task, on another worker, once the task
   times out. Runs begun before it schedule them on the task queue, as they did.
+- `ONBOARD_TAKES_DUE` (2026-12-05): a fresh run's `onboard_liaison` also takes the rungs due
+  once the cycle is opened (`OnboardInput.take_due`; the same `LiaisonProcess.due` a fresh run
+  works out, each rung still its own command and event) and names them (`OnboardResult.taken`):
+  the run marks them taken, and asks `take_steps` only for rungs it still finds due (none, unless
+  the day turned meanwhile or an older worker answered). Its timeout is `ONBOARD_TIMEOUT`. Runs
+  begun before it take the rungs in a second activity, as they did.
 """
 
 from __future__ import annotations
@@ -86,6 +92,8 @@ CLOSING_SLIPS = "2026-12-03-closing-slip-deadline"
 ONBOARD_PATCH = "2026-12-03-onboard-in-one-run"
 ONBOARD_FROM_STATE = "2026-12-04-onboard-from-state"
 LOCAL_ACTIVITIES = "2026-12-05-local-activities"
+ONBOARD_TAKES_DUE = "2026-12-05-onboard-takes-due-rungs"
+ONBOARD_TIMEOUT = timedelta(seconds=60)  # loading, the cycle and the rungs due, with their notices
 STEP_TIMEOUT = timedelta(seconds=5)  # more per rung taken in one `take_steps`
 T = TypeVar("T")
 
@@ -209,9 +217,12 @@ class LiaisonWorkflow:
         answer decides, not the question: an older worker answers with the events."""
         today = self._today()
         request = LoadLiaisonInput(liaison_id=liaison_id, after_version=0, on=today.isoformat())
+        timeout = ACTIVITY_TIMEOUT
         if workflow.patched(ONBOARD_FROM_STATE):
-            request = OnboardInput(**vars(request), from_state=True)
-        loaded = await self._activity("onboard_liaison", request, OnboardResult)
+            takes_due = workflow.patched(ONBOARD_TAKES_DUE)
+            request = OnboardInput(**vars(request), from_state=True, take_due=takes_due)
+            timeout = ONBOARD_TIMEOUT if takes_due else ACTIVITY_TIMEOUT
+        loaded = await self._activity("onboard_liaison", request, OnboardResult, timeout)
         process = self._process
         policy = Policy.model_validate_json(loaded.policy_json)
         if loaded.state_json is not None:
@@ -219,6 +230,8 @@ class LiaisonWorkflow:
         else:
             process.policy = policy
             process.apply_fetched(loaded.events)
+        for rung in loaded.taken:  # taken with the state (`take_due`); an older worker takes none
+            process.mark_taken(Deadline.model_validate_json(rung.deadline_json), Step(rung.step))
         if loaded.cycle_year is not None and process.cycle_due(today) == loaded.cycle_year:
             self._refused_cycles.add(loaded.cycle_year)
 

@@ -111,6 +111,8 @@ class OnboardInput(LoadLiaisonInput):
     the liaison's state; else, as runs begun before that answer existed ask, its events)."""
 
     from_state: bool = False
+    take_due: bool = False
+    """With `from_state`: also take the rungs then due (`OnboardResult.taken` names them)."""
 
 
 @dataclass
@@ -132,6 +134,14 @@ class TakeStepInput:
 
 
 @dataclass
+class Rung:
+    """One rung of a deadline's ladder to take."""
+
+    deadline_json: str
+    step: str
+
+
+@dataclass
 class OnboardResult(LoadLiaisonResult):
     """A fresh run's start: the liaison's policy and its state (`state_json`, a `LiaisonState`,
     with no events) or its events, after opening the year's cycle if one was due (`cycle_year`:
@@ -140,14 +150,8 @@ class OnboardResult(LoadLiaisonResult):
     cycle_year: int | None = None
     refusal: str | None = None
     state_json: str | None = None
-
-
-@dataclass
-class Rung:
-    """One rung of a deadline's ladder to take."""
-
-    deadline_json: str
-    step: str
+    taken: list[Rung] = field(default_factory=list)
+    """The rungs due that it took (`take_due`), each recorded as `take_steps` records one."""
 
 
 @dataclass

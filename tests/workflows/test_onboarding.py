@@ -118,8 +118,9 @@ async def test_liaison_onboarded_in_a_new_year_opens_its_cycle_in_one_run(
 
     info = description.raw_description.workflow_execution_info
     assert description.run_id == info.first_run_id  # it did not continue as new
-    assert [name for name, _ in ran(history)] == ["onboard_liaison", "take_steps"]
+    assert [name for name, _ in ran(history)] == ["onboard_liaison"]  # the rungs taken in it
     answered = onboarding(history)
+    assert sorted(_key(rung) for rung in answered["taken"]) == snapshot.taken
     started = LiaisonState.model_validate_json(answered["state_json"])
     assert answered["events"] == []
     assert started == province.office.state_of(liaison)  # the cycle opened, then the state sent
@@ -130,6 +131,12 @@ async def test_liaison_onboarded_in_a_new_year_opens_its_cycle_in_one_run(
     for key in snapshot.open_escalations:  # each recorded in the store by its own command
         kind, subject = key.split("/", 1)
         assert province.escalation(liaison, DeadlineKind(kind), subject).is_open
+
+
+def _key(rung: dict[str, str]) -> str:
+    """A rung `onboard_liaison` names as taken, as the run's snapshot keys it."""
+    deadline = json.loads(rung["deadline_json"])
+    return f"{deadline['kind']}/{deadline['subject']}/{rung['step']}"
 
 
 REFERRED = date(2027, 1, 5)
@@ -273,3 +280,37 @@ async def test_a_new_run_served_by_an_older_worker_starts_from_the_events(
     state = LiaisonState.model_validate_json(snapshot.state_json)
     assert state == province.office.state_of(liaison)
     assert snapshot.next_wake is not None  # it waits for its first meeting's reminder
+
+
+class WorkersBeforeTakingDue(LiaisonActivities):
+    """A worker from before `take_due`: its `onboard_liaison` answers with the state and takes
+    no rung (it does not know the field)."""
+
+    @activity.defn(name="onboard_liaison")
+    async def onboard_liaison(self, request: OnboardInput) -> OnboardResult:
+        return await super().onboard_liaison(OnboardInput(**{**vars(request), "take_due": False}))
+
+
+async def test_rungs_an_older_worker_did_not_take_are_taken_in_a_second_activity(
+    time_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    """The run asked for the rungs due to be taken; an older worker took none and said so (no
+    `taken`): the run takes them itself, once each, as before."""
+    province, liaison = await received(time_env, pinned("213"), RECEIVED)
+    await advance_to(time_env, ONBOARDED)
+    older = WorkersBeforeTakingDue(province.office, province.outbox)
+    async with Worker(
+        time_env.client, task_queue=task_queue, workflows=[LiaisonWorkflow], activities=older.all()
+    ):
+        await start_liaison(time_env.client, liaison, task_queue)
+        handle = time_env.client.get_workflow_handle(workflow_id(str(liaison)))
+        history = await settled(handle)
+        snapshot = await handle.query(LiaisonWorkflow.snapshot)
+
+    assert [name for name, _ in ran(history)] == ["onboard_liaison", "take_steps"]
+    assert onboarding(history)["taken"] == []
+    assert len(snapshot.taken) > 1
+    for key in snapshot.open_escalations:
+        kind, subject = key.split("/", 1)
+        steps = [s for s, _ in province.steps(liaison, DeadlineKind(kind), subject)]
+        assert len(steps) == len(set(steps))  # each rung once
