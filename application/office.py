@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, ClassVar, cast
 from uuid import UUID, uuid4, uuid5
@@ -78,6 +78,7 @@ class LiaisonOffice(Application[UUID]):
         self._namespace_lock = threading.Lock()
         self._first_reference_read = {i: threading.Lock() for i in REFERENCES}
         self._references_read: set[UUID] = set()
+        self._held = threading.local()  # `holding_references`: this thread's, by id
         self._recorded = threading.local()
         super().__init__(env=dict(env))
         self.trail = Trail(self)
@@ -289,17 +290,39 @@ class LiaisonOffice(Application[UUID]):
         """The policy overrides as the store holds them now (a shared, read-only copy)."""
         return cast(RegulationBook, self._reference(REGULATION_BOOK_ID, RegulationBook.start))
 
+    @contextlib.contextmanager
+    def holding_references(self) -> Iterator[None]:
+        """Within the block, on this thread, the organisation and the regulation book are each
+        read from the store once, when first asked, and the same record answered after, as the
+        commands of one batch share them (`Work(following=...)`): for work that decides a few
+        commands a moment apart, such as a workflow's activity opening a cycle and then taking
+        the rungs due (each read catches the cached record up: a round trip that, under load,
+        waits its turn behind every other thread's)."""
+        outer = getattr(self._held, "references", None)
+        self._held.references = {} if outer is None else outer
+        try:
+            yield
+        finally:
+            self._held.references = outer
+
     def _reference(self, aggregate_id: UUID, start: Callable[[], Any]) -> Any:
-        """The aggregate from the cache, caught up. Its first read replays it whole (at 300,000
-        members the organisation's 28,688 units: 0.8 s), and the library does not make the
-        threads that miss the cache meanwhile wait for it: each would replay it too (eight
-        activity threads of a worker just started took 16 s). The first read is made once."""
+        """The aggregate from the cache, caught up (or as first read within
+        `holding_references`). Its first read replays it whole (at 300,000 members the
+        organisation's 28,688 units: 0.8 s), and the library does not make the threads that
+        miss the cache meanwhile wait for it: each would replay it too (eight activity threads
+        of a worker just started took 16 s). The first read is made once."""
+        held: dict[UUID, Any] | None = getattr(self._held, "references", None)
+        if held is not None and aggregate_id in held:
+            return held[aggregate_id]
         if aggregate_id in self._references_read:
-            return self._cached_reference(aggregate_id, start)
-        with self._first_reference_read[aggregate_id]:
             found = self._cached_reference(aggregate_id, start)
-            self._references_read.add(aggregate_id)
-            return found
+        else:
+            with self._first_reference_read[aggregate_id]:
+                found = self._cached_reference(aggregate_id, start)
+                self._references_read.add(aggregate_id)
+        if held is not None:
+            held[aggregate_id] = found
+        return found
 
     def _cached_reference(self, aggregate_id: UUID, start: Callable[[], Any]) -> Any:
         try:

@@ -11,6 +11,7 @@ import contextvars
 import functools
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
+from contextlib import AbstractContextManager
 from datetime import date
 from typing import Generic, NamedTuple, Protocol, TypeVar
 from uuid import UUID, uuid5
@@ -112,6 +113,8 @@ class Application(Protocol):
 
     def tree(self) -> OrganisationTree: ...
 
+    def holding_references(self) -> AbstractContextManager[None]: ...
+
 
 class Activities(Generic[OfficePort]):
     """Activities over one office (through the port `OfficePort`) and one outbox; the office's
@@ -141,6 +144,16 @@ class Activities(Generic[OfficePort]):
 
 class LiaisonActivities(Activities[Application]):
     """The activities of the liaison workflow, over one office and one outbox."""
+
+    async def _call(self, work: Callable[[], T]) -> T:
+        """Run the office's work, the organisation and the regulation book read once for all
+        its commands and reads (`holding_references`)."""
+
+        def holding() -> T:
+            with self.office.holding_references():
+                return work()
+
+        return await super()._call(holding)
 
     @activity.defn(name="load_liaison")
     async def load_liaison(self, request: LoadLiaisonInput) -> LoadLiaisonResult:

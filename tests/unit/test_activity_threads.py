@@ -8,7 +8,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from workers.worker import activity_threads, worker_options
-from workflows.activities import LiaisonActivities
+from workflows.activities import Activities
 from workflows.outbox import InMemoryOutbox
 
 CALLER = contextvars.ContextVar("caller", default="nobody")
@@ -16,7 +16,7 @@ CALLER = contextvars.ContextVar("caller", default="nobody")
 
 def test_the_office_runs_on_the_threads_given_with_the_activitys_context() -> None:
     threads = ThreadPoolExecutor(1, thread_name_prefix="given")
-    activities = LiaisonActivities(object(), InMemoryOutbox(), threads)
+    activities = Activities(object(), InMemoryOutbox(), threads)
 
     def where() -> tuple[str, str]:
         return threading.current_thread().name, CALLER.get()

@@ -10,13 +10,16 @@ and receipt as `take_steps` records them, queues their notices and names them in
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from datetime import date
+from typing import Any
 from uuid import UUID
 
 import pytest
 
 from domain.deadlines import Deadline, DeadlineKind
 from domain.escalation import escalation_id
+from domain.registry import ORGANISATION_ID, REGULATION_BOOK_ID
 from tests.unit.conftest import World, build_world
 from tests.unit.test_take_steps_together import ONBOARDED, _count_saves
 from workflows.activities import LiaisonActivities
@@ -105,3 +108,28 @@ def test_without_take_due_an_onboarding_takes_no_rung() -> None:
     assert result.taken == []
     assert outbox.rows == {}
     assert [step for *_, step in due_now(world, liaison)] == ["reminder", "missed", "escalated"]
+
+
+def test_the_organisation_and_the_book_are_read_once_for_the_cycle_and_the_rungs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The activity, the cycle's command and the rungs' commands decide a moment apart on one
+    organisation and one regulation book (`holding_references`): each was read, and caught up
+    by a round trip, by each of them."""
+    world = build_world(ONBOARDED)
+    liaison = unmet(world)
+    world.office.tree(), world.office.regulation_book()  # cached, as on a worker running a while
+    store = world.office.events  # type: ignore[attr-defined]
+    reads: Counter[UUID] = Counter()
+    get = store.get
+
+    def counted(originator_id: UUID, *args: Any, **kwargs: Any) -> Any:
+        reads[originator_id] += 1
+        return get(originator_id, *args, **kwargs)
+
+    monkeypatch.setattr(store, "get", counted)
+    result = onboard(world, liaison, InMemoryOutbox())
+    assert len(result.taken) == 3
+    assert (reads[ORGANISATION_ID], reads[REGULATION_BOOK_ID]) == (1, 1)
+    assert world.office.tree() is not None  # outside the activity, read as ever
+    assert reads[ORGANISATION_ID] == 2
