@@ -4,6 +4,7 @@ command (receipt, authorisation, decision, save, refusal audited once) and the r
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -168,38 +169,50 @@ class LiaisonOffice(Application[UUID]):
             outcome = outcome.model_copy(update={"member_name": work.member_named()})
         return decision, outcome
 
-    def execute_together(self, commands: Sequence[cmd.Command]) -> list[Outcome | Refused]:
+    def execute_together(
+        self, commands: Sequence[cmd.Command], then: Then | None = None
+    ) -> list[Outcome | Refused]:
         """Carry out commands in order as `execute` would one after another, each deciding on
         what those before it decided, and save them in one transaction, each with its own
-        events and receipt: the rungs of one liaison's ladders due on one day.
+        events and receipt: the rungs of one liaison's ladders due on one day. `then`, given
+        the liaison's state as the commands left it, names more commands to carry out after
+        them in the same way (the rungs due once a year's cycle is open); their outcomes follow.
 
         No receipt is looked up first (a round trip a command): a command already carried out
         makes the save fail on its receipt's id, or is refused on the state it left. Where one
         is refused, or the save fails on an id already taken, nothing of the batch was saved:
         each is then carried out alone by `execute`, which answers a command carried out before
-        with its earlier outcome and audits a refusal once, as ever."""
+        with its earlier outcome and audits a refusal once, as ever (and `then` is asked again,
+        on the state the store then holds)."""
         self._recorded.position = None
         try:
-            if not all(isinstance(c, TOGETHER) for c in commands):
-                raise _OneAtATime
-            return list(self._decide_and_save_together(commands))
+            return list(self._decide_and_save_together(commands, then))
         except (Refused, IntegrityError, _OneAtATime):
-            outcomes: list[Outcome | Refused] = []
-            for command in commands:
-                try:
-                    outcomes.append(self.execute(command))
-                except Refused as refusal:
-                    outcomes.append(refusal)
+            outcomes = [self._outcome(command) for command in commands]
+            if then is not None:
+                outcomes += [self._outcome(command) for command in then(self.state_of)]
             return outcomes
 
-    def _decide_and_save_together(self, commands: Sequence[cmd.Command]) -> list[Outcome]:
+    def _outcome(self, command: cmd.Command) -> Outcome | Refused:
+        try:
+            return self.execute(command)
+        except Refused as refusal:
+            return refusal
+
+    def _decide_and_save_together(
+        self, commands: Sequence[cmd.Command], then: Then | None
+    ) -> list[Outcome]:
         outcomes: list[Outcome] = []
         saved: dict[UUID, BaseAggregate[UUID]] = {}  # each aggregate once, in first-seen order
         receipts: list[CommandReceipt] = []
         claimed: dict[UUID, int] = {}  # the last version an earlier command's receipt names
-        work: Work | None = None
         today = self.today()
-        for command in commands:
+        work: Work | None = None
+
+        def decide(command: cmd.Command) -> None:
+            nonlocal work
+            if not isinstance(command, TOGETHER):
+                raise _OneAtATime
             work = Work(self, command, today, following=work)
             decision, outcome = self._decide(work)
             if decision.beside is not None:
@@ -216,11 +229,21 @@ class LiaisonOffice(Application[UUID]):
                 )
             )  # fmt: skip
             outcomes.append(outcome)
+
+        for command in commands:
+            decide(command)
+        if then is not None:
+            for command in then(functools.partial(self._decided_state, work)):
+                decide(command)
         pending = sum(len(a.pending_events) for a in saved.values()) + len(receipts)
         if pending > MAX_EVENTS_PER_SAVE:
             raise _OneAtATime
         self.save(*saved.values(), *receipts)
         return outcomes
+
+    def _decided_state(self, work: Work | None, liaison_id: UUID) -> LiaisonState:
+        """The liaison's state as a batch's commands so far decided it (unsaved)."""
+        return work.liaison(liaison_id).state if work is not None else self.state_of(liaison_id)
 
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
         """Save, with a receipt naming every event saved when the caller brought none.
@@ -551,6 +574,11 @@ TOGETHER = (TakeStep, cmd.OpenCycle)
 """The commands `execute_together` saves as one batch: their handlers read and change records
 only through the command's `Work` (a handler that reads the store itself, or changes a fresh
 copy, would not see what the batch's earlier commands decided); any other is carried out alone."""
+
+
+Then = Callable[[Callable[[UUID], LiaisonState]], Sequence[cmd.Command]]
+"""`execute_together`'s `then`: given a liaison's state as the batch left it, the commands to
+carry out next."""
 
 
 class _OneAtATime(Exception):

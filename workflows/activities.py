@@ -64,6 +64,39 @@ def _due(state: LiaisonState, policy: Policy, on: date) -> list[tuple[Deadline, 
     return [(deadline, rung.step) for deadline, rung in process.due(on)]
 
 
+Then = Callable[[Callable[[UUID], LiaisonState]], Sequence[cmd.Command]]
+"""More commands for a batch, worked out from a liaison's state as the batch's first left it."""
+
+
+def _steps(
+    liaison_id: UUID, on: date, rungs: list[tuple[Deadline, Step]], actor: Actor
+) -> list[cmd.Command]:
+    """A `TakeStep` command for each rung, by the system actor, its id the rung's own."""
+    return [
+        TakeStep(
+            command_id=step_command_id(
+                escalation_id(liaison_id, deadline.kind, deadline.subject), step.value
+            ),
+            actor=actor,
+            effective_date=on,
+            liaison_id=liaison_id,
+            deadline=deadline,
+            step=step,
+        )
+        for deadline, step in rungs
+    ]
+
+
+def _told(
+    outcomes: Sequence[Recorded | Refused], rungs: list[tuple[Deadline, Step]]
+) -> list[str | Refused]:
+    """For each rung, the unit its step told, or the refusal."""
+    return [
+        o if isinstance(o, Refused) else o.unit_id or deadline.unit_id
+        for o, (deadline, _) in zip(outcomes, rungs, strict=True)
+    ]
+
+
 class _Telling(NamedTuple):
     """What a recorded rung's notification is made of: the liaison, the tree, the rules."""
 
@@ -90,7 +123,9 @@ class Application(Protocol):
 
     def execute(self, command: cmd.Command) -> Recorded: ...
 
-    def execute_together(self, commands: Sequence[cmd.Command]) -> Sequence[Recorded | Refused]: ...
+    def execute_together(
+        self, commands: Sequence[cmd.Command], then: Then | None = None
+    ) -> Sequence[Recorded | Refused]: ...
 
     def history(self, liaison_id: UUID) -> list[LiaisonEvent]: ...
 
@@ -210,24 +245,8 @@ class LiaisonActivities(Activities[Application]):
             actor = self.office.system_actor_for(liaison_id, on, tree, state=state)
         except Refused as refusal:  # no such liaison: no rung can be recorded
             return [refusal] * len(rungs), None
-        commands = [
-            TakeStep(
-                command_id=step_command_id(
-                    escalation_id(liaison_id, deadline.kind, deadline.subject), step.value
-                ),
-                actor=actor,
-                effective_date=on,
-                liaison_id=liaison_id,
-                deadline=deadline,
-                step=step,
-            )
-            for deadline, step in rungs
-        ]
-        outcomes = self.office.execute_together(commands)
-        told = [
-            o if isinstance(o, Refused) else o.unit_id or deadline.unit_id
-            for o, (deadline, _) in zip(outcomes, rungs, strict=True)
-        ]
+        outcomes = self.office.execute_together(_steps(liaison_id, on, rungs, actor))
+        told = _told(outcomes, rungs)
         if all(isinstance(unit, Refused) for unit in told):
             return told, None
         if known is not None:
@@ -318,6 +337,13 @@ class LiaisonActivities(Activities[Application]):
         """Open the year's annual cycle (as `actor`, when the caller knows it); the domain's
         refusal code, if it refused. Carried out as a batch of one (`execute_together`): its
         receipt is not looked up first, a retry fails on its id and then answers as before."""
+        return self._open_then(liaison_id, year, on, actor)[0]
+
+    def _open_then(
+        self, liaison_id: UUID, year: int, on: date, actor: Actor | None, then: Then | None = None
+    ) -> tuple[str | None, Sequence[Recorded | Refused]]:
+        """`_open`, and the outcomes of the commands `then` works out from the state the cycle
+        left (or, refused, the state before), saved with it."""
         try:
             opening = cmd.OpenCycle(
                 command_id=uuid5(liaison_id, f"open-cycle:{year}"),
@@ -327,9 +353,9 @@ class LiaisonActivities(Activities[Application]):
                 year=year,
             )
         except Refused as refusal:  # the actor: no such liaison
-            return refusal.code
-        (outcome,) = self.office.execute_together([opening])
-        return outcome.code if isinstance(outcome, Refused) else None
+            return refusal.code, []
+        outcome, *following = self.office.execute_together([opening], then)
+        return (outcome.code if isinstance(outcome, Refused) else None), following
 
     @activity.defn(name="open_cycle")
     async def open_cycle(self, request: OpenCycleInput) -> OpenCycleResult:
@@ -364,10 +390,21 @@ class LiaisonActivities(Activities[Application]):
                 events = self.office.history(liaison_id)
                 state = replay(events)
             tree = self.office.tree()  # once, for the actor and the policy
+            # The residence, and so the policy, is the same before and after the cycle opens.
+            policy = self.office.policy(on, state.residence_commune_id, tree=tree)
             year, refusal = cycle_due(state, on), None
+            take_due = request.from_state and request.take_due
+            told: list[str | Refused] = []
             if year is not None:
                 actor = self.office.system_actor_for(liaison_id, on, tree, state=state)
-                refusal = self._open(liaison_id, year, on, actor)
+
+                def rungs_due(decided: Callable[[UUID], LiaisonState]) -> list[cmd.Command]:
+                    due[:] = _due(decided(liaison_id), policy, on)
+                    return _steps(liaison_id, on, due, actor)
+
+                then = rungs_due if take_due else None
+                refusal, outcomes = self._open_then(liaison_id, year, on, actor, then)
+                told = _told(outcomes, due)
                 if refusal is None:  # the events the cycle added, not the history again
                     added = self.office.events_after(liaison_id, state.version)
                     events = [*events, *added]
@@ -376,14 +413,11 @@ class LiaisonActivities(Activities[Application]):
             if not request.from_state:
                 loaded = self._loaded(events, state, on, request.after_version)
                 return OnboardResult(**vars(loaded), cycle_year=year, refusal=refusal), [], None
-            policy = self.office.policy(on, state.residence_commune_id, tree=tree)
-            told: list[str | Refused] = []
-            telling = None
-            if request.take_due:
-                due.extend(_due(state, policy, on))
-            if due:
-                known = _Telling(state, tree, policy.deadlines)
-                told, telling = self._record_steps(liaison_id, on, due, known)
+            known = _Telling(state, tree, policy.deadlines)
+            if year is None and take_due:
+                due[:] = _due(state, policy, on)
+                if due:
+                    told, _ = self._record_steps(liaison_id, on, due, known)
             answer = OnboardResult(
                 events=[],
                 policy_json=policy.model_dump_json(),
@@ -392,7 +426,8 @@ class LiaisonActivities(Activities[Application]):
                 state_json=state.model_dump_json(),
                 taken=[Rung(deadline_json=d.model_dump_json(), step=s.value) for d, s in due],
             )
-            return answer, told, telling
+            recorded = any(not isinstance(unit, Refused) for unit in told)
+            return answer, told, known if recorded else None
 
         answer, told, telling = await self._call(read)
         if due:

@@ -11,18 +11,22 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Callable
 from datetime import date
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid5
 
 import pytest
 
+from domain import commands as cmd
 from domain.deadlines import Deadline, DeadlineKind
+from domain.errors import Refused
 from domain.escalation import escalation_id
 from domain.registry import ORGANISATION_ID, REGULATION_BOOK_ID
+from domain.state import LiaisonState
 from tests.unit.conftest import World, build_world
 from tests.unit.test_take_steps_together import ONBOARDED, _count_saves
-from workflows.activities import LiaisonActivities
+from workflows.activities import LiaisonActivities, _due, _steps
 from workflows.messages import OnboardInput, OnboardResult
 from workflows.outbox import InMemoryOutbox
 from workflows.process import LiaisonProcess
@@ -77,7 +81,7 @@ def test_an_onboarding_opens_the_cycle_and_takes_the_rungs_due_in_one_activity(
     expected = due_now(world, liaison)  # on the state after the cycle opened
     assert [step for *_, step in expected] == ["reminder", "missed", "escalated"]
     assert named(result) == expected
-    assert len(saves) == 2  # the cycle; the three rungs together, each with its receipt
+    assert len(saves) == 1  # the cycle and the three rungs, each with its receipt
     escalation = world.office.escalation(escalation_of(liaison, result))
     assert escalation.is_open
     assert sorted(n.step.value for n in outbox.rows.values()) == sorted(
@@ -133,3 +137,64 @@ def test_the_organisation_and_the_book_are_read_once_for_the_cycle_and_the_rungs
     assert (reads[ORGANISATION_ID], reads[REGULATION_BOOK_ID]) == (1, 1)
     assert world.office.tree() is not None  # outside the activity, read as ever
     assert reads[ORGANISATION_ID] == 2
+
+
+def _opening(world: World, liaison: UUID) -> tuple[cmd.OpenCycle, Any]:
+    actor = world.office.system_actor_for(liaison, ONBOARDED)
+    opening = cmd.OpenCycle(
+        command_id=uuid5(liaison, "open-cycle:2027"), actor=actor, effective_date=ONBOARDED,
+        liaison_id=liaison, year=2027,
+    )  # fmt: skip
+    return opening, actor
+
+
+def test_then_works_out_the_rungs_from_the_state_the_cycle_left_all_saved_together(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    world = build_world(ONBOARDED)
+    liaison = unmet(world)
+    opening, actor = _opening(world, liaison)
+    policy = world.office.policy(ONBOARDED, "X1")
+    seen: list[int | None] = []
+
+    def rungs(decided: Callable[[UUID], LiaisonState]) -> list[cmd.Command]:
+        state = decided(liaison)
+        seen.append(state.cycle_year)
+        return _steps(liaison, ONBOARDED, _due(state, policy, ONBOARDED), actor)
+
+    saves = _count_saves(monkeypatch, world.office)
+    first = world.office.execute_together([opening], rungs)
+    assert seen == [2027]  # the cycle decided, not yet saved
+    assert len(first) == 4
+    assert not any(isinstance(o, Refused) for o in first)
+    assert saves == [2 + 3 + 4]  # the cycle's two events, three steps, four receipts: one save
+    version = world.office.state_of(liaison).version
+
+    again = world.office.execute_together([opening], rungs)  # an activity retried
+    assert again == first  # each answers as the first time
+    assert seen == [2027, 2027]  # the cycle refused in the batch: asked on the store's state
+    assert world.office.state_of(liaison).version == version
+    assert len(saves) == 1  # nothing written twice
+
+
+def test_a_refused_command_from_then_leaves_the_others_recorded_one_at_a_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A forged rung among those `then` names is refused and audited: nothing of the batch was
+    saved, then the cycle and the other rungs are carried out alone."""
+    world = build_world(ONBOARDED)
+    liaison = unmet(world)
+    opening, actor = _opening(world, liaison)
+    policy = world.office.policy(ONBOARDED, "X1")
+
+    def rungs(decided: Callable[[UUID], LiaisonState]) -> list[cmd.Command]:
+        due = _due(decided(liaison), policy, ONBOARDED)
+        forged = due[0][0].model_copy(update={"kind": DeadlineKind.REFERRAL})
+        return _steps(liaison, ONBOARDED, [due[0], (forged, due[0][1]), *due[1:]], actor)
+
+    saves = _count_saves(monkeypatch, world.office)
+    outcomes = world.office.execute_together([opening], rungs)
+    assert [isinstance(o, Refused) for o in outcomes] == [False, False, True, False, False]
+    assert world.office.state_of(liaison).cycle_year == 2027
+    # Refused before the batch's save: the cycle, a rung, the audit row, the other two rungs.
+    assert saves == [2, 3, 1, 2, 2]
