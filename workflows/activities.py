@@ -397,15 +397,19 @@ class LiaisonActivities(Activities[Application]):
             told: list[str | Refused] = []
             if year is not None:
                 actor = self.office.system_actor_for(liaison_id, on, tree, state=state)
+                opened: list[LiaisonState] = []
 
                 def rungs_due(decided: Callable[[UUID], LiaisonState]) -> list[cmd.Command]:
-                    due[:] = _due(decided(liaison_id), policy, on)
+                    opened[:] = [decided(liaison_id)]  # as the cycle left it (saved with them)
+                    due[:] = _due(opened[0], policy, on)
                     return _steps(liaison_id, on, due, actor)
 
                 then = rungs_due if take_due else None
                 refusal, outcomes = self._open_then(liaison_id, year, on, actor, then)
                 told = _told(outcomes, due)
-                if refusal is None:  # the events the cycle added, not the history again
+                if refusal is None and opened:
+                    state = opened[0]
+                elif refusal is None:  # the events the cycle added, not the history again
                     added = self.office.events_after(liaison_id, state.version)
                     events = [*events, *added]
                     for event in added:

@@ -135,6 +135,9 @@ def test_the_organisation_and_the_book_are_read_once_for_the_cycle_and_the_rungs
     result = onboard(world, liaison, InMemoryOutbox())
     assert len(result.taken) == 3
     assert (reads[ORGANISATION_ID], reads[REGULATION_BOOK_ID]) == (1, 1)
+    # The liaison caught up for the activity and for the cycle's command; the state the cycle
+    # left is the one it decided, not read back.
+    assert reads[liaison] == 2
     assert world.office.tree() is not None  # outside the activity, read as ever
     assert reads[ORGANISATION_ID] == 2
 
