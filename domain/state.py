@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
@@ -112,6 +113,14 @@ class LiaisonState(BaseModel):
     closed_on: date | None = None
     successor_id: UUID | None = None
     closing_slip_sent_on: date | None = None
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> LiaisonState:
+        """Itself: a state is immutable through and through (frozen, its values atoms or tuples
+        of frozen records) and each event replaces it, so a deep copy of the liaison (which
+        the library makes of a cached aggregate for each command that may change it) shares
+        it, as a deep copy shares a tuple of numbers. Copying it field by field was 4.5 % of
+        a worker's CPU while onboarding."""
+        return self
 
     @property
     def stage(self) -> Stage:

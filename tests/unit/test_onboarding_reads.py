@@ -12,16 +12,19 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from copy import deepcopy
 from datetime import date
 from typing import Any
-from uuid import UUID, uuid5
+from uuid import UUID, uuid4, uuid5
 
 import pytest
 from eventsourcing import application as application_module
 from eventsourcing.application import LRUCache
 
+from domain.escalation import system_actor
 from domain.liaison_events import replay
 from domain.registry import ORGANISATION_ID, receipt_id_for
+from domain.stamp import Stamp
 from domain.state import LiaisonState
 from tests.unit.conftest import build_world
 from tests.unit.test_onboarding_from_state import years_of_history
@@ -125,3 +128,22 @@ def test_a_cycle_opened_again_answers_as_the_first_time_and_records_nothing() ->
     assert (first, again) == (None, None)
     assert world.office.state_of(liaison).version == version
     assert activities._open(liaison, 2028, ON) == "malformed"  # refused: not its year yet
+
+
+def test_a_commands_copy_of_a_liaison_shares_its_state_which_no_event_changes_in_place() -> None:
+    """The library deep-copies a cached aggregate for each command that may change it; the
+    liaison's state is immutable (each event replaces it), so the copy shares it rather than
+    copying every meeting and assessment, and an event on the copy leaves the cached one as
+    it was."""
+    world = build_world(ON)
+    liaison: UUID = years_of_history(world)
+    cached = world.office.state_of(liaison)
+    copy = world.office.liaison(liaison)  # as a command gets it, to change
+    assert copy.state is cached
+    assert deepcopy(cached) is cached
+    stamp = Stamp(actor=system_actor("P"), command_id=uuid4(), effective_date=ON,
+                  regulation="213")  # fmt: skip
+    copy.open_cycle(stamp, 2027)
+    assert copy.state.cycle_year == 2027
+    assert cached.cycle_year == 2026
+    assert world.office.state_of(liaison) is cached  # the cached liaison, unchanged
