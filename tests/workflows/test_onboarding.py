@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -37,7 +38,7 @@ from tests.workflows.province import (
 from workers.onboarding import start_liaison
 from workflows.activities import LiaisonActivities
 from workflows.liaison import LiaisonWorkflow
-from workflows.messages import OnboardInput, OnboardResult, workflow_id
+from workflows.messages import LiaisonSnapshot, OnboardInput, OnboardResult, workflow_id
 
 LOCAL = "core_local_activity"
 """The marker a local activity's run and answer are recorded under."""
@@ -244,6 +245,24 @@ async def test_a_closed_liaison_onboarded_ends_at_once(
     assert [name for name, _ in ran(history)] == ["onboard_liaison"]
 
 
+async def onboarded_by(
+    activities: LiaisonActivities,
+    env: WorkflowEnvironment,
+    queue: str,
+    liaison: Any,
+    until: Callable[[WorkflowHandle[Any, Any]], Awaitable[WorkflowHistory]],
+) -> tuple[WorkflowHistory, LiaisonSnapshot]:
+    """The liaison onboarded by a worker with these activities: its history once `until` says
+    so, and its snapshot then."""
+    async with Worker(
+        env.client, task_queue=queue, workflows=[LiaisonWorkflow], activities=activities.all()
+    ):
+        await start_liaison(env.client, liaison, queue)
+        handle = env.client.get_workflow_handle(workflow_id(str(liaison)))
+        history = await until(handle)
+        return history, await handle.query(LiaisonWorkflow.snapshot)
+
+
 class OlderActivities(LiaisonActivities):
     """The activities of a worker from before the change: `onboard_liaison` ignores `from_state`
     (it does not know the field) and answers with the events. `asked` keeps the requests."""
@@ -265,13 +284,7 @@ async def test_a_new_run_served_by_an_older_worker_starts_from_the_events(
     await advance_to(time_env, date(2027, 3, 1))
     older = OlderActivities(province.office, province.outbox)
     older.asked = []
-    async with Worker(
-        time_env.client, task_queue=task_queue, workflows=[LiaisonWorkflow], activities=older.all()
-    ):
-        await start_liaison(time_env.client, liaison, task_queue)
-        handle = time_env.client.get_workflow_handle(workflow_id(str(liaison)))
-        history = await idle(handle)
-        snapshot = await handle.query(LiaisonWorkflow.snapshot)
+    history, snapshot = await onboarded_by(older, time_env, task_queue, liaison, idle)
 
     answered = onboarding(history)
     assert [request.from_state for request in older.asked] == [True]
@@ -299,13 +312,7 @@ async def test_rungs_an_older_worker_did_not_take_are_taken_in_a_second_activity
     province, liaison = await received(time_env, pinned("213"), RECEIVED)
     await advance_to(time_env, ONBOARDED)
     older = WorkersBeforeTakingDue(province.office, province.outbox)
-    async with Worker(
-        time_env.client, task_queue=task_queue, workflows=[LiaisonWorkflow], activities=older.all()
-    ):
-        await start_liaison(time_env.client, liaison, task_queue)
-        handle = time_env.client.get_workflow_handle(workflow_id(str(liaison)))
-        history = await settled(handle)
-        snapshot = await handle.query(LiaisonWorkflow.snapshot)
+    history, snapshot = await onboarded_by(older, time_env, task_queue, liaison, settled)
 
     assert [name for name, _ in ran(history)] == ["onboard_liaison", "take_steps"]
     assert onboarding(history)["taken"] == []
