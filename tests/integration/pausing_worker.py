@@ -14,7 +14,14 @@ from temporalio import activity
 from workers.settings import load_settings
 from workers.worker import run_worker
 from workflows.activities import LiaisonActivities
-from workflows.messages import TakeStepInput, TakeStepResult, TakeStepsInput, TakeStepsResult
+from workflows.messages import (
+    OnboardInput,
+    OnboardResult,
+    TakeStepInput,
+    TakeStepResult,
+    TakeStepsInput,
+    TakeStepsResult,
+)
 
 MARKER = Path(sys.argv[2]) if len(sys.argv) > 2 else Path("/nonexistent")
 
@@ -26,6 +33,14 @@ class PausingActivities(LiaisonActivities):
     async def take_step(self, request: TakeStepInput) -> TakeStepResult:
         result = await super().take_step(request)
         if request.step == "escalated":
+            MARKER.write_text("recorded")
+            await asyncio.sleep(3600)
+        return result
+
+    @activity.defn(name="onboard_liaison")
+    async def onboard_liaison(self, request: OnboardInput) -> OnboardResult:
+        result = await super().onboard_liaison(request)
+        if any(rung.step == "escalated" for rung in result.taken):
             MARKER.write_text("recorded")
             await asyncio.sleep(3600)
         return result
