@@ -77,8 +77,7 @@ class LiaisonOffice(Application[UUID]):
         self.clock = clock
         self._namespace: UUID | None = None
         self._namespace_lock = threading.Lock()
-        self._first_reference_read = {i: threading.Lock() for i in REFERENCES}
-        self._references_read: set[UUID] = set()
+        self._reference_reads = {i: threading.Lock() for i in REFERENCES}
         self._held = threading.local()  # `holding_references`: this thread's, by id
         self._recorded = threading.local()
         super().__init__(env=dict(env))
@@ -333,16 +332,15 @@ class LiaisonOffice(Application[UUID]):
         `holding_references`). Its first read replays it whole (at 300,000 members the
         organisation's 28,688 units: 0.8 s), and the library does not make the threads that
         miss the cache meanwhile wait for it: each would replay it too (eight activity threads
-        of a worker just started took 16 s). The first read is made once."""
+        of a worker just started took 16 s). A replay is made once, by one thread."""
         held: dict[UUID, Any] | None = getattr(self._held, "references", None)
         if held is not None and aggregate_id in held:
             return held[aggregate_id]
-        if aggregate_id in self._references_read:
+        # Every read under the lock, not only a process's first: the cache may have dropped
+        # the record since. Readers of a cached one queue as they would anyway (the library
+        # catches a cached record up under a lock of its own).
+        with self._reference_reads[aggregate_id]:
             found = self._cached_reference(aggregate_id, start)
-        else:
-            with self._first_reference_read[aggregate_id]:
-                found = self._cached_reference(aggregate_id, start)
-                self._references_read.add(aggregate_id)
         if held is not None:
             held[aggregate_id] = found
         return found
