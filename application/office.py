@@ -315,11 +315,12 @@ class LiaisonOffice(Application[UUID]):
     @contextlib.contextmanager
     def holding_references(self) -> Iterator[None]:
         """Within the block, on this thread, the organisation and the regulation book are each
-        read from the store once, when first asked, and the same record answered after, as the
-        commands of one batch share them (`Work(following=...)`): for work that decides a few
-        commands a moment apart, such as a workflow's activity opening a cycle and then taking
-        the rungs due (each read catches the cached record up: a round trip that, under load,
-        waits its turn behind every other thread's)."""
+        caught up from the store once, when first asked, and the same cached record answered
+        after (which another thread may catch up further meanwhile, never back), as the commands
+        of one batch share them (`Work(following=...)`): for work that decides a few commands a
+        moment apart, such as a workflow's activity opening a cycle and then taking the rungs
+        due (each catching up is a round trip that, under load, waits its turn behind every
+        other thread's). Not for work that changes either record: it would not see its change."""
         outer = getattr(self._held, "references", None)
         self._held.references = {} if outer is None else outer
         try:
@@ -576,7 +577,8 @@ copy, would not see what the batch's earlier commands decided); any other is car
 
 Then = Callable[[Callable[[UUID], LiaisonState]], Sequence[cmd.Command]]
 """`execute_together`'s `then`: given a liaison's state as the batch left it, the commands to
-carry out next."""
+carry out next. It may be asked twice (on the batch's state, then on the store's when the batch
+is carried out one command at a time): it must have no effect but its answer."""
 
 
 class _OneAtATime(Exception):

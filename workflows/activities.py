@@ -58,14 +58,19 @@ OfficePort = TypeVar("OfficePort")
 
 
 def _due(state: LiaisonState, policy: Policy, on: date) -> list[tuple[Deadline, Step]]:
-    """The rungs a fresh run finds due on `on` (none taken yet), in the order it takes them."""
+    """The rungs a fresh run finds due on `on` (none taken yet), in the order it takes them.
+    As a run that awaits closing slips works them out (`LiaisonProcess`'s default): every run
+    that asks `take_due` began after `CLOSING_SLIPS`; a patch that changes what is due must
+    send its answer in `OnboardInput`."""
     process = LiaisonProcess()
     process.start_from(state, policy)
     return [(deadline, rung.step) for deadline, rung in process.due(on)]
 
 
 Then = Callable[[Callable[[UUID], LiaisonState]], Sequence[cmd.Command]]
-"""More commands for a batch, worked out from a liaison's state as the batch's first left it."""
+"""More commands for a batch, worked out from a liaison's state as the batch's first left it
+(asked again on the store's state when the batch is carried out one command at a time: it must
+have no effect but its answer)."""
 
 
 def _steps(
@@ -407,7 +412,7 @@ class LiaisonActivities(Activities[Application]):
                 then = rungs_due if take_due else None
                 refusal, outcomes = self._open_then(liaison_id, year, on, actor, then)
                 told = _told(outcomes, due)
-                if refusal is None and opened:
+                if opened:  # the state the rungs were worked out on, saved with them
                     state = opened[0]
                 elif refusal is None:  # the events the cycle added, not the history again
                     added = self.office.events_after(liaison_id, state.version)
@@ -435,7 +440,14 @@ class LiaisonActivities(Activities[Application]):
 
         answer, told, telling = await self._call(read)
         if due:
-            await self._tell(liaison_id, on, due, told, telling)
+            try:
+                await self._tell(liaison_id, on, due, told, telling)
+            except Exception:  # the rungs are saved: a retry would decide them again, anew
+                activity.logger.warning(
+                    "Notices of liaison %s's rungs not queued: left to take_steps", liaison_id,
+                    exc_info=True,
+                )  # fmt: skip
+                answer.untold = True
         return answer
 
     def all(self) -> list[Callable[..., object]]:

@@ -46,8 +46,10 @@ Patches in force:
   once the cycle is opened (`OnboardInput.take_due`; the same `LiaisonProcess.due` a fresh run
   works out, each rung still its own command and event) and names them (`OnboardResult.taken`):
   the run marks them taken, and asks `take_steps` only for rungs it still finds due (none, unless
-  the day turned meanwhile or an older worker answered). Its timeout is `ONBOARD_TIMEOUT`. Runs
-  begun before it take the rungs in a second activity, as they did.
+  the day turned meanwhile or an older worker answered, or for the rungs it took when their
+  notices could not be queued, `OnboardResult.untold`: a retry would work the rungs out anew).
+  Its timeout is `ONBOARD_TIMEOUT`. Runs begun before it take the rungs in a second activity,
+  as they did.
 """
 
 from __future__ import annotations
@@ -230,8 +232,14 @@ class LiaisonWorkflow:
         else:
             process.policy = policy
             process.apply_fetched(loaded.events)
-        for rung in loaded.taken:  # taken with the state (`take_due`); an older worker takes none
-            process.mark_taken(Deadline.model_validate_json(rung.deadline_json), Step(rung.step))
+        # Taken with the state (`take_due`); an older worker takes none.
+        taken = [
+            (Deadline.model_validate_json(r.deadline_json), Step(r.step)) for r in loaded.taken
+        ]
+        for deadline, step in taken:
+            process.mark_taken(deadline, step)
+        if loaded.untold:  # recorded, their notices not queued: `take_steps` queues them
+            await self._take_all(liaison_id, taken, today)
         if loaded.cycle_year is not None and process.cycle_due(today) == loaded.cycle_year:
             self._refused_cycles.add(loaded.cycle_year)
 

@@ -152,6 +152,9 @@ class OnboardResult(LoadLiaisonResult):
     state_json: str | None = None
     taken: list[Rung] = field(default_factory=list)
     """The rungs due that it took (`take_due`), each recorded as `take_steps` records one."""
+    untold: bool = False
+    """The rungs `taken` were recorded but their notices could not be queued: the run asks
+    `take_steps` for them, which answers each as recorded and queues its notices."""
 
 
 @dataclass

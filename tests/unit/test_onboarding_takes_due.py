@@ -27,7 +27,7 @@ from domain.state import LiaisonState
 from tests.unit.conftest import World, build_world
 from tests.unit.test_take_steps_together import ONBOARDED, _count_saves
 from workflows.activities import LiaisonActivities, _due, _steps
-from workflows.messages import OnboardInput, OnboardResult
+from workflows.messages import OnboardInput, OnboardResult, TakeStepsInput
 from workflows.outbox import InMemoryOutbox
 from workflows.process import LiaisonProcess
 
@@ -173,7 +173,7 @@ def test_then_works_out_the_rungs_from_the_state_the_cycle_left_all_saved_togeth
     assert saves == [2 + 3 + 4]  # the cycle's two events, three steps, four receipts: one save
     version = world.office.state_of(liaison).version
 
-    again = world.office.execute_together([opening], rungs)  # an activity retried
+    again = world.office.execute_together([opening], rungs)  # the same batch again, saved before
     assert again == first  # each answers as the first time
     assert seen == [2027, 2027]  # the cycle refused in the batch: asked on the store's state
     assert world.office.state_of(liaison).version == version
@@ -201,3 +201,39 @@ def test_a_refused_command_from_then_leaves_the_others_recorded_one_at_a_time(
     assert world.office.state_of(liaison).cycle_year == 2027
     # Refused before the batch's save: the cycle, a rung, the audit row, the other two rungs.
     assert saves == [2, 3, 1, 2, 2]
+
+
+class FailingOnce(InMemoryOutbox):
+    """An outbox whose first write fails (its database away a moment)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failed = False
+
+    async def write(self, notification: Any) -> bool:
+        if not self.failed:
+            self.failed = True
+            raise ConnectionError("outbox unavailable")
+        return await super().write(notification)
+
+
+def test_rungs_recorded_whose_notices_failed_are_named_untold_for_take_steps() -> None:
+    """The rungs are saved, then the outbox fails: the activity does not fail (a retry would
+    work the rungs out anew, on a state that may have moved on, and leave the escalation it
+    opened unknown to the run); it names them untold, and `take_steps` for the same rungs
+    answers each as recorded and queues every notice."""
+    world = build_world(ONBOARDED)
+    liaison = unmet(world)
+    outbox = FailingOnce()
+    result = onboard(world, liaison, outbox)
+    assert result.untold
+    assert len(named(result)) == 3
+    escalation = escalation_of(liaison, result)
+    version = world.office.escalation(escalation).version
+    assert outbox.rows == {}
+
+    request = TakeStepsInput(liaison_id=str(liaison), rungs=result.taken, on=ONBOARDED.isoformat())
+    taken = asyncio.run(LiaisonActivities(world.office, outbox).take_steps(request))
+    assert [r.recorded for r in taken.results] == [True, True, True]
+    assert world.office.escalation(escalation).version == version  # nothing recorded twice
+    assert len(outbox.rows) == 5

@@ -39,6 +39,7 @@ from workers.onboarding import start_liaison
 from workflows.activities import LiaisonActivities
 from workflows.liaison import LiaisonWorkflow
 from workflows.messages import LiaisonSnapshot, OnboardInput, OnboardResult, workflow_id
+from workflows.outbox import InMemoryOutbox
 
 LOCAL = "core_local_activity"
 """The marker a local activity's run and answer are recorded under."""
@@ -321,3 +322,39 @@ async def test_rungs_an_older_worker_did_not_take_are_taken_in_a_second_activity
         kind, subject = key.split("/", 1)
         steps = [s for s, _ in province.steps(liaison, DeadlineKind(kind), subject)]
         assert len(steps) == len(set(steps))  # each rung once
+
+
+class FailingOnce(InMemoryOutbox):
+    """The province's outbox, its first write failing (its database away a moment)."""
+
+    def __init__(self, rows: InMemoryOutbox) -> None:
+        super().__init__()
+        self.rows, self.failed = rows.rows, False
+
+    async def write(self, notification: Any) -> bool:
+        if not self.failed:
+            self.failed = True
+            raise ConnectionError("outbox unavailable")
+        return await super().write(notification)
+
+
+async def test_rungs_whose_notices_failed_are_told_by_take_steps(
+    time_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    """`onboard_liaison` saved the rungs and could not queue their notices: it names them
+    untold, and the run asks `take_steps` for the same rungs, which tells each once."""
+    province, liaison = await received(time_env, pinned("213"), RECEIVED)
+    await advance_to(time_env, ONBOARDED)
+    activities = LiaisonActivities(province.office, FailingOnce(province.outbox))
+    history, snapshot = await onboarded_by(activities, time_env, task_queue, liaison, settled)
+
+    assert [name for name, _ in ran(history)] == ["onboard_liaison", "take_steps"]
+    assert onboarding(history)["untold"] is True
+    taken = sorted(_key(rung) for rung in onboarding(history)["taken"])
+    assert taken == snapshot.taken
+    told = [(n.step.value, n.unit_id) for n in province.outbox.rows.values()]
+    assert len(told) == len(set(told)) >= len(taken)  # each rung told, once
+    for key in snapshot.open_escalations:
+        kind, subject = key.split("/", 1)
+        steps = [s for s, _ in province.steps(liaison, DeadlineKind(kind), subject)]
+        assert len(steps) == len(set(steps))  # each rung recorded once
