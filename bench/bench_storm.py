@@ -1,9 +1,16 @@
 """Deadline storm: every open liaison's receipt reminder due on one day, through the real worker.
 
-The members are all referred on the day that puts their receipt reminder on today. Their
-workflows are onboarded (`workers/onboarding.py`) while no worker runs, so every one of them is
-due at once; then the real worker process (`python -m workers.worker`, 20 pollers, 8 activities)
-starts and the clock runs until every reminder is recorded in the store (`ReminderSent`).
+The members are all referred yesterday, their receipt due in a month. Their workflows are
+onboarded (`workers/onboarding.py`) by the real worker process (`python -m workers.worker`, 20
+pollers, 8 activities) and wait on their timers, nothing due; the worker stops. The province
+then moves its reminders forward (`reminder_lead_days`) so that every one falls due today, and
+each workflow is told, as the dispatcher tells them (the `policy` signal), while no worker runs;
+then the worker starts again and the clock runs until every reminder is recorded in the store
+(`ReminderSent`). Each reminder is taken as a running workflow takes it once its timer fires
+(`take_steps`), after one more activity (`load_liaison`, for the policy): a storm's path, a
+little heavier. (Until 2026-12-05 the workflows were started with every reminder already due:
+since the rungs due at a fresh run's start are taken in its first activity, that measured
+onboarding.)
 Raw limit, same run, same dev server, the same shape of work: as many trivial workflows (`Napper`:
 a timer of NAP_SECONDS, then done; at most TRIVIAL_MAX of them) started while no worker polls
 their queue, then a worker of the same pollers started and the clock run until every one has
@@ -32,19 +39,28 @@ from temporalio.worker import Worker
 
 from application.office import LiaisonOffice
 from bench import synthetic
+from bench.bench_workflows import waiting
 from bench.common import Figure, bench_url, scratch_database, show
 from bench.trivial import Napper
 from bench.worker_processes import add_workers_option, polled_by, worker_processes
+from domain import commands as cmd
+from domain.deadlines import after_days
 from domain.escalation import ReminderSent
 from workers.bootstrap import persistence_env
 from workers.onboarding import start_workflows
-from workflows.messages import TASK_QUEUE
+from workers.province.demo_tree import PROVINCE
+from workflows.liaison import LiaisonWorkflow
+from workflows.messages import TASK_QUEUE, PolicyChangedMessage, workflow_id
 
 SMALL = 1000
 """Deadlines in the storm unless asked for more (the dev server starts ≈ 25–45 workflows/s)."""
 MEMBERS_PER_COMMUNE = 500
 TRIVIAL_MAX = 500
 NAP_SECONDS = 0.1
+STICKY_SECONDS = 6.0
+"""How long the benchmark waits after telling the workflows, before the worker starts: the server
+first offers a workflow's task to the worker that ran it last (its sticky queue, 5 s by default),
+here the stopped one; a storm's running worker would take it at once."""
 
 
 async def trivial_rate(
@@ -101,11 +117,16 @@ async def _storm(
     client = await Client.connect(address)
     processes = None if workers is None else (workers, db)
     trivial = await trivial_rate(client, min(len(liaisons), TRIVIAL_MAX), workers=processes)
-    onboarded = await start_workflows(client, liaisons, TASK_QUEUE, concurrency=8)
     env = {"DATABASE_URL": db, "TEMPORAL_ADDRESS": address}
+    command = [sys.executable, "-m", "workers.worker"]
+    with synthetic.process(command, env) as onboarding:
+        await synthetic.polling(client, TASK_QUEUE, onboarding, pollers=1)
+        onboarded = await start_workflows(client, liaisons, TASK_QUEUE, concurrency=8)
+        await _all_waiting(client, liaisons, onboarding, timeout)
+    await _reminders_due_today(db, client, liaisons)
+    await asyncio.sleep(STICKY_SECONDS)
     started = time.perf_counter()
     with ExitStack() as stack:
-        command = [sys.executable, "-m", "workers.worker"]
         real = [stack.enter_context(synthetic.process(command, env)) for _ in range(workers or 1)]
         for worker in real:
             await synthetic.polling(client, TASK_QUEUE, worker, pollers=len(real))
@@ -127,6 +148,55 @@ async def _storm(
     }
 
 
+async def _all_waiting(
+    client: Client, liaisons: list[Any], worker: synthetic.Child, timeout: float
+) -> None:
+    """Until every liaison's workflow waits on its timer (no task, no activity pending)."""
+    gate = asyncio.Semaphore(8)
+    deadline = time.monotonic() + timeout
+
+    async def settled(liaison: Any) -> None:
+        async with gate:
+            while not await waiting(client, workflow_id(str(liaison))):
+                worker.check("worker")
+                if time.monotonic() > deadline:
+                    msg = f"liaison {liaison} not waiting on its timer after {timeout:.0f} s"
+                    raise TimeoutError(msg)
+                await asyncio.sleep(0.1)
+
+    await asyncio.gather(*(settled(liaison) for liaison in liaisons))
+
+
+async def _reminders_due_today(db: str, client: Client, liaisons: list[Any]) -> None:
+    """Move the province's reminders forward so that every receipt reminder falls due today,
+    and tell each workflow, as the dispatcher would (`policy`), while no worker runs."""
+    office = LiaisonOffice(env=persistence_env(db), clock=lambda: datetime.now(UTC))
+    try:
+        on = synthetic.today()
+        rules = office.policy(on, synthetic.commune(0)).deadlines
+        referred = office.state_of(liaisons[0]).referred_on
+        lead = (after_days(referred, rules.receipt_days, rules.counting) - on).days
+        office.execute(
+            cmd.OverridePolicy(
+                command_id=uuid.uuid4(), actor=synthetic.IMPORTER, effective_date=on,
+                province_id=PROVINCE, setting="reminder_lead_days", value=lead,
+            )
+        )  # fmt: skip
+    finally:
+        office.close()
+    told = PolicyChangedMessage(
+        province_id=PROVINCE, setting="reminder_lead_days", effective_from=on.isoformat()
+    )
+    gate = asyncio.Semaphore(8)
+
+    async def tell(liaison: Any) -> None:
+        async with gate:
+            handle = client.get_workflow_handle(workflow_id(str(liaison)))
+            await handle.signal(LiaisonWorkflow.policy_changed, told)
+
+    await asyncio.gather(*(tell(liaison) for liaison in liaisons))
+
+
 def run(url: str, members: int, cap: int = SMALL, workers: int | None = None) -> list[Figure]:
     """A storm of min(members, cap) receipt reminders due today; time until all are recorded by
     one worker process (or `workers` of them, the trivial workflows then served alike)."""
@@ -137,7 +207,7 @@ def run(url: str, members: int, cap: int = SMALL, workers: int | None = None) ->
     ):
         office = LiaisonOffice(env=persistence_env(db), clock=lambda: datetime.now(UTC))
         communes = max(1, n // MEMBERS_PER_COMMUNE)
-        liaisons = synthetic.load(office, n, communes, due_today=True)
+        liaisons = synthetic.load(office, n, communes, due_today=False)
         table: str = office.recorder.events_table_name  # type: ignore[attr-defined]
         office.close()
         got = asyncio.run(_storm(db, table, liaisons, server, address, workers))
@@ -147,7 +217,8 @@ def run(url: str, members: int, cap: int = SMALL, workers: int | None = None) ->
         f" from the worker processes' start ({workers or 1} of them, polling after"
         f" {got['boot']:,.1f} s);"
         " workflows onboarded"
-        f" beforehand at {got['onboard']:,.1f}/s with no worker running",
+        f" beforehand at {got['onboard']:,.1f} starts/s, waiting on their timers, then told of"
+        " the province's earlier reminders with no worker running",
         flush=True,
     )
     if recorded < n:
@@ -155,7 +226,7 @@ def run(url: str, members: int, cap: int = SMALL, workers: int | None = None) ->
     return show(
         [
             Figure(
-                "deadline storm: reminders recorded (worker started with all due)",
+                "deadline storm: reminders recorded (worker started with all due, timers waiting)",
                 recorded / seconds,
                 "reminders/s",
                 "trivial workflows, all due at a worker's start (timer, then done), same server",
