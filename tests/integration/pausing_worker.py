@@ -26,31 +26,32 @@ from workflows.messages import (
 MARKER = Path(sys.argv[2]) if len(sys.argv) > 2 else Path("/nonexistent")
 
 
+async def hang_once_escalated(steps: list[str]) -> None:
+    """Once the escalation is among the steps recorded: say so in the marker file, then hang."""
+    if "escalated" in steps:
+        MARKER.write_text("recorded")
+        await asyncio.sleep(3600)
+
+
 class PausingActivities(LiaisonActivities):
     """Records the escalation, says so in the marker file, then hangs until killed."""
 
     @activity.defn(name="take_step")
     async def take_step(self, request: TakeStepInput) -> TakeStepResult:
         result = await super().take_step(request)
-        if request.step == "escalated":
-            MARKER.write_text("recorded")
-            await asyncio.sleep(3600)
+        await hang_once_escalated([request.step])
         return result
 
     @activity.defn(name="onboard_liaison")
     async def onboard_liaison(self, request: OnboardInput) -> OnboardResult:
         result = await super().onboard_liaison(request)
-        if any(rung.step == "escalated" for rung in result.taken):
-            MARKER.write_text("recorded")
-            await asyncio.sleep(3600)
+        await hang_once_escalated([rung.step for rung in result.taken])
         return result
 
     @activity.defn(name="take_steps")
     async def take_steps(self, request: TakeStepsInput) -> TakeStepsResult:
         result = await super().take_steps(request)
-        if any(rung.step == "escalated" for rung in request.rungs):
-            MARKER.write_text("recorded")
-            await asyncio.sleep(3600)
+        await hang_once_escalated([rung.step for rung in request.rungs])
         return result
 
 
