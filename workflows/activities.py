@@ -207,10 +207,16 @@ class LiaisonActivities(Activities[Application]):
         return await self._call(read)
 
     def _loaded(
-        self, events: list[LiaisonEvent], state: LiaisonState, on: date, after_version: int
+        self,
+        events: list[LiaisonEvent],
+        state: LiaisonState,
+        on: date,
+        after_version: int,
+        policy: Policy | None = None,
     ) -> LoadLiaisonResult:
-        """The events after a version, and the policy in force on a date for the residence."""
-        policy = self.office.policy(on, state.residence_commune_id)
+        """The events after a version, and the policy in force on a date for the residence (as
+        given, when the caller has worked it out already)."""
+        policy = policy or self.office.policy(on, state.residence_commune_id)
         newer = [to_message(e) for e in events if e.originator_version > after_version]
         return LoadLiaisonResult(events=newer, policy_json=policy.model_dump_json())
 
@@ -420,7 +426,7 @@ class LiaisonActivities(Activities[Application]):
                     for event in added:
                         state = event.evolve(state)
             if not request.from_state:
-                loaded = self._loaded(events, state, on, request.after_version)
+                loaded = self._loaded(events, state, on, request.after_version, policy)
                 return OnboardResult(**vars(loaded), cycle_year=year, refusal=refusal), [], None
             known = _Telling(state, tree, policy.deadlines)
             if year is None and take_due:
