@@ -169,7 +169,10 @@ class LiaisonOffice(Application[UUID]):
         return decision, outcome
 
     def execute_together(
-        self, commands: Sequence[cmd.Command], then: Then | None = None
+        self,
+        commands: Sequence[cmd.Command],
+        then: Then | None = None,
+        unopened: Callable[[UUID], bool] | None = None,
     ) -> list[Outcome | Refused]:
         """Carry out commands in order as `execute` would one after another, each deciding on
         what those before it decided, and save them in one transaction, each with its own
@@ -182,10 +185,16 @@ class LiaisonOffice(Application[UUID]):
         is refused, or the save fails on an id already taken, nothing of the batch was saved:
         each is then carried out alone by `execute`, which answers a command carried out before
         with its earlier outcome and audits a refusal once, as ever (and `then` is asked again,
-        on the state the store then holds)."""
+        on the state the store then holds).
+
+        `unopened` names the escalations the caller knows were never opened (the first ladder
+        of a liaison a fresh run onboards, or of a deadline a run took no rung of yet): each is
+        opened without being looked up first. Should one have been opened after all (a run
+        onboarded again), the save fails on its id and the commands go one at a time, each
+        looking it up."""
         self._recorded.position = None
         try:
-            return list(self._decide_and_save_together(commands, then))
+            return list(self._decide_and_save_together(commands, then, unopened))
         except (Refused, IntegrityError, _OneAtATime):
             outcomes = [self._outcome(command) for command in commands]
             if then is not None:
@@ -199,7 +208,10 @@ class LiaisonOffice(Application[UUID]):
             return refusal
 
     def _decide_and_save_together(
-        self, commands: Sequence[cmd.Command], then: Then | None
+        self,
+        commands: Sequence[cmd.Command],
+        then: Then | None,
+        unopened: Callable[[UUID], bool] | None,
     ) -> list[Outcome]:
         outcomes: list[Outcome] = []
         saved: dict[UUID, BaseAggregate[UUID]] = {}  # each aggregate once, in first-seen order
@@ -212,7 +224,7 @@ class LiaisonOffice(Application[UUID]):
             nonlocal work
             if not isinstance(command, TOGETHER):
                 raise _OneAtATime
-            work = Work(self, command, today, following=work)
+            work = Work(self, command, today, following=work, unopened=unopened)
             decision, outcome = self._decide(work)
             if decision.beside is not None:
                 raise _OneAtATime  # a command that writes beside the store

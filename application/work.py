@@ -64,11 +64,17 @@ class Work:
         command: cmd.Command,
         today: date,
         following: Work | None = None,
+        unopened: Callable[[UUID], bool] | None = None,
     ) -> None:
         """`following`: the work of the command before this one in a batch saved together
         (`LiaisonOffice.execute_together`): its tree and book, and the records it loaded or
-        changed, as it left them."""
+        changed, as it left them, and its `unopened`. `unopened`: the escalations the caller
+        knows were never opened, not looked up (`escalation`): only for a batch, whose save fails
+        on the id of one that was (`Escalation.open` makes its first event)."""
         self.office, self.command, self.today = office, command, today
+        self._unopened: Callable[[UUID], bool] | None = (
+            following._unopened if following is not None else unopened
+        )
         self._loaded: dict[UUID, Any] = {} if following is None else following._loaded
         self._tree: OrganisationTree | None = None if following is None else following._tree
         self._book: RegulationBook | None = None if following is None else following._book
@@ -126,8 +132,12 @@ class Work:
         return self._maybe(Escalation, aggregate_id, "escalation")
 
     def escalation(self, liaison_id: UUID, kind: Any, subject: str) -> Escalation | None:
-        """The escalation of a liaison's deadline, if one was opened."""
-        return self.loaded_escalation(escalation_id(liaison_id, kind, subject))
+        """The escalation of a liaison's deadline, if one was opened (None, without a look-up,
+        for one the caller knows was not: `unopened`)."""
+        aggregate_id = escalation_id(liaison_id, kind, subject)
+        if aggregate_id not in self._loaded and self._unopened and self._unopened(aggregate_id):
+            return None
+        return self.loaded_escalation(aggregate_id)
 
     def meeting(self, meeting_id: UUID) -> Meeting | None:
         """A meeting already recorded under this id (a retried command), else None."""

@@ -102,6 +102,25 @@ def _told(
     ]
 
 
+def _fresh_run(_: UUID) -> bool:
+    """`execute_together`'s `unopened` for a fresh run's first activity: it knows of no
+    escalation opened (an import opens none; for a run onboarded again, or an activity retried
+    after its save, the save fails on the ids and each rung is looked up)."""
+    return True
+
+
+def _opening(
+    liaison_id: UUID, rungs: list[Rung], parsed: list[tuple[Deadline, Step]]
+) -> Callable[[UUID], bool] | None:
+    """The escalations of the rungs the run says it opens (`Rung.opens`), as `unopened`."""
+    ids = frozenset(
+        escalation_id(liaison_id, d.kind, d.subject)
+        for rung, (d, _) in zip(rungs, parsed, strict=True)
+        if rung.opens
+    )
+    return ids.__contains__ if ids else None
+
+
 class _Telling(NamedTuple):
     """What a recorded rung's notification is made of: the liaison, the tree, the rules."""
 
@@ -129,7 +148,10 @@ class Application(Protocol):
     def execute(self, command: cmd.Command) -> Recorded: ...
 
     def execute_together(
-        self, commands: Sequence[cmd.Command], then: Then | None = None
+        self,
+        commands: Sequence[cmd.Command],
+        then: Then | None = None,
+        unopened: Callable[[UUID], bool] | None = None,
     ) -> Sequence[Recorded | Refused]: ...
 
     def history(self, liaison_id: UUID) -> list[LiaisonEvent]: ...
@@ -244,19 +266,22 @@ class LiaisonActivities(Activities[Application]):
         on: date,
         rungs: list[tuple[Deadline, Step]],
         known: _Telling | None = None,
+        unopened: Callable[[UUID], bool] | None = None,
     ) -> tuple[list[str | Refused], _Telling | None]:
         """Record the rungs in one transaction (each its own command, event and receipt), by
         the system actor read once; for each, the unit told or the refusal, and, where one was
         recorded, what its notification needs (the liaison, tree and rules read once, or taken
         as `known` from a caller that has read them: the steps change the escalations, not the
-        liaison)."""
+        liaison). `unopened`: as `execute_together` takes it."""
         try:
             tree = known.tree if known else self.office.tree()
             state = known.state if known else self.office.state_of(liaison_id)
             actor = self.office.system_actor_for(liaison_id, on, tree, state=state)
         except Refused as refusal:  # no such liaison: no rung can be recorded
             return [refusal] * len(rungs), None
-        outcomes = self.office.execute_together(_steps(liaison_id, on, rungs, actor))
+        outcomes = self.office.execute_together(
+            _steps(liaison_id, on, rungs, actor), unopened=unopened
+        )
         told = _told(outcomes, rungs)
         if all(isinstance(unit, Refused) for unit in told):
             return told, None
@@ -271,7 +296,13 @@ class LiaisonActivities(Activities[Application]):
         activities queued on it)."""
         parsed = [(Deadline.model_validate_json(r.deadline_json), Step(r.step)) for r in rungs]
         units, telling = await self._call(
-            functools.partial(self._record_steps, liaison_id, on, parsed)
+            functools.partial(
+                self._record_steps,
+                liaison_id,
+                on,
+                parsed,
+                unopened=_opening(liaison_id, rungs, parsed),
+            )
         )
         return await self._tell(liaison_id, on, parsed, units, telling)
 
@@ -351,10 +382,17 @@ class LiaisonActivities(Activities[Application]):
         return self._open_then(liaison_id, year, on, actor)[0]
 
     def _open_then(
-        self, liaison_id: UUID, year: int, on: date, actor: Actor | None, then: Then | None = None
+        self,
+        liaison_id: UUID,
+        year: int,
+        on: date,
+        actor: Actor | None,
+        then: Then | None = None,
+        unopened: Callable[[UUID], bool] | None = None,
     ) -> tuple[str | None, Sequence[Recorded | Refused]]:
         """`_open`, and the outcomes of the commands `then` works out from the state the cycle
-        left (or, refused, the state before), saved with it."""
+        left (or, refused, the state before), saved with it (`unopened`: as
+        `execute_together` takes it)."""
         try:
             opening = cmd.OpenCycle(
                 command_id=uuid5(liaison_id, f"open-cycle:{year}"),
@@ -365,7 +403,7 @@ class LiaisonActivities(Activities[Application]):
             )
         except Refused as refusal:  # the actor: no such liaison
             return refusal.code, []
-        outcome, *following = self.office.execute_together([opening], then)
+        outcome, *following = self.office.execute_together([opening], then, unopened)
         return (outcome.code if isinstance(outcome, Refused) else None), following
 
     @activity.defn(name="open_cycle")
@@ -416,7 +454,7 @@ class LiaisonActivities(Activities[Application]):
                     return _steps(liaison_id, on, due, actor)
 
                 then = rungs_due if take_due else None
-                refusal, outcomes = self._open_then(liaison_id, year, on, actor, then)
+                refusal, outcomes = self._open_then(liaison_id, year, on, actor, then, _fresh_run)
                 told = _told(outcomes, due)
                 if opened:  # the state the rungs were worked out on, saved with them
                     state = opened[0]
@@ -432,7 +470,7 @@ class LiaisonActivities(Activities[Application]):
             if year is None and take_due:
                 due[:] = _due(state, policy, on)
                 if due:
-                    told, _ = self._record_steps(liaison_id, on, due, known)
+                    told, _ = self._record_steps(liaison_id, on, due, known, _fresh_run)
             answer = OnboardResult(
                 events=[],
                 policy_json=policy.model_dump_json(),

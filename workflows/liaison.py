@@ -305,7 +305,14 @@ class LiaisonWorkflow:
         """Take the rungs due together in one activity, in order (each its own command)."""
         request = TakeStepsInput(
             liaison_id=liaison_id,
-            rungs=[Rung(deadline_json=d.model_dump_json(), step=s.value) for d, s in rungs],
+            rungs=[
+                Rung(
+                    deadline_json=d.model_dump_json(),
+                    step=s.value,
+                    opens=not self._process.opened(d),
+                )
+                for d, s in rungs
+            ],
             on=today.isoformat(),
         )
         timeout = ACTIVITY_TIMEOUT + STEP_TIMEOUT * len(rungs)

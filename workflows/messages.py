@@ -139,6 +139,10 @@ class Rung:
 
     deadline_json: str
     step: str
+    opens: bool = False
+    """True when the run took no rung of the deadline's ladder yet: its escalation is opened
+    without being looked up first (should a run before this one have opened it, the save fails
+    on its id and the rung is taken again, looked up). False from runs begun before."""
 
 
 @dataclass

@@ -126,6 +126,11 @@ class LiaisonProcess:
         self.taken.add(f"{key}/{step}")
         self.open_escalations.add(key)
 
+    def opened(self, deadline: Deadline) -> bool:
+        """True when this run (or one it continues) took a rung of the deadline's ladder."""
+        prefix = _key(deadline.kind, deadline.subject) + "/"
+        return any(key.startswith(prefix) for key in self.taken)
+
     def cycle_due(self, today: date) -> int | None:
         """The year whose annual cycle should open now, if any."""
         return cycle_due(self._current(), today)

@@ -20,6 +20,7 @@ Tests build commands through `World`, whose helpers issue a fresh command id eac
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -99,6 +100,20 @@ def event_count(office: LiaisonOffice) -> int:
     count = len(office.recorder.select_notifications(start=1, limit=10**6))
     assert count == (office.recorder.max_notification_id() or 0)
     return count
+
+
+def store_reads(monkeypatch: pytest.MonkeyPatch, office: LiaisonOffice) -> Counter[UUID]:
+    """Each record's reads from the store from now on (the library's cache catching up, too)."""
+    store = office.events  # type: ignore[attr-defined]
+    reads: Counter[UUID] = Counter()
+    get = store.get
+
+    def counted(originator_id: UUID, *args: Any, **kwargs: Any) -> Any:
+        reads[originator_id] += 1
+        return get(originator_id, *args, **kwargs)
+
+    monkeypatch.setattr(store, "get", counted)
+    return reads
 
 
 def stored_topics(office: LiaisonOffice) -> list[str]:

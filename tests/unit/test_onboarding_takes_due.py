@@ -10,7 +10,6 @@ and receipt as `take_steps` records them, queues their notices and names them in
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -24,7 +23,7 @@ from domain.errors import Refused
 from domain.escalation import escalation_id
 from domain.registry import ORGANISATION_ID, REGULATION_BOOK_ID
 from domain.state import LiaisonState
-from tests.unit.conftest import World, build_world
+from tests.unit.conftest import World, build_world, store_reads
 from tests.unit.test_take_steps_together import ONBOARDED, _count_saves
 from workflows.activities import LiaisonActivities, _due, _steps
 from workflows.messages import OnboardInput, OnboardResult, TakeStepsInput
@@ -123,15 +122,7 @@ def test_the_organisation_and_the_book_are_read_once_for_the_cycle_and_the_rungs
     world = build_world(ONBOARDED)
     liaison = unmet(world)
     world.office.tree(), world.office.regulation_book()  # cached, as on a worker running a while
-    store = world.office.events  # type: ignore[attr-defined]
-    reads: Counter[UUID] = Counter()
-    get = store.get
-
-    def counted(originator_id: UUID, *args: Any, **kwargs: Any) -> Any:
-        reads[originator_id] += 1
-        return get(originator_id, *args, **kwargs)
-
-    monkeypatch.setattr(store, "get", counted)
+    reads = store_reads(monkeypatch, world.office)
     result = onboard(world, liaison, InMemoryOutbox())
     assert len(result.taken) == 3
     assert (reads[ORGANISATION_ID], reads[REGULATION_BOOK_ID]) == (1, 1)

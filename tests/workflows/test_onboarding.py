@@ -38,7 +38,14 @@ from tests.workflows.province import (
 from workers.onboarding import start_liaison
 from workflows.activities import LiaisonActivities
 from workflows.liaison import LiaisonWorkflow
-from workflows.messages import LiaisonSnapshot, OnboardInput, OnboardResult, workflow_id
+from workflows.messages import (
+    LiaisonSnapshot,
+    OnboardInput,
+    OnboardResult,
+    TakeStepsInput,
+    TakeStepsResult,
+    workflow_id,
+)
 from workflows.outbox import InMemoryOutbox
 
 LOCAL = "core_local_activity"
@@ -181,6 +188,41 @@ async def test_onboarded_with_its_receipt_awaited_climbs_the_ladder_then_resolve
     assert resolved.open_escalations == []
     state = LiaisonState.model_validate_json(resolved.state_json)
     assert state == province.office.state_of(liaison)
+
+
+class RecordingSteps(LiaisonActivities):
+    """The activities, keeping each `take_steps` request's rungs as (step, opens)."""
+
+    asked: list[list[tuple[str, bool]]]
+
+    @activity.defn(name="take_steps")
+    async def take_steps(self, request: TakeStepsInput) -> TakeStepsResult:
+        self.asked.append([(rung.step, rung.opens) for rung in request.rungs])
+        return await super().take_steps(request)
+
+
+async def test_a_run_says_which_rung_opens_its_escalation(
+    time_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    """The reminder is the first rung the run takes of the receipt's ladder: it opens the
+    escalation, unlooked; the miss and the escalation find it open (`Rung.opens`)."""
+    province = Province(pinned("213"))
+    await advance_to(time_env, REFERRED)
+    liaison = province.refer(REFERRED)
+    activities = RecordingSteps(province.office, province.outbox)
+    activities.asked = []
+    async with Worker(
+        time_env.client, task_queue=task_queue, workflows=[LiaisonWorkflow],
+        activities=activities.all(),
+    ):  # fmt: skip
+        await start_liaison(time_env.client, liaison, task_queue)
+        handle = time_env.client.get_workflow_handle(workflow_id(str(liaison)))
+        await idle(handle)
+        await advance_to(time_env, RECEIPT_DUE + timedelta(days=10))
+        await idle(handle)
+
+    assert activities.asked == [[("reminder", True)], [("missed", False)], [("escalated", False)]]
+    assert province.steps(liaison, DeadlineKind.RECEIPT, str(liaison)) == ladder(RECEIPT_DUE)
 
 
 async def test_rungs_already_in_the_store_are_not_recorded_twice(
