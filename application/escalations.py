@@ -46,8 +46,8 @@ def take_step(work: Work, command: TakeStep) -> Decision:
         if member.referral_due(policy) is None:
             raise WrongState("{member} no longer awaits a referral.", member=member.name)
     stamp = work.stamp(policy)
-    escalation = work.escalation(command.liaison_id, deadline.kind, deadline.subject)
-    if escalation is None:
+    escalation = work.escalation_to_open(command.liaison_id, deadline.kind, deadline.subject)
+    if escalation is None:  # the first rung opens it (its first event: the id cannot be taken)
         escalation = Escalation.open(stamp, command.liaison_id, deadline)
     superior = None
     if command.step is Step.ESCALATED:

@@ -69,8 +69,8 @@ class Work:
         """`following`: the work of the command before this one in a batch saved together
         (`LiaisonOffice.execute_together`): its tree and book, and the records it loaded or
         changed, as it left them, and its `unopened`. `unopened`: the escalations the caller
-        knows were never opened, not looked up (`escalation`): only for a batch, whose save fails
-        on the id of one that was (`Escalation.open` makes its first event)."""
+        knows were never opened, not looked up by a step that would open them
+        (`escalation_to_open`): only for a batch, whose save fails on the id of one that was."""
         self.office, self.command, self.today = office, command, today
         self._unopened: Callable[[UUID], bool] | None = (
             following._unopened if following is not None else unopened
@@ -132,8 +132,13 @@ class Work:
         return self._maybe(Escalation, aggregate_id, "escalation")
 
     def escalation(self, liaison_id: UUID, kind: Any, subject: str) -> Escalation | None:
-        """The escalation of a liaison's deadline, if one was opened (None, without a look-up,
-        for one the caller knows was not: `unopened`)."""
+        """The escalation of a liaison's deadline, if one was opened."""
+        return self.loaded_escalation(escalation_id(liaison_id, kind, subject))
+
+    def escalation_to_open(self, liaison_id: UUID, kind: Any, subject: str) -> Escalation | None:
+        """`escalation`, for a step that opens the escalation when there is none: None without a
+        look-up for one the caller knows was never opened (`unopened`). Only such a step may ask:
+        should the caller be wrong, the escalation it opens fails its batch's save on the id."""
         aggregate_id = escalation_id(liaison_id, kind, subject)
         if aggregate_id not in self._loaded and self._unopened and self._unopened(aggregate_id):
             return None

@@ -50,6 +50,9 @@ Patches in force:
   notices could not be queued, `OnboardResult.untold`: a retry would work the rungs out anew).
   Its timeout is `ONBOARD_TIMEOUT`. Runs begun before it take the rungs in a second activity,
   as they did.
+- `RUNGS_SAY_OPENS` (2026-12-06): the rungs a run asks `take_steps` for say whether the run took
+  no rung of their ladder yet (`Rung.opens`), so that the activity opens their escalation
+  without looking it up first; runs begun before it send them as they did (`opens` False).
 """
 
 from __future__ import annotations
@@ -95,6 +98,7 @@ ONBOARD_PATCH = "2026-12-03-onboard-in-one-run"
 ONBOARD_FROM_STATE = "2026-12-04-onboard-from-state"
 LOCAL_ACTIVITIES = "2026-12-05-local-activities"
 ONBOARD_TAKES_DUE = "2026-12-05-onboard-takes-due-rungs"
+RUNGS_SAY_OPENS = "2026-12-06-rungs-say-opens"
 ONBOARD_TIMEOUT = timedelta(seconds=60)  # loading, the cycle and the rungs due, with their notices
 STEP_TIMEOUT = timedelta(seconds=5)  # more per rung taken in one `take_steps`
 T = TypeVar("T")
@@ -303,13 +307,14 @@ class LiaisonWorkflow:
         self, liaison_id: str, rungs: list[tuple[Deadline, Step]], today: date
     ) -> None:
         """Take the rungs due together in one activity, in order (each its own command)."""
+        says = workflow.patched(RUNGS_SAY_OPENS)
         request = TakeStepsInput(
             liaison_id=liaison_id,
             rungs=[
                 Rung(
                     deadline_json=d.model_dump_json(),
                     step=s.value,
-                    opens=not self._process.opened(d),
+                    opens=says and not self._process.opened(d),
                 )
                 for d, s in rungs
             ],

@@ -142,7 +142,8 @@ class Rung:
     opens: bool = False
     """True when the run took no rung of the deadline's ladder yet: its escalation is opened
     without being looked up first (should a run before this one have opened it, the save fails
-    on its id and the rung is taken again, looked up). False from runs begun before."""
+    on its id and the rung is taken again, looked up). A hint: either value records the same.
+    False from runs begun before `RUNGS_SAY_OPENS`, and from workers before the field."""
 
 
 @dataclass

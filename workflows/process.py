@@ -128,8 +128,8 @@ class LiaisonProcess:
 
     def opened(self, deadline: Deadline) -> bool:
         """True when this run (or one it continues) took a rung of the deadline's ladder."""
-        prefix = _key(deadline.kind, deadline.subject) + "/"
-        return any(key.startswith(prefix) for key in self.taken)
+        key = _key(deadline.kind, deadline.subject)
+        return any(f"{key}/{step}" in self.taken for step in Step)
 
     def cycle_due(self, today: date) -> int | None:
         """The year whose annual cycle should open now, if any."""

@@ -15,10 +15,11 @@ from uuid import UUID
 
 import pytest
 
+from application.work import Work
 from domain.deadlines import Deadline, DeadlineKind
 from domain.escalation import Step, escalation_id
 from tests.unit.conftest import World, build_world, store_reads
-from tests.unit.test_onboarding_takes_due import escalation_of, onboard, unmet
+from tests.unit.test_onboarding_takes_due import _opening, escalation_of, onboard, unmet
 from tests.unit.test_take_steps_together import ONBOARDED, _count_saves, late_liaison
 from workflows.activities import LiaisonActivities
 from workflows.messages import Rung, TakeStepsInput, TakeStepsResult
@@ -103,3 +104,20 @@ def test_a_run_says_a_rung_opens_its_escalation_until_it_took_one_of_its_ladder(
     process.mark_taken(reminder, first)
     assert process.opened(missed)  # the same deadline's ladder: its escalation is open
     assert not process.opened(reminder.model_copy(update={"subject": "another"}))
+
+
+def test_only_a_step_that_would_open_the_escalation_skips_its_look_up() -> None:
+    """Closing an escalation (`resolve_escalation`) finds none to close when it is absent: it
+    must look, whatever the caller presumes, or a wrong presumption would close nothing and say
+    so with no failed save to catch it."""
+    world = build_world(ONBOARDED)
+    liaison, due = late_liaison(world)
+    take(world, liaison, due[:1], opens=True)
+    (reminder, _), *_ = due
+    opening, _ = _opening(world, liaison)
+
+    def work() -> Work:
+        return Work(world.office, opening, ONBOARDED, unopened=lambda _: True)
+
+    assert work().escalation(liaison, reminder.kind, reminder.subject) is not None
+    assert work().escalation_to_open(liaison, reminder.kind, reminder.subject) is None
