@@ -68,13 +68,11 @@ class Work:
     ) -> None:
         """`following`: the work of the command before this one in a batch saved together
         (`LiaisonOffice.execute_together`): its tree and book, and the records it loaded or
-        changed, as it left them, and its `unopened`. `unopened`: the escalations the caller
-        knows were never opened, not looked up by a step that would open them
-        (`escalation_to_open`): only for a batch, whose save fails on the id of one that was."""
+        changed, as it left them. `unopened`: the escalations the caller knows were never
+        opened, not looked up by a step that would open them (`escalation_to_open`): only for a
+        batch, whose save fails on the id of one that was."""
         self.office, self.command, self.today = office, command, today
-        self._unopened: Callable[[UUID], bool] | None = (
-            following._unopened if following is not None else unopened
-        )
+        self._unopened = unopened
         self._loaded: dict[UUID, Any] = {} if following is None else following._loaded
         self._tree: OrganisationTree | None = None if following is None else following._tree
         self._book: RegulationBook | None = None if following is None else following._book
