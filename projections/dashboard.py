@@ -180,13 +180,19 @@ async def subtree_sql(conn: Any, query: str, units: list[str]) -> str:
     return for_subtree(query, units, tree=tree)
 
 
-async def figures(conn: Any, period: Period) -> Figures:
+MembersFacts = dict[Any, list[Any]]
+"""Members' facts of the state figures as known at one time, by member (`standing.MEMBERS_FACTS`
+rows): read once for the periods of one inspection that ask for the same members."""
+
+
+async def figures(conn: Any, period: Period, read: MembersFacts | None = None) -> Figures:
     """Every figure of the period for the unit's subtree, in one query: for a large unit the
     one-fact figures from its tally and the state figures from its steps when they are kept
-    (as known at a time: less what was recorded after it, when that is little)."""
+    (as known at a time: less what was recorded after it, when that is little). `read` holds
+    the members' facts already read as known at the period's time (and gets those read here)."""
     units = await scope(conn, period.unit_id, period.end)
     result = Figures(period, units)
-    for figure, code, n in await _counts(conn, period, units):
+    for figure, code, n in await _counts(conn, period, units, {} if read is None else read):
         by_code = result.counts.setdefault(figure, {})
         by_code[code] = by_code.get(code, 0) + int(n)
         if not by_code[code]:  # counted, then taken out (recorded after the known-at time)
@@ -194,7 +200,9 @@ async def figures(conn: Any, period: Period) -> Figures:
     return result
 
 
-async def _counts(conn: Any, period: Period, units: list[str]) -> list[tuple[str, Any, int]]:
+async def _counts(
+    conn: Any, period: Period, units: list[str], read: MembersFacts
+) -> list[tuple[str, Any, int]]:
     """The period's counts as (figure, code, n); a figure and code may come more than once."""
 
     async def fetch(query: str, *args: Any) -> list[tuple[str, Any, int]]:
@@ -208,7 +216,7 @@ async def _counts(conn: Any, period: Period, units: list[str]) -> list[tuple[str
         return await fetch(STEPPED_COUNTS if tallied["stepped"] else TALLIED_COUNTS, *args)
     unknown = None
     if tallied["stepped"]:
-        unknown = await _recorded_after(conn, period, set(units), tallied["ancestor_id"])
+        unknown = await _recorded_after(conn, period, set(units), tallied["ancestor_id"], read)
     if unknown is None:  # the tally and steps cannot say what was known then: count the facts
         return await fetch(COUNTS, *period.args(units))
     taken = [(figure, code, -n) for (figure, code, _), n in unknown.items()]
@@ -231,7 +239,7 @@ after the time anywhere, stopping at `KNOWN_AT_FACTS` facts."""
 
 
 async def _recorded_after(
-    conn: Any, period: Period, inside: set[str], ancestor: str
+    conn: Any, period: Period, inside: set[str], ancestor: str, read: MembersFacts
 ) -> Counter[tuple[Any, ...]] | None:
     """How much the records made after the known-at time change the steps' state figures of
     the period (by figure, code, year); None if too many members have such records."""
@@ -252,14 +260,20 @@ async def _recorded_after(
         return None
     if not ids:
         return Counter()
-    rows = await conn.fetch(standing.MEMBERS_FACTS, list(ids), kinds, period.known_at)
+    unread = [i for i in ids if i not in read]
+    if unread:
+        for i in unread:
+            read[i] = []
+        for r in await conn.fetch(standing.MEMBERS_FACTS, unread, kinds, period.known_at):
+            read[r["member_id"]].append(r)
     members: dict[Any, tuple[list[standing.Fact], list[standing.Fact]]] = {}
-    for r in rows:
-        fact = standing.Fact(*tuple(r)[:-1])
-        every, known = members.setdefault(fact.member, ([], []))
-        every.append(fact)
-        if r["known"]:
-            known.append(fact)
+    for i in ids:
+        for r in read[i]:
+            fact = standing.Fact(*tuple(r)[:-1])
+            every, known = members.setdefault(fact.member, ([], []))
+            every.append(fact)
+            if r["known"]:
+                known.append(fact)
     year = period.the_year
     changed, cells = standing.unknown_rows(members.values(), period.end, inside, year)
     touched = sorted({(cell, 0 if y is None else y) for (cell, _, y), n in cells.items() if n})
@@ -275,10 +289,14 @@ async def _recorded_after(
 
 
 async def dashboard(conn: Any, period: Period) -> dict[str, Any]:
-    """The period's figures beside the same period of the previous year."""
-    now = (await figures(conn, period)).summary()
+    """The period's figures beside the same period of the previous year (as known at the same
+    time: the members' facts read for one year are not read again for the other)."""
+    read: MembersFacts = {}
+    now = (await figures(conn, period, read)).summary()
     try:
-        before: dict[str, Any] | None = (await figures(conn, period.previous_year())).summary()
+        before: dict[str, Any] | None = (
+            await figures(conn, period.previous_year(), read)
+        ).summary()
     except UnknownUnit:
         before = None
     return {"current": now, "previous_year": before}

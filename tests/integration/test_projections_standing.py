@@ -252,7 +252,7 @@ async def _compare_known(url: str, rows: list[tuple[Any, ...]]) -> list[tuple[An
             for i, (day, year, at) in enumerate(asked):
                 period = Period(ancestor, day, at, year)
                 unknown = await dashboard._recorded_after(
-                    conn, period, set(_subtree(ancestor, day)), ancestor
+                    conn, period, set(_subtree(ancestor, day)), ancestor, {}
                 )
                 assert unknown is not None  # a few members: never counted instead
                 known = said["stepped"][i].copy()

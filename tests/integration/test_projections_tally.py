@@ -14,6 +14,7 @@ from domain.errors import UnknownUnit
 from projections import dashboard, liaisons, lists, reads, runner, standing, tally
 from projections.catalog import MODELS, all_models
 from projections.dashboard import Period, figures
+from projections.dashboard import dashboard as inspection
 from projections.facts import Facts
 from projections.figures import TALLIED_UNIT
 from projections.log import EVENTS_TABLE
@@ -217,8 +218,8 @@ async def test_a_board_known_at_a_time_corrects_its_own_members_alone(
     corrected: list[tuple[str, int]] = []
     recorded_after = dashboard._recorded_after
 
-    async def spied(conn: Any, period: Period, inside: set[str], ancestor: str) -> Any:
-        unknown = await recorded_after(conn, period, inside, ancestor)
+    async def spied(conn: Any, period: Period, inside: set[str], ancestor: str, read: Any) -> Any:
+        unknown = await recorded_after(conn, period, inside, ancestor, read)
         if unknown is not None:
             kinds = list(standing.STANDING_KINDS)
             changed = await conn.fetchval(_CHANGED, kinds, period.known_at, period.end)
@@ -235,6 +236,57 @@ async def test_a_board_known_at_a_time_corrects_its_own_members_alone(
     beyond = {unit for unit, changed in corrected if changed > 1}
     assert {"C1", "X1"} & beyond  # corrected, though more members than one changed elsewhere
     assert "P" not in beyond
+
+
+class _Counting:
+    """A read connection that notes the members each read of their facts asks for."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+        self.asked: list[list[Any]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.conn, name)
+
+    async def fetch(self, query: str, *args: Any) -> Any:
+        if query == standing.MEMBERS_FACTS:
+            self.asked.append(list(args[0]))
+        return await self.conn.fetch(query, *args)
+
+
+async def test_an_inspection_reads_a_members_facts_once_for_both_years(
+    recorded: str, pg_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An inspection as known at a time corrects the year and the year before for the members
+    recorded after it: each member's facts are read once for both, and the figures are the
+    facts' own."""
+    units, times = _caught_up(recorded, pg_env)
+    asked = times[:: max(1, len(times) // 6)]
+    monkeypatch.setattr(dashboard, "KNOWN_AT_MEMBERS", 1_000)
+    conn = await reads.connect(recorded)
+    try:
+        counting = _Counting(conn)
+        shared = 0
+        answers = []
+        for unit in units:
+            for day in DAYS:
+                for at in asked:
+                    counting.asked = []
+                    try:
+                        read = await inspection(counting, Period(unit, day, at))
+                    except UnknownUnit:
+                        continue
+                    members = [m for ids in counting.asked for m in ids]
+                    assert len(members) == len(set(members)), (unit, day, at)
+                    shared += len(counting.asked) == 1 and read["previous_year"] is not None
+                    answers.append(((unit, day, at), read))
+        monkeypatch.setattr(dashboard, "KNOWN_AT_MEMBERS", -1)  # every board counted
+        for (unit, day, at), read in answers:
+            assert read == await inspection(conn, Period(unit, day, at)), (unit, day, at)
+    finally:
+        await conn.close()
+    assert shared  # both years corrected from one read
+    assert len(answers) > 50
 
 
 def _kept_and_at_once(conn: Any, table: str, reached: str, keys: int) -> list[Any]:
