@@ -22,7 +22,7 @@ class DomainEvent(BaseModel, CanMutateAggregate[UUID]):
     timestamp: datetime
 
     def _as_dict(self) -> dict[str, Any]:
-        return dict(self)
+        return self.__dict__.copy()  # the fields, as `Stamp.fields` takes them
 
 
 class Recorded(DomainEvent):
