@@ -216,14 +216,19 @@ class CellBooks:
                 yield book
 
 
+Blame = Where | Callable[[], Where]
+"""A cell of the input, or how to name it: worked out only when a row is refused (a history's
+steps name their cells lazily, most of them never refused)."""
+
+
 @contextmanager
-def at(where: Where, columns: dict[str, Where] | None = None) -> Iterator[None]:
+def at(where: Blame, columns: dict[str, Blame] | None = None) -> Iterator[None]:
     """Turn a domain refusal inside the block into a row error at that cell (or the code's cell)."""
     try:
         yield
     except Refused as refusal:
         cell = (columns or {}).get(refusal.code, where)
-        raise RowError.refused(cell, refusal) from None
+        raise RowError.refused(cell if isinstance(cell, Where) else cell(), refusal) from None
 
 
 _FIELD_COLUMNS = {"workplace_unit_id": "workplace_unit"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -19,7 +20,7 @@ from domain.messages import Label
 from domain.organisation import WORKPLACE_KINDS, UnitKind
 from domain.roles import Action
 from domain.state import Attendance, ClosingReason, Stage
-from workers.province.builder import Context, MeetingNote, at, register, step_id
+from workers.province.builder import Blame, Context, MeetingNote, at, register, step_id
 from workers.province.records import HISTORY, MEMBERS, Fact, MemberRecord, RowError, Where
 
 MEMBER_KEYS = ("residence_commune", "referred_on", "residence_cell")
@@ -188,6 +189,8 @@ class MemberBuild:
 
     def _open_cycles(self, year: int) -> None:
         state = self.current.state
+        if state.cycle_year is not None and year <= state.cycle_year:
+            return  # open already (most steps): no stage to work out
         if state.stage in (Stage.REFERRED, Stage.RECEIVED_BY_COMMUNE, Stage.CLOSED):
             return  # the step itself will be refused with the liaison's own reason
         assert state.cycle_year is not None
@@ -196,8 +199,8 @@ class MemberBuild:
             self.current.open_cycle(stamp, y)
 
     def _fact(self, f: Fact) -> None:
-        def w(column: str, value: object) -> Where:
-            return self.w(column, f.typed.get(column, value), HISTORY, f.row)
+        def w(column: str, value: object) -> Blame:  # named only if the step is refused
+            return partial(self.w, column, f.typed.get(column, value), HISTORY, f.row)
 
         with at(
             w("date", f.day),
