@@ -19,6 +19,7 @@ from eventsourcing.utils import Environment
 from psycopg import sql
 from psycopg.rows import tuple_row
 
+from projections.cores import seldom_collected
 from projections.log import EVENTS_TABLE, SELECT_AFTER, Entry, StoredRow, decode, rows_from
 from projections.model import (
     VERSION_MARK,
@@ -371,7 +372,12 @@ class Projector:
 
     def catch_up_here(self, target: int, bulk: bool, progress: Progress | None = None) -> int:
         """Process batches in this process until `target`; in bulk, the fresh models' secondary
-        indexes are built once at the end and their tables vacuumed."""
+        indexes are built once at the end and their tables vacuumed, and the cycle collector
+        runs seldom (`cores.seldom_collected`)."""
+        with seldom_collected() if bulk else contextlib.nullcontext():
+            return self._catch_up_here(target, bulk, progress)
+
+    def _catch_up_here(self, target: int, bulk: bool, progress: Progress | None) -> int:
         with self.transaction() as cur:
             positions = self.positions(cur)
             fresh = [m for m in self.models if positions[m.tracking_name] == 0] if bulk else []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import itertools
 import multiprocessing
 import os
@@ -21,6 +22,7 @@ from domain.meeting import AttendanceEntry
 from domain.state import Attendance
 from projections import runner
 from projections.catalog import all_models
+from projections.cores import YOUNG_OBJECTS
 from projections.facts import Facts
 from projections.log import EVENTS_TABLE, Entry
 from projections.model import Cursor, ReadModel, copy_rows
@@ -100,7 +102,8 @@ HELD_AT = "LIAISON_TEST_WITNESS_HELD_AT"
 
 
 class Witness(ReadModel):
-    """A read model of its own process that notes which process folded each event; with
+    """A read model of its own process that notes which process folded each event (and how
+    seldom that process's cycle collector looked at new objects); with
     KILL_AT set (`notification:test pid`) it kills its process (SIGKILL, no goodbye) mid-batch
     at that notification; with HELD_AT, it waits there, mid-batch, until its process is stopped."""
 
@@ -111,12 +114,14 @@ class Witness(ReadModel):
     def ddl(self) -> list[str]:
         return [
             f"CREATE TABLE IF NOT EXISTS {self.t('witness')}"
-            " (notification_id bigint PRIMARY KEY, pid int NOT NULL)"
+            " (notification_id bigint PRIMARY KEY, pid int NOT NULL, young int NOT NULL)"
         ]
 
     def apply(self, cur: Cursor, entries: Sequence[Entry]) -> None:
-        rows = [(e.row.notification_id, os.getpid()) for e in entries]
-        copy_rows(cur, self.t("witness"), {"notification_id": "int8", "pid": "int4"}, rows)
+        young = gc.get_threshold()[0]
+        rows = [(e.row.notification_id, os.getpid(), young) for e in entries]
+        columns = {"notification_id": "int8", "pid": "int4", "young": "int4"}
+        copy_rows(cur, self.t("witness"), columns, rows)
         for variable in (KILL_AT, HELD_AT):
             at, _, test = os.environ.get(variable, "").partition(":")
             if at and entries[-1].row.notification_id >= int(at):
@@ -158,10 +163,12 @@ def test_a_big_catch_up_folds_in_a_process_per_group_and_builds_the_same_rows(
     assert parallel.catch_up(progress=lambda *p: shown.append(p)) == expected
     assert shown[-1] == (expected, parallel.head())
     with parallel.transaction() as cur:
-        cur.execute("SELECT DISTINCT pid FROM witness_ref")
-        assert [r["pid"] for r in cur.fetchall()] == [os.getpid()]
-        cur.execute("SELECT DISTINCT pid FROM witness")
-        assert os.getpid() not in {r["pid"] for r in cur.fetchall()}
+        cur.execute("SELECT DISTINCT pid, young FROM witness_ref")
+        assert [tuple(r.values()) for r in cur.fetchall()] == [(os.getpid(), gc.get_threshold()[0])]
+        cur.execute("SELECT DISTINCT pid, young FROM witness")
+        folded = cur.fetchall()
+        assert os.getpid() not in {r["pid"] for r in folded}
+        assert {r["young"] for r in folded} == {YOUNG_OBJECTS}  # a bulk fold collects seldom
     _same_as_alone(parallel, reference, indexes)
     parallel.close()
     reference.close()

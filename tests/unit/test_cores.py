@@ -4,6 +4,7 @@ process, even killed."""
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import signal
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from projections.cores import Cores
+from projections.cores import YOUNG_OBJECTS, Cores, seldom_collected
 
 
 def _fold(state: list[tuple[int, int]], chunk: int) -> None:
@@ -33,6 +34,35 @@ def test_chunks_after_the_first_are_folded_once_each_in_the_workers() -> None:
     assert os.getpid() not in pids[0] | pids[1]
     chunks = sorted(c for state in workers for _, c in state)
     assert chunks == list(range(3, 20))
+
+
+def _young(state: list[int], chunk: int) -> None:
+    state.append(gc.get_threshold()[0])
+
+
+def test_a_worker_collects_cycles_seldom_and_this_process_as_it_did() -> None:
+    before = gc.get_threshold()
+    with Cores(list, _young, spread_from=1, workers=1) as cores:
+        cores.add(range(4))
+        here, worker = cores.states()
+    assert here == [before[0]]
+    assert worker == [YOUNG_OBJECTS] * 3
+    assert gc.get_threshold() == before
+
+
+def test_a_block_collected_seldom_leaves_the_collector_as_it_was_even_when_it_fails() -> None:
+    before, frozen = gc.get_threshold(), gc.get_freeze_count()
+    inside: list[tuple[object, ...]] = []
+
+    def fail() -> None:
+        with seldom_collected(freeze=True):
+            inside.append((gc.get_threshold(), gc.get_freeze_count() > frozen))
+            raise RuntimeError
+
+    with pytest.raises(RuntimeError):
+        fail()
+    assert inside == [((YOUNG_OBJECTS, *before[1:]), True)]  # what was alive is left out
+    assert (gc.get_threshold(), gc.get_freeze_count()) == (before, frozen)
 
 
 def test_without_workers_everything_is_folded_here() -> None:

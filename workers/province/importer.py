@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import json
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -26,6 +25,7 @@ from domain.messages import Message
 from domain.registry import CommandReceipt
 from domain.roles import BOOK_KEEPERS, Action, Actor, keeps_the_book_of, may
 from domain.stamp import Stamp
+from projections.cores import seldom_collected
 from workers.province import pool
 from workers.province.builder import IMPORT_NAMESPACE, CellBooks, Context, Meetings
 from workers.province.bulk import (
@@ -100,7 +100,6 @@ def import_records(
 ) -> Report:
     """Validate every record; unless a dry run, write the valid members' new events in bulk."""
     started = time.perf_counter()
-    gc.freeze()  # the input is long-lived: spare it from every full collection during the run
     report = Report(members=len(records), problems=list(problems), dry_run=dry_run)
     writer = writer or BulkWriter(office)
     # Marked as import: the dispatcher does not signal a decade of history to workflows.
@@ -116,7 +115,8 @@ def import_records(
     pipeline = None if dry_run else Pipeline(writer)
     run: ImportRun | None = None  # started once something is to be written
     try:
-        with pool.Builders(ctx, len(records), processes) as builders:
+        # The input is long-lived: spared from every collection, which the build makes seldom.
+        with seldom_collected(freeze=True), pool.Builders(ctx, len(records), processes) as builders:
             done = 0
             for outcomes in builders.members(records, CHUNK):
                 ok = [o for o in outcomes if o.problem is None]
@@ -158,7 +158,6 @@ def import_records(
             run.complete(_run_stamp(ctx, source, "completed"), report.valid)
             pipeline.put(new_events([run], writer.stored([run.id]), writer.mapper))
     finally:
-        gc.unfreeze()
         if pipeline is not None:
             pipeline.close()
     if pipeline is not None and report.events:

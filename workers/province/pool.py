@@ -18,6 +18,7 @@ from eventsourcing.persistence import JSONTranscoder
 
 from domain.liaison import Liaison
 from domain.persistence import PydanticMapper
+from projections.cores import collect_seldom
 from workers.province.builder import Attended, Context, Meetings, hold
 from workers.province.bulk import Encoded, encode
 from workers.province.member_build import MemberBuild
@@ -78,6 +79,7 @@ def _init(ctx: Context, importer: int) -> None:
     # A builder outlives a killed import otherwise: its parent is the forkserver, which waits
     # for its builders, and the resource tracker waits for them all (minutes, 115 MB each).
     threading.Thread(target=_watch, args=(importer,), daemon=True).start()
+    collect_seldom()  # a builder's whole life is a bulk build
     _WORKER["here"] = (ctx, mapper())
 
 
