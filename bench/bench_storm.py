@@ -46,6 +46,7 @@ from bench.worker_processes import add_workers_option, polled_by, worker_process
 from domain import commands as cmd
 from domain.deadlines import after_days
 from domain.escalation import ReminderSent
+from projections.cores import seldom_collected
 from workers.bootstrap import persistence_env
 from workers.onboarding import start_workflows
 from workers.province.demo_tree import PROVINCE
@@ -84,6 +85,7 @@ async def trivial_rate(
             worker = Worker(
                 client, task_queue=queue, workflows=[Napper], max_concurrent_workflow_task_polls=20
             )
+            serving.enter_context(seldom_collected())  # as the worker process collects
             await serving.enter_async_context(worker)
         else:
             count, db = workers

@@ -30,6 +30,7 @@ from application.office import LiaisonOffice
 from bench.common import Figure, bench_url, imported_province, office_on, show
 from bench.trivial import Sleeper
 from bench.worker_processes import add_workers_option, polled_by, worker_processes
+from projections.cores import seldom_collected
 from workers.bootstrap import persistence_env
 from workers.onboarding import (
     Onboarded,
@@ -112,14 +113,15 @@ async def serving(
     office = LiaisonOffice(env=persistence_env(url, schema), clock=lambda: datetime.now(UTC))
     threads = activity_threads()
     try:
-        async with Worker(
-            client,
-            task_queue=queue,
-            workflows=[LiaisonWorkflow, Sleeper],
-            activities=LiaisonActivities(office, InMemoryOutbox(), threads).all(),
-            **worker_options(),  # the worker process's own
-        ):
-            yield
+        with seldom_collected():  # as the worker process collects (`workers.worker`)
+            async with Worker(
+                client,
+                task_queue=queue,
+                workflows=[LiaisonWorkflow, Sleeper],
+                activities=LiaisonActivities(office, InMemoryOutbox(), threads).all(),
+                **worker_options(),  # the worker process's own
+            ):
+                yield
     finally:
         threads.shutdown()
         office.close()

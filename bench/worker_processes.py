@@ -21,6 +21,7 @@ from temporalio.worker import Worker
 from application.office import LiaisonOffice
 from bench import synthetic
 from bench.trivial import Napper, Sleeper
+from projections.cores import collect_seldom
 from workers.bootstrap import one_process_at_a_time, persistence_env
 from workers.worker import activity_threads, worker_options
 from workflows.activities import LiaisonActivities
@@ -52,6 +53,7 @@ async def _serve(address: str, queue: str, url: str, schema: str | None) -> None
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    collect_seldom()  # as the worker process does
     env = persistence_env(url, schema)
     with one_process_at_a_time(env):  # the copies start together, as the worker's do
         office = LiaisonOffice(env=env, clock=lambda: datetime.now(UTC))

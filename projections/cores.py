@@ -41,7 +41,9 @@ YOUNG_OBJECTS = 50_000
 large heap of long-lived ones (liaison states, tallies, an import's input) and almost no cycles:
 at 700 a catch-up of the facts and timeline over 331,557 events ran the collector 11,510 times,
 82 of them over the whole heap, for a quarter of its CPU (55.2 s, 41.8 s with 50,000), and freed
-723 objects in all. Reference counting frees the rest, whatever the threshold."""
+723 objects in all. Reference counting frees the rest, whatever the threshold. The worker process
+collects as seldom: it onboarded 6 % more liaisons a second (10,000 members, four runs each, 32.5–
+32.9 → 33.9–36.4 workflows/s), its memory unchanged (223–226 MiB for 1,000 open workflows)."""
 
 
 def collect_seldom() -> tuple[int, int, int]:

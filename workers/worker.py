@@ -12,6 +12,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from api.messages import unit_names
+from projections.cores import collect_seldom
 from workers.bootstrap import Root
 from workers.mailer import relay
 from workers.service import serve
@@ -104,6 +105,7 @@ async def run_worker(
 
 def main() -> None:
     """Entry point: run the worker until SIGINT or SIGTERM."""
+    collect_seldom()  # its workflows and activities make objects by the million, cycles seldom
     serve("worker", run_worker)
 
 
