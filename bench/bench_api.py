@@ -40,6 +40,7 @@ from bench import synthetic
 from bench.common import Figure, percentile, scratch_database, show
 from domain.roles import Role
 from projections.catalog import all_models
+from projections.cores import collect_seldom
 from projections.runner import Projector
 from workers.bootstrap import one_process_at_a_time, persistence_env
 
@@ -56,6 +57,7 @@ INSERT = "INSERT INTO bench_raw_insert VALUES (%s, %s)"
 
 def serve(db: str, port: int) -> None:
     """The board on that database, as `workers.web.serve` builds it, plus one trivial endpoint."""
+    collect_seldom()  # as the web process collects (`workers.web.main`)
     env = persistence_env(db)
     with one_process_at_a_time(env):  # the benchmark builds its projector meanwhile
         office = LiaisonOffice(env=env, clock=lambda: datetime.now(UTC))

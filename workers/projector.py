@@ -8,6 +8,7 @@ import threading
 
 from prometheus_client import REGISTRY
 
+from projections.cores import collect_seldom
 from projections.outage import Backoff, from_database, summary, unavailable
 from workers import bootstrap, standby
 from workers.health import Readiness, postgres_answers, read_models_within, serve_health
@@ -60,6 +61,12 @@ def readiness(settings: Settings, url: str) -> Readiness:
 
 def main() -> None:
     """Entry point: follow the log until SIGINT or SIGTERM (health on `LIAISON_HEALTH_PORT`)."""
+    collect_seldom()  # its batches make rows and states by the thousand, cycles seldom
+    follow()
+
+
+def follow() -> None:
+    """The projector process's life, as configured by the environment."""
     settings = load_settings()
     configure_logging(settings, "projector")
     stop = threading.Event()

@@ -18,6 +18,7 @@ from api.imports import ImportJobs
 from api.reads_projections import ProjectionReads
 from api.users import UserStore
 from application.office import LiaisonOffice
+from projections.cores import collect_seldom
 from workers.bootstrap import Root, persistence_env
 from workers.health import Readiness, postgres_answers, read_models_within, temporal_answers
 from workers.logs import configure_logging
@@ -103,6 +104,7 @@ def probes(settings: Settings, url: str) -> Health:
 
 def main() -> None:
     """Entry point of the web process: serve on the configured address."""
+    collect_seldom()  # each request makes objects by the thousand, cycles seldom
     settings = load_settings()
     configure_logging(settings, "web")
     serve(settings, settings.web_host, settings.web_port)
