@@ -10,7 +10,7 @@ from domain.organisation import OrganisationTree, UnitKind
 from domain.text import fold, search_keys, words
 from projections.ancestry import ancestry_rows
 from projections.dashboard import Period
-from projections.figures import COUNTS, SMALL_SUBTREE, for_subtree
+from projections.figures import COUNTS, KNOWN_COUNTS, SMALL_SUBTREE, for_subtree
 from projections.log import StoredRow
 from projections.seal import GENESIS, link
 from tests.unit.conftest import unit as make_unit
@@ -108,3 +108,14 @@ def test_a_subtree_is_looked_up_while_it_is_a_small_share_of_the_tree() -> None:
     assert looked_up not in for_subtree(COUNTS, hundred)
     assert looked_up not in for_subtree(COUNTS, district, tree=14_000)
     assert looked_up not in for_subtree(COUNTS, hundred, tree=3_000)
+
+
+def test_a_small_subtree_finds_its_facts_recorded_after_a_time_by_unit_alone() -> None:
+    """As known at a past time, a commune's tallied facts recorded since are found through the
+    unit indexes, the recorded time and dates tested on the rows found (`OFFSET 0` fences the
+    search); a district's are not fenced (it scans, and a fence would hold its every fact)."""
+    fenced = " = ANY($1::text[])) OFFSET 0) f WHERE f.notification_id <= $7 AND f.recorded_at > $4"
+    few, district = ["u"] * SMALL_SUBTREE, ["u"] * 500
+    assert fenced in for_subtree(KNOWN_COUNTS, few)
+    assert "OFFSET 0" not in for_subtree(KNOWN_COUNTS, district, tree=14_000)
+    assert "OFFSET 0" not in for_subtree(COUNTS, few)
