@@ -251,10 +251,11 @@ async def _recorded_after(
         )  # fmt: skip
         too_many = False  # each member once: counted below
     else:
-        late = await conn.fetch(
-            standing.RECORDED_AFTER, kinds, period.known_at, period.end, KNOWN_AT_FACTS + 1
-        )
-        too_many = len(late) > KNOWN_AT_FACTS
+        args = (kinds, period.known_at, period.end, KNOWN_AT_FACTS + 1)
+        if await conn.fetchval(standing.RECORDED_AFTER_COUNT, *args) > KNOWN_AT_FACTS:
+            return None
+        late = await conn.fetch(standing.RECORDED_AFTER, *args)
+        too_many = len(late) > KNOWN_AT_FACTS  # recorded since the count
     ids = {r[0] for r in late}
     if too_many or len(ids) > KNOWN_AT_MEMBERS:
         return None

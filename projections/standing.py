@@ -740,6 +740,10 @@ RECORDED_AFTER = (
 """The members of the facts ($4 at most) of the state figures recorded after $2 and effective by
 $3: those whose rows on $3 a known-at time $2 may change (`unknown_rows`). Not DISTINCT: the
 scan stops at $4 facts, where a distinct set would read every one when there are many."""
+RECORDED_AFTER_COUNT = f"SELECT count(*) FROM ({RECORDED_AFTER}) s"
+"""How many of those facts there are, counted no further than $4: a board that finds too many
+to correct its steps by learns it without fetching them (at the middle of an import, 50,001
+member ids a period)."""
 RECORDED_AFTER_INSIDE = (
     "SELECT i.member_id FROM (SELECT DISTINCT s.member_id FROM fact s"
     " WHERE s.kind = ANY($1::text[]) AND s.member_id IS NOT NULL"

@@ -289,6 +289,70 @@ async def test_an_inspection_reads_a_members_facts_once_for_both_years(
     assert len(answers) > 50
 
 
+class _Fetching:
+    """A read connection that notes every statement it fetches rows of."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+        self.fetched: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.conn, name)
+
+    async def fetch(self, query: str, *args: Any) -> Any:
+        self.fetched.append(query)
+        return await self.conn.fetch(query, *args)
+
+
+_LATER_FACTS = (
+    "SELECT count(*) FROM fact WHERE kind = ANY($1::text[]) AND recorded_at > $2"
+    " AND effective_date <= $3 AND member_id IS NOT NULL"
+)
+"""How many facts of the state figures were recorded after $2, effective by $3."""
+
+
+async def test_a_board_with_too_many_facts_recorded_after_its_time_fetches_none_of_them(
+    recorded: str, pg_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large unit's board as known at a time after which more than `KNOWN_AT_FACTS` facts
+    were recorded counts from the facts: it learns that there are too many from a count, without
+    fetching the members behind them (at the middle of an import, 50,001 ids a period); with
+    fewer, it fetches them and corrects its steps. Either way the figures are the facts'."""
+    units, times = _caught_up(recorded, pg_env)
+    asked = [times[0] - timedelta(seconds=1), *times[:: max(1, len(times) // 8)], times[-1]]
+    monkeypatch.setattr(dashboard, "KNOWN_AT_UNITS", 0)  # each board asks of the whole store
+    monkeypatch.setattr(dashboard, "KNOWN_AT_FACTS", 3)
+    kinds = list(standing.STANDING_KINDS)
+    conn = await reads.connect(recorded)
+    try:
+        fetching = _Fetching(conn)
+        answers, fetched, many = [], 0, 0
+        for unit in units:
+            for day in DAYS:
+                for at in asked:
+                    fetching.fetched = []
+                    try:
+                        read = (await figures(fetching, Period(unit, day, at))).summary()
+                    except UnknownUnit:
+                        continue
+                    answers.append(((unit, day, at), read))
+                    tallied = await conn.fetchrow(TALLIED_UNIT, unit, day)
+                    if tallied is None or not tallied["stepped"]:
+                        continue
+                    later = await conn.fetchval(_LATER_FACTS, kinds, at, day)
+                    asked_ids = standing.RECORDED_AFTER in fetching.fetched
+                    assert asked_ids == (later <= dashboard.KNOWN_AT_FACTS), (unit, day, at)
+                    fetched += asked_ids
+                    many += later > dashboard.KNOWN_AT_FACTS
+        monkeypatch.setattr(dashboard, "KNOWN_AT_MEMBERS", -1)  # every board counted
+        for (unit, day, at), read in answers:
+            assert read == (await figures(conn, Period(unit, day, at))).summary(), (unit, day, at)
+    finally:
+        await conn.close()
+    assert fetched > 10
+    assert many > 10
+
+
 def _kept_and_at_once(conn: Any, table: str, reached: str, keys: int) -> list[Any]:
     """The table's rows kept event by event and built at once (suffix `_at_once`), in key
     order, each with the event its state table (`reached`: table.column) says they count to."""
