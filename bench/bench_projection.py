@@ -14,12 +14,18 @@ and against the eventsourcing library's own projection runner (the peer), in the
   the units model's whole-tree rewrite, not a catch-up of members); then Liaison's projector
   folds the same events into models of its own, and the two rates of the same events are
   compared (the label says so). Both sides are given the reference data untimed first.
+- Pace (issue 18: "no slowing within a run"): the catch-up's own rate over each quarter of the
+  log, as its progress reports it (`Pace`), the last quarter's beside the fastest of the first
+  three; and the final build after the last event is folded (deferred indexes, the steps and
+  tasks worked out from the facts, statistics), which the whole run's rate includes.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
 from datetime import date
+from itertools import pairwise
 
 import psycopg
 from psycopg import sql
@@ -69,18 +75,71 @@ def reference_end(url: str, schema: str, table: str) -> int:
     return int(row[0]) - 1 if row and row[0] is not None else 0
 
 
+QUARTERS = 4
+NO_SLOWING = 0.9
+"""The least share of the fastest of the earlier quarters' rates the last quarter keeps."""
+
+
+@dataclass
+class Pace:
+    """A catch-up's progress as it reports it: (seconds since the start, events folded so far),
+    and when it ended (the last event folded and what it builds at the end built)."""
+
+    started: float = field(default_factory=time.perf_counter)
+    marks: list[tuple[float, int]] = field(default_factory=lambda: [(0.0, 0)])
+    ended: float = 0.0
+
+    def __call__(self, done: int, _target: int) -> None:
+        self.marks.append((time.perf_counter() - self.started, done))
+
+    def end(self) -> None:
+        self.ended = time.perf_counter() - self.started
+
+    def reached(self, events: float) -> float:
+        """The seconds at which this many events had been folded (between two reports, as if
+        folded evenly)."""
+        before = self.marks[0]
+        for mark in self.marks:
+            if mark[1] >= events:
+                seconds, done = before
+                if mark[1] == done:
+                    return mark[0]
+                return seconds + (mark[0] - seconds) * (events - done) / (mark[1] - done)
+            before = mark
+        return self.marks[-1][0]
+
+    def quarters(self) -> list[float]:
+        """Events a second over each quarter of the events folded."""
+        total = self.marks[-1][1]
+        times = [self.reached(total * q / QUARTERS) for q in range(QUARTERS + 1)]
+        return [total / QUARTERS / max(later - earlier, 1e-9) for earlier, later in pairwise(times)]
+
+    def final_build(self) -> float:
+        """Seconds from the last event folded to the catch-up's end."""
+        return self.ended - self.reached(self.marks[-1][1])
+
+
 def catch_up(
-    env: dict[str, str], models: list[ReadModel], stop: int | None = None, after: int = 0
+    env: dict[str, str],
+    models: list[ReadModel],
+    stop: int | None = None,
+    after: int = 0,
+    pace: Pace | None = None,
 ) -> tuple[int, float]:
     """Events and events/s of Liaison's projector folding the log from notification `after` (up
-    to `stop`) into these models; from zero, what comes before `after` folded untimed first."""
+    to `stop`) into these models; from zero, what comes before `after` folded untimed first.
+    Its progress goes to `pace`, if given."""
     projector = Projector(env, models)
     try:
         projector.start_over()  # from zero, whatever an earlier benchmark left
         if after:
             projector.catch_up(after)
         started = time.perf_counter()
-        done = projector.catch_up(stop)
+        if pace is not None:
+            pace.started = started
+        done = projector.catch_up(stop, pace)
+        if pace is not None:
+            pace.end()
         return done, done / (time.perf_counter() - started)
     finally:
         projector.close()
@@ -94,7 +153,8 @@ def run(url: str, members: int, seed: int = 1) -> list[Figure]:
         total, read = read_rate(url, schema, table)
         env = persistence_env(url, schema)
         models = all_models()
-        done, rate = catch_up(env, models)
+        pace = Pace()
+        done, rate = catch_up(env, models, pace=pace)
         held = shapes(url, schema, [name for m in models for name in m.tables])
         _, limit = catch_up_limit(url, schema, table, total, held, office.mapper.to_domain_event)
         office.close()
@@ -112,6 +172,13 @@ def run(url: str, members: int, seed: int = 1) -> list[Figure]:
         + f"); keyset read alone {read:,.0f} events/s",
         flush=True,
     )
+    quarters = pace.quarters()
+    print(
+        "projection catch-up by quarter of the log: "
+        + ", ".join(f"{r:,.0f}" for r in quarters)
+        + f" events/s; then the final build {pace.final_build():.1f} s of {pace.ended:.1f} s",
+        flush=True,
+    )
     pipeline = "read + decode + COPY of as many rows per table"
     library = "eventsourcing's projection runner, same models, same events"
     name = "projection catch-up (all models)"
@@ -120,6 +187,14 @@ def run(url: str, members: int, seed: int = 1) -> list[Figure]:
         [
             Figure(name, rate, "events/s", pipeline, limit, 0.5),
             Figure(first, same, "events/s", library, peer, 10.0),
+            Figure(
+                "projection catch-up, last quarter of the log",
+                quarters[-1],
+                "events/s",
+                "the fastest earlier quarter, same run",
+                max(quarters[:-1]),
+                NO_SLOWING,
+            ),
         ]
     )
 

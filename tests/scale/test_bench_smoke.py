@@ -52,6 +52,7 @@ def test_benchmark_smoke(
     folded = re.search(r"projection catch-up: ([\d,]+) of ([\d,]+) events", out)
     assert folded is not None
     assert folded[1] == folded[2]
+    assert "projection catch-up by quarter of the log: " in out
     assert again == int(folded[2].replace(",", "")) > 0
     assert len(kept) == 1
     with psycopg.connect(pg_server_url) as conn:
