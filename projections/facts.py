@@ -135,10 +135,15 @@ class Facts(ReadModel):
         self.tasks.forget()
 
     def complete(self, cur: Cursor, position: int) -> None:
-        """The state figures' and the funnel's steps and the liaisons' steps, if left behind (in
-        bulk, or a store from before them), worked out once from the facts, the liaisons' rows
-        and the states."""
+        """The tally, the state figures' and the funnel's steps and the liaisons' steps, if left
+        behind (in bulk, or a store from before them), worked out once from the facts, the
+        liaisons' rows and the states."""
         tables = {t: self.t(t) for t in self.tables}
+        if self.tally.kept_to(cur, tables) < 0:
+            self.reference.ensure(cur, position)
+            self.tally.follow(self.reference.holder.tree)
+            self.tally.rebuild(cur, tables, position, self.tally.places)
+            self.tally.tallied_to = None  # the next batch reads the facts after it again
         stepped = [s for s in (self.standing, self.stages) if s.behind(cur, tables, position)]
         if stepped:
             self.reference.ensure(cur, position)
@@ -287,7 +292,10 @@ class Facts(ReadModel):
         before = self.tally.follow(self.reference.holder.tree)
         batch = first, entries[-1].row.notification_id
         tables = {t: self.t(t) for t in self.tables}
-        self.tally.save(cur, tables, facts, batch, before)
+        if self.bulk:
+            self.tally.leave(cur, tables)
+        else:
+            self.tally.save(cur, tables, facts, batch, before)
         rolls = before.rolls, self.tally.places.rolls
         touched = {f[3] for f in facts if f[2] in STANDING_KINDS}
         moved = changed(*rolls) if rolls[0] is not rolls[1] else []
