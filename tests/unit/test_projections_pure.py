@@ -110,6 +110,23 @@ def test_a_subtree_is_looked_up_while_it_is_a_small_share_of_the_tree() -> None:
     assert looked_up not in for_subtree(COUNTS, hundred, tree=3_000)
 
 
+def test_a_large_subtree_tests_each_row_among_its_units_and_a_small_one_looks_them_up() -> None:
+    """A province's registrations (at their workplace) and cells attending (at their cell) are
+    read and each tested among the subtree's units, which PostgreSQL would otherwise make a join
+    expecting 200 units (28,876 index look-ups a statement at 300,000 members); a commune's are
+    looked up in the unit indexes, the test left out."""
+    tested = "(f.workplace_id IN (SELECT unit_id FROM board_unit)) IS TRUE"
+    province, commune = ["u"] * 28_876, ["u"] * 40
+    large, small = (
+        for_subtree(COUNTS, province, tree=28_938),
+        for_subtree(COUNTS, commune, tree=28_938),
+    )
+    assert large.count(tested) == 2  # in scope, and referrals late
+    assert "(f.unit_id IN (SELECT unit_id FROM board_unit)) IS TRUE" in large  # cells attending
+    assert "IS TRUE" not in small
+    assert "f.workplace_id = ANY($1::text[])" in small
+
+
 def test_a_small_subtree_finds_its_facts_recorded_after_a_time_by_unit_alone() -> None:
     """As known at a past time, a commune's tallied facts recorded since are found through the
     unit indexes, the recorded time and dates tested on the rows found (`OFFSET 0` fences the
