@@ -199,11 +199,13 @@ async def test_a_board_known_at_a_time_reads_the_steps_less_what_was_recorded_af
     assert any(figures["members_in_scope"] for *_, figures in read)
 
 
-_CHANGED = (
-    "SELECT count(DISTINCT member_id) FROM fact WHERE kind = ANY($1::text[])"
-    " AND recorded_at > $2 AND effective_date <= $3 AND member_id IS NOT NULL"
+_LATER = (
+    "SELECT count(*) AS facts, count(DISTINCT member_id) AS members FROM fact"
+    " WHERE kind = ANY($1::text[]) AND recorded_at > $2 AND effective_date <= $3"
+    " AND member_id IS NOT NULL"
 )
-"""How many members have a fact of the state figures recorded after $2, effective by $3."""
+"""How many facts of the state figures were recorded after $2, effective by $3, and of how many
+members."""
 
 
 async def test_a_board_known_at_a_time_corrects_its_own_members_alone(
@@ -222,7 +224,8 @@ async def test_a_board_known_at_a_time_corrects_its_own_members_alone(
         unknown = await recorded_after(conn, period, inside, ancestor, read)
         if unknown is not None:
             kinds = list(standing.STANDING_KINDS)
-            changed = await conn.fetchval(_CHANGED, kinds, period.known_at, period.end)
+            later = await conn.fetchrow(_LATER, kinds, period.known_at, period.end)
+            changed = later["members"]
             corrected.append((period.unit_id, changed))
         return unknown
 
@@ -304,13 +307,6 @@ class _Fetching:
         return await self.conn.fetch(query, *args)
 
 
-_LATER_FACTS = (
-    "SELECT count(*) FROM fact WHERE kind = ANY($1::text[]) AND recorded_at > $2"
-    " AND effective_date <= $3 AND member_id IS NOT NULL"
-)
-"""How many facts of the state figures were recorded after $2, effective by $3."""
-
-
 async def test_a_board_with_too_many_facts_recorded_after_its_time_fetches_none_of_them(
     recorded: str, pg_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -339,7 +335,7 @@ async def test_a_board_with_too_many_facts_recorded_after_its_time_fetches_none_
                     tallied = await conn.fetchrow(TALLIED_UNIT, unit, day)
                     if tallied is None or not tallied["stepped"]:
                         continue
-                    later = await conn.fetchval(_LATER_FACTS, kinds, at, day)
+                    later = (await conn.fetchrow(_LATER, kinds, at, day))["facts"]
                     asked_ids = standing.RECORDED_AFTER in fetching.fetched
                     assert asked_ids == (later <= dashboard.KNOWN_AT_FACTS), (unit, day, at)
                     fetched += asked_ids
