@@ -139,11 +139,11 @@ class Facts(ReadModel):
         behind (in bulk, or a store from before them), worked out once from the facts, the
         liaisons' rows and the states."""
         tables = {t: self.t(t) for t in self.tables}
-        if self.tally.kept_to(cur, tables) < 0:
+        if self.tally.kept(cur, tables) < 0:
             self.reference.ensure(cur, position)
             self.tally.follow(self.reference.holder.tree)
             self.tally.rebuild(cur, tables, position, self.tally.places)
-            self.tally.tallied_to = None  # the next batch reads the facts after it again
+            self.tally.kept_to = None  # the next batch reads the facts after it again
         stepped = [s for s in (self.standing, self.stages) if s.behind(cur, tables, position)]
         if stepped:
             self.reference.ensure(cur, position)

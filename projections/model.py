@@ -103,13 +103,17 @@ class Derived:
     def forget(self) -> None:
         self.kept_to = None
 
-    def behind(self, cur: Cursor, tables: Mapping[str, str], position: int) -> bool:
-        """Whether the rows are not kept up to the model's `position`."""
+    def kept(self, cur: Cursor, tables: Mapping[str, str]) -> int:
+        """The event the rows are kept up to (-1: not kept)."""
         if self.kept_to is None:
             cur.execute(f"SELECT {self.column} FROM {tables[self.state]}")
             row = cur.fetchone()
             self.kept_to = -1 if row is None else int(row[self.column])
-        return self.kept_to != position
+        return self.kept_to
+
+    def behind(self, cur: Cursor, tables: Mapping[str, str], position: int) -> bool:
+        """Whether the rows are not kept up to the model's `position`."""
+        return self.kept(cur, tables) != position
 
     def leave(self, cur: Cursor, tables: Mapping[str, str]) -> None:
         """Stop keeping the rows (a bulk catch-up builds them at its end)."""

@@ -24,11 +24,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, ClassVar
 
 from domain.organisation import OrganisationTree
 from projections.ancestry import ancestry_rows
-from projections.model import Cursor, copy_rows
+from projections.model import Cursor, Derived, copy_rows
 
 TALLY_FROM = 32
 """A unit is tallied once more than this many unit ids have ever rolled into it (the read side's
@@ -137,7 +137,7 @@ class Places:
                 counts[key] = counts.get(key, 0) + sign
 
 
-class Tally:
+class Tally(Derived):
     """The roll-up of the facts model's tree, and the counts not yet added to the table.
 
     The table counts the facts of the events up to `fact_tally_state.tallied_to`, a multiple of
@@ -148,15 +148,18 @@ class Tally:
     `FLUSH_EVENTS` events' worth). After a restart, or when the tree changes, the waiting counts
     are read again from those facts."""
 
+    state: ClassVar[str] = "fact_tally_state"
+    column: ClassVar[str] = "tallied_to"
+
     def __init__(self) -> None:
+        super().__init__()
         self.tree: OrganisationTree | None = None
         self.places = Places()
         self.waiting: dict[Key, int] = {}
-        self.tallied_to: int | None = None
-        """The event the table counts up to; -1 if it is not kept; None if not read yet."""
 
     def forget(self) -> None:
-        self.tree, self.places, self.waiting, self.tallied_to = None, Places(), {}, None
+        super().forget()
+        self.tree, self.places, self.waiting = None, Places(), {}
 
     def follow(self, tree: OrganisationTree) -> Places:
         """Take up this tree's roll-up; answers the places it replaces (the same if unchanged)."""
@@ -176,8 +179,8 @@ class Tally:
         """Count the facts of the batch of events `batch` (first, last; the facts are written)
         and, if the tree changed, move the counted facts of the unit ids whose roll-up changed."""
         first, last = batch
-        if self.tallied_to is None or self.tallied_to < 0:
-            if self.kept_to(cur, tables) < 0:  # left by a bulk catch-up that did not end
+        if self.kept_to is None or self.kept_to < 0:
+            if self.kept(cur, tables) < 0:  # left by a bulk catch-up that did not end
                 self.rebuild(cur, tables, first - 1, before)
             self._wait(cur, tables, first, before)
         if before is not self.places:
@@ -185,26 +188,11 @@ class Tally:
             self._wait(cur, tables, first, self.places)
         upto = last // FLUSH_EVENTS * FLUSH_EVENTS
         self.places.count(self.waiting, (_counted(f) for f in facts if f[0] <= upto))
-        if upto > self.kept_to(cur, tables):
+        if upto > self.kept(cur, tables):
             _upsert(cur, tables["fact_tally"], self.waiting.items())
-            cur.execute(f"DELETE FROM {tables['fact_tally_state']}")
-            cur.execute(f"INSERT INTO {tables['fact_tally_state']} VALUES (%s)", (upto,))
-            self.waiting, self.tallied_to = {}, upto
+            self.reached(cur, tables, upto)
+            self.waiting = {}
         self.places.count(self.waiting, (_counted(f) for f in facts if f[0] > upto))
-
-    def kept_to(self, cur: Cursor, tables: Mapping[str, str]) -> int:
-        """The event the table counts up to (-1: it is not kept)."""
-        if self.tallied_to is None:
-            cur.execute(f"SELECT tallied_to FROM {tables['fact_tally_state']}")
-            row = cur.fetchone()
-            self.tallied_to = -1 if row is None else int(row["tallied_to"])
-        return self.tallied_to
-
-    def leave(self, cur: Cursor, tables: Mapping[str, str]) -> None:
-        """Stop keeping the table (a bulk catch-up counts it at its end, `rebuild`)."""
-        if self.tallied_to != -1:
-            cur.execute(f"DELETE FROM {tables['fact_tally_state']}")
-            self.tallied_to, self.waiting = -1, {}
 
     def rebuild(self, cur: Cursor, tables: Mapping[str, str], position: int, at: Places) -> None:
         """Count the facts of the events up to the last multiple of `FLUSH_EVENTS` at or before
@@ -248,14 +236,13 @@ class Tally:
             (list(KINDS), upto),
         )
         cur.execute("DROP TABLE tally_place")
-        cur.execute(f"DELETE FROM {tables['fact_tally_state']}")
-        cur.execute(f"INSERT INTO {tables['fact_tally_state']} VALUES (%s)", (upto,))
-        self.tallied_to, self.waiting = upto, {}
+        self.reached(cur, tables, upto)
+        self.waiting = {}
 
     def _wait(self, cur: Cursor, tables: Mapping[str, str], first: int, at: Places) -> None:
         """Count again, as waiting, the facts after `tallied_to` and before the batch."""
         later = _facts(cur, tables, "notification_id > %s AND notification_id < %s",
-                       (self.tallied_to, first))  # fmt: skip
+                       (self.kept_to, first))  # fmt: skip
         self.waiting = {}
         at.count(self.waiting, later)
 
@@ -280,7 +267,7 @@ class Tally:
             cur,
             tables,
             "notification_id <= %s AND (unit_id = ANY(%s) OR workplace_id = ANY(%s))",
-            (self.tallied_to, moved, moved),
+            (self.kept_to, moved, moved),
         )
         changes: dict[Key, int] = {}
         before.count(changes, counted, -1)
