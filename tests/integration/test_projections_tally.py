@@ -241,20 +241,23 @@ async def test_a_board_known_at_a_time_corrects_its_own_members_alone(
     assert "P" not in beyond
 
 
-class _Counting:
-    """A read connection that notes the members each read of their facts asks for."""
+class _Recording:
+    """A read connection that notes each statement it fetches rows of, with its arguments."""
 
     def __init__(self, conn: Any) -> None:
         self.conn = conn
-        self.asked: list[list[Any]] = []
+        self.fetched: list[tuple[str, tuple[Any, ...]]] = []
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.conn, name)
 
     async def fetch(self, query: str, *args: Any) -> Any:
-        if query == standing.MEMBERS_FACTS:
-            self.asked.append(list(args[0]))
+        self.fetched.append((query, args))
         return await self.conn.fetch(query, *args)
+
+    def asked(self, query: str) -> list[tuple[Any, ...]]:
+        """The arguments of each fetch of that statement."""
+        return [args for q, args in self.fetched if q == query]
 
 
 async def test_an_inspection_reads_a_members_facts_once_for_both_years(
@@ -268,20 +271,21 @@ async def test_an_inspection_reads_a_members_facts_once_for_both_years(
     monkeypatch.setattr(dashboard, "KNOWN_AT_MEMBERS", 1_000)
     conn = await reads.connect(recorded)
     try:
-        counting = _Counting(conn)
+        counting = _Recording(conn)
         shared = 0
         answers = []
         for unit in units:
             for day in DAYS:
                 for at in asked:
-                    counting.asked = []
+                    counting.fetched = []
                     try:
                         read = await inspection(counting, Period(unit, day, at))
                     except UnknownUnit:
                         continue
-                    members = [m for ids in counting.asked for m in ids]
+                    reads_of = [list(a[0]) for a in counting.asked(standing.MEMBERS_FACTS)]
+                    members = [m for ids in reads_of for m in ids]
                     assert len(members) == len(set(members)), (unit, day, at)
-                    shared += len(counting.asked) == 1 and read["previous_year"] is not None
+                    shared += len(reads_of) == 1 and read["previous_year"] is not None
                     answers.append(((unit, day, at), read))
         monkeypatch.setattr(dashboard, "KNOWN_AT_MEMBERS", -1)  # every board counted
         for (unit, day, at), read in answers:
@@ -290,21 +294,6 @@ async def test_an_inspection_reads_a_members_facts_once_for_both_years(
         await conn.close()
     assert shared  # both years corrected from one read
     assert len(answers) > 50
-
-
-class _Fetching:
-    """A read connection that notes every statement it fetches rows of."""
-
-    def __init__(self, conn: Any) -> None:
-        self.conn = conn
-        self.fetched: list[str] = []
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.conn, name)
-
-    async def fetch(self, query: str, *args: Any) -> Any:
-        self.fetched.append(query)
-        return await self.conn.fetch(query, *args)
 
 
 async def test_a_board_with_too_many_facts_recorded_after_its_time_fetches_none_of_them(
@@ -321,7 +310,7 @@ async def test_a_board_with_too_many_facts_recorded_after_its_time_fetches_none_
     kinds = list(standing.STANDING_KINDS)
     conn = await reads.connect(recorded)
     try:
-        fetching = _Fetching(conn)
+        fetching = _Recording(conn)
         answers, fetched, many = [], 0, 0
         for unit in units:
             for day in DAYS:
@@ -336,7 +325,7 @@ async def test_a_board_with_too_many_facts_recorded_after_its_time_fetches_none_
                     if tallied is None or not tallied["stepped"]:
                         continue
                     later = (await conn.fetchrow(_LATER, kinds, at, day))["facts"]
-                    asked_ids = standing.RECORDED_AFTER in fetching.fetched
+                    asked_ids = bool(fetching.asked(standing.RECORDED_AFTER))
                     assert asked_ids == (later <= dashboard.KNOWN_AT_FACTS), (unit, day, at)
                     fetched += asked_ids
                     many += later > dashboard.KNOWN_AT_FACTS
