@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -289,18 +290,33 @@ async def _recorded_after(
     return changed
 
 
-async def dashboard(conn: Any, period: Period) -> dict[str, Any]:
-    """The period's figures beside the same period of the previous year (as known at the same
-    time: the members' facts read for one year are not read again for the other)."""
-    read: MembersFacts = {}
-    now = (await figures(conn, period, read)).summary()
+async def dashboard(conn: Any, period: Period, other: Any = None) -> dict[str, Any]:
+    """The period's figures beside the same period of the previous year, as known at the same
+    time. On one connection the members' facts read for one year are not read again for the
+    other; given a second connection (`other`), the two years are read at once, one on each (as
+    the board's statistics page reads them: a province as known at the middle of an import
+    counts both years from the facts, a second or more each)."""
+    if other is None:
+        read: MembersFacts = {}
+        now = await figures(conn, period, read)
+        return {"current": now.summary(), "previous_year": await _year_before(conn, period, read)}
+    both = await asyncio.gather(
+        figures(conn, period, {}), _year_before(other, period, {}), return_exceptions=True
+    )
+    for outcome in both:  # each read ran to its end: neither connection is left mid-statement
+        if isinstance(outcome, BaseException):
+            raise outcome
+    found, before = both
+    assert isinstance(found, Figures)
+    return {"current": found.summary(), "previous_year": before}
+
+
+async def _year_before(conn: Any, period: Period, read: MembersFacts) -> dict[str, Any] | None:
+    """The summary of the same period a year earlier; None where the unit was not in force."""
     try:
-        before: dict[str, Any] | None = (
-            await figures(conn, period.previous_year(), read)
-        ).summary()
+        return (await figures(conn, period.previous_year(), read)).summary()
     except UnknownUnit:
-        before = None
-    return {"current": now, "previous_year": before}
+        return None
 
 
 def difference(later: dict[str, Any], earlier: dict[str, Any]) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import Awaitable, Callable
@@ -69,17 +70,21 @@ class NotBuilt(Refused):
     code = "not_built"
 
 
-def _read(query: Callable[[Any], Awaitable[T]]) -> T:
+def _read(query: Callable[..., Awaitable[T]], connections: int = 1) -> T:
+    """The query's result, on this many read connections of its own (closed after)."""
+
     async def go() -> T:
-        conn = await reads.connect(_url())
-        try:
-            return await query(conn)
-        except UndefinedTableError:  # said as the board says it (api.errors)
-            raise NotBuilt(
-                "The read models are not built yet; the projector is on it, try again shortly."
-            ) from None
-        finally:
-            await conn.close()
+        async with contextlib.AsyncExitStack() as opened:
+            conns = []
+            for _ in range(connections):
+                conns.append(await reads.connect(_url()))
+                opened.push_async_callback(conns[-1].close)
+            try:
+                return await query(*conns)
+            except UndefinedTableError:  # said as the board says it (api.errors)
+                raise NotBuilt(
+                    "The read models are not built yet; the projector is on it, try again shortly."
+                ) from None
 
     return run(lambda: asyncio.run(go()))
 
@@ -184,7 +189,7 @@ def inspect(unit: Unit, as_of: AsOf = None, known_at: KnownAt = None) -> None:
     desk = signed_in()
     period = Period(unit, as_of or desk.today(), known_at)
     _may_read(desk, unit, period.as_of)
-    board = _read(lambda conn: dashboard(conn, period))
+    board = _read(lambda conn, other: dashboard(conn, period, other), connections=2)
     tree = desk.office.tree()
     table = Table(
         title=" · ".join(

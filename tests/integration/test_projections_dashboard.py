@@ -221,6 +221,31 @@ async def test_2020_under_regulation_213_beside_2019(store: tuple[str, dict[str,
     )
 
 
+async def test_a_dashboard_read_on_two_connections_is_the_one_read_on_one(
+    store: tuple[str, dict[str, Any]],
+) -> None:
+    url, _ = store
+    conn, other = await reads.connect(url), await reads.connect(url)
+    try:
+        middle = await conn.fetchval(
+            "SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY recorded_at) FROM fact"
+        )
+        periods = (
+            Period("X1", date(2020, 12, 31)),
+            Period("XN", date(2025, 12, 31)),  # no year before: XN did not exist in 2024
+            Period("P", date(2021, 6, 30), middle),
+            Period("D", date(2019, 12, 31), middle),
+        )
+        for period in periods:
+            assert await dashboard(conn, period, other) == await dashboard(conn, period)
+        with pytest.raises(UnknownUnit):  # the year itself refused, as on one connection
+            await dashboard(conn, Period("XN", date(2020, 12, 31)), other)
+        assert (await conn.fetchval("SELECT 1"), await other.fetchval("SELECT 1")) == (1, 1)
+    finally:
+        await conn.close()
+        await other.close()
+
+
 async def test_2025_after_the_merger_and_the_move(store: tuple[str, dict[str, Any]]) -> None:
     url, _ = store
     conn = await reads.connect(url)

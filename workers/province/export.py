@@ -145,7 +145,11 @@ async def export_statistics(
     """Write the unit's year-end statistics; return the dashboard they came from."""
     conn = await connect(url)
     try:
-        board = await dashboard(conn, period)
+        other = await connect(url)  # the year before, read at once
+        try:
+            board = await dashboard(conn, period, other)
+        finally:
+            await other.close()
     finally:
         await conn.close()
     write_table(statistics_table(board, language), path, gettext("Statistics", language))
