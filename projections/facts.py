@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import Any, ClassVar
 
@@ -25,7 +26,7 @@ from domain.member import (
 from domain.state import LiaisonState
 from projections.log import Entry
 from projections.members import MemberWrites
-from projections.model import Cursor, ReadModel, chunks, copy_rows
+from projections.model import Beside, Cursor, ReadModel, chunks, copy_rows
 from projections.reference import Reference
 from projections.stages import NOTHING, PART_COLUMNS, Part, Stages, advanced, part_of
 from projections.stages import ddl as stages_ddl
@@ -134,25 +135,38 @@ class Facts(ReadModel):
         self.stages.forget()
         self.tasks.forget()
 
-    def complete(self, cur: Cursor, position: int) -> None:
+    def complete(self, cur: Cursor, position: int, beside: Beside | None = None) -> None:
         """The tally, the state figures' and the funnel's steps and the liaisons' steps, if left
         behind (in bulk, or a store from before them), worked out once from the facts, the
-        liaisons' rows and the states."""
+        liaisons' rows and the states. Given `beside`, the tally is counted in a transaction of
+        its own while the steps are worked out: its one statement is PostgreSQL's work on one
+        core, the steps' end Python's on one core (at 300,000 members 91 s and about two
+        minutes, one after the other)."""
         tables = {t: self.t(t) for t in self.tables}
-        if self.tally.kept(cur, tables) < 0:
-            self.reference.ensure(cur, position)
-            self.tally.follow(self.reference.holder.tree)
-            self.tally.rebuild(cur, tables, position, self.tally.places)
-            self.tally.kept_to = None  # the next batch reads the facts after it again
+        tallying = self.tally.kept(cur, tables) < 0
         stepped = [s for s in (self.standing, self.stages) if s.behind(cur, tables, position)]
-        if stepped:
+        if tallying or stepped:
             self.reference.ensure(cur, position)
             self.tally.follow(self.reference.holder.tree)
+        with ThreadPoolExecutor(1, thread_name_prefix="tally") as aside:
+            counted = None
+            if tallying and stepped and beside is not None:
+                counted = aside.submit(self._count_tally, beside, tables, position)
+            elif tallying:
+                self.tally.rebuild(cur, tables, position, self.tally.places)
             for steps in stepped:
                 steps.rebuild(cur, tables, position, self.tally.places.rolls)
+            if counted is not None:
+                counted.result()  # its failure raised here (the steps' transaction rolls back)
+        if tallying:
+            self.tally.kept_to = None  # the next batch reads the facts after it again
         if self.tasks.behind(cur, tables, position):
             self.reference.ensure(cur, position)
             self.tasks.rebuild(cur, tables, position, self._settled_policy())
+
+    def _count_tally(self, beside: Beside, tables: dict[str, str], position: int) -> None:
+        with beside() as cur:
+            self.tally.rebuild(cur, tables, position, self.tally.places)
 
     def _settled_policy(self) -> PolicyOf:
         """Each commune's policy once every change the log holds so far has begun (per call)."""

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import Any, ClassVar
 
 from projections import binary
 from projections.log import Entry
 
 Cursor = Any
+Beside = Callable[[], AbstractContextManager[Cursor]]
+"""Opens a transaction on a connection of its own (`Projector.transaction`): the cursor, committed
+when the block ends."""
 """A psycopg cursor inside the batch's one transaction (the library's datastore hands it out)."""
 
 
@@ -73,10 +77,13 @@ class ReadModel(ABC):
     """Set by the runner while it folds the model in bulk from zero (its secondary indexes
     deferred): a model may leave derived tables behind and build them in `complete`."""
 
-    def complete(self, cur: Cursor, position: int) -> None:  # noqa: B027 - most keep none
+    def complete(  # noqa: B027 - most keep none
+        self, cur: Cursor, position: int, beside: Beside | None = None
+    ) -> None:
         """Build whatever the model left behind at `position` (after a bulk catch-up, or one
         stopped before its end); called at the end of a bulk catch-up and before any other
-        (default: nothing)."""
+        (default: nothing). `beside`, if given, opens a transaction of its own, on another
+        connection, for work that may run beside this one's."""
 
     def drop(self) -> list[str]:
         """DROP statements for the model's tables."""

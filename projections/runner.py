@@ -383,7 +383,7 @@ class Projector:
             fresh = [m for m in self.models if positions[m.tracking_name] == 0] if bulk else []
             for model in self.models:
                 if model not in fresh:
-                    model.complete(cur, positions[model.tracking_name])
+                    model.complete(cur, positions[model.tracking_name], self.transaction)
         deferred = self._defer_indexes(fresh) if fresh else []
         self._bulk = bool(fresh)
         for model in fresh:
@@ -406,7 +406,7 @@ class Projector:
             with self.transaction() as cur:
                 reached = self.positions(cur, fresh)
                 for model in fresh:
-                    model.complete(cur, reached[model.tracking_name])
+                    model.complete(cur, reached[model.tracking_name], self.transaction)
             self._vacuum(fresh)
         return done
 

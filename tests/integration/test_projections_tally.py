@@ -3,6 +3,7 @@ facts give, on every date, across the 2025 merger, however the projector batched
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -401,6 +402,47 @@ def test_a_tally_kept_event_by_event_is_the_tally_built_at_once(
     assert moved is not None
     assert moved[0] > 0  # C1's 2019 and 2020 meetings, under XN since the merger
     assert all(row[-2] > 0 for row in kept)
+
+
+def test_a_bulk_catch_up_counts_its_tally_beside_its_steps(
+    recorded: str, pg_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At a bulk catch-up's end the tally's statement runs in a transaction of its own, on
+    another connection, while the steps are worked out; should it fail, the catch-up fails and
+    keeps neither (the next one builds both)."""
+    monkeypatch.setattr(runner, "BULK_EVENTS", 1)  # in bulk: the tally and steps built at the end
+    seen: dict[str, tuple[Any, str]] = {}
+    count, step = tally.Tally.rebuild, standing.Standing.rebuild
+
+    def counting(self: Any, cur: Any, *args: Any) -> None:
+        seen["tally"] = (cur.connection, threading.current_thread().name)
+        count(self, cur, *args)
+
+    def stepping(self: Any, cur: Any, *args: Any, **kwargs: Any) -> None:
+        seen["steps"] = (cur.connection, threading.current_thread().name)
+        step(self, cur, *args, **kwargs)
+
+    monkeypatch.setattr(tally.Tally, "rebuild", counting)
+    monkeypatch.setattr(standing.Standing, "rebuild", stepping)
+    projector = Projector(pg_env, [Facts("_beside")], batch=10_000)  # one group: this process
+    projector.catch_up()
+    projector.close()
+    assert seen["tally"][0] is not seen["steps"][0]
+    assert seen["tally"][1].startswith("tally")
+    assert seen["steps"][1] == threading.current_thread().name
+
+    def failing(self: Any, cur: Any, *args: Any) -> None:
+        raise RuntimeError("the tally's statement failed")
+
+    monkeypatch.setattr(tally.Tally, "rebuild", failing)
+    projector = Projector(pg_env, [Facts("_failed")], batch=10_000)
+    with pytest.raises(RuntimeError, match="the tally's statement failed"):
+        projector.catch_up()
+    projector.close()
+    with psycopg.connect(recorded) as conn:
+        for table in ("fact_tally_state_failed", "fact_step_state_failed", "fact_step_failed"):
+            assert conn.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,)
+        assert conn.execute("SELECT count(*) FROM fact_failed").fetchone() != (0,)  # the facts
 
 
 async def test_a_demo_provinces_large_units_read_their_tallies(
