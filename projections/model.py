@@ -11,10 +11,10 @@ from projections import binary
 from projections.log import Entry
 
 Cursor = Any
+"""A psycopg cursor inside the batch's one transaction (the library's datastore hands it out)."""
 Beside = Callable[[], AbstractContextManager[Cursor]]
 """Opens a transaction on a connection of its own (`Projector.transaction`): the cursor, committed
 when the block ends."""
-"""A psycopg cursor inside the batch's one transaction (the library's datastore hands it out)."""
 
 
 class ReadModel(ABC):
