@@ -224,9 +224,13 @@ class Facts(ReadModel):
             # index pages only (index-only scans, once vacuum has marked the pages visible).
             f"CREATE INDEX IF NOT EXISTS {f}_kind ON {f} (kind, effective_date)"
             " INCLUDE (recorded_at, unit_id, workplace_id, member_id, liaison_id, code)",
-            f"CREATE INDEX IF NOT EXISTS {f}_year ON {f} (kind, year)"
+            f"CREATE INDEX IF NOT EXISTS {f}_by_year ON {f} (kind, year)"
             " INCLUDE (recorded_at, effective_date, unit_id, workplace_id, member_id, liaison_id,"
-            " due_on)",
+            " due_on, code)",
+            # Its forerunner, without the code (up to 2026-12-06): the grades returned and the
+            # reports back were read from the heap, a tenth of a second each for a province as
+            # known at a past time (counted from the facts) at 300,000 members.
+            f"DROP INDEX IF EXISTS {f}_year",
             f"CREATE INDEX IF NOT EXISTS {f}_liaison ON {f} (liaison_id, kind)",
             # A commune's or a cell's rows, looked up instead of scanned (figures.for_subtree).
             f"CREATE INDEX IF NOT EXISTS {f}_unit ON {f} (unit_id)",

@@ -97,6 +97,35 @@ def test_a_bulk_catch_up_defers_indexes_and_builds_the_same_tables(
     reference.close()
 
 
+def test_a_store_with_the_year_index_of_before_gets_the_one_with_the_code(
+    pg_env: dict[str, str],
+) -> None:
+    """The index by kind and year carries the code since 2026-12-06: a store made before keeps
+    its rows and, at its projector's next start, gets the new index in place of the old one."""
+    _store(pg_env)
+    first = Projector(pg_env, [Facts()], batch=7)
+    first.catch_up()
+    with first.transaction() as cur:
+        cur.execute("DROP INDEX fact_by_year")
+        cur.execute(
+            "CREATE INDEX fact_year ON fact (kind, year) INCLUDE (recorded_at, effective_date,"
+            " unit_id, workplace_id, member_id, liaison_id, due_on)"
+        )
+    first.close()
+    again = Projector(pg_env, [Facts()], batch=7)
+    with again.transaction() as cur:
+        cur.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()"
+            " AND tablename = 'fact'"
+            " AND indexname IN ('fact_year', 'fact_by_year')"
+        )
+        (found,) = cur.fetchall()
+        assert found["indexname"] == "fact_by_year"
+        assert "due_on, code)" in found["indexdef"]
+        assert again.positions(cur)["facts"] > 0  # not rebuilt: the rows stay
+    again.close()
+
+
 KILL_AT = "LIAISON_TEST_WITNESS_KILLED_AT"
 HELD_AT = "LIAISON_TEST_WITNESS_HELD_AT"
 
