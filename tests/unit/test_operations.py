@@ -7,6 +7,7 @@ import logging
 import re
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -52,6 +53,38 @@ def test_a_child_stopped_with_the_stack_is_not_restarted() -> None:
     assert first is not None
     assert first.returncode is not None
     assert child.process is first
+
+
+_DEAF = (
+    "import signal, sys, time\n"
+    "def heard(*_):\n"
+    "    open(sys.argv[1], 'w').write(repr(time.monotonic()))\n"
+    "signal.signal(signal.SIGTERM, heard)\n"
+    "open(sys.argv[1] + '.up', 'w').close()\n"
+    "while True: time.sleep(0.05)\n"
+)
+"""A child that notes when SIGTERM reached it, and stays until killed."""
+
+
+def test_the_stack_stops_its_processes_together_and_temporal_after_them(
+    tmp_path: Path,
+) -> None:
+    """Each stopped in turn with a wait of its own, five processes slow to stop took longer than
+    a minute under load; the board, dispatcher, worker and projector are told together, and
+    Temporal, which they talk to, once they are gone."""
+    names = ("temporal", "projector", "worker")
+    children = [Child(n, [sys.executable, "-c", _DEAF, str(tmp_path / n)]) for n in names]
+    stack = Stack(temporal_address="", ui_url=None, children=children)
+    for child in children:
+        child.start()
+    deadline = time.monotonic() + 20
+    while not all((tmp_path / f"{n}.up").exists() for n in names) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    stack.stop(timeout=2.0)
+    told = {n: float((tmp_path / n).read_text()) for n in names}
+    assert abs(told["projector"] - told["worker"]) < 1.0  # not one timeout after the other
+    assert told["temporal"] >= max(told["projector"], told["worker"]) + 1.9  # after they went
+    assert all(c.process is not None and c.process.returncode is not None for c in children)
 
 
 def test_json_log_lines_name_the_process(capsys: pytest.CaptureFixture[str]) -> None:
