@@ -74,7 +74,7 @@ class Child:
 
     def start(self) -> None:
         """Start (or start again) the process, in a process group of its own: Ctrl-C at the
-        terminal reaches `liaison up` alone, which then stops its children in order."""
+        terminal reaches `liaison up` alone, which then stops its children (`Stack.stop`)."""
         output = self.log.open("ab") if self.log is not None else None
         try:
             self.process = subprocess.Popen(
@@ -89,7 +89,7 @@ class Child:
 
 @dataclass
 class Stack:
-    """The child processes of `liaison up`: restarted when they exit, stopped in reverse order."""
+    """The child processes of `liaison up`: restarted when they exit, stopped Temporal last."""
 
     temporal_address: str
     ui_url: str | None
