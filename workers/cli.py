@@ -112,7 +112,7 @@ def up(
         from workers import onboarding  # a Temporal client: only `up` starts workflows
 
         onboarding.start_in_background(config, liaison_office, console.print)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    stop_on_signals()
     try:
         stack.supervise()
     except (KeyboardInterrupt, SystemExit):
@@ -122,6 +122,14 @@ def up(
         liaison_office.close()
         embedded.stop_postgres(config.data_dir)
     console.print(t("Stopped; data kept for the next start."))
+
+
+def stop_on_signals() -> None:
+    """Ctrl-C (SIGINT) and SIGTERM stop `liaison up`, however it was started: a command started
+    in the background by a script (`liaison up &`, `nohup`) is given SIGINT ignored, which Python
+    keeps, and `kill -INT` (or a test's Ctrl-C) was then ignored, the stack running on."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 
 
 @app.command()

@@ -132,9 +132,8 @@ class Stack:
 
     def stop(self, timeout: float = 15.0) -> None:
         """SIGTERM the board, dispatcher, worker and projector at once, then Temporal, which they
-        talk to, killing any that lingers past `timeout`; none is restarted from then on. (One
-        after the other, each given its own 15 s, five processes slow to stop on a loaded machine
-        could take over a minute: `liaison up` once outlived a test's minute after Ctrl-C.)"""
+        talk to, killing any that lingers past `timeout`; none is restarted from then on (one
+        after the other, each given its own `timeout`, five slow processes took five of them)."""
         self.stopping = True
         for group in (
             [c for c in self.children if c.name != TEMPORAL],

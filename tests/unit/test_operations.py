@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import re
+import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -69,9 +71,9 @@ _DEAF = (
 def test_the_stack_stops_its_processes_together_and_temporal_after_them(
     tmp_path: Path,
 ) -> None:
-    """Each stopped in turn with a wait of its own, five processes slow to stop took longer than
-    a minute under load; the board, dispatcher, worker and projector are told together, and
-    Temporal, which they talk to, once they are gone."""
+    """Each stopped in turn with a wait of its own, five processes slow to stop took five waits;
+    the board, dispatcher, worker and projector are told together, and Temporal, which they
+    talk to, once they are gone."""
     names = ("temporal", "projector", "worker")
     children = [Child(n, [sys.executable, "-c", _DEAF, str(tmp_path / n)]) for n in names]
     stack = Stack(temporal_address="", ui_url=None, children=children)
@@ -85,6 +87,30 @@ def test_the_stack_stops_its_processes_together_and_temporal_after_them(
     assert abs(told["projector"] - told["worker"]) < 1.0  # not one timeout after the other
     assert told["temporal"] >= max(told["projector"], told["worker"]) + 1.9  # after they went
     assert all(c.process is not None and c.process.returncode is not None for c in children)
+
+
+def test_liaison_up_stops_on_sigint_even_when_started_with_it_ignored() -> None:
+    """A script's `liaison up &` starts it with SIGINT ignored; Ctrl-C sent to it must still
+    stop it (the healing test's Ctrl-C was ignored when the suite itself ran in the background)."""
+    probe = (
+        "import signal\n"
+        "from workers.cli import stop_on_signals\n"
+        "assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN\n"
+        "stop_on_signals()\n"
+        "try:\n"
+        "    signal.raise_signal(signal.SIGINT)\n"
+        "except KeyboardInterrupt:\n"
+        "    raise SystemExit(0)\n"
+        "raise SystemExit(5)\n"
+    )
+    ignoring = subprocess.run(
+        [sys.executable, "-c", probe],
+        check=False,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+        capture_output=True,
+        timeout=60,
+    )
+    assert ignoring.returncode == 0, ignoring.stderr.decode()
 
 
 def test_json_log_lines_name_the_process(capsys: pytest.CaptureFixture[str]) -> None:
