@@ -312,6 +312,31 @@ TREE_UNITS = "SELECT count(*) FROM unit"
 """How many units the tree holds (every unit id ever recorded)."""
 
 
+WHOLE_SHARE = 2
+"""A subtree of more than this share of the tree's units (more than half: the province's board in
+a store of one province) is tested by the few units outside it (`_outside`)."""
+_BOARD_UNIT = "WITH board_unit AS (SELECT unnest($1::text[]) AS unit_id),"
+_MEMBERSHIP = re.compile(r"(\w+\.\w+) IN " + re.escape(_UNITS))
+
+
+def _outside(query: str) -> str:
+    """The query with each test that a unit id is among the subtree's (28,688 of them for the
+    province at 300,000 members, a hashed set built for each figure and each row's id hashed
+    into it) said as a test that it is not among the tree's units outside the subtree (the units
+    no longer or not yet in force on the date: 62 to 250). The rows are the same for every unit
+    id the units model has recorded; one it has not yet (the units model behind the facts for a
+    moment) counts under a board of more than half the tree, where the other form leaves it
+    out. As known at the middle of the import at 300,000 members, a year's statement took 0.95–
+    1.17 s, and 0.70–0.89 s so."""
+    query = query.replace(
+        _BOARD_UNIT,
+        f"{_BOARD_UNIT} board_outside AS"
+        " (SELECT unit_id FROM unit EXCEPT SELECT unit_id FROM board_unit),",
+        1,
+    )
+    return _MEMBERSHIP.sub(r"(\1 NOT IN (SELECT unit_id FROM board_outside)) IS TRUE", query)
+
+
 def for_subtree(query: str, units: Sequence[str], hashed: str = _UNITS, tree: int = 0) -> str:
     """The query in the form that suits a subtree of this many units, in a tree of `tree` units
     (0: not known); the rows are the same.
@@ -319,7 +344,10 @@ def for_subtree(query: str, units: Sequence[str], hashed: str = _UNITS, tree: in
     `IN (a table of the units)` is planned as a hashed set, right for a thousand units (`_among`
     keeps it a test of each row read); for a few, `= ANY($1)` lets PostgreSQL look each one up in
     the unit indexes instead, and the tallied facts recorded after a known-at time are found by
-    unit alone (`_TALLIED_UNKNOWN_NEAR`)."""
+    unit alone (`_TALLIED_UNKNOWN_NEAR`); for more than half the tree, a figure's statement
+    tests the units outside the subtree instead (`_outside`)."""
+    if tree and len(units) * WHOLE_SHARE > tree and query.startswith(_BOARD_UNIT):
+        return _outside(query)
     if len(units) > max(SMALL_SUBTREE, tree // SUBTREE_SHARE):
         return query
     near = query.replace(_TALLIED_UNKNOWN, _TALLIED_UNKNOWN_NEAR)

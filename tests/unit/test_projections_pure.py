@@ -111,20 +111,32 @@ def test_a_subtree_is_looked_up_while_it_is_a_small_share_of_the_tree() -> None:
 
 
 def test_a_large_subtree_tests_each_row_among_its_units_and_a_small_one_looks_them_up() -> None:
-    """A province's registrations (at their workplace) and cells attending (at their cell) are
-    read and each tested among the subtree's units, which PostgreSQL would otherwise make a join
+    """A large subtree's registrations (at their workplace) and cells attending (at their cell)
+    are read and each tested among the subtree's units, which PostgreSQL would otherwise make a join
     expecting 200 units (28,876 index look-ups a statement at 300,000 members); a commune's are
     looked up in the unit indexes, the test left out."""
     tested = "(f.workplace_id IN (SELECT unit_id FROM board_unit)) IS TRUE"
-    province, commune = ["u"] * 28_876, ["u"] * 40
+    district, commune = ["u"] * 5_000, ["u"] * 40
     large, small = (
-        for_subtree(COUNTS, province, tree=28_938),
+        for_subtree(COUNTS, district, tree=28_938),
         for_subtree(COUNTS, commune, tree=28_938),
     )
     assert large.count(tested) == 2  # in scope, and referrals late
     assert "(f.unit_id IN (SELECT unit_id FROM board_unit)) IS TRUE" in large  # cells attending
     assert "IS TRUE" not in small
     assert "f.workplace_id = ANY($1::text[])" in small
+
+
+def test_a_subtree_of_most_of_the_tree_tests_its_rows_against_the_units_outside_it() -> None:
+    """The province's board in a store of one province tests each row's unit ids against the
+    few units outside its subtree on the date, not among its 28,876 (a hashed set built for
+    each figure): every membership test of the statement is said so, none left the other way."""
+    province = for_subtree(COUNTS, ["u"] * 28_876, tree=28_938)
+    assert "IN (SELECT unit_id FROM board_unit)" not in province
+    assert province.count("board_outside AS (SELECT unit_id FROM unit EXCEPT") == 1
+    assert "(f.workplace_id NOT IN (SELECT unit_id FROM board_outside)) IS TRUE" in province
+    assert "(d.residence_id NOT IN (SELECT unit_id FROM board_outside)) IS TRUE" in province
+    assert for_subtree(COUNTS, ["u"] * 14_000, tree=28_938) == COUNTS  # half: among its units
 
 
 def test_a_small_subtree_finds_its_facts_recorded_after_a_time_by_unit_alone() -> None:
