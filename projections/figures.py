@@ -110,10 +110,9 @@ _OPEN_REQUESTS = (
     " WHERE p.liaison_id = f.liaison_id AND p.kind = 'provided' AND p.code = f.code"
     " AND p.effective_date <= $3 AND p.recorded_at <= $4)"
 )
-SHARED = (
-    "WITH board_unit AS (SELECT unnest($1::text[]) AS unit_id),"
-    f" owed AS ({_OWED}), due AS ({_DUE}), open_request AS ({_OPEN_REQUESTS})"
-)
+_BOARD_UNIT = "WITH board_unit AS (SELECT unnest($1::text[]) AS unit_id),"
+"""The subtree's unit ids ($1) as a table: how every statement on `SHARED` begins."""
+SHARED = f"{_BOARD_UNIT} owed AS ({_OWED}), due AS ({_DUE}), open_request AS ({_OPEN_REQUESTS})"
 """Rows that several figures read, named once so that one statement computes them once
 (PostgreSQL materialises a WITH query that is read more than once). Every statement that reads
 `FIGURES` starts with it; a WITH query that no figure reads is never run.
@@ -315,7 +314,6 @@ TREE_UNITS = "SELECT count(*) FROM unit"
 WHOLE_SHARE = 2
 """A subtree of more than this share of the tree's units (more than half: the province's board in
 a store of one province) is tested by the few units outside it (`_outside`)."""
-_BOARD_UNIT = "WITH board_unit AS (SELECT unnest($1::text[]) AS unit_id),"
 _MEMBERSHIP = re.compile(r"(\w+\.\w+) IN " + re.escape(_UNITS))
 
 
