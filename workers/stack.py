@@ -139,25 +139,34 @@ class Stack:
             [c for c in self.children if c.name != TEMPORAL],
             [c for c in self.children if c.name == TEMPORAL],
         ):
-            _stop_together([c.process for c in group if c.process is not None], timeout)
+            _stop_together(group, timeout)
 
 
 TEMPORAL = "temporal"
 """The child that runs the Temporal dev server (when `liaison up` starts one)."""
 
 
-def _stop_together(processes: list[subprocess.Popen[bytes]], timeout: float) -> None:
-    """SIGTERM every process, then wait for them all until one deadline, killing the rest."""
-    for process in processes:
-        if process.poll() is None:
-            process.terminate()
-    deadline = time.monotonic() + timeout
-    for process in processes:
+def _stop_together(children: list[Child], timeout: float) -> None:
+    """SIGTERM every child still running, then wait for them all until one deadline, killing
+    the rest; a log line for each, so that a stop that hangs says which process it waits for."""
+    started = time.monotonic()
+    running = [c for c in children if c.process is not None and c.process.poll() is None]
+    for child in running:
+        assert child.process is not None
+        log.info("stopping %s (pid %s)", child.name, child.process.pid)
+        child.process.terminate()
+    deadline = started + timeout
+    for child in running:
+        assert child.process is not None
         try:
-            process.wait(timeout=max(0.0, deadline - time.monotonic()))
+            code = child.process.wait(timeout=max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            child.process.kill()
+            child.process.wait()
+            log.warning("%s did not stop within %g s: killed", child.name, timeout)
+        else:
+            spent = time.monotonic() - started
+            log.info("%s stopped (exit code %s) after %.1f s", child.name, code, spent)
 
 
 def dev_server_command(data_dir: Path, port: int = 7233, ui_port: int = 8233) -> list[str]:

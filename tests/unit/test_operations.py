@@ -89,6 +89,39 @@ def test_the_stack_stops_its_processes_together_and_temporal_after_them(
     assert all(c.process is not None and c.process.returncode is not None for c in children)
 
 
+def test_the_stack_says_which_process_it_stops_and_which_it_had_to_kill(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A stop that hangs must say what it waits for: a line as each process is told, as each
+    one goes, and for one that had to be killed; one that had already exited is not told."""
+    quick = Child("projector", [sys.executable, "-c", "import time; time.sleep(60)"])
+    deaf = Child("worker", [sys.executable, "-c", _DEAF, str(tmp_path / "worker")])
+    gone = Child("board", [sys.executable, "-c", "raise SystemExit(0)"])
+    stack = Stack(temporal_address="", ui_url=None, children=[quick, deaf, gone])
+    for child in stack.children:
+        child.start()
+    deadline = time.monotonic() + 20
+    while not (tmp_path / "worker.up").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert gone.process is not None
+    gone.process.wait(timeout=20)
+    caplog.set_level(logging.INFO, logger="workers.stack")
+    stack.stop(timeout=1.0)
+
+    lines = sorted(r.getMessage() for r in caplog.records)
+    patterns = sorted(
+        [
+            r"projector stopped \(exit code -15\) after \d+\.\d s",
+            r"stopping projector \(pid \d+\)",
+            r"stopping worker \(pid \d+\)",
+            r"worker did not stop within 1 s: killed",
+        ]
+    )
+    assert len(lines) == len(patterns), lines
+    for line, pattern in zip(lines, patterns, strict=True):
+        assert re.fullmatch(pattern, line), line
+
+
 def test_liaison_up_stops_on_sigint_even_when_started_with_it_ignored() -> None:
     """A script's `liaison up &` starts it with SIGINT ignored; Ctrl-C sent to it must still
     stop it (the healing test's Ctrl-C was ignored when the suite itself ran in the background)."""
