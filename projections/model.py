@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future
 from contextlib import AbstractContextManager
 from typing import Any, ClassVar
 
@@ -15,6 +16,9 @@ Cursor = Any
 Beside = Callable[[], AbstractContextManager[Cursor]]
 """Opens a transaction on a connection of its own (`Projector.transaction`): the cursor, committed
 when the block ends."""
+Apart = Callable[[Callable[[Cursor], None]], Future[None]]
+"""Runs work in a process of its own, in one transaction on the store's schema
+(`projections.apart.start`); the future's `result()` raises the work's failure."""
 
 
 class ReadModel(ABC):
@@ -78,12 +82,17 @@ class ReadModel(ABC):
     deferred): a model may leave derived tables behind and build them in `complete`."""
 
     def complete(  # noqa: B027 - most keep none
-        self, cur: Cursor, position: int, beside: Beside | None = None
+        self,
+        cur: Cursor,
+        position: int,
+        beside: Beside | None = None,
+        apart: Apart | None = None,
     ) -> None:
         """Build whatever the model left behind at `position` (after a bulk catch-up, or one
         stopped before its end); called at the end of a bulk catch-up and before any other
         (default: nothing). `beside`, if given, opens a transaction of its own, on another
-        connection, for work that may run beside this one's."""
+        connection, for work that may run beside this one's; `apart`, if given, runs work in a
+        process of its own (`projections.apart`), for Python's work beside this process's."""
 
     def drop(self) -> list[str]:
         """DROP statements for the model's tables."""

@@ -11,6 +11,7 @@ import select
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 
 import psycopg
 from eventsourcing.persistence import IntegrityError, Tracking
@@ -19,10 +20,12 @@ from eventsourcing.utils import Environment
 from psycopg import sql
 from psycopg.rows import tuple_row
 
-from projections.cores import seldom_collected
+from projections import apart
+from projections.cores import seldom_collected, workers_here
 from projections.log import EVENTS_TABLE, SELECT_AFTER, Entry, StoredRow, decode, rows_from
 from projections.model import (
     VERSION_MARK,
+    Apart,
     Cursor,
     ReadModel,
     bulk_groups,
@@ -383,7 +386,9 @@ class Projector:
             fresh = [m for m in self.models if positions[m.tracking_name] == 0] if bulk else []
             for model in self.models:
                 if model not in fresh:
-                    model.complete(cur, positions[model.tracking_name], self.transaction)
+                    model.complete(
+                        cur, positions[model.tracking_name], self.transaction, self._process_apart()
+                    )
         deferred = self._defer_indexes(fresh) if fresh else []
         self._bulk = bool(fresh)
         for model in fresh:
@@ -406,9 +411,16 @@ class Projector:
             with self.transaction() as cur:
                 reached = self.positions(cur, fresh)
                 for model in fresh:
-                    model.complete(cur, reached[model.tracking_name], self.transaction)
+                    model.complete(
+                        cur, reached[model.tracking_name], self.transaction, self._process_apart()
+                    )
             self._vacuum(fresh)
         return done
+
+    def _process_apart(self) -> Apart | None:
+        """Starts work in a process of its own on this store, where this process may start
+        processes (not a daemon's, not on one core)."""
+        return partial(apart.start, self.env) if workers_here() else None
 
     def _vacuum(self, models: Sequence[ReadModel]) -> None:
         """Statistics and the visibility map for tables just filled in bulk.

@@ -12,7 +12,19 @@ import pytest
 
 from application.office import LiaisonOffice
 from domain.errors import UnknownUnit
-from projections import dashboard, liaisons, lists, reads, runner, standing, tally
+from projections import (
+    apart,
+    dashboard,
+    facts,
+    liaisons,
+    lists,
+    reads,
+    runner,
+    stages,
+    standing,
+    tally,
+    tasks,
+)
 from projections.catalog import MODELS, all_models
 from projections.dashboard import Period, figures
 from projections.dashboard import dashboard as inspection
@@ -443,6 +455,63 @@ def test_a_bulk_catch_up_counts_its_tally_beside_its_steps(
         for table in ("fact_tally_state_failed", "fact_step_state_failed", "fact_step_failed"):
             assert conn.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,)
         assert conn.execute("SELECT count(*) FROM fact_failed").fetchone() != (0,)  # the facts
+
+
+def test_a_large_bulk_catch_up_works_out_its_funnel_and_tasks_in_a_process_of_their_own(
+    pg_url: str, pg_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From `APART_LIAISONS` liaisons, a bulk catch-up's end works out the funnel's steps and
+    the tasks in a process of their own while it works out the figures' steps here: the same
+    rows as worked out here, kept up to the same event. (A demo province, whose large units
+    are tallied as they are in the other process: a setting changed here would not be there.)"""
+    office = LiaisonOffice(env=pg_env, clock=pv.clock)
+    demo.load(office, demo.generate(300, seed=5, until=date(2025, 12, 31)))
+    office.close()
+    monkeypatch.setattr(runner, "BULK_EVENTS", 1)
+    here = Projector(pg_env, [Facts("_here")], batch=10_000)
+    here.catch_up()
+    here.close()
+    monkeypatch.setattr(facts, "APART_LIAISONS", 1)
+    started: list[Any] = []
+    start = apart.start
+
+    def starting(env: Any, work: Any) -> Any:
+        started.append(work)
+        return start(env, work)
+
+    def not_here(*_: Any) -> None:
+        raise AssertionError("worked out in the catch-up's own process")
+
+    monkeypatch.setattr(apart, "start", starting)
+    monkeypatch.setattr(stages.Stages, "rebuild", not_here)
+    monkeypatch.setattr(tasks.Tasks, "rebuild", not_here)
+    away = Projector(pg_env, [Facts("_away")], batch=10_000)
+    away.catch_up()
+    away.close()
+    assert len(started) == 1
+    with psycopg.connect(pg_url) as conn:
+        for table, order in (("stage_step", "1, 2, 3"), ("task", "1, 2, 3, 4")):
+            rows = [
+                conn.execute(f"SELECT * FROM {table}{suffix} ORDER BY {order}").fetchall()
+                for suffix in ("_here", "_away")
+            ]
+            assert rows[0] == rows[1]
+            assert rows[0]
+            states = [
+                conn.execute(f"SELECT * FROM {table}_state{suffix}").fetchall()
+                for suffix in ("_here", "_away")
+            ]
+            assert states[0] == states[1] != []
+
+
+def _failing(cur: Any) -> None:
+    cur.execute("SELECT 1")
+    raise RuntimeError("the funnel failed")
+
+
+def test_work_done_apart_says_how_it_failed(pg_env: dict[str, str]) -> None:
+    with pytest.raises(RuntimeError, match="the funnel failed"):
+        apart.start(pg_env, _failing).result(timeout=120)
 
 
 async def test_a_demo_provinces_large_units_read_their_tallies(
