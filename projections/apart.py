@@ -10,7 +10,7 @@ process that started it, and its failure is raised to the caller by the future's
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from multiprocessing import get_context
 
@@ -19,11 +19,7 @@ from eventsourcing.utils import Environment
 from psycopg import sql
 
 from projections.cores import collect_seldom, end_with_parent
-from projections.model import Cursor
-
-Work = Callable[[Cursor], None]
-"""What the process does, in one transaction on the store's schema (a module-level function or
-a `functools.partial` of one: it is sent to the process)."""
+from projections.model import Work
 
 
 def start(env: Mapping[str, str], work: Work) -> Future[None]:

@@ -187,8 +187,7 @@ class Facts(ReadModel):
         if tallying:
             self.tally.kept_to = None  # the next batch reads the facts after it again
         if tasks:
-            self.reference.ensure(cur, position)
-            self.tasks.rebuild(cur, tables, position, self._settled_policy())
+            self.derive(cur, position, funnel=False, tasks=True)
         if away is not None:
             away.result()  # its failure raised here; what it committed stands (own state rows)
             self.stages.forget()

@@ -16,9 +16,12 @@ Cursor = Any
 Beside = Callable[[], AbstractContextManager[Cursor]]
 """Opens a transaction on a connection of its own (`Projector.transaction`): the cursor, committed
 when the block ends."""
-Apart = Callable[[Callable[[Cursor], None]], Future[None]]
-"""Runs work in a process of its own, in one transaction on the store's schema
-(`projections.apart.start`); the future's `result()` raises the work's failure."""
+Work = Callable[[Cursor], None]
+"""Work done in one transaction on the store's schema (sent to a process of its own: a
+module-level function or a `functools.partial` of one)."""
+Apart = Callable[[Work], Future[None]]
+"""Runs work in a process of its own (`projections.apart.start`); the future's `result()` raises
+the work's failure."""
 
 
 class ReadModel(ABC):
