@@ -5,6 +5,7 @@ funnel and the worklist's tasks, each Python's work on one core, come after. Giv
 their own they run beside the steps instead. The process has its own connection and transaction
 (the work's rows and its state row committed together, as in this process), ends with the
 process that started it, and its failure is raised to the caller by the future's `result()`.
+Its transaction may idle between statements as long as the build's own (`BUILD_IDLE`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from eventsourcing.utils import Environment
 from psycopg import sql
 
 from projections.cores import collect_seldom, end_with_parent
-from projections.model import Work
+from projections.model import BUILD_IDLE, Work
 
 
 def start(env: Mapping[str, str], work: Work) -> Future[None]:
@@ -40,8 +41,12 @@ def _run(env: dict[str, str], work: Work) -> None:
     datastore = PostgresFactory(Environment("projections", env)).datastore
     try:
         with datastore.transaction(commit=True) as cur:
-            path = sql.Identifier(datastore.schema)
-            cur.execute(sql.SQL("SET LOCAL search_path TO {}").format(path))
+            path = sql.Identifier(datastore.schema).as_string(cur)
+            cur.execute(
+                "SELECT set_config('search_path', %s, true),"
+                " set_config('idle_in_transaction_session_timeout', %s, true)",
+                (path, BUILD_IDLE),
+            )
             work(cur)
     finally:
         datastore.close()

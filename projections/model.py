@@ -22,6 +22,13 @@ module-level function or a `functools.partial` of one)."""
 Apart = Callable[[Work], Future[None]]
 """Runs work in a process of its own (`projections.apart.start`); the future's `result()` raises
 the work's failure."""
+BUILD_IDLE = "15min"
+"""How long a transaction that builds what a bulk catch-up left behind (`ReadModel.complete`, and
+its work done apart) may wait between two statements, where every other waits a minute at most
+(`workers.bootstrap`). The build works rows out in Python between its statements: at 300,000
+members on a slow host the state figures' sum took more than a minute, the server ended the
+transaction, and each catch-up after it failed at the same place. Long enough for a province on
+a slow host; short enough that a build stuck for good lets go of its tables."""
 
 
 class ReadModel(ABC):

@@ -24,6 +24,7 @@ from projections import apart
 from projections.cores import seldom_collected, workers_here
 from projections.log import EVENTS_TABLE, SELECT_AFTER, Entry, StoredRow, decode, rows_from
 from projections.model import (
+    BUILD_IDLE,
     VERSION_MARK,
     Apart,
     Cursor,
@@ -155,9 +156,10 @@ class Projector:
             log.info("Read model %s: version %s is switched in", model.name, model.version)
         return [model.name for _, model in done]
 
-    def transaction(self) -> _Tx:
-        """A transaction on the store's database with the search path set to the store's schema."""
-        return _Tx(self)
+    def transaction(self, building: bool = False) -> _Tx:
+        """A transaction on the store's database with the search path set to the store's schema;
+        `building` what a bulk catch-up left behind, it may idle longer (`BUILD_IDLE`)."""
+        return _Tx(self, building)
 
     def positions(self, cur: Cursor, models: Sequence[ReadModel] | None = None) -> dict[str, int]:
         """Each model's (or each of these models') tracked notification id (0 before its first
@@ -381,7 +383,7 @@ class Projector:
             return self._catch_up_here(target, bulk, progress)
 
     def _catch_up_here(self, target: int, bulk: bool, progress: Progress | None) -> int:
-        with self.transaction() as cur:
+        with self.transaction(building=True) as cur:
             positions = self.positions(cur)
             fresh = [m for m in self.models if positions[m.tracking_name] == 0] if bulk else []
             for model in self.models:
@@ -408,7 +410,7 @@ class Projector:
                     for statement in deferred:
                         cur.execute(statement)
         if fresh:
-            with self.transaction() as cur:
+            with self.transaction(building=True) as cur:
                 reached = self.positions(cur, fresh)
                 for model in fresh:
                     model.complete(
@@ -549,21 +551,21 @@ class Projector:
 
 
 class _Tx:
-    def __init__(self, projector: Projector) -> None:
-        self._projector = projector
+    def __init__(self, projector: Projector, building: bool) -> None:
+        self._projector, self._building = projector, building
 
     def __enter__(self) -> Cursor:
         self._cm = self._projector.datastore.transaction(commit=True)
         cur = self._cm.__enter__()
-        path = sql.Identifier(self._projector.schema).as_string(cur)
-        if self._projector._bulk:  # one round trip for both settings
-            cur.execute(
-                "SELECT set_config('search_path', %s, true),"
-                " set_config('synchronous_commit', 'off', true)",
-                (path,),
-            )
-        else:
-            cur.execute(f"SET LOCAL search_path TO {path}")
+        settings = {"search_path": sql.Identifier(self._projector.schema).as_string(cur)}
+        if self._projector._bulk:
+            settings["synchronous_commit"] = "off"
+        if self._building:
+            settings["idle_in_transaction_session_timeout"] = BUILD_IDLE
+        cur.execute(  # one round trip for every setting
+            "SELECT " + ", ".join(["set_config(%s, %s, true)"] * len(settings)),
+            [value for setting in settings.items() for value in setting],
+        )
         return cur
 
     def __exit__(self, *exc: object) -> None:

@@ -4,6 +4,7 @@ facts give, on every date, across the 2025 merger, however the projector batched
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -502,6 +503,52 @@ def test_a_large_bulk_catch_up_works_out_its_funnel_and_tasks_in_a_process_of_th
                 for suffix in ("_here", "_away")
             ]
             assert states[0] == states[1] != []
+
+
+IDLE = {"POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "2"}
+"""A store whose transactions the server ends once idle for 2 s (a minute in `persistence_env`)."""
+
+
+def test_the_build_at_a_bulk_catch_ups_end_may_idle_longer_than_a_batch(
+    pg_url: str, pg_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The build a bulk catch-up leaves for its end works its rows out in Python between two
+    statements, longer than other transactions may idle on a large store and a slow host (at
+    300,000 members, the steps' sum took more than the minute allowed; the server ended the
+    transaction, and every catch-up after it failed at the same place): here 3 s in a store
+    whose transactions may idle 2 s. The steps are built up to the event the facts are."""
+    office = LiaisonOffice(env=pg_env, clock=pv.clock)
+    demo.load(office, demo.generate(60, seed=5, until=date(2025, 12, 31)))
+    office.close()
+    monkeypatch.setattr(runner, "BULK_EVENTS", 1)
+    summing, slept = standing.cell_figures, []
+
+    def slowly(*args: Any) -> Any:
+        time.sleep(3)  # the steps' sum, between their read and their COPY
+        slept.append(3)
+        return summing(*args)
+
+    monkeypatch.setattr(standing, "cell_figures", slowly)
+    projector = Projector({**pg_env, **IDLE}, [Facts()], batch=500)
+    projector.catch_up()
+    projector.close()
+    with psycopg.connect(pg_url) as conn:
+        stepped = conn.execute("SELECT stepped_to FROM fact_step_state").fetchall()
+        tracked = conn.execute(
+            "SELECT notification_id FROM projections_tracking WHERE application_name = 'facts'"
+        ).fetchall()
+    assert slept == [3]
+    assert stepped == tracked != []
+
+
+def _pausing(cur: Any) -> None:
+    cur.execute("SELECT 1")
+    time.sleep(3)
+    cur.execute("SELECT 1")
+
+
+def test_work_done_apart_may_idle_as_long_as_the_build(pg_env: dict[str, str]) -> None:
+    apart.start({**pg_env, **IDLE}, _pausing).result(timeout=120)
 
 
 def _failing(cur: Any) -> None:
