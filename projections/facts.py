@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date
 from functools import partial
 from typing import Any, ClassVar
@@ -27,7 +27,7 @@ from domain.member import (
 from domain.state import LiaisonState
 from projections.log import Entry
 from projections.members import MemberWrites
-from projections.model import Apart, Beside, Cursor, ReadModel, chunks, copy_rows
+from projections.model import Apart, Beside, Cursor, ReadModel, Work, chunks, copy_rows
 from projections.reference import Reference
 from projections.stages import NOTHING, PART_COLUMNS, Part, Stages, advanced, part_of
 from projections.stages import ddl as stages_ddl
@@ -158,38 +158,48 @@ class Facts(ReadModel):
         its own while the steps are worked out: its one statement is PostgreSQL's work on one
         core, the steps' end Python's on one core (at 300,000 members 91 s and about two
         minutes, one after the other). Given `apart`, a large store's funnel and tasks are
-        worked out in a process of their own meanwhile (`APART_LIAISONS`): each is Python's work
-        on one core, which came after the steps' (at 50,000 members 7.5 and 9.3 s)."""
+        worked out in a process of their own (`APART_LIAISONS`): each is Python's work on one
+        core, which came after the steps' (at 50,000 members 7.5 and 9.3 s). The process starts
+        once the members' parts of the steps are counted on every core, while their sum and its
+        COPY leave a core free (started with the steps, it shared the cores with their workers)."""
         tables = {t: self.t(t) for t in self.tables}
         tallying = self.tally.kept(cur, tables) < 0
         stepped = [s for s in (self.standing, self.stages) if s.behind(cur, tables, position)]
         tasks = self.tasks.behind(cur, tables, position)
-        away = None
+        later: Work | None = None  # the funnel and the tasks, if worked out apart
         if apart is not None and self.standing in stepped and (self.stages in stepped or tasks):
             cur.execute(f"SELECT count(*) AS n FROM {tables['liaison']}")
             if cur.fetchone()["n"] >= APART_LIAISONS:
-                funnel = self.stages in stepped
-                away = apart(partial(_derive_apart, self.suffix, position, funnel, tasks))
+                later = partial(_derive_apart, self.suffix, position, self.stages in stepped, tasks)
                 stepped, tasks = [self.standing], False
+        away: list[Future[None]] = []
+
+        def start_apart() -> None:  # once the steps' parts are counted on every core
+            if apart is not None and later is not None:
+                away.append(apart(later))
+
         if tallying or stepped:
             self.reference.ensure(cur, position)
             self.tally.follow(self.reference.holder.tree)
         with ThreadPoolExecutor(1, thread_name_prefix="tally") as aside:
-            counted = None
+            tallied = None
             if tallying and stepped and beside is not None:
-                counted = aside.submit(self._count_tally, beside, tables, position)
+                tallied = aside.submit(self._count_tally, beside, tables, position)
             elif tallying:
                 self.tally.rebuild(cur, tables, position, self.tally.places)
-            for steps in stepped:
-                steps.rebuild(cur, tables, position, self.tally.places.rolls)
-            if counted is not None:
-                counted.result()  # its failure raised here (the steps' transaction rolls back)
+            rolls = self.tally.places.rolls
+            if self.standing in stepped:
+                self.standing.rebuild(cur, tables, position, rolls, counted=start_apart)
+            if self.stages in stepped:
+                self.stages.rebuild(cur, tables, position, rolls)
+            if tallied is not None:
+                tallied.result()  # its failure raised here (the steps' transaction rolls back)
         if tallying:
             self.tally.kept_to = None  # the next batch reads the facts after it again
         if tasks:
             self.derive(cur, position, funnel=False, tasks=True)
-        if away is not None:
-            away.result()  # its failure raised here; what it committed stands (own state rows)
+        for started in away:
+            started.result()  # its failure raised here; what it committed stands (own state rows)
             self.stages.forget()
             self.tasks.forget()
 

@@ -32,7 +32,7 @@ members, and counts from the facts when many were recorded later, as in a store 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import partial
@@ -647,9 +647,12 @@ class Standing(Derived):
         upto: int,
         rolls: RollUp,
         workers: int | None = None,
+        counted: Callable[[], object] | None = None,
     ) -> None:
         """Count every member's part again from the facts up to event `upto`: a large store's
-        members on every core (`projections.cores`; `workers` processes if given)."""
+        members on every core (`projections.cores`; `workers` processes if given). `counted` is
+        called once the parts are: what is left (their sum and its COPY) is one core's work,
+        and the caller may start other work beside it."""
         cur.execute(f"TRUNCATE {tables['fact_step']}, {tables['fact_cell_step']}")
         with cur.connection.cursor(name="standing_rebuild", row_factory=tuple_row) as read:
             read.itersize = 20_000
@@ -664,6 +667,8 @@ class Standing(Derived):
             with Cores(partial(_Part, rolls), _Part.fold, SPREAD_FROM, workers) as cores:
                 cores.add(_chunks(_members(read), CHUNK_MEMBERS))
                 parts = cores.states()
+        if counted is not None:
+            counted()
         figure_steps, cell_steps = parts[0].figures, parts[0].cells
         for part in parts[1:]:
             _add(figure_steps, part.figures)

@@ -15,6 +15,7 @@ from application.office import LiaisonOffice
 from domain.errors import UnknownUnit
 from projections import (
     apart,
+    cores,
     dashboard,
     facts,
     liaisons,
@@ -462,9 +463,10 @@ def test_a_large_bulk_catch_up_works_out_its_funnel_and_tasks_in_a_process_of_th
     pg_url: str, pg_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """From `APART_LIAISONS` liaisons, a bulk catch-up's end works out the funnel's steps and
-    the tasks in a process of their own while it works out the figures' steps here: the same
-    rows as worked out here, kept up to the same event. (A demo province, whose large units
-    are tallied as they are in the other process: a setting changed here would not be there.)"""
+    the tasks in a process of their own, started once the figures' steps' parts are counted,
+    while it adds those up and writes them here: the same rows as worked out here, kept up to
+    the same event. (A demo province, whose large units are tallied as they are in the other
+    process: a setting changed here would not be there.)"""
     office = LiaisonOffice(env=pg_env, clock=pv.clock)
     demo.load(office, demo.generate(300, seed=5, until=date(2025, 12, 31)))
     office.close()
@@ -474,22 +476,28 @@ def test_a_large_bulk_catch_up_works_out_its_funnel_and_tasks_in_a_process_of_th
     here.close()
     monkeypatch.setattr(facts, "APART_LIAISONS", 1)
     started: list[Any] = []
-    start = apart.start
+    start, states = apart.start, cores.Cores.states
 
     def starting(env: Any, work: Any) -> Any:
-        started.append(work)
+        started.append("apart")
         return start(env, work)
+
+    def counting(self: Any) -> Any:
+        parts = states(self)
+        started.append("parts counted")
+        return parts
 
     def not_here(*_: Any) -> None:
         raise AssertionError("worked out in the catch-up's own process")
 
     monkeypatch.setattr(apart, "start", starting)
+    monkeypatch.setattr(cores.Cores, "states", counting)
     monkeypatch.setattr(stages.Stages, "rebuild", not_here)
     monkeypatch.setattr(tasks.Tasks, "rebuild", not_here)
     away = Projector(pg_env, [Facts("_away")], batch=10_000)
     away.catch_up()
     away.close()
-    assert len(started) == 1
+    assert started == ["parts counted", "apart"]
     with psycopg.connect(pg_url) as conn:
         for table, order in (("stage_step", "1, 2, 3"), ("task", "1, 2, 3, 4")):
             rows = [
