@@ -20,7 +20,7 @@ from eventsourcing.utils import Environment
 from psycopg import sql
 
 from projections.cores import collect_seldom, end_with_parent
-from projections.model import BUILD_IDLE, Work
+from projections.model import BUILD_IDLE, Work, set_local
 
 
 def start(env: Mapping[str, str], work: Work) -> Future[None]:
@@ -42,11 +42,7 @@ def _run(env: dict[str, str], work: Work) -> None:
     try:
         with datastore.transaction(commit=True) as cur:
             path = sql.Identifier(datastore.schema).as_string(cur)
-            cur.execute(
-                "SELECT set_config('search_path', %s, true),"
-                " set_config('idle_in_transaction_session_timeout', %s, true)",
-                (path, BUILD_IDLE),
-            )
+            set_local(cur, {"search_path": path, "idle_in_transaction_session_timeout": BUILD_IDLE})
             work(cur)
     finally:
         datastore.close()

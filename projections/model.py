@@ -198,6 +198,14 @@ def switch(cur: Cursor, shadow: ReadModel) -> ReadModel:
     return live
 
 
+def set_local(cur: Cursor, settings: Mapping[str, str]) -> None:
+    """Set these server settings for the rest of the transaction, in one round trip."""
+    cur.execute(
+        "SELECT " + ", ".join(["set_config(%s, %s, true)"] * len(settings)),
+        [value for setting in settings.items() for value in setting],
+    )
+
+
 def copy_rows(
     cur: Cursor, table: str, columns: Mapping[str, str], rows: Iterable[Sequence[Any]]
 ) -> None:

@@ -31,6 +31,7 @@ from projections.model import (
     ReadModel,
     bulk_groups,
     next_version,
+    set_local,
     switch,
 )
 from projections.outage import (
@@ -562,10 +563,7 @@ class _Tx:
             settings["synchronous_commit"] = "off"
         if self._building:
             settings["idle_in_transaction_session_timeout"] = BUILD_IDLE
-        cur.execute(  # one round trip for every setting
-            "SELECT " + ", ".join(["set_config(%s, %s, true)"] * len(settings)),
-            [value for setting in settings.items() for value in setting],
-        )
+        set_local(cur, settings)
         return cur
 
     def __exit__(self, *exc: object) -> None:
