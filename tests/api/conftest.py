@@ -10,6 +10,7 @@ from typing import Any
 from uuid import uuid4
 
 import httpx
+import psycopg
 import pytest
 from argon2 import PasswordHasher
 from fastapi import FastAPI
@@ -25,7 +26,9 @@ from domain.organisation import Unit, UnitKind
 from domain.roles import Actor, Role
 from projections.catalog import all_models
 from projections.runner import Projector
+from tests.conftest import database_of, isolated_schema, new_database, with_search_path
 from tests.integration import province as p
+from workers.bootstrap import persistence_env
 
 PASSWORD = "correct horse battery"
 FAST = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
@@ -60,23 +63,70 @@ def second_branch(office: LiaisonOffice) -> None:
         office.execute(c.EstablishUnit(**p.by(p.ADMIN, date(2026, 1, 1)), unit=unit))
 
 
+async def add_users(url: str) -> None:
+    """A user for every role (all with the same password)."""
+    store = UserStore(url, hasher=FAST)
+    await store.setup()
+    for name, (role, unit) in USERS.items():
+        await store.add(name, PASSWORD, role, unit)
+    await store.close()
+
+
+@pytest.fixture(scope="session")
+async def province_database(pg_server_url: str) -> AsyncIterator[str]:
+    """A database holding the tiny province, the second branch, a user for every role and every
+    read model caught up, which nobody stays connected to: the template of each board test's own
+    (building them for each test was most of the board tests' time)."""
+    with new_database(pg_server_url) as url:
+        schema_url = with_search_path(url, "province")
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("CREATE SCHEMA province")
+        env = persistence_env(schema_url)
+        office = LiaisonOffice(env=env, clock=p.clock)
+        p.build_province(office)
+        second_branch(office)
+        await add_users(schema_url)
+        projector = Projector(env, all_models())
+        projector.catch_up()
+        projector.close()
+        office.close()
+        yield database_of(url)
+
+
+def copies_the_province(request: pytest.FixtureRequest) -> bool:
+    """Whether the test asks for the board's office, whose schema is a copy of the province's."""
+    return "office" in request.fixturenames
+
+
+@pytest.fixture
+def pg_url(request: pytest.FixtureRequest, pg_server_url: str) -> Iterator[str]:
+    """For a test of the board's office, a copy of the province's database (about a tenth of a
+    second); for any other, a fresh schema on the session's PostgreSQL. Dropped afterwards."""
+    if not copies_the_province(request):
+        with isolated_schema(pg_server_url) as url:
+            yield url
+        return
+    template = request.getfixturevalue("province_database")
+    with new_database(pg_server_url, template=template) as url:
+        yield with_search_path(url, "province")
+
+
 @pytest.fixture
 def office(pg_env: dict[str, str]) -> Iterator[LiaisonOffice]:
-    """The office on a fresh schema, with the tiny province and the second branch."""
+    """The office on a copy of the province's database: the tiny province and the second
+    branch."""
     office = LiaisonOffice(env=pg_env, clock=p.clock)
-    p.build_province(office)
-    second_branch(office)
     yield office
     office.close()
 
 
 @pytest.fixture
-async def users(pg_url: str) -> AsyncIterator[UserStore]:
+async def users(request: pytest.FixtureRequest, pg_url: str) -> AsyncIterator[UserStore]:
     """The user store with a user for every role (all with the same password)."""
+    if not copies_the_province(request):  # a copy of the province has them
+        await add_users(pg_url)
     store = UserStore(pg_url, hasher=FAST)
     await store.setup()
-    for name, (role, unit) in USERS.items():
-        await store.add(name, PASSWORD, role, unit)
     yield store
     await store.close()
 
