@@ -19,7 +19,6 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import psycopg
 import pytest
 from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict
 from temporalio.testing import WorkflowEnvironment
 
 from workers.bootstrap import persistence_env
@@ -94,30 +93,16 @@ def isolated_schema(server_url: str) -> Iterator[str]:
 
 
 @contextmanager
-def new_database(server_url: str, template: str | None = None) -> Iterator[str]:
-    """Create a uniquely named database (a copy of `template`, which nobody may be connected to,
-    when given), yield its URL, then drop it with whoever is still connected."""
+def new_database(server_url: str) -> Iterator[str]:
+    """Create a uniquely named database, yield its URL, then drop it, ending its sessions."""
     name = f"liaison_test_{uuid.uuid4().hex[:16]}"
-    create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
-    if template is not None:
-        create += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
     with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(create)
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     try:
-        yield with_database(server_url, name)
+        yield urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
     finally:
         with psycopg.connect(server_url, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
-
-
-def with_database(url: str, name: str) -> str:
-    """`url` naming the database `name` instead of its own."""
-    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
-
-
-def database_of(url: str) -> str:
-    """The name of the database `url` names."""
-    return str(conninfo_to_dict(url)["dbname"])
 
 
 def with_search_path(url: str, schema: str) -> str:

@@ -26,8 +26,9 @@ from domain.organisation import Unit, UnitKind
 from domain.roles import Actor, Role
 from projections.catalog import all_models
 from projections.runner import Projector
-from tests.conftest import database_of, isolated_schema, new_database, with_search_path
+from tests.conftest import isolated_schema, new_database, with_search_path
 from tests.integration import province as p
+from tests.kept import Kept
 from workers.bootstrap import persistence_env
 
 PASSWORD = "correct horse battery"
@@ -73,10 +74,10 @@ async def add_users(url: str) -> None:
 
 
 @pytest.fixture(scope="session")
-async def province_database(pg_server_url: str) -> AsyncIterator[str]:
-    """A database holding the tiny province, the second branch, a user for every role and every
-    read model caught up, which nobody stays connected to: the template of each board test's own
-    (building them for each test was most of the board tests' time)."""
+async def province_database(pg_server_url: str) -> AsyncIterator[Kept]:
+    """A database of the worker's own holding the tiny province, the second branch, a user for
+    every role and every read model caught up, kept as it stands, and put back before each test
+    of the board's office (building it for each test was most of the board tests' time)."""
     with new_database(pg_server_url) as url:
         schema_url = with_search_path(url, "province")
         with psycopg.connect(url, autocommit=True) as conn:
@@ -90,31 +91,30 @@ async def province_database(pg_server_url: str) -> AsyncIterator[str]:
         projector.catch_up()
         projector.close()
         office.close()
-        yield database_of(url)
+        yield Kept(schema_url)
 
 
 def copies_the_province(request: pytest.FixtureRequest) -> bool:
-    """Whether the test asks for the board's office, whose schema is a copy of the province's."""
+    """Whether the test asks for the board's office, whose schema is the province's put back."""
     return "office" in request.fixturenames
 
 
 @pytest.fixture
 def pg_url(request: pytest.FixtureRequest, pg_server_url: str) -> Iterator[str]:
-    """For a test of the board's office, a copy of the province's database (about a tenth of a
-    second); for any other, a fresh schema on the session's PostgreSQL. Dropped afterwards."""
+    """For a test of the board's office, the province's database as it was kept; for any other,
+    a fresh schema on the session's PostgreSQL, dropped afterwards."""
     if not copies_the_province(request):
         with isolated_schema(pg_server_url) as url:
             yield url
         return
-    template = request.getfixturevalue("province_database")
-    with new_database(pg_server_url, template=template) as url:
-        yield with_search_path(url, "province")
+    province: Kept = request.getfixturevalue("province_database")
+    province.restore()
+    yield province.url
 
 
 @pytest.fixture
 def office(pg_env: dict[str, str]) -> Iterator[LiaisonOffice]:
-    """The office on a copy of the province's database: the tiny province and the second
-    branch."""
+    """The office on the province's database: the tiny province and the second branch."""
     office = LiaisonOffice(env=pg_env, clock=p.clock)
     yield office
     office.close()
@@ -123,7 +123,7 @@ def office(pg_env: dict[str, str]) -> Iterator[LiaisonOffice]:
 @pytest.fixture
 async def users(request: pytest.FixtureRequest, pg_url: str) -> AsyncIterator[UserStore]:
     """The user store with a user for every role (all with the same password)."""
-    if not copies_the_province(request):  # a copy of the province has them
+    if not copies_the_province(request):  # the province has them
         await add_users(pg_url)
     store = UserStore(pg_url, hasher=FAST)
     await store.setup()
