@@ -152,12 +152,16 @@ class Cores(Generic[S, C]):
             pending.popleft().result()  # a worker's failure is raised here
 
     def states(self) -> list[S]:
-        """This process's state and each worker's (the workers end)."""
+        """This process's state and each worker's (the workers end). Every worker is asked at
+        once, so that each pickles its state while this process unpickles another's (asked one
+        after the other, the second core idled while the first handed its state back: 35 s of a
+        300,000-member build on a slow host)."""
+        ends = [pool.submit(_end) for pool in self._pools]  # after the chunks sent to it
         out = [self.here]
-        for pool, pending in zip(self._pools, self._pending, strict=True):
+        for pool, pending, end in zip(self._pools, self._pending, ends, strict=True):
             for future in pending:
                 future.result()
-            out.append(pool.submit(_end).result())
+            out.append(end.result())
             pool.shutdown()
         self._pools, self._pending = [], []
         return out

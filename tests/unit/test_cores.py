@@ -4,6 +4,7 @@ process, even killed."""
 
 from __future__ import annotations
 
+import functools
 import gc
 import multiprocessing
 import os
@@ -34,6 +35,37 @@ def test_chunks_after_the_first_are_folded_once_each_in_the_workers() -> None:
     assert os.getpid() not in pids[0] | pids[1]
     chunks = sorted(c for state in workers for _, c in state)
     assert chunks == list(range(3, 20))
+
+
+class _Handed:
+    """A state that notes when it is pickled (handed back), which takes a while."""
+
+    def __init__(self, folder: str) -> None:
+        self.folder = folder
+
+    def __getstate__(self) -> dict[str, str]:
+        began = time.monotonic()
+        time.sleep(0.5)
+        Path(self.folder, str(os.getpid())).write_text(f"{began} {time.monotonic()}")
+        return self.__dict__
+
+
+def _noted(state: _Handed, chunk: int) -> None:
+    pass
+
+
+def test_the_workers_hand_their_states_back_at_the_same_time(tmp_path: Path) -> None:
+    """Each worker pickles its state while the others pickle theirs, not once the one before
+    has handed its state back."""
+    with Cores(
+        functools.partial(_Handed, str(tmp_path)), _noted, spread_from=0, workers=2
+    ) as cores:
+        cores.add(range(4))
+        states = cores.states()
+    assert len(states) == 3
+    spans = [tuple(map(float, p.read_text().split())) for p in tmp_path.iterdir()]
+    assert len(spans) == 2
+    assert max(began for began, _ in spans) < min(ended for _, ended in spans)
 
 
 def _young(state: list[int], chunk: int) -> None:
