@@ -13,7 +13,15 @@ import pytest
 from api.users import UserStore
 from application.office import LiaisonOffice
 from domain.roles import Role
-from tests.e2e.test_browser import ARGS, CHROMIUM, add_accounts, build_province, serving, sign_in
+from tests.e2e.test_browser import (
+    ARGS,
+    CHROMIUM,
+    _require_chromium,
+    add_accounts,
+    build_province,
+    serving,
+    sign_in,
+)
 from tests.integration import province as p
 
 NAMES = ("Phạm Thị Cúc", "Lê Văn Dũng")
@@ -29,6 +37,7 @@ class Province:
 @pytest.fixture
 def province(pg_env: dict[str, str], pg_url: str) -> Iterator[Province]:
     """The board over the named province with two referrals awaiting the commune."""
+    _require_chromium()  # skipped without it, as every browser test, but under CI
     office = LiaisonOffice(env=pg_env, clock=p.clock)
     build_province(office)
     waiting = [

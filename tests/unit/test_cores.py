@@ -45,13 +45,13 @@ class _Handed:
 
     def __getstate__(self) -> dict[str, str]:
         began = time.monotonic()
-        time.sleep(0.5)
-        Path(self.folder, str(os.getpid())).write_text(f"{began} {time.monotonic()}")
+        time.sleep(1)
+        Path(self.folder, f"handed-{os.getpid()}").write_text(f"{began} {time.monotonic()}")
         return self.__dict__
 
 
 def _noted(state: _Handed, chunk: int) -> None:
-    pass
+    Path(state.folder, f"folded-{os.getpid()}").touch()
 
 
 def test_the_workers_hand_their_states_back_at_the_same_time(tmp_path: Path) -> None:
@@ -61,9 +61,13 @@ def test_the_workers_hand_their_states_back_at_the_same_time(tmp_path: Path) -> 
         functools.partial(_Handed, str(tmp_path)), _noted, spread_from=0, workers=2
     ) as cores:
         cores.add(range(4))
+        deadline = time.monotonic() + 60
+        while len(list(tmp_path.glob("folded-*"))) < 2:  # both started and folding, however slow
+            assert time.monotonic() < deadline, "the workers never folded their chunks"
+            time.sleep(0.05)
         states = cores.states()
     assert len(states) == 3
-    spans = [tuple(map(float, p.read_text().split())) for p in tmp_path.iterdir()]
+    spans = [tuple(map(float, p.read_text().split())) for p in tmp_path.glob("handed-*")]
     assert len(spans) == 2
     assert max(began for began, _ in spans) < min(ended for _, ended in spans)
 
