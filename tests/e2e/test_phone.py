@@ -1,13 +1,14 @@
 """Every board page on a phone (360×740) in headless Chromium, signed in as each role: nothing
 scrolls sideways, the navigation folds away, tables become cards, and tap targets are large.
 
-Screenshots of each page go to the test's temporary folder (its path is printed) to be checked
-by eye.
+With LIAISON_SCREENSHOTS=1 a screenshot of each page goes to the test's temporary folder (its
+path is printed) to be checked by eye; a plain run takes none (they were 20 of its 50 seconds).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -81,6 +82,7 @@ def test_every_page_fits_a_phone_for_every_role(
     from playwright.sync_api import Page, expect, sync_playwright
 
     _more_of_the_year(pg_env, pg_url)
+    keep = os.environ.get("LIAISON_SCREENSHOTS") == "1"
     too_wide: list[str] = []
     small_targets: list[str] = []
     visited = 0
@@ -112,8 +114,9 @@ def test_every_page_fits_a_phone_for_every_role(
         )
         if small:
             small_targets.append(f"{who} {path}: {small[:3]}")
-        name = f"{who}{path}".replace("/", "_").replace("?", "_").replace("&", "_")[:120]
-        page.screenshot(path=str(tmp_path / f"{name}.png"), full_page=True)
+        if keep:
+            name = f"{who}{path}".replace("/", "_").replace("?", "_").replace("&", "_")[:120]
+            page.screenshot(path=str(tmp_path / f"{name}.png"), full_page=True)
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
@@ -125,7 +128,8 @@ def test_every_page_fits_a_phone_for_every_role(
             expect(menu.locator("nav")).to_be_hidden()  # folded on a phone, one tap opens it
             menu.locator("summary").click()
             expect(menu.locator("nav")).to_be_visible()
-            page.screenshot(path=str(tmp_path / f"{who}-menu.png"))
+            if keep:
+                page.screenshot(path=str(tmp_path / f"{who}-menu.png"))
             pages = ["/", *links(page, "header nav a"), *links(page, "main a[data-metric]")]
             page.goto(f"{board}/forms/receive")  # above a commune: the units to choose from
             pages += links(page, "main ul.units a")[:1]
@@ -140,7 +144,7 @@ def test_every_page_fits_a_phone_for_every_role(
                 if urlsplit(path).path not in ("/logout", "/lang"):
                     check(page, who, path)
         browser.close()
-    print(f"{visited} pages; screenshots in {tmp_path}")
+    print(f"{visited} pages; screenshots in {tmp_path}" if keep else f"{visited} pages")
     assert visited > 60
     assert too_wide == [], "\n".join(too_wide)
     assert small_targets == [], "\n".join(small_targets)
