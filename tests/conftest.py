@@ -32,11 +32,25 @@ POSTGRES_FIXTURES = {
 }
 
 
+FIRST = ("e2e", "scale", "integration", "api")
+"""The folders whose files take longest, in the order they are run: each file runs whole on one
+process (`--dist loadfile --no-loadscope-reorder` in scripts/test), so the long ones go first
+and the many short ones last fill the processes up evenly. pytest-xdist's own order (most tests
+first) left the files of one to three long tests (a stack killed and healed, the property tests,
+the CLI's year) to the end, one process running them while the other idled."""
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test that uses a PostgreSQL fixture with `postgres`."""
+    """Mark every test that uses a PostgreSQL fixture with `postgres`; the long folders first."""
     for item in items:
         if POSTGRES_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.postgres)
+    items.sort(key=_folder_rank)
+
+
+def _folder_rank(item: pytest.Item) -> int:
+    parts = item.nodeid.split("/")
+    return FIRST.index(parts[1]) if len(parts) > 2 and parts[1] in FIRST else len(FIRST)
 
 
 def _unavailable(reason: str) -> NoReturn:
@@ -80,29 +94,32 @@ def pg_server_url(request: pytest.FixtureRequest) -> str:
 
 
 @contextmanager
-def isolated_schema(server_url: str) -> Iterator[str]:
-    """Create a uniquely named schema, yield a URL whose search_path is it, then drop it."""
-    schema = f"test_{uuid.uuid4().hex[:16]}"
+def _created(server_url: str, kind: str, prefix: str, drop: str) -> Iterator[str]:
+    """Create a `kind` (SCHEMA, DATABASE) named `prefix` and a unique suffix, yield its name, then
+    drop it (`DROP kind name drop`)."""
+    name = f"{prefix}{uuid.uuid4().hex[:16]}"
+    made = sql.SQL("{} {}").format(sql.SQL(kind), sql.Identifier(name))
     with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+        conn.execute(sql.SQL("CREATE {}").format(made))
     try:
-        yield with_search_path(server_url, schema)
+        yield name
     finally:
         with psycopg.connect(server_url, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+            conn.execute(sql.SQL("DROP {} {}").format(made, sql.SQL(drop)))
+
+
+@contextmanager
+def isolated_schema(server_url: str) -> Iterator[str]:
+    """Create a uniquely named schema, yield a URL whose search_path is it, then drop it."""
+    with _created(server_url, "SCHEMA", "test_", "CASCADE") as schema:
+        yield with_search_path(server_url, schema)
 
 
 @contextmanager
 def new_database(server_url: str) -> Iterator[str]:
     """Create a uniquely named database, yield its URL, then drop it, ending its sessions."""
-    name = f"liaison_test_{uuid.uuid4().hex[:16]}"
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
+    with _created(server_url, "DATABASE", "liaison_test_", "WITH (FORCE)") as name:
         yield urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
-    finally:
-        with psycopg.connect(server_url, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def with_search_path(url: str, schema: str) -> str:
