@@ -64,13 +64,14 @@ def second_branch(office: LiaisonOffice) -> None:
         office.execute(c.EstablishUnit(**p.by(p.ADMIN, date(2026, 1, 1)), unit=unit))
 
 
-async def add_users(url: str) -> None:
-    """A user for every role (all with the same password)."""
+async def user_store(url: str, everyone: bool) -> UserStore:
+    """The user store at `url`, set up; with `everyone`, a user for every role added to it (all
+    with the same password)."""
     store = UserStore(url, hasher=FAST)
     await store.setup()
-    for name, (role, unit) in USERS.items():
+    for name, (role, unit) in USERS.items() if everyone else ():
         await store.add(name, PASSWORD, role, unit)
-    await store.close()
+    return store
 
 
 @pytest.fixture(scope="session")
@@ -86,7 +87,7 @@ async def province_database(pg_server_url: str) -> AsyncIterator[Kept]:
         office = LiaisonOffice(env=env, clock=p.clock)
         p.build_province(office)
         second_branch(office)
-        await add_users(schema_url)
+        await (await user_store(schema_url, everyone=True)).close()
         projector = Projector(env, all_models())
         projector.catch_up()
         projector.close()
@@ -123,10 +124,8 @@ def office(pg_env: dict[str, str]) -> Iterator[LiaisonOffice]:
 @pytest.fixture
 async def users(request: pytest.FixtureRequest, pg_url: str) -> AsyncIterator[UserStore]:
     """The user store with a user for every role (all with the same password)."""
-    if not copies_the_province(request):  # the province has them
-        await add_users(pg_url)
-    store = UserStore(pg_url, hasher=FAST)
-    await store.setup()
+    # The kept province holds every role's user already; a fresh schema gets them here.
+    store = await user_store(pg_url, everyone=not copies_the_province(request))
     yield store
     await store.close()
 

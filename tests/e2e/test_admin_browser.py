@@ -8,7 +8,6 @@ admin-units-*.png; otherwise nothing is written outside the test's temporary fol
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from tests.e2e.test_browser import (  # noqa: F401 (the fixture)
     CHROMIUM,
     add_accounts,
     board,
+    screenshots_asked,
     sign_in,
 )
 from tests.integration import province as p
@@ -38,7 +38,7 @@ def test_an_administrator_merges_two_communes_into_a_ward_from_the_board(
     from playwright.sync_api import Page, expect, sync_playwright
 
     add_accounts(UserStore(pg_url), ("quantri", Role.ADMINISTRATOR, p.PROVINCE))
-    keep = os.environ.get("LIAISON_SCREENSHOTS") == "1"
+    keep = screenshots_asked()
     faults: list[str] = []
 
     def check(page: Page, name: str) -> None:

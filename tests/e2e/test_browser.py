@@ -56,6 +56,12 @@ SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "dashboard.png"
 LAST_YEAR = p.YEAR - 1
 
 
+def screenshots_asked() -> bool:
+    """Whether this run saves screenshots to be looked at (LIAISON_SCREENSHOTS=1); a plain run
+    takes none and leaves docs/ alone."""
+    return os.environ.get("LIAISON_SCREENSHOTS") == "1"
+
+
 def _require_chromium() -> None:
     if Path(CHROMIUM).exists() and shutil.which("chromium"):
         return
@@ -241,6 +247,6 @@ def test_a_year_on_the_board(board: str) -> None:
         page.goto(f"{board}/figures")
         expect(page.locator("a[data-metric='in_scope']")).to_have_text("3")
         expect(page.locator("a[data-metric='assessed']")).to_have_text("3")
-        if os.environ.get("LIAISON_SCREENSHOTS") == "1":  # a plain run leaves docs/ alone
+        if screenshots_asked():
             page.screenshot(path=str(SCREENSHOT), full_page=True)
         browser.close()

@@ -8,7 +8,6 @@ path is printed) to be checked by eye; a plain run takes none (they were 20 of i
 from __future__ import annotations
 
 import asyncio
-import os
 from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -23,6 +22,7 @@ from tests.e2e.test_browser import (  # noqa: F401 (the fixture)
     CHROMIUM,
     PASSWORD,
     board,
+    screenshots_asked,
     sign_in,
 )
 from tests.integration import province as p
@@ -82,7 +82,7 @@ def test_every_page_fits_a_phone_for_every_role(
     from playwright.sync_api import Page, expect, sync_playwright
 
     _more_of_the_year(pg_env, pg_url)
-    keep = os.environ.get("LIAISON_SCREENSHOTS") == "1"
+    keep = screenshots_asked()
     too_wide: list[str] = []
     small_targets: list[str] = []
     visited = 0

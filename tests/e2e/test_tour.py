@@ -14,7 +14,6 @@ With LIAISON_SCREENSHOTS=1 each role's home is saved to docs/tour/home-<role>-<p
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,6 +27,7 @@ from tests.e2e.test_browser import (  # noqa: F401 (the fixture)
     CHROMIUM,
     add_accounts,
     board,
+    screenshots_asked,
     sign_in,
 )
 from tests.integration import province as p
@@ -102,7 +102,7 @@ class Walk:
     def home(self, role: str) -> None:
         """The role's home, saved for the README when asked."""
         self.go("/")
-        if os.environ.get("LIAISON_SCREENSHOTS") == "1":
+        if screenshots_asked():
             DOCS.mkdir(parents=True, exist_ok=True)
             path = DOCS / f"home-{role}-{self.device}.png"
             self.page.screenshot(path=str(path), full_page=self.device == "phone")
