@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+from api.alike import Alike, shared
 from api.errors import BoardError
 from api.reads import (
     CELL_METRICS,
@@ -81,6 +82,7 @@ class ProjectionReads:
         self.verifier = SealVerifier(database_url)
         self._pool: Any = None
         self._opening = asyncio.Lock()  # many first requests at once must open one pool, not many
+        self.alike = Alike()  # the province's pages asked by many at once: one read for all
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[Any]:
@@ -113,6 +115,7 @@ class ProjectionReads:
             await self._pool.close()
             self._pool = None
 
+    @shared
     async def figures(
         self, scope: Scope, *, stages: bool = True, overdue_by_unit: bool = True
     ) -> Figures:
@@ -176,6 +179,7 @@ class ProjectionReads:
         async with self.connection() as conn:
             return await liaisons.latest_states(conn, period_of(scope), among)
 
+    @shared
     async def overdue(self, scope: Scope, shown: int, lines: int) -> Overdue | None:
         """The first lines of the steps overdue on the scope's date, from the steps the facts
         model keeps, and how many lines there are."""
@@ -210,6 +214,7 @@ class ProjectionReads:
         """The first open escalations that concern the scope's units, and how many there are."""
         return await self._escalations(scope, first, None, counted=True)
 
+    @shared
     async def _escalations(
         self, scope: Scope, first: int | None, after: tuple[date, UUID] | None, counted: bool
     ) -> Escalations:

@@ -29,6 +29,9 @@ ROUNDS times one after another through the board's own reads (one `ProjectionRea
 connections, as one web process holds it). Raw limit, same run: the least read of that pool (a
 `SELECT 1` on a pooled connection) asked by each client just before each page, so it waits for
 the same pool and event loop under the same load at the same time. The p99 of each is reported.
+Twice: every client asking the same page (the province's supervisors at once: equal reads are
+shared, `api.alike`), then each client the page on a date of its own (none can share a read: what
+each page costs when twenty different ones are asked at once).
 """
 
 from __future__ import annotations
@@ -36,7 +39,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from datetime import date
+from datetime import date, timedelta
+from functools import partial
 from typing import Any
 from urllib.parse import quote
 
@@ -60,25 +64,61 @@ ROUNDS = 10
 
 
 async def _under_load(
-    board: ProjectionReads, page: Callable[[], Awaitable[Any]]
+    board: ProjectionReads, page: Callable[[Scope], Awaitable[Any]], scopes: list[Scope]
 ) -> tuple[list[float], list[float]]:
     """The page's wall times, and those of the pool's least read asked by each client just
-    before each page, with CLIENTS clients at once."""
+    before each page, with CLIENTS clients at once, client i asking for `scopes[i]`'s."""
     pages: list[float] = []
     least: list[float] = []
 
-    async def client() -> None:
+    async def client(scope: Scope) -> None:
         for _ in range(ROUNDS):
             started = time.perf_counter()
             async with board.connection() as conn:
                 await conn.fetchval("SELECT 1")
             least.append(time.perf_counter() - started)
             started = time.perf_counter()
-            await page()
+            await page(scope)
             pages.append(time.perf_counter() - started)
 
-    await asyncio.gather(*(client() for _ in range(CLIENTS)))
+    await asyncio.gather(*(client(scope) for scope in scopes))
     return pages, least
+
+
+async def _statistics(board: ProjectionReads, scope: Scope) -> None:
+    """The statistics page's reads: the year and the year before."""
+    await with_year_before(board, scope)
+
+
+async def _supervisor(board: ProjectionReads, scope: Scope) -> None:
+    """A supervisor's home: the first open escalations and the overdue steps, drawn."""
+    await board.first_escalations(scope, LINES_SHOWN)
+    found = await board.overdue(scope, MEMBERS_SHOWN, LINES_SHOWN)
+    [item(g, scope.on, lambda _: True) for g in (found.groups if found else [])]
+
+
+async def _loads(board: ProjectionReads, scope: Scope) -> list[Figure]:
+    """The province's supervisor's home and statistics page with CLIENTS clients at once: all
+    asking the same page, then each on a date of its own."""
+    figures: list[Figure] = []
+    own_dates = [
+        scope.model_copy(update={"on": scope.on - timedelta(days=i)}) for i in range(CLIENTS)
+    ]
+    for asked, scopes in (("the same page", [scope] * CLIENTS), ("each its own date", own_dates)):
+        for name, page in (("supervisor's home", _supervisor), ("statistics page", _statistics)):
+            times, least = await _under_load(board, partial(page, board), scopes)
+            figures.append(
+                Seconds(
+                    f"{name}, province, p99 of {len(times)} with {CLIENTS} clients at once,"
+                    f" {asked}",
+                    percentile(times, 0.99),
+                    "s",
+                    "the pool's least read p99, each client just before each page",
+                    percentile(least, 0.99),
+                    LIMIT_SECONDS,
+                )
+            )
+    return figures
 
 
 def on_schema(url: str, schema: str) -> str:
@@ -98,11 +138,7 @@ async def _measure(url: str, schema: str) -> list[Figure]:
         figures: list[Figure] = []
         for label, unit in (("province", PROVINCE), (f"commune {commune}", commune)):
             scope = Scope(unit_id=unit, year=ON.year, on=ON)
-
-            async def statistics(scope: Scope = scope) -> None:
-                await with_year_before(board, scope)
-
-            page = await _median(statistics)
+            page = await _median(partial(_statistics, board, scope))
             figures.append(
                 Seconds(
                     f"statistics page, {label}", page, "s", "count(*) over fact", raw, LIMIT_SECONDS
@@ -117,13 +153,7 @@ async def _measure(url: str, schema: str) -> list[Figure]:
             found = await board.overdue(scope, MEMBERS_SHOWN, LINES_SHOWN)
             lines = found.lines if found else 0
             table = await _median(lambda: conn.fetchval("SELECT count(*) FROM task"))
-
-            async def supervisor(scope: Scope = scope) -> None:
-                await board.escalations(scope)
-                found = await board.overdue(scope, MEMBERS_SHOWN, LINES_SHOWN)
-                [item(g, scope.on, lambda _: True) for g in (found.groups if found else [])]
-
-            home = await _median(supervisor)
+            home = await _median(partial(_supervisor, board, scope))
             figures.append(
                 Seconds(
                     f"supervisor's worklist, {label} ({lines:,} lines overdue, the first"
@@ -136,19 +166,7 @@ async def _measure(url: str, schema: str) -> list[Figure]:
                 )
             )
             if unit == PROVINCE:
-                pages = (("supervisor's home", supervisor), ("statistics page", statistics))
-                for name, asked in pages:
-                    times, least = await _under_load(board, asked)
-                    figures.append(
-                        Seconds(
-                            f"{name}, province, p99 of {len(times)} with {CLIENTS} clients at once",
-                            percentile(times, 0.99),
-                            "s",
-                            "the pool's least read p99, each client just before each page",
-                            percentile(least, 0.99),
-                            LIMIT_SECONDS,
-                        )
-                    )
+                figures.extend(await _loads(board, scope))
         return figures
     finally:
         await board.close()
