@@ -40,12 +40,16 @@ class Alike:
     async def _fly(
         self, key: Hashable, before: asyncio.Task[Any] | None, read: Callable[[], Awaitable[T]]
     ) -> T:
-        if before is not None:
-            await asyncio.wait([before])  # its answer (or error) is its own askers'
         this = asyncio.current_task()
         assert this is not None
-        if self._next.get(key) is this:  # from now on a request waits for the next read
-            del self._next[key]
+        try:
+            if before is not None:
+                await asyncio.wait([before])  # its answer (or error) is its own askers'
+            else:  # `read` registers this flight first, even where tasks start eagerly (3.12+)
+                await asyncio.sleep(0)
+        finally:  # begun, or cancelled while waiting: a request from now on waits for another
+            if self._next.get(key) is this:
+                del self._next[key]
         self._running[key] = this
         try:
             return await read()
@@ -79,8 +83,9 @@ def shared(
 
 
 def _ours(flight: asyncio.Task[Any] | None) -> asyncio.Task[Any] | None:
-    """The flight if it runs on this event loop (a test's earlier loop may have left one)."""
-    if flight is None or flight.get_loop() is not asyncio.get_running_loop():
+    """The flight if it is still to end, on this event loop (a test's earlier loop may have left
+    one)."""
+    if flight is None or flight.done() or flight.get_loop() is not asyncio.get_running_loop():
         return None
     return flight
 

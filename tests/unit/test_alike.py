@@ -112,3 +112,29 @@ async def test_nothing_is_kept_once_the_reads_end() -> None:
     store.value = 2
     assert await store.figure("X") == ("X", 2025, 2)
     assert store.begun == [0, 2]
+
+
+async def test_a_next_read_cancelled_before_it_began_leaves_the_key_to_a_new_read() -> None:
+    store = Store()
+    running = asyncio.create_task(store.figure("X"))
+    await settle()
+    waiting = asyncio.create_task(store.figure("X"))
+    await settle()
+    (flight,) = [t for t in asyncio.all_tasks() if t.get_coro().__qualname__ == "Alike._fly"
+                 and t is not _running_flight(store)]  # fmt: skip
+    flight.cancel()  # as a shutdown hook that cancels every task would
+    await settle()
+    store.ends.set()
+    assert await running == ("X", 2025, 0)
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    store.value = 3
+    assert await store.figure("X") == ("X", 2025, 3)  # a new read, not the cancelled one
+    assert store.begun == [0, 3]
+    assert not store.alike._next  # nothing kept once every read has ended
+    assert not store.alike._running
+
+
+def _running_flight(store: Store) -> asyncio.Task[object]:
+    (flight,) = store.alike._running.values()
+    return flight
