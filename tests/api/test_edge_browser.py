@@ -11,7 +11,7 @@ import pytest
 from api.users import UserStore
 from application.office import LiaisonOffice
 from domain.roles import Role
-from tests.e2e.test_browser import ARGS, CHROMIUM, _require_chromium, serving
+from tests.e2e.test_browser import ARGS, CHROMIUM, require_chromium, serving
 from tests.integration import province as p
 
 ONE_TIME = "one-time-pass"
@@ -21,7 +21,7 @@ NEW = "a much longer one"
 @pytest.fixture
 def board(pg_env: dict[str, str], pg_url: str) -> Iterator[str]:
     """The board under uvicorn, with a clerk who still has a one-time password."""
-    _require_chromium()
+    require_chromium()
     office = LiaisonOffice(env=pg_env, clock=p.clock)
     p.build_province(office)
     users = UserStore(pg_url)

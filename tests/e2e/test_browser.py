@@ -62,7 +62,7 @@ def screenshots_asked() -> bool:
     return os.environ.get("LIAISON_SCREENSHOTS") == "1"
 
 
-def _require_chromium() -> None:
+def require_chromium() -> None:
     if Path(CHROMIUM).exists() and shutil.which("chromium"):
         return
     if os.environ.get("CI", "").lower() == "true":
@@ -132,7 +132,7 @@ def add_accounts(users: UserStore, *accounts: tuple[str, Role, str]) -> None:
 @pytest.fixture
 def board(pg_env: dict[str, str], pg_url: str) -> Iterator[str]:
     """The board served by uvicorn on a free local port, over the seeded province."""
-    _require_chromium()
+    require_chromium()
     office = LiaisonOffice(env=pg_env, clock=p.clock)
     build_province(office)  # named, as a person reads them (not by their codes)
     last_year_cycle(office)

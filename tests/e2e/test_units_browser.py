@@ -16,9 +16,9 @@ from domain.roles import Role
 from tests.e2e.test_browser import (
     ARGS,
     CHROMIUM,
-    _require_chromium,
     add_accounts,
     build_province,
+    require_chromium,
     serving,
     sign_in,
 )
@@ -37,7 +37,7 @@ class Province:
 @pytest.fixture
 def province(pg_env: dict[str, str], pg_url: str) -> Iterator[Province]:
     """The board over the named province with two referrals awaiting the commune."""
-    _require_chromium()  # skipped without it, as every browser test, but under CI
+    require_chromium()  # skipped without it, as every browser test, but under CI
     office = LiaisonOffice(env=pg_env, clock=p.clock)
     build_province(office)
     waiting = [
