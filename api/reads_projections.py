@@ -133,7 +133,7 @@ class ProjectionReads:
                     else {}
                 )
             except UnknownUnit:
-                found, funnel, overdue = dashboard.Figures(period, []), {}, {}
+                found, funnel, overdue = dashboard.Figures(period), {}, {}
         summary = found.summary()
         attendance: dict[str, int] = summary["attendance"]
         return Figures(

@@ -21,10 +21,11 @@ from projections.figures import (
     SCOPE,
     SMALL_SUBTREE,
     STEPPED_COUNTS,
+    TALLIED_BOARD,
     TALLIED_COUNTS,
-    TALLIED_UNIT,
     TREE_UNITS,
     for_subtree,
+    within,
 )
 
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
@@ -64,8 +65,9 @@ class Period:
         day = end.replace(year=end.year - 1, day=min(end.day, 28 if end.month == 2 else end.day))
         return Period(self.unit_id, day, self.known_at, self.the_year - 1)
 
-    def args(self, units: list[str]) -> tuple[Any, ...]:
-        """The SQL parameters $1..$5 of `projections.figures`."""
+    def args(self, units: list[str] | str) -> tuple[Any, ...]:
+        """The SQL parameters $1..$5 of `projections.figures` (the subtree's unit ids, or the
+        board's unit id for a statement that works them out)."""
         return (units, self.start, self.end, self.known_at or FAR_FUTURE, self.the_year)
 
 
@@ -74,7 +76,6 @@ class Figures:
     """The numbers of one period; `counts[figure][code]` is the count behind each number."""
 
     period: Period
-    units: list[str]
     counts: dict[str, dict[str | None, int]] = field(default_factory=dict)
 
     def total(self, figure: str) -> int:
@@ -191,9 +192,8 @@ async def figures(conn: Any, period: Period, read: MembersFacts | None = None) -
     one-fact figures from its tally and the state figures from its steps when they are kept
     (as known at a time: less what was recorded after it, when that is little). `read` holds
     the members' facts already read as known at the period's time (and gets those read here)."""
-    units = await scope(conn, period.unit_id, period.end)
-    result = Figures(period, units)
-    for figure, code, n in await _counts(conn, period, units, {} if read is None else read):
+    result = Figures(period)
+    for figure, code, n in await _counts(conn, period, {} if read is None else read):
         by_code = result.counts.setdefault(figure, {})
         by_code[code] = by_code.get(code, 0) + int(n)
         if not by_code[code]:  # counted, then taken out (recorded after the known-at time)
@@ -201,20 +201,24 @@ async def figures(conn: Any, period: Period, read: MembersFacts | None = None) -
     return result
 
 
-async def _counts(
-    conn: Any, period: Period, units: list[str], read: MembersFacts
-) -> list[tuple[str, Any, int]]:
-    """The period's counts as (figure, code, n); a figure and code may come more than once."""
+async def _counts(conn: Any, period: Period, read: MembersFacts) -> list[tuple[str, Any, int]]:
+    """The period's counts as (figure, code, n); a figure and code may come more than once. A
+    tallied unit's board as things stand is one statement that finds the subtree's units itself
+    (`figures.within`); the others are sent them."""
+    tallied = await conn.fetchrow(TALLIED_BOARD, period.unit_id, period.end)
+    if tallied is not None and period.known_at is None:
+        query = STEPPED_COUNTS if tallied["stepped"] else TALLIED_COUNTS
+        sql = within(query, tallied["units"], tallied["tree"])
+        args = period.args(period.unit_id)
+        return [tuple(r) for r in await conn.fetch(sql, *args, *_tally_of(tallied))]
+    units = await scope(conn, period.unit_id, period.end)
 
     async def fetch(query: str, *args: Any) -> list[tuple[str, Any, int]]:
         return [tuple(r) for r in await conn.fetch(await subtree_sql(conn, query, units), *args)]
 
-    tallied = await conn.fetchrow(TALLIED_UNIT, period.unit_id, period.end)
     if tallied is None:
         return await fetch(COUNTS, *period.args(units))
-    args = (*period.args(units), tallied["ancestor_id"], tallied["tallied_to"])
-    if period.known_at is None:
-        return await fetch(STEPPED_COUNTS if tallied["stepped"] else TALLIED_COUNTS, *args)
+    args = (*period.args(units), *_tally_of(tallied))
     unknown = None
     if tallied["stepped"]:
         unknown = await _recorded_after(conn, period, set(units), tallied["ancestor_id"], read)
@@ -222,6 +226,11 @@ async def _counts(
         return await fetch(COUNTS, *period.args(units))
     taken = [(figure, code, -n) for (figure, code, _), n in unknown.items()]
     return [*await fetch(KNOWN_COUNTS, *args), *taken]
+
+
+def _tally_of(tallied: Any) -> tuple[str, int]:
+    """The parameters $6 and $7 of a tallied unit's statements (`projections.figures`)."""
+    return tallied["ancestor_id"], tallied["tallied_to"]
 
 
 KNOWN_AT_MEMBERS = 2_000

@@ -27,6 +27,7 @@ from projections import (
     tally,
     tasks,
 )
+from projections import figures as figure_sql
 from projections.catalog import MODELS, all_models
 from projections.dashboard import Period, figures
 from projections.dashboard import dashboard as inspection
@@ -90,9 +91,13 @@ def recorded(pg_env: dict[str, str], pg_url: str, monkeypatch: pytest.MonkeyPatc
     return pg_url
 
 
+@pytest.mark.parametrize("small_subtree", [1_000_000, 0], ids=["looked up", "scanned"])
 async def test_every_unit_reads_from_its_tally_what_its_facts_say(
-    recorded: str, pg_env: dict[str, str]
+    recorded: str, pg_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, small_subtree: int
 ) -> None:
+    """In each form of the statement that works out the subtree's units itself (the units looked
+    up; scanned, and the province's tested against the few outside it): what the facts give."""
+    monkeypatch.setattr(figure_sql, "SMALL_SUBTREE", small_subtree)
     projector = Projector(pg_env, all_models(), batch=1)  # the merger moves earlier facts
     projector.catch_up()
     projector.close()
@@ -103,6 +108,27 @@ async def test_every_unit_reads_from_its_tally_what_its_facts_say(
     assert _differences(answers) == []
     assert sum(read["attendance"].get("present", 0) for *_, read, _ in answers) > 0
     assert {u for u, *_ in answers} >= {"P", "D", "X1", "XN", "C1"}
+
+
+async def test_a_tallied_units_board_is_not_sent_its_units(
+    recorded: str, pg_env: dict[str, str]
+) -> None:
+    """A large unit's board as things stand is two statements: which tally it reads (with how
+    many units its subtree has), then its figures, which find the subtree's units themselves. A
+    province's 28,876 unit ids were fetched and sent back for each year of each page."""
+    projector = Projector(pg_env, all_models(), batch=1)
+    projector.catch_up()
+    projector.close()
+    conn = await reads.connect(recorded)
+    statements: list[Any] = []
+    conn.add_query_logger(statements.append)
+    try:
+        found = await figures(conn, Period("P", date(2025, 12, 31)))
+    finally:
+        await conn.close()
+    assert found.total("members_in_scope") > 0
+    assert len(statements) == 2
+    assert not any(isinstance(a, list) for s in statements for a in s.args)
 
 
 async def _funnels_and_charts(url: str) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
@@ -569,20 +595,34 @@ def test_work_done_apart_says_how_it_failed(pg_env: dict[str, str]) -> None:
         apart.start(pg_env, _failing).result(timeout=120)
 
 
+ESCALATED = date(2025, 12, 31)
+_SOME_LIAISONS = (
+    "SELECT DISTINCT liaison_id FROM fact WHERE liaison_id IS NOT NULL ORDER BY 1 LIMIT 40"
+)
+
+
+@pytest.mark.parametrize("small_subtree", [1_000_000, 0], ids=["looked up", "scanned"])
 async def test_a_demo_provinces_large_units_read_their_tallies(
-    pg_url: str, monkeypatch: pytest.MonkeyPatch
+    pg_url: str, monkeypatch: pytest.MonkeyPatch, small_subtree: int
 ) -> None:
     monkeypatch.setattr(tally, "FLUSH_EVENTS", 1_000)
+    monkeypatch.setattr(figure_sql, "SMALL_SUBTREE", small_subtree)
     office = LiaisonOffice(env=persistence_env(pg_url), clock=pv.clock)
     demo.load(office, demo.generate(300, seed=5, until=date(2025, 12, 31)))
-    office.close()
     dashboard_models = [MODELS[name]() for name in ("units", "facts", "escalations")]
     projector = Projector(persistence_env(pg_url), dashboard_models)
     projector.catch_up()
-    projector.close()
     with psycopg.connect(pg_url) as conn:
         large = [r[0] for r in conn.execute("SELECT ancestor_id FROM fact_tallied ORDER BY 1")]
+        liaisons_ = [r[0] for r in conn.execute(_SOME_LIAISONS)]
+    for liaison_id in liaisons_:  # escalated, as the workflows would, to count open escalations
+        if office.deadlines(liaison_id, ESCALATED):
+            pv.escalate(office, liaison_id, ESCALATED)
+    office.close()
+    projector.catch_up()
+    projector.close()
     answers = await _tallied_and_counted(pg_url, large)
     assert large  # the province, at least
     assert all(used for _, _, used, _, _ in answers)
     assert _differences(answers) == []
+    assert sum(read["escalations_open"] for *_, read, _ in answers) > 0

@@ -10,7 +10,14 @@ from domain.organisation import OrganisationTree, UnitKind
 from domain.text import fold, search_keys, words
 from projections.ancestry import ancestry_rows
 from projections.dashboard import Period
-from projections.figures import COUNTS, KNOWN_COUNTS, SMALL_SUBTREE, for_subtree
+from projections.figures import (
+    COUNTS,
+    KNOWN_COUNTS,
+    SMALL_SUBTREE,
+    STEPPED_COUNTS,
+    for_subtree,
+    within,
+)
 from projections.log import StoredRow
 from projections.seal import GENESIS, link
 from tests.unit.conftest import unit as make_unit
@@ -137,6 +144,22 @@ def test_a_subtree_of_most_of_the_tree_tests_its_rows_against_the_units_outside_
     assert "(f.workplace_id NOT IN (SELECT unit_id FROM board_outside)) IS TRUE" in province
     assert "(d.residence_id NOT IN (SELECT unit_id FROM board_outside)) IS TRUE" in province
     assert for_subtree(COUNTS, ["u"] * 14_000, tree=28_938) == COUNTS  # half: among its units
+
+
+def test_a_statement_that_finds_its_subtree_itself_takes_the_form_of_its_size() -> None:
+    """`within`: the board's unit id ($1) in place of its unit ids, the subtree worked out from
+    the ancestry on the period's last day ($3), then tested as `for_subtree` would: against the
+    units outside it for the province, hashed for a district, looked up for a commune."""
+    province, district, commune = (within(STEPPED_COUNTS, n, 28_938) for n in (28_876, 5_000, 40))
+    for sql in (province, district, commune):
+        assert "$1::text[]" not in sql
+        assert "unnest" not in sql
+        assert sql.startswith("WITH board_unit AS (SELECT a.unit_id FROM unit_ancestry a")
+        assert "r.unit_id = $1 AND r.depth = 0 AND r.valid_from <= $3" in sql
+    assert province.count("board_outside AS (SELECT unit_id FROM unit EXCEPT") == 1
+    assert "e.unit_id NOT IN (SELECT unit_id FROM board_outside)" in province
+    assert "e.unit_id IN (SELECT unit_id FROM board_unit)" in district
+    assert "e.unit_id = ANY(ARRAY(SELECT unit_id FROM board_unit))" in commune
 
 
 def test_a_small_subtree_finds_its_facts_recorded_after_a_time_by_unit_alone() -> None:
