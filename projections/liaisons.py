@@ -164,8 +164,9 @@ _OVERDUE = (
     " k.member_id::text))[:$4] AS names, count(*) OVER () AS lines"
     " FROM task k"
     f" WHERE (k.workplace_unit_id IN {_UNITS} OR k.commune_id IN {_UNITS} OR k.cell_id IN {_UNITS})"
-    " AND k.opens_on <= $2 AND k.due_on < $2 AND EXISTS (SELECT 1 FROM timeline t"
-    " WHERE t.liaison_id = k.liaison_id AND t.effective_date <= $2 AND t.recorded_at <= $3)"
+    " AND k.opens_on <= $2 AND k.due_on < $2 AND ($3::timestamptz IS NULL OR EXISTS (SELECT 1"
+    " FROM timeline t WHERE t.liaison_id = k.liaison_id AND t.effective_date <= $2"
+    " AND t.recorded_at <= $3))"
     " GROUP BY k.step, k.unit_id, k.due_on, 5"
     ' ORDER BY k.due_on, k.unit_id COLLATE "C", k.step COLLATE "C" LIMIT $5'
 ).format(
@@ -177,7 +178,13 @@ _OVERDUE = (
 then as known at $3 (the liaisons `latest_states` reads), by step, unit, due date (and year, for
 `GROUPED_BY_SUBJECT`), each with its first $4 members by name (in code point order, as Python
 sorts; twice as many are read, for a member with two liaisons in one group): the first $5 of
-those lines, each with the number of lines in all."""
+those lines, each with the number of lines in all.
+
+$3 NULL: as things stand, where a step open by $2 says its liaison had begun by then. A step
+opens on the date of one of its liaison's own events (referred, received, met, assessed,
+requested, resumed, closed: `domain.deadlines`), or on an assessment window's first day, after
+the cell's receipt; each event is a version of the timeline dated so. Not looking it up halves a
+province's home (at 300,000 members 10,877 lines of 11,557 steps: 140-150 -> 69 ms)."""
 
 
 _OVERDUE_MANY = f"WITH board_unit AS MATERIALIZED ({subtree()}) " + _OVERDUE.replace(
@@ -206,7 +213,7 @@ async def overdue_steps(
     else:
         subject = await scope(conn, period.unit_id, period.as_of)
         query = for_subtree(_OVERDUE, subject, _UNITS)
-    found = await conn.fetch(query, subject, *_bounds(period), 2 * shown, lines)
+    found = await conn.fetch(query, subject, period.as_of, period.known_at, 2 * shown, lines)
     first = [
         {**r, "members": list(dict.fromkeys(zip(r["ids"], r["names"], strict=True)))[:shown]}
         for r in found

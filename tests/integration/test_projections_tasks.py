@@ -4,7 +4,7 @@ catch-up, and worked out again when a policy override gives a commune other due 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -13,13 +13,17 @@ import pytest
 from application.office import LiaisonOffice
 from domain import commands as c
 from domain.deadlines import open_deadlines
+from domain.errors import UnknownUnit
 from domain.state import ClosingReason
 from domain.worklist import step_awaited
-from projections import runner
-from projections.catalog import all_models
+from projections import liaisons, reads, runner
+from projections.catalog import MODELS, all_models
+from projections.dashboard import Period
 from projections.runner import Projector
 from projections.tasks import SETTLED
 from tests.integration import province as pv
+from workers.bootstrap import persistence_env
+from workers.province import demo, demo_tree
 
 Step = tuple[Any, ...]
 
@@ -119,3 +123,47 @@ def test_an_override_works_every_liaisons_steps_out_again(pg_env: dict[str, str]
     assert changed == {"receipt", "meeting"}  # liaisons no event of the batch touched
     projector.close()
     office.close()
+
+
+EVERYTHING_KNOWN = datetime(9000, 1, 1, tzinfo=UTC)
+"""A known-at time after every record: each step's liaison looked up in the timeline."""
+
+
+@pytest.mark.parametrize("small_subtree", [1_000_000, 0], ids=["looked up", "found inside"])
+async def test_as_things_stand_a_step_open_by_a_date_says_its_liaison_had_begun(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch, small_subtree: int
+) -> None:
+    """A province's home as things stand reads its overdue steps without looking up, for each,
+    whether its liaison had begun by the date (a step opens on the date of one of its liaison's
+    events, or after one): the lines are those read with the look-up, for every unit of a demo
+    province, on dates three weeks apart while its open steps fall due one after another."""
+    monkeypatch.setattr(liaisons, "SMALL_SUBTREE", small_subtree)
+    office = LiaisonOffice(env=persistence_env(pg_url), clock=pv.clock)
+    demo.load(office, demo.generate(300, seed=5, until=date(2025, 12, 31)))
+    office.close()
+    projector = Projector(
+        persistence_env(pg_url), [MODELS[name]() for name in ("units", "facts", "timeline")]
+    )
+    projector.catch_up()
+    projector.close()
+    conn = await reads.connect(pg_url)
+    try:
+        units = [r[0] for r in await conn.fetch("SELECT unit_id FROM unit ORDER BY 1")]
+        lines = []
+        days = [date(2024, 6, 1), *(date(2025, 9, 1) + timedelta(weeks=3 * n) for n in range(18))]
+        for day in days:
+            for unit in units:
+                try:
+                    read = await liaisons.overdue_steps(conn, Period(unit, day), 5, 1_000)
+                except UnknownUnit:
+                    continue
+                looked_up = Period(unit, day, EVERYTHING_KNOWN)
+                assert read == await liaisons.overdue_steps(conn, looked_up, 5, 1_000)
+                assert read is not None
+                lines.append((day, unit, read[1]))
+    finally:
+        await conn.close()
+    assert len({unit for _, unit, _ in lines}) > 10
+    by_day = {day: n for day, unit, n in lines if unit == demo_tree.PROVINCE}
+    assert by_day[date(2024, 6, 1)] == 0
+    assert len(set(by_day.values())) > 5  # steps falling overdue one date after another
