@@ -158,10 +158,6 @@ def one_process_at_a_time(env: Mapping[str, str]) -> Iterator[None]:
         yield
 
 
-DEFAULT_TEMPORAL = "localhost:7233"
-"""Where the embedded dev server listens."""
-
-
 def temporal_connect_config(settings: Settings) -> "ClientConnectConfig":
     """`Client.connect`'s arguments for the configured server: address, namespace, API key and
     TLS, mapped by the SDK's own client profile (the certificate files are read here)."""
@@ -186,7 +182,7 @@ def temporal_connect_config(settings: Settings) -> "ClientConnectConfig":
         )
     key = settings.temporal_api_key
     profile = ClientConfigProfile(
-        address=settings.temporal_address or DEFAULT_TEMPORAL,
+        address=settings.temporal_target,
         namespace=settings.temporal_namespace,
         api_key=key.get_secret_value() if key is not None else None,
         tls=tls,

@@ -205,6 +205,12 @@ class Settings(BaseSettings):
     def _absolute(cls, value: Path) -> Path:
         return value.expanduser().resolve()
 
+    @property
+    def temporal_target(self) -> str:
+        """The Temporal server every client connects to: `temporal_address`, else `liaison up`'s
+        embedded dev server, on `temporal_dev_port`."""
+        return self.temporal_address or f"localhost:{self.temporal_dev_port}"
+
 
 def load_settings() -> Settings:
     """Read and validate the settings from the environment; raise on invalid values."""

@@ -205,7 +205,7 @@ def start_stack(settings: Settings, database_url: str) -> Stack:
             stack.children.append(temporal)
             temporal.start()
             _wait_for_port("127.0.0.1", port)
-            stack.temporal_address = f"localhost:{port}"
+            stack.temporal_address = settings.temporal_target
             stack.ui_url = f"http://localhost:{ui_port}"
         env = {
             **os.environ,

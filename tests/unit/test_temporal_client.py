@@ -42,6 +42,15 @@ def test_nothing_set_means_the_embedded_dev_server_in_plain_text() -> None:
     }
 
 
+def test_the_embedded_dev_server_is_reached_on_the_port_it_was_given() -> None:
+    """`liaison up` with LIAISON_TEMPORAL_DEV_PORT starts its dev server there: every client
+    (the demo's onboarding, `liaison onboard` beside it) connects there too, not to 7233."""
+    settings = Settings(temporal_dev_port=7300)
+    assert temporal_connect_config(settings)["target_host"] == "localhost:7300"
+    given = Settings(temporal_dev_port=7300, temporal_address="temporal.example.org:7233")
+    assert temporal_connect_config(given)["target_host"] == "temporal.example.org:7233"
+
+
 def test_the_environment_names_are_temporals_own(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
