@@ -44,13 +44,14 @@ from functools import partial
 from typing import Any
 from urllib.parse import quote
 
-from api.reads import Scope, with_year_before
+from api.reads import FIGURE_OF, Metric, Scope, with_year_before
 from api.reads_projections import ProjectionReads
 from api.routes_queries import PAGE
+from api.web.pages_board import LIST_PAGE
 from api.web.pages_home import LINES_SHOWN, MEMBERS_SHOWN, item
 from bench.bench_asof import _LARGEST_COMMUNE, LIMIT_SECONDS, Seconds, _median
 from bench.common import Figure, percentile, projected_province, show
-from projections import liaisons, reads
+from projections import dashboard, liaisons, lists, reads
 from projections.dashboard import Period
 from workers.province.demo_tree import PROVINCE
 
@@ -148,6 +149,7 @@ async def _measure(url: str, schema: str) -> list[Figure]:
             if unit == PROVINCE:
                 figures.append(await _listed(conn, board, scope, period))
                 figures.append(await _posted(conn, board, scope, period))
+                figures.append(await _behind(conn, board, scope, period))
             else:
                 figures.append(await _states(conn, board, scope, period, label))
             found = await board.overdue(scope, MEMBERS_SHOWN, LINES_SHOWN)
@@ -217,6 +219,23 @@ async def _posted(conn: Any, board: ProjectionReads, scope: Scope, period: Perio
         lambda: board.states(scope, ids),
         "the same rows read unparsed",
         lambda: liaisons.state_rows(conn, period, ids),
+    )
+
+
+async def _behind(conn: Any, board: ProjectionReads, scope: Scope, period: Period) -> Figure:
+    """The first page of the list behind the province's first number, its members in scope (each
+    number of the statistics page opens its list), as the board draws it, beside the same rows
+    worked out and counted, not named, staged or sorted."""
+    units = await dashboard.scope(conn, period.unit_id, period.end)
+    rows = f"SELECT count(*) FROM ({lists.figure_rows(FIGURE_OF[Metric.IN_SCOPE])}) x"
+    counted = await dashboard.subtree_sql(conn, rows, units)
+    total = await conn.fetchval(counted, *period.args(units))
+    return await _beside(
+        f"the first page of the list behind the province's members in scope ({LIST_PAGE} of"
+        f" {total:,}), as the board draws it",
+        lambda: board.rows(scope, Metric.IN_SCOPE, None, 1, LIST_PAGE),
+        "the same rows worked out and counted",
+        lambda: conn.fetchval(counted, *period.args(units)),
     )
 
 

@@ -10,9 +10,10 @@ from bench import bench_board
 def test_bench_board_smoke(pg_server_url: str, capsys: pytest.CaptureFixture[str]) -> None:
     figures = bench_board.run(pg_server_url, 40)
     # statistics page and supervisor's worklist, province and commune; the API's liaisons and a
-    # form's post at the province; the commune's states; the province's two pages under load,
-    # asked the same by all clients and each on a date of its own
-    assert len(figures) == 11
+    # form's post at the province; the list behind the province's members in scope; the
+    # commune's states; the province's two pages under load, asked the same by all clients and
+    # each on a date of its own
+    assert len(figures) == 12
     assert all(f.value > 0 and f.raw_value > 0 for f in figures)
     out = capsys.readouterr().out
     assert "statistics page, province" in out
@@ -20,6 +21,7 @@ def test_bench_board_smoke(pg_server_url: str, capsys: pytest.CaptureFixture[str
     assert "worklist states, commune " in out
     assert "a work form posted at the province: the names of the " in out
     assert "supervisor's worklist, province (" in out
+    assert "the list behind the province's members in scope (200 of " in out
     assert "target < 1 s" in out
     for page in ("supervisor's home", "statistics page"):
         for asked in ("the same page", "each its own date"):
