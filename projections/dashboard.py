@@ -23,6 +23,7 @@ from projections.figures import (
     STEPPED_COUNTS,
     TALLIED_BOARD,
     TALLIED_COUNTS,
+    TALLIED_UNIT,
     TREE_UNITS,
     for_subtree,
     within,
@@ -205,10 +206,13 @@ async def _counts(conn: Any, period: Period, read: MembersFacts) -> list[tuple[s
     """The period's counts as (figure, code, n); a figure and code may come more than once. A
     tallied unit's board as things stand is one statement that finds the subtree's units itself
     (`figures.within`); the others are sent them."""
-    tallied = await conn.fetchrow(TALLIED_BOARD, period.unit_id, period.end)
-    if tallied is not None and period.known_at is None:
+    effective = period.known_at is None
+    tally = TALLIED_BOARD if effective else TALLIED_UNIT  # (the subtree's counts, for `within`)
+    tallied = await conn.fetchrow(tally, period.unit_id, period.end)
+    if tallied is not None and effective:
         query = STEPPED_COUNTS if tallied["stepped"] else TALLIED_COUNTS
-        sql = within(query, tallied["units"], tallied["tree"])
+        size = tallied["units"]  # the tree's size as `subtree_sql` reads it: not for a few units
+        sql = within(query, size, tallied["tree"] if size > SMALL_SUBTREE else 0)
         args = period.args(period.unit_id)
         return [tuple(r) for r in await conn.fetch(sql, *args, *_tally_of(tallied))]
     units = await scope(conn, period.unit_id, period.end)

@@ -184,7 +184,9 @@ $3 NULL: as things stand, where a step open by $2 says its liaison had begun by 
 opens on the date of one of its liaison's own events (referred, received, met, assessed,
 requested, resumed, closed: `domain.deadlines`), or on an assessment window's first day, after
 the cell's receipt; each event is a version of the timeline dated so. Not looking it up halves a
-province's home (at 300,000 members 10,877 lines of 11,557 steps: 140-150 -> 69 ms)."""
+province's home (at 300,000 members 10,877 lines of 11,557 steps: 140-150 -> 69 ms). While the
+timeline model is behind the facts model (a rebuild of it alone), such a home lists the steps of
+liaisons it has not yet recorded, where the states' worklist leaves them out until it has."""
 
 
 _OVERDUE_MANY = f"WITH board_unit AS MATERIALIZED ({subtree()}) " + _OVERDUE.replace(

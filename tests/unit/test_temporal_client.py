@@ -11,6 +11,7 @@ from workers.bootstrap import temporal_connect_config
 from workers.settings import Settings
 
 TEMPORAL_ENVIRONMENT = (
+    "LIAISON_TEMPORAL_DEV_PORT",
     "TEMPORAL_ADDRESS",
     "TEMPORAL_NAMESPACE",
     "TEMPORAL_API_KEY",
