@@ -16,7 +16,7 @@ from domain.organisation import UnitKind
 from domain.roles import Actor, Role
 from domain.state import Attendance, ClosingReason
 from projections import figures as figure_sql
-from projections import liaisons, reads
+from projections import liaisons, lists, reads
 from projections.catalog import all_models
 from projections.dashboard import Period, dashboard, figures
 from projections.lists import ListQuery, breakdown, members_behind
@@ -352,6 +352,46 @@ async def test_small_and_large_subtrees_are_read_alike(
     assert answers[0] == answers[1_000_000]
     assert sum(a[2]["members_in_scope"] for a in answers[0]) > 0
     assert len({a[0] for a in answers[0]}) > 3
+
+
+async def test_a_list_not_narrowed_by_stage_works_out_the_stages_of_its_page_alone(
+    store: tuple[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A list asked without a stage or overdue filter is paged before each row's stage and
+    overdue are worked out: the same rows, stages and overdue as working them out for every row
+    first, for every figure, unit and date of the scenario, whole and a page at a time."""
+    url, _ = store
+    conn = await reads.connect(url)
+    units = sorted({r["unit_id"] for r in await conn.fetch("SELECT unit_id FROM unit_ancestry")})
+    asked = [
+        (Period(unit, day), ListQuery(figure, page=page, page_size=size))
+        for unit in units
+        for day in (date(2019, 12, 31), date(2025, 12, 31))
+        for figure in figure_sql.FIGURES
+        for page, size in ((1, 10_000), (2, 3))
+    ]
+
+    async def lists_of() -> list[Any]:
+        found = []
+        for period, query in asked:
+            try:
+                rows = await members_behind(conn, period, query)
+            except UnknownUnit:
+                continue
+            found.append(sorted(map(repr, rows)) if query.page_size > 3 else len(rows))
+        return found
+
+    try:
+        paged_first = await lists_of()
+        every_row_first = lists._page
+        monkeypatch.setattr(lists, "_page", lambda figure, _: every_row_first(figure, True))
+        assert await lists_of() == paged_first
+    finally:
+        await conn.close()
+    whole = [row for f in paged_first if isinstance(f, list) for row in f]
+    assert len(whole) > 100
+    assert any("'stage': 'attending'" in row for row in whole)
+    assert any("'overdue': True" in row for row in whole)
 
 
 async def test_a_figure_broken_down_by_unit_counts_its_list_by_unit(
