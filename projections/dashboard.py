@@ -211,8 +211,7 @@ async def _counts(conn: Any, period: Period, read: MembersFacts) -> list[tuple[s
     tallied = await conn.fetchrow(tally, period.unit_id, period.end)
     if tallied is not None and effective:
         query = STEPPED_COUNTS if tallied["stepped"] else TALLIED_COUNTS
-        size = tallied["units"]  # the tree's size as `subtree_sql` reads it: not for a few units
-        sql = within(query, size, tallied["tree"] if size > SMALL_SUBTREE else 0)
+        sql = within(query, tallied["units"], tallied["tree"])
         args = period.args(period.unit_id)
         return [tuple(r) for r in await conn.fetch(sql, *args, *_tally_of(tallied))]
     units = await scope(conn, period.unit_id, period.end)

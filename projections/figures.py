@@ -363,8 +363,9 @@ def within(query: str, size: int, tree: int) -> str:
 
 
 def _form(query: str, size: int, tree: int, hashed: str, board: str, listed: str) -> str:
-    """The query in the form for `size` units: `listed` is the units as an array."""
-    if tree and size * WHOLE_SHARE > tree and query.startswith(board):
+    """The query in the form for `size` units: `listed` is the units as an array. A few units
+    are looked up, whatever the tree's size."""
+    if tree and size > SMALL_SUBTREE and size * WHOLE_SHARE > tree and query.startswith(board):
         return _outside(query, board)
     if size > max(SMALL_SUBTREE, tree // SUBTREE_SHARE):
         return query

@@ -94,7 +94,8 @@ def _page(figure: str, staged: bool) -> str:
         )
     return (
         f"{SHARED} SELECT r.*, {_STAGED} FROM (SELECT x.* FROM ({_named(figure)}) x"
-        f" WHERE $6::text IS NULL AND $7::bool IS NULL{_NARROWED}{_PAGE.format(x='x')}"
+        f" WHERE $6::text IS NULL AND $7::bool IS NULL"  # typed, and NULL in this form
+        f"{_NARROWED}{_PAGE.format(x='x')}"
         f" LIMIT $10 OFFSET $11) r{_PAGE.format(x='r')}"
     )
 
