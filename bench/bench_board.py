@@ -16,6 +16,9 @@ beside the least work of the same reads in the same run.
   (`ProjectionReads.liaisons`), beside the same rows fetched (`projections.liaisons.open_rows`).
 - A work form posted at the province: the names of the POSTED liaisons it names, as its answer
   reads them (`ProjectionReads.states(scope, among)`), beside the same rows read unparsed.
+- The first page of the list behind the province's members in scope (the statistics page's
+  first number), as the board draws it, beside the page's members read by name with their facts
+  counted.
 - Supervisor's worklist (`/` of a supervisor, committee member or inspector): the overdue steps
   from the steps the facts model keeps, grouped into the page's lines by the database
   (`ProjectionReads.overdue`). Raw limit: a `count(*)` over those steps (the `task` table).
@@ -224,19 +227,26 @@ async def _posted(conn: Any, board: ProjectionReads, scope: Scope, period: Perio
 
 async def _behind(conn: Any, board: ProjectionReads, scope: Scope, period: Period) -> Figure:
     """The first page of the list behind the province's first number, its members in scope (each
-    number of the statistics page opens its list), as the board draws it, beside the same rows
-    worked out and counted, not named, staged or sorted."""
+    number of the statistics page opens its list), as the board draws it, beside the page's
+    members read by name and every fact of theirs counted (the least a page found by walking the
+    members reads: `lists.members_behind`)."""
     units = await dashboard.scope(conn, period.unit_id, period.end)
     rows = f"SELECT count(*) FROM ({lists.figure_rows(FIGURE_OF[Metric.IN_SCOPE])}) x"
-    counted = await dashboard.subtree_sql(conn, rows, units)
-    total = await conn.fetchval(counted, *period.args(units))
+    total = await conn.fetchval(await dashboard.subtree_sql(conn, rows, units), *period.args(units))
     return await _beside(
         f"the first page of the list behind the province's members in scope ({LIST_PAGE} of"
         f" {total:,}), as the board draws it",
         lambda: board.rows(scope, Metric.IN_SCOPE, None, 1, LIST_PAGE),
-        "the same rows worked out and counted",
-        lambda: conn.fetchval(counted, *period.args(units)),
+        "the page's members by name, their facts counted",
+        lambda: conn.fetch(_PAGE_MEMBERS, LIST_PAGE + 1),
     )
+
+
+_PAGE_MEMBERS = (
+    "SELECT m.member_id, m.name, (SELECT count(*) FROM fact f WHERE f.member_id = m.member_id)"
+    " FROM member m ORDER BY m.name_folded, m.member_id LIMIT $1"
+)
+"""The first $1 members by name, each with how many facts name them."""
 
 
 POSTED = 50

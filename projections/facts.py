@@ -301,6 +301,9 @@ class Facts(ReadModel):
             # A province's open liaisons by name, a page at a time (`liaisons.open_rows`): its
             # members walked in name order, each one's liaisons looked up by member.
             f'CREATE INDEX IF NOT EXISTS {m}_name ON {m} (name COLLATE "C", member_id)',
+            # The same walk for the list behind a province's figure (`lists.members_behind`),
+            # in the list's order: by the name folded.
+            f"CREATE INDEX IF NOT EXISTS {m}_folded ON {m} (name_folded, member_id)",
             f"CREATE TABLE IF NOT EXISTS {li} (liaison_id uuid PRIMARY KEY,"
             " member_id uuid NOT NULL, workplace_unit_id text NOT NULL,"
             " commune_id text NOT NULL, cell_id text,"

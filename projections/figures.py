@@ -149,16 +149,20 @@ _REFERRAL_LATE = (
 )
 """Members registered at a workplace of the subtree more than the referral days ago, never
 referred nor exempted from introduction (late referral, the articles' first complaint)."""
+_LATER = "f.effective_date, f.kind"
 _IN_SCOPE = (
-    "SELECT f.member_id, NULL::uuid AS liaison_id, f.workplace_id AS unit_id FROM fact f"
-    f" WHERE f.kind = 'registered' AND {_SEEN} AND {_among('f.workplace_id')}"
-    f" UNION ALL SELECT {_ROW} FROM fact f"
+    "SELECT f.member_id, NULL::uuid AS liaison_id, f.workplace_id AS unit_id,"
+    f" {_LATER} FROM fact f WHERE f.kind = 'registered' AND {_SEEN}"
+    f" AND {_among('f.workplace_id')} UNION ALL SELECT {_ROW}, {_LATER} FROM fact f"
     " WHERE f.kind IN ('referred', 'received_commune', 'received_cell')"
     f" AND {_SEEN} AND {_IN} AND NOT {_closed_by('$3')}"
 )
 """Rows naming a member in scope: registered at a workplace in the subtree, or with an open
 liaison from a workplace or to a commune or cell in it; each member counts once, listed by their
-open liaison when they have one."""
+open liaison when they have one, under the unit of its latest of these facts (the cell that
+received them, say, rather than their commune: each list and breakdown names the same one), the
+later stage first on one day. Ordered by columns the kind index holds (not the fact's id), so that
+the rows are still read from the index alone."""
 _CELLS_ATTENDING = (
     "SELECT NULL::uuid AS member_id, NULL::uuid AS liaison_id, f.unit_id FROM fact f"
     f" WHERE f.kind = 'received_cell' AND {_SEEN} AND {_among('f.unit_id')}"
@@ -180,7 +184,12 @@ _CELLS_ASSESSED = (
 """The cells among those that have assessed every member due ("cells that assessed their 213
 members", of all cells with 213 members)."""
 DISTINCT: dict[str, tuple[str, str, str]] = {
-    "members_in_scope": (_IN_SCOPE, "member_id", "member_id, liaison_id NULLS LAST"),
+    "members_in_scope": (
+        _IN_SCOPE,
+        "member_id",
+        "member_id, liaison_id NULLS LAST, effective_date DESC,"
+        " array_position(ARRAY['received_cell', 'received_commune', 'referred'], kind), unit_id",
+    ),
     "cells_attending": (_CELLS_ATTENDING, "unit_id", "unit_id"),
     "cells_assessing": (_CELLS_ASSESSING, "unit_id", "unit_id"),
 }

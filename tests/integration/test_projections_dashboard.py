@@ -25,6 +25,8 @@ from projections.runner import Projector
 from tests.conftest import isolated_schema
 from tests.integration import province as pv
 from workers.bootstrap import persistence_env
+from workers.province import demo
+from workers.province.demo_tree import PROVINCE
 
 ADMIN = Actor(id="admin", role=Role.ADMINISTRATOR, unit_id="P")
 BOARD = Actor(id="board", role=Role.SUPERVISOR, unit_id="P")
@@ -392,6 +394,74 @@ async def test_a_list_not_narrowed_by_stage_works_out_the_stages_of_its_page_alo
     assert len(whole) > 100
     assert any("'stage': 'attending'" in row for row in whole)
     assert any("'overdue': True" in row for row in whole)
+
+
+@pytest.fixture
+def demo_store(pg_env: dict[str, str], pg_url: str) -> str:
+    """A 60-member demo province (seed 5) to the end of 2025, every read model caught up."""
+    office = LiaisonOffice(env=pg_env, clock=pv.clock)
+    demo.load(office, demo.generate(60, seed=5, until=date(2025, 12, 31)))
+    office.close()
+    projector = Projector(pg_env, all_models())
+    projector.catch_up()
+    projector.close()
+    return pg_url
+
+
+async def test_a_list_found_by_walking_the_members_by_name_is_the_list(
+    demo_store: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page found by walking the members by name, a stretch at a time (a province's list),
+    holds the rows of the same page with every row worked out: for every figure of the province
+    and of its largest commune, as things stand and as known at a past time, narrowed or not,
+    page after page, the walk's first stretch as short as a page."""
+    conn = await reads.connect(demo_store)
+    commune = await conn.fetchval(
+        "SELECT unit_id FROM fact WHERE kind = 'received_commune'"
+        " GROUP BY unit_id ORDER BY count(*) DESC, unit_id LIMIT 1"
+    )
+    middle = await conn.fetchval(
+        "SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY recorded_at) FROM fact"
+    )
+    periods = [
+        Period(unit, day, known_at)
+        for unit in (PROVINCE, commune)
+        for day, known_at in (
+            (date(2023, 12, 31), None), (date(2025, 12, 31), None), (date(2025, 12, 31), middle)
+        )
+    ]  # fmt: skip
+    asked = [
+        (period, ListQuery(figure, page=page, page_size=size, peek=True, **narrowed))
+        for period in periods
+        for figure in figure_sql.FIGURES
+        for narrowed in ({}, {"overdue": False}, {"name": "n"})
+        for page, size in ((1, 5), (2, 5), (3, 7), (1, 500))
+    ]
+    walks: list[bool] = []
+    walk = lists._walk
+
+    async def counted(*args: Any) -> Any:
+        found = await walk(*args)
+        walks.append(found is not None)
+        return found
+
+    async def lists_of() -> list[Any]:
+        return [await members_behind(conn, period, query) for period, query in asked]
+
+    monkeypatch.setattr(lists, "_walk", counted)
+    monkeypatch.setattr(lists, "SMALL_SUBTREE", 0)
+    monkeypatch.setattr(lists, "WALK_FROM", 0)  # the commune's lists walked too
+    monkeypatch.setattr(lists, "WALK_SPREAD", 1)
+    monkeypatch.setattr(lists, "WALK_FIRST", 1)
+    try:
+        walked = await lists_of()
+        found = sum(walks)
+        monkeypatch.setattr(lists, "WALK_MOST", 0)  # every row worked out
+        assert await lists_of() == walked
+    finally:
+        await conn.close()
+    assert found > 100, (found, len(walks))
+    assert sum(len(rows) for rows in walked) > 1000
 
 
 async def test_a_figure_broken_down_by_unit_counts_its_list_by_unit(
