@@ -6,15 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from domain.text import fold
-from projections.dashboard import Period, scope, subtree_sql
-from projections.figures import (
-    FIGURES,
-    SHARED,
-    SMALL_SUBTREE,
-    TALLIED_UNIT,
-    TREE_UNITS,
-    for_subtree,
-)
+from projections.dashboard import Period, scope, scope_size, subtree_sql
+from projections.figures import FIGURES, SHARED, SMALL_SUBTREE, TALLIED_UNIT, TREE_UNITS, within
 from projections.liaisons import WALK_FROM
 from projections.standing import OVERDUE_BY_UNIT
 
@@ -124,13 +117,12 @@ async def members_behind(conn: Any, period: Period, query: ListQuery) -> list[di
 
     A page of a subtree holding most of the tree is found by walking its members by name
     (`_walk`), when its figure's rows each name a member; else every row is worked out."""
-    units = await scope(conn, period.unit_id, period.end)
-    tree = int(await conn.fetchval(TREE_UNITS)) if len(units) > SMALL_SUBTREE else 0
-    sql = for_subtree(
-        _page(query.figure, query.stage is not None or query.overdue is not None), units, tree=tree
-    )
+    tree = int(await conn.fetchval(TREE_UNITS))
+    units = await scope_size(conn, period.unit_id, period.end, tree)
+    staged = query.stage is not None or query.overdue is not None
+    sql = within(_page(query.figure, staged), units, tree)
     args = (
-        *period.args(units),
+        *period.args(period.unit_id),
         query.stage,
         query.overdue,
         query.code,
@@ -138,7 +130,7 @@ async def members_behind(conn: Any, period: Period, query: ListQuery) -> list[di
     )
     skip, size = (query.page - 1) * query.page_size, query.page_size + query.peek
     walked = None
-    if query.figure not in UNWALKED and len(units) > max(SMALL_SUBTREE, WALK_FROM * tree):
+    if query.figure not in UNWALKED and units > max(SMALL_SUBTREE, WALK_FROM * tree):
         walked = await _walk(conn, _walked(sql), args, skip, size)
     rows = walked if walked is not None else await conn.fetch(sql, *args, size, skip)
     return [{k: v for k, v in dict(r).items() if k != "name_folded"} for r in rows]
@@ -160,9 +152,9 @@ _FACTS = "FROM fact f WHERE "
 _WALKED = (
     "WITH walked AS MATERIALIZED (SELECT member_id FROM member WHERE ($12::text IS NULL"
     " OR (name_folded, member_id) > ($12::text, $13::uuid))"
-    " AND (name_folded, member_id) <= ($14::text, $15::uuid)), "
+    " ORDER BY name_folded, member_id LIMIT $14), "
 )
-"""The members after the one named $12, $13 (NULL: from the first) up to $14, $15, by name."""
+"""The $14 members after the one named $12, $13 (NULL: from the first), by name."""
 _BOUND = (
     "SELECT name_folded, member_id FROM member WHERE ($1::text IS NULL"
     " OR (name_folded, member_id) > ($1::text, $2::uuid))"
@@ -173,8 +165,12 @@ _BOUND = (
 
 def _walked(sql: str) -> str:
     """A page's statement (`_page`, in its subtree's form) with every fact it reads narrowed to
-    the members `_WALKED` names (looked up by member, `fact_member`)."""
-    narrowed = sql.replace(_FACTS, f"{_FACTS}f.member_id IN (SELECT member_id FROM walked) AND ")
+    the members `_WALKED` names, each looked up by member (`fact_member`: an array, of which
+    PostgreSQL expects a few elements, where it scanned each kind's facts to hash-join them to a
+    set of members)."""
+    narrowed = sql.replace(
+        _FACTS, f"{_FACTS}f.member_id = ANY(ARRAY(SELECT member_id FROM walked)) AND "
+    )
     return narrowed.replace("WITH ", _WALKED, 1)
 
 
@@ -198,7 +194,7 @@ async def _walk(
         if last is None:  # fewer members left than the stretch: rows naming none sort after
             return None
         wanted = skip + size - len(found)
-        rows = await conn.fetch(sql, *args, wanted, 0, *after, *last)
+        rows = await conn.fetch(sql, *args, wanted, 0, *after, members)
         if len(rows) == wanted:
             return (found + list(rows))[skip:]
         found.extend(rows)
