@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
+import psycopg
 import pytest
 
 from application.office import LiaisonOffice
@@ -462,6 +463,53 @@ async def test_a_list_found_by_walking_the_members_by_name_is_the_list(
         await conn.close()
     assert found > 100, (found, len(walks))
     assert sum(len(rows) for rows in walked) > 1000
+
+
+class _Racing:
+    """A read connection on which a member is recorded (by `writer`) just after each walk reads
+    its first stretch's end, named so as to fall inside that stretch."""
+
+    def __init__(self, conn: Any, writer: Any) -> None:
+        self.conn, self.writer, self.recorded = conn, writer, 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.conn, name)
+
+    async def fetchrow(self, query: str, *args: Any) -> Any:
+        row = await self.conn.fetchrow(query, *args)
+        if query == lists._BOUND and args[0] is None:
+            self.recorded += 1
+            self.writer.execute(
+                "INSERT INTO member (member_id, name, name_folded, party_card_number,"
+                " workplace_unit_id, search_keys) SELECT gen_random_uuid(), 'Z', name_folded"
+                " || ' z' || %s, 'X', workplace_unit_id, '{}' FROM member"
+                " ORDER BY name_folded, member_id LIMIT 1",
+                (self.recorded,),
+            )
+        return row
+
+
+async def test_a_member_recorded_while_a_list_is_walked_takes_no_one_s_place(
+    demo_store: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A walk reads each stretch's end, then its rows: a member recorded between the two (an
+    import going on), named inside the stretch, once pushed the stretch's last member out of it
+    and out of the next, their rows missing from the page."""
+    monkeypatch.setattr(lists, "SMALL_SUBTREE", 0)  # the small province's lists walked
+    monkeypatch.setattr(lists, "WALK_SPREAD", 0)
+    monkeypatch.setattr(lists, "WALK_FIRST", 3)  # stretches of three members, then more
+    conn = await reads.connect(demo_store)
+    period = Period(PROVINCE, date(2025, 12, 31))
+    pages = [ListQuery("members_in_scope", page=page, page_size=5) for page in (1, 2, 3)]
+    try:
+        with psycopg.connect(demo_store, autocommit=True) as writer:
+            racing = _Racing(conn, writer)
+            walked = [await members_behind(racing, period, query) for query in pages]
+        assert racing.recorded == len(pages)
+        monkeypatch.setattr(lists, "WALK_MOST", 0)
+        assert [await members_behind(conn, period, query) for query in pages] == walked
+    finally:
+        await conn.close()
 
 
 async def test_a_figure_broken_down_by_unit_counts_its_list_by_unit(
