@@ -116,6 +116,17 @@ class Figures(BaseModel):
     source: str
 
 
+DETAIL_CONTEXT: dict[Metric, str] = {
+    Metric.EXEMPT_INTRODUCTION: "exemption",
+    Metric.EXEMPT_ACTIVITIES: "exemption",
+    Metric.ASSESSED: "grade",
+    Metric.ESCALATIONS_OPEN: "deadline_kind",
+    Metric.PROPOSALS: "proposal",
+}
+"""What the code beside a listed member means, by figure (the others' codes are not for people:
+a request's is its id)."""
+
+
 CELL_METRICS = frozenset({Metric.CELLS_ASSESSING, Metric.CELLS_ASSESSED})
 """Figures that count residence cells: their lists name cells (`Row.unit_id`), not members."""
 

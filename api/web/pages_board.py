@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 from api.deps import ReadsDep
 from api.errors import BoardError
 from api.i18n import format_number, gettext, label, language_of
-from api.reads import Figures, Metric, Scope, with_year_before
+from api.reads import DETAIL_CONTEXT, Figures, Metric, Scope, with_year_before
 from api.routes_audit import may_verify_seal, verifies_seal
 from api.routes_queries import readable_member, scope_of
 from api.web.charts import Bar, bars
@@ -53,17 +53,6 @@ def list_link(scope: Scope, metric: str, code: str | None = None) -> str:
 
 LIST_PAGE = 200
 """Members on one page of a figure's list."""
-
-DETAIL_CONTEXT: dict[Metric, str] = {
-    Metric.EXEMPT_INTRODUCTION: "exemption",
-    Metric.EXEMPT_ACTIVITIES: "exemption",
-    Metric.ASSESSED: "grade",
-    Metric.ESCALATIONS_OPEN: "deadline_kind",
-    Metric.PROPOSALS: "proposal",
-}
-"""What the code beside a listed member means, by figure (the others' codes are not for people:
-a request's is its id)."""
-
 
 CHART_BARS = 20
 """The most units the overdue chart shows by name, the most overdue first; the rest are one bar."""

@@ -104,6 +104,27 @@ async def test_dashboard_proportions_and_export(
         "vi",
     )
     assert listed == value(now, "exempt_from_activities")
+    _as_the_board_lists_them(tmp_path / "l.xlsx", set(now["exempt_from_activities"]))
+
+
+def _as_the_board_lists_them(path: Path, reasons: set[str]) -> None:
+    """A list exported in Vietnamese reads as the board does: its sheet and header in words, each
+    unit by name, each reason in words, no code, uuid or English word (they once held the units'
+    codes, the reasons' codes, `True` and `False`, and a sheet named `exempt_from_activities`)."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == [catalogue_label("figure", "exempt_from_activities", "vi")]
+    header, *rows = [[c.value for c in row] for row in book.active.iter_rows()]
+    assert header == ["Họ và tên", "Số thẻ đảng viên", "Đơn vị", "Ghi chú", "Giai đoạn", "Quá hạn"]
+    assert rows
+    shown = {catalogue_label("exemption", r, "vi") for r in reasons}
+    assert shown.isdisjoint(reasons)  # each reason has words of its own
+    for name, card, unit, comment, stage, overdue in rows:
+        assert all((name, card, stage, unit))
+        assert not unit.startswith("DEMO"), unit  # a name, not a code
+        assert comment in shown, comment
+        assert overdue in (None, "Quá hạn"), overdue
 
 
 FORMULAS = (

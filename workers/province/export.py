@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from api.i18n import gettext, label
+from api.reads import DETAIL_CONTEXT, FIGURE_OF
 from domain.errors import Language
 from domain.policy import REGULATIONS
 from projections.dashboard import Period, dashboard
@@ -159,35 +160,46 @@ async def export_statistics(
 async def export_list(
     url: str, period: Period, figure: str, path: Path, language: Language, code: str | None = None
 ) -> int:
-    """Write every member behind a figure (all pages); return how many rows."""
+    """Write every member behind a figure (all pages), as the board lists them: each unit by
+    name, the reason or grade beside a member in words (no code a person does not read: a
+    request's id), the stage and whether overdue in the language; return how many rows."""
     header: list[Cell] = [
         gettext("Name", language),
         gettext("Party card number", language),
         gettext("Unit", language),
-        gettext("Code", language),
+        gettext("Comment", language),
         gettext("Stage", language),
         gettext("Overdue", language),
     ]
-    rows: list[list[Cell]] = [header]
+    context = {FIGURE_OF[m]: c for m, c in DETAIL_CONTEXT.items()}.get(figure)
+    listed: list[dict[str, Any]] = []
     conn = await connect(url)
     try:
         page = 1
         while batch := await members_behind(
             conn, period, ListQuery(figure=figure, code=code, page=page, page_size=1000)
         ):
-            rows.extend(
-                [
-                    r["name"],
-                    r["party_card_number"],
-                    r["unit_id"],
-                    r["code"],
-                    label("stage", r["stage"], language) if r["stage"] else None,
-                    r["overdue"],
-                ]
-                for r in batch
-            )
+            listed.extend(batch)
             page += 1
+        units = {r["unit_id"] for r in listed if r["unit_id"] is not None}
+        names = dict(await conn.fetch(_UNIT_NAMES, list(units))) if units else {}
     finally:
         await conn.close()
-    write_table(rows, path, figure)
+    rows: list[list[Cell]] = [header]
+    rows.extend(
+        [
+            r["name"],
+            r["party_card_number"],
+            names.get(r["unit_id"]) or r["unit_id"],
+            label(context, r["code"], language) if context and r["code"] else None,
+            label("stage", r["stage"], language) if r["stage"] else None,
+            gettext("Overdue", language) if r["overdue"] else None,
+        ]
+        for r in listed
+    )
+    write_table(rows, path, label("figure", figure, language))
     return len(rows) - 1
+
+
+_UNIT_NAMES = "SELECT unit_id, name FROM unit WHERE unit_id = ANY($1::text[]) AND name IS NOT NULL"
+"""The names of these units (their latest, as the units model keeps them)."""
