@@ -7,7 +7,9 @@ import dataclasses
 import zipfile
 from datetime import date
 from pathlib import Path
+from typing import Any
 
+import psycopg
 import pytest
 
 from api.i18n import label as catalogue_label
@@ -17,7 +19,7 @@ from projections.dashboard import Period, dashboard
 from projections.reads import connect
 from projections.runner import Projector
 from tests.scale.conftest import SUPERVISOR, TODAY
-from workers.province import demo
+from workers.province import demo, export
 from workers.province.bulk import BulkWriter
 from workers.province.demo_tree import PROVINCE, Tree, write_tree
 from workers.province.export import (
@@ -164,6 +166,52 @@ async def test_an_exported_list_never_holds_a_formula(
     assert sorted(c.value for c in cells) == sorted(FORMULAS)  # the names themselves, as text
     assert all(c.data_type == "s" and c.quotePrefix for c in cells)
     assert 'quotePrefix="1"' in styles
+
+
+async def test_a_member_recorded_during_an_export_shifts_no_page(
+    office: LiaisonOffice,
+    pg_env: dict[str, str],
+    pg_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An export reads its list a page at a time; a member recorded after its first page, named
+    before everyone, once shifted the pages after it by one: the first page's last member was
+    written twice. Every page is now read in one snapshot."""
+    province = demo.generate(30, seed=7, until=date(2025, 12, 31))
+    _import(office, pg_env, province.tree, province.records, "g")
+    period = Period(PROVINCE, date(2025, 12, 31), year=2025)
+    monkeypatch.setattr(export, "EXPORT_PAGE", 10)
+    reading, recorded = export.members_behind, []
+
+    async def recording(*args: Any) -> Any:
+        page = await reading(*args)
+        if not recorded:
+            with psycopg.connect(pg_url, autocommit=True) as writer:
+                writer.execute(_RECORDED)
+            recorded.append(1)
+        return page
+
+    monkeypatch.setattr(export, "members_behind", recording)
+    path = tmp_path / "l.csv"
+    listed = await export_list(pg_url, period, "members_in_scope", path, "en")
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        cards = [row[1] for row in list(csv.reader(f))[1:]]
+    assert recorded
+    assert listed == len(cards) > 20
+    assert len(set(cards)) == len(cards)
+    assert "X-0" not in cards
+
+
+_RECORDED = (
+    "WITH m AS (INSERT INTO member (member_id, name, name_folded, party_card_number,"
+    " workplace_unit_id, search_keys) SELECT gen_random_uuid(), 'A', 'a', 'X-0', workplace_id,"
+    " '{}' FROM fact WHERE kind = 'registered' LIMIT 1 RETURNING member_id, workplace_unit_id)"
+    " INSERT INTO fact (notification_id, seq, kind, member_id, workplace_id, effective_date,"
+    " recorded_at) SELECT (SELECT max(notification_id) + 1 FROM fact), 0, 'registered',"
+    " member_id, workplace_unit_id, DATE '2020-01-01', now() FROM m"
+)
+"""A member named before everyone, registered at a workplace of the province."""
 
 
 def test_a_table_written_by_the_exporter_neutralises_every_formula_start(tmp_path: Path) -> None:

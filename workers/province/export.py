@@ -175,14 +175,16 @@ async def export_list(
     listed: list[dict[str, Any]] = []
     conn = await connect(url)
     try:
-        page = 1
-        while batch := await members_behind(
-            conn, period, ListQuery(figure=figure, code=code, page=page, page_size=1000)
-        ):
-            listed.extend(batch)
-            page += 1
-        units = {r["unit_id"] for r in listed if r["unit_id"] is not None}
-        names = dict(await conn.fetch(_UNIT_NAMES, list(units))) if units else {}
+        # every page in one snapshot: a member recorded meanwhile would shift the pages after
+        async with conn.transaction(isolation="repeatable_read", readonly=True):
+            page = 1
+            while batch := await members_behind(
+                conn, period, ListQuery(figure=figure, code=code, page=page, page_size=EXPORT_PAGE)
+            ):
+                listed.extend(batch)
+                page += 1
+            units = {r["unit_id"] for r in listed if r["unit_id"] is not None}
+            names = dict(await conn.fetch(_UNIT_NAMES, list(units))) if units else {}
     finally:
         await conn.close()
     rows: list[list[Cell]] = [header]
@@ -201,5 +203,7 @@ async def export_list(
     return len(rows) - 1
 
 
+EXPORT_PAGE = 1000
+"""Rows an export reads at a time."""
 _UNIT_NAMES = "SELECT unit_id, name FROM unit WHERE unit_id = ANY($1::text[]) AND name IS NOT NULL"
 """The names of these units (their latest, as the units model keeps them)."""
