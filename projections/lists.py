@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,10 +118,41 @@ async def members_behind(conn: Any, period: Period, query: ListQuery) -> list[di
 
     A page of a subtree holding most of the tree is found by walking its members by name
     (`_walk`), when its figure's rows each name a member; else every row is worked out."""
+    sql, args, walkable = await _statement(conn, period, query)
+    skip, size = (query.page - 1) * query.page_size, query.page_size + query.peek
+    walked = await _walk(conn, _walked(sql), args, skip, size) if walkable else None
+    rows = walked if walked is not None else await conn.fetch(sql, *args, size, skip)
+    return _shown(rows)
+
+
+async def every_member_behind(
+    conn: Any, period: Period, query: ListQuery
+) -> AsyncIterator[list[dict[str, Any]]]:
+    """Every row behind a figure (an export), in the list's order, `query.page_size` at a time:
+    one statement read through a cursor, in the caller's transaction (repeatable read, so that
+    what it reads is one snapshot).
+
+    Page after page, each page past the walk's reach worked every row out again: a province's
+    members in scope at 50,000 members, 50 pages of 1,000, took 26 s; read by one statement
+    1.4 s, walking the members a stretch at a time 3.5–4.3 s."""
+    sql, args, _ = await _statement(conn, period, query)
+    cursor = await conn.cursor(sql, *args, None, 0)  # LIMIT NULL: every row
+    while rows := await cursor.fetch(query.page_size):
+        yield _shown(rows)
+
+
+def _shown(rows: list[Any]) -> list[dict[str, Any]]:
+    return [{k: v for k, v in dict(r).items() if k != "name_folded"} for r in rows]
+
+
+async def _statement(
+    conn: Any, period: Period, query: ListQuery
+) -> tuple[str, tuple[Any, ...], bool]:
+    """A list's page statement for its subtree ($10 rows after $11 more), its first arguments,
+    and whether its rows may be found by walking the members (`_walk`)."""
     tree = int(await conn.fetchval(TREE_UNITS))
     units = await scope_size(conn, period.unit_id, period.end, tree)
     staged = query.stage is not None or query.overdue is not None
-    sql = within(_page(query.figure, staged), units, tree)
     args = (
         *period.args(period.unit_id),
         query.stage,
@@ -128,12 +160,8 @@ async def members_behind(conn: Any, period: Period, query: ListQuery) -> list[di
         query.code,
         fold(query.name) if query.name else None,
     )
-    skip, size = (query.page - 1) * query.page_size, query.page_size + query.peek
-    walked = None
-    if query.figure not in UNWALKED and units > max(SMALL_SUBTREE, WALK_FROM * tree):
-        walked = await _walk(conn, _walked(sql), args, skip, size)
-    rows = walked if walked is not None else await conn.fetch(sql, *args, size, skip)
-    return [{k: v for k, v in dict(r).items() if k != "name_folded"} for r in rows]
+    walkable = query.figure not in UNWALKED and units > max(SMALL_SUBTREE, WALK_FROM * tree)
+    return within(_page(query.figure, staged), units, tree), args, walkable
 
 
 UNWALKED = frozenset(

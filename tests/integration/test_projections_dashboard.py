@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -510,6 +511,69 @@ async def test_a_member_recorded_while_a_list_is_walked_takes_no_one_s_place(
         assert [await members_behind(conn, period, query) for query in pages] == walked
     finally:
         await conn.close()
+
+
+async def test_every_row_behind_a_figure_read_by_an_export_is_the_list(
+    demo_store: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An export reads every row behind a figure (`every_member_behind`) through one cursor, a
+    batch at a time: together the batches are the list's rows in its order, each once, a row
+    naming a member the facts model never recorded among them: for every figure of the province
+    and of its largest commune, as things stand and as known at a past time, narrowed or not."""
+    conn = await reads.connect(demo_store)
+    commune = await conn.fetchval(
+        "SELECT unit_id FROM fact WHERE kind = 'received_commune'"
+        " GROUP BY unit_id ORDER BY count(*) DESC, unit_id LIMIT 1"
+    )
+    middle = await conn.fetchval(
+        "SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY recorded_at) FROM fact"
+    )
+    await conn.execute(_UNRECORDED)
+    periods = [
+        Period(unit, day, known_at)
+        for unit in (PROVINCE, commune)
+        for day, known_at in ((date(2025, 12, 31), None), (date(2025, 12, 31), middle))
+    ]
+    asked = [
+        (period, ListQuery(figure, page_size=size, **narrowed))
+        for period in periods
+        for figure in figure_sql.FIGURES
+        for narrowed in ({}, {"overdue": False})
+        for size in (4, 25)
+    ]
+
+    async def every_row(period: Period, query: ListQuery) -> list[Any]:
+        async with conn.transaction(isolation="repeatable_read", readonly=True):
+            batches = [b async for b in lists.every_member_behind(conn, period, query)]
+        assert all(0 < len(b) <= query.page_size for b in batches)
+        return [row for batch in batches for row in batch]
+
+    async def pages(period: Period, query: ListQuery) -> list[Any]:
+        listed, page = [], 1
+        while rows := await members_behind(conn, period, dataclasses.replace(query, page=page)):
+            listed.extend(rows)
+            page += 1
+        return listed
+
+    monkeypatch.setattr(lists, "SMALL_SUBTREE", 0)
+    monkeypatch.setattr(lists, "WALK_FROM", 0)  # the board's pages walked, here and at the commune
+    try:
+        for period, query in asked:
+            assert await every_row(period, query) == await pages(period, query), query
+        every = await every_row(periods[0], ListQuery("members_in_scope", page_size=7))
+    finally:
+        await conn.close()
+    assert every[-1]["name"] is None  # the member never recorded, listed last
+    assert len(every) > 50
+
+
+_UNRECORDED = (
+    "INSERT INTO fact (notification_id, seq, kind, member_id, workplace_id, effective_date,"
+    " recorded_at) SELECT (SELECT max(notification_id) + 1 FROM fact), 0, 'registered',"
+    " gen_random_uuid(), workplace_id, DATE '2020-01-01', now() FROM fact"
+    " WHERE kind = 'registered' LIMIT 1"
+)
+"""A registration at a workplace of the province of a member the facts model never recorded."""
 
 
 async def test_a_figure_broken_down_by_unit_counts_its_list_by_unit(

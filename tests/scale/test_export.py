@@ -175,24 +175,25 @@ async def test_a_member_recorded_during_an_export_shifts_no_page(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """An export reads its list a page at a time; a member recorded after its first page, named
-    before everyone, once shifted the pages after it by one: the first page's last member was
-    written twice. Every page is now read in one snapshot."""
+    """An export reads its list a batch at a time; a member recorded after its first batch,
+    named before everyone, once shifted the pages after it by one (each page a statement of its
+    own): the first page's last member was written twice. Every batch is now read in one
+    snapshot, from one statement."""
     province = demo.generate(30, seed=7, until=date(2025, 12, 31))
     _import(office, pg_env, province.tree, province.records, "g")
     period = Period(PROVINCE, date(2025, 12, 31), year=2025)
     monkeypatch.setattr(export, "EXPORT_PAGE", 10)
-    reading, recorded = export.members_behind, []
+    reading, recorded = export.every_member_behind, []
 
     async def recording(*args: Any) -> Any:
-        page = await reading(*args)
-        if not recorded:
-            with psycopg.connect(pg_url, autocommit=True) as writer:
-                writer.execute(_RECORDED)
-            recorded.append(1)
-        return page
+        async for batch in reading(*args):
+            yield batch
+            if not recorded:
+                with psycopg.connect(pg_url, autocommit=True) as writer:
+                    writer.execute(_RECORDED)
+                recorded.append(1)
 
-    monkeypatch.setattr(export, "members_behind", recording)
+    monkeypatch.setattr(export, "every_member_behind", recording)
     path = tmp_path / "l.csv"
     listed = await export_list(pg_url, period, "members_in_scope", path, "en")
     with path.open(encoding="utf-8-sig", newline="") as f:

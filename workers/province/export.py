@@ -17,7 +17,7 @@ from api.reads import DETAIL_CONTEXT, FIGURE_OF
 from domain.errors import Language
 from domain.policy import REGULATIONS
 from projections.dashboard import Period, dashboard
-from projections.lists import ListQuery, members_behind
+from projections.lists import ListQuery, every_member_behind
 from projections.reads import connect
 
 Cell = str | int | float | None
@@ -172,33 +172,31 @@ async def export_list(
         gettext("Overdue", language),
     ]
     context = {FIGURE_OF[m]: c for m, c in DETAIL_CONTEXT.items()}.get(figure)
-    listed: list[dict[str, Any]] = []
+    rows: list[list[Cell]] = [header]
+    names: dict[str, str | None] = {}
     conn = await connect(url)
     try:
-        # every page in one snapshot: a member recorded meanwhile would shift the pages after
+        # one statement, one snapshot: a member recorded meanwhile shifts nothing
         async with conn.transaction(isolation="repeatable_read", readonly=True):
-            page = 1
-            while batch := await members_behind(
-                conn, period, ListQuery(figure=figure, code=code, page=page, page_size=EXPORT_PAGE)
-            ):
-                listed.extend(batch)
-                page += 1
-            units = {r["unit_id"] for r in listed if r["unit_id"] is not None}
-            names = dict(await conn.fetch(_UNIT_NAMES, list(units))) if units else {}
+            query = ListQuery(figure=figure, code=code, page_size=EXPORT_PAGE)
+            async for batch in every_member_behind(conn, period, query):
+                unnamed = {r["unit_id"] for r in batch} - names.keys() - {None}
+                if unnamed:
+                    found = dict(await conn.fetch(_UNIT_NAMES, list(unnamed)))
+                    names.update({unit: found.get(unit) for unit in unnamed})
+                rows.extend(
+                    [
+                        r["name"],
+                        r["party_card_number"],
+                        names.get(r["unit_id"]) or r["unit_id"],
+                        label(context, r["code"], language) if context and r["code"] else None,
+                        label("stage", r["stage"], language) if r["stage"] else None,
+                        gettext("Overdue", language) if r["overdue"] else None,
+                    ]
+                    for r in batch
+                )
     finally:
         await conn.close()
-    rows: list[list[Cell]] = [header]
-    rows.extend(
-        [
-            r["name"],
-            r["party_card_number"],
-            names.get(r["unit_id"]) or r["unit_id"],
-            label(context, r["code"], language) if context and r["code"] else None,
-            label("stage", r["stage"], language) if r["stage"] else None,
-            gettext("Overdue", language) if r["overdue"] else None,
-        ]
-        for r in listed
-    )
     write_table(rows, path, label("figure", figure, language))
     return len(rows) - 1
 
