@@ -108,6 +108,18 @@ async def test_dashboard_proportions_and_export(
     assert listed == value(now, "exempt_from_activities")
     _as_the_board_lists_them(tmp_path / "l.xlsx", set(now["exempt_from_activities"]))
 
+    meetings = tmp_path / "m.csv"
+    period = Period(PROVINCE, END, year=2021)
+    assert (
+        await export_list(pg_url, period, "meetings_held", meetings, "vi") == now["meetings_held"]
+    )
+    with meetings.open(encoding="utf-8-sig", newline="") as f:
+        _, *held = list(csv.reader(f))
+    # each meeting by its cell's name alone: no member, so no stage (one was "Chưa giới thiệu")
+    assert held
+    assert all(r[:2] == ["", ""] and r[4] == "" for r in held)
+    assert all(r[2] and not r[2].startswith("DEMO") for r in held)
+
 
 def _as_the_board_lists_them(path: Path, reasons: set[str]) -> None:
     """A list exported in Vietnamese reads as the board does: its sheet and header in words, each

@@ -190,7 +190,8 @@ async def export_list(
                         r["party_card_number"],
                         names.get(r["unit_id"]) or r["unit_id"],
                         label(context, r["code"], language) if context and r["code"] else None,
-                        label("stage", r["stage"], language) if r["stage"] else None,
+                        # a row naming no member (a meeting, a cell) has no stage, as on the board
+                        label("stage", r["stage"], language) if r["member_id"] else None,
                         gettext("Overdue", language) if r["overdue"] else None,
                     ]
                     for r in batch
