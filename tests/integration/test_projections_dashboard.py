@@ -410,6 +410,18 @@ def demo_store(pg_env: dict[str, str], pg_url: str) -> str:
     return pg_url
 
 
+async def _largest_commune_and_middle(conn: Any) -> tuple[str, datetime]:
+    """The commune that received most referrals, and when half the facts had been recorded."""
+    commune = await conn.fetchval(
+        "SELECT unit_id FROM fact WHERE kind = 'received_commune'"
+        " GROUP BY unit_id ORDER BY count(*) DESC, unit_id LIMIT 1"
+    )
+    middle = await conn.fetchval(
+        "SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY recorded_at) FROM fact"
+    )
+    return commune, middle
+
+
 async def test_a_list_found_by_walking_the_members_by_name_is_the_list(
     demo_store: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -418,13 +430,7 @@ async def test_a_list_found_by_walking_the_members_by_name_is_the_list(
     and of its largest commune, as things stand and as known at a past time, narrowed or not,
     page after page, the walk's first stretch as short as a page."""
     conn = await reads.connect(demo_store)
-    commune = await conn.fetchval(
-        "SELECT unit_id FROM fact WHERE kind = 'received_commune'"
-        " GROUP BY unit_id ORDER BY count(*) DESC, unit_id LIMIT 1"
-    )
-    middle = await conn.fetchval(
-        "SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY recorded_at) FROM fact"
-    )
+    commune, middle = await _largest_commune_and_middle(conn)
     await conn.execute(_UNRECORDED)  # a row sorted after every member's, on the last page
     periods = [
         Period(unit, day, known_at)
@@ -522,13 +528,7 @@ async def test_every_row_behind_a_figure_read_by_an_export_is_the_list(
     naming a member the facts model never recorded among them: for every figure of the province
     and of its largest commune, as things stand and as known at a past time, narrowed or not."""
     conn = await reads.connect(demo_store)
-    commune = await conn.fetchval(
-        "SELECT unit_id FROM fact WHERE kind = 'received_commune'"
-        " GROUP BY unit_id ORDER BY count(*) DESC, unit_id LIMIT 1"
-    )
-    middle = await conn.fetchval(
-        "SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY recorded_at) FROM fact"
-    )
+    commune, middle = await _largest_commune_and_middle(conn)
     await conn.execute(_UNRECORDED)
     periods = [
         Period(unit, day, known_at)
