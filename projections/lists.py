@@ -61,11 +61,19 @@ _NAMED = (
 
 
 def _named(figure: str) -> str:
-    """The rows behind a figure, each with `_NAMED` ($1..$5; `SHARED` goes before)."""
+    """The rows behind a figure, each with `_NAMED` ($1..$5; `SHARED` goes before).
+
+    Each row's member and liaison are looked up by key (a lateral read of one row, which
+    PostgreSQL does not turn into a join): for a figure with few rows among many it estimated
+    tens of thousands and hashed every member and liaison of the store to join them (at 300,000
+    members, the assessments outstanding: 3,362 rows estimated at 90,522, 0.4 s of the page's
+    1.5 s hashing 300,000 members and 188,193 liaisons)."""
     return (
         f"SELECT {_NAMED} FROM ({_figure(figure)}) r"
-        " LEFT JOIN member m ON m.member_id = r.member_id"
-        " LEFT JOIN liaison l ON l.liaison_id = r.liaison_id"
+        " LEFT JOIN LATERAL (SELECT m.name, m.party_card_number, m.workplace_unit_id,"
+        " m.name_folded FROM member m WHERE m.member_id = r.member_id LIMIT 1) m ON true"
+        " LEFT JOIN LATERAL (SELECT l.workplace_unit_id, l.commune_id, l.cell_id FROM liaison l"
+        " WHERE l.liaison_id = r.liaison_id LIMIT 1) l ON true"
         " WHERE $2::date IS NOT NULL AND $5::int IS NOT NULL"  # every parameter typed
     )
 
