@@ -53,6 +53,14 @@ Patches in force:
 - `RUNGS_SAY_OPENS` (2026-12-06): the rungs a run asks `take_steps` for say whether the run took
   no rung of their ladder yet (`Rung.opens`), so that the activity opens their escalation
   without looking it up first; runs begun before it send them as they did (`opens` False).
+- `FRESH_RUNS` (2026-12-07): a run begun with it takes the new path of every patch above without
+  asking each (`_patched`). Each `patched()` call a run makes is a marker in its history and an
+  upsert of the `TemporalChangeVersion` search attribute (the SDK's core adds one per patch), so
+  a fresh run's first task recorded five of each beside its one activity and its timer (16 of its
+  history's first 19 events were the patches' bookkeeping), each upsert a write to the server's
+  visibility store; it now records one. Runs begun before it ask each patch, as they did. When no
+  run begun before it is open, the patches above, their old paths and `_patched` go, and this
+  one becomes `deprecate_patch`.
 """
 
 from __future__ import annotations
@@ -99,6 +107,7 @@ ONBOARD_FROM_STATE = "2026-12-04-onboard-from-state"
 LOCAL_ACTIVITIES = "2026-12-05-local-activities"
 ONBOARD_TAKES_DUE = "2026-12-05-onboard-takes-due-rungs"
 RUNGS_SAY_OPENS = "2026-12-06-rungs-say-opens"
+FRESH_RUNS = "2026-12-07-fresh-runs-take-every-patch"
 ONBOARD_TIMEOUT = timedelta(seconds=60)  # loading, the cycle and the rungs due, with their notices
 STEP_TIMEOUT = timedelta(seconds=5)  # more per rung taken in one `take_steps`
 T = TypeVar("T")
@@ -114,6 +123,7 @@ class LiaisonWorkflow:
         self._refused_cycles: set[int] = set()
         self._policy_stale = False
         self._local = False
+        self._fresh = False
 
     @workflow.signal(name="event")
     def event(self, message: LiaisonEventMessage) -> None:
@@ -126,7 +136,7 @@ class LiaisonWorkflow:
 
         The patch is asked here, where the signal is handled, so that a history in which an
         older worker left the signal unheard replays without waking the workflow."""
-        if workflow.patched(POLICY_PATCH):
+        if self._patched(POLICY_PATCH):
             self._policy_stale = True
 
     @workflow.query(name="snapshot")
@@ -145,9 +155,10 @@ class LiaisonWorkflow:
     async def run(self, start: LiaisonWorkflowInput) -> LiaisonWorkflowResult:
         """Wait for events and due dates until the liaison is closed and awaits nothing."""
         process = self._process
-        process.closing_slips = workflow.patched(CLOSING_SLIPS)
-        batched = workflow.patched(ONBOARD_PATCH)
-        self._local = workflow.patched(LOCAL_ACTIVITIES)
+        self._fresh = workflow.patched(FRESH_RUNS)
+        process.closing_slips = self._patched(CLOSING_SLIPS)
+        batched = self._patched(ONBOARD_PATCH)
+        self._local = self._patched(LOCAL_ACTIVITIES)
         if start.carried is not None:
             process.restore(start.carried)
         elif batched:
@@ -201,6 +212,12 @@ class LiaisonWorkflow:
     def _today(self) -> date:
         return business_date(workflow.now())
 
+    def _patched(self, patch: str) -> bool:
+        """Whether the run takes a patch's new path: a run begun with `FRESH_RUNS` takes every
+        patch before it unasked; a run begun before it asks, as it did (in the same order, so
+        that its history replays)."""
+        return self._fresh or workflow.patched(patch)
+
     async def _activity(
         self, name: str, request: object, answer: type[T], timeout: timedelta = ACTIVITY_TIMEOUT
     ) -> T:
@@ -224,8 +241,8 @@ class LiaisonWorkflow:
         today = self._today()
         request = LoadLiaisonInput(liaison_id=liaison_id, after_version=0, on=today.isoformat())
         timeout = ACTIVITY_TIMEOUT
-        if workflow.patched(ONBOARD_FROM_STATE):
-            takes_due = workflow.patched(ONBOARD_TAKES_DUE)
+        if self._patched(ONBOARD_FROM_STATE):
+            takes_due = self._patched(ONBOARD_TAKES_DUE)
             request = OnboardInput(**vars(request), from_state=True, take_due=takes_due)
             timeout = ONBOARD_TIMEOUT if takes_due else ACTIVITY_TIMEOUT
         loaded = await self._activity("onboard_liaison", request, OnboardResult, timeout)
@@ -307,7 +324,7 @@ class LiaisonWorkflow:
         self, liaison_id: str, rungs: list[tuple[Deadline, Step]], today: date
     ) -> None:
         """Take the rungs due together in one activity, in order (each its own command)."""
-        says = workflow.patched(RUNGS_SAY_OPENS)
+        says = self._patched(RUNGS_SAY_OPENS)
         request = TakeStepsInput(
             liaison_id=liaison_id,
             rungs=[

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import json
 import sys
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -204,6 +205,15 @@ WORKFLOW_IDS: dict[str, Callable[[str], str]] = {"late_referral_escalated": refe
 def digest_line(name: str, data: bytes) -> str:
     """The manifest line of a history file, in `sha256sum` format (`sha256sum -c` checks it)."""
     return f"{hashlib.sha256(data).hexdigest()}  {name}\n"
+
+
+def patches_taken(history: WorkflowHistory) -> set[str]:
+    """The ids of the patches whose new path the run took (their markers)."""
+    return {
+        json.loads(e.marker_recorded_event_attributes.details["patch-data"].payloads[0].data)["id"]
+        for e in history.events
+        if e.marker_recorded_event_attributes.marker_name == "core_patch"
+    }
 
 
 def read_manifest(folder: Path) -> dict[str, str]:

@@ -7,7 +7,6 @@ added, never re-recorded (`python -m tests.replay.record`), and `histories/SHA25
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
 import workflows.liaison
-from tests.replay.record import HISTORIES, read_manifest
+from tests.replay.record import HISTORIES, patches_taken, read_manifest
 from workflows.liaison import LiaisonWorkflow
 from workflows.referral import MemberReferralWorkflow
 
@@ -38,15 +37,6 @@ def test_there_are_histories() -> None:
 async def test_history_replays(path: Path) -> None:
     history = WorkflowHistory.from_json(path.stem, path.read_text())
     await Replayer(workflows=[LiaisonWorkflow, MemberReferralWorkflow]).replay_workflow(history)
-
-
-def patches_taken(history: WorkflowHistory) -> set[str]:
-    """The ids of the patches whose new path the run took (their markers)."""
-    return {
-        json.loads(e.marker_recorded_event_attributes.details["patch-data"].payloads[0].data)["id"]
-        for e in history.events
-        if e.marker_recorded_event_attributes.marker_name == "core_patch"
-    }
 
 
 @pytest.mark.parametrize("patch", PATCHES)

@@ -26,6 +26,7 @@ from temporalio.worker import Worker
 from domain import commands as cmd
 from domain.deadlines import DeadlineKind
 from domain.state import ClosingReason, LiaisonState
+from tests.replay.record import patches_taken
 from tests.workflows.province import (
     CLERK,
     Province,
@@ -37,7 +38,7 @@ from tests.workflows.province import (
 )
 from workers.onboarding import start_liaison
 from workflows.activities import LiaisonActivities
-from workflows.liaison import LiaisonWorkflow
+from workflows.liaison import FRESH_RUNS, LiaisonWorkflow
 from workflows.messages import (
     LiaisonSnapshot,
     OnboardInput,
@@ -111,6 +112,27 @@ def started_from_state(history: WorkflowHistory, province: Province, liaison: An
     assert answered["events"] == []
     state = LiaisonState.model_validate_json(answered["state_json"])
     assert state == province.office.state_of(liaison)
+
+
+async def test_a_fresh_run_asks_one_patch_and_takes_the_new_path_of_every_other(
+    time_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    """Each `patched()` a run asks is a marker and an upsert of the `TemporalChangeVersion`
+    search attribute in its history (a write to the server's visibility store each): a run begun
+    with `FRESH_RUNS` asks that one and takes the new path of every patch before it unasked —
+    its activities local, the state answered, the rungs due taken with it."""
+    province, liaison = await received(time_env, pinned("213"), RECEIVED)
+    await advance_to(time_env, ONBOARDED)  # a new year: the cycle opens, rungs are due
+    async with running(time_env, province, task_queue):
+        await start_liaison(time_env.client, liaison, task_queue)
+        history = await settled(time_env.client.get_workflow_handle(workflow_id(str(liaison))))
+
+    assert patches_taken(history) == {FRESH_RUNS}
+    upserts = EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES
+    assert [e.event_type for e in history.events].count(upserts) == 1
+    assert [name for name, _ in ran(history)] == ["onboard_liaison"]  # local, nothing scheduled
+    started_from_state(history, province, liaison)
+    assert onboarding(history)["taken"]  # the rungs due taken in the same activity
 
 
 async def test_liaison_onboarded_in_a_new_year_opens_its_cycle_in_one_run(
