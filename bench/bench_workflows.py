@@ -39,7 +39,7 @@ from workers.onboarding import (
     start_liaison,
     start_workflows,
 )
-from workers.worker import activity_threads, worker_options
+from workers.worker import activity_threads, warm, worker_options
 from workflows.activities import LiaisonActivities
 from workflows.liaison import LiaisonWorkflow
 from workflows.messages import workflow_id
@@ -112,6 +112,7 @@ async def serving(
         return
     office = LiaisonOffice(env=persistence_env(url, schema), clock=lambda: datetime.now(UTC))
     threads = activity_threads()
+    warm(office)  # as the worker process does before it polls
     try:
         with seldom_collected():  # as the worker process collects (`workers.worker`)
             async with Worker(

@@ -23,7 +23,7 @@ from bench import synthetic
 from bench.trivial import Napper, Sleeper
 from projections.cores import collect_seldom
 from workers.bootstrap import one_process_at_a_time, persistence_env
-from workers.worker import activity_threads, worker_options
+from workers.worker import activity_threads, warm, worker_options
 from workflows.activities import LiaisonActivities
 from workflows.liaison import LiaisonWorkflow
 from workflows.outbox import InMemoryOutbox
@@ -57,6 +57,7 @@ async def _serve(address: str, queue: str, url: str, schema: str | None) -> None
     env = persistence_env(url, schema)
     with one_process_at_a_time(env):  # the copies start together, as the worker's do
         office = LiaisonOffice(env=env, clock=lambda: datetime.now(UTC))
+    warm(office)  # as the worker process does before it polls
     threads = activity_threads()
     client = await Client.connect(address)
     async with Worker(

@@ -28,6 +28,7 @@ from domain.stamp import Stamp
 from domain.state import LiaisonState
 from tests.unit.conftest import build_world
 from tests.unit.test_onboarding_from_state import years_of_history
+from workers.worker import warm
 from workflows.activities import LiaisonActivities
 from workflows.messages import OnboardInput
 from workflows.outbox import InMemoryOutbox
@@ -147,3 +148,29 @@ def test_a_commands_copy_of_a_liaison_shares_its_state_which_no_event_changes_in
     assert copy.state.cycle_year == 2027
     assert cached.cycle_year == 2026
     assert world.office.state_of(liaison) is cached  # the cached liaison, unchanged
+
+
+def test_a_worker_reads_the_organisation_before_it_polls(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`warm` replays the organisation and reads the regulation book into the office's cache
+    before the worker polls (`run_worker`), so that its first activity only catches them up
+    instead of replaying the organisation whole while every other activity thread waits."""
+    world = build_world(ON)
+    liaison: UUID = years_of_history(world)
+    store = world.office.events  # type: ignore[attr-defined]
+    reads: Counter[str] = Counter()
+    get = store.get
+
+    def counted(originator_id: UUID, *args: Any, **kwargs: Any) -> Any:
+        if originator_id == ORGANISATION_ID:
+            reads["after" if kwargs.get("gt") is not None else "whole"] += 1
+        return get(originator_id, *args, **kwargs)
+
+    monkeypatch.setattr(store, "get", counted)
+    world.office.repository.cache = LRUCache(maxsize=2000)  # a worker just started
+    warm(world.office)
+    assert reads == {"whole": 1}
+    request = OnboardInput(liaison_id=str(liaison), after_version=0, on=ON.isoformat(),
+                           from_state=True)  # fmt: skip
+    asyncio.run(LiaisonActivities(world.office, InMemoryOutbox()).onboard_liaison(request))
+    assert reads["whole"] == 1  # the activity caught it up, no replay
+    assert reads["after"] >= 1
