@@ -56,9 +56,9 @@ Patches in force:
 - `FRESH_RUNS` (2026-12-07): a run begun with it takes the new path of every patch above without
   asking each (`_patched`). Each `patched()` call a run makes is a marker in its history and an
   upsert of the `TemporalChangeVersion` search attribute (the SDK's core adds one per patch), so
-  a fresh run's first task recorded five of each beside its one activity and its timer (16 of its
-  history's first 19 events were the patches' bookkeeping), each upsert a write to the server's
-  visibility store; it now records one. Runs begun before it ask each patch, as they did. When no
+  a fresh run's first task recorded five of each beside its one activity and its timer (10 of
+  the 12 events its commands wrote), each upsert a write to the server's visibility store; it
+  now records one of each. Runs begun before it ask each patch, as they did. When no
   run begun before it is open, the patches above, their old paths and `_patched` go, and this
   one becomes `deprecate_patch`.
 """
