@@ -12,14 +12,15 @@ from datetime import date, datetime
 from typing import Any, ClassVar, cast
 from uuid import UUID, uuid4, uuid5
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, Repository
 from eventsourcing.domain import BaseAggregate
 from eventsourcing.persistence import IntegrityError, Mapper, Recording
-from eventsourcing.utils import Environment, get_topic
+from eventsourcing.utils import Environment, get_topic, strtobool
 
 from application.accounts import AccountTable
 from application.outcome import Outcome
 from application.registry import REGISTRY
+from application.repository import OfficeRepository
 from application.trail import Trail
 from application.views import STAMP_FIELDS, MemberView, TimelineEntry
 from application.work import Decision, Work
@@ -91,6 +92,21 @@ class LiaisonOffice(Application[UUID]):
         settings = dict(type(self).env)
         settings.update(env or {})
         return Environment(name, settings)
+
+    def construct_repository(self) -> Repository[UUID]:
+        """The library's repository, configured as the library configures it, rebuilding each
+        aggregate with `mutate_each`."""
+        cache_maxsize = self.env.get(self.AGGREGATE_CACHE_MAXSIZE)
+        return OfficeRepository(
+            event_store=self.events,
+            snapshot_store=self.snapshots,
+            cache_maxsize=int(cache_maxsize) if cache_maxsize else None,
+            fastforward=strtobool(self.env.get(self.AGGREGATE_CACHE_FASTFORWARD, "y")),
+            fastforward_skipping=strtobool(
+                self.env.get(self.AGGREGATE_CACHE_FASTFORWARD_SKIPPING, "n")
+            ),
+            deepcopy_from_cache=strtobool(self.env.get(self.DEEPCOPY_FROM_AGGREGATE_CACHE, "y")),
+        )
 
     def construct_mapper(self) -> Mapper[UUID]:
         return self.factory.mapper(
