@@ -8,7 +8,8 @@ period last year and this one as a percentage of it; then the grades with counts
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -105,25 +106,43 @@ def inert(value: Cell) -> Cell:
     return value
 
 
-def write_table(rows: Sequence[Sequence[Cell]], path: Path, title: str) -> None:
-    """Rows to `path`: XLSX (one sheet) or CSV (UTF-8 with BOM, as Excel opens it), by suffix.
+def write_table(rows: Iterable[Sequence[Cell]], path: Path, title: str) -> None:
+    """Rows to `path` (`table_at`)."""
+    with table_at(path, title) as add:
+        add(rows)
+
+
+@contextmanager
+def table_at(path: Path, title: str) -> Iterator[Callable[[Iterable[Sequence[Cell]]], None]]:
+    """A table written to `path` as its rows are added: XLSX (one sheet, in openpyxl's
+    write-only mode, which keeps the added rows on disk) or CSV (UTF-8 with BOM, as Excel opens
+    it), by suffix. No row is held once added, so an export's memory does not grow with its
+    list; the file appears whole when the block ends, and not at all if it fails.
 
     No text is ever a formula: names and other data come from users (a member named
     `=HYPERLINK(…)` stays that text), in CSV by a leading quote, in XLSX as a text cell.
     """
-    if path.suffix.lower() == ".xlsx":
-        _write_xlsx(rows, path, title)
-        return
-    with path.open("w", newline="", encoding="utf-8-sig") as out:
-        csv.writer(out).writerows([inert(v) for v in row] for row in rows)
+    part = path.with_name(f".{path.name}.part")
+    try:
+        if path.suffix.lower() == ".xlsx":
+            import openpyxl  # type: ignore[import-untyped]
+
+            book = openpyxl.Workbook(write_only=True)
+            sheet = book.create_sheet(title[:31])
+            yield lambda rows: _append_xlsx(sheet, rows)
+            book.save(part)
+        else:
+            with part.open("w", newline="", encoding="utf-8-sig") as out:
+                writer = csv.writer(out)
+                yield lambda rows: writer.writerows([inert(v) for v in row] for row in rows)
+        part.replace(path)
+    finally:
+        part.unlink(missing_ok=True)
 
 
-def _write_xlsx(rows: Sequence[Sequence[Cell]], path: Path, title: str) -> None:
-    import openpyxl  # type: ignore[import-untyped]
+def _append_xlsx(sheet: Any, rows: Iterable[Sequence[Cell]]) -> None:
     from openpyxl.cell import WriteOnlyCell  # type: ignore[import-untyped]
 
-    book = openpyxl.Workbook(write_only=True)
-    sheet = book.create_sheet(title[:31])
     for row in rows:
         cells: list[Any] = []
         for value in row:
@@ -137,7 +156,6 @@ def _write_xlsx(rows: Sequence[Sequence[Cell]], path: Path, title: str) -> None:
             else:
                 cells.append(value)
         sheet.append(cells)
-    book.save(path)
 
 
 async def export_statistics(
@@ -162,7 +180,8 @@ async def export_list(
 ) -> int:
     """Write every member behind a figure (all pages), as the board lists them: each unit by
     name, the reason or grade beside a member in words (no code a person does not read: a
-    request's id), the stage and whether overdue in the language; return how many rows."""
+    request's id), the stage and whether overdue in the language; return how many rows. Each
+    batch the statement gives is written as it comes (`table_at`), none kept."""
     header: list[Cell] = [
         gettext("Name", language),
         gettext("Party card number", language),
@@ -172,34 +191,37 @@ async def export_list(
         gettext("Overdue", language),
     ]
     context = {FIGURE_OF[m]: c for m, c in DETAIL_CONTEXT.items()}.get(figure)
-    rows: list[list[Cell]] = [header]
+    written = 0
     names: dict[str, str | None] = {}
     conn = await connect(url)
     try:
-        # one statement, one snapshot: a member recorded meanwhile shifts nothing
-        async with conn.transaction(isolation="repeatable_read", readonly=True):
-            query = ListQuery(figure=figure, code=code, page_size=EXPORT_PAGE)
-            async for batch in every_member_behind(conn, period, query):
-                unnamed = {r["unit_id"] for r in batch} - names.keys() - {None}
-                if unnamed:
-                    found = dict(await conn.fetch(_UNIT_NAMES, list(unnamed)))
-                    names.update({unit: found.get(unit) for unit in unnamed})
-                rows.extend(
-                    [
-                        r["name"],
-                        r["party_card_number"],
-                        names.get(r["unit_id"]) or r["unit_id"],
-                        label(context, r["code"], language) if context and r["code"] else None,
-                        # a row naming no member (a meeting, a cell) has no stage, as on the board
-                        label("stage", r["stage"], language) if r["member_id"] else None,
-                        gettext("Overdue", language) if r["overdue"] else None,
-                    ]
-                    for r in batch
-                )
+        with table_at(path, label("figure", figure, language)) as add:
+            add([header])
+            # one statement, one snapshot: a member recorded meanwhile shifts nothing
+            async with conn.transaction(isolation="repeatable_read", readonly=True):
+                query = ListQuery(figure=figure, code=code, page_size=EXPORT_PAGE)
+                async for batch in every_member_behind(conn, period, query):
+                    unnamed = {r["unit_id"] for r in batch} - names.keys() - {None}
+                    if unnamed:
+                        found = dict(await conn.fetch(_UNIT_NAMES, list(unnamed)))
+                        names.update({unit: found.get(unit) for unit in unnamed})
+                    add(
+                        [
+                            r["name"],
+                            r["party_card_number"],
+                            names.get(r["unit_id"]) or r["unit_id"],
+                            label(context, r["code"], language) if context and r["code"] else None,
+                            # a row naming no member (a meeting, a cell) has no stage, as on
+                            # the board
+                            label("stage", r["stage"], language) if r["member_id"] else None,
+                            gettext("Overdue", language) if r["overdue"] else None,
+                        ]
+                        for r in batch
+                    )
+                    written += len(batch)
     finally:
         await conn.close()
-    write_table(rows, path, label("figure", figure, language))
-    return len(rows) - 1
+    return written
 
 
 EXPORT_PAGE = 1000
