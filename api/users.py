@@ -124,8 +124,14 @@ class UserStore:
             await pool.close()
 
     async def setup(self) -> None:
-        """Create the tables if they are missing."""
-        async with self._connect() as conn:
+        """Create the tables if they are missing, one process at a time: board replicas and
+        `liaison users` starting together on a new store would otherwise race in `CREATE ... IF
+        NOT EXISTS` (PostgreSQL checks for the name before it takes any lock, and the second
+        fails on it), as the outbox's workers would (`PostgresOutbox.create_table`)."""
+        async with self._connect() as conn, conn.transaction():
+            await conn.execute(
+                "SELECT pg_advisory_xact_lock(hashtext(current_schema()), hashtext('board_user'))"
+            )
             for statement in _DDL:
                 await conn.execute(statement)
 
