@@ -104,8 +104,8 @@ APART_LIAISONS = 5_000
 """From this many liaisons a bulk catch-up's end works out the funnel and the tasks in a process
 of their own, beside the steps (a process costs a second or two to start). Measured on one store
 each, the facts model's final build alone, four times each way alternating (2026-12-07, a slow
-host): 1,864 liaisons 6.5 s here against 7.2 s apart (medians), 4,076 17.0 against 17.0 s,
-6,286 21.6 against 18.9 s (every build apart quicker)."""
+host): 1,864 liaisons 6.2 s here against 7.0 s apart (medians), 4,076 16.6 against 15.8 s
+(within the builds' spread), 6,286 21.4 against 18.7 s (every build apart quicker)."""
 
 
 def _derive_apart(suffix: str, position: int, funnel: bool, tasks: bool, cur: Cursor) -> None:
