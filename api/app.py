@@ -29,7 +29,7 @@ from api import (
 )
 from api.config import BoardConfig
 from api.edge import BodyCap, BodyTooLarge, SecurityHeaders, docs_policy, too_large
-from api.errors import BoardError
+from api.errors import BoardError, Building
 from api.imports import ImportJobs
 from api.one_time import PASSWORD_PAGE, PasswordChangeRequired
 from api.reads import BoardReads
@@ -80,9 +80,12 @@ class Board(FastAPI):
         await self._secured(scope, receive, send)
 
 
-def _render_error(request: Request, status: int, message: str) -> HTMLResponse:
+def _render_error(
+    request: Request, status: int, message: str, building: Building | None = None
+) -> HTMLResponse:
     session = getattr(request.state, "session", None)  # set once the page's session was read
-    return page(request, "error.html", session, status, code=status, text=message)
+    return page(request, "error.html", session, status, code=status, text=message,
+                building=building)  # fmt: skip
 
 
 def _documented(page_html: HTMLResponse) -> HTMLResponse:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Unpack
+from typing import Any, Unpack, cast
 
 from asyncpg.exceptions import UndefinedTableError
 from fastapi import FastAPI, Request
@@ -49,24 +49,43 @@ class BoardError(Exception):
         self.status, self.code = status, code
 
 
+class Building(BoardError):
+    """The read models are being built in bulk (`projections.reads.building`): the message says
+    how far, `percent` draws it. Answered 503, to be asked again in `RETRY_SECONDS`; the board
+    shows the progress on a page that refreshes itself."""
+
+    RETRY_SECONDS = 10
+
+    def __init__(self, message: Message, percent: int) -> None:
+        super().__init__(503, "building", message.template, **cast(Params, message.params))
+        self.percent = percent
+
+
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorPublic} for status in (400, 401, 403, 404, 409, 422, 429, 503)
 }
 
 
 def _respond(
-    request: Request, status: int, code: str, message: str, field: str | None = None
+    request: Request,
+    status: int,
+    code: str,
+    message: str,
+    field: str | None = None,
+    building: Building | None = None,
 ) -> Response:
-    """JSON for the API; for the board's pages a sign-in redirect or the error page."""
+    """JSON for the API; for the board's pages a sign-in redirect or the error page (with the
+    progress of a build, refreshing itself, if `building`)."""
     if not request.url.path.startswith(("/api/", "/docs", "/openapi")):
         if status == 401:
             return RedirectResponse("/login", status_code=303)
         render: Any = getattr(request.app.state, "render_error", None)
         if render is not None:
-            response: Response = render(request, status, message)
+            response: Response = render(request, status, message, building)
             return response
     body = ErrorPublic(code=code, message=message, field=field).model_dump()
-    return JSONResponse(body, status_code=status)
+    retry = {} if building is None else {"Retry-After": str(building.RETRY_SECONDS)}
+    return JSONResponse(body, status_code=status, headers=retry)
 
 
 def install(app: FastAPI) -> None:
@@ -81,6 +100,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(BoardError)
     async def board(request: Request, error: BoardError) -> Response:
         return _respond(request, error.status, error.code, await said(request, error.message))
+
+    @app.exception_handler(Building)
+    async def building(request: Request, error: Building) -> Response:
+        message = await said(request, error.message)
+        return _respond(request, error.status, error.code, message, building=error)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError) -> Response:

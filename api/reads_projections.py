@@ -12,7 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from api.alike import Alike, shared
-from api.errors import BoardError
+from api.errors import BoardError, Building
 from api.reads import (
     CELL_METRICS,
     FIGURE_OF,
@@ -77,16 +77,33 @@ def period_of(scope: Scope) -> Period:
 class ProjectionReads:
     """Reads the projector's tables; `fresh`, if given, is awaited first (tests catch up there)."""
 
+    BUILT_SECONDS = 5.0
+    """How long the board reads without looking whether a bulk catch-up has begun again (a
+    rebuild or a restore; one round trip each time it looks)."""
+
     def __init__(self, database_url: str, fresh: Fresh | None = None) -> None:
         self.url, self.fresh = database_url, fresh
         self.verifier = SealVerifier(database_url)
         self._pool: Any = None
         self._opening = asyncio.Lock()  # many first requests at once must open one pool, not many
         self.alike = Alike()  # the province's pages asked by many at once: one read for all
+        self._built_until = 0.0  # (monotonic) when to look again whether a build is under way
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[Any]:
-        """A pooled connection on the store's schema, after catching up when asked to."""
+        """A pooled connection on the store's schema, after catching up when asked to; raises
+        `Building` while a bulk catch-up builds the read models (looked at again after
+        `BUILT_SECONDS` once they were found built)."""
+        async with self._connection() as conn:
+            if time.monotonic() >= self._built_until:
+                build = await reads.building(conn)
+                if build is not None:
+                    raise Building(build.message(), build.percent)
+                self._built_until = time.monotonic() + self.BUILT_SECONDS
+            yield conn
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[Any]:
         if self.fresh is not None:
             await self.fresh()
         if self._pool is None:
@@ -101,7 +118,7 @@ class ProjectionReads:
         position they have reached (below `position` only if the wait timed out)."""
         deadline, pause = time.monotonic() + timeout, FIRST_PAUSE
         while True:
-            async with self.connection() as conn:
+            async with self._connection() as conn:  # a command's page waits, even in a build
                 reached = await reads.projected(conn, list(MODELS))
             left = deadline - time.monotonic()
             if reached >= position or left <= 0:

@@ -107,6 +107,10 @@ class Params(TypedDict, total=False):
     megabytes: Count
     bytes: Count
     rows: Count
+    done: Count
+    """Of `total`: how many are done so far."""
+    total: Count
+    percent: int
     ratio: Count
     """How many times larger a part of a file is inflated than stored."""
     ratio_limit: int

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from uuid import UUID
 
 import asyncpg
+
+from domain.messages import Count, Message, gettext_noop
+from projections.catalog import MODELS, all_models
+from projections.model import secondary_indexes
 
 AUDIT_COLUMNS = (
     "notification_id, originator_id, version, event, effective_date, recorded_at, actor_id, role,"
@@ -135,3 +141,58 @@ async def projected(conn: Any, names: list[str]) -> int:
         names,
     )
     return position
+
+
+_DEFERRED = (
+    "SELECT count(*) FROM unnest($1::text[], $2::text[]) AS i (index, tbl)"
+    " WHERE to_regclass(format('%I.%I', current_schema(), i.tbl)) IS NOT NULL"
+    " AND to_regclass(format('%I.%I', current_schema(), i.index)) IS NULL"
+)
+"""How many of these secondary indexes (names $1, on the tables $2) are missing from tables
+that exist (the schema's own: not one of the same name elsewhere on the search path)."""
+
+
+@cache
+def _indexes() -> tuple[list[str], list[str]]:
+    """Every read model's secondary indexes: their names, and their tables' names."""
+    indexes = list(secondary_indexes(all_models()))
+    return [index for index, _ in indexes], [table for _, table in indexes]
+
+
+@dataclass(frozen=True)
+class Build:
+    """How far a bulk catch-up has got: the events every read model has processed (`done`) of
+    the events the log holds (`total`)."""
+
+    done: int
+    total: int
+
+    @property
+    def percent(self) -> int:
+        """Whole per cent; 100 only once built (the indexes are made after the last event)."""
+        return min(99, self.done * 100 // self.total) if self.total else 0
+
+    def message(self) -> Message:
+        """What the board and the CLI say instead of reading the models meanwhile."""
+        return Message(
+            gettext_noop(
+                "The read models are being built from the event log: {percent}% ({done} of"
+                " {total} events); try again shortly."
+            ),
+            percent=self.percent,
+            done=Count(self.done),
+            total=Count(self.total),
+        )
+
+
+async def building(conn: Any) -> Build | None:
+    """How far a bulk catch-up filling the read models (a new store after an import, or a
+    rebuild) has got, while it runs. Their secondary
+    indexes are deferred to its end (`Projector`), so until then a read of them scans whole
+    tables of a store half built (at 8,000 members a province's figures took 25 s). None when
+    no index is missing."""
+    missing = await conn.fetchval(_DEFERRED, *_indexes())
+    if not missing:
+        return None
+    head = await conn.fetchval("SELECT coalesce(max(notification_id), 0) FROM liaisonoffice_events")
+    return Build(await projected(conn, list(MODELS)), int(head))

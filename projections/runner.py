@@ -6,7 +6,6 @@ import contextlib
 import logging
 import multiprocessing
 import os
-import re
 import select
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -31,6 +30,7 @@ from projections.model import (
     ReadModel,
     bulk_groups,
     next_version,
+    secondary_indexes,
     set_local,
     switch,
 )
@@ -57,7 +57,6 @@ VERSIONS_DDL = (
     f"CREATE TABLE IF NOT EXISTS {VERSIONS_TABLE} (name text PRIMARY KEY, version int NOT NULL)"
 )
 """The version of each read model whose tables answer on the live names."""
-_INDEX = re.compile(r"CREATE\s+(?:UNIQUE\s+)?INDEX\s+IF\s+NOT\s+EXISTS\s+(\w+)\s", re.IGNORECASE)
 
 Progress = Callable[[int, int], None]
 log = logging.getLogger(__name__)
@@ -449,13 +448,11 @@ class Projector:
         Should the process die before they are built again, the next `Projector` builds them:
         every model's `ddl` creates its indexes if they do not exist.
         """
-        deferred = [s for m in models for s in m.ddl() if _INDEX.match(s.lstrip())]
+        deferred = secondary_indexes(models)
         with self.transaction() as cur:
-            for statement in deferred:
-                name = _INDEX.match(statement.lstrip())
-                assert name is not None
-                cur.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(sql.Identifier(name[1])))
-        return deferred
+            for index, _ in deferred:
+                cur.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(sql.Identifier(index)))
+        return list(deferred.values())
 
     def follow(self, stop_event: threading.Event, poll_seconds: float = 1.0) -> None:
         """Catch up, then wait for the store's NOTIFY (or a poll) and repeat until stopped.

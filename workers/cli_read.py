@@ -70,8 +70,15 @@ class NotBuilt(Refused):
     code = "not_built"
 
 
-def _read(query: Callable[..., Awaitable[T]], connections: int = 1) -> T:
-    """The query's result, on this many read connections of its own (closed after)."""
+class Building(Refused):
+    """A bulk catch-up is building the read models (`projections.reads.building`)."""
+
+    code = "building"
+
+
+def _read(query: Callable[..., Awaitable[T]], connections: int = 1, models: bool = True) -> T:
+    """The query's result, on this many read connections of its own (closed after); refused
+    while a bulk catch-up builds the read models, if it reads them (`models`)."""
 
     async def go() -> T:
         async with contextlib.AsyncExitStack() as opened:
@@ -80,6 +87,9 @@ def _read(query: Callable[..., Awaitable[T]], connections: int = 1) -> T:
                 conns.append(await reads.connect(_url()))
                 opened.push_async_callback(conns[-1].close)
             try:
+                build = await reads.building(conns[0]) if models else None
+                if build is not None:  # said as the board says it (api.errors)
+                    raise Building.saying(build.message())
                 return await query(*conns)
             except UndefinedTableError:  # said as the board says it (api.errors)
                 raise NotBuilt(
@@ -155,7 +165,7 @@ def projection(name: str) -> str:
 def _record_seal_rebuild() -> None:
     """Record the administrator's rebuild of the seal and what it replaces, or refuse (exit 2)."""
     desk = signed_in()
-    replaced = _read(seal_head)
+    replaced = _read(seal_head, models=False)  # the seal's own table, and the log
     command = desk.command(
         RebuildSeal,
         {
@@ -178,7 +188,7 @@ def _record_seal_rebuild() -> None:
 def projections() -> None:
     """Each projection's position and lag behind the store."""
     table = Table(t("Projection"), t("Position"), t("Behind the store"))
-    for row in _read(reads.positions):
+    for row in _read(reads.positions, models=False):  # how far a build has got, too
         table.add_row(projection(row["name"]), number(row["position"]), number(row["lag"]))
     console.print(table)
 

@@ -13,6 +13,7 @@ from projections.log import EVENTS_TABLE
 from projections.runner import Projector
 from tests.api.test_rendering import problems
 from tests.integration import province as pv
+from tests.integration.held_build import BATCH, held_build
 from tests.integration.test_seal_tampering import cli_on_province, seal, sign_in
 from workers.cli import app
 
@@ -88,3 +89,19 @@ def test_rebuild_inspect_audit_export_and_verify(
     broken = cli.invoke(app, ["verify", "--evidence", str(evidence)])
     assert broken.exit_code == 1, broken.output
     assert "một sự kiện đã niêm phong bị xóa" in broken.output  # deleted, said in Vietnamese
+
+
+def test_reads_of_the_models_wait_for_a_bulk_build_and_its_progress_is_shown(
+    cli: CliRunner, pg_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert cli.invoke(app, ["rebuild"]).exit_code == 0
+    seal(pg_env)  # every model has a position: the build's progress is the facts model's
+    with held_build(pg_env, monkeypatch) as total:
+        inspected = cli.invoke(app, ["inspect", "--unit", pv.PROVINCE])
+        assert inspected.exit_code != 0
+        assert f"({BATCH}/{total} sự kiện)" in inspected.output, inspected.output
+        assert "Traceback" not in inspected.output
+        listing = cli.invoke(app, ["projections"])  # how far it has got: still answered
+        assert listing.exit_code == 0, listing.output
+        assert f"{BATCH:,}" in listing.output
+    assert cli.invoke(app, ["inspect", "--unit", pv.PROVINCE]).exit_code == 0
