@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
@@ -30,25 +29,6 @@ its work done apart) may wait between two statements, where every other waits a 
 members on a slow host the state figures' sum took more than a minute, the server ended the
 transaction, and each catch-up after it failed at the same place. Long enough for a province on
 a slow host; short enough that a build stuck for good lets go of its tables."""
-
-
-INDEX = re.compile(
-    r"CREATE\s+(?:UNIQUE\s+)?INDEX\s+IF\s+NOT\s+EXISTS\s+(\w+)\s+ON\s+(\w+)", re.IGNORECASE
-)
-"""A model's secondary index in its `ddl`: the index's name and its table's."""
-
-
-def secondary_indexes(models: Iterable[ReadModel]) -> dict[tuple[str, str], str]:
-    """The models' secondary indexes, each statement that creates it by (index, table): what a
-    bulk catch-up defers to its end (`Projector`) and what a board finds missing meanwhile
-    (`projections.reads.building`)."""
-    found = {}
-    for model in models:
-        for statement in model.ddl():
-            index = INDEX.match(statement.lstrip())
-            if index is not None:
-                found[index[1], index[2]] = statement
-    return found
 
 
 class ReadModel(ABC):

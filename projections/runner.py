@@ -6,9 +6,10 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import re
 import select
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
 
@@ -30,7 +31,6 @@ from projections.model import (
     ReadModel,
     bulk_groups,
     next_version,
-    secondary_indexes,
     set_local,
     switch,
 )
@@ -52,11 +52,18 @@ indexes (built once at the end instead of row by row) and commits without waitin
 flush (a batch lost to a server crash is lost with its tracking row, and is simply redone).
 When two bulk groups of models (`ReadModel.process`) are this far behind, each group folds in a
 process of its own (`projections.parallel`), in `catch_up` and in `follow` alike."""
+BUILD_LOCK = "read_models_build"
+"""The advisory lock (keyed by the schema and this name) that a bulk catch-up of the live read
+models holds, shared (a parallel one's processes hold it each), from deferring their indexes to
+vacuuming their tables: while it is held their tables hold part of the log, without their
+indexes, then without their totals and statistics, and the board reads none of them
+(`projections.reads.building`)."""
 VERSIONS_TABLE = "projections_version"
 VERSIONS_DDL = (
     f"CREATE TABLE IF NOT EXISTS {VERSIONS_TABLE} (name text PRIMARY KEY, version int NOT NULL)"
 )
 """The version of each read model whose tables answer on the live names."""
+_INDEX = re.compile(r"CREATE\s+(?:UNIQUE\s+)?INDEX\s+IF\s+NOT\s+EXISTS\s+(\w+)\s", re.IGNORECASE)
 
 Progress = Callable[[int, int], None]
 log = logging.getLogger(__name__)
@@ -391,6 +398,30 @@ class Projector:
                     model.complete(
                         cur, positions[model.tracking_name], self.transaction, self._process_apart()
                     )
+        with self._building(fresh):
+            return self._fill(fresh, target, progress)
+
+    @contextlib.contextmanager
+    def _building(self, fresh: Sequence[ReadModel]) -> Iterator[None]:
+        """While these models are filled in bulk, if one of them answers on the live names (not
+        a shadow built beside them), holds the build's advisory lock (`BUILD_LOCK`), on a
+        connection of its own: its end, or the process's, lets go of it."""
+        if not any(model.suffix == "" for model in fresh):
+            yield
+            return
+        env = self.env  # the library's settings of the store's server (`workers.bootstrap`)
+        with psycopg.connect(
+            host=env["POSTGRES_HOST"], port=env["POSTGRES_PORT"], dbname=env["POSTGRES_DBNAME"],
+            user=env["POSTGRES_USER"], password=env.get("POSTGRES_PASSWORD", ""), autocommit=True,
+        ) as conn:  # fmt: skip
+            conn.execute(
+                "SELECT pg_advisory_lock_shared(hashtext(%s), hashtext(%s))",
+                (self.schema, BUILD_LOCK),
+            )
+            yield
+
+    def _fill(self, fresh: Sequence[ReadModel], target: int, progress: Progress | None) -> int:
+        """Process batches until `target`, the fresh models in bulk, and build what they left."""
         deferred = self._defer_indexes(fresh) if fresh else []
         self._bulk = bool(fresh)
         for model in fresh:
@@ -448,11 +479,13 @@ class Projector:
         Should the process die before they are built again, the next `Projector` builds them:
         every model's `ddl` creates its indexes if they do not exist.
         """
-        deferred = secondary_indexes(models)
+        deferred = [s for m in models for s in m.ddl() if _INDEX.match(s.lstrip())]
         with self.transaction() as cur:
-            for index, _ in deferred:
-                cur.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(sql.Identifier(index)))
-        return list(deferred.values())
+            for statement in deferred:
+                name = _INDEX.match(statement.lstrip())
+                assert name is not None
+                cur.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(sql.Identifier(name[1])))
+        return deferred
 
     def follow(self, stop_event: threading.Event, poll_seconds: float = 1.0) -> None:
         """Catch up, then wait for the store's NOTIFY (or a poll) and repeat until stopped.
