@@ -13,7 +13,7 @@ import asyncpg
 
 from domain.messages import Count, Message, gettext_noop
 from projections.catalog import MODELS
-from projections.runner import BUILD_LOCK
+from projections.runner import BUILD_LOCKS
 
 AUDIT_COLUMNS = (
     "notification_id, originator_id, version, event, effective_date, recorded_at, actor_id, role,"
@@ -142,12 +142,14 @@ async def projected(conn: Any, names: list[str]) -> int:
     return position
 
 
-_BUILDING = (
-    "SELECT EXISTS (SELECT FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2"
+_HELD = (
+    "EXISTS (SELECT FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2"
     " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-    " AND classid = hashtext(current_schema())::oid AND objid = hashtext($1)::oid)"
+    " AND classid = hashtext(current_schema())::oid AND objid = hashtext({})::oid)"
 )
-"""Whether a bulk catch-up of the store's live read models holds its lock (`BUILD_LOCK`)."""
+_BUILDING = f"SELECT {_HELD.format('$1')} AS reading, {_HELD.format('$2')} AS totals"
+"""Whether a bulk catch-up of the store's live read models holds the lock of reading the log,
+and whether one holds that of the totals (`BUILD_LOCKS`)."""
 
 
 @dataclass(frozen=True)
@@ -157,21 +159,26 @@ class Build:
 
     done: int
     total: int
+    reading: bool = True
+    """Whether the log is still being read (else every event it held when the build began is,
+    and the indexes and totals are being made)."""
 
     @property
     def percent(self) -> int:
-        """Whole per cent; 100 only once built (the indexes are made after the last event)."""
+        """Whole per cent; 100 only once built."""
+        if not self.reading:
+            return 99
         return min(99, self.done * 100 // self.total) if self.total else 0
 
     def message(self) -> Message:
         """What the board and the CLI say instead of reading the models meanwhile."""
-        if self.total and self.done >= self.total:
+        if not self.reading:
             return Message(
                 gettext_noop(
-                    "The read models have read the log's {total} events; their totals are being"
+                    "The read models have read {done} events of the log; their totals are being"
                     " worked out; try again shortly."
                 ),
-                total=Count(self.total),
+                done=Count(self.done),
             )
         return Message(
             gettext_noop(
@@ -190,7 +197,8 @@ async def building(conn: Any) -> Build | None:
     of the log without their indexes, then without their totals and statistics: a read of them
     then scanned whole tables (at 8,000 members a province's figures took 25 s, and for 35 s
     more while the totals were worked out)."""
-    if not await conn.fetchval(_BUILDING, BUILD_LOCK):
+    held = await conn.fetchrow(_BUILDING, *BUILD_LOCKS)
+    if not (held["reading"] or held["totals"]):
         return None
     head = await conn.fetchval("SELECT coalesce(max(notification_id), 0) FROM liaisonoffice_events")
-    return Build(await projected(conn, list(MODELS)), int(head))
+    return Build(await projected(conn, list(MODELS)), int(head), held["reading"])

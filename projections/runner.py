@@ -52,11 +52,12 @@ indexes (built once at the end instead of row by row) and commits without waitin
 flush (a batch lost to a server crash is lost with its tracking row, and is simply redone).
 When two bulk groups of models (`ReadModel.process`) are this far behind, each group folds in a
 process of its own (`projections.parallel`), in `catch_up` and in `follow` alike."""
-BUILD_LOCK = "read_models_build"
-"""The advisory lock (keyed by the schema and this name) that a bulk catch-up of the live read
-models holds, shared (a parallel one's processes hold it each), from deferring their indexes to
-vacuuming their tables: while it is held their tables hold part of the log, without their
-indexes, then without their totals and statistics, and the board reads none of them
+BUILD_LOCKS = ("read_models_reading", "read_models_totals")
+"""The advisory locks (keyed by the schema and these names) that a bulk catch-up of the live read
+models holds, shared (a parallel one's processes hold them each): the first while it reads the
+log into their tables, without their indexes; the second once every event is read, while it
+makes the indexes, works out the totals and vacuums. Meanwhile their tables hold part of the log,
+or have neither totals nor statistics, and the board reads none of them
 (`projections.reads.building`)."""
 VERSIONS_TABLE = "projections_version"
 VERSIONS_DDL = (
@@ -398,30 +399,42 @@ class Projector:
                     model.complete(
                         cur, positions[model.tracking_name], self.transaction, self._process_apart()
                     )
-        with self._building(fresh):
-            return self._fill(fresh, target, progress)
+        with self._building(fresh) as read:
+            return self._fill(fresh, target, progress, read)
 
     @contextlib.contextmanager
-    def _building(self, fresh: Sequence[ReadModel]) -> Iterator[None]:
+    def _building(self, fresh: Sequence[ReadModel]) -> Iterator[Callable[[], None]]:
         """While these models are filled in bulk, if one of them answers on the live names (not
-        a shadow built beside them), holds the build's advisory lock (`BUILD_LOCK`), on a
-        connection of its own: its end, or the process's, lets go of it."""
+        a shadow built beside them), holds the build's advisory lock of reading (`BUILD_LOCKS`)
+        on a connection of its own, and yields what changes it for the lock of the totals once
+        every event is read: its end, or the process's, lets go of either."""
         if not any(model.suffix == "" for model in fresh):
-            yield
+            yield lambda: None
             return
         env = self.env  # the library's settings of the store's server (`workers.bootstrap`)
         with psycopg.connect(
             host=env["POSTGRES_HOST"], port=env["POSTGRES_PORT"], dbname=env["POSTGRES_DBNAME"],
             user=env["POSTGRES_USER"], password=env.get("POSTGRES_PASSWORD", ""), autocommit=True,
         ) as conn:  # fmt: skip
-            conn.execute(
-                "SELECT pg_advisory_lock_shared(hashtext(%s), hashtext(%s))",
-                (self.schema, BUILD_LOCK),
-            )
-            yield
+            lock = "SELECT pg_advisory_{}_shared(hashtext(%s), hashtext(%s))"
+            reading, totals = ((self.schema, name) for name in BUILD_LOCKS)
+            conn.execute(lock.format("lock"), reading)
 
-    def _fill(self, fresh: Sequence[ReadModel], target: int, progress: Progress | None) -> int:
-        """Process batches until `target`, the fresh models in bulk, and build what they left."""
+            def read() -> None:  # the totals' lock taken first: never a moment without either
+                conn.execute(lock.format("lock"), totals)
+                conn.execute(lock.format("unlock"), reading)
+
+            yield read
+
+    def _fill(
+        self,
+        fresh: Sequence[ReadModel],
+        target: int,
+        progress: Progress | None,
+        read: Callable[[], None],
+    ) -> int:
+        """Process batches until `target`, the fresh models in bulk, and build what they left;
+        `read` is called once every event is read."""
         deferred = self._defer_indexes(fresh) if fresh else []
         self._bulk = bool(fresh)
         for model in fresh:
@@ -432,6 +445,7 @@ class Projector:
                 done += n
                 if progress is not None:
                     progress(done, target)
+            read()
         finally:
             self._bulk = False
             for model in fresh:

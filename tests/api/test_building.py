@@ -57,7 +57,7 @@ async def test_the_board_shows_a_bulk_build_s_progress_not_half_built_figures(
         said = (
             f"{percent}% ({BATCH}/{total} sự kiện)"
             if at == "first batch"
-            else f"đã đọc đủ {total} sự kiện của nhật ký; đang tính các tổng số"
+            else f"đã đọc xong {total} sự kiện của nhật ký; đang tính các tổng số"
         )
         for address in ("/", f"/figures?unit={p.PROVINCE}", f"/list/in_scope?unit={p.PROVINCE}"):
             page = await client.get(address)
@@ -74,7 +74,7 @@ async def test_the_board_shows_a_bulk_build_s_progress_not_half_built_figures(
         assert (
             f"{percent}% ({BATCH} of {total} events)"
             if at == "first batch"
-            else f"read the log's {total} events"
+            else f"read {total} events of the log; their totals are being worked out"
         ) in english.json()["message"]
 
     # Built: the indexes made again at its end, the board reads the figures.
