@@ -405,26 +405,35 @@ class Projector:
     @contextlib.contextmanager
     def _building(self, fresh: Sequence[ReadModel]) -> Iterator[Callable[[], None]]:
         """While these models are filled in bulk, if one of them answers on the live names (not
-        a shadow built beside them), holds the build's advisory lock of reading (`BUILD_LOCKS`)
-        on a connection of its own, and yields what changes it for the lock of the totals once
-        every event is read: its end, or the process's, lets go of either."""
+        a shadow built beside them), holds the build's advisory lock of reading (`BUILD_LOCKS`),
+        and yields what changes it for the lock of the totals once every event is read. Held on
+        one of the pool's connections (a connection more for each process of a parallel build
+        was one too many for a busy server) and let go before it goes back, or with it if the
+        process dies."""
         if not any(model.suffix == "" for model in fresh):
             yield lambda: None
             return
-        env = self.env  # the library's settings of the store's server (`workers.bootstrap`)
-        with psycopg.connect(
-            host=env["POSTGRES_HOST"], port=env["POSTGRES_PORT"], dbname=env["POSTGRES_DBNAME"],
-            user=env["POSTGRES_USER"], password=env.get("POSTGRES_PASSWORD", ""), autocommit=True,
-        ) as conn:  # fmt: skip
-            lock = "SELECT pg_advisory_{}_shared(hashtext(%s), hashtext(%s))"
-            reading, totals = ((self.schema, name) for name in BUILD_LOCKS)
-            conn.execute(lock.format("lock"), reading)
+        lock = "SELECT pg_advisory_{}_shared(hashtext(%s), hashtext(%s))"
+        reading, totals = ((self.schema, name) for name in BUILD_LOCKS)
+        held: list[tuple[str, str]] = []
+        with self.datastore.get_connection() as conn:  # in autocommit, as the library sets it
+
+            def take(key: tuple[str, str]) -> None:
+                conn.execute(lock.format("lock"), key)
+                held.append(key)
 
             def read() -> None:  # the totals' lock taken first: never a moment without either
-                conn.execute(lock.format("lock"), totals)
+                take(totals)
                 conn.execute(lock.format("unlock"), reading)
+                held.remove(reading)
 
-            yield read
+            take(reading)
+            try:
+                yield read
+            finally:
+                with contextlib.suppress(psycopg.Error):  # a broken session holds nothing
+                    for key in held:
+                        conn.execute(lock.format("unlock"), key)
 
     def _fill(
         self,

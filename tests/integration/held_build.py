@@ -59,8 +59,19 @@ def held_build(
         assert reached.wait(60), f"the build never reached its {at}"
         assert not failed, failed
         yield rebuilding.head()
+        go_on.set()
+        thread.join(120)
+        assert not failed, failed
+        # Its projector goes on (as `liaison up`'s does): the build let go of its locks.
+        with rebuilding.transaction() as cur:
+            cur.execute(
+                "SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory'"
+                " AND classid = hashtext(current_schema())::oid"
+                " AND objid = ANY(ARRAY[hashtext(%s)::oid, hashtext(%s)::oid])",
+                runner.BUILD_LOCKS,
+            )
+            assert cur.fetchone()["n"] == 0, "the build's locks are still held"
     finally:
         go_on.set()
         thread.join(120)
         rebuilding.close()
-    assert not failed, failed
