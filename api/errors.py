@@ -99,12 +99,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(BoardError)
     async def board(request: Request, error: BoardError) -> Response:
-        return _respond(request, error.status, error.code, await said(request, error.message))
-
-    @app.exception_handler(Building)
-    async def building(request: Request, error: Building) -> Response:
         message = await said(request, error.message)
-        return _respond(request, error.status, error.code, message, building=error)
+        building = error if isinstance(error, Building) else None
+        return _respond(request, error.status, error.code, message, building=building)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError) -> Response:

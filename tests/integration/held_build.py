@@ -56,11 +56,13 @@ def held_build(
     thread = threading.Thread(target=rebuild)
     thread.start()
     try:
-        assert reached.wait(60), f"the build never reached its {at}"
-        assert not failed, failed
-        yield rebuilding.head()
-        go_on.set()
-        thread.join(120)
+        try:
+            assert reached.wait(60), f"the build never reached its {at}"
+            assert not failed, failed
+            yield rebuilding.head()
+        finally:
+            go_on.set()
+            thread.join(120)
         assert not failed, failed
         # Its projector goes on (as `liaison up`'s does): the build let go of its locks.
         with rebuilding.transaction() as cur:
@@ -72,6 +74,4 @@ def held_build(
             )
             assert cur.fetchone()["n"] == 0, "the build's locks are still held"
     finally:
-        go_on.set()
-        thread.join(120)
         rebuilding.close()
